@@ -1,0 +1,43 @@
+# The two commands a new machine needs: `make run` and `make test`.
+VENV    := .venv
+BIN     := $(VENV)/bin
+RUNTIME := $(VENV)/.runtime-installed
+DEV     := $(VENV)/.dev-installed
+
+.PHONY: run test lint bench demo clean
+
+$(BIN)/python:
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(RUNTIME): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(RUNTIME)
+
+## Serve the exchange on http://127.0.0.1:8000 (embedded SQLite under var/ unless DATABASE_URL is set)
+run: $(RUNTIME)
+	$(BIN)/techx serve
+
+## Lint, check the import contracts, and run the whole suite on SQLite and PostgreSQL
+test: $(DEV)
+	scripts/ensure-postgres
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/pytest
+
+lint: $(DEV)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check . || true
+	$(BIN)/lint-imports
+
+## Benchmarks (not tests): each prints its baseline, its result and their ratio
+bench: $(DEV)
+	scripts/ensure-postgres
+	@for b in bench/*.py; do [ -f "$$b" ] || continue; echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

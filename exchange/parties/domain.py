@@ -1,0 +1,111 @@
+"""Pure rules about organisations and users: kinds, roles, the credit code, who may do what."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+from exchange.errors import Forbidden, OrgNotVerified, OrgSuspended
+
+
+class OrgKind(StrEnum):
+    UNIVERSITY = "university"
+    RESEARCH_INSTITUTE = "research_institute"
+    ENTERPRISE = "enterprise"
+    SERVICE_PROVIDER = "service_provider"
+    GOVERNMENT = "government"
+    OPERATOR = "operator"
+
+
+PUBLIC_INSTITUTIONS = frozenset({OrgKind.UNIVERSITY, OrgKind.RESEARCH_INSTITUTE})
+
+
+class OrgStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+MIN_PASSWORD_LENGTH = 10
+
+# GB 32100-2015: the unified social credit code is 18 characters from this alphabet (no I, O, S,
+# V, Z); the last one is a check character over the first seventeen.
+CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_code_check_char(first17: str) -> str:
+    total = sum(CREDIT_CODE_ALPHABET.index(c) * w for c, w in zip(first17, CREDIT_CODE_WEIGHTS, strict=True))
+    return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
+
+
+def credit_code_problem(code: str) -> str | None:
+    """Why ``code`` is not a valid unified social credit code, or None when it is."""
+    if len(code) != 18:
+        return "must be 18 characters"
+    bad = sorted({c for c in code if c not in CREDIT_CODE_ALPHABET})
+    if bad:
+        return f"contains characters not used in credit codes: {''.join(bad)}"
+    if not code[2:8].isdigit():
+        return "characters 3-8 must be the digits of an administrative division code"
+    if credit_code_check_char(code[:17]) != code[17]:
+        return "check character does not match"
+    return None
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller: a user acting for one organisation."""
+
+    user_id: uuid.UUID
+    email: str
+    display_name: str
+    role: Role
+    org_id: uuid.UUID
+    org_name: str
+    org_kind: OrgKind
+    org_verified: bool
+    org_status: OrgStatus
+
+    @property
+    def is_operator(self) -> bool:
+        return self.org_kind is OrgKind.OPERATOR and self.org_status is OrgStatus.ACTIVE
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
+    def is_public_institution(self) -> bool:
+        return self.org_kind in PUBLIC_INSTITUTIONS
+
+    def require_active_verified(self) -> None:
+        """The org may trade: list, register intent, bid, order, receive vouchers, be paid."""
+        if self.org_status is OrgStatus.SUSPENDED:
+            raise OrgSuspended(f"organisation {self.org_id} is suspended")
+        if not self.org_verified:
+            raise OrgNotVerified(f"organisation {self.org_id} has not been verified by an operator")
+
+    def require_operator(self) -> None:
+        if not self.is_operator:
+            raise Forbidden("only exchange operators may do this")
+
+    def require_admin(self) -> None:
+        if not self.is_admin:
+            raise Forbidden("only an admin of the organisation may do this")
+
+    def require_kind(self, *kinds: OrgKind) -> None:
+        if self.org_kind not in kinds:
+            allowed = ", ".join(sorted(k.value for k in kinds))
+            raise Forbidden(f"only organisations of kind {allowed} may do this")
+
+    def require_member_of(self, *org_ids: uuid.UUID, operators_too: bool = False) -> None:
+        """Object-level authorisation: the caller belongs to one of the owning organisations."""
+        if self.org_id in org_ids or (operators_too and self.is_operator):
+            return
+        raise Forbidden("this resource belongs to another organisation")

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from exchange.errors import Forbidden, Unauthorized
+from exchange.parties import service
+from exchange.parties.auth import LoginThrottle, TokenIssuer
+from exchange.parties.domain import OrgKind, OrgStatus, Role
+from exchange.parties.models import Org, User
+from exchange.parties.schemas import (
+    LoginRequest,
+    MeOut,
+    OrgActionRequest,
+    OrgOut,
+    RegisterOut,
+    RegisterRequest,
+    TokenOut,
+    UserOut,
+)
+from exchange.server.dependencies import BEARER, Caller, Db, Now
+
+
+def org_out(org: Org) -> OrgOut:
+    return OrgOut(
+        id=org.id,
+        name=org.name,
+        credit_code=org.credit_code,
+        kind=OrgKind(org.kind),
+        verified=org.verified,
+        status=OrgStatus(org.status),
+        created_at=org.created_at,
+    )
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(
+        id=user.id, email=user.email, display_name=user.display_name, role=Role(user.role), org_id=user.org_id
+    )
+
+
+class AuthController(Controller):
+    path = "/auth"
+    tags = ["parties"]
+
+    @post("/register", status_code=201, summary="Register a user and a new, unverified organisation")
+    async def register(
+        self, data: JSONBody[RegisterRequest], db: Db, clock: Now, tokens: NamedDependency[TokenIssuer]
+    ) -> RegisterOut:
+        if data.org.kind is OrgKind.OPERATOR:
+            raise Forbidden("operator accounts are created with 'techx operator create'")
+        password_hash = await service.hash_in_thread(data.password)
+
+        async def work(session: Any) -> tuple[User, Org]:
+            return await service.register(
+                session,
+                email=data.email,
+                password_hash=password_hash,
+                display_name=data.display_name,
+                org_name=data.org.name,
+                credit_code=data.org.credit_code,
+                kind=data.org.kind,
+                now=clock.now(),
+            )
+
+        user, org = await db.transaction(work)
+        return RegisterOut(
+            user=user_out(user),
+            org=org_out(org),
+            access_token=tokens.issue(user.id),
+            token_type="Bearer",
+            expires_in=tokens.lifetime_seconds,
+        )
+
+    @post("/login", status_code=200, summary="Exchange email and password for a bearer token")
+    async def login(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[LoginRequest],
+        db: Db,
+        tokens: NamedDependency[TokenIssuer],
+        throttle: NamedDependency[LoginThrottle],
+    ) -> TokenOut:
+        client = request.client.host if request.client else "unknown"
+        throttle.check(f"email:{service.normalise_email(data.email)}", f"client:{client}")
+        async with db.read() as session:
+            user = await service.authenticate(session, data.email, data.password)
+        if user is None:
+            raise Unauthorized("email or password is wrong")
+        return TokenOut(access_token=tokens.issue(user.id), token_type="Bearer", expires_in=tokens.lifetime_seconds)
+
+
+class MeController(Controller):
+    path = "/me"
+    tags = ["parties"]
+
+    @get("/", security=BEARER, summary="The caller and its organisation")
+    async def me(self, user: Caller, db: Db) -> MeOut:
+        async with db.read() as session:
+            return MeOut(
+                user=user_out(await service.get_user(session, user.user_id)),
+                org=org_out(await service.get_org(session, user.org_id)),
+            )
+
+
+class OrgController(Controller):
+    path = "/orgs"
+    tags = ["parties"]
+
+    @get("/{org_id:uuid}", security=BEARER, summary="An organisation (its members and operators)")
+    async def show(self, org_id: FromPath[uuid.UUID], user: Caller, db: Db) -> OrgOut:
+        user.require_member_of(org_id, operators_too=True)
+        async with db.read() as session:
+            return org_out(await service.get_org(session, org_id))
+
+    @post("/{org_id:uuid}/verify", status_code=200, security=BEARER, summary="Verify an organisation (operators)")
+    async def verify(
+        self,
+        org_id: FromPath[uuid.UUID],
+        operator: Caller,
+        db: Db,
+        clock: Now,
+        data: JSONBody[OrgActionRequest | None] = None,
+    ) -> OrgOut:
+        note = data.note if data else ""
+        org = await db.transaction(lambda s: service.verify_org(s, org_id, operator, note, clock.now()))
+        return org_out(org)
+
+    @post("/{org_id:uuid}/suspend", status_code=200, security=BEARER, summary="Suspend an organisation (operators)")
+    async def suspend(
+        self,
+        org_id: FromPath[uuid.UUID],
+        operator: Caller,
+        db: Db,
+        clock: Now,
+        data: JSONBody[OrgActionRequest | None] = None,
+    ) -> OrgOut:
+        note = data.note if data else ""
+        org = await db.transaction(lambda s: service.suspend_org(s, org_id, operator, note, clock.now()))
+        return org_out(org)

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+from exchange.parties.domain import OrgKind, OrgStatus, Role
+
+Email = Annotated[
+    str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\x00-\x20]+@[^@\x00-\x20]+\.[^@\x00-\x20]+$")
+]
+Password = Annotated[str, msgspec.Meta(min_length=10, max_length=200)]
+DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+OrgName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+CreditCode = Annotated[str, msgspec.Meta(min_length=18, max_length=18, pattern=r"^[0-9A-Z]{18}$")]
+Note = Annotated[str, msgspec.Meta(max_length=2000)]
+
+
+class OrgRegistration(msgspec.Struct, forbid_unknown_fields=True):
+    name: OrgName
+    credit_code: CreditCode
+    kind: OrgKind
+
+
+class RegisterRequest(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    password: Password
+    display_name: DisplayName
+    org: OrgRegistration
+
+
+class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
+    email: Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class OrgActionRequest(msgspec.Struct, forbid_unknown_fields=True):
+    note: Note = ""
+
+
+class OrgOut(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    credit_code: str
+    kind: OrgKind
+    verified: bool
+    status: OrgStatus
+    created_at: datetime
+
+
+class UserOut(msgspec.Struct):
+    id: uuid.UUID
+    email: str
+    display_name: str
+    role: Role
+    org_id: uuid.UUID
+
+
+class TokenOut(msgspec.Struct):
+    access_token: str
+    token_type: str
+    expires_in: int
+
+
+class RegisterOut(msgspec.Struct):
+    user: UserOut
+    org: OrgOut
+    access_token: str
+    token_type: str
+    expires_in: int
+
+
+class MeOut(msgspec.Struct):
+    user: UserOut
+    org: OrgOut

@@ -1,0 +1,198 @@
+"""Use cases of parties: registration, login, verification and suspension of organisations."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exchange.errors import Conflict, ExchangeError, NotFound
+from exchange.parties.domain import OrgKind, OrgStatus, Principal, Role, credit_code_problem
+from exchange.parties.models import Org, OrgEvent, User
+from exchange.parties.passwords import DUMMY_HASH, hash_password, verify_password
+
+
+class InvalidCreditCode(ExchangeError):
+    problem_type = "invalid-credit-code"
+    status = 422
+    title = "Not a valid unified social credit code"
+
+
+class EmailTaken(Conflict):
+    problem_type = "email-taken"
+    title = "A user with this email exists"
+
+
+class CreditCodeTaken(Conflict):
+    problem_type = "credit-code-taken"
+    title = "An organisation with this credit code exists"
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def hash_in_thread(password: str) -> str:
+    return await asyncio.to_thread(hash_password, password)
+
+
+async def register(
+    session: AsyncSession,
+    *,
+    email: str,
+    password_hash: str,
+    display_name: str,
+    org_name: str,
+    credit_code: str,
+    kind: OrgKind,
+    now: datetime,
+    verified: bool = False,
+) -> tuple[User, Org]:
+    """Create an organisation and its first user, its admin. The organisation starts unverified."""
+    problem = credit_code_problem(credit_code)
+    if problem:
+        raise InvalidCreditCode(f"credit code {problem}", field="org.credit_code")
+    email = normalise_email(email)
+    if await session.scalar(select(User.id).where(User.email == email)):
+        raise EmailTaken(f"{email} is already registered", field="email")
+    if await session.scalar(select(Org.id).where(Org.credit_code == credit_code)):
+        raise CreditCodeTaken(f"an organisation with credit code {credit_code} is registered", field="org.credit_code")
+    org = Org(
+        name=org_name,
+        credit_code=credit_code,
+        kind=kind.value,
+        verified=verified,
+        status=OrgStatus.ACTIVE.value,
+        created_at=now,
+        verified_at=now if verified else None,
+    )
+    session.add(org)
+    await session.flush()
+    user = User(
+        email=email,
+        password_hash=password_hash,
+        display_name=display_name,
+        org_id=org.id,
+        role=Role.ADMIN.value,
+        created_at=now,
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent registration took the email or code first
+        raise EmailTaken(f"{email} or credit code {credit_code} is already registered", field="email") from exc
+    return user, org
+
+
+async def authenticate(session: AsyncSession, email: str, password: str) -> User | None:
+    user = await session.scalar(select(User).where(User.email == normalise_email(email)))
+    encoded = user.password_hash if user else DUMMY_HASH
+    ok = await asyncio.to_thread(verify_password, password, encoded)
+    return user if user and ok else None
+
+
+async def load_principal(session: AsyncSession, user_id: uuid.UUID) -> Principal | None:
+    row = (await session.execute(select(User, Org).join(Org, Org.id == User.org_id).where(User.id == user_id))).first()
+    if row is None:
+        return None
+    user, org = row
+    return principal_of(user, org)
+
+
+def principal_of(user: User, org: Org) -> Principal:
+    return Principal(
+        user_id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        role=Role(user.role),
+        org_id=org.id,
+        org_name=org.name,
+        org_kind=OrgKind(org.kind),
+        org_verified=org.verified,
+        org_status=OrgStatus(org.status),
+    )
+
+
+async def get_org(session: AsyncSession, org_id: uuid.UUID, *, for_update: bool = False) -> Org:
+    query = select(Org).where(Org.id == org_id)
+    if for_update:
+        query = query.with_for_update()
+    org = await session.scalar(query)
+    if org is None:
+        raise NotFound(f"organisation {org_id} not found")
+    return org
+
+
+async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    return user
+
+
+async def verify_org(session: AsyncSession, org_id: uuid.UUID, actor: Principal, note: str, now: datetime) -> Org:
+    actor.require_operator()
+    org = await get_org(session, org_id, for_update=True)
+    if not org.verified:
+        org.verified = True
+        org.verified_at = now
+        session.add(OrgEvent(org_id=org.id, action="verified", actor_user_id=actor.user_id, note=note, created_at=now))
+    return org
+
+
+async def suspend_org(session: AsyncSession, org_id: uuid.UUID, actor: Principal, note: str, now: datetime) -> Org:
+    actor.require_operator()
+    org = await get_org(session, org_id, for_update=True)
+    if org.id == actor.org_id:
+        raise Conflict("operators cannot suspend their own organisation", field="id")
+    if org.status != OrgStatus.SUSPENDED.value:
+        org.status = OrgStatus.SUSPENDED.value
+        session.add(OrgEvent(org_id=org.id, action="suspended", actor_user_id=actor.user_id, note=note, created_at=now))
+    return org
+
+
+OPERATOR_ORG_CODE = "91310000MA1FL0000N"  # a fixed, valid code for the exchange operator itself
+
+
+async def create_operator(
+    session: AsyncSession,
+    *,
+    email: str,
+    password_hash: str,
+    display_name: str,
+    now: datetime,
+    org_name: str = "TechX Exchange Operations",
+) -> User:
+    """Create an operator user; the operator organisation is created with the first one."""
+    org = await session.scalar(select(Org).where(Org.kind == OrgKind.OPERATOR.value).order_by(Org.created_at))
+    if org is None:
+        _, org = await register(
+            session,
+            email=email,
+            password_hash=password_hash,
+            display_name=display_name,
+            org_name=org_name,
+            credit_code=OPERATOR_ORG_CODE,
+            kind=OrgKind.OPERATOR,
+            now=now,
+            verified=True,
+        )
+        return await session.scalar(select(User).where(User.email == normalise_email(email)))  # type: ignore[return-value]
+    email = normalise_email(email)
+    if await session.scalar(select(func.count()).select_from(User).where(User.email == email)):
+        raise EmailTaken(f"{email} is already registered", field="email")
+    user = User(
+        email=email,
+        password_hash=password_hash,
+        display_name=display_name,
+        org_id=org.id,
+        role=Role.ADMIN.value,
+        created_at=now,
+    )
+    session.add(user)
+    await session.flush()
+    return user

@@ -1,0 +1,132 @@
+"""The composition root: ``create_app`` wires settings, database, keys, clock and every module's routes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+
+from exchange.parties.auth import LoginThrottle, TokenIssuer
+from exchange.parties.routes import AuthController, MeController, OrgController
+from exchange.server.clock import Clock, SystemClock
+from exchange.server.db import Database, create_engine
+from exchange.server.dependencies import app_dependencies
+from exchange.server.errors import EXCEPTION_HANDLERS, problem_details_plugin
+from exchange.server.keys import load_or_create_keys
+from exchange.server.logging import RequestIdMiddleware, configure_logging
+from exchange.server.openapi import document_problems
+from exchange.server.ops import health, public_keys, ready
+from exchange.server.settings import Settings
+from exchange.wallet.routes import WalletController
+
+log = structlog.get_logger("techx.app")
+
+API_PREFIX = "/api/v1"
+
+
+@dataclass(frozen=True)
+class PeriodicTask:
+    """Background work the server runs every ``interval`` seconds (the sweeper, the sealer)."""
+
+    name: str
+    interval: float
+    run: Callable[[State], Awaitable[Any]]
+
+
+class MetricsController(PrometheusController):
+    """Prometheus text format; outside the OpenAPI document, which describes the JSON API."""
+
+    include_in_schema = False
+
+
+def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
+    return []
+
+
+async def _run_periodically(task: PeriodicTask, state: State) -> None:
+    while True:
+        try:
+            await task.run(state)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("periodic task failed", task=task.name)
+        await asyncio.sleep(task.interval)
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, run_background_tasks: bool = True
+) -> Litestar:
+    settings = settings or Settings.from_env()
+    clock = clock or SystemClock()
+    configure_logging(settings.log_level, settings.log_json)
+    keys = load_or_create_keys(settings)
+    db = Database(
+        create_engine(settings.database_url, pool_size=settings.db_pool_size), retry_attempts=settings.db_retry_attempts
+    )
+    state = State(
+        {
+            "settings": settings,
+            "clock": clock,
+            "db": db,
+            "keyring": keys,
+            "tokens": TokenIssuer(keys.jwt_secret, settings.token_lifetime_seconds, clock),
+            "throttle": LoginThrottle(settings.login_attempts_per_minute, clock),
+        }
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        tasks = []
+        if run_background_tasks:
+            tasks = [asyncio.create_task(_run_periodically(t, app.state)) for t in periodic_tasks(settings)]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await db.dispose()
+
+    api = Router(
+        path=API_PREFIX,
+        route_handlers=[AuthController, MeController, OrgController, WalletController],
+    )
+    prometheus = PrometheusConfig(app_name="techx", group_path=True, exclude=["/metrics"])
+
+    app = Litestar(
+        route_handlers=[api, health, ready, public_keys, MetricsController],
+        dependencies=app_dependencies(),
+        state=state,
+        lifespan=[lifespan],
+        middleware=[RequestIdMiddleware, prometheus.middleware],
+        plugins=[problem_details_plugin()],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.max_request_body_bytes,
+        cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
+        openapi_config=OpenAPIConfig(
+            title="TechX technology-transfer exchange",
+            version="1.0.0",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+                }
+            ),
+        ),
+        debug=False,
+    )
+    document_problems(app)
+    return app

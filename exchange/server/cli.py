@@ -1,0 +1,131 @@
+"""The ``techx`` command line. Each command is a function registered in ``COMMANDS``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Callable
+
+from exchange.server.settings import Settings
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from exchange.server.app import create_app
+
+    asyncio.run(_upgrade(settings))
+    app = create_app(settings)
+    uvicorn.run(
+        app, host=args.host or settings.host, port=args.port or settings.port, log_level="warning", access_log=False
+    )
+    return 0
+
+
+def _ensure_sqlite_folder(settings: Settings) -> None:
+    """The embedded database lives in a file under var/; make sure its folder exists."""
+    if settings.is_sqlite:
+        path = settings.database_url.split("///", 1)[-1]
+        if path and not path.startswith(":"):
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+
+
+async def _upgrade(settings: Settings) -> str | None:
+    from exchange.server.db import create_engine
+    from exchange.server.migrate import current_revision, upgrade
+
+    await asyncio.to_thread(_ensure_sqlite_folder, settings)
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        await upgrade(engine)
+        return await current_revision(engine)
+    finally:
+        await engine.dispose()
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    revision = asyncio.run(_upgrade(settings))
+    print(f"database at revision {revision}")
+    return 0
+
+
+def cmd_operator_create(args: argparse.Namespace, settings: Settings) -> int:
+    from exchange.parties import service
+    from exchange.server.clock import SystemClock
+    from exchange.server.db import Database, create_engine
+
+    password = args.password or os.environ.get("TECHX_OPERATOR_PASSWORD") or getpass.getpass("Password: ")
+    if len(password) < 10:
+        print("error: the password needs at least 10 characters", file=sys.stderr)
+        return 2
+
+    async def run() -> str:
+        await _upgrade(settings)
+        db = Database(create_engine(settings.database_url, pool_size=1))
+        try:
+            password_hash = await service.hash_in_thread(password)
+            user = await db.transaction(
+                lambda s: service.create_operator(
+                    s,
+                    email=args.email,
+                    password_hash=password_hash,
+                    display_name=args.name,
+                    now=SystemClock().now(),
+                )
+            )
+            return f"operator {user.email} created (user {user.id}, org {user.org_id})"
+        finally:
+            await db.dispose()
+
+    try:
+        print(asyncio.run(run()))
+    except Exception as exc:
+        if hasattr(exc, "problem_type"):
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        raise
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="techx", description="TechX technology-transfer exchange")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="migrate the database and serve the API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(handler=cmd_serve)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply all migrations").set_defaults(handler=cmd_db_upgrade)
+
+    operator = commands.add_parser("operator", help="exchange operators").add_subparsers(
+        dest="operator_command", required=True
+    )
+    create = operator.add_parser("create", help="create an operator user (and the operator org, once)")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", default="Operator")
+    create.add_argument("--password", help="default: $TECHX_OPERATOR_PASSWORD, else asked for")
+    create.set_defaults(handler=cmd_operator_create)
+
+    for register in EXTRA_COMMANDS:
+        register(commands)
+    return parser
+
+
+# Later modules append functions that add their sub-commands to the parser.
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args, Settings.from_env())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Engines, sessions and the retrying unit of work for SQLite and PostgreSQL.
+
+SQLite runs in WAL mode with a busy timeout, and every write transaction starts with
+``BEGIN IMMEDIATE``: a deferred BEGIN that later writes fails with "database is locked" no matter
+how long the busy timeout is. Reads use a plain deferred BEGIN so they do not queue behind writers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import structlog
+from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+T = TypeVar("T")
+log = structlog.get_logger("techx.db")
+
+# PostgreSQL SQLSTATEs that mean "run the whole transaction again".
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+READ_ONLY_OPTION = "techx_read_only"
+
+
+def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=0, pool_timeout=60)
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False, pool_recycle=1800
+    )
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Hand transaction control to SQLAlchemy's "begin" event below instead of the driver.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA busy_timeout=30000",
+            "PRAGMA foreign_keys=ON",
+            "PRAGMA synchronous=NORMAL",
+        ):
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True for failures that a fresh attempt of the same transaction may not meet again."""
+    if isinstance(exc, DBAPIError):
+        orig = exc.orig
+        sqlstate = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None)
+        if sqlstate in RETRYABLE_SQLSTATES:
+            return True
+        if isinstance(exc, OperationalError) and "database is locked" in str(exc):
+            return True
+    return False
+
+
+async def retry(
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    attempts: int = 8,
+    base_delay: float = 0.005,
+    max_delay: float = 0.5,
+) -> T:
+    """Run ``attempt`` again after a serialization failure or deadlock, with full jitter."""
+    for number in range(1, attempts + 1):
+        try:
+            return await attempt()
+        except Exception as exc:
+            if number == attempts or not is_retryable(exc):
+                raise
+            delay = random.uniform(0, min(max_delay, base_delay * 2**number))
+            log.info("transaction retried", attempt=number, delay=round(delay, 4), error=type(exc).__name__)
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+class Database:
+    """The unit of work: ``transaction(work)`` runs ``work(session)`` in one database transaction.
+
+    The transaction commits when ``work`` returns and rolls back when it raises; serialization
+    failures and deadlocks run ``work`` again from the start, so ``work`` must not have effects
+    outside the database (publish events after ``transaction`` returns).
+    """
+
+    def __init__(self, engine: AsyncEngine, *, retry_attempts: int = 8) -> None:
+        self.engine = engine
+        self.retry_attempts = retry_attempts
+        self.dialect = engine.dialect.name
+        self._write_sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        self._read_sessions = async_sessionmaker(
+            engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False, autoflush=False
+        )
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    async def transaction(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        async def attempt() -> T:
+            async with self._write_sessions() as session, session.begin():
+                return await work(session)
+
+        return await retry(attempt, attempts=self.retry_attempts)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads; nothing it does is committed."""
+        async with self._read_sessions() as session, session.begin():
+            yield session
+
+    async def ping(self) -> None:
+        async with self.read() as session:
+            await session.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,88 @@
+"""Dependencies injected into route handlers by name.
+
+``db``, ``clock``, ``settings`` and ``tokens`` come from the application state; ``principal`` is
+the caller (or None); ``user``, ``operator`` and ``trader`` are guards that raise the right
+problem when the caller may not proceed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+
+from exchange.errors import Unauthorized
+from exchange.parties.auth import TokenIssuer
+from exchange.parties.domain import Principal
+from exchange.parties.service import load_principal
+from exchange.server.clock import Clock
+from exchange.server.db import Database
+from exchange.server.settings import Settings
+
+BEARER = [{"BearerToken": []}]  # OpenAPI security requirement of authenticated routes
+
+# Annotations for handler parameters; the parameter's name picks the dependency
+# (``user: Caller`` is the authenticated caller, ``operator: Caller`` an operator, and so on).
+Db = NamedDependency[Database]
+Now = NamedDependency[Clock]
+Config = NamedDependency[Settings]
+Caller = NamedDependency[Principal]
+
+
+def _state(name: str) -> Provide:
+    def provide(state: State) -> Any:
+        return state[name]
+
+    provide.__name__ = f"provide_{name}"
+    return Provide(provide, sync_to_thread=False)
+
+
+async def provide_principal(
+    request: Request[Any, Any, Any], db: NamedDependency[Database], tokens: NamedDependency[TokenIssuer]
+) -> Principal | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        raise Unauthorized("the Authorization header must be 'Bearer <token>'")
+    user_id = tokens.user_id(credentials.strip())
+    async with db.read() as session:
+        principal = await load_principal(session, user_id)
+    if principal is None:
+        raise Unauthorized("the bearer token names no user")
+    return principal
+
+
+def provide_user(principal: NamedDependency[Principal | None]) -> Principal:
+    if principal is None:
+        raise Unauthorized("this endpoint needs a bearer token from POST /api/v1/auth/login")
+    return principal
+
+
+def provide_operator(user: Caller) -> Principal:
+    user.require_operator()
+    return user
+
+
+def provide_trader(user: Caller) -> Principal:
+    """A user whose organisation is verified and active: it may list, bid, order and be paid."""
+    user.require_active_verified()
+    return user
+
+
+def app_dependencies() -> dict[str, Provide]:
+    return {
+        "db": _state("db"),
+        "clock": _state("clock"),
+        "settings": _state("settings"),
+        "keyring": _state("keyring"),
+        "tokens": _state("tokens"),
+        "throttle": _state("throttle"),
+        "principal": Provide(provide_principal),
+        "user": Provide(provide_user, sync_to_thread=False),
+        "operator": Provide(provide_operator, sync_to_thread=False),
+        "trader": Provide(provide_trader, sync_to_thread=False),
+    }

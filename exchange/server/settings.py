@@ -1,0 +1,139 @@
+"""Settings read from environment variables, each with a documented default.
+
+Every setting is listed in docs/operations.md; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class SettingsError(ValueError):
+    """A setting has a value the exchange cannot run with."""
+
+
+def _parse_fee_tiers(text: str) -> tuple[tuple[int | None, int], ...]:
+    """Parse ``"100000000:100,1000000000:50,:10"`` into ``((upper_fen, basis_points), ...)``.
+
+    Each tier charges its basis points on the part of the price up to its upper bound; the
+    last tier has no bound.
+    """
+    tiers: list[tuple[int | None, int]] = []
+    for part in text.split(","):
+        upper, _, bp = part.strip().partition(":")
+        tiers.append((int(upper) if upper else None, int(bp)))
+    if not tiers or tiers[-1][0] is not None:
+        raise SettingsError("TECHX_FEE_TIERS: the last tier must have no upper bound (':<bp>')")
+    return tuple(tiers)
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str = "development"
+    database_url: str = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'techx.db'}"
+    keys_dir: Path = PROJECT_ROOT / "var" / "keys"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    token_lifetime_seconds: int = 3600
+    login_attempts_per_minute: int = 10
+    max_request_body_bytes: int = 1024 * 1024
+    cors_origins: tuple[str, ...] = ()
+    db_pool_size: int = 10
+    db_retry_attempts: int = 8
+
+    announcement_working_days: int = 20
+    relist_working_days: int = 5
+    negotiated_price_notice_days: int = 15
+    deal_result_notice_working_days: int = 5
+    redemption_notice_working_days: int = 5
+    payment_working_days: int = 5
+    offer_expiry_days: int = 6
+    max_offers_per_thread: int = 20
+    auction_minutes: int = 30
+    anti_sniping_minutes: int = 5
+    deposit_default_bp: int = 1000
+    deposit_max_bp: int = 3000
+    increment_default_bp: int = 100
+    fee_tiers: tuple[tuple[int | None, int], ...] = field(
+        default_factory=lambda: _parse_fee_tiers("100000000:100,1000000000:50,:10")
+    )
+    fee_minimum_fen: int = 100_000
+    inventor_reward_bp: int = 7000
+    voucher_per_org_cap_fen: int = 30_000_000
+    voucher_coverage_bp: int = 5000
+
+    sweep_interval_seconds: float = 5.0
+    seal_interval_seconds: float = 60.0
+    channels_backend: str = "memory"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    stripe_api_key: str = ""
+    stripe_api_base: str = ""
+    stripe_webhook_secret: str = ""
+    test_clock: bool = False
+
+    @property
+    def jwt_secret_path(self) -> Path:
+        return self.keys_dir / "jwt.secret"
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.keys_dir / "signing.ed25519.pem"
+
+    @property
+    def data_key_path(self) -> Path:
+        return self.keys_dir / "data.aes256"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            name = "DATABASE_URL" if f.name == "database_url" else f"TECHX_{f.name.upper()}"
+            if name in env:
+                values[f.name] = _convert(f.name, env[name], f.type)
+        values.update(overrides)
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.test_clock and self.environment == "production":
+            raise SettingsError("TECHX_TEST_CLOCK cannot be enabled when TECHX_ENVIRONMENT=production")
+        if self.channels_backend not in ("memory", "redis"):
+            raise SettingsError("TECHX_CHANNELS_BACKEND must be 'memory' or 'redis'")
+        if not 0 < self.deposit_default_bp <= self.deposit_max_bp <= 10_000:
+            raise SettingsError("deposit basis points must satisfy 0 < default <= max <= 10000")
+        if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise SettingsError("DATABASE_URL must use sqlite+aiosqlite:// or postgresql+asyncpg://")
+
+
+def _convert(name: str, raw: str, annotation: object) -> object:
+    text = str(annotation)
+    try:
+        if name == "fee_tiers":
+            return _parse_fee_tiers(raw)
+        if name == "cors_origins":
+            return tuple(o.strip() for o in raw.split(",") if o.strip())
+        if text == "bool":
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+        if text == "int":
+            return int(raw)
+        if text == "float":
+            return float(raw)
+        if text == "Path":
+            return Path(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}: cannot read {raw!r} ({exc})") from exc
+    return raw

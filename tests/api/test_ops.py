@@ -1,0 +1,77 @@
+"""Liveness, readiness, metrics, OpenAPI, request ids, body cap and public keys."""
+
+from __future__ import annotations
+
+import base64
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from exchange.server.db import Database, create_engine
+from tests.helpers import assert_problem
+
+
+async def test_health_ready_metrics(client):
+    assert (await client.get("/health")).json() == {"status": "ok"}
+    assert (await client.get("/ready")).json() == {"status": "ok"}
+    await client.get("/health")
+    metrics = await client.get("/metrics")
+    assert metrics.status_code == 200
+    assert 'litestar_requests_total{app_name="techx",method="GET",path="/health"' in metrics.text
+
+
+async def test_ready_says_unavailable_when_the_database_is_gone(client, app):
+    unreachable = {
+        "sqlite": "sqlite+aiosqlite:////nonexistent/dir/techx.db",
+        "postgresql": "postgresql+asyncpg://postgres@127.0.0.1:1/techx",
+    }[app.state.db.dialect]
+    await app.state.db.dispose()
+    app.state.db = Database(create_engine(unreachable))
+    response = await client.get("/ready")
+    assert response.status_code == 503 and response.json()["status"] == "unavailable"
+    assert (await client.get("/health")).status_code == 200
+
+
+async def test_openapi_schema_and_docs_ui(client):
+    schema = await client.get("/schema/openapi.json")
+    assert schema.status_code == 200
+    document = schema.json()
+    assert document["openapi"].startswith("3.1")
+    assert "/api/v1/auth/register" in document["paths"]
+    assert document["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
+    ui = await client.get("/schema")
+    assert ui.status_code == 200 and "<html" in ui.text.lower()
+
+
+async def test_request_id_is_returned_and_reused_when_safe(client):
+    response = await client.get("/health", headers={"X-Request-ID": "abc-123"})
+    assert response.headers["x-request-id"] == "abc-123"
+    generated = await client.get("/health", headers={"X-Request-ID": "bad id\nwith newline"})
+    assert generated.headers["x-request-id"] != "bad id\nwith newline"
+    assert len(generated.headers["x-request-id"]) == 32
+
+
+async def test_oversized_body_is_refused(client, settings):
+    body = b'{"email": "' + b"a" * settings.max_request_body_bytes + b'"}'
+    response = await client.post("/api/v1/auth/login", content=body, headers={"content-type": "application/json"})
+    assert_problem(response, 413, "request-too-large")
+
+
+async def test_unknown_route_is_a_problem(client):
+    assert_problem(await client.get("/api/v1/nothing-here"), 404, "not-found")
+    assert_problem(await client.delete("/health"), 405, "method-not-allowed")
+
+
+async def test_cors_is_off_by_default(client):
+    response = await client.options(
+        "/api/v1/auth/login", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert "access-control-allow-origin" not in response.headers
+
+
+async def test_public_keys_verify_a_signature_made_by_the_exchange(client, app):
+    keys = (await client.get("/api/v1/keys")).json()["keys"]
+    assert keys[0]["algorithm"] == "Ed25519"
+    public = Ed25519PublicKey.from_public_bytes(base64.b64decode(keys[0]["key"]))
+    signature = app.state.keyring.signer.sign(b"notice")
+    public.verify(signature, b"notice")  # raises if the published key is not the signing key
+    assert keys[0]["id"] == app.state.keyring.signer.key_id

@@ -1,0 +1,182 @@
+"""Fixtures shared by every test.
+
+Database tests run twice, on SQLite and on PostgreSQL, through the ``database_url`` fixture. Each
+backend's schema is built once per session by the Alembic migrations; tables are emptied between
+tests. PostgreSQL is reached at 127.0.0.1:5432 (``TECHX_TEST_PG``); with ``CI`` set an unreachable
+server fails the run instead of skipping its half.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from litestar import Litestar
+from sqlalchemy import text
+
+from exchange.server.app import create_app
+from exchange.server.clock import ManualClock
+from exchange.server.db import Database, create_engine
+from exchange.server.migrate import upgrade
+from exchange.server.settings import Settings
+
+PG_ADMIN_DSN = os.environ.get("TECHX_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+# A Monday in 2026 that is a working day, at 09:00 Beijing time.
+START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+async def _postgres_reachable() -> str | None:
+    try:
+        conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    await conn.close()
+    return None
+
+
+class Backend:
+    """One database for the whole session: created, migrated, emptied between tests, dropped."""
+
+    def __init__(self, name: str, url: str, admin_dsn: str | None = None, db_name: str | None = None) -> None:
+        self.name = name
+        self.url = url
+        self.admin_dsn = admin_dsn
+        self.db_name = db_name
+        self.engine = create_engine(url, pool_size=2)
+        self.tables: list[str] = []
+
+    async def setup(self) -> None:
+        if self.admin_dsn:
+            conn = await asyncpg.connect(self.admin_dsn)
+            await conn.execute(f'CREATE DATABASE "{self.db_name}"')
+            await conn.close()
+        await upgrade(self.engine)
+        async with self.engine.connect() as conn:
+            if self.name == "sqlite":
+                rows = await conn.execute(
+                    text("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
+                )
+            else:
+                rows = await conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+            self.tables = sorted(
+                r[0] for r in rows if r[0] != "alembic_version" and not r[0].startswith("listing_search")
+            )
+
+    async def empty(self) -> None:
+        async with self.engine.begin() as conn:
+            if self.name == "postgresql":
+                await conn.execute(text(f"TRUNCATE {', '.join(self.tables)} RESTART IDENTITY CASCADE"))
+            else:
+                await conn.execute(text("PRAGMA defer_foreign_keys=ON"))
+                for table in self.tables:
+                    await conn.execute(text(f'DELETE FROM "{table}"'))
+
+    async def teardown(self) -> None:
+        await self.engine.dispose()
+        if self.admin_dsn:
+            conn = await asyncpg.connect(self.admin_dsn)
+            await conn.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
+            await conn.close()
+
+
+@pytest.fixture(scope="session")
+def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("keys")
+
+
+@pytest.fixture(scope="session")
+async def backends(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[dict[str, Backend | str]]:
+    """The session's databases by name; a string instead of a Backend says why it is unavailable."""
+    available: dict[str, Backend | str] = {}
+    sqlite_path = tmp_path_factory.mktemp("sqlite") / "techx-test.db"
+    available["sqlite"] = Backend("sqlite", f"sqlite+aiosqlite:///{sqlite_path}")
+    problem = await _postgres_reachable()
+    if problem:
+        available["postgresql"] = f"PostgreSQL at {PG_ADMIN_DSN} is unreachable ({problem})"
+    else:
+        db_name = f"techx_test_{uuid.uuid4().hex[:12]}"
+        base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        available["postgresql"] = Backend("postgresql", f"{base}/{db_name}", PG_ADMIN_DSN, db_name)
+    started: list[Backend] = []
+    for backend in available.values():
+        if isinstance(backend, Backend):
+            await backend.setup()
+            started.append(backend)
+    yield available
+    for backend in started:
+        await backend.teardown()
+
+
+def _backend(backends: dict[str, Backend | str], name: str) -> Backend:
+    backend = backends[name]
+    if isinstance(backend, str):
+        if os.environ.get("CI"):
+            pytest.fail(backend)
+        pytest.skip(backend)
+    return backend
+
+
+@pytest.fixture(params=BACKENDS)
+async def backend(request: pytest.FixtureRequest, backends: dict[str, Backend | str]) -> AsyncIterator[Backend]:
+    """Runs the test once per database, on emptied tables."""
+    chosen = _backend(backends, request.param)
+    await chosen.empty()
+    yield chosen
+
+
+@pytest.fixture
+async def pg_backend(backends: dict[str, Backend | str]) -> AsyncIterator[Backend]:
+    """PostgreSQL only: for tests of real parallel connections."""
+    chosen = _backend(backends, "postgresql")
+    await chosen.empty()
+    yield chosen
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+def make_settings(backend: Backend, keys_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": backend.url,
+        "keys_dir": keys_dir,
+        "log_json": False,
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return Settings.from_env(env={}, **values)
+
+
+@pytest.fixture
+def settings(backend: Backend, keys_dir: Path) -> Settings:
+    return make_settings(backend, keys_dir)
+
+
+@pytest.fixture
+async def db(backend: Backend) -> AsyncIterator[Database]:
+    database = Database(create_engine(backend.url, pool_size=5))
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: ManualClock) -> Litestar:
+    return create_app(settings, clock=clock, run_background_tasks=False)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """HTTP into the app in this event loop, so tests may also use ``app.state.db`` directly."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as test_client:
+        yield test_client
+    await app.state.db.dispose()

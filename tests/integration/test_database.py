@@ -1,0 +1,131 @@
+"""The database layer on both backends: migrations, write transactions, retries."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from exchange.server.db import Database, create_engine, is_retryable, retry
+from exchange.server.migrate import current_revision
+
+
+async def test_the_schema_is_at_the_latest_migration(backend):
+    engine = create_engine(backend.url, pool_size=1)
+    try:
+        assert await current_revision(engine) == "0003_listings"
+    finally:
+        await engine.dispose()
+    assert {"orgs", "users", "org_events"} <= set(backend.tables)
+
+
+async def test_a_failed_transaction_writes_nothing(db):
+    async def work(session):
+        await session.execute(
+            text(
+                "INSERT INTO orgs (id, name, credit_code, kind, verified, status, created_at) "
+                "VALUES ('01900000000070008000000000000001', 'x', '91310000MA1FL0000N', 'enterprise', false, 'active', "
+                "'2026-01-01 00:00:00')"
+            )
+            if db.dialect == "sqlite"
+            else text(
+                "INSERT INTO orgs (id, name, credit_code, kind, verified, status, created_at) "
+                "VALUES ('01900000-0000-7000-8000-000000000001', 'x', '91310000MA1FL0000N', 'enterprise', false, "
+                "'active', now())"
+            )
+        )
+        raise RuntimeError("the use case failed after writing")
+
+    with pytest.raises(RuntimeError):
+        await db.transaction(work)
+    async with db.read() as session:
+        assert await session.scalar(text("SELECT count(*) FROM orgs")) == 0
+
+
+async def test_concurrent_read_modify_write_transactions_lose_no_update(db):
+    """Fifty writers increment one counter; write transactions serialise instead of failing."""
+    await db.transaction(
+        lambda s: s.execute(
+            text("CREATE TABLE IF NOT EXISTS test_counter (id integer primary key, value integer not null)")
+        )
+    )
+    await db.transaction(lambda s: s.execute(text("DELETE FROM test_counter")))
+    await db.transaction(lambda s: s.execute(text("INSERT INTO test_counter VALUES (1, 0)")))
+    lock = " FOR UPDATE" if db.is_postgres else ""  # SQLite's BEGIN IMMEDIATE already serialises writers
+
+    async def increment(session):
+        value = await session.scalar(text(f"SELECT value FROM test_counter WHERE id = 1{lock}"))
+        await asyncio.sleep(0)
+        await session.execute(text("UPDATE test_counter SET value = :v WHERE id = 1"), {"v": value + 1})
+
+    try:
+        await asyncio.gather(*(db.transaction(increment) for _ in range(50)))
+        async with db.read() as session:
+            assert await session.scalar(text("SELECT value FROM test_counter WHERE id = 1")) == 50
+    finally:
+        await db.transaction(lambda s: s.execute(text("DROP TABLE test_counter")))
+
+
+@pytest.mark.postgres_only
+async def test_serialization_failures_are_retried_until_they_succeed(pg_backend):
+    """Two SERIALIZABLE transactions that each read what the other writes: one fails with 40001 and
+    the retry helper runs it again, so both increments land."""
+    engine = create_engine(pg_backend.url, pool_size=4)
+    db = Database(engine.execution_options(isolation_level="SERIALIZABLE"))
+    await db.transaction(lambda s: s.execute(text("CREATE TABLE ser_test (k text primary key, v int)")))
+    await db.transaction(lambda s: s.execute(text("INSERT INTO ser_test VALUES ('a', 0), ('b', 0)")))
+    both_read = asyncio.Barrier(2)
+    attempts = {"a": 0, "b": 0}
+
+    def writer(mine: str, other: str):
+        async def work(session):
+            attempts[mine] += 1
+            total = await session.scalar(text("SELECT sum(v) FROM ser_test"))
+            if attempts[mine] == 1:
+                await both_read.wait()
+            await session.execute(text("UPDATE ser_test SET v = :v WHERE k = :k"), {"v": total + 1, "k": mine})
+
+        return work
+
+    try:
+        await asyncio.gather(db.transaction(writer("a", "b")), db.transaction(writer("b", "a")))
+        async with db.read() as session:
+            values = dict((await session.execute(text("SELECT k, v FROM ser_test"))).all())
+        assert sorted(values.values()) == [1, 2]  # the retried one saw the other's write
+        assert attempts["a"] + attempts["b"] == 3
+    finally:
+        await db.transaction(lambda s: s.execute(text("DROP TABLE ser_test")))
+        await engine.dispose()
+
+
+async def test_retry_gives_up_after_the_bounded_number_of_attempts():
+    calls = 0
+
+    class Locked(OperationalError):
+        def __init__(self):
+            super().__init__("UPDATE x", {}, Exception("database is locked"))
+
+    async def always_locked():
+        nonlocal calls
+        calls += 1
+        raise Locked()
+
+    with pytest.raises(OperationalError):
+        await retry(always_locked, attempts=3, base_delay=0.0001)
+    assert calls == 3
+
+
+async def test_other_errors_are_not_retried():
+    calls = 0
+
+    async def broken():
+        nonlocal calls
+        calls += 1
+        raise ValueError("a bug, not contention")
+
+    with pytest.raises(ValueError):
+        await retry(broken, attempts=5)
+    assert calls == 1
+    assert not is_retryable(DBAPIError("SELECT 1", {}, Exception("syntax error")))

@@ -1,0 +1,126 @@
+"""Pure rules of parties: credit codes, guards, tokens, throttling, password hashes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from exchange.errors import Forbidden, OrgNotVerified, OrgSuspended, RateLimited, Unauthorized
+from exchange.parties.auth import LoginThrottle, TokenIssuer
+from exchange.parties.domain import (
+    CREDIT_CODE_ALPHABET,
+    OrgKind,
+    OrgStatus,
+    Principal,
+    Role,
+    credit_code_check_char,
+    credit_code_problem,
+)
+from exchange.parties.passwords import hash_password, verify_password
+from exchange.server.clock import ManualClock
+
+first17 = st.tuples(
+    st.text(CREDIT_CODE_ALPHABET, min_size=2, max_size=2),
+    st.text("0123456789", min_size=6, max_size=6),
+    st.text(CREDIT_CODE_ALPHABET, min_size=9, max_size=9),
+).map("".join)
+
+
+@given(first17)
+def test_a_code_with_its_check_character_is_valid(prefix):
+    assert credit_code_problem(prefix + credit_code_check_char(prefix)) is None
+
+
+@given(first17, st.integers(0, 16), st.sampled_from(CREDIT_CODE_ALPHABET))
+def test_changing_one_character_breaks_the_check(prefix, position, replacement):
+    code = prefix + credit_code_check_char(prefix)
+    changed = code[:position] + replacement + code[position + 1 :]
+    if changed != code and changed[2:8].isdigit():
+        assert credit_code_problem(changed) == "check character does not match"
+
+
+def test_known_real_codes():
+    assert credit_code_problem("91350100M000100Y43") is None  # a published example code
+    assert credit_code_problem("91350100M000100Y4") == "must be 18 characters"
+    assert "characters not used" in credit_code_problem("91350100M000100YI3")
+
+
+def principal(kind=OrgKind.ENTERPRISE, verified=True, status=OrgStatus.ACTIVE, role=Role.ADMIN) -> Principal:
+    return Principal(
+        user_id=uuid.uuid4(),
+        email="a@b.cn",
+        display_name="A",
+        role=role,
+        org_id=uuid.uuid4(),
+        org_name="Org",
+        org_kind=kind,
+        org_verified=verified,
+        org_status=status,
+    )
+
+
+def test_guards():
+    with pytest.raises(OrgNotVerified):
+        principal(verified=False).require_active_verified()
+    with pytest.raises(OrgSuspended):
+        principal(status=OrgStatus.SUSPENDED).require_active_verified()
+    with pytest.raises(Forbidden):
+        principal().require_operator()
+    principal(kind=OrgKind.OPERATOR).require_operator()
+    with pytest.raises(Forbidden):
+        principal(kind=OrgKind.OPERATOR, status=OrgStatus.SUSPENDED).require_operator()
+    with pytest.raises(Forbidden):
+        principal(role=Role.MEMBER).require_admin()
+    caller = principal()
+    caller.require_member_of(uuid.uuid4(), caller.org_id)
+    with pytest.raises(Forbidden):
+        caller.require_member_of(uuid.uuid4())
+    principal(kind=OrgKind.OPERATOR).require_member_of(uuid.uuid4(), operators_too=True)
+    assert principal(kind=OrgKind.UNIVERSITY).is_public_institution
+    assert not principal(kind=OrgKind.ENTERPRISE).is_public_institution
+
+
+def test_tokens_expire_by_the_exchange_clock():
+    clock = ManualClock(datetime(2026, 1, 5, tzinfo=UTC))
+    issuer = TokenIssuer("s" * 32, 60, clock)
+    user_id = uuid.uuid4()
+    token = issuer.issue(user_id)
+    assert issuer.user_id(token) == user_id
+    clock.advance(timedelta(seconds=60))
+    with pytest.raises(Unauthorized, match="expired"):
+        issuer.user_id(token)
+
+
+def test_tokens_signed_with_another_secret_are_refused():
+    clock = ManualClock()
+    token = TokenIssuer("o" * 32, 60, clock).issue(uuid.uuid4())
+    with pytest.raises(Unauthorized, match="not valid"):
+        TokenIssuer("s" * 32, 60, clock).user_id(token)
+    with pytest.raises(Unauthorized):
+        TokenIssuer("s" * 32, 60, clock).user_id("not.a.jwt")
+
+
+def test_throttle_counts_each_key_in_a_sliding_minute():
+    clock = ManualClock()
+    throttle = LoginThrottle(3, clock)
+    for _ in range(3):
+        throttle.check("email:a", "client:1")
+    with pytest.raises(RateLimited):
+        throttle.check("email:b", "client:1")  # the client is spent even for another email
+    clock.advance(timedelta(seconds=30))
+    with pytest.raises(RateLimited):
+        throttle.check("email:a", "client:2")
+    clock.advance(timedelta(seconds=31))
+    throttle.check("email:a", "client:1")
+
+
+def test_password_hashes_are_salted_argon2id():
+    first, second = hash_password("0123456789"), hash_password("0123456789")
+    assert first.startswith("$argon2id$") and first != second
+    assert verify_password("0123456789", first)
+    assert not verify_password("0123456788", first)
+    assert not verify_password("0123456789", "garbage")
