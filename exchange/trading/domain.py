@@ -1,0 +1,265 @@
+"""Pure rules of trading: fees, bids, anti-sniping, payment terms, negotiation turns, deal states.
+
+No database and no framework here; the services apply these rules inside their transactions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from exchange.errors import ExchangeError, InvalidState
+
+BP = 10_000  # basis points in a whole
+
+
+class TradingRuleBroken(ExchangeError):
+    status = 422
+    problem_type = "trading-rule-broken"
+    title = "The request breaks a trading rule"
+
+
+# --- fees -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeeSchedule:
+    """Marginal tiers charged to each side: ``(upper_bound_fen | None, basis_points)``.
+
+    Each tier's rate applies to the part of the price inside it (like income tax brackets), so
+    the fee is continuous in the price; the per-side minimum applies, but a fee never exceeds the
+    amount it is charged on.
+    """
+
+    tiers: tuple[tuple[int | None, int], ...]
+    minimum_fen: int
+
+    def __post_init__(self) -> None:
+        bounds = [upper for upper, _ in self.tiers[:-1]]
+        if not self.tiers or self.tiers[-1][0] is not None or any(b is None for b in bounds):
+            raise ValueError("only the last fee tier is open-ended")
+        if bounds != sorted(bounds) or any(b <= 0 for b in bounds):  # type: ignore[operator]
+            raise ValueError("fee tier bounds must increase")
+        if any(not 0 <= bp <= BP for _, bp in self.tiers) or self.minimum_fen < 0:
+            raise ValueError("fee rates must be 0..10000 bp and the minimum >= 0")
+
+    def tiered(self, amount: int) -> int:
+        """The tiered fee before the minimum, rounded half up to the fen."""
+        total = 0  # in fen × basis points, exact
+        lower = 0
+        for upper, bp in self.tiers:
+            top = amount if upper is None else min(amount, upper)
+            if top > lower:
+                total += (top - lower) * bp
+            if upper is None or amount <= upper:
+                break
+            lower = upper
+        return (total + BP // 2) // BP
+
+    def fee(self, amount: int) -> int:
+        if amount <= 0:
+            return 0
+        return min(amount, max(self.minimum_fen, self.tiered(amount)))
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """Where a deal's money goes when escrow holds the full price."""
+
+    price: int
+    seller_fee: int
+    buyer_fee: int
+    inventor_reward: int
+    seller_proceeds: int
+
+    @property
+    def seller_net(self) -> int:
+        return self.price - self.seller_fee
+
+    @property
+    def exchange_revenue(self) -> int:
+        return self.seller_fee + self.buyer_fee
+
+
+def settlement(price: int, schedule: FeeSchedule, *, inventor_reward_bp: int = 0) -> Settlement:
+    """Split a settled price: the seller's fee from escrow, the buyer's fee on top, the inventors'
+    share of the seller's net proceeds (rounded down: the institution keeps the fraction)."""
+    if price <= 0:
+        raise ValueError("a deal's price is positive")
+    seller_fee = schedule.fee(price)
+    reward = (price - seller_fee) * inventor_reward_bp // BP
+    return Settlement(
+        price=price,
+        seller_fee=seller_fee,
+        buyer_fee=schedule.fee(price),
+        inventor_reward=reward,
+        seller_proceeds=price - seller_fee - reward,
+    )
+
+
+def forfeiture(deposit: int, schedule: FeeSchedule) -> tuple[int, int]:
+    """A defaulting buyer's deposit: ``(to_seller, to_exchange)``; the exchange keeps its fee on it."""
+    exchange_share = schedule.fee(deposit)
+    return deposit - exchange_share, exchange_share
+
+
+# --- auctions -------------------------------------------------------------------------------
+
+
+class BidRejected(TradingRuleBroken):
+    problem_type = "bid-rejected"
+    title = "The bid breaks an auction rule"
+
+
+class BidBelowAsking(BidRejected):
+    problem_type = "bid-below-asking-price"
+
+
+class BidOffGrid(BidRejected):
+    problem_type = "bid-off-increment-grid"
+
+
+class BidTooLow(BidRejected):
+    problem_type = "bid-below-minimum"
+
+
+class AuctionClosed(InvalidState):
+    problem_type = "auction-closed"
+    title = "The auction is not open for bids"
+
+
+def minimum_bid(asking_price: int, increment: int, high: int | None) -> int:
+    return asking_price if high is None else high + increment
+
+
+def check_bid(amount: int, *, asking_price: int, increment: int, high: int | None) -> None:
+    """First bid ≥ asking price; later bids ≥ high + increment; every bid on the increment grid."""
+    if amount < asking_price:
+        raise BidBelowAsking(f"the first acceptable bid is {asking_price} fen", field="amount")
+    if (amount - asking_price) % increment:
+        raise BidOffGrid(f"bids are the asking price plus a multiple of the increment {increment} fen", field="amount")
+    if high is not None and amount < high + increment:
+        raise BidTooLow(f"the current high bid is {high} fen; bid at least {high + increment}", field="amount")
+
+
+def end_after_bid(ends_at: datetime, bid_at: datetime, window: timedelta) -> datetime:
+    """Anti-sniping: a bid inside the last ``window`` moves the end to bid time + ``window``."""
+    if bid_at >= ends_at:
+        raise AuctionClosed("the auction has ended")
+    return max(ends_at, bid_at + window) if ends_at - bid_at < window else ends_at
+
+
+# --- negotiation ----------------------------------------------------------------------------
+
+
+class PaymentTermsInvalid(TradingRuleBroken):
+    problem_type = "invalid-payment-terms"
+    title = "The payment terms break the exchange's rules"
+
+
+MIN_DOWN_PAYMENT_BP = 3000
+MAX_INSTALLMENT_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class Installment:
+    due_months: int  # months after signing; 0 is the down payment
+    amount: int
+
+
+def check_installments(price: int, installments: Sequence[Installment]) -> None:
+    """Down payment (month 0) ≥ 30% of the price, the last due within 12 months, the sum = price."""
+    if not installments:
+        raise PaymentTermsInvalid("instalment terms need at least a down payment", field="payment_terms.installments")
+    months = [i.due_months for i in installments]
+    if months != sorted(months) or len(set(months)) != len(months):
+        raise PaymentTermsInvalid(
+            "instalments are listed in strictly increasing months", field="payment_terms.installments"
+        )
+    if installments[0].due_months != 0:
+        raise PaymentTermsInvalid(
+            "the first instalment is the down payment, due at signing (month 0)",
+            field="payment_terms.installments.0.due_months",
+        )
+    if installments[0].amount * BP < price * MIN_DOWN_PAYMENT_BP:
+        raise PaymentTermsInvalid(
+            "the down payment must be at least 30% of the price", field="payment_terms.installments.0.amount"
+        )
+    if months[-1] > MAX_INSTALLMENT_MONTHS:
+        raise PaymentTermsInvalid(
+            "the last instalment is due within 12 months of signing", field="payment_terms.installments"
+        )
+    if sum(i.amount for i in installments) != price:
+        raise PaymentTermsInvalid("the instalments must add up to the price", field="payment_terms.installments")
+
+
+class Side(StrEnum):
+    SELLER = "seller"
+    BUYER = "buyer"
+
+
+class OfferOutOfTurn(InvalidState):
+    problem_type = "offer-out-of-turn"
+    title = "It is the other party's turn"
+
+
+class TooManyOffers(InvalidState):
+    problem_type = "too-many-offers"
+    title = "The negotiation has reached its offer limit"
+
+
+def check_counter_offer(last_offer_side: Side | None, side: Side, offers_so_far: int, max_offers: int) -> None:
+    """Parties alternate; the buyer opens unless the seller's listed price stands as the opening offer."""
+    if offers_so_far >= max_offers:
+        raise TooManyOffers(f"a negotiation holds at most {max_offers} offers")
+    if last_offer_side is side:
+        raise OfferOutOfTurn("wait for the other party's answer before making another offer")
+
+
+def check_answer(offer_side: Side, answering_side: Side, *, expires_at: datetime, now: datetime) -> None:
+    """Only the other party accepts or declines the standing offer, and only before it expires."""
+    if offer_side is answering_side:
+        raise OfferOutOfTurn("an offer is accepted or declined by the other party")
+    if now >= expires_at:
+        raise InvalidState("the offer has expired")
+
+
+# --- deals ----------------------------------------------------------------------------------
+
+
+class DealState(StrEnum):
+    RESULT_NOTICE = "result_notice"
+    AWAITING_SIGNATURES = "awaiting_signatures"
+    AWAITING_PAYMENT = "awaiting_payment"
+    SETTLED = "settled"
+    CANCELLED = "cancelled"
+    DEFAULTED = "defaulted"
+
+
+class DealAction(StrEnum):
+    NOTICE_CLOSED = "notice_closed"
+    OBJECTION_UPHELD = "objection_upheld"
+    BOTH_SIGNED = "both_signed"
+    PAID = "paid"
+    PAYMENT_MISSED = "payment_missed"
+    CANCEL_BY_AGREEMENT = "cancel_by_agreement"
+
+
+DEAL_TRANSITIONS: dict[tuple[DealState, DealAction], DealState] = {
+    (DealState.RESULT_NOTICE, DealAction.NOTICE_CLOSED): DealState.AWAITING_SIGNATURES,
+    (DealState.RESULT_NOTICE, DealAction.OBJECTION_UPHELD): DealState.CANCELLED,
+    (DealState.AWAITING_SIGNATURES, DealAction.BOTH_SIGNED): DealState.AWAITING_PAYMENT,
+    (DealState.AWAITING_SIGNATURES, DealAction.CANCEL_BY_AGREEMENT): DealState.CANCELLED,
+    (DealState.AWAITING_PAYMENT, DealAction.PAID): DealState.SETTLED,
+    (DealState.AWAITING_PAYMENT, DealAction.PAYMENT_MISSED): DealState.DEFAULTED,
+    (DealState.AWAITING_PAYMENT, DealAction.CANCEL_BY_AGREEMENT): DealState.CANCELLED,
+}
+
+
+def next_deal_state(state: DealState, action: DealAction) -> DealState:
+    try:
+        return DEAL_TRANSITIONS[(state, action)]
+    except KeyError:
+        raise InvalidState(f"a deal in state '{state}' cannot '{action}'", state=state.value) from None
