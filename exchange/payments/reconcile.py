@@ -1,0 +1,160 @@
+"""Reconciliation as a streaming merge of two reference-ordered record streams.
+
+Both sides arrive sorted by external reference; one pass pairs them, so time grows linearly with
+the number of records and memory holds only the current pair and the running totals.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    MATCHED = "matched"
+    MISSING_IN_LEDGER = "missing_in_ledger"
+    MISSING_AT_PROVIDER = "missing_at_provider"
+    AMOUNT_MISMATCH = "amount_mismatch"
+
+
+@dataclass(frozen=True)
+class Record:
+    reference: str
+    amount: int  # fen; money into the exchange is positive, out of it negative
+    entry_id: str | None = None  # the ledger entry, on the ledger side
+
+
+@dataclass(frozen=True)
+class Line:
+    outcome: Outcome
+    reference: str
+    ledger_amount: int | None
+    provider_amount: int | None
+    entry_id: str | None = None
+
+
+@dataclass
+class Totals:
+    counts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
+    ledger_amounts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
+    provider_amounts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
+
+    def add(self, line: Line) -> None:
+        self.counts[line.outcome] += 1
+        self.ledger_amounts[line.outcome] += line.ledger_amount or 0
+        self.provider_amounts[line.outcome] += line.provider_amount or 0
+
+    @property
+    def clean(self) -> bool:
+        return all(n == 0 for outcome, n in self.counts.items() if outcome is not Outcome.MATCHED)
+
+
+def _sorted_check(records: Iterable[Record], side: str) -> Iterator[Record]:
+    previous: str | None = None
+    for record in records:
+        if previous is not None and record.reference < previous:
+            raise ValueError(f"{side} records are not ordered by reference at {record.reference!r}")
+        previous = record.reference
+        yield record
+
+
+def reconcile(ledger: Iterable[Record], provider: Iterable[Record]) -> Iterator[Line]:
+    """Pair ledger and provider records by reference; equal references pair off in order."""
+    left = _sorted_check(ledger, "ledger")
+    right = _sorted_check(provider, "provider")
+    ours = next(left, None)
+    theirs = next(right, None)
+    while ours is not None or theirs is not None:
+        if theirs is None or (ours is not None and ours.reference < theirs.reference):
+            assert ours is not None
+            yield Line(Outcome.MISSING_AT_PROVIDER, ours.reference, ours.amount, None, ours.entry_id)
+            ours = next(left, None)
+        elif ours is None or theirs.reference < ours.reference:
+            yield Line(Outcome.MISSING_IN_LEDGER, theirs.reference, None, theirs.amount)
+            theirs = next(right, None)
+        else:
+            outcome = Outcome.MATCHED if ours.amount == theirs.amount else Outcome.AMOUNT_MISMATCH
+            yield Line(outcome, ours.reference, ours.amount, theirs.amount, ours.entry_id)
+            ours, theirs = next(left, None), next(right, None)
+
+
+# --- bank statements ------------------------------------------------------------------------
+
+STATEMENT_COLUMNS = ("date", "amount", "reference")
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    line: int
+    day: date
+    amount: int
+    reference: str
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    message: str
+
+
+class StatementFormatError(ValueError):
+    """The statement cannot be read at all (wrong or missing columns)."""
+
+
+def yuan_to_fen(text: str) -> int:
+    """``"1,234.56"`` → 123456; at most two decimals, never a float."""
+    cleaned = text.strip().replace(",", "").replace("¥", "")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not an amount") from None
+    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+        raise ValueError(f"{text!r} is not a yuan amount with at most two decimals")
+    return int(value * 100)
+
+
+def parse_statement(text: str) -> tuple[list[StatementRow], list[RowError]]:
+    """Read a CSV bank statement with a header naming ``date, amount, reference`` (amount in yuan).
+
+    A malformed row is reported with its line number and skipped; the rest are read.
+    """
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None:
+        raise StatementFormatError("the statement is empty")
+    names = [h.strip().lower() for h in header]
+    missing = [c for c in STATEMENT_COLUMNS if c not in names]
+    if missing:
+        raise StatementFormatError(
+            f"the header must name the columns {', '.join(STATEMENT_COLUMNS)}; missing: {', '.join(missing)}"
+        )
+    index = {c: names.index(c) for c in STATEMENT_COLUMNS}
+    rows: list[StatementRow] = []
+    errors: list[RowError] = []
+    for number, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) < len(names):
+            errors.append(RowError(number, f"expected {len(names)} columns, found {len(cells)}"))
+            continue
+        try:
+            day = date.fromisoformat(cells[index["date"]].strip())
+        except ValueError:
+            errors.append(RowError(number, f"date {cells[index['date']]!r} is not YYYY-MM-DD"))
+            continue
+        try:
+            amount = yuan_to_fen(cells[index["amount"]])
+        except ValueError:
+            errors.append(RowError(number, f"amount {cells[index['amount']]!r} is not a yuan amount with ≤ 2 decimals"))
+            continue
+        reference = cells[index["reference"]].strip()
+        if not reference:
+            errors.append(RowError(number, "the reference is empty"))
+            continue
+        rows.append(StatementRow(number, day, amount, reference))
+    return rows, errors

@@ -1,0 +1,164 @@
+"""Pure rules of innovation vouchers: programs, grants, orders, redemption and their invariants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from exchange.errors import ExchangeError, InvalidState
+
+BP = 10_000
+
+
+class VoucherRuleBroken(ExchangeError):
+    status = 422
+    problem_type = "voucher-rule-broken"
+    title = "The request breaks a voucher program rule"
+
+
+class GrantOverCap(VoucherRuleBroken):
+    problem_type = "grant-over-cap"
+    title = "The grant would exceed the program's cap for this enterprise"
+
+
+class GrantOverBudget(VoucherRuleBroken):
+    problem_type = "grant-over-budget"
+    title = "The grant would exceed the program's budget"
+
+
+class VoucherOverCoverage(VoucherRuleBroken):
+    problem_type = "voucher-over-coverage"
+    title = "Vouchers may pay only part of a service's price"
+
+
+class CategoryNotEligible(VoucherRuleBroken):
+    problem_type = "category-not-eligible"
+    title = "The program does not cover this service category"
+
+
+class ProgramNotActive(VoucherRuleBroken):
+    problem_type = "program-not-active"
+    title = "The program is outside its validity window"
+
+
+class RelatedParties(VoucherRuleBroken):
+    problem_type = "related-parties"
+    title = "An enterprise may not buy voucher services from itself or a related party"
+
+
+class Category(StrEnum):
+    TECH_SEARCH = "tech_search"
+    PATENT_MANAGEMENT = "patent_management"
+    VALUATION = "valuation"
+    ENGINEERING_VERIFICATION = "engineering_verification"
+    TESTING = "testing"
+    BROKERAGE = "brokerage"
+    R_AND_D = "r_and_d"
+    CONSULTING = "consulting"
+
+
+@dataclass(frozen=True)
+class ProgramRules:
+    budget: int
+    per_org_cap: int
+    coverage_bp: int
+    categories: frozenset[Category]
+    valid_from: datetime
+    valid_until: datetime
+
+    def is_active(self, now: datetime) -> bool:
+        return self.valid_from <= now < self.valid_until
+
+    def require_active(self, now: datetime) -> None:
+        if not self.is_active(now):
+            raise ProgramNotActive(
+                f"the program is valid from {self.valid_from.isoformat()} until {self.valid_until.isoformat()}"
+            )
+
+    def max_voucher_amount(self, price: int) -> int:
+        """The most of ``price`` payable with vouchers (rounded down to the fen)."""
+        return price * self.coverage_bp // BP
+
+    def check_grant(self, amount: int, *, granted_to_org: int, granted_total: int) -> None:
+        if granted_to_org + amount > self.per_org_cap:
+            raise GrantOverCap(
+                f"this enterprise has {granted_to_org} of its {self.per_org_cap} cap; {amount} more exceeds it",
+                field="amount",
+            )
+        if granted_total + amount > self.budget:
+            raise GrantOverBudget(
+                f"{granted_total} of the {self.budget} budget is granted; {amount} more exceeds it", field="amount"
+            )
+
+    def check_order(self, *, category: Category, price: int, voucher_amount: int) -> None:
+        if category not in self.categories:
+            raise CategoryNotEligible(f"the program does not cover '{category}'", field="service_id")
+        if voucher_amount > self.max_voucher_amount(price):
+            raise VoucherOverCoverage(
+                f"vouchers may pay at most {self.coverage_bp / 100:g}% of the price: {self.max_voucher_amount(price)}",
+                field="voucher_amount",
+            )
+
+
+def check_not_related(buyer_org: str, provider_org: str, related: set[frozenset[str]]) -> None:
+    if buyer_org == provider_org or frozenset((buyer_org, provider_org)) in related:
+        raise RelatedParties("the enterprise and the provider are the same or declared related parties")
+
+
+class OrderState(StrEnum):
+    ORDERED = "ordered"
+    CONFIRMED = "confirmed"
+    DELIVERED = "delivered"
+    ACCEPTED = "accepted"
+    CANCELLED = "cancelled"
+
+
+class OrderAction(StrEnum):
+    CONFIRM = "confirm"
+    DELIVER = "deliver"
+    ACCEPT = "accept"
+    CANCEL = "cancel"
+
+
+ORDER_TRANSITIONS: dict[tuple[OrderState, OrderAction], OrderState] = {
+    (OrderState.ORDERED, OrderAction.CONFIRM): OrderState.CONFIRMED,
+    (OrderState.ORDERED, OrderAction.CANCEL): OrderState.CANCELLED,
+    (OrderState.CONFIRMED, OrderAction.DELIVER): OrderState.DELIVERED,
+    (OrderState.CONFIRMED, OrderAction.CANCEL): OrderState.CANCELLED,
+    (OrderState.DELIVERED, OrderAction.ACCEPT): OrderState.ACCEPTED,
+    (OrderState.DELIVERED, OrderAction.CANCEL): OrderState.CANCELLED,
+}
+
+
+def next_order_state(state: OrderState, action: OrderAction) -> OrderState:
+    try:
+        return ORDER_TRANSITIONS[(state, action)]
+    except KeyError:
+        raise InvalidState(f"a service order in state '{state}' cannot '{action}'", state=state.value) from None
+
+
+@dataclass(frozen=True)
+class ProgramFigures:
+    """A program's totals, in fen (VCH and CNY both count fen of face value)."""
+
+    budget: int
+    funded: int
+    issued: int
+    spent: int  # vouchers paid to providers on accepted orders
+    redeemed: int  # vouchers retired against cash paid from funding
+    expired: int
+    revoked: int
+    outstanding: int  # held by enterprises or providers, not yet retired, expired or revoked
+
+    def broken_invariants(self) -> list[str]:
+        problems = []
+        if self.issued - self.redeemed - self.expired - self.revoked != self.outstanding:
+            problems.append("issued − retired − expired − revoked ≠ outstanding")
+        if self.redeemed > self.funded:
+            problems.append("cash redeemed exceeds funding")
+        if self.issued > self.budget:
+            problems.append("issued exceeds the budget")
+        if self.redeemed > self.spent:
+            problems.append("more redeemed than spent")
+        return problems
