@@ -8,9 +8,11 @@ server fails the run instead of skipping its half.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -177,6 +179,35 @@ async def app(settings: Settings, clock: ManualClock) -> Litestar:
 async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """HTTP into the app in this event loop, so tests may also use ``app.state.db`` directly."""
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as test_client:
+    async with (
+        running(app),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as test_client,
+    ):
         yield test_client
-    await app.state.db.dispose()
+
+
+@asynccontextmanager
+async def running(app: Litestar) -> AsyncIterator[None]:
+    """The app's lifespan (channels, shutdown hooks) in a task of its own.
+
+    pytest-asyncio may set a fixture up and tear it down in different tasks, and the lifespan's
+    task group must be left by the task that entered it.
+    """
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def run() -> None:
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(run())
+    waiter = asyncio.create_task(started.wait())
+    await asyncio.wait([task, waiter], return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        waiter.cancel()
+        task.result()  # start-up failed: raise its error
+    try:
+        yield
+    finally:
+        stop.set()
+        await task

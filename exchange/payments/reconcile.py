@@ -111,9 +111,10 @@ def yuan_to_fen(text: str) -> int:
     cleaned = text.strip().replace(",", "").replace("¥", "")
     try:
         value = Decimal(cleaned)
-    except InvalidOperation:
+        exact = value.is_finite() and value == value.quantize(Decimal("0.01"))
+    except InvalidOperation:  # not a number, or too many digits to quantize
         raise ValueError(f"{text!r} is not an amount") from None
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+    if not exact:
         raise ValueError(f"{text!r} is not a yuan amount with at most two decimals")
     return int(value * 100)
 

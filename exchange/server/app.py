@@ -23,6 +23,7 @@ from exchange.server.clock import Clock, SystemClock
 from exchange.server.db import Database, create_engine
 from exchange.server.dependencies import app_dependencies
 from exchange.server.errors import EXCEPTION_HANDLERS, problem_details_plugin
+from exchange.server.events import Events, channels_plugin
 from exchange.server.keys import load_or_create_keys
 from exchange.server.logging import RequestIdMiddleware, configure_logging
 from exchange.server.openapi import document_problems
@@ -75,8 +76,10 @@ def create_app(
     db = Database(
         create_engine(settings.database_url, pool_size=settings.db_pool_size), retry_attempts=settings.db_retry_attempts
     )
+    channels = channels_plugin(settings)
     state = State(
         {
+            "events": Events(channels),
             "settings": settings,
             "clock": clock,
             "db": db,
@@ -111,7 +114,7 @@ def create_app(
         state=state,
         lifespan=[lifespan],
         middleware=[RequestIdMiddleware, prometheus.middleware],
-        plugins=[problem_details_plugin()],
+        plugins=[problem_details_plugin(), channels],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_request_body_bytes,
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,

@@ -81,6 +81,7 @@ def app_dependencies() -> dict[str, Provide]:
         "keyring": _state("keyring"),
         "tokens": _state("tokens"),
         "throttle": _state("throttle"),
+        "events": _state("events"),
         "principal": Provide(provide_principal),
         "user": Provide(provide_user, sync_to_thread=False),
         "operator": Provide(provide_operator, sync_to_thread=False),
