@@ -1,0 +1,126 @@
+"""Idempotent HTTP writes: the same ``Idempotency-Key`` and request give the original answer.
+
+The answer is stored in the same transaction as the effect, so either both exist or neither
+does: a request refused by validation or a funds check stores nothing and its key may be used
+again. Keys are scoped to the calling organisation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import String, Text, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from exchange.base import Base, IdMixin
+from exchange.errors import Conflict, IdempotencyKeyRequired
+from exchange.server.db import Database
+
+MAX_KEY_LENGTH = 255
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+class IdempotencyKeyReused(Conflict):
+    problem_type = "idempotency-key-reused"
+    title = "This Idempotency-Key was used for a different request"
+
+
+class IdempotencyRecord(IdMixin, Base):
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("scope", "key", name="uq_idempotency_keys_scope_key"),)
+
+    scope: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int]
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int
+    body: Any  # the JSON-ready answer (a msgspec Struct or plain data)
+    replayed: bool = False
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {REPLAYED_HEADER: "true"} if self.replayed else {}
+
+
+def required_key(key: str | None) -> str:
+    if key is None or not key.strip():
+        raise IdempotencyKeyRequired("send an Idempotency-Key header (1-255 characters) with this request")
+    if len(key) > MAX_KEY_LENGTH:
+        raise IdempotencyKeyRequired(
+            "the Idempotency-Key header is longer than 255 characters", field="Idempotency-Key"
+        )
+    return key
+
+
+def fingerprint(*parts: Any) -> str:
+    return hashlib.sha256(msgspec.json.encode(parts, order="sorted")).hexdigest()
+
+
+async def _recall(session: AsyncSession, scope: str, key: str, print_: str) -> Outcome | None:
+    record = await session.scalar(
+        select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+    )
+    if record is None:
+        return None
+    if record.fingerprint != print_:
+        raise IdempotencyKeyReused(
+            "this Idempotency-Key was already used for a different request", field="Idempotency-Key"
+        )
+    return Outcome(record.status_code, msgspec.json.decode(record.body), replayed=True)
+
+
+async def idempotent(
+    db: Database,
+    *,
+    scope: str,
+    key: str | None,
+    request: Any,
+    now: Callable[[], datetime],
+    work: Callable[[AsyncSession], Awaitable[Outcome]],
+) -> Outcome:
+    """Run ``work`` once per (scope, key); later calls with the same request replay its answer.
+
+    Without a key ``work`` simply runs. Two concurrent requests with one key: the second waits
+    for the first's unique index entry, fails, and runs again to find the stored answer.
+    """
+    if key is None:
+        return await db.transaction(work)
+    print_ = fingerprint(request)
+
+    async def attempt(session: AsyncSession) -> Outcome:
+        stored = await _recall(session, scope, key, print_)
+        if stored is not None:
+            return stored
+        outcome = await work(session)
+        session.add(
+            IdempotencyRecord(
+                scope=scope,
+                key=key,
+                fingerprint=print_,
+                status_code=outcome.status_code,
+                body=msgspec.json.encode(outcome.body).decode(),
+                created_at=now(),
+            )
+        )
+        await session.flush()
+        return outcome
+
+    for _ in range(3):
+        try:
+            return await db.transaction(attempt)
+        except IntegrityError:
+            continue  # a concurrent request with this key committed first; read its answer
+    raise Conflict("a concurrent request with the same Idempotency-Key is in progress; try again")
