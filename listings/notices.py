@@ -157,20 +157,43 @@ async def _close(session: AsyncSession, ctx: ListingsContext, notice: Notice, no
     notice.status = NoticeStatus.CLOSED.value
     notice.ended_at = now
     notice.end_reason = "the notice period ended"
+    await _tell_closed(session, ctx, notice, now)
+
+
+async def _tell_closed(session: AsyncSession, ctx: ListingsContext, notice: Notice, now: datetime) -> None:
     for handler in ctx.hooks.notice_handlers(notice.kind):
         await handler.on_closed(session, notice, now)
 
 
-async def end_notice_period(session: AsyncSession, ctx: ListingsContext, notice: Notice, now: datetime) -> None:
-    """The period of an open notice has run: close it, or suspend it while an objection is pending."""
+async def end_notice_period(session: AsyncSession, ctx: ListingsContext, notice: Notice, now: datetime) -> bool:
+    """The period of an open notice has run: close it, or suspend it while an objection is pending.
+
+    The change is a conditional update (``WHERE status = 'open'``), so of two transactions that
+    both saw the notice open only one moves it and tells the handlers. True if this one did.
+    """
     if notice.status != NoticeStatus.OPEN.value or notice.closes_at > now:
-        return
-    if await pending_objections(session, notice.id):
-        notice.status = NoticeStatus.SUSPENDED.value
+        return False
+    suspend = await pending_objections(session, notice.id) > 0
+    values: dict[str, Any] = (
+        {"status": NoticeStatus.SUSPENDED.value}
+        if suspend
+        else {"status": NoticeStatus.CLOSED.value, "ended_at": now, "end_reason": "the notice period ended"}
+    )
+    moved = await session.execute(
+        update(Notice)
+        .where(Notice.id == notice.id, Notice.status == NoticeStatus.OPEN.value, Notice.closes_at <= now)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    await session.refresh(notice)
+    if suspend:
         for handler in ctx.hooks.notice_handlers(notice.kind):
             await handler.on_suspended(session, notice, now)
     else:
-        await _close(session, ctx, notice, now)
+        await _tell_closed(session, ctx, notice, now)
+    return True
 
 
 async def claim_due_notice(session: AsyncSession, now: datetime, skip: set[uuid.UUID]) -> Notice | None:

@@ -32,19 +32,21 @@ class NoticeSweep:
         failed: set[uuid.UUID] = set()
         claimed: list[uuid.UUID] = []
 
-        async def work(session: Any) -> bool:
+        async def work(session: Any) -> bool | None:
             claimed.clear()
             notice = await notices.claim_due_notice(session, now, failed)
             if notice is None:
-                return False
+                return None
             claimed.append(notice.id)
-            await notices.end_notice_period(session, self.ctx, notice, now)
-            return True
+            return await notices.end_notice_period(session, self.ctx, notice, now)
 
         while processed + len(failed) < self.limit:
             try:
-                if not await db.transaction(work):
+                outcome = await db.transaction(work)
+                if outcome is None:
                     break
+                if not outcome:  # another sweeper moved it first
+                    continue
             except Exception:
                 if not claimed:
                     raise

@@ -310,3 +310,16 @@ async def test_the_sweeper_closes_the_announcement_on_time(client, app, clock):
         "end_announcement",
         "start_auction",
     ]
+
+
+async def test_the_server_runs_the_sweeper_periodically(client, app, clock, settings):
+    from exchange.server.app import periodic_tasks
+
+    task = next(t for t in periodic_tasks(settings) if t.name == "sweep")
+    assert task.interval == settings.sweep_interval_seconds
+    ops = await operator(client, app)
+    seller = await verified(client, ops)
+    announced = await announced_listing(client, seller, ops)
+    clock.set(clock.now().replace(month=4))
+    assert await task.run(app.state) == {"notices": 1}
+    assert (await listing(client, announced["id"]))["status"] == "unsold"
