@@ -257,7 +257,7 @@ async def seller_org(db: Database) -> tuple[uuid.UUID, uuid.UUID]:
             insert(Org.__table__).values(
                 id=org,
                 name="示范大学",
-                credit_code="91310000MA1FL0001L",
+                credit_code="91310000MA1FL0001R",
                 kind="university",
                 verified=True,
                 status="active",
@@ -328,13 +328,16 @@ def summary(times: list[float]) -> tuple[float, float, float]:
     return statistics.median(ordered), p95, 1000 * len(times) / sum(times)
 
 
-async def bench_backend(name: str, url: str, rows: list[dict[str, Any]], rounds: int) -> dict[str, Any]:
+async def bench_backend(
+    name: str, url: str, rows: list[dict[str, Any]], rounds: int, *, seeded_already: bool = False
+) -> dict[str, Any]:
     engine = create_engine(url, pool_size=4)
     await upgrade(engine)
     db = Database(engine)
-    org, user = await seller_org(db)
     started = time.perf_counter()
-    await seed(db, rows, org, user)
+    if not seeded_already:
+        org, user = await seller_org(db)
+        await seed(db, rows, org, user)
     if db.is_postgres:
         async with engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -344,7 +347,8 @@ async def bench_backend(name: str, url: str, rows: list[dict[str, Any]], rounds:
         async with engine.begin() as conn:
             await conn.execute(text("ANALYZE"))
     seeded = time.perf_counter() - started
-    print(f"  seeded {len(rows):,} listings in {seeded:.1f} s", flush=True)
+    if not seeded_already:
+        print(f"  seeded {len(rows):,} listings in {seeded:.1f} s", flush=True)
 
     keys = Path(tempfile.mkdtemp(prefix="techx-bench-keys-"))
     app = create_app(
@@ -404,31 +408,44 @@ async def main() -> None:
     parser.add_argument("--listings", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--only", choices=["postgresql", "sqlite"])
+    parser.add_argument("--keep", metavar="NAME", help="PostgreSQL: keep (or reuse) the seeded database NAME")
     args = parser.parse_args()
     logging.getLogger("httpx").setLevel(logging.WARNING)
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
-    started = time.perf_counter()
-    rows = generate(args.listings)
-    segment_all(rows)
-    print(f"generated and segmented {len(rows):,} listings in {time.perf_counter() - started:.1f} s", flush=True)
+    rows: list[dict[str, Any]] = []
+
+    def rows_once() -> list[dict[str, Any]]:
+        if not rows:
+            started = time.perf_counter()
+            rows.extend(generate(args.listings))
+            segment_all(rows)
+            print(
+                f"generated and segmented {len(rows):,} listings in {time.perf_counter() - started:.1f} s", flush=True
+            )
+        return rows
 
     if args.only != "sqlite":
-        name = f"techx_bench_{uuid.uuid4().hex[:10]}"
+        name = args.keep or f"techx_bench_{uuid.uuid4().hex[:10]}"
         admin = await asyncpg.connect(PG_ADMIN)
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        exists = bool(await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
+        if not exists:
+            await admin.execute(f'CREATE DATABASE "{name}"')
         base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
         print(f"== PostgreSQL ({(await admin.fetchval('SHOW server_version'))})", flush=True)
         try:
-            await bench_backend("postgresql", f"{base}/{name}", rows, args.rounds)
+            await bench_backend(
+                "postgresql", f"{base}/{name}", [] if exists else rows_once(), args.rounds, seeded_already=exists
+            )
         finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if not args.keep:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await admin.close()
     if args.only != "postgresql":
         folder = Path(tempfile.mkdtemp(prefix="techx-bench-"))
         import sqlite3
 
         print(f"== SQLite ({sqlite3.sqlite_version})", flush=True)
-        await bench_backend("sqlite", f"sqlite+aiosqlite:///{folder / 'bench.db'}", rows, args.rounds)
+        await bench_backend("sqlite", f"sqlite+aiosqlite:///{folder / 'bench.db'}", rows_once(), args.rounds)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ The API other modules use:
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,40 +53,29 @@ from listings.service import apply_trading_action, create_listings, load_listing
 from listings.sweeper import NoticeSweep
 
 
-async def start_negotiation(
-    session: AsyncSession, ctx: ListingsContext, listing_id: uuid.UUID, now: datetime, **kw: object
-) -> Listing:
-    return await apply_trading_action(session, ctx, listing_id, Action.START_NEGOTIATION, now, **kw)  # type: ignore[arg-type]
+def _trading(action: Action, summary: str) -> Callable[..., Awaitable[Listing]]:
+    async def apply(
+        session: AsyncSession,
+        ctx: ListingsContext,
+        listing_id: uuid.UUID,
+        now: datetime,
+        *,
+        actor: Actor | None = None,
+        reason: str = "",
+    ) -> Listing:
+        return await apply_trading_action(session, ctx, listing_id, action, now, actor=actor, reason=reason)
+
+    apply.__name__ = apply.__qualname__ = action.value
+    apply.__doc__ = f"{summary} (409 ``invalid-state`` unless the lifecycle allows ``{action.value}``)."
+    return apply
 
 
-async def start_auction(
-    session: AsyncSession, ctx: ListingsContext, listing_id: uuid.UUID, now: datetime, **kw: object
-) -> Listing:
-    return await apply_trading_action(session, ctx, listing_id, Action.START_AUCTION, now, **kw)  # type: ignore[arg-type]
-
-
-async def form_deal(
-    session: AsyncSession, ctx: ListingsContext, listing_id: uuid.UUID, now: datetime, **kw: object
-) -> Listing:
-    return await apply_trading_action(session, ctx, listing_id, Action.FORM_DEAL, now, **kw)  # type: ignore[arg-type]
-
-
-async def cancel_deal(
-    session: AsyncSession, ctx: ListingsContext, listing_id: uuid.UUID, now: datetime, **kw: object
-) -> Listing:
-    return await apply_trading_action(session, ctx, listing_id, Action.CANCEL_DEAL, now, **kw)  # type: ignore[arg-type]
-
-
-async def complete_sale(
-    session: AsyncSession, ctx: ListingsContext, listing_id: uuid.UUID, now: datetime, **kw: object
-) -> Listing:
-    return await apply_trading_action(session, ctx, listing_id, Action.COMPLETE_SALE, now, **kw)  # type: ignore[arg-type]
-
-
-async def close_unsold(
-    session: AsyncSession, ctx: ListingsContext, listing_id: uuid.UUID, now: datetime, **kw: object
-) -> Listing:
-    return await apply_trading_action(session, ctx, listing_id, Action.CLOSE_UNSOLD, now, **kw)  # type: ignore[arg-type]
+start_negotiation = _trading(Action.START_NEGOTIATION, "closing → negotiating")
+start_auction = _trading(Action.START_AUCTION, "closing → auctioning")
+form_deal = _trading(Action.FORM_DEAL, "negotiating or auctioning → deal_formed")
+cancel_deal = _trading(Action.CANCEL_DEAL, "deal_formed → unsold")
+complete_sale = _trading(Action.COMPLETE_SALE, "deal_formed → sold")
+close_unsold = _trading(Action.CLOSE_UNSOLD, "closing, negotiating or auctioning → unsold")
 
 
 __all__ = [

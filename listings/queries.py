@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Float, Select, exists, func, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from listings.domain import (
     PUBLIC_STATUSES,
@@ -29,6 +29,14 @@ from listings.service import is_seller, load_listing, public_listing
 from listings.workdays import BEIJING
 
 MAX_OFFSET = 10_000
+RELEVANCE_WINDOW = 1_000
+# What a page of results loads: the IP assets, not the search words or the sealed details.
+PAGE_LOAD = (
+    selectinload(Listing.ip_assets),
+    defer(Listing.search_title),
+    defer(Listing.search_body),
+    defer(Listing.confidential_ciphertext),
+)
 
 
 @dataclass(frozen=True)
@@ -70,58 +78,97 @@ def _filters(query: Select[Any], search: SearchQuery, viewer: Actor | None) -> S
     return query
 
 
+def _narrowed(search: SearchQuery) -> bool:
+    """Whether filters beyond the public states narrow the search."""
+    return bool(search.field or search.deal_type or search.pricing_mode or search.ip_kind or search.status) or bool(
+        search.min_price or search.max_price is not None
+    )
+
+
 async def search_listings(
     session: AsyncSession, search: SearchQuery, viewer: Actor | None
 ) -> tuple[list[Listing], str | None]:
-    """Public listings matching the words of ``q`` and the filters, by relevance or newest first."""
+    """Public listings matching the words of ``q`` and the filters, by relevance or newest first.
+
+    Relevance ranks the ``RELEVANCE_WINDOW`` most recent matches (a deeper page widens the
+    window): a common word matches a large part of the catalogue, and ranking every match would
+    cost time in proportion to it, while the most recent matches are found by walking an index.
+    """
     if search.max_price is not None and search.min_price > search.max_price:
         raise InvalidRequest("max_price must not be below min_price", field="max_price")
     words = query_words(search.q) if search.q else []
     if search.q and not words:
         return [], None  # nothing searchable in the query (only punctuation)
-    query = _filters(select(Listing).options(selectinload(Listing.ip_assets)), search, viewer)
-    if query is None:
-        return [], None
-    rank = None
-    if words and is_postgres(session):
-        tsquery = func.plainto_tsquery(literal_column("'simple'::regconfig"), " ".join(words))
-        vector = literal_column("listings.search_vector")
-        query = query.where(vector.op("@@")(tsquery))
-        rank = func.ts_rank(vector, tsquery)
-    elif words:
-        fts = (
-            text(
-                "SELECT rowid AS number, bm25(listing_search, 10.0, 1.0) AS score "
-                "FROM listing_search WHERE listing_search MATCH :match"
-            )
-            .bindparams(match=fts5_query(words))
-            .columns(number=BigInteger, score=Float)
-            .subquery("fts")
-        )
-        query = query.join(fts, fts.c.number == Listing.number)
-        rank = -fts.c.score
-
-    limit = search.limit
-    if rank is not None and search.order == "relevance":
+    newest = (Listing.published_at.desc(), Listing.id.desc())
+    relevance = bool(words) and search.order == "relevance"
+    if relevance:
         position = decode_cursor(search.cursor, "offset")
         offset = cursor_int(position, "offset", maximum=MAX_OFFSET) if position else 0
-        rows = list(
-            (
-                await session.scalars(query.order_by(rank.desc(), Listing.id.desc()).offset(offset).limit(limit + 1))
-            ).all()
+    else:
+        position = decode_cursor(search.cursor, "published_at", "id")
+        offset = 0
+
+    postgres = is_postgres(session)
+    if postgres:
+        # Plan each search for its own words: a prepared statement's generic plan cannot tell a word
+        # in a third of the catalogue from a rare one, and picks one plan for both.
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    tsquery = func.plainto_tsquery(literal_column("'simple'::regconfig"), " ".join(words))
+    vector = literal_column("listings.search_vector")
+    matches = _filters(
+        select(Listing.id.label("id"), vector.label("vector") if postgres else Listing.id), search, viewer
+    )
+    if matches is None:
+        return [], None
+    rank: Any = None
+    if words and postgres:
+        matches = matches.where(vector.op("@@")(tsquery))
+    elif words:
+        # SQLite: unfiltered relevance ranks the most recent matches (rowid = listing number, in
+        # creation order), which FTS5 reads newest first and stops; filters need every match.
+        sql = (
+            "SELECT rowid AS number, bm25(listing_search, 10.0, 1.0) AS score "
+            "FROM listing_search WHERE listing_search MATCH :match"
         )
+        params: dict[str, Any] = {"match": fts5_query(words)}
+        if relevance and not _narrowed(search):
+            sql += " ORDER BY rowid DESC LIMIT :window"
+            params["window"] = max(RELEVANCE_WINDOW, offset + search.limit + 1)
+        fts = text(sql).bindparams(**params).columns(number=BigInteger, score=Float).subquery("fts")
+        matches = matches.join(fts, fts.c.number == Listing.number).add_columns((-fts.c.score).label("score"))
+
+    limit = search.limit
+    if relevance:
+        if postgres:
+            window = max(RELEVANCE_WINDOW, offset + limit + 1)
+            candidates = matches.order_by(*newest).limit(window).subquery("candidates")
+            rank = func.ts_rank(candidates.c.vector, tsquery)
+        else:
+            candidates = matches.subquery("candidates")
+            rank = candidates.c.score
+        # Rank and cut the page before joining back for the full rows: a page joins 21 rows, not 1,000.
+        ranked = (
+            select(candidates.c.id, rank.label("rank"))
+            .order_by(rank.desc(), candidates.c.id.desc())
+            .offset(offset)
+            .limit(limit + 1)
+            .subquery("ranked")
+        )
+        query = (
+            select(Listing).join(ranked, ranked.c.id == Listing.id).order_by(ranked.c.rank.desc(), Listing.id.desc())
+        )
+        rows = list((await session.scalars(query.options(*PAGE_LOAD))).all())
         more = len(rows) > limit and offset + limit < MAX_OFFSET
         return rows[:limit], encode_cursor({"offset": offset + limit}) if more else None
 
-    position = decode_cursor(search.cursor, "published_at", "id")
     if position:
         after, after_id = cursor_time(position, "published_at"), cursor_uuid(position, "id")
-        query = query.where(
+        matches = matches.where(
             (Listing.published_at < after) | ((Listing.published_at == after) & (Listing.id < after_id))
         )
-    rows = list(
-        (await session.scalars(query.order_by(Listing.published_at.desc(), Listing.id.desc()).limit(limit + 1))).all()
-    )
+    page = matches.order_by(*newest).limit(limit + 1).subquery("page")
+    query = select(Listing).join(page, page.c.id == Listing.id).order_by(*newest)
+    rows = list((await session.scalars(query.options(*PAGE_LOAD))).all())
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]

@@ -221,18 +221,7 @@ class NoticePage(msgspec.Struct):
     next_cursor: str | None
 
 
-class NoticeOut(msgspec.Struct):
-    id: uuid.UUID
-    kind: NoticeKind
-    status: NoticeStatus
-    title: str
-    subject_type: str
-    subject_id: uuid.UUID
-    opens_at: datetime
-    closes_at: datetime
-    seconds_remaining: int
-    objection_count: int
-    pending_objection_count: int
+class NoticeOut(NoticeSummaryOut):
     content: dict[str, Any]
     signed_content: str  # exactly the signed bytes (UTF-8)
     signature: str  # base64 Ed25519 signature of signed_content

@@ -7,7 +7,7 @@ Every state change goes through ``next_status`` (the table in domain.py), is wri
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
@@ -90,7 +90,7 @@ async def bump_counter(session: AsyncSession, name: str) -> int:
     return int((await session.execute(statement)).scalar_one())
 
 
-def beijing_today(now: datetime) -> Any:
+def beijing_today(now: datetime) -> date:
     return now.astimezone(BEIJING).date()
 
 
@@ -391,20 +391,7 @@ async def _amend(
     if material:
         listing.announced_at = now
         listing.closes_at = working_days_end(now, listing.period_working_days or ctx.rules.announcement_working_days)
-    assert listing.closes_at is not None
-    notice = await notices.open_notice(
-        session,
-        ctx,
-        kind=NoticeKind.LISTING_ANNOUNCEMENT,
-        subject_type=SUBJECT_LISTING,
-        subject_id=listing.id,
-        title=listing.title,
-        body=public_listing(listing),
-        now=now,
-        closes_at=listing.closes_at,
-        supersedes=old_notice,
-    )
-    listing.notice_id = notice.id
+    notice = await _publish(session, ctx, listing, now, supersedes=old_notice)
     what = ", ".join(changed)
     reason = f"material amendment ({what}): the period restarts" if material else f"amendment ({what})"
     await transition(session, ctx, listing, Action.AMEND, now, actor=actor, reason=reason)
@@ -506,6 +493,14 @@ async def _announce(
     listing.published_at = now
     listing.first_announced_at = listing.first_announced_at or now
     await transition(session, ctx, listing, action, now, actor=actor)
+    await _publish(session, ctx, listing, now)
+
+
+async def _publish(
+    session: AsyncSession, ctx: ListingsContext, listing: Listing, now: datetime, *, supersedes: Notice | None = None
+) -> Notice:
+    """Open the signed announcement notice of the listing as it stands, until its ``closes_at``."""
+    assert listing.closes_at is not None
     notice = await notices.open_notice(
         session,
         ctx,
@@ -516,8 +511,10 @@ async def _announce(
         body=public_listing(listing),
         now=now,
         closes_at=listing.closes_at,
+        supersedes=supersedes,
     )
     listing.notice_id = notice.id
+    return notice
 
 
 # ----------------------------------------------------------------------------------------------

@@ -10,10 +10,7 @@ import msgspec
 from listings.domain import (
     PUBLIC_STATUSES,
     Actor,
-    DealTerms,
     Field,
-    IpAsset,
-    IpKind,
     ListingStatus,
     NoticeKind,
     NoticeStatus,
@@ -34,6 +31,7 @@ from listings.schemas import (
     SellerOut,
     TransitionOut,
 )
+from listings.service import content_of
 
 
 def _seller(listing: Listing) -> SellerOut:
@@ -42,25 +40,23 @@ def _seller(listing: Listing) -> SellerOut:
 
 def listing_out(listing: Listing, viewer: Actor | None) -> ListingOut:
     privileged = viewer is not None and (viewer.is_operator or viewer.org_id == listing.seller_org_id)
+    content = content_of(listing)
     return ListingOut(
         id=listing.id,
         number=listing.number,
         status=ListingStatus(listing.status),
         version=listing.version,
-        title=listing.title,
-        summary=listing.summary,
-        field=Field(listing.field),
-        keywords=list(listing.keywords),
-        maturity=listing.maturity,
-        ip_assets=[
-            IpAsset(kind=IpKind(a.kind), number=a.number, title=a.title, expires_on=a.expires_on)
-            for a in listing.ip_assets
-        ],
+        title=content.title,
+        summary=content.summary,
+        field=content.field,
+        keywords=content.keywords,
+        maturity=content.maturity,
+        ip_assets=content.ip_assets,
         inventors=[
-            InventorOut(name=i["name"], related_to_buyer=list(i.get("related_to_buyer", [])) if privileged else None)
-            for i in listing.inventors
+            InventorOut(name=i.name, related_to_buyer=i.related_to_buyer if privileged else None)
+            for i in content.inventors
         ],
-        deal=msgspec.convert(listing.deal_terms, DealTerms),
+        deal=content.deal,
         pricing=PricingOut(
             mode=PricingMode(listing.pricing_mode),
             asking_price=listing.asking_price,
@@ -142,17 +138,7 @@ def notice_summary(notice: Notice, counts: tuple[int, int], now: datetime) -> No
 
 def notice_out(notice: Notice, counts: tuple[int, int], now: datetime) -> NoticeOut:
     return NoticeOut(
-        id=notice.id,
-        kind=NoticeKind(notice.kind),
-        status=NoticeStatus(notice.status),
-        title=notice.title,
-        subject_type=notice.subject_type,
-        subject_id=notice.subject_id,
-        opens_at=notice.opens_at,
-        closes_at=notice.closes_at,
-        seconds_remaining=seconds_remaining(notice, now),
-        objection_count=counts[0],
-        pending_objection_count=counts[1],
+        **msgspec.structs.asdict(notice_summary(notice, counts, now)),
         content=json.loads(notice.content),
         signed_content=notice.content,
         signature=notice.signature,

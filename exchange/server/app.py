@@ -65,12 +65,9 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
     return [PeriodicTask("sweep", settings.sweep_interval_seconds, _sweep)]
 
 
-_QUERY_NAMES: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
-
-
 def _query_names(handler: HTTPRouteHandler) -> tuple[frozenset[str], frozenset[str]]:
     """The query parameters a handler declares, and those of them that take several values."""
-    known = _QUERY_NAMES.get(id(handler))
+    known = handler.opt.get("techx_query_names")
     if known is None:
         names: set[str] = set()
         repeatable: set[str] = set()
@@ -79,7 +76,7 @@ def _query_names(handler: HTTPRouteHandler) -> tuple[frozenset[str], frozenset[s
             names.update({name, alias})
             if definition.is_non_string_sequence:
                 repeatable.add(alias)
-        known = _QUERY_NAMES[id(handler)] = (frozenset(names), frozenset(repeatable))
+        known = handler.opt["techx_query_names"] = (frozenset(names), frozenset(repeatable))
     return known
 
 

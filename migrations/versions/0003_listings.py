@@ -95,7 +95,11 @@ def upgrade() -> None:
         sa.CheckConstraint("deposit >= 0 AND deposit <= asking_price", name="ck_listings_deposit_range"),
     )
     op.create_index("ix_listings_seller_org_id", "listings", ["seller_org_id"])
-    op.create_index("ix_listings_status_published", "listings", ["status", "published_at", "id"])
+    # Newest first walks this index; the filters' indexes combine with the text index (BitmapAnd).
+    op.create_index("ix_listings_published", "listings", ["published_at", "id"])
+    op.create_index("ix_listings_field", "listings", ["field"])
+    op.create_index("ix_listings_deal_type", "listings", ["deal_type"])
+    op.create_index("ix_listings_pricing_mode", "listings", ["pricing_mode"])
     op.create_index("ix_listings_asking_price", "listings", ["asking_price"])
     op.create_index("ix_listings_first_announced_at", "listings", ["first_announced_at"])
 

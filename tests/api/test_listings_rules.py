@@ -212,3 +212,14 @@ async def test_relisting_rules(client, app, clock):
     assert body["announcement"]["round"] == 2 and body["announcement"]["working_days"] == 10
     assert body["pricing"]["deposit"] == 90_000 and body["pricing"]["increment"] == 10_000
     assert await count(app, Notice) == 2
+
+
+async def test_options_lists_every_method_and_unknown_query_parameters_are_refused(client):
+    listings = await client.options(f"{API}/listings")
+    assert listings.status_code == 204 and listings.headers["allow"] == "GET, OPTIONS, POST"
+    one = await client.options(f"{API}/listings/01900000-0000-7000-8000-000000000001")
+    assert one.headers["allow"] == "GET, OPTIONS, PATCH"
+    assert_problem(await client.get(f"{API}/notices", params={"sort": "asc"}), 400, "validation-error", "sort")
+    repeated = await client.get(f"{API}/notices?status=open&status=closed")
+    assert_problem(repeated, 400, "validation-error", "status")
+    assert (await client.get(f"{API}/notices", params={"status": "closed"})).status_code == 200
