@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 import structlog
 from litestar import Litestar, Request, Router
@@ -83,20 +85,22 @@ def _query_names(handler: HTTPRouteHandler) -> tuple[frozenset[str], frozenset[s
 def reject_unknown_query_parameters(request: Request[Any, Any, Any]) -> None:
     """Query parameters a handler does not declare are refused (400), as unknown body fields are,
     and so is a single-valued parameter given several times."""
-    if not request.query_params or request.method == "OPTIONS":
+    raw = request.scope.get("query_string", b"")
+    if not raw or request.method == "OPTIONS":
         return
     handler = request.route_handler
     if not isinstance(handler, HTTPRouteHandler):
         return
     names, repeatable = _query_names(handler)
+    given = Counter(key for key, _ in parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
     problems = [
         {"key": key, "source": "query", "message": "not a parameter of this operation"}
-        for key in sorted(set(request.query_params.keys()) - names)
+        for key in sorted(set(given) - names)
     ]
     problems += [
         {"key": key, "source": "query", "message": "given more than once"}
         for key in sorted(names - repeatable)
-        if len(request.query_params.getall(key, [])) > 1
+        if given[key] > 1
     ]
     if problems:
         raise ValidationException(detail="; ".join(f"{p['key']}: {p['message']}" for p in problems), extra=problems)
