@@ -89,7 +89,10 @@ SELLER_KINDS = frozenset({"university", "research_institute", "enterprise"})
 # ----------------------------------------------------------------------------------------------
 # The content of a listing, as sellers send it and as notices publish it
 
-Text200 = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
+# "Has a visible character": ``\S`` alone differs between Python and JSON Schema (ECMA) regexes
+# on the separators U+001C-U+001F and U+0085, which Python counts as white space.
+NON_BLANK = r"[^\s\x1c-\x1f\x85]"
+Text200 = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NON_BLANK)]
 KEYWORD_MAX = 50
 # ge=1 rather than gt=0: the OpenAPI generator drops a bound of 0 on optional fields.
 Fen = Annotated[int, msgspec.Meta(ge=1, le=MAX_FEN)]
@@ -98,13 +101,13 @@ CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
 
 class IpAsset(msgspec.Struct, forbid_unknown_fields=True):
     kind: IpKind
-    number: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"\S")]
+    number: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NON_BLANK)]
     title: Text200
     expires_on: date | None = None
 
 
 class Inventor(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NON_BLANK)]
     # Unified social credit codes of organisations this inventor is related to (shareholding,
     # employment, family): a buyer among them makes a deal a related-party deal.
     related_to_buyer: Annotated[list[str], msgspec.Meta(max_length=20)] = []
@@ -117,7 +120,7 @@ class TransferTerms(msgspec.Struct, tag_field="type", tag="transfer", forbid_unk
 class LicenseTerms(msgspec.Struct, tag_field="type", tag="license", forbid_unknown_fields=True):
     term_months: Annotated[int, msgspec.Meta(ge=1, le=240)]
     scope: LicenseScope = LicenseScope.NON_EXCLUSIVE
-    territory: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")] = "CN"
+    territory: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NON_BLANK)] = "CN"
     field_of_use: Annotated[str, msgspec.Meta(max_length=500)] = ""
     royalty_bp: Annotated[int, msgspec.Meta(gt=-1, le=BP)] | None = None  # gt=-1: see Fen
 

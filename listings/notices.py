@@ -32,6 +32,7 @@ from listings.pagination import cursor_time, cursor_uuid, decode_cursor, encode_
 from listings.signing import sign_content
 
 ISSUER = "TechX technology-transfer exchange"
+MIN_REASON, MAX_REASON = 10, 2000
 ENDED = (NoticeStatus.CLOSED.value, NoticeStatus.CANCELLED.value)
 
 
@@ -216,6 +217,11 @@ async def file_objection(
     session: AsyncSession, actor: Actor, notice_id: uuid.UUID, reason: str, now: datetime
 ) -> Objection:
     """Any logged-in user objects to an open notice (one pending objection per user and notice)."""
+    reason = reason.strip()
+    if not MIN_REASON <= len(reason) <= MAX_REASON:
+        raise InvalidRequest(
+            f"an objection gives its reason in {MIN_REASON} to {MAX_REASON} characters", field="reason"
+        )
     notice = await lock_notice(session, notice_id)
     status = NoticeStatus(notice.status)
     if not objection_window_open(status, notice.closes_at, now):
@@ -234,7 +240,7 @@ async def file_objection(
         notice_id=notice.id,
         objector_user_id=actor.user_id,
         objector_org_id=actor.org_id,
-        reason=reason.strip(),
+        reason=reason,
         status=ObjectionStatus.PENDING.value,
         filed_at=now,
         resolution_note="",

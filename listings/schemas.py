@@ -10,6 +10,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from listings.domain import (
+    NON_BLANK,
     DealTerms,
     Field,
     Inventor,
@@ -77,7 +78,7 @@ class RelistRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ObjectionRequest(msgspec.Struct, forbid_unknown_fields=True):
-    reason: Annotated[str, msgspec.Meta(min_length=10, max_length=2000, pattern=r"\S")]
+    reason: Annotated[str, msgspec.Meta(min_length=10, max_length=2000, pattern=NON_BLANK)]
 
 
 class ResolveRequest(msgspec.Struct, forbid_unknown_fields=True):

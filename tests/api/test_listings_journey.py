@@ -115,6 +115,10 @@ async def test_an_upheld_objection_cancels_the_notice_and_rejects_the_listing(cl
         "validation-error",
         "reason",
     )
+    padded = await client.post(
+        f"{API}/notices/{notice_id}/objections", json={"reason": "短" + " " * 20}, headers=objector.headers
+    )
+    assert_problem(padded, 422, "invalid-request", "reason")
     assert_problem(
         await client.post(f"{API}/notices/{notice_id}/objections", json={"reason": "匿名异议不被受理的示例"}),
         401,

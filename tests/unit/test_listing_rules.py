@@ -33,7 +33,8 @@ from listings.domain import (
     relist_floor,
     validate_listing,
 )
-from listings.errors import InvalidListing, InvalidState, OrgNotVerified, OrgSuspended
+from listings.errors import InvalidCursor, InvalidListing, InvalidState, OrgNotVerified, OrgSuspended
+from listings.pagination import cursor_int, cursor_time, cursor_uuid, decode_cursor, encode_cursor
 from listings.search import fts5_query, index_words, query_words
 from listings.signing import canonical_json
 from tests.helpers import listing_body
@@ -338,3 +339,26 @@ def test_keywords_and_related_party_codes_are_checked() -> None:
     with pytest.raises(InvalidListing) as raised:
         check(item)
     assert set(errors_of(raised)) == {"keywords.1", "keywords.2", "inventors.0.related_to_buyer.0"}
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["%%%", "bm90IGpzb24", encode_cursor({"other": 1}), encode_cursor({"offset": -1}), encode_cursor({"offset": "3"})],
+)
+def test_foreign_cursors_are_refused(cursor: str) -> None:
+    with pytest.raises(InvalidCursor):
+        position = decode_cursor(cursor, "offset")
+        cursor_int(position or {}, "offset")
+
+
+def test_cursors_round_trip() -> None:
+    moment = datetime(2026, 3, 2, 1, tzinfo=UTC)
+    listing = uuid.uuid4()
+    position = decode_cursor(encode_cursor({"t": moment.isoformat(), "i": str(listing)}), "t", "i")
+    assert position is not None
+    assert cursor_time(position, "t") == moment and cursor_uuid(position, "i") == listing
+    for bad in ({"t": "yesterday", "i": "x"}, {"t": "2026-03-02T01:00:00", "i": "x"}):
+        with pytest.raises(InvalidCursor):
+            cursor_time(bad, "t")
+        with pytest.raises(InvalidCursor):
+            cursor_uuid(bad, "i")
