@@ -63,14 +63,20 @@ class Backend:
         await upgrade(self.engine)
         async with self.engine.connect() as conn:
             if self.name == "sqlite":
-                rows = await conn.execute(
-                    text("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
-                )
+                rows = (
+                    await conn.execute(
+                        text("SELECT name, sql FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
+                    )
+                ).all()
+                # A virtual table (FTS5) is emptied through itself; its shadow tables are its own business.
+                virtual = {name for name, sql in rows if (sql or "").upper().startswith("CREATE VIRTUAL TABLE")}
+                names = [name for name, _ in rows if not any(name.startswith(f"{v}_") for v in virtual)]
             else:
-                rows = await conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
-            self.tables = sorted(
-                r[0] for r in rows if r[0] != "alembic_version" and not r[0].startswith("listing_search")
-            )
+                names = [
+                    r[0]
+                    for r in await conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+                ]
+            self.tables = sorted(n for n in names if n != "alembic_version")
 
     async def empty(self) -> None:
         async with self.engine.begin() as conn:

@@ -86,3 +86,59 @@ def assert_problem(response: Any, status: int, problem_type: str, field: str | N
         fields = [e.get("field") for e in body.get("errors", [])]
         assert field in fields, body
     return body
+
+
+def listing_body(deal_type: str = "transfer", mode: str = "listed", **changes: Any) -> dict[str, Any]:
+    """A valid listing of one deal type and pricing mode; ``changes`` replace top-level fields."""
+    deals = {
+        "transfer": {"type": "transfer"},
+        "license": {"type": "license", "scope": "exclusive", "term_months": 36, "territory": "CN"},
+        "equity": {"type": "equity", "company_name": "上海固能新材料有限公司", "shares_bp": 1500},
+    }
+    body: dict[str, Any] = {
+        "title": "固态锂电池制备方法",
+        "summary": "一种高能量密度固态锂电池的制备方法, suitable for electric vehicles.",
+        "field": "new_energy",
+        "keywords": ["固态电池", "储能"],
+        "maturity": 6,
+        "ip_assets": [
+            {
+                "kind": "invention_patent",
+                "number": "ZL202310123456.7",
+                "title": "一种固态电解质及其制备方法",
+                "expires_on": "2043-05-01",
+            }
+        ],
+        "inventors": [{"name": "李明"}, {"name": "王芳", "related_to_buyer": ["91310000MA1FL0000N"]}],
+        "deal": deals[deal_type],
+        "pricing": {"mode": mode, "asking_price": 50_000_000, "appraised_value": 45_000_000},
+        "confidential_details": "电解质配方: Li7La3Zr2O12 掺杂 0.25 mol Ta; 烧结 1150°C 12 h",
+    }
+    body.update(changes)
+    return body
+
+
+async def create_listing(client: Any, seller: Party, **kw: Any) -> dict[str, Any]:
+    response = await client.post("/api/v1/listings", json=listing_body(**kw), headers=seller.headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def announced_listing(client: Any, seller: Party, ops: Party, **kw: Any) -> dict[str, Any]:
+    """A listing created, submitted and approved: its announcement notice is open."""
+    listing = await create_listing(client, seller, **kw)
+    submitted = await client.post(f"/api/v1/listings/{listing['id']}/submit", headers=seller.headers)
+    assert submitted.status_code == 200, submitted.text
+    approved = await client.post(
+        f"/api/v1/listings/{listing['id']}/review", json={"decision": "approve"}, headers=ops.headers
+    )
+    assert approved.status_code == 200, approved.text
+    return approved.json()
+
+
+async def relogin(client: Any, *parties: Party) -> None:
+    """New bearer tokens after the test clock moved past their lifetime."""
+    for party in parties:
+        response = await client.post("/api/v1/auth/login", json={"email": party.email, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        party.token = response.json()["access_token"]

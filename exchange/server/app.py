@@ -24,12 +24,17 @@ from exchange.server.db import Database, create_engine
 from exchange.server.dependencies import app_dependencies
 from exchange.server.errors import EXCEPTION_HANDLERS, problem_details_plugin
 from exchange.server.events import Events, channels_plugin
+from exchange.server.http_rules import fix_options_allow, reject_unknown_query_parameters
 from exchange.server.keys import load_or_create_keys
 from exchange.server.logging import RequestIdMiddleware, configure_logging
+from exchange.server.modules import build_modules
 from exchange.server.openapi import document_problems
 from exchange.server.ops import health, public_keys, ready
 from exchange.server.settings import Settings
+from exchange.stats.routes import StatsController
 from exchange.wallet.routes import WalletController
+from listings import ROUTE_HANDLERS as LISTING_ROUTES
+from listings import warm_up as warm_up_search
 
 log = structlog.get_logger("techx.app")
 
@@ -51,8 +56,12 @@ class MetricsController(PrometheusController):
     include_in_schema = False
 
 
+async def _sweep(state: State) -> Any:
+    return await state.sweeper.run_once(state.db, state.clock.now())
+
+
 def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
-    return []
+    return [PeriodicTask("sweep", settings.sweep_interval_seconds, _sweep)]
 
 
 async def _run_periodically(task: PeriodicTask, state: State) -> None:
@@ -73,6 +82,7 @@ def create_app(
     clock = clock or SystemClock()
     configure_logging(settings.log_level, settings.log_json)
     keys = load_or_create_keys(settings)
+    modules = build_modules(settings, keys)
     db = Database(
         create_engine(settings.database_url, pool_size=settings.db_pool_size), retry_attempts=settings.db_retry_attempts
     )
@@ -86,11 +96,14 @@ def create_app(
             "keyring": keys,
             "tokens": TokenIssuer(keys.jwt_secret, settings.token_lifetime_seconds, clock),
             "throttle": LoginThrottle(settings.login_attempts_per_minute, clock),
+            "listings": modules.listings,
+            "sweeper": modules.sweeper,
         }
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await asyncio.to_thread(warm_up_search)  # jieba's dictionary, before the first search
         tasks = []
         if run_background_tasks:
             tasks = [asyncio.create_task(_run_periodically(t, app.state)) for t in periodic_tasks(settings)]
@@ -104,7 +117,14 @@ def create_app(
 
     api = Router(
         path=API_PREFIX,
-        route_handlers=[AuthController, MeController, OrgController, WalletController],
+        route_handlers=[
+            AuthController,
+            MeController,
+            OrgController,
+            WalletController,
+            StatsController,
+            *LISTING_ROUTES,
+        ],
     )
     prometheus = PrometheusConfig(app_name="techx", group_path=True, exclude=["/metrics"])
 
@@ -114,6 +134,7 @@ def create_app(
         state=state,
         lifespan=[lifespan],
         middleware=[RequestIdMiddleware, prometheus.middleware],
+        before_request=reject_unknown_query_parameters,
         plugins=[problem_details_plugin(), channels],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_request_body_bytes,
@@ -132,4 +153,5 @@ def create_app(
         debug=False,
     )
     document_problems(app)
+    fix_options_allow(app)
     return app

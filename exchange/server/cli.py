@@ -92,6 +92,27 @@ def cmd_operator_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
+    from exchange.server.clock import SystemClock
+    from exchange.server.db import Database, create_engine
+    from exchange.server.keys import load_or_create_keys
+    from exchange.server.modules import build_modules
+
+    async def run() -> dict[str, int]:
+        await _upgrade(settings)
+        modules = build_modules(settings, load_or_create_keys(settings))
+        db = Database(create_engine(settings.database_url, pool_size=2), retry_attempts=settings.db_retry_attempts)
+        try:
+            return await modules.sweeper.run_once(db, SystemClock().now())
+        finally:
+            await db.dispose()
+
+    counts = asyncio.run(run())
+    for name, count in counts.items():
+        print(f"{name}: {'failed (see the log)' if count < 0 else f'{count} processed'}")
+    return 1 if any(c < 0 for c in counts.values()) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="techx", description="TechX technology-transfer exchange")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -112,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", default="Operator")
     create.add_argument("--password", help="default: $TECHX_OPERATOR_PASSWORD, else asked for")
     create.set_defaults(handler=cmd_operator_create)
+
+    commands.add_parser("sweep", help="process due deadlines once (notices, and later modules' steps)").set_defaults(
+        handler=cmd_sweep
+    )
 
     for register in EXTRA_COMMANDS:
         register(commands)

@@ -1,8 +1,9 @@
 """Dependencies injected into route handlers by name.
 
-``db``, ``clock``, ``settings`` and ``tokens`` come from the application state; ``principal`` is
-the caller (or None); ``user``, ``operator`` and ``trader`` are guards that raise the right
-problem when the caller may not proceed.
+``db``, ``clock``, ``settings``, ``tokens`` and ``listings`` come from the application state;
+``principal`` is the caller (or None); ``user``, ``operator`` and ``trader`` are guards that raise
+the right problem when the caller may not proceed. ``actor`` (authenticated) and ``viewer``
+(or None) describe the caller to the listings module.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from litestar.di import NamedDependency, Provide
 
 from exchange.errors import Unauthorized
 from exchange.parties.auth import TokenIssuer
-from exchange.parties.domain import Principal
+from exchange.parties.domain import OrgStatus, Principal
 from exchange.parties.service import load_principal
 from exchange.server.clock import Clock
 from exchange.server.db import Database
 from exchange.server.settings import Settings
+from listings import Actor
 
 BEARER = [{"BearerToken": []}]  # OpenAPI security requirement of authenticated routes
 
@@ -73,6 +75,29 @@ def provide_trader(user: Caller) -> Principal:
     return user
 
 
+def actor_of(principal: Principal) -> Actor:
+    """The caller as the listings module knows it."""
+    return Actor(
+        user_id=principal.user_id,
+        org_id=principal.org_id,
+        org_name=principal.org_name,
+        org_kind=principal.org_kind.value,
+        org_verified=principal.org_verified,
+        org_active=principal.org_status is OrgStatus.ACTIVE,
+        is_operator=principal.is_operator,
+        is_public_institution=principal.is_public_institution,
+        is_admin=principal.is_admin,
+    )
+
+
+def provide_actor(user: Caller) -> Actor:
+    return actor_of(user)
+
+
+def provide_viewer(principal: NamedDependency[Principal | None]) -> Actor | None:
+    return actor_of(principal) if principal is not None else None
+
+
 def app_dependencies() -> dict[str, Provide]:
     return {
         "db": _state("db"),
@@ -86,4 +111,7 @@ def app_dependencies() -> dict[str, Provide]:
         "user": Provide(provide_user, sync_to_thread=False),
         "operator": Provide(provide_operator, sync_to_thread=False),
         "trader": Provide(provide_trader, sync_to_thread=False),
+        "listings": _state("listings"),
+        "actor": Provide(provide_actor, sync_to_thread=False),
+        "viewer": Provide(provide_viewer, sync_to_thread=False),
     }

@@ -17,9 +17,10 @@ MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 def target_metadata() -> list[MetaData]:
     """Every module's table metadata, for ``alembic revision --autogenerate`` comparisons."""
     import exchange.models  # noqa: F401  (registers all exchange tables)
+    import listings
     from exchange.base import Base
 
-    return [Base.metadata]
+    return [Base.metadata, listings.Base.metadata]
 
 
 def alembic_config() -> Config:

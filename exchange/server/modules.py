@@ -1,0 +1,39 @@
+"""Builds the domain modules' runtimes from settings and keys, for the app and the CLI alike.
+
+Later modules register here: trading sets the listings' close handler and notice handlers,
+vouchers register their notice handler, and each adds its sweep steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from exchange.server.keys import Keys
+from exchange.server.settings import Settings
+from exchange.server.sweeper import Sweeper
+from listings import ListingRules, ListingsContext, NoticeSweep, create_listings
+
+
+def listing_rules(settings: Settings) -> ListingRules:
+    return ListingRules(
+        announcement_working_days=settings.announcement_working_days,
+        relist_working_days=settings.relist_working_days,
+        deposit_default_bp=settings.deposit_default_bp,
+        deposit_max_bp=settings.deposit_max_bp,
+        increment_default_bp=settings.increment_default_bp,
+        negotiated_price_notice_days=settings.negotiated_price_notice_days,
+        deal_result_notice_working_days=settings.deal_result_notice_working_days,
+        redemption_notice_working_days=settings.redemption_notice_working_days,
+    )
+
+
+@dataclass(frozen=True)
+class Modules:
+    listings: ListingsContext
+    sweeper: Sweeper
+
+
+def build_modules(settings: Settings, keys: Keys) -> Modules:
+    listings = create_listings(listing_rules(settings), keys.signer, keys.data_key)
+    sweeper = Sweeper([NoticeSweep(listings)])
+    return Modules(listings=listings, sweeper=sweeper)

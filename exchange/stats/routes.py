@@ -1,0 +1,35 @@
+"""``GET /stats``: the annual report figures. Listing figures now; deal and voucher figures join
+as further sections of ``StatsOut`` when their modules arrive."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, get
+from litestar.params import FromQuery, Parameter
+
+from exchange.server.dependencies import Db, Now
+from listings import ListingFigures, listing_figures, stats_year
+
+
+class StatsOut(msgspec.Struct):
+    year: int
+    generated_at: datetime
+    listings: ListingFigures
+
+
+class StatsController(Controller):
+    path = "/stats"
+    tags = ["statistics"]
+
+    @get("/", summary="Annual figures: listings by deal type, field, seller kind and month (Beijing time)")
+    async def stats(
+        self, db: Db, clock: Now, year: FromQuery[Annotated[int | None, Parameter(ge=2000, le=2100)]] = None
+    ) -> StatsOut:
+        now = clock.now()
+        chosen = stats_year(year, now)
+        async with db.read() as session:
+            figures = await listing_figures(session, chosen)
+        return StatsOut(year=chosen, generated_at=now, listings=msgspec.convert(figures, ListingFigures))

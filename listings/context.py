@@ -1,0 +1,40 @@
+"""What the listings module needs from its host, gathered in one object per application."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from listings.domain import ListingRules
+from listings.hooks import ListingHooks
+from listings.signing import Signer
+
+T = TypeVar("T")
+
+
+@runtime_checkable
+class UnitOfWork(Protocol):
+    """The host's database: ``transaction(work)`` runs ``work(session)`` in one retried transaction;
+    ``read()`` opens a read-only session."""
+
+    @property
+    def is_postgres(self) -> bool: ...
+
+    async def transaction(self, work: Callable[[Any], Awaitable[T]]) -> T: ...
+
+    def read(self) -> Any: ...
+
+
+class ListingsContext:
+    """Rules (from settings), the exchange's signing key, the data key and the hook registry.
+
+    A plain class, not a dataclass: the web framework passes it through untouched as a dependency.
+    """
+
+    def __init__(self, rules: ListingRules, signer: Signer, data_key: bytes, hooks: ListingHooks | None = None) -> None:
+        if len(data_key) != 32:
+            raise ValueError("the data key must be 32 bytes (AES-256)")
+        self.rules = rules
+        self.signer = signer
+        self.data_key = data_key
+        self.hooks = hooks or ListingHooks()

@@ -1,0 +1,92 @@
+"""How other modules hear about notices and listings, and decide what follows an announcement.
+
+The composition root creates one ``ListingHooks`` per application and later modules register on
+it (never module-level state):
+
+- ``register_notice_handler(kind, handler)`` — a ``NoticeHandler`` is told, inside the same
+  transaction, when a notice of that kind closes, is suspended (an objection was pending at its
+  end), or when an objection to it is upheld or dismissed.
+- ``set_close_handler(handler)`` — decides what a listing becomes when its announcement ends:
+  ``unsold``, ``negotiating`` or ``auctioning``. Without one, every listing ends ``unsold``.
+- ``add_listing_observer(observer)`` — told of every listing transition and every amendment
+  (trading notifies intent holders, releases holds of withdrawn or rejected listings).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from listings.domain import ListingStatus, NoticeKind
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from listings.models import Listing, ListingTransition, Notice, Objection
+
+
+class NoticeHandler:
+    """Subclass and override what you need; every method runs inside the caller's transaction."""
+
+    async def on_closed(self, session: AsyncSession, notice: Notice, now: datetime) -> None:
+        """The notice ran its period with no objection pending (or the last one was dismissed)."""
+
+    async def on_suspended(self, session: AsyncSession, notice: Notice, now: datetime) -> None:
+        """An objection was pending when the period ended: stop the subject until it is resolved."""
+
+    async def on_upheld(self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime) -> None:
+        """An operator upheld an objection: the notice is cancelled; stop the subject."""
+
+    async def on_dismissed(self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime) -> None:
+        """An operator dismissed an objection (``on_closed`` follows if the period has run)."""
+
+
+CloseHandler = Callable[["AsyncSession", "Listing", datetime], Awaitable[ListingStatus]]
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """An announced listing changed. A material change (price, deposit, deal terms, IP) restarts the period."""
+
+    listing_id: uuid.UUID
+    version: int
+    material: bool
+    changed: tuple[str, ...]
+    previous_notice_id: uuid.UUID | None
+    notice_id: uuid.UUID
+    previous_closes_at: datetime | None
+    closes_at: datetime
+
+
+class ListingObserver:
+    async def on_transition(self, session: AsyncSession, listing: Listing, transition: ListingTransition) -> None:
+        """After every state change of a listing (``transition.action`` says which)."""
+
+    async def on_amended(self, session: AsyncSession, listing: Listing, amendment: Amendment) -> None:
+        """After an amendment during the announcement; intent holders may withdraw."""
+
+
+@dataclass
+class ListingHooks:
+    _notice_handlers: dict[NoticeKind, list[NoticeHandler]] = field(default_factory=dict)
+    _observers: list[ListingObserver] = field(default_factory=list)
+    close_handler: CloseHandler | None = None
+
+    def register_notice_handler(self, kind: NoticeKind, handler: NoticeHandler) -> None:
+        self._notice_handlers.setdefault(NoticeKind(kind), []).append(handler)
+
+    def notice_handlers(self, kind: str) -> list[NoticeHandler]:
+        return list(self._notice_handlers.get(NoticeKind(kind), ()))
+
+    def set_close_handler(self, handler: CloseHandler) -> None:
+        self.close_handler = handler
+
+    def add_listing_observer(self, observer: ListingObserver) -> None:
+        self._observers.append(observer)
+
+    @property
+    def observers(self) -> list[ListingObserver]:
+        return list(self._observers)

@@ -1,0 +1,367 @@
+"""Public notices and objections (SPEC §2.3), for every kind of notice.
+
+A notice is opened with its content, signed once, and never changes; only its status moves:
+``open`` → ``closed`` (period ran, no objection pending), ``open`` → ``suspended`` (an objection
+was pending at ``closes_at``) → ``closed`` or ``cancelled``, or ``cancelled`` (objection upheld,
+subject withdrawn, superseded by an amendment). The handlers registered for the notice's kind
+are told of each step inside the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from listings.context import ListingsContext
+from listings.domain import (
+    Actor,
+    NoticeKind,
+    NoticeStatus,
+    ObjectionDecision,
+    ObjectionStatus,
+    notice_period,
+    objection_window_open,
+)
+from listings.errors import InvalidRequest, InvalidState, NotFound, ObjectionPending
+from listings.models import Notice, Objection, new_id
+from listings.pagination import cursor_time, cursor_uuid, decode_cursor, encode_cursor
+from listings.signing import sign_content
+
+ISSUER = "TechX technology-transfer exchange"
+MIN_REASON, MAX_REASON = 10, 2000
+ENDED = (NoticeStatus.CLOSED.value, NoticeStatus.CANCELLED.value)
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def is_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+async def open_notice(
+    session: AsyncSession,
+    ctx: ListingsContext,
+    *,
+    kind: NoticeKind,
+    subject_type: str,
+    subject_id: uuid.UUID,
+    title: str,
+    body: dict[str, Any],
+    now: datetime,
+    closes_at: datetime | None = None,
+    supersedes: Notice | None = None,
+) -> Notice:
+    """Publish a signed notice. ``closes_at`` defaults to the kind's period (settings) from ``now``.
+
+    ``body`` is the kind's own content (JSON-native values); the signed content wraps it with the
+    notice id, kind, subject, period and issuer. ``supersedes`` cancels that notice and moves its
+    pending objections here.
+    """
+    kind = NoticeKind(kind)
+    closes_at = closes_at or notice_period(kind, ctx.rules).end(now)
+    if closes_at <= now:
+        raise InvalidRequest("a notice must close after it opens", field="closes_at")
+    notice_id = new_id()
+    content = {
+        "notice_id": str(notice_id),
+        "kind": kind.value,
+        "issuer": ISSUER,
+        "title": title,
+        "subject": {"type": subject_type, "id": str(subject_id)},
+        "opens_at": rfc3339(now),
+        "closes_at": rfc3339(closes_at),
+        "supersedes": str(supersedes.id) if supersedes else None,
+        "body": body,
+    }
+    text, signature = sign_content(ctx.signer, content)
+    notice = Notice(
+        id=notice_id,
+        kind=kind.value,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        title=title[:200],
+        status=NoticeStatus.OPEN.value,
+        opens_at=now,
+        closes_at=closes_at,
+        content=text,
+        signature=signature,
+        key_id=ctx.signer.key_id,
+        supersedes_id=supersedes.id if supersedes else None,
+        created_at=now,
+        end_reason="",
+    )
+    session.add(notice)
+    await session.flush()
+    if supersedes is not None:
+        supersedes.status = NoticeStatus.CANCELLED.value
+        supersedes.superseded_by_id = notice.id
+        supersedes.ended_at = now
+        supersedes.end_reason = "superseded by a new version of the notice"
+        await session.execute(
+            update(Objection)
+            .where(Objection.notice_id == supersedes.id, Objection.status == ObjectionStatus.PENDING.value)
+            .values(notice_id=notice.id)
+        )
+    return notice
+
+
+async def lock_notice(session: AsyncSession, notice_id: uuid.UUID) -> Notice:
+    notice = await session.scalar(select(Notice).where(Notice.id == notice_id).with_for_update())
+    if notice is None:
+        raise NotFound(f"notice {notice_id} not found")
+    return notice
+
+
+async def get_notice(session: AsyncSession, notice_id: uuid.UUID) -> Notice:
+    notice = await session.get(Notice, notice_id)
+    if notice is None:
+        raise NotFound(f"notice {notice_id} not found")
+    return notice
+
+
+async def cancel_notice(session: AsyncSession, notice: Notice, reason: str, now: datetime) -> None:
+    """End a notice early because its subject was stopped; pending objections lapse."""
+    if notice.status in ENDED:
+        return
+    notice.status = NoticeStatus.CANCELLED.value
+    notice.ended_at = now
+    notice.end_reason = reason[:500]
+    await _lapse_pending(session, notice.id, now, reason)
+
+
+async def _lapse_pending(session: AsyncSession, notice_id: uuid.UUID, now: datetime, note: str) -> None:
+    await session.execute(
+        update(Objection)
+        .where(Objection.notice_id == notice_id, Objection.status == ObjectionStatus.PENDING.value)
+        .values(status=ObjectionStatus.LAPSED.value, resolved_at=now, resolution_note=note[:2000])
+    )
+
+
+async def pending_objections(session: AsyncSession, notice_id: uuid.UUID) -> int:
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(Objection)
+            .where(Objection.notice_id == notice_id, Objection.status == ObjectionStatus.PENDING.value)
+        )
+        or 0
+    )
+
+
+async def _close(session: AsyncSession, ctx: ListingsContext, notice: Notice, now: datetime) -> None:
+    notice.status = NoticeStatus.CLOSED.value
+    notice.ended_at = now
+    notice.end_reason = "the notice period ended"
+    await _tell_closed(session, ctx, notice, now)
+
+
+async def _tell_closed(session: AsyncSession, ctx: ListingsContext, notice: Notice, now: datetime) -> None:
+    for handler in ctx.hooks.notice_handlers(notice.kind):
+        await handler.on_closed(session, notice, now)
+
+
+async def end_notice_period(session: AsyncSession, ctx: ListingsContext, notice: Notice, now: datetime) -> bool:
+    """The period of an open notice has run: close it, or suspend it while an objection is pending.
+
+    The change is a conditional update (``WHERE status = 'open'``), so of two transactions that
+    both saw the notice open only one moves it and tells the handlers. True if this one did.
+    """
+    if notice.status != NoticeStatus.OPEN.value or notice.closes_at > now:
+        return False
+    suspend = await pending_objections(session, notice.id) > 0
+    values: dict[str, Any] = (
+        {"status": NoticeStatus.SUSPENDED.value}
+        if suspend
+        else {"status": NoticeStatus.CLOSED.value, "ended_at": now, "end_reason": "the notice period ended"}
+    )
+    moved = await session.execute(
+        update(Notice)
+        .where(Notice.id == notice.id, Notice.status == NoticeStatus.OPEN.value, Notice.closes_at <= now)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    await session.refresh(notice)
+    if suspend:
+        for handler in ctx.hooks.notice_handlers(notice.kind):
+            await handler.on_suspended(session, notice, now)
+    else:
+        await _tell_closed(session, ctx, notice, now)
+    return True
+
+
+async def claim_due_notice(session: AsyncSession, now: datetime, skip: set[uuid.UUID]) -> Notice | None:
+    """The earliest open notice whose period has run, locked for this transaction.
+
+    PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so concurrent sweepers take different notices and a
+    notice another sweeper has just closed no longer matches. SQLite: write transactions are
+    serialised (``BEGIN IMMEDIATE``), so the second sweeper sees the first one's result.
+    """
+    query = select(Notice).where(Notice.status == NoticeStatus.OPEN.value, Notice.closes_at <= now)
+    if skip:
+        query = query.where(Notice.id.not_in(skip))
+    query = query.order_by(Notice.closes_at, Notice.id).limit(1)
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True)
+    return await session.scalar(query)
+
+
+async def file_objection(
+    session: AsyncSession, actor: Actor, notice_id: uuid.UUID, reason: str, now: datetime
+) -> Objection:
+    """Any logged-in user objects to an open notice (one pending objection per user and notice)."""
+    reason = reason.strip()
+    if not MIN_REASON <= len(reason) <= MAX_REASON:
+        raise InvalidRequest(
+            f"an objection gives its reason in {MIN_REASON} to {MAX_REASON} characters", field="reason"
+        )
+    notice = await lock_notice(session, notice_id)
+    status = NoticeStatus(notice.status)
+    if not objection_window_open(status, notice.closes_at, now):
+        shown = "closed" if status is NoticeStatus.OPEN else status.value
+        raise InvalidState(f"objections are taken only while a notice is open; this notice is {shown}", state=shown)
+    mine = await session.scalar(
+        select(Objection.id).where(
+            Objection.notice_id == notice.id,
+            Objection.objector_user_id == actor.user_id,
+            Objection.status == ObjectionStatus.PENDING.value,
+        )
+    )
+    if mine is not None:
+        raise ObjectionPending(f"your objection {mine} to this notice is still pending", objection_id=str(mine))
+    objection = Objection(
+        notice_id=notice.id,
+        objector_user_id=actor.user_id,
+        objector_org_id=actor.org_id,
+        reason=reason,
+        status=ObjectionStatus.PENDING.value,
+        filed_at=now,
+        resolution_note="",
+    )
+    session.add(objection)
+    await session.flush()
+    return objection
+
+
+async def resolve_objection(
+    session: AsyncSession,
+    ctx: ListingsContext,
+    actor: Actor,
+    objection_id: uuid.UUID,
+    decision: ObjectionDecision,
+    note: str,
+    now: datetime,
+) -> Objection:
+    """An operator upholds (notice cancelled, subject stopped) or dismisses (subject proceeds)."""
+    actor.require_operator()
+    objection = await session.scalar(select(Objection).where(Objection.id == objection_id).with_for_update())
+    if objection is None:
+        raise NotFound(f"objection {objection_id} not found")
+    if objection.status != ObjectionStatus.PENDING.value:
+        raise InvalidState(f"the objection is already {objection.status}", state=objection.status)
+    notice = await lock_notice(session, objection.notice_id)
+    objection.resolved_at = now
+    objection.resolved_by = actor.user_id
+    objection.resolution_note = note.strip()
+    handlers = ctx.hooks.notice_handlers(notice.kind)
+    if decision is ObjectionDecision.UPHELD:
+        objection.status = ObjectionStatus.UPHELD.value
+        await session.flush()
+        notice.status = NoticeStatus.CANCELLED.value
+        notice.ended_at = now
+        notice.end_reason = f"objection {objection.id} upheld"
+        await _lapse_pending(session, notice.id, now, f"the notice was cancelled on objection {objection.id}")
+        for handler in handlers:
+            await handler.on_upheld(session, notice, objection, now)
+        return objection
+    objection.status = ObjectionStatus.DISMISSED.value
+    await session.flush()
+    for handler in handlers:
+        await handler.on_dismissed(session, notice, objection, now)
+    still_running = notice.status in (NoticeStatus.OPEN.value, NoticeStatus.SUSPENDED.value)
+    if still_running and notice.closes_at <= now and not await pending_objections(session, notice.id):
+        await _close(session, ctx, notice, now)
+    return objection
+
+
+async def get_objection(session: AsyncSession, actor: Actor, objection_id: uuid.UUID) -> Objection:
+    """The objector and operators see an objection; nobody else learns that it exists."""
+    objection = await session.get(Objection, objection_id)
+    if objection is None or not (actor.is_operator or objection.objector_user_id == actor.user_id):
+        raise NotFound(f"objection {objection_id} not found")
+    return objection
+
+
+async def list_objections(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    status: ObjectionStatus | None,
+    notice_id: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Objection], str | None]:
+    """Operators: the queue of objections (oldest first); others: their own objections."""
+    query = select(Objection)
+    if not actor.is_operator:
+        query = query.where(Objection.objector_user_id == actor.user_id)
+    if status is not None:
+        query = query.where(Objection.status == status.value)
+    if notice_id is not None:
+        query = query.where(Objection.notice_id == notice_id)
+    position = decode_cursor(cursor, "after")
+    if position:
+        query = query.where(Objection.id > cursor_uuid(position, "after"))
+    rows = list((await session.scalars(query.order_by(Objection.id).limit(limit + 1))).all())
+    next_cursor = encode_cursor({"after": str(rows[limit - 1].id)}) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+async def objection_counts(session: AsyncSession, notice_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int]]:
+    """(all, pending) objections per notice."""
+    if not notice_ids:
+        return {}
+    pending = func.sum(case((Objection.status == ObjectionStatus.PENDING.value, 1), else_=0))
+    rows = await session.execute(
+        select(Objection.notice_id, func.count(), pending)
+        .where(Objection.notice_id.in_(notice_ids))
+        .group_by(Objection.notice_id)
+    )
+    return {row[0]: (int(row[1]), int(row[2] or 0)) for row in rows}
+
+
+async def list_notices(
+    session: AsyncSession,
+    *,
+    status: NoticeStatus,
+    kind: NoticeKind | None,
+    subject_id: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Notice], str | None]:
+    """The board: notices of one status, the soonest to close first."""
+    query = select(Notice).where(Notice.status == status.value)
+    if kind is not None:
+        query = query.where(Notice.kind == kind.value)
+    if subject_id is not None:
+        query = query.where(Notice.subject_id == subject_id)
+    position = decode_cursor(cursor, "closes_at", "id")
+    if position:
+        after_time = cursor_time(position, "closes_at")
+        after_id = cursor_uuid(position, "id")
+        query = query.where(
+            (Notice.closes_at > after_time) | ((Notice.closes_at == after_time) & (Notice.id > after_id))
+        )
+    rows = list((await session.scalars(query.order_by(Notice.closes_at, Notice.id).limit(limit + 1))).all())
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor({"closes_at": last.closes_at.isoformat(), "id": str(last.id)})
+    return rows[:limit], next_cursor

@@ -1,0 +1,315 @@
+"""Reads: search, a seller's listings, transition and access logs, open data and statistics."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Any
+
+from sqlalchemy import BigInteger, Float, Select, exists, func, literal_column, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer, selectinload
+
+from listings.domain import (
+    PUBLIC_STATUSES,
+    Actor,
+    DealType,
+    Field,
+    IpKind,
+    ListingStatus,
+    PricingMode,
+)
+from listings.errors import Forbidden, InvalidRequest
+from listings.models import ConfidentialRead, Listing, ListingIpAsset, ListingTransition
+from listings.notices import is_postgres, rfc3339
+from listings.pagination import cursor_int, cursor_time, cursor_uuid, decode_cursor, encode_cursor
+from listings.search import fts5_query, query_words
+from listings.service import is_seller, load_listing, public_listing
+from listings.workdays import BEIJING
+
+MAX_OFFSET = 10_000
+RELEVANCE_WINDOW = 1_000
+# What a page of results loads: the IP assets, not the search words or the sealed details.
+PAGE_LOAD = (
+    selectinload(Listing.ip_assets),
+    defer(Listing.search_title),
+    defer(Listing.search_body),
+    defer(Listing.confidential_ciphertext),
+)
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    q: str | None = None
+    field: Field | None = None
+    deal_type: DealType | None = None
+    pricing_mode: PricingMode | None = None
+    status: ListingStatus | None = None
+    min_price: int = 0
+    max_price: int | None = None
+    ip_kind: IpKind | None = None
+    order: str = "relevance"  # relevance | newest
+    limit: int = 20
+    cursor: str | None = None
+
+
+def _filters(query: Select[Any], search: SearchQuery, viewer: Actor | None) -> Select[Any] | None:
+    if search.status is not None:
+        if search.status not in PUBLIC_STATUSES and not (viewer and viewer.is_operator):
+            return None  # the public sees no listing in that state
+        query = query.where(Listing.status == search.status.value)
+    else:
+        query = query.where(Listing.status.in_([s.value for s in PUBLIC_STATUSES]))
+    if search.field is not None:
+        query = query.where(Listing.field == search.field.value)
+    if search.deal_type is not None:
+        query = query.where(Listing.deal_type == search.deal_type.value)
+    if search.pricing_mode is not None:
+        query = query.where(Listing.pricing_mode == search.pricing_mode.value)
+    if search.min_price:
+        query = query.where(Listing.asking_price >= search.min_price)
+    if search.max_price is not None:
+        query = query.where(Listing.asking_price <= search.max_price)
+    if search.ip_kind is not None:
+        query = query.where(
+            exists().where(ListingIpAsset.listing_id == Listing.id, ListingIpAsset.kind == search.ip_kind.value)
+        )
+    return query
+
+
+def _narrowed(search: SearchQuery) -> bool:
+    """Whether filters beyond the public states narrow the search."""
+    return bool(search.field or search.deal_type or search.pricing_mode or search.ip_kind or search.status) or bool(
+        search.min_price or search.max_price is not None
+    )
+
+
+async def search_listings(
+    session: AsyncSession, search: SearchQuery, viewer: Actor | None
+) -> tuple[list[Listing], str | None]:
+    """Public listings matching the words of ``q`` and the filters, by relevance or newest first.
+
+    Relevance ranks the ``RELEVANCE_WINDOW`` most recent matches (a deeper page widens the
+    window): a common word matches a large part of the catalogue, and ranking every match would
+    cost time in proportion to it, while the most recent matches are found by walking an index.
+    """
+    if search.max_price is not None and search.min_price > search.max_price:
+        raise InvalidRequest("max_price must not be below min_price", field="max_price")
+    words = query_words(search.q) if search.q else []
+    if search.q and not words:
+        return [], None  # nothing searchable in the query (only punctuation)
+    newest = (Listing.published_at.desc(), Listing.id.desc())
+    relevance = bool(words) and search.order == "relevance"
+    if relevance:
+        position = decode_cursor(search.cursor, "offset")
+        offset = cursor_int(position, "offset", maximum=MAX_OFFSET) if position else 0
+    else:
+        position = decode_cursor(search.cursor, "published_at", "id")
+        offset = 0
+
+    postgres = is_postgres(session)
+    if postgres:
+        # Plan each search for its own words: a prepared statement's generic plan cannot tell a word
+        # in a third of the catalogue from a rare one, and picks one plan for both.
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    tsquery = func.plainto_tsquery(literal_column("'simple'::regconfig"), " ".join(words))
+    vector = literal_column("listings.search_vector")
+    matches = _filters(
+        select(Listing.id.label("id"), vector.label("vector") if postgres else Listing.id), search, viewer
+    )
+    if matches is None:
+        return [], None
+    rank: Any = None
+    if words and postgres:
+        matches = matches.where(vector.op("@@")(tsquery))
+    elif words:
+        # SQLite: unfiltered relevance ranks the most recent matches (rowid = listing number, in
+        # creation order), which FTS5 reads newest first and stops; filters need every match.
+        sql = (
+            "SELECT rowid AS number, bm25(listing_search, 10.0, 1.0) AS score "
+            "FROM listing_search WHERE listing_search MATCH :match"
+        )
+        params: dict[str, Any] = {"match": fts5_query(words)}
+        if relevance and not _narrowed(search):
+            sql += " ORDER BY rowid DESC LIMIT :window"
+            params["window"] = max(RELEVANCE_WINDOW, offset + search.limit + 1)
+        fts = text(sql).bindparams(**params).columns(number=BigInteger, score=Float).subquery("fts")
+        matches = matches.join(fts, fts.c.number == Listing.number).add_columns((-fts.c.score).label("score"))
+
+    limit = search.limit
+    if relevance:
+        if postgres:
+            window = max(RELEVANCE_WINDOW, offset + limit + 1)
+            candidates = matches.order_by(*newest).limit(window).subquery("candidates")
+            rank = func.ts_rank(candidates.c.vector, tsquery)
+        else:
+            candidates = matches.subquery("candidates")
+            rank = candidates.c.score
+        # Rank and cut the page before joining back for the full rows: a page joins 21 rows, not 1,000.
+        ranked = (
+            select(candidates.c.id, rank.label("rank"))
+            .order_by(rank.desc(), candidates.c.id.desc())
+            .offset(offset)
+            .limit(limit + 1)
+            .subquery("ranked")
+        )
+        query = (
+            select(Listing).join(ranked, ranked.c.id == Listing.id).order_by(ranked.c.rank.desc(), Listing.id.desc())
+        )
+        rows = list((await session.scalars(query.options(*PAGE_LOAD))).all())
+        more = len(rows) > limit and offset + limit < MAX_OFFSET
+        return rows[:limit], encode_cursor({"offset": offset + limit}) if more else None
+
+    if position:
+        after, after_id = cursor_time(position, "published_at"), cursor_uuid(position, "id")
+        matches = matches.where(
+            (Listing.published_at < after) | ((Listing.published_at == after) & (Listing.id < after_id))
+        )
+    page = matches.order_by(*newest).limit(limit + 1).subquery("page")
+    query = select(Listing).join(page, page.c.id == Listing.id).order_by(*newest)
+    rows = list((await session.scalars(query.options(*PAGE_LOAD))).all())
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor({"published_at": last.published_at.isoformat(), "id": str(last.id)})
+    return rows[:limit], next_cursor
+
+
+async def seller_listings(
+    session: AsyncSession, actor: Actor, *, status: ListingStatus | None, limit: int, cursor: str | None
+) -> tuple[list[Listing], str | None]:
+    """The caller's organisation's listings in every state, newest first."""
+    query = select(Listing).options(selectinload(Listing.ip_assets)).where(Listing.seller_org_id == actor.org_id)
+    if status is not None:
+        query = query.where(Listing.status == status.value)
+    return await _by_id_desc(session, query, Listing.id, limit, cursor)
+
+
+async def _by_id_desc(session: AsyncSession, query: Select[Any], column: Any, limit: int, cursor: str | None) -> Any:
+    position = decode_cursor(cursor, "before")
+    if position:
+        query = query.where(column < cursor_uuid(position, "before"))
+    rows = list((await session.scalars(query.order_by(column.desc()).limit(limit + 1))).all())
+    next_cursor = encode_cursor({"before": str(rows[limit - 1].id)}) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+async def _by_id_asc(session: AsyncSession, query: Select[Any], column: Any, limit: int, cursor: str | None) -> Any:
+    position = decode_cursor(cursor, "after")
+    if position:
+        query = query.where(column > cursor_uuid(position, "after"))
+    rows = list((await session.scalars(query.order_by(column).limit(limit + 1))).all())
+    next_cursor = encode_cursor({"after": str(rows[limit - 1].id)}) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+async def _seller_or_operator(session: AsyncSession, actor: Actor, listing_id: uuid.UUID) -> Listing:
+    listing = await load_listing(session, listing_id, viewer=actor)
+    if not (is_seller(listing, actor) or actor.is_operator):
+        raise Forbidden("only the seller and exchange operators see this")
+    return listing
+
+
+async def listing_transitions(
+    session: AsyncSession, actor: Actor, listing_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> tuple[list[ListingTransition], str | None]:
+    """The transition log, oldest first: seller and operators only."""
+    listing = await _seller_or_operator(session, actor, listing_id)
+    query = select(ListingTransition).where(ListingTransition.listing_id == listing.id)
+    return await _by_id_asc(session, query, ListingTransition.id, limit, cursor)
+
+
+async def confidential_reads(
+    session: AsyncSession, actor: Actor, listing_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> tuple[list[ConfidentialRead], str | None]:
+    """Who read the confidential details and when: seller and operators only."""
+    listing = await _seller_or_operator(session, actor, listing_id)
+    query = select(ConfidentialRead).where(ConfidentialRead.listing_id == listing.id)
+    return await _by_id_asc(session, query, ConfidentialRead.id, limit, cursor)
+
+
+# ----------------------------------------------------------------------------------------------
+# Open data (SPEC §2.5): every listing that has ever been announced, in change order
+
+
+def open_data_row(listing: Listing) -> dict[str, Any]:
+    """Public fields of a listing; one no longer public (withdrawn, rejected) appears as a tombstone."""
+    base = {
+        "cursor": listing.feed_seq,
+        "listing_id": str(listing.id),
+        "number": listing.number,
+        "status": listing.status,
+        "public": listing.status in PUBLIC_STATUSES,
+        "updated_at": rfc3339(listing.updated_at),
+        "first_announced_at": rfc3339(listing.first_announced_at) if listing.first_announced_at else None,
+    }
+    if listing.status in PUBLIC_STATUSES:
+        base.update(public_listing(listing))
+    return base
+
+
+async def open_data(session: AsyncSession, *, since: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """Rows changed after cursor ``since`` (oldest change first) and the cursor to continue from."""
+    rows = (
+        await session.scalars(
+            select(Listing)
+            .options(selectinload(Listing.ip_assets))
+            .where(Listing.first_announced_at.is_not(None), Listing.feed_seq > since)
+            .order_by(Listing.feed_seq)
+            .limit(limit)
+        )
+    ).all()
+    items = [open_data_row(row) for row in rows]
+    return items, (rows[-1].feed_seq if rows else since)
+
+
+# ----------------------------------------------------------------------------------------------
+# Statistics (SPEC §2.5): listing figures of a year, counted by first announcement, Beijing time
+
+
+def _year_bounds(year: int) -> tuple[datetime, datetime]:
+    start = datetime.combine(datetime(year, 1, 1).date(), time(0), tzinfo=BEIJING)
+    end = datetime.combine(datetime(year + 1, 1, 1).date(), time(0), tzinfo=BEIJING)
+    return start, end
+
+
+def stats_year(year: int | None, now: datetime) -> int:
+    """The year asked for, or the current year in Beijing."""
+    if year is None:
+        return now.astimezone(BEIJING).year
+    if not 2000 <= year <= 2100:
+        raise InvalidRequest("year must be between 2000 and 2100", field="year")
+    return year
+
+
+async def listing_figures(session: AsyncSession, year: int) -> dict[str, Any]:
+    start, end = _year_bounds(year)
+    in_year = (Listing.first_announced_at >= start, Listing.first_announced_at < end)
+    total, value = (
+        await session.execute(select(func.count(), func.coalesce(func.sum(Listing.asking_price), 0)).where(*in_year))
+    ).one()
+
+    async def by(column: Any, keys: list[str]) -> dict[str, int]:
+        counts = dict.fromkeys(keys, 0)
+        for key, count in await session.execute(select(column, func.count()).where(*in_year).group_by(column)):
+            counts[str(key)] = int(count)
+        return counts
+
+    if is_postgres(session):
+        month = func.extract("month", func.timezone("Asia/Shanghai", Listing.first_announced_at))
+    else:
+        month = func.strftime("%m", Listing.first_announced_at, "+8 hours")
+    months = dict.fromkeys(range(1, 13), 0)
+    for key, count in await session.execute(select(month, func.count()).where(*in_year).group_by(month)):
+        months[int(key)] = int(count)
+    return {
+        "announced": int(total),
+        "asking_value": int(value),
+        "by_deal_type": await by(Listing.deal_type, [d.value for d in DealType]),
+        "by_pricing_mode": await by(Listing.pricing_mode, [m.value for m in PricingMode]),
+        "by_field": await by(Listing.field, [f.value for f in Field]),
+        "by_seller_kind": await by(Listing.seller_kind, ["university", "research_institute", "enterprise"]),
+        "by_status": await by(Listing.status, sorted(s.value for s in PUBLIC_STATUSES | {ListingStatus.WITHDRAWN})),
+        "by_month": [{"month": f"{year}-{m:02d}", "count": n} for m, n in months.items()],
+    }

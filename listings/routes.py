@@ -1,0 +1,464 @@
+"""HTTP controllers of listings, notices, objections and open data. Thin: parse, call, shape.
+
+Dependencies come by name from the host application: ``db`` (unit of work), ``clock``,
+``listings`` (the ``ListingsContext``), ``actor`` (the authenticated caller as an ``Actor``) and
+``viewer`` (the caller, or None for the public).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal, Protocol, runtime_checkable
+
+from litestar import Controller, Response, get, patch, post
+from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
+from litestar.openapi.spec.enums import OpenAPIType
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+
+from listings import notices, queries, service
+from listings.context import ListingsContext, UnitOfWork
+from listings.domain import (
+    Actor,
+    DealType,
+    Field,
+    IpKind,
+    ListingStatus,
+    NoticeKind,
+    NoticeStatus,
+    ObjectionStatus,
+    PricingMode,
+)
+from listings.schemas import (
+    ConfidentialOut,
+    ConfidentialReadPage,
+    ListingCreate,
+    ListingOut,
+    ListingPage,
+    ListingPatch,
+    NdaOut,
+    NoticeOut,
+    NoticePage,
+    ObjectionOut,
+    ObjectionPage,
+    ObjectionRequest,
+    RelistRequest,
+    ResolveRequest,
+    ReviewRequest,
+    TransitionPage,
+    WithdrawRequest,
+)
+from listings.views import (
+    listing_out,
+    listing_summary,
+    notice_out,
+    notice_summary,
+    objection_out,
+    read_out,
+    transition_out,
+)
+
+BEARER = [{"BearerToken": []}]
+
+
+@runtime_checkable
+class ClockLike(Protocol):
+    def now(self) -> datetime: ...
+
+
+Db = NamedDependency[UnitOfWork]
+Now = NamedDependency[ClockLike]
+Ctx = NamedDependency[ListingsContext]
+Caller = NamedDependency[Actor]
+Viewer = NamedDependency[Actor | None]
+Limit = FromQuery[Annotated[int, Parameter(ge=1, le=100, description="items per page")]]
+Cursor = FromQuery[Annotated[str | None, Parameter(max_length=500, description="next_cursor of the previous page")]]
+ListingId = FromPath[uuid.UUID]
+
+
+class ListingController(Controller):
+    path = "/listings"
+    tags = ["listings"]
+
+    @post("/", status_code=201, security=BEARER, summary="Create a draft listing (verified sellers)")
+    async def create(
+        self, data: JSONBody[ListingCreate], actor: Caller, db: Db, clock: Now, listings: Ctx
+    ) -> ListingOut:
+        listing = await db.transaction(
+            lambda s: service.create_listing(s, listings, actor, data.content(), data.confidential_details, clock.now())
+        )
+        return listing_out(listing, actor)
+
+    @get("/", summary="Search public listings (Chinese-aware full text, filters, cursor pages)")
+    async def search(
+        self,
+        db: Db,
+        viewer: Viewer,
+        q: FromQuery[Annotated[str | None, Parameter(max_length=200, description="words to find")]] = None,
+        field: FromQuery[Field | None] = None,
+        deal_type: FromQuery[DealType | None] = None,
+        pricing_mode: FromQuery[PricingMode | None] = None,
+        status: FromQuery[ListingStatus | None] = None,
+        min_price: FromQuery[Annotated[int, Parameter(ge=0, le=10**15, description="fen")]] = 0,
+        max_price: FromQuery[Annotated[int, Parameter(ge=0, le=10**15, description="fen")]] = 10**15,
+        ip_kind: FromQuery[IpKind | None] = None,
+        order: FromQuery[Literal["relevance", "newest"]] = "relevance",
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> ListingPage:
+        search = queries.SearchQuery(
+            q=q,
+            field=field,
+            deal_type=deal_type,
+            pricing_mode=pricing_mode,
+            status=status,
+            min_price=min_price,
+            max_price=max_price if max_price < 10**15 else None,
+            ip_kind=ip_kind,
+            order=order,
+            limit=limit,
+            cursor=cursor,
+        )
+        async with db.read() as session:
+            rows, next_cursor = await queries.search_listings(session, search, viewer)
+            return ListingPage(items=[listing_summary(r) for r in rows], next_cursor=next_cursor)
+
+    @get("/mine", security=BEARER, summary="The listings of the caller's organisation, in every state")
+    async def mine(
+        self,
+        actor: Caller,
+        db: Db,
+        status: FromQuery[ListingStatus | None] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> ListingPage:
+        async with db.read() as session:
+            rows, next_cursor = await queries.seller_listings(session, actor, status=status, limit=limit, cursor=cursor)
+            return ListingPage(items=[listing_summary(r) for r in rows], next_cursor=next_cursor)
+
+    @get("/{listing_id:uuid}", summary="A listing (public once announced; drafts to the seller and operators)")
+    async def show(self, listing_id: ListingId, db: Db, viewer: Viewer) -> ListingOut:
+        async with db.read() as session:
+            return listing_out(await service.load_listing(session, listing_id, viewer=viewer), viewer)
+
+    @patch(
+        "/{listing_id:uuid}",
+        security=BEARER,
+        summary="Edit a draft, or amend an announced listing (a material change restarts the period)",
+    )
+    async def edit(
+        self, listing_id: ListingId, data: JSONBody[ListingPatch], actor: Caller, db: Db, clock: Now, listings: Ctx
+    ) -> ListingOut:
+        listing = await db.transaction(
+            lambda s: service.edit_listing(
+                s,
+                listings,
+                actor,
+                listing_id,
+                data.content_changes(),
+                clock.now(),
+                confidential_details=data.confidential_details,
+            )
+        )
+        return listing_out(listing, actor)
+
+    @post("/{listing_id:uuid}/submit", status_code=200, security=BEARER, summary="Submit a draft for review")
+    async def submit(self, listing_id: ListingId, actor: Caller, db: Db, clock: Now, listings: Ctx) -> ListingOut:
+        listing = await db.transaction(lambda s: service.submit_listing(s, listings, actor, listing_id, clock.now()))
+        return listing_out(listing, actor)
+
+    @post("/{listing_id:uuid}/withdraw", status_code=200, security=BEARER, summary="Withdraw a listing (seller)")
+    async def withdraw(
+        self,
+        listing_id: ListingId,
+        actor: Caller,
+        db: Db,
+        clock: Now,
+        listings: Ctx,
+        data: JSONBody[WithdrawRequest | None] = None,
+    ) -> ListingOut:
+        reason = data.reason if data else ""
+        listing = await db.transaction(
+            lambda s: service.withdraw_listing(s, listings, actor, listing_id, reason, clock.now())
+        )
+        return listing_out(listing, actor)
+
+    @post("/{listing_id:uuid}/revise", status_code=200, security=BEARER, summary="Reopen a rejected listing as a draft")
+    async def revise(self, listing_id: ListingId, actor: Caller, db: Db, clock: Now, listings: Ctx) -> ListingOut:
+        listing = await db.transaction(lambda s: service.revise_listing(s, listings, actor, listing_id, clock.now()))
+        return listing_out(listing, actor)
+
+    @post("/{listing_id:uuid}/relist", status_code=200, security=BEARER, summary="Announce an unsold listing again")
+    async def relist(
+        self,
+        listing_id: ListingId,
+        actor: Caller,
+        db: Db,
+        clock: Now,
+        listings: Ctx,
+        data: JSONBody[RelistRequest | None] = None,
+    ) -> ListingOut:
+        request = data or RelistRequest()
+        listing = await db.transaction(
+            lambda s: service.relist_listing(
+                s,
+                listings,
+                actor,
+                listing_id,
+                clock.now(),
+                working_days=request.working_days,
+                pricing=request.pricing,
+            )
+        )
+        return listing_out(listing, actor)
+
+    @post("/{listing_id:uuid}/review", status_code=200, security=BEARER, summary="Approve or reject (operators)")
+    async def review(
+        self, listing_id: ListingId, data: JSONBody[ReviewRequest], actor: Caller, db: Db, clock: Now, listings: Ctx
+    ) -> ListingOut:
+        listing = await db.transaction(
+            lambda s: service.review_listing(s, listings, actor, listing_id, data.decision, data.note, clock.now())
+        )
+        return listing_out(listing, actor)
+
+    @get("/{listing_id:uuid}/transitions", security=BEARER, summary="Who moved the listing, when, from, to, why")
+    async def transitions(
+        self, listing_id: ListingId, actor: Caller, db: Db, limit: Limit = 20, cursor: Cursor = None
+    ) -> TransitionPage:
+        async with db.read() as session:
+            rows, next_cursor = await queries.listing_transitions(
+                session, actor, listing_id, limit=limit, cursor=cursor
+            )
+        return TransitionPage(items=[transition_out(r) for r in rows], next_cursor=next_cursor)
+
+    @post("/{listing_id:uuid}/nda", status_code=201, security=BEARER, summary="Accept the listing's NDA (buyers)")
+    async def nda(self, listing_id: ListingId, actor: Caller, db: Db, clock: Now) -> NdaOut:
+        nda, _ = await db.transaction(lambda s: service.accept_nda(s, actor, listing_id, clock.now()))
+        return NdaOut(
+            listing_id=nda.listing_id,
+            org_id=nda.org_id,
+            user_id=nda.user_id,
+            terms_version=nda.terms_version,
+            accepted_at=nda.accepted_at,
+        )
+
+    @get(
+        "/{listing_id:uuid}/confidential",
+        security=BEARER,
+        summary="Confidential details: seller, operators, and buyers who accepted the NDA (every read is logged)",
+    )
+    async def confidential(
+        self, listing_id: ListingId, actor: Caller, db: Db, clock: Now, listings: Ctx
+    ) -> ConfidentialOut:
+        listing, details, basis = await db.transaction(
+            lambda s: service.read_confidential(s, listings, actor, listing_id, clock.now())
+        )
+        return ConfidentialOut(listing_id=listing.id, confidential_details=details, access=basis)  # type: ignore[arg-type]
+
+    @get(
+        "/{listing_id:uuid}/confidential/reads",
+        security=BEARER,
+        summary="The access log of the confidential details (seller and operators)",
+    )
+    async def confidential_reads(
+        self, listing_id: ListingId, actor: Caller, db: Db, limit: Limit = 20, cursor: Cursor = None
+    ) -> ConfidentialReadPage:
+        async with db.read() as session:
+            rows, next_cursor = await queries.confidential_reads(session, actor, listing_id, limit=limit, cursor=cursor)
+        return ConfidentialReadPage(items=[read_out(r) for r in rows], next_cursor=next_cursor)
+
+
+class NoticeController(Controller):
+    path = "/notices"
+    tags = ["notices"]
+
+    @get("/", summary="The public board: open notices, soonest to close first, with countdown and objections")
+    async def board(
+        self,
+        db: Db,
+        clock: Now,
+        status: FromQuery[NoticeStatus] = NoticeStatus.OPEN,
+        kind: FromQuery[NoticeKind | None] = None,
+        subject_id: FromQuery[uuid.UUID | None] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> NoticePage:
+        async with db.read() as session:
+            rows, next_cursor = await notices.list_notices(
+                session, status=status, kind=kind, subject_id=subject_id, limit=limit, cursor=cursor
+            )
+            counts = await notices.objection_counts(session, [n.id for n in rows])
+        now = clock.now()
+        return NoticePage(
+            items=[notice_summary(n, counts.get(n.id, (0, 0)), now) for n in rows], next_cursor=next_cursor
+        )
+
+    @get("/{notice_id:uuid}", summary="A notice with its signed content (verify with GET /api/v1/keys)")
+    async def show(self, notice_id: FromPath[uuid.UUID], db: Db, clock: Now) -> NoticeOut:
+        async with db.read() as session:
+            notice = await notices.get_notice(session, notice_id)
+            counts = await notices.objection_counts(session, [notice.id])
+        return notice_out(notice, counts.get(notice.id, (0, 0)), clock.now())
+
+    @post(
+        "/{notice_id:uuid}/objections",
+        status_code=201,
+        security=BEARER,
+        summary="Object to an open notice (any logged-in user; the objector is never shown publicly)",
+    )
+    async def object(
+        self, notice_id: FromPath[uuid.UUID], data: JSONBody[ObjectionRequest], actor: Caller, db: Db, clock: Now
+    ) -> ObjectionOut:
+        objection = await db.transaction(
+            lambda s: notices.file_objection(s, actor, notice_id, data.reason, clock.now())
+        )
+        return objection_out(objection)
+
+
+class ObjectionController(Controller):
+    path = "/objections"
+    tags = ["notices"]
+
+    @get("/", security=BEARER, summary="Objections: the operators' queue, or the caller's own")
+    async def index(
+        self,
+        actor: Caller,
+        db: Db,
+        status: FromQuery[ObjectionStatus | None] = None,
+        notice_id: FromQuery[uuid.UUID | None] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> ObjectionPage:
+        async with db.read() as session:
+            rows, next_cursor = await notices.list_objections(
+                session, actor, status=status, notice_id=notice_id, limit=limit, cursor=cursor
+            )
+        return ObjectionPage(items=[objection_out(o) for o in rows], next_cursor=next_cursor)
+
+    @get("/{objection_id:uuid}", security=BEARER, summary="An objection (its objector and operators)")
+    async def show(self, objection_id: FromPath[uuid.UUID], actor: Caller, db: Db) -> ObjectionOut:
+        async with db.read() as session:
+            return objection_out(await notices.get_objection(session, actor, objection_id))
+
+    @post(
+        "/{objection_id:uuid}/resolve",
+        status_code=200,
+        security=BEARER,
+        summary="Uphold (notice cancelled, subject stopped) or dismiss (subject proceeds) — operators",
+    )
+    async def resolve(
+        self,
+        objection_id: FromPath[uuid.UUID],
+        data: JSONBody[ResolveRequest],
+        actor: Caller,
+        db: Db,
+        clock: Now,
+        listings: Ctx,
+    ) -> ObjectionOut:
+        objection = await db.transaction(
+            lambda s: notices.resolve_objection(s, listings, actor, objection_id, data.decision, data.note, clock.now())
+        )
+        return objection_out(objection)
+
+
+# ----------------------------------------------------------------------------------------------
+# Open data
+
+JSONL = "application/x-ndjson"
+CSV = "text/csv; charset=utf-8"
+CSV_COLUMNS = (
+    "cursor",
+    "listing_id",
+    "number",
+    "status",
+    "public",
+    "title",
+    "field",
+    "deal_type",
+    "pricing_mode",
+    "asking_price",
+    "appraised_value",
+    "deposit",
+    "increment",
+    "keywords",
+    "ip_assets",
+    "seller_name",
+    "seller_kind",
+    "first_announced_at",
+    "announced_at",
+    "closes_at",
+    "updated_at",
+    "summary",
+)
+
+
+@dataclass
+class OpenDataOperation(Operation):
+    """Documents both export formats of the open-data endpoint."""
+
+    def __post_init__(self) -> None:
+        responses = dict(self.responses or {})
+        ok = responses.get("200")
+        if ok is not None:
+            text = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
+            ok.content = {JSONL: text, "text/csv": text}
+            ok.description = "One listing per JSON line, or CSV with a header row; X-Next-Cursor continues the sync"
+        self.responses = responses
+
+
+def _csv_row(row: dict[str, Any]) -> list[Any]:
+    pricing = row.get("pricing") or {}
+    seller = row.get("seller") or {}
+    announcement = row.get("announcement") or {}
+    deal = row.get("deal") or {}
+    values = {
+        **row,
+        "deal_type": deal.get("type"),
+        "pricing_mode": pricing.get("mode"),
+        "asking_price": pricing.get("asking_price"),
+        "appraised_value": pricing.get("appraised_value"),
+        "deposit": pricing.get("deposit"),
+        "increment": pricing.get("increment"),
+        "keywords": ";".join(row.get("keywords") or []),
+        "ip_assets": ";".join(f"{a['kind']}:{a['number']}" for a in row.get("ip_assets") or []),
+        "seller_name": seller.get("name"),
+        "seller_kind": seller.get("kind"),
+        "announced_at": announcement.get("opens_at"),
+        "closes_at": announcement.get("closes_at"),
+    }
+    return ["" if values.get(c) is None else values.get(c) for c in CSV_COLUMNS]
+
+
+@get(
+    "/open-data/listings",
+    tags=["open data"],
+    summary="Export announced and past listings incrementally (JSON lines or CSV) for achievement databases",
+    media_type=JSONL,
+    operation_class=OpenDataOperation,
+)
+async def open_data_listings(
+    db: Db,
+    since: FromQuery[Annotated[int, Parameter(ge=0, le=10**15, description="X-Next-Cursor of the last export")]] = 0,
+    format: FromQuery[Literal["jsonl", "csv"]] = "jsonl",
+    limit: FromQuery[Annotated[int, Parameter(ge=1, le=10_000)]] = 1000,
+) -> Response[bytes]:
+    async with db.read() as session:
+        rows, next_since = await queries.open_data(session, since=since, limit=limit)
+    if format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        writer.writerows(_csv_row(r) for r in rows)
+        body, media_type = buffer.getvalue().encode("utf-8"), CSV
+    else:
+        body = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows).encode("utf-8")
+        media_type = JSONL
+    return Response(body, media_type=media_type, headers={"X-Next-Cursor": str(next_since)})
+
+
+ROUTE_HANDLERS = [ListingController, NoticeController, ObjectionController, open_data_listings]

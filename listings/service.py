@@ -1,0 +1,697 @@
+"""Use cases of listings: one function = one business operation, inside the caller's transaction.
+
+Every state change goes through ``next_status`` (the table in domain.py), is written to
+``listing_transitions`` and is reported to the registered listing observers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from listings import crypto, notices
+from listings.context import ListingsContext
+from listings.domain import (
+    CLOSE_OUTCOMES,
+    FIELD_LABELS,
+    MATERIAL_PARTS,
+    PUBLIC_STATUSES,
+    Action,
+    Actor,
+    DealTerms,
+    Field,
+    Inventor,
+    IpAsset,
+    IpKind,
+    ListingContent,
+    ListingRules,
+    ListingStatus,
+    NoticeKind,
+    Pricing,
+    PricingMode,
+    ResolvedPricing,
+    ReviewDecision,
+    changed_parts,
+    deal_type_of,
+    next_status,
+    to_plain,
+    validate_listing,
+)
+from listings.errors import Conflict, Forbidden, InvalidListing, InvalidRequest, NdaRequired, NotFound
+from listings.hooks import Amendment, ListingHooks, NoticeHandler
+from listings.models import (
+    ConfidentialRead,
+    Counter,
+    Listing,
+    ListingIpAsset,
+    ListingNda,
+    ListingTransition,
+    Notice,
+    new_id,
+)
+from listings.models import Objection as ObjectionRow
+from listings.search import index_words
+from listings.signing import Signer
+from listings.workdays import BEIJING, working_days_end
+
+PUBLIC_INSTITUTION_KINDS = frozenset({"university", "research_institute"})
+NDA_TERMS_VERSION = "techx-nda-2026-1"
+SUBJECT_LISTING = "listing"
+
+
+def create_listings(rules: ListingRules, signer: Signer, data_key: bytes) -> ListingsContext:
+    """The module's runtime for one application, with its own announcement handler registered."""
+    ctx = ListingsContext(rules=rules, signer=signer, data_key=data_key, hooks=ListingHooks())
+    ctx.hooks.register_notice_handler(NoticeKind.LISTING_ANNOUNCEMENT, AnnouncementHandler(ctx))
+    return ctx
+
+
+# ----------------------------------------------------------------------------------------------
+# Helpers
+
+
+async def bump_counter(session: AsyncSession, name: str) -> int:
+    """The next value of a named counter; its row stays locked until commit (values in commit order)."""
+    insert = pg_insert if notices.is_postgres(session) else sqlite_insert
+    statement = (
+        insert(Counter)
+        .values(name=name, value=1)
+        .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
+        .returning(Counter.value)
+    )
+    return int((await session.execute(statement)).scalar_one())
+
+
+def beijing_today(now: datetime) -> date:
+    return now.astimezone(BEIJING).date()
+
+
+def is_public_institution(listing: Listing) -> bool:
+    return listing.seller_kind in PUBLIC_INSTITUTION_KINDS
+
+
+def can_view(listing: Listing, viewer: Actor | None) -> bool:
+    if listing.status in PUBLIC_STATUSES:
+        return True
+    return viewer is not None and (viewer.is_operator or viewer.org_id == listing.seller_org_id)
+
+
+def is_seller(listing: Listing, actor: Actor) -> bool:
+    return actor.org_id == listing.seller_org_id
+
+
+async def load_listing(
+    session: AsyncSession, listing_id: uuid.UUID, *, viewer: Actor | None = None, lock: bool = False, check: bool = True
+) -> Listing:
+    """The listing with its IP assets; 404 when it does not exist or ``viewer`` may not see it."""
+    query = select(Listing).where(Listing.id == listing_id).options(selectinload(Listing.ip_assets))
+    if lock:
+        query = query.with_for_update()
+    listing = await session.scalar(query)
+    if listing is None or (check and not can_view(listing, viewer)):
+        raise NotFound(f"listing {listing_id} not found")
+    return listing
+
+
+async def _seller_listing(session: AsyncSession, actor: Actor, listing_id: uuid.UUID) -> Listing:
+    listing = await load_listing(session, listing_id, viewer=actor, lock=True)
+    if not is_seller(listing, actor):
+        raise Forbidden("only the seller may change this listing")
+    return listing
+
+
+def content_of(listing: Listing) -> ListingContent:
+    return ListingContent(
+        title=listing.title,
+        summary=listing.summary,
+        field=Field(listing.field),
+        keywords=list(listing.keywords),
+        maturity=listing.maturity,
+        ip_assets=[
+            IpAsset(kind=IpKind(a.kind), number=a.number, title=a.title, expires_on=a.expires_on)
+            for a in listing.ip_assets
+        ],
+        inventors=msgspec.convert(listing.inventors, list[Inventor]),
+        deal=msgspec.convert(listing.deal_terms, DealTerms),
+        pricing=Pricing(
+            mode=PricingMode(listing.pricing_mode),
+            asking_price=listing.asking_price,
+            appraised_value=listing.appraised_value,
+            deposit=listing.deposit,
+            increment=listing.increment,
+        ),
+    )
+
+
+def _apply_content(listing: Listing, content: ListingContent, pricing: ResolvedPricing) -> None:
+    keywords = list(dict.fromkeys(k.strip() for k in content.keywords))
+    listing.title = content.title.strip()
+    listing.summary = content.summary
+    listing.field = content.field.value
+    listing.keywords = keywords
+    listing.maturity = content.maturity
+    listing.inventors = to_plain(content.inventors)
+    listing.deal_type = deal_type_of(content.deal).value
+    listing.deal_terms = to_plain(content.deal)
+    listing.pricing_mode = pricing.mode.value
+    listing.asking_price = pricing.asking_price
+    listing.appraised_value = pricing.appraised_value
+    listing.deposit = pricing.deposit
+    listing.increment = pricing.increment
+    listing.ip_assets = [
+        ListingIpAsset(
+            listing_id=listing.id,
+            position=i,
+            kind=a.kind.value,
+            number=a.number.strip(),
+            title=a.title.strip(),
+            expires_on=a.expires_on,
+        )
+        for i, a in enumerate(content.ip_assets)
+    ]
+    listing.search_title = index_words(listing.title, " ".join(keywords))
+    listing.search_body = index_words(
+        content.summary,
+        FIELD_LABELS[content.field],
+        " ".join(f"{a.title} {a.number}" for a in content.ip_assets),
+        " ".join(i.name for i in content.inventors),
+        listing.seller_org_name,
+    )
+
+
+def public_listing(listing: Listing) -> dict[str, Any]:
+    """The public fields of a listing: the body of its announcement notice and its open-data row."""
+    return {
+        "listing_id": str(listing.id),
+        "number": listing.number,
+        "version": listing.version,
+        "status": listing.status,
+        "title": listing.title,
+        "summary": listing.summary,
+        "field": listing.field,
+        "keywords": list(listing.keywords),
+        "maturity": listing.maturity,
+        "ip_assets": [
+            {
+                "kind": a.kind,
+                "number": a.number,
+                "title": a.title,
+                "expires_on": a.expires_on.isoformat() if a.expires_on else None,
+            }
+            for a in listing.ip_assets
+        ],
+        "inventors": [i["name"] for i in listing.inventors],
+        "deal": dict(listing.deal_terms),
+        "pricing": {
+            "mode": listing.pricing_mode,
+            "asking_price": listing.asking_price,
+            "appraised_value": listing.appraised_value,
+            "deposit": listing.deposit,
+            "increment": listing.increment,
+        },
+        "seller": {"org_id": str(listing.seller_org_id), "name": listing.seller_org_name, "kind": listing.seller_kind},
+        "announcement": {
+            "round": listing.announcement_round,
+            "working_days": listing.period_working_days,
+            "opens_at": notices.rfc3339(listing.announced_at) if listing.announced_at else None,
+            "closes_at": notices.rfc3339(listing.closes_at) if listing.closes_at else None,
+        },
+    }
+
+
+async def _touch(session: AsyncSession, listing: Listing, now: datetime) -> None:
+    listing.updated_at = now
+    listing.feed_seq = await bump_counter(session, "feed")
+
+
+async def _record(
+    session: AsyncSession,
+    ctx: ListingsContext,
+    listing: Listing,
+    action: Action,
+    to_status: ListingStatus,
+    now: datetime,
+    actor: Actor | None,
+    reason: str,
+) -> ListingTransition:
+    row = ListingTransition(
+        listing_id=listing.id,
+        action=action.value,
+        from_status=listing.status,
+        to_status=to_status.value,
+        actor_user_id=actor.user_id if actor else None,
+        actor_org_id=actor.org_id if actor else None,
+        reason=reason[:2000],
+        created_at=now,
+    )
+    listing.status = to_status.value
+    await _touch(session, listing, now)
+    session.add(row)
+    await session.flush()
+    for observer in ctx.hooks.observers:
+        await observer.on_transition(session, listing, row)
+    return row
+
+
+async def transition(
+    session: AsyncSession,
+    ctx: ListingsContext,
+    listing: Listing,
+    action: Action,
+    now: datetime,
+    *,
+    actor: Actor | None = None,
+    reason: str = "",
+) -> ListingTransition:
+    """Apply ``action`` through the state machine and record it (409 ``invalid-state`` if illegal)."""
+    to_status = next_status(ListingStatus(listing.status), action)
+    return await _record(session, ctx, listing, action, to_status, now, actor, reason)
+
+
+def _validate(ctx: ListingsContext, listing: Listing, content: ListingContent, now: datetime, **kw: Any) -> Any:
+    return validate_listing(
+        content, rules=ctx.rules, today=beijing_today(now), public_institution=is_public_institution(listing), **kw
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Seller operations
+
+
+async def create_listing(
+    session: AsyncSession,
+    ctx: ListingsContext,
+    actor: Actor,
+    content: ListingContent,
+    confidential_details: str | None,
+    now: datetime,
+) -> Listing:
+    """A verified seller creates a draft."""
+    actor.require_trader()
+    actor.require_seller_kind()
+    listing = Listing(
+        id=new_id(),  # known before insert: it is the associated data of the confidential details
+        seller_org_id=actor.org_id,
+        seller_org_name=actor.org_name,
+        seller_kind=actor.org_kind,
+        created_by=actor.user_id,
+        status=ListingStatus.DRAFT.value,
+        version=1,
+        announcement_round=0,
+        published_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    pricing = _validate(ctx, listing, content, now)
+    listing.number = await bump_counter(session, "listing_number")
+    listing.feed_seq = await bump_counter(session, "feed")
+    _apply_content(listing, content, pricing)
+    if confidential_details:
+        listing.confidential_ciphertext = crypto.seal(ctx.data_key, listing.id, confidential_details)
+    session.add(listing)
+    await session.flush()
+    session.add(
+        ListingTransition(
+            listing_id=listing.id,
+            action="create",
+            from_status=None,
+            to_status=ListingStatus.DRAFT.value,
+            actor_user_id=actor.user_id,
+            actor_org_id=actor.org_id,
+            reason="",
+            created_at=now,
+        )
+    )
+    await session.flush()
+    return listing
+
+
+async def edit_listing(
+    session: AsyncSession,
+    ctx: ListingsContext,
+    actor: Actor,
+    listing_id: uuid.UUID,
+    changes: dict[str, Any],
+    now: datetime,
+    *,
+    confidential_details: str | msgspec.UnsetType | None = msgspec.UNSET,
+) -> Listing:
+    """Edit a draft, or amend an announced listing (a material amendment restarts the period).
+
+    ``changes`` maps top-level content fields (``title``, ``pricing``, ``deal``...) to their new
+    values; each replaces the old value whole.
+    """
+    listing = await _seller_listing(session, actor, listing_id)
+    actor.require_trader()
+    status = ListingStatus(listing.status)
+    action = Action.EDIT if status is ListingStatus.DRAFT else Action.AMEND
+    next_status(status, action)
+    before = content_of(listing)
+    after = msgspec.structs.replace(before, **changes)
+    if action is Action.AMEND:
+        errors = []
+        if deal_type_of(after.deal) is not deal_type_of(before.deal):
+            errors.append({"field": "deal.type", "message": "the deal type cannot change once announced"})
+        if after.pricing.mode is not before.pricing.mode:
+            errors.append({"field": "pricing.mode", "message": "the pricing mode cannot change once announced"})
+        if errors:
+            raise InvalidListing("; ".join(e["message"] for e in errors), errors=errors)
+    pricing = _validate(ctx, listing, after, now, relisting=listing.announcement_round > 1)
+    changed = changed_parts(before, after)
+    if confidential_details is not msgspec.UNSET:
+        listing.confidential_ciphertext = (
+            crypto.seal(ctx.data_key, listing.id, confidential_details) if confidential_details else None
+        )
+    if not changed:
+        if confidential_details is not msgspec.UNSET:
+            await _touch(session, listing, now)
+        return listing
+    _apply_content(listing, after, pricing)
+    listing.version += 1
+    await _touch(session, listing, now)
+    if action is Action.AMEND:
+        await _amend(session, ctx, actor, listing, changed, now)
+    return listing
+
+
+async def _amend(
+    session: AsyncSession, ctx: ListingsContext, actor: Actor, listing: Listing, changed: list[str], now: datetime
+) -> None:
+    material = any(part in MATERIAL_PARTS for part in changed)
+    previous_closes_at = listing.closes_at
+    old_notice = await notices.lock_notice(session, listing.notice_id) if listing.notice_id else None
+    if material:
+        listing.announced_at = now
+        listing.closes_at = working_days_end(now, listing.period_working_days or ctx.rules.announcement_working_days)
+    notice = await _publish(session, ctx, listing, now, supersedes=old_notice)
+    what = ", ".join(changed)
+    reason = f"material amendment ({what}): the period restarts" if material else f"amendment ({what})"
+    await transition(session, ctx, listing, Action.AMEND, now, actor=actor, reason=reason)
+    amendment = Amendment(
+        listing_id=listing.id,
+        version=listing.version,
+        material=material,
+        changed=tuple(changed),
+        previous_notice_id=old_notice.id if old_notice else None,
+        notice_id=notice.id,
+        previous_closes_at=previous_closes_at,
+        closes_at=listing.closes_at,
+    )
+    for observer in ctx.hooks.observers:
+        await observer.on_amended(session, listing, amendment)
+
+
+async def submit_listing(
+    session: AsyncSession, ctx: ListingsContext, actor: Actor, listing_id: uuid.UUID, now: datetime
+) -> Listing:
+    listing = await _seller_listing(session, actor, listing_id)
+    actor.require_trader()
+    next_status(ListingStatus(listing.status), Action.SUBMIT)
+    _validate(ctx, listing, content_of(listing), now)
+    await transition(session, ctx, listing, Action.SUBMIT, now, actor=actor)
+    return listing
+
+
+async def withdraw_listing(
+    session: AsyncSession, ctx: ListingsContext, actor: Actor, listing_id: uuid.UUID, reason: str, now: datetime
+) -> Listing:
+    """The seller takes the listing back; its open notice is cancelled and pending objections lapse."""
+    listing = await _seller_listing(session, actor, listing_id)
+    next_status(ListingStatus(listing.status), Action.WITHDRAW)
+    if listing.notice_id is not None:
+        notice = await notices.lock_notice(session, listing.notice_id)
+        await notices.cancel_notice(session, notice, "the seller withdrew the listing", now)
+    await transition(session, ctx, listing, Action.WITHDRAW, now, actor=actor, reason=reason)
+    return listing
+
+
+async def revise_listing(
+    session: AsyncSession, ctx: ListingsContext, actor: Actor, listing_id: uuid.UUID, now: datetime
+) -> Listing:
+    """A rejected listing goes back to draft so the seller can correct it and submit again."""
+    listing = await _seller_listing(session, actor, listing_id)
+    actor.require_trader()
+    await transition(session, ctx, listing, Action.REVISE, now, actor=actor)
+    return listing
+
+
+async def relist_listing(
+    session: AsyncSession,
+    ctx: ListingsContext,
+    actor: Actor,
+    listing_id: uuid.UUID,
+    now: datetime,
+    *,
+    working_days: int | None = None,
+    pricing: Pricing | None = None,
+) -> Listing:
+    """Announce an unsold listing again, for at least ``relist_working_days`` working days."""
+    listing = await _seller_listing(session, actor, listing_id)
+    actor.require_trader()
+    next_status(ListingStatus(listing.status), Action.RELIST)
+    days = working_days if working_days is not None else ctx.rules.relist_working_days
+    if not ctx.rules.relist_working_days <= days <= ctx.rules.max_relist_working_days:
+        raise InvalidListing(
+            f"a relisting runs {ctx.rules.relist_working_days} to {ctx.rules.max_relist_working_days} working days",
+            field="working_days",
+        )
+    content = content_of(listing)
+    if pricing is not None:
+        if pricing.mode is not content.pricing.mode:
+            raise InvalidListing("the pricing mode cannot change on a relisting", field="pricing.mode")
+        content = msgspec.structs.replace(content, pricing=pricing)
+    resolved = _validate(ctx, listing, content, now, relisting=True)
+    if pricing is not None:
+        _apply_content(listing, content, resolved)
+        listing.version += 1
+    await _announce(session, ctx, listing, Action.RELIST, days, now, actor)
+    return listing
+
+
+async def _announce(
+    session: AsyncSession,
+    ctx: ListingsContext,
+    listing: Listing,
+    action: Action,
+    working_days: int,
+    now: datetime,
+    actor: Actor | None,
+) -> None:
+    next_status(ListingStatus(listing.status), action)
+    listing.announcement_round += 1
+    listing.period_working_days = working_days
+    listing.announced_at = now
+    listing.closes_at = working_days_end(now, working_days)
+    listing.published_at = now
+    listing.first_announced_at = listing.first_announced_at or now
+    await transition(session, ctx, listing, action, now, actor=actor)
+    await _publish(session, ctx, listing, now)
+
+
+async def _publish(
+    session: AsyncSession, ctx: ListingsContext, listing: Listing, now: datetime, *, supersedes: Notice | None = None
+) -> Notice:
+    """Open the signed announcement notice of the listing as it stands, until its ``closes_at``."""
+    assert listing.closes_at is not None
+    notice = await notices.open_notice(
+        session,
+        ctx,
+        kind=NoticeKind.LISTING_ANNOUNCEMENT,
+        subject_type=SUBJECT_LISTING,
+        subject_id=listing.id,
+        title=listing.title,
+        body=public_listing(listing),
+        now=now,
+        closes_at=listing.closes_at,
+        supersedes=supersedes,
+    )
+    listing.notice_id = notice.id
+    return notice
+
+
+# ----------------------------------------------------------------------------------------------
+# Operator operations
+
+
+async def review_listing(
+    session: AsyncSession,
+    ctx: ListingsContext,
+    actor: Actor,
+    listing_id: uuid.UUID,
+    decision: ReviewDecision,
+    note: str,
+    now: datetime,
+) -> Listing:
+    """An operator approves (the listing is announced, its notice opens) or rejects it."""
+    actor.require_operator()
+    listing = await load_listing(session, listing_id, viewer=actor, lock=True)
+    if decision is ReviewDecision.REJECT:
+        if not note.strip():
+            raise InvalidRequest("say why the listing is rejected", field="note")
+        await transition(session, ctx, listing, Action.REJECT, now, actor=actor, reason=note)
+        return listing
+    next_status(ListingStatus(listing.status), Action.APPROVE)
+    _validate(ctx, listing, content_of(listing), now)
+    await _announce(session, ctx, listing, Action.APPROVE, ctx.rules.announcement_working_days, now, actor)
+    return listing
+
+
+# ----------------------------------------------------------------------------------------------
+# Transitions driven by trading (and the announcement handler)
+
+TRADING_ACTIONS = frozenset(
+    {
+        Action.CLOSE_UNSOLD,
+        Action.START_NEGOTIATION,
+        Action.START_AUCTION,
+        Action.FORM_DEAL,
+        Action.CANCEL_DEAL,
+        Action.COMPLETE_SALE,
+    }
+)
+
+
+async def apply_trading_action(
+    session: AsyncSession,
+    ctx: ListingsContext,
+    listing_id: uuid.UUID,
+    action: Action,
+    now: datetime,
+    *,
+    actor: Actor | None = None,
+    reason: str = "",
+) -> Listing:
+    """Move a listing as trading decides: negotiation, auction, deal formed/cancelled, sold, unsold."""
+    if action not in TRADING_ACTIONS:
+        raise ValueError(f"{action} is not a trading action")
+    listing = await load_listing(session, listing_id, lock=True, check=False)
+    await transition(session, ctx, listing, action, now, actor=actor, reason=reason)
+    return listing
+
+
+class AnnouncementHandler(NoticeHandler):
+    """Moves the listing as its announcement notice closes, is suspended or an objection is upheld."""
+
+    def __init__(self, ctx: ListingsContext) -> None:
+        self.ctx = ctx
+
+    async def _listing(self, session: AsyncSession, notice: Notice) -> Listing | None:
+        listing = await load_listing(session, notice.subject_id, lock=True, check=False)
+        return listing if listing.notice_id == notice.id else None
+
+    async def on_closed(self, session: AsyncSession, notice: Notice, now: datetime) -> None:
+        listing = await self._listing(session, notice)
+        if listing is None:
+            return
+        ended = "the announcement period ended"
+        await transition(session, self.ctx, listing, Action.END_ANNOUNCEMENT, now, reason=ended)
+        handler = self.ctx.hooks.close_handler
+        outcome = await handler(session, listing, now) if handler else ListingStatus.UNSOLD
+        action = CLOSE_OUTCOMES.get(ListingStatus(outcome))
+        if action is None:
+            raise ValueError(f"the close handler chose {outcome!r}; it may choose unsold, negotiating or auctioning")
+        if listing.status == ListingStatus.CLOSING.value:
+            reason = "no trading rule decided otherwise" if handler is None else ""
+            await transition(session, self.ctx, listing, action, now, reason=reason)
+
+    async def on_suspended(self, session: AsyncSession, notice: Notice, now: datetime) -> None:
+        listing = await self._listing(session, notice)
+        if listing is not None:
+            await transition(
+                session, self.ctx, listing, Action.SUSPEND, now, reason="an objection was pending when the period ended"
+            )
+
+    async def on_upheld(self, session: AsyncSession, notice: Notice, objection: ObjectionRow, now: datetime) -> None:
+        listing = await self._listing(session, notice)
+        if listing is not None:
+            reason = f"objection upheld: {objection.resolution_note}".strip().rstrip(":")
+            await transition(session, self.ctx, listing, Action.UPHOLD_OBJECTION, now, reason=reason)
+
+
+# ----------------------------------------------------------------------------------------------
+# Confidential details
+
+
+async def accept_nda(
+    session: AsyncSession, actor: Actor, listing_id: uuid.UUID, now: datetime
+) -> tuple[ListingNda, bool]:
+    """A verified buyer accepts the listing's NDA (once per organisation); True when newly recorded."""
+    actor.require_trader()
+    listing = await load_listing(session, listing_id, viewer=actor)
+    if is_seller(listing, actor):
+        raise Conflict("the seller needs no non-disclosure agreement for its own listing")
+    if listing.status not in PUBLIC_STATUSES:
+        raise NotFound(f"listing {listing_id} not found")
+    existing = await session.scalar(
+        select(ListingNda).where(ListingNda.listing_id == listing.id, ListingNda.org_id == actor.org_id)
+    )
+    if existing is not None:
+        return existing, False
+    nda = ListingNda(
+        listing_id=listing.id,
+        org_id=actor.org_id,
+        user_id=actor.user_id,
+        terms_version=NDA_TERMS_VERSION,
+        accepted_at=now,
+    )
+    session.add(nda)
+    await session.flush()
+    return nda, True
+
+
+async def read_confidential(
+    session: AsyncSession, ctx: ListingsContext, actor: Actor, listing_id: uuid.UUID, now: datetime
+) -> tuple[Listing, str | None, str]:
+    """The confidential details and the basis of access (seller, operator, nda); every read is logged."""
+    listing = await load_listing(session, listing_id, viewer=actor)
+    if is_seller(listing, actor):
+        basis = "seller"
+    elif actor.is_operator:
+        basis = "operator"
+    else:
+        nda = await session.scalar(
+            select(ListingNda.id).where(ListingNda.listing_id == listing.id, ListingNda.org_id == actor.org_id)
+        )
+        if nda is None:
+            raise NdaRequired(f"accept the NDA with POST /api/v1/listings/{listing.id}/nda first")
+        basis = "nda"
+    session.add(
+        ConfidentialRead(listing_id=listing.id, user_id=actor.user_id, org_id=actor.org_id, basis=basis, read_at=now)
+    )
+    text = (
+        crypto.unseal(ctx.data_key, listing.id, listing.confidential_ciphertext)
+        if listing.confidential_ciphertext
+        else None
+    )
+    return listing, text, basis
+
+
+__all__ = [
+    "PUBLIC_INSTITUTION_KINDS",
+    "TRADING_ACTIONS",
+    "AnnouncementHandler",
+    "accept_nda",
+    "apply_trading_action",
+    "can_view",
+    "content_of",
+    "create_listing",
+    "create_listings",
+    "edit_listing",
+    "load_listing",
+    "public_listing",
+    "read_confidential",
+    "relist_listing",
+    "review_listing",
+    "revise_listing",
+    "submit_listing",
+    "transition",
+    "withdraw_listing",
+]
