@@ -16,6 +16,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.routes import HTTPRoute
 
 from exchange.parties.auth import LoginThrottle, TokenIssuer
 from exchange.parties.routes import AuthController, MeController, OrgController
@@ -24,11 +25,13 @@ from exchange.server.db import Database, create_engine
 from exchange.server.dependencies import app_dependencies
 from exchange.server.errors import EXCEPTION_HANDLERS, problem_details_plugin
 from exchange.server.keys import load_or_create_keys
+from exchange.server.ledger_jobs import expiry_task, seal_task
 from exchange.server.logging import RequestIdMiddleware, configure_logging
 from exchange.server.openapi import document_problems
 from exchange.server.ops import health, public_keys, ready
 from exchange.server.settings import Settings
 from exchange.wallet.routes import WalletController
+from ledger.routes import LedgerController
 
 log = structlog.get_logger("techx.app")
 
@@ -51,7 +54,28 @@ class MetricsController(PrometheusController):
 
 
 def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
-    return []
+    return [
+        PeriodicTask("ledger-seal", settings.seal_interval_seconds, seal_task),
+        PeriodicTask("ledger-expiry", settings.sweep_interval_seconds, expiry_task),
+    ]
+
+
+def _allow_every_method(app: Litestar) -> None:
+    """Make ``OPTIONS`` answer ``Allow`` with every method of its path.
+
+    Litestar builds a path's automatic OPTIONS handler when the path's first handler is registered
+    and keeps it when more handlers join the path, so ``GET`` and ``POST /ledger/accounts`` would
+    answer ``Allow: OPTIONS, POST``. Point each automatic handler at the finished route.
+    """
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if handler.handler_name != "options_handler":
+                continue
+            for cell in handler.fn.__closure__ or ():
+                if isinstance(cell.cell_contents, HTTPRoute):
+                    cell.cell_contents = route
 
 
 async def _run_periodically(task: PeriodicTask, state: State) -> None:
@@ -101,7 +125,7 @@ def create_app(
 
     api = Router(
         path=API_PREFIX,
-        route_handlers=[AuthController, MeController, OrgController, WalletController],
+        route_handlers=[AuthController, MeController, OrgController, WalletController, LedgerController],
     )
     prometheus = PrometheusConfig(app_name="techx", group_path=True, exclude=["/metrics"])
 
@@ -129,4 +153,5 @@ def create_app(
         debug=False,
     )
     document_problems(app)
+    _allow_every_method(app)
     return app

@@ -2,7 +2,8 @@
 
 ``db``, ``clock``, ``settings`` and ``tokens`` come from the application state; ``principal`` is
 the caller (or None); ``user``, ``operator`` and ``trader`` are guards that raise the right
-problem when the caller may not proceed.
+problem when the caller may not proceed; ``ledger_reader`` and ``ledger_writer`` say who may use
+the ledger's API.
 """
 
 from __future__ import annotations
@@ -73,6 +74,16 @@ def provide_trader(user: Caller) -> Principal:
     return user
 
 
+def provide_ledger_reader(operator: Caller) -> Principal:
+    """Who may read the ledger (accounts, entries, proofs, trial balance): operators."""
+    return operator
+
+
+def provide_ledger_writer(operator: Caller) -> Principal:
+    """Who may write the ledger (entries, holds, reversals, adjustments): operators."""
+    return operator
+
+
 def app_dependencies() -> dict[str, Provide]:
     return {
         "db": _state("db"),
@@ -85,4 +96,6 @@ def app_dependencies() -> dict[str, Provide]:
         "user": Provide(provide_user, sync_to_thread=False),
         "operator": Provide(provide_operator, sync_to_thread=False),
         "trader": Provide(provide_trader, sync_to_thread=False),
+        "ledger_reader": Provide(provide_ledger_reader, sync_to_thread=False),
+        "ledger_writer": Provide(provide_ledger_writer, sync_to_thread=False),
     }

@@ -18,8 +18,9 @@ def target_metadata() -> list[MetaData]:
     """Every module's table metadata, for ``alembic revision --autogenerate`` comparisons."""
     import exchange.models  # noqa: F401  (registers all exchange tables)
     from exchange.base import Base
+    from ledger.models import LedgerBase
 
-    return [Base.metadata]
+    return [Base.metadata, LedgerBase.metadata]
 
 
 def alembic_config() -> Config:
