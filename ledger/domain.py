@@ -266,16 +266,26 @@ def check_amount(amount: int, field_name: str = "amount") -> None:
         raise InvalidEntry(f"{field_name} must not exceed {MAX_AMOUNT}", field=field_name)
 
 
+def check_text(value: str | None, field_name: str, limit: int) -> None:
+    """Free text the databases can store: bounded, and without NUL characters (PostgreSQL refuses them)."""
+    if value is None:
+        return
+    if len(value) > limit:
+        raise InvalidEntry(f"{field_name} is longer than {limit} characters", field=field_name)
+    if "\x00" in value:
+        raise InvalidEntry(f"{field_name} contains a NUL character", field=field_name)
+
+
 def check_entry(spec: EntrySpec) -> None:
     """The rules an entry must meet before any account is looked at."""
     if spec.unit not in UNITS:
         raise UnknownUnit(f"unit {spec.unit!r} is not one of {', '.join(UNITS)}", field="unit")
     if not (0 < len(spec.kind) <= 64) or not _KIND.match(spec.kind):
         raise InvalidEntry("kind must be a lower-case word such as 'transfer' or 'deposit_hold'", field="kind")
-    if len(spec.description) > 500:
-        raise InvalidEntry("description is longer than 500 characters", field="description")
-    if spec.external_ref is not None and not (0 < len(spec.external_ref) <= 200):
-        raise InvalidEntry("external_ref must have 1 to 200 characters", field="external_ref")
+    check_text(spec.description, "description", 500)
+    check_text(spec.external_ref, "external_ref", 200)
+    if spec.external_ref is not None and not spec.external_ref:
+        raise InvalidEntry("external_ref must not be empty", field="external_ref")
     postings = spec.postings
     if len(postings) < 2:
         raise InvalidEntry("an entry needs at least two postings", field="postings")

@@ -9,8 +9,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ledger.types import UTCDateTime
@@ -22,6 +34,11 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def _not_null(column: str) -> dict[str, Any]:
+    """A partial index over the rows where ``column`` has a value, on both databases."""
+    return {"postgresql_where": text(f"{column} IS NOT NULL"), "sqlite_where": text(f"{column} IS NOT NULL")}
 
 
 class LedgerBase(DeclarativeBase):
@@ -58,6 +75,11 @@ class Entry(LedgerBase):
     __tablename__ = "ledger_entries"
     __table_args__ = (
         CheckConstraint("phase IN ('posted','pending','post_pending','void_pending','expire_pending')", name="phase"),
+        # A hold is resolved at most once and an entry reversed at most once. The indexes are partial:
+        # most entries resolve and reverse nothing, and need not pay for an index entry.
+        Index("uq_ledger_entries_resolves_id", "resolves_id", unique=True, **_not_null("resolves_id")),
+        Index("uq_ledger_entries_reverses_id", "reverses_id", unique=True, **_not_null("reverses_id")),
+        Index("ix_ledger_entries_external_ref", "external_ref", **_not_null("external_ref")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -66,17 +88,21 @@ class Entry(LedgerBase):
     phase: Mapped[str] = mapped_column(String(16))
     description: Mapped[str] = mapped_column(String(500))
     metadata_json: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed as stored
-    external_ref: Mapped[str | None] = mapped_column(String(200), index=True)
+    external_ref: Mapped[str | None] = mapped_column(String(200))
     idempotency_key: Mapped[str | None] = mapped_column(String(300))
     timeout_seconds: Mapped[int | None]
     expires_at: Mapped[datetime | None]
-    # A hold is resolved at most once and an entry reversed at most once: both links are unique.
-    resolves_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("ledger_entries.id"), unique=True)
-    reverses_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("ledger_entries.id"), unique=True)
-    created_at: Mapped[datetime] = mapped_column(index=True)
+    resolves_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    reverses_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    created_at: Mapped[datetime]
 
 
 class Posting(LedgerBase):
+    """A line of an entry. No foreign keys: the hot path writes an entry, its postings and its accounts'
+    balances in one statement with the accounts locked, and ``verify`` checks that every posting has
+    its entry and its account — checking each posting's references per row would double the cost of
+    a batch."""
+
     __tablename__ = "ledger_postings"
     __table_args__ = (
         CheckConstraint("side IN ('debit','credit')", name="side"),
@@ -85,8 +111,8 @@ class Posting(LedgerBase):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledger_accounts.id"))
+    entry_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    account_id: Mapped[uuid.UUID]
     side: Mapped[str] = mapped_column(String(6))
     amount: Mapped[int]
     posted_delta: Mapped[int]

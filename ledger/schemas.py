@@ -164,7 +164,6 @@ class PostingOut(msgspec.Struct):
     amount: int
     posted_delta: int
     pending_delta: int
-    account_seq: int
 
 
 class EntryOut(msgspec.Struct):

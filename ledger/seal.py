@@ -292,6 +292,19 @@ async def _verify_entries(conn: AsyncConnection, report: Report) -> None:
     counts = (await conn.execute(select(func.count()).select_from(entries))).scalar() or 0
     report.entries = int(counts)
     report.postings = int((await conn.execute(select(func.count()).select_from(postings))).scalar() or 0)
+    orphan = await _first(
+        conn,
+        select(postings.c.id, postings.c.entry_id, postings.c.account_id)
+        .where(
+            ~exists().where(entries.c.id == postings.c.entry_id)
+            | ~exists().where(accounts.c.id == postings.c.account_id)
+        )
+        .order_by(postings.c.id),
+    )
+    if orphan:
+        raise _Discrepancy(
+            f"posting {orphan.id}: its entry {orphan.entry_id} or account {orphan.account_id} is missing"
+        )
     unbalanced = await _first(
         conn,
         select(entries.c.id, debit.label("debits"), credit.label("credits"))

@@ -18,7 +18,7 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -27,7 +27,6 @@ from uuid import UUID
 import msgspec
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from uuid6 import uuid7
 
 from ledger import store
 from ledger.domain import (
@@ -43,6 +42,7 @@ from ledger.domain import (
     check_account,
     check_amount,
     check_entry,
+    check_text,
     entry_legs,
     entry_status,
     expiry,
@@ -73,6 +73,7 @@ from ledger.errors import (
     NotPending,
     NotReversible,
 )
+from ledger.ids import new_id, new_ids
 from ledger.models import accounts, adjustments, entries, open_holds, postings
 from ledger.views import (
     AdjustmentView,
@@ -136,25 +137,45 @@ def _record(key: str | None, print_: str, operation: str, result: Any, now: date
 async def _commit(conn: AsyncConnection, writes: store.Writes, key: str | None, print_: str, result: R) -> R:
     if await store.write(conn, writes):
         return result
-    # A concurrent request with the same key committed first: answer as a replay of it.
+    # The key was taken (by an earlier or a concurrent request): answer as its replay, or refuse.
     replay = await _replay(conn, key, print_, type(result))
     if replay is None:
         raise Conflict("a concurrent request with the same idempotency key did not complete; try again")
     return replay
 
 
-# -- drafting entries in memory -------------------------------------------------------------------------
+async def _replay_instead(
+    conn: AsyncConnection, key: str | None, print_: str, result_type: type[R], refused: LedgerError
+) -> R:
+    """A refused request may repeat one that succeeded before (its hold since posted, its money since
+    spent): then the answer is the original result. Keys are looked up only here and when the write
+    finds its key taken, so a fresh request pays no extra round trip."""
+    replay = await _replay(conn, key, print_, result_type)
+    if replay is None:
+        raise refused
+    return replay
+
+
+# -- drafting entries ---------------------------------------------------------------------------------------
 
 
 @dataclass(slots=True)
 class _Draft:
+    """An entry described before its accounts are locked; ``apply`` then checks it and numbers its postings."""
+
     row: dict[str, Any]
     postings: list[dict[str, Any]]
     view: EntryView
+    legs: Sequence[Leg]
+
+    def apply(self, book: Book, *, allow_closed: bool = False) -> _Draft:
+        applied = book.apply(self.view.unit, self.legs, allow_closed=allow_closed)
+        for row, seq in zip(self.postings, applied.sequences, strict=True):
+            row["account_seq"] = seq
+        return self
 
 
 def _draft(
-    book: Book,
     *,
     unit: str,
     kind: str,
@@ -168,17 +189,18 @@ def _draft(
     timeout_seconds: int | None = None,
     resolves_id: UUID | None = None,
     reverses_id: UUID | None = None,
-    allow_closed: bool = False,
+    ids: Iterator[UUID] | None = None,
 ) -> _Draft:
-    """Apply ``legs`` to the book (raising if a rule fails) and describe the entry to write."""
-    applied = book.apply(unit, legs, allow_closed=allow_closed)
-    entry_id = uuid7()
-    meta = dict(metadata or {})
+    check_text(description, "description", 500)
+    ids = ids or iter(new_ids(1 + len(legs)))
+    entry_id = next(ids)
+    meta = dict(metadata) if metadata else {}
     expires_at = expiry(now, timeout_seconds) if phase is Phase.PENDING else None
+    timeout = timeout_seconds if phase is Phase.PENDING else None
     rows: list[dict[str, Any]] = []
     views: list[PostingView] = []
-    for leg, seq in zip(legs, applied.sequences, strict=True):
-        posting_id = uuid7()
+    for leg in legs:
+        posting_id = next(ids)
         rows.append(
             {
                 "id": posting_id,
@@ -188,22 +210,20 @@ def _draft(
                 "amount": leg.amount,
                 "posted_delta": leg.posted_delta,
                 "pending_delta": leg.pending_delta,
-                "account_seq": seq,
+                "account_seq": 0,
             }
         )
-        views.append(
-            PostingView(posting_id, leg.account_id, leg.side, leg.amount, leg.posted_delta, leg.pending_delta, seq)
-        )
+        views.append(PostingView(posting_id, leg.account_id, leg.side, leg.amount, leg.posted_delta, leg.pending_delta))
     row = {
         "id": entry_id,
         "unit": unit,
         "kind": kind,
         "phase": phase.value,
         "description": description,
-        "metadata_json": canonical_json(meta).decode(),
+        "metadata_json": canonical_json(meta).decode() if meta else "{}",
         "external_ref": external_ref,
         "idempotency_key": key,
-        "timeout_seconds": timeout_seconds if phase is Phase.PENDING else None,
+        "timeout_seconds": timeout,
         "expires_at": expires_at,
         "resolves_id": resolves_id,
         "reverses_id": reverses_id,
@@ -220,17 +240,16 @@ def _draft(
         external_ref=external_ref,
         created_at=now,
         expires_at=expires_at,
-        timeout_seconds=row["timeout_seconds"],
+        timeout_seconds=timeout,
         pending_id=resolves_id,
         reverses_id=reverses_id,
         postings=views,
     )
-    return _Draft(row, rows, view)
+    return _Draft(row, rows, view, legs)
 
 
-def _draft_new(book: Book, spec: EntrySpec, now: datetime, key: str | None) -> _Draft:
+def _draft_new(spec: EntrySpec, now: datetime, key: str | None, ids: Iterator[UUID] | None = None) -> _Draft:
     return _draft(
-        book,
         unit=spec.unit,
         kind=spec.kind,
         phase=Phase.PENDING if spec.pending else Phase.POSTED,
@@ -241,11 +260,12 @@ def _draft_new(book: Book, spec: EntrySpec, now: datetime, key: str | None) -> _
         external_ref=spec.external_ref,
         key=key,
         timeout_seconds=spec.timeout_seconds,
+        ids=ids,
     )
 
 
 def _writes(
-    book: Book,
+    book: Book | None,
     drafts: Sequence[_Draft],
     record: dict[str, Any] | None = None,
     holds_closed: Sequence[UUID] = (),
@@ -254,12 +274,64 @@ def _writes(
         record=record,
         entries=[d.row for d in drafts],
         postings=[p for d in drafts for p in d.postings],
-        accounts=book.changed(),
+        accounts=book.changed() if book else [],
         holds_opened=[
             {"entry_id": d.view.id, "expires_at": d.view.expires_at} for d in drafts if d.view.phase is Phase.PENDING
         ],
         holds_closed=list(holds_closed),
     )
+
+
+def _apply_all(book: Book, drafts: Sequence[tuple[int | None, _Draft]]) -> None:
+    for index, draft in drafts:
+        try:
+            draft.apply(book)
+        except LedgerError as exc:
+            raise exc if index is None else exc.at_index(index) from None
+
+
+async def _write_new(
+    conn: AsyncConnection,
+    drafts: Sequence[tuple[int | None, _Draft]],
+    record: dict[str, Any] | None,
+    key: str | None,
+    print_: str,
+    result: R,
+) -> R:
+    """Lock the accounts of new entries, check the rules, write — or refuse, or replay."""
+    entries_ = [d for _, d in drafts]
+    if not store.is_postgres(conn):
+        book = await _book(conn, (p.account_id for d in entries_ for p in d.view.postings))
+        try:
+            _apply_all(book, drafts)
+        except LedgerError as refused:
+            return await _replay_instead(conn, key, print_, type(result), refused)
+        return await _commit(conn, _writes(book, entries_, record), key, print_, result)
+
+    outcome = await store.write_new_entries(
+        conn, _writes(None, entries_, record), {d.view.id: d.view.unit for d in entries_}
+    )
+    if outcome.checked and not outcome.claimed:  # the key was taken: nothing written
+        replay = await _replay(conn, key, print_, type(result))
+        if replay is None:
+            raise Conflict("a concurrent request with the same idempotency key did not complete; try again")
+        return replay
+    book = Book(outcome.locked.values())  # as locked, before this write
+    try:
+        _apply_all(book, drafts)
+    except LedgerError as refused:
+        if outcome.checked:  # written, yet the rules refuse it: never keep that
+            raise Conflict(f"the ledger's checks disagree ({refused.detail}); nothing was recorded") from refused
+        return await _replay_instead(conn, key, print_, type(result), refused)
+    if not outcome.checked:
+        # The statement's checks are stricter than the rules (no_overdraft after each posting, not
+        # each entry); the rules accept it, the accounts are locked: write it the general way.
+        return await _commit(conn, _writes(book, entries_, record), key, print_, result)
+    for account, _ in book.changed():
+        written = outcome.after.get(account.id)
+        if written != (*account.balances(), account.version):
+            raise Conflict(f"the ledger's checks disagree on account {account.code}; nothing was recorded")
+    return result
 
 
 async def _book(conn: AsyncConnection, account_ids: Any) -> Book:
@@ -271,7 +343,7 @@ async def _book(conn: AsyncConnection, account_ids: Any) -> Book:
 
 def _account_row(code: str, unit: str, type_: AccountType, no_overdraft: bool, now: datetime) -> dict[str, Any]:
     return {
-        "id": uuid7(),
+        "id": new_id(),
         "code": code,
         "unit": unit,
         "type": AccountType(type_).value,
@@ -288,9 +360,12 @@ def _account_row(code: str, unit: str, type_: AccountType, no_overdraft: bool, n
 
 def _state(row: dict[str, Any]) -> AccountState:
     return AccountState(
-        id=row["id"], code=row["code"], unit=row["unit"], type=AccountType(row["type"]),
+        id=row["id"],
+        code=row["code"],
+        unit=row["unit"],
+        type=AccountType(row["type"]),
         no_overdraft=row["no_overdraft"],
-    )  # fmt: skip
+    )
 
 
 async def _insert_account(conn: AsyncConnection, row: dict[str, Any]) -> bool:
@@ -451,14 +526,11 @@ async def post_entry(
     """Record an entry: posted, or a hold when ``entry.pending`` (exactly two postings)."""
     _aware(now)
     check_entry(entry)
+    draft = _draft_new(entry, now, idempotency_key)
     conn = await session.connection()
     print_ = fingerprint("entry", entry.canonical()) if idempotency_key else ""
-    book = await _book(conn, (p.account_id for p in entry.postings))
-    if replay := await _replay(conn, idempotency_key, print_, EntryView):
-        return replay
-    draft = _draft_new(book, entry, now, idempotency_key)
     record = _record(idempotency_key, print_, "entry", draft.view, now)
-    return await _commit(conn, _writes(book, [draft], record), idempotency_key, print_, draft.view)
+    return await _write_new(conn, [(None, draft)], record, idempotency_key, print_, draft.view)
 
 
 async def transfer(
@@ -477,9 +549,15 @@ async def transfer(
 ) -> EntryView:
     """``debit → credit``: move ``amount`` by debiting one account and crediting the other."""
     spec = EntrySpec.transfer(
-        debit, credit, amount, unit=unit, kind=kind, description=description, metadata=metadata,
+        debit,
+        credit,
+        amount,
+        unit=unit,
+        kind=kind,
+        description=description,
+        metadata=metadata,
         external_ref=external_ref,
-    )  # fmt: skip
+    )
     return await post_entry(session, spec, now=now, idempotency_key=idempotency_key)
 
 
@@ -500,18 +578,27 @@ async def hold(
 ) -> EntryView:
     """Reserve ``amount`` for ``debit → credit`` (a pending entry); it counts against ``no_overdraft`` now."""
     spec = EntrySpec.transfer(
-        debit, credit, amount, unit=unit, kind=kind, description=description, metadata=metadata,
-        external_ref=external_ref, pending=True, timeout_seconds=timeout_seconds,
-    )  # fmt: skip
+        debit,
+        credit,
+        amount,
+        unit=unit,
+        kind=kind,
+        description=description,
+        metadata=metadata,
+        external_ref=external_ref,
+        pending=True,
+        timeout_seconds=timeout_seconds,
+    )
     return await post_entry(session, spec, now=now, idempotency_key=idempotency_key)
 
 
 def _failed(exc: LedgerError) -> BatchItem:
     return BatchItem(
         status=exc.status,
-        problem=ProblemView(type=exc.problem_type, title=exc.title, status=exc.status, detail=exc.detail,
-                            errors=exc.errors),
-    )  # fmt: skip
+        problem=ProblemView(
+            type=exc.problem_type, title=exc.title, status=exc.status, detail=exc.detail, errors=exc.errors
+        ),
+    )
 
 
 async def post_batch(
@@ -541,28 +628,32 @@ async def post_batch(
             items[index] = _failed(exc)
         else:
             valid.append(index)
+    ids = iter(new_ids(sum(1 + len(batch[i].postings) for i in valid)))
+    drafts = [
+        (index, _draft_new(batch[index], now, f"{idempotency_key}#{index}" if idempotency_key else None, ids))
+        for index in valid
+    ]
     conn = await session.connection()
     print_ = ""
     if idempotency_key:
         print_ = fingerprint("batch", {"atomic": atomic, "entries": [e.canonical() for e in batch]})
+    if atomic:
+        result = BatchResult([BatchItem(status=201, entry=draft.view) for _, draft in drafts])
+        record = _record(idempotency_key, print_, "batch", result, now)
+        return await _write_new(conn, drafts, record, idempotency_key, print_, result)
     book = await _book(conn, (p.account_id for i in valid for p in batch[i].postings))
-    if replay := await _replay(conn, idempotency_key, print_, BatchResult):
-        return replay
-    drafts: list[_Draft] = []
-    for index in valid:
-        key = f"{idempotency_key}#{index}" if idempotency_key else None
+    applied: list[_Draft] = []
+    for index, draft in drafts:
         try:
-            draft = _draft_new(book, batch[index], now, key)
+            draft.apply(book)
         except LedgerError as exc:
-            if atomic:
-                raise exc.at_index(index) from None
             items[index] = _failed(exc)
         else:
-            drafts.append(draft)
+            applied.append(draft)
             items[index] = BatchItem(status=201, entry=draft.view)
     result = BatchResult([item for item in items if item is not None])
     record = _record(idempotency_key, print_, "batch", result, now)
-    return await _commit(conn, _writes(book, drafts, record), idempotency_key, print_, result)
+    return await _commit(conn, _writes(book, applied, record), idempotency_key, print_, result)
 
 
 # -- holds ----------------------------------------------------------------------------------------------------
@@ -619,29 +710,14 @@ async def _resolve(
     if held_entry.phase is not Phase.PENDING:
         raise NotPending(f"entry {hold_id} is a {held_entry.phase} entry, not a pending one")
     print_ = fingerprint(phase.value, {"hold": str(hold_id), "amount": amount, "description": description})
-    book = await _book(conn, (p.account_id for p in held_entry.postings))
-    if replay := await _replay(conn, key, print_, EntryView):
-        return replay
-    done = (await conn.execute(select(entries.c.phase).where(entries.c.resolves_id == hold_id))).scalar()
-    if done is not None:
-        resolution = Phase(done)
-        raise _ALREADY[resolution](f"entry {hold_id} has already been {_ALREADY_WORD[resolution]}")
-    if is_expired(held_entry.expires_at, now):
-        raise Expired(f"entry {hold_id} expired at {timestamp(held_entry.expires_at)}")
     held = _legs(held_entry)
+    pending_amount = held[0].amount
     if phase is Phase.POST_PENDING:
-        pending_amount = held[0].amount
-        amount = pending_amount if amount is None else amount
-        if amount > pending_amount:
-            raise ExceedsPendingAmount(
-                f"{amount} is more than the {pending_amount} pending on entry {hold_id}", field="amount"
-            )
-        legs = post_legs(held, amount)
+        legs = post_legs(held, pending_amount if amount is None else min(amount, pending_amount))
     else:
         legs = release_legs(held)
     word = "post" if phase is Phase.POST_PENDING else "void"
     draft = _draft(
-        book,
         unit=held_entry.unit,
         kind=held_entry.kind,
         phase=phase,
@@ -652,8 +728,23 @@ async def _resolve(
         external_ref=held_entry.external_ref,
         key=key,
         resolves_id=hold_id,
-        allow_closed=phase is not Phase.POST_PENDING,
     )
+    book = await _book(conn, (p.account_id for p in held_entry.postings))
+    try:
+        # Checked with the accounts locked: whoever resolved the hold meanwhile has committed.
+        done = (await conn.execute(select(entries.c.phase).where(entries.c.resolves_id == hold_id))).scalar()
+        if done is not None:
+            resolution = Phase(done)
+            raise _ALREADY[resolution](f"entry {hold_id} has already been {_ALREADY_WORD[resolution]}")
+        if is_expired(held_entry.expires_at, now):
+            raise Expired(f"entry {hold_id} expired at {timestamp(held_entry.expires_at)}")
+        if amount is not None and amount > pending_amount:
+            raise ExceedsPendingAmount(
+                f"{amount} is more than the {pending_amount} pending on entry {hold_id}", field="amount"
+            )
+        draft.apply(book, allow_closed=phase is not Phase.POST_PENDING)
+    except LedgerError as refused:
+        return await _replay_instead(conn, key, print_, EntryView, refused)
     record = _record(key, print_, phase.value, draft.view, now)
     return await _commit(conn, _writes(book, [draft], record, holds_closed=[hold_id]), key, print_, draft.view)
 
@@ -684,7 +775,6 @@ async def expire_due_holds(session: AsyncSession, *, now: datetime, limit: int =
     )
     drafts = [
         _draft(
-            book,
             unit=holds[hold_id].unit,
             kind=holds[hold_id].kind,
             phase=Phase.EXPIRE_PENDING,
@@ -694,8 +784,7 @@ async def expire_due_holds(session: AsyncSession, *, now: datetime, limit: int =
             metadata=holds[hold_id].metadata,
             external_ref=holds[hold_id].external_ref,
             resolves_id=hold_id,
-            allow_closed=True,
-        )
+        ).apply(book, allow_closed=True)
         for hold_id in due
         if hold_id in still_open
     ]
@@ -726,13 +815,7 @@ async def reverse(
         what = "a reversal" if original.reverses_id else f"a {original.phase} entry"
         raise NotReversible(f"entry {entry_id} is {what}; only posted entries can be reversed")
     print_ = fingerprint("reverse", {"entry": str(entry_id), "description": description, "kind": kind})
-    book = await _book(conn, (p.account_id for p in original.postings))
-    if replay := await _replay(conn, idempotency_key, print_, EntryView):
-        return replay
-    if (await conn.execute(select(entries.c.id).where(entries.c.reverses_id == entry_id))).first():
-        raise AlreadyReversed(f"entry {entry_id} has already been reversed")
     draft = _draft(
-        book,
         unit=original.unit,
         kind=kind,
         phase=Phase.POSTED,
@@ -744,6 +827,13 @@ async def reverse(
         key=idempotency_key,
         reverses_id=entry_id,
     )
+    book = await _book(conn, (p.account_id for p in original.postings))
+    try:
+        if (await conn.execute(select(entries.c.id).where(entries.c.reverses_id == entry_id))).first():
+            raise AlreadyReversed(f"entry {entry_id} has already been reversed")
+        draft.apply(book)
+    except LedgerError as refused:
+        return await _replay_instead(conn, idempotency_key, print_, EntryView, refused)
     record = _record(idempotency_key, print_, "reverse", draft.view, now)
     return await _commit(conn, _writes(book, [draft], record), idempotency_key, print_, draft.view)
 
@@ -767,7 +857,7 @@ def _entry_view(row: Any, posting_rows: Sequence[Any]) -> EntryView:
         pending_id=row.resolves_id,
         reverses_id=row.reverses_id,
         postings=[
-            PostingView(p.id, p.account_id, Side(p.side), p.amount, p.posted_delta, p.pending_delta, p.account_seq)
+            PostingView(p.id, p.account_id, Side(p.side), p.amount, p.posted_delta, p.pending_delta)
             for p in posting_rows
         ],
     )
@@ -987,6 +1077,7 @@ async def propose_adjustment(
     """A manual entry, checked now and posted only when a second operator approves it."""
     _aware(now)
     check_entry(entry)
+    check_text(reason, "reason", 2000)
     if entry.pending:
         raise InvalidEntry("an adjustment is a posted entry, not a hold", field="pending")
     conn = await session.connection()
@@ -996,7 +1087,7 @@ async def propose_adjustment(
     accounts_now = await store.lock_accounts(conn, (p.account_id for p in entry.postings))
     Book(accounts_now.values()).apply(entry.unit, entry_legs(entry))  # the rules hold today
     view = AdjustmentView(
-        id=uuid7(),
+        id=new_id(),
         status="proposed",
         reason=reason,
         entry=entry.canonical(),

@@ -14,13 +14,13 @@ version, so an update that raced past the lock would be detected rather than los
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+import msgspec
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -107,7 +107,8 @@ async def driver(conn: AsyncConnection) -> Any:
     statements themselves. The transaction stays SQLAlchemy's (it commits or rolls back); if it has
     not started yet on the driver, it is started the way SQLAlchemy would.
     """
-    raw = await conn.get_raw_connection()
+    sync = conn.sync_connection
+    raw = sync.connection if sync is not None else await conn.get_raw_connection()  # no greenlet hop when open
     connection = raw.driver_connection
     if not connection.is_in_transaction():
         adapted = raw.dbapi_connection
@@ -161,73 +162,54 @@ async def write(conn: AsyncConnection, writes: Writes) -> bool:
     return await _write_generic(conn, writes)
 
 
-def _columns(rows: Sequence[dict[str, Any]], names: Sequence[str]) -> dict[str, list[Any]]:
-    return {name: [row[name] for row in rows] for name in names}
-
-
 _CLAIM_KEY = """claim AS (
     INSERT INTO ledger_idempotency (key, fingerprint, operation, result, created_at)
-    VALUES (:k_key, :k_fingerprint, :k_operation, :k_result, :k_created_at)
-    ON CONFLICT (key) DO NOTHING RETURNING 1 AS ok
+    VALUES ($7, $8, $9, $10, $11) ON CONFLICT (key) DO NOTHING RETURNING 1 AS ok
 )"""
 _NO_KEY = "claim AS (SELECT 1 AS ok)"
+# Rows travel as JSON documents (one parameter per table): cheaper to encode than a column array each.
+# Account ids also travel as an array, so that the planner looks them up by index.
 _WRITE = """
 WITH {claim},
 e AS (
     INSERT INTO ledger_entries (id, unit, kind, phase, description, metadata_json, external_ref, idempotency_key,
                                 timeout_seconds, expires_at, resolves_id, reverses_id, created_at)
-    SELECT * FROM unnest(CAST(:e_id AS uuid[]), CAST(:e_unit AS text[]), CAST(:e_kind AS text[]),
-                         CAST(:e_phase AS text[]), CAST(:e_description AS text[]), CAST(:e_metadata_json AS text[]),
-                         CAST(:e_external_ref AS text[]), CAST(:e_idempotency_key AS text[]),
-                         CAST(:e_timeout_seconds AS bigint[]), CAST(:e_expires_at AS timestamptz[]),
-                         CAST(:e_resolves_id AS uuid[]), CAST(:e_reverses_id AS uuid[]),
-                         CAST(:e_created_at AS timestamptz[]))
+    SELECT * FROM json_to_recordset($1::json) AS x(
+        id uuid, unit text, kind text, phase text, description text, metadata_json text, external_ref text,
+        idempotency_key text, timeout_seconds bigint, expires_at timestamptz, resolves_id uuid, reverses_id uuid,
+        created_at timestamptz)
     WHERE EXISTS (SELECT 1 FROM claim)
 ),
 p AS (
     INSERT INTO ledger_postings (id, entry_id, account_id, side, amount, posted_delta, pending_delta, account_seq)
-    SELECT * FROM unnest(CAST(:p_id AS uuid[]), CAST(:p_entry_id AS uuid[]), CAST(:p_account_id AS uuid[]),
-                         CAST(:p_side AS text[]), CAST(:p_amount AS bigint[]), CAST(:p_posted_delta AS bigint[]),
-                         CAST(:p_pending_delta AS bigint[]), CAST(:p_account_seq AS bigint[]))
+    SELECT * FROM json_to_recordset($2::json) AS x(
+        id uuid, entry_id uuid, account_id uuid, side text, amount bigint, posted_delta bigint, pending_delta bigint,
+        account_seq bigint)
     WHERE EXISTS (SELECT 1 FROM claim)
 ),
 ho AS (
     INSERT INTO ledger_open_holds (entry_id, expires_at)
-    SELECT * FROM unnest(CAST(:h_entry_id AS uuid[]), CAST(:h_expires_at AS timestamptz[]))
+    SELECT * FROM json_to_recordset($3::json) AS x(entry_id uuid, expires_at timestamptz)
     WHERE EXISTS (SELECT 1 FROM claim)
 ),
 hc AS (
     DELETE FROM ledger_open_holds
-    WHERE entry_id = ANY(CAST(:c_entry_id AS uuid[])) AND EXISTS (SELECT 1 FROM claim)
+    WHERE entry_id = ANY($4::uuid[]) AND EXISTS (SELECT 1 FROM claim)
     RETURNING entry_id
 ),
 a AS (
     UPDATE ledger_accounts AS t
     SET debits_posted = u.dp, credits_posted = u.cp, debits_pending = u.dq, credits_pending = u.cq, version = u.v
-    FROM unnest(CAST(:a_id AS uuid[]), CAST(:a_dp AS bigint[]), CAST(:a_cp AS bigint[]), CAST(:a_dq AS bigint[]),
-                CAST(:a_cq AS bigint[]), CAST(:a_v AS bigint[]), CAST(:a_old AS bigint[]))
-         AS u(id, dp, cp, dq, cq, v, old)
-    WHERE t.id = u.id AND t.version = u.old AND EXISTS (SELECT 1 FROM claim)
+    FROM json_to_recordset($5::json) AS u(id uuid, dp bigint, cp bigint, dq bigint, cq bigint, v bigint, old bigint)
+    WHERE t.id = ANY($6::uuid[]) AND t.id = u.id AND t.version = u.old AND EXISTS (SELECT 1 FROM claim)
     RETURNING t.id
 )
 SELECT (SELECT count(*) FROM claim) AS claimed, (SELECT count(*) FROM a) AS updated,
        (SELECT count(*) FROM hc) AS closed
 """
-
-
-def _positional(sql: str) -> tuple[str, list[str]]:
-    """``:name`` placeholders to asyncpg's ``$n``, with the names in order."""
-    names: list[str] = []
-
-    def number(match: re.Match[str]) -> str:
-        names.append(match.group(1))
-        return f"${len(names)}"
-
-    return re.sub(r"(?<!:):([a-z_]+)", number, sql), names
-
-
-_WRITE_WITH_KEY = _positional(_WRITE.format(claim=_CLAIM_KEY))
-_WRITE_WITHOUT_KEY = _positional(_WRITE.format(claim=_NO_KEY))
+_WRITE_WITH_KEY = _WRITE.format(claim=_CLAIM_KEY)
+_WRITE_WITHOUT_KEY = _WRITE.format(claim=_NO_KEY)
+_json = msgspec.json.Encoder()
 
 
 def _check_counts(writes: Writes, updated: int, closed: int) -> None:
@@ -236,31 +218,184 @@ def _check_counts(writes: Writes, updated: int, closed: int) -> None:
 
 
 async def _write_postgres(conn: AsyncConnection, writes: Writes) -> bool:
-    params: dict[str, Any] = {}
-    for name, values in _columns(writes.entries, ENTRY_FIELDS).items():
-        params[f"e_{name}"] = values
-    for name, values in _columns(writes.postings, POSTING_FIELDS).items():
-        params[f"p_{name}"] = values
-    params["h_entry_id"] = [h["entry_id"] for h in writes.holds_opened]
-    params["h_expires_at"] = [h["expires_at"] for h in writes.holds_opened]
-    params["c_entry_id"] = list(writes.holds_closed)
-    params["a_id"] = [a.id for a, _ in writes.accounts]
-    params["a_dp"] = [a.debits_posted for a, _ in writes.accounts]
-    params["a_cp"] = [a.credits_posted for a, _ in writes.accounts]
-    params["a_dq"] = [a.debits_pending for a, _ in writes.accounts]
-    params["a_cq"] = [a.credits_pending for a, _ in writes.accounts]
-    params["a_v"] = [a.version for a, _ in writes.accounts]
-    params["a_old"] = [old for _, old in writes.accounts]
-    if writes.record is not None:
-        params.update({f"k_{name}": value for name, value in writes.record.items()})
-        sql, names = _WRITE_WITH_KEY
-    else:
-        sql, names = _WRITE_WITHOUT_KEY
-    claimed, updated, closed = await _driver_call(conn, "fetchrow", sql, *(params[n] for n in names))
+    changed = _json.encode(
+        [
+            {
+                "id": a.id,
+                "dp": a.debits_posted,
+                "cp": a.credits_posted,
+                "dq": a.debits_pending,
+                "cq": a.credits_pending,
+                "v": a.version,
+                "old": old,
+            }
+            for a, old in writes.accounts
+        ]
+    ).decode()
+    args = [
+        _json.encode(writes.entries).decode(),
+        _json.encode(writes.postings).decode(),
+        _json.encode(writes.holds_opened).decode(),
+        list(writes.holds_closed),
+        changed,
+        sorted(a.id for a, _ in writes.accounts),
+    ]
+    record = writes.record
+    if record is not None:
+        args += [record["key"], record["fingerprint"], record["operation"], record["result"], record["created_at"]]
+    sql = _WRITE_WITH_KEY if record is not None else _WRITE_WITHOUT_KEY
+    claimed, updated, closed = await _driver_call(conn, "fetchrow", sql, *args)
     if not claimed:
         return False
     _check_counts(writes, updated, closed)
     return True
+
+
+# -- one statement for new entries on PostgreSQL ---------------------------------------------------------
+
+# New entries only add to balances, so one statement can lock their accounts (in id order), check them,
+# and write everything: BEGIN, this, COMMIT. Its checks are at least as strict as ``domain.Book``
+# (no_overdraft is checked after every posting, not only after every entry); when it declines, nothing
+# is written, the accounts stay locked, and ``Book`` decides with the rows it returns.
+_FAST = """
+WITH legs_in AS (
+    SELECT * FROM json_to_recordset($2::json) AS x(
+        id uuid, entry_id uuid, account_id uuid, side text, amount bigint, posted_delta bigint,
+        pending_delta bigint, ord integer, unit text)
+),
+locked AS (
+    SELECT id, code, unit, type, no_overdraft, closed, debits_posted, credits_posted, debits_pending,
+           credits_pending, version
+    FROM ledger_accounts WHERE id = ANY($4::uuid[]) ORDER BY id FOR UPDATE
+),
+legs AS (
+    SELECT g.*, a.version + row_number() OVER (PARTITION BY g.account_id ORDER BY g.ord) AS seq,
+           a.no_overdraft, a.closed, a.unit AS account_unit,
+           CASE WHEN a.type IN ('asset', 'expense')
+                THEN a.debits_posted - a.credits_posted - a.credits_pending
+                ELSE a.credits_posted - a.debits_posted - a.debits_pending END AS available_before,
+           CASE WHEN (a.type IN ('asset', 'expense')) = (g.side = 'debit')
+                THEN g.posted_delta
+                ELSE -g.posted_delta - g.pending_delta END AS available_delta
+    FROM legs_in g JOIN locked a ON a.id = g.account_id
+),
+totals AS (
+    SELECT account_id, count(*) AS n,
+           coalesce(sum(posted_delta) FILTER (WHERE side = 'debit'), 0) AS dp,
+           coalesce(sum(posted_delta) FILTER (WHERE side = 'credit'), 0) AS cp,
+           coalesce(sum(pending_delta) FILTER (WHERE side = 'debit'), 0) AS dq,
+           coalesce(sum(pending_delta) FILTER (WHERE side = 'credit'), 0) AS cq
+    FROM legs GROUP BY account_id
+),
+verdict AS (
+    SELECT (SELECT count(*) FROM locked) = cardinality($4::uuid[])
+       AND NOT EXISTS (SELECT 1 FROM legs WHERE closed OR account_unit <> unit)
+       AND NOT EXISTS (
+           SELECT 1 FROM (
+               SELECT no_overdraft,
+                      available_before + sum(available_delta) OVER (PARTITION BY account_id ORDER BY ord) AS available
+               FROM legs) AS running
+           WHERE no_overdraft AND available < 0)
+       AND NOT EXISTS (
+           SELECT 1 FROM totals t JOIN locked a ON a.id = t.account_id
+           WHERE a.debits_posted::numeric + t.dp > 9223372036854775807
+              OR a.credits_posted::numeric + t.cp > 9223372036854775807
+              OR a.debits_pending::numeric + t.dq > 9223372036854775807
+              OR a.credits_pending::numeric + t.cq > 9223372036854775807) AS ok
+),
+{claim},
+e AS (
+    INSERT INTO ledger_entries (id, unit, kind, phase, description, metadata_json, external_ref, idempotency_key,
+                                timeout_seconds, expires_at, resolves_id, reverses_id, created_at)
+    SELECT * FROM json_to_recordset($1::json) AS x(
+        id uuid, unit text, kind text, phase text, description text, metadata_json text, external_ref text,
+        idempotency_key text, timeout_seconds bigint, expires_at timestamptz, resolves_id uuid, reverses_id uuid,
+        created_at timestamptz)
+    WHERE EXISTS (SELECT 1 FROM claim)
+),
+p AS (
+    INSERT INTO ledger_postings (id, entry_id, account_id, side, amount, posted_delta, pending_delta, account_seq)
+    SELECT id, entry_id, account_id, side, amount, posted_delta, pending_delta, seq FROM legs
+    WHERE EXISTS (SELECT 1 FROM claim)
+),
+ho AS (
+    INSERT INTO ledger_open_holds (entry_id, expires_at)
+    SELECT * FROM json_to_recordset($3::json) AS x(entry_id uuid, expires_at timestamptz)
+    WHERE EXISTS (SELECT 1 FROM claim)
+),
+a AS (
+    UPDATE ledger_accounts AS t
+    SET debits_posted = t.debits_posted + s.dp, credits_posted = t.credits_posted + s.cp,
+        debits_pending = t.debits_pending + s.dq, credits_pending = t.credits_pending + s.cq,
+        version = t.version + s.n
+    FROM totals s WHERE t.id = ANY($4::uuid[]) AND t.id = s.account_id AND EXISTS (SELECT 1 FROM claim)
+    RETURNING t.id, t.debits_posted, t.credits_posted, t.debits_pending, t.credits_pending, t.version
+)
+SELECT (SELECT ok FROM verdict), (SELECT count(*) FROM claim),
+       (SELECT json_agg(json_build_array(id, code, unit, type, no_overdraft, closed, debits_posted, credits_posted,
+                                         debits_pending, credits_pending, version)) FROM locked),
+       (SELECT json_agg(json_build_array(id, debits_posted, credits_posted, debits_pending, credits_pending,
+                                         version)) FROM a)
+"""
+_FAST_WITH_KEY = _FAST.format(
+    claim="""claim AS (
+    INSERT INTO ledger_idempotency (key, fingerprint, operation, result, created_at)
+    SELECT $5, $6, $7, $8, $9 WHERE (SELECT ok FROM verdict)
+    ON CONFLICT (key) DO NOTHING RETURNING 1 AS ok
+)"""
+)
+_FAST_WITHOUT_KEY = _FAST.format(claim="claim AS (SELECT 1 AS ok WHERE (SELECT ok FROM verdict))")
+
+
+def _rows(value: Any) -> list[list[Any]]:
+    """A json_agg result: decoded already by the connection's JSON codec, or text."""
+    if value is None:
+        return []
+    return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
+
+
+@dataclass
+class FastOutcome:
+    checked: bool  # the statement's own checks passed
+    claimed: bool  # ... and the idempotency key was free: everything is written
+    locked: dict[UUID, AccountState]  # the accounts as they were when locked (before any change)
+    after: dict[UUID, tuple[int, int, int, int, int]]  # written balances and versions
+
+
+async def write_new_entries(conn: AsyncConnection, writes: Writes, units: dict[UUID, str]) -> FastOutcome:
+    """Lock, check and write new entries in one statement (PostgreSQL only). ``units``: entry id → unit."""
+    counters: dict[UUID, int] = {}
+    legs = []
+    for ord_, posting in enumerate(writes.postings):
+        counters[posting["account_id"]] = counters.get(posting["account_id"], 0) + 1
+        legs.append({**posting, "ord": ord_, "unit": units[posting["entry_id"]]})
+    documents = (
+        _json.encode(writes.entries).decode(),
+        _json.encode(legs).decode(),
+        _json.encode(writes.holds_opened).decode(),
+        sorted(counters),
+    )
+    record = writes.record
+    if record is not None:
+        args = (
+            *documents,
+            record["key"],
+            record["fingerprint"],
+            record["operation"],
+            record["result"],
+            record["created_at"],
+        )
+        row = await _driver_call(conn, "fetchrow", _FAST_WITH_KEY, *args)
+    else:
+        row = await _driver_call(conn, "fetchrow", _FAST_WITHOUT_KEY, *documents)
+    checked, claimed, locked_json, after_json = row
+    locked = {}
+    for values in _rows(locked_json):
+        account = account_from_row(values)
+        account.id = UUID(values[0])
+        locked[account.id] = account
+    after = {UUID(v[0]): tuple(v[1:]) for v in _rows(after_json)}
+    return FastOutcome(bool(checked), bool(claimed), locked, after)  # type: ignore[arg-type]
 
 
 _UPDATE_ACCOUNT = (

@@ -18,7 +18,6 @@ class PostingView:
     amount: int
     posted_delta: int
     pending_delta: int
-    account_seq: int
 
 
 @dataclass(slots=True)

@@ -107,6 +107,16 @@ class Database:
         self._read_sessions = async_sessionmaker(
             engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False, autoflush=False
         )
+        # One-statement reads need no transaction: on PostgreSQL they skip BEGIN and ROLLBACK.
+        self._statement_sessions = (
+            async_sessionmaker(
+                engine.execution_options(**{READ_ONLY_OPTION: True}, isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+                autoflush=False,
+            )
+            if self.is_postgres
+            else self._read_sessions
+        )
 
     @property
     def is_postgres(self) -> bool:
@@ -120,9 +130,14 @@ class Database:
         return await retry(attempt, attempts=self.retry_attempts)
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads; nothing it does is committed."""
-        async with self._read_sessions() as session, session.begin():
+    async def read(self, *, single_statement: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session for reads; nothing it does is committed.
+
+        ``single_statement=True`` for a caller that runs one statement (loading the caller of a
+        request): on PostgreSQL it runs outside a transaction, saving two round trips.
+        """
+        sessions = self._statement_sessions if single_statement else self._read_sessions
+        async with sessions() as session, session.begin():
             yield session
 
     async def ping(self) -> None:

@@ -50,7 +50,7 @@ async def provide_principal(
     if scheme.lower() != "bearer" or not credentials.strip():
         raise Unauthorized("the Authorization header must be 'Bearer <token>'")
     user_id = tokens.user_id(credentials.strip())
-    async with db.read() as session:
+    async with db.read(single_statement=True) as session:
         principal = await load_principal(session, user_id)
     if principal is None:
         raise Unauthorized("the bearer token names no user")

@@ -9,6 +9,8 @@ import argparse
 import asyncio
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from exchange.server.clock import Clock
 from exchange.server.db import Database
 from exchange.server.keys import Keys
@@ -46,8 +48,15 @@ async def expire_holds(db: Database, clock: Clock, batch: int = 500) -> int:
 
 
 async def verify_ledger(db: Database, keys: Keys) -> seal.Report:
-    async with db.read() as session:
-        return await seal.verify(session, public_key_raw=keys.signer.public_key_raw)
+    """Verify on one snapshot: on PostgreSQL every query of the check sees the same committed state,
+    so entries written meanwhile cannot look like a discrepancy."""
+    public_key = keys.signer.public_key_raw
+    if not db.is_postgres:  # a SQLite read transaction is a snapshot already
+        async with db.read() as session:
+            return await seal.verify(session, public_key_raw=public_key)
+    snapshot = db.engine.execution_options(isolation_level="REPEATABLE READ")
+    async with AsyncSession(snapshot, expire_on_commit=False) as session, session.begin():
+        return await seal.verify(session, public_key_raw=public_key)
 
 
 async def seal_task(state: Any) -> None:

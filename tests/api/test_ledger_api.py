@@ -90,8 +90,15 @@ async def test_an_account_is_created_in_the_documented_shape(client, ops):
 
 async def test_a_posted_entry_moves_money_and_reads_back(client, ops, funded):
     bank, wallet = funded
-    body = entry_body(wallet["id"], bank["id"], 2_500, kind="withdrawal", description="提现",
-                      metadata={"bank_ref": "B-1"}, external_ref="wd:1")  # fmt: skip
+    body = entry_body(
+        wallet["id"],
+        bank["id"],
+        2_500,
+        kind="withdrawal",
+        description="提现",
+        metadata={"bank_ref": "B-1"},
+        external_ref="wd:1",
+    )
     created = await book(client, ops, body)
     assert created.status_code == 201
     entry = created.json()
@@ -113,8 +120,9 @@ async def test_ledger_writes_need_an_idempotency_key_and_replay_the_original(cli
     assert first.status_code == replay.status_code == 201
     assert replay.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
     assert replay.json() == first.json()
-    assert_problem(await book(client, ops, entry_body(bank["id"], wallet["id"], 301), same), 409,
-                   "idempotency-key-reused")  # fmt: skip
+    assert_problem(
+        await book(client, ops, entry_body(bank["id"], wallet["id"], 301), same), 409, "idempotency-key-reused"
+    )
     assert (await account(client, ops, wallet["id"]))["balance"] == 10_300
 
 
@@ -133,16 +141,23 @@ async def test_a_refused_write_can_be_retried_with_its_key(client, ops, funded):
 async def test_holds_post_partially_void_and_reverse_over_http(client, ops, funded):
     _, wallet = funded
     escrow = await new_account(client, ops, "ops:escrow:1", no_overdraft=False)
-    hold = (await book(client, ops, entry_body(wallet["id"], escrow["id"], 4_000, kind="deposit_hold",
-                                                pending={"timeout_seconds": 3600}))).json()  # fmt: skip
+    hold = (
+        await book(
+            client,
+            ops,
+            entry_body(wallet["id"], escrow["id"], 4_000, kind="deposit_hold", pending={"timeout_seconds": 3600}),
+        )
+    ).json()
     assert hold["status"] == "pending" and hold["expires_at"] == "2026-03-02T02:00:00Z"
     assert (await account(client, ops, wallet["id"]))["available"] == 6_000
 
-    over = await client.post(f"{API}/entries/{hold['id']}/post", json={"amount": 4_001},
-                             headers={**ops.headers, **key()})  # fmt: skip
+    over = await client.post(
+        f"{API}/entries/{hold['id']}/post", json={"amount": 4_001}, headers={**ops.headers, **key()}
+    )
     assert_problem(over, 422, "exceeds-pending-amount", field="amount")
-    posted = await client.post(f"{API}/entries/{hold['id']}/post", json={"amount": 3_000},
-                               headers={**ops.headers, **key()})  # fmt: skip
+    posted = await client.post(
+        f"{API}/entries/{hold['id']}/post", json={"amount": 3_000}, headers={**ops.headers, **key()}
+    )
     assert posted.status_code == 201
     assert posted.json()["pending_id"] == hold["id"]
     again = await client.post(f"{API}/entries/{hold['id']}/void", headers={**ops.headers, **key()})
@@ -151,8 +166,9 @@ async def test_holds_post_partially_void_and_reverse_over_http(client, ops, fund
     assert (reread["status"], reread["resolved_by"]) == ("posted", posted.json()["id"])
     assert (await account(client, ops, wallet["id"]))["available"] == 7_000
 
-    reversal = await client.post(f"{API}/entries/{posted.json()['id']}/reverse", json={"description": "退款"},
-                                 headers={**ops.headers, **key()})  # fmt: skip
+    reversal = await client.post(
+        f"{API}/entries/{posted.json()['id']}/reverse", json={"description": "退款"}, headers={**ops.headers, **key()}
+    )
     assert reversal.status_code == 201 and reversal.json()["reverses_id"] == posted.json()["id"]
     twice = await client.post(f"{API}/entries/{posted.json()['id']}/reverse", headers={**ops.headers, **key()})
     assert_problem(twice, 409, "already-reversed")
@@ -167,20 +183,23 @@ async def test_batches_over_http(client, ops, funded):
     _, wallet = funded
     shop = await new_account(client, ops, "ops:shop:1")
     entries = [entry_body(wallet["id"], shop["id"], 6_000), entry_body(wallet["id"], shop["id"], 6_000)]
-    atomic = await client.post(f"{API}/entries/batch", json={"atomic": True, "entries": entries},
-                               headers={**ops.headers, **key()})  # fmt: skip
+    atomic = await client.post(
+        f"{API}/entries/batch", json={"atomic": True, "entries": entries}, headers={**ops.headers, **key()}
+    )
     body = assert_problem(atomic, 422, "insufficient-funds", field="entries.1")
     assert body["index"] == 1
     assert (await account(client, ops, shop["id"]))["balance"] == 0
-    each = await client.post(f"{API}/entries/batch", json={"atomic": False, "entries": entries},
-                             headers={**ops.headers, **key()})  # fmt: skip
+    each = await client.post(
+        f"{API}/entries/batch", json={"atomic": False, "entries": entries}, headers={**ops.headers, **key()}
+    )
     assert each.status_code == 201
     results = each.json()["results"]
     assert [r["status"] for r in results] == [201, 422]
     assert results[1]["problem"]["type"] == "insufficient-funds" and results[1]["entry"] is None
     assert (await account(client, ops, shop["id"]))["balance"] == 6_000
-    too_many = await client.post(f"{API}/entries/batch", json={"entries": [entries[0]] * 1001},
-                                 headers={**ops.headers, **key()})  # fmt: skip
+    too_many = await client.post(
+        f"{API}/entries/batch", json={"entries": [entries[0]] * 1001}, headers={**ops.headers, **key()}
+    )
     assert too_many.status_code == 400
     assert (await account(client, ops, shop["id"]))["balance"] == 6_000
 
@@ -188,8 +207,13 @@ async def test_batches_over_http(client, ops, funded):
 @pytest.mark.parametrize(
     ("mutate", "status", "problem"),
     [
-        (lambda b, w, v, c: entry_body(b, w, 100) | {"postings": [posting(b, "debit", 100), posting(w, "credit", 90)]},
-         422, "unbalanced-entry"),
+        (
+            lambda b, w, v, c: (
+                entry_body(b, w, 100) | {"postings": [posting(b, "debit", 100), posting(w, "credit", 90)]}
+            ),
+            422,
+            "unbalanced-entry",
+        ),
         (lambda b, w, v, c: entry_body(b, w, 0), 400, "validation-error"),
         (lambda b, w, v, c: entry_body(b, w, -5), 400, "validation-error"),
         (lambda b, w, v, c: entry_body(b, w, 2**63), 400, "validation-error"),
@@ -200,7 +224,7 @@ async def test_batches_over_http(client, ops, funded):
         (lambda b, w, v, c: entry_body(w, b, 10_001), 422, "insufficient-funds"),
         (lambda b, w, v, c: entry_body(b, w, 100) | {"surprise": 1}, 400, "validation-error"),
     ],
-)  # fmt: skip
+)
 async def test_bad_input_is_refused_and_changes_nothing(client, ops, funded, mutate, status, problem):
     bank, wallet = funded
     vouchers = await new_account(client, ops, "ops:vouchers:1", unit="VCH")
@@ -262,14 +286,16 @@ async def test_an_adjustment_needs_a_second_operator(client, app, ops, funded):
     own = await client.post(f"{API}/adjustments/{adjustment['id']}/approve", headers={**ops.headers, **key()})
     assert_problem(own, 403, "maker-cannot-approve")
     approve_key = key()
-    approved = await client.post(f"{API}/adjustments/{adjustment['id']}/approve",
-                                 headers={**checker.headers, **approve_key})  # fmt: skip
+    approved = await client.post(
+        f"{API}/adjustments/{adjustment['id']}/approve", headers={**checker.headers, **approve_key}
+    )
     assert approved.status_code == 200
     body = approved.json()
     assert (body["status"], body["checker_id"]) == ("approved", checker.user_id) and body["entry_id"]
     assert (await account(client, ops, wallet["id"]))["balance"] == 10_055
-    replay = await client.post(f"{API}/adjustments/{adjustment['id']}/approve",
-                               headers={**checker.headers, **approve_key})  # fmt: skip
+    replay = await client.post(
+        f"{API}/adjustments/{adjustment['id']}/approve", headers={**checker.headers, **approve_key}
+    )
     assert replay.json() == body and replay.headers["Idempotent-Replayed"] == "true"
     twice = await client.post(f"{API}/adjustments/{adjustment['id']}/approve", headers={**checker.headers, **key()})
     assert_problem(twice, 409, "already-approved")

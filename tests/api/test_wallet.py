@@ -26,10 +26,12 @@ async def test_the_wallet_shows_posted_held_and_available_money_and_its_statemen
     now = app.state.clock.now()
 
     async def move_money(session):
-        cash = await ledger.get_or_create_account(session, f"org:{trader.org_id}:cash", "CNY", "liability", True,
-                                                  now=now)  # fmt: skip
-        vouchers = await ledger.get_or_create_account(session, f"org:{trader.org_id}:vouchers", "VCH", "liability",
-                                                      True, now=now)  # fmt: skip
+        cash = await ledger.get_or_create_account(
+            session, f"org:{trader.org_id}:cash", "CNY", "liability", True, now=now
+        )
+        vouchers = await ledger.get_or_create_account(
+            session, f"org:{trader.org_id}:vouchers", "VCH", "liability", True, now=now
+        )
         bank = await ledger.get_or_create_account(session, "bank:settlement", "CNY", "asset", now=now)
         deposits = await ledger.get_or_create_account(session, "listing:L1:deposits", "CNY", "liability", now=now)
         issuance = await ledger.get_or_create_account(session, "program:P1:issuance", "VCH", "equity", now=now)

@@ -15,8 +15,11 @@ import random
 from collections import Counter
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from exchange.server.db import Database, create_engine
+from exchange.server.keys import Keys, Signer
+from exchange.server.ledger_jobs import verify_ledger
 from ledger import seal
 from ledger import service as ledger
 from ledger.domain import EntrySpec
@@ -24,6 +27,7 @@ from ledger.errors import AlreadyPosted, AlreadyVoided, InsufficientFunds
 from tests.ledger_helpers import balances, code, open_accounts
 
 WORKERS = 8
+KEYS = Keys(jwt_secret="unused", signer=Signer(Ed25519PrivateKey.generate()), data_key=bytes(32))
 
 
 @pytest.fixture
@@ -91,10 +95,19 @@ async def test_bank_transfers_conserve_money_in_every_snapshot(pool, clock):
             reads.append([a.balance for a in mine] + [min(a.available for a in mine)])
             await asyncio.sleep(0)
 
-    readers = [asyncio.create_task(reader()) for _ in range(2)]
+    async def verifier() -> None:
+        # The whole ledger checked while money moves: one snapshot, so nothing looks out of balance.
+        while not done.is_set():
+            report = await verify_ledger(pool, KEYS)
+            assert report.ok, report.discrepancy
+            verified.append(report)
+
+    verified: list[seal.Report] = []
+    readers = [asyncio.create_task(reader()) for _ in range(2)] + [asyncio.create_task(verifier())]
     await asyncio.gather(*(worker(seed) for seed in range(WORKERS)))
     done.set()
     await asyncio.gather(*readers)
+    assert verified
 
     assert len(reads) > 5 and moved
     for read in reads:
@@ -108,8 +121,7 @@ async def test_bank_transfers_conserve_money_in_every_snapshot(pool, clock):
     final = await balances(pool, *wallets)
     assert [cp - dp for dp, cp, _, _ in final] == expected  # no lost update
     assert all(dq == cq == 0 for _, _, dq, cq in final)
-    async with pool.read() as session:
-        report = await seal.verify(session, public_key_raw=bytes(32))
+    report = await verify_ledger(pool, KEYS)
     assert report.ok, report.discrepancy
 
 
@@ -135,9 +147,10 @@ async def test_a_hot_wallet_is_never_overdrawn_by_concurrent_spending(pool, cloc
     async def spend(index):
         try:
             await pool.transaction(
-                lambda s: ledger.transfer(s, wallet.id, shops[index % 4].id, 100, unit="CNY", kind="buy",
-                                          now=clock.now())
-            )  # fmt: skip
+                lambda s: ledger.transfer(
+                    s, wallet.id, shops[index % 4].id, 100, unit="CNY", kind="buy", now=clock.now()
+                )
+            )
             return True
         except InsufficientFunds:
             return False
@@ -176,9 +189,10 @@ async def test_one_idempotency_key_sent_many_times_at_once_moves_money_once(pool
 
     async def send():
         return await pool.transaction(
-            lambda s: ledger.transfer(s, wallet.id, shop.id, 250, unit="CNY", kind="buy", now=clock.now(),
-                                      idempotency_key=key)
-        )  # fmt: skip
+            lambda s: ledger.transfer(
+                s, wallet.id, shop.id, 250, unit="CNY", kind="buy", now=clock.now(), idempotency_key=key
+            )
+        )
 
     results = await asyncio.gather(*(send() for _ in range(10)))
     assert len({r.id for r in results}) == 1

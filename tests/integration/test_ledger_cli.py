@@ -18,13 +18,15 @@ async def test_seal_then_verify_and_tampering_is_detected(backend, db, clock, ke
     assert verified.stdout.startswith(f"OK: 1 blocks, {len(made)} sealed entries")
 
     # An account balance changed directly in the database.
-    await tamper(db, backend.name, "UPDATE ledger_accounts SET credits_posted = credits_posted + 1 WHERE id = :id",
-                 id=wallet.id)  # fmt: skip
+    await tamper(
+        db, backend.name, "UPDATE ledger_accounts SET credits_posted = credits_posted + 1 WHERE id = :id", id=wallet.id
+    )
     broken = techx("ledger", "verify", env=env)
     assert broken.returncode == 1
     assert f"DISCREPANCY: account {wallet.code}" in broken.stdout and "credits_posted" in broken.stdout
-    await tamper(db, backend.name, "UPDATE ledger_accounts SET credits_posted = credits_posted - 1 WHERE id = :id",
-                 id=wallet.id)  # fmt: skip
+    await tamper(
+        db, backend.name, "UPDATE ledger_accounts SET credits_posted = credits_posted - 1 WHERE id = :id", id=wallet.id
+    )
 
     # A posting amount changed directly in the database.
     await tamper(db, backend.name, "UPDATE ledger_postings SET amount = 1 WHERE id = :id", id=made[0].postings[1].id)

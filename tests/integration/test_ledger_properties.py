@@ -71,10 +71,14 @@ class Runner:
             for _ in range(n_wallets):
                 made.append(
                     await ledger.create_account(
-                        session, code=f"org:{uuid.uuid4().hex}:cash", unit="CNY", type="liability",
-                        no_overdraft=True, now=now,
+                        session,
+                        code=f"org:{uuid.uuid4().hex}:cash",
+                        unit="CNY",
+                        type="liability",
+                        no_overdraft=True,
+                        now=now,
                     )
-                )  # fmt: skip
+                )
             return made
 
         return self.write(work)
@@ -128,22 +132,27 @@ def test_money_is_conserved_and_never_overdrawn(runner, moves):
     bank = accounts[0]
     runner.write(
         lambda s: ledger.post_batch(
-            s, [EntrySpec.transfer(bank.id, a.id, 500, unit="CNY", kind="top_up") for a in accounts[1:]],
+            s,
+            [EntrySpec.transfer(bank.id, a.id, 500, unit="CNY", kind="top_up") for a in accounts[1:]],
             now=runner.clock.now(),
         )
-    )  # fmt: skip
+    )
     holds: list[Any] = []
     for kind, i, j, amount in moves:
         a, b = accounts[i], accounts[j]
         try:
             if kind == "transfer" and a != b:
-                runner.write(lambda s, a=a, b=b, n=amount: ledger.transfer(s, a.id, b.id, n, unit="CNY", kind="t",
-                                                                          now=runner.clock.now()))  # fmt: skip
+                runner.write(
+                    lambda s, a=a, b=b, n=amount: ledger.transfer(
+                        s, a.id, b.id, n, unit="CNY", kind="t", now=runner.clock.now()
+                    )
+                )
             elif kind == "hold" and a != b:
                 hold = runner.write(
-                    lambda s, a=a, b=b, n=amount: ledger.hold(s, a.id, b.id, n, unit="CNY", kind="h",
-                                                              now=runner.clock.now())
-                )  # fmt: skip
+                    lambda s, a=a, b=b, n=amount: ledger.hold(
+                        s, a.id, b.id, n, unit="CNY", kind="h", now=runner.clock.now()
+                    )
+                )
                 holds.append(hold)
             elif kind == "post" and holds:
                 hold = holds[i % len(holds)]
@@ -162,18 +171,21 @@ def test_money_is_conserved_and_never_overdrawn(runner, moves):
 @given(amounts=st.lists(st.integers(1, 300), min_size=1, max_size=8), hold_first=st.booleans())
 def test_an_idempotent_replay_changes_nothing(runner, amounts, hold_first):
     bank, wallet, other = runner.accounts(2)
-    runner.write(lambda s: ledger.transfer(s, bank.id, wallet.id, 1000, unit="CNY", kind="top_up",
-                                           now=runner.clock.now()))  # fmt: skip
+    runner.write(
+        lambda s: ledger.transfer(s, bank.id, wallet.id, 1000, unit="CNY", kind="top_up", now=runner.clock.now())
+    )
     prefix = uuid.uuid4().hex
     for index, amount in enumerate(amounts):
         key = f"{prefix}:{index}"
 
         def operation(s, amount=amount, key=key):
             if hold_first:
-                return ledger.hold(s, wallet.id, other.id, amount, unit="CNY", kind="h", now=runner.clock.now(),
-                                   idempotency_key=key)  # fmt: skip
-            return ledger.transfer(s, wallet.id, other.id, amount, unit="CNY", kind="t", now=runner.clock.now(),
-                                   idempotency_key=key)  # fmt: skip
+                return ledger.hold(
+                    s, wallet.id, other.id, amount, unit="CNY", kind="h", now=runner.clock.now(), idempotency_key=key
+                )
+            return ledger.transfer(
+                s, wallet.id, other.id, amount, unit="CNY", kind="t", now=runner.clock.now(), idempotency_key=key
+            )
 
         try:
             first = runner.write(operation)
@@ -246,8 +258,11 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(target=entries, to=st.integers(1, 3), amount=st.integers(1, 1000))
     def top_up(self, to, amount):
-        entry = self.run.write(lambda s: ledger.transfer(s, self.ids[0].id, self.ids[to].id, amount, unit="CNY",
-                                                         kind="top_up", now=self.now()))  # fmt: skip
+        entry = self.run.write(
+            lambda s: ledger.transfer(
+                s, self.ids[0].id, self.ids[to].id, amount, unit="CNY", kind="top_up", now=self.now()
+            )
+        )
         assert self.model.try_apply([(0, "debit", amount, 0), (to, "credit", amount, 0)])
         self.model.reversible[entry.id] = [(0, "debit", amount), (to, "credit", amount)]
         return entry.id
@@ -259,8 +274,11 @@ class LedgerMachine(RuleBasedStateMachine):
         legs = [(source, "debit", amount, 0), (to, "credit", amount, 0)]
         allowed = self.model.try_apply(legs)
         try:
-            entry = self.run.write(lambda s: ledger.transfer(s, self.ids[source].id, self.ids[to].id, amount,
-                                                             unit="CNY", kind="pay", now=self.now()))  # fmt: skip
+            entry = self.run.write(
+                lambda s: ledger.transfer(
+                    s, self.ids[source].id, self.ids[to].id, amount, unit="CNY", kind="pay", now=self.now()
+                )
+            )
         except InsufficientFunds:
             assert not allowed
             return None
@@ -268,17 +286,30 @@ class LedgerMachine(RuleBasedStateMachine):
         self.model.reversible[entry.id] = [(source, "debit", amount), (to, "credit", amount)]
         return entry.id
 
-    @rule(target=holds, source=st.integers(1, 3), to=st.integers(0, 3), amount=st.integers(1, 800),
-          timeout=st.sampled_from([None, 30, 120]))  # fmt: skip
+    @rule(
+        target=holds,
+        source=st.integers(1, 3),
+        to=st.integers(0, 3),
+        amount=st.integers(1, 800),
+        timeout=st.sampled_from([None, 30, 120]),
+    )
     def hold(self, source, to, amount, timeout):
         if source == to:
             return None
         allowed = self.model.try_apply([(source, "debit", 0, amount), (to, "credit", 0, amount)])
         try:
             entry = self.run.write(
-                lambda s: ledger.hold(s, self.ids[source].id, self.ids[to].id, amount, unit="CNY", kind="hold",
-                                      now=self.now(), timeout_seconds=timeout)
-            )  # fmt: skip
+                lambda s: ledger.hold(
+                    s,
+                    self.ids[source].id,
+                    self.ids[to].id,
+                    amount,
+                    unit="CNY",
+                    kind="hold",
+                    now=self.now(),
+                    timeout_seconds=timeout,
+                )
+            )
         except InsufficientFunds:
             assert not allowed
             return None
@@ -341,9 +372,10 @@ class LedgerMachine(RuleBasedStateMachine):
     def expiry_sweep(self):
         expired = self.run.write(lambda s: ledger.expire_due_holds(s, now=self.now()))
         due = [
-            h for h in self.model_holds.values()
+            h
+            for h in self.model_holds.values()
             if h.state == "pending" and h.expires_at is not None and self.now() >= h.expires_at
-        ]  # fmt: skip
+        ]
         assert expired >= len(due)  # holds left by earlier examples in the same database expire too
         for hold in due:
             assert self.model.try_apply(
@@ -367,8 +399,10 @@ class LedgerMachine(RuleBasedStateMachine):
             raise AssertionError("an entry was reversed twice") from None
         assert allowed
 
-    @rule(pairs=st.lists(st.tuples(st.integers(1, 3), st.integers(0, 3), st.integers(1, 500)), min_size=1,
-                         max_size=5), atomic=st.booleans())  # fmt: skip
+    @rule(
+        pairs=st.lists(st.tuples(st.integers(1, 3), st.integers(0, 3), st.integers(1, 500)), min_size=1, max_size=5),
+        atomic=st.booleans(),
+    )
     def batch(self, pairs, atomic):
         pairs = [(a, b, n) for a, b, n in pairs if a != b]
         if not pairs:
@@ -397,9 +431,11 @@ class LedgerMachine(RuleBasedStateMachine):
 def test_the_ledger_behaves_like_its_model(backend):
     LedgerMachine.url = backend.url
     run_state_machine_as_test(
-        LedgerMachine, settings=settings(max_examples=20, stateful_step_count=30, deadline=None,
-                                         suppress_health_check=list(HealthCheck))
-    )  # fmt: skip
+        LedgerMachine,
+        settings=settings(
+            max_examples=20, stateful_step_count=30, deadline=None, suppress_health_check=list(HealthCheck)
+        ),
+    )
     runner = Runner(backend.url)
     try:
         report = runner.verify()

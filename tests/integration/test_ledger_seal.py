@@ -37,15 +37,22 @@ async def some_entries(db, clock, n=5):
         made.append(
             await db.transaction(
                 lambda s, i=i: ledger.transfer(
-                    s, bank.id, wallet.id, 100 + i, unit="CNY", kind="top_up", now=clock.now(),
+                    s,
+                    bank.id,
+                    wallet.id,
+                    100 + i,
+                    unit="CNY",
+                    kind="top_up",
+                    now=clock.now(),
                     metadata={"第": i, "ratio": 0.5},
                 )
             )
-        )  # fmt: skip
+        )
     hold = await db.transaction(
-        lambda s: ledger.hold(s, wallet.id, escrow.id, 50, unit="CNY", kind="deposit_hold", now=clock.now(),
-                              timeout_seconds=600)
-    )  # fmt: skip
+        lambda s: ledger.hold(
+            s, wallet.id, escrow.id, 50, unit="CNY", kind="deposit_hold", now=clock.now(), timeout_seconds=600
+        )
+    )
     made.append(hold)
     made.append(await db.transaction(lambda s: ledger.post_hold(s, hold.id, amount=20, now=clock.now())))
     return made, (bank, wallet, escrow)

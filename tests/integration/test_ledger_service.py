@@ -148,6 +148,28 @@ async def test_one_entry_may_credit_several_accounts(db, clock):
     ]
 
 
+async def test_money_may_pass_through_an_empty_wallet_within_one_entry(db, clock):
+    """No_overdraft is judged per entry: out and back in within one entry leaves the wallet as it was."""
+    bank, wallet, shop = await open_accounts(
+        db, clock.now(), ("bank", "asset", False), ("org", "liability", True), ("shop", "liability", False)
+    )
+    through = EntrySpec(
+        "CNY",
+        "pass_through",
+        (
+            PostingSpec(wallet.id, Side.DEBIT, 100),
+            PostingSpec(shop.id, Side.CREDIT, 100),
+            PostingSpec(bank.id, Side.DEBIT, 100),
+            PostingSpec(wallet.id, Side.CREDIT, 100),
+        ),
+    )
+    await db.transaction(lambda s: ledger.post_entry(s, through, now=clock.now()))
+    assert await balances(db, wallet, shop) == [(100, 100, 0, 0), (0, 100, 0, 0)]
+    async with db.read() as session:
+        lines = (await ledger.statement(session, wallet.id)).items
+    assert [(line.seq, line.balance) for line in lines] == [(2, 0), (1, -100)]
+
+
 async def test_bad_entries_are_refused_and_write_nothing(db, clock):
     bank, wallet = await open_accounts(db, clock.now(), ("bank", "asset", False), ("org", "liability", True))
     (vouchers,) = await open_accounts(db, clock.now(), ("org", "liability", True), unit="VCH")
@@ -354,9 +376,10 @@ async def test_holds_posts_voids_reversals_and_batches_replay_too(db, clock):
         return first, second
 
     hold, hold_again = await twice(
-        lambda s: ledger.hold(s, wallet.id, escrow.id, 300, unit="CNY", kind="deposit_hold", now=clock.now(),
-                              idempotency_key="h")
-    )  # fmt: skip
+        lambda s: ledger.hold(
+            s, wallet.id, escrow.id, 300, unit="CNY", kind="deposit_hold", now=clock.now(), idempotency_key="h"
+        )
+    )
     assert hold_again.id == hold.id
     posted, posted_again = await twice(
         lambda s: ledger.post_hold(s, hold.id, amount=200, now=clock.now(), idempotency_key="p")

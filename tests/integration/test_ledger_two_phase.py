@@ -42,9 +42,10 @@ async def state(db, a, b):
 
 def pending(db, clock, a, b, amount=123, timeout=None):
     return db.transaction(
-        lambda s: ledger.hold(s, a.id, b.id, amount, unit="CNY", kind="transfer", now=clock.now(),
-                              timeout_seconds=timeout)
-    )  # fmt: skip
+        lambda s: ledger.hold(
+            s, a.id, b.id, amount, unit="CNY", kind="transfer", now=clock.now(), timeout_seconds=timeout
+        )
+    )
 
 
 def post(db, clock, hold, amount=None):

@@ -49,9 +49,13 @@ def account(
     type_: str = "liability", *, no_overdraft: bool = False, unit: str = "CNY", **balances: int
 ) -> AccountState:
     return AccountState(
-        id=uuid.uuid4(), code=f"t:{uuid.uuid4().hex[:6]}", unit=unit, type=AccountType(type_),
-        no_overdraft=no_overdraft, **balances,
-    )  # fmt: skip
+        id=uuid.uuid4(),
+        code=f"t:{uuid.uuid4().hex[:6]}",
+        unit=unit,
+        type=AccountType(type_),
+        no_overdraft=no_overdraft,
+        **balances,
+    )
 
 
 def transfer(debit: AccountState, credit: AccountState, amount: int, **kw: object) -> EntrySpec:
