@@ -232,17 +232,17 @@ def run_case(case: str, title: str, n_accounts: int, processes: int) -> Result:
     ids = asyncio.run(prepare(name, n_accounts))
     context = multiprocessing.get_context("spawn")
     start_at = time.time() + 3.0  # every process starts together, after it has imported everything
-    pipes, processes = [], []
+    pipes, children = [], []
     for index in range(processes):
         share = WORKERS // processes + (1 if index < WORKERS % processes else 0)
         receive, send = context.Pipe(duplex=False)
         process = context.Process(target=_worker_process, args=(database_url(name), case, ids, share, start_at, send))
         process.start()
         pipes.append(receive)
-        processes.append(process)
+        children.append(process)
     outcomes = [pipe.recv() for pipe in pipes]
-    for process in processes:
-        process.join()
+    for child in children:
+        child.join()
     asyncio.run(drop(name))
     latencies = [x for o in outcomes for x in o["latencies"]]
     entries = sum(o["entries"] for o in outcomes)

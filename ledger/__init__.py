@@ -8,10 +8,12 @@ Other modules use it in-process, inside their own database transaction::
     hold = await ledger.hold(session, cash.id, deposits.id, 50_000, unit="CNY", kind="deposit_hold", now=now)
     await ledger.post_hold(session, hold.id, now=now)
 
-It knows nothing of listings, deals or parties (an import-linter contract keeps it so).
+``service`` holds the writes and re-exports the reads of ``history``; ``adjustments`` the
+maker–checker entries; ``seal`` the blocks, proofs and verification. It knows nothing of listings,
+deals or parties (an import-linter contract keeps it so). See docs/ledger.md.
 """
 
-from ledger import service
+from ledger import adjustments, history, seal, service
 from ledger.domain import (
     MAX_AMOUNT,
     MAX_BATCH,
@@ -26,7 +28,6 @@ from ledger.domain import (
 )
 from ledger.errors import LedgerError
 from ledger.models import LedgerBase
-from ledger.seal import Report, inclusion_proof, latest_block, seal_block, verify
 from ledger.views import BatchResult, EntryView, StatementLine, TrialBalance
 
 __all__ = [
@@ -42,14 +43,12 @@ __all__ = [
     "LedgerError",
     "Phase",
     "PostingSpec",
-    "Report",
     "Side",
     "StatementLine",
     "Status",
     "TrialBalance",
-    "inclusion_proof",
-    "latest_block",
-    "seal_block",
+    "adjustments",
+    "history",
+    "seal",
     "service",
-    "verify",
 ]

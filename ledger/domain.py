@@ -122,6 +122,13 @@ def entry_status(phase: Phase, *, resolution: Phase | None = None, reversed_: bo
     return Status.REVERSED if reversed_ else Status.POSTED
 
 
+def aware(moment: datetime) -> datetime:
+    """``moment`` itself, if it carries a time zone: the ledger never guesses one."""
+    if moment.tzinfo is None:
+        raise ValueError("the ledger needs aware datetimes (with a time zone)")
+    return moment
+
+
 def is_expired(expires_at: datetime | None, now: datetime) -> bool:
     """A hold expires at its timeout, never before: at ``expires_at`` exactly it has expired."""
     return expires_at is not None and now >= expires_at

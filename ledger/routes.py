@@ -18,7 +18,7 @@ from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIHeader, OpenAPIType, Operation, Parameter, Schema
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
-from ledger import seal, service
+from ledger import adjustments, seal, service
 from ledger.errors import IdempotencyKeyRequired
 from ledger.schemas import (
     AccountIn,
@@ -304,7 +304,7 @@ class LedgerController(Controller):
     ) -> Response[AdjustmentOut]:
         key, spec = _key(idempotency_key), data.entry.spec()
         adjustment = await db.transaction(
-            lambda s: service.propose_adjustment(
+            lambda s: adjustments.propose_adjustment(
                 s, spec, reason=data.reason, maker_id=ledger_writer.user_id, now=clock.now(), idempotency_key=key
             )
         )
@@ -315,7 +315,7 @@ class LedgerController(Controller):
         self, adjustment_id: FromPath[UUID], db: Dependency, ledger_reader: Dependency
     ) -> AdjustmentOut:
         async with db.read() as s:
-            return AdjustmentOut.of(await service.get_adjustment(s, adjustment_id))
+            return AdjustmentOut.of(await adjustments.get_adjustment(s, adjustment_id))
 
     @post(
         "/adjustments/{adjustment_id:uuid}/approve",
@@ -334,7 +334,7 @@ class LedgerController(Controller):
     ) -> Response[AdjustmentOut]:
         key = _key(idempotency_key)
         adjustment = await db.transaction(
-            lambda s: service.approve_adjustment(
+            lambda s: adjustments.approve_adjustment(
                 s, adjustment_id, checker_id=ledger_writer.user_id, now=clock.now(), idempotency_key=key
             )
         )
