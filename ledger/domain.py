@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from ledger.errors import (
@@ -188,8 +188,7 @@ def check_account(code: str, unit: str) -> None:
 # -- entries -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class PostingSpec:
+class PostingSpec(NamedTuple):
     account_id: UUID
     side: Side
     amount: int
@@ -324,8 +323,9 @@ def check_entry(spec: EntrySpec) -> None:
 # -- legs: what a posting does to its account -----------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Leg:
+class Leg(NamedTuple):
+    """What one posting does to its account (a tuple: batches make thousands of them)."""
+
     account_id: UUID
     side: Side
     amount: int

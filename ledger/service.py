@@ -14,6 +14,7 @@ original result with ``replayed=True``; the same key with a different request ra
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -153,34 +154,36 @@ def _draft(
     reverses_id: UUID | None = None,
     ids: Iterator[UUID] | None = None,
 ) -> _Draft:
-    check_text(description, "description", 500)
+    if description:
+        check_text(description, "description", 500)
     ids = ids or iter(new_ids(1 + len(legs)))
     entry_id = next(ids)
     meta = dict(metadata) if metadata else {}
-    expires_at = expiry(now, timeout_seconds) if phase is Phase.PENDING else None
-    timeout = timeout_seconds if phase is Phase.PENDING else None
+    pending = phase is Phase.PENDING
+    expires_at = expiry(now, timeout_seconds) if pending else None
+    timeout = timeout_seconds if pending else None
     rows: list[dict[str, Any]] = []
     views: list[PostingView] = []
-    for leg in legs:
+    for account_id, side, amount, posted_delta, pending_delta in legs:
         posting_id = next(ids)
         rows.append(
             {
                 "id": posting_id,
                 "entry_id": entry_id,
-                "account_id": leg.account_id,
-                "side": leg.side.value,
-                "amount": leg.amount,
-                "posted_delta": leg.posted_delta,
-                "pending_delta": leg.pending_delta,
+                "account_id": account_id,
+                "side": side,
+                "amount": amount,
+                "posted_delta": posted_delta,
+                "pending_delta": pending_delta,
                 "account_seq": 0,
             }
         )
-        views.append(PostingView(posting_id, leg.account_id, leg.side, leg.amount, leg.posted_delta, leg.pending_delta))
+        views.append(PostingView(posting_id, account_id, side, amount, posted_delta, pending_delta))
     row = {
         "id": entry_id,
         "unit": unit,
         "kind": kind,
-        "phase": phase.value,
+        "phase": phase,
         "description": description,
         "metadata_json": canonical_json(meta).decode() if meta else "{}",
         "external_ref": external_ref,
@@ -511,10 +514,14 @@ async def post_batch(
         else:
             valid.append(index)
     ids = iter(new_ids(sum(1 + len(batch[i].postings) for i in valid)))
-    drafts = [
-        (index, _draft_new(batch[index], now, f"{idempotency_key}#{index}" if idempotency_key else None, ids))
-        for index in valid
-    ]
+    drafts: list[tuple[int | None, _Draft]] = []
+    for count, index in enumerate(valid, 1):
+        drafts.append(
+            (index, _draft_new(batch[index], now, f"{idempotency_key}#{index}" if idempotency_key else None, ids))
+        )
+        if count % 100 == 0:
+            # Let other tasks run: one of them may hold locks and be waiting only to commit.
+            await asyncio.sleep(0)
     conn = await session.connection()
     print_ = ""
     if idempotency_key:
