@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -95,12 +95,42 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
     return user if user and ok else None
 
 
+_users, _orgs = User.__table__, Org.__table__
+# Every authenticated request runs this: plain columns (no ORM identity map) keep it cheap.
+_PRINCIPAL = (
+    select(
+        _users.c.id,
+        _users.c.email,
+        _users.c.display_name,
+        _users.c.role,
+        _orgs.c.id,
+        _orgs.c.name,
+        _orgs.c.kind,
+        _orgs.c.verified,
+        _orgs.c.status,
+    )
+    .join(_orgs, _orgs.c.id == _users.c.org_id)
+    .where(_users.c.id == bindparam("user_id"))
+)
+
+
 async def load_principal(session: AsyncSession, user_id: uuid.UUID) -> Principal | None:
-    row = (await session.execute(select(User, Org).join(Org, Org.id == User.org_id).where(User.id == user_id))).first()
+    connection = await session.connection()
+    row = (await connection.execute(_PRINCIPAL, {"user_id": user_id})).first()
     if row is None:
         return None
-    user, org = row
-    return principal_of(user, org)
+    user_id_, email, display_name, role, org_id, org_name, kind, verified, status = row
+    return Principal(
+        user_id=user_id_,
+        email=email,
+        display_name=display_name,
+        role=Role(role),
+        org_id=org_id,
+        org_name=org_name,
+        org_kind=OrgKind(kind),
+        org_verified=verified,
+        org_status=OrgStatus(status),
+    )
 
 
 def principal_of(user: User, org: Org) -> Principal:

@@ -26,6 +26,7 @@ from exchange.server.errors import EXCEPTION_HANDLERS, problem_details_plugin
 from exchange.server.events import Events, channels_plugin
 from exchange.server.http_rules import fix_options_allow, reject_unknown_query_parameters
 from exchange.server.keys import load_or_create_keys
+from exchange.server.ledger_jobs import seal_task
 from exchange.server.logging import RequestIdMiddleware, configure_logging
 from exchange.server.modules import build_modules
 from exchange.server.openapi import document_problems
@@ -33,6 +34,7 @@ from exchange.server.ops import health, public_keys, ready
 from exchange.server.settings import Settings
 from exchange.stats.routes import StatsController
 from exchange.wallet.routes import WalletController
+from ledger.routes import LedgerController
 from listings import ROUTE_HANDLERS as LISTING_ROUTES
 from listings import warm_up as warm_up_search
 
@@ -61,7 +63,10 @@ async def _sweep(state: State) -> Any:
 
 
 def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
-    return [PeriodicTask("sweep", settings.sweep_interval_seconds, _sweep)]
+    return [
+        PeriodicTask("sweep", settings.sweep_interval_seconds, _sweep),
+        PeriodicTask("ledger-seal", settings.seal_interval_seconds, seal_task),
+    ]
 
 
 async def _run_periodically(task: PeriodicTask, state: State) -> None:
@@ -123,6 +128,7 @@ def create_app(
             OrgController,
             WalletController,
             StatsController,
+            LedgerController,
             *LISTING_ROUTES,
         ],
     )

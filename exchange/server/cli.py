@@ -143,8 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _register_ledger(commands: argparse._SubParsersAction) -> None:
+    from exchange.server.ledger_jobs import register
+
+    register(commands)
+
+
 # Later modules append functions that add their sub-commands to the parser.
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_ledger]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -104,8 +104,20 @@ class Database:
         self.retry_attempts = retry_attempts
         self.dialect = engine.dialect.name
         self._write_sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        self._idle: list[AsyncSession] = []
+        self._idle_limit = 64
         self._read_sessions = async_sessionmaker(
             engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False, autoflush=False
+        )
+        # One-statement reads need no transaction: on PostgreSQL they skip BEGIN and ROLLBACK.
+        self._statement_sessions = (
+            async_sessionmaker(
+                engine.execution_options(**{READ_ONLY_OPTION: True}, isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+                autoflush=False,
+            )
+            if self.is_postgres
+            else self._read_sessions
         )
 
     @property
@@ -114,15 +126,34 @@ class Database:
 
     async def transaction(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         async def attempt() -> T:
-            async with self._write_sessions() as session, session.begin():
-                return await work(session)
+            session = self._idle.pop() if self._idle else self._write_sessions()
+            try:
+                async with session.begin():
+                    result = await work(session)
+            except BaseException:
+                await session.close()  # a session that failed is not used again
+                raise
+            # Closing and making a session costs more than the typical transaction's statements:
+            # an emptied session (no objects, no info, no connection) serves the next transaction.
+            session.expunge_all()
+            session.info.clear()
+            if len(self._idle) < self._idle_limit:
+                self._idle.append(session)
+            else:
+                await session.close()
+            return result
 
         return await retry(attempt, attempts=self.retry_attempts)
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads; nothing it does is committed."""
-        async with self._read_sessions() as session, session.begin():
+    async def read(self, *, single_statement: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session for reads; nothing it does is committed.
+
+        ``single_statement=True`` for a caller that runs one statement (loading the caller of a
+        request): on PostgreSQL it runs outside a transaction, saving two round trips.
+        """
+        sessions = self._statement_sessions if single_statement else self._read_sessions
+        async with sessions() as session, session.begin():
             yield session
 
     async def ping(self) -> None:
@@ -130,4 +161,6 @@ class Database:
             await session.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        while self._idle:
+            await self._idle.pop().close()
         await self.engine.dispose()

@@ -3,7 +3,8 @@
 ``db``, ``clock``, ``settings``, ``tokens`` and ``listings`` come from the application state;
 ``principal`` is the caller (or None); ``user``, ``operator`` and ``trader`` are guards that raise
 the right problem when the caller may not proceed. ``actor`` (authenticated) and ``viewer``
-(or None) describe the caller to the listings module.
+(or None) describe the caller to the listings module; ``ledger_reader`` and ``ledger_writer``
+say who may use the ledger's API.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ async def provide_principal(
     if scheme.lower() != "bearer" or not credentials.strip():
         raise Unauthorized("the Authorization header must be 'Bearer <token>'")
     user_id = tokens.user_id(credentials.strip())
-    async with db.read() as session:
+    async with db.read(single_statement=True) as session:
         principal = await load_principal(session, user_id)
     if principal is None:
         raise Unauthorized("the bearer token names no user")
@@ -98,6 +99,16 @@ def provide_viewer(principal: NamedDependency[Principal | None]) -> Actor | None
     return actor_of(principal) if principal is not None else None
 
 
+def provide_ledger_reader(operator: Caller) -> Principal:
+    """Who may read the ledger (accounts, entries, proofs, trial balance): operators."""
+    return operator
+
+
+def provide_ledger_writer(operator: Caller) -> Principal:
+    """Who may write the ledger (entries, holds, reversals, adjustments): operators."""
+    return operator
+
+
 def app_dependencies() -> dict[str, Provide]:
     return {
         "db": _state("db"),
@@ -114,4 +125,6 @@ def app_dependencies() -> dict[str, Provide]:
         "listings": _state("listings"),
         "actor": Provide(provide_actor, sync_to_thread=False),
         "viewer": Provide(provide_viewer, sync_to_thread=False),
+        "ledger_reader": Provide(provide_ledger_reader, sync_to_thread=False),
+        "ledger_writer": Provide(provide_ledger_writer, sync_to_thread=False),
     }

@@ -19,8 +19,9 @@ def target_metadata() -> list[MetaData]:
     import exchange.models  # noqa: F401  (registers all exchange tables)
     import listings
     from exchange.base import Base
+    from ledger.models import LedgerBase
 
-    return [Base.metadata, listings.Base.metadata]
+    return [Base.metadata, LedgerBase.metadata, listings.Base.metadata]
 
 
 def alembic_config() -> Config:

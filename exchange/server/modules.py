@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from exchange.server.keys import Keys
+from exchange.server.ledger_jobs import HoldExpirySweep
 from exchange.server.settings import Settings
 from exchange.server.sweeper import Sweeper
 from listings import ListingRules, ListingsContext, NoticeSweep, create_listings
@@ -35,5 +36,5 @@ class Modules:
 
 def build_modules(settings: Settings, keys: Keys) -> Modules:
     listings = create_listings(listing_rules(settings), keys.signer, keys.data_key)
-    sweeper = Sweeper([NoticeSweep(listings)])
+    sweeper = Sweeper([NoticeSweep(listings), HoldExpirySweep()])
     return Modules(listings=listings, sweeper=sweeper)

@@ -72,6 +72,8 @@ class Settings:
 
     sweep_interval_seconds: float = 5.0
     seal_interval_seconds: float = 60.0
+    seal_max_entries: int = 5000
+    ledger_origin: str = "techx/ledger"
     channels_backend: str = "memory"
     redis_url: str = "redis://127.0.0.1:6379/0"
     stripe_api_key: str = ""

@@ -1,18 +1,34 @@
-"""The caller's wallet. Balances come from the ledger once it exists; until then every unit is zero."""
+"""The caller's wallet: its organisation's ledger accounts, one per unit.
+
+``org:<id>:cash`` holds CNY and ``org:<id>:vouchers`` innovation vouchers (VCH). An account that
+does not exist yet reads as zero.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+from uuid import UUID
+
 import msgspec
 from litestar import Controller, get
+from litestar.params import QueryParameter
 
-from exchange.server.dependencies import BEARER, Caller
+from exchange.server.dependencies import BEARER, Caller, Db
+from ledger import service as ledger
+from ledger.schemas import StatementLineOut, StatementPage
+
+WALLET_ACCOUNTS = {"CNY": "cash", "VCH": "vouchers"}
+
+
+def wallet_account_code(org_id: UUID, unit: str) -> str:
+    return f"org:{org_id}:{WALLET_ACCOUNTS[unit]}"
 
 
 class UnitBalance(msgspec.Struct):
     unit: str
-    posted: int
-    held: int
-    available: int
+    posted: int  # the posted balance
+    held: int  # reserved by holds (deposits, pending payments)
+    available: int  # posted − held
 
 
 class WalletOut(msgspec.Struct):
@@ -25,8 +41,33 @@ class WalletController(Controller):
     tags = ["wallet"]
 
     @get("/", security=BEARER, summary="Balances of the caller's organisation per unit")
-    async def balances(self, trader: Caller) -> WalletOut:
-        return WalletOut(
-            org_id=str(trader.org_id),
-            balances=[UnitBalance(unit=u, posted=0, held=0, available=0) for u in ("CNY", "VCH")],
-        )
+    async def balances(self, trader: Caller, db: Db) -> WalletOut:
+        balances = []
+        async with db.read() as session:
+            for unit in WALLET_ACCOUNTS:
+                account = await ledger.account_by_code(session, wallet_account_code(trader.org_id, unit))
+                if account is None:
+                    balances.append(UnitBalance(unit=unit, posted=0, held=0, available=0))
+                else:
+                    balances.append(
+                        UnitBalance(
+                            unit=unit, posted=account.balance, held=account.pending_outflow, available=account.available
+                        )
+                    )
+        return WalletOut(org_id=str(trader.org_id), balances=balances)
+
+    @get("/entries", security=BEARER, summary="The statement of the caller's organisation, newest first")
+    async def entries(
+        self,
+        trader: Caller,
+        db: Db,
+        unit: Annotated[Literal["CNY", "VCH"], QueryParameter(description="which wallet account")] = "CNY",
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+        cursor: Annotated[str | None, QueryParameter(min_length=1, max_length=500)] = None,
+    ) -> StatementPage:
+        async with db.read() as session:
+            account = await ledger.account_by_code(session, wallet_account_code(trader.org_id, unit))
+            if account is None:
+                return StatementPage(items=[], next_cursor=None)
+            page = await ledger.statement(session, account.id, limit=limit, cursor=cursor)
+        return StatementPage([StatementLineOut.of(line) for line in page.items], page.next_cursor)

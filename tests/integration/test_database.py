@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from exchange.parties.models import Org
 from exchange.server.db import Database, create_engine, is_retryable, retry
 from exchange.server.migrate import current_revision, head_revision
 
@@ -129,3 +131,38 @@ async def test_other_errors_are_not_retried():
         await retry(broken, attempts=5)
     assert calls == 1
     assert not is_retryable(DBAPIError("SELECT 1", {}, Exception("syntax error")))
+
+
+async def test_each_transaction_starts_with_a_clean_session(db):
+    """Sessions are reused between transactions: nothing of an earlier one may show in a later one."""
+    sessions = []
+
+    async def remember(session):
+        sessions.append(session)
+        session.info["scratch"] = "earlier"
+        await session.execute(text("SELECT 1"))
+        session.add(
+            Org(
+                name="x",
+                credit_code="91310000MA1FL0000N",
+                kind="enterprise",
+                created_at=datetime(2026, 3, 2, tzinfo=UTC),
+            )
+        )
+        await session.flush()
+
+    async def look(session):
+        sessions.append(session)
+        return dict(session.info), len(session.identity_map)
+
+    await db.transaction(remember)
+    assert await db.transaction(look) == ({}, 0)
+
+    async def fail(session):
+        sessions.append(session)
+        raise RuntimeError("fails")
+
+    with pytest.raises(RuntimeError):
+        await db.transaction(fail)
+    await db.transaction(look)
+    assert sessions[-1] is not sessions[-2]  # the failed session was closed, not kept

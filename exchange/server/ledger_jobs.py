@@ -1,0 +1,123 @@
+"""The ledger's background work and commands: sealing blocks, expiring holds, verifying.
+
+Used by the server's periodic tasks and by ``techx ledger seal`` / ``techx ledger verify``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exchange.server.clock import Clock
+from exchange.server.db import Database
+from exchange.server.keys import Keys
+from exchange.server.settings import Settings
+from ledger import seal, service
+from ledger.views import BlockView
+
+
+async def seal_pending(db: Database, keys: Keys, settings: Settings, clock: Clock) -> list[BlockView]:
+    """Seal every unsealed entry, one block per transaction. Stops early if another sealer takes over."""
+    sealed: list[BlockView] = []
+    while True:
+        block = await db.transaction(
+            lambda s: seal.seal_block(
+                s,
+                signer=keys.signer,
+                origin=settings.ledger_origin,
+                now=clock.now(),
+                max_entries=settings.seal_max_entries,
+            )
+        )
+        if block is None:
+            return sealed
+        sealed.append(block)
+
+
+async def expire_holds(db: Database, now: datetime, batch: int = 500) -> int:
+    """Expire every hold whose timeout has come."""
+    total = 0
+    while expired := await db.transaction(lambda s: service.expire_due_holds(s, now=now, limit=batch)):
+        total += expired
+        if expired < batch:
+            break
+    return total
+
+
+class HoldExpirySweep:
+    """The sweeper's step for ledger holds whose timeout has come."""
+
+    name = "ledger-hold-expiry"
+
+    async def run(self, db: Database, now: datetime) -> int:
+        return await expire_holds(db, now)
+
+
+async def verify_ledger(db: Database, keys: Keys) -> seal.Report:
+    """Verify on one snapshot: on PostgreSQL every query of the check sees the same committed state,
+    so entries written meanwhile cannot look like a discrepancy."""
+    public_key = keys.signer.public_key_raw
+    if not db.is_postgres:  # a SQLite read transaction is a snapshot already
+        async with db.read() as session:
+            return await seal.verify(session, public_key_raw=public_key)
+    snapshot = db.engine.execution_options(isolation_level="REPEATABLE READ")
+    async with AsyncSession(snapshot, expire_on_commit=False) as session, session.begin():
+        return await seal.verify(session, public_key_raw=public_key)
+
+
+async def seal_task(state: Any) -> None:
+    await seal_pending(state["db"], state["keyring"], state["settings"], state["clock"])
+
+
+# -- command line ----------------------------------------------------------------------------------
+
+
+def _run(settings: Settings, work: Any) -> Any:
+    from exchange.server.cli import _upgrade
+    from exchange.server.clock import SystemClock
+    from exchange.server.db import create_engine
+    from exchange.server.keys import load_or_create_keys
+
+    async def main() -> Any:
+        await _upgrade(settings)
+        db = Database(create_engine(settings.database_url, pool_size=2), retry_attempts=settings.db_retry_attempts)
+        try:
+            return await work(db, load_or_create_keys(settings), SystemClock())
+        finally:
+            await db.dispose()
+
+    return asyncio.run(main())
+
+
+def cmd_seal(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(db: Database, keys: Keys, clock: Clock) -> list[BlockView]:
+        return await seal_pending(db, keys, settings, clock)
+
+    blocks = _run(settings, work)
+    for block in blocks:
+        print(f"block {block.height}: {block.tree_size} entries, root {block.root_hash.hex()}")
+    print(f"sealed {sum(b.tree_size for b in blocks)} entries into {len(blocks)} blocks")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(db: Database, keys: Keys, clock: Clock) -> seal.Report:
+        return await verify_ledger(db, keys)
+
+    report = _run(settings, work)
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    ledger = commands.add_parser("ledger", help="the double-entry ledger").add_subparsers(
+        dest="ledger_command", required=True
+    )
+    ledger.add_parser("seal", help="seal unsealed entries into signed blocks").set_defaults(handler=cmd_seal)
+    ledger.add_parser(
+        "verify", help="recompute every hash, signature and balance; exit 1 on the first discrepancy"
+    ).set_defaults(handler=cmd_verify)

@@ -1,0 +1,303 @@
+"""Reading the ledger: accounts now or as they stood, entries and their status, statements, trial balance."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from ledger import store
+from ledger.domain import AccountState, AccountType, Phase, Side, aware, entry_status, normal_balance
+from ledger.errors import InvalidAsOf, InvalidCursor, NotFound
+from ledger.models import accounts, entries, postings
+from ledger.views import EntryView, Page, PostingView, StatementLine, TrialBalance, TypeTotals, UnitTotals
+
+AsOf = datetime | UUID
+
+
+async def account_by_code(session: AsyncSession, code: str) -> AccountState | None:
+    conn = await session.connection()
+    row = (await conn.execute(select(*store.ACCOUNT_COLUMNS).where(accounts.c.code == code))).first()
+    return store.account_from_row(row) if row else None
+
+
+async def get_account(session: AsyncSession, account_id: UUID, *, as_of: AsOf | None = None) -> AccountState:
+    """The account now, or as it stood after ``as_of`` (an entry id or a time)."""
+    conn = await session.connection()
+    row = (await conn.execute(select(*store.ACCOUNT_COLUMNS).where(accounts.c.id == account_id))).first()
+    if row is None:
+        raise NotFound(f"account {account_id} does not exist")
+    account = store.account_from_row(row)
+    if as_of is None:
+        return account
+    seq = await cutoff(conn, account.id, as_of)
+    (
+        account.debits_posted,
+        account.credits_posted,
+        account.debits_pending,
+        account.credits_pending,
+    ) = await sums(conn, account.id, seq)
+    account.version = seq
+    return account
+
+
+async def list_accounts(
+    session: AsyncSession,
+    *,
+    limit: int = 20,
+    cursor: str | None = None,
+    unit: str | None = None,
+    code_prefix: str | None = None,
+) -> Page:
+    """Accounts in code order."""
+    conn = await session.connection()
+    query = select(*store.ACCOUNT_COLUMNS).order_by(accounts.c.code).limit(limit + 1)
+    if cursor is not None:
+        query = query.where(accounts.c.code > decode_cursor(cursor, str))
+    if unit is not None:
+        query = query.where(accounts.c.unit == unit)
+    if code_prefix:
+        query = query.where(accounts.c.code.startswith(code_prefix, autoescape=True))
+    rows = (await conn.execute(query)).all()
+    items = [store.account_from_row(r) for r in rows[:limit]]
+    return Page(items, encode_cursor(items[-1].code) if len(rows) > limit else None)
+
+
+def encode_cursor(value: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kind: type) -> Any:
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error) as exc:
+        raise InvalidCursor("the cursor is not one this list returned", field="cursor") from exc
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise InvalidCursor("the cursor is not one this list returned", field="cursor")
+    return value
+
+
+def parse_as_of(text: str) -> AsOf:
+    """``as_of`` as an entry id or an RFC 3339 time (naive times are refused)."""
+    try:
+        return UUID(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidAsOf(f"{text!r} is neither an entry id nor an RFC 3339 time", field="as_of") from exc
+    if moment.tzinfo is None:
+        raise InvalidAsOf("as_of needs a time zone, e.g. 2026-03-02T09:00:00+08:00", field="as_of")
+    return moment
+
+
+def entry_view(row: Any, posting_rows: Sequence[Any]) -> EntryView:
+    return EntryView(
+        id=row.id,
+        unit=row.unit,
+        kind=row.kind,
+        phase=Phase(row.phase),
+        status=entry_status(Phase(row.phase)),
+        description=row.description,
+        metadata=json.loads(row.metadata_json),
+        external_ref=row.external_ref,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        timeout_seconds=row.timeout_seconds,
+        pending_id=row.resolves_id,
+        reverses_id=row.reverses_id,
+        postings=[
+            PostingView(p.id, p.account_id, Side(p.side), p.amount, p.posted_delta, p.pending_delta)
+            for p in posting_rows
+        ],
+    )
+
+
+async def fetch_entries(conn: AsyncConnection, ids: Sequence[UUID], *, links: bool = True) -> dict[UUID, EntryView]:
+    """Entries with their postings (in id order) and, with ``links``, their current status."""
+    if not ids:
+        return {}
+    rows = (await conn.execute(select(entries).where(entries.c.id.in_(ids)))).all()
+    posting_rows = (
+        await conn.execute(select(postings).where(postings.c.entry_id.in_(ids)).order_by(postings.c.id))
+    ).all()
+    by_entry: dict[UUID, list[Any]] = {}
+    for p in posting_rows:
+        by_entry.setdefault(p.entry_id, []).append(p)
+    views = {row.id: entry_view(row, by_entry.get(row.id, [])) for row in rows}
+    if links and views:
+        linked = (
+            await conn.execute(
+                select(entries.c.id, entries.c.phase, entries.c.resolves_id, entries.c.reverses_id).where(
+                    or_(entries.c.resolves_id.in_(ids), entries.c.reverses_id.in_(ids))
+                )
+            )
+        ).all()
+        for link in linked:
+            if link.resolves_id in views:
+                view = views[link.resolves_id]
+                view.resolved_by = link.id
+                view.status = entry_status(view.phase, resolution=Phase(link.phase))
+            if link.reverses_id in views:
+                view = views[link.reverses_id]
+                view.reversed_by = link.id
+                view.status = entry_status(view.phase, reversed_=True)
+    return views
+
+
+async def get_entry(session: AsyncSession, entry_id: UUID) -> EntryView:
+    conn = await session.connection()
+    view = (await fetch_entries(conn, [entry_id])).get(entry_id)
+    if view is None:
+        raise NotFound(f"entry {entry_id} does not exist")
+    return view
+
+
+async def cutoff(conn: AsyncConnection, account_id: UUID, as_of: AsOf) -> int:
+    """The account's version (posting sequence) right after ``as_of``."""
+    if isinstance(as_of, UUID):
+        if (await conn.execute(select(entries.c.id).where(entries.c.id == as_of))).first() is None:
+            raise InvalidAsOf(f"as_of names entry {as_of}, which does not exist", field="as_of")
+        own = select(func.max(postings.c.account_seq)).where(
+            postings.c.account_id == account_id, postings.c.entry_id == as_of
+        )
+        earlier = select(func.max(postings.c.account_seq)).where(
+            postings.c.account_id == account_id, postings.c.entry_id < as_of
+        )
+        seq = (await conn.execute(select(func.coalesce(own.scalar_subquery(), earlier.scalar_subquery(), 0)))).scalar()
+    else:
+        seq = (
+            await conn.execute(
+                select(func.coalesce(func.max(postings.c.account_seq), 0))
+                .select_from(postings.join(entries, entries.c.id == postings.c.entry_id))
+                .where(postings.c.account_id == account_id, entries.c.created_at <= aware(as_of))
+            )
+        ).scalar()
+    return int(seq or 0)
+
+
+async def sums(conn: AsyncConnection, account_id: UUID, max_seq: int) -> tuple[int, int, int, int]:
+    """debits_posted, credits_posted, debits_pending, credits_pending over postings up to ``max_seq``."""
+    rows = (
+        await conn.execute(
+            select(postings.c.side, func.sum(postings.c.posted_delta), func.sum(postings.c.pending_delta))
+            .where(postings.c.account_id == account_id, postings.c.account_seq <= max_seq)
+            .group_by(postings.c.side)
+        )
+    ).all()
+    totals = {side: (int(posted or 0), int(pending or 0)) for side, posted, pending in rows}
+    dp, dq = totals.get("debit", (0, 0))
+    cp, cq = totals.get("credit", (0, 0))
+    return dp, cp, dq, cq
+
+
+async def statement(
+    session: AsyncSession,
+    account_id: UUID,
+    *,
+    limit: int = 20,
+    cursor: str | None = None,
+    as_of: AsOf | None = None,
+) -> Page:
+    """The account's postings, newest first, each with the balance it left behind."""
+    account = await get_account(session, account_id)
+    conn = await session.connection()
+    top = account.version if as_of is None else await cutoff(conn, account_id, as_of)
+    if cursor is not None:
+        top = min(top, decode_cursor(cursor, int) - 1)
+    rows = (
+        await conn.execute(
+            select(
+                postings.c.id,
+                postings.c.entry_id,
+                postings.c.side,
+                postings.c.amount,
+                postings.c.posted_delta,
+                postings.c.pending_delta,
+                postings.c.account_seq,
+                entries.c.kind,
+                entries.c.phase,
+                entries.c.description,
+                entries.c.external_ref,
+                entries.c.created_at,
+            )
+            .select_from(postings.join(entries, entries.c.id == postings.c.entry_id))
+            .where(postings.c.account_id == account_id, postings.c.account_seq <= top)
+            .order_by(postings.c.account_seq.desc())
+            .limit(limit + 1)
+        )
+    ).all()
+    page = rows[:limit]
+    lines: list[StatementLine] = []
+    if page:
+        balances = list(await sums(conn, account_id, page[0].account_seq))
+        for row in page:
+            dp, cp, dq, cq = balances
+            balance = normal_balance(account.type, dp, cp)
+            outflow = dq if account.type.normal_side is Side.CREDIT else cq
+            lines.append(
+                StatementLine(
+                    entry_id=row.entry_id,
+                    posting_id=row.id,
+                    seq=row.account_seq,
+                    kind=row.kind,
+                    phase=Phase(row.phase),
+                    description=row.description,
+                    external_ref=row.external_ref,
+                    side=Side(row.side),
+                    amount=row.amount,
+                    posted_delta=row.posted_delta,
+                    pending_delta=row.pending_delta,
+                    balance=balance,
+                    available=balance - outflow,
+                    created_at=row.created_at,
+                )
+            )
+            offset = 0 if row.side == "debit" else 1
+            balances[offset] -= row.posted_delta
+            balances[offset + 2] -= row.pending_delta
+    next_cursor = encode_cursor(page[-1].account_seq) if len(rows) > limit else None
+    return Page(lines, next_cursor)
+
+
+async def trial_balance(session: AsyncSession) -> TrialBalance:
+    """Per unit: total debits and credits over all accounts (equal in a sound ledger), and per type."""
+    conn = await session.connection()
+    rows = (
+        await conn.execute(
+            select(
+                accounts.c.unit,
+                accounts.c.type,
+                func.count(),
+                func.sum(accounts.c.debits_posted),
+                func.sum(accounts.c.credits_posted),
+                func.sum(accounts.c.debits_pending),
+                func.sum(accounts.c.credits_pending),
+            )
+            .group_by(accounts.c.unit, accounts.c.type)
+            .order_by(accounts.c.unit, accounts.c.type)
+        )
+    ).all()
+    units: dict[str, UnitTotals] = {}
+    for unit, type_, count, dp, cp, dq, cq in rows:
+        dp, cp, dq, cq = int(dp or 0), int(cp or 0), int(dq or 0), int(cq or 0)
+        totals = units.setdefault(unit, UnitTotals(unit, 0, 0, 0, 0, True))
+        totals.debits_posted += dp
+        totals.credits_posted += cp
+        totals.debits_pending += dq
+        totals.credits_pending += cq
+        account_type = AccountType(type_)
+        totals.types.append(TypeTotals(account_type, int(count), dp, cp, normal_balance(account_type, dp, cp)))
+    for totals in units.values():
+        totals.balanced = (
+            totals.debits_posted == totals.credits_posted and totals.debits_pending == totals.credits_pending
+        )
+    return TrialBalance(list(units.values()), all(u.balanced for u in units.values()))

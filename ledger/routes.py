@@ -1,0 +1,342 @@
+"""The ledger's HTTP API: thin controllers over ``ledger.service``.
+
+The composition root registers ``LedgerController`` and provides, by name, ``db`` (a unit of work
+with ``transaction(work)`` and ``read()``), ``clock`` (``now()``), ``ledger_reader`` and
+``ledger_writer`` (the caller, with a ``user_id``, allowed to read or to write the ledger: the
+composition root decides who that is). Writes need an ``Idempotency-Key`` header.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import ResponseHeader
+from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIHeader, OpenAPIType, Operation, Parameter, Schema
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+
+from ledger import adjustments, seal, service
+from ledger.errors import IdempotencyKeyRequired
+from ledger.schemas import (
+    AccountIn,
+    AccountOut,
+    AccountPage,
+    AdjustmentIn,
+    AdjustmentOut,
+    BatchIn,
+    BatchOut,
+    CheckpointOut,
+    EntryIn,
+    EntryOut,
+    PostIn,
+    ProofOut,
+    ReverseIn,
+    StatementLineOut,
+    StatementPage,
+    TrialBalanceOut,
+    VoidIn,
+)
+
+SECURITY = [{"BearerToken": []}]
+KEY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+Dependency = NamedDependency[Any]
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name=KEY_HEADER,
+        min_length=1,
+        max_length=255,
+        description="Required. The same key with the same request returns the original result.",
+    ),
+]
+Limit = Annotated[int, QueryParameter(ge=1, le=100, description="items per page (1–100)")]
+Cursor = Annotated[str | None, QueryParameter(min_length=1, max_length=500, description="next_cursor of a page")]
+AsOfParam = Annotated[
+    str | None,
+    QueryParameter(min_length=1, max_length=64, description="an RFC 3339 time or an entry id: the state just after it"),
+]
+REPLAY_DOC = [ResponseHeader(name=REPLAYED_HEADER, documentation_only=True, description="'true' on a replay")]
+
+
+@dataclass
+class KeyedWrite(Operation):
+    """The OpenAPI operation of a ledger write: its Idempotency-Key header is a required string.
+
+    The handler takes it as optional so that a missing key gets the ledger's own problem
+    (``idempotency-key-required``) rather than a generic validation error.
+    """
+
+    def __post_init__(self) -> None:
+        for parameter in self.parameters or []:
+            if isinstance(parameter, Parameter) and parameter.name.lower() == KEY_HEADER.lower():
+                parameter.required = True
+                parameter.schema = Schema(type=OpenAPIType.STRING, min_length=1, max_length=255)
+        for response in (self.responses or {}).values():
+            for name, header in (getattr(response, "headers", None) or {}).items():
+                if name == REPLAYED_HEADER and isinstance(header, OpenAPIHeader):
+                    header.schema = Schema(type=OpenAPIType.STRING, enum=["true"])
+
+
+def _key(idempotency_key: str | None) -> str:
+    if not idempotency_key or not idempotency_key.strip():
+        raise IdempotencyKeyRequired(f"ledger writes need an {KEY_HEADER} header", field=KEY_HEADER)
+    return f"http:{idempotency_key}"  # apart from the keys modules use in-process
+
+
+def _created(content: Any, replayed: bool) -> Response[Any]:
+    return Response(content, status_code=201, headers={REPLAYED_HEADER: "true"} if replayed else None)
+
+
+class LedgerController(Controller):
+    path = "/ledger"
+    tags = ["ledger"]
+    security = SECURITY
+
+    # -- accounts ---------------------------------------------------------------------------------
+
+    @post("/accounts", status_code=201, summary="Create an account")
+    async def create_account(
+        self, data: JSONBody[AccountIn], db: Dependency, clock: Dependency, ledger_writer: Dependency
+    ) -> AccountOut:
+        account = await db.transaction(
+            lambda s: service.create_account(
+                s, code=data.code, unit=data.unit, type=data.type, no_overdraft=data.no_overdraft, now=clock.now()
+            )
+        )
+        return AccountOut.of(account)
+
+    @get("/accounts", summary="Accounts, in code order")
+    async def list_accounts(
+        self,
+        db: Dependency,
+        ledger_reader: Dependency,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+        unit: Annotated[str | None, QueryParameter(min_length=1, max_length=8)] = None,
+        code_prefix: Annotated[str | None, QueryParameter(min_length=1, max_length=200)] = None,
+    ) -> AccountPage:
+        async with db.read() as s:
+            page = await service.list_accounts(s, limit=limit, cursor=cursor, unit=unit, code_prefix=code_prefix)
+        return AccountPage([AccountOut.of(a) for a in page.items], page.next_cursor)
+
+    @get("/accounts/{account_id:uuid}", summary="An account, now or as of an entry or a time")
+    async def show_account(
+        self, account_id: FromPath[UUID], db: Dependency, ledger_reader: Dependency, as_of: AsOfParam = None
+    ) -> AccountOut:
+        moment = service.parse_as_of(as_of) if as_of else None
+        async with db.read() as s:
+            return AccountOut.of(await service.get_account(s, account_id, as_of=moment))
+
+    @get("/accounts/{account_id:uuid}/entries", summary="An account's statement, newest first")
+    async def statement(
+        self,
+        account_id: FromPath[UUID],
+        db: Dependency,
+        ledger_reader: Dependency,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+        as_of: AsOfParam = None,
+    ) -> StatementPage:
+        moment = service.parse_as_of(as_of) if as_of else None
+        async with db.read() as s:
+            page = await service.statement(s, account_id, limit=limit, cursor=cursor, as_of=moment)
+        return StatementPage([StatementLineOut.of(line) for line in page.items], page.next_cursor)
+
+    @post("/accounts/{account_id:uuid}/close", status_code=200, summary="Close an account to new postings")
+    async def close_account(
+        self, account_id: FromPath[UUID], db: Dependency, clock: Dependency, ledger_writer: Dependency
+    ) -> AccountOut:
+        return AccountOut.of(await db.transaction(lambda s: service.close_account(s, account_id, now=clock.now())))
+
+    # -- entries ----------------------------------------------------------------------------------
+
+    @post(
+        "/entries",
+        status_code=201,
+        summary="Record an entry (posted, or pending with an optional timeout)",
+        operation_class=KeyedWrite,
+        response_headers=REPLAY_DOC,
+    )
+    async def create_entry(
+        self,
+        data: JSONBody[EntryIn],
+        db: Dependency,
+        clock: Dependency,
+        ledger_writer: Dependency,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[EntryOut]:
+        key, spec = _key(idempotency_key), data.spec()
+        entry = await db.transaction(lambda s: service.post_entry(s, spec, now=clock.now(), idempotency_key=key))
+        return _created(EntryOut.of(entry), entry.replayed)
+
+    @post(
+        "/entries/batch",
+        status_code=201,
+        summary="Record up to 1,000 entries, all or nothing (atomic) or each on its own",
+        operation_class=KeyedWrite,
+        response_headers=REPLAY_DOC,
+    )
+    async def create_batch(
+        self,
+        data: JSONBody[BatchIn],
+        db: Dependency,
+        clock: Dependency,
+        ledger_writer: Dependency,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[BatchOut]:
+        key, specs = _key(idempotency_key), [e.spec() for e in data.entries]
+        result = await db.transaction(
+            lambda s: service.post_batch(s, specs, atomic=data.atomic, now=clock.now(), idempotency_key=key)
+        )
+        return _created(BatchOut.of(result), result.replayed)
+
+    @get("/entries/{entry_id:uuid}", summary="An entry with its postings and current status")
+    async def show_entry(self, entry_id: FromPath[UUID], db: Dependency, ledger_reader: Dependency) -> EntryOut:
+        async with db.read() as s:
+            return EntryOut.of(await service.get_entry(s, entry_id))
+
+    @post(
+        "/entries/{entry_id:uuid}/post",
+        status_code=201,
+        summary="Post a pending entry, all of it or part (the rest is released)",
+        operation_class=KeyedWrite,
+        response_headers=REPLAY_DOC,
+    )
+    async def post_hold(
+        self,
+        entry_id: FromPath[UUID],
+        db: Dependency,
+        clock: Dependency,
+        ledger_writer: Dependency,
+        idempotency_key: IdempotencyKey = None,
+        data: JSONBody[PostIn | None] = None,
+    ) -> Response[EntryOut]:
+        key, body = _key(idempotency_key), data or PostIn()
+        entry = await db.transaction(
+            lambda s: service.post_hold(
+                s, entry_id, amount=body.amount, description=body.description, now=clock.now(), idempotency_key=key
+            )
+        )
+        return _created(EntryOut.of(entry), entry.replayed)
+
+    @post(
+        "/entries/{entry_id:uuid}/void",
+        status_code=201,
+        summary="Void a pending entry",
+        operation_class=KeyedWrite,
+        response_headers=REPLAY_DOC,
+    )
+    async def void_hold(
+        self,
+        entry_id: FromPath[UUID],
+        db: Dependency,
+        clock: Dependency,
+        ledger_writer: Dependency,
+        idempotency_key: IdempotencyKey = None,
+        data: JSONBody[VoidIn | None] = None,
+    ) -> Response[EntryOut]:
+        key, body = _key(idempotency_key), data or VoidIn()
+        entry = await db.transaction(
+            lambda s: service.void_hold(s, entry_id, description=body.description, now=clock.now(), idempotency_key=key)
+        )
+        return _created(EntryOut.of(entry), entry.replayed)
+
+    @post(
+        "/entries/{entry_id:uuid}/reverse",
+        status_code=201,
+        summary="Reverse a posted entry (at most once)",
+        operation_class=KeyedWrite,
+        response_headers=REPLAY_DOC,
+    )
+    async def reverse(
+        self,
+        entry_id: FromPath[UUID],
+        db: Dependency,
+        clock: Dependency,
+        ledger_writer: Dependency,
+        idempotency_key: IdempotencyKey = None,
+        data: JSONBody[ReverseIn | None] = None,
+    ) -> Response[EntryOut]:
+        key, body = _key(idempotency_key), data or ReverseIn()
+        entry = await db.transaction(
+            lambda s: service.reverse(s, entry_id, description=body.description, now=clock.now(), idempotency_key=key)
+        )
+        return _created(EntryOut.of(entry), entry.replayed)
+
+    # -- seals ------------------------------------------------------------------------------------
+
+    @get("/entries/{entry_id:uuid}/proof", summary="Inclusion proof of a sealed entry, with its signed checkpoint")
+    async def proof(self, entry_id: FromPath[UUID], db: Dependency, ledger_reader: Dependency) -> ProofOut:
+        async with db.read() as s:
+            return ProofOut.of(await seal.inclusion_proof(s, entry_id))
+
+    @get("/checkpoints/latest", summary="The latest signed checkpoint")
+    async def latest_checkpoint(self, db: Dependency, ledger_reader: Dependency) -> CheckpointOut:
+        async with db.read() as s:
+            return CheckpointOut.of(await seal.latest_block(s))
+
+    @get("/trial-balance", summary="Debits and credits per unit and per account type")
+    async def trial_balance(self, db: Dependency, ledger_reader: Dependency) -> TrialBalanceOut:
+        async with db.read() as s:
+            return TrialBalanceOut.of(await service.trial_balance(s))
+
+    # -- adjustments ------------------------------------------------------------------------------
+
+    @post(
+        "/adjustments",
+        status_code=201,
+        summary="Propose a manual entry; a second operator approves it",
+        operation_class=KeyedWrite,
+        response_headers=REPLAY_DOC,
+    )
+    async def propose_adjustment(
+        self,
+        data: JSONBody[AdjustmentIn],
+        db: Dependency,
+        clock: Dependency,
+        ledger_writer: Dependency,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[AdjustmentOut]:
+        key, spec = _key(idempotency_key), data.entry.spec()
+        adjustment = await db.transaction(
+            lambda s: adjustments.propose_adjustment(
+                s, spec, reason=data.reason, maker_id=ledger_writer.user_id, now=clock.now(), idempotency_key=key
+            )
+        )
+        return _created(AdjustmentOut.of(adjustment), adjustment.replayed)
+
+    @get("/adjustments/{adjustment_id:uuid}", summary="An adjustment and its approval")
+    async def show_adjustment(
+        self, adjustment_id: FromPath[UUID], db: Dependency, ledger_reader: Dependency
+    ) -> AdjustmentOut:
+        async with db.read() as s:
+            return AdjustmentOut.of(await adjustments.get_adjustment(s, adjustment_id))
+
+    @post(
+        "/adjustments/{adjustment_id:uuid}/approve",
+        status_code=200,
+        summary="Approve and post an adjustment (not by the operator who proposed it)",
+        operation_class=KeyedWrite,
+        response_headers=REPLAY_DOC,
+    )
+    async def approve_adjustment(
+        self,
+        adjustment_id: FromPath[UUID],
+        db: Dependency,
+        clock: Dependency,
+        ledger_writer: Dependency,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[AdjustmentOut]:
+        key = _key(idempotency_key)
+        adjustment = await db.transaction(
+            lambda s: adjustments.approve_adjustment(
+                s, adjustment_id, checker_id=ledger_writer.user_id, now=clock.now(), idempotency_key=key
+            )
+        )
+        headers = {REPLAYED_HEADER: "true"} if adjustment.replayed else None
+        return Response(AdjustmentOut.of(adjustment), status_code=200, headers=headers)

@@ -1,0 +1,340 @@
+"""Request and response types of the ledger's HTTP API (SPEC §7.1). Money is integer fen."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+
+from ledger.domain import (
+    CODE_PATTERN,
+    KIND_PATTERN,
+    MAX_AMOUNT,
+    MAX_BATCH,
+    MAX_POSTINGS,
+    MAX_TIMEOUT_SECONDS,
+    AccountState,
+    AccountType,
+    EntrySpec,
+    Phase,
+    PostingSpec,
+    Side,
+    Status,
+)
+from ledger.views import (
+    AdjustmentView,
+    BatchResult,
+    BlockView,
+    EntryView,
+    InclusionProof,
+    StatementLine,
+    TrialBalance,
+)
+
+Code = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=CODE_PATTERN, examples=["ops:test:1"])]
+Unit = Annotated[str, msgspec.Meta(min_length=3, max_length=8, pattern=r"^[A-Z]{3,8}$", examples=["CNY"])]
+Amount = Annotated[int, msgspec.Meta(gt=0, le=MAX_AMOUNT, description="fen (or VCH units)")]
+Kind = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=KIND_PATTERN, examples=["transfer"])]
+Description = Annotated[str, msgspec.Meta(max_length=500)]
+ExternalRef = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Timeout = Annotated[int, msgspec.Meta(gt=0, le=MAX_TIMEOUT_SECONDS)]
+
+
+# -- requests ----------------------------------------------------------------------------------------
+
+
+class AccountIn(msgspec.Struct, forbid_unknown_fields=True):
+    code: Code
+    unit: Unit
+    type: AccountType
+    no_overdraft: bool = False
+
+
+class PostingIn(msgspec.Struct, forbid_unknown_fields=True):
+    account_id: UUID
+    side: Side
+    amount: Amount
+
+
+class PendingIn(msgspec.Struct, forbid_unknown_fields=True):
+    timeout_seconds: Timeout | None = None
+
+
+class EntryIn(msgspec.Struct, forbid_unknown_fields=True):
+    unit: Unit
+    kind: Kind
+    postings: Annotated[list[PostingIn], msgspec.Meta(min_length=2, max_length=MAX_POSTINGS)]
+    description: Description = ""
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+    external_ref: ExternalRef | None = None
+    pending: PendingIn | None = None
+
+    def spec(self) -> EntrySpec:
+        return EntrySpec(
+            unit=self.unit,
+            kind=self.kind,
+            postings=tuple(PostingSpec(p.account_id, p.side, p.amount) for p in self.postings),
+            description=self.description,
+            metadata=self.metadata,
+            external_ref=self.external_ref,
+            pending=self.pending is not None,
+            timeout_seconds=self.pending.timeout_seconds if self.pending else None,
+        )
+
+    @classmethod
+    def of(cls, spec: dict[str, Any]) -> EntryIn:
+        """From ``EntrySpec.canonical()``."""
+        pending = {"timeout_seconds": spec["timeout_seconds"]} if spec["pending"] else None
+        data = {k: v for k, v in spec.items() if k not in ("pending", "timeout_seconds")}
+        return msgspec.convert({**data, "pending": pending}, cls)
+
+
+class BatchIn(msgspec.Struct, forbid_unknown_fields=True):
+    entries: Annotated[list[EntryIn], msgspec.Meta(min_length=1, max_length=MAX_BATCH)]
+    atomic: bool = True
+
+
+class PostIn(msgspec.Struct, forbid_unknown_fields=True):
+    amount: Amount | None = None  # omitted: post all of it
+    description: Description | None = None
+
+
+class VoidIn(msgspec.Struct, forbid_unknown_fields=True):
+    description: Description | None = None
+
+
+class ReverseIn(msgspec.Struct, forbid_unknown_fields=True):
+    description: Description = ""
+
+
+class AdjustmentIn(msgspec.Struct, forbid_unknown_fields=True):
+    entry: EntryIn
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+# -- responses --------------------------------------------------------------------------------------------
+
+
+class AccountOut(msgspec.Struct):
+    id: UUID
+    code: str
+    unit: str
+    type: AccountType
+    no_overdraft: bool
+    closed: bool
+    debits_posted: int
+    credits_posted: int
+    debits_pending: int
+    credits_pending: int
+    balance: int
+    available: int
+    version: int
+
+    @classmethod
+    def of(cls, account: AccountState) -> AccountOut:
+        return cls(
+            id=account.id,
+            code=account.code,
+            unit=account.unit,
+            type=account.type,
+            no_overdraft=account.no_overdraft,
+            closed=account.closed,
+            debits_posted=account.debits_posted,
+            credits_posted=account.credits_posted,
+            debits_pending=account.debits_pending,
+            credits_pending=account.credits_pending,
+            balance=account.balance,
+            available=account.available,
+            version=account.version,
+        )
+
+
+class AccountPage(msgspec.Struct):
+    items: list[AccountOut]
+    next_cursor: str | None
+
+
+class PostingOut(msgspec.Struct):
+    id: UUID
+    account_id: UUID
+    side: Side
+    amount: int
+    posted_delta: int
+    pending_delta: int
+
+
+class EntryOut(msgspec.Struct):
+    id: UUID
+    status: Status
+    phase: Phase
+    unit: str
+    kind: str
+    description: str
+    metadata: dict[str, Any]
+    external_ref: str | None
+    postings: list[PostingOut]
+    created_at: datetime
+    expires_at: datetime | None
+    timeout_seconds: int | None
+    pending_id: UUID | None
+    reverses_id: UUID | None
+    resolved_by: UUID | None
+    reversed_by: UUID | None
+
+    @classmethod
+    def of(cls, entry: EntryView) -> EntryOut:
+        return msgspec.convert(entry, cls, from_attributes=True)
+
+
+class ProblemOut(msgspec.Struct):
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+
+
+class BatchItemOut(msgspec.Struct):
+    status: int
+    entry: EntryOut | None = None
+    problem: ProblemOut | None = None
+
+
+class BatchOut(msgspec.Struct):
+    results: list[BatchItemOut]
+
+    @classmethod
+    def of(cls, batch: BatchResult) -> BatchOut:
+        return msgspec.convert(batch, cls, from_attributes=True)
+
+
+class StatementLineOut(msgspec.Struct):
+    entry_id: UUID
+    posting_id: UUID
+    seq: int
+    kind: str
+    phase: Phase
+    description: str
+    external_ref: str | None
+    side: Side
+    amount: int
+    posted_delta: int
+    pending_delta: int
+    balance: int
+    available: int
+    created_at: datetime
+
+    @classmethod
+    def of(cls, line: StatementLine) -> StatementLineOut:
+        return msgspec.convert(line, cls, from_attributes=True)
+
+
+class StatementPage(msgspec.Struct):
+    items: list[StatementLineOut]
+    next_cursor: str | None
+
+
+class TypeTotalsOut(msgspec.Struct):
+    type: AccountType
+    accounts: int
+    debits_posted: int
+    credits_posted: int
+    balance: int
+
+
+class UnitTotalsOut(msgspec.Struct):
+    unit: str
+    debits_posted: int
+    credits_posted: int
+    debits_pending: int
+    credits_pending: int
+    balanced: bool
+    types: list[TypeTotalsOut]
+
+
+class TrialBalanceOut(msgspec.Struct):
+    units: list[UnitTotalsOut]
+    balanced: bool
+
+    @classmethod
+    def of(cls, trial: TrialBalance) -> TrialBalanceOut:
+        return msgspec.convert(trial, cls, from_attributes=True)
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+class CheckpointOut(msgspec.Struct):
+    height: int
+    tree_size: int
+    root_hash: str  # base64, as in the checkpoint text
+    prev_hash: str
+    block_hash: str
+    checkpoint: str  # the signed note: verify it with the key from GET /api/v1/keys
+    key_id: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, block: BlockView) -> CheckpointOut:
+        return cls(
+            height=block.height,
+            tree_size=block.tree_size,
+            root_hash=b64(block.root_hash),
+            prev_hash=b64(block.prev_hash),
+            block_hash=b64(block.block_hash),
+            checkpoint=block.checkpoint,
+            key_id=block.key_id,
+            created_at=block.created_at,
+        )
+
+
+class ProofOut(msgspec.Struct):
+    entry_id: UUID
+    leaf: str  # the canonical JSON of the entry that was hashed
+    leaf_hash: str
+    leaf_index: int
+    tree_size: int
+    audit_path: list[str]
+    checkpoint: CheckpointOut
+
+    @classmethod
+    def of(cls, proof: InclusionProof) -> ProofOut:
+        return cls(
+            entry_id=proof.entry_id,
+            leaf=proof.leaf,
+            leaf_hash=b64(proof.leaf_hash),
+            leaf_index=proof.leaf_index,
+            tree_size=proof.tree_size,
+            audit_path=[b64(h) for h in proof.audit_path],
+            checkpoint=CheckpointOut.of(proof.block),
+        )
+
+
+class AdjustmentOut(msgspec.Struct):
+    id: UUID
+    status: str
+    reason: str
+    entry: EntryIn
+    maker_id: UUID
+    checker_id: UUID | None
+    entry_id: UUID | None
+    created_at: datetime
+    approved_at: datetime | None
+
+    @classmethod
+    def of(cls, adjustment: AdjustmentView) -> AdjustmentOut:
+        return cls(
+            id=adjustment.id,
+            status=adjustment.status,
+            reason=adjustment.reason,
+            entry=EntryIn.of(adjustment.entry),
+            maker_id=adjustment.maker_id,
+            checker_id=adjustment.checker_id,
+            entry_id=adjustment.entry_id,
+            created_at=adjustment.created_at,
+            approved_at=adjustment.approved_at,
+        )
