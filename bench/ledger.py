@@ -17,7 +17,8 @@ again right before each case: each ratio is to the baseline measured next to it.
 
 The 16 workers of (a) and (b) share two processes (one Python process cannot keep 16 one-entry
 transactions busy on its own); those of (c) share one (a batch is mostly Python work, and a second
-process only competes with PostgreSQL for the CPU).
+process only competes with PostgreSQL for the CPU). The server of (d) runs two processes
+(``techx serve --workers 2``), as a production deployment runs several.
 
     make bench                       # or: .venv/bin/python bench/ledger.py
     TECHX_BENCH_SECONDS=30 ...       # measured seconds per case (default 15, after 2 s of warm-up)
@@ -88,6 +89,12 @@ def peak_rss_mib(pid: int | str = "self") -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def tree_peak_mib(pid: int) -> float:
+    """Peak resident set of a process and its children (the server's workers), in MiB."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return peak_rss_mib(pid) + sum(peak_rss_mib(child) for child in children)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -313,7 +320,7 @@ async def _http_load(port: int, token: str, ids: list[str], connections: int) ->
     return created, latencies
 
 
-def run_http_case() -> Result:
+def run_http_case(workers: int = 1) -> Result:
     import uvloop
 
     name = "techx_bench_http"
@@ -336,7 +343,11 @@ def run_http_case() -> Result:
         cwd=ROOT,
     )
     server = subprocess.Popen(
-        [*techx, "serve", "--port", str(port)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [*techx, "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -351,7 +362,7 @@ def run_http_case() -> Result:
         )
         token = login.json()["access_token"]
         created, latencies = uvloop.run(_http_load(port, token, ids, WORKERS))
-        peak = peak_rss_mib(server.pid)
+        peak = tree_peak_mib(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -363,7 +374,7 @@ def run_http_case() -> Result:
         percentile(latencies, 0.5),
         percentile(latencies, 0.99),
         peak,
-        "1 server process",
+        f"{workers} server process{'es' if workers > 1 else ''}",
     )
 
 
@@ -399,7 +410,7 @@ def main() -> int:
         ("b", lambda: run_case("b", "(b) 1 entry/tx, 10 hot accounts", 10, 2)),
         ("c100", lambda: run_case("c100", "(c) batches of 100", 1000, 1)),
         ("c1000", lambda: run_case("c1000", "(c) batches of 1,000", 1000, 1)),
-        ("d", run_http_case),
+        ("d", lambda: run_http_case(2)),
     ]
     print(
         f"{'case':36} {'pgbench':>8} {'entries/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'peak MiB':>9} "

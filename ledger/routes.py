@@ -8,13 +8,15 @@ composition root decides who that is). Writes need an ``Idempotency-Key`` header
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import ResponseHeader
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.openapi.spec import OpenAPIHeader, OpenAPIType, Operation, Parameter, Schema
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
@@ -34,11 +36,10 @@ from ledger.schemas import (
     PostIn,
     ProofOut,
     ReverseIn,
-    StatementLineOut,
     StatementPage,
-    TrialBalanceOut,
     VoidIn,
 )
+from ledger.views import AdjustmentView, BatchResult, EntryView, TrialBalance
 
 SECURITY = [{"BearerToken": []}]
 KEY_HEADER = "Idempotency-Key"
@@ -82,20 +83,40 @@ class KeyedWrite(Operation):
                     header.schema = Schema(type=OpenAPIType.STRING, enum=["true"])
 
 
-def _key(idempotency_key: str | None) -> str:
+@dataclass(frozen=True)
+class Keyed:
+    """A keyed ledger write in the making: the unit of work, the clock, the caller and its key."""
+
+    db: Any
+    clock: Any
+    caller: Any
+    key: str
+
+    async def run(self, write: Callable[[Any, datetime, str], Awaitable[Any]], status: int = 201) -> Response[Any]:
+        """``write(session, now, key)`` in one transaction; the answer says whether it was a replay."""
+        result = await self.db.transaction(lambda s: write(s, self.clock.now(), self.key))
+        out = {EntryView: EntryOut.of, BatchResult: BatchOut.of, AdjustmentView: AdjustmentOut.of}[type(result)]
+        headers = {REPLAYED_HEADER: "true"} if result.replayed else None
+        return Response(out(result), status_code=status, headers=headers)
+
+
+async def provide_keyed(
+    db: Dependency, clock: Dependency, ledger_writer: Dependency, idempotency_key: IdempotencyKey = None
+) -> Keyed:
     if not idempotency_key or not idempotency_key.strip():
         raise IdempotencyKeyRequired(f"ledger writes need an {KEY_HEADER} header", field=KEY_HEADER)
-    return f"http:{idempotency_key}"  # apart from the keys modules use in-process
+    # Each caller's keys apart from other callers' and from the keys modules use in-process.
+    return Keyed(db, clock, ledger_writer, f"http:{ledger_writer.user_id}:{idempotency_key}")
 
 
-def _created(content: Any, replayed: bool) -> Response[Any]:
-    return Response(content, status_code=201, headers={REPLAYED_HEADER: "true"} if replayed else None)
+Write = NamedDependency[Keyed]
 
 
 class LedgerController(Controller):
     path = "/ledger"
     tags = ["ledger"]
     security = SECURITY
+    dependencies = {"keyed": Provide(provide_keyed)}
 
     # -- accounts ---------------------------------------------------------------------------------
 
@@ -145,7 +166,7 @@ class LedgerController(Controller):
         moment = service.parse_as_of(as_of) if as_of else None
         async with db.read() as s:
             page = await service.statement(s, account_id, limit=limit, cursor=cursor, as_of=moment)
-        return StatementPage([StatementLineOut.of(line) for line in page.items], page.next_cursor)
+        return StatementPage(page.items, page.next_cursor)
 
     @post("/accounts/{account_id:uuid}/close", status_code=200, summary="Close an account to new postings")
     async def close_account(
@@ -162,17 +183,9 @@ class LedgerController(Controller):
         operation_class=KeyedWrite,
         response_headers=REPLAY_DOC,
     )
-    async def create_entry(
-        self,
-        data: JSONBody[EntryIn],
-        db: Dependency,
-        clock: Dependency,
-        ledger_writer: Dependency,
-        idempotency_key: IdempotencyKey = None,
-    ) -> Response[EntryOut]:
-        key, spec = _key(idempotency_key), data.spec()
-        entry = await db.transaction(lambda s: service.post_entry(s, spec, now=clock.now(), idempotency_key=key))
-        return _created(EntryOut.of(entry), entry.replayed)
+    async def create_entry(self, data: JSONBody[EntryIn], keyed: Write) -> Response[EntryOut]:
+        spec = data.spec()
+        return await keyed.run(lambda s, now, key: service.post_entry(s, spec, now=now, idempotency_key=key))
 
     @post(
         "/entries/batch",
@@ -181,19 +194,11 @@ class LedgerController(Controller):
         operation_class=KeyedWrite,
         response_headers=REPLAY_DOC,
     )
-    async def create_batch(
-        self,
-        data: JSONBody[BatchIn],
-        db: Dependency,
-        clock: Dependency,
-        ledger_writer: Dependency,
-        idempotency_key: IdempotencyKey = None,
-    ) -> Response[BatchOut]:
-        key, specs = _key(idempotency_key), [e.spec() for e in data.entries]
-        result = await db.transaction(
-            lambda s: service.post_batch(s, specs, atomic=data.atomic, now=clock.now(), idempotency_key=key)
+    async def create_batch(self, data: JSONBody[BatchIn], keyed: Write) -> Response[BatchOut]:
+        specs = [e.spec() for e in data.entries]
+        return await keyed.run(
+            lambda s, now, key: service.post_batch(s, specs, atomic=data.atomic, now=now, idempotency_key=key)
         )
-        return _created(BatchOut.of(result), result.replayed)
 
     @get("/entries/{entry_id:uuid}", summary="An entry with its postings and current status")
     async def show_entry(self, entry_id: FromPath[UUID], db: Dependency, ledger_reader: Dependency) -> EntryOut:
@@ -208,21 +213,14 @@ class LedgerController(Controller):
         response_headers=REPLAY_DOC,
     )
     async def post_hold(
-        self,
-        entry_id: FromPath[UUID],
-        db: Dependency,
-        clock: Dependency,
-        ledger_writer: Dependency,
-        idempotency_key: IdempotencyKey = None,
-        data: JSONBody[PostIn | None] = None,
+        self, entry_id: FromPath[UUID], keyed: Write, data: JSONBody[PostIn | None] = None
     ) -> Response[EntryOut]:
-        key, body = _key(idempotency_key), data or PostIn()
-        entry = await db.transaction(
-            lambda s: service.post_hold(
-                s, entry_id, amount=body.amount, description=body.description, now=clock.now(), idempotency_key=key
+        body = data or PostIn()
+        return await keyed.run(
+            lambda s, now, key: service.post_hold(
+                s, entry_id, amount=body.amount, description=body.description, now=now, idempotency_key=key
             )
         )
-        return _created(EntryOut.of(entry), entry.replayed)
 
     @post(
         "/entries/{entry_id:uuid}/void",
@@ -232,19 +230,14 @@ class LedgerController(Controller):
         response_headers=REPLAY_DOC,
     )
     async def void_hold(
-        self,
-        entry_id: FromPath[UUID],
-        db: Dependency,
-        clock: Dependency,
-        ledger_writer: Dependency,
-        idempotency_key: IdempotencyKey = None,
-        data: JSONBody[VoidIn | None] = None,
+        self, entry_id: FromPath[UUID], keyed: Write, data: JSONBody[VoidIn | None] = None
     ) -> Response[EntryOut]:
-        key, body = _key(idempotency_key), data or VoidIn()
-        entry = await db.transaction(
-            lambda s: service.void_hold(s, entry_id, description=body.description, now=clock.now(), idempotency_key=key)
+        body = data or VoidIn()
+        return await keyed.run(
+            lambda s, now, key: service.void_hold(
+                s, entry_id, description=body.description, now=now, idempotency_key=key
+            )
         )
-        return _created(EntryOut.of(entry), entry.replayed)
 
     @post(
         "/entries/{entry_id:uuid}/reverse",
@@ -254,19 +247,12 @@ class LedgerController(Controller):
         response_headers=REPLAY_DOC,
     )
     async def reverse(
-        self,
-        entry_id: FromPath[UUID],
-        db: Dependency,
-        clock: Dependency,
-        ledger_writer: Dependency,
-        idempotency_key: IdempotencyKey = None,
-        data: JSONBody[ReverseIn | None] = None,
+        self, entry_id: FromPath[UUID], keyed: Write, data: JSONBody[ReverseIn | None] = None
     ) -> Response[EntryOut]:
-        key, body = _key(idempotency_key), data or ReverseIn()
-        entry = await db.transaction(
-            lambda s: service.reverse(s, entry_id, description=body.description, now=clock.now(), idempotency_key=key)
+        body = data or ReverseIn()
+        return await keyed.run(
+            lambda s, now, key: service.reverse(s, entry_id, description=body.description, now=now, idempotency_key=key)
         )
-        return _created(EntryOut.of(entry), entry.replayed)
 
     # -- seals ------------------------------------------------------------------------------------
 
@@ -281,9 +267,9 @@ class LedgerController(Controller):
             return CheckpointOut.of(await seal.latest_block(s))
 
     @get("/trial-balance", summary="Debits and credits per unit and per account type")
-    async def trial_balance(self, db: Dependency, ledger_reader: Dependency) -> TrialBalanceOut:
+    async def trial_balance(self, db: Dependency, ledger_reader: Dependency) -> TrialBalance:
         async with db.read() as s:
-            return TrialBalanceOut.of(await service.trial_balance(s))
+            return await service.trial_balance(s)
 
     # -- adjustments ------------------------------------------------------------------------------
 
@@ -294,21 +280,13 @@ class LedgerController(Controller):
         operation_class=KeyedWrite,
         response_headers=REPLAY_DOC,
     )
-    async def propose_adjustment(
-        self,
-        data: JSONBody[AdjustmentIn],
-        db: Dependency,
-        clock: Dependency,
-        ledger_writer: Dependency,
-        idempotency_key: IdempotencyKey = None,
-    ) -> Response[AdjustmentOut]:
-        key, spec = _key(idempotency_key), data.entry.spec()
-        adjustment = await db.transaction(
-            lambda s: adjustments.propose_adjustment(
-                s, spec, reason=data.reason, maker_id=ledger_writer.user_id, now=clock.now(), idempotency_key=key
+    async def propose_adjustment(self, data: JSONBody[AdjustmentIn], keyed: Write) -> Response[AdjustmentOut]:
+        spec = data.entry.spec()
+        return await keyed.run(
+            lambda s, now, key: adjustments.propose_adjustment(
+                s, spec, reason=data.reason, maker_id=keyed.caller.user_id, now=now, idempotency_key=key
             )
         )
-        return _created(AdjustmentOut.of(adjustment), adjustment.replayed)
 
     @get("/adjustments/{adjustment_id:uuid}", summary="An adjustment and its approval")
     async def show_adjustment(
@@ -324,19 +302,10 @@ class LedgerController(Controller):
         operation_class=KeyedWrite,
         response_headers=REPLAY_DOC,
     )
-    async def approve_adjustment(
-        self,
-        adjustment_id: FromPath[UUID],
-        db: Dependency,
-        clock: Dependency,
-        ledger_writer: Dependency,
-        idempotency_key: IdempotencyKey = None,
-    ) -> Response[AdjustmentOut]:
-        key = _key(idempotency_key)
-        adjustment = await db.transaction(
-            lambda s: adjustments.approve_adjustment(
-                s, adjustment_id, checker_id=ledger_writer.user_id, now=clock.now(), idempotency_key=key
-            )
+    async def approve_adjustment(self, adjustment_id: FromPath[UUID], keyed: Write) -> Response[AdjustmentOut]:
+        return await keyed.run(
+            lambda s, now, key: adjustments.approve_adjustment(
+                s, adjustment_id, checker_id=keyed.caller.user_id, now=now, idempotency_key=key
+            ),
+            status=200,
         )
-        headers = {REPLAYED_HEADER: "true"} if adjustment.replayed else None
-        return Response(AdjustmentOut.of(adjustment), status_code=200, headers=headers)

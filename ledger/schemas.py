@@ -31,7 +31,6 @@ from ledger.views import (
     EntryView,
     InclusionProof,
     StatementLine,
-    TrialBalance,
 )
 
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=CODE_PATTERN, examples=["ops:test:1"])]
@@ -211,57 +210,9 @@ class BatchOut(msgspec.Struct):
         return msgspec.convert(batch, cls, from_attributes=True)
 
 
-class StatementLineOut(msgspec.Struct):
-    entry_id: UUID
-    posting_id: UUID
-    seq: int
-    kind: str
-    phase: Phase
-    description: str
-    external_ref: str | None
-    side: Side
-    amount: int
-    posted_delta: int
-    pending_delta: int
-    balance: int
-    available: int
-    created_at: datetime
-
-    @classmethod
-    def of(cls, line: StatementLine) -> StatementLineOut:
-        return msgspec.convert(line, cls, from_attributes=True)
-
-
 class StatementPage(msgspec.Struct):
-    items: list[StatementLineOut]
+    items: list[StatementLine]
     next_cursor: str | None
-
-
-class TypeTotalsOut(msgspec.Struct):
-    type: AccountType
-    accounts: int
-    debits_posted: int
-    credits_posted: int
-    balance: int
-
-
-class UnitTotalsOut(msgspec.Struct):
-    unit: str
-    debits_posted: int
-    credits_posted: int
-    debits_pending: int
-    credits_pending: int
-    balanced: bool
-    types: list[TypeTotalsOut]
-
-
-class TrialBalanceOut(msgspec.Struct):
-    units: list[UnitTotalsOut]
-    balanced: bool
-
-    @classmethod
-    def of(cls, trial: TrialBalance) -> TrialBalanceOut:
-        return msgspec.convert(trial, cls, from_attributes=True)
 
 
 def b64(data: bytes) -> str:

@@ -1,15 +1,18 @@
-"""The ledger's use cases. Each takes the caller's ``AsyncSession`` and joins its transaction.
+"""The ledger's writes. Each takes the caller's ``AsyncSession`` and joins its transaction.
 
 Nothing here commits, so a caller can change its own rows and move money in one transaction
-(``await db.transaction(lambda s: ...)``). Every write follows the same order: lock the accounts
-(sorted by id), replay the idempotency key if it was seen, check every rule in memory, then write
-everything at once. A rule that fails raises a ``LedgerError`` before anything is written; if any
-ledger call raises, roll the transaction back.
+(``await db.transaction(lambda s: ...)``). A write is first described in memory (ids, postings,
+the result to return), then its accounts are locked in id order and checked against the rules of
+``domain.Book``, then everything is written in one statement. A rule that fails raises a
+``LedgerError`` and nothing is written; if any ledger call raises, roll the transaction back.
 
 Idempotency: pass ``idempotency_key=`` to any write. The same key with the same request returns the
 original result with ``replayed=True``; the same key with a different request raises
 ``IdempotencyKeyReused``. Keys share one namespace; prefix them with your module
-(``"deal:<id>:pay"``).
+(``"deal:<id>:pay"``). A key is looked up only when a write finds it taken or a request is
+refused, so fresh requests pay nothing for it.
+
+The reads live in ``ledger.history`` and are re-exported here: ``ledger.service`` is the whole API.
 """
 
 from __future__ import annotations
@@ -431,6 +434,8 @@ async def transfer(
     metadata: Mapping[str, Any] | None = None,
     external_ref: str | None = None,
     idempotency_key: str | None = None,
+    pending: bool = False,
+    timeout_seconds: int | None = None,
 ) -> EntryView:
     """``debit → credit``: move ``amount`` by debiting one account and crediting the other."""
     spec = EntrySpec.transfer(
@@ -442,39 +447,19 @@ async def transfer(
         description=description,
         metadata=metadata,
         external_ref=external_ref,
+        pending=pending,
+        timeout_seconds=timeout_seconds,
     )
     return await post_entry(session, spec, now=now, idempotency_key=idempotency_key)
 
 
 async def hold(
-    session: AsyncSession,
-    debit: UUID,
-    credit: UUID,
-    amount: int,
-    *,
-    unit: str,
-    kind: str,
-    now: datetime,
-    timeout_seconds: int | None = None,
-    description: str = "",
-    metadata: Mapping[str, Any] | None = None,
-    external_ref: str | None = None,
-    idempotency_key: str | None = None,
+    session: AsyncSession, debit: UUID, credit: UUID, amount: int, *, timeout_seconds: int | None = None, **details: Any
 ) -> EntryView:
-    """Reserve ``amount`` for ``debit → credit`` (a pending entry); it counts against ``no_overdraft`` now."""
-    spec = EntrySpec.transfer(
-        debit,
-        credit,
-        amount,
-        unit=unit,
-        kind=kind,
-        description=description,
-        metadata=metadata,
-        external_ref=external_ref,
-        pending=True,
-        timeout_seconds=timeout_seconds,
-    )
-    return await post_entry(session, spec, now=now, idempotency_key=idempotency_key)
+    """Reserve ``amount`` for ``debit → credit`` (a pending entry, counted against ``no_overdraft``
+    now), expiring after ``timeout_seconds`` if given. ``details`` as for ``transfer``: ``unit``,
+    ``kind``, ``now``, ``description``, ``metadata``, ``external_ref``, ``idempotency_key``."""
+    return await transfer(session, debit, credit, amount, pending=True, timeout_seconds=timeout_seconds, **details)
 
 
 def _failed(exc: LedgerError) -> BatchItem:

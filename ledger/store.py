@@ -1,15 +1,19 @@
 """The ledger's hot path into the database: locking accounts and writing what the rules decided.
 
-Every operation reads and locks its accounts (``SELECT … ORDER BY id FOR UPDATE``: one global lock
-order, so concurrent entries cannot deadlock), decides everything in memory (``domain.Book``), and
-then writes it in one go:
+Accounts are always locked in one global order (``… ORDER BY id FOR UPDATE``), so concurrent
+entries cannot deadlock. Two ways to write:
 
-* on PostgreSQL one statement — a data-modifying CTE that claims the idempotency key, inserts the
-  entries, postings and open holds, and sets the new balances, all or nothing;
-* on SQLite (whose writers are serialised by ``BEGIN IMMEDIATE``) a few plain statements.
+* ``write_new_entries`` (PostgreSQL, new entries): one statement locks the accounts, checks them,
+  claims the idempotency key and writes entries, postings and balances — or writes nothing and
+  returns the locked rows for ``domain.Book`` to decide;
+* ``lock_accounts`` then ``write`` (every other write, and everything on SQLite, whose writers are
+  serialised by ``BEGIN IMMEDIATE``): ``Book`` decides with the locked rows, then one statement
+  (a data-modifying CTE; a few plain statements on SQLite) writes it all. Account rows get the
+  balances computed in memory, guarded by their version, so an update that raced past the lock
+  would be detected rather than lost.
 
-Account rows are updated with the absolute balances computed in memory and guarded by their
-version, so an update that raced past the lock would be detected rather than lost.
+PostgreSQL statements go to asyncpg directly (``driver``), inside SQLAlchemy's transaction: on the
+hot path SQLAlchemy's per-statement work costs more than the statements.
 """
 
 from __future__ import annotations
@@ -162,6 +166,22 @@ async def write(conn: AsyncConnection, writes: Writes) -> bool:
     return await _write_generic(conn, writes)
 
 
+# Shared by both write statements: $1 is the entries document, $3 the holds opened; both are
+# written only when the ``claim`` CTE has a row (the key was free and, for new entries, the checks passed).
+_INSERT_ENTRIES = """e AS (
+    INSERT INTO ledger_entries (id, unit, kind, phase, description, metadata_json, external_ref, idempotency_key,
+                                timeout_seconds, expires_at, resolves_id, reverses_id, created_at)
+    SELECT * FROM json_to_recordset($1::json) AS x(
+        id uuid, unit text, kind text, phase text, description text, metadata_json text, external_ref text,
+        idempotency_key text, timeout_seconds bigint, expires_at timestamptz, resolves_id uuid, reverses_id uuid,
+        created_at timestamptz)
+    WHERE EXISTS (SELECT 1 FROM claim)
+),"""
+_INSERT_HOLDS = """ho AS (
+    INSERT INTO ledger_open_holds (entry_id, expires_at)
+    SELECT * FROM json_to_recordset($3::json) AS x(entry_id uuid, expires_at timestamptz)
+    WHERE EXISTS (SELECT 1 FROM claim)
+),"""
 _CLAIM_KEY = """claim AS (
     INSERT INTO ledger_idempotency (key, fingerprint, operation, result, created_at)
     VALUES ($7, $8, $9, $10, $11) ON CONFLICT (key) DO NOTHING RETURNING 1 AS ok
@@ -171,15 +191,7 @@ _NO_KEY = "claim AS (SELECT 1 AS ok)"
 # Account ids also travel as an array, so that the planner looks them up by index.
 _WRITE = """
 WITH {claim},
-e AS (
-    INSERT INTO ledger_entries (id, unit, kind, phase, description, metadata_json, external_ref, idempotency_key,
-                                timeout_seconds, expires_at, resolves_id, reverses_id, created_at)
-    SELECT * FROM json_to_recordset($1::json) AS x(
-        id uuid, unit text, kind text, phase text, description text, metadata_json text, external_ref text,
-        idempotency_key text, timeout_seconds bigint, expires_at timestamptz, resolves_id uuid, reverses_id uuid,
-        created_at timestamptz)
-    WHERE EXISTS (SELECT 1 FROM claim)
-),
+{insert_entries}
 p AS (
     INSERT INTO ledger_postings (id, entry_id, account_id, side, amount, posted_delta, pending_delta, account_seq)
     SELECT * FROM json_to_recordset($2::json) AS x(
@@ -187,11 +199,7 @@ p AS (
         account_seq bigint)
     WHERE EXISTS (SELECT 1 FROM claim)
 ),
-ho AS (
-    INSERT INTO ledger_open_holds (entry_id, expires_at)
-    SELECT * FROM json_to_recordset($3::json) AS x(entry_id uuid, expires_at timestamptz)
-    WHERE EXISTS (SELECT 1 FROM claim)
-),
+{insert_holds}
 hc AS (
     DELETE FROM ledger_open_holds
     WHERE entry_id = ANY($4::uuid[]) AND EXISTS (SELECT 1 FROM claim)
@@ -207,8 +215,8 @@ a AS (
 SELECT (SELECT count(*) FROM claim) AS claimed, (SELECT count(*) FROM a) AS updated,
        (SELECT count(*) FROM hc) AS closed
 """
-_WRITE_WITH_KEY = _WRITE.format(claim=_CLAIM_KEY)
-_WRITE_WITHOUT_KEY = _WRITE.format(claim=_NO_KEY)
+_WRITE_WITH_KEY = _WRITE.format(claim=_CLAIM_KEY, insert_entries=_INSERT_ENTRIES, insert_holds=_INSERT_HOLDS)
+_WRITE_WITHOUT_KEY = _WRITE.format(claim=_NO_KEY, insert_entries=_INSERT_ENTRIES, insert_holds=_INSERT_HOLDS)
 _json = msgspec.json.Encoder()
 
 
@@ -304,25 +312,13 @@ verdict AS (
               OR a.credits_pending::numeric + t.cq > 9223372036854775807) AS ok
 ),
 {claim},
-e AS (
-    INSERT INTO ledger_entries (id, unit, kind, phase, description, metadata_json, external_ref, idempotency_key,
-                                timeout_seconds, expires_at, resolves_id, reverses_id, created_at)
-    SELECT * FROM json_to_recordset($1::json) AS x(
-        id uuid, unit text, kind text, phase text, description text, metadata_json text, external_ref text,
-        idempotency_key text, timeout_seconds bigint, expires_at timestamptz, resolves_id uuid, reverses_id uuid,
-        created_at timestamptz)
-    WHERE EXISTS (SELECT 1 FROM claim)
-),
+{insert_entries}
 p AS (
     INSERT INTO ledger_postings (id, entry_id, account_id, side, amount, posted_delta, pending_delta, account_seq)
     SELECT id, entry_id, account_id, side, amount, posted_delta, pending_delta, seq FROM legs
     WHERE EXISTS (SELECT 1 FROM claim)
 ),
-ho AS (
-    INSERT INTO ledger_open_holds (entry_id, expires_at)
-    SELECT * FROM json_to_recordset($3::json) AS x(entry_id uuid, expires_at timestamptz)
-    WHERE EXISTS (SELECT 1 FROM claim)
-),
+{insert_holds}
 a AS (
     UPDATE ledger_accounts AS t
     SET debits_posted = t.debits_posted + s.dp, credits_posted = t.credits_posted + s.cp,
@@ -338,13 +334,19 @@ SELECT (SELECT ok FROM verdict), (SELECT count(*) FROM claim),
                                          version)) FROM a)
 """
 _FAST_WITH_KEY = _FAST.format(
+    insert_entries=_INSERT_ENTRIES,
+    insert_holds=_INSERT_HOLDS,
     claim="""claim AS (
     INSERT INTO ledger_idempotency (key, fingerprint, operation, result, created_at)
     SELECT $5, $6, $7, $8, $9 WHERE (SELECT ok FROM verdict)
     ON CONFLICT (key) DO NOTHING RETURNING 1 AS ok
-)"""
+)""",
 )
-_FAST_WITHOUT_KEY = _FAST.format(claim="claim AS (SELECT 1 AS ok WHERE (SELECT ok FROM verdict))")
+_FAST_WITHOUT_KEY = _FAST.format(
+    insert_entries=_INSERT_ENTRIES,
+    insert_holds=_INSERT_HOLDS,
+    claim="claim AS (SELECT 1 AS ok WHERE (SELECT ok FROM verdict))",
+)
 
 
 def _rows(value: Any) -> list[list[Any]]:

@@ -20,10 +20,20 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from exchange.server.app import create_app
 
     asyncio.run(_upgrade(settings))
-    app = create_app(settings)
-    uvicorn.run(
-        app, host=args.host or settings.host, port=args.port or settings.port, log_level="warning", access_log=False
-    )
+    host, port = args.host or settings.host, args.port or settings.port
+    if args.workers > 1:
+        # Several processes: each builds its app from the environment, as this one read its settings.
+        uvicorn.run(
+            "exchange.server.app:create_app",
+            factory=True,
+            workers=args.workers,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+        )
+        return 0
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
     return 0
 
 
@@ -120,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="migrate the database and serve the API")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
     serve.set_defaults(handler=cmd_serve)
 
     db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)

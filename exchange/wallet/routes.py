@@ -15,7 +15,7 @@ from litestar.params import QueryParameter
 
 from exchange.server.dependencies import BEARER, Caller, Db
 from ledger import service as ledger
-from ledger.schemas import StatementLineOut, StatementPage
+from ledger.schemas import StatementPage
 
 WALLET_ACCOUNTS = {"CNY": "cash", "VCH": "vouchers"}
 
@@ -70,4 +70,4 @@ class WalletController(Controller):
             if account is None:
                 return StatementPage(items=[], next_cursor=None)
             page = await ledger.statement(session, account.id, limit=limit, cursor=cursor)
-        return StatementPage([StatementLineOut.of(line) for line in page.items], page.next_cursor)
+        return StatementPage(page.items, page.next_cursor)

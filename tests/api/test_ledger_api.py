@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from datetime import timedelta
 
 import pytest
 
-from exchange.server.ledger_jobs import seal_pending
+from exchange.server.app import periodic_tasks
+from exchange.server.ledger_jobs import seal_pending, seal_task
 from ledger import merkle
 from tests.helpers import assert_problem, operator, register, verified
 from tests.ledger_helpers import entry_body, key, posting
@@ -124,6 +126,19 @@ async def test_ledger_writes_need_an_idempotency_key_and_replay_the_original(cli
         await book(client, ops, entry_body(bank["id"], wallet["id"], 301), same), 409, "idempotency-key-reused"
     )
     assert (await account(client, ops, wallet["id"]))["balance"] == 10_300
+
+
+async def test_two_operators_keys_do_not_collide(client, app, ops, funded):
+    bank, wallet = funded
+    other = await operator(client, app)
+    same = key()
+    mine = await book(client, ops, entry_body(bank["id"], wallet["id"], 10), same)
+    theirs = await client.post(
+        f"{API}/entries", json=entry_body(bank["id"], wallet["id"], 20), headers={**other.headers, **same}
+    )
+    assert mine.status_code == theirs.status_code == 201
+    assert "Idempotent-Replayed" not in theirs.headers and theirs.json()["id"] != mine.json()["id"]
+    assert (await account(client, ops, wallet["id"]))["balance"] == 10_030
 
 
 async def test_a_refused_write_can_be_retried_with_its_key(client, ops, funded):
@@ -331,3 +346,21 @@ async def test_a_proof_verifies_offline_with_the_published_key(client, app, ops,
 async def test_an_unverified_trader_gets_no_ledger_access(client, ops):
     newcomer = await register(client)
     assert_problem(await client.get(f"{API}/trial-balance", headers=newcomer.headers), 403, "forbidden")
+
+
+async def test_the_server_seals_and_expires_on_its_own(client, app, ops, funded):
+    """The periodic tasks the server runs: the sealer signs new entries into blocks, the sweep
+    releases holds whose timeout has come."""
+    assert {t.name for t in periodic_tasks(app.state.settings)} >= {"ledger-seal", "sweep"}
+    assert "ledger-hold-expiry" in app.state.sweeper.step_names
+    bank, wallet = funded
+    hold = (await book(client, ops, entry_body(wallet["id"], bank["id"], 900, pending={"timeout_seconds": 60}))).json()
+    await seal_task(app.state)
+    latest = (await client.get(f"{API}/checkpoints/latest", headers=ops.headers)).json()
+    assert latest["tree_size"] == 2  # the top-up and the hold
+    app.state.clock.advance(timedelta(seconds=60))
+    sweep = next(t for t in periodic_tasks(app.state.settings) if t.name == "sweep")
+    assert (await sweep.run(app.state))["ledger-hold-expiry"] == 1
+    reread = (await client.get(f"{API}/entries/{hold['id']}", headers=ops.headers)).json()
+    assert reread["status"] == "expired"
+    assert (await account(client, ops, wallet["id"]))["available"] == 10_000
