@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from exchange.server.settings import Settings
+from exchange.server.settings import Settings, SettingsError
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -21,6 +21,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     asyncio.run(_upgrade(settings))
     host, port = args.host or settings.host, args.port or settings.port
+    if args.workers > 1 and settings.test_clock:
+        # Each process would keep its own offset: the exchange would run on several times at once.
+        print("error: TECHX_TEST_CLOCK runs one server process only (--workers 1)", file=sys.stderr)
+        return 2
     if args.workers > 1:
         # Several processes: each builds its app from the environment, as this one read its settings.
         uvicorn.run(
@@ -166,7 +170,12 @@ EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.handler(args, Settings.from_env())
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return args.handler(args, settings)
 
 
 if __name__ == "__main__":
