@@ -164,8 +164,14 @@ def _register_ledger(commands: argparse._SubParsersAction) -> None:
     register(commands)
 
 
+def _register_demo(commands: argparse._SubParsersAction) -> None:
+    from exchange.demo import register
+
+    register(commands)
+
+
 # Later modules append functions that add their sub-commands to the parser.
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_ledger]
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_ledger, _register_demo]
 
 
 def main(argv: list[str] | None = None) -> int:
