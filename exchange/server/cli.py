@@ -19,12 +19,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from exchange.server.app import create_app
 
-    asyncio.run(_upgrade(settings))
-    host, port = args.host or settings.host, args.port or settings.port
     if args.workers > 1 and settings.test_clock:
         # Each process would keep its own offset: the exchange would run on several times at once.
         print("error: TECHX_TEST_CLOCK runs one server process only (--workers 1)", file=sys.stderr)
         return 2
+    asyncio.run(_upgrade(settings))
+    host, port = args.host or settings.host, args.port or settings.port
     if args.workers > 1:
         # Several processes: each builds its app from the environment, as this one read its settings.
         uvicorn.run(

@@ -30,24 +30,35 @@ def test_the_test_clock_is_refused_outside_the_test_environment(environment):
     assert Settings.from_env(env={"TECHX_TEST_CLOCK": "1", "TECHX_ENVIRONMENT": "test"}).test_clock
 
 
-def test_a_production_server_with_the_test_clock_refuses_to_start(tmp_path):
-    env = {
-        **os.environ,
-        "TECHX_ENVIRONMENT": "production",
-        "TECHX_TEST_CLOCK": "true",
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'never.db'}",
-        "TECHX_KEYS_DIR": str(tmp_path / "keys"),
-    }
-    started = subprocess.run(
-        [sys.executable, "-m", "exchange.server.cli", "serve", "--port", "9"],
-        env=env,
+def serve(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "exchange.server.cli", "serve", "--port", "9", *args],
+        env={
+            **os.environ,
+            "TECHX_TEST_CLOCK": "true",
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'never.db'}",
+            "TECHX_KEYS_DIR": str(tmp_path / "keys"),
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_a_production_server_with_the_test_clock_refuses_to_start(tmp_path):
+    started = serve(tmp_path, TECHX_ENVIRONMENT="production")
     assert started.returncode == 2
     assert "TECHX_TEST_CLOCK needs TECHX_ENVIRONMENT=test" in started.stderr
     assert not (tmp_path / "never.db").exists()  # refused before touching anything
+    assert not (tmp_path / "keys").exists()
+
+
+def test_the_test_clock_runs_in_one_process_only(tmp_path):
+    started = serve(tmp_path, "--workers", "2", TECHX_ENVIRONMENT="test")
+    assert started.returncode == 2
+    assert "one server process only" in started.stderr
+    assert not (tmp_path / "never.db").exists()
 
 
 async def test_without_the_setting_there_is_no_clock_control(backend, keys_dir):
