@@ -331,10 +331,34 @@ async def scene_recent_listings(demo: Demo) -> str:
     return f"{len(demo.listings)} listings in all: {shown}"
 
 
+# Interested enterprises and the announced listings whose confidential details they read.
+NDAS = [("zhizao", 7), ("kangyuan", 6), ("kangyuan", 9), ("xinxun", 31), ("guneng", 11), ("qinghuan", 22)]
+
+
+async def scene_due_diligence(demo: Demo) -> str:
+    """Yesterday: enterprises accept NDAs and read confidential details of announced listings."""
+    demo.advance_to(demo.now + timedelta(hours=4))
+    for buyer, index in NDAS:
+        actor = demo.actor(buyer)
+
+        async def work(session: AsyncSession, a: Any = actor, i: uuid.UUID = demo.listings[index]) -> None:
+            await listing_service.accept_nda(session, a, i, demo.now)
+            await listing_service.read_confidential(session, demo.modules.listings, a, i, demo.now)
+
+        await demo.tx(work)
+    return f"{len(NDAS)} NDAs accepted and confidential details read (each read logged)"
+
+
 Scene = Callable[[Demo], Awaitable[str]]
 # Later modules append their scenes (intents and deposits, auctions, negotiations, deals,
 # vouchers, payments) after these; each may move the clock, never past ``demo.present``.
-SCENES: list[Scene] = [scene_parties, scene_wallets, scene_past_listings, scene_recent_listings]
+SCENES: list[Scene] = [
+    scene_parties,
+    scene_wallets,
+    scene_past_listings,
+    scene_recent_listings,
+    scene_due_diligence,
+]
 
 EXPECTED_STATUSES = {
     ListingStatus.DRAFT,

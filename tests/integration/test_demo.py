@@ -13,13 +13,14 @@ from sqlalchemy import func, select
 
 from exchange.demo import build_demo, tour
 from exchange.demo.data import CATALOGUE, DEMO_PASSWORD, FUNDED, OPERATOR_EMAIL, ORGS
-from exchange.demo.scenes import EXPECTED_STATUSES
+from exchange.demo.scenes import EXPECTED_STATUSES, NDAS
 from exchange.parties.models import Org
 from exchange.server.app import create_app
 from exchange.server.clock import ManualClock
 from exchange.server.ledger_jobs import seal_pending, verify_ledger
 from exchange.server.settings import Settings
 from listings import Listing, Notice, Objection
+from listings.models import ConfidentialRead, ListingNda
 from tests.conftest import make_settings, running
 
 PRESENT = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
@@ -42,8 +43,11 @@ async def test_the_demo_seeds_a_realistic_exchange(demo_settings, db, backend):
         open_notices = await session.scalar(select(func.count()).select_from(Notice).where(Notice.status == "open"))
         pending = await session.scalar(select(func.count()).select_from(Objection).where(Objection.status == "pending"))
         unverified = await session.scalar(select(func.count()).select_from(Org).where(Org.verified.is_(False)))
+        ndas = await session.scalar(select(func.count()).select_from(ListingNda))
+        reads = await session.scalar(select(func.count()).select_from(ConfidentialRead))
     assert kinds == {"operator": 1, "university": 2, "research_institute": 1, "enterprise": 6, "service_provider": 3}
     assert unverified == 0
+    assert ndas == reads == len(NDAS)
     assert len(listings) == len(CATALOGUE) >= 30
     assert {li.field for li in listings} == {
         "electronic_information", "biomedicine", "advanced_manufacturing", "new_materials",
