@@ -18,9 +18,17 @@ $(DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(RUNTIME)
 
-## Serve the exchange on http://127.0.0.1:8000 (embedded SQLite under var/ unless DATABASE_URL is set)
+## Serve the exchange on http://127.0.0.1:8000 (embedded SQLite under var/ unless DATABASE_URL is set).
+## A fresh embedded database is first seeded with the demo exchange, unless TECHX_DEMO=0.
 run: $(RUNTIME)
+	@if [ "$${TECHX_DEMO:-1}" != "0" ] && [ -z "$${DATABASE_URL:-}" ] && [ ! -f var/techx.db ]; then \
+		$(BIN)/techx demo; \
+	fi
 	$(BIN)/techx serve
+
+## Seed the configured (fresh) database with the demo exchange and print the logins and a tour
+demo: $(RUNTIME)
+	$(BIN)/techx demo
 
 ## Lint, check the import contracts, and run the whole suite on SQLite and PostgreSQL
 test: $(DEV)

@@ -19,7 +19,8 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from exchange.parties.auth import LoginThrottle, TokenIssuer
 from exchange.parties.routes import AuthController, MeController, OrgController
-from exchange.server.clock import Clock, SystemClock
+from exchange.server.clock import Clock, OffsetClock, SystemClock
+from exchange.server.clock_control import ClockControl
 from exchange.server.db import Database, create_engine
 from exchange.server.dependencies import app_dependencies
 from exchange.server.errors import EXCEPTION_HANDLERS, problem_details_plugin
@@ -84,7 +85,7 @@ def create_app(
     settings: Settings | None = None, *, clock: Clock | None = None, run_background_tasks: bool = True
 ) -> Litestar:
     settings = settings or Settings.from_env()
-    clock = clock or SystemClock()
+    clock = clock or (OffsetClock() if settings.test_clock else SystemClock())
     configure_logging(settings.log_level, settings.log_json)
     keys = load_or_create_keys(settings)
     modules = build_modules(settings, keys)
@@ -134,8 +135,11 @@ def create_app(
     )
     prometheus = PrometheusConfig(app_name="techx", group_path=True, exclude=["/metrics"])
 
+    handlers: list[Any] = [api, health, ready, public_keys, MetricsController]
+    if settings.test_clock:  # Settings.check allows it only with TECHX_ENVIRONMENT=test
+        handlers.append(ClockControl)
     app = Litestar(
-        route_handlers=[api, health, ready, public_keys, MetricsController],
+        route_handlers=handlers,
         dependencies=app_dependencies(),
         state=state,
         lifespan=[lifespan],

@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from exchange.server.settings import Settings
+from exchange.server.settings import Settings, SettingsError
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -19,6 +19,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from exchange.server.app import create_app
 
+    if args.workers > 1 and settings.test_clock:
+        # Each process would keep its own offset: the exchange would run on several times at once.
+        print("error: TECHX_TEST_CLOCK runs one server process only (--workers 1)", file=sys.stderr)
+        return 2
     asyncio.run(_upgrade(settings))
     host, port = args.host or settings.host, args.port or settings.port
     if args.workers > 1:
@@ -160,13 +164,24 @@ def _register_ledger(commands: argparse._SubParsersAction) -> None:
     register(commands)
 
 
+def _register_demo(commands: argparse._SubParsersAction) -> None:
+    from exchange.demo import register
+
+    register(commands)
+
+
 # Later modules append functions that add their sub-commands to the parser.
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_ledger]
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_ledger, _register_demo]
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.handler(args, Settings.from_env())
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return args.handler(args, settings)
 
 
 if __name__ == "__main__":

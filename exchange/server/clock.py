@@ -35,3 +35,27 @@ class ManualClock:
     def advance(self, delta: timedelta) -> datetime:
         self._now += delta
         return self._now
+
+
+class OffsetClock:
+    """Real time plus an offset that only grows: the server's clock when ``TECHX_TEST_CLOCK`` is on.
+
+    Time keeps flowing (tokens, throttles and timeouts behave as in production) while an end-to-end
+    test jumps over notice periods instead of waiting for them.
+    """
+
+    def __init__(self) -> None:
+        self._offset = timedelta(0)
+
+    @property
+    def offset(self) -> timedelta:
+        return self._offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def advance(self, delta: timedelta) -> datetime:
+        if delta < timedelta(0):
+            raise ValueError("the clock only moves forward")
+        self._offset += delta
+        return self.now()

@@ -111,8 +111,12 @@ class Settings:
         return settings
 
     def check(self) -> None:
-        if self.test_clock and self.environment == "production":
-            raise SettingsError("TECHX_TEST_CLOCK cannot be enabled when TECHX_ENVIRONMENT=production")
+        if self.test_clock and self.environment != "test":
+            # An allow-list, not a deny-list: a misspelt or unexpected environment never gets a movable clock.
+            raise SettingsError(
+                f"TECHX_TEST_CLOCK needs TECHX_ENVIRONMENT=test (it is {self.environment!r}); "
+                "a movable clock is never available in development or production"
+            )
         if self.channels_backend not in ("memory", "redis"):
             raise SettingsError("TECHX_CHANNELS_BACKEND must be 'memory' or 'redis'")
         if not 0 < self.deposit_default_bp <= self.deposit_max_bp <= 10_000:

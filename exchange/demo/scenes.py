@@ -1,0 +1,371 @@
+"""The demo exchange, built scene by scene through the same services the API calls.
+
+The clock starts two months before the real present and only moves forward; every scene leaves it
+at or before the present, so a server started afterwards on the real clock sees a consistent past:
+closed announcements, unsold and relisted listings, and notices still open for objections.
+
+A scene is ``async def scene(demo) -> str`` (its one-line result for the progress display),
+appended to ``SCENES``. Trading, vouchers and payments add theirs after the listing scenes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exchange.demo.data import CATALOGUE, DEMO_PASSWORD, FUNDED, OPERATOR_EMAIL, ORGS, DemoListing
+from exchange.parties import service as parties
+from exchange.parties.domain import OrgKind, Principal, credit_code_check_char
+from exchange.parties.models import User
+from exchange.server.clock import ManualClock
+from exchange.server.db import Database
+from exchange.server.dependencies import actor_of
+from exchange.server.modules import Modules
+from exchange.wallet.routes import wallet_account_code
+from ledger import service as ledger
+from listings import ListingStatus, ObjectionDecision
+from listings import notices as listing_notices
+from listings import service as listing_service
+from listings.domain import ReviewDecision
+from listings.schemas import ListingCreate
+
+BEIJING_MORNING = time(1, 0, tzinfo=UTC)  # 09:00 in Beijing
+
+
+class DemoError(RuntimeError):
+    """The demo cannot be built here (for instance, the database is not empty)."""
+
+
+@dataclass
+class Demo:
+    """What the scenes share: the database, the modules, the moving clock and the cast."""
+
+    db: Database
+    modules: Modules
+    clock: ManualClock
+    present: datetime  # the clock never passes it
+    principals: dict[str, Principal] = field(default_factory=dict)
+    listings: dict[int, uuid.UUID] = field(default_factory=dict)  # catalogue index → listing id
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def advance_to(self, moment: datetime) -> None:
+        if moment > self.present:
+            raise DemoError(f"the demo would move past the present ({moment.isoformat()} > {self.present.isoformat()})")
+        if moment > self.now:
+            self.clock.set(moment)
+
+    async def sweep(self) -> dict[str, int]:
+        """What the server's sweeper does at this moment: close due notices, expire holds."""
+        return await self.modules.sweeper.run_once(self.db, self.now)
+
+    async def tx(self, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+        return await self.db.transaction(work)
+
+    def actor(self, key: str) -> Any:
+        return actor_of(self.principals[key])
+
+
+def morning(day: date) -> datetime:
+    return datetime.combine(day, BEIJING_MORNING)
+
+
+def demo_credit_code(index: int) -> str:
+    first17 = f"91310000MA1D{index:05d}"
+    return first17 + credit_code_check_char(first17)
+
+
+# -- the cast ----------------------------------------------------------------------------------------
+
+
+async def scene_parties(demo: Demo) -> str:
+    """The operator and twelve organisations, registered and verified."""
+    password_hash = await parties.hash_in_thread(DEMO_PASSWORD)
+
+    async def create(session: AsyncSession) -> None:
+        if await session.scalar(select(User.id).limit(1)) is not None:
+            raise DemoError("the database already has users: the demo seeds a fresh exchange only")
+        ops = await parties.create_operator(
+            session, email=OPERATOR_EMAIL, password_hash=password_hash, display_name="值班运营", now=demo.now
+        )
+        await session.flush()
+        demo.principals["ops"] = await parties.load_principal(session, ops.id)  # type: ignore[assignment]
+        for i, org in enumerate(ORGS, start=1):
+            user, registered = await parties.register(
+                session,
+                email=org.email,
+                password_hash=password_hash,
+                display_name=org.person,
+                org_name=org.name,
+                credit_code=demo_credit_code(i),
+                kind=OrgKind(org.kind),
+                now=demo.now,
+            )
+            await parties.verify_org(
+                session, registered.id, demo.principals["ops"], "营业执照与法人授权已核验", demo.now
+            )
+            await session.flush()
+            demo.principals[org.key] = await parties.load_principal(session, user.id)  # type: ignore[assignment]
+
+    await demo.tx(create)
+    kinds = Counter(o.kind for o in ORGS)
+    return f"1 operator, {kinds['university'] + kinds['research_institute']} universities and institutes, " + (
+        f"{kinds['enterprise']} enterprises, {kinds['service_provider']} service providers, all verified"
+    )
+
+
+async def scene_wallets(demo: Demo) -> str:
+    """The enterprises' bank transfers, recorded by the operator as top-ups of their wallets."""
+
+    async def fund(session: AsyncSession) -> int:
+        bank = await ledger.get_or_create_account(session, "bank:settlement", "CNY", "asset", now=demo.now)
+        total = 0
+        for key, amount in FUNDED.items():
+            org_id = demo.principals[key].org_id
+            cash = await ledger.get_or_create_account(
+                session, wallet_account_code(org_id, "CNY"), "CNY", "liability", True, now=demo.now
+            )
+            await ledger.transfer(
+                session,
+                bank.id,
+                cash.id,
+                amount,
+                unit="CNY",
+                kind="top_up",
+                description="银行转账入金",
+                external_ref=f"demo-bank-{key}",
+                idempotency_key=f"demo:top-up:{key}",
+                now=demo.now,
+            )
+            total += amount
+        return total
+
+    total = await demo.tx(fund)
+    return f"{len(FUNDED)} wallets funded, ¥{total // 100:,} in all"
+
+
+# -- listings ------------------------------------------------------------------------------------------
+
+# The fate of each catalogue entry, by index. Past listings are announced two months ago;
+# recent ones two days ago.
+PAST_FATES = {
+    0: "unsold", 1: "relisted", 2: "suspended", 3: "withdrawn", 4: "dismissed", 5: "upheld",
+    12: "relisted", 13: "unsold", 18: "dismissed", 20: "relisted", 25: "unsold", 29: "withdrawn",
+}  # fmt: skip
+RECENT_FATES = {
+    6: "objected", 7: "announced", 8: "draft", 9: "announced", 10: "review",
+    11: "objected", 14: "announced", 15: "rejected", 16: "announced", 17: "announced",
+    19: "announced", 21: "draft", 22: "announced", 23: "withdrawn", 24: "review",
+    26: "announced", 27: "objected", 28: "announced", 30: "draft", 31: "announced",
+}  # fmt: skip
+
+OBJECTIONS = [
+    "该成果的第二发明人已于去年调离，职务发明的权属需要进一步核实。",
+    "挂牌价格明显低于同类专利近期成交价，请核查评估报告的依据。",
+    "该专利与我司在先申请的技术方案高度相似，可能存在权属纠纷。",
+]
+
+PATENT_YEARS = {"invention_patent": 18, "utility_model": 8, "design_patent": 13}
+
+
+def listing_request(item: DemoListing, index: int, today: date) -> ListingCreate:
+    """The same request body a seller would POST, checked by the same schema."""
+    years = PATENT_YEARS.get(item.ip_kind)
+    asset: dict[str, Any] = {
+        "kind": item.ip_kind,
+        "number": f"ZL20{21 + index % 5}1{index:07d}.{index % 10}" if years else f"DEMO-{item.ip_kind}-{index:03d}",
+        "title": item.title,
+    }
+    if years:
+        asset["expires_on"] = today.replace(year=today.year + years).isoformat()
+    price = item.asking_yuan * 100
+    deals = {
+        "transfer": {"type": "transfer"},
+        "license": {"type": "license", "scope": ("exclusive", "sole", "non_exclusive")[index % 3], "term_months": 60},
+        "equity": {"type": "equity", "company_name": f"{item.title[:6]}产业化有限公司", "shares_bp": 1000 + index * 50},
+    }
+    pricing: dict[str, Any] = {"mode": item.mode, "asking_price": price}
+    if item.deal_type == "equity" or index % 2 == 0:
+        pricing["appraised_value"] = price * 9 // 10
+    body = {
+        "title": item.title,
+        "summary": item.summary,
+        "field": item.field,
+        "keywords": list(item.keywords),
+        "maturity": 4 + index % 5,
+        "ip_assets": [asset],
+        "inventors": [{"name": name} for name in item.inventors],
+        "deal": deals[item.deal_type],
+        "pricing": pricing,
+        "confidential_details": f"{item.title}：关键工艺参数与实验数据见附件（演示数据）。",
+    }
+    return msgspec.convert(body, ListingCreate)
+
+
+async def _create_and_submit(demo: Demo, index: int, *, submit: bool = True) -> uuid.UUID:
+    item = CATALOGUE[index]
+    request = listing_request(item, index, demo.now.date())
+    actor = demo.actor(item.seller)
+
+    async def work(session: AsyncSession) -> uuid.UUID:
+        listing = await listing_service.create_listing(
+            session, demo.modules.listings, actor, request.content(), request.confidential_details, demo.now
+        )
+        if submit:
+            await listing_service.submit_listing(session, demo.modules.listings, actor, listing.id, demo.now)
+        return listing.id
+
+    demo.listings[index] = await demo.tx(work)
+    return demo.listings[index]
+
+
+async def _review(demo: Demo, index: int, decision: ReviewDecision, note: str) -> Any:
+    ops = demo.actor("ops")
+    return await demo.tx(
+        lambda s: listing_service.review_listing(
+            s, demo.modules.listings, ops, demo.listings[index], decision, note, demo.now
+        )
+    )
+
+
+async def _object(demo: Demo, index: int, objector: str, reason: str) -> uuid.UUID:
+    async def work(session: AsyncSession) -> uuid.UUID:
+        listing = await listing_service.load_listing(session, demo.listings[index], check=False)
+        objection = await listing_notices.file_objection(
+            session, demo.actor(objector), listing.notice_id, reason, demo.now
+        )
+        return objection.id
+
+    return await demo.tx(work)
+
+
+async def _resolve(demo: Demo, objection_id: uuid.UUID, decision: ObjectionDecision, note: str) -> None:
+    ops = demo.actor("ops")
+    await demo.tx(
+        lambda s: listing_notices.resolve_objection(
+            s, demo.modules.listings, ops, objection_id, decision, note, demo.now
+        )
+    )
+
+
+async def _status(demo: Demo, index: int) -> str:
+    async with demo.db.read() as session:
+        return (await listing_service.load_listing(session, demo.listings[index], check=False)).status
+
+
+async def scene_past_listings(demo: Demo) -> str:
+    """Two months ago: announcements, objections, the period's end; later relistings and withdrawals."""
+    latest_close = demo.now
+    for index in PAST_FATES:
+        await _create_and_submit(demo, index)
+        listing = await _review(demo, index, ReviewDecision.APPROVE, "材料齐全，同意挂牌")
+        latest_close = max(latest_close, listing.closes_at)
+    demo.advance_to(demo.now + timedelta(days=3))
+    objectors = iter(["zhizao", "xinxun", "kangyuan", "qinghuan", "guneng"])
+    for index, fate in PAST_FATES.items():
+        if fate in ("suspended", "dismissed", "upheld"):
+            objection = await _object(demo, index, next(objectors), OBJECTIONS[index % len(OBJECTIONS)])
+            if fate == "dismissed":
+                await _resolve(demo, objection, ObjectionDecision.DISMISSED, "经核查权属清晰，异议不成立")
+            elif fate == "upheld":
+                await _resolve(demo, objection, ObjectionDecision.UPHELD, "权属存在争议，撤销挂牌")
+
+    # The period runs out; the sweeper closes the notices (the pending objection suspends its listing).
+    demo.advance_to(latest_close + timedelta(hours=1))
+    swept = await demo.sweep()
+
+    # Ten days before the present: some sellers relist for twenty working days, others withdraw.
+    demo.advance_to(morning(demo.present.date() - timedelta(days=10)))
+    for index, fate in PAST_FATES.items():
+        actor = demo.actor(CATALOGUE[index].seller)
+        listing_id = demo.listings[index]
+        if fate == "relisted":
+            await demo.tx(
+                lambda s, a=actor, i=listing_id: listing_service.relist_listing(
+                    s, demo.modules.listings, a, i, demo.now, working_days=20
+                )
+            )
+        elif fate == "withdrawn":
+            await demo.tx(
+                lambda s, a=actor, i=listing_id: listing_service.withdraw_listing(
+                    s, demo.modules.listings, a, i, "已与意向方线下达成合作", demo.now
+                )
+            )
+    return f"{len(PAST_FATES)} listings announced, {swept.get('notices', 0)} announcements closed by the sweeper"
+
+
+async def scene_recent_listings(demo: Demo) -> str:
+    """Two days ago: drafts, listings under review, announcements open for objections."""
+    demo.advance_to(morning(demo.present.date() - timedelta(days=2)))
+    objectors = iter(["guneng", "lvhe", "zhizao"])
+    for index, fate in RECENT_FATES.items():
+        await _create_and_submit(demo, index, submit=fate != "draft")
+        if fate in ("announced", "objected", "withdrawn"):
+            await _review(demo, index, ReviewDecision.APPROVE, "材料齐全，同意挂牌")
+        elif fate == "rejected":
+            await _review(demo, index, ReviewDecision.REJECT, "请补充资产评估报告及权属证明")
+    demo.advance_to(demo.now + timedelta(hours=20))
+    for index, fate in RECENT_FATES.items():
+        if fate == "objected":
+            await _object(demo, index, next(objectors), OBJECTIONS[index % len(OBJECTIONS)])
+        elif fate == "withdrawn":
+            actor = demo.actor(CATALOGUE[index].seller)
+            await demo.tx(
+                lambda s, a=actor, i=demo.listings[index]: listing_service.withdraw_listing(
+                    s, demo.modules.listings, a, i, "技术方案需要调整，暂不挂牌", demo.now
+                )
+            )
+    statuses = Counter([await _status(demo, i) for i in demo.listings])
+    shown = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
+    return f"{len(demo.listings)} listings in all: {shown}"
+
+
+# Interested enterprises and the announced listings whose confidential details they read.
+NDAS = [("zhizao", 7), ("kangyuan", 6), ("kangyuan", 9), ("xinxun", 31), ("guneng", 11), ("qinghuan", 22)]
+
+
+async def scene_due_diligence(demo: Demo) -> str:
+    """Yesterday: enterprises accept NDAs and read confidential details of announced listings."""
+    demo.advance_to(demo.now + timedelta(hours=4))
+    for buyer, index in NDAS:
+        actor = demo.actor(buyer)
+
+        async def work(session: AsyncSession, a: Any = actor, i: uuid.UUID = demo.listings[index]) -> None:
+            await listing_service.accept_nda(session, a, i, demo.now)
+            await listing_service.read_confidential(session, demo.modules.listings, a, i, demo.now)
+
+        await demo.tx(work)
+    return f"{len(NDAS)} NDAs accepted and confidential details read (each read logged)"
+
+
+Scene = Callable[[Demo], Awaitable[str]]
+# Later modules append their scenes (intents and deposits, auctions, negotiations, deals,
+# vouchers, payments) after these; each may move the clock, never past ``demo.present``.
+SCENES: list[Scene] = [
+    scene_parties,
+    scene_wallets,
+    scene_past_listings,
+    scene_recent_listings,
+    scene_due_diligence,
+]
+
+EXPECTED_STATUSES = {
+    ListingStatus.DRAFT,
+    ListingStatus.UNDER_REVIEW,
+    ListingStatus.REJECTED,
+    ListingStatus.ANNOUNCED,
+    ListingStatus.SUSPENDED,
+    ListingStatus.UNSOLD,
+    ListingStatus.WITHDRAWN,
+}

@@ -1,0 +1,96 @@
+"""The test-only clock control: it moves a server's time and sweeps, and production can never have it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta
+
+import httpx
+import pytest
+
+from exchange.server.app import create_app
+from exchange.server.clock import OffsetClock
+from exchange.server.settings import Settings, SettingsError
+from tests.conftest import make_settings
+from tests.helpers import announced_listing, assert_problem, operator, relogin, verified
+
+
+@pytest.fixture
+async def app(backend, keys_dir):
+    """The server as an end-to-end test runs it: a movable clock, no background tasks here."""
+    return create_app(make_settings(backend, keys_dir, environment="test", test_clock=True), run_background_tasks=False)
+
+
+@pytest.mark.parametrize("environment", ["production", "development", "prod", "staging", ""])
+def test_the_test_clock_is_refused_outside_the_test_environment(environment):
+    with pytest.raises(SettingsError, match="TECHX_TEST_CLOCK needs TECHX_ENVIRONMENT=test"):
+        Settings.from_env(env={"TECHX_TEST_CLOCK": "1", "TECHX_ENVIRONMENT": environment})
+    assert Settings.from_env(env={"TECHX_TEST_CLOCK": "1", "TECHX_ENVIRONMENT": "test"}).test_clock
+
+
+def serve(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "exchange.server.cli", "serve", "--port", "9", *args],
+        env={
+            **os.environ,
+            "TECHX_TEST_CLOCK": "true",
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'never.db'}",
+            "TECHX_KEYS_DIR": str(tmp_path / "keys"),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_production_server_with_the_test_clock_refuses_to_start(tmp_path):
+    started = serve(tmp_path, TECHX_ENVIRONMENT="production")
+    assert started.returncode == 2
+    assert "TECHX_TEST_CLOCK needs TECHX_ENVIRONMENT=test" in started.stderr
+    assert not (tmp_path / "never.db").exists()  # refused before touching anything
+    assert not (tmp_path / "keys").exists()
+
+
+def test_the_test_clock_runs_in_one_process_only(tmp_path):
+    started = serve(tmp_path, "--workers", "2", TECHX_ENVIRONMENT="test")
+    assert started.returncode == 2
+    assert "one server process only" in started.stderr
+    assert not (tmp_path / "never.db").exists()
+
+
+async def test_without_the_setting_there_is_no_clock_control(backend, keys_dir):
+    plain = create_app(make_settings(backend, keys_dir), run_background_tasks=False)
+    transport = httpx.ASGITransport(app=plain)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        assert (await c.post("/_test/clock/advance", json={"days": 30})).status_code == 404
+        assert (await c.get("/_test/clock")).status_code == 404
+    assert "/_test/clock" not in str(plain.openapi_schema.paths)
+
+
+async def test_an_operator_moves_the_clock_and_due_notices_close(client, app):
+    assert isinstance(app.state.clock, OffsetClock)
+    ops = await operator(client, app)
+    seller = await verified(client, ops, kind="university")
+    listing = await announced_listing(client, seller, ops)
+    closes_at = datetime.fromisoformat(listing["announcement"]["closes_at"])
+
+    # Not a seller's business: only operators move time.
+    advance = "/_test/clock/advance"
+    assert_problem(await client.post(advance, json={"days": 40}, headers=seller.headers), 403, "forbidden")
+    assert_problem(await client.post(advance, json={"days": -1}, headers=ops.headers), 400, "validation-error", "days")
+
+    before = datetime.fromisoformat((await client.get("/_test/clock", headers=ops.headers)).json()["now"])
+    moved = await client.post("/_test/clock/advance", json={"days": 40}, headers=ops.headers)
+    assert moved.status_code == 200, moved.text
+    body = moved.json()
+    now = datetime.fromisoformat(body["now"])
+    assert now - before >= timedelta(days=40) and now > closes_at
+    assert body["offset_seconds"] == 40 * 86_400
+    assert body["swept"]["notices"] >= 1
+
+    await relogin(client, seller)  # 40 days outlive any bearer token
+    shown = (await client.get(f"/api/v1/listings/{listing['id']}", headers=seller.headers)).json()
+    assert shown["status"] == "unsold"

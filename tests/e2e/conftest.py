@@ -1,0 +1,198 @@
+"""End-to-end harness: the real ``techx`` server as a subprocess on a fresh PostgreSQL database.
+
+Each test gets its own database (created, migrated by ``techx db upgrade``, dropped afterwards),
+its own keys, a free loopback port and the test clock (``TECHX_ENVIRONMENT=test``,
+``TECHX_TEST_CLOCK=true``), so a test drives the exchange only as a client would: over HTTP, and
+through the ``techx`` command line.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.conftest import PG_ADMIN_DSN, _postgres_reachable
+
+OPERATOR_EMAIL = "ops@techx-e2e.example"
+OPERATOR_PASSWORD = "operator-secret-e2e"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerProcess:
+    """``techx serve`` in a child process: start, wait until ready, kill, restart, run CLI commands."""
+
+    def __init__(self, database_url: str, workdir: Path, **settings: str) -> None:
+        self.database_url = database_url
+        self.workdir = workdir
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "TECHX_KEYS_DIR": str(workdir / "keys"),
+            "TECHX_ENVIRONMENT": "test",
+            "TECHX_TEST_CLOCK": "true",
+            "TECHX_LOG_LEVEL": "WARNING",
+            "TECHX_LOG_JSON": "true",
+            **settings,
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"server-{self.starts}.log"
+
+    def techx(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "exchange.server.cli", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(f"techx {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+        return done
+
+    def start(self, timeout: float = 60) -> ServerProcess:
+        assert self.process is None, "already running"
+        self.starts += 1
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "exchange.server.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.base_url}/ready", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"the server was not ready within {timeout} s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hooks, no flush; what the database committed is all that remains."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def restart(self) -> ServerProcess:
+        self.stop()
+        return self.start()
+
+
+class Api:
+    """A thin HTTP client of one server: the API under /api/v1, tokens by party, the clock control."""
+
+    def __init__(self, server: ServerProcess) -> None:
+        self.server = server
+        self.http = httpx.Client(base_url=server.base_url, timeout=30)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def request(self, method: str, path: str, token: str | None = None, **kw: Any) -> httpx.Response:
+        headers = dict(kw.pop("headers", {}) or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        url = path if path.startswith("/_") or path.startswith("/api/") else f"/api/v1{path}"
+        return self.http.request(method, url, headers=headers, **kw)
+
+    def ok(self, method: str, path: str, token: str | None = None, status: int | None = None, **kw: Any) -> Any:
+        response = self.request(method, path, token, **kw)
+        expected = status or (201 if method == "POST" and response.status_code == 201 else 200)
+        assert response.status_code == expected, f"{method} {path} → {response.status_code}: {response.text}"
+        return response.json() if response.content else None
+
+    def login(self, email: str, password: str) -> str:
+        return self.ok("POST", "/auth/login", json={"email": email, "password": password})["access_token"]
+
+    def advance(self, token: str, **delta: int) -> dict[str, Any]:
+        return self.ok("POST", "/_test/clock/advance", token, json=delta)
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test; its asyncpg URL."""
+    import asyncio
+
+    problem = asyncio.run(_postgres_reachable())
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(f"PostgreSQL is unreachable: {problem}")
+    name = f"techx_e2e_{uuid.uuid4().hex[:12]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(PG_ADMIN_DSN)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    yield f"{base}/{name}"
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def server(pg_database: str, tmp_path: Path) -> Iterator[ServerProcess]:
+    """The real server, migrated and ready, with an operator created by ``techx operator create``."""
+    proc = ServerProcess(pg_database, tmp_path)
+    upgraded = proc.techx("db", "upgrade")
+    assert "database at revision" in upgraded.stdout
+    proc.techx("operator", "create", "--email", OPERATOR_EMAIL, "--password", OPERATOR_PASSWORD)
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture
+def api(server: ServerProcess) -> Iterator[Api]:
+    client = Api(server)
+    try:
+        yield client
+    finally:
+        client.close()
