@@ -5,27 +5,34 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Response, get, post
+import structlog
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.errors import Forbidden
 from exchange.idempotency import Outcome, idempotent, required_key
-from exchange.payments import bank
-from exchange.payments.models import BankTransfer, Withdrawal
+from exchange.payments import bank, card
+from exchange.payments.gateway import stripe_gateway, verify_signature
+from exchange.payments.models import BankTransfer, StripePayment, Withdrawal
 from exchange.payments.schemas import (
     BankTransferIn,
     BankTransferOut,
     CompleteWithdrawalIn,
+    PaymentIn,
+    PaymentOut,
     RejectWithdrawalIn,
+    WebhookOut,
     WithdrawalIn,
     WithdrawalOut,
     WithdrawalPage,
 )
-from exchange.server.dependencies import BEARER, Caller, Db, Now
+from exchange.server.dependencies import BEARER, Caller, Config, Db, Now
 from ledger.errors import InvalidCursor
-from ledger.routes import REPLAY_DOC, IdempotencyKey, KeyedWrite
+from ledger.routes import REPLAY_DOC, REPLAYED_HEADER, IdempotencyKey, KeyedWrite
+
+log = structlog.get_logger("techx.payments")
 
 Limit = Annotated[int, QueryParameter(ge=1, le=100, description="items per page (1–100)")]
 Cursor = Annotated[str | None, QueryParameter(min_length=1, max_length=100, description="next_cursor of a page")]
@@ -199,4 +206,77 @@ class WithdrawalController(Controller):
         return withdrawal_out(withdrawal)
 
 
-ROUTE_HANDLERS = [BankTransferController, WithdrawalController]
+def payment_out(payment: StripePayment, client_secret: str | None) -> PaymentOut:
+    return PaymentOut(
+        id=payment.id,
+        org_id=payment.org_id,
+        amount=payment.amount,
+        currency=payment.currency,
+        status=payment.status,
+        payment_intent_id=payment.payment_intent_id,
+        client_secret=client_secret,
+        entry_id=payment.entry_id,
+        created_at=payment.created_at,
+    )
+
+
+class PaymentController(Controller):
+    path = "/payments"
+    tags = ["payments"]
+    security = BEARER
+
+    @post(
+        "/",
+        status_code=201,
+        operation_class=KeyedWrite,
+        response_headers=REPLAY_DOC,
+        summary="Top up the wallet by card: a Stripe PaymentIntent in CNY, credited when Stripe reports it paid",
+    )
+    async def create(
+        self,
+        trader: Caller,
+        data: JSONBody[PaymentIn],
+        db: Db,
+        clock: Now,
+        settings: Config,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[PaymentOut]:
+        key = required_key(idempotency_key)
+        async with stripe_gateway(settings) as gateway:
+            payment, secret, replayed = await card.create_payment(
+                db, gateway, org_id=trader.org_id, user_id=trader.user_id, amount=data.amount, key=key, now=clock.now
+            )
+        headers = {REPLAYED_HEADER: "true"} if replayed else {}
+        return Response(payment_out(payment, secret), status_code=201, headers=headers)
+
+    @get("/{payment_id:uuid}", summary="A card top-up and its state (its organisation or an operator)")
+    async def get_payment(self, user: Caller, db: Db, payment_id: FromPath[UUID]) -> PaymentOut:
+        async with db.read() as session:
+            payment = await card.get_payment(session, payment_id)
+        if payment.org_id != user.org_id and not user.is_operator:
+            raise Forbidden("this payment belongs to another organisation")
+        return payment_out(payment, None)
+
+
+@post(
+    "/webhooks/stripe",
+    status_code=200,
+    tags=["payments"],
+    summary="Stripe's events: verified by signature, processed once per event id, objects fetched again",
+)
+async def stripe_webhook(request: Request[Any, Any, Any], db: Db, clock: Now, settings: Config) -> WebhookOut:
+    payload = await request.body()
+    verify_signature(
+        payload,
+        request.headers.get("stripe-signature"),
+        settings.stripe_webhook_secret,
+        clock.now(),
+        settings.stripe_webhook_tolerance_seconds,
+    )
+    async with stripe_gateway(settings) as gateway:
+        processed, outcome = await card.handle_event(db, gateway, payload, clock.now)
+    log.info("stripe event", processed=processed, outcome=outcome)
+    return WebhookOut(received=True, outcome=outcome)
+
+
+ROUTE_HANDLERS = [BankTransferController, WithdrawalController, PaymentController, stripe_webhook]

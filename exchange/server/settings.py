@@ -76,9 +76,13 @@ class Settings:
     ledger_origin: str = "techx/ledger"
     channels_backend: str = "memory"
     redis_url: str = "redis://127.0.0.1:6379/0"
+
+    # payments: card top-ups through Stripe when a key is set; bank transfers always
     stripe_api_key: str = ""
-    stripe_api_base: str = ""
+    stripe_api_base: str = ""  # e.g. http://127.0.0.1:8420 for a local Stripe-compatible server
     stripe_webhook_secret: str = ""
+    stripe_webhook_tolerance_seconds: int = 300
+    reconcile_batch_size: int = 5000
     test_clock: bool = False
 
     @property
