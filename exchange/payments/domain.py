@@ -92,6 +92,11 @@ class InvalidStatement(PaymentError):
     title = "The bank statement cannot be read"
 
 
+class InvalidCounterAccount(PaymentError):
+    problem_type = "invalid-counter-account"
+    title = "The counter account of an adjustment must be another CNY account of the ledger"
+
+
 class ReconciliationNotFound(NotFound):
     problem_type = "reconciliation-not-found"
 

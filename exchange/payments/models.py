@@ -126,6 +126,11 @@ class Reconciliation(IdMixin, Base):
     completed_at: Mapped[datetime | None]
 
 
+# Byte order on PostgreSQL too, so that the database sorts references as Python compares them and
+# the index on (run, reference) serves the ordered reads.
+REFERENCE_ORDER = String(200).with_variant(String(200, collation="C"), "postgresql")
+
+
 class ProviderRecord(Base):
     """The provider's side of a run, staged so that it can be read back in reference order."""
 
@@ -136,7 +141,7 @@ class ProviderRecord(Base):
         ForeignKey("reconciliations.id", ondelete="CASCADE"), primary_key=True
     )
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    reference: Mapped[str] = mapped_column(String(200))
+    reference: Mapped[str] = mapped_column(REFERENCE_ORDER)
     amount: Mapped[int] = mapped_column(BigInteger)
     occurred_at: Mapped[datetime]
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import csv
+import io
+import json
+from datetime import date
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import structlog
@@ -13,16 +17,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.errors import Forbidden
 from exchange.idempotency import Outcome, idempotent, required_key
-from exchange.payments import bank, card
-from exchange.payments.gateway import stripe_gateway, verify_signature
-from exchange.payments.models import BankTransfer, StripePayment, Withdrawal
+from exchange.payments import bank, card, reconciliation
+from exchange.payments.domain import Provider, ProviderNotConfigured
+from exchange.payments.gateway import configured, stripe_gateway, verify_signature
+from exchange.payments.models import (
+    BankTransfer,
+    Reconciliation,
+    ReconciliationLine,
+    Resolution,
+    StripePayment,
+    Withdrawal,
+)
 from exchange.payments.schemas import (
     BankTransferIn,
     BankTransferOut,
     CompleteWithdrawalIn,
+    LineOut,
+    OutcomeTotals,
     PaymentIn,
     PaymentOut,
+    ReconciliationIn,
+    ReconciliationOut,
+    ReconciliationPage,
     RejectWithdrawalIn,
+    ResolutionIn,
+    ResolutionOut,
+    RowErrorOut,
     WebhookOut,
     WithdrawalIn,
     WithdrawalOut,
@@ -279,4 +299,235 @@ async def stripe_webhook(request: Request[Any, Any, Any], db: Db, clock: Now, se
     return WebhookOut(received=True, outcome=outcome)
 
 
-ROUTE_HANDLERS = [BankTransferController, WithdrawalController, PaymentController, stripe_webhook]
+def reconciliation_out(run: Reconciliation, lines: list[ReconciliationLine]) -> ReconciliationOut:
+    totals = {k: OutcomeTotals(**v) for k, v in json.loads(run.totals).items()}
+    return ReconciliationOut(
+        id=run.id,
+        provider=run.provider,
+        period_from=run.period_from,
+        period_to=run.period_to,
+        status=run.status,
+        clean=run.status == "completed" and all(t.count == 0 for k, t in totals.items() if k != "matched"),
+        provider_records=run.provider_records,
+        totals=totals,
+        row_errors=[RowErrorOut(**e) for e in json.loads(run.row_errors)],
+        differences=[
+            LineOut(
+                outcome=line.outcome,
+                reference=line.reference,
+                ledger_amount=line.ledger_amount,
+                provider_amount=line.provider_amount,
+                entry_id=line.entry_id,
+            )
+            for line in lines
+        ],
+        created_at=run.created_at,
+        completed_at=run.completed_at,
+        error=run.error,
+    )
+
+
+def reconciliation_csv(report: ReconciliationOut) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["kind", "outcome", "reference", "ledger_amount", "provider_amount", "entry_id", "count"])
+    for line in report.differences:
+        writer.writerow(
+            ["difference", line.outcome, line.reference, line.ledger_amount, line.provider_amount, line.entry_id, 1]
+        )
+    for outcome, total in report.totals.items():
+        writer.writerow(["total", outcome, "", total.ledger_amount, total.provider_amount, "", total.count])
+    for error in report.row_errors:
+        writer.writerow(["row_error", "", f"line {error.line}", "", "", "", error.message])
+    return out.getvalue()
+
+
+def resolution_out(r: Resolution) -> ResolutionOut:
+    return ResolutionOut(
+        id=r.id,
+        reconciliation_id=r.reconciliation_id,
+        reference=r.reference,
+        amount=r.amount,
+        counter_account=r.counter_account,
+        adjustment_id=r.adjustment_id,
+        status=r.status,
+        entry_id=r.entry_id,
+        maker_id=r.maker_id,
+        checker_id=r.checker_id,
+        created_at=r.created_at,
+        approved_at=r.approved_at,
+    )
+
+
+async def run_reconciliation(
+    db: Any,
+    settings: Any,
+    clock: Any,
+    *,
+    provider: Provider,
+    period_from: date,
+    period_to: date,
+    statement: str | None,
+    key: str | None,
+    operator_id: UUID | None,
+    progress: Any = None,
+) -> tuple[Reconciliation, bool]:
+    """Create and execute a run (the HTTP route and ``techx reconcile`` alike)."""
+    if provider is Provider.STRIPE and not configured(settings):
+        raise ProviderNotConfigured("reconciling Stripe needs TECHX_STRIPE_API_KEY")
+    run, replayed = await reconciliation.start_run(
+        db,
+        provider=provider,
+        period_from=period_from,
+        period_to=period_to,
+        statement=statement,
+        key=key,
+        operator_id=operator_id,
+        now=clock.now,
+    )
+    if replayed:
+        return run, True
+    extra = {"progress": progress} if progress else {}
+    if provider is Provider.STRIPE:
+        async with stripe_gateway(settings) as gateway:
+            run = await reconciliation.execute_run(
+                db, run, statement=None, gateway=gateway, now=clock.now, batch=settings.reconcile_batch_size, **extra
+            )
+    else:
+        run = await reconciliation.execute_run(
+            db, run, statement=statement, gateway=None, now=clock.now, batch=settings.reconcile_batch_size, **extra
+        )
+    return run, False
+
+
+class ReconciliationController(Controller):
+    path = "/reconciliations"
+    tags = ["reconciliation"]
+    security = BEARER
+
+    @post(
+        "/",
+        status_code=201,
+        response_headers=REPLAY_DOC,
+        summary="Reconcile a provider's records for a period with the ledger (operator)",
+    )
+    async def create(
+        self,
+        operator: Caller,
+        data: JSONBody[ReconciliationIn],
+        db: Db,
+        clock: Now,
+        settings: Config,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[ReconciliationOut]:
+        key = f"{operator.user_id}:{required_key(idempotency_key)}" if idempotency_key is not None else None
+        run, replayed = await run_reconciliation(
+            db,
+            settings,
+            clock,
+            provider=Provider(data.provider),
+            period_from=data.period_from,
+            period_to=data.period_to,
+            statement=data.statement,
+            key=key,
+            operator_id=operator.user_id,
+        )
+        async with db.read() as session:
+            run, lines = await reconciliation.get_run(session, run.id)
+        headers = {REPLAYED_HEADER: "true"} if replayed else {}
+        return Response(reconciliation_out(run, lines), status_code=201, headers=headers)
+
+    @get("/", summary="Reconciliation runs, newest first (operator)")
+    async def list_runs(self, operator: Caller, db: Db, limit: Limit = 20, cursor: Cursor = None) -> ReconciliationPage:
+        query = select(Reconciliation).order_by(Reconciliation.id.desc()).limit(limit + 1)
+        if cursor:
+            try:
+                query = query.where(Reconciliation.id < UUID(cursor))
+            except ValueError:
+                raise InvalidCursor("the cursor is not one this list gave", field="cursor") from None
+        async with db.read() as session:
+            runs = list((await session.scalars(query)).all())
+        more = len(runs) > limit
+        runs = runs[:limit]
+        return ReconciliationPage(
+            items=[reconciliation_out(r, []) for r in runs], next_cursor=str(runs[-1].id) if more else None
+        )
+
+    @get(
+        "/{reconciliation_id:uuid}",
+        summary="A run's report: totals per outcome and every difference (JSON, or CSV with ?format=csv)",
+        media_type="application/json",
+    )
+    async def report(
+        self,
+        operator: Caller,
+        db: Db,
+        reconciliation_id: FromPath[UUID],
+        format: Annotated[Literal["json", "csv"], QueryParameter(description="json (default) or csv")] = "json",
+    ) -> Response[Any]:
+        async with db.read() as session:
+            run, lines = await reconciliation.get_run(session, reconciliation_id)
+        report = reconciliation_out(run, lines)
+        if format == "csv":
+            return Response(
+                reconciliation_csv(report),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="reconciliation-{run.id}.csv"'},
+            )
+        return Response(report)
+
+    @post(
+        "/{reconciliation_id:uuid}/resolutions",
+        status_code=201,
+        summary="Propose the adjustment that resolves one difference; a second operator approves it",
+    )
+    async def propose(
+        self, operator: Caller, db: Db, clock: Now, reconciliation_id: FromPath[UUID], data: JSONBody[ResolutionIn]
+    ) -> ResolutionOut:
+        resolution = await db.transaction(
+            lambda s: reconciliation.propose_resolution(
+                s,
+                reconciliation_id,
+                reference=data.reference,
+                counter_account=data.counter_account,
+                reason=data.reason,
+                maker_id=operator.user_id,
+                now=clock.now(),
+            )
+        )
+        return resolution_out(resolution)
+
+    @get("/{reconciliation_id:uuid}/resolutions", summary="The resolutions proposed for a run")
+    async def resolutions(self, operator: Caller, db: Db, reconciliation_id: FromPath[UUID]) -> list[ResolutionOut]:
+        async with db.read() as session:
+            await reconciliation.get_run(session, reconciliation_id)
+            return [resolution_out(r) for r in await reconciliation.list_resolutions(session, reconciliation_id)]
+
+    @post(
+        "/{reconciliation_id:uuid}/resolutions/{resolution_id:uuid}/approve",
+        status_code=200,
+        summary="Approve a resolution: its adjustment is posted (a different operator than the one who proposed it)",
+    )
+    async def approve(
+        self,
+        operator: Caller,
+        db: Db,
+        clock: Now,
+        reconciliation_id: FromPath[UUID],
+        resolution_id: FromPath[UUID],
+    ) -> ResolutionOut:
+        resolution = await db.transaction(
+            lambda s: reconciliation.approve_resolution(
+                s, reconciliation_id, resolution_id, checker_id=operator.user_id, now=clock.now()
+            )
+        )
+        return resolution_out(resolution)
+
+
+ROUTE_HANDLERS = [
+    BankTransferController,
+    WithdrawalController,
+    PaymentController,
+    stripe_webhook,
+    ReconciliationController,
+]

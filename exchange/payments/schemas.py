@@ -99,7 +99,7 @@ class ReconciliationIn(msgspec.Struct, forbid_unknown_fields=True):
     provider: Literal["stripe", "bank_transfer"]
     period_from: date
     period_to: date
-    statement: Annotated[str | None, msgspec.Meta(max_length=1_000_000)] = None  # CSV: date, amount, reference
+    statement: Annotated[str, msgspec.Meta(max_length=1_000_000)] | None = None  # CSV: date, amount, reference
 
 
 class RowErrorOut(msgspec.Struct):
@@ -135,6 +135,11 @@ class ReconciliationOut(msgspec.Struct):
     created_at: datetime
     completed_at: datetime | None
     error: str = ""
+
+
+class ReconciliationPage(msgspec.Struct):
+    items: list[ReconciliationOut]
+    next_cursor: str | None
 
 
 class ResolutionIn(msgspec.Struct, forbid_unknown_fields=True):

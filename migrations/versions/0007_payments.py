@@ -144,7 +144,9 @@ def upgrade() -> None:
         "reconciliation_records",
         sa.Column("reconciliation_id", sa.Uuid(), nullable=False),
         sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("reference", sa.String(200), nullable=False),
+        sa.Column(
+            "reference", sa.String(200).with_variant(sa.String(200, collation="C"), "postgresql"), nullable=False
+        ),
         sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.Column("occurred_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("reconciliation_id", "seq", name="pk_reconciliation_records"),
