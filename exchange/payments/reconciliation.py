@@ -105,9 +105,9 @@ async def _statement_records(
 
 
 async def _stripe_records(
-    gateway: StripeGateway, start: datetime, end: datetime
+    gateway: StripeGateway, start: datetime, end: datetime, page_size: int
 ) -> AsyncIterator[tuple[str, int, datetime]]:
-    async for txn in gateway.balance_transactions(start, end):
+    async for txn in gateway.balance_transactions(start, end, page_size):
         if txn["type"] in STRIPE_TYPES and txn["source"]:
             yield str(txn["source"]), int(txn["net"]), datetime.fromtimestamp(int(txn["created"]), UTC)
 
@@ -273,6 +273,7 @@ async def execute_run(
     gateway: StripeGateway | None,
     now: Callable[[], datetime],
     batch: int = 5000,
+    stripe_page_size: int = 100,
     progress: Progress = _no_progress,
 ) -> Reconciliation:
     """Stage the provider's records, merge them with the ledger's, and store the differences and totals."""
@@ -289,7 +290,7 @@ async def execute_run(
             staged = await _stage(db, run.id, _statement_records(rows, start, end), batch)
         else:
             assert gateway is not None
-            staged = await _stage(db, run.id, _stripe_records(gateway, start, end), batch)
+            staged = await _stage(db, run.id, _stripe_records(gateway, start, end, stripe_page_size), batch)
         async with db.read() as session:
             account = await ledger.account_by_code(session, CLEARING_ACCOUNTS[provider])
         totals = Totals()

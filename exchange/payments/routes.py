@@ -391,7 +391,14 @@ async def run_reconciliation(
     if provider is Provider.STRIPE:
         async with stripe_gateway(settings) as gateway:
             run = await reconciliation.execute_run(
-                db, run, statement=None, gateway=gateway, now=clock.now, batch=settings.reconcile_batch_size, **extra
+                db,
+                run,
+                statement=None,
+                gateway=gateway,
+                now=clock.now,
+                batch=settings.reconcile_batch_size,
+                stripe_page_size=settings.stripe_page_size,
+                **extra,
             )
     else:
         run = await reconciliation.execute_run(

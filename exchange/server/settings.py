@@ -82,6 +82,7 @@ class Settings:
     stripe_api_base: str = ""  # e.g. http://127.0.0.1:8420 for a local Stripe-compatible server
     stripe_webhook_secret: str = ""
     stripe_webhook_tolerance_seconds: int = 300
+    stripe_page_size: int = 100  # records per page when listing balance transactions
     reconcile_batch_size: int = 5000
     test_clock: bool = False
 

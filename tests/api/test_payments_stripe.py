@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from exchange.payments.domain import china_day
 from exchange.payments.gateway import sign
 from exchange.server.clock import ManualClock
 from tests import stripe_local
@@ -34,6 +35,7 @@ def settings(backend, keys_dir, localstripe):
         stripe_api_key=API_KEY,
         stripe_api_base=localstripe,
         stripe_webhook_secret=WEBHOOK_SECRET,
+        stripe_page_size=2,
     )
 
 
@@ -190,3 +192,72 @@ async def test_payments_need_the_provider_configured(backend, keys_dir, clock):
             f"{API}/payments", json={"amount": 100}, headers={**party.headers, "Idempotency-Key": "k"}
         )
         assert_problem(response, 409, "provider-not-configured")
+
+
+async def reconcile_today(client, ops, clock) -> dict:
+    day = china_day(clock.now()).isoformat()
+    response = await client.post(
+        f"{API}/reconciliations",
+        json={"provider": "stripe", "period_from": day, "period_to": day},
+        headers=ops.headers,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_stripe_balance_transactions_reconcile_with_the_ledger(client, app, buyer, localstripe, clock):
+    ops = buyer.ops
+    for n, amount in enumerate((30_000, 20_000, 10_000)):
+        payment = await top_up(client, buyer, amount, key=f"rec-{n}")
+        await pay(localstripe, payment["payment_intent_id"])
+    for event in await events(localstripe, "payment_intent.succeeded"):
+        assert (await deliver(client, event, clock)).status_code == 200
+    charge_id = (await events(localstripe, "payment_intent.succeeded"))[0]["data"]["object"]["latest_charge"]["id"]
+    await refund(localstripe, charge_id, 5_000)
+    refunded = {"id": "evt_r", "type": "charge.refunded", "data": {"object": {"id": charge_id}}}
+    assert (await deliver(client, refunded, clock)).status_code == 200
+
+    # Pages of two records: the listing is followed page after page.
+    clean = await reconcile_today(client, ops, clock)
+    assert clean["clean"] is True, clean["differences"]
+    assert clean["totals"]["matched"]["count"] == 4 and clean["totals"]["matched"]["provider_amount"] == 55_000
+
+    # A payment made at Stripe that never reached the ledger, and an entry Stripe knows nothing of.
+    stray = await stripe_client(localstripe).v1.payment_intents.create_async(params={"amount": 999, "currency": "cny"})
+    await pay(localstripe, stray.id)
+    ghost = await ledger_entry_on_clearing(app, "ch_ghost", 1_234)
+    report = await reconcile_today(client, ops, clock)
+    differences = {(d["outcome"], d["ledger_amount"], d["provider_amount"]) for d in report["differences"]}
+    assert differences == {("missing_in_ledger", None, 999), ("missing_at_provider", 1_234, None)}
+    assert next(d for d in report["differences"] if d["outcome"] == "missing_at_provider")["entry_id"] == ghost
+
+    checker = await operator(client, app)
+    for difference in report["differences"]:
+        proposed = await client.post(
+            f"{API}/reconciliations/{report['id']}/resolutions",
+            json={"reference": difference["reference"], "counter_account": "exchange:suspense", "reason": "对账"},
+            headers=ops.headers,
+        )
+        assert proposed.status_code == 201, proposed.text
+        approved = await client.post(
+            f"{API}/reconciliations/{report['id']}/resolutions/{proposed.json()['id']}/approve",
+            headers=checker.headers,
+        )
+        assert approved.status_code == 200, approved.text
+    assert (await reconcile_today(client, ops, clock))["clean"] is True
+
+
+async def ledger_entry_on_clearing(app, reference: str, amount: int) -> str:
+    from ledger import service as ledger
+
+    now = app.state.clock.now()
+
+    async def work(session):
+        clearing = await ledger.get_or_create_account(session, "psp:stripe:clearing", "CNY", "asset", now=now)
+        suspense = await ledger.get_or_create_account(session, "exchange:suspense", "CNY", "liability", now=now)
+        entry = await ledger.transfer(
+            session, clearing.id, suspense.id, amount, unit="CNY", kind="manual", now=now, external_ref=reference
+        )
+        return str(entry.id)
+
+    return await app.state.db.transaction(work)
