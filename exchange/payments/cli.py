@@ -30,7 +30,10 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     from exchange.server.clock import SystemClock
     from exchange.server.db import Database, create_engine
 
-    statement = Path(args.statement).read_text(encoding="utf-8-sig") if args.statement else None
+    if args.statement and not Path(args.statement).is_file():
+        print(f"error: no statement file at {args.statement}", file=sys.stderr)
+        return 2
+    statement = reconciliation.Statement.from_path(Path(args.statement), args.encoding) if args.statement else None
 
     async def run() -> object:
         await _upgrade(settings)
@@ -92,5 +95,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--from", dest="period_from", type=date.fromisoformat, required=True, help="first day")
     parser.add_argument("--to", dest="period_to", type=date.fromisoformat, required=True, help="last day (inclusive)")
     parser.add_argument("--statement", help="CSV bank statement with date, amount, reference (bank_transfer)")
+    parser.add_argument("--encoding", default="utf-8", help="of the statement file, e.g. gb18030 (default utf-8)")
     parser.add_argument("--format", choices=["text", "json", "csv"], default="text")
     parser.set_defaults(handler=cmd_reconcile)

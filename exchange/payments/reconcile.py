@@ -149,12 +149,26 @@ def yuan_to_fen(text: str) -> int:
     return int(value * 100)
 
 
+MAX_REFERENCE = 200
+
+
 def parse_statement(text: str) -> tuple[list[StatementRow], list[RowError]]:
+    """Read a whole CSV bank statement: its rows and its row errors (see ``read_statement``)."""
+    rows: list[StatementRow] = []
+    errors: list[RowError] = []
+    for item in read_statement(io.StringIO(text)):
+        (rows if isinstance(item, StatementRow) else errors).append(item)  # type: ignore[arg-type]
+    return rows, errors
+
+
+def read_statement(lines: Iterable[str]) -> Iterator[StatementRow | RowError]:
     """Read a CSV bank statement with a header naming ``date, amount, reference`` (amount in yuan).
 
-    A malformed row is reported with its line number and skipped; the rest are read.
+    Rows come one at a time, so a statement of any length is read in constant memory. A malformed
+    row is reported as a ``RowError`` with its line number and skipped; the rest are read. A header
+    without those columns raises ``StatementFormatError`` when the first item is asked for.
     """
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))  # spreadsheets often save a BOM
+    reader = csv.reader(_without_bom(lines))
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -168,40 +182,45 @@ def parse_statement(text: str) -> tuple[list[StatementRow], list[RowError]]:
             f"the header must name the columns {', '.join(STATEMENT_COLUMNS)}; missing: {', '.join(missing)}"
         )
     index = {c: names.index(c) for c in STATEMENT_COLUMNS}
-    rows: list[StatementRow] = []
-    errors: list[RowError] = []
     while True:
         number = reader.line_num + 1  # where the next record starts; a quoted field may span lines
         try:
             cells = next(reader, None)
         except csv.Error as exc:
-            errors.append(RowError(number, f"the row cannot be read: {exc}"))
+            yield RowError(number, f"the row cannot be read: {exc}")
             if reader.line_num < number:  # nothing was consumed: the rest cannot be read either
-                break
+                return
             continue
         if cells is None:
-            break
+            return
         if not any(c.strip() for c in cells):
             continue
-        if len(cells) < len(names):
-            errors.append(RowError(number, f"expected {len(names)} columns, found {len(cells)}"))
-            continue
-        try:
-            day = date.fromisoformat(cells[index["date"]].strip())
-        except ValueError:
-            errors.append(RowError(number, f"date {cells[index['date']]!r} is not YYYY-MM-DD"))
-            continue
-        try:
-            amount = yuan_to_fen(cells[index["amount"]])
-        except ValueError:
-            errors.append(RowError(number, f"amount {cells[index['amount']]!r} is not a yuan amount with ≤ 2 decimals"))
-            continue
-        if amount == 0:
-            errors.append(RowError(number, "the amount is zero"))
-            continue
-        reference = cells[index["reference"]].strip()
-        if not reference:
-            errors.append(RowError(number, "the reference is empty"))
-            continue
-        rows.append(StatementRow(number, day, amount, reference))
-    return rows, errors
+        yield _row(number, cells, index, len(names))
+
+
+def _without_bom(lines: Iterable[str]) -> Iterator[str]:
+    first = True
+    for line in lines:
+        yield line.removeprefix("\ufeff") if first else line  # spreadsheets often save a BOM
+        first = False
+
+
+def _row(number: int, cells: list[str], index: dict[str, int], width: int) -> StatementRow | RowError:
+    if len(cells) < width:
+        return RowError(number, f"expected {width} columns, found {len(cells)}")
+    try:
+        day = date.fromisoformat(cells[index["date"]].strip())
+    except ValueError:
+        return RowError(number, f"date {cells[index['date']]!r} is not YYYY-MM-DD")
+    try:
+        amount = yuan_to_fen(cells[index["amount"]])
+    except ValueError:
+        return RowError(number, f"amount {cells[index['amount']]!r} is not a yuan amount with ≤ 2 decimals")
+    if amount == 0:
+        return RowError(number, "the amount is zero")
+    reference = cells[index["reference"]].strip()
+    if not reference:
+        return RowError(number, "the reference is empty")
+    if len(reference) > MAX_REFERENCE:
+        return RowError(number, f"the reference is longer than {MAX_REFERENCE} characters")
+    return StatementRow(number, day, amount, reference)

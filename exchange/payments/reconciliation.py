@@ -13,10 +13,14 @@ operator approves; it is booked to the period of the difference, so the re-run c
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import io
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -44,10 +48,11 @@ from exchange.payments.reconcile import (
     Line,
     Outcome,
     Record,
+    RowError,
     StatementFormatError,
     Totals,
     areconcile,
-    parse_statement,
+    read_statement,
 )
 from exchange.server.db import Database
 from ledger import EntrySpec, PostingSpec, Side, adjustments
@@ -95,18 +100,60 @@ async def _stage(db: Database, run_id: UUID, records: AsyncIterator[tuple[str, i
     return seq
 
 
-async def _statement_records(
-    rows: list[Any], start: datetime, end: datetime
+@dataclass(frozen=True)
+class Statement:
+    """A CSV bank statement that can be read from the start more than once, line by line."""
+
+    lines: Callable[[], Iterable[str]]
+    sha256: str
+
+    @classmethod
+    def from_text(cls, text: str) -> Statement:
+        return cls(lambda: io.StringIO(text), hashlib.sha256(text.encode()).hexdigest())
+
+    @classmethod
+    def from_path(cls, path: Path, encoding: str = "utf-8") -> Statement:
+        digest = hashlib.sha256()
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+
+        def lines() -> Iterator[str]:
+            with path.open(encoding=encoding, newline="") as f:
+                try:
+                    yield from f
+                except UnicodeDecodeError as exc:
+                    raise InvalidStatement(f"the statement is not {encoding} text ({exc.reason})") from None
+
+        return cls(lines, digest.hexdigest())
+
+    def check(self) -> None:
+        """Refuse a statement whose header lacks the columns, before anything is stored."""
+        try:
+            next(read_statement(self.lines()), None)
+        except StatementFormatError as exc:
+            raise InvalidStatement(str(exc), field="statement") from None
+
+
+async def statement_records(
+    statement: Statement, start: datetime, end: datetime, errors: list[RowError]
 ) -> AsyncIterator[tuple[str, int, datetime]]:
-    for row in rows:
-        at = day_start(row.day)
+    """The statement's rows dated in ``[start, end)``; unreadable rows go to ``errors``."""
+    for number, item in enumerate(read_statement(statement.lines()), 1):
+        if isinstance(item, RowError):
+            errors.append(item)
+            continue
+        at = day_start(item.day)
         if start <= at < end:
-            yield row.reference, row.amount, at
+            yield item.reference, item.amount, at
+        if number % 1000 == 0:
+            await asyncio.sleep(0)  # a long statement is read between other requests, not instead of them
 
 
-async def _stripe_records(
+async def stripe_records(
     gateway: StripeGateway, start: datetime, end: datetime, page_size: int
 ) -> AsyncIterator[tuple[str, int, datetime]]:
+    """Stripe's balance transactions of payments and refunds in ``[start, end)``: (source, net, created)."""
     async for txn in gateway.balance_transactions(start, end, page_size):
         if txn["type"] in STRIPE_TYPES and txn["source"]:
             yield str(txn["source"]), int(txn["net"]), datetime.fromtimestamp(int(txn["created"]), UTC)
@@ -212,7 +259,7 @@ async def start_run(
     provider: Provider,
     period_from: date,
     period_to: date,
-    statement: str | None,
+    statement: Statement | None,
     key: str | None,
     operator_id: UUID | None,
     now: Callable[[], datetime],
@@ -224,11 +271,8 @@ async def start_run(
     if provider is Provider.STRIPE and statement is not None:
         raise InvalidStatement("Stripe's records are fetched from Stripe; send no statement", field="statement")
     if statement is not None:
-        try:
-            parse_statement(statement)  # the header, before anything is stored; row errors are reported later
-        except StatementFormatError as exc:
-            raise InvalidStatement(str(exc), field="statement") from None
-    digest = hashlib.sha256(statement.encode()).hexdigest() if statement is not None else None
+        statement.check()
+    digest = statement.sha256 if statement is not None else None
     print_ = fingerprint(
         {"provider": provider.value, "from": period_from.isoformat(), "to": period_to.isoformat(), "statement": digest}
     )
@@ -268,29 +312,20 @@ async def start_run(
 async def execute_run(
     db: Database,
     run: Reconciliation,
+    records: AsyncIterator[tuple[str, int, datetime]],
     *,
-    statement: str | None,
-    gateway: StripeGateway | None,
+    row_errors: list[RowError] | None = None,
     now: Callable[[], datetime],
     batch: int = 5000,
-    stripe_page_size: int = 100,
     progress: Progress = _no_progress,
 ) -> Reconciliation:
-    """Stage the provider's records, merge them with the ledger's, and store the differences and totals."""
+    """Stage the provider's ``records`` (reference, amount, time), merge them with the ledger's, and
+    store the differences and totals. ``row_errors`` (filled while ``records`` is read) are kept."""
     provider = Provider(run.provider)
     start, end = period_bounds(run.period_from, run.period_to)
+    errors = row_errors if row_errors is not None else []
     try:
-        row_errors: list[dict[str, Any]] = []
-        if provider is Provider.BANK_TRANSFER:
-            try:
-                rows, errors = parse_statement(statement or "")
-            except StatementFormatError as exc:
-                raise InvalidStatement(str(exc), field="statement") from None
-            row_errors = [{"line": e.line, "message": e.message} for e in errors]
-            staged = await _stage(db, run.id, _statement_records(rows, start, end), batch)
-        else:
-            assert gateway is not None
-            staged = await _stage(db, run.id, _stripe_records(gateway, start, end, stripe_page_size), batch)
+        staged = await _stage(db, run.id, records, batch)
         async with db.read() as session:
             account = await ledger.account_by_code(session, CLEARING_ACCOUNTS[provider])
         totals = Totals()
@@ -320,7 +355,8 @@ async def execute_run(
         if pending:
             await write(pending)
         progress(merged, staged)
-        result = {"totals": _totals_json(totals), "row_errors": json.dumps(row_errors), "records": staged}
+        reported = [{"line": e.line, "message": e.message} for e in errors]
+        result = {"totals": _totals_json(totals), "row_errors": json.dumps(reported), "records": staged}
         status, error = "completed", ""
     except Exception as exc:
         result, status, error = {}, "failed", str(getattr(exc, "detail", exc))[:1000]

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exchange.errors import Forbidden
 from exchange.idempotency import Outcome, idempotent, required_key
 from exchange.payments import bank, card, reconciliation
-from exchange.payments.domain import Provider, ProviderNotConfigured
+from exchange.payments.domain import Provider, ProviderNotConfigured, period_bounds
 from exchange.payments.gateway import configured, stripe_gateway, verify_signature
 from exchange.payments.models import (
     BankTransfer,
@@ -367,7 +367,7 @@ async def run_reconciliation(
     provider: Provider,
     period_from: date,
     period_to: date,
-    statement: str | None,
+    statement: reconciliation.Statement | None,
     key: str | None,
     operator_id: UUID | None,
     progress: Any = None,
@@ -387,24 +387,18 @@ async def run_reconciliation(
     )
     if replayed:
         return run, True
-    extra = {"progress": progress} if progress else {}
+    options: dict[str, Any] = {"now": clock.now, "batch": settings.reconcile_batch_size}
+    if progress:
+        options["progress"] = progress
+    start, end = period_bounds(period_from, period_to)
     if provider is Provider.STRIPE:
         async with stripe_gateway(settings) as gateway:
-            run = await reconciliation.execute_run(
-                db,
-                run,
-                statement=None,
-                gateway=gateway,
-                now=clock.now,
-                batch=settings.reconcile_batch_size,
-                stripe_page_size=settings.stripe_page_size,
-                **extra,
-            )
-    else:
-        run = await reconciliation.execute_run(
-            db, run, statement=statement, gateway=None, now=clock.now, batch=settings.reconcile_batch_size, **extra
-        )
-    return run, False
+            records = reconciliation.stripe_records(gateway, start, end, settings.stripe_page_size)
+            return await reconciliation.execute_run(db, run, records, **options), False
+    assert statement is not None
+    errors: list[Any] = []
+    records = reconciliation.statement_records(statement, start, end, errors)
+    return await reconciliation.execute_run(db, run, records, row_errors=errors, **options), False
 
 
 class ReconciliationController(Controller):
@@ -435,7 +429,7 @@ class ReconciliationController(Controller):
             provider=Provider(data.provider),
             period_from=data.period_from,
             period_to=data.period_to,
-            statement=data.statement,
+            statement=reconciliation.Statement.from_text(data.statement) if data.statement is not None else None,
             key=key,
             operator_id=operator.user_id,
         )

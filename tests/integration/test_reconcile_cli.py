@@ -74,3 +74,21 @@ async def test_reconcile_a_statement_from_the_command_line(backend, db, clock, k
         "reconcile", "--from", "2026-03-02", "--to", "2026-03-02", "--statement", str(statement), env=env
     )
     assert unreadable.returncode == 2 and "missing: date" in unreadable.stderr
+
+    # Bank exports are often GB18030: read as such when told, refused (not garbled) when not.
+    statement.write_bytes("date,amount,reference,摘要\n2026-03-02,1.00,R1,货款\n".encode("gb18030"))
+    garbled = techx("reconcile", "--from", "2026-03-02", "--to", "2026-03-02", "--statement", str(statement), env=env)
+    assert garbled.returncode == 2 and "not utf-8 text" in garbled.stderr
+    decoded = techx(
+        "reconcile",
+        "--from",
+        "2026-03-02",
+        "--to",
+        "2026-03-02",
+        "--statement",
+        str(statement),
+        "--encoding",
+        "gb18030",
+        env=env,
+    )
+    assert decoded.returncode == 1 and "missing_at_provider" in decoded.stdout  # R2 and R3 are not on it
