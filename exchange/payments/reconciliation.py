@@ -71,27 +71,31 @@ def _no_progress(done: int, total: int) -> None:
 # -- the provider's side ---------------------------------------------------------------------------------
 
 
+STAGED_COLUMNS = ("reconciliation_id", "seq", "reference", "amount", "occurred_at")
+
+
 async def _stage(db: Database, run_id: UUID, records: AsyncIterator[tuple[str, int, datetime]], batch: int) -> int:
     seq = 0
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
 
-    async def flush(chunk: list[dict[str, Any]]) -> None:
+    async def flush(chunk: list[tuple[Any, ...]]) -> None:
         async def write(session: AsyncSession) -> None:
-            await session.execute(insert(ProviderRecord), chunk)
+            if db.is_postgres:
+                # COPY: several times faster than INSERT for the millions of rows of a long period.
+                raw = await (await session.connection()).get_raw_connection()
+                await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+                    ProviderRecord.__tablename__, records=chunk, columns=STAGED_COLUMNS
+                )
+            else:
+                await session.execute(
+                    insert(ProviderRecord), [dict(zip(STAGED_COLUMNS, row, strict=True)) for row in chunk]
+                )
 
         await db.transaction(write)
 
     async for reference, amount, occurred_at in records:
         seq += 1
-        rows.append(
-            {
-                "reconciliation_id": run_id,
-                "seq": seq,
-                "reference": reference,
-                "amount": amount,
-                "occurred_at": occurred_at,
-            }
-        )
+        rows.append((run_id, seq, reference, amount, occurred_at))
         if len(rows) >= batch:
             await flush(rows)
             rows = []
@@ -219,8 +223,8 @@ def ledger_movements(account_id: UUID, start: datetime, end: datetime, postgres:
 
 
 def _entry_id(text: str | None) -> str | None:
-    if not text:
-        return None
+    if not text or len(text) == 36:
+        return text or None
     try:
         return str(UUID(text))  # SQLite keeps UUIDs as 32 hex digits
     except ValueError:
@@ -232,9 +236,11 @@ async def _ledger_side(db: Database, account_id: UUID | None, start: datetime, e
         return
     query = ledger_movements(account_id, start, end, db.is_postgres)
     async with db.read() as session:
-        result = await session.stream(query.execution_options(yield_per=2000))
-        async for reference, amount, entry_id in result:
-            yield Record(reference, int(amount), _entry_id(entry_id))
+        connection = await session.connection()
+        result = await connection.stream(query.execution_options(yield_per=2000))
+        async for partition in result.partitions():  # a page per await, not a row per await
+            for reference, amount, entry_id in partition:
+                yield Record(reference, int(amount), _entry_id(entry_id))
 
 
 # -- runs --------------------------------------------------------------------------------------------------
