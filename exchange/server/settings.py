@@ -122,6 +122,10 @@ class Settings:
             raise SettingsError("TECHX_CHANNELS_BACKEND must be 'memory' or 'redis'")
         if not 0 < self.deposit_default_bp <= self.deposit_max_bp <= 10_000:
             raise SettingsError("deposit basis points must satisfy 0 < default <= max <= 10000")
+        if not 1 <= self.stripe_page_size <= 100:
+            raise SettingsError("TECHX_STRIPE_PAGE_SIZE must be 1 to 100 (Stripe's largest page)")
+        if not 1 <= self.reconcile_batch_size <= 100_000:
+            raise SettingsError("TECHX_RECONCILE_BATCH_SIZE must be 1 to 100000")
         if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise SettingsError("DATABASE_URL must use sqlite+aiosqlite:// or postgresql+asyncpg://")
 

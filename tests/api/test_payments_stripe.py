@@ -261,3 +261,26 @@ async def ledger_entry_on_clearing(app, reference: str, amount: int) -> str:
         return str(entry.id)
 
     return await app.state.db.transaction(work)
+
+
+async def test_a_refund_the_wallet_cannot_cover_is_left_for_reconciliation(client, buyer, localstripe, clock):
+    payment = await top_up(client, buyer, 30_000)
+    await pay(localstripe, payment["payment_intent_id"])
+    succeeded = (await events(localstripe, "payment_intent.succeeded"))[0]
+    assert (await deliver(client, succeeded, clock)).status_code == 200
+    held = await client.post(
+        f"{API}/withdrawals",
+        json={"amount": 30_000, "payee": "acct"},
+        headers={**buyer.headers, "Idempotency-Key": "w"},
+    )
+    assert held.status_code == 201, held.text
+    charge_id = succeeded["data"]["object"]["latest_charge"]["id"]
+    stripe_refund = await refund(localstripe, charge_id, 10_000)
+    refunded = {"id": "evt_r", "type": "charge.refunded", "data": {"object": {"id": charge_id}}}
+    response = await deliver(client, refunded, clock)
+    assert response.status_code == 200 and "unrecovered" in response.json()["outcome"]
+    assert await cash(client, buyer) == 30_000  # nothing taken from money already promised elsewhere
+    report = await reconcile_today(client, buyer.ops, clock)
+    assert [(d["outcome"], d["reference"], d["provider_amount"]) for d in report["differences"]] == [
+        ("missing_in_ledger", stripe_refund.id, -10_000)
+    ]
