@@ -97,6 +97,11 @@ class InvalidCounterAccount(PaymentError):
     title = "The counter account of an adjustment must be another CNY account of the ledger"
 
 
+class AlreadyResolving(Conflict):
+    problem_type = "already-resolving"
+    title = "A resolution of this difference has already been proposed"
+
+
 class ReconciliationNotFound(NotFound):
     problem_type = "reconciliation-not-found"
 

@@ -32,6 +32,7 @@ from exchange.base import new_id
 from exchange.idempotency import IdempotencyKeyReused, fingerprint
 from exchange.payments.domain import (
     CLEARING_ACCOUNTS,
+    AlreadyResolving,
     InvalidCounterAccount,
     InvalidStatement,
     NothingToResolve,
@@ -437,6 +438,19 @@ async def propose_resolution(
         raise NothingToResolve(f"reconciliation {run_id} reports no difference under {reference!r}", field="reference")
     if not reference.startswith("entry:"):
         check_reference(reference)
+    # One correction per difference: a second proposal, approved too, would correct it twice.
+    open_one = await session.scalar(
+        select(Resolution.id)
+        .join(Reconciliation, Reconciliation.id == Resolution.reconciliation_id)
+        .where(
+            Resolution.reference == reference,
+            Reconciliation.provider == run.provider,
+            (Resolution.status == "proposed") | (Resolution.reconciliation_id == run_id),
+        )
+        .limit(1)
+    )
+    if open_one is not None:
+        raise AlreadyResolving(f"resolution {open_one} already corrects {reference!r}", resolution_id=str(open_one))
     delta = adjustment_direction(line.provider_amount, line.ledger_amount)
     provider = Provider(run.provider)
     clearing = await ledger.get_or_create_account(session, CLEARING_ACCOUNTS[provider], "CNY", "asset", False, now=now)

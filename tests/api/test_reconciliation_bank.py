@@ -112,6 +112,12 @@ async def test_each_kind_of_difference_is_reported_exactly_then_resolved(client,
         assert proposed.status_code == 201, proposed.text
         resolutions.append(proposed.json())
     assert [r["amount"] for r in resolutions] == [1, 2_000, -700]
+    twice = await client.post(
+        f"{API}/reconciliations/{again['id']}/resolutions",
+        json={"reference": "A2", "counter_account": cash, "reason": "again"},
+        headers=checker.headers,
+    )
+    assert_problem(twice, 409, "already-resolving")
 
     own = await client.post(
         f"{API}/reconciliations/{report['id']}/resolutions/{resolutions[0]['id']}/approve", headers=maker.headers
