@@ -123,7 +123,8 @@ async def create_payment(
             row.updated_at = now()
         return row
 
-    return await _in(db, attach), _field(intent, "client_secret"), replayed
+    # Made now (an earlier attempt with this key may have failed before Stripe answered): not a replay.
+    return await _in(db, attach), _field(intent, "client_secret"), False
 
 
 async def get_payment(session: AsyncSession, payment_id: UUID) -> StripePayment:

@@ -25,7 +25,8 @@ def _progress(done: int, total: int) -> None:
 def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     from exchange.payments import reconciliation
     from exchange.payments.domain import Provider
-    from exchange.payments.routes import reconciliation_csv, reconciliation_out, run_reconciliation
+    from exchange.payments.providers import run_reconciliation
+    from exchange.payments.routes import reconciliation_csv, reconciliation_out
     from exchange.server.cli import _upgrade
     from exchange.server.clock import SystemClock
     from exchange.server.db import Database, create_engine

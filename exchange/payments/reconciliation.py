@@ -13,13 +13,12 @@ operator approves; it is booked to the period of the difference, so the re-run c
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 import json
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -43,7 +42,6 @@ from exchange.payments.domain import (
     day_start,
     period_bounds,
 )
-from exchange.payments.gateway import StripeGateway
 from exchange.payments.models import Booking, ProviderRecord, Reconciliation, ReconciliationLine, Resolution
 from exchange.payments.reconcile import (
     Line,
@@ -62,7 +60,6 @@ from ledger.errors import NotFound as LedgerNotFound
 from ledger.models import entries, postings
 
 Progress = Callable[[int, int], None]  # (provider records merged so far, provider records in all)
-STRIPE_TYPES = frozenset({"charge", "payment", "refund", "payment_refund"})
 
 
 def _no_progress(done: int, total: int) -> None:
@@ -138,30 +135,6 @@ class Statement:
             next(read_statement(self.lines()), None)
         except StatementFormatError as exc:
             raise InvalidStatement(str(exc), field="statement") from None
-
-
-async def statement_records(
-    statement: Statement, start: datetime, end: datetime, errors: list[RowError]
-) -> AsyncIterator[tuple[str, int, datetime]]:
-    """The statement's rows dated in ``[start, end)``; unreadable rows go to ``errors``."""
-    for number, item in enumerate(read_statement(statement.lines()), 1):
-        if isinstance(item, RowError):
-            errors.append(item)
-            continue
-        at = day_start(item.day)
-        if start <= at < end:
-            yield item.reference, item.amount, at
-        if number % 1000 == 0:
-            await asyncio.sleep(0)  # a long statement is read between other requests, not instead of them
-
-
-async def stripe_records(
-    gateway: StripeGateway, start: datetime, end: datetime, page_size: int
-) -> AsyncIterator[tuple[str, int, datetime]]:
-    """Stripe's balance transactions of payments and refunds in ``[start, end)``: (source, net, created)."""
-    async for txn in gateway.balance_transactions(start, end, page_size):
-        if txn["type"] in STRIPE_TYPES and txn["source"]:
-            yield str(txn["source"]), int(txn["net"]), datetime.fromtimestamp(int(txn["created"]), UTC)
 
 
 async def _provider_side(db: Database, run_id: UUID, page: int) -> AsyncIterator[Record]:

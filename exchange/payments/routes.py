@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -18,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exchange.errors import Forbidden
 from exchange.idempotency import Outcome, idempotent, required_key
 from exchange.payments import bank, card, reconciliation
-from exchange.payments.domain import Provider, ProviderNotConfigured, period_bounds
-from exchange.payments.gateway import configured, stripe_gateway, verify_signature
+from exchange.payments.domain import Provider
+from exchange.payments.gateway import stripe_gateway, verify_signature
 from exchange.payments.models import (
     BankTransfer,
     Reconciliation,
@@ -28,6 +27,7 @@ from exchange.payments.models import (
     StripePayment,
     Withdrawal,
 )
+from exchange.payments.providers import run_reconciliation
 from exchange.payments.schemas import (
     BankTransferIn,
     BankTransferOut,
@@ -357,48 +357,6 @@ def resolution_out(r: Resolution) -> ResolutionOut:
         created_at=r.created_at,
         approved_at=r.approved_at,
     )
-
-
-async def run_reconciliation(
-    db: Any,
-    settings: Any,
-    clock: Any,
-    *,
-    provider: Provider,
-    period_from: date,
-    period_to: date,
-    statement: reconciliation.Statement | None,
-    key: str | None,
-    operator_id: UUID | None,
-    progress: Any = None,
-) -> tuple[Reconciliation, bool]:
-    """Create and execute a run (the HTTP route and ``techx reconcile`` alike)."""
-    if provider is Provider.STRIPE and not configured(settings):
-        raise ProviderNotConfigured("reconciling Stripe needs TECHX_STRIPE_API_KEY")
-    run, replayed = await reconciliation.start_run(
-        db,
-        provider=provider,
-        period_from=period_from,
-        period_to=period_to,
-        statement=statement,
-        key=key,
-        operator_id=operator_id,
-        now=clock.now,
-    )
-    if replayed:
-        return run, True
-    options: dict[str, Any] = {"now": clock.now, "batch": settings.reconcile_batch_size}
-    if progress:
-        options["progress"] = progress
-    start, end = period_bounds(period_from, period_to)
-    if provider is Provider.STRIPE:
-        async with stripe_gateway(settings) as gateway:
-            records = reconciliation.stripe_records(gateway, start, end, settings.stripe_page_size)
-            return await reconciliation.execute_run(db, run, records, **options), False
-    assert statement is not None
-    errors: list[Any] = []
-    records = reconciliation.statement_records(statement, start, end, errors)
-    return await reconciliation.execute_run(db, run, records, row_errors=errors, **options), False
 
 
 class ReconciliationController(Controller):
