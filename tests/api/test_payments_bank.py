@@ -174,3 +174,16 @@ async def test_a_bank_reference_pays_one_withdrawal_only(client, parties):
     assert_problem(dup, 409, "duplicate-bank-reference", field="bank_reference")
     listed = await client.get(f"{API}/withdrawals?status=requested", headers=ops.headers)
     assert [w["id"] for w in listed.json()["items"]] == [ids[1]]
+
+
+async def test_withdrawals_and_top_ups_of_nothing_are_refused(client, parties):
+    ops, buyer = parties
+    await top_up(client, ops, buyer, 1_000)
+    for amount in (0, -1, 1.5, None):
+        for path, body in (("withdrawals", {"amount": amount, "payee": "acct"}), ("payments", {"amount": amount})):
+            response = await client.post(
+                f"{API}/{path}", json=body, headers={**buyer.headers, "Idempotency-Key": f"{path}-{amount}"}
+            )
+            assert response.status_code == 400, response.text
+            assert any(e["field"] == "amount" or "amount" in e.get("message", "") for e in response.json()["errors"])
+    assert await balance(client, buyer) == {"posted": 1_000, "held": 0, "available": 1_000}
