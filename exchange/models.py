@@ -2,5 +2,32 @@
 
 from exchange.idempotency import IdempotencyRecord
 from exchange.parties.models import Org, OrgEvent, User
+from exchange.payments.models import (
+    BankTransfer,
+    Booking,
+    ProviderRecord,
+    Reconciliation,
+    ReconciliationLine,
+    Resolution,
+    StripeEvent,
+    StripePayment,
+    StripeRefund,
+    Withdrawal,
+)
 
-__all__ = ["IdempotencyRecord", "Org", "OrgEvent", "User"]
+__all__ = [
+    "BankTransfer",
+    "Booking",
+    "IdempotencyRecord",
+    "Org",
+    "OrgEvent",
+    "ProviderRecord",
+    "Reconciliation",
+    "ReconciliationLine",
+    "Resolution",
+    "StripeEvent",
+    "StripePayment",
+    "StripeRefund",
+    "User",
+    "Withdrawal",
+]

@@ -1,0 +1,6 @@
+"""Payments and reconciliation: bank transfers, withdrawals, card top-ups through Stripe, and the
+operator's proof that the ledger agrees with the money that moved. See docs/payments.md."""
+
+from exchange.payments.routes import ROUTE_HANDLERS
+
+__all__ = ["ROUTE_HANDLERS"]

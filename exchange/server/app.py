@@ -19,6 +19,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from exchange.parties.auth import LoginThrottle, TokenIssuer
 from exchange.parties.routes import AuthController, MeController, OrgController
+from exchange.payments import ROUTE_HANDLERS as PAYMENT_ROUTES
 from exchange.server.clock import Clock, OffsetClock, SystemClock
 from exchange.server.clock_control import ClockControl
 from exchange.server.db import Database, create_engine
@@ -131,6 +132,7 @@ def create_app(
             StatsController,
             LedgerController,
             *LISTING_ROUTES,
+            *PAYMENT_ROUTES,
         ],
     )
     prometheus = PrometheusConfig(app_name="techx", group_path=True, exclude=["/metrics"])

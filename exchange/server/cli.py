@@ -170,8 +170,18 @@ def _register_demo(commands: argparse._SubParsersAction) -> None:
     register(commands)
 
 
+def _register_payments(commands: argparse._SubParsersAction) -> None:
+    from exchange.payments.cli import register
+
+    register(commands)
+
+
 # Later modules append functions that add their sub-commands to the parser.
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_ledger, _register_demo]
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _register_ledger,
+    _register_payments,
+    _register_demo,
+]
 
 
 def main(argv: list[str] | None = None) -> int:

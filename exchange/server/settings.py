@@ -76,9 +76,14 @@ class Settings:
     ledger_origin: str = "techx/ledger"
     channels_backend: str = "memory"
     redis_url: str = "redis://127.0.0.1:6379/0"
+
+    # payments: card top-ups through Stripe when a key is set; bank transfers always
     stripe_api_key: str = ""
-    stripe_api_base: str = ""
+    stripe_api_base: str = ""  # e.g. http://127.0.0.1:8420 for a local Stripe-compatible server
     stripe_webhook_secret: str = ""
+    stripe_webhook_tolerance_seconds: int = 300
+    stripe_page_size: int = 100  # records per page when listing balance transactions
+    reconcile_batch_size: int = 5000
     test_clock: bool = False
 
     @property
@@ -121,6 +126,10 @@ class Settings:
             raise SettingsError("TECHX_CHANNELS_BACKEND must be 'memory' or 'redis'")
         if not 0 < self.deposit_default_bp <= self.deposit_max_bp <= 10_000:
             raise SettingsError("deposit basis points must satisfy 0 < default <= max <= 10000")
+        if not 1 <= self.stripe_page_size <= 100:
+            raise SettingsError("TECHX_STRIPE_PAGE_SIZE must be 1 to 100 (Stripe's largest page)")
+        if not 1 <= self.reconcile_batch_size <= 100_000:
+            raise SettingsError("TECHX_RECONCILE_BATCH_SIZE must be 1 to 100000")
         if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise SettingsError("DATABASE_URL must use sqlite+aiosqlite:// or postgresql+asyncpg://")
 

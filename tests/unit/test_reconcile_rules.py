@@ -101,3 +101,33 @@ def test_a_statement_without_the_required_columns_is_refused():
         parse_statement("date,amount,memo\n2026-03-02,1.00,x\n")
     with pytest.raises(StatementFormatError):
         parse_statement("")
+
+
+def test_statement_line_numbers_count_physical_lines_and_a_bom_is_ignored():
+    text = (
+        '\ufeffDate,Amount,Reference\n2026-03-02,"1,000.00",A1\n2026-03-02,5.00,"multi\nline"\n'
+        "2026-03-02,0,Z\nnot-a-date,1,B\n"
+    )
+    rows, errors = parse_statement(text)
+    assert [(r.line, r.reference, r.amount) for r in rows] == [(2, "A1", 100_000), (3, "multi\nline", 500)]
+    assert [(e.line, e.message.split()[0]) for e in errors] == [(5, "the"), (6, "date")]
+
+
+async def test_the_asynchronous_merge_agrees_with_the_synchronous_one():
+    from exchange.payments.reconcile import areconcile
+
+    ours = [Record("A", 1, "e1"), Record("B", 2, "e2"), Record("D", 4, "e4")]
+    theirs = [Record("B", 3), Record("C", 3), Record("D", 4)]
+
+    async def stream(records):
+        for record in records:
+            yield record
+
+    expected = list(reconcile(ours, theirs))
+    assert [line async for line in areconcile(stream(ours), stream(theirs))] == expected
+    assert [line.outcome for line in expected] == [
+        Outcome.MISSING_AT_PROVIDER,
+        Outcome.AMOUNT_MISMATCH,
+        Outcome.MISSING_IN_LEDGER,
+        Outcome.MATCHED,
+    ]

@@ -1,0 +1,234 @@
+"""The bank-transfer provider: incoming transfers recorded by operators, withdrawals paid by bank.
+
+Each function runs inside the caller's transaction: the payment's row and its ledger entry are
+written together or not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exchange.base import new_id
+from exchange.parties.models import Org
+from exchange.payments.domain import (
+    CLEARING_ACCOUNTS,
+    DuplicateBankReference,
+    Provider,
+    UnknownOrg,
+    WithdrawalDecided,
+    WithdrawalNotFound,
+    check_amount,
+    check_reference,
+    china_day,
+    day_start,
+    wallet_code,
+)
+from exchange.payments.models import BankTransfer, Booking, Withdrawal
+from ledger import AccountState, EntryView
+from ledger import service as ledger
+from ledger.errors import IdempotencyKeyReused
+
+SETTLEMENT = CLEARING_ACCOUNTS[Provider.BANK_TRANSFER]
+
+
+async def settlement_account(session: AsyncSession, now: datetime) -> AccountState:
+    return await ledger.get_or_create_account(session, SETTLEMENT, "CNY", "asset", False, now=now)
+
+
+async def wallet_account(session: AsyncSession, org_id: UUID, now: datetime) -> AccountState:
+    return await ledger.get_or_create_account(session, wallet_code(org_id), "CNY", "liability", True, now=now)
+
+
+async def require_org(session: AsyncSession, org_id: UUID) -> Org:
+    org = await session.get(Org, org_id)
+    if org is None:
+        raise UnknownOrg(f"organisation {org_id} does not exist", field="org_id")
+    return org
+
+
+async def record_transfer(
+    session: AsyncSession,
+    *,
+    org_id: UUID,
+    amount: int,
+    reference: str,
+    received_on: date | None,
+    note: str,
+    operator_id: UUID,
+    now: datetime,
+) -> BankTransfer:
+    """Credit an incoming transfer to the organisation's wallet: ``bank:settlement → org:<id>:cash``."""
+    check_amount(amount)
+    reference = check_reference(reference)
+    await require_org(session, org_id)
+    taken = await session.scalar(select(BankTransfer.id).where(BankTransfer.reference == reference))
+    if taken is not None:
+        raise DuplicateBankReference(
+            f"bank reference {reference!r} was recorded as transfer {taken}", field="reference", transfer_id=str(taken)
+        )
+    received_on = received_on or china_day(now)
+    settlement = await settlement_account(session, now)
+    wallet = await wallet_account(session, org_id, now)
+    transfer_id = new_id()
+    try:
+        entry = await _credit(session, settlement.id, wallet.id, amount, reference, transfer_id, org_id, now)
+    except IdempotencyKeyReused:
+        raise DuplicateBankReference(
+            f"bank reference {reference!r} has already been recorded", field="reference"
+        ) from None
+    if entry.replayed:
+        raise DuplicateBankReference(f"bank reference {reference!r} has already been recorded", field="reference")
+    transfer = BankTransfer(
+        id=transfer_id,
+        org_id=org_id,
+        amount=amount,
+        reference=reference,
+        received_on=received_on,
+        note=note,
+        entry_id=entry.id,
+        recorded_by=operator_id,
+        created_at=now,
+    )
+    session.add(transfer)
+    session.add(
+        Booking(
+            entry_id=entry.id, provider=Provider.BANK_TRANSFER, reference=reference, value_at=day_start(received_on)
+        )
+    )
+    await session.flush()
+    return transfer
+
+
+async def _credit(
+    session: AsyncSession,
+    settlement: UUID,
+    wallet: UUID,
+    amount: int,
+    reference: str,
+    transfer_id: UUID,
+    org_id: UUID,
+    now: datetime,
+) -> EntryView:
+    return await ledger.transfer(
+        session,
+        settlement,
+        wallet,
+        amount,
+        unit="CNY",
+        kind="bank_transfer",
+        now=now,
+        description=f"bank transfer {reference}",
+        metadata={"transfer_id": str(transfer_id), "org_id": str(org_id)},
+        external_ref=reference,
+        # The reference is a key of the ledger too: of two concurrent duplicates only one posts.
+        idempotency_key=f"payments:bank-transfer:{reference}",
+    )
+
+
+async def request_withdrawal(
+    session: AsyncSession, *, org_id: UUID, amount: int, payee: str, user_id: UUID, now: datetime
+) -> Withdrawal:
+    """Hold ``amount`` on the wallet (``org:<id>:cash → bank:settlement``, pending) until an operator pays it."""
+    check_amount(amount)
+    settlement = await settlement_account(session, now)
+    wallet = await wallet_account(session, org_id, now)
+    withdrawal_id = new_id()
+    hold = await ledger.hold(
+        session,
+        wallet.id,
+        settlement.id,
+        amount,
+        unit="CNY",
+        kind="withdrawal",
+        now=now,
+        description="withdrawal by bank transfer",
+        metadata={"withdrawal_id": str(withdrawal_id), "org_id": str(org_id)},
+        external_ref=f"withdrawal:{withdrawal_id}",
+    )
+    withdrawal = Withdrawal(
+        id=withdrawal_id,
+        org_id=org_id,
+        amount=amount,
+        status="requested",
+        payee=payee,
+        hold_entry_id=hold.id,
+        reason="",
+        requested_by=user_id,
+        created_at=now,
+    )
+    session.add(withdrawal)
+    await session.flush()
+    return withdrawal
+
+
+async def _open(session: AsyncSession, withdrawal_id: UUID) -> Withdrawal:
+    withdrawal = await session.scalar(select(Withdrawal).where(Withdrawal.id == withdrawal_id).with_for_update())
+    if withdrawal is None:
+        raise WithdrawalNotFound(f"withdrawal {withdrawal_id} does not exist")
+    if withdrawal.status != "requested":
+        raise WithdrawalDecided(f"withdrawal {withdrawal_id} is already {withdrawal.status}", state=withdrawal.status)
+    return withdrawal
+
+
+async def complete_withdrawal(
+    session: AsyncSession,
+    withdrawal_id: UUID,
+    *,
+    bank_reference: str,
+    paid_on: date | None,
+    operator_id: UUID,
+    now: datetime,
+) -> Withdrawal:
+    """The bank paid it: post the hold to ``bank:settlement`` under the bank's reference."""
+    bank_reference = check_reference(bank_reference, "bank_reference")
+    withdrawal = await _open(session, withdrawal_id)
+    taken = await session.scalar(select(Withdrawal.id).where(Withdrawal.bank_reference == bank_reference))
+    if taken is not None:
+        raise DuplicateBankReference(
+            f"bank reference {bank_reference!r} was used for withdrawal {taken}", field="bank_reference"
+        )
+    paid_on = paid_on or china_day(now)
+    posted = await ledger.post_hold(
+        session, withdrawal.hold_entry_id, now=now, description=f"withdrawal paid, bank reference {bank_reference}"
+    )
+    withdrawal.status = "completed"
+    withdrawal.entry_id = posted.id
+    withdrawal.bank_reference = bank_reference
+    withdrawal.paid_on = paid_on
+    withdrawal.decided_by = operator_id
+    withdrawal.decided_at = now
+    session.add(
+        Booking(
+            entry_id=posted.id, provider=Provider.BANK_TRANSFER, reference=bank_reference, value_at=day_start(paid_on)
+        )
+    )
+    await session.flush()
+    return withdrawal
+
+
+async def reject_withdrawal(
+    session: AsyncSession, withdrawal_id: UUID, *, reason: str, operator_id: UUID, now: datetime
+) -> Withdrawal:
+    """Not paid: void the hold, the money is available on the wallet again."""
+    withdrawal = await _open(session, withdrawal_id)
+    voided = await ledger.void_hold(
+        session, withdrawal.hold_entry_id, now=now, description=f"withdrawal rejected: {reason}"[:500]
+    )
+    withdrawal.status = "rejected"
+    withdrawal.entry_id = voided.id
+    withdrawal.reason = reason
+    withdrawal.decided_by = operator_id
+    withdrawal.decided_at = now
+    await session.flush()
+    return withdrawal
+
+
+async def get_withdrawal(session: AsyncSession, withdrawal_id: UUID) -> Withdrawal:
+    withdrawal = await session.get(Withdrawal, withdrawal_id)
+    if withdrawal is None:
+        raise WithdrawalNotFound(f"withdrawal {withdrawal_id} does not exist")
+    return withdrawal

@@ -1,0 +1,153 @@
+"""Rules of payments, free of I/O: account codes, amounts, periods and the problems they raise."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from enum import StrEnum
+from uuid import UUID
+
+from exchange.errors import Conflict, ExchangeError, NotFound
+
+# China has one time zone and no daylight saving: a statement's "day" is a day in UTC+8.
+CHINA = timezone(timedelta(hours=8), "CST")
+MAX_AMOUNT = 10**15  # fen; ten trillion yuan, far above any single payment
+MAX_PERIOD_DAYS = 366
+REFERENCE = re.compile(r"^[\w\-./:#]{1,200}$")
+
+CLEARING_ACCOUNTS = {"stripe": "psp:stripe:clearing", "bank_transfer": "bank:settlement"}
+STRIPE_FEES = "psp:stripe:fees"
+
+
+class Provider(StrEnum):
+    BANK_TRANSFER = "bank_transfer"
+    STRIPE = "stripe"
+
+
+class PaymentError(ExchangeError):
+    problem_type = "payment-error"
+    title = "The payment request breaks a rule of the exchange"
+
+
+class InvalidAmount(PaymentError):
+    problem_type = "invalid-amount"
+    title = "The amount must be a positive number of fen"
+
+
+class InvalidReference(PaymentError):
+    problem_type = "invalid-reference"
+    title = "The reference is not usable"
+
+
+class InvalidPeriod(PaymentError):
+    problem_type = "invalid-period"
+    title = "The period is not usable"
+
+
+class UnknownOrg(PaymentError):
+    problem_type = "unknown-org"
+    title = "No organisation has this id"
+
+
+class DuplicateBankReference(Conflict):
+    problem_type = "duplicate-bank-reference"
+    title = "This bank reference has already been recorded"
+
+
+class WithdrawalNotFound(NotFound):
+    problem_type = "withdrawal-not-found"
+
+
+class WithdrawalDecided(Conflict):
+    problem_type = "withdrawal-decided"
+    title = "The withdrawal has already been completed or rejected"
+
+
+class ProviderNotConfigured(ExchangeError):
+    problem_type = "provider-not-configured"
+    status = 409
+    title = "This payment provider is not configured"
+
+
+class ProviderUnavailable(ExchangeError):
+    problem_type = "provider-unavailable"
+    status = 502
+    title = "The payment provider did not answer as expected"
+
+
+class InvalidSignature(ExchangeError):
+    problem_type = "invalid-signature"
+    status = 400
+    title = "The webhook signature does not verify"
+
+
+class MalformedEvent(ExchangeError):
+    problem_type = "malformed-event"
+    status = 400
+    title = "The webhook body is not a Stripe event"
+
+
+class InvalidStatement(PaymentError):
+    problem_type = "invalid-statement"
+    title = "The bank statement cannot be read"
+
+
+class InvalidCounterAccount(PaymentError):
+    problem_type = "invalid-counter-account"
+    title = "The counter account of an adjustment must be another CNY account of the ledger"
+
+
+class AlreadyResolving(Conflict):
+    problem_type = "already-resolving"
+    title = "A resolution of this difference has already been proposed"
+
+
+class ReconciliationNotFound(NotFound):
+    problem_type = "reconciliation-not-found"
+
+
+class NothingToResolve(Conflict):
+    problem_type = "nothing-to-resolve"
+    title = "The reconciliation reports no difference under this reference"
+
+
+def wallet_code(org_id: UUID) -> str:
+    return f"org:{org_id}:cash"
+
+
+def check_amount(amount: int, field: str = "amount") -> int:
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
+        raise InvalidAmount(f"{field} must be an integer number of fen from 1 to {MAX_AMOUNT}", field=field)
+    return amount
+
+
+def check_reference(reference: str, field: str = "reference") -> str:
+    cleaned = reference.strip()
+    if not REFERENCE.match(cleaned):
+        raise InvalidReference(
+            f"{field} must be 1-200 letters, digits or - . / : # _ (as printed on the bank statement)", field=field
+        )
+    return cleaned
+
+
+def day_start(day: date) -> datetime:
+    """The instant a day begins in China, in UTC."""
+    return datetime.combine(day, time(0), CHINA).astimezone(UTC)
+
+
+def china_day(moment: datetime) -> date:
+    return moment.astimezone(CHINA).date()
+
+
+def period_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """``[start, end)`` of the days ``first`` to ``last`` inclusive."""
+    if last < first:
+        raise InvalidPeriod("period_to must not be before period_from", field="period_to")
+    if (last - first).days >= MAX_PERIOD_DAYS:
+        raise InvalidPeriod(f"a period covers at most {MAX_PERIOD_DAYS} days", field="period_to")
+    return day_start(first), day_start(last + timedelta(days=1))
+
+
+def adjustment_direction(provider_amount: int | None, ledger_amount: int | None) -> int:
+    """What the provider's account must still move for the ledger to agree with the provider."""
+    return (provider_amount or 0) - (ledger_amount or 0)

@@ -1,0 +1,492 @@
+"""HTTP routes of payments: bank transfers, withdrawals, card top-ups, the Stripe webhook, reconciliations."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import structlog
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exchange.errors import Forbidden
+from exchange.idempotency import Outcome, idempotent, required_key
+from exchange.payments import bank, card, reconciliation
+from exchange.payments.domain import Provider
+from exchange.payments.gateway import stripe_gateway, verify_signature
+from exchange.payments.models import (
+    BankTransfer,
+    Reconciliation,
+    ReconciliationLine,
+    Resolution,
+    StripePayment,
+    Withdrawal,
+)
+from exchange.payments.providers import run_reconciliation
+from exchange.payments.schemas import (
+    BankTransferIn,
+    BankTransferOut,
+    CompleteWithdrawalIn,
+    LineOut,
+    OutcomeTotals,
+    PaymentIn,
+    PaymentOut,
+    ReconciliationIn,
+    ReconciliationOut,
+    ReconciliationPage,
+    RejectWithdrawalIn,
+    ResolutionIn,
+    ResolutionOut,
+    RowErrorOut,
+    WebhookOut,
+    WithdrawalIn,
+    WithdrawalOut,
+    WithdrawalPage,
+)
+from exchange.server.dependencies import BEARER, Caller, Config, Db, Now
+from ledger.errors import InvalidCursor
+from ledger.routes import REPLAY_DOC, REPLAYED_HEADER, IdempotencyKey, KeyedWrite
+
+log = structlog.get_logger("techx.payments")
+
+Limit = Annotated[int, QueryParameter(ge=1, le=100, description="items per page (1–100)")]
+Cursor = Annotated[str | None, QueryParameter(min_length=1, max_length=100, description="next_cursor of a page")]
+
+
+def transfer_out(t: BankTransfer) -> BankTransferOut:
+    return BankTransferOut(
+        id=t.id,
+        org_id=t.org_id,
+        amount=t.amount,
+        reference=t.reference,
+        received_on=t.received_on,
+        note=t.note,
+        entry_id=t.entry_id,
+        recorded_by=t.recorded_by,
+        created_at=t.created_at,
+    )
+
+
+def withdrawal_out(w: Withdrawal) -> WithdrawalOut:
+    return WithdrawalOut(
+        id=w.id,
+        org_id=w.org_id,
+        amount=w.amount,
+        status=w.status,  # type: ignore[arg-type]
+        payee=w.payee,
+        hold_entry_id=w.hold_entry_id,
+        entry_id=w.entry_id,
+        bank_reference=w.bank_reference,
+        paid_on=w.paid_on,
+        reason=w.reason,
+        created_at=w.created_at,
+        decided_at=w.decided_at,
+    )
+
+
+def answer(outcome: Outcome) -> Response[Any]:
+    return Response(outcome.body, status_code=outcome.status_code, headers=outcome.headers)
+
+
+class BankTransferController(Controller):
+    path = "/bank-transfers"
+    tags = ["payments"]
+
+    @post(
+        "/",
+        status_code=201,
+        security=BEARER,
+        response_headers=REPLAY_DOC,
+        summary="Record an incoming bank transfer into an organisation's wallet (each bank reference once)",
+    )
+    async def record(
+        self,
+        operator: Caller,
+        data: JSONBody[BankTransferIn],
+        db: Db,
+        clock: Now,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[BankTransferOut]:
+        async def work(session: AsyncSession) -> Outcome:
+            transfer = await bank.record_transfer(
+                session,
+                org_id=data.org_id,
+                amount=data.amount,
+                reference=data.reference,
+                received_on=data.received_on,
+                note=data.note,
+                operator_id=operator.user_id,
+                now=clock.now(),
+            )
+            return Outcome(201, transfer_out(transfer))
+
+        key = required_key(idempotency_key) if idempotency_key is not None else None
+        outcome = await idempotent(
+            db, scope=f"bank-transfer:{operator.user_id}", key=key, request=data, now=clock.now, work=work
+        )
+        return answer(outcome)
+
+
+class WithdrawalController(Controller):
+    path = "/withdrawals"
+    tags = ["payments"]
+    security = BEARER
+
+    @post(
+        "/",
+        status_code=201,
+        operation_class=KeyedWrite,
+        response_headers=REPLAY_DOC,
+        summary="Ask for money to be paid out by bank; the amount is held on the wallet until an operator decides",
+    )
+    async def request(
+        self, trader: Caller, data: JSONBody[WithdrawalIn], db: Db, clock: Now, idempotency_key: IdempotencyKey = None
+    ) -> Response[WithdrawalOut]:
+        key = required_key(idempotency_key)
+
+        async def work(session: AsyncSession) -> Outcome:
+            withdrawal = await bank.request_withdrawal(
+                session,
+                org_id=trader.org_id,
+                amount=data.amount,
+                payee=data.payee,
+                user_id=trader.user_id,
+                now=clock.now(),
+            )
+            return Outcome(201, withdrawal_out(withdrawal))
+
+        outcome = await idempotent(
+            db, scope=f"withdrawal:{trader.org_id}", key=key, request=data, now=clock.now, work=work
+        )
+        return answer(outcome)
+
+    @get("/", summary="Withdrawals: an operator sees all (optionally by status), others their organisation's")
+    async def list_withdrawals(
+        self,
+        user: Caller,
+        db: Db,
+        status: Annotated[str | None, QueryParameter(pattern="^(requested|completed|rejected)$")] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> WithdrawalPage:
+        query = select(Withdrawal).order_by(Withdrawal.id.desc()).limit(limit + 1)
+        if not user.is_operator:
+            query = query.where(Withdrawal.org_id == user.org_id)
+        if status:
+            query = query.where(Withdrawal.status == status)
+        if cursor:
+            try:
+                query = query.where(Withdrawal.id < UUID(cursor))
+            except ValueError:
+                raise InvalidCursor("the cursor is not one this list gave", field="cursor") from None
+        async with db.read() as session:
+            rows = list((await session.scalars(query)).all())
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return WithdrawalPage([withdrawal_out(w) for w in rows], str(rows[-1].id) if more else None)
+
+    @get("/{withdrawal_id:uuid}", summary="One withdrawal (its organisation or an operator)")
+    async def get_withdrawal(self, user: Caller, db: Db, withdrawal_id: FromPath[UUID]) -> WithdrawalOut:
+        async with db.read() as session:
+            withdrawal = await bank.get_withdrawal(session, withdrawal_id)
+        if withdrawal.org_id != user.org_id and not user.is_operator:
+            raise Forbidden("this withdrawal belongs to another organisation")
+        return withdrawal_out(withdrawal)
+
+    @post("/{withdrawal_id:uuid}/complete", status_code=200, summary="The bank paid it: post the hold (operator)")
+    async def complete(
+        self, operator: Caller, db: Db, clock: Now, withdrawal_id: FromPath[UUID], data: JSONBody[CompleteWithdrawalIn]
+    ) -> WithdrawalOut:
+        withdrawal = await db.transaction(
+            lambda s: bank.complete_withdrawal(
+                s,
+                withdrawal_id,
+                bank_reference=data.bank_reference,
+                paid_on=data.paid_on,
+                operator_id=operator.user_id,
+                now=clock.now(),
+            )
+        )
+        return withdrawal_out(withdrawal)
+
+    @post("/{withdrawal_id:uuid}/reject", status_code=200, summary="Not paid: void the hold (operator)")
+    async def reject(
+        self, operator: Caller, db: Db, clock: Now, withdrawal_id: FromPath[UUID], data: JSONBody[RejectWithdrawalIn]
+    ) -> WithdrawalOut:
+        withdrawal = await db.transaction(
+            lambda s: bank.reject_withdrawal(
+                s, withdrawal_id, reason=data.reason, operator_id=operator.user_id, now=clock.now()
+            )
+        )
+        return withdrawal_out(withdrawal)
+
+
+def payment_out(payment: StripePayment, client_secret: str | None) -> PaymentOut:
+    return PaymentOut(
+        id=payment.id,
+        org_id=payment.org_id,
+        amount=payment.amount,
+        currency=payment.currency,
+        status=payment.status,
+        payment_intent_id=payment.payment_intent_id,
+        client_secret=client_secret,
+        entry_id=payment.entry_id,
+        created_at=payment.created_at,
+    )
+
+
+class PaymentController(Controller):
+    path = "/payments"
+    tags = ["payments"]
+    security = BEARER
+
+    @post(
+        "/",
+        status_code=201,
+        operation_class=KeyedWrite,
+        response_headers=REPLAY_DOC,
+        summary="Top up the wallet by card: a Stripe PaymentIntent in CNY, credited when Stripe reports it paid",
+    )
+    async def create(
+        self,
+        trader: Caller,
+        data: JSONBody[PaymentIn],
+        db: Db,
+        clock: Now,
+        settings: Config,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[PaymentOut]:
+        key = required_key(idempotency_key)
+        async with stripe_gateway(settings) as gateway:
+            payment, secret, replayed = await card.create_payment(
+                db, gateway, org_id=trader.org_id, user_id=trader.user_id, amount=data.amount, key=key, now=clock.now
+            )
+        headers = {REPLAYED_HEADER: "true"} if replayed else {}
+        return Response(payment_out(payment, secret), status_code=201, headers=headers)
+
+    @get("/{payment_id:uuid}", summary="A card top-up and its state (its organisation or an operator)")
+    async def get_payment(self, user: Caller, db: Db, payment_id: FromPath[UUID]) -> PaymentOut:
+        async with db.read() as session:
+            payment = await card.get_payment(session, payment_id)
+        if payment.org_id != user.org_id and not user.is_operator:
+            raise Forbidden("this payment belongs to another organisation")
+        return payment_out(payment, None)
+
+
+@post(
+    "/webhooks/stripe",
+    status_code=200,
+    tags=["payments"],
+    summary="Stripe's events: verified by signature, processed once per event id, objects fetched again",
+)
+async def stripe_webhook(request: Request[Any, Any, Any], db: Db, clock: Now, settings: Config) -> WebhookOut:
+    payload = await request.body()
+    verify_signature(
+        payload,
+        request.headers.get("stripe-signature"),
+        settings.stripe_webhook_secret,
+        clock.now(),
+        settings.stripe_webhook_tolerance_seconds,
+    )
+    async with stripe_gateway(settings) as gateway:
+        processed, outcome = await card.handle_event(db, gateway, payload, clock.now)
+    log.info("stripe event", processed=processed, outcome=outcome)
+    return WebhookOut(received=True, outcome=outcome)
+
+
+def reconciliation_out(run: Reconciliation, lines: list[ReconciliationLine]) -> ReconciliationOut:
+    totals = {k: OutcomeTotals(**v) for k, v in json.loads(run.totals).items()}
+    return ReconciliationOut(
+        id=run.id,
+        provider=run.provider,
+        period_from=run.period_from,
+        period_to=run.period_to,
+        status=run.status,
+        clean=run.status == "completed" and all(t.count == 0 for k, t in totals.items() if k != "matched"),
+        provider_records=run.provider_records,
+        totals=totals,
+        row_errors=[RowErrorOut(**e) for e in json.loads(run.row_errors)],
+        differences=[
+            LineOut(
+                outcome=line.outcome,
+                reference=line.reference,
+                ledger_amount=line.ledger_amount,
+                provider_amount=line.provider_amount,
+                entry_id=line.entry_id,
+            )
+            for line in lines
+        ],
+        created_at=run.created_at,
+        completed_at=run.completed_at,
+        error=run.error,
+    )
+
+
+def reconciliation_csv(report: ReconciliationOut) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["kind", "outcome", "reference", "ledger_amount", "provider_amount", "entry_id", "count"])
+    for line in report.differences:
+        writer.writerow(
+            ["difference", line.outcome, line.reference, line.ledger_amount, line.provider_amount, line.entry_id, 1]
+        )
+    for outcome, total in report.totals.items():
+        writer.writerow(["total", outcome, "", total.ledger_amount, total.provider_amount, "", total.count])
+    for error in report.row_errors:
+        writer.writerow(["row_error", "", f"line {error.line}", "", "", "", error.message])
+    return out.getvalue()
+
+
+def resolution_out(r: Resolution) -> ResolutionOut:
+    return ResolutionOut(
+        id=r.id,
+        reconciliation_id=r.reconciliation_id,
+        reference=r.reference,
+        amount=r.amount,
+        counter_account=r.counter_account,
+        adjustment_id=r.adjustment_id,
+        status=r.status,
+        entry_id=r.entry_id,
+        maker_id=r.maker_id,
+        checker_id=r.checker_id,
+        created_at=r.created_at,
+        approved_at=r.approved_at,
+    )
+
+
+class ReconciliationController(Controller):
+    path = "/reconciliations"
+    tags = ["reconciliation"]
+    security = BEARER
+
+    @post(
+        "/",
+        status_code=201,
+        response_headers=REPLAY_DOC,
+        summary="Reconcile a provider's records for a period with the ledger (operator)",
+    )
+    async def create(
+        self,
+        operator: Caller,
+        data: JSONBody[ReconciliationIn],
+        db: Db,
+        clock: Now,
+        settings: Config,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[ReconciliationOut]:
+        key = f"{operator.user_id}:{required_key(idempotency_key)}" if idempotency_key is not None else None
+        run, replayed = await run_reconciliation(
+            db,
+            settings,
+            clock,
+            provider=Provider(data.provider),
+            period_from=data.period_from,
+            period_to=data.period_to,
+            statement=reconciliation.Statement.from_text(data.statement) if data.statement is not None else None,
+            key=key,
+            operator_id=operator.user_id,
+        )
+        async with db.read() as session:
+            run, lines = await reconciliation.get_run(session, run.id)
+        headers = {REPLAYED_HEADER: "true"} if replayed else {}
+        return Response(reconciliation_out(run, lines), status_code=201, headers=headers)
+
+    @get("/", summary="Reconciliation runs, newest first (operator)")
+    async def list_runs(self, operator: Caller, db: Db, limit: Limit = 20, cursor: Cursor = None) -> ReconciliationPage:
+        query = select(Reconciliation).order_by(Reconciliation.id.desc()).limit(limit + 1)
+        if cursor:
+            try:
+                query = query.where(Reconciliation.id < UUID(cursor))
+            except ValueError:
+                raise InvalidCursor("the cursor is not one this list gave", field="cursor") from None
+        async with db.read() as session:
+            runs = list((await session.scalars(query)).all())
+        more = len(runs) > limit
+        runs = runs[:limit]
+        return ReconciliationPage(
+            items=[reconciliation_out(r, []) for r in runs], next_cursor=str(runs[-1].id) if more else None
+        )
+
+    @get(
+        "/{reconciliation_id:uuid}",
+        summary="A run's report: totals per outcome and every difference (JSON, or CSV with ?format=csv)",
+        media_type="application/json",
+    )
+    async def report(
+        self,
+        operator: Caller,
+        db: Db,
+        reconciliation_id: FromPath[UUID],
+        format: Annotated[Literal["json", "csv"], QueryParameter(description="json (default) or csv")] = "json",
+    ) -> Response[Any]:
+        async with db.read() as session:
+            run, lines = await reconciliation.get_run(session, reconciliation_id)
+        report = reconciliation_out(run, lines)
+        if format == "csv":
+            return Response(
+                reconciliation_csv(report),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="reconciliation-{run.id}.csv"'},
+            )
+        return Response(report)
+
+    @post(
+        "/{reconciliation_id:uuid}/resolutions",
+        status_code=201,
+        summary="Propose the adjustment that resolves one difference; a second operator approves it",
+    )
+    async def propose(
+        self, operator: Caller, db: Db, clock: Now, reconciliation_id: FromPath[UUID], data: JSONBody[ResolutionIn]
+    ) -> ResolutionOut:
+        resolution = await db.transaction(
+            lambda s: reconciliation.propose_resolution(
+                s,
+                reconciliation_id,
+                reference=data.reference,
+                counter_account=data.counter_account,
+                reason=data.reason,
+                maker_id=operator.user_id,
+                now=clock.now(),
+            )
+        )
+        return resolution_out(resolution)
+
+    @get("/{reconciliation_id:uuid}/resolutions", summary="The resolutions proposed for a run")
+    async def resolutions(self, operator: Caller, db: Db, reconciliation_id: FromPath[UUID]) -> list[ResolutionOut]:
+        async with db.read() as session:
+            await reconciliation.get_run(session, reconciliation_id)
+            return [resolution_out(r) for r in await reconciliation.list_resolutions(session, reconciliation_id)]
+
+    @post(
+        "/{reconciliation_id:uuid}/resolutions/{resolution_id:uuid}/approve",
+        status_code=200,
+        summary="Approve a resolution: its adjustment is posted (a different operator than the one who proposed it)",
+    )
+    async def approve(
+        self,
+        operator: Caller,
+        db: Db,
+        clock: Now,
+        reconciliation_id: FromPath[UUID],
+        resolution_id: FromPath[UUID],
+    ) -> ResolutionOut:
+        resolution = await db.transaction(
+            lambda s: reconciliation.approve_resolution(
+                s, reconciliation_id, resolution_id, checker_id=operator.user_id, now=clock.now()
+            )
+        )
+        return resolution_out(resolution)
+
+
+ROUTE_HANDLERS = [
+    BankTransferController,
+    WithdrawalController,
+    PaymentController,
+    stripe_webhook,
+    ReconciliationController,
+]

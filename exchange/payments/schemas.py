@@ -1,0 +1,163 @@
+"""Request and response shapes of payments and reconciliation."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+
+from exchange.payments.domain import MAX_AMOUNT
+
+Amount = Annotated[int, msgspec.Meta(ge=1, le=MAX_AMOUNT, description="fen, > 0")]
+Reference = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1, max_length=200, pattern=r"^\s*[\w\-./:#]{1,200}\s*$", description="as on the bank statement"
+    ),
+]
+Text = Annotated[str, msgspec.Meta(max_length=500)]
+
+
+class BankTransferIn(msgspec.Struct, forbid_unknown_fields=True):
+    org_id: UUID
+    amount: Amount
+    reference: Reference
+    received_on: date | None = None  # the value date; default: today in China
+    note: Text = ""
+
+
+class BankTransferOut(msgspec.Struct):
+    id: UUID
+    org_id: UUID
+    amount: int
+    reference: str
+    received_on: date
+    note: str
+    entry_id: UUID
+    recorded_by: UUID
+    created_at: datetime
+
+
+class WithdrawalIn(msgspec.Struct, forbid_unknown_fields=True):
+    amount: Amount
+    payee: Annotated[str, msgspec.Meta(min_length=1, max_length=500, description="the bank account to pay")]
+
+
+class CompleteWithdrawalIn(msgspec.Struct, forbid_unknown_fields=True):
+    bank_reference: Reference
+    paid_on: date | None = None
+
+
+class RejectWithdrawalIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+
+
+class WithdrawalOut(msgspec.Struct):
+    id: UUID
+    org_id: UUID
+    amount: int
+    status: Literal["requested", "completed", "rejected"]
+    payee: str
+    hold_entry_id: UUID
+    entry_id: UUID | None
+    bank_reference: str | None
+    paid_on: date | None
+    reason: str
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class WithdrawalPage(msgspec.Struct):
+    items: list[WithdrawalOut]
+    next_cursor: str | None
+
+
+class PaymentIn(msgspec.Struct, forbid_unknown_fields=True):
+    amount: Amount
+
+
+class PaymentOut(msgspec.Struct):
+    id: UUID
+    org_id: UUID
+    amount: int
+    currency: str
+    status: str
+    payment_intent_id: str | None
+    client_secret: str | None
+    entry_id: UUID | None
+    created_at: datetime
+
+
+class WebhookOut(msgspec.Struct):
+    received: bool
+    outcome: str
+
+
+class ReconciliationIn(msgspec.Struct, forbid_unknown_fields=True):
+    provider: Literal["stripe", "bank_transfer"]
+    period_from: date
+    period_to: date
+    statement: Annotated[str, msgspec.Meta(max_length=1_000_000)] | None = None  # CSV: date, amount, reference
+
+
+class RowErrorOut(msgspec.Struct):
+    line: int
+    message: str
+
+
+class OutcomeTotals(msgspec.Struct):
+    count: int
+    ledger_amount: int
+    provider_amount: int
+
+
+class LineOut(msgspec.Struct):
+    outcome: str
+    reference: str
+    ledger_amount: int | None
+    provider_amount: int | None
+    entry_id: str | None
+
+
+class ReconciliationOut(msgspec.Struct):
+    id: UUID
+    provider: str
+    period_from: date
+    period_to: date
+    status: str
+    clean: bool
+    provider_records: int
+    totals: dict[str, OutcomeTotals]
+    row_errors: list[RowErrorOut]
+    differences: list[LineOut]
+    created_at: datetime
+    completed_at: datetime | None
+    error: str = ""
+
+
+class ReconciliationPage(msgspec.Struct):
+    items: list[ReconciliationOut]
+    next_cursor: str | None
+
+
+class ResolutionIn(msgspec.Struct, forbid_unknown_fields=True):
+    reference: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    counter_account: Annotated[str, msgspec.Meta(min_length=1, max_length=200, description="ledger account code")]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class ResolutionOut(msgspec.Struct):
+    id: UUID
+    reconciliation_id: UUID
+    reference: str
+    amount: int
+    counter_account: str
+    adjustment_id: UUID
+    status: str
+    entry_id: UUID | None
+    maker_id: UUID
+    checker_id: UUID | None
+    created_at: datetime
+    approved_at: datetime | None
