@@ -2,5 +2,30 @@
 
 from exchange.idempotency import IdempotencyRecord
 from exchange.parties.models import Org, OrgEvent, User
+from exchange.vouchers.models import (
+    FeePayment,
+    ProviderRevocation,
+    Redemption,
+    RelatedParty,
+    Service,
+    ServiceOrder,
+    VoucherGrant,
+    VoucherProgram,
+    VoucherWallet,
+)
 
-__all__ = ["IdempotencyRecord", "Org", "OrgEvent", "User"]
+__all__ = [
+    "FeePayment",
+    "IdempotencyRecord",
+    "Org",
+    "OrgEvent",
+    "ProviderRevocation",
+    "Redemption",
+    "RelatedParty",
+    "Service",
+    "ServiceOrder",
+    "User",
+    "VoucherGrant",
+    "VoucherProgram",
+    "VoucherWallet",
+]

@@ -33,6 +33,7 @@ from exchange.server.openapi import document_problems
 from exchange.server.ops import health, public_keys, ready
 from exchange.server.settings import Settings
 from exchange.stats.routes import StatsController
+from exchange.vouchers import ROUTE_HANDLERS as VOUCHER_ROUTES
 from exchange.wallet.routes import WalletController
 from ledger.routes import LedgerController
 from listings import ROUTE_HANDLERS as LISTING_ROUTES
@@ -130,6 +131,7 @@ def create_app(
             StatsController,
             LedgerController,
             *LISTING_ROUTES,
+            *VOUCHER_ROUTES,
         ],
     )
     prometheus = PrometheusConfig(app_name="techx", group_path=True, exclude=["/metrics"])
