@@ -1,0 +1,72 @@
+"""Concurrent voucher spending on PostgreSQL: one enterprise places and confirms 50 orders at once
+against vouchers that cover only some of them. Never overspent; the rest refused 409."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import httpx
+import pytest
+
+from exchange.server.app import create_app
+from tests.conftest import make_settings, running
+from tests.voucher_helpers import (
+    API,
+    act,
+    balance,
+    cast,
+    check_invariants,
+    create_program,
+    grant,
+    order,
+    service,
+    top_up,
+)
+
+ORDERS = 50
+VOUCHERS_EACH = 1_000_000
+GRANTED = 12 * VOUCHERS_EACH
+
+
+@pytest.fixture
+async def pg_client(pg_backend, keys_dir, clock):
+    app = create_app(make_settings(pg_backend, keys_dir, db_pool_size=20), clock=clock, run_background_tasks=False)
+    transport = httpx.ASGITransport(app=app)
+    async with running(app), httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
+        yield client, app
+
+
+async def test_parallel_orders_never_overspend_vouchers(pg_client):
+    client, app = pg_client
+    c = await cast(client, app)
+    program = await create_program(client, app, c.gov)
+    await grant(client, c.gov, program["id"], c.ent.org_id, GRANTED)
+    await top_up(app, c.ent.org_id, ORDERS * VOUCHERS_EACH)
+    testing = await service(client, c.prov, "testing", 2 * VOUCHERS_EACH)
+
+    async def place_and_confirm() -> str:
+        placed = await order(client, c.ent, testing["id"], VOUCHERS_EACH)
+        if placed.status_code != 201:
+            return f"{placed.status_code} {placed.json()['type']} (order)"
+        confirmed = await act(client, c.prov, placed.json()["id"], "confirm")
+        if confirmed.status_code != 200:
+            return f"{confirmed.status_code} {confirmed.json()['type']} (confirm)"
+        return "confirmed"
+
+    outcomes = await asyncio.gather(*(place_and_confirm() for _ in range(ORDERS)))
+    kinds = Counter(o.split(" (")[0] for o in outcomes)
+    assert kinds == {"confirmed": GRANTED // VOUCHERS_EACH, "409 insufficient-funds": ORDERS - 12}, outcomes
+    # Exactly the granted vouchers are held, and as much cash; nothing is available beyond it.
+    assert await balance(app, f"org:{c.ent.org_id}:vouchers") == (GRANTED, GRANTED)
+    assert await balance(app, f"org:{c.ent.org_id}:cash") == (ORDERS * VOUCHERS_EACH, GRANTED)
+    report = await check_invariants(client, c.gov, program["id"], [])
+    assert report["enterprises"][0]["held"] == GRANTED and report["enterprises"][0]["available"] == 0
+    confirmed = [
+        o
+        for o in (await client.get(f"{API}/service-orders", params={"limit": 100}, headers=c.ent.headers)).json()[
+            "items"
+        ]
+        if o["state"] == "confirmed"
+    ]
+    assert len(confirmed) == 12 and {o["voucher_hold_id"] is not None for o in confirmed} == {True}
