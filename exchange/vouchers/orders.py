@@ -133,6 +133,8 @@ async def _choose_program(
             .order_by(VoucherProgram.valid_until, VoucherProgram.id)
         )
     ).all()
+    if not programs:
+        raise InsufficientVouchers("the enterprise holds no vouchers", field="voucher_amount")
     covering = [p for p in programs if service.category in p.categories]
     if not covering:
         raise CategoryNotEligible(
