@@ -16,7 +16,6 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.errors import ExchangeError
 from exchange.idempotency import Outcome, idempotent, required_key
 from exchange.parties.domain import Principal
 from exchange.server.clock import Clock
@@ -53,6 +52,7 @@ from exchange.vouchers.schemas import (
     ServiceOut,
     ServicePage,
 )
+from ledger.routes import REPLAY_DOC, KeyedWrite
 from listings import ListingsContext
 
 IdempotencyKey = Annotated[
@@ -65,23 +65,8 @@ IdempotencyKey = Annotated[
     ),
 ]
 Limit = Annotated[int, QueryParameter(ge=1, le=100, description="items per page (1–100)")]
-Cursor = Annotated[str | None, QueryParameter(min_length=1, max_length=100, description="next_cursor of a page")]
+Cursor = Annotated[uuid.UUID | None, QueryParameter(description="next_cursor of a page")]
 Listings = NamedDependency[ListingsContext]
-
-
-class InvalidCursor(ExchangeError):
-    status = 400
-    problem_type = "invalid-cursor"
-    title = "The cursor is not one this list returned"
-
-
-def after(cursor: str | None) -> uuid.UUID | None:
-    if cursor is None:
-        return None
-    try:
-        return uuid.UUID(cursor)
-    except ValueError:
-        raise InvalidCursor("the cursor is not one this list returned", field="cursor") from None
 
 
 def next_cursor(items: list[Any], limit: int) -> str | None:
@@ -137,9 +122,8 @@ class VoucherProgramController(Controller):
     @get("/", summary="Voucher programs, newest first")
     async def list_programs(self, db: Db, limit: Limit = 20, cursor: Cursor = None) -> ProgramPage:
         query = select(VoucherProgram).order_by(VoucherProgram.id.desc()).limit(limit)
-        start = after(cursor)
-        if start is not None:
-            query = query.where(VoucherProgram.id < start)
+        if cursor is not None:
+            query = query.where(VoucherProgram.id < cursor)
         async with db.read() as session:
             items = list((await session.scalars(query)).all())
         return ProgramPage([ProgramOut.of(p) for p in items], next_cursor(items, limit))
@@ -149,7 +133,14 @@ class VoucherProgramController(Controller):
         async with db.read() as session:
             return ProgramOut.of(await programs.get_program(session, program_id))
 
-    @post("/{program_id:uuid}/fund", status_code=200, security=BEARER, summary="Record cash received (operators)")
+    @post(
+        "/{program_id:uuid}/fund",
+        status_code=200,
+        security=BEARER,
+        summary="Record cash received (operators)",
+        operation_class=KeyedWrite,
+        response_headers=REPLAY_DOC,
+    )
     async def fund(
         self, program_id: FromPath[uuid.UUID], data: JSONBody[FundIn], operator: Caller, db: Db, clock: Now,
         idempotency_key: IdempotencyKey = None,
@@ -161,7 +152,13 @@ class VoucherProgramController(Controller):
         request = ["fund", str(program_id), data]
         return await keyed(db, clock, operator, idempotency_key, request, work, status=200, required=True)
 
-    @post("/{program_id:uuid}/grants", security=BEARER, summary="Grant vouchers to an enterprise (program admins)")
+    @post(
+        "/{program_id:uuid}/grants",
+        security=BEARER,
+        summary="Grant vouchers to an enterprise (program admins)",
+        operation_class=KeyedWrite,
+        response_headers=REPLAY_DOC,
+    )
     async def grant(
         self, program_id: FromPath[uuid.UUID], data: JSONBody[GrantIn], user: Caller, db: Db, clock: Now,
         idempotency_key: IdempotencyKey = None,
@@ -259,7 +256,7 @@ class ServiceController(Controller):
     ) -> ServicePage:
         async with db.read() as session:
             items = await orders.list_services(
-                session, category=category, provider_id=provider_id, limit=limit, after=after(cursor)
+                session, category=category, provider_id=provider_id, limit=limit, after=cursor
             )
         return ServicePage([ServiceOut.of(s) for s in items], next_cursor(items, limit))
 
@@ -290,7 +287,7 @@ class ServiceOrderController(Controller):
     @get("/", summary="The caller's service orders (as buyer or provider), newest first")
     async def mine(self, user: Caller, db: Db, limit: Limit = 20, cursor: Cursor = None) -> OrderPage:
         async with db.read() as session:
-            items = await orders.list_orders(session, user, limit=limit, after=after(cursor))
+            items = await orders.list_orders(session, user, limit=limit, after=cursor)
         return OrderPage([OrderOut.of(o) for o in items], next_cursor(items, limit))
 
     @get("/{order_id:uuid}", summary="A service order (its parties and operators)")
