@@ -228,3 +228,40 @@ async def test_rejected_claims_free_their_orders_and_objections_suspend_them(cli
         await client.post(f"{API}/redemptions/{claim['id']}/approve", headers=c.gov.headers), 409, "notice-open"
     )
     assert await balance(app, f"org:{c.prov.org_id}:vouchers_received") == (2_000_000, 0)
+
+
+async def test_the_catalogue_lists_services_by_category_page_by_page(client, app):
+    c = await cast(client, app)
+    made = [await service(client, c.prov, "testing", 1_000_000 + i) for i in range(3)]
+    await service(client, c.prov, "valuation")
+    brokerage = await client.post(
+        f"{API}/services",
+        json={"category": "brokerage", "title": "技术经纪", "description": "交易所经纪服务", "price": 500_000},
+        headers=c.ops.headers,
+    )
+    assert brokerage.status_code == 201, brokerage.text
+    other = await client.post(
+        f"{API}/services",
+        json={"category": "testing", "title": "检测", "description": "", "price": 500_000},
+        headers=c.ops.headers,
+    )
+    assert_problem(other, 422, "voucher-rule-broken", "category")
+    assert_problem(
+        await client.post(
+            f"{API}/services",
+            json={"category": "testing", "title": "检测", "description": "", "price": 500_000},
+            headers=c.ent.headers,
+        ),
+        403,
+        "forbidden",
+    )
+    first = (await client.get(f"{API}/services", params={"category": "testing", "limit": 2})).json()
+    assert first["next_cursor"] is not None
+    rest = (
+        await client.get(f"{API}/services", params={"category": "testing", "limit": 2, "cursor": first["next_cursor"]})
+    ).json()
+    assert [s["id"] for s in first["items"] + rest["items"]] == [s["id"] for s in reversed(made)]
+    assert rest["next_cursor"] is None
+    assert [
+        s["category"] for s in (await client.get(f"{API}/services", params={"category": "brokerage"})).json()["items"]
+    ] == ["brokerage"]
