@@ -19,6 +19,7 @@ from tests.voucher_helpers import (
     check_invariants,
     create_program,
     grant,
+    key,
     order,
     service,
     top_up,
@@ -70,3 +71,40 @@ async def test_parallel_orders_never_overspend_vouchers(pg_client):
         if o["state"] == "confirmed"
     ]
     assert len(confirmed) == 12 and {o["voucher_hold_id"] is not None for o in confirmed} == {True}
+
+
+async def test_parallel_grants_stay_within_the_cap(pg_client):
+    client, app = pg_client
+    c = await cast(client, app)
+    program = await create_program(client, app, c.gov, per_org_cap=10_000_000)
+    url = f"{API}/voucher-programs/{program['id']}/grants"
+
+    async def attempt() -> int:
+        answer = await client.post(
+            url, json={"org_id": c.ent.org_id, "amount": 1_000_000}, headers={**c.gov.headers, **key()}
+        )
+        return answer.status_code
+
+    statuses = Counter(await asyncio.gather(*(attempt() for _ in range(25))))
+    assert statuses == {201: 10, 422: 15}
+    assert await balance(app, f"org:{c.ent.org_id}:vouchers") == (10_000_000, 0)
+    await check_invariants(client, c.gov, program["id"], [])
+
+
+async def test_parallel_claims_of_one_order_redeem_it_once(pg_client):
+    client, app = pg_client
+    c = await cast(client, app)
+    program = await create_program(client, app, c.gov)
+    await grant(client, c.gov, program["id"], c.ent.org_id, 2_000_000)
+    await top_up(app, c.ent.org_id, 2_000_000)
+    testing = await service(client, c.prov, "testing", 4_000_000)
+    placed = (await order(client, c.ent, testing["id"], 2_000_000)).json()
+    assert (await act(client, c.prov, placed["id"], "confirm")).status_code == 200
+    assert (await act(client, c.prov, placed["id"], "deliver", {"results_summary": "报告"})).status_code == 200
+    assert (await act(client, c.ent, placed["id"], "accept")).status_code == 200
+
+    async def claim() -> int:
+        answer = await client.post(f"{API}/redemptions", json={"order_ids": [placed["id"]]}, headers=c.prov.headers)
+        return answer.status_code
+
+    assert Counter(await asyncio.gather(*(claim() for _ in range(10)))) == {201: 1, 409: 9}

@@ -1,9 +1,10 @@
 """Random voucher histories keep every invariant (hypothesis, on both databases).
 
 Grants, orders, confirmations, deliveries, acceptances, cancellations, redemption claims,
-approvals, rejections, the passing of time (notices close, the program ends) and revocation are
-drawn at random; refused steps must leave nothing behind. After every step the program's figures
-satisfy SPEC §4's invariants and agree with the ledger's balances and the wallets' counters.
+approvals, rejections, exchange fees paid with vouchers, the passing of time (notices close, the
+program ends) and revocation are drawn at random; refused steps must leave nothing behind. After
+every step the program's figures satisfy SPEC §4's invariants and agree with the ledger's
+balances and the wallets' counters.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from exchange.errors import ExchangeError
 from exchange.parties import service as parties
@@ -29,9 +30,9 @@ from exchange.server.db import Database, create_engine
 from exchange.server.keys import Keys, Signer
 from exchange.server.modules import build_modules
 from exchange.server.settings import Settings
-from exchange.vouchers import controls, orders, programs, redemptions, reports
+from exchange.vouchers import BrokerageFeeVouchers, controls, orders, programs, redemptions, reports
 from exchange.vouchers.domain import Category
-from exchange.vouchers.models import VoucherWallet
+from exchange.vouchers.models import FeePayment, VoucherWallet
 from ledger import LedgerError
 from ledger import service as ledger
 from listings import ListingError
@@ -113,7 +114,7 @@ class Runner:
                 name="随机创新券",
                 year=2026,
                 budget=20_000_000,
-                categories=(Category.TESTING,),
+                categories=(Category.TESTING, Category.BROKERAGE),
                 valid_from=now - timedelta(days=1),
                 valid_until=now + timedelta(days=30),
                 per_org_cap=12_000_000,
@@ -167,6 +168,11 @@ class Runner:
                 await redemptions.approve(session, world.gov, world.claims[who % len(world.claims)], now)
             elif op == "reject":
                 await redemptions.reject(session, world.gov, world.claims[who % len(world.claims)], "不符合", now)
+            elif op == "fee":
+                fee = size * 1_000_000
+                await BrokerageFeeVouchers().pay_fee(
+                    session, buyer_org_id=ent.org_id, fee=fee, deal_id=uuid.uuid4(), now=now
+                )
             elif op == "revoke":
                 await controls.revoke_provider(session, world.gov, world.program_id, world.prov.org_id, "骗补", now)
 
@@ -207,10 +213,14 @@ class Runner:
                     assert wallet is None or wallet.available >= 0
                     held_out += balance
                 received, _ = await posted(f"org:{world.prov.org_id}:vouchers_received")
-                assert figures.outstanding == held_out + received
+                fees = await session.scalar(
+                    select(func.coalesce(func.sum(FeePayment.amount), 0)).where(FeePayment.program_id == program.id)
+                )
+                # Fee vouchers sit with the exchange: still out, not yet redeemed.
+                assert figures.outstanding == held_out + received + fees
                 funding, _ = await posted(f"program:{program.id}:funding")
                 assert funding == figures.funded - figures.redeemed >= 0
-                assert figures.spent == figures.redeemed + received + figures.revoked
+                assert figures.spent == figures.redeemed + received + figures.revoked + fees
 
         self(read())
 
@@ -224,7 +234,7 @@ def runner(backend):
 
 # The common steps twice as likely as the rarer ones.
 OPERATIONS = [*("grant", "order", "confirm", "deliver", "accept") * 2]
-OPERATIONS += ["cancel", "claim", "approve", "reject", "days", "end", "revoke"]
+OPERATIONS += ["cancel", "claim", "approve", "reject", "fee", "days", "end", "revoke"]
 
 STEPS = st.lists(
     st.tuples(
