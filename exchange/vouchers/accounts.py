@@ -18,6 +18,7 @@ VCH = "VCH"
 CNY = "CNY"
 SETTLEMENT_BANK = "bank:settlement"
 EXCHANGE_VOUCHERS_RECEIVED = "exchange:vouchers_received"
+EXCHANGE_FEES = "exchange:fees"
 
 
 def program_funding(program_id: uuid.UUID) -> str:
@@ -49,6 +50,7 @@ _KINDS: dict[str, tuple[str, str, bool]] = {
     "cash": (CNY, "liability", True),
     SETTLEMENT_BANK: (CNY, "asset", False),
     EXCHANGE_VOUCHERS_RECEIVED: (VCH, "liability", True),
+    EXCHANGE_FEES: (CNY, "revenue", False),
 }
 
 

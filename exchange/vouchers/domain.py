@@ -195,6 +195,11 @@ class NoticeStillOpen(InvalidState):
     title = "The redemption's public notice has not closed yet"
 
 
+class RedemptionKind(StrEnum):
+    SERVICE_ORDERS = "service_orders"  # a provider's accepted orders
+    EXCHANGE_FEES = "exchange_fees"  # the exchange's brokerage fees paid with vouchers
+
+
 class RedemptionState(StrEnum):
     NOTICED = "noticed"  # the voucher_redemption notice is running
     SUSPENDED = "suspended"  # an objection was pending when the notice period ended

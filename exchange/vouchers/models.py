@@ -123,7 +123,9 @@ class Redemption(IdMixin, Base):
     program_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("voucher_programs.id"), index=True)
     provider_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id"), index=True)
     amount: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))  # service_orders | exchange_fees
     order_ids: Mapped[list[str]] = mapped_column(JSON)
+    fee_payment_ids: Mapped[list[str]] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(16))
     notice_id: Mapped[uuid.UUID | None]
     reason: Mapped[str] = mapped_column(String(2000), default="")
@@ -161,4 +163,6 @@ class FeePayment(IdMixin, Base):
     fee: Mapped[int] = mapped_column(BigInteger)
     amount: Mapped[int] = mapped_column(BigInteger)
     entry_id: Mapped[uuid.UUID]
+    redemption_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    redeemed: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]

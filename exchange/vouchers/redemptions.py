@@ -19,10 +19,11 @@ from exchange.vouchers.domain import (
     OrderAlreadyClaimed,
     OrderState,
     ProviderRevoked,
+    RedemptionKind,
     RedemptionState,
     VoucherRuleBroken,
 )
-from exchange.vouchers.models import Redemption, ServiceOrder, VoucherProgram
+from exchange.vouchers.models import FeePayment, Redemption, ServiceOrder, VoucherProgram
 from exchange.vouchers.orders import is_revoked
 from exchange.vouchers.programs import get_program, require_program_admin
 from ledger import service as ledger
@@ -52,8 +53,14 @@ async def claim(
     caller: Principal,
     order_ids: list[uuid.UUID],
     now: datetime,
+    fee_payment_ids: list[uuid.UUID] | None = None,
 ) -> Redemption:
+    """A provider's claim for accepted service orders, or the exchange's for fees paid with vouchers."""
     caller.require_active_verified()
+    if fee_payment_ids:
+        if order_ids:
+            raise InvalidClaim("a claim lists service orders or exchange fee payments, not both", field="order_ids")
+        return await _claim_fees(session, ctx, caller, fee_payment_ids, now)
     wanted = sorted(set(order_ids), key=str)
     if not wanted or len(wanted) > MAX_ORDERS:
         raise InvalidClaim(f"a claim lists 1 to {MAX_ORDERS} service orders", field="order_ids")
@@ -77,18 +84,91 @@ async def claim(
             raise OrderAlreadyClaimed(f"order {order.id} is already in a redemption claim", field="order_ids")
         if order.revoked:
             raise ProviderRevoked(f"the vouchers of order {order.id} were revoked", field="order_ids")
-    programs = {o.program_id for o in orders}
-    if len(programs) != 1:
-        raise InvalidClaim("a claim lists orders paid with vouchers of one program", field="order_ids")
-    program = await get_program(session, programs.pop())  # type: ignore[arg-type]
+    program = await _one_program(session, {o.program_id for o in orders}, "order_ids")
     if await is_revoked(session, program.id, caller.org_id):
         raise ProviderRevoked("the program has revoked your organisation")
-    amount = sum(o.voucher_amount for o in orders)
+    redemption = await _open(
+        session,
+        ctx,
+        caller,
+        program,
+        RedemptionKind.SERVICE_ORDERS,
+        [(o.id, o.voucher_amount) for o in orders],
+        [
+            {"id": str(o.id), "category": o.category, "price": o.price, "voucher_amount": o.voucher_amount}
+            for o in orders
+        ],
+        now,
+    )
+    for order in orders:
+        order.redemption_id = redemption.id
+    return redemption
+
+
+async def _one_program(session: AsyncSession, program_ids: set[uuid.UUID | None], field: str) -> VoucherProgram:
+    if len(program_ids) != 1 or None in program_ids:
+        raise InvalidClaim("a claim lists vouchers of one program", field=field)
+    return await get_program(session, program_ids.pop())  # type: ignore[arg-type]
+
+
+async def _claim_fees(
+    session: AsyncSession, ctx: ListingsContext, caller: Principal, ids: list[uuid.UUID], now: datetime
+) -> Redemption:
+    caller.require_operator()
+    wanted = sorted(set(ids), key=str)
+    if len(wanted) > MAX_ORDERS:
+        raise InvalidClaim(f"a claim lists 1 to {MAX_ORDERS} fee payments", field="fee_payment_ids")
+    payments = list(
+        (
+            await session.scalars(
+                select(FeePayment).where(FeePayment.id.in_(wanted)).order_by(FeePayment.id).with_for_update()
+            )
+        ).all()
+    )
+    missing = sorted({str(i) for i in wanted} - {str(p.id) for p in payments})
+    if missing:
+        raise NotFound(f"fee payments not found: {', '.join(missing)}", field="fee_payment_ids")
+    for payment in payments:
+        if payment.redeemed or payment.redemption_id is not None:
+            raise OrderAlreadyClaimed(
+                f"fee payment {payment.id} is already in a redemption claim", field="fee_payment_ids"
+            )
+    program = await _one_program(session, {p.program_id for p in payments}, "fee_payment_ids")
+    redemption = await _open(
+        session,
+        ctx,
+        caller,
+        program,
+        RedemptionKind.EXCHANGE_FEES,
+        [(p.id, p.amount) for p in payments],
+        [{"id": str(p.id), "deal_id": str(p.deal_id), "fee": p.fee, "voucher_amount": p.amount} for p in payments],
+        now,
+    )
+    for payment in payments:
+        payment.redemption_id = redemption.id
+    return redemption
+
+
+async def _open(
+    session: AsyncSession,
+    ctx: ListingsContext,
+    caller: Principal,
+    program: VoucherProgram,
+    kind: RedemptionKind,
+    items: list[tuple[uuid.UUID, int]],
+    published: list[dict[str, object]],
+    now: datetime,
+) -> Redemption:
+    """The claim and its public notice."""
+    amount = sum(value for _, value in items)
+    ids = [str(item_id) for item_id, _ in items]
     redemption = Redemption(
         program_id=program.id,
         provider_org_id=caller.org_id,
         amount=amount,
-        order_ids=[str(o.id) for o in orders],
+        kind=kind.value,
+        order_ids=ids if kind is RedemptionKind.SERVICE_ORDERS else [],
+        fee_payment_ids=ids if kind is RedemptionKind.EXCHANGE_FEES else [],
         state=RedemptionState.NOTICED.value,
         reason="",
         created_by=caller.user_id,
@@ -96,8 +176,6 @@ async def claim(
     )
     session.add(redemption)
     await session.flush()
-    for order in orders:
-        order.redemption_id = redemption.id
     notice = await open_notice(
         session,
         ctx,
@@ -109,10 +187,7 @@ async def claim(
             "program": {"id": str(program.id), "name": program.name},
             "provider": {"id": str(caller.org_id), "name": caller.org_name},
             "amount": amount,
-            "orders": [
-                {"id": str(o.id), "category": o.category, "price": o.price, "voucher_amount": o.voucher_amount}
-                for o in orders
-            ],
+            kind.value: published,
         },
         now=now,
     )
@@ -138,12 +213,13 @@ async def visible_redemption(session: AsyncSession, caller: Principal, redemptio
 
 
 async def _release_orders(session: AsyncSession, redemption: Redemption) -> None:
-    await session.execute(
-        update(ServiceOrder)
-        .where(ServiceOrder.redemption_id == redemption.id)
-        .values(redemption_id=None)
-        .execution_options(synchronize_session=False)
-    )
+    for table in (ServiceOrder, FeePayment):
+        await session.execute(
+            update(table)
+            .where(table.redemption_id == redemption.id)
+            .values(redemption_id=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def approve(session: AsyncSession, caller: Principal, redemption_id: uuid.UUID, now: datetime) -> Redemption:
@@ -157,10 +233,16 @@ async def approve(session: AsyncSession, caller: Principal, redemption_id: uuid.
         )
     if state is not RedemptionState.READY:
         raise InvalidState(f"the redemption is already {state.value}", state=state.value)
-    received = await accounts.account(session, accounts.org_vouchers_received(redemption.provider_org_id), now)
+    if redemption.kind == RedemptionKind.EXCHANGE_FEES.value:
+        # The exchange's brokerage fee: the vouchers it took are paid into its fee revenue.
+        received_code, cash_code = accounts.EXCHANGE_VOUCHERS_RECEIVED, accounts.EXCHANGE_FEES
+    else:
+        received_code = accounts.org_vouchers_received(redemption.provider_org_id)
+        cash_code = accounts.org_cash(redemption.provider_org_id)
+    received = await accounts.account(session, received_code, now)
     issuance = await accounts.account(session, accounts.program_issuance(program.id), now)
     funding = await accounts.account(session, accounts.program_funding(program.id), now)
-    cash = await accounts.account(session, accounts.org_cash(redemption.provider_org_id), now)
+    cash = await accounts.account(session, cash_code, now)
     meta = {"redemption_id": str(redemption.id), "program_id": str(program.id)}
     async with accounts.funds_checked("the program's funding cannot pay this redemption"):
         await ledger.transfer(
@@ -188,12 +270,13 @@ async def approve(session: AsyncSession, caller: Principal, redemption_id: uuid.
     redemption.state = RedemptionState.APPROVED.value
     redemption.decided_by = caller.user_id
     redemption.decided_at = now
-    await session.execute(
-        update(ServiceOrder)
-        .where(ServiceOrder.redemption_id == redemption.id)
-        .values(redeemed=True)
-        .execution_options(synchronize_session=False)
-    )
+    for table in (ServiceOrder, FeePayment):
+        await session.execute(
+            update(table)
+            .where(table.redemption_id == redemption.id)
+            .values(redeemed=True)
+            .execution_options(synchronize_session=False)
+        )
     program.redeemed += redemption.amount
     return redemption
 
@@ -249,7 +332,3 @@ class RedemptionNotices(NoticeHandler):
         redemption = await self._claim(session, notice)
         if redemption is not None:
             await end(session, redemption, f"objection upheld: {objection.resolution_note}", now, None)
-
-
-async def program_of(session: AsyncSession, redemption: Redemption) -> VoucherProgram:
-    return await get_program(session, redemption.program_id)

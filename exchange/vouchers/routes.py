@@ -23,11 +23,13 @@ from exchange.server.db import Database
 from exchange.server.dependencies import BEARER, Caller, Config, Db, Now
 from exchange.vouchers import controls, orders, programs, redemptions, reports
 from exchange.vouchers.domain import Category
-from exchange.vouchers.models import VoucherProgram
+from exchange.vouchers.models import FeePayment, VoucherProgram
 from exchange.vouchers.schemas import (
     CancelIn,
     DeliverIn,
     EnterpriseOut,
+    FeePaymentOut,
+    FeePaymentPage,
     FiguresOut,
     FundIn,
     GrantIn,
@@ -197,6 +199,19 @@ class VoucherProgramController(Controller):
             providers=[ProviderOut.of(p) for p in providers],
         )  # fmt: skip
 
+    @get("/{program_id:uuid}/fee-payments", security=BEARER, summary="Exchange fees paid with the program's vouchers")
+    async def fee_payments(
+        self, program_id: FromPath[uuid.UUID], user: Caller, db: Db, limit: Limit = 20, cursor: Cursor = None
+    ) -> FeePaymentPage:
+        query = select(FeePayment).where(FeePayment.program_id == program_id).order_by(FeePayment.id).limit(limit)
+        if cursor is not None:
+            query = query.where(FeePayment.id > cursor)
+        async with db.read() as session:
+            program = await programs.get_program(session, program_id)
+            user.require_member_of(program.owner_org_id, operators_too=True)
+            items = list((await session.scalars(query)).all())
+        return FeePaymentPage([FeePaymentOut.of(p) for p in items], next_cursor(items, limit))
+
 
 class CreditRecordController(Controller):
     path = "/voucher-revocations"
@@ -357,7 +372,11 @@ class RedemptionController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[RedemptionOut]:  # fmt: skip
         async def work(s: AsyncSession) -> RedemptionOut:
-            return RedemptionOut.of(await redemptions.claim(s, listings, user, data.order_ids, clock.now()))
+            return RedemptionOut.of(
+                await redemptions.claim(
+                    s, listings, user, data.order_ids, clock.now(), fee_payment_ids=data.fee_payment_ids
+                )
+            )
 
         return await keyed(db, clock, user, idempotency_key, ["redeem", data], work)
 

@@ -8,8 +8,9 @@ from typing import Annotated
 
 import msgspec
 
-from exchange.vouchers.domain import Category, OrderState, RedemptionState
+from exchange.vouchers.domain import Category, OrderState, RedemptionKind, RedemptionState
 from exchange.vouchers.models import (
+    FeePayment,
     ProviderRevocation,
     Redemption,
     RelatedParty,
@@ -85,7 +86,10 @@ class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class RedemptionIn(msgspec.Struct, forbid_unknown_fields=True):
-    order_ids: Annotated[list[uuid.UUID], msgspec.Meta(min_length=1, max_length=200)]
+    """A provider lists its accepted service orders; the exchange lists fee payments instead."""
+
+    order_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=200)] = []
+    fee_payment_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=200)] = []
 
 
 class RejectIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -211,7 +215,9 @@ class RedemptionOut(msgspec.Struct):
     program_id: uuid.UUID
     provider_org_id: uuid.UUID
     amount: int
+    kind: RedemptionKind
     order_ids: list[uuid.UUID]
+    fee_payment_ids: list[uuid.UUID]
     state: RedemptionState
     notice_id: uuid.UUID | None
     reason: str
@@ -221,9 +227,33 @@ class RedemptionOut(msgspec.Struct):
     @classmethod
     def of(cls, r: Redemption) -> RedemptionOut:
         return cls(
-            r.id, r.program_id, r.provider_org_id, r.amount, [uuid.UUID(i) for i in r.order_ids],
-            RedemptionState(r.state), r.notice_id, r.reason, r.decided_at, r.created_at,
+            r.id, r.program_id, r.provider_org_id, r.amount, RedemptionKind(r.kind),
+            [uuid.UUID(i) for i in r.order_ids], [uuid.UUID(i) for i in r.fee_payment_ids], RedemptionState(r.state),
+            r.notice_id, r.reason, r.decided_at, r.created_at,
         )  # fmt: skip
+
+
+class FeePaymentOut(msgspec.Struct):
+    id: uuid.UUID
+    deal_id: uuid.UUID
+    program_id: uuid.UUID
+    buyer_org_id: uuid.UUID
+    fee: int
+    amount: int
+    redemption_id: uuid.UUID | None
+    redeemed: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, p: FeePayment) -> FeePaymentOut:
+        return cls(
+            p.id, p.deal_id, p.program_id, p.buyer_org_id, p.fee, p.amount, p.redemption_id, p.redeemed, p.created_at
+        )
+
+
+class FeePaymentPage(msgspec.Struct):
+    items: list[FeePaymentOut]
+    next_cursor: str | None
 
 
 class RevocationOut(msgspec.Struct):

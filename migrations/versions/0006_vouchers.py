@@ -208,7 +208,9 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("order_ids", sa.JSON(), nullable=False),
+        sa.Column("fee_payment_ids", sa.JSON(), nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("notice_id", sa.Uuid(), nullable=True),
         sa.Column("reason", sa.String(2000), nullable=False),
@@ -281,11 +283,14 @@ def upgrade() -> None:
         sa.Column("fee", sa.BigInteger(), nullable=False),
         sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.Column("entry_id", sa.Uuid(), nullable=False),
+        sa.Column("redemption_id", sa.Uuid(), nullable=True),
+        sa.Column("redeemed", sa.Boolean(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_voucher_fee_payments"),
         sa.UniqueConstraint("deal_id", "program_id", name="uq_voucher_fee_payments_deal"),
     )
+    op.create_index("ix_voucher_fee_payments_redemption_id", "voucher_fee_payments", ["redemption_id"])
 
 
 def downgrade() -> None:
