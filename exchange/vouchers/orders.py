@@ -241,7 +241,7 @@ async def confirm(session: AsyncSession, caller: Principal, order_id: uuid.UUID,
     meta = {"order_id": str(order.id)}
     if order.voucher_amount > 0:
         assert order.program_id is not None
-        program = await get_program(session, order.program_id)
+        program = await get_program(session, order.program_id, share=True)
         rules_of(program).require_active(now)
         if await is_revoked(session, program.id, order.provider_org_id):
             raise ProviderRevoked("the program has revoked this provider: it accepts no voucher orders")

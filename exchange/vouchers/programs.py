@@ -52,10 +52,14 @@ def rules_of(program: VoucherProgram) -> ProgramRules:
     )
 
 
-async def get_program(session: AsyncSession, program_id: uuid.UUID, *, lock: bool = False) -> VoucherProgram:
+async def get_program(
+    session: AsyncSession, program_id: uuid.UUID, *, lock: bool = False, share: bool = False
+) -> VoucherProgram:
+    """``lock`` for changes to the program (grants, funding, revocation, redemption); ``share`` for
+    uses of its vouchers that must not interleave with a revocation (confirmations, claims)."""
     query = select(VoucherProgram).where(VoucherProgram.id == program_id)
-    if lock:
-        query = query.with_for_update()
+    if lock or share:
+        query = query.with_for_update(read=not lock)
     program = await session.scalar(query)
     if program is None:
         raise NotFound(f"voucher program {program_id} not found")

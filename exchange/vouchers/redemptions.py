@@ -108,7 +108,7 @@ async def claim(
 async def _one_program(session: AsyncSession, program_ids: set[uuid.UUID | None], field: str) -> VoucherProgram:
     if len(program_ids) != 1 or None in program_ids:
         raise InvalidClaim("a claim lists vouchers of one program", field=field)
-    return await get_program(session, program_ids.pop())  # type: ignore[arg-type]
+    return await get_program(session, program_ids.pop(), share=True)  # type: ignore[arg-type]
 
 
 async def _claim_fees(
