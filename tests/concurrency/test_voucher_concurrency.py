@@ -108,3 +108,44 @@ async def test_parallel_claims_of_one_order_redeem_it_once(pg_client):
         return answer.status_code
 
     assert Counter(await asyncio.gather(*(claim() for _ in range(10)))) == {201: 1, 409: 9}
+
+
+async def test_a_revocation_racing_confirmations_leaves_no_voucher_held(pg_client):
+    client, app = pg_client
+    c = await cast(client, app)
+    program = await create_program(client, app, c.gov)
+    await grant(client, c.gov, program["id"], c.ent.org_id, 20 * VOUCHERS_EACH)
+    await top_up(app, c.ent.org_id, 20 * VOUCHERS_EACH)
+    testing = await service(client, c.prov, "testing", 2 * VOUCHERS_EACH)
+    placed = [(await order(client, c.ent, testing["id"], VOUCHERS_EACH)).json()["id"] for _ in range(20)]
+
+    async def revoke() -> int:
+        await asyncio.sleep(0.1)  # let some confirmations in first
+        answer = await client.post(
+            f"{API}/voucher-programs/{program['id']}/revoke-provider",
+            json={"provider_org_id": c.prov.org_id, "reason": "虚假服务"},
+            headers=c.gov.headers,
+        )
+        return answer.status_code
+
+    async def confirm(order_id: str, delay: float) -> int:
+        await asyncio.sleep(delay)  # spread the confirmations around the revocation
+        answer = await act(client, c.prov, order_id, "confirm")
+        return answer.status_code if answer.status_code == 200 else answer.json()["type"]
+
+    confirms = [confirm(o, i * 0.02) for i, o in enumerate(placed)]
+    outcomes = await asyncio.gather(*confirms[:10], revoke(), *confirms[10:])
+    assert outcomes[10] == 201
+    # Confirmed before the revocation, or refused after it: the order was cancelled, or the provider is revoked.
+    assert set(outcomes[:10] + outcomes[11:]) <= {200, "invalid-state", "provider-revoked"}, outcomes
+    states = Counter(
+        o["state"]
+        for o in (await client.get(f"{API}/service-orders", params={"limit": 100}, headers=c.ent.headers)).json()[
+            "items"
+        ]
+    )
+    assert states == {"cancelled": 20}  # the revocation cancelled every open order, confirmed or not
+    assert await balance(app, f"org:{c.ent.org_id}:vouchers") == (20 * VOUCHERS_EACH, 0)
+    assert await balance(app, f"org:{c.ent.org_id}:cash") == (20 * VOUCHERS_EACH, 0)
+    report = await check_invariants(client, c.gov, program["id"], [])
+    assert report["enterprises"][0]["held"] == 0
