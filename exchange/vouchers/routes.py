@@ -23,7 +23,7 @@ from exchange.server.db import Database
 from exchange.server.dependencies import BEARER, Caller, Config, Db, Now
 from exchange.vouchers import controls, orders, programs, redemptions, reports
 from exchange.vouchers.domain import Category
-from exchange.vouchers.models import FeePayment, VoucherProgram
+from exchange.vouchers.models import FeePayment, VoucherGrant, VoucherProgram
 from exchange.vouchers.schemas import (
     CancelIn,
     DeliverIn,
@@ -34,6 +34,7 @@ from exchange.vouchers.schemas import (
     FundIn,
     GrantIn,
     GrantOut,
+    GrantPage,
     OrderIn,
     OrderOut,
     OrderPage,
@@ -171,6 +172,19 @@ class VoucherProgramController(Controller):
 
         request = ["grant", str(program_id), data]
         return await keyed(db, clock, user, idempotency_key, request, work, required=True)
+
+    @get("/{program_id:uuid}/grants", security=BEARER, summary="The program's grants (the program's org, operators)")
+    async def list_grants(
+        self, program_id: FromPath[uuid.UUID], user: Caller, db: Db, limit: Limit = 20, cursor: Cursor = None
+    ) -> GrantPage:
+        query = select(VoucherGrant).where(VoucherGrant.program_id == program_id).order_by(VoucherGrant.id).limit(limit)
+        if cursor is not None:
+            query = query.where(VoucherGrant.id > cursor)
+        async with db.read() as session:
+            program = await programs.get_program(session, program_id)
+            user.require_member_of(program.owner_org_id, operators_too=True)
+            items = list((await session.scalars(query)).all())
+        return GrantPage([GrantOut.of(g) for g in items], next_cursor(items, limit))
 
     @post("/{program_id:uuid}/revoke-provider", security=BEARER, summary="Revoke a service provider (program admins)")
     async def revoke(

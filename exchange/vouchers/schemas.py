@@ -141,6 +141,11 @@ class GrantOut(msgspec.Struct):
         return cls(g.id, g.program_id, g.org_id, g.amount, g.entry_id, g.note, g.created_at)
 
 
+class GrantPage(msgspec.Struct):
+    items: list[GrantOut]
+    next_cursor: str | None
+
+
 class RelatedOut(msgspec.Struct):
     id: uuid.UUID
     org_ids: list[uuid.UUID]

@@ -222,12 +222,23 @@ async def test_rejected_claims_free_their_orders_and_objections_suspend_them(cli
     await app.state.sweeper.run_once(app.state.db, app.state.clock.now())
     from tests.helpers import relogin
 
-    await relogin(client, c.prov, c.gov)
+    await relogin(client, c.prov, c.gov, c.ops)
     assert (await client.get(f"{API}/redemptions/{claim['id']}", headers=c.prov.headers)).json()["state"] == "suspended"
     assert_problem(
         await client.post(f"{API}/redemptions/{claim['id']}/approve", headers=c.gov.headers), 409, "notice-open"
     )
     assert await balance(app, f"org:{c.prov.org_id}:vouchers_received") == (2_000_000, 0)
+    # An operator upholds the objection: the claim is rejected and its order may be claimed again.
+    upheld = await client.post(
+        f"{API}/objections/{objection.json()['id']}/resolve",
+        json={"decision": "upheld", "note": "核实服务未实际提供"},
+        headers=c.ops.headers,
+    )
+    assert upheld.status_code == 200, upheld.text
+    shown = (await client.get(f"{API}/redemptions/{claim['id']}", headers=c.prov.headers)).json()
+    assert shown["state"] == "rejected" and "objection upheld" in shown["reason"]
+    again = await client.post(f"{API}/redemptions", json={"order_ids": [placed["id"]]}, headers=c.prov.headers)
+    assert again.status_code == 201, again.text
 
 
 async def test_the_catalogue_lists_services_by_category_page_by_page(client, app):
@@ -265,3 +276,15 @@ async def test_the_catalogue_lists_services_by_category_page_by_page(client, app
     assert [
         s["category"] for s in (await client.get(f"{API}/services", params={"category": "brokerage"})).json()["items"]
     ] == ["brokerage"]
+
+
+async def test_the_program_lists_its_grants_to_its_own_org(client, app):
+    c = await cast(client, app)
+    program = await create_program(client, app, c.gov)
+    made = [await grant(client, c.gov, program["id"], c.ent.org_id, amount) for amount in (1_000, 2_000, 3_000)]
+    url = f"{API}/voucher-programs/{program['id']}/grants"
+    first = (await client.get(url, params={"limit": 2}, headers=c.gov.headers)).json()
+    rest = (await client.get(url, params={"limit": 2, "cursor": first["next_cursor"]}, headers=c.ops.headers)).json()
+    assert [g["amount"] for g in first["items"] + rest["items"]] == [1_000, 2_000, 3_000]
+    assert [g["id"] for g in first["items"] + rest["items"]] == [g["id"] for g in made]
+    assert_problem(await client.get(url, headers=c.ent.headers), 403, "forbidden")
