@@ -10,8 +10,9 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.errors import InvalidState, NotFound
-from exchange.parties.domain import Principal
+from exchange.errors import InvalidState, NotFound, OrgSuspended
+from exchange.parties.domain import OrgStatus, Principal
+from exchange.parties.models import Org
 from exchange.vouchers import accounts
 from exchange.vouchers.domain import (
     OPEN_REDEMPTION_STATES,
@@ -233,6 +234,9 @@ async def approve(session: AsyncSession, caller: Principal, redemption_id: uuid.
         )
     if state is not RedemptionState.READY:
         raise InvalidState(f"the redemption is already {state.value}", state=state.value)
+    provider = await session.get(Org, redemption.provider_org_id)
+    if provider is None or provider.status != OrgStatus.ACTIVE.value:
+        raise OrgSuspended(f"organisation {redemption.provider_org_id} is suspended: it cannot be paid")
     if redemption.kind == RedemptionKind.EXCHANGE_FEES.value:
         # The exchange's brokerage fee: the vouchers it took are paid into its fee revenue.
         received_code, cash_code = accounts.EXCHANGE_VOUCHERS_RECEIVED, accounts.EXCHANGE_FEES

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from exchange.vouchers.models import ServiceOrder, VoucherGrant
-from tests.helpers import assert_problem, register, verified
+from tests.helpers import assert_problem, register, relogin, verified
 from tests.voucher_helpers import (
     API,
     act,
@@ -118,8 +118,6 @@ async def test_expired_programs_and_cash_shortfalls(client, app):
     stranger = await verified(client, c.ops, "enterprise")
     assert_problem(await client.get(f"{API}/service-orders/{placed['id']}", headers=stranger.headers), 403, "forbidden")
     app.state.clock.advance(timedelta(days=61))
-    from tests.helpers import relogin
-
     await relogin(client, c.ent, c.prov, c.gov)
     assert_problem(await act(client, c.prov, placed["id"], "confirm"), 422, "program-not-active")
     assert_problem(await order(client, c.ent, testing["id"], 1), 422, "program-not-active")
@@ -220,8 +218,6 @@ async def test_rejected_claims_free_their_orders_and_objections_suspend_them(cli
     assert objection.status_code == 201, objection.text
     app.state.clock.advance(timedelta(days=8))
     await app.state.sweeper.run_once(app.state.db, app.state.clock.now())
-    from tests.helpers import relogin
-
     await relogin(client, c.prov, c.gov, c.ops)
     assert (await client.get(f"{API}/redemptions/{claim['id']}", headers=c.prov.headers)).json()["state"] == "suspended"
     assert_problem(
@@ -288,3 +284,29 @@ async def test_the_program_lists_its_grants_to_its_own_org(client, app):
     assert [g["amount"] for g in first["items"] + rest["items"]] == [1_000, 2_000, 3_000]
     assert [g["id"] for g in first["items"] + rest["items"]] == [g["id"] for g in made]
     assert_problem(await client.get(url, headers=c.ent.headers), 403, "forbidden")
+
+
+async def test_a_suspended_provider_is_not_paid(client, app):
+    c = await cast(client, app)
+    program = await create_program(client, app, c.gov)
+    await fund(client, c.ops, program["id"], 10_000_000)
+    await grant(client, c.gov, program["id"], c.ent.org_id, 2_000_000)
+    await top_up(app, c.ent.org_id, 2_000_000)
+    testing = await service(client, c.prov, "testing", 4_000_000)
+    placed = (await order(client, c.ent, testing["id"], 2_000_000)).json()
+    for party, action, body in [
+        (c.prov, "confirm", None),
+        (c.prov, "deliver", {"results_summary": "报告"}),
+        (c.ent, "accept", None),
+    ]:
+        assert (await act(client, party, placed["id"], action, body)).status_code == 200
+    claim = (await client.post(f"{API}/redemptions", json={"order_ids": [placed["id"]]}, headers=c.prov.headers)).json()
+    app.state.clock.advance(timedelta(days=8))
+    await app.state.sweeper.run_once(app.state.db, app.state.clock.now())
+    await relogin(client, c.gov, c.ops)
+    suspended = await client.post(f"{API}/orgs/{c.prov.org_id}/suspend", json={"note": "调查中"}, headers=c.ops.headers)
+    assert suspended.status_code == 200
+    refused = await client.post(f"{API}/redemptions/{claim['id']}/approve", headers=c.gov.headers)
+    assert_problem(refused, 403, "org-suspended")
+    assert await balance(app, f"program:{program['id']}:funding") == (10_000_000, 0)
+    assert await balance(app, f"org:{c.prov.org_id}:vouchers_received") == (2_000_000, 0)
