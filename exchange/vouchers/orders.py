@@ -23,8 +23,8 @@ from exchange.vouchers.domain import (
     OrderAction,
     OrderState,
     ProviderRevoked,
-    RelatedParties,
     VoucherRuleBroken,
+    check_not_related,
     next_order_state,
     split_price,
 )
@@ -164,10 +164,9 @@ async def place_order(
     caller.require_active_verified()
     caller.require_kind(OrgKind.ENTERPRISE)
     service = await get_service(session, service_id)
-    if service.provider_org_id == caller.org_id or await are_related(session, caller.org_id, service.provider_org_id):
-        raise RelatedParties(
-            "the enterprise and the provider are the same or declared related parties", field="service_id"
-        )
+    buyer, provider = str(caller.org_id), str(service.provider_org_id)
+    declared = await are_related(session, caller.org_id, service.provider_org_id)
+    check_not_related(buyer, provider, {frozenset((buyer, provider))} if declared else set())
     voucher_part, cash_part = split_price(service.price, voucher_amount)
     chosen: uuid.UUID | None = None
     if program_id is not None:
