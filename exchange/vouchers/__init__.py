@@ -3,7 +3,7 @@ redemption through public notices, expiry and fraud controls. See docs/vouchers.
 
 What other modules use: ``ROUTE_HANDLERS``; ``register(listings_ctx, sweeper)`` wires the
 redemption notice handler and the expiry step; ``BrokerageFeeVouchers`` lets trading take part
-of a buyer's fee in vouchers; ``voucher_stats`` joins ``GET /stats``.
+of a buyer's fee in vouchers; ``voucher_totals`` and ``VoucherStats`` join ``GET /stats``.
 """
 
 from __future__ import annotations
