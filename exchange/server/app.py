@@ -35,6 +35,7 @@ from exchange.server.openapi import document_problems
 from exchange.server.ops import health, public_keys, ready
 from exchange.server.settings import Settings
 from exchange.stats.routes import StatsController
+from exchange.vouchers import ROUTE_HANDLERS as VOUCHER_ROUTES
 from exchange.wallet.routes import WalletController
 from ledger.routes import LedgerController
 from listings import ROUTE_HANDLERS as LISTING_ROUTES
@@ -133,6 +134,7 @@ def create_app(
             LedgerController,
             *LISTING_ROUTES,
             *PAYMENT_ROUTES,
+            *VOUCHER_ROUTES,
         ],
     )
     prometheus = PrometheusConfig(app_name="techx", group_path=True, exclude=["/metrics"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from exchange import vouchers
 from exchange.server.keys import Keys
 from exchange.server.ledger_jobs import HoldExpirySweep
 from exchange.server.settings import Settings
@@ -37,4 +38,5 @@ class Modules:
 def build_modules(settings: Settings, keys: Keys) -> Modules:
     listings = create_listings(listing_rules(settings), keys.signer, keys.data_key)
     sweeper = Sweeper([NoticeSweep(listings), HoldExpirySweep()])
+    vouchers.register(listings, sweeper)
     return Modules(listings=listings, sweeper=sweeper)

@@ -11,6 +11,7 @@ from litestar import Controller, get
 from litestar.params import FromQuery, Parameter
 
 from exchange.server.dependencies import Db, Now
+from exchange.vouchers import VoucherStats, voucher_totals
 from listings import ListingFigures, listing_figures, stats_year
 
 
@@ -18,6 +19,7 @@ class StatsOut(msgspec.Struct):
     year: int
     generated_at: datetime
     listings: ListingFigures
+    vouchers: VoucherStats  # programs of the year: budget, funding and where their vouchers are
 
 
 class StatsController(Controller):
@@ -32,4 +34,10 @@ class StatsController(Controller):
         chosen = stats_year(year, now)
         async with db.read() as session:
             figures = await listing_figures(session, chosen)
-        return StatsOut(year=chosen, generated_at=now, listings=msgspec.convert(figures, ListingFigures))
+            vouchers = await voucher_totals(session, chosen)
+        return StatsOut(
+            year=chosen,
+            generated_at=now,
+            listings=msgspec.convert(figures, ListingFigures),
+            vouchers=VoucherStats.of(vouchers),
+        )

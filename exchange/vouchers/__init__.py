@@ -1,0 +1,39 @@
+"""Innovation vouchers (SPEC §4): programs, grants, a service marketplace, voucher-and-cash orders,
+redemption through public notices, expiry and fraud controls. See docs/vouchers.md.
+
+What other modules use: ``ROUTE_HANDLERS``; ``register(listings_ctx, sweeper)`` wires the
+redemption notice handler and the expiry step; ``BrokerageFeeVouchers`` lets trading take part
+of a buyer's fee in vouchers; ``voucher_totals`` and ``VoucherStats`` join ``GET /stats``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from exchange.vouchers.controls import VoucherExpirySweep
+from exchange.vouchers.fees import BrokerageFeeVouchers
+from exchange.vouchers.redemptions import RedemptionNotices
+from exchange.vouchers.reports import totals as voucher_totals
+from exchange.vouchers.routes import ROUTE_HANDLERS
+from exchange.vouchers.schemas import VoucherStats
+from listings import NoticeKind
+
+if TYPE_CHECKING:
+    from exchange.server.sweeper import Sweeper
+    from listings import ListingsContext
+
+
+def register(listings: ListingsContext, sweeper: Sweeper) -> None:
+    listings.hooks.register_notice_handler(NoticeKind.VOUCHER_REDEMPTION, RedemptionNotices())
+    sweeper.add(VoucherExpirySweep())
+
+
+__all__ = [
+    "ROUTE_HANDLERS",
+    "BrokerageFeeVouchers",
+    "RedemptionNotices",
+    "VoucherExpirySweep",
+    "VoucherStats",
+    "register",
+    "voucher_totals",
+]

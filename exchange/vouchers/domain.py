@@ -162,3 +162,65 @@ class ProgramFigures:
         if self.redeemed > self.spent:
             problems.append("more redeemed than spent")
         return problems
+
+
+# -- errors of the voucher use cases ---------------------------------------------------------------
+
+
+class InsufficientVouchers(ExchangeError):
+    status = 409
+    problem_type = "insufficient-funds"
+    title = "Not enough vouchers or cash available"
+
+
+class ProviderRevoked(VoucherRuleBroken):
+    problem_type = "provider-revoked"
+    title = "The program has revoked this service provider"
+
+
+class AlreadyRevoked(ExchangeError):
+    status = 409
+    problem_type = "already-revoked"
+    title = "The program has already revoked this service provider"
+
+
+class OrderAlreadyClaimed(ExchangeError):
+    status = 409
+    problem_type = "already-redeemed"
+    title = "A service order is redeemed at most once"
+
+
+class NoticeStillOpen(InvalidState):
+    problem_type = "notice-open"
+    title = "The redemption's public notice has not closed yet"
+
+
+class RedemptionKind(StrEnum):
+    SERVICE_ORDERS = "service_orders"  # a provider's accepted orders
+    EXCHANGE_FEES = "exchange_fees"  # the exchange's brokerage fees paid with vouchers
+
+
+class RedemptionState(StrEnum):
+    NOTICED = "noticed"  # the voucher_redemption notice is running
+    SUSPENDED = "suspended"  # an objection was pending when the notice period ended
+    READY = "ready"  # the notice closed: the program admin may approve
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+OPEN_REDEMPTION_STATES = frozenset({RedemptionState.NOTICED, RedemptionState.SUSPENDED, RedemptionState.READY})
+
+
+def split_price(price: int, voucher_amount: int) -> tuple[int, int]:
+    """(voucher part, cash part) of a service price."""
+    if voucher_amount < 0:
+        raise VoucherRuleBroken("voucher_amount may not be negative", field="voucher_amount")
+    if voucher_amount > price:
+        raise VoucherOverCoverage("voucher_amount exceeds the price", field="voucher_amount")
+    return voucher_amount, price - voucher_amount
+
+
+def fee_voucher_share(fee: int, coverage_bp: int, already_paid: int, available: int) -> int:
+    """How much of an exchange fee one program's vouchers pay: within coverage of the whole fee,
+    less what other programs paid already, and no more than the buyer has available."""
+    return max(0, min(available, fee * coverage_bp // BP - already_paid))

@@ -22,8 +22,11 @@ from exchange.vouchers.domain import (
     ProgramRules,
     RelatedParties,
     VoucherOverCoverage,
+    VoucherRuleBroken,
     check_not_related,
+    fee_voucher_share,
     next_order_state,
+    split_price,
 )
 
 PROGRAM = ProgramRules(
@@ -95,3 +98,25 @@ def test_program_invariants():
         "issued − retired − expired − revoked ≠ outstanding",
         "cash redeemed exceeds funding",
     ]
+
+
+@given(
+    st.integers(0, 10**12),
+    st.lists(st.tuples(st.integers(1, 10_000), st.integers(0, 10**12)), min_size=1, max_size=4),
+)
+def test_fee_vouchers_never_exceed_coverage_or_what_is_available(fee, programs):
+    paid = 0
+    for coverage_bp, available in programs:
+        share = fee_voucher_share(fee, coverage_bp, paid, available)
+        assert 0 <= share <= available
+        paid += share
+    assert paid * 10_000 <= fee * max(c for c, _ in programs)
+
+
+@given(st.integers(1, 10**12), st.integers(-10, 10**12 + 10))
+def test_a_price_splits_into_vouchers_and_cash(price, voucher_amount):
+    if 0 <= voucher_amount <= price:
+        assert split_price(price, voucher_amount) == (voucher_amount, price - voucher_amount)
+    else:
+        with pytest.raises(VoucherRuleBroken):
+            split_price(price, voucher_amount)

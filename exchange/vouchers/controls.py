@@ -1,0 +1,181 @@
+"""Fraud controls and the end of a program: revoking a provider, expiring unspent vouchers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exchange.errors import NotFound
+from exchange.parties.domain import OrgKind, Principal
+from exchange.parties.models import Org
+from exchange.server.db import Database
+from exchange.vouchers import accounts
+from exchange.vouchers.domain import OPEN_REDEMPTION_STATES, AlreadyRevoked, OrderState
+from exchange.vouchers.models import ProviderRevocation, Redemption, ServiceOrder, VoucherProgram, VoucherWallet
+from exchange.vouchers.orders import is_revoked, release
+from exchange.vouchers.programs import get_program, move_wallet, require_program_admin
+from exchange.vouchers.redemptions import end
+from ledger import service as ledger
+
+
+async def revoke_provider(
+    session: AsyncSession,
+    caller: Principal,
+    program_id: uuid.UUID,
+    provider_org_id: uuid.UUID,
+    reason: str,
+    now: datetime,
+) -> ProviderRevocation:
+    """Void the provider's unredeemed vouchers of this program back to it; open orders are cancelled,
+    open claims rejected; the credit record stays."""
+    program = await get_program(session, program_id, lock=True)
+    require_program_admin(caller, program)
+    if await session.get(Org, provider_org_id) is None:
+        raise NotFound(f"organisation {provider_org_id} not found", field="provider_org_id")
+    if await is_revoked(session, program.id, provider_org_id):
+        raise AlreadyRevoked("the program has already revoked this provider", field="provider_org_id")
+    note = f"provider revoked by the program: {reason}"
+    claims = (
+        await session.scalars(
+            select(Redemption)
+            .where(
+                Redemption.program_id == program.id,
+                Redemption.provider_org_id == provider_org_id,
+                Redemption.state.in_([s.value for s in OPEN_REDEMPTION_STATES]),
+            )
+            .with_for_update()
+        )
+    ).all()
+    for claim in claims:
+        await end(session, claim, note, now, caller.user_id)
+    orders = (
+        await session.scalars(
+            select(ServiceOrder)
+            .where(
+                ServiceOrder.program_id == program.id,
+                ServiceOrder.provider_org_id == provider_org_id,
+                ServiceOrder.voucher_amount > 0,
+            )
+            .order_by(ServiceOrder.id)
+            .with_for_update()
+        )
+    ).all()
+    cancelled = 0
+    voided = 0
+    for order in orders:
+        if order.state in (OrderState.ORDERED.value, OrderState.CONFIRMED.value, OrderState.DELIVERED.value):
+            await release(session, order, note, now)
+            cancelled += 1
+        elif order.state == OrderState.ACCEPTED.value and not order.redeemed and not order.revoked:
+            order.revoked = True
+            voided += order.voucher_amount
+    if voided:
+        received = await accounts.account(session, accounts.org_vouchers_received(provider_org_id), now)
+        issuance = await accounts.account(session, accounts.program_issuance(program.id), now)
+        await ledger.transfer(
+            session,
+            received.id,
+            issuance.id,
+            voided,
+            unit=accounts.VCH,
+            kind="voucher_revocation",
+            now=now,
+            metadata={"program_id": str(program.id), "provider_org_id": str(provider_org_id)},
+            description="unredeemed vouchers voided back to the program",
+        )
+    program.revoked += voided
+    record = ProviderRevocation(
+        program_id=program.id,
+        provider_org_id=provider_org_id,
+        reason=reason,
+        vouchers_revoked=voided,
+        orders_cancelled=cancelled,
+        redemptions_rejected=len(claims),
+        revoked_by=caller.user_id,
+        created_at=now,
+    )
+    session.add(record)
+    await session.flush()
+    return record
+
+
+async def credit_records(
+    session: AsyncSession, caller: Principal, provider_org_id: uuid.UUID | None
+) -> list[ProviderRevocation]:
+    """Every program's revocations: program administrators (government orgs) and operators read them."""
+    if not caller.is_operator:
+        caller.require_kind(OrgKind.GOVERNMENT)
+    query = select(ProviderRevocation).order_by(ProviderRevocation.created_at.desc()).limit(100)
+    if provider_org_id is not None:
+        query = query.where(ProviderRevocation.provider_org_id == provider_org_id)
+    return list((await session.scalars(query)).all())
+
+
+# -- expiry ------------------------------------------------------------------------------------------------
+
+
+async def expire_wallet(session: AsyncSession, program_id: uuid.UUID, org_id: uuid.UUID, now: datetime) -> int:
+    """Return a wallet's available vouchers of an ended program to it. Held ones stay until their order resolves."""
+    wallet = await session.scalar(
+        select(VoucherWallet)
+        .where(VoucherWallet.program_id == program_id, VoucherWallet.org_id == org_id)
+        .with_for_update()
+    )
+    program = await session.get(VoucherProgram, program_id)
+    if wallet is None or program is None or program.valid_until > now:
+        return 0
+    amount = wallet.available
+    if amount <= 0 or not await move_wallet(session, program_id, org_id, expired=amount):
+        return 0
+    vouchers = await accounts.account(session, accounts.org_vouchers(org_id), now)
+    issuance = await accounts.account(session, accounts.program_issuance(program_id), now)
+    await ledger.transfer(
+        session,
+        vouchers.id,
+        issuance.id,
+        amount,
+        unit=accounts.VCH,
+        kind="voucher_expiry",
+        now=now,
+        metadata={"program_id": str(program_id), "org_id": str(org_id)},
+        description=f"vouchers of program {program.name} expired"[:500],
+    )
+    await session.execute(
+        update(VoucherProgram)
+        .where(VoucherProgram.id == program_id)
+        .values(expired=VoucherProgram.expired + amount)
+        .execution_options(synchronize_session=False)
+    )
+    return amount
+
+
+class VoucherExpirySweep:
+    """The sweeper's step: unspent vouchers of ended programs go back to their program."""
+
+    name = "voucher-expiry"
+
+    def __init__(self, limit: int = 500) -> None:
+        self.limit = limit
+
+    async def run(self, db: Database, now: datetime) -> int:
+        async with db.read() as session:
+            due = (
+                await session.execute(
+                    select(VoucherWallet.program_id, VoucherWallet.org_id)
+                    .join(VoucherProgram, VoucherProgram.id == VoucherWallet.program_id)
+                    .where(
+                        VoucherProgram.valid_until <= now,
+                        VoucherWallet.granted - VoucherWallet.held - VoucherWallet.spent - VoucherWallet.expired > 0,
+                    )
+                    .limit(self.limit)
+                )
+            ).all()
+        processed = 0
+        for program_id, org_id in due:
+            # Each wallet in its own transaction; a second sweeper finds nothing left and moves nothing.
+            amount = await db.transaction(lambda s, p=program_id, o=org_id: expire_wallet(s, p, o, now))
+            processed += 1 if amount else 0
+        return processed

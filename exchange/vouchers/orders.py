@@ -1,0 +1,349 @@
+"""The service catalogue and service orders paid partly with vouchers, partly in cash.
+
+An order's money moves only from confirmation on: the provider's confirmation places a VCH hold
+and a CNY hold in one atomic ledger batch; the enterprise's acceptance posts both to the
+provider; a cancellation before acceptance voids both.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exchange.errors import Forbidden, NotFound
+from exchange.parties.domain import OrgKind, Principal
+from exchange.vouchers import accounts
+from exchange.vouchers.domain import (
+    Category,
+    CategoryNotEligible,
+    InsufficientVouchers,
+    OrderAction,
+    OrderState,
+    ProviderRevoked,
+    VoucherRuleBroken,
+    check_not_related,
+    next_order_state,
+    split_price,
+)
+from exchange.vouchers.models import ProviderRevocation, Service, ServiceOrder, VoucherProgram, VoucherWallet
+from exchange.vouchers.programs import are_related, get_program, move_wallet, rules_of
+from ledger import EntrySpec
+from ledger import service as ledger
+
+# -- catalogue ---------------------------------------------------------------------------------------
+
+
+async def publish_service(
+    session: AsyncSession,
+    caller: Principal,
+    *,
+    category: Category,
+    title: str,
+    description: str,
+    price: int,
+    now: datetime,
+) -> Service:
+    """Verified service providers publish services; the exchange's operator org publishes brokerage."""
+    caller.require_active_verified()
+    if caller.org_kind is OrgKind.OPERATOR:
+        if category is not Category.BROKERAGE:
+            raise VoucherRuleBroken("the exchange publishes brokerage services only", field="category")
+    else:
+        caller.require_kind(OrgKind.SERVICE_PROVIDER, OrgKind.OPERATOR)
+    service = Service(
+        provider_org_id=caller.org_id,
+        provider_name=caller.org_name,
+        category=category.value,
+        title=title,
+        description=description,
+        price=price,
+        created_at=now,
+    )
+    session.add(service)
+    await session.flush()
+    return service
+
+
+async def get_service(session: AsyncSession, service_id: uuid.UUID) -> Service:
+    service = await session.get(Service, service_id)
+    if service is None:
+        raise NotFound(f"service {service_id} not found", field="service_id")
+    return service
+
+
+async def list_services(
+    session: AsyncSession,
+    *,
+    category: Category | None,
+    provider_id: uuid.UUID | None,
+    limit: int,
+    after: uuid.UUID | None,
+) -> list[Service]:
+    query = select(Service).order_by(Service.id.desc()).limit(limit)
+    if category is not None:
+        query = query.where(Service.category == category.value)
+    if provider_id is not None:
+        query = query.where(Service.provider_org_id == provider_id)
+    if after is not None:
+        query = query.where(Service.id < after)
+    return list((await session.scalars(query)).all())
+
+
+# -- orders ------------------------------------------------------------------------------------------
+
+
+async def is_revoked(session: AsyncSession, program_id: uuid.UUID, provider_org_id: uuid.UUID) -> bool:
+    found = await session.scalar(
+        select(ProviderRevocation.id).where(
+            ProviderRevocation.program_id == program_id, ProviderRevocation.provider_org_id == provider_org_id
+        )
+    )
+    return found is not None
+
+
+async def _check_program(
+    session: AsyncSession, program: VoucherProgram, buyer: uuid.UUID, service: Service, amount: int, now: datetime
+) -> None:
+    rules = rules_of(program)
+    rules.require_active(now)
+    rules.check_order(category=Category(service.category), price=service.price, voucher_amount=amount)
+    if await is_revoked(session, program.id, service.provider_org_id):
+        raise ProviderRevoked("the program has revoked this provider: it accepts no voucher orders", field="service_id")
+    wallet = await session.get(VoucherWallet, (program.id, buyer))
+    available = wallet.available if wallet else 0
+    if available < amount:
+        raise InsufficientVouchers(
+            f"{available} vouchers of program {program.id} are available; the order needs {amount}",
+            field="voucher_amount",
+        )
+
+
+async def _choose_program(
+    session: AsyncSession, buyer: uuid.UUID, service: Service, amount: int, now: datetime
+) -> VoucherProgram:
+    """The buyer's program that can pay: the one expiring first among those that cover the order."""
+    programs = (
+        await session.scalars(
+            select(VoucherProgram)
+            .join(VoucherWallet, VoucherWallet.program_id == VoucherProgram.id)
+            .where(VoucherWallet.org_id == buyer)
+            .order_by(VoucherProgram.valid_until, VoucherProgram.id)
+        )
+    ).all()
+    if not programs:
+        raise InsufficientVouchers("the enterprise holds no vouchers", field="voucher_amount")
+    covering = [p for p in programs if service.category in p.categories]
+    if not covering:
+        raise CategoryNotEligible(
+            f"none of the enterprise's voucher programs covers '{service.category}'", field="service_id"
+        )
+    first_problem: Exception | None = None
+    for program in covering:
+        try:
+            await _check_program(session, program, buyer, service, amount, now)
+        except (VoucherRuleBroken, InsufficientVouchers) as problem:
+            first_problem = first_problem or problem
+            continue
+        return program
+    assert first_problem is not None
+    raise first_problem
+
+
+async def place_order(
+    session: AsyncSession,
+    caller: Principal,
+    *,
+    service_id: uuid.UUID,
+    voucher_amount: int,
+    program_id: uuid.UUID | None,
+    now: datetime,
+) -> ServiceOrder:
+    caller.require_active_verified()
+    caller.require_kind(OrgKind.ENTERPRISE)
+    service = await get_service(session, service_id)
+    buyer, provider = str(caller.org_id), str(service.provider_org_id)
+    declared = await are_related(session, caller.org_id, service.provider_org_id)
+    check_not_related(buyer, provider, {frozenset((buyer, provider))} if declared else set())
+    voucher_part, cash_part = split_price(service.price, voucher_amount)
+    chosen: uuid.UUID | None = None
+    if program_id is not None:
+        program = await get_program(session, program_id)
+        await _check_program(session, program, caller.org_id, service, voucher_part, now)
+        chosen = program.id
+    elif voucher_part > 0:
+        chosen = (await _choose_program(session, caller.org_id, service, voucher_part, now)).id
+    order = ServiceOrder(
+        service_id=service.id,
+        buyer_org_id=caller.org_id,
+        provider_org_id=service.provider_org_id,
+        program_id=chosen,
+        category=service.category,
+        price=service.price,
+        voucher_amount=voucher_part,
+        cash_amount=cash_part,
+        state=OrderState.ORDERED.value,
+        results_summary="",
+        cancel_reason="",
+        redeemed=False,
+        revoked=False,
+        created_by=caller.user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(order)
+    await session.flush()
+    return order
+
+
+async def get_order(
+    session: AsyncSession, caller: Principal, order_id: uuid.UUID, *, lock: bool = False
+) -> ServiceOrder:
+    query = select(ServiceOrder).where(ServiceOrder.id == order_id)
+    if lock:
+        query = query.with_for_update()
+    order = await session.scalar(query)
+    if order is None:
+        raise NotFound(f"service order {order_id} not found")
+    caller.require_member_of(order.buyer_org_id, order.provider_org_id, operators_too=True)
+    return order
+
+
+async def list_orders(
+    session: AsyncSession, caller: Principal, *, limit: int, after: uuid.UUID | None
+) -> list[ServiceOrder]:
+    mine = (ServiceOrder.buyer_org_id == caller.org_id) | (ServiceOrder.provider_org_id == caller.org_id)
+    query = select(ServiceOrder).where(mine).order_by(ServiceOrder.id.desc()).limit(limit)
+    if after is not None:
+        query = query.where(ServiceOrder.id < after)
+    return list((await session.scalars(query)).all())
+
+
+def _require_side(caller: Principal, org_id: uuid.UUID, who: str, action: str) -> None:
+    caller.require_active_verified()
+    if caller.org_id != org_id:
+        raise Forbidden(f"only the {who} may {action} a service order")
+
+
+async def _move(order: ServiceOrder, action: OrderAction, now: datetime) -> None:
+    order.state = next_order_state(OrderState(order.state), action).value
+    order.updated_at = now
+
+
+async def confirm(session: AsyncSession, caller: Principal, order_id: uuid.UUID, now: datetime) -> ServiceOrder:
+    order = await get_order(session, caller, order_id, lock=True)
+    _require_side(caller, order.provider_org_id, "provider", "confirm")
+    await _move(order, OrderAction.CONFIRM, now)
+    entries: list[EntrySpec] = []
+    meta = {"order_id": str(order.id)}
+    if order.voucher_amount > 0:
+        assert order.program_id is not None
+        program = await get_program(session, order.program_id, share=True)
+        rules_of(program).require_active(now)
+        if await is_revoked(session, program.id, order.provider_org_id):
+            raise ProviderRevoked("the program has revoked this provider: it accepts no voucher orders")
+        if not await move_wallet(session, program.id, order.buyer_org_id, held=order.voucher_amount):
+            raise InsufficientVouchers(
+                f"the enterprise has fewer than {order.voucher_amount} vouchers of program {program.id} available"
+            )
+        payer = await accounts.account(session, accounts.org_vouchers(order.buyer_org_id), now)
+        payee = await accounts.account(session, accounts.org_vouchers_received(order.provider_org_id), now)
+        entries.append(
+            EntrySpec.transfer(
+                payer.id,
+                payee.id,
+                order.voucher_amount,
+                unit=accounts.VCH,
+                kind="voucher_order_hold",
+                metadata={**meta, "program_id": str(program.id)},
+                pending=True,
+            )
+        )
+    if order.cash_amount > 0:
+        payer = await accounts.account(session, accounts.org_cash(order.buyer_org_id), now)
+        payee = await accounts.account(session, accounts.org_cash(order.provider_org_id), now)
+        entries.append(
+            EntrySpec.transfer(
+                payer.id,
+                payee.id,
+                order.cash_amount,
+                unit=accounts.CNY,
+                kind="service_order_hold",
+                metadata=meta,
+                pending=True,
+            )
+        )
+    async with accounts.funds_checked("the order cannot be confirmed"):
+        result = await ledger.post_batch(session, entries, atomic=True, now=now)
+    held = [item.entry for item in result.results]
+    for entry in held:
+        assert entry is not None
+        if entry.unit == accounts.VCH:
+            order.voucher_hold_id = entry.id
+        else:
+            order.cash_hold_id = entry.id
+    return order
+
+
+async def deliver(
+    session: AsyncSession, caller: Principal, order_id: uuid.UUID, summary: str, now: datetime
+) -> ServiceOrder:
+    order = await get_order(session, caller, order_id, lock=True)
+    _require_side(caller, order.provider_org_id, "provider", "deliver")
+    await _move(order, OrderAction.DELIVER, now)
+    order.results_summary = summary
+    return order
+
+
+async def add_spent(session: AsyncSession, program_id: uuid.UUID, amount: int) -> None:
+    await session.execute(
+        update(VoucherProgram)
+        .where(VoucherProgram.id == program_id)
+        .values(spent=VoucherProgram.spent + amount)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def accept(session: AsyncSession, caller: Principal, order_id: uuid.UUID, now: datetime) -> ServiceOrder:
+    order = await get_order(session, caller, order_id, lock=True)
+    _require_side(caller, order.buyer_org_id, "enterprise that ordered", "accept")
+    await _move(order, OrderAction.ACCEPT, now)
+    for hold_id in (order.voucher_hold_id, order.cash_hold_id):
+        if hold_id is not None:
+            await ledger.post_hold(session, hold_id, now=now, description=f"service order {order.id} accepted")
+    if order.voucher_amount > 0:
+        assert order.program_id is not None
+        moved = await move_wallet(
+            session, order.program_id, order.buyer_org_id, held=-order.voucher_amount, spent=order.voucher_amount
+        )
+        assert moved, "a confirmed order's vouchers are held"
+        await add_spent(session, order.program_id, order.voucher_amount)
+    return order
+
+
+async def release(session: AsyncSession, order: ServiceOrder, reason: str, now: datetime) -> None:
+    """Cancel an order that is not accepted: both holds voided, the vouchers back in the wallet."""
+    confirmed = order.state in (OrderState.CONFIRMED.value, OrderState.DELIVERED.value)
+    await _move(order, OrderAction.CANCEL, now)
+    order.cancel_reason = reason[:500]
+    if not confirmed:
+        return
+    for hold_id in (order.voucher_hold_id, order.cash_hold_id):
+        if hold_id is not None:
+            await ledger.void_hold(session, hold_id, now=now, description=f"service order {order.id} cancelled")
+    if order.voucher_amount > 0:
+        assert order.program_id is not None
+        moved = await move_wallet(session, order.program_id, order.buyer_org_id, held=-order.voucher_amount)
+        assert moved, "a confirmed order's vouchers are held"
+
+
+async def cancel(
+    session: AsyncSession, caller: Principal, order_id: uuid.UUID, reason: str, now: datetime
+) -> ServiceOrder:
+    order = await get_order(session, caller, order_id, lock=True)
+    caller.require_active_verified()
+    caller.require_member_of(order.buyer_org_id, order.provider_org_id)
+    await release(session, order, reason, now)
+    return order

@@ -1,0 +1,276 @@
+"""Programs, their funding, grants and declared related parties. Each function is one transaction's
+work: it takes the caller's session and moves the ledger in it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exchange.errors import ExchangeError, Forbidden, NotFound, OrgNotVerified, OrgSuspended
+from exchange.parties.domain import OrgKind, OrgStatus, Principal
+from exchange.parties.models import Org
+from exchange.vouchers import accounts
+from exchange.vouchers.domain import BP, Category, ProgramRules, VoucherRuleBroken
+from exchange.vouchers.models import RelatedParty, VoucherGrant, VoucherProgram, VoucherWallet
+from ledger import service as ledger
+
+
+class InvalidProgram(VoucherRuleBroken):
+    problem_type = "invalid-program"
+    title = "The program's terms are not consistent"
+
+
+class NotAnEnterprise(VoucherRuleBroken):
+    problem_type = "not-an-enterprise"
+    title = "Vouchers are granted to enterprises"
+
+
+@dataclass(frozen=True)
+class ProgramTerms:
+    name: str
+    year: int
+    budget: int
+    categories: tuple[Category, ...]
+    valid_from: datetime
+    valid_until: datetime
+    per_org_cap: int
+    coverage_bp: int
+
+
+def rules_of(program: VoucherProgram) -> ProgramRules:
+    return ProgramRules(
+        budget=program.budget,
+        per_org_cap=program.per_org_cap,
+        coverage_bp=program.coverage_bp,
+        categories=frozenset(Category(c) for c in program.categories),
+        valid_from=program.valid_from,
+        valid_until=program.valid_until,
+    )
+
+
+async def get_program(
+    session: AsyncSession, program_id: uuid.UUID, *, lock: bool = False, share: bool = False
+) -> VoucherProgram:
+    """``lock`` for changes to the program (grants, funding, revocation, redemption); ``share`` for
+    uses of its vouchers that must not interleave with a revocation (confirmations, claims)."""
+    query = select(VoucherProgram).where(VoucherProgram.id == program_id)
+    if lock or share:
+        query = query.with_for_update(read=not lock)
+    program = await session.scalar(query)
+    if program is None:
+        raise NotFound(f"voucher program {program_id} not found")
+    return program
+
+
+def require_program_admin(caller: Principal, program: VoucherProgram) -> None:
+    """The program's administrators: admins of the government organisation that owns it."""
+    caller.require_active_verified()
+    if caller.org_id != program.owner_org_id:
+        raise Forbidden("only the program's own government organisation may do this")
+    caller.require_admin()
+
+
+async def create_program(
+    session: AsyncSession, caller: Principal, terms: ProgramTerms, now: datetime
+) -> VoucherProgram:
+    caller.require_active_verified()
+    caller.require_kind(OrgKind.GOVERNMENT)
+    caller.require_admin()
+    if terms.valid_until <= terms.valid_from:
+        raise InvalidProgram("valid_until must be after valid_from", field="valid_until")
+    if terms.per_org_cap > terms.budget:
+        raise InvalidProgram("the per-enterprise cap may not exceed the budget", field="per_org_cap")
+    if not 0 < terms.coverage_bp <= BP:
+        raise InvalidProgram("coverage_bp is between 1 and 10000", field="coverage_bp")
+    if not terms.categories:
+        raise InvalidProgram("a program covers at least one category", field="categories")
+    program = VoucherProgram(
+        owner_org_id=caller.org_id,
+        name=terms.name,
+        year=terms.year,
+        budget=terms.budget,
+        per_org_cap=terms.per_org_cap,
+        coverage_bp=terms.coverage_bp,
+        categories=sorted({c.value for c in terms.categories}),
+        valid_from=terms.valid_from,
+        valid_until=terms.valid_until,
+        funded=0,
+        issued=0,
+        spent=0,
+        redeemed=0,
+        expired=0,
+        revoked=0,
+        created_by=caller.user_id,
+        created_at=now,
+    )
+    session.add(program)
+    await session.flush()
+    # The program's accounts exist from the start, so that reports and audits find them.
+    await accounts.account(session, accounts.program_funding(program.id), now)
+    await accounts.account(session, accounts.program_issuance(program.id), now)
+    return program
+
+
+async def fund(
+    session: AsyncSession, operator: Principal, program_id: uuid.UUID, amount: int, bank_reference: str, now: datetime
+) -> VoucherProgram:
+    """An operator records cash received for the program: ``bank:settlement → program:<id>:funding``."""
+    operator.require_operator()
+    program = await get_program(session, program_id, lock=True)
+    bank = await accounts.account(session, accounts.SETTLEMENT_BANK, now)
+    funding = await accounts.account(session, accounts.program_funding(program.id), now)
+    await ledger.transfer(
+        session,
+        bank.id,
+        funding.id,
+        amount,
+        unit=accounts.CNY,
+        kind="voucher_program_funding",
+        now=now,
+        description=f"funding of voucher program {program.name}"[:500],
+        metadata={"program_id": str(program.id)},
+        external_ref=bank_reference or None,
+    )
+    program.funded += amount
+    return program
+
+
+async def wallet_for_update(session: AsyncSession, program_id: uuid.UUID, org_id: uuid.UUID) -> VoucherWallet:
+    wallet = await session.scalar(
+        select(VoucherWallet)
+        .where(VoucherWallet.program_id == program_id, VoucherWallet.org_id == org_id)
+        .with_for_update()
+    )
+    if wallet is None:
+        wallet = VoucherWallet(program_id=program_id, org_id=org_id, granted=0, held=0, spent=0, expired=0)
+        session.add(wallet)
+        await session.flush()
+    return wallet
+
+
+async def grant(
+    session: AsyncSession,
+    caller: Principal,
+    program_id: uuid.UUID,
+    org_id: uuid.UUID,
+    amount: int,
+    note: str,
+    now: datetime,
+) -> VoucherGrant:
+    # The program row is locked first: grants of one program queue, so cap and budget hold.
+    program = await get_program(session, program_id, lock=True)
+    require_program_admin(caller, program)
+    if now >= program.valid_until:
+        rules_of(program).require_active(now)
+    org = await session.get(Org, org_id)
+    if org is None:
+        raise NotFound(f"organisation {org_id} not found", field="org_id")
+    if org.kind != OrgKind.ENTERPRISE.value:
+        raise NotAnEnterprise(f"organisation {org_id} is a {org.kind}, not an enterprise", field="org_id")
+    if not org.verified:
+        raise OrgNotVerified(f"organisation {org_id} has not been verified by an operator")
+    if org.status != OrgStatus.ACTIVE.value:
+        raise OrgSuspended(f"organisation {org_id} is suspended")
+    wallet = await wallet_for_update(session, program.id, org_id)
+    rules_of(program).check_grant(amount, granted_to_org=wallet.granted, granted_total=program.issued)
+    issuance = await accounts.account(session, accounts.program_issuance(program.id), now)
+    vouchers = await accounts.account(session, accounts.org_vouchers(org_id), now)
+    entry = await ledger.transfer(
+        session,
+        issuance.id,
+        vouchers.id,
+        amount,
+        unit=accounts.VCH,
+        kind="voucher_grant",
+        now=now,
+        description=f"vouchers of program {program.name}"[:500],
+        metadata={"program_id": str(program.id), "org_id": str(org_id)},
+    )
+    wallet.granted += amount
+    program.issued += amount
+    record = VoucherGrant(
+        program_id=program.id,
+        org_id=org_id,
+        amount=amount,
+        entry_id=entry.id,
+        granted_by=caller.user_id,
+        note=note,
+        created_at=now,
+    )
+    session.add(record)
+    await session.flush()
+    return record
+
+
+# -- related parties ---------------------------------------------------------------------------------
+
+
+def _pair(a: uuid.UUID, b: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
+    return (a, b) if str(a) < str(b) else (b, a)
+
+
+async def declare_related(
+    session: AsyncSession, caller: Principal, other_org_id: uuid.UUID, note: str, now: datetime
+) -> RelatedParty:
+    """The caller's organisation declares itself related to another (either side may declare)."""
+    caller.require_active_verified()
+    if other_org_id == caller.org_id:
+        raise VoucherRuleBroken("an organisation is always related to itself", field="org_id")
+    if await session.get(Org, other_org_id) is None:
+        raise NotFound(f"organisation {other_org_id} not found", field="org_id")
+    org_a, org_b = _pair(caller.org_id, other_org_id)
+    existing = await session.scalar(
+        select(RelatedParty).where(RelatedParty.org_a == org_a, RelatedParty.org_b == org_b)
+    )
+    if existing is not None:
+        return existing
+    relation = RelatedParty(org_a=org_a, org_b=org_b, declared_by=caller.user_id, note=note, created_at=now)
+    session.add(relation)
+    await session.flush()
+    return relation
+
+
+async def are_related(session: AsyncSession, a: uuid.UUID, b: uuid.UUID) -> bool:
+    org_a, org_b = _pair(a, b)
+    return (
+        await session.scalar(select(RelatedParty.id).where(RelatedParty.org_a == org_a, RelatedParty.org_b == org_b))
+        is not None
+    )
+
+
+async def move_wallet(
+    session: AsyncSession,
+    program_id: uuid.UUID,
+    org_id: uuid.UUID,
+    *,
+    held: int = 0,
+    spent: int = 0,
+    expired: int = 0,
+) -> bool:
+    """Change a wallet's counters if it stays within what was granted; False when it would not."""
+    result = await session.execute(
+        update(VoucherWallet)
+        .where(
+            VoucherWallet.program_id == program_id,
+            VoucherWallet.org_id == org_id,
+            VoucherWallet.held + held >= 0,
+            VoucherWallet.granted - VoucherWallet.held - VoucherWallet.spent - VoucherWallet.expired
+            >= held + spent + expired,
+        )
+        .values(
+            held=VoucherWallet.held + held,
+            spent=VoucherWallet.spent + spent,
+            expired=VoucherWallet.expired + expired,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def check_positive(amount: int, field: str) -> None:
+    if amount <= 0:
+        raise ExchangeError(f"{field} must be a positive number of fen", field=field)

@@ -1,0 +1,338 @@
+"""Redemption (兑付): a provider claims cash for accepted orders; a public ``voucher_redemption``
+notice runs; the program admin approves once it closed (VCH retired, CNY paid from the program's
+funding) or rejects. An order belongs to at most one open or approved claim."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exchange.errors import InvalidState, NotFound, OrgSuspended
+from exchange.parties.domain import OrgStatus, Principal
+from exchange.parties.models import Org
+from exchange.vouchers import accounts
+from exchange.vouchers.domain import (
+    OPEN_REDEMPTION_STATES,
+    NoticeStillOpen,
+    OrderAlreadyClaimed,
+    OrderState,
+    ProviderRevoked,
+    RedemptionKind,
+    RedemptionState,
+    VoucherRuleBroken,
+)
+from exchange.vouchers.models import FeePayment, Redemption, ServiceOrder, VoucherProgram
+from exchange.vouchers.orders import is_revoked
+from exchange.vouchers.programs import get_program, require_program_admin
+from ledger import service as ledger
+from listings import (
+    ListingsContext,
+    Notice,
+    NoticeHandler,
+    NoticeKind,
+    Objection,
+    cancel_notice,
+    get_notice,
+    open_notice,
+)
+
+SUBJECT = "voucher_redemption"
+MAX_ORDERS = 200
+
+
+class InvalidClaim(VoucherRuleBroken):
+    problem_type = "invalid-redemption"
+    title = "The redemption claim lists orders that cannot be redeemed together"
+
+
+async def claim(
+    session: AsyncSession,
+    ctx: ListingsContext,
+    caller: Principal,
+    order_ids: list[uuid.UUID],
+    now: datetime,
+    fee_payment_ids: list[uuid.UUID] | None = None,
+) -> Redemption:
+    """A provider's claim for accepted service orders, or the exchange's for fees paid with vouchers."""
+    caller.require_active_verified()
+    if fee_payment_ids:
+        if order_ids:
+            raise InvalidClaim("a claim lists service orders or exchange fee payments, not both", field="order_ids")
+        return await _claim_fees(session, ctx, caller, fee_payment_ids, now)
+    wanted = sorted(set(order_ids), key=str)
+    if not wanted or len(wanted) > MAX_ORDERS:
+        raise InvalidClaim(f"a claim lists 1 to {MAX_ORDERS} service orders", field="order_ids")
+    orders = list(
+        (
+            await session.scalars(
+                select(ServiceOrder).where(ServiceOrder.id.in_(wanted)).order_by(ServiceOrder.id).with_for_update()
+            )
+        ).all()
+    )
+    found = {o.id for o in orders}
+    missing = [str(i) for i in wanted if i not in found]
+    if missing:
+        raise NotFound(f"service orders not found: {', '.join(missing)}", field="order_ids")
+    for order in orders:
+        if order.provider_org_id != caller.org_id:
+            raise InvalidClaim(f"order {order.id} was not delivered by your organisation", field="order_ids")
+        if order.state != OrderState.ACCEPTED.value or order.voucher_amount == 0 or order.program_id is None:
+            raise InvalidClaim(f"order {order.id} is not an accepted order paid with vouchers", field="order_ids")
+        if order.redeemed or order.redemption_id is not None:
+            raise OrderAlreadyClaimed(f"order {order.id} is already in a redemption claim", field="order_ids")
+        if order.revoked:
+            raise ProviderRevoked(f"the vouchers of order {order.id} were revoked", field="order_ids")
+    program = await _one_program(session, {o.program_id for o in orders}, "order_ids")
+    if await is_revoked(session, program.id, caller.org_id):
+        raise ProviderRevoked("the program has revoked your organisation")
+    redemption = await _open(
+        session,
+        ctx,
+        caller,
+        program,
+        RedemptionKind.SERVICE_ORDERS,
+        [(o.id, o.voucher_amount) for o in orders],
+        [
+            {"id": str(o.id), "category": o.category, "price": o.price, "voucher_amount": o.voucher_amount}
+            for o in orders
+        ],
+        now,
+    )
+    for order in orders:
+        order.redemption_id = redemption.id
+    return redemption
+
+
+async def _one_program(session: AsyncSession, program_ids: set[uuid.UUID | None], field: str) -> VoucherProgram:
+    if len(program_ids) != 1 or None in program_ids:
+        raise InvalidClaim("a claim lists vouchers of one program", field=field)
+    return await get_program(session, program_ids.pop(), share=True)  # type: ignore[arg-type]
+
+
+async def _claim_fees(
+    session: AsyncSession, ctx: ListingsContext, caller: Principal, ids: list[uuid.UUID], now: datetime
+) -> Redemption:
+    caller.require_operator()
+    wanted = sorted(set(ids), key=str)
+    if len(wanted) > MAX_ORDERS:
+        raise InvalidClaim(f"a claim lists 1 to {MAX_ORDERS} fee payments", field="fee_payment_ids")
+    payments = list(
+        (
+            await session.scalars(
+                select(FeePayment).where(FeePayment.id.in_(wanted)).order_by(FeePayment.id).with_for_update()
+            )
+        ).all()
+    )
+    missing = sorted({str(i) for i in wanted} - {str(p.id) for p in payments})
+    if missing:
+        raise NotFound(f"fee payments not found: {', '.join(missing)}", field="fee_payment_ids")
+    for payment in payments:
+        if payment.redeemed or payment.redemption_id is not None:
+            raise OrderAlreadyClaimed(
+                f"fee payment {payment.id} is already in a redemption claim", field="fee_payment_ids"
+            )
+    program = await _one_program(session, {p.program_id for p in payments}, "fee_payment_ids")
+    redemption = await _open(
+        session,
+        ctx,
+        caller,
+        program,
+        RedemptionKind.EXCHANGE_FEES,
+        [(p.id, p.amount) for p in payments],
+        [{"id": str(p.id), "deal_id": str(p.deal_id), "fee": p.fee, "voucher_amount": p.amount} for p in payments],
+        now,
+    )
+    for payment in payments:
+        payment.redemption_id = redemption.id
+    return redemption
+
+
+async def _open(
+    session: AsyncSession,
+    ctx: ListingsContext,
+    caller: Principal,
+    program: VoucherProgram,
+    kind: RedemptionKind,
+    items: list[tuple[uuid.UUID, int]],
+    published: list[dict[str, object]],
+    now: datetime,
+) -> Redemption:
+    """The claim and its public notice."""
+    amount = sum(value for _, value in items)
+    ids = [str(item_id) for item_id, _ in items]
+    redemption = Redemption(
+        program_id=program.id,
+        provider_org_id=caller.org_id,
+        amount=amount,
+        kind=kind.value,
+        order_ids=ids if kind is RedemptionKind.SERVICE_ORDERS else [],
+        fee_payment_ids=ids if kind is RedemptionKind.EXCHANGE_FEES else [],
+        state=RedemptionState.NOTICED.value,
+        reason="",
+        created_by=caller.user_id,
+        created_at=now,
+    )
+    session.add(redemption)
+    await session.flush()
+    notice = await open_notice(
+        session,
+        ctx,
+        kind=NoticeKind.VOUCHER_REDEMPTION,
+        subject_type=SUBJECT,
+        subject_id=redemption.id,
+        title=f"创新券兑付公示: {caller.org_name}"[:200],
+        body={
+            "program": {"id": str(program.id), "name": program.name},
+            "provider": {"id": str(caller.org_id), "name": caller.org_name},
+            "amount": amount,
+            kind.value: published,
+        },
+        now=now,
+    )
+    redemption.notice_id = notice.id
+    return redemption
+
+
+async def get_redemption(session: AsyncSession, redemption_id: uuid.UUID, *, lock: bool = False) -> Redemption:
+    query = select(Redemption).where(Redemption.id == redemption_id)
+    if lock:
+        query = query.with_for_update()
+    redemption = await session.scalar(query)
+    if redemption is None:
+        raise NotFound(f"redemption {redemption_id} not found")
+    return redemption
+
+
+async def visible_redemption(session: AsyncSession, caller: Principal, redemption_id: uuid.UUID) -> Redemption:
+    redemption = await get_redemption(session, redemption_id)
+    program = await get_program(session, redemption.program_id)
+    caller.require_member_of(redemption.provider_org_id, program.owner_org_id, operators_too=True)
+    return redemption
+
+
+async def _release_orders(session: AsyncSession, redemption: Redemption) -> None:
+    for table in (ServiceOrder, FeePayment):
+        await session.execute(
+            update(table)
+            .where(table.redemption_id == redemption.id)
+            .values(redemption_id=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def approve(session: AsyncSession, caller: Principal, redemption_id: uuid.UUID, now: datetime) -> Redemption:
+    redemption = await get_redemption(session, redemption_id, lock=True)
+    program = await get_program(session, redemption.program_id, lock=True)
+    require_program_admin(caller, program)
+    state = RedemptionState(redemption.state)
+    if state in (RedemptionState.NOTICED, RedemptionState.SUSPENDED):
+        raise NoticeStillOpen(
+            "the redemption's public notice has not closed (or an objection is pending)", state=state.value
+        )
+    if state is not RedemptionState.READY:
+        raise InvalidState(f"the redemption is already {state.value}", state=state.value)
+    provider = await session.get(Org, redemption.provider_org_id)
+    if provider is None or provider.status != OrgStatus.ACTIVE.value:
+        raise OrgSuspended(f"organisation {redemption.provider_org_id} is suspended: it cannot be paid")
+    if redemption.kind == RedemptionKind.EXCHANGE_FEES.value:
+        # The exchange's brokerage fee: the vouchers it took are paid into its fee revenue.
+        received_code, cash_code = accounts.EXCHANGE_VOUCHERS_RECEIVED, accounts.EXCHANGE_FEES
+    else:
+        received_code = accounts.org_vouchers_received(redemption.provider_org_id)
+        cash_code = accounts.org_cash(redemption.provider_org_id)
+    received = await accounts.account(session, received_code, now)
+    issuance = await accounts.account(session, accounts.program_issuance(program.id), now)
+    funding = await accounts.account(session, accounts.program_funding(program.id), now)
+    cash = await accounts.account(session, cash_code, now)
+    meta = {"redemption_id": str(redemption.id), "program_id": str(program.id)}
+    async with accounts.funds_checked("the program's funding cannot pay this redemption"):
+        await ledger.transfer(
+            session,
+            received.id,
+            issuance.id,
+            redemption.amount,
+            unit=accounts.VCH,
+            kind="voucher_retirement",
+            now=now,
+            metadata=meta,
+            description="vouchers retired on redemption",
+        )
+        await ledger.transfer(
+            session,
+            funding.id,
+            cash.id,
+            redemption.amount,
+            unit=accounts.CNY,
+            kind="voucher_redemption",
+            now=now,
+            metadata=meta,
+            description="voucher redemption paid from program funding",
+        )
+    redemption.state = RedemptionState.APPROVED.value
+    redemption.decided_by = caller.user_id
+    redemption.decided_at = now
+    for table in (ServiceOrder, FeePayment):
+        await session.execute(
+            update(table)
+            .where(table.redemption_id == redemption.id)
+            .values(redeemed=True)
+            .execution_options(synchronize_session=False)
+        )
+    program.redeemed += redemption.amount
+    return redemption
+
+
+async def end(
+    session: AsyncSession, redemption: Redemption, reason: str, now: datetime, decided_by: uuid.UUID | None
+) -> None:
+    """Reject an open claim: its orders may be claimed again, its notice (if still open) ends."""
+    redemption.state = RedemptionState.REJECTED.value
+    redemption.reason = reason[:2000]
+    redemption.decided_by = decided_by
+    redemption.decided_at = now
+    await _release_orders(session, redemption)
+    if redemption.notice_id is not None:
+        await cancel_notice(session, await get_notice(session, redemption.notice_id), reason, now)
+
+
+async def reject(
+    session: AsyncSession, caller: Principal, redemption_id: uuid.UUID, reason: str, now: datetime
+) -> Redemption:
+    redemption = await get_redemption(session, redemption_id, lock=True)
+    program = await get_program(session, redemption.program_id)
+    require_program_admin(caller, program)
+    state = RedemptionState(redemption.state)
+    if state not in OPEN_REDEMPTION_STATES:
+        raise InvalidState(f"the redemption is already {state.value}", state=state.value)
+    await end(session, redemption, reason, now, caller.user_id)
+    return redemption
+
+
+class RedemptionNotices(NoticeHandler):
+    """What the end of a ``voucher_redemption`` notice means for its claim."""
+
+    async def _claim(self, session: AsyncSession, notice: Notice) -> Redemption | None:
+        if notice.subject_type != SUBJECT:
+            return None
+        redemption = await session.get(Redemption, notice.subject_id)
+        if redemption is None or RedemptionState(redemption.state) not in OPEN_REDEMPTION_STATES:
+            return None
+        return redemption
+
+    async def on_closed(self, session: AsyncSession, notice: Notice, now: datetime) -> None:
+        redemption = await self._claim(session, notice)
+        if redemption is not None:
+            redemption.state = RedemptionState.READY.value
+
+    async def on_suspended(self, session: AsyncSession, notice: Notice, now: datetime) -> None:
+        redemption = await self._claim(session, notice)
+        if redemption is not None:
+            redemption.state = RedemptionState.SUSPENDED.value
+
+    async def on_upheld(self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime) -> None:
+        redemption = await self._claim(session, notice)
+        if redemption is not None:
+            await end(session, redemption, f"objection upheld: {objection.resolution_note}", now, None)

@@ -1,0 +1,431 @@
+"""HTTP controllers of vouchers: programs, grants, services, service orders, redemptions. Thin:
+parse, call one service function in one transaction, shape the answer.
+
+Every POST accepts an ``Idempotency-Key``; grants and fundings require one (SPEC §7)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exchange.idempotency import Outcome, idempotent, required_key
+from exchange.parties.domain import Principal
+from exchange.server.clock import Clock
+from exchange.server.db import Database
+from exchange.server.dependencies import BEARER, Caller, Config, Db, Now
+from exchange.vouchers import controls, orders, programs, redemptions, reports
+from exchange.vouchers.domain import Category
+from exchange.vouchers.models import FeePayment, VoucherGrant, VoucherProgram
+from exchange.vouchers.schemas import (
+    CancelIn,
+    DeliverIn,
+    EnterpriseOut,
+    FeePaymentOut,
+    FeePaymentPage,
+    FiguresOut,
+    FundIn,
+    GrantIn,
+    GrantOut,
+    GrantPage,
+    OrderIn,
+    OrderOut,
+    OrderPage,
+    ProgramIn,
+    ProgramOut,
+    ProgramPage,
+    ProviderOut,
+    RedemptionIn,
+    RedemptionOut,
+    RejectIn,
+    RelatedIn,
+    RelatedOut,
+    ReportOut,
+    RevocationOut,
+    RevocationPage,
+    RevokeIn,
+    ServiceIn,
+    ServiceOut,
+    ServicePage,
+)
+from ledger.routes import REPLAY_DOC, KeyedWrite
+from listings import ListingsContext
+
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="The same key with the same request returns the original answer (required on grants and fundings).",
+    ),
+]
+Limit = Annotated[int, QueryParameter(ge=1, le=100, description="items per page (1–100)")]
+Cursor = Annotated[uuid.UUID | None, QueryParameter(description="next_cursor of a page")]
+Listings = NamedDependency[ListingsContext]
+
+
+def next_cursor(items: list[Any], limit: int) -> str | None:
+    return str(items[-1].id) if len(items) == limit else None
+
+
+async def keyed(
+    db: Database,
+    clock: Clock,
+    caller: Principal,
+    key: str | None,
+    request: Any,
+    work: Callable[[AsyncSession], Awaitable[msgspec.Struct]],
+    *,
+    status: int = 201,
+    required: bool = False,
+) -> Response[Any]:
+    if required:
+        key = required_key(key)
+
+    async def run(session: AsyncSession) -> Outcome:
+        return Outcome(status, await work(session))
+
+    outcome = await idempotent(db, scope=f"vouchers:{caller.org_id}", key=key, request=request, now=clock.now, work=run)
+    return Response(outcome.body, status_code=outcome.status_code, headers=outcome.headers)
+
+
+class VoucherProgramController(Controller):
+    path = "/voucher-programs"
+    tags = ["vouchers"]
+
+    @post("/", security=BEARER, summary="Create a voucher program (government organisations)")
+    async def create(
+        self, data: JSONBody[ProgramIn], user: Caller, db: Db, clock: Now, settings: Config,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[ProgramOut]:  # fmt: skip
+        terms = programs.ProgramTerms(
+            name=data.name,
+            year=data.year,
+            budget=data.budget,
+            categories=tuple(data.categories),
+            valid_from=data.valid_from,
+            valid_until=data.valid_until,
+            per_org_cap=data.per_org_cap if data.per_org_cap is not None else settings.voucher_per_org_cap_fen,
+            coverage_bp=data.coverage_bp if data.coverage_bp is not None else settings.voucher_coverage_bp,
+        )
+
+        async def work(s: AsyncSession) -> ProgramOut:
+            return ProgramOut.of(await programs.create_program(s, user, terms, clock.now()))
+
+        return await keyed(db, clock, user, idempotency_key, ["program", data], work)
+
+    @get("/", summary="Voucher programs, newest first")
+    async def list_programs(self, db: Db, limit: Limit = 20, cursor: Cursor = None) -> ProgramPage:
+        query = select(VoucherProgram).order_by(VoucherProgram.id.desc()).limit(limit)
+        if cursor is not None:
+            query = query.where(VoucherProgram.id < cursor)
+        async with db.read() as session:
+            items = list((await session.scalars(query)).all())
+        return ProgramPage([ProgramOut.of(p) for p in items], next_cursor(items, limit))
+
+    @get("/{program_id:uuid}", summary="A voucher program")
+    async def show(self, program_id: FromPath[uuid.UUID], db: Db) -> ProgramOut:
+        async with db.read() as session:
+            return ProgramOut.of(await programs.get_program(session, program_id))
+
+    @post(
+        "/{program_id:uuid}/fund",
+        status_code=200,
+        security=BEARER,
+        summary="Record cash received (operators)",
+        operation_class=KeyedWrite,
+        response_headers=REPLAY_DOC,
+    )
+    async def fund(
+        self, program_id: FromPath[uuid.UUID], data: JSONBody[FundIn], operator: Caller, db: Db, clock: Now,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[ProgramOut]:  # fmt: skip
+        async def work(s: AsyncSession) -> ProgramOut:
+            program = await programs.fund(s, operator, program_id, data.amount, data.bank_reference, clock.now())
+            return ProgramOut.of(program)
+
+        request = ["fund", str(program_id), data]
+        return await keyed(db, clock, operator, idempotency_key, request, work, status=200, required=True)
+
+    @post(
+        "/{program_id:uuid}/grants",
+        security=BEARER,
+        summary="Grant vouchers to an enterprise (program admins)",
+        operation_class=KeyedWrite,
+        response_headers=REPLAY_DOC,
+    )
+    async def grant(
+        self, program_id: FromPath[uuid.UUID], data: JSONBody[GrantIn], user: Caller, db: Db, clock: Now,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[GrantOut]:  # fmt: skip
+        async def work(s: AsyncSession) -> GrantOut:
+            record = await programs.grant(s, user, program_id, data.org_id, data.amount, data.note, clock.now())
+            return GrantOut.of(record)
+
+        request = ["grant", str(program_id), data]
+        return await keyed(db, clock, user, idempotency_key, request, work, required=True)
+
+    @get("/{program_id:uuid}/grants", security=BEARER, summary="The program's grants (the program's org, operators)")
+    async def list_grants(
+        self, program_id: FromPath[uuid.UUID], user: Caller, db: Db, limit: Limit = 20, cursor: Cursor = None
+    ) -> GrantPage:
+        query = select(VoucherGrant).where(VoucherGrant.program_id == program_id).order_by(VoucherGrant.id).limit(limit)
+        if cursor is not None:
+            query = query.where(VoucherGrant.id > cursor)
+        async with db.read() as session:
+            program = await programs.get_program(session, program_id)
+            user.require_member_of(program.owner_org_id, operators_too=True)
+            items = list((await session.scalars(query)).all())
+        return GrantPage([GrantOut.of(g) for g in items], next_cursor(items, limit))
+
+    @post("/{program_id:uuid}/revoke-provider", security=BEARER, summary="Revoke a service provider (program admins)")
+    async def revoke(
+        self, program_id: FromPath[uuid.UUID], data: JSONBody[RevokeIn], user: Caller, db: Db, clock: Now,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[RevocationOut]:  # fmt: skip
+        async def work(s: AsyncSession) -> RevocationOut:
+            record = await controls.revoke_provider(s, user, program_id, data.provider_org_id, data.reason, clock.now())
+            return RevocationOut.of(record)
+
+        return await keyed(db, clock, user, idempotency_key, ["revoke", str(program_id), data], work)
+
+    @get("/{program_id:uuid}/report", security=BEARER, summary="Program figures, per enterprise and per provider")
+    async def report(self, program_id: FromPath[uuid.UUID], user: Caller, db: Db) -> ReportOut:
+        async with db.read() as session:
+            program = await programs.get_program(session, program_id)
+            user.require_member_of(program.owner_org_id, operators_too=True)
+            figures = await reports.program_figures(session, program)
+            enterprises = await reports.enterprise_figures(session, program.id)
+            providers = await reports.provider_figures(session, program.id)
+        return ReportOut(
+            program=ProgramOut.of(program),
+            figures=FiguresOut(**{f: getattr(figures, f) for f in FiguresOut.__struct_fields__[:-1]},
+                               broken_invariants=figures.broken_invariants()),
+            enterprises=[EnterpriseOut.of(e) for e in enterprises],
+            providers=[ProviderOut.of(p) for p in providers],
+        )  # fmt: skip
+
+    @get("/{program_id:uuid}/fee-payments", security=BEARER, summary="Exchange fees paid with the program's vouchers")
+    async def fee_payments(
+        self, program_id: FromPath[uuid.UUID], user: Caller, db: Db, limit: Limit = 20, cursor: Cursor = None
+    ) -> FeePaymentPage:
+        query = select(FeePayment).where(FeePayment.program_id == program_id).order_by(FeePayment.id).limit(limit)
+        if cursor is not None:
+            query = query.where(FeePayment.id > cursor)
+        async with db.read() as session:
+            program = await programs.get_program(session, program_id)
+            user.require_member_of(program.owner_org_id, operators_too=True)
+            items = list((await session.scalars(query)).all())
+        return FeePaymentPage([FeePaymentOut.of(p) for p in items], next_cursor(items, limit))
+
+
+class CreditRecordController(Controller):
+    path = "/voucher-revocations"
+    tags = ["vouchers"]
+
+    @get("/", security=BEARER, summary="Credit records of revoked providers (government organisations, operators)")
+    async def list_records(
+        self,
+        user: Caller,
+        db: Db,
+        provider_org_id: Annotated[uuid.UUID | None, QueryParameter(description="one provider's records")] = None,
+    ) -> RevocationPage:
+        async with db.read() as session:
+            records = await controls.credit_records(session, user, provider_org_id)
+        return RevocationPage([RevocationOut.of(r) for r in records])
+
+
+class RelatedPartyController(Controller):
+    path = "/related-parties"
+    tags = ["vouchers"]
+
+    @post("/", security=BEARER, summary="Declare the caller's organisation related to another")
+    async def declare(
+        self, data: JSONBody[RelatedIn], user: Caller, db: Db, clock: Now, idempotency_key: IdempotencyKey = None
+    ) -> Response[RelatedOut]:
+        async def work(s: AsyncSession) -> RelatedOut:
+            return RelatedOut.of(await programs.declare_related(s, user, data.org_id, data.note, clock.now()))
+
+        return await keyed(db, clock, user, idempotency_key, ["related", data], work)
+
+
+class ServiceController(Controller):
+    path = "/services"
+    tags = ["vouchers"]
+
+    @post("/", security=BEARER, summary="Publish a service (service providers; the exchange for brokerage)")
+    async def publish(
+        self, data: JSONBody[ServiceIn], user: Caller, db: Db, clock: Now, idempotency_key: IdempotencyKey = None
+    ) -> Response[ServiceOut]:
+        async def work(s: AsyncSession) -> ServiceOut:
+            service = await orders.publish_service(
+                s, user, category=data.category, title=data.title, description=data.description, price=data.price,
+                now=clock.now(),
+            )  # fmt: skip
+            return ServiceOut.of(service)
+
+        return await keyed(db, clock, user, idempotency_key, ["service", data], work)
+
+    @get("/", summary="The service catalogue, newest first")
+    async def search(
+        self,
+        db: Db,
+        category: Annotated[Category | None, QueryParameter(description="only this category")] = None,
+        provider_id: Annotated[uuid.UUID | None, QueryParameter(description="only this provider")] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> ServicePage:
+        async with db.read() as session:
+            items = await orders.list_services(
+                session, category=category, provider_id=provider_id, limit=limit, after=cursor
+            )
+        return ServicePage([ServiceOut.of(s) for s in items], next_cursor(items, limit))
+
+    @get("/{service_id:uuid}", summary="A service")
+    async def show(self, service_id: FromPath[uuid.UUID], db: Db) -> ServiceOut:
+        async with db.read() as session:
+            return ServiceOut.of(await orders.get_service(session, service_id))
+
+
+class ServiceOrderController(Controller):
+    path = "/service-orders"
+    tags = ["vouchers"]
+    security = BEARER
+
+    @post("/", summary="Order a service, paying up to the program's coverage with vouchers (enterprises)")
+    async def place(
+        self, data: JSONBody[OrderIn], user: Caller, db: Db, clock: Now, idempotency_key: IdempotencyKey = None
+    ) -> Response[OrderOut]:
+        async def work(s: AsyncSession) -> OrderOut:
+            order = await orders.place_order(
+                s, user, service_id=data.service_id, voucher_amount=data.voucher_amount, program_id=data.program_id,
+                now=clock.now(),
+            )  # fmt: skip
+            return OrderOut.of(order)
+
+        return await keyed(db, clock, user, idempotency_key, ["order", data], work)
+
+    @get("/", summary="The caller's service orders (as buyer or provider), newest first")
+    async def mine(self, user: Caller, db: Db, limit: Limit = 20, cursor: Cursor = None) -> OrderPage:
+        async with db.read() as session:
+            items = await orders.list_orders(session, user, limit=limit, after=cursor)
+        return OrderPage([OrderOut.of(o) for o in items], next_cursor(items, limit))
+
+    @get("/{order_id:uuid}", summary="A service order (its parties and operators)")
+    async def show(self, order_id: FromPath[uuid.UUID], user: Caller, db: Db) -> OrderOut:
+        async with db.read() as session:
+            return OrderOut.of(await orders.get_order(session, user, order_id))
+
+    async def _act(
+        self, user: Principal, db: Database, clock: Clock, key: str | None, request: list[Any],
+        act: Callable[[AsyncSession], Awaitable[Any]],
+    ) -> Response[Any]:  # fmt: skip
+        async def work(s: AsyncSession) -> OrderOut:
+            return OrderOut.of(await act(s))
+
+        return await keyed(db, clock, user, key, request, work, status=200)
+
+    @post("/{order_id:uuid}/confirm", status_code=200, summary="Confirm: VCH and CNY holds (the provider)")
+    async def confirm(
+        self, order_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now, idempotency_key: IdempotencyKey = None
+    ) -> Response[OrderOut]:
+        return await self._act(
+            user, db, clock, idempotency_key, ["confirm", str(order_id)],
+            lambda s: orders.confirm(s, user, order_id, clock.now()),
+        )  # fmt: skip
+
+    @post("/{order_id:uuid}/deliver", status_code=200, summary="Deliver with a summary of results (the provider)")
+    async def deliver(
+        self, order_id: FromPath[uuid.UUID], data: JSONBody[DeliverIn], user: Caller, db: Db, clock: Now,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[OrderOut]:  # fmt: skip
+        return await self._act(
+            user, db, clock, idempotency_key, ["deliver", str(order_id), data],
+            lambda s: orders.deliver(s, user, order_id, data.results_summary, clock.now()),
+        )  # fmt: skip
+
+    @post(
+        "/{order_id:uuid}/accept", status_code=200, summary="Accept: both holds post to the provider (the enterprise)"
+    )
+    async def accept(
+        self, order_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now, idempotency_key: IdempotencyKey = None
+    ) -> Response[OrderOut]:
+        return await self._act(
+            user, db, clock, idempotency_key, ["accept", str(order_id)],
+            lambda s: orders.accept(s, user, order_id, clock.now()),
+        )  # fmt: skip
+
+    @post("/{order_id:uuid}/cancel", status_code=200, summary="Cancel before acceptance: both holds voided")
+    async def cancel(
+        self, order_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now,
+        data: JSONBody[CancelIn | None] = None, idempotency_key: IdempotencyKey = None,
+    ) -> Response[OrderOut]:  # fmt: skip
+        reason = data.reason if data else ""
+        return await self._act(
+            user, db, clock, idempotency_key, ["cancel", str(order_id), reason],
+            lambda s: orders.cancel(s, user, order_id, reason, clock.now()),
+        )  # fmt: skip
+
+
+class RedemptionController(Controller):
+    path = "/redemptions"
+    tags = ["vouchers"]
+    security = BEARER
+
+    @post("/", summary="Claim cash for accepted orders; opens a voucher_redemption notice (providers)")
+    async def claim(
+        self, data: JSONBody[RedemptionIn], user: Caller, db: Db, clock: Now, listings: Listings,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[RedemptionOut]:  # fmt: skip
+        async def work(s: AsyncSession) -> RedemptionOut:
+            return RedemptionOut.of(
+                await redemptions.claim(
+                    s, listings, user, data.order_ids, clock.now(), fee_payment_ids=data.fee_payment_ids
+                )
+            )
+
+        return await keyed(db, clock, user, idempotency_key, ["redeem", data], work)
+
+    @get("/{redemption_id:uuid}", summary="A redemption claim (its provider, the program, operators)")
+    async def show(self, redemption_id: FromPath[uuid.UUID], user: Caller, db: Db) -> RedemptionOut:
+        async with db.read() as session:
+            return RedemptionOut.of(await redemptions.visible_redemption(session, user, redemption_id))
+
+    @post("/{redemption_id:uuid}/approve", status_code=200, summary="Approve after the notice closed (program admins)")
+    async def approve(
+        self, redemption_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[RedemptionOut]:  # fmt: skip
+        async def work(s: AsyncSession) -> RedemptionOut:
+            return RedemptionOut.of(await redemptions.approve(s, user, redemption_id, clock.now()))
+
+        return await keyed(db, clock, user, idempotency_key, ["approve", str(redemption_id)], work, status=200)
+
+    @post("/{redemption_id:uuid}/reject", status_code=200, summary="Reject with a reason (program admins)")
+    async def reject(
+        self, redemption_id: FromPath[uuid.UUID], data: JSONBody[RejectIn], user: Caller, db: Db, clock: Now,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[RedemptionOut]:  # fmt: skip
+        async def work(s: AsyncSession) -> RedemptionOut:
+            return RedemptionOut.of(await redemptions.reject(s, user, redemption_id, data.reason, clock.now()))
+
+        request = ["reject", str(redemption_id), data]
+        return await keyed(db, clock, user, idempotency_key, request, work, status=200)
+
+
+ROUTE_HANDLERS = [
+    VoucherProgramController,
+    CreditRecordController,
+    RelatedPartyController,
+    ServiceController,
+    ServiceOrderController,
+    RedemptionController,
+]

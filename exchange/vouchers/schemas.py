@@ -1,0 +1,344 @@
+"""Request and response types of the voucher API (msgspec). Money is integer fen."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+from exchange.vouchers.domain import Category, OrderState, RedemptionKind, RedemptionState
+from exchange.vouchers.models import (
+    FeePayment,
+    ProviderRevocation,
+    Redemption,
+    RelatedParty,
+    Service,
+    ServiceOrder,
+    VoucherGrant,
+    VoucherProgram,
+)
+from exchange.vouchers.reports import EnterpriseFigures, ProviderFigures, VoucherTotals
+
+MAX_FEN = 10**15
+# "Has a visible character", the same in Python and JSON Schema (ECMA) regexes: ``\S`` alone
+# differs on U+001C-U+001F and U+0085, which Python counts as white space.
+NON_BLANK = r"[^\s\x1c-\x1f\x85]"
+Fen = Annotated[int, msgspec.Meta(ge=1, le=MAX_FEN)]
+FenOrZero = Annotated[int, msgspec.Meta(ge=0, le=MAX_FEN)]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NON_BLANK)]
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=NON_BLANK)]
+Note = Annotated[str, msgspec.Meta(max_length=500)]
+
+
+class ProgramIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    name: Title
+    year: Annotated[int, msgspec.Meta(ge=2000, le=2100)]
+    budget: Fen
+    categories: Annotated[list[Category], msgspec.Meta(min_length=1, max_length=8)]
+    valid_from: datetime
+    valid_until: datetime
+    per_org_cap: Fen | None = None  # default: TECHX_VOUCHER_PER_ORG_CAP_FEN
+    coverage_bp: Annotated[int, msgspec.Meta(ge=1, le=10_000)] | None = None  # default: TECHX_VOUCHER_COVERAGE_BP
+
+
+class FundIn(msgspec.Struct, forbid_unknown_fields=True):
+    amount: Fen
+    bank_reference: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NON_BLANK)]
+
+
+class GrantIn(msgspec.Struct, forbid_unknown_fields=True):
+    org_id: uuid.UUID
+    amount: Fen
+    note: Note = ""
+
+
+class RevokeIn(msgspec.Struct, forbid_unknown_fields=True):
+    provider_org_id: uuid.UUID
+    reason: Reason
+
+
+class RelatedIn(msgspec.Struct, forbid_unknown_fields=True):
+    org_id: uuid.UUID
+    note: Note = ""
+
+
+class ServiceIn(msgspec.Struct, forbid_unknown_fields=True):
+    category: Category
+    title: Title
+    description: Annotated[str, msgspec.Meta(max_length=5000)]
+    price: Fen
+
+
+class OrderIn(msgspec.Struct, forbid_unknown_fields=True):
+    service_id: uuid.UUID
+    voucher_amount: FenOrZero
+    program_id: uuid.UUID | None = None  # default: the buyer's program that covers it and expires first
+
+
+class DeliverIn(msgspec.Struct, forbid_unknown_fields=True):
+    results_summary: Annotated[str, msgspec.Meta(min_length=1, max_length=10_000, pattern=NON_BLANK)]
+
+
+class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Note = ""
+
+
+class RedemptionIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A provider lists its accepted service orders; the exchange lists fee payments instead."""
+
+    order_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=200)] = []
+    fee_payment_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=200)] = []
+
+
+class RejectIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason
+
+
+# -- responses -------------------------------------------------------------------------------------
+
+
+class ProgramOut(msgspec.Struct):
+    id: uuid.UUID
+    owner_org_id: uuid.UUID
+    name: str
+    year: int
+    budget: int
+    per_org_cap: int
+    coverage_bp: int
+    categories: list[Category]
+    valid_from: datetime
+    valid_until: datetime
+    funded: int
+    issued: int
+    created_at: datetime
+
+    @classmethod
+    def of(cls, p: VoucherProgram) -> ProgramOut:
+        return cls(
+            p.id, p.owner_org_id, p.name, p.year, p.budget, p.per_org_cap, p.coverage_bp,
+            [Category(c) for c in p.categories], p.valid_from, p.valid_until, p.funded, p.issued, p.created_at,
+        )  # fmt: skip
+
+
+class ProgramPage(msgspec.Struct):
+    items: list[ProgramOut]
+    next_cursor: str | None
+
+
+class GrantOut(msgspec.Struct):
+    id: uuid.UUID
+    program_id: uuid.UUID
+    org_id: uuid.UUID
+    amount: int
+    entry_id: uuid.UUID
+    note: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, g: VoucherGrant) -> GrantOut:
+        return cls(g.id, g.program_id, g.org_id, g.amount, g.entry_id, g.note, g.created_at)
+
+
+class GrantPage(msgspec.Struct):
+    items: list[GrantOut]
+    next_cursor: str | None
+
+
+class RelatedOut(msgspec.Struct):
+    id: uuid.UUID
+    org_ids: list[uuid.UUID]
+    note: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, r: RelatedParty) -> RelatedOut:
+        return cls(r.id, [r.org_a, r.org_b], r.note, r.created_at)
+
+
+class ServiceOut(msgspec.Struct):
+    id: uuid.UUID
+    provider_org_id: uuid.UUID
+    provider_name: str
+    category: Category
+    title: str
+    description: str
+    price: int
+    created_at: datetime
+
+    @classmethod
+    def of(cls, s: Service) -> ServiceOut:
+        return cls(
+            s.id, s.provider_org_id, s.provider_name, Category(s.category), s.title, s.description, s.price,
+            s.created_at,
+        )  # fmt: skip
+
+
+class ServicePage(msgspec.Struct):
+    items: list[ServiceOut]
+    next_cursor: str | None
+
+
+class OrderOut(msgspec.Struct):
+    id: uuid.UUID
+    service_id: uuid.UUID
+    buyer_org_id: uuid.UUID
+    provider_org_id: uuid.UUID
+    program_id: uuid.UUID | None
+    category: Category
+    price: int
+    voucher_amount: int
+    cash_amount: int
+    state: OrderState
+    voucher_hold_id: uuid.UUID | None
+    cash_hold_id: uuid.UUID | None
+    results_summary: str
+    cancel_reason: str
+    redemption_id: uuid.UUID | None
+    redeemed: bool
+    revoked: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, o: ServiceOrder) -> OrderOut:
+        return cls(
+            o.id, o.service_id, o.buyer_org_id, o.provider_org_id, o.program_id, Category(o.category), o.price,
+            o.voucher_amount, o.cash_amount, OrderState(o.state), o.voucher_hold_id, o.cash_hold_id,
+            o.results_summary, o.cancel_reason, o.redemption_id, o.redeemed, o.revoked, o.created_at, o.updated_at,
+        )  # fmt: skip
+
+
+class OrderPage(msgspec.Struct):
+    items: list[OrderOut]
+    next_cursor: str | None
+
+
+class RedemptionOut(msgspec.Struct):
+    id: uuid.UUID
+    program_id: uuid.UUID
+    provider_org_id: uuid.UUID
+    amount: int
+    kind: RedemptionKind
+    order_ids: list[uuid.UUID]
+    fee_payment_ids: list[uuid.UUID]
+    state: RedemptionState
+    notice_id: uuid.UUID | None
+    reason: str
+    decided_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, r: Redemption) -> RedemptionOut:
+        return cls(
+            r.id, r.program_id, r.provider_org_id, r.amount, RedemptionKind(r.kind),
+            [uuid.UUID(i) for i in r.order_ids], [uuid.UUID(i) for i in r.fee_payment_ids], RedemptionState(r.state),
+            r.notice_id, r.reason, r.decided_at, r.created_at,
+        )  # fmt: skip
+
+
+class FeePaymentOut(msgspec.Struct):
+    id: uuid.UUID
+    deal_id: uuid.UUID
+    program_id: uuid.UUID
+    buyer_org_id: uuid.UUID
+    fee: int
+    amount: int
+    redemption_id: uuid.UUID | None
+    redeemed: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, p: FeePayment) -> FeePaymentOut:
+        return cls(
+            p.id, p.deal_id, p.program_id, p.buyer_org_id, p.fee, p.amount, p.redemption_id, p.redeemed, p.created_at
+        )
+
+
+class FeePaymentPage(msgspec.Struct):
+    items: list[FeePaymentOut]
+    next_cursor: str | None
+
+
+class RevocationOut(msgspec.Struct):
+    id: uuid.UUID
+    program_id: uuid.UUID
+    provider_org_id: uuid.UUID
+    reason: str
+    vouchers_revoked: int
+    orders_cancelled: int
+    redemptions_rejected: int
+    created_at: datetime
+
+    @classmethod
+    def of(cls, r: ProviderRevocation) -> RevocationOut:
+        return cls(
+            r.id, r.program_id, r.provider_org_id, r.reason, r.vouchers_revoked, r.orders_cancelled,
+            r.redemptions_rejected, r.created_at,
+        )  # fmt: skip
+
+
+class RevocationPage(msgspec.Struct):
+    items: list[RevocationOut]
+
+
+class FiguresOut(msgspec.Struct):
+    budget: int
+    funded: int
+    issued: int
+    spent: int
+    redeemed: int
+    expired: int
+    revoked: int
+    outstanding: int
+    broken_invariants: list[str]
+
+
+class EnterpriseOut(msgspec.Struct):
+    org_id: uuid.UUID
+    granted: int
+    held: int
+    spent: int
+    expired: int
+    available: int
+
+    @classmethod
+    def of(cls, e: EnterpriseFigures) -> EnterpriseOut:
+        return cls(e.org_id, e.granted, e.held, e.spent, e.expired, e.available)
+
+
+class ProviderOut(msgspec.Struct):
+    org_id: uuid.UUID
+    orders: int
+    received: int
+    claimed: int
+    redeemed: int
+    revoked: int
+
+    @classmethod
+    def of(cls, p: ProviderFigures) -> ProviderOut:
+        return cls(p.org_id, p.orders, p.received, p.claimed, p.redeemed, p.revoked)
+
+
+class ReportOut(msgspec.Struct):
+    program: ProgramOut
+    figures: FiguresOut
+    enterprises: list[EnterpriseOut]
+    providers: list[ProviderOut]
+
+
+class VoucherStats(msgspec.Struct):
+    programs: int
+    budget: int
+    funded: int
+    issued: int
+    spent: int
+    redeemed: int
+    expired: int
+    revoked: int
+    outstanding: int
+
+    @classmethod
+    def of(cls, t: VoucherTotals) -> VoucherStats:
+        return cls(t.programs, t.budget, t.funded, t.issued, t.spent, t.redeemed, t.expired, t.revoked, t.outstanding)
