@@ -33,6 +33,7 @@ from exchange.server.openapi import document_problems
 from exchange.server.ops import health, public_keys, ready
 from exchange.server.settings import Settings
 from exchange.stats.routes import StatsController
+from exchange.trading.routes import ROUTE_HANDLERS as TRADING_ROUTES
 from exchange.wallet.routes import WalletController
 from ledger.routes import LedgerController
 from listings import ROUTE_HANDLERS as LISTING_ROUTES
@@ -103,8 +104,10 @@ def create_app(
             "throttle": LoginThrottle(settings.login_attempts_per_minute, clock),
             "listings": modules.listings,
             "sweeper": modules.sweeper,
+            "trading": modules.trading,
         }
     )
+    modules.trading.publish = state.events.publish  # live events go out only after commit
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -130,6 +133,7 @@ def create_app(
             StatsController,
             LedgerController,
             *LISTING_ROUTES,
+            *TRADING_ROUTES,
         ],
     )
     prometheus = PrometheusConfig(app_name="techx", group_path=True, exclude=["/metrics"])
