@@ -24,7 +24,7 @@ from exchange.parties.models import Org
 from exchange.trading import accounts
 from exchange.trading.context import TradingContext
 from exchange.trading.domain import DealAction, DealState, forfeiture, next_deal_state, settlement
-from exchange.trading.errors import AlreadySigned, NotAdmin, NotParticipant
+from exchange.trading.errors import AlreadySigned, NotAdmin, NotParticipant, funds_conflict
 from exchange.trading.intents import release_all
 from exchange.trading.models import Deal, Intent
 from ledger import EntrySpec
@@ -86,6 +86,7 @@ async def form_deal(
     intent.status = "won"
     intent.ended_at = now
     intent.end_reason = f"won by {concluded_by}"
+    await session.flush()
     await release_all(session, listing.id, "another buyer concluded the deal", now)
     buyer = await session.get(Org, intent.org_id)
     seller = await session.get(Org, listing.seller_org_id)
@@ -322,9 +323,10 @@ async def pay(session: AsyncSession, ctx: TradingContext, payer: Principal, deal
         batch.append(_entry(pool.id, escrow.id, from_deposit, "deal_payment", deal, "deposit into escrow"))
     if deal.price > from_deposit:
         batch.append(_entry(cash.id, escrow.id, deal.price - from_deposit, "deal_payment", deal, "price into escrow"))
-    await ledger.post_batch(session, batch, now=now)
-    deal.paid_at = now
-    await settle(session, ctx, deal, now)
+    with funds_conflict():
+        await ledger.post_batch(session, batch, now=now)
+        deal.paid_at = now
+        await settle(session, ctx, deal, now)
     return deal
 
 

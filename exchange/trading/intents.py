@@ -16,7 +16,7 @@ from exchange.errors import NotFound
 from exchange.parties.domain import Principal
 from exchange.trading import accounts
 from exchange.trading.context import TradingContext
-from exchange.trading.errors import IntentExists, NotAnnounced, NotParticipant, SellerCannotBuy
+from exchange.trading.errors import IntentExists, NotAnnounced, NotParticipant, SellerCannotBuy, funds_conflict
 from exchange.trading.models import Intent, IntentNotification
 from ledger import service as ledger
 from listings import Amendment, Listing, ListingObserver, ListingStatus, ListingTransition, PricingMode, load_listing
@@ -55,17 +55,18 @@ async def register_intent(
     if listing.deposit > 0:
         cash = await accounts.cash(session, buyer.org_id, now)
         pool = await accounts.deposits(session, listing.id, now)
-        hold = await ledger.hold(
-            session,
-            cash.id,
-            pool.id,
-            listing.deposit,
-            unit=accounts.CNY,
-            kind="deposit_hold",
-            now=now,
-            description=f"deposit for listing {listing.number}",
-            metadata={"listing_id": str(listing.id), "intent_id": str(intent.id)},
-        )
+        with funds_conflict():
+            hold = await ledger.hold(
+                session,
+                cash.id,
+                pool.id,
+                listing.deposit,
+                unit=accounts.CNY,
+                kind="deposit_hold",
+                now=now,
+                description=f"deposit for listing {listing.number}",
+                metadata={"listing_id": str(listing.id), "intent_id": str(intent.id)},
+            )
         intent.hold_entry_id = hold.id
     return intent
 
@@ -107,6 +108,7 @@ async def release(session: AsyncSession, intent: Intent, status: str, reason: st
     intent.end_reason = reason[:500]
     if intent.hold_entry_id is not None:
         await ledger.void_hold(session, intent.hold_entry_id, now=now, description=reason[:500])
+    await session.flush()  # the session does not autoflush: later queries must see the release
 
 
 async def active_intents(session: AsyncSession, listing_id: uuid.UUID, *, lock: bool = False) -> list[Intent]:
