@@ -172,7 +172,7 @@ async def test_an_expired_offer_cannot_be_accepted_and_the_sweep_ends_the_thread
 
 
 async def test_declining_ends_the_thread_and_only_admins_sign(client, app):
-    ops, seller, buyer, listing, thread = await _negotiating(client, app)
+    ops, seller, buyer, _listing, thread = await _negotiating(client, app)
     standing = thread["standing_offer_id"]
     assert_problem(
         await client.post(f"{API}/negotiations/{thread['id']}/offers/{standing}/decline", headers=buyer.headers),
@@ -198,7 +198,7 @@ async def test_declining_ends_the_thread_and_only_admins_sign(client, app):
         await client.post(f"{API}/deals/{deal['id']}/pay", headers={**buyer.headers, **key()}), 409, "invalid-state"
     )
     # A declined offer ends the negotiation (another listing, another thread).
-    ops2, seller2, buyer2, listing2, thread2 = await _negotiating(client, app)
+    _ops2, seller2, buyer2, listing2, thread2 = await _negotiating(client, app)
     declined = await client.post(
         f"{API}/negotiations/{thread2['id']}/offers/{thread2['standing_offer_id']}/decline", headers=seller2.headers
     )
