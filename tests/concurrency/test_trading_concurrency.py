@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import uuid
 from collections.abc import AsyncIterator
@@ -99,7 +100,7 @@ async def test_a_hundred_concurrent_bidders_one_winner_no_lost_or_low_bid(pg_cli
         bids = list((await session.scalars(select(Bid).where(Bid.auction_id == uuid.UUID(auction_id)))).all())
     bids.sort(key=lambda b: b.seq)
     assert [b.seq for b in bids] == list(range(1, len(accepted) + 1))  # every accepted bid recorded, no gap
-    assert all(later.amount > earlier.amount for earlier, later in zip(bids, bids[1:], strict=False))
+    assert all(later.amount > earlier.amount for earlier, later in itertools.pairwise(bids))
     assert bids[0].amount >= ASKING
     assert all((b.amount - ASKING) % STEP == 0 for b in bids)
     assert sorted(a for _, a in accepted) == [b.amount for b in bids]
