@@ -156,4 +156,14 @@ async def test_auction_with_three_bidders_settles_to_the_fen(client, app):
     assert await balance(app, f"deal:{deal_id}:escrow") == 0
     assert await balance(app, f"listing:{lid}:deposits") == 0
     assert (await client.get(f"{API}/listings/{lid}")).json()["status"] == "sold"
+
+    # The deal joins the annual figures.
+    figures = (await client.get(f"{API}/stats", params={"year": 2026})).json()["deals"]
+    assert (figures["formed"], figures["settled"], figures["value"], figures["fees"]) == (1, 1, price, 2 * fee)
+    assert figures["inventor_rewards"] == reward
+    assert figures["by_deal_type"]["transfer"] == {"count": 1, "value": price}
+    assert figures["by_seller_kind"]["university"] == {"count": 1, "value": price}
+    assert figures["by_field"]["new_energy"] == {"count": 1, "value": price}
+    settled_month = paid.json()["settled_at"][:7]
+    assert [m for m in figures["by_month"] if m["count"]] == [{"month": settled_month, "count": 1, "value": price}]
     await assert_ledger_sound(app)

@@ -278,6 +278,8 @@ async def test_d_default_forfeits_the_deposit_to_the_seller_less_the_exchange_fe
     assert await wallet(client, seller) == {"posted": 4_900_000, "held": 0, "available": 4_900_000}
     assert await balance(app, "exchange:forfeits") == 100_000
     assert (await client.get(f"{API}/listings/{listing['id']}")).json()["status"] == "unsold"
+    figures = (await client.get(f"{API}/stats", params={"year": 2026})).json()["deals"]
+    assert (figures["settled"], figures["defaulted"], figures["forfeits"]) == (0, 1, 100_000)
     await assert_ledger_sound(app)
 
 
