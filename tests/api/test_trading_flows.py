@@ -304,3 +304,80 @@ async def test_e_an_upheld_objection_cancels_the_deal_and_releases_every_hold(cl
     assert (await client.get(f"{API}/listings/{listing['id']}")).json()["status"] == "unsold"
     assert_problem(await client.post(f"{API}/deals/{deal['id']}/sign", headers=seller.headers), 409, "invalid-state")
     await assert_ledger_sound(app)
+
+
+class HalfInVouchers:
+    """A voucher payer as the vouchers module will supply one: it pays up to half of the buyer's fee
+    with the buyer's vouchers (VCH), moved to the exchange's brokerage account in the same transaction."""
+
+    def __init__(self, operator_org_id: str) -> None:
+        self.operator_org_id = operator_org_id
+
+    async def pay_fee(self, session, *, buyer_org_id, fee, deal_id, now) -> int:
+        from ledger import service as ledger
+
+        vouchers = await ledger.get_or_create_account(
+            session, f"org:{buyer_org_id}:vouchers", "VCH", "liability", True, now=now
+        )
+        received = await ledger.get_or_create_account(
+            session, f"org:{self.operator_org_id}:vouchers_received", "VCH", "liability", True, now=now
+        )
+        paid = min(fee // 2, vouchers.available)
+        if paid:
+            await ledger.transfer(
+                session,
+                vouchers.id,
+                received.id,
+                paid,
+                unit="VCH",
+                kind="voucher_fee",
+                now=now,
+                metadata={"deal_id": str(deal_id)},
+            )
+        return paid
+
+
+async def test_part_of_the_buyer_fee_is_paid_with_vouchers_through_the_seam(client, app):
+    from ledger import service as ledger
+
+    ops = await operator(client, app)
+    seller = await verified(client, ops, "enterprise")
+    buyer = await verified(client, ops)
+    await fund(app, buyer, FUNDS)
+    now = app.state.clock.now()
+
+    async def grant(session):
+        issuance = await ledger.get_or_create_account(session, "program:P1:issuance", "VCH", "equity", now=now)
+        mine = await ledger.get_or_create_account(
+            session, f"org:{buyer.org_id}:vouchers", "VCH", "liability", True, now=now
+        )
+        await ledger.transfer(session, issuance.id, mine.id, 1_000_000, unit="VCH", kind="voucher_grant", now=now)
+
+    await app.state.db.transaction(grant)
+    app.state.trading.fee_voucher_payer = HalfInVouchers(ops.org_id)
+    listing = await announced(client, seller, ops, mode="listed")
+    await intent(client, buyer, listing["id"])
+    await to_end_of_announcement(app, client, listing, ops, seller, buyer)
+    (thread,) = (await client.get(f"{API}/listings/{listing['id']}/negotiations", headers=buyer.headers)).json()[
+        "items"
+    ]
+    accepted = await client.post(
+        f"{API}/negotiations/{thread['id']}/offers/{thread['standing_offer_id']}/accept", headers=buyer.headers
+    )
+    deal = accepted.json()
+    assert deal["notice_kind"] == "deal_result"  # an enterprise seller
+    await past_notice(app, client, deal["notice_id"], ops, seller, buyer)
+    await sign_both(client, deal["id"], seller, buyer)
+    paid = await client.post(f"{API}/deals/{deal['id']}/pay", headers={**buyer.headers, **key()})
+    assert paid.status_code == 200, paid.text
+    fee, price = 500_000, 50_000_000
+    assert paid.json()["fees"]["buyer_fee_vouchers"] == fee // 2
+    assert await wallet(client, buyer) == {
+        "posted": FUNDS - price - fee // 2,
+        "held": 0,
+        "available": FUNDS - price - fee // 2,
+    }
+    assert await wallet(client, seller) == {"posted": price - fee, "held": 0, "available": price - fee}
+    assert await balance(app, "exchange:fees") == fee + fee // 2
+    assert await balance(app, f"org:{ops.org_id}:vouchers_received") == fee // 2
+    await assert_ledger_sound(app)
