@@ -57,7 +57,7 @@ KeyHeader = Annotated[
 
 class InvalidCursor(ExchangeError):
     problem_type = "invalid-cursor"
-    status = 400
+    status = 422
     title = "The cursor is not one this endpoint issued"
 
 
