@@ -42,6 +42,7 @@ from exchange.trading.views import (
     intent_out,
     negotiation_out,
 )
+from ledger.routes import KeyedWrite
 from listings import load_listing
 
 Trading = NamedDependency[TradingContext]
@@ -166,7 +167,7 @@ class AuctionController(Controller):
         "/auctions/{auction_id:uuid}/bids",
         status_code=201,
         summary="Bid (intent holders; Idempotency-Key required)",
-        response_headers=[],
+        operation_class=KeyedWrite,
     )
     async def bid(
         self,
@@ -368,7 +369,12 @@ class DealController(Controller):
         deal = await db.transaction(lambda s: deals.sign(s, trading, user, deal_id, clock.now()))
         return deal_out(deal)
 
-    @post("/{deal_id:uuid}/pay", status_code=200, summary="Pay the price into escrow (buyer; Idempotency-Key required)")
+    @post(
+        "/{deal_id:uuid}/pay",
+        status_code=200,
+        summary="Pay the price into escrow (buyer; Idempotency-Key required)",
+        operation_class=KeyedWrite,
+    )
     async def pay(
         self,
         deal_id: FromPath[uuid.UUID],
