@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange.base import new_id
 from exchange.errors import NotFound
 from exchange.parties.domain import Principal
 from exchange.trading import deals
@@ -53,10 +54,15 @@ def is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def _check_open(auction: Auction, now: datetime) -> None:
+    if auction.status != OPEN or now >= auction.ends_at:
+        raise AuctionClosed(f"the auction ended at {rfc3339(auction.ends_at)}", state=CLOSED)
+
+
 async def load_auction(session: AsyncSession, auction_id: uuid.UUID, *, lock: bool = False) -> Auction:
     query = select(Auction).where(Auction.id == auction_id)
-    if lock:
-        query = query.with_for_update()
+    if lock:  # and read it afresh: the row may have changed since this session last read it
+        query = query.with_for_update().execution_options(populate_existing=True)
     auction = await session.scalar(query)
     if auction is None:
         raise NotFound(f"auction {auction_id} not found")
@@ -87,22 +93,27 @@ async def place_bid(
     events: list[LiveEvent],
 ) -> tuple[Bid, Auction]:
     bidder.require_active_verified()
-    auction = await load_auction(session, auction_id, lock=True)
-    intent = await participant_intent(session, auction, bidder.org_id)
+    # Checked first without a lock: the high bid only rises, so a bid refused against a committed
+    # high is refused for good, and refusals never queue on the auction's row.
+    seen = await load_auction(session, auction_id)
+    intent = await participant_intent(session, seen, bidder.org_id)
     if intent is None:
-        listing = await load_listing(session, auction.listing_id, check=False)
+        listing = await load_listing(session, seen.listing_id, check=False)
         if listing.seller_org_id == bidder.org_id:
             raise SellerCannotBuy("the seller does not bid in its own auction")
         raise NotParticipant("only organisations holding an intent on the listing bid in its auction")
-    if auction.status != OPEN or now >= auction.ends_at:
-        raise AuctionClosed(f"the auction ended at {rfc3339(auction.ends_at)}", state=CLOSED)
+    _check_open(seen, now)
     if intent.status != ACTIVE:
         raise NotParticipant(f"the organisation's intent is {intent.status}")
+    check_bid(amount, asking_price=seen.asking_price, increment=seen.increment, high=seen.high_amount)
+    auction = await load_auction(session, auction_id, lock=True)
+    _check_open(auction, now)
     check_bid(amount, asking_price=auction.asking_price, increment=auction.increment, high=auction.high_amount)
     window = timedelta(minutes=ctx.rules.anti_sniping_minutes)
     new_end = end_after_bid(auction.ends_at, now, window)
     extended = new_end > auction.ends_at
     bid = Bid(
+        id=new_id(),
         auction_id=auction.id,
         intent_id=intent.id,
         org_id=bidder.org_id,
@@ -114,7 +125,6 @@ async def place_bid(
         extended_to=new_end if extended else None,
     )
     session.add(bid)
-    await session.flush()
     auction.high_amount = amount
     auction.high_bid_id = bid.id
     auction.high_org_id = bidder.org_id
