@@ -12,8 +12,9 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Interval, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from exchange.base import new_id
 from exchange.errors import NotFound
@@ -24,6 +25,7 @@ from exchange.trading.domain import AuctionClosed, check_bid, end_after_bid
 from exchange.trading.errors import NotParticipant, SellerCannotBuy
 from exchange.trading.intents import ACTIVE, release_all
 from exchange.trading.models import Auction, Bid, Intent
+from ledger.types import UTCDateTime
 from listings import Listing, close_unsold, load_listing
 
 OPEN, CLOSED = "open", "closed"
@@ -106,6 +108,10 @@ async def place_bid(
     if intent.status != ACTIVE:
         raise NotParticipant(f"the organisation's intent is {intent.status}")
     check_bid(amount, asking_price=seen.asking_price, increment=seen.increment, high=seen.high_amount)
+    if is_postgres(session):
+        placed = await _place_in_one_statement(session, ctx, bidder, seen, intent, amount, now, events)
+        if placed is not None:
+            return placed
     auction = await load_auction(session, auction_id, lock=True)
     _check_open(auction, now)
     check_bid(amount, asking_price=auction.asking_price, increment=auction.increment, high=auction.high_amount)
@@ -135,6 +141,94 @@ async def place_bid(
     events.append((channel, "bid", bid_event(bid)))
     if extended:
         events.append((channel, "extended", {"auction_id": str(auction.id), "ends_at": rfc3339(new_end)}))
+    return bid, auction
+
+
+# PostgreSQL: lock the auction, check the rules against the locked row, move the high bid and
+# record the bid in one statement, so the row lock is held for one round trip and the commit.
+# The rules are those of ``domain.check_bid`` and ``domain.end_after_bid``; when the statement
+# matches nothing, the general path below re-checks with the row locked and names the rule broken.
+_ONE_STATEMENT = text(
+    """
+    WITH prev AS (
+        SELECT id, ends_at, bid_count, asking_price, increment, high_amount
+        FROM trading_auctions WHERE id = :auction FOR UPDATE
+    ), up AS (
+        UPDATE trading_auctions AS a
+        SET high_amount = :amount, high_bid_id = :bid_id, high_org_id = :org, bid_count = prev.bid_count + 1,
+            ends_at = CASE WHEN prev.ends_at - :now < :window THEN :now + :window ELSE prev.ends_at END
+        FROM prev
+        WHERE a.id = prev.id AND a.status = 'open' AND prev.ends_at > :now
+          AND :amount >= prev.asking_price AND (:amount - prev.asking_price) % prev.increment = 0
+          AND (prev.high_amount IS NULL OR :amount >= prev.high_amount + prev.increment)
+        RETURNING a.bid_count AS seq, a.ends_at AS ends_at, prev.ends_at AS old_end
+    )
+    INSERT INTO trading_bids (id, auction_id, intent_id, org_id, user_id, bidder_number, amount, seq, created_at,
+                              extended_to)
+    SELECT :bid_id, :auction, :intent, :org, :user_id, :number, :amount, up.seq, :now,
+           CASE WHEN up.ends_at > up.old_end THEN up.ends_at END
+    FROM up
+    RETURNING seq, extended_to, (SELECT ends_at FROM up)
+    """
+).bindparams(bindparam("now", type_=UTCDateTime()), bindparam("window", type_=Interval()))
+
+
+async def _place_in_one_statement(
+    session: AsyncSession,
+    ctx: TradingContext,
+    bidder: Principal,
+    seen: Auction,
+    intent: Intent,
+    amount: int,
+    now: datetime,
+    events: list[LiveEvent],
+) -> tuple[Bid, Auction] | None:
+    bid_id = new_id()
+    row = (
+        await session.execute(
+            _ONE_STATEMENT,
+            {
+                "auction": seen.id,
+                "amount": amount,
+                "bid_id": bid_id,
+                "org": bidder.org_id,
+                "user_id": bidder.user_id,
+                "intent": intent.id,
+                "number": intent.number,
+                "now": now,
+                "window": timedelta(minutes=ctx.rules.anti_sniping_minutes),
+            },
+        )
+    ).first()
+    if row is None:
+        return None
+    seq, extended_to, ends_at = row
+    bid = Bid(
+        id=bid_id,
+        auction_id=seen.id,
+        intent_id=intent.id,
+        org_id=bidder.org_id,
+        user_id=bidder.user_id,
+        bidder_number=intent.number,
+        amount=amount,
+        seq=seq,
+        created_at=now,
+        extended_to=extended_to,
+    )
+    # What the statement wrote, without reading the row again while it is locked.
+    for name, value in (
+        ("high_amount", amount),
+        ("high_bid_id", bid_id),
+        ("high_org_id", bidder.org_id),
+        ("bid_count", seq),
+        ("ends_at", ends_at),
+    ):
+        set_committed_value(seen, name, value)
+    auction = seen
+    channel = auction_channel(seen.id)
+    events.append((channel, "bid", bid_event(bid)))
+    if extended_to is not None:
+        events.append((channel, "extended", {"auction_id": str(seen.id), "ends_at": rfc3339(extended_to)}))
     return bid, auction
 
 
