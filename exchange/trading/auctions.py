@@ -97,8 +97,16 @@ async def place_bid(
     bidder.require_active_verified()
     # Checked first without a lock: the high bid only rises, so a bid refused against a committed
     # high is refused for good, and refusals never queue on the auction's row.
-    seen = await load_auction(session, auction_id)
-    intent = await participant_intent(session, seen, bidder.org_id)
+    found = (
+        await session.execute(
+            select(Auction, Intent)
+            .outerjoin(Intent, (Intent.listing_id == Auction.listing_id) & (Intent.org_id == bidder.org_id))
+            .where(Auction.id == auction_id)
+        )
+    ).first()
+    if found is None:
+        raise NotFound(f"auction {auction_id} not found")
+    seen, intent = found
     if intent is None:
         listing = await load_listing(session, seen.listing_id, check=False)
         if listing.seller_org_id == bidder.org_id:
