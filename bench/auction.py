@@ -345,7 +345,7 @@ def main() -> int:
         "TECHX_KEYS_DIR": keys,
         "TECHX_LOG_LEVEL": "WARNING",
         "TECHX_AUCTION_MINUTES": "60",
-        "TECHX_DB_POOL_SIZE": "20",
+        "TECHX_DB_POOL_SIZE": os.environ.get("TECHX_DB_POOL_SIZE", "20"),
     }
     server = None
     try:
