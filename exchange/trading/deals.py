@@ -201,8 +201,9 @@ class DealNoticeHandler(NoticeHandler):
     async def _deal(self, session: AsyncSession, notice: Notice) -> Deal | None:
         if notice.subject_type != "deal":
             return None
-        deal = await load_deal(session, notice.subject_id, lock=True)
-        return deal if deal.notice_id == notice.id else None
+        # Another module may publish deal notices of its own: a notice of no deal here is not ours.
+        deal = await session.scalar(select(Deal).where(Deal.id == notice.subject_id).with_for_update())
+        return deal if deal is not None and deal.notice_id == notice.id else None
 
     async def on_closed(self, session: AsyncSession, notice: Notice, now: datetime) -> None:
         deal = await self._deal(session, notice)
