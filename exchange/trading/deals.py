@@ -282,6 +282,37 @@ def certificate_content(deal: Deal, issued_at: datetime) -> dict[str, Any]:
     }
 
 
+# -- cancellation by agreement -----------------------------------------------------------------------
+
+
+async def agree_to_cancel(
+    session: AsyncSession, ctx: TradingContext, party: Principal, deal_id: uuid.UUID, now: datetime
+) -> Deal:
+    """An admin of each party agrees; with both, the deal is cancelled and the deposit returned."""
+    deal = await visible_deal(session, party, deal_id, lock=True)
+    if party.org_id not in (deal.buyer_org_id, deal.seller_org_id):
+        raise NotParticipant("only the buyer and the seller cancel a deal by agreement")
+    if not party.is_admin:
+        raise NotAdmin("a deal is cancelled by agreement of an admin of each party", field="role")
+    if deal.state not in (DealState.AWAITING_SIGNATURES.value, DealState.AWAITING_PAYMENT.value):
+        raise InvalidState(
+            f"the deal is {deal.state}; it is cancelled by agreement before it is paid", state=deal.state
+        )
+    side = "buyer" if party.org_id == deal.buyer_org_id else "seller"
+    if getattr(deal, f"{side}_cancel_at") is None:
+        setattr(deal, f"{side}_cancel_at", now)
+    deal.updated_at = now
+    if deal.buyer_cancel_at and deal.seller_cancel_at:
+        _move(deal, DealAction.CANCEL_BY_AGREEMENT, now)
+        deal.ended_at = now
+        deal.end_reason = "cancelled by agreement of both parties"
+        if deal.hold_entry_id is not None:
+            await ledger.void_hold(session, deal.hold_entry_id, now=now, description="the deal was cancelled")
+        await cancel_deal(session, ctx.listings, deal.listing_id, now, reason=deal.end_reason)
+    await session.flush()
+    return deal
+
+
 # -- payment and settlement ------------------------------------------------------------------------------
 
 

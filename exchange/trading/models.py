@@ -145,6 +145,8 @@ class Deal(IdMixin, Base):
     payment_due_at: Mapped[datetime | None] = mapped_column(index=True)
     paid_at: Mapped[datetime | None]
     settled_at: Mapped[datetime | None]
+    buyer_cancel_at: Mapped[datetime | None]  # each party's consent to cancel by agreement
+    seller_cancel_at: Mapped[datetime | None]
     forfeited_to_seller: Mapped[int] = mapped_column(BigInteger, default=0)
     forfeited_to_exchange: Mapped[int] = mapped_column(BigInteger, default=0)
     ended_at: Mapped[datetime | None]

@@ -370,6 +370,15 @@ class DealController(Controller):
         return deal_out(deal)
 
     @post(
+        "/{deal_id:uuid}/cancel",
+        status_code=200,
+        summary="Agree to cancel the deal before payment (an admin of each party; both cancel it)",
+    )
+    async def cancel(self, deal_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now, trading: Trading) -> DealOut:
+        deal = await db.transaction(lambda s: deals.agree_to_cancel(s, trading, user, deal_id, clock.now()))
+        return deal_out(deal)
+
+    @post(
         "/{deal_id:uuid}/pay",
         status_code=200,
         summary="Pay the price into escrow (buyer; Idempotency-Key required)",

@@ -176,6 +176,8 @@ class DealOut(msgspec.Struct):
     payment_due_at: datetime | None
     paid_at: datetime | None
     settled_at: datetime | None
+    buyer_cancel_at: datetime | None
+    seller_cancel_at: datetime | None
     forfeited_to_seller: int
     forfeited_to_exchange: int
     terms: dict[str, Any]

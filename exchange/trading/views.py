@@ -136,6 +136,8 @@ def deal_out(deal: Deal) -> DealOut:
         payment_due_at=deal.payment_due_at,
         paid_at=deal.paid_at,
         settled_at=deal.settled_at,
+        buyer_cancel_at=deal.buyer_cancel_at,
+        seller_cancel_at=deal.seller_cancel_at,
         forfeited_to_seller=deal.forfeited_to_seller,
         forfeited_to_exchange=deal.forfeited_to_exchange,
         terms=deal.snapshot,

@@ -187,6 +187,8 @@ def upgrade() -> None:
         sa.Column("payment_due_at", UTCDateTime(), nullable=True),
         sa.Column("paid_at", UTCDateTime(), nullable=True),
         sa.Column("settled_at", UTCDateTime(), nullable=True),
+        sa.Column("buyer_cancel_at", UTCDateTime(), nullable=True),
+        sa.Column("seller_cancel_at", UTCDateTime(), nullable=True),
         sa.Column("forfeited_to_seller", sa.BigInteger(), nullable=False),
         sa.Column("forfeited_to_exchange", sa.BigInteger(), nullable=False),
         sa.Column("ended_at", UTCDateTime(), nullable=True),

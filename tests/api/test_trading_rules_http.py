@@ -205,3 +205,31 @@ async def test_declining_ends_the_thread_and_only_admins_sign(client, app):
     assert declined.status_code == 200 and declined.json()["status"] == "declined", declined.text
     assert await wallet(client, buyer2) == {"posted": FUNDS, "held": 0, "available": FUNDS}
     assert (await client.get(f"{API}/listings/{listing2['id']}")).json()["status"] == "unsold"
+
+
+async def test_both_parties_agree_to_cancel_a_signed_deal_and_the_deposit_returns(client, app):
+    ops, seller, buyer, listing, thread = await _negotiating(client, app)
+    countered = await client.post(
+        f"{API}/negotiations/{thread['id']}/offers", json={"price": 45_000_000}, headers=seller.headers
+    )
+    standing = countered.json()["standing_offer_id"]
+    deal = (
+        await client.post(f"{API}/negotiations/{thread['id']}/offers/{standing}/accept", headers=buyer.headers)
+    ).json()
+    assert_problem(await client.post(f"{API}/deals/{deal['id']}/cancel", headers=buyer.headers), 409, "invalid-state")
+    await past_notice(app, client, deal["notice_id"], ops, seller, buyer)
+    for party in (seller, buyer):
+        assert (await client.post(f"{API}/deals/{deal['id']}/sign", headers=party.headers)).status_code == 200
+    clerk = await member_of(client, app, seller)
+    assert_problem(await client.post(f"{API}/deals/{deal['id']}/cancel", headers=clerk.headers), 403, "admin-required")
+    one = await client.post(f"{API}/deals/{deal['id']}/cancel", headers=buyer.headers)
+    assert one.status_code == 200 and one.json()["state"] == "awaiting_payment", one.text
+    assert await wallet(client, buyer) == {"posted": FUNDS, "held": DEPOSIT, "available": FUNDS - DEPOSIT}
+    both = await client.post(f"{API}/deals/{deal['id']}/cancel", headers=seller.headers)
+    assert both.status_code == 200 and both.json()["state"] == "cancelled", both.text
+    assert await wallet(client, buyer) == {"posted": FUNDS, "held": 0, "available": FUNDS}
+    assert (await client.get(f"{API}/listings/{listing['id']}")).json()["status"] == "unsold"
+    assert_problem(
+        await client.post(f"{API}/deals/{deal['id']}/pay", headers={**buyer.headers, **key()}), 409, "invalid-state"
+    )
+    await assert_ledger_sound(app)
