@@ -133,14 +133,14 @@ async def release_all(
 async def list_intents(
     session: AsyncSession, viewer: Principal, listing_id: uuid.UUID | None, limit: int, after: uuid.UUID | None
 ) -> tuple[list[Intent], dict[uuid.UUID, list[IntentNotification]]]:
-    """The caller's intents (a seller sees the intents on its listing), newest first, with notifications."""
+    """The caller's own intents (operators: all), newest first, with notifications.
+
+    Not even the seller learns who holds intents: bidders stay anonymous until the deal's notice.
+    """
     query = select(Intent)
     if listing_id is not None:
-        listing = await load_listing(session, listing_id, check=False)
-        if not (viewer.is_operator or listing.seller_org_id == viewer.org_id):
-            query = query.where(Intent.org_id == viewer.org_id)
         query = query.where(Intent.listing_id == listing_id)
-    elif not viewer.is_operator:
+    if not viewer.is_operator:
         query = query.where(Intent.org_id == viewer.org_id)
     if after is not None:
         query = query.where(Intent.id < after)

@@ -90,7 +90,7 @@ class IntentController(Controller):
         intent = await db.transaction(lambda s: intents.register_intent(s, trading, trader, listing_id, clock.now()))
         return intent_out(intent)
 
-    @get("/intents", summary="The caller's intents (a seller: the intents on its listing), with notifications")
+    @get("/intents", summary="The caller's intents, with notifications (operators: all)")
     async def mine(
         self,
         user: Caller,

@@ -67,7 +67,9 @@ async def test_intents_hold_deposits_notify_of_amendments_and_release_on_withdra
 
     mine = await intent(client, buyer, lid)
     assert await wallet(client, buyer) == {"posted": FUNDS, "held": DEPOSIT, "available": FUNDS - DEPOSIT}
-    # Another party cannot see or withdraw it.
+    # Another party cannot see or withdraw it; not even the seller learns who holds intents.
+    seen_by_seller = await client.get(f"{API}/intents", params={"listing_id": lid}, headers=seller.headers)
+    assert seen_by_seller.json()["items"] == []
     assert (await client.get(f"{API}/intents/{mine['id']}", headers=poor.headers)).status_code == 404
     assert (await client.delete(f"{API}/intents/{mine['id']}", headers=poor.headers)).status_code == 404
 
