@@ -18,6 +18,7 @@ sweeper opens the auctions at the real present; the server then takes bids on th
 
     .venv/bin/python bench/auction.py
     TECHX_BENCH_SECONDS=20 ...       # measured seconds per case (default 60)
+    TECHX_BENCH_WORKERS=2 ...        # server processes (default 1; more use the Redis channels backend)
     TECHX_BENCH_PG=postgresql://...  # admin DSN (default postgres@127.0.0.1:5432)
 """
 
@@ -54,6 +55,8 @@ from bench.ledger import (  # noqa: E402
 )
 
 SECONDS = float(os.environ.get("TECHX_BENCH_SECONDS", "60"))
+# Server processes; more than one carries live events through Redis (TECHX_REDIS_URL).
+WORKERS = int(os.environ.get("TECHX_BENCH_WORKERS", "1"))
 BIDDERS = 200
 SUBSCRIBERS = 200
 AUCTIONS = 50
@@ -335,7 +338,8 @@ async def measure(port: int, keys: str, bidders: list[tuple[str, str]], hot: str
 
 def main() -> int:
     print(f"machine: {machine()}")
-    print(f"{BIDDERS} bidders, {SUBSCRIBERS} SSE subscribers, {SECONDS:.0f} s per case, one server process")
+    processes = "one server process" if WORKERS == 1 else f"{WORKERS} server processes, events through Redis"
+    print(f"{BIDDERS} bidders, {SUBSCRIBERS} SSE subscribers, {SECONDS:.0f} s per case, {processes}")
     asyncio.run(recreate(DB_NAME))
     keys = tempfile.mkdtemp(prefix="techx-bench-keys-")
     port = free_port()
@@ -347,6 +351,8 @@ def main() -> int:
         "TECHX_AUCTION_MINUTES": "60",
         "TECHX_DB_POOL_SIZE": os.environ.get("TECHX_DB_POOL_SIZE", "20"),
     }
+    if WORKERS > 1:
+        env["TECHX_CHANNELS_BACKEND"] = "redis"
     server = None
     try:
         started = time.perf_counter()
@@ -354,7 +360,7 @@ def main() -> int:
         made = BIDDERS * (PER_BIDDER + 1)
         print(f"setup: {time.perf_counter() - started:.0f} s ({AUCTIONS + 1} auctions, {made} intents)")
         server = subprocess.Popen(
-            [sys.executable, "-m", "exchange.server.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "exchange.server.cli", "serve", "--port", str(port), "--workers", str(WORKERS)],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
