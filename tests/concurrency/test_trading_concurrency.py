@@ -105,6 +105,11 @@ async def test_a_hundred_concurrent_bidders_one_winner_no_lost_or_low_bid(pg_cli
     assert all((b.amount - ASKING) % STEP == 0 for b in bids)
     assert sorted(a for _, a in accepted) == [b.amount for b in bids]
 
+    async with app.state.db.read() as session:
+        # Bidding holds nothing more: each bidder still has exactly its one deposit held.
+        for buyer in buyers:
+            cash = await ledger.account_by_code(session, f"org:{buyer.org_id}:cash")
+            assert cash.pending_outflow == DEPOSIT
     app.state.clock.advance(timedelta(hours=2))
     counts = await app.state.sweeper.run_once(app.state.db, app.state.clock.now())
     assert counts["auction-close"] == 1
