@@ -14,6 +14,7 @@ from exchange.payments.models import (
     StripeRefund,
     Withdrawal,
 )
+from exchange.trading.models import Auction, Bid, Deal, Intent, IntentNotification, Negotiation, Offer
 from exchange.vouchers.models import (
     FeePayment,
     ProviderRevocation,
@@ -27,10 +28,17 @@ from exchange.vouchers.models import (
 )
 
 __all__ = [
+    "Auction",
     "BankTransfer",
+    "Bid",
     "Booking",
+    "Deal",
     "FeePayment",
     "IdempotencyRecord",
+    "Intent",
+    "IntentNotification",
+    "Negotiation",
+    "Offer",
     "Org",
     "OrgEvent",
     "ProviderRecord",

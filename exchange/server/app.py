@@ -35,6 +35,7 @@ from exchange.server.openapi import document_problems
 from exchange.server.ops import health, public_keys, ready
 from exchange.server.settings import Settings
 from exchange.stats.routes import StatsController
+from exchange.trading.routes import ROUTE_HANDLERS as TRADING_ROUTES
 from exchange.vouchers import ROUTE_HANDLERS as VOUCHER_ROUTES
 from exchange.wallet.routes import WalletController
 from ledger.routes import LedgerController
@@ -106,8 +107,10 @@ def create_app(
             "throttle": LoginThrottle(settings.login_attempts_per_minute, clock),
             "listings": modules.listings,
             "sweeper": modules.sweeper,
+            "trading": modules.trading,
         }
     )
+    modules.trading.publish = state.events.publish  # live events go out only after commit
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -135,6 +138,7 @@ def create_app(
             *LISTING_ROUTES,
             *PAYMENT_ROUTES,
             *VOUCHER_ROUTES,
+            *TRADING_ROUTES,
         ],
     )
     prometheus = PrometheusConfig(app_name="techx", group_path=True, exclude=["/metrics"])

@@ -13,6 +13,7 @@ from exchange.server.keys import Keys
 from exchange.server.ledger_jobs import HoldExpirySweep
 from exchange.server.settings import Settings
 from exchange.server.sweeper import Sweeper
+from exchange.trading import FeeSchedule, TradingContext, TradingRules, create_trading, sweep_steps
 from listings import ListingRules, ListingsContext, NoticeSweep, create_listings
 
 
@@ -29,14 +30,30 @@ def listing_rules(settings: Settings) -> ListingRules:
     )
 
 
+def trading_rules(settings: Settings) -> TradingRules:
+    return TradingRules(
+        fees=FeeSchedule(settings.fee_tiers, settings.fee_minimum_fen),
+        auction_minutes=settings.auction_minutes,
+        anti_sniping_minutes=settings.anti_sniping_minutes,
+        offer_expiry_days=settings.offer_expiry_days,
+        max_offers_per_thread=settings.max_offers_per_thread,
+        payment_working_days=settings.payment_working_days,
+        inventor_reward_bp=settings.inventor_reward_bp,
+    )
+
+
 @dataclass(frozen=True)
 class Modules:
     listings: ListingsContext
     sweeper: Sweeper
+    trading: TradingContext
 
 
 def build_modules(settings: Settings, keys: Keys) -> Modules:
     listings = create_listings(listing_rules(settings), keys.signer, keys.data_key)
-    sweeper = Sweeper([NoticeSweep(listings), HoldExpirySweep()])
+    trading = create_trading(trading_rules(settings), listings)
+    # Buyer-side exchange fees are paid with vouchers where the buyer's program covers brokerage.
+    trading.fee_voucher_payer = vouchers.BrokerageFeeVouchers()
+    sweeper = Sweeper([NoticeSweep(listings), HoldExpirySweep(), *sweep_steps(trading)])
     vouchers.register(listings, sweeper)
-    return Modules(listings=listings, sweeper=sweeper)
+    return Modules(listings=listings, sweeper=sweeper, trading=trading)

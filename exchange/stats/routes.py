@@ -1,5 +1,5 @@
-"""``GET /stats``: the annual report figures. Listing figures now; deal and voucher figures join
-as further sections of ``StatsOut`` when their modules arrive."""
+"""``GET /stats``: the annual report figures. Listing and deal figures now; voucher figures join
+as a further section of ``StatsOut`` when their module arrives."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from litestar import Controller, get
 from litestar.params import FromQuery, Parameter
 
 from exchange.server.dependencies import Db, Now
+from exchange.trading.stats import DealFigures, deal_figures
 from exchange.vouchers import VoucherStats, voucher_totals
 from listings import ListingFigures, listing_figures, stats_year
 
@@ -19,6 +20,7 @@ class StatsOut(msgspec.Struct):
     year: int
     generated_at: datetime
     listings: ListingFigures
+    deals: DealFigures
     vouchers: VoucherStats  # programs of the year: budget, funding and where their vouchers are
 
 
@@ -26,7 +28,7 @@ class StatsController(Controller):
     path = "/stats"
     tags = ["statistics"]
 
-    @get("/", summary="Annual figures: listings by deal type, field, seller kind and month (Beijing time)")
+    @get("/", summary="Annual figures: listings and deals by deal type, field, seller kind and month (Beijing time)")
     async def stats(
         self, db: Db, clock: Now, year: FromQuery[Annotated[int | None, Parameter(ge=2000, le=2100)]] = None
     ) -> StatsOut:
@@ -35,9 +37,11 @@ class StatsController(Controller):
         async with db.read() as session:
             figures = await listing_figures(session, chosen)
             vouchers = await voucher_totals(session, chosen)
+            deals = await deal_figures(session, chosen)
         return StatsOut(
             year=chosen,
             generated_at=now,
             listings=msgspec.convert(figures, ListingFigures),
+            deals=deals,
             vouchers=VoucherStats.of(vouchers),
         )

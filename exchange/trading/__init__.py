@@ -1,0 +1,29 @@
+"""Trading and settlement: intents with deposits, auctions, negotiation, deals, certificates,
+payment into escrow, settlement and default (SPEC §3). Pure rules live in ``domain``.
+
+``create_trading`` builds the runtime and registers it with the listings module: the close
+handler (what follows an announcement), the intent observer (amendments, withdrawn or rejected
+listings) and the notice handlers of ``negotiated_price`` and ``deal_result`` notices.
+"""
+
+from __future__ import annotations
+
+from exchange.trading.context import FeeVoucherPayer, TradingContext, TradingRules
+from exchange.trading.deals import DealNoticeHandler
+from exchange.trading.domain import FeeSchedule
+from exchange.trading.intents import IntentObserver, close_handler
+from exchange.trading.sweep import sweep_steps
+from listings import ListingsContext, NoticeKind
+
+
+def create_trading(rules: TradingRules, listings: ListingsContext) -> TradingContext:
+    ctx = TradingContext(rules=rules, listings=listings)
+    listings.hooks.set_close_handler(close_handler(ctx))
+    listings.hooks.add_listing_observer(IntentObserver())
+    handler = DealNoticeHandler(ctx)
+    listings.hooks.register_notice_handler(NoticeKind.NEGOTIATED_PRICE, handler)
+    listings.hooks.register_notice_handler(NoticeKind.DEAL_RESULT, handler)
+    return ctx
+
+
+__all__ = ["FeeSchedule", "FeeVoucherPayer", "TradingContext", "TradingRules", "create_trading", "sweep_steps"]

@@ -1,0 +1,387 @@
+"""Auction benchmark (a report, not a test): bids per second, latency and live-event fan-out on PostgreSQL.
+
+In one run, against one running ``techx serve`` (one process: live events use the in-memory channels
+backend; several processes would share Redis):
+
+* (1) one hot auction: 200 bidders, each with its own token and connection, bid for ``SECONDS``
+  (default 60) at the known high bid plus one to three increments; 200 more connections subscribe
+  to ``GET /auctions/{id}/events`` and time each ``bid`` event from commit to delivery;
+* (2) 50 auctions at once: the same 200 bidders, each holding intents on 10 of them, bid at random;
+* baseline: right after each case, the same number of ``GET /health`` requests over the same 200
+  connections (the framework's own floor on this machine).
+
+It prints accepted and rejected bids/s, p50/p99 latency of a bid, the SSE delay p50/p99, the
+baseline's requests/s and p50/p99, and the ratios. Target: p99 bid latency < 100 ms on one auction.
+
+Setup runs in this process with a clock set in the past, so that announcements have ended and the
+sweeper opens the auctions at the real present; the server then takes bids on the system clock.
+
+    .venv/bin/python bench/auction.py
+    TECHX_BENCH_SECONDS=20 ...       # measured seconds per case (default 60)
+    TECHX_BENCH_WORKERS=2 ...        # server processes (default 1; more use the Redis channels backend)
+    TECHX_BENCH_PG=postgresql://...  # admin DSN (default postgres@127.0.0.1:5432)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.ledger import (  # noqa: E402
+    database_url,
+    drop,
+    free_port,
+    machine,
+    percentile,
+    recreate,
+    tree_peak_mib,
+)
+
+SECONDS = float(os.environ.get("TECHX_BENCH_SECONDS", "60"))
+# Server processes; more than one carries live events through Redis (TECHX_REDIS_URL).
+WORKERS = int(os.environ.get("TECHX_BENCH_WORKERS", "1"))
+BIDDERS = 200
+SUBSCRIBERS = 200
+AUCTIONS = 50
+PER_BIDDER = 10  # intents of each bidder among the 50 auctions
+ASKING, STEP = 1_000_000, 10_000  # ¥10,000, increments of ¥100
+DB_NAME = "techx_bench_auction"
+
+
+# -- setup (in this process, on a clock in the past) ------------------------------------------------------
+
+
+async def setup(env: dict[str, str]) -> tuple[list[tuple[str, str]], str, list[str], dict[str, list[str]]]:
+    """Operator, seller, 200 funded bidders, 51 auctions open now. Returns (user_id, org_id) of the
+    bidders, the hot auction's id, the 50 others and each bidder's auctions among them."""
+    from exchange.parties import service as parties
+    from exchange.parties.domain import OrgKind
+    from exchange.server.app import create_app
+    from exchange.server.clock import ManualClock
+    from exchange.server.migrate import upgrade
+    from exchange.server.settings import Settings
+    from exchange.trading import intents
+    from ledger import service as ledger
+    from tests.helpers import credit_code, listing_body
+
+    settings = Settings.from_env(env)
+    real_now = datetime.now(UTC)
+    clock = ManualClock(real_now - timedelta(days=45))
+    app = create_app(settings, clock=clock, run_background_tasks=False)
+    db = app.state.db
+    await upgrade(db.engine)
+    now = clock.now()
+    ops = await db.transaction(
+        lambda s: parties.create_operator(s, email="ops@bench.example", password_hash="x", display_name="ops", now=now)
+    )
+
+    async def org(n: int, kind: OrgKind) -> Any:
+        return await db.transaction(
+            lambda s: parties.register(
+                s,
+                email=f"u{n}-{uuid.uuid4().hex[:6]}@bench.example",
+                password_hash="x",
+                display_name=f"用户{n}",
+                org_name=f"机构{n}",
+                credit_code=credit_code(),
+                kind=kind,
+                now=now,
+                verified=True,
+            )
+        )
+
+    seller_user, _ = await org(0, OrgKind.ENTERPRISE)
+    bidders = [await org(n + 1, OrgKind.ENTERPRISE) for n in range(BIDDERS)]
+
+    async def fund(session: Any) -> None:
+        bank = await ledger.get_or_create_account(session, "bank:settlement", "CNY", "asset", now=now)
+        for _, bidder_org in bidders:
+            cash = await ledger.get_or_create_account(
+                session, f"org:{bidder_org.id}:cash", "CNY", "liability", True, now=now
+            )
+            await ledger.transfer(session, bank.id, cash.id, 10**10, unit="CNY", kind="top_up", now=now)
+
+    await db.transaction(fund)
+    transport = httpx.ASGITransport(app=app)
+    seller_h = {"Authorization": f"Bearer {app.state.tokens.issue(seller_user.id)}"}
+    ops_h = {"Authorization": f"Bearer {app.state.tokens.issue(ops.id)}"}
+    listing_ids = []
+    async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        for n in range(AUCTIONS + 1):
+            body = listing_body(mode="auction", title=f"基准测试拍卖 {n}")
+            body["pricing"] = {"mode": "auction", "asking_price": ASKING, "increment": STEP}
+            made = (await client.post("/api/v1/listings", json=body, headers=seller_h)).json()
+            await client.post(f"/api/v1/listings/{made['id']}/submit", headers=seller_h)
+            approved = await client.post(
+                f"/api/v1/listings/{made['id']}/review", json={"decision": "approve"}, headers=ops_h
+            )
+            assert approved.status_code == 200, approved.text
+            listing_ids.append(made["id"])
+        hot, others = listing_ids[0], listing_ids[1:]
+        rng = random.Random(7)
+        chosen: dict[str, list[str]] = {}
+        principals = []
+        from exchange.parties.service import load_principal
+
+        async with db.read() as session:
+            for user, _ in bidders:
+                principals.append(await load_principal(session, user.id))
+        for principal in principals:
+            mine = rng.sample(others, PER_BIDDER)
+            chosen[str(principal.user_id)] = mine
+            for listing_id in [hot, *mine]:
+                await db.transaction(
+                    lambda s, p=principal, lid=listing_id: intents.register_intent(
+                        s, app.state.trading, p, uuid.UUID(lid), clock.now()
+                    )
+                )
+        clock.set(datetime.now(UTC))
+        await app.state.sweeper.run_once(db, clock.now())  # the announcements end: the auctions open now
+        auctions: dict[str, str] = {}
+        from sqlalchemy import select
+
+        from exchange.trading.models import Auction
+
+        async with db.read() as session:
+            for row in (await session.scalars(select(Auction))).all():
+                auctions[str(row.listing_id)] = str(row.id)
+    await db.dispose()
+    assert len(auctions) == AUCTIONS + 1, f"{len(auctions)} auctions opened"
+    by_user = {u: [auctions[lid] for lid in lids] for u, lids in chosen.items()}
+    return [(str(u.id), str(o.id)) for u, o in bidders], auctions[hot], list(auctions.values()), by_user
+
+
+# -- a small keep-alive HTTP/1.1 client (a full-featured one would spend the CPU the server needs) ----------
+
+
+class Connection:
+    def __init__(self, port: int, token: str) -> None:
+        self.port, self.token = port, token
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, body: bytes = b"", key: bool = False) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {self.token}\r\n"
+        if key:
+            head += f"Idempotency-Key: {uuid.uuid4().hex}\r\n"
+        if body:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        self.writer.write(head.encode() + b"\r\n" + body)
+        assert self.reader is not None
+        status = int((await self.reader.readline()).split()[1])
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        return status, await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+@dataclass
+class Load:
+    requests: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+async def bid_load(connections: list[Connection], choices: list[list[str]], seconds: float) -> Load:
+    load = Load()
+    highs: dict[str, int] = {}
+    end = time.perf_counter() + seconds
+    encoder = msgspec.json.Encoder()
+
+    async def run(conn: Connection, mine: list[str]) -> None:
+        rng = random.Random()
+        while time.perf_counter() < end:
+            auction = rng.choice(mine)
+            high = highs.get(auction)
+            amount = ASKING if high is None else high + STEP * rng.randint(1, 3)
+            began = time.perf_counter()
+            status, body = await conn.request(
+                "POST", f"/api/v1/auctions/{auction}/bids", encoder.encode({"amount": amount}), key=True
+            )
+            load.latencies.append((time.perf_counter() - began) * 1000)
+            load.requests += 1
+            if status == 201:
+                load.accepted += 1
+                highs[auction] = max(highs.get(auction, 0), amount)
+            elif status == 422:
+                load.rejected += 1
+                detail = msgspec.json.decode(body).get("detail", "")
+                if "current high bid is" in detail:  # learn the high bid from the refusal
+                    highs[auction] = max(highs.get(auction, 0), int(detail.split("is ")[1].split(" ")[0]))
+            else:
+                load.errors.append(f"{status} {body[:200]!r}")
+
+    await asyncio.gather(*(run(c, m) for c, m in zip(connections, choices, strict=True)))
+    return load
+
+
+async def health_load(connections: list[Connection], total: int) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    remaining = [total]
+
+    async def run(conn: Connection) -> None:
+        while remaining[0] > 0:
+            remaining[0] -= 1
+            began = time.perf_counter()
+            status, _ = await conn.request("GET", "/health")
+            latencies.append((time.perf_counter() - began) * 1000)
+            assert status == 200
+
+    started = time.perf_counter()
+    await asyncio.gather(*(run(c) for c in connections))
+    return time.perf_counter() - started, latencies
+
+
+async def subscribe(port: int, token: str, auction: str, delays: list[float], ready: asyncio.Event, n: list[int]):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        f"GET /api/v1/auctions/{auction}/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        "Accept: text/event-stream\r\n\r\n".encode()
+    )
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        pass
+    n[0] += 1
+    if n[0] == SUBSCRIBERS:
+        ready.set()
+    try:
+        while line := await reader.readline():
+            if line.startswith(b"data:"):
+                data = msgspec.json.decode(line[5:])
+                if "published_at" in data and "amount" in data:
+                    delays.append((time.time() - data["published_at"]) * 1000)
+    finally:
+        writer.close()
+
+
+def report(name: str, load: Load, seconds: float, health: tuple[float, list[float]], extra: str = "") -> None:
+    elapsed, health_lat = health
+    p99 = percentile(load.latencies, 0.99)
+    health_rps = len(health_lat) / elapsed
+    bid_rps = load.requests / seconds
+    print(
+        f"{name}: {load.accepted / seconds:.0f} accepted/s, {load.rejected / seconds:.0f} rejected/s, "
+        f"bid p50 {percentile(load.latencies, 0.5):.1f} ms, p99 {p99:.1f} ms{extra}"
+    )
+    print(
+        f"  baseline GET /health ×{len(health_lat)}: {health_rps:.0f} req/s, p50 {percentile(health_lat, 0.5):.1f} ms, "
+        f"p99 {percentile(health_lat, 0.99):.1f} ms | ratio bid/health: throughput {bid_rps / health_rps:.2f}×, "
+        f"p99 {p99 / percentile(health_lat, 0.99):.1f}× | target p99 < 100 ms: {'met' if p99 < 100 else 'missed'}"
+    )
+    if load.errors:
+        print(f"  {len(load.errors)} unexpected answers, e.g. {load.errors[0]}")
+
+
+async def measure(port: int, keys: str, bidders: list[tuple[str, str]], hot: str, by_user: dict[str, list[str]]):
+    from exchange.parties.auth import TokenIssuer
+    from exchange.server.clock import SystemClock
+
+    secret = (Path(keys) / "jwt.secret").read_text().strip()
+    tokens = TokenIssuer(secret, 3600, SystemClock())
+    bid_conns = [Connection(port, tokens.issue(uuid.UUID(u))) for u, _ in bidders]
+
+    delays: list[float] = []
+    ready, count = asyncio.Event(), [0]
+    subscribers = [
+        asyncio.create_task(
+            subscribe(port, tokens.issue(uuid.UUID(bidders[i % BIDDERS][0])), hot, delays, ready, count)
+        )
+        for i in range(SUBSCRIBERS)
+    ]
+    await asyncio.wait_for(ready.wait(), 60)
+    await asyncio.sleep(0.5)
+    load = await bid_load(bid_conns, [[hot]] * BIDDERS, SECONDS)
+    for task in subscribers:
+        task.cancel()
+    await asyncio.gather(*subscribers, return_exceptions=True)
+    health = await health_load(bid_conns, load.requests)
+    report(
+        "(1) one hot auction, 200 bidders",
+        load,
+        SECONDS,
+        health,
+        f", SSE delay to {SUBSCRIBERS} subscribers p50 {percentile(delays, 0.5):.1f} ms, "
+        f"p99 {percentile(delays, 0.99):.1f} ms ({len(delays)} deliveries)",
+    )
+
+    load = await bid_load(bid_conns, [by_user[u] for u, _ in bidders], SECONDS)
+    health = await health_load(bid_conns, load.requests)
+    report(f"(2) {AUCTIONS} auctions at once, 200 bidders", load, SECONDS, health)
+    for conn in bid_conns:
+        conn.close()
+
+
+def main() -> int:
+    print(f"machine: {machine()}")
+    processes = "one server process" if WORKERS == 1 else f"{WORKERS} server processes, events through Redis"
+    print(f"{BIDDERS} bidders, {SUBSCRIBERS} SSE subscribers, {SECONDS:.0f} s per case, {processes}")
+    asyncio.run(recreate(DB_NAME))
+    keys = tempfile.mkdtemp(prefix="techx-bench-keys-")
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(DB_NAME),
+        "TECHX_KEYS_DIR": keys,
+        "TECHX_LOG_LEVEL": "WARNING",
+        "TECHX_AUCTION_MINUTES": "60",
+        "TECHX_DB_POOL_SIZE": os.environ.get("TECHX_DB_POOL_SIZE", "20"),
+    }
+    if WORKERS > 1:
+        env["TECHX_CHANNELS_BACKEND"] = "redis"
+    server = None
+    try:
+        started = time.perf_counter()
+        bidders, hot, _, by_user = asyncio.run(setup(env))
+        made = BIDDERS * (PER_BIDDER + 1)
+        print(f"setup: {time.perf_counter() - started:.0f} s ({AUCTIONS + 1} auctions, {made} intents)")
+        server = subprocess.Popen(
+            [sys.executable, "-m", "exchange.server.cli", "serve", "--port", str(port), "--workers", str(WORKERS)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(300):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        asyncio.run(measure(port, keys, bidders, hot, by_user))
+        print(f"server peak memory: {tree_peak_mib(server.pid):.0f} MiB")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        shutil.rmtree(keys, ignore_errors=True)
+        asyncio.run(drop(DB_NAME))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,318 @@
+"""Online auctions (SPEC §3.2): opening, bids under price-then-time priority with anti-sniping, and
+closing at the (possibly extended) end by the sweeper.
+
+A bid locks its auction row (``FOR UPDATE`` on PostgreSQL; SQLite serialises write transactions),
+checks the rules of ``domain.check_bid`` against the high bid it then sees, and records the bid and
+the new high in the same transaction, so no accepted bid is lost and none is accepted below the rule.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Interval, bindparam, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from exchange.base import new_id
+from exchange.errors import NotFound
+from exchange.parties.domain import Principal
+from exchange.trading import deals
+from exchange.trading.context import LiveEvent, TradingContext, auction_channel
+from exchange.trading.domain import AuctionClosed, check_bid, end_after_bid
+from exchange.trading.errors import NotParticipant, SellerCannotBuy
+from exchange.trading.intents import ACTIVE, release_all
+from exchange.trading.models import Auction, Bid, Intent
+from ledger.types import UTCDateTime
+from listings import Listing, close_unsold, load_listing
+
+OPEN, CLOSED = "open", "closed"
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+async def open_auction(session: AsyncSession, ctx: TradingContext, listing: Listing, now: datetime) -> Auction:
+    ends = now + timedelta(minutes=ctx.rules.auction_minutes)
+    auction = Auction(
+        listing_id=listing.id,
+        status=OPEN,
+        asking_price=listing.asking_price,
+        increment=listing.increment or 1,
+        starts_at=now,
+        scheduled_end=ends,
+        ends_at=ends,
+        bid_count=0,
+    )
+    session.add(auction)
+    await session.flush()
+    return auction
+
+
+def is_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _check_open(auction: Auction, now: datetime) -> None:
+    if auction.status != OPEN or now >= auction.ends_at:
+        raise AuctionClosed(f"the auction ended at {rfc3339(auction.ends_at)}", state=CLOSED)
+
+
+async def load_auction(session: AsyncSession, auction_id: uuid.UUID, *, lock: bool = False) -> Auction:
+    query = select(Auction).where(Auction.id == auction_id)
+    if lock:  # and read it afresh: the row may have changed since this session last read it
+        query = query.with_for_update().execution_options(populate_existing=True)
+    auction = await session.scalar(query)
+    if auction is None:
+        raise NotFound(f"auction {auction_id} not found")
+    return auction
+
+
+async def participant_intent(session: AsyncSession, auction: Auction, org_id: uuid.UUID) -> Intent | None:
+    return await session.scalar(select(Intent).where(Intent.listing_id == auction.listing_id, Intent.org_id == org_id))
+
+
+async def visible_auction(session: AsyncSession, viewer: Principal, auction_id: uuid.UUID) -> tuple[Auction, Any]:
+    """The auction for its participants (intent holders), the seller and operators; 404 for others."""
+    auction = await load_auction(session, auction_id)
+    listing = await load_listing(session, auction.listing_id, check=False)
+    intent = await participant_intent(session, auction, viewer.org_id)
+    if not (viewer.is_operator or listing.seller_org_id == viewer.org_id or intent is not None):
+        raise NotFound(f"auction {auction_id} not found")
+    return auction, intent
+
+
+async def place_bid(
+    session: AsyncSession,
+    ctx: TradingContext,
+    bidder: Principal,
+    auction_id: uuid.UUID,
+    amount: int,
+    now: datetime,
+    events: list[LiveEvent],
+) -> tuple[Bid, Auction]:
+    bidder.require_active_verified()
+    # Checked first without a lock: the high bid only rises, so a bid refused against a committed
+    # high is refused for good, and refusals never queue on the auction's row.
+    found = (
+        await session.execute(
+            select(Auction, Intent)
+            .outerjoin(Intent, (Intent.listing_id == Auction.listing_id) & (Intent.org_id == bidder.org_id))
+            .where(Auction.id == auction_id)
+        )
+    ).first()
+    if found is None:
+        raise NotFound(f"auction {auction_id} not found")
+    seen, intent = found
+    if intent is None:
+        listing = await load_listing(session, seen.listing_id, check=False)
+        if listing.seller_org_id == bidder.org_id:
+            raise SellerCannotBuy("the seller does not bid in its own auction")
+        raise NotParticipant("only organisations holding an intent on the listing bid in its auction")
+    _check_open(seen, now)
+    if intent.status != ACTIVE:
+        raise NotParticipant(f"the organisation's intent is {intent.status}")
+    check_bid(amount, asking_price=seen.asking_price, increment=seen.increment, high=seen.high_amount)
+    if is_postgres(session):
+        placed = await _place_in_one_statement(session, ctx, bidder, seen, intent, amount, now, events)
+        if placed is not None:
+            return placed
+    auction = await load_auction(session, auction_id, lock=True)
+    _check_open(auction, now)
+    check_bid(amount, asking_price=auction.asking_price, increment=auction.increment, high=auction.high_amount)
+    window = timedelta(minutes=ctx.rules.anti_sniping_minutes)
+    new_end = end_after_bid(auction.ends_at, now, window)
+    extended = new_end > auction.ends_at
+    bid = Bid(
+        id=new_id(),
+        auction_id=auction.id,
+        intent_id=intent.id,
+        org_id=bidder.org_id,
+        user_id=bidder.user_id,
+        bidder_number=intent.number,
+        amount=amount,
+        seq=auction.bid_count + 1,
+        created_at=now,
+        extended_to=new_end if extended else None,
+    )
+    session.add(bid)
+    auction.high_amount = amount
+    auction.high_bid_id = bid.id
+    auction.high_org_id = bidder.org_id
+    auction.bid_count += 1
+    auction.ends_at = new_end
+    await session.flush()
+    channel = auction_channel(auction.id)
+    events.append((channel, "bid", bid_event(bid)))
+    if extended:
+        events.append((channel, "extended", {"auction_id": str(auction.id), "ends_at": rfc3339(new_end)}))
+    return bid, auction
+
+
+# PostgreSQL: lock the auction, check the rules against the locked row, move the high bid and
+# record the bid in one statement, so the row lock is held for one round trip and the commit.
+# The rules are those of ``domain.check_bid`` and ``domain.end_after_bid``; when the statement
+# matches nothing, the general path below re-checks with the row locked and names the rule broken.
+_ONE_STATEMENT = text(
+    """
+    WITH prev AS (
+        SELECT id, ends_at, bid_count, asking_price, increment, high_amount
+        FROM trading_auctions WHERE id = :auction FOR UPDATE
+    ), up AS (
+        UPDATE trading_auctions AS a
+        SET high_amount = :amount, high_bid_id = :bid_id, high_org_id = :org, bid_count = prev.bid_count + 1,
+            ends_at = CASE WHEN prev.ends_at - :now < :window THEN :now + :window ELSE prev.ends_at END
+        FROM prev
+        WHERE a.id = prev.id AND a.status = 'open' AND prev.ends_at > :now
+          AND :amount >= prev.asking_price AND (:amount - prev.asking_price) % prev.increment = 0
+          AND (prev.high_amount IS NULL OR :amount >= prev.high_amount + prev.increment)
+        RETURNING a.bid_count AS seq, a.ends_at AS ends_at, prev.ends_at AS old_end
+    )
+    INSERT INTO trading_bids (id, auction_id, intent_id, org_id, user_id, bidder_number, amount, seq, created_at,
+                              extended_to)
+    SELECT :bid_id, :auction, :intent, :org, :user_id, :number, :amount, up.seq, :now,
+           CASE WHEN up.ends_at > up.old_end THEN up.ends_at END
+    FROM up
+    RETURNING seq, extended_to, (SELECT ends_at FROM up)
+    """
+).bindparams(bindparam("now", type_=UTCDateTime()), bindparam("window", type_=Interval()))
+
+
+async def _place_in_one_statement(
+    session: AsyncSession,
+    ctx: TradingContext,
+    bidder: Principal,
+    seen: Auction,
+    intent: Intent,
+    amount: int,
+    now: datetime,
+    events: list[LiveEvent],
+) -> tuple[Bid, Auction] | None:
+    bid_id = new_id()
+    row = (
+        await session.execute(
+            _ONE_STATEMENT,
+            {
+                "auction": seen.id,
+                "amount": amount,
+                "bid_id": bid_id,
+                "org": bidder.org_id,
+                "user_id": bidder.user_id,
+                "intent": intent.id,
+                "number": intent.number,
+                "now": now,
+                "window": timedelta(minutes=ctx.rules.anti_sniping_minutes),
+            },
+        )
+    ).first()
+    if row is None:
+        return None
+    seq, extended_to, ends_at = row
+    bid = Bid(
+        id=bid_id,
+        auction_id=seen.id,
+        intent_id=intent.id,
+        org_id=bidder.org_id,
+        user_id=bidder.user_id,
+        bidder_number=intent.number,
+        amount=amount,
+        seq=seq,
+        created_at=now,
+        extended_to=extended_to,
+    )
+    # What the statement wrote, without reading the row again while it is locked.
+    for name, value in (
+        ("high_amount", amount),
+        ("high_bid_id", bid_id),
+        ("high_org_id", bidder.org_id),
+        ("bid_count", seq),
+        ("ends_at", ends_at),
+    ):
+        set_committed_value(seen, name, value)
+    auction = seen
+    channel = auction_channel(seen.id)
+    events.append((channel, "bid", bid_event(bid)))
+    if extended_to is not None:
+        events.append((channel, "extended", {"auction_id": str(seen.id), "ends_at": rfc3339(extended_to)}))
+    return bid, auction
+
+
+def bid_event(bid: Bid) -> dict[str, Any]:
+    """The bid as published; ``org_id`` is replaced by "you" or an anonymous label for each subscriber."""
+    return {
+        "id": str(bid.id),
+        "auction_id": str(bid.auction_id),
+        "amount": bid.amount,
+        "seq": bid.seq,
+        "created_at": rfc3339(bid.created_at),
+        "org_id": str(bid.org_id),
+        "bidder_number": bid.bidder_number,
+    }
+
+
+def bidder_label(org_id: uuid.UUID | str, number: int, viewer_org: uuid.UUID | None) -> str:
+    return "you" if viewer_org is not None and str(org_id) == str(viewer_org) else f"bidder {number}"
+
+
+async def list_bids(
+    session: AsyncSession, auction: Auction, limit: int, before_seq: int | None
+) -> tuple[list[Bid], int | None]:
+    query = select(Bid).where(Bid.auction_id == auction.id)
+    if before_seq is not None:
+        query = query.where(Bid.seq < before_seq)
+    rows = list((await session.scalars(query.order_by(Bid.seq.desc()).limit(limit + 1))).all())
+    return rows[:limit], (rows[limit - 1].seq if len(rows) > limit else None)
+
+
+# -- closing ----------------------------------------------------------------------------------------
+
+
+async def claim_due_auction(session: AsyncSession, now: datetime, skip: set[uuid.UUID]) -> Auction | None:
+    query = select(Auction).where(Auction.status == OPEN, Auction.ends_at <= now)
+    if skip:
+        query = query.where(Auction.id.not_in(skip))
+    query = query.order_by(Auction.ends_at, Auction.id).limit(1)
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True)
+    return await session.scalar(query)
+
+
+async def close_auction(
+    session: AsyncSession, ctx: TradingContext, auction: Auction, now: datetime, events: list[LiveEvent]
+) -> bool:
+    """Close an auction whose end has come: the high bidder's deal, or unsold. True if this call closed it.
+
+    The conditional update (``WHERE status = 'open'``) lets exactly one of two sweepers close it.
+    """
+    moved = await session.execute(
+        update(Auction)
+        .where(Auction.id == auction.id, Auction.status == OPEN, Auction.ends_at <= now)
+        .values(status=CLOSED, closed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    await session.refresh(auction)
+    data: dict[str, Any] = {
+        "auction_id": str(auction.id),
+        "ends_at": rfc3339(auction.ends_at),
+        "winning_amount": auction.high_amount,
+        "bid_count": auction.bid_count,
+    }
+    if auction.high_bid_id is None:
+        await release_all(session, auction.listing_id, "the auction closed without a bid", now)
+        await close_unsold(session, ctx.listings, auction.listing_id, now, reason="the auction closed without a bid")
+    else:
+        winner = await session.get(Bid, auction.high_bid_id)
+        assert winner is not None
+        intent = await session.get(Intent, winner.intent_id, with_for_update=True)
+        assert intent is not None
+        deal = await deals.form_deal(session, ctx, intent, winner.amount, now, concluded_by="auction", terms={})
+        auction.deal_id = deal.id
+        data["winner_org_id"] = str(winner.org_id)
+        data["winner_number"] = winner.bidder_number
+    events.append((auction_channel(auction.id), "closed", data))
+    return True

@@ -1,0 +1,76 @@
+"""What trading needs at run time, built once per application by the composition root."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exchange.trading.domain import FeeSchedule
+from listings import ListingsContext
+
+
+class FeeVoucherPayer(Protocol):
+    """Pays part of a buyer-side fee with innovation vouchers, inside the settlement's transaction.
+
+    Returns the fen paid with vouchers (0 ≤ paid ≤ fee); the rest is paid in cash. It must move
+    the vouchers through the ledger in ``session`` and raise to refuse (the settlement then rolls back).
+    """
+
+    async def pay_fee(
+        self, session: AsyncSession, *, buyer_org_id: uuid.UUID, fee: int, deal_id: uuid.UUID, now: datetime
+    ) -> int: ...
+
+
+@dataclass(frozen=True)
+class TradingRules:
+    """Trading's settings (SPEC §3), handed in from ``Settings``."""
+
+    fees: FeeSchedule
+    auction_minutes: int = 30
+    anti_sniping_minutes: int = 5
+    offer_expiry_days: int = 6
+    max_offers_per_thread: int = 20
+    payment_working_days: int = 5
+    inventor_reward_bp: int = 7000
+
+
+Publish = Callable[[str, str, dict[str, Any]], None]
+LiveEvent = tuple[str, str, dict[str, Any]]  # (channel, event, data)
+T = TypeVar("T")
+
+
+@dataclass
+class TradingContext:
+    """Rules, the listings module (notices, transitions, signing key) and the optional seams.
+
+    ``publish(channel, event, data)`` sends a live event; call it only after commit.
+    ``fee_voucher_payer`` is set by the composition root when vouchers may pay buyer fees.
+    """
+
+    rules: TradingRules
+    listings: ListingsContext
+    publish: Publish | None = None
+    fee_voucher_payer: FeeVoucherPayer | None = None
+
+    async def run(self, db: Any, work: Callable[[AsyncSession, list[LiveEvent]], Awaitable[T]]) -> T:
+        """``work(session, events)`` in one transaction; the events it collected go out after commit."""
+        events: list[LiveEvent] = []
+
+        async def attempt(session: AsyncSession) -> T:
+            events.clear()  # a retried transaction collects its events again
+            return await work(session, events)
+
+        result = await db.transaction(attempt)
+        if self.publish is not None:
+            for channel, name, data in events:
+                self.publish(channel, name, data)
+        return result
+
+
+def auction_channel(auction_id: uuid.UUID | str) -> str:
+    return f"auction:{auction_id}"

@@ -1,0 +1,70 @@
+"""Errors of trading that the pure rules in ``domain`` do not already name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from exchange.errors import Conflict, Forbidden, InvalidState
+from ledger.errors import InsufficientFunds as LedgerInsufficientFunds
+
+
+class NotParticipant(Forbidden):
+    problem_type = "not-a-participant"
+    title = "Only the parties of this trade may do this"
+
+
+class SellerCannotBuy(Forbidden):
+    problem_type = "seller-cannot-buy"
+    title = "The seller does not register intent on, bid for or buy its own listing"
+
+
+class IntentExists(Conflict):
+    problem_type = "intent-exists"
+    title = "The organisation has already registered intent on this listing"
+
+
+class NotAnnounced(InvalidState):
+    problem_type = "listing-not-announced"
+    title = "Intents are registered and withdrawn only during the announcement"
+
+
+class OfferNotStanding(InvalidState):
+    problem_type = "offer-not-standing"
+    title = "Only the standing offer of an open negotiation can be answered"
+
+
+class OfferExpired(InvalidState):
+    problem_type = "offer-expired"
+    title = "The offer has expired"
+
+
+class DealStateConflict(InvalidState):
+    problem_type = "invalid-state"
+    title = "Not allowed in the deal's current state"
+
+
+class AlreadySigned(Conflict):
+    problem_type = "already-signed"
+    title = "This party has already signed the deal"
+
+
+class NotAdmin(Forbidden):
+    problem_type = "admin-required"
+    title = "Only an admin of the organisation may sign"
+
+
+class InsufficientFunds(Conflict):
+    """SPEC §3.1: too little available in the wallet for a deposit or a payment is a conflict (409)."""
+
+    problem_type = "insufficient-funds"
+    title = "The wallet's available balance is too low"
+
+
+@contextmanager
+def funds_conflict() -> Iterator[None]:
+    """The ledger refuses an overdraft with 422; trading answers 409 ``insufficient-funds`` instead."""
+    try:
+        yield
+    except LedgerInsufficientFunds as exc:
+        raise InsufficientFunds(exc.detail, **getattr(exc, "extra", {})) from None

@@ -1,0 +1,218 @@
+"""Intents with deposits (SPEC §3.1) and what follows an announcement (the listings' close handler).
+
+A deposit is a ledger hold ``org:<buyer>:cash → listing:<id>:deposits`` placed in the same
+transaction as the intent row; withdrawing or releasing the intent voids it in the same way.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exchange.errors import NotFound
+from exchange.parties.domain import Principal
+from exchange.trading import accounts
+from exchange.trading.context import TradingContext
+from exchange.trading.errors import IntentExists, NotAnnounced, NotParticipant, SellerCannotBuy, funds_conflict
+from exchange.trading.models import Intent, IntentNotification
+from ledger import service as ledger
+from listings import Amendment, Listing, ListingObserver, ListingStatus, ListingTransition, PricingMode, load_listing
+
+ACTIVE = "active"
+OPEN_FOR_INTENTS = (ListingStatus.ANNOUNCED.value,)
+
+
+async def register_intent(
+    session: AsyncSession, ctx: TradingContext, buyer: Principal, listing_id: uuid.UUID, now: datetime
+) -> Intent:
+    """One intent per organisation and listing, during the announcement, with its deposit held."""
+    buyer.require_active_verified()
+    listing = await load_listing(session, listing_id, lock=True)
+    if listing.seller_org_id == buyer.org_id:
+        raise SellerCannotBuy("the seller cannot register intent on its own listing")
+    if listing.status not in OPEN_FOR_INTENTS:
+        raise NotAnnounced(
+            f"intents are registered during the announcement; the listing is {listing.status}", state=listing.status
+        )
+    intent = await session.scalar(select(Intent).where(Intent.listing_id == listing.id, Intent.org_id == buyer.org_id))
+    if intent is not None and intent.status == ACTIVE:
+        raise IntentExists(f"intent {intent.id} is already registered", intent_id=str(intent.id))
+    if intent is None:
+        count = await session.scalar(select(func.count()).select_from(Intent).where(Intent.listing_id == listing.id))
+        intent = Intent(listing_id=listing.id, org_id=buyer.org_id, number=int(count or 0) + 1, end_reason="")
+        session.add(intent)
+    intent.user_id = buyer.user_id
+    intent.status = ACTIVE
+    intent.deposit = listing.deposit
+    intent.created_at = now
+    intent.ended_at = None
+    intent.end_reason = ""
+    intent.hold_entry_id = None
+    await session.flush()
+    if listing.deposit > 0:
+        cash = await accounts.cash(session, buyer.org_id, now)
+        pool = await accounts.deposits(session, listing.id, now)
+        with funds_conflict():
+            hold = await ledger.hold(
+                session,
+                cash.id,
+                pool.id,
+                listing.deposit,
+                unit=accounts.CNY,
+                kind="deposit_hold",
+                now=now,
+                description=f"deposit for listing {listing.number}",
+                metadata={"listing_id": str(listing.id), "intent_id": str(intent.id)},
+            )
+        intent.hold_entry_id = hold.id
+    return intent
+
+
+async def get_intent(session: AsyncSession, viewer: Principal, intent_id: uuid.UUID, *, lock: bool = False) -> Intent:
+    query = select(Intent).where(Intent.id == intent_id)
+    if lock:
+        query = query.with_for_update()
+    intent = await session.scalar(query)
+    if intent is None or not (viewer.is_operator or intent.org_id == viewer.org_id):
+        raise NotFound(f"intent {intent_id} not found")
+    return intent
+
+
+async def withdraw_intent(
+    session: AsyncSession, ctx: TradingContext, buyer: Principal, intent_id: uuid.UUID, now: datetime
+) -> Intent:
+    intent = await get_intent(session, buyer, intent_id)
+    if intent.org_id != buyer.org_id:
+        raise NotParticipant("only the organisation that registered an intent withdraws it")
+    listing = await load_listing(session, intent.listing_id, lock=True, check=False)
+    await session.refresh(intent, with_for_update=True)
+    if intent.status != ACTIVE:
+        raise NotAnnounced(f"the intent is {intent.status}", state=intent.status)
+    if listing.status not in (ListingStatus.ANNOUNCED.value, ListingStatus.SUSPENDED.value):
+        raise NotAnnounced(
+            f"an intent is withdrawn during the announcement; the listing is {listing.status}", state=listing.status
+        )
+    await release(session, intent, "withdrawn", "withdrawn by the buyer", now)
+    return intent
+
+
+async def release(session: AsyncSession, intent: Intent, status: str, reason: str, now: datetime) -> None:
+    """End an active intent and void its deposit hold."""
+    if intent.status != ACTIVE:
+        return
+    intent.status = status
+    intent.ended_at = now
+    intent.end_reason = reason[:500]
+    if intent.hold_entry_id is not None:
+        await ledger.void_hold(session, intent.hold_entry_id, now=now, description=reason[:500])
+    await session.flush()  # the session does not autoflush: later queries must see the release
+
+
+async def active_intents(session: AsyncSession, listing_id: uuid.UUID, *, lock: bool = False) -> list[Intent]:
+    query = select(Intent).where(Intent.listing_id == listing_id, Intent.status == ACTIVE).order_by(Intent.number)
+    if lock:
+        query = query.with_for_update()
+    return list((await session.scalars(query)).all())
+
+
+async def release_all(
+    session: AsyncSession, listing_id: uuid.UUID, reason: str, now: datetime, *, keep: uuid.UUID | None = None
+) -> int:
+    """Release every active intent of a listing but ``keep``; returns how many."""
+    released = 0
+    for intent in await active_intents(session, listing_id, lock=True):
+        if intent.id != keep:
+            await release(session, intent, "released", reason, now)
+            released += 1
+    return released
+
+
+async def list_intents(
+    session: AsyncSession, viewer: Principal, listing_id: uuid.UUID | None, limit: int, after: uuid.UUID | None
+) -> tuple[list[Intent], dict[uuid.UUID, list[IntentNotification]]]:
+    """The caller's own intents (operators: all), newest first, with notifications.
+
+    Not even the seller learns who holds intents: bidders stay anonymous until the deal's notice.
+    """
+    query = select(Intent)
+    if listing_id is not None:
+        query = query.where(Intent.listing_id == listing_id)
+    if not viewer.is_operator:
+        query = query.where(Intent.org_id == viewer.org_id)
+    if after is not None:
+        query = query.where(Intent.id < after)
+    rows = list((await session.scalars(query.order_by(Intent.id.desc()).limit(limit + 1))).all())
+    notes: dict[uuid.UUID, list[IntentNotification]] = {r.id: [] for r in rows}
+    if rows:
+        found = await session.scalars(
+            select(IntentNotification)
+            .where(IntentNotification.intent_id.in_([r.id for r in rows]))
+            .order_by(IntentNotification.created_at, IntentNotification.id)
+        )
+        for note in found:
+            notes[note.intent_id].append(note)
+    return rows, notes
+
+
+# -- the end of the announcement -------------------------------------------------------------------
+
+
+def close_handler(ctx: TradingContext):  # type: ignore[no-untyped-def]
+    """The listings' close handler: unsold, negotiating or auctioning by the intents registered (SPEC §2.1)."""
+    from exchange.trading import auctions, negotiations
+
+    async def decide(session: AsyncSession, listing: Listing, now: datetime) -> ListingStatus:
+        intents = await active_intents(session, listing.id, lock=True)
+        mode = PricingMode(listing.pricing_mode)
+        if not intents:
+            return ListingStatus.UNSOLD
+        if mode is PricingMode.NEGOTIATED:
+            return ListingStatus.NEGOTIATING
+        if mode is PricingMode.LISTED and len(intents) == 1:
+            await negotiations.open_with_listed_price(session, ctx, listing, intents[0], now)
+            return ListingStatus.NEGOTIATING
+        await auctions.open_auction(session, ctx, listing, now)
+        return ListingStatus.AUCTIONING
+
+    return decide
+
+
+class IntentObserver(ListingObserver):
+    """Tells intent holders of amendments; releases deposits when a listing is withdrawn, rejected or unsold."""
+
+    STOPPED = frozenset({ListingStatus.WITHDRAWN.value, ListingStatus.REJECTED.value, ListingStatus.UNSOLD.value})
+
+    async def on_transition(self, session: AsyncSession, listing: Listing, transition: ListingTransition) -> None:
+        if transition.to_status in self.STOPPED:
+            reason = f"the listing is {transition.to_status}"
+            await release_all(session, listing.id, reason, transition.created_at)
+
+    async def on_amended(self, session: AsyncSession, listing: Listing, amendment: Amendment) -> None:
+        parts = ", ".join(amendment.changed)
+        message = (
+            f"listing {listing.number} was amended ({parts}); "
+            + ("the announcement period restarted. " if amendment.material else "")
+            + "You may withdraw your intent and deposit while the announcement runs."
+        )
+        now = listing.updated_at
+        for intent in await active_intents(session, listing.id):
+            session.add(
+                IntentNotification(
+                    intent_id=intent.id,
+                    kind="listing_amended",
+                    message=message[:1000],
+                    details={
+                        "listing_id": str(listing.id),
+                        "version": amendment.version,
+                        "material": amendment.material,
+                        "changed": list(amendment.changed),
+                        "closes_at": amendment.closes_at.isoformat(),
+                        "notice_id": str(amendment.notice_id),
+                    },
+                    created_at=now,
+                )
+            )
+        await session.flush()

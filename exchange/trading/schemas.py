@@ -1,0 +1,204 @@
+"""Request and response shapes of trading. Money in integer fen, times RFC 3339 UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+MAX_FEN = 10**15
+Fen = Annotated[int, msgspec.Meta(ge=1, le=MAX_FEN)]
+
+
+class BidIn(msgspec.Struct, forbid_unknown_fields=True):
+    amount: Fen
+
+
+class InstallmentIn(msgspec.Struct, forbid_unknown_fields=True):
+    due_months: Annotated[int, msgspec.Meta(ge=0, le=120)]
+    amount: Fen
+
+
+class PaymentTermsIn(msgspec.Struct, forbid_unknown_fields=True):
+    kind: Literal["lump_sum", "installments"] = "lump_sum"
+    installments: Annotated[list[InstallmentIn], msgspec.Meta(max_length=24)] = []
+
+
+class AdjustmentsIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Changes to the listed licence or equity terms proposed with an offer."""
+
+    scope: Literal["exclusive", "sole", "non_exclusive"] | None = None
+    term_months: Annotated[int, msgspec.Meta(ge=1, le=240)] | None = None
+    territory: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    field_of_use: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    royalty_bp: Annotated[int, msgspec.Meta(ge=0, le=10_000)] | None = None
+    shares_bp: Annotated[int, msgspec.Meta(ge=1, le=10_000)] | None = None
+    company_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+
+
+class OfferIn(msgspec.Struct, forbid_unknown_fields=True):
+    price: Fen
+    payment_terms: PaymentTermsIn = msgspec.field(default_factory=PaymentTermsIn)
+    adjustments: AdjustmentsIn = msgspec.field(default_factory=AdjustmentsIn)
+    note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    expires_at: datetime | None = None
+
+    def plain(self) -> dict[str, Any]:
+        terms = msgspec.to_builtins(self.payment_terms)
+        if self.payment_terms.kind == "lump_sum" and not self.payment_terms.installments:
+            terms = {"kind": "lump_sum"}
+        return {
+            "price": self.price,
+            "payment_terms": terms,
+            "adjustments": {k: v for k, v in msgspec.to_builtins(self.adjustments).items() if v is not None},
+            "note": self.note.strip(),
+            "expires_at": self.expires_at,
+        }
+
+
+class NotificationOut(msgspec.Struct):
+    kind: str
+    message: str
+    details: dict[str, Any]
+    created_at: datetime
+
+
+class IntentOut(msgspec.Struct):
+    id: str
+    listing_id: str
+    org_id: str
+    status: str
+    deposit: int
+    hold_entry_id: str | None
+    bidder_label: str
+    created_at: datetime
+    ended_at: datetime | None
+    end_reason: str
+    notifications: list[NotificationOut]
+
+
+class IntentPage(msgspec.Struct):
+    items: list[IntentOut]
+    next_cursor: str | None
+
+
+class AuctionOut(msgspec.Struct):
+    id: str
+    listing_id: str
+    status: str
+    asking_price: int
+    increment: int
+    starts_at: datetime
+    scheduled_end: datetime
+    ends_at: datetime
+    high_amount: int | None
+    high_bidder: str | None  # "you" or an anonymous label
+    minimum_next_bid: int | None
+    bid_count: int
+    deal_id: str | None
+
+
+class BidOut(msgspec.Struct):
+    id: str
+    auction_id: str
+    amount: int
+    seq: int
+    bidder: str  # "you" or an anonymous label
+    created_at: datetime
+    ends_at: datetime | None = None  # the auction's end after this bid (only in the answer to the bidder)
+
+
+class BidPage(msgspec.Struct):
+    items: list[BidOut]
+    next_cursor: str | None
+
+
+class OfferOut(msgspec.Struct):
+    id: str
+    seq: int
+    side: str
+    price: int
+    payment_terms: dict[str, Any]
+    adjustments: dict[str, Any]
+    note: str
+    status: str
+    expires_at: datetime
+    created_at: datetime
+    answered_at: datetime | None
+
+
+class NegotiationOut(msgspec.Struct):
+    id: str
+    listing_id: str
+    intent_id: str
+    buyer_org_id: str
+    seller_org_id: str
+    status: str
+    offer_count: int
+    standing_offer_id: str | None
+    created_at: datetime
+    ended_at: datetime | None
+    end_reason: str
+    offers: list[OfferOut]
+
+
+class NegotiationPage(msgspec.Struct):
+    items: list[NegotiationOut]
+    next_cursor: str | None
+
+
+class FeesOut(msgspec.Struct):
+    seller_fee: int
+    buyer_fee: int
+    buyer_fee_vouchers: int
+    inventor_reward_bp: int
+    inventor_reward: int
+    seller_proceeds: int
+
+
+class DealOut(msgspec.Struct):
+    id: str
+    listing_id: str
+    buyer_org_id: str
+    seller_org_id: str
+    state: str
+    concluded_by: str
+    deal_type: str
+    price: int
+    deposit: int
+    fees: FeesOut
+    related_party: bool
+    notice_id: str | None
+    notice_kind: str
+    buyer_signed_at: datetime | None
+    seller_signed_at: datetime | None
+    payment_due_at: datetime | None
+    paid_at: datetime | None
+    settled_at: datetime | None
+    buyer_cancel_at: datetime | None
+    seller_cancel_at: datetime | None
+    forfeited_to_seller: int
+    forfeited_to_exchange: int
+    terms: dict[str, Any]
+    created_at: datetime
+    ended_at: datetime | None
+    end_reason: str
+
+
+class DealPage(msgspec.Struct):
+    items: list[DealOut]
+    next_cursor: str | None
+
+
+class CertificateOut(msgspec.Struct):
+    deal_id: str
+    content: dict[str, Any]
+    signed_content: str  # exactly the signed bytes (UTF-8)
+    signature: str  # base64 Ed25519 signature over ``signed_content``
+    key_id: str  # the key in GET /api/v1/keys
+    algorithm: str = "Ed25519"
+
+
+class SignIn(msgspec.Struct, forbid_unknown_fields=True):
+    note: Annotated[str, msgspec.Meta(max_length=500)] = ""
