@@ -1,6 +1,6 @@
 """``techx demo``: a realistic, Chinese-language demo exchange built through the services the API uses.
 
-``build_demo(settings)`` runs every scene of ``scenes.SCENES`` in order and returns the ``Demo``;
+``build_demo(settings)`` runs every scene of ``timeline.SCENES`` in order and returns the ``Demo``;
 ``register`` adds the command to the CLI.
 """
 
@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 from exchange.demo.data import DEMO_PASSWORD, OPERATOR_EMAIL, ORGS
-from exchange.demo.scenes import SCENES, Demo, DemoError, morning
+from exchange.demo.stage import Demo, DemoError, morning
+from exchange.demo.timeline import SCENES
 from exchange.server.clock import ManualClock
 from exchange.server.db import Database, create_engine
 from exchange.server.keys import load_or_create_keys
@@ -24,7 +25,7 @@ from exchange.server.settings import Settings
 
 __all__ = ["SCENES", "Demo", "DemoError", "build_demo", "register"]
 
-START_DAYS_AGO = 60
+START_DAYS_AGO = 75  # room for an announcement, its deals, their notices and payment before the present
 
 
 async def build_demo(
@@ -35,7 +36,7 @@ async def build_demo(
     start = morning(present.date() - timedelta(days=START_DAYS_AGO))
     modules = build_modules(settings, load_or_create_keys(settings))
     db = Database(create_engine(settings.database_url, pool_size=2), retry_attempts=settings.db_retry_attempts)
-    demo = Demo(db=db, modules=modules, clock=ManualClock(start), present=present)
+    demo = Demo(db=db, modules=modules, clock=ManualClock(start), present=present, settings=settings)
     try:
         for number, scene in enumerate(SCENES, start=1):
             began = time.monotonic()
