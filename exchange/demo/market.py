@@ -319,6 +319,7 @@ async def scene_live_auction(demo: Demo) -> str:
     for bidder, steps in (("xinxun", 0), ("zhizao", 3), ("guneng", 6)):
         demo.advance_to(demo.now + timedelta(minutes=2))
         await _bid(demo, auction, bidder, steps)
+    demo.auction_id = auction.id
     demo.auction_ends_at = (await _auction_of(demo, LIVE_AUCTION)).ends_at
     async with demo.db.read() as session:
         defaulted = await session.scalar(select(func.count()).select_from(Deal).where(Deal.state == "defaulted"))

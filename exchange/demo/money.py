@@ -54,11 +54,11 @@ async def scene_withdrawals(demo: Demo) -> str:
 
 def statement_csv(lines: list[BankLine]) -> str:
     """The settlement account's statement as the bank exports it: yuan, money out negative."""
-    rows = ["date,amount,reference,counterparty"]
+    rows = ["date,amount,reference"]
     for line in sorted(lines, key=lambda b: (b.day, b.reference)):
         sign = "-" if line.amount < 0 else ""
         yuan, fen = divmod(abs(line.amount), 100)
-        rows.append(f"{line.day.isoformat()},{sign}{yuan}.{fen:02d},{line.reference},")
+        rows.append(f"{line.day.isoformat()},{sign}{yuan}.{fen:02d},{line.reference}")
     return "\n".join(rows) + "\n"
 
 
