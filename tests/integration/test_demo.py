@@ -5,7 +5,11 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import re
+import subprocess
+import sys
+import time
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -183,3 +187,40 @@ async def test_the_demo_refuses_a_database_that_is_not_fresh(demo_settings):
     await build_demo(demo_settings, present=PRESENT)
     with pytest.raises(DemoError, match="already has users"):
         await build_demo(demo_settings, present=PRESENT, progress=io.StringIO().write)
+
+
+def test_techx_demo_seeds_prints_the_tour_and_its_commands_work(tmp_path):
+    """The command as `make run` calls it, then the tour's commands on what it built."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'techx.db'}",
+        "TECHX_KEYS_DIR": str(tmp_path / "var" / "keys"),
+        "TECHX_LOG_LEVEL": "WARNING",
+    }
+
+    def techx(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "exchange.server.cli", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=180, cwd=tmp_path)
+
+    began = time.monotonic()
+    seeded = techx("demo")
+    elapsed = time.monotonic() - began
+    assert seeded.returncode == 0, seeded.stderr[-2000:]
+    assert elapsed < 60, f"the first `make run` would wait {elapsed:.0f} s"
+    out = seeded.stdout
+    assert "[18/18]" in out and "reconciled: clean" in out and "the auction ends at" in out
+    assert re.search(r"/api/v1/auctions/[0-9a-f-]{36}/events", out)
+    assert re.search(r"/api/v1/deals/[0-9a-f-]{36}/certificate", out)
+    assert re.search(r"/api/v1/voucher-programs/[0-9a-f-]{36}/report", out)
+    statement = tmp_path / "var" / "demo-bank-statement.csv"
+    assert statement.read_text().startswith("date,amount,reference\n")
+
+    command = re.search(r"techx (reconcile --provider bank_transfer --from \S+ --to \S+) \\\n\s+--statement (\S+)", out)
+    assert command, out[-1500:]
+    reconciled = techx(*command[1].split(), "--statement", str(statement))
+    assert reconciled.returncode == 0 and reconciled.stdout.strip().endswith("clean"), reconciled.stdout
+    assert techx("ledger", "seal").returncode == 0
+    verified = techx("ledger", "verify")
+    assert verified.returncode == 0 and verified.stdout.startswith("OK"), verified.stdout + verified.stderr
+    again = techx("demo")
+    assert again.returncode == 1 and "already has users" in again.stderr
