@@ -274,7 +274,7 @@ def relist_moment(demo: Demo, working_days: int) -> Any:
 
 
 async def scene_relisted_auction(demo: Demo) -> str:
-    """Last week: the storage-alloy patent, unsold, is relisted for five working days; three bidders join."""
+    """Last week or two: the storage-alloy patent, unsold, is relisted for five working days; three bidders join."""
     days = demo.modules.listings.rules.relist_working_days
     demo.advance_to(relist_moment(demo, days))
     seller = demo.actor(CATALOGUE[LIVE_AUCTION].seller)

@@ -84,4 +84,5 @@ async def scene_reconciliation(demo: Demo) -> str:
     demo.reconciliation_period = (period_from, period_to)
     differences = sum(t["count"] for k, t in json.loads(run.totals).items() if k != "matched")
     verdict = "clean" if run.status == "completed" and differences == 0 else f"{differences} differences"
+    demo.notes.append(verdict)
     return f"{len(demo.bank)} statement lines from {period_from} to {period_to} reconciled: {verdict}"

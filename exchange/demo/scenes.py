@@ -251,7 +251,7 @@ async def scene_period_ends(demo: Demo) -> str:
 
 
 async def scene_relistings(demo: Demo) -> str:
-    """Ten days ago: some sellers relist for twenty working days, others withdraw."""
+    """About ten days ago: some sellers relist for twenty working days, others withdraw."""
     demo.advance_to(morning(demo.present.date() - timedelta(days=10)))
     for index, fate in PAST_FATES.items():
         actor = demo.actor(CATALOGUE[index].seller)

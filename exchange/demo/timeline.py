@@ -19,8 +19,8 @@ SCENES: list[Scene] = [
     market.scene_trading_opens,  # the trading listings' period ends: auctions, negotiations, deals
     market.scene_deals,  # result notices close: signatures, payments, settlement
     money.scene_withdrawals,
-    scenes.scene_relistings,  # P − 10 d
-    market.scene_relisted_auction,  # five working days before P
+    market.scene_relisted_auction,  # five working days before P (a week or two, by the holidays)
+    scenes.scene_relistings,  # P − 10 d, or just after the relisted auction
     scenes.scene_recent_listings,  # P − 2 d
     scenes.scene_due_diligence,  # P − 1 d
     programs.scene_redemption_notice,  # P − 18 h

@@ -26,7 +26,9 @@ from exchange.demo.scenes import EXPECTED_STATUSES, NDAS
 from exchange.parties.models import Org
 from exchange.payments.models import BankTransfer, Withdrawal
 from exchange.server.app import create_app
+from exchange.server.cli import _upgrade
 from exchange.server.clock import ManualClock
+from exchange.server.db import Database, create_engine
 from exchange.server.ledger_jobs import seal_pending, verify_ledger
 from exchange.server.settings import Settings
 from exchange.trading.models import Auction, Deal, Negotiation, Offer
@@ -179,6 +181,39 @@ async def test_the_demo_seeds_a_realistic_exchange(demo_settings, db, backend):
     await seal_pending(app.state.db, app.state.keyring, demo_settings, ManualClock(PRESENT))
     report = await verify_ledger(app.state.db, app.state.keyring)
     assert report.ok, report.summary()
+
+
+# Around the calendar's long holidays (Spring Festival, National Day, New Year's working Sunday),
+# at Beijing midnight and early in the UTC day: the periods the demo counts in working days vary.
+PRESENTS = [
+    "2026-02-26T09:00", "2026-10-09T03:00", "2026-01-05T00:10", "2026-06-22T02:00", "2026-12-31T16:05",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("present", PRESENTS)
+async def test_the_demo_shows_every_state_whatever_the_day(present, tmp_path):
+    moment = datetime.fromisoformat(present).replace(tzinfo=UTC)
+    settings = Settings.from_env(
+        env={}, database_url=f"sqlite+aiosqlite:///{tmp_path / 'techx.db'}", keys_dir=tmp_path / "keys",
+        log_level="WARNING",
+    )  # fmt: skip
+    await _upgrade(settings)
+    demo = await build_demo(settings, present=moment)
+    assert demo.now <= moment and demo.auction_ends_at is not None and demo.auction_ends_at > moment
+    database = Database(create_engine(settings.database_url, pool_size=1))
+    try:
+        async with database.read() as session:
+            deals = Counter((await session.execute(select(Deal.state))).scalars())
+            statuses = set((await session.execute(select(Listing.status))).scalars())
+            claims = Counter((await session.execute(select(Redemption.state))).scalars())
+            balance = await trial_balance(session)
+    finally:
+        await database.dispose()
+    assert deals == {"settled": 3, "awaiting_signatures": 1, "result_notice": 1, "defaulted": 1, "cancelled": 1}
+    assert statuses == {s.value for s in EXPECTED_STATUSES}
+    assert claims == {"approved": 1, "noticed": 1}
+    assert balance.balanced
+    assert "clean" in demo.notes
 
 
 async def test_the_demo_refuses_a_database_that_is_not_fresh(demo_settings):
