@@ -177,8 +177,8 @@ async def scene_trading_opens(demo: Demo) -> str:
     for index in (AUCTION_SETTLED, AWAITING_SIGNATURE):
         demo.deals[index] = (await _auction_of(demo, index)).deal_id  # type: ignore[assignment]
 
-    # Negotiations over the following two days.
-    demo.advance_to(demo.now + timedelta(hours=2))
+    # Negotiations over the following days, in office hours.
+    demo.advance_to(demo.next_morning())
     licence = await _open(
         demo,
         LICENCE_SETTLED,
@@ -187,7 +187,7 @@ async def scene_trading_opens(demo: Demo) -> str:
     )
     transfer = await _open(demo, TRANSFER_SETTLED, "guneng", offer(300_000, "希望一次性付款，尽快完成专利转让登记"))
     cancelled = await _open(demo, CANCELLED, "qinghuan", offer(380_000, "用于园区配电改造试点"))
-    demo.advance_to(demo.now + timedelta(hours=20))
+    demo.advance_to(demo.next_morning(1))
     await _counter(
         demo,
         licence,
@@ -198,12 +198,12 @@ async def scene_trading_opens(demo: Demo) -> str:
     await _accept(demo, CANCELLED, cancelled, "donghai")
     listed = await _thread_of(demo, DEFAULTED, "lvhe")  # the listed price stands as the seller's offer
     await _accept(demo, DEFAULTED, listed.id, "lvhe")
-    demo.advance_to(demo.now + timedelta(hours=22))
+    demo.advance_to(demo.next_morning(5))
     await _counter(
         demo, licence, "xinxun", offer(550_000, "接受独占许可条款", [(0, 165_000), (6, 192_500), (12, 192_500)])
     )
     await _accept(demo, TRANSFER_SETTLED, transfer, "guneng")
-    demo.advance_to(demo.now + timedelta(hours=3))
+    demo.advance_to(demo.now + timedelta(hours=2))
     await _accept(demo, LICENCE_SETTLED, licence, "pujiang")
     return f"2 auctions closed after {bids} bids, 4 negotiations agreed: {len(demo.deals)} deals under result notice"
 
@@ -236,8 +236,9 @@ async def _pay(demo: Demo, index: int) -> None:
 async def scene_deals(demo: Demo) -> str:
     """Four weeks ago: result notices close, parties sign, certificates issue, buyers pay, deals settle."""
     quick = [AUCTION_SETTLED, DEFAULTED, AWAITING_SIGNATURE, TRANSFER_SETTLED]  # deal-result notices
-    demo.advance_to(await _notice_closes(demo, quick) + timedelta(hours=2))
+    demo.advance_to(await _notice_closes(demo, quick) + timedelta(minutes=5))
     await demo.sweep()
+    demo.advance_to(demo.next_morning(1))
     await _sign(demo, AUCTION_SETTLED, "donghai", "zhizao")
     await _sign(demo, TRANSFER_SETTLED, "zhizao", "guneng")
     await _sign(demo, DEFAULTED, "kangyuan", "lvhe")  # the buyer will not pay before its deadline
@@ -247,8 +248,9 @@ async def scene_deals(demo: Demo) -> str:
     await _pay(demo, TRANSFER_SETTLED)
 
     # Public institutions' negotiated prices are published for fifteen days.
-    demo.advance_to(await _notice_closes(demo, [LICENCE_SETTLED, CANCELLED]) + timedelta(hours=2))
+    demo.advance_to(await _notice_closes(demo, [LICENCE_SETTLED, CANCELLED]) + timedelta(minutes=5))
     await demo.sweep()
+    demo.advance_to(demo.next_morning(1))
     await _sign(demo, LICENCE_SETTLED, "pujiang", "xinxun")
     await _sign(demo, CANCELLED, "donghai", "qinghuan")
     await _pay(demo, LICENCE_SETTLED)
@@ -293,17 +295,17 @@ async def scene_relisted_auction(demo: Demo) -> str:
 async def scene_negotiations(demo: Demo) -> str:
     """Yesterday and today: two buyers negotiate a licence; a transfer is agreed and goes under notice."""
     present = demo.present
-    demo.advance_to(present - timedelta(hours=17))
+    demo.advance_to(morning(present.date() - timedelta(days=1)) + timedelta(hours=1))
     first = await _open(demo, NEGOTIATING, "zhizao", offer(800_000, "非独占许可，限电动工具领域"))
     second = await _open(
         demo, NEGOTIATING, "guneng", offer(850_000, "首付30%，余款12个月内付清", [(0, 255_000), (12, 595_000)])
     )
     coating = await _open(demo, RESULT_NOTICE, "kangyuan", offer(900_000, "分两期支付", [(0, 300_000), (6, 600_000)]))
-    demo.advance_to(present - timedelta(hours=12))
+    demo.advance_to(demo.now + timedelta(hours=5))
     await _counter(demo, first, "xinxun", offer(880_000, "可接受非独占许可，价格需上调"))
     await _counter(demo, second, "xinxun", offer(900_000, "首付比例提高到40%", [(0, 360_000), (12, 540_000)]))
     await _counter(demo, coating, "shenjiang", offer(980_000, "含工艺转移与人员培训", [(0, 300_000), (6, 680_000)]))
-    demo.advance_to(present - timedelta(hours=3))
+    demo.advance_to(min(present - timedelta(hours=1), morning(present.date()) + timedelta(hours=1)))
     await _counter(demo, first, "zhizao", offer(860_000, "最终报价，含三年技术支持"))
     await _accept(demo, RESULT_NOTICE, coating, "kangyuan")
     return "2 negotiations with standing offers; 1 deal agreed, its negotiated-price notice open for 15 days"

@@ -20,7 +20,7 @@ from exchange.demo.data import (
     PROGRAM_NAME,
     SERVICES,
 )
-from exchange.demo.stage import BankLine, Demo
+from exchange.demo.stage import BankLine, Demo, morning
 from exchange.payments.domain import china_day
 from exchange.vouchers import orders, programs, redemptions
 from exchange.vouchers.domain import Category
@@ -114,7 +114,7 @@ async def scene_service_orders(demo: Demo) -> str:
             )
         )
         demo.orders[name] = order.id
-        demo.advance_to(demo.now + timedelta(hours=3))
+        demo.advance_to(demo.now + timedelta(hours=1))
 
     def step(name: str, who: str, action: str) -> object:
         order_id = demo.orders[name]
@@ -145,8 +145,9 @@ async def scene_service_orders(demo: Demo) -> str:
     claim = await _claim(demo, *FIRST_CLAIM)
     async with demo.db.read() as session:
         closes_at = await session.scalar(select(Notice.closes_at).where(Notice.id == claim.notice_id))
-    demo.advance_to(closes_at + timedelta(hours=2))
+    demo.advance_to(closes_at + timedelta(minutes=5))
     await demo.sweep()
+    demo.advance_to(demo.next_morning(1))
     approved = await demo.tx(lambda s: redemptions.approve(s, demo.principals["kewei"], claim.id, demo.now))
     states = Counter(fate for *_, fate in ORDERS.values())
     shown = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
@@ -155,7 +156,7 @@ async def scene_service_orders(demo: Demo) -> str:
 
 async def scene_redemption_notice(demo: Demo) -> str:
     """Yesterday: the patent agency claims cash for two orders; the public notice runs five working days."""
-    demo.advance_to(demo.present - timedelta(hours=18))
+    demo.advance_to(morning(demo.present.date() - timedelta(days=1)) + timedelta(minutes=30))
     claim = await _claim(demo, *SECOND_CLAIM)
     async with demo.db.read() as session:
         closes_at = await session.scalar(select(Notice.closes_at).where(Notice.id == claim.notice_id))

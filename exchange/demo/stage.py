@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,6 +67,11 @@ class Demo:
             raise DemoError(f"the demo would move past the present ({moment.isoformat()} > {self.present.isoformat()})")
         if moment > self.now:
             self.clock.set(moment)
+
+    def next_morning(self, hours: float = 0) -> datetime:
+        """09:00 in Beijing on the next day it has not yet passed, plus ``hours``: office hours."""
+        day = morning(self.now.date())
+        return (day if day > self.now else morning(self.now.date() + timedelta(days=1))) + timedelta(hours=hours)
 
     async def sweep(self) -> dict[str, int]:
         """What the server's sweeper does at this moment: close due notices and auctions, expire holds."""

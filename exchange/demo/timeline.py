@@ -23,8 +23,8 @@ SCENES: list[Scene] = [
     scenes.scene_relistings,  # P − 10 d, or just after the relisted auction
     scenes.scene_recent_listings,  # P − 2 d
     scenes.scene_due_diligence,  # P − 1 d
-    programs.scene_redemption_notice,  # P − 18 h
-    market.scene_negotiations,  # P − 17 h .. P − 3 h
+    programs.scene_redemption_notice,  # yesterday 09:30 in Beijing
+    market.scene_negotiations,  # yesterday 10:00 in Beijing .. today
     market.scene_live_auction,  # P − 10 min
     money.scene_reconciliation,  # P − 2 min
 ]
