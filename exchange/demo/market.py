@@ -175,7 +175,9 @@ async def scene_trading_opens(demo: Demo) -> str:
     demo.advance_to(ends + timedelta(minutes=1))
     await demo.sweep()  # the auctions close: the highest bidders' deals form
     for index in (AUCTION_SETTLED, AWAITING_SIGNATURE):
-        demo.deals[index] = (await _auction_of(demo, index)).deal_id  # type: ignore[assignment]
+        deal_id = (await _auction_of(demo, index)).deal_id
+        assert deal_id is not None, "an auction with bids closes with a deal"
+        demo.deals[index] = deal_id
 
     # Negotiations over the following days, in office hours.
     demo.advance_to(demo.next_morning())

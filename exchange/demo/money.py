@@ -14,6 +14,7 @@ from datetime import timedelta
 from exchange.demo.stage import BankLine, Demo
 from exchange.payments import bank
 from exchange.payments.domain import Provider, china_day
+from exchange.payments.models import Withdrawal
 from exchange.payments.providers import run_reconciliation
 from exchange.payments.reconciliation import Statement
 
@@ -21,7 +22,7 @@ SELLER_WITHDRAWAL = ("donghai", 15_000_000, "中国工商银行 上海分行 100
 WAITING_WITHDRAWAL = ("pujiang", 10_000_000, "招商银行 上海张江支行 6225 **** 0002 浦江先进材料研究院")
 
 
-async def _request(demo: Demo, key: str, amount: int, payee: str) -> object:
+async def _request(demo: Demo, key: str, amount: int, payee: str) -> Withdrawal:
     principal = demo.principals[key]
     return await demo.tx(
         lambda s: bank.request_withdrawal(
@@ -41,7 +42,7 @@ async def scene_withdrawals(demo: Demo) -> str:
     await demo.tx(
         lambda s: bank.complete_withdrawal(
             s,
-            withdrawal.id,  # type: ignore[attr-defined]
+            withdrawal.id,
             bank_reference=reference,
             paid_on=china_day(demo.now),
             operator_id=ops.user_id,

@@ -8,9 +8,11 @@ services. One provider's claim was approved weeks ago; another's is under its pu
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.demo.data import (
     GRANTS,
@@ -24,7 +26,7 @@ from exchange.demo.stage import BankLine, Demo, morning
 from exchange.payments.domain import china_day
 from exchange.vouchers import orders, programs, redemptions
 from exchange.vouchers.domain import Category
-from exchange.vouchers.models import Redemption
+from exchange.vouchers.models import Redemption, ServiceOrder
 from listings import Notice
 
 # name: (enterprise, service, vouchers in yuan, how far it got)
@@ -59,8 +61,8 @@ async def scene_program(demo: Demo) -> str:
         categories=tuple(Category(c) for c in PROGRAM_CATEGORIES),
         valid_from=demo.now - timedelta(days=1),
         valid_until=demo.present + timedelta(days=180),
-        per_org_cap=30_000_000,
-        coverage_bp=5_000,
+        per_org_cap=demo.settings.voucher_per_org_cap_fen,  # as the route defaults them
+        coverage_bp=demo.settings.voucher_coverage_bp,
     )
     program = await demo.tx(lambda s: programs.create_program(s, gov, terms, demo.now))
     demo.program_id = program.id
@@ -116,14 +118,13 @@ async def scene_service_orders(demo: Demo) -> str:
         demo.orders[name] = order.id
         demo.advance_to(demo.now + timedelta(hours=1))
 
-    def step(name: str, who: str, action: str) -> object:
-        order_id = demo.orders[name]
-        principal = demo.principals[who]
+    def step(name: str, who: str, action: str) -> Callable[[AsyncSession], Awaitable[ServiceOrder]]:
+        """The transaction of one move of an order, as its route runs it."""
+        order_id, principal = demo.orders[name], demo.principals[who]
         if action == "confirm":
             return lambda s: orders.confirm(s, principal, order_id, demo.now)
         if action == "deliver":
-            summary = RESULTS[ORDERS[name][1]]
-            return lambda s: orders.deliver(s, principal, order_id, summary, demo.now)
+            return lambda s: orders.deliver(s, principal, order_id, RESULTS[ORDERS[name][1]], demo.now)
         if action == "accept":
             return lambda s: orders.accept(s, principal, order_id, demo.now)
         return lambda s: orders.cancel(s, principal, order_id, "项目计划调整，暂不需要该服务", demo.now)
@@ -134,10 +135,10 @@ async def scene_service_orders(demo: Demo) -> str:
         for name, (buyer, service, _, fate) in ORDERS.items():
             if action in plan.get(fate, []):
                 who = buyer if action == "accept" else providers[service]
-                await demo.tx(step(name, who, action))  # type: ignore[arg-type]
+                await demo.tx(step(name, who, action))
     for name, (buyer, _, _, fate) in ORDERS.items():
         if fate == "cancelled":
-            await demo.tx(step(name, buyer, "cancel"))  # type: ignore[arg-type]
+            await demo.tx(step(name, buyer, "cancel"))
 
     # The testing centre claims cash for its accepted order; after five working days of notice the
     # commission approves it.
