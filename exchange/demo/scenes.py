@@ -6,7 +6,7 @@ closed announcements, settled and defaulted deals, unsold and relisted listings,
 negotiations under way, notices still open for objections.
 
 A scene is ``async def scene(demo) -> str`` (its one-line result for the progress display). The
-scenes of ``SCENES`` run in the order of the demo's calendar: listings here, trading in
+scenes of ``timeline.SCENES`` run in the order of the demo's calendar: listings here, trading in
 ``market.py``, vouchers in ``programs.py``, payments and reconciliation in ``money.py``.
 """
 
