@@ -18,8 +18,8 @@ import msgspec
 from sqlalchemy import func, select
 
 from exchange.demo.data import CATALOGUE
-from exchange.demo.scenes import _create_and_submit, _review, _status, morning
-from exchange.demo.stage import Demo
+from exchange.demo.scenes import create_and_submit, listing_status, review
+from exchange.demo.stage import Demo, morning
 from exchange.trading import auctions, deals, intents, negotiations
 from exchange.trading.models import Auction, Bid, Deal, Negotiation, Offer
 from exchange.trading.schemas import OfferIn
@@ -81,8 +81,8 @@ async def scene_trading_announcements(demo: Demo) -> str:
     """Ten weeks ago: nine more listings announced; enterprises register intent and deposits are held."""
     demo.advance_to(demo.now + timedelta(hours=2))
     for index in TRADED:
-        await _create_and_submit(demo, index)
-        await _review(demo, index, ReviewDecision.APPROVE, "材料齐全，同意挂牌")
+        await create_and_submit(demo, index)
+        await review(demo, index, ReviewDecision.APPROVE, "材料齐全，同意挂牌")
     demo.advance_to(demo.now + timedelta(days=1))
     held = 0
     for index, buyers in INTENTS.items():
@@ -317,7 +317,7 @@ async def scene_live_auction(demo: Demo) -> str:
     """Ten minutes ago: the relisted announcement ends, its auction opens, the bidding starts."""
     demo.advance_to(demo.present - timedelta(minutes=10))
     swept = await demo.sweep()
-    if await _status(demo, LIVE_AUCTION) != "auctioning":
+    if await listing_status(demo, LIVE_AUCTION) != "auctioning":
         return f"the relisted announcement has not ended yet: no live auction this time ({swept})"
     auction = await _auction_of(demo, LIVE_AUCTION)
     for bidder, steps in (("xinxun", 0), ("zhizao", 3), ("guneng", 6)):

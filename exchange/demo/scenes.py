@@ -164,7 +164,7 @@ def listing_request(item: DemoListing, index: int, today: date) -> ListingCreate
     return msgspec.convert(body, ListingCreate)
 
 
-async def _create_and_submit(demo: Demo, index: int, *, submit: bool = True) -> uuid.UUID:
+async def create_and_submit(demo: Demo, index: int, *, submit: bool = True) -> uuid.UUID:
     item = CATALOGUE[index]
     request = listing_request(item, index, demo.now.date())
     actor = demo.actor(item.seller)
@@ -181,7 +181,7 @@ async def _create_and_submit(demo: Demo, index: int, *, submit: bool = True) -> 
     return demo.listings[index]
 
 
-async def _review(demo: Demo, index: int, decision: ReviewDecision, note: str) -> Any:
+async def review(demo: Demo, index: int, decision: ReviewDecision, note: str) -> Any:
     ops = demo.actor("ops")
     return await demo.tx(
         lambda s: listing_service.review_listing(
@@ -210,7 +210,7 @@ async def _resolve(demo: Demo, objection_id: uuid.UUID, decision: ObjectionDecis
     )
 
 
-async def _status(demo: Demo, index: int) -> str:
+async def listing_status(demo: Demo, index: int) -> str:
     async with demo.db.read() as session:
         return (await listing_service.load_listing(session, demo.listings[index], check=False)).status
 
@@ -218,8 +218,8 @@ async def _status(demo: Demo, index: int) -> str:
 async def scene_past_listings(demo: Demo) -> str:
     """Ten weeks ago: announcements open, objections filed and resolved."""
     for index in PAST_FATES:
-        await _create_and_submit(demo, index)
-        await _review(demo, index, ReviewDecision.APPROVE, "材料齐全，同意挂牌")
+        await create_and_submit(demo, index)
+        await review(demo, index, ReviewDecision.APPROVE, "材料齐全，同意挂牌")
     demo.advance_to(demo.now + timedelta(days=3))
     objectors = iter(["zhizao", "xinxun", "kangyuan", "qinghuan", "guneng"])
     objections = 0
@@ -245,7 +245,7 @@ async def scene_period_ends(demo: Demo) -> str:
     demo.advance_to(latest_close + timedelta(hours=1))
     swept = await demo.sweep()
     # The pending objection suspends its listing; announcements without intent end unsold.
-    statuses = Counter([await _status(demo, i) for i in PAST_FATES])
+    statuses = Counter([await listing_status(demo, i) for i in PAST_FATES])
     shown = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
     return f"{swept.get('notices', 0)} notices closed by the sweeper: {shown}"
 
@@ -277,11 +277,11 @@ async def scene_recent_listings(demo: Demo) -> str:
     demo.advance_to(morning(demo.present.date() - timedelta(days=2)))
     objectors = iter(["guneng", "lvhe", "zhizao"])
     for index, fate in RECENT_FATES.items():
-        await _create_and_submit(demo, index, submit=fate != "draft")
+        await create_and_submit(demo, index, submit=fate != "draft")
         if fate in ("announced", "objected", "withdrawn"):
-            await _review(demo, index, ReviewDecision.APPROVE, "材料齐全，同意挂牌")
+            await review(demo, index, ReviewDecision.APPROVE, "材料齐全，同意挂牌")
         elif fate == "rejected":
-            await _review(demo, index, ReviewDecision.REJECT, "请补充资产评估报告及权属证明")
+            await review(demo, index, ReviewDecision.REJECT, "请补充资产评估报告及权属证明")
     demo.advance_to(demo.now + timedelta(hours=20))
     for index, fate in RECENT_FATES.items():
         if fate == "objected":
@@ -293,7 +293,7 @@ async def scene_recent_listings(demo: Demo) -> str:
                     s, demo.modules.listings, a, i, "技术方案需要调整，暂不挂牌", demo.now
                 )
             )
-    statuses = Counter([await _status(demo, i) for i in demo.listings])
+    statuses = Counter([await listing_status(demo, i) for i in demo.listings])
     shown = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
     return f"{len(demo.listings)} listings in all: {shown}"
 
