@@ -1,6 +1,6 @@
 """``techx demo``: a realistic, Chinese-language demo exchange built through the services the API uses.
 
-``build_demo(settings)`` runs every scene of ``scenes.SCENES`` in order and returns the ``Demo``;
+``build_demo(settings)`` runs every scene of ``timeline.SCENES`` in order and returns the ``Demo``;
 ``register`` adds the command to the CLI.
 """
 
@@ -12,10 +12,12 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TextIO
 
 from exchange.demo.data import DEMO_PASSWORD, OPERATOR_EMAIL, ORGS
-from exchange.demo.scenes import SCENES, Demo, DemoError, morning
+from exchange.demo.stage import Demo, DemoError, morning
+from exchange.demo.timeline import SCENES
 from exchange.server.clock import ManualClock
 from exchange.server.db import Database, create_engine
 from exchange.server.keys import load_or_create_keys
@@ -24,7 +26,7 @@ from exchange.server.settings import Settings
 
 __all__ = ["SCENES", "Demo", "DemoError", "build_demo", "register"]
 
-START_DAYS_AGO = 60
+START_DAYS_AGO = 75  # room for an announcement, its deals, their notices and payment before the present
 
 
 async def build_demo(
@@ -35,7 +37,7 @@ async def build_demo(
     start = morning(present.date() - timedelta(days=START_DAYS_AGO))
     modules = build_modules(settings, load_or_create_keys(settings))
     db = Database(create_engine(settings.database_url, pool_size=2), retry_attempts=settings.db_retry_attempts)
-    demo = Demo(db=db, modules=modules, clock=ManualClock(start), present=present)
+    demo = Demo(db=db, modules=modules, clock=ManualClock(start), present=present, settings=settings)
     try:
         for number, scene in enumerate(SCENES, start=1):
             began = time.monotonic()
@@ -48,20 +50,46 @@ async def build_demo(
     return demo
 
 
-def tour(settings: Settings) -> str:
+def statement_path(settings: Settings) -> Path:
+    """Where ``techx demo`` leaves the settlement account's bank statement, next to the keys (``var/``)."""
+    return settings.keys_dir.parent / "demo-bank-statement.csv"
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def tour(settings: Settings, demo: Demo | None = None) -> str:
+    """The logins and a short tour; with the ``demo`` just built, its auction, deal and program by id."""
     base = f"http://{settings.host}:{settings.port}"
     api = f"{base}/api/v1"
+    year = (demo.present if demo else datetime.now(UTC)).year
     logins = [f"  {OPERATOR_EMAIL:<28} 交易所运营 (operator)"]
     logins += [f"  {o.email:<28} {o.name} ({o.kind})" for o in ORGS]
+    ends = f" (until {demo.auction_ends_at:%H:%M} UTC)" if demo and demo.auction_ends_at else ""
     stops = [
         (f"{base}/schema", "the interactive API documentation"),
-        (f"{api}/notices", "the public board: open announcements, countdowns, objections"),
+        (f"{api}/notices", "the public board: announcements, deal results, negotiated prices, voucher claims"),
         (f"{api}/listings?q=电池", "Chinese-aware search (try 传感器, 抗体, 催化剂)"),
+        (f"{api}/listings?status=auctioning", f"the live auction{ends}"),
+        (f"{api}/listings?status=negotiating", "listings in negotiation"),
         (f"{api}/listings?status=unsold", "announcements that ended without a buyer"),
-        (f"{api}/stats?year={datetime.now(UTC).year}", "the annual figures"),
+        (f"{api}/voucher-programs", "the city's innovation-voucher program"),
+        (f"{api}/services", "services payable with vouchers"),
+        (f"{api}/stats?year={year}", "the annual figures: listings, deals, vouchers"),
         (f"{api}/open-data/listings?format=csv", "the open-data export"),
+        (f"{api}/keys", "the public keys that verify notices, certificates and ledger seals"),
     ]
     width = max(len(url) for url, _ in stops) + 2
+    auction = str(demo.auction_id) if demo and demo.auction_id else "$AUCTION"
+    deal = str(demo.deals[32]) if demo and 32 in demo.deals else "$DEAL"
+    program = str(demo.program_id) if demo and demo.program_id else "$PROGRAM"
+    period = demo.reconciliation_period if demo and demo.reconciliation_period else None
+    since, until = (period[0].isoformat(), period[1].isoformat()) if period else ("$FROM", "$TO")
+    auth = '-H "authorization: Bearer $T"'
     return "\n".join(
         [
             "",
@@ -70,13 +98,25 @@ def tour(settings: Settings) -> str:
             "",
             "A short tour, once `make run` (or `.venv/bin/techx serve`) is up:",
             *(f"  {url:<{width}}{what}" for url, what in stops),
-            "  Log in as the operator, then look at the objection queue and the ledger:",
-            f"    TOKEN=$(curl -s {api}/auth/login -H 'content-type: application/json' \\",
-            f'      -d \'{{"email": "{OPERATOR_EMAIL}", "password": "{DEMO_PASSWORD}"}}\' | jq -r .access_token)',
-            f"    curl -s '{api}/objections?status=pending' -H \"authorization: Bearer $TOKEN\" | jq",
-            f'    curl -s {api}/ledger/trial-balance -H "authorization: Bearer $TOKEN" | jq',
+            "  Log in (the helper prints a token), then follow the money:",
+            f"    login() {{ curl -s {api}/auth/login -H 'content-type: application/json' \\",
+            f'      -d "{{\\"email\\": \\"$1\\", \\"password\\": \\"{DEMO_PASSWORD}\\"}}" | jq -r .access_token; }}',
+            "    T=$(login tech@zhizao.demo.cn)                 # a bidder in the live auction",
+            f"    curl -s {api}/auctions/{auction} {auth} | jq",
+            f"    curl -N {api}/auctions/{auction}/events {auth}   # live bids (Server-Sent Events)",
+            f"    curl -s {api}/deals {auth} | jq '.items[] | {{state, price}}'",
+            f"    curl -s {api}/deals/{deal}/certificate {auth} | jq .content",
+            "    T=$(login cxq@kewei.demo.gov.cn)               # the voucher program's administrator",
+            f"    curl -s {api}/voucher-programs/{program}/report {auth} | jq",
+            f"    T=$(login {OPERATOR_EMAIL})                   # the operator",
+            f"    curl -s {api}/reconciliations {auth} | jq '.items[0]'",
+            f"    curl -s '{api}/withdrawals?status=requested' {auth} | jq",
+            f"    curl -s '{api}/objections?status=pending' {auth} | jq",
+            f"    curl -s {api}/ledger/trial-balance {auth} | jq .balanced",
             "  Commands to try:",
             "    .venv/bin/techx ledger seal && .venv/bin/techx ledger verify",
+            f"    .venv/bin/techx reconcile --provider bank_transfer --from {since} --to {until} \\",
+            f"      --statement {_shown(statement_path(settings))}",
             "    .venv/bin/techx sweep",
             "",
         ]
@@ -97,12 +137,16 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, out: TextIO = sys.std
         await _upgrade(settings)
         return await build_demo(settings, progress=show)
 
+    began = time.monotonic()
     try:
-        asyncio.run(run())
+        demo = asyncio.run(run())
     except DemoError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 1
-    show(tour(settings))
+    statement_path(settings).parent.mkdir(parents=True, exist_ok=True)
+    statement_path(settings).write_text(demo.statement, encoding="utf-8")
+    show(f"built in {time.monotonic() - began:.1f} s; the bank statement is {_shown(statement_path(settings))}")
+    show(tour(settings, demo))
     return 0
 
 

@@ -33,8 +33,10 @@ ORGS = [
     DemoOrg("zhiquan", "service_provider", "上海知权知识产权代理有限公司", "svc@zhiquan.demo.cn", "林晓"),
     DemoOrg("jianyan", "service_provider", "长三角检验检测认证中心", "svc@jianyan.demo.cn", "何倩"),
     DemoOrg("pinggu", "service_provider", "申城资产评估事务所", "svc@pinggu.demo.cn", "钱峰"),
+    DemoOrg("kewei", "government", "东海市科学技术委员会", "cxq@kewei.demo.gov.cn", "蒋文"),
 ]
 
+# Bank transfers into the enterprises' wallets, recorded by the operator on the first day.
 FUNDED = {
     "guneng": 80_000_000,
     "zhizao": 200_000_000,
@@ -433,4 +435,184 @@ CATALOGUE = [
         ("石磊",),
     ),
 ]
+
+# Listings that trade (indices 32 to 40): their fate is told by exchange/demo/market.py.
+CATALOGUE += [
+    L(
+        "donghai",
+        "钠离子电池硬碳负极材料制备技术",
+        "new_energy",
+        ("钠离子电池", "硬碳", "负极材料"),
+        "以生物质为前驱体的硬碳负极，首效88%、可逆容量330毫安时每克，已完成百公斤级试制。",
+        "invention_patent",
+        "transfer",
+        "auction",
+        500_000,
+        ("陈静", "李明"),
+    ),
+    L(
+        "pujiang",
+        "光刻胶用高纯酚醛树脂合成工艺",
+        "new_materials",
+        ("光刻胶", "树脂", "半导体材料"),
+        "金属离子含量低于10ppb，分子量分布指数小于1.3，已通过两家晶圆厂的小批量验证。",
+        "invention_patent",
+        "license",
+        "negotiated",
+        600_000,
+        ("马骏",),
+    ),
+    L(
+        "kangyuan",
+        "植物源饲用抗菌肽高效表达技术",
+        "agriculture",
+        ("抗菌肽", "饲料添加剂", "减抗"),
+        "枯草芽孢杆菌分泌表达，发酵效价提高3倍，可部分替代饲用抗生素。",
+        "know_how",
+        "transfer",
+        "listed",
+        200_000,
+    ),
+    L(
+        "shenjiang",
+        "手术机器人力反馈主手控制算法",
+        "advanced_manufacturing",
+        ("手术机器人", "力反馈", "控制算法"),
+        "基于导纳控制的主从力反馈算法，力觉还原误差小于5%，已在动物实验中验证。",
+        "software_copyright",
+        "license",
+        "auction",
+        800_000,
+        ("彭博", "许晴"),
+    ),
+    L(
+        "zhizao",
+        "激光焊接熔池在线监测装置",
+        "advanced_manufacturing",
+        ("激光焊接", "熔池监测", "质量控制"),
+        "同轴视觉与光谱双通道监测熔池状态，焊接缺陷在线识别率98%。",
+        "utility_model",
+        "transfer",
+        "negotiated",
+        350_000,
+        ("王磊",),
+    ),
+    L(
+        "donghai",
+        "配电网边缘计算终端软件",
+        "electronic_information",
+        ("配电网", "边缘计算", "智能电网"),
+        "在配电终端上实现故障定位与自愈控制，隔离故障时间缩短到秒级。",
+        "software_copyright",
+        "license",
+        "negotiated",
+        400_000,
+        ("郑凯",),
+    ),
+    L(
+        "xinxun",
+        "硅基氮化镓功率器件外延结构",
+        "electronic_information",
+        ("氮化镓", "功率器件", "外延"),
+        "应力调控缓冲层使8英寸硅基氮化镓外延片翘曲小于30微米，击穿电压达1200伏。",
+        "invention_patent",
+        "license",
+        "negotiated",
+        900_000,
+        ("郑浩",),
+    ),
+    L(
+        "shenjiang",
+        "冠脉药物涂层球囊涂层工艺",
+        "biomedicine",
+        ("药物球囊", "涂层", "介入器械"),
+        "紫杉醇晶型可控涂层，转移率提高40%，已完成大动物植入实验。",
+        "invention_patent",
+        "transfer",
+        "negotiated",
+        1_000_000,
+        ("吴迪",),
+    ),
+    L(
+        "pujiang",
+        "稀土系固态储氢合金及其制备方法",
+        "new_energy",
+        ("储氢", "合金", "氢能"),
+        "室温吸放氢容量1.8wt%，循环1000次容量保持率95%，适用于分布式储氢。",
+        "invention_patent",
+        "transfer",
+        "auction",
+        1_200_000,
+        ("杜宇", "孙伟"),
+    ),
+]
 del L
+
+# -- the voucher program ------------------------------------------------------------------------------
+
+PROGRAM_NAME = "东海市科技创新券（演示）"
+PROGRAM_BUDGET = 500_000_000  # ¥5,000,000
+PROGRAM_FUNDING = 300_000_000  # ¥3,000,000 received from the city's treasury
+PROGRAM_CATEGORIES = ("tech_search", "patent_management", "valuation", "testing", "brokerage", "consulting")
+GRANTS = {
+    "zhizao": 30_000_000,
+    "guneng": 20_000_000,
+    "kangyuan": 30_000_000,
+    "lvhe": 10_000_000,
+    "xinxun": 15_000_000,
+    "qinghuan": 15_000_000,
+}
+
+
+@dataclass(frozen=True)
+class DemoService:
+    key: str
+    provider: str
+    category: str
+    title: str
+    description: str
+    price: int  # fen
+
+
+SERVICES = [
+    DemoService(
+        "search",
+        "zhiquan",
+        "tech_search",
+        "专利检索与查新报告",
+        "覆盖中、美、欧、日、韩专利数据库，10个工作日出具报告。",
+        3_000_000,
+    ),
+    DemoService(
+        "patents",
+        "zhiquan",
+        "patent_management",
+        "专利布局与年度维护管理",
+        "专利组合分析、布局建议、年费监控与维持。",
+        8_000_000,
+    ),
+    DemoService(
+        "materials",
+        "jianyan",
+        "testing",
+        "新材料力学与热学性能检测",
+        "CNAS、CMA 认可实验室，拉伸、弯曲、导热、热稳定性检测。",
+        6_000_000,
+    ),
+    DemoService(
+        "emc",
+        "jianyan",
+        "testing",
+        "电子产品电磁兼容（EMC）摸底测试",
+        "辐射与传导发射、静电与浪涌抗扰度摸底测试。",
+        4_500_000,
+    ),
+    DemoService(
+        "valuation",
+        "pinggu",
+        "valuation",
+        "技术成果价值评估报告",
+        "收益法与市场法评估专利及技术秘密价值，出具正式评估报告。",
+        10_000_000,
+    ),
+]

@@ -1,20 +1,20 @@
 """The demo exchange, built scene by scene through the same services the API calls.
 
-The clock starts two months before the real present and only moves forward; every scene leaves it
+The clock starts ten weeks before the real present and only moves forward; every scene leaves it
 at or before the present, so a server started afterwards on the real clock sees a consistent past:
-closed announcements, unsold and relisted listings, and notices still open for objections.
+closed announcements, settled and defaulted deals, unsold and relisted listings, a live auction,
+negotiations under way, notices still open for objections.
 
-A scene is ``async def scene(demo) -> str`` (its one-line result for the progress display),
-appended to ``SCENES``. Trading, vouchers and payments add theirs after the listing scenes.
+A scene is ``async def scene(demo) -> str`` (its one-line result for the progress display). The
+scenes of ``timeline.SCENES`` run in the order of the demo's calendar: listings here, trading in
+``market.py``, vouchers in ``programs.py``, payments and reconciliation in ``money.py``.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import msgspec
@@ -22,63 +22,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.demo.data import CATALOGUE, DEMO_PASSWORD, FUNDED, OPERATOR_EMAIL, ORGS, DemoListing
+from exchange.demo.stage import BankLine, Demo, DemoError, morning
 from exchange.parties import service as parties
-from exchange.parties.domain import OrgKind, Principal, credit_code_check_char
+from exchange.parties.domain import OrgKind, credit_code_check_char
 from exchange.parties.models import User
-from exchange.server.clock import ManualClock
-from exchange.server.db import Database
-from exchange.server.dependencies import actor_of
-from exchange.server.modules import Modules
-from exchange.wallet.routes import wallet_account_code
-from ledger import service as ledger
+from exchange.payments import bank
+from exchange.payments.domain import china_day
 from listings import ListingStatus, ObjectionDecision
 from listings import notices as listing_notices
 from listings import service as listing_service
 from listings.domain import ReviewDecision
 from listings.schemas import ListingCreate
-
-BEIJING_MORNING = time(1, 0, tzinfo=UTC)  # 09:00 in Beijing
-
-
-class DemoError(RuntimeError):
-    """The demo cannot be built here (for instance, the database is not empty)."""
-
-
-@dataclass
-class Demo:
-    """What the scenes share: the database, the modules, the moving clock and the cast."""
-
-    db: Database
-    modules: Modules
-    clock: ManualClock
-    present: datetime  # the clock never passes it
-    principals: dict[str, Principal] = field(default_factory=dict)
-    listings: dict[int, uuid.UUID] = field(default_factory=dict)  # catalogue index → listing id
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def now(self) -> datetime:
-        return self.clock.now()
-
-    def advance_to(self, moment: datetime) -> None:
-        if moment > self.present:
-            raise DemoError(f"the demo would move past the present ({moment.isoformat()} > {self.present.isoformat()})")
-        if moment > self.now:
-            self.clock.set(moment)
-
-    async def sweep(self) -> dict[str, int]:
-        """What the server's sweeper does at this moment: close due notices, expire holds."""
-        return await self.modules.sweeper.run_once(self.db, self.now)
-
-    async def tx(self, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
-        return await self.db.transaction(work)
-
-    def actor(self, key: str) -> Any:
-        return actor_of(self.principals[key])
-
-
-def morning(day: date) -> datetime:
-    return datetime.combine(day, BEIJING_MORNING)
 
 
 def demo_credit_code(index: int) -> str:
@@ -90,7 +44,7 @@ def demo_credit_code(index: int) -> str:
 
 
 async def scene_parties(demo: Demo) -> str:
-    """The operator and twelve organisations, registered and verified."""
+    """The operator and thirteen organisations, registered and verified."""
     password_hash = await parties.hash_in_thread(DEMO_PASSWORD)
 
     async def create(session: AsyncSession) -> None:
@@ -121,43 +75,40 @@ async def scene_parties(demo: Demo) -> str:
     await demo.tx(create)
     kinds = Counter(o.kind for o in ORGS)
     return f"1 operator, {kinds['university'] + kinds['research_institute']} universities and institutes, " + (
-        f"{kinds['enterprise']} enterprises, {kinds['service_provider']} service providers, all verified"
+        f"{kinds['enterprise']} enterprises, {kinds['service_provider']} service providers, "
+        f"{kinds['government']} government body, all verified"
     )
 
 
 async def scene_wallets(demo: Demo) -> str:
-    """The enterprises' bank transfers, recorded by the operator as top-ups of their wallets."""
+    """The enterprises' bank transfers, recorded by the operator: their wallets are funded."""
+    ops = demo.principals["ops"]
 
     async def fund(session: AsyncSession) -> int:
-        bank = await ledger.get_or_create_account(session, "bank:settlement", "CNY", "asset", now=demo.now)
         total = 0
-        for key, amount in FUNDED.items():
-            org_id = demo.principals[key].org_id
-            cash = await ledger.get_or_create_account(
-                session, wallet_account_code(org_id, "CNY"), "CNY", "liability", True, now=demo.now
-            )
-            await ledger.transfer(
+        for number, (key, amount) in enumerate(FUNDED.items(), start=1):
+            reference = f"CMB{china_day(demo.now):%Y%m%d}{number:04d}"
+            transfer = await bank.record_transfer(
                 session,
-                bank.id,
-                cash.id,
-                amount,
-                unit="CNY",
-                kind="top_up",
-                description="银行转账入金",
-                external_ref=f"demo-bank-{key}",
-                idempotency_key=f"demo:top-up:{key}",
+                org_id=demo.org(key),
+                amount=amount,
+                reference=reference,
+                received_on=china_day(demo.now),
+                note="银行转账入金（演示）",
+                operator_id=ops.user_id,
                 now=demo.now,
             )
+            demo.bank.append(BankLine(transfer.received_on, amount, reference))
             total += amount
         return total
 
     total = await demo.tx(fund)
-    return f"{len(FUNDED)} wallets funded, ¥{total // 100:,} in all"
+    return f"{len(FUNDED)} bank transfers recorded by the operator, ¥{total // 100:,} in the wallets"
 
 
 # -- listings ------------------------------------------------------------------------------------------
 
-# The fate of each catalogue entry, by index. Past listings are announced two months ago;
+# The fate of each catalogue entry, by index. Past listings are announced ten weeks ago;
 # recent ones two days ago.
 PAST_FATES = {
     0: "unsold", 1: "relisted", 2: "suspended", 3: "withdrawn", 4: "dismissed", 5: "upheld",
@@ -213,7 +164,7 @@ def listing_request(item: DemoListing, index: int, today: date) -> ListingCreate
     return msgspec.convert(body, ListingCreate)
 
 
-async def _create_and_submit(demo: Demo, index: int, *, submit: bool = True) -> uuid.UUID:
+async def create_and_submit(demo: Demo, index: int, *, submit: bool = True) -> uuid.UUID:
     item = CATALOGUE[index]
     request = listing_request(item, index, demo.now.date())
     actor = demo.actor(item.seller)
@@ -230,7 +181,7 @@ async def _create_and_submit(demo: Demo, index: int, *, submit: bool = True) -> 
     return demo.listings[index]
 
 
-async def _review(demo: Demo, index: int, decision: ReviewDecision, note: str) -> Any:
+async def review(demo: Demo, index: int, decision: ReviewDecision, note: str) -> Any:
     ops = demo.actor("ops")
     return await demo.tx(
         lambda s: listing_service.review_listing(
@@ -259,33 +210,48 @@ async def _resolve(demo: Demo, objection_id: uuid.UUID, decision: ObjectionDecis
     )
 
 
-async def _status(demo: Demo, index: int) -> str:
+async def listing_status(demo: Demo, index: int) -> str:
     async with demo.db.read() as session:
         return (await listing_service.load_listing(session, demo.listings[index], check=False)).status
 
 
 async def scene_past_listings(demo: Demo) -> str:
-    """Two months ago: announcements, objections, the period's end; later relistings and withdrawals."""
-    latest_close = demo.now
+    """Ten weeks ago: announcements open, objections filed and resolved."""
     for index in PAST_FATES:
-        await _create_and_submit(demo, index)
-        listing = await _review(demo, index, ReviewDecision.APPROVE, "材料齐全，同意挂牌")
-        latest_close = max(latest_close, listing.closes_at)
+        await create_and_submit(demo, index)
+        await review(demo, index, ReviewDecision.APPROVE, "材料齐全，同意挂牌")
     demo.advance_to(demo.now + timedelta(days=3))
     objectors = iter(["zhizao", "xinxun", "kangyuan", "qinghuan", "guneng"])
+    objections = 0
     for index, fate in PAST_FATES.items():
         if fate in ("suspended", "dismissed", "upheld"):
             objection = await _object(demo, index, next(objectors), OBJECTIONS[index % len(OBJECTIONS)])
+            objections += 1
             if fate == "dismissed":
                 await _resolve(demo, objection, ObjectionDecision.DISMISSED, "经核查权属清晰，异议不成立")
             elif fate == "upheld":
                 await _resolve(demo, objection, ObjectionDecision.UPHELD, "权属存在争议，撤销挂牌")
+    return f"{len(PAST_FATES)} listings announced, {objections} objections filed"
 
-    # The period runs out; the sweeper closes the notices (the pending objection suspends its listing).
+
+async def _closes_at(demo: Demo, index: int) -> Any:
+    async with demo.db.read() as session:
+        return (await listing_service.load_listing(session, demo.listings[index], check=False)).closes_at
+
+
+async def scene_period_ends(demo: Demo) -> str:
+    """Six weeks ago: the announcement period runs out and the sweeper closes the notices."""
+    latest_close = max([await _closes_at(demo, index) for index in PAST_FATES])
     demo.advance_to(latest_close + timedelta(hours=1))
     swept = await demo.sweep()
+    # The pending objection suspends its listing; announcements without intent end unsold.
+    statuses = Counter([await listing_status(demo, i) for i in PAST_FATES])
+    shown = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
+    return f"{swept.get('notices', 0)} notices closed by the sweeper: {shown}"
 
-    # Ten days before the present: some sellers relist for twenty working days, others withdraw.
+
+async def scene_relistings(demo: Demo) -> str:
+    """About ten days ago: some sellers relist for twenty working days, others withdraw."""
     demo.advance_to(morning(demo.present.date() - timedelta(days=10)))
     for index, fate in PAST_FATES.items():
         actor = demo.actor(CATALOGUE[index].seller)
@@ -302,7 +268,8 @@ async def scene_past_listings(demo: Demo) -> str:
                     s, demo.modules.listings, a, i, "已与意向方线下达成合作", demo.now
                 )
             )
-    return f"{len(PAST_FATES)} listings announced, {swept.get('notices', 0)} announcements closed by the sweeper"
+    fates = Counter(PAST_FATES.values())
+    return f"{fates['relisted']} relisted for 20 working days, {fates['withdrawn']} withdrawn"
 
 
 async def scene_recent_listings(demo: Demo) -> str:
@@ -310,11 +277,11 @@ async def scene_recent_listings(demo: Demo) -> str:
     demo.advance_to(morning(demo.present.date() - timedelta(days=2)))
     objectors = iter(["guneng", "lvhe", "zhizao"])
     for index, fate in RECENT_FATES.items():
-        await _create_and_submit(demo, index, submit=fate != "draft")
+        await create_and_submit(demo, index, submit=fate != "draft")
         if fate in ("announced", "objected", "withdrawn"):
-            await _review(demo, index, ReviewDecision.APPROVE, "材料齐全，同意挂牌")
+            await review(demo, index, ReviewDecision.APPROVE, "材料齐全，同意挂牌")
         elif fate == "rejected":
-            await _review(demo, index, ReviewDecision.REJECT, "请补充资产评估报告及权属证明")
+            await review(demo, index, ReviewDecision.REJECT, "请补充资产评估报告及权属证明")
     demo.advance_to(demo.now + timedelta(hours=20))
     for index, fate in RECENT_FATES.items():
         if fate == "objected":
@@ -326,7 +293,7 @@ async def scene_recent_listings(demo: Demo) -> str:
                     s, demo.modules.listings, a, i, "技术方案需要调整，暂不挂牌", demo.now
                 )
             )
-    statuses = Counter([await _status(demo, i) for i in demo.listings])
+    statuses = Counter([await listing_status(demo, i) for i in demo.listings])
     shown = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
     return f"{len(demo.listings)} listings in all: {shown}"
 
@@ -349,17 +316,6 @@ async def scene_due_diligence(demo: Demo) -> str:
     return f"{len(NDAS)} NDAs accepted and confidential details read (each read logged)"
 
 
-Scene = Callable[[Demo], Awaitable[str]]
-# Later modules append their scenes (intents and deposits, auctions, negotiations, deals,
-# vouchers, payments) after these; each may move the clock, never past ``demo.present``.
-SCENES: list[Scene] = [
-    scene_parties,
-    scene_wallets,
-    scene_past_listings,
-    scene_recent_listings,
-    scene_due_diligence,
-]
-
 EXPECTED_STATUSES = {
     ListingStatus.DRAFT,
     ListingStatus.UNDER_REVIEW,
@@ -368,4 +324,8 @@ EXPECTED_STATUSES = {
     ListingStatus.SUSPENDED,
     ListingStatus.UNSOLD,
     ListingStatus.WITHDRAWN,
+    ListingStatus.NEGOTIATING,
+    ListingStatus.AUCTIONING,
+    ListingStatus.DEAL_FORMED,
+    ListingStatus.SOLD,
 }

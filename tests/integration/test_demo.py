@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import json
+import os
 import re
+import subprocess
+import sys
+import time
 from collections import Counter
 from datetime import UTC, datetime
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import func, select
 
 from exchange.demo import build_demo, tour
-from exchange.demo.data import CATALOGUE, DEMO_PASSWORD, FUNDED, OPERATOR_EMAIL, ORGS
+from exchange.demo.data import CATALOGUE, DEMO_PASSWORD, FUNDED, GRANTS, OPERATOR_EMAIL, ORGS, SERVICES
+from exchange.demo.market import LIVE_AUCTION, NEGOTIATING, RELIST_BIDDERS
+from exchange.demo.programs import ORDERS
 from exchange.demo.scenes import EXPECTED_STATUSES, NDAS
 from exchange.parties.models import Org
+from exchange.payments.models import BankTransfer, Withdrawal
 from exchange.server.app import create_app
+from exchange.server.cli import _upgrade
 from exchange.server.clock import ManualClock
+from exchange.server.db import Database, create_engine
 from exchange.server.ledger_jobs import seal_pending, verify_ledger
 from exchange.server.settings import Settings
+from exchange.trading.models import Auction, Deal, Negotiation, Offer
+from exchange.vouchers.models import FeePayment, Redemption, ServiceOrder
+from ledger.history import trial_balance
 from listings import Listing, Notice, Objection
 from listings.models import ConfidentialRead, ListingNda
 from tests.conftest import make_settings, running
@@ -35,17 +50,31 @@ async def test_the_demo_seeds_a_realistic_exchange(demo_settings, db, backend):
     lines: list[str] = []
     demo = await build_demo(demo_settings, present=PRESENT, progress=lines.append)
     assert demo.now <= PRESENT
-    assert any(line.startswith("[1/") for line in lines) and any("32 listings in all" in line for line in lines)
+    assert any(line.startswith("[1/") for line in lines)
+    assert any(f"{len(CATALOGUE)} listings in all" in line for line in lines)
 
     async with db.read() as session:
         kinds = Counter((await session.execute(select(Org.kind))).scalars())
         listings = (await session.execute(select(Listing))).scalars().all()
-        open_notices = await session.scalar(select(func.count()).select_from(Notice).where(Notice.status == "open"))
+        open_notices = Counter((await session.execute(select(Notice.kind).where(Notice.status == "open"))).scalars())
         pending = await session.scalar(select(func.count()).select_from(Objection).where(Objection.status == "pending"))
         unverified = await session.scalar(select(func.count()).select_from(Org).where(Org.verified.is_(False)))
         ndas = await session.scalar(select(func.count()).select_from(ListingNda))
         reads = await session.scalar(select(func.count()).select_from(ConfidentialRead))
-    assert kinds == {"operator": 1, "university": 2, "research_institute": 1, "enterprise": 6, "service_provider": 3}
+        deals = (await session.execute(select(Deal))).scalars().all()
+        auctions = (await session.execute(select(Auction))).scalars().all()
+        threads = (await session.execute(select(Negotiation))).scalars().all()
+        standing = (await session.execute(select(Offer).where(Offer.status == "open"))).scalars().all()
+        orders = Counter((await session.execute(select(ServiceOrder.state))).scalars())
+        claims = Counter((await session.execute(select(Redemption.state))).scalars())
+        fee_vouchers = await session.scalar(select(func.count()).select_from(FeePayment))
+        transfers = await session.scalar(select(func.count()).select_from(BankTransfer))
+        withdrawals = Counter((await session.execute(select(Withdrawal.status))).scalars())
+        balance = await trial_balance(session)
+    assert kinds == {
+        "operator": 1, "university": 2, "research_institute": 1,
+        "enterprise": 6, "service_provider": 3, "government": 1,
+    }  # fmt: skip
     assert unverified == 0
     assert ndas == reads == len(NDAS)
     assert len(listings) == len(CATALOGUE) >= 30
@@ -57,9 +86,39 @@ async def test_the_demo_seeds_a_realistic_exchange(demo_settings, db, backend):
     assert {li.pricing_mode for li in listings} == {"negotiated", "listed", "auction"}
     statuses = Counter(li.status for li in listings)
     assert set(statuses) == {s.value for s in EXPECTED_STATUSES}
-    assert statuses["announced"] >= 10 and open_notices == statuses["announced"]
+    assert statuses["announced"] >= 10 and open_notices["listing_announcement"] == statuses["announced"]
+    assert statuses["sold"] == 3 and statuses["auctioning"] == 1 and statuses["negotiating"] == 1
     assert pending >= 3  # objections open on the board, and one suspending its listing
     assert all(re.search(r"[\u4e00-\u9fff]", li.title) for li in listings)
+
+    # Trading: every state of a deal, auctions closed and one live, negotiations with standing offers.
+    by_state = Counter(d.state for d in deals)
+    assert by_state == {"settled": 3, "awaiting_signatures": 1, "result_notice": 1, "defaulted": 1, "cancelled": 1}
+    assert all(d.certificate for d in deals if d.state in ("settled", "defaulted"))
+    assert {d.concluded_by for d in deals} == {"auction", "negotiation"}
+    assert open_notices["negotiated_price"] == 1  # the deal agreed a few hours ago
+    closed = [a for a in auctions if a.status == "closed"]
+    live = [a for a in auctions if a.status == "open"]
+    assert len(closed) == 2 and all(a.deal_id and a.bid_count >= 4 for a in closed)
+    assert len(live) == 1 and live[0].listing_id == demo.listings[LIVE_AUCTION] and live[0].bid_count == 3
+    assert live[0].ends_at > PRESENT and demo.auction_id == live[0].id
+    negotiating = [t for t in threads if t.listing_id == demo.listings[NEGOTIATING]]
+    assert len(negotiating) == 2 and {o.negotiation_id for o in standing} >= {t.id for t in negotiating}
+
+    # Vouchers: granted, partly spent on the three providers' services, one claim paid, one under notice.
+    assert orders == Counter(fate for *_, fate in ORDERS.values())
+    assert claims == {"approved": 1, "noticed": 1} and open_notices["voucher_redemption"] == 1
+    assert fee_vouchers >= 1  # buyers' exchange fees paid partly with brokerage vouchers
+    assert len({s.provider for s in SERVICES}) == 3
+
+    # Payments: bank transfers recorded, a withdrawal paid and one waiting.
+    assert transfers == len(FUNDED)
+    assert withdrawals == {"completed": 1, "requested": 1}
+
+    # The ledger balances to zero in every unit, with nothing left over.
+    assert balance.balanced and {u.unit for u in balance.units} == {"CNY", "VCH"}
+    for unit in balance.units:
+        assert unit.debits_posted == unit.credits_posted and unit.debits_pending == unit.credits_pending
 
     # The exchange as a newcomer meets it: a server on that database at the present moment.
     server_settings = make_settings(backend, demo_settings.keys_dir, login_attempts_per_minute=100)
@@ -67,29 +126,55 @@ async def test_the_demo_seeds_a_realistic_exchange(demo_settings, db, backend):
     transport = httpx.ASGITransport(app=app)
     async with running(app), httpx.AsyncClient(transport=transport, base_url="http://demo") as client:
         board = (await client.get("/api/v1/notices", params={"limit": 100})).json()["items"]
-        assert len(board) == statuses["announced"]
+        assert len(board) == sum(open_notices.values())
         assert sum(n["pending_objection_count"] for n in board) >= 2
         found = (await client.get("/api/v1/listings", params={"q": "电池"})).json()["items"]
         assert found and all("电池" in item["title"] or "电池" in str(item) for item in found)
         unsold = (await client.get("/api/v1/listings", params={"status": "unsold"})).json()["items"]
         assert len(unsold) == statuses["unsold"]
 
-        # Every demo login works; the enterprises' wallets hold what they transferred in.
+        # Every demo login works; the enterprises' wallets hold cash and vouchers.
+        tokens: dict[str, str] = {}
         for email in [OPERATOR_EMAIL, *(o.email for o in ORGS)]:
             login = await client.post("/api/v1/auth/login", json={"email": email, "password": DEMO_PASSWORD})
             assert login.status_code == 200, (email, login.text)
-            if email in {o.email for o in ORGS if o.key in FUNDED}:
-                key = next(o.key for o in ORGS if o.email == email)
-                token = login.json()["access_token"]
-                wallet = (await client.get("/api/v1/wallet", headers={"authorization": f"Bearer {token}"})).json()
-                assert wallet["balances"][0]["available"] == FUNDED[key]
+            tokens[email] = login.json()["access_token"]
+        for org in ORGS:
+            if org.key in FUNDED:
+                headers = {"authorization": f"Bearer {tokens[org.email]}"}
+                wallet = (await client.get("/api/v1/wallet", headers=headers)).json()
+                units = {b["unit"]: b for b in wallet["balances"]}
+                assert 0 < units["CNY"]["available"] <= FUNDED[org.key]
+                assert 0 <= units["VCH"]["available"] <= GRANTS[org.key]
+        ops = {"authorization": f"Bearer {tokens[OPERATOR_EMAIL]}"}
 
-        # The tour's addresses answer.
-        for url in re.findall(r"http://\S+", tour(demo_settings)):
+        # A bidder of the live auction sees it; a settled deal's certificate verifies with GET /keys.
+        bidder = next(o for o in ORGS if o.key == RELIST_BIDDERS[0])
+        seen = await client.get(
+            f"/api/v1/auctions/{demo.auction_id}", headers={"authorization": f"Bearer {tokens[bidder.email]}"}
+        )
+        assert seen.status_code == 200 and seen.json()["status"] == "open"
+        keys = {k["id"]: k["key"] for k in (await client.get("/api/v1/keys")).json()["keys"]}
+        settled = next(d for d in deals if d.state == "settled")
+        certificate = (await client.get(f"/api/v1/deals/{settled.id}/certificate", headers=ops)).json()
+        text = json.dumps(certificate["content"], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        Ed25519PublicKey.from_public_bytes(base64.b64decode(keys[certificate["key_id"]])).verify(
+            base64.b64decode(certificate["signature"]), text.encode()
+        )
+
+        # The program's report holds its invariants; the period's reconciliation is clean.
+        report = (await client.get(f"/api/v1/voucher-programs/{demo.program_id}/report", headers=ops)).json()
+        figures = report["figures"]
+        assert figures["broken_invariants"] == [] and figures["issued"] == sum(GRANTS.values())
+        runs = (await client.get("/api/v1/reconciliations", headers=ops)).json()["items"]
+        assert len(runs) == 1 and runs[0]["clean"] is True
+
+        # The tour's addresses answer (as the operator, who may read them all).
+        for url in re.findall(r"http://\S+", tour(demo_settings, demo)):
             path = url.split(":8000", 1)[1].rstrip("'")
-            if "/auth/" in path or "/objections" in path or "/ledger/" in path:
-                continue  # need a token or a body; covered above
-            response = await client.get(path)
+            if "/auth/" in path or path.endswith("/events"):
+                continue  # a login, covered above; a live stream, covered by the trading tests
+            response = await client.get(path, headers=ops)
             assert response.status_code == 200, (path, response.text[:200])
 
     # The demo's money verifies.
@@ -98,9 +183,79 @@ async def test_the_demo_seeds_a_realistic_exchange(demo_settings, db, backend):
     assert report.ok, report.summary()
 
 
+# Around the calendar's long holidays (Spring Festival, National Day, New Year's working Sunday),
+# at Beijing midnight and early in the UTC day: the periods the demo counts in working days vary.
+PRESENTS = [
+    "2026-02-26T09:00", "2026-10-09T03:00", "2026-01-05T00:10", "2026-06-22T02:00", "2026-12-31T16:05",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("present", PRESENTS)
+async def test_the_demo_shows_every_state_whatever_the_day(present, tmp_path):
+    moment = datetime.fromisoformat(present).replace(tzinfo=UTC)
+    settings = Settings.from_env(
+        env={}, database_url=f"sqlite+aiosqlite:///{tmp_path / 'techx.db'}", keys_dir=tmp_path / "keys",
+        log_level="WARNING",
+    )  # fmt: skip
+    await _upgrade(settings)
+    demo = await build_demo(settings, present=moment)
+    assert demo.now <= moment and demo.auction_ends_at is not None and demo.auction_ends_at > moment
+    database = Database(create_engine(settings.database_url, pool_size=1))
+    try:
+        async with database.read() as session:
+            deals = Counter((await session.execute(select(Deal.state))).scalars())
+            statuses = set((await session.execute(select(Listing.status))).scalars())
+            claims = Counter((await session.execute(select(Redemption.state))).scalars())
+            balance = await trial_balance(session)
+    finally:
+        await database.dispose()
+    assert deals == {"settled": 3, "awaiting_signatures": 1, "result_notice": 1, "defaulted": 1, "cancelled": 1}
+    assert statuses == {s.value for s in EXPECTED_STATUSES}
+    assert claims == {"approved": 1, "noticed": 1}
+    assert balance.balanced
+    assert "clean" in demo.notes
+
+
 async def test_the_demo_refuses_a_database_that_is_not_fresh(demo_settings):
     from exchange.demo import DemoError
 
     await build_demo(demo_settings, present=PRESENT)
     with pytest.raises(DemoError, match="already has users"):
         await build_demo(demo_settings, present=PRESENT, progress=io.StringIO().write)
+
+
+def test_techx_demo_seeds_prints_the_tour_and_its_commands_work(tmp_path):
+    """The command as `make run` calls it, then the tour's commands on what it built."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'techx.db'}",
+        "TECHX_KEYS_DIR": str(tmp_path / "var" / "keys"),
+        "TECHX_LOG_LEVEL": "WARNING",
+    }
+
+    def techx(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "exchange.server.cli", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=180, cwd=tmp_path)
+
+    began = time.monotonic()
+    seeded = techx("demo")
+    elapsed = time.monotonic() - began
+    assert seeded.returncode == 0, seeded.stderr[-2000:]
+    assert elapsed < 60, f"the first `make run` would wait {elapsed:.0f} s"
+    out = seeded.stdout
+    assert "[18/18]" in out and "reconciled: clean" in out and "the auction ends at" in out
+    assert re.search(r"/api/v1/auctions/[0-9a-f-]{36}/events", out)
+    assert re.search(r"/api/v1/deals/[0-9a-f-]{36}/certificate", out)
+    assert re.search(r"/api/v1/voucher-programs/[0-9a-f-]{36}/report", out)
+    statement = tmp_path / "var" / "demo-bank-statement.csv"
+    assert statement.read_text().startswith("date,amount,reference\n")
+
+    command = re.search(r"techx (reconcile --provider bank_transfer --from \S+ --to \S+) \\\n\s+--statement (\S+)", out)
+    assert command, out[-1500:]
+    reconciled = techx(*command[1].split(), "--statement", str(statement))
+    assert reconciled.returncode == 0 and reconciled.stdout.strip().endswith("clean"), reconciled.stdout
+    assert techx("ledger", "seal").returncode == 0
+    verified = techx("ledger", "verify")
+    assert verified.returncode == 0 and verified.stdout.startswith("OK"), verified.stdout + verified.stderr
+    again = techx("demo")
+    assert again.returncode == 1 and "already has users" in again.stderr

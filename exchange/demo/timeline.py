@@ -1,0 +1,30 @@
+"""The demo's scenes in the order of its calendar (the clock only moves forward).
+
+S is the start, ten weeks before the present P. A new scene goes where its moments fall.
+"""
+
+from __future__ import annotations
+
+from exchange.demo import market, money, programs, scenes
+from exchange.demo.stage import Scene
+
+SCENES: list[Scene] = [
+    scenes.scene_parties,  # S
+    scenes.scene_wallets,  # S: bank transfers recorded
+    programs.scene_program,  # S + 1 h
+    scenes.scene_past_listings,  # S .. S + 3 d
+    market.scene_trading_announcements,  # S + 3 d .. S + 4 d: intents and deposits
+    programs.scene_service_orders,  # S + 6 d .. about S + 20 d
+    scenes.scene_period_ends,  # about P − 30 d
+    market.scene_trading_opens,  # the trading listings' period ends: auctions, negotiations, deals
+    market.scene_deals,  # result notices close: signatures, payments, settlement
+    money.scene_withdrawals,
+    market.scene_relisted_auction,  # five working days before P (a week or two, by the holidays)
+    scenes.scene_relistings,  # P − 10 d, or just after the relisted auction
+    scenes.scene_recent_listings,  # P − 2 d
+    scenes.scene_due_diligence,  # P − 1 d
+    programs.scene_redemption_notice,  # yesterday 09:30 in Beijing
+    market.scene_negotiations,  # yesterday 10:00 in Beijing .. today
+    market.scene_live_auction,  # P − 10 min
+    money.scene_reconciliation,  # P − 2 min
+]
