@@ -364,6 +364,10 @@ def test_sigkill_mid_burst_loses_nothing_acknowledged_and_retries_apply_once(ser
     assert len(acknowledged) >= KILL_AFTER_ACKNOWLEDGED
     assert unanswered, "the kill came after the burst ended"
     assert {m.scene for m in acknowledged} == {s.name for s in SCENES}, Counter(m.scene for m in acknowledged)
+    refusals = {s.name: s.refusals for s in SCENES}
+    for move in moves:  # before the kill: accepted, or refused for a reason the scene expects; never a 5xx
+        if move.first is not None and not move.acknowledged:
+            assert move.first.json().get("type") in refusals[move.scene], (move.scene, move.first.text)
 
     restart(server, api, world, offset)
     retry_everything(server, world, moves)
