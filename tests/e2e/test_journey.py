@@ -4,9 +4,10 @@ Registrations and verification → a listing of each deal type → review and an
 objection → card top-ups through Stripe (the webhook delivered and signed by localstripe) and bank
 transfers recorded by an operator → intents with deposits → the period ends (test clock) → an
 auction watched live over Server-Sent Events → a negotiation with a counter-offer → the objection
-dismissed → deal notices → signatures → certificates verified offline with only ``GET /keys`` →
-payment and settlement, to the fen → a voucher program: grant, order, acceptance, redemption →
-reconciliation of Stripe and the bank statement, clean → ``techx ledger seal`` and ``verify``.
+dismissed and that listing's negotiated price accepted → deal notices → signatures → certificates
+verified offline with only ``GET /keys`` → payment and settlement, to the fen → a withdrawal →
+a voucher program: grant, order, acceptance, redemption → reconciliation of Stripe and of the
+bank statement, clean → ``techx ledger seal`` and ``techx ledger verify``.
 
 Each stage is a function; the test reads as the list of stages.
 """
@@ -29,7 +30,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from tests import stripe_local
-from tests.e2e.conftest import OPERATOR_EMAIL, OPERATOR_PASSWORD, Api, ServerProcess
+from tests.e2e.conftest import OPERATOR_EMAIL, OPERATOR_PASSWORD, Api, ServerProcess, parse_time
 from tests.helpers import PASSWORD, credit_code, listing_body
 from tests.stripe_local import API_KEY, WEBHOOK_SECRET, pay
 
@@ -42,7 +43,8 @@ ASKING = 50_000_000  # ¥500,000 for each listing
 DEPOSIT = ASKING // 10  # the default deposit: 10% of the asking price
 INCREMENT = 500_000  # 1% of the asking price
 CARD_TOP_UP = {"buyer_a": 16_000_000, "buyer_b": 6_000_000}  # enough for the deposits
-BANK_TRANSFER = {"buyer_a": 60_000_000, "buyer_b": 60_000_000}  # enough for the prices
+BANK_TRANSFER = {"buyer_a": 110_000_000, "buyer_b": 60_000_000}  # enough for the prices and fees
+WITHDRAWN = 10_000_000  # the maker takes part of its proceeds to its bank
 INVENTOR_REWARD_BP = 7_000
 
 
@@ -67,6 +69,7 @@ class Party:
     email: str
     org_id: str
     token: str
+    credit_code: str = ""
 
     @property
     def headers(self) -> dict[str, str]:
@@ -127,7 +130,7 @@ def register_and_verify(j: Journey) -> None:
         "provider": ("service_provider", "上海知识产权服务中心"),
     }
     for name, (kind, org_name) in cast.items():
-        email = f"{name}-{uuid.uuid4().hex[:8]}@example.cn"
+        email, code = f"{name}-{uuid.uuid4().hex[:8]}@example.cn", credit_code()
         body = j.ok(
             "POST",
             "/auth/register",
@@ -136,10 +139,10 @@ def register_and_verify(j: Journey) -> None:
                 "email": email,
                 "password": PASSWORD,
                 "display_name": org_name,
-                "org": {"name": org_name, "credit_code": credit_code(), "kind": kind},
+                "org": {"name": org_name, "credit_code": code, "kind": kind},
             },
         )
-        j.parties[name] = Party(email, body["org"]["id"], body["access_token"])
+        j.parties[name] = Party(email, body["org"]["id"], body["access_token"], code)
     refused = j.api.request("POST", "/listings", j.university.token, json=listing_body())
     assert refused.status_code == 403 and refused.json()["type"] == "org-not-verified"
     for party in j.parties.values():
@@ -156,6 +159,8 @@ def list_and_announce(j: Journey) -> None:
     for seller, deal_type, mode, title in plans:
         body = listing_body(deal_type, mode, title=title)
         body["pricing"]["appraised_value"] = ASKING
+        # An inventor of the university's patent is related to buyer A: its deal is flagged so.
+        body["inventors"] = [{"name": "李明"}, {"name": "王芳", "related_to_buyer": [j.buyer_a.credit_code]}]
         created = j.ok("POST", "/listings", seller, status=201, json=body)
         assert created["status"] == "draft"
         assert j.ok("POST", f"/listings/{created['id']}/submit", seller)["status"] == "under_review"
@@ -353,7 +358,8 @@ def negotiate_equity(j: Journey) -> None:
 
 def dismiss_the_objection(j: Journey, objection_id: str) -> None:
     """The objection is dismissed: the notice closes and the listing proceeds — one intent in listed
-    mode opens a negotiation at the listed price, which buyer A declines: the deposit returns."""
+    mode opens a negotiation at the listed price, which buyer A accepts: a university's price
+    concluded by negotiation, published as a negotiated price with the related-party flag."""
     notice_id = j.listings["transfer"]["announcement"]["notice_id"]
     assert j.ok("GET", f"/notices/{notice_id}")["status"] == "suspended"
     resolved = j.ok(
@@ -366,17 +372,28 @@ def dismiss_the_objection(j: Journey, objection_id: str) -> None:
     (thread,) = j.ok("GET", f"/listings/{listing_id}/negotiations", j.buyer_a)["items"]
     (offer,) = thread["offers"]
     assert offer["price"] == ASKING
-    j.ok("POST", f"/negotiations/{thread['id']}/offers/{offer['id']}/decline", j.buyer_a)
-    assert j.ok("GET", f"/listings/{listing_id}", j.ops)["status"] == "unsold"
-    assert j.wallet(j.buyer_a)["held"] == DEPOSIT  # only the equity deal's deposit is still held
+    deal = j.ok("POST", f"/negotiations/{thread['id']}/offers/{offer['id']}/accept", j.buyer_a, status=201)
+    assert (deal["price"], deal["notice_kind"], deal["related_party"]) == (ASKING, "negotiated_price", True)
+    j.deals["transfer"] = deal
+    assert j.wallet(j.buyer_a)["held"] == 2 * DEPOSIT  # the equity and transfer deals' deposits
 
 
 def deal_notices(j: Journey) -> None:
-    """Both deals are published for five working days; when they close the deals await signatures."""
+    """Deal results are published for five working days, the university's negotiated price for
+    fifteen days; when they close the deals await signatures."""
     board = {n["id"]: n for n in j.ok("GET", "/notices")["items"]}
     for deal in j.deals.values():
         assert board[deal["notice_id"]]["status"] == "open"
         assert deal["state"] == "result_notice"
+    negotiated = j.ok("GET", f"/notices/{j.deals['transfer']['notice_id']}")
+    published = negotiated["content"]["body"]
+    assert (published["related_party"], published["price"], published["buyer"]) == (
+        True,
+        ASKING,
+        "苏州智造装备有限公司",
+    )
+    assert parse_time(negotiated["closes_at"]) - parse_time(negotiated["opens_at"]) >= timedelta(days=15)
+    verify_offline(j, negotiated)
     j.advance_past(max(board[deal["notice_id"]]["closes_at"] for deal in j.deals.values()))
     for deal_type, deal in j.deals.items():
         j.deals[deal_type] = j.ok("GET", f"/deals/{deal['id']}", j.ops)
@@ -385,8 +402,8 @@ def deal_notices(j: Journey) -> None:
 
 def sign_and_certify(j: Journey) -> None:
     """An admin of each party signs; the certificate is verified with only the published keys."""
-    sellers = {"license": j.institute, "equity": j.maker}
-    buyers = {"license": j.buyer_b, "equity": j.buyer_a}
+    sellers = {"license": j.institute, "equity": j.maker, "transfer": j.university}
+    buyers = {"license": j.buyer_b, "equity": j.buyer_a, "transfer": j.buyer_a}
     for deal_type, deal in j.deals.items():
         j.ok("POST", f"/deals/{deal['id']}/sign", sellers[deal_type])
         signed = j.ok("POST", f"/deals/{deal['id']}/sign", buyers[deal_type])
@@ -399,7 +416,7 @@ def sign_and_certify(j: Journey) -> None:
 
 def pay_and_settle(j: Journey) -> None:
     """Each buyer pays; the deal settles in the same transaction. Every wallet to the fen."""
-    buyers = {"license": j.buyer_b, "equity": j.buyer_a}
+    buyers = {"license": j.buyer_b, "equity": j.buyer_a, "transfer": j.buyer_a}
     for deal_type, deal in j.deals.items():
         key = {"Idempotency-Key": f"pay-{deal['id']}"}
         paid = j.ok("POST", f"/deals/{deal['id']}/pay", buyers[deal_type], headers=key)
@@ -408,21 +425,30 @@ def pay_and_settle(j: Journey) -> None:
         assert replay.status_code == 200 and replay.headers.get("Idempotent-Replayed") == "true"
         j.deals[deal_type] = paid
 
-    licence, equity = j.deals["license"], j.deals["equity"]
-    licence_fee, equity_fee = fee(licence["price"]), fee(equity["price"])
-    reward = (licence["price"] - licence_fee) * INVENTOR_REWARD_BP // 10_000
-    assert (licence["fees"]["buyer_fee"], licence["fees"]["seller_fee"]) == (licence_fee, licence_fee)
-    assert (licence["fees"]["inventor_reward"], licence["fees"]["buyer_fee_vouchers"]) == (reward, 0)
-    assert (equity["fees"]["buyer_fee"], equity["fees"]["inventor_reward"]) == (equity_fee, 0)
+    fees = {t: fee(deal["price"]) for t, deal in j.deals.items()}
+    # Public institutions pass 70% of their net to the inventors (fractions of a fen stay with them).
+    rewards = {t: (j.deals[t]["price"] - fees[t]) * INVENTOR_REWARD_BP // 10_000 for t in ("license", "transfer")}
+    rewards["equity"] = 0
+    for deal_type, deal in j.deals.items():
+        shown = deal["fees"]
+        assert (shown["buyer_fee"], shown["seller_fee"], shown["buyer_fee_vouchers"]) == (fees[deal_type],) * 2 + (0,)
+        assert shown["inventor_reward"] == rewards[deal_type]
+
+    def spent(*deal_types: str) -> int:
+        return sum(j.deals[t]["price"] + fees[t] for t in deal_types)
+
+    def proceeds(deal_type: str) -> int:
+        return j.deals[deal_type]["price"] - fees[deal_type] - rewards[deal_type]
 
     cash_in = {name: CARD_TOP_UP[name] + BANK_TRANSFER[name] for name in CARD_TOP_UP}
-    assert j.wallet(j.buyer_a) == {"posted": cash_in["buyer_a"] - equity["price"] - equity_fee, "held": 0}
-    assert j.wallet(j.buyer_b) == {"posted": cash_in["buyer_b"] - licence["price"] - licence_fee, "held": 0}
-    assert j.wallet(j.institute) == {"posted": licence["price"] - licence_fee - reward, "held": 0}
-    assert j.account(f"org:{j.institute.org_id}:inventor_rewards") == reward
-    assert j.wallet(j.maker) == {"posted": equity["price"] - equity_fee, "held": 0}
-    assert j.wallet(j.university) == {"posted": 0, "held": 0}
-    assert j.account("exchange:fees") == 2 * licence_fee + 2 * equity_fee
+    assert j.wallet(j.buyer_a) == {"posted": cash_in["buyer_a"] - spent("equity", "transfer"), "held": 0}
+    assert j.wallet(j.buyer_b) == {"posted": cash_in["buyer_b"] - spent("license"), "held": 0}
+    assert j.wallet(j.institute) == {"posted": proceeds("license"), "held": 0}
+    assert j.wallet(j.university) == {"posted": proceeds("transfer"), "held": 0}
+    assert j.wallet(j.maker) == {"posted": proceeds("equity"), "held": 0}
+    assert j.account(f"org:{j.institute.org_id}:inventor_rewards") == rewards["license"]
+    assert j.account(f"org:{j.university.org_id}:inventor_rewards") == rewards["transfer"]
+    assert j.account("exchange:fees") == 2 * sum(fees.values())
     for deal in j.deals.values():
         assert j.account(f"deal:{deal['id']}:escrow") == 0
     for listing in j.listings.values():
@@ -509,6 +535,29 @@ def vouchers(j: Journey) -> None:
     assert report["broken_invariants"] == []
 
 
+def withdraw(j: Journey) -> None:
+    """The maker withdraws part of its proceeds: held at once, posted when the bank has paid."""
+    before = j.wallet(j.maker)["posted"]
+    body = {"amount": WITHDRAWN, "payee": "招商银行 上海分行 6225 **** 0001 上海固能新材料有限公司"}
+    requested = j.ok("POST", "/withdrawals", j.maker, status=201, json=body, headers={"Idempotency-Key": "w-1"})
+    assert j.wallet(j.maker) == {"posted": before, "held": WITHDRAWN}
+    reference, paid_on = f"CMBOUT{uuid.uuid4().hex[:8].upper()}", j.china_today()
+    completed = j.ok(
+        "POST",
+        f"/withdrawals/{requested['id']}/complete",
+        j.ops,
+        json={"bank_reference": reference, "paid_on": paid_on},
+    )
+    assert completed["status"] == "completed"
+    assert j.wallet(j.maker) == {"posted": before - WITHDRAWN, "held": 0}
+    j.statement.append((paid_on, -WITHDRAWN, reference))
+
+
+def yuan(fen: int) -> str:
+    sign, fen = ("-" if fen < 0 else ""), abs(fen)
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
+
+
 def reconcile(j: Journey) -> None:
     """Stripe's balance transactions and the bank's statement both match the ledger."""
     real_today = datetime.now(UTC) + timedelta(hours=8)
@@ -526,7 +575,7 @@ def reconcile(j: Journey) -> None:
     assert stripe_run["clean"], stripe_run
     assert stripe_run["totals"]["matched"]["count"] == len(CARD_TOP_UP)
 
-    lines = [f"{day},{amount // 100}.{amount % 100:02d},{reference}" for day, amount, reference in j.statement]
+    lines = [f"{day},{yuan(amount)},{reference}" for day, amount, reference in j.statement]
     days = sorted(day for day, _, _ in j.statement)
     bank_run = j.ok(
         "POST",
@@ -568,6 +617,7 @@ def test_the_whole_mission_over_a_real_server(server: ServerProcess, api: Api, l
     deal_notices(j)
     sign_and_certify(j)
     pay_and_settle(j)
+    withdraw(j)
     vouchers(j)
     reconcile(j)
     seal_and_verify(j)
