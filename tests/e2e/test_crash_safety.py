@@ -1,12 +1,13 @@
 """Crash safety: SIGKILL the server in the middle of a burst of keyed money-moving requests.
 
 The burst mixes ledger transfers, holds and captures (operator, ledger API), bank transfers
-recorded by an operator, withdrawals requested by organisations, and bids in a running auction,
-each with its own ``Idempotency-Key``. After a restart the ledger verifies, every request the
+recorded by an operator, withdrawals requested by organisations, bids in a running auction, and
+deal payments (each deal paid twice, under two keys), each request with its own
+``Idempotency-Key``. After a restart the ledger verifies, every request the
 server acknowledged has its effect exactly once, every request retried with the same key —
-acknowledged or lost in the crash — applies at most once, and the auction's high bid is the
-highest accepted bid. A further request kind is a ``Scene`` in ``SCENES``: how to build one keyed
-request, which answers refuse it, and its effect on account balances.
+acknowledged or lost in the crash — applies at most once, each deal is paid and settled once, and
+the auction's high bid is the highest accepted bid. A further request kind is a ``Scene`` in
+``SCENES``: how to build one keyed request, which answers refuse it, and its effect on balances.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from tests.helpers import PASSWORD, credit_code, listing_body
 
 BIDDERS = 6  # organisations with a wallet, an intent in the auction, and withdrawals
 FUNDING = 5_000_000  # fen per wallet, by bank transfer
-ASKING = 1_000_000  # the auctioned listing's asking price: deposit 100,000, increment 10,000
+ASKING = 1_000_000  # each listing's asking price: deposit 100,000, increment 10,000, fee the ¥1,000 minimum
 INCREMENT = 10_000
+DEPOSIT = 100_000
 REQUESTS = 600
 THREADS = 12
 KILL_AFTER_ACKNOWLEDGED = 60
@@ -54,6 +56,9 @@ class World:
     deposits: str  # where the ledger scenes' holds go (liability)
     bank: str  # bank:settlement (asset)
     auction_id: str
+    seller: Org
+    deals: list[dict[str, Any]]  # awaiting payment, one bought by each org
+    payments_due: list[int] = field(default_factory=list)  # indexes into deals, PAYMENTS_PER_DEAL of each
     holds: list[dict[str, Any]] = field(default_factory=list)  # pending entries not yet drawn by a capture
     bids_made: int = 0
 
@@ -62,7 +67,7 @@ class World:
         return [org.cash for org in self.orgs]
 
     def cash_of(self, org_id: str) -> str:
-        return next(org.cash for org in self.orgs if org.org_id == org_id)
+        return next(org.cash for org in [*self.orgs, self.seller] if org.org_id == org_id)
 
     def token(self, who: int | None) -> str:
         return self.ops if who is None else self.orgs[who].token
@@ -77,16 +82,17 @@ class Move:
     path: str
     body: dict[str, Any]
     who: int | None = None  # an index into World.orgs; None: the operator
+    success: int = 201
     first: httpx.Response | None = None  # None: no answer (in flight at the kill, or not sent)
     retried: httpx.Response | None = None
 
     @property
     def acknowledged(self) -> bool:
-        return self.first is not None and self.first.status_code == 201
+        return self.first is not None and self.first.status_code == self.success
 
     @property
     def applied(self) -> bool:
-        return self.retried is not None and self.retried.status_code == 201
+        return self.retried is not None and self.retried.status_code == self.success
 
 
 @dataclass
@@ -96,7 +102,7 @@ class Scene:
     name: str
     make: Callable[[World, random.Random, str], Move]
     effect: Callable[[World, dict[str, Any]], Effect]
-    refusals: frozenset[str] = frozenset()  # problem types a retry may answer instead of 201
+    refusals: frozenset[str] = frozenset()  # problem types a retry may answer instead of success
 
 
 def _entry(debit: str, credit: str, amount: int, key: str, kind: str) -> dict[str, Any]:
@@ -153,6 +159,13 @@ def make_bid(world: World, rng: random.Random, key: str) -> Move:
     )
 
 
+def make_deal_payment(world: World, rng: random.Random, key: str) -> Move:
+    """The buyer pays a deal awaiting payment; every deal is offered twice, under two keys."""
+    who = world.payments_due.pop()
+    deal = world.deals[who]
+    return Move("deal-payment", key, f"/deals/{deal['id']}/pay", {}, who=who, success=200)
+
+
 def ledger_effect(world: World, entry: dict[str, Any]) -> Effect:
     """Liability accounts: a credit raises the balance; a pending debit is a held outflow."""
     changes: dict[str, tuple[int, int]] = {}
@@ -188,6 +201,17 @@ def withdrawal_effect(world: World, withdrawal: dict[str, Any]) -> Effect:
     return {world.cash_of(withdrawal["org_id"]): (0, withdrawal["amount"]), world.bank: (0, withdrawal["amount"])}
 
 
+def deal_payment_effect(world: World, deal: dict[str, Any]) -> Effect:
+    """Price and buyer fee out of the buyer's wallet (the deposit hold posted as part of it), the
+    seller's proceeds into the seller's."""
+    fees = deal["fees"]
+    buyer_out = deal["price"] + fees["buyer_fee"] - fees["buyer_fee_vouchers"]
+    return {
+        world.cash_of(deal["buyer_org_id"]): (-buyer_out, -deal["deposit"]),
+        world.seller.cash: (fees["seller_proceeds"], 0),
+    }
+
+
 def no_money(world: World, answer: dict[str, Any]) -> Effect:
     return {}  # a bid moves nothing: the bidder's deposit was held when the intent was registered
 
@@ -199,7 +223,9 @@ SCENES = [
     Scene("bank-transfer", make_bank_transfer, bank_transfer_effect),
     Scene("withdrawal", make_withdrawal, withdrawal_effect, frozenset({"insufficient-funds"})),
     Scene("bid", make_bid, no_money, frozenset({"bid-below-minimum"})),
+    Scene("deal-payment", make_deal_payment, deal_payment_effect, frozenset({"invalid-state", "insufficient-funds"})),
 ]
+PAYMENTS_PER_DEAL = 2
 
 
 # -- the world before the burst ---------------------------------------------------------------------
@@ -228,27 +254,51 @@ def account_id(api: Api, ops: str, code: str) -> str:
     return next(a["id"] for a in page["items"] if a["code"] == code)
 
 
-def open_auction(api: Api, ops: str, bidders: list[Org]) -> str:
-    """A listing in auction mode, every bidder's intent (deposit held), the announcement's end."""
-    seller = register(api, ops, "enterprise", "上海固能新材料有限公司")
-    body = listing_body("license", "auction")
+def announce(api: Api, ops: str, seller: Org, mode: str) -> dict[str, Any]:
+    body = listing_body("license", mode)
     body["pricing"].update(asking_price=ASKING, appraised_value=ASKING)
     listing = api.ok("POST", "/listings", seller.token, status=201, json=body)
     api.ok("POST", f"/listings/{listing['id']}/submit", seller.token)
-    listing = api.ok("POST", f"/listings/{listing['id']}/review", ops, json={"decision": "approve"})
-    for bidder in bidders:
-        api.ok("POST", f"/listings/{listing['id']}/intents", bidder.token, status=201)
-    api.advance_past(ops, listing["announcement"]["closes_at"])
-    ops = api.login(OPERATOR_EMAIL, OPERATOR_PASSWORD)  # the clock moved past the token's lifetime
-    auction = api.ok("GET", f"/listings/{listing['id']}/auction", ops)
+    return api.ok("POST", f"/listings/{listing['id']}/review", ops, json={"decision": "approve"})
+
+
+def relogin(api: Api, world: World) -> None:
+    world.ops = api.login(OPERATOR_EMAIL, OPERATOR_PASSWORD)
+    for org in [*world.orgs, world.seller]:
+        org.token = api.login(org.email, PASSWORD)
+
+
+def deals_and_auction(api: Api, world: World) -> None:
+    """One deal awaiting payment per org (listed mode, one intent: the org accepts the listed price),
+    and an auction of another listing, open, with every org's intent."""
+    for_sale = [announce(api, world.ops, world.seller, "listed") for _ in world.orgs]
+    for org, listing in zip(world.orgs, for_sale, strict=True):
+        api.ok("POST", f"/listings/{listing['id']}/intents", org.token, status=201)
+    api.advance_past(world.ops, max(listing["announcement"]["closes_at"] for listing in for_sale))
+    relogin(api, world)
+    for org, listing in zip(world.orgs, for_sale, strict=True):
+        (thread,) = api.ok("GET", f"/listings/{listing['id']}/negotiations", org.token)["items"]
+        offer = thread["standing_offer_id"]
+        world.deals.append(api.ok("POST", f"/negotiations/{thread['id']}/offers/{offer}/accept", org.token, status=201))
+
+    auctioned = announce(api, world.ops, world.seller, "auction")
+    for org in world.orgs:
+        api.ok("POST", f"/listings/{auctioned['id']}/intents", org.token, status=201)
+    api.advance_past(world.ops, auctioned["announcement"]["closes_at"])  # the deals' notices end before
+    relogin(api, world)
+    auction = api.ok("GET", f"/listings/{auctioned['id']}/auction", world.ops)
     assert auction["status"] == "open" and auction["increment"] == INCREMENT
-    return auction["id"]
+    world.auction_id = auction["id"]
+    for org, deal in zip(world.orgs, world.deals, strict=True):
+        api.ok("POST", f"/deals/{deal['id']}/sign", world.seller.token)
+        assert api.ok("POST", f"/deals/{deal['id']}/sign", org.token)["state"] == "awaiting_payment"
 
 
 def setup_world(api: Api) -> World:
     ops = api.login(OPERATOR_EMAIL, OPERATOR_PASSWORD)
     orgs = [register(api, ops, "enterprise", f"竞买企业{i}") for i in range(BIDDERS)]
-    for i, org in enumerate(orgs):
+    seller = register(api, ops, "enterprise", "上海固能新材料有限公司")
+    for i, org in enumerate([*orgs, seller]):
         funded = {"org_id": org.org_id, "amount": FUNDING, "reference": f"FUND-{i}"}
         api.ok("POST", "/bank-transfers", ops, status=201, json=funded)
         org.cash = account_id(api, ops, f"org:{org.org_id}:cash")
@@ -259,16 +309,15 @@ def setup_world(api: Api) -> World:
         status=201,
         json={"code": "listing:crash:deposits", "unit": "CNY", "type": "liability", "no_overdraft": False},
     )["id"]
-    auction_id = open_auction(api, ops, orgs)
-    ops = api.login(OPERATOR_EMAIL, OPERATOR_PASSWORD)
-    for org in orgs:
-        org.token = api.login(org.email, PASSWORD)
-    world = World(ops, orgs, deposits, account_id(api, ops, "bank:settlement"), auction_id)
+    world = World(ops, orgs, deposits, account_id(api, ops, "bank:settlement"), "", seller, [])
+    deals_and_auction(api, world)
     rng = random.Random(7)
     for i in range(HOLDS_BEFORE):
         hold = make_hold(world, rng, f"hold-before-{i}").body
         hold["postings"][0]["amount"] = hold["postings"][1]["amount"] = 1_000 + i
-        made = api.ok("POST", "/ledger/entries", ops, status=201, json=hold, headers={"Idempotency-Key": f"hb-{i}"})
+        made = api.ok(
+            "POST", "/ledger/entries", world.ops, status=201, json=hold, headers={"Idempotency-Key": f"hb-{i}"}
+        )
         world.holds.append(made)
     return world
 
@@ -276,7 +325,7 @@ def setup_world(api: Api) -> World:
 def balances(api: Api, world: World) -> dict[str, tuple[int, int]]:
     """(posted balance, pending outflow) of every account the scenes touch."""
     found = {}
-    for account in [*world.wallets, world.deposits, world.bank]:
+    for account in [*world.wallets, world.seller.cash, world.deposits, world.bank]:
         shown = api.ok("GET", f"/ledger/accounts/{account}", world.ops)
         found[account] = (shown["balance"], shown["balance"] - shown["available"])
     return found
@@ -323,9 +372,7 @@ def restart(server: ServerProcess, api: Api, world: World, offset_seconds: int) 
     server.start()
     world.ops = api.login(OPERATOR_EMAIL, OPERATOR_PASSWORD)
     api.advance(world.ops, seconds=offset_seconds, sweep=False)
-    world.ops = api.login(OPERATOR_EMAIL, OPERATOR_PASSWORD)
-    for org in world.orgs:
-        org.token = api.login(org.email, PASSWORD)
+    relogin(api, world)
 
 
 def retry_everything(server: ServerProcess, world: World, moves: list[Move]) -> None:
@@ -335,7 +382,7 @@ def retry_everything(server: ServerProcess, world: World, moves: list[Move]) -> 
     with httpx.Client(base_url=server.base_url, timeout=30) as client:
         for move in moves:
             move.retried = send(client, world, move)
-            if move.retried.status_code != 201:
+            if move.retried.status_code != move.success:
                 assert move.retried.json().get("type") in refusals[move.scene], (move.scene, move.retried.text)
                 assert not move.acknowledged
                 continue
@@ -344,7 +391,7 @@ def retry_everything(server: ServerProcess, world: World, moves: list[Move]) -> 
                 assert move.retried.json() == move.first.json()  # type: ignore[union-attr]
             # Once more: now every key has an answer on record and replays it.
             third = send(client, world, move)
-            assert third.status_code == 201 and third.json()["id"] == move.retried.json()["id"]
+            assert third.status_code == move.success and third.json()["id"] == move.retried.json()["id"]
             assert third.headers.get("Idempotent-Replayed") == "true"
 
 
@@ -355,8 +402,15 @@ def test_sigkill_mid_burst_loses_nothing_acknowledged_and_retries_apply_once(ser
     rng = random.Random(20261127)
     moves = []
     for i in range(REQUESTS):
-        scene = rng.choice([s for s in SCENES if s.name != "ledger-capture" or world.holds])
+        scene = rng.choice(
+            [s for s in SCENES if s.name != "deal-payment" and (s.name != "ledger-capture" or world.holds)]
+        )
         moves.append(scene.make(world, rng, f"crash-{scene.name}-{i}"))
+    # Every deal paid twice under two keys, early in the burst: one payment settles it, the other is refused.
+    world.payments_due = [i for i in range(len(world.deals)) for _ in range(PAYMENTS_PER_DEAL)]
+    rng.shuffle(world.payments_due)
+    for i in range(len(world.payments_due)):
+        moves.insert(rng.randrange(40), make_deal_payment(world, rng, f"crash-deal-payment-{i}"))
 
     burst(server, world, moves)
     acknowledged = [m for m in moves if m.acknowledged]
@@ -413,6 +467,12 @@ def test_sigkill_mid_burst_loses_nothing_acknowledged_and_retries_apply_once(ser
     auction = api.ok("GET", f"/auctions/{world.auction_id}", ops)
     assert auction["status"] == "open" and auction["bid_count"] == len(bids)
     assert auction["high_amount"] == max(m.body["amount"] for m in bids)
+
+    # Each deal paid once: settled with one applied payment, or (short of funds) unpaid with none.
+    for deal in world.deals:
+        paid = [m for m in applied if m.scene == "deal-payment" and m.retried.json()["id"] == deal["id"]]  # type: ignore[union-attr]
+        state = api.ok("GET", f"/deals/{deal['id']}", ops)["state"]
+        assert (state, len(paid)) in (("settled", 1), ("awaiting_payment", 0)), (state, len(paid))
 
     # Balances equal the model's: what was there before plus each applied effect, once.
     expected: dict[str, list[int]] = defaultdict(lambda: [0, 0])
