@@ -32,7 +32,7 @@ ASKING = 1_000_000  # each listing's asking price: deposit 100,000, increment 10
 INCREMENT = 10_000
 DEPOSIT = 100_000
 REQUESTS = 600
-THREADS = 12
+THREADS = 32
 KILL_AFTER_ACKNOWLEDGED = 60
 HOLDS_BEFORE = 80  # enough for every capture the burst may draw
 
