@@ -1,19 +1,26 @@
-"""Crash safety: SIGKILL the server in the middle of a burst of keyed money-moving requests.
+"""Crash safety: SIGKILL the server in the middle of a burst of money-moving requests.
 
 The burst mixes ledger transfers, holds and captures (operator, ledger API), bank transfers
-recorded by an operator, withdrawals requested by organisations, bids in a running auction, and
-deal payments (each deal paid twice, under two keys), each request with its own
-``Idempotency-Key``. After a restart the ledger verifies, every request the
-server acknowledged has its effect exactly once, every request retried with the same key —
-acknowledged or lost in the crash — applies at most once, each deal is paid and settled once, and
-the auction's high bid is the highest accepted bid. A further request kind is a ``Scene`` in
-``SCENES``: how to build one keyed request, which answers refuse it, and its effect on balances.
+recorded by an operator, withdrawals requested by organisations, bids in a running auction and
+deal payments (each deal paid twice, under two keys), each with its own ``Idempotency-Key``, and
+Stripe's webhooks for card top-ups (each event delivered twice, signed as Stripe signs them).
+
+After a restart the ledger verifies, every request the server acknowledged has its effect exactly
+once, every request retried with the same key — acknowledged or lost in the crash — applies at
+most once, each deal is paid and settled once, each top-up credited once, and the auction's high
+bid is the highest accepted bid. A further request kind is a ``Scene`` in ``SCENES``: how to build
+one request, which answers refuse it, and its effect on balances.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import hmac
+import json
 import random
 import threading
+import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -22,9 +29,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import pytest
 
+from tests import stripe_local
 from tests.e2e.conftest import OPERATOR_EMAIL, OPERATOR_PASSWORD, Api, ServerProcess
 from tests.helpers import PASSWORD, credit_code, listing_body
+from tests.stripe_local import API_KEY, WEBHOOK_SECRET, pay
+
+localstripe_url = stripe_local.localstripe_url
+localstripe = stripe_local.localstripe
+
+pytestmark = pytest.mark.e2e
 
 BIDDERS = 6  # organisations with a wallet, an intent in the auction, and withdrawals
 FUNDING = 5_000_000  # fen per wallet, by bank transfer
@@ -36,7 +51,19 @@ THREADS = 32
 KILL_AFTER_ACKNOWLEDGED = 60
 HOLDS_BEFORE = 80  # enough for every capture the burst may draw
 
+CARD_TOP_UPS = 2  # per org, confirmed at Stripe before the burst; their webhooks arrive in it
+DELIVERIES = 2  # each event delivered twice, as Stripe does when it is not sure it got through
+
 Effect = dict[str, tuple[int, int]]  # account id → (posted change on its normal side, pending outflow change)
+
+
+@pytest.fixture
+def server_settings(localstripe: str) -> dict[str, str]:
+    return {
+        "TECHX_STRIPE_API_KEY": API_KEY,
+        "TECHX_STRIPE_API_BASE": localstripe,
+        "TECHX_STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    }
 
 
 @dataclass
@@ -59,6 +86,9 @@ class World:
     seller: Org
     deals: list[dict[str, Any]]  # awaiting payment, one bought by each org
     payments_due: list[int] = field(default_factory=list)  # indexes into deals, PAYMENTS_PER_DEAL of each
+    card_payments: list[dict[str, Any]] = field(default_factory=list)  # POST /payments answers, paid at Stripe
+    events_due: list[dict[str, Any]] = field(default_factory=list)  # Stripe events to deliver, DELIVERIES of each
+    clock_offset: int = 0  # the server's test clock, ahead of real time by this many seconds
     holds: list[dict[str, Any]] = field(default_factory=list)  # pending entries not yet drawn by a capture
     bids_made: int = 0
 
@@ -83,6 +113,7 @@ class Move:
     body: dict[str, Any]
     who: int | None = None  # an index into World.orgs; None: the operator
     success: int = 201
+    signed: bool = False  # a webhook: signed with Stripe's scheme instead of a bearer token and a key
     first: httpx.Response | None = None  # None: no answer (in flight at the kill, or not sent)
     retried: httpx.Response | None = None
 
@@ -103,6 +134,7 @@ class Scene:
     make: Callable[[World, random.Random, str], Move]
     effect: Callable[[World, dict[str, Any]], Effect]
     refusals: frozenset[str] = frozenset()  # problem types a retry may answer instead of success
+    keyed: bool = True  # an Idempotency-Key replays the first answer; a webhook is deduplicated by event instead
 
 
 def _entry(debit: str, credit: str, amount: int, key: str, kind: str) -> dict[str, Any]:
@@ -166,6 +198,12 @@ def make_deal_payment(world: World, rng: random.Random, key: str) -> Move:
     return Move("deal-payment", key, f"/deals/{deal['id']}/pay", {}, who=who, success=200)
 
 
+def make_webhook(world: World, rng: random.Random, key: str) -> Move:
+    """Stripe tells the exchange a PaymentIntent succeeded; the exchange fetches it and credits the wallet."""
+    event = world.events_due.pop()
+    return Move("card-top-up-webhook", key, "/webhooks/stripe", event, success=200, signed=True)
+
+
 def ledger_effect(world: World, entry: dict[str, Any]) -> Effect:
     """Liability accounts: a credit raises the balance; a pending debit is a held outflow."""
     changes: dict[str, tuple[int, int]] = {}
@@ -224,7 +262,10 @@ SCENES = [
     Scene("withdrawal", make_withdrawal, withdrawal_effect, frozenset({"insufficient-funds"})),
     Scene("bid", make_bid, no_money, frozenset({"bid-below-minimum"})),
     Scene("deal-payment", make_deal_payment, deal_payment_effect, frozenset({"invalid-state", "insufficient-funds"})),
+    # Its effect is counted per top-up (credited once however often its event arrives), not per delivery.
+    Scene("card-top-up-webhook", make_webhook, no_money, keyed=False),
 ]
+EXPLICIT = ("deal-payment", "card-top-up-webhook")  # placed in the burst by the test, not drawn at random
 PAYMENTS_PER_DEAL = 2
 
 
@@ -294,7 +335,20 @@ def deals_and_auction(api: Api, world: World) -> None:
         assert api.ok("POST", f"/deals/{deal['id']}/sign", org.token)["state"] == "awaiting_payment"
 
 
-def setup_world(api: Api) -> World:
+def card_top_ups(api: Api, world: World, stripe: str) -> None:
+    """Each org starts card top-ups and pays them at Stripe; no webhook has reached the exchange yet."""
+    for i, org in enumerate(world.orgs * CARD_TOP_UPS):
+        body = {"amount": 30_000 + 100 * i}
+        made = api.ok("POST", "/payments", org.token, status=201, json=body, headers={"Idempotency-Key": f"card-{i}"})
+        asyncio.run(pay(stripe, made["payment_intent_id"]))
+        world.card_payments.append(made)
+    intents = {p["payment_intent_id"] for p in world.card_payments}
+    events = asyncio.run(stripe_local.events(stripe, "payment_intent.succeeded"))
+    world.events_due = [e for e in events if e["data"]["object"]["id"] in intents] * DELIVERIES
+    assert len(world.events_due) == len(intents) * DELIVERIES
+
+
+def setup_world(api: Api, stripe: str) -> World:
     ops = api.login(OPERATOR_EMAIL, OPERATOR_PASSWORD)
     orgs = [register(api, ops, "enterprise", f"竞买企业{i}") for i in range(BIDDERS)]
     seller = register(api, ops, "enterprise", "上海固能新材料有限公司")
@@ -311,6 +365,7 @@ def setup_world(api: Api) -> World:
     )["id"]
     world = World(ops, orgs, deposits, account_id(api, ops, "bank:settlement"), "", seller, [])
     deals_and_auction(api, world)
+    card_top_ups(api, world, stripe)
     rng = random.Random(7)
     for i in range(HOLDS_BEFORE):
         hold = make_hold(world, rng, f"hold-before-{i}").body
@@ -335,6 +390,12 @@ def balances(api: Api, world: World) -> dict[str, tuple[int, int]]:
 
 
 def send(client: httpx.Client, world: World, move: Move) -> httpx.Response:
+    if move.signed:  # Stripe's scheme, timed by the server's (moved) clock, as a delivery made now
+        payload = json.dumps(move.body).encode()
+        stamp = int(time.time()) + world.clock_offset
+        signature = hmac.new(WEBHOOK_SECRET.encode(), b"%d.%s" % (stamp, payload), hashlib.sha256).hexdigest()
+        headers = {"Stripe-Signature": f"t={stamp},v1={signature}", "Content-Type": "application/json"}
+        return client.post(f"/api/v1{move.path}", content=payload, headers=headers)
     headers = {"Authorization": f"Bearer {world.token(move.who)}", "Idempotency-Key": move.key}
     return client.post(f"/api/v1{move.path}", json=move.body, headers=headers)
 
@@ -379,12 +440,15 @@ def retry_everything(server: ServerProcess, world: World, moves: list[Move]) -> 
     """Every move again with its key: an acknowledged one replays its first answer; a lost one
     either replays what had committed before the kill or applies now — never twice."""
     refusals = {s.name: s.refusals for s in SCENES}
+    refusals_keyed = {s.name: s.keyed for s in SCENES}
     with httpx.Client(base_url=server.base_url, timeout=30) as client:
         for move in moves:
             move.retried = send(client, world, move)
             if move.retried.status_code != move.success:
                 assert move.retried.json().get("type") in refusals[move.scene], (move.scene, move.retried.text)
                 assert not move.acknowledged
+                continue
+            if not refusals_keyed[move.scene]:
                 continue
             if move.acknowledged:
                 assert move.retried.headers.get("Idempotent-Replayed") == "true", move.key
@@ -395,22 +459,27 @@ def retry_everything(server: ServerProcess, world: World, moves: list[Move]) -> 
             assert third.headers.get("Idempotent-Replayed") == "true"
 
 
-def test_sigkill_mid_burst_loses_nothing_acknowledged_and_retries_apply_once(server: ServerProcess, api: Api):
-    world = setup_world(api)
+def test_sigkill_mid_burst_loses_nothing_acknowledged_and_retries_apply_once(
+    server: ServerProcess, api: Api, localstripe: str
+):
+    world = setup_world(api, localstripe)
     before = balances(api, world)
-    offset = api.ok("GET", "/_test/clock", world.ops)["offset_seconds"]
+    offset = world.clock_offset = api.ok("GET", "/_test/clock", world.ops)["offset_seconds"]
     rng = random.Random(20261127)
     moves = []
     for i in range(REQUESTS):
-        scene = rng.choice(
-            [s for s in SCENES if s.name != "deal-payment" and (s.name != "ledger-capture" or world.holds)]
-        )
+        drawn = [s for s in SCENES if s.name not in EXPLICIT and (s.name != "ledger-capture" or world.holds)]
+        scene = rng.choice(drawn)
         moves.append(scene.make(world, rng, f"crash-{scene.name}-{i}"))
-    # Every deal paid twice under two keys, early in the burst: one payment settles it, the other is refused.
+    # Every deal paid twice under two keys and every Stripe event delivered twice, early in the
+    # burst: one payment settles a deal and one delivery credits a top-up; the others change nothing.
     world.payments_due = [i for i in range(len(world.deals)) for _ in range(PAYMENTS_PER_DEAL)]
     rng.shuffle(world.payments_due)
     for i in range(len(world.payments_due)):
         moves.insert(rng.randrange(40), make_deal_payment(world, rng, f"crash-deal-payment-{i}"))
+    rng.shuffle(world.events_due)
+    for i in range(len(world.events_due)):
+        moves.insert(rng.randrange(150), make_webhook(world, rng, f"crash-webhook-{i}"))
 
     burst(server, world, moves)
     acknowledged = [m for m in moves if m.acknowledged]
@@ -433,8 +502,9 @@ def test_sigkill_mid_burst_loses_nothing_acknowledged_and_retries_apply_once(ser
 
     # One effect per key: distinct results, and each acknowledged result stored as answered.
     applied = [m for m in moves if m.applied]
-    ids = Counter(m.retried.json()["id"] for m in applied)  # type: ignore[union-attr]
-    assert len(ids) == len(applied) and max(ids.values()) == 1
+    keyed = {s.name for s in SCENES if s.keyed}
+    ids = Counter(m.retried.json()["id"] for m in applied if m.scene in keyed)  # type: ignore[union-attr]
+    assert len(ids) == len([m for m in applied if m.scene in keyed]) and max(ids.values()) == 1
     ops = world.ops
     for move in acknowledged:
         answer = move.first.json()  # type: ignore[union-attr]
@@ -483,6 +553,11 @@ def test_sigkill_mid_burst_loses_nothing_acknowledged_and_retries_apply_once(ser
         for account, (posted, held) in effects[move.scene](world, move.retried.json()).items():  # type: ignore[union-attr]
             expected[account][0] += posted
             expected[account][1] += held
+    # Every top-up succeeded and was credited once, however many of its deliveries got through.
+    for payment in world.card_payments:
+        shown = api.ok("GET", f"/payments/{payment['id']}", ops)
+        assert shown["status"] == "succeeded" and shown["entry_id"], shown
+        expected[world.cash_of(shown["org_id"])][0] += shown["amount"]
     after = balances(api, world)
     assert after == {account: tuple(expected[account]) for account in after}
     assert all(posted - held >= 0 for account, (posted, held) in after.items() if account in world.wallets)
