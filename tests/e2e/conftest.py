@@ -147,8 +147,8 @@ class Api:
     def login(self, email: str, password: str) -> str:
         return self.ok("POST", "/auth/login", json={"email": email, "password": password})["access_token"]
 
-    def advance(self, token: str, **delta: int) -> dict[str, Any]:
-        return self.ok("POST", "/_test/clock/advance", token, json=delta)
+    def advance(self, token: str, *, sweep: bool = True, **delta: int) -> dict[str, Any]:
+        return self.ok("POST", "/_test/clock/advance", token, json={**delta, "sweep": sweep})
 
     def now(self, token: str) -> datetime:
         return parse_time(self.ok("GET", "/_test/clock", token)["now"])
