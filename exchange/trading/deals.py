@@ -169,7 +169,10 @@ async def form_deal(
 async def load_deal(session: AsyncSession, deal_id: uuid.UUID, *, lock: bool = False) -> Deal:
     query = select(Deal).where(Deal.id == deal_id)
     if lock:
-        query = query.with_for_update()
+        # The deal may already sit in the session, read before the lock was granted (the pay route
+        # reads it to check the payer): refresh it from the locked row, or a payment racing another
+        # sees the state from before the other committed and pays again.
+        query = query.with_for_update().execution_options(populate_existing=True)
     deal = await session.scalar(query)
     if deal is None:
         raise NotFound(f"deal {deal_id} not found")

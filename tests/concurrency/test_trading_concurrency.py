@@ -153,3 +153,49 @@ async def test_two_sweepers_closing_the_same_auction_form_one_deal(pg_client, pg
         )
     assert count == 1
     await assert_ledger_sound(app)
+
+
+@pytest.mark.parametrize("deposit", [0, None], ids=["no-deposit", "default-deposit"])
+async def test_a_deal_paid_twice_at_once_under_two_keys_settles_once(pg_client, pg_app, deposit):
+    """The later payments wait for the first's lock on the deal and then find it settled: 409
+    ``invalid-state``, the buyer charged once — with or without a deposit hold to apply."""
+    client, app = pg_client, pg_app
+    ops = await operator(client, app)
+    seller = await verified(client, ops, "enterprise")
+    buyer = await bidder(app, 0)
+    await fund(app, buyer, 200_000_000)
+    pricing = {"mode": "listed", "asking_price": ASKING, "appraised_value": ASKING, "deposit": deposit}
+    listing = await announced(client, seller, ops, mode="listed", pricing=pricing)
+    await intent(client, buyer, listing["id"])
+    await to_end_of_announcement(app, client, listing, ops, seller)
+    buyer.token = app.state.tokens.issue(uuid.UUID(buyer.user_id))
+    (thread,) = (await client.get(f"{API}/listings/{listing['id']}/negotiations", headers=buyer.headers)).json()[
+        "items"
+    ]
+    accepted = await client.post(
+        f"{API}/negotiations/{thread['id']}/offers/{thread['standing_offer_id']}/accept", headers=buyer.headers
+    )
+    deal = accepted.json()
+    app.state.clock.advance(timedelta(days=10))  # past the five working days of the deal's notice
+    await app.state.sweeper.run_once(app.state.db, app.state.clock.now())
+    seller.token = app.state.tokens.issue(uuid.UUID(seller.user_id))
+    buyer.token = app.state.tokens.issue(uuid.UUID(buyer.user_id))
+    for party in (seller, buyer):
+        signed = await client.post(f"{API}/deals/{deal['id']}/sign", headers=party.headers)
+        assert signed.status_code == 200, signed.text
+
+    answers = await asyncio.gather(
+        *(
+            client.post(f"{API}/deals/{deal['id']}/pay", headers={**buyer.headers, "Idempotency-Key": f"pay-{n}"})
+            for n in range(4)
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409], [a.text for a in answers]
+    assert {a.json()["type"] for a in answers if a.status_code == 409} == {"invalid-state"}
+    fee = 500_000
+    async with app.state.db.read() as session:
+        cash = await ledger.account_by_code(session, f"org:{buyer.org_id}:cash")
+        seller_cash = await ledger.account_by_code(session, f"org:{seller.org_id}:cash")
+    assert cash.balance == 200_000_000 - ASKING - fee
+    assert seller_cash.balance == ASKING - fee
+    await assert_ledger_sound(app)

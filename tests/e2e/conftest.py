@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -146,8 +147,21 @@ class Api:
     def login(self, email: str, password: str) -> str:
         return self.ok("POST", "/auth/login", json={"email": email, "password": password})["access_token"]
 
-    def advance(self, token: str, **delta: int) -> dict[str, Any]:
-        return self.ok("POST", "/_test/clock/advance", token, json=delta)
+    def advance(self, token: str, *, sweep: bool = True, **delta: int) -> dict[str, Any]:
+        return self.ok("POST", "/_test/clock/advance", token, json={**delta, "sweep": sweep})
+
+    def now(self, token: str) -> datetime:
+        return parse_time(self.ok("GET", "/_test/clock", token)["now"])
+
+    def advance_past(self, token: str, moment: str | datetime, margin_seconds: int = 60) -> dict[str, Any]:
+        """Move the server's clock to ``margin_seconds`` after ``moment`` (if it is not there yet) and sweep."""
+        target = parse_time(moment) if isinstance(moment, str) else moment
+        seconds = max(0, int((target - self.now(token)).total_seconds()) + margin_seconds)
+        return self.advance(token, seconds=seconds)
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 @pytest.fixture
@@ -176,9 +190,15 @@ def pg_database() -> Iterator[str]:
 
 
 @pytest.fixture
-def server(pg_database: str, tmp_path: Path) -> Iterator[ServerProcess]:
+def server_settings() -> dict[str, str]:
+    """Extra environment for the server (``TECHX_…``); a test module overrides it, e.g. for Stripe."""
+    return {}
+
+
+@pytest.fixture
+def server(pg_database: str, tmp_path: Path, server_settings: dict[str, str]) -> Iterator[ServerProcess]:
     """The real server, migrated and ready, with an operator created by ``techx operator create``."""
-    proc = ServerProcess(pg_database, tmp_path)
+    proc = ServerProcess(pg_database, tmp_path, **server_settings)
     upgraded = proc.techx("db", "upgrade")
     assert "database at revision" in upgraded.stdout
     proc.techx("operator", "create", "--email", OPERATOR_EMAIL, "--password", OPERATOR_PASSWORD)
