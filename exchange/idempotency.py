@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import String, Text, UniqueConstraint, select
+from sqlalchemy import String, Text, UniqueConstraint, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -93,14 +93,19 @@ async def idempotent(
 ) -> Outcome:
     """Run ``work`` once per (scope, key); later calls with the same request replay its answer.
 
-    Without a key ``work`` simply runs. Two concurrent requests with one key: the second waits
-    for the first's unique index entry, fails, and runs again to find the stored answer.
+    Without a key ``work`` simply runs. Concurrent requests with one key run one after another:
+    on PostgreSQL each first takes a transaction-scoped advisory lock on the key, so a later one
+    finds the stored answer instead of racing the work itself (whose own unique rules, such as a
+    credit code taken, would otherwise answer it with a refusal). SQLite serialises writers
+    already (``BEGIN IMMEDIATE``). The unique index remains the last word.
     """
     if key is None:
         return await db.transaction(work)
     print_ = fingerprint(request)
 
     async def attempt(session: AsyncSession) -> Outcome:
+        if db.is_postgres:
+            await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"{scope}\n{key}", 0))))
         stored = await _recall(session, scope, key, print_)
         if stored is not None:
             return stored
