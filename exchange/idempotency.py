@@ -14,13 +14,13 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import String, Text, UniqueConstraint, select
+from sqlalchemy import ColumnElement, String, Text, UniqueConstraint, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange.base import Base, IdMixin
-from exchange.errors import Conflict, IdempotencyKeyRequired
+from exchange.errors import Conflict, ExchangeError, IdempotencyKeyRequired
 from exchange.server.db import Database
 
 MAX_KEY_LENGTH = 255
@@ -69,6 +69,12 @@ def fingerprint(*parts: Any) -> str:
     return hashlib.sha256(msgspec.json.encode(parts, order="sorted")).hexdigest()
 
 
+def key_taken(scope: str, key: str) -> ColumnElement[bool]:
+    """True when an answer is stored under (scope, key): a column for a caller's own statement, so
+    that a request checked before its transaction learns in the same round trip whether it is a replay."""
+    return exists().where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+
+
 async def _recall(session: AsyncSession, scope: str, key: str, print_: str) -> Outcome | None:
     record = await session.scalar(
         select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
@@ -90,21 +96,36 @@ async def idempotent(
     request: Any,
     now: Callable[[], datetime],
     work: Callable[[AsyncSession], Awaitable[Outcome]],
+    key_seen_free: bool = False,
 ) -> Outcome:
     """Run ``work`` once per (scope, key); later calls with the same request replay its answer.
 
     Without a key ``work`` simply runs. Two concurrent requests with one key: the second waits
     for the first's unique index entry, fails, and runs again to find the stored answer.
+
+    ``key_seen_free``: the caller has just seen no answer stored under the key (``key_taken``), so
+    ``work`` runs first and the key is looked up only when ``work`` refuses (a concurrent request
+    with the key may have committed meanwhile) or when storing the answer finds the key taken.
     """
     if key is None:
         return await db.transaction(work)
     print_ = fingerprint(request)
+    recall_first = not key_seen_free
 
     async def attempt(session: AsyncSession) -> Outcome:
-        stored = await _recall(session, scope, key, print_)
-        if stored is not None:
-            return stored
-        outcome = await work(session)
+        nonlocal recall_first
+        if recall_first:
+            stored = await _recall(session, scope, key, print_)
+            if stored is not None:
+                return stored
+        try:
+            outcome = await work(session)
+        except ExchangeError:
+            stored = None if recall_first else await _recall(session, scope, key, print_)
+            if stored is not None:
+                return stored
+            raise
+        recall_first = True  # should storing the answer find the key taken, the next attempt replays
         session.add(
             IdempotencyRecord(
                 scope=scope,

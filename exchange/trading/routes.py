@@ -13,7 +13,7 @@ from litestar.response import ServerSentEvent
 from sqlalchemy import select
 
 from exchange.errors import ExchangeError, InvalidState, NotFound
-from exchange.idempotency import Outcome, idempotent, required_key
+from exchange.idempotency import Outcome, idempotent, key_taken, required_key
 from exchange.server.dependencies import BEARER, Caller, Db, Now
 from exchange.server.events import Event, Events, sse
 from exchange.trading import auctions, deals, intents, negotiations
@@ -181,22 +181,30 @@ class AuctionController(Controller):
         idempotency_key: KeyHeader = None,
     ) -> Response[BidOut]:
         key = required_key(idempotency_key)
+        scope = f"org:{trader.org_id}:bid"
+        # Screened in one statement outside a transaction; only a bid that passes (or whose key
+        # holds an answer already) opens one.
+        async with db.read(single_statement=True) as session:
+            screened = await auctions.screen_bid(
+                session, trader, auction_id, data.amount, clock.now(), replay=key_taken(scope, key)
+            )
         collected: list[LiveEvent] = []
 
         async def work(session: Any) -> Outcome:
             collected.clear()
             bid, auction = await auctions.place_bid(
-                session, trading, trader, auction_id, data.amount, clock.now(), collected
+                session, trading, trader, auction_id, data.amount, clock.now(), collected, screened
             )
             return Outcome(201, bid_out(bid, trader.org_id, auction.ends_at))
 
         outcome = await idempotent(
             db,
-            scope=f"org:{trader.org_id}:bid",
+            scope=scope,
             key=key,
             request={"auction_id": str(auction_id), "amount": data.amount},
             now=clock.now,
             work=work,
+            key_seen_free=screened is not None,
         )
         if not outcome.replayed:
             for channel, name, payload in collected:

@@ -153,3 +153,28 @@ async def test_two_sweepers_closing_the_same_auction_form_one_deal(pg_client, pg
         )
     assert count == 1
     await assert_ledger_sound(app)
+
+
+async def test_one_bid_sent_many_times_at_once_is_placed_once(pg_client, pg_app):
+    """A client retrying one bid with its key while the first attempt runs: one bid, every answer the same."""
+    client, app = pg_client, pg_app
+    _, buyers, auction_id = await auction_with_bidders(client, app, 2)
+    key = uuid.uuid4().hex
+    answers = await asyncio.gather(
+        *(
+            client.post(
+                f"{API}/auctions/{auction_id}/bids",
+                json={"amount": ASKING},
+                headers={**buyers[0].headers, "Idempotency-Key": key},
+            )
+            for _ in range(8)
+        )
+    )
+    assert {a.status_code for a in answers} == {201}, [a.text for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert sum(a.headers.get("Idempotent-Replayed") == "true" for a in answers) == 7
+    async with app.state.db.read() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(Bid).where(Bid.auction_id == uuid.UUID(auction_id))
+        )
+    assert count == 1
