@@ -232,7 +232,15 @@ class AuctionController(Controller):
             data["published_at"] = event.published_at
             return data
 
-        return sse(events, auction_channel(auction.id), render, until=lambda e: e.event == "closed")
+        mine = str(viewer)
+
+        def shared_as(event: Event) -> tuple[str, bool]:
+            # Every subscriber but the bidder (or winner) itself sees the same message.
+            return ("auction", mine in (event.data.get("org_id"), event.data.get("winner_org_id")))
+
+        return sse(
+            events, auction_channel(auction.id), render, until=lambda e: e.event == "closed", shared_as=shared_as
+        )
 
 
 class NegotiationController(Controller):
