@@ -53,7 +53,7 @@ class Events:
         # One event reaches every subscriber of its channel as the same bytes: decoded and framed
         # once for all of them instead of once per subscriber (200 watchers of a busy auction).
         self._decoded: dict[bytes, Event] = {}
-        self.frames: dict[tuple[int, Hashable], tuple[Event, bytes]] = {}
+        self.frames: dict[tuple[int, Hashable], tuple[Event, Framed]] = {}
 
     def publish(self, channel: str, event: str, data: dict[str, Any]) -> None:
         self._plugin.publish(msgspec.json.encode(Event(event, data, time.time())), channels=[channel])
@@ -77,15 +77,19 @@ class Events:
             yield events()
 
 
-class _Frames(ServerSentEvent):
-    """Server-Sent Events whose stream yields messages already framed as bytes."""
+class Framed(ServerSentEventMessage):
+    """A message already framed as bytes, shared by the subscribers it is the same for."""
 
-    def ensure_bytes(self, data: Any, sep: str) -> bytes:
-        return data if isinstance(data, bytes) else super().ensure_bytes(data, sep)
+    def __init__(self, framed: bytes) -> None:
+        super().__init__()
+        self.framed = framed
+
+    def encode(self) -> bytes:
+        return self.framed
 
 
-def _frame(shaped: dict[str, Any], name: str) -> bytes:
-    return ServerSentEventMessage(data=msgspec.json.encode(shaped).decode(), event=name).encode()
+def _frame(shaped: dict[str, Any], name: str) -> Framed:
+    return Framed(ServerSentEventMessage(data=msgspec.json.encode(shaped).decode(), event=name).encode())
 
 
 async def messages(
@@ -97,7 +101,7 @@ async def messages(
     first: list[ServerSentEventMessage] | None = None,
     shared_as: Callable[[Event], Hashable] | None = None,
     keepalive: float = KEEPALIVE_SECONDS,
-) -> AsyncIterator[ServerSentEventMessage | bytes]:
+) -> AsyncIterator[ServerSentEventMessage]:
     """The messages of ``sse`` (see there)."""
     for message in first or []:
         yield message
@@ -156,4 +160,4 @@ def sse(
     names the rendering: subscribers for whom it is equal (and whose ``render`` is the same
     function of it) share one rendered message, so ``render`` must depend on nothing else.
     """
-    return _Frames(messages(events, channel, render, until=until, first=first, shared_as=shared_as))
+    return ServerSentEvent(messages(events, channel, render, until=until, first=first, shared_as=shared_as))
