@@ -372,7 +372,7 @@ async def subscribe(port: int, token: str, auction: str, delays: list[float], re
         ready.set()
     try:
         while line := await reader.readline():
-            if line.startswith(b"data:"):
+            if line.startswith(b"data:") and line[5:].strip():
                 data = msgspec.json.decode(line[5:])
                 if "published_at" in data and "amount" in data:
                     delays.append((time.time() - data["published_at"]) * 1000)

@@ -116,7 +116,7 @@ async def messages(
                     pending = asyncio.ensure_future(iterator.__anext__())
                 done, _ = await asyncio.wait({pending}, timeout=keepalive)
                 if not done:
-                    yield ServerSentEventMessage(comment="keepalive")
+                    yield ServerSentEventMessage(comment="keepalive", data=None)  # a comment, not an empty event
                     continue
                 arrived, pending = pending, None
                 try:

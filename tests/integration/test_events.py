@@ -69,4 +69,5 @@ async def test_a_quiet_stream_sends_keepalives_and_still_delivers_the_next_event
         await asyncio.wait_for(quiet.wait(), 5)
         events.publish("auction:quiet", "bid", {"amount": 7})
         await asyncio.wait_for(watcher, 5)
+    assert got[0].encode() == b": keepalive\r\n\r\n"  # a comment line, not an event without data
     assert b"event: bid" in got[-1].encode() and b'data: {"amount":7}' in got[-1].encode()
