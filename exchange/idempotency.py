@@ -88,6 +88,12 @@ async def _recall(session: AsyncSession, scope: str, key: str, print_: str) -> O
     return Outcome(record.status_code, msgspec.json.decode(record.body), replayed=True)
 
 
+async def stored_answer(db: Database, *, scope: str, key: str, request: Any) -> Outcome | None:
+    """The answer stored under (scope, key) for ``request`` (409 for another request), outside a transaction."""
+    async with db.read(single_statement=True) as session:
+        return await _recall(session, scope, key, fingerprint(request))
+
+
 async def idempotent(
     db: Database,
     *,

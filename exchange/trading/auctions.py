@@ -130,6 +130,12 @@ async def screen_bid(
     return seen, intent
 
 
+def check_against(auction: Auction, amount: int, high: int | None) -> None:
+    """The bid rules against a high bid known to be committed (refusals only; ``place_bid`` decides)."""
+    if high is not None:
+        check_bid(amount, asking_price=auction.asking_price, increment=auction.increment, high=high)
+
+
 async def place_bid(
     session: AsyncSession,
     ctx: TradingContext,

@@ -13,7 +13,7 @@ from litestar.response import ServerSentEvent
 from sqlalchemy import select
 
 from exchange.errors import ExchangeError, InvalidState, NotFound
-from exchange.idempotency import Outcome, idempotent, key_taken, required_key
+from exchange.idempotency import Outcome, idempotent, key_taken, required_key, stored_answer
 from exchange.server.dependencies import BEARER, Caller, Db, Now
 from exchange.server.events import Event, Events, sse
 from exchange.trading import auctions, deals, intents, negotiations
@@ -189,6 +189,7 @@ class AuctionController(Controller):
                 session, trader, auction_id, data.amount, clock.now(), replay=key_taken(scope, key)
             )
         collected: list[LiveEvent] = []
+        request = {"auction_id": str(auction_id), "amount": data.amount}
 
         async def work(session: Any) -> Outcome:
             collected.clear()
@@ -197,18 +198,42 @@ class AuctionController(Controller):
             )
             return Outcome(201, bid_out(bid, trader.org_id, auction.ends_at))
 
-        outcome = await idempotent(
-            db,
-            scope=scope,
-            key=key,
-            request={"auction_id": str(auction_id), "amount": data.amount},
-            now=clock.now,
-            work=work,
-            key_seen_free=screened is not None,
-        )
-        if not outcome.replayed:
+        async def place() -> Outcome:
+            return await idempotent(
+                db,
+                scope=scope,
+                key=key,
+                request=request,
+                now=clock.now,
+                work=work,
+                key_seen_free=screened is not None,
+            )
+
+        def publish() -> None:
             for channel, name, payload in collected:
                 events.publish(channel, name, payload)
+            collected.clear()
+
+        if screened is None:  # the key holds an answer already, or the request may be a replay
+            outcome = await place()
+        else:
+            turns = trading.bid_turns
+            async with turns.turn(auction_id):
+                try:
+                    auctions.check_against(screened[0], data.amount, turns.high(auction_id))
+                except ExchangeError:
+                    # Outbid while waiting its turn; a replay of a bid accepted meanwhile gets its answer.
+                    stored = await stored_answer(db, scope=scope, key=key, request=request)
+                    if stored is None:
+                        raise
+                    outcome = stored
+                else:
+                    outcome = await place()
+                    if outcome.status_code == 201 and not outcome.replayed:
+                        turns.committed(auction_id, data.amount)
+                        publish()  # in turn: this process publishes an auction's bids in their order
+        if not outcome.replayed:
+            publish()
         return Response(outcome.body, status_code=outcome.status_code, headers=outcome.headers)
 
     @get(
