@@ -31,6 +31,7 @@ sweeper opens the auctions at the real present; the server then takes bids on th
     TECHX_BENCH_SECONDS=20 ...       # measured seconds per case (default 60)
     TECHX_BENCH_RATE=2 ...           # bids per second of each bidder in (1r) (default 1)
     TECHX_BENCH_CASES=0,1r ...       # which cases (default 0,1r,1,2)
+    TECHX_BENCH_SUBSCRIBERS=0 ...    # live-event subscribers during (0)-(1) (default 200)
     TECHX_BENCH_WORKERS=2 ...        # server processes (default 1; more use the Redis channels backend)
     TECHX_BENCH_PG=postgresql://...  # admin DSN (default postgres@127.0.0.1:5432)
 """
@@ -75,7 +76,7 @@ WORKERS = int(os.environ.get("TECHX_BENCH_WORKERS", "1"))
 RATE = float(os.environ.get("TECHX_BENCH_RATE", "1"))
 CASES = set(os.environ.get("TECHX_BENCH_CASES", "0,1r,1,2").split(","))
 BIDDERS = 200
-SUBSCRIBERS = 200
+SUBSCRIBERS = int(os.environ.get("TECHX_BENCH_SUBSCRIBERS", "200"))  # 0: no live events to deliver
 AUCTIONS = 50
 PER_BIDDER = 10  # intents of each bidder among the 50 auctions
 ASKING, STEP = 1_000_000, 10_000  # ¥10,000, increments of ¥100
@@ -429,7 +430,8 @@ async def measure(
         )
         for i in range(SUBSCRIBERS)
     ]
-    await asyncio.wait_for(ready.wait(), 60)
+    if SUBSCRIBERS:
+        await asyncio.wait_for(ready.wait(), 60)
     await asyncio.sleep(0.5)
 
     def sse() -> str:
