@@ -1,23 +1,37 @@
 """Auction benchmark (a report, not a test): bids per second, latency and live-event fan-out on PostgreSQL.
 
 In one run, against one running ``techx serve`` (one process: live events use the in-memory channels
-backend; several processes would share Redis):
+backend; several processes would share Redis), with 200 more connections subscribed to
+``GET /auctions/{id}/events`` of the hot auction during (0)-(1), timing each ``bid`` event from
+commit to delivery:
 
-* (1) one hot auction: 200 bidders, each with its own token and connection, bid for ``SECONDS``
-  (default 60) at the known high bid plus one to three increments; 200 more connections subscribe
-  to ``GET /auctions/{id}/events`` and time each ``bid`` event from commit to delivery;
-* (2) 50 auctions at once: the same 200 bidders, each holding intents on 10 of them, bid at random;
-* baseline: right after each case, the same number of ``GET /health`` requests over the same 200
-  connections (the framework's own floor on this machine).
+* (0) alone: one bidder, one request at a time, for 5 s: what a bid costs when nothing queues;
+* (1r) one hot auction at a bidder's pace: 200 bidders, each with its own token and connection,
+  each bidding at random moments (Poisson) ``RATE`` times a second (default 1: 200 bids/s in all,
+  far more than people bidding by hand) for ``SECONDS`` (default 60) at the known high bid plus
+  one to three increments. Latency counts from the moment the bid was due, so a server that falls
+  behind is charged for the queue;
+* (1) one hot auction flat out: the same 200 bidders, each sending its next bid as soon as the
+  last is answered (200 requests always in flight): the server's capacity; by Little's law the
+  latency is then 200 / throughput whatever the code does;
+* (2) 50 auctions at once, flat out: the same 200 bidders, each holding intents on 10 of them;
+* baseline: right after each case, ``GET /health`` over the same 200 connections in the same
+  pattern (at the same pace for (1r), the same number of requests flat out for (1) and (2)): the
+  framework's own floor on this machine.
 
-It prints accepted and rejected bids/s, p50/p99 latency of a bid, the SSE delay p50/p99, the
-baseline's requests/s and p50/p99, and the ratios. Target: p99 bid latency < 100 ms on one auction.
+It prints accepted and rejected bids/s, p50/p99 latency of a bid (and of accepted ones), the SSE
+delay p50/p99, the baseline's requests/s and p50/p99, the ratios, the CPU used by the server, by
+PostgreSQL and by this client during each case, and the load average. Target: p99 bid latency
+< 100 ms with 200 bidders on one auction.
 
 Setup runs in this process with a clock set in the past, so that announcements have ended and the
 sweeper opens the auctions at the real present; the server then takes bids on the system clock.
 
     .venv/bin/python bench/auction.py
     TECHX_BENCH_SECONDS=20 ...       # measured seconds per case (default 60)
+    TECHX_BENCH_RATE=2 ...           # bids per second of each bidder in (1r) (default 1)
+    TECHX_BENCH_CASES=0,1r ...       # which cases (default 0,1r,1,2)
+    TECHX_BENCH_SUBSCRIBERS=0 ...    # live-event subscribers during (0)-(1) (default 200)
     TECHX_BENCH_WORKERS=2 ...        # server processes (default 1; more use the Redis channels backend)
     TECHX_BENCH_PG=postgresql://...  # admin DSN (default postgres@127.0.0.1:5432)
 """
@@ -25,8 +39,10 @@ sweeper opens the auctions at the real present; the server then takes bids on th
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -57,8 +73,10 @@ from bench.ledger import (  # noqa: E402
 SECONDS = float(os.environ.get("TECHX_BENCH_SECONDS", "60"))
 # Server processes; more than one carries live events through Redis (TECHX_REDIS_URL).
 WORKERS = int(os.environ.get("TECHX_BENCH_WORKERS", "1"))
+RATE = float(os.environ.get("TECHX_BENCH_RATE", "1"))
+CASES = set(os.environ.get("TECHX_BENCH_CASES", "0,1r,1,2").split(","))
 BIDDERS = 200
-SUBSCRIBERS = 200
+SUBSCRIBERS = int(os.environ.get("TECHX_BENCH_SUBSCRIBERS", "200"))  # 0: no live events to deliver
 AUCTIONS = 50
 PER_BIDDER = 10  # intents of each bidder among the 50 auctions
 ASKING, STEP = 1_000_000, 10_000  # ¥10,000, increments of ¥100
@@ -81,6 +99,7 @@ async def setup(env: dict[str, str]) -> tuple[list[tuple[str, str]], str, list[s
     from ledger import service as ledger
     from tests.helpers import credit_code, listing_body
 
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per setup request otherwise
     settings = Settings.from_env(env)
     real_now = datetime.now(UTC)
     clock = ManualClock(real_now - timedelta(days=45))
@@ -178,16 +197,23 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def request(self, method: str, path: str, body: bytes = b"", key: bool = False) -> tuple[int, bytes]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {self.token}\r\n"
         if key:
             head += f"Idempotency-Key: {uuid.uuid4().hex}\r\n"
         if body:
             head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-        self.writer.write(head.encode() + b"\r\n" + body)
-        assert self.reader is not None
-        status = int((await self.reader.readline()).split()[1])
+        message = head.encode() + b"\r\n" + body
+        for _ in range(2):
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+            assert self.reader is not None
+            self.writer.write(message)
+            status_line = await self.reader.readline()
+            if status_line:
+                break
+            # The server closes a connection idle for 5 s (uvicorn's keep-alive): open another, as browsers do.
+            self.close()
+        status = int(status_line.split()[1])
         length = 0
         while (line := await self.reader.readline()) not in (b"\r\n", b""):
             if line.lower().startswith(b"content-length:"):
@@ -197,6 +223,7 @@ class Connection:
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+        self.reader = self.writer = None
 
 
 @dataclass
@@ -205,10 +232,16 @@ class Load:
     accepted: int = 0
     rejected: int = 0
     latencies: list[float] = field(default_factory=list)
+    accepted_latencies: list[float] = field(default_factory=list)
+    lags: list[float] = field(default_factory=list)  # (1r): how late a due bid left (its own previous one in flight)
+    loop_lags: list[float] = field(default_factory=list)  # how late this client's event loop woke a 10 ms timer
     errors: list[str] = field(default_factory=list)
 
 
-async def bid_load(connections: list[Connection], choices: list[list[str]], seconds: float) -> Load:
+async def bid_load(
+    connections: list[Connection], choices: list[list[str]], seconds: float, rate: float | None = None
+) -> Load:
+    """Each connection bids flat out, or (``rate``) at Poisson moments ``rate`` times a second."""
     load = Load()
     highs: dict[str, int] = {}
     end = time.perf_counter() + seconds
@@ -216,18 +249,25 @@ async def bid_load(connections: list[Connection], choices: list[list[str]], seco
 
     async def run(conn: Connection, mine: list[str]) -> None:
         rng = random.Random()
-        while time.perf_counter() < end:
+        due = time.perf_counter() + (rng.expovariate(rate) if rate else 0.0)
+        while due < end:
+            if rate:
+                if (wait := due - time.perf_counter()) > 0:
+                    await asyncio.sleep(wait)
+                load.lags.append(max(0.0, time.perf_counter() - due) * 1000)
             auction = rng.choice(mine)
             high = highs.get(auction)
             amount = ASKING if high is None else high + STEP * rng.randint(1, 3)
-            began = time.perf_counter()
+            began = due if rate else time.perf_counter()
             status, body = await conn.request(
                 "POST", f"/api/v1/auctions/{auction}/bids", encoder.encode({"amount": amount}), key=True
             )
-            load.latencies.append((time.perf_counter() - began) * 1000)
+            latency = (time.perf_counter() - began) * 1000
+            load.latencies.append(latency)
             load.requests += 1
             if status == 201:
                 load.accepted += 1
+                load.accepted_latencies.append(latency)
                 highs[auction] = max(highs.get(auction, 0), amount)
             elif status == 422:
                 load.rejected += 1
@@ -236,12 +276,22 @@ async def bid_load(connections: list[Connection], choices: list[list[str]], seco
                     highs[auction] = max(highs.get(auction, 0), int(detail.split("is ")[1].split(" ")[0]))
             else:
                 load.errors.append(f"{status} {body[:200]!r}")
+            due = due + rng.expovariate(rate) if rate else time.perf_counter()
 
-    await asyncio.gather(*(run(c, m) for c, m in zip(connections, choices, strict=True)))
+    async def watch_loop() -> None:  # is this client itself the bottleneck?
+        while time.perf_counter() < end:
+            began = time.perf_counter()
+            await asyncio.sleep(0.01)
+            load.loop_lags.append((time.perf_counter() - began - 0.01) * 1000)
+
+    await asyncio.gather(watch_loop(), *(run(c, m) for c, m in zip(connections, choices, strict=True)))
     return load
 
 
-async def health_load(connections: list[Connection], total: int) -> tuple[float, list[float]]:
+async def health_load(
+    connections: list[Connection], total: int, seconds: float = 0.0, rate: float | None = None
+) -> tuple[float, list[float]]:
+    """``total`` requests flat out, or (``rate``) each connection at Poisson moments for ``seconds``."""
     latencies: list[float] = []
     remaining = [total]
 
@@ -253,9 +303,61 @@ async def health_load(connections: list[Connection], total: int) -> tuple[float,
             latencies.append((time.perf_counter() - began) * 1000)
             assert status == 200
 
+    async def paced(conn: Connection, end: float) -> None:
+        rng = random.Random()
+        due = time.perf_counter() + rng.expovariate(rate or 1)
+        while due < end:
+            if (wait := due - time.perf_counter()) > 0:
+                await asyncio.sleep(wait)
+            status, _ = await conn.request("GET", "/health")
+            latencies.append((time.perf_counter() - due) * 1000)
+            assert status == 200
+            due += rng.expovariate(rate or 1)
+
     started = time.perf_counter()
-    await asyncio.gather(*(run(c) for c in connections))
+    if rate:
+        await asyncio.gather(*(paced(c, started + seconds) for c in connections))
+    else:
+        await asyncio.gather(*(run(c) for c in connections))
     return time.perf_counter() - started, latencies
+
+
+class CpuMeter:
+    """CPU seconds of the server's processes, of PostgreSQL's and of this client over a case."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self.hz = os.sysconf("SC_CLK_TCK")
+
+    def _ticks(self, pid: int | str) -> int:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0
+        return int(fields[11]) + int(fields[12])
+
+    def sample(self) -> tuple[float, float, float, float]:
+        children = Path(f"/proc/{self.server_pid}/task/{self.server_pid}/children").read_text().split()
+        server = sum(self._ticks(p) for p in [self.server_pid, *children]) / self.hz
+        postgres = 0
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if (entry / "comm").read_text().strip() == "postgres":
+                        postgres += self._ticks(entry.name)
+                except OSError:
+                    continue
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return server, postgres / self.hz, usage.ru_utime + usage.ru_stime, time.perf_counter()
+
+    @staticmethod
+    def describe(before: tuple[float, ...], after: tuple[float, ...]) -> str:
+        wall = after[3] - before[3]
+        server, postgres, client = ((a - b) / wall * 100 for a, b in zip(after[:3], before[:3], strict=True))
+        return (
+            f"CPU (of {os.cpu_count() * 100}%): server {server:.0f}%, PostgreSQL {postgres:.0f}%, "
+            f"this client {client:.0f}%; load average {os.getloadavg()[0]:.2f}"
+        )
 
 
 async def subscribe(port: int, token: str, auction: str, delays: list[float], ready: asyncio.Event, n: list[int]):
@@ -271,7 +373,7 @@ async def subscribe(port: int, token: str, auction: str, delays: list[float], re
         ready.set()
     try:
         while line := await reader.readline():
-            if line.startswith(b"data:"):
+            if line.startswith(b"data:") and line[5:].strip():
                 data = msgspec.json.decode(line[5:])
                 if "published_at" in data and "amount" in data:
                     delays.append((time.time() - data["published_at"]) * 1000)
@@ -279,15 +381,27 @@ async def subscribe(port: int, token: str, auction: str, delays: list[float], re
         writer.close()
 
 
-def report(name: str, load: Load, seconds: float, health: tuple[float, list[float]], extra: str = "") -> None:
+def report(name: str, load: Load, seconds: float, health: tuple[float, list[float]], cpu: str, extra: str = "") -> None:
     elapsed, health_lat = health
     p99 = percentile(load.latencies, 0.99)
     health_rps = len(health_lat) / elapsed
     bid_rps = load.requests / seconds
     print(
         f"{name}: {load.accepted / seconds:.0f} accepted/s, {load.rejected / seconds:.0f} rejected/s, "
-        f"bid p50 {percentile(load.latencies, 0.5):.1f} ms, p99 {p99:.1f} ms{extra}"
+        f"bid p50 {percentile(load.latencies, 0.5):.1f} ms, p99 {p99:.1f} ms "
+        f"(accepted: p50 {percentile(load.accepted_latencies, 0.5):.1f} ms, "
+        f"p99 {percentile(load.accepted_latencies, 0.99):.1f} ms){extra}"
     )
+    if load.lags:
+        print(
+            f"  due bids left late (behind the bidder's previous one) by p50 {percentile(load.lags, 0.5):.1f} ms, "
+            f"p99 {percentile(load.lags, 0.99):.1f} ms"
+        )
+    print(
+        f"  this client's event loop late by p50 {percentile(load.loop_lags, 0.5):.1f} ms, "
+        f"p99 {percentile(load.loop_lags, 0.99):.1f} ms"
+    )
+    print(f"  {cpu}")
     print(
         f"  baseline GET /health ×{len(health_lat)}: {health_rps:.0f} req/s, p50 {percentile(health_lat, 0.5):.1f} ms, "
         f"p99 {percentile(health_lat, 0.99):.1f} ms | ratio bid/health: throughput {bid_rps / health_rps:.2f}×, "
@@ -297,13 +411,16 @@ def report(name: str, load: Load, seconds: float, health: tuple[float, list[floa
         print(f"  {len(load.errors)} unexpected answers, e.g. {load.errors[0]}")
 
 
-async def measure(port: int, keys: str, bidders: list[tuple[str, str]], hot: str, by_user: dict[str, list[str]]):
+async def measure(
+    port: int, keys: str, bidders: list[tuple[str, str]], hot: str, by_user: dict[str, list[str]], server_pid: int
+):
     from exchange.parties.auth import TokenIssuer
     from exchange.server.clock import SystemClock
 
     secret = (Path(keys) / "jwt.secret").read_text().strip()
     tokens = TokenIssuer(secret, 3600, SystemClock())
     bid_conns = [Connection(port, tokens.issue(uuid.UUID(u))) for u, _ in bidders]
+    meter = CpuMeter(server_pid)
 
     delays: list[float] = []
     ready, count = asyncio.Event(), [0]
@@ -313,25 +430,48 @@ async def measure(port: int, keys: str, bidders: list[tuple[str, str]], hot: str
         )
         for i in range(SUBSCRIBERS)
     ]
-    await asyncio.wait_for(ready.wait(), 60)
+    if SUBSCRIBERS:
+        await asyncio.wait_for(ready.wait(), 60)
     await asyncio.sleep(0.5)
-    load = await bid_load(bid_conns, [[hot]] * BIDDERS, SECONDS)
+
+    def sse() -> str:
+        said = (
+            f", SSE delay to {SUBSCRIBERS} subscribers p50 {percentile(delays, 0.5):.1f} ms, "
+            f"p99 {percentile(delays, 0.99):.1f} ms ({len(delays)} deliveries)"
+        )
+        delays.clear()
+        return said
+
+    if "0" in CASES:
+        alone = 5.0
+        before = meter.sample()
+        load = await bid_load(bid_conns[:1], [[hot]], alone)
+        cpu = meter.describe(before, meter.sample())
+        health = await health_load(bid_conns[:1], load.requests)
+        report("(0) one bidder alone, one request at a time", load, alone, health, cpu, sse())
+    if "1r" in CASES:
+        before = meter.sample()
+        load = await bid_load(bid_conns, [[hot]] * BIDDERS, SECONDS, RATE)
+        cpu = meter.describe(before, meter.sample())
+        extra = sse()
+        health = await health_load(bid_conns, 0, SECONDS, RATE)
+        report(f"(1r) one hot auction, 200 bidders at {RATE:g} bid/s each", load, SECONDS, health, cpu, extra)
+    if "1" in CASES:
+        before = meter.sample()
+        load = await bid_load(bid_conns, [[hot]] * BIDDERS, SECONDS)
+        cpu = meter.describe(before, meter.sample())
+        extra = sse()
+        health = await health_load(bid_conns, load.requests)
+        report("(1) one hot auction, 200 bidders flat out", load, SECONDS, health, cpu, extra)
     for task in subscribers:
         task.cancel()
     await asyncio.gather(*subscribers, return_exceptions=True)
-    health = await health_load(bid_conns, load.requests)
-    report(
-        "(1) one hot auction, 200 bidders",
-        load,
-        SECONDS,
-        health,
-        f", SSE delay to {SUBSCRIBERS} subscribers p50 {percentile(delays, 0.5):.1f} ms, "
-        f"p99 {percentile(delays, 0.99):.1f} ms ({len(delays)} deliveries)",
-    )
-
-    load = await bid_load(bid_conns, [by_user[u] for u, _ in bidders], SECONDS)
-    health = await health_load(bid_conns, load.requests)
-    report(f"(2) {AUCTIONS} auctions at once, 200 bidders", load, SECONDS, health)
+    if "2" in CASES:
+        before = meter.sample()
+        load = await bid_load(bid_conns, [by_user[u] for u, _ in bidders], SECONDS)
+        cpu = meter.describe(before, meter.sample())
+        health = await health_load(bid_conns, load.requests)
+        report(f"(2) {AUCTIONS} auctions at once, 200 bidders flat out", load, SECONDS, health, cpu)
     for conn in bid_conns:
         conn.close()
 
@@ -372,7 +512,7 @@ def main() -> int:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        asyncio.run(measure(port, keys, bidders, hot, by_user))
+        asyncio.run(measure(port, keys, bidders, hot, by_user, server.pid))
         print(f"server peak memory: {tree_peak_mib(server.pid):.0f} MiB")
     finally:
         if server is not None:

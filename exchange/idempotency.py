@@ -14,13 +14,13 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import String, Text, UniqueConstraint, func, select
+from sqlalchemy import ColumnElement, String, Text, UniqueConstraint, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange.base import Base, IdMixin
-from exchange.errors import Conflict, IdempotencyKeyRequired
+from exchange.errors import Conflict, ExchangeError, IdempotencyKeyRequired
 from exchange.server.db import Database
 
 MAX_KEY_LENGTH = 255
@@ -69,6 +69,12 @@ def fingerprint(*parts: Any) -> str:
     return hashlib.sha256(msgspec.json.encode(parts, order="sorted")).hexdigest()
 
 
+def key_taken(scope: str, key: str) -> ColumnElement[bool]:
+    """True when an answer is stored under (scope, key): a column for a caller's own statement, so
+    that a request checked before its transaction learns in the same round trip whether it is a replay."""
+    return exists().where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+
+
 async def _recall(session: AsyncSession, scope: str, key: str, print_: str) -> Outcome | None:
     record = await session.scalar(
         select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
@@ -82,6 +88,12 @@ async def _recall(session: AsyncSession, scope: str, key: str, print_: str) -> O
     return Outcome(record.status_code, msgspec.json.decode(record.body), replayed=True)
 
 
+async def stored_answer(db: Database, *, scope: str, key: str, request: Any) -> Outcome | None:
+    """The answer stored under (scope, key) for ``request`` (409 for another request), outside a transaction."""
+    async with db.read(single_statement=True) as session:
+        return await _recall(session, scope, key, fingerprint(request))
+
+
 async def idempotent(
     db: Database,
     *,
@@ -90,6 +102,7 @@ async def idempotent(
     request: Any,
     now: Callable[[], datetime],
     work: Callable[[AsyncSession], Awaitable[Outcome]],
+    key_seen_free: bool = False,
 ) -> Outcome:
     """Run ``work`` once per (scope, key); later calls with the same request replay its answer.
 
@@ -98,18 +111,34 @@ async def idempotent(
     finds the stored answer instead of racing the work itself (whose own unique rules, such as a
     credit code taken, would otherwise answer it with a refusal). SQLite serialises writers
     already (``BEGIN IMMEDIATE``). The unique index remains the last word.
+
+    ``key_seen_free``: the caller has just seen no answer stored under the key (``key_taken``), so
+    ``work`` runs first, without the lock, and the key is looked up only when ``work`` refuses (a
+    concurrent request with the key may have committed meanwhile) or when storing the answer finds
+    the key taken. The hot path (bids) saves the lock's round trip this way.
     """
     if key is None:
         return await db.transaction(work)
     print_ = fingerprint(request)
+    recall_first = not key_seen_free
 
     async def attempt(session: AsyncSession) -> Outcome:
-        if db.is_postgres:
-            await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"{scope}\n{key}", 0))))
-        stored = await _recall(session, scope, key, print_)
-        if stored is not None:
-            return stored
-        outcome = await work(session)
+        nonlocal recall_first
+        if recall_first:
+            if db.is_postgres:
+                lock_key = func.hashtextextended(f"{scope}\n{key}", 0)
+                await session.execute(select(func.pg_advisory_xact_lock(lock_key)))
+            stored = await _recall(session, scope, key, print_)
+            if stored is not None:
+                return stored
+        try:
+            outcome = await work(session)
+        except ExchangeError:
+            stored = None if recall_first else await _recall(session, scope, key, print_)
+            if stored is not None:
+                return stored
+            raise
+        recall_first = True  # should storing the answer find the key taken, the next attempt replays
         session.add(
             IdempotencyRecord(
                 scope=scope,

@@ -27,9 +27,13 @@ def _query_names(handler: HTTPRouteHandler) -> tuple[frozenset[str], frozenset[s
     return known
 
 
-def reject_unknown_query_parameters(request: Request[Any, Any, Any]) -> None:
+async def reject_unknown_query_parameters(request: Request[Any, Any, Any]) -> None:
     """Query parameters a handler does not declare are refused (400), as unknown body fields are,
-    and so is a single-valued parameter given several times."""
+    and so is a single-valued parameter given several times.
+
+    A coroutine although it never awaits: the framework runs a plain function hook in a worker
+    thread, which cost every request a thread hand-off and a wait for the interpreter lock.
+    """
     raw = request.scope.get("query_string", b"")
     if not raw or request.method == "OPTIONS":
         return

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Interval, bindparam, select, text, update
+from sqlalchemy import ColumnElement, Interval, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -85,28 +85,39 @@ async def visible_auction(session: AsyncSession, viewer: Principal, auction_id: 
     return auction, intent
 
 
-async def place_bid(
+async def screen_bid(
     session: AsyncSession,
-    ctx: TradingContext,
     bidder: Principal,
     auction_id: uuid.UUID,
     amount: int,
     now: datetime,
-    events: list[LiveEvent],
-) -> tuple[Bid, Auction]:
+    *,
+    replay: ColumnElement[bool] | None = None,
+) -> tuple[Auction, Intent] | None:
+    """The bid's checks against the committed auction, in one statement outside any transaction.
+
+    The high bid only rises and an auction only closes, so a bid refused against a committed state
+    is refused for good: refusals (most bids on a busy auction) cost one read, no transaction and
+    no lock. ``replay`` (``idempotency.key_taken``) is read in the same statement: when it is true
+    the request may be a replay, nothing is refused here and None is returned. Otherwise returns
+    the auction and the bidder's intent for ``place_bid``, which checks again under the lock.
+    """
     bidder.require_active_verified()
-    # Checked first without a lock: the high bid only rises, so a bid refused against a committed
-    # high is refused for good, and refusals never queue on the auction's row.
-    found = (
-        await session.execute(
-            select(Auction, Intent)
-            .outerjoin(Intent, (Intent.listing_id == Auction.listing_id) & (Intent.org_id == bidder.org_id))
-            .where(Auction.id == auction_id)
-        )
-    ).first()
+    query = (
+        select(Auction, Intent)
+        .outerjoin(Intent, (Intent.listing_id == Auction.listing_id) & (Intent.org_id == bidder.org_id))
+        .where(Auction.id == auction_id)
+    )
+    if replay is not None:
+        query = query.add_columns(replay)
+    found = (await session.execute(query)).first()
     if found is None:
+        if replay is not None and await session.scalar(select(replay)):
+            return None
         raise NotFound(f"auction {auction_id} not found")
-    seen, intent = found
+    if replay is not None and found[2]:
+        return None
+    seen, intent = found[0], found[1]
     if intent is None:
         listing = await load_listing(session, seen.listing_id, check=False)
         if listing.seller_org_id == bidder.org_id:
@@ -116,10 +127,38 @@ async def place_bid(
     if intent.status != ACTIVE:
         raise NotParticipant(f"the organisation's intent is {intent.status}")
     check_bid(amount, asking_price=seen.asking_price, increment=seen.increment, high=seen.high_amount)
+    return seen, intent
+
+
+def check_against(auction: Auction, amount: int, high: int | None) -> None:
+    """The bid rules against a high bid known to be committed (refusals only; ``place_bid`` decides)."""
+    if high is not None:
+        check_bid(amount, asking_price=auction.asking_price, increment=auction.increment, high=high)
+
+
+async def place_bid(
+    session: AsyncSession,
+    ctx: TradingContext,
+    bidder: Principal,
+    auction_id: uuid.UUID,
+    amount: int,
+    now: datetime,
+    events: list[LiveEvent],
+    screened: tuple[Auction, Intent] | None = None,
+) -> tuple[Bid, Auction]:
+    """Place a bid in the caller's transaction. ``screened``: what ``screen_bid`` returned for it
+    just before (else the screening runs here, inside the transaction)."""
+    if screened is None:
+        screened = await screen_bid(session, bidder, auction_id, amount, now)
+        assert screened is not None
+    seen, intent = screened
     if is_postgres(session):
         placed = await _place_in_one_statement(session, ctx, bidder, seen, intent, amount, now, events)
         if placed is not None:
             return placed
+        # Another bid moved the high (or the end came) while this one waited for the row: name the
+        # rule from the committed row without queueing for the lock a second time.
+        await _refuse_against_committed(session, auction_id, amount, now)
     auction = await load_auction(session, auction_id, lock=True)
     _check_open(auction, now)
     check_bid(amount, asking_price=auction.asking_price, increment=auction.increment, high=auction.high_amount)
@@ -150,6 +189,22 @@ async def place_bid(
     if extended:
         events.append((channel, "extended", {"auction_id": str(auction.id), "ends_at": rfc3339(new_end)}))
     return bid, auction
+
+
+async def _refuse_against_committed(session: AsyncSession, auction_id: uuid.UUID, amount: int, now: datetime) -> None:
+    """Raise the rule a bid breaks against the auction's committed row; return if it breaks none
+    (the caller then checks again under the lock)."""
+    row = (
+        await session.execute(
+            select(Auction.status, Auction.ends_at, Auction.asking_price, Auction.increment, Auction.high_amount).where(
+                Auction.id == auction_id
+            )
+        )
+    ).one()
+    status, ends_at, asking_price, increment, high = row
+    if status != OPEN or now >= ends_at:
+        raise AuctionClosed(f"the auction ended at {rfc3339(ends_at)}", state=CLOSED)
+    check_bid(amount, asking_price=asking_price, increment=increment, high=high)
 
 
 # PostgreSQL: lock the auction, check the rules against the locked row, move the high bid and

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange.trading.bid_turns import BidTurns
 from exchange.trading.domain import FeeSchedule
 from listings import ListingsContext
 
@@ -56,6 +57,7 @@ class TradingContext:
     listings: ListingsContext
     publish: Publish | None = None
     fee_voucher_payer: FeeVoucherPayer | None = None
+    bid_turns: BidTurns = field(default_factory=BidTurns)
 
     async def run(self, db: Any, work: Callable[[AsyncSession, list[LiveEvent]], Awaitable[T]]) -> T:
         """``work(session, events)`` in one transaction; the events it collected go out after commit."""

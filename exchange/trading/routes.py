@@ -13,7 +13,7 @@ from litestar.response import ServerSentEvent
 from sqlalchemy import select
 
 from exchange.errors import ExchangeError, InvalidState, NotFound
-from exchange.idempotency import Outcome, idempotent, required_key
+from exchange.idempotency import Outcome, idempotent, key_taken, required_key, stored_answer
 from exchange.server.dependencies import BEARER, Caller, Db, Now
 from exchange.server.events import Event, Events, sse
 from exchange.trading import auctions, deals, intents, negotiations
@@ -181,26 +181,59 @@ class AuctionController(Controller):
         idempotency_key: KeyHeader = None,
     ) -> Response[BidOut]:
         key = required_key(idempotency_key)
+        scope = f"org:{trader.org_id}:bid"
+        # Screened in one statement outside a transaction; only a bid that passes (or whose key
+        # holds an answer already) opens one.
+        async with db.read(single_statement=True) as session:
+            screened = await auctions.screen_bid(
+                session, trader, auction_id, data.amount, clock.now(), replay=key_taken(scope, key)
+            )
         collected: list[LiveEvent] = []
+        request = {"auction_id": str(auction_id), "amount": data.amount}
 
         async def work(session: Any) -> Outcome:
             collected.clear()
             bid, auction = await auctions.place_bid(
-                session, trading, trader, auction_id, data.amount, clock.now(), collected
+                session, trading, trader, auction_id, data.amount, clock.now(), collected, screened
             )
             return Outcome(201, bid_out(bid, trader.org_id, auction.ends_at))
 
-        outcome = await idempotent(
-            db,
-            scope=f"org:{trader.org_id}:bid",
-            key=key,
-            request={"auction_id": str(auction_id), "amount": data.amount},
-            now=clock.now,
-            work=work,
-        )
-        if not outcome.replayed:
+        async def place() -> Outcome:
+            return await idempotent(
+                db,
+                scope=scope,
+                key=key,
+                request=request,
+                now=clock.now,
+                work=work,
+                key_seen_free=screened is not None,
+            )
+
+        def publish() -> None:
             for channel, name, payload in collected:
                 events.publish(channel, name, payload)
+            collected.clear()
+
+        if screened is None:  # the key holds an answer already, or the request may be a replay
+            outcome = await place()
+        else:
+            turns = trading.bid_turns
+            async with turns.turn(auction_id):
+                try:
+                    auctions.check_against(screened[0], data.amount, turns.high(auction_id))
+                except ExchangeError:
+                    # Outbid while waiting its turn; a replay of a bid accepted meanwhile gets its answer.
+                    stored = await stored_answer(db, scope=scope, key=key, request=request)
+                    if stored is None:
+                        raise
+                    outcome = stored
+                else:
+                    outcome = await place()
+                    if outcome.status_code == 201 and not outcome.replayed:
+                        turns.committed(auction_id, data.amount)
+                        publish()  # in turn: this process publishes an auction's bids in their order
+        if not outcome.replayed:
+            publish()
         return Response(outcome.body, status_code=outcome.status_code, headers=outcome.headers)
 
     @get(
@@ -224,7 +257,15 @@ class AuctionController(Controller):
             data["published_at"] = event.published_at
             return data
 
-        return sse(events, auction_channel(auction.id), render, until=lambda e: e.event == "closed")
+        mine = str(viewer)
+
+        def shared_as(event: Event) -> tuple[str, bool]:
+            # Every subscriber but the bidder (or winner) itself sees the same message.
+            return ("auction", mine in (event.data.get("org_id"), event.data.get("winner_org_id")))
+
+        return sse(
+            events, auction_channel(auction.id), render, until=lambda e: e.event == "closed", shared_as=shared_as
+        )
 
 
 class NegotiationController(Controller):

@@ -75,6 +75,15 @@ async def test_auction_with_three_bidders_settles_to_the_fen(client, app):
     assert_problem(await bid(client, b, aid, ASKING), 422, "bid-below-minimum", "amount")
     assert (await bid(client, b, aid, ASKING + STEP)).status_code == 201
     assert (await bid(client, c, aid, ASKING + 2 * STEP)).status_code == 201
+    # The key of an accepted bid still replays it once the high has moved past it; with another
+    # amount the key is refused, not taken for a new bid.
+    late = await bid(client, a, aid, ASKING, first)
+    assert late.status_code == 201 and late.headers["Idempotent-Replayed"] == "true"
+    assert late.json()["id"] == placed.json()["id"]
+    assert_problem(await bid(client, a, aid, ASKING + 5 * STEP, first), 409, "idempotency-key-reused")
+    # A query parameter the operation does not declare is refused, not ignored.
+    misspelt = await client.get(f"{API}/auctions/{aid}/bids", params={"limt": 5}, headers=a.headers)
+    assert misspelt.status_code == 400, misspelt.text
 
     # A bid in the last five minutes moves the end to bid time + 5 minutes.
     app.state.clock.advance(timedelta(minutes=27))

@@ -199,3 +199,28 @@ async def test_a_deal_paid_twice_at_once_under_two_keys_settles_once(pg_client, 
     assert cash.balance == 200_000_000 - ASKING - fee
     assert seller_cash.balance == ASKING - fee
     await assert_ledger_sound(app)
+
+
+async def test_one_bid_sent_many_times_at_once_is_placed_once(pg_client, pg_app):
+    """A client retrying one bid with its key while the first attempt runs: one bid, every answer the same."""
+    client, app = pg_client, pg_app
+    _, buyers, auction_id = await auction_with_bidders(client, app, 2)
+    key = uuid.uuid4().hex
+    answers = await asyncio.gather(
+        *(
+            client.post(
+                f"{API}/auctions/{auction_id}/bids",
+                json={"amount": ASKING},
+                headers={**buyers[0].headers, "Idempotency-Key": key},
+            )
+            for _ in range(8)
+        )
+    )
+    assert {a.status_code for a in answers} == {201}, [a.text for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert sum(a.headers.get("Idempotent-Replayed") == "true" for a in answers) == 7
+    async with app.state.db.read() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(Bid).where(Bid.auction_id == uuid.UUID(auction_id))
+        )
+    assert count == 1

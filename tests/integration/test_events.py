@@ -6,8 +6,9 @@ import asyncio
 
 import pytest
 from litestar import Litestar
+from litestar.response import ServerSentEventMessage
 
-from exchange.server.events import Events, channels_plugin
+from exchange.server.events import Events, channels_plugin, messages
 from exchange.server.settings import Settings
 
 
@@ -47,3 +48,26 @@ async def test_redis_backend_carries_events_between_two_app_instances():
             receive_two(Events(subscriber_plugin), Events(publisher_plugin), "auction:redis-test"), 10
         )
     assert got == [("bid", {"amount": 100}), ("closed", {"winner": "you"})]
+
+
+async def test_a_quiet_stream_sends_keepalives_and_still_delivers_the_next_event():
+    plugin = channels_plugin(Settings.from_env(env={}))
+    async with Litestar(plugins=[plugin]).lifespan():
+        events = Events(plugin)
+        got: list = []
+        quiet = asyncio.Event()
+
+        async def watch() -> None:
+            async for message in messages(events, "auction:quiet", lambda e: dict(e.data), keepalive=0.02):
+                got.append(message)
+                if message.comment != "keepalive":
+                    return
+                if sum(isinstance(m, ServerSentEventMessage) and m.comment == "keepalive" for m in got) == 3:
+                    quiet.set()  # three quiet periods, each answered with a keepalive comment
+
+        watcher = asyncio.create_task(watch())
+        await asyncio.wait_for(quiet.wait(), 5)
+        events.publish("auction:quiet", "bid", {"amount": 7})
+        await asyncio.wait_for(watcher, 5)
+    assert got[0].encode() == b": keepalive\r\n\r\n"  # a comment line, not an event without data
+    assert b"event: bid" in got[-1].encode() and b'data: {"amount":7}' in got[-1].encode()
