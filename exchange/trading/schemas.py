@@ -32,7 +32,9 @@ class AdjustmentsIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     term_months: Annotated[int, msgspec.Meta(ge=1, le=240)] | None = None
     territory: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
     field_of_use: Annotated[str, msgspec.Meta(max_length=500)] | None = None
-    royalty_bp: Annotated[int, msgspec.Meta(ge=0, le=10_000)] | None = None
+    # The OpenAPI generator drops a bound of 0 on an optional field (it tests the bound for
+    # truth), so the schema's minimum is stated again for it.
+    royalty_bp: Annotated[int, msgspec.Meta(ge=0, le=10_000, extra_json_schema={"extra": {"minimum": 0}})] | None = None
     shares_bp: Annotated[int, msgspec.Meta(ge=1, le=10_000)] | None = None
     company_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
 

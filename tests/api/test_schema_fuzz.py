@@ -6,8 +6,10 @@ bad input refused. Runs once per database.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -15,6 +17,9 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.core.parameters import ParameterLocation
 
+from exchange.parties import service as parties
+from exchange.parties.passwords import hash_password
+from exchange.server.db import Database, create_engine
 from tests.conftest import make_settings
 from tests.helpers import PASSWORD, credit_code
 from tests.live import LiveServer
@@ -45,10 +50,37 @@ def live(request: pytest.FixtureRequest, backends, tmp_path_factory) -> Iterator
             },
         )
         assert registered.status_code == 201, registered.text
+        # A verified organisation reaches past the guards into every module's rules.
+        verify_org(server, server_settings.database_url, registered.json()["org"]["id"])
         headers = {"Authorization": f"Bearer {registered.json()['access_token']}"}
         yield server, headers
     finally:
         server.stop()
+
+
+def verify_org(server: LiveServer, database_url: str, org_id: str) -> None:
+    email = f"fuzz-ops-{uuid.uuid4().hex[:8]}@techx.example"
+
+    async def create() -> None:
+        db = Database(create_engine(database_url, pool_size=1))
+        try:
+            await db.transaction(
+                lambda s: parties.create_operator(
+                    s, email=email, password_hash=hash_password(PASSWORD), display_name="Ops", now=datetime.now(UTC)
+                )
+            )
+        finally:
+            await db.dispose()
+
+    asyncio.run(create())
+    login = httpx.post(f"{server.base_url}/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    token = login.json()["access_token"]
+    verified = httpx.post(
+        f"{server.base_url}/api/v1/orgs/{org_id}/verify",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"note": "fuzzing"},
+    )
+    assert verified.status_code == 200, verified.text
 
 
 @pytest.fixture(scope="module")
