@@ -89,8 +89,16 @@ async def test_a_quiet_stream_sends_keepalives_and_still_delivers_the_next_event
     assert sent[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
 
 
-async def test_a_stalled_subscriber_holds_up_no_one_and_gets_every_event_in_order():
-    plugin = channels_plugin(Settings.from_env(env={}))
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+async def test_a_stalled_subscriber_holds_up_no_one_and_gets_every_event_in_order(backend):
+    if backend == "redis":
+        from redis.asyncio import Redis
+
+        try:
+            await Redis.from_url("redis://127.0.0.1:6379/0").ping()
+        except OSError as exc:
+            pytest.skip(f"Redis is not reachable: {exc}")
+    plugin = channels_plugin(Settings.from_env(env={"TECHX_CHANNELS_BACKEND": backend}))
     async with Litestar(plugins=[plugin]).lifespan():
         events = Events(plugin)
         fast: list = []
@@ -102,14 +110,17 @@ async def test_a_stalled_subscriber_holds_up_no_one_and_gets_every_event_in_orde
                 await unblocked.wait()  # a client that stopped reading: the socket's buffer is full
             slow.append(message)
 
-        streams = [serve(events, "auction:s", fast), serve(events, "auction:s", slow, send=stalled_send)]
+        streams = [
+            serve(events, f"auction:s-{backend}", fast),
+            serve(events, f"auction:s-{backend}", slow, send=stalled_send),
+        ]
         for _ in range(500):
-            if fast and len(events._fanouts["auction:s"].streams) == 2:
+            if fast and len(events._fanouts[f"auction:s-{backend}"].streams) == 2:
                 break
             await asyncio.sleep(0.01)
         for amount in (1, 2, 3):
-            events.publish("auction:s", "bid", {"amount": amount})
-        events.publish("auction:s", "closed", {})
+            events.publish(f"auction:s-{backend}", "bid", {"amount": amount})
+        events.publish(f"auction:s-{backend}", "closed", {})
         await asyncio.wait_for(streams[0], 5)  # the fast one ends while the slow one is stuck
         assert not streams[1].done()
         unblocked.set()
