@@ -54,19 +54,15 @@ class Events:
 
     def __init__(self, plugin: ChannelsPlugin) -> None:
         self._plugin = plugin
-        self._decoded: dict[bytes, Event] = {}
+        # One subscription per channel in this process, however many streams watch it.
         self._fanouts: dict[str, _Fanout] = {}
 
     def publish(self, channel: str, event: str, data: dict[str, Any]) -> None:
         self._plugin.publish(msgspec.json.encode(Event(event, data, time.time())), channels=[channel])
 
-    def _decode(self, raw: bytes) -> Event:
-        event = self._decoded.get(raw)
-        if event is None:
-            if len(self._decoded) >= 256:
-                self._decoded.clear()
-            event = self._decoded[raw] = msgspec.json.decode(raw, type=Event)
-        return event
+    @staticmethod
+    def _decode(raw: bytes) -> Event:
+        return msgspec.json.decode(raw, type=Event)
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[Event]]:
