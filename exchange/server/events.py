@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,7 +18,10 @@ from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.response.base import ASGIResponse
+from litestar.types import Message, Receive, Scope, Send
 
+from exchange.server.logging import RAW_SEND
 from exchange.server.settings import Settings
 
 KEEPALIVE_SECONDS = 15.0
@@ -50,21 +54,15 @@ class Events:
 
     def __init__(self, plugin: ChannelsPlugin) -> None:
         self._plugin = plugin
-        # One event reaches every subscriber of its channel as the same bytes: decoded and framed
-        # once for all of them instead of once per subscriber (200 watchers of a busy auction).
-        self._decoded: dict[bytes, Event] = {}
-        self.frames: dict[tuple[int, Hashable], tuple[Event, Framed]] = {}
+        # One subscription per channel in this process, however many streams watch it.
+        self._fanouts: dict[str, _Fanout] = {}
 
     def publish(self, channel: str, event: str, data: dict[str, Any]) -> None:
         self._plugin.publish(msgspec.json.encode(Event(event, data, time.time())), channels=[channel])
 
-    def _decode(self, raw: bytes) -> Event:
-        event = self._decoded.get(raw)
-        if event is None:
-            if len(self._decoded) >= 256:
-                self._decoded.clear()
-            event = self._decoded[raw] = msgspec.json.decode(raw, type=Event)
-        return event
+    @staticmethod
+    def _decode(raw: bytes) -> Event:
+        return msgspec.json.decode(raw, type=Event)
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[Event]]:
@@ -76,9 +74,174 @@ class Events:
 
             yield events()
 
+    def _join(self, channel: str, keepalive: float) -> _Fanout:
+        fanout = self._fanouts.get(channel)
+        if fanout is None:
+            fanout = self._fanouts[channel] = _Fanout(self, channel, keepalive)
+        return fanout
+
+
+class _Resume:
+    """Awaits the rest of a coroutine that has already been stepped once and suspended."""
+
+    __slots__ = ("coro", "yielded")
+
+    def __init__(self, coro: Any, yielded: Any) -> None:
+        self.coro, self.yielded = coro, yielded
+
+    def __await__(self) -> Any:
+        coro, value = self.coro, self.yielded
+        while True:
+            try:
+                sent = yield value
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # handed to the coroutine, as `await` would
+                try:
+                    value = coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    value = coro.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+
+class _Stream:
+    """One open event stream: written to by its channel's fan-out, not by a task of its own."""
+
+    __slots__ = ("backlog", "done", "render", "send", "shared_as", "until", "writer")
+
+    def __init__(
+        self,
+        send: Send,
+        render: Callable[[Event], dict[str, Any] | None],
+        until: Callable[[Event], bool],
+        shared_as: Callable[[Event], Hashable] | None,
+    ) -> None:
+        self.send, self.render, self.until, self.shared_as = send, render, until, shared_as
+        self.backlog: deque[bytes | None] | None = None  # frames behind a write that had to wait
+        self.writer: asyncio.Task[None] | None = None
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def write(self, body: bytes | None) -> None:
+        """Write a frame without waiting (None: the stream ends once the frames before it are out);
+        a write the socket cannot take now finishes in a task of this stream's own, and later
+        frames queue behind it."""
+        if self.done.done():
+            return
+        if self.backlog is not None:
+            if len(self.backlog) >= BACKLOG:
+                self.backlog.popleft()  # a slow subscriber loses its oldest events
+            self.backlog.append(body)
+            return
+        if body is None:
+            self.finish()
+            return
+        coro = self.send(_body(body))
+        try:
+            yielded = coro.send(None)
+        except StopIteration:
+            return
+        except Exception:  # the connection is gone
+            self.finish()
+            return
+        self.backlog = deque()
+        self.writer = asyncio.ensure_future(self._drain(_Resume(coro, yielded), False))
+
+    async def _drain(self, first: _Resume | None, last: bool) -> None:
+        try:
+            if first is not None:
+                await first
+            while not last and self.backlog:
+                body = self.backlog.popleft()
+                if body is None:
+                    last = True
+                else:
+                    await self.send(_body(body))
+        except Exception:  # the connection is gone
+            last = True
+        self.backlog = None
+        if last:
+            self.finish()
+
+    def finish(self) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+
+
+def _body(body: bytes) -> Message:
+    return {"type": "http.response.body", "body": body, "more_body": True}
+
+
+class _Fanout:
+    """This process's one subscription to a channel, writing each event to every open stream of it.
+
+    Each event is decoded once and framed once per distinct view (``shared_as``), then written to
+    the streams directly: no queue or task wake-up per subscriber and event, and no pass through
+    the middleware of each stream's request (its headers went through it).
+    """
+
+    def __init__(self, events: Events, channel: str, keepalive: float) -> None:
+        self.events, self.channel, self.keepalive = events, channel, keepalive
+        self.streams: set[_Stream] = set()
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.task = asyncio.ensure_future(self._run())
+        self.quiet = True
+        self.timer = asyncio.get_running_loop().call_later(keepalive, self._tick)
+
+    def _tick(self) -> None:
+        if self.quiet:
+            for stream in list(self.streams):
+                stream.write(KEEPALIVE_FRAME)  # a comment line: proxies keep an idle stream open
+        self.quiet = True
+        self.timer = asyncio.get_running_loop().call_later(self.keepalive, self._tick)
+
+    async def _run(self) -> None:
+        try:
+            async with self.events._plugin.start_subscription([self.channel]) as subscriber:
+                self.ready.set_result(None)
+                async for raw in subscriber.iter_events():
+                    self.deliver(self.events._decode(raw))
+        except BaseException as exc:
+            if not self.ready.done():
+                self.ready.set_exception(exc)
+            for stream in list(self.streams):
+                stream.finish()
+            raise
+        finally:
+            self.timer.cancel()
+
+    def deliver(self, event: Event) -> None:
+        self.quiet = False
+        frames: dict[Hashable, bytes | None] = {}
+        for stream in list(self.streams):
+            view = stream.shared_as(event) if stream.shared_as is not None else stream
+            if view in frames:
+                frame = frames[view]
+            else:
+                shaped = stream.render(event)
+                frame = frames[view] = None if shaped is None else _frame(shaped, event.event).framed
+            if frame is not None:
+                stream.write(frame)
+            if stream.until(event):
+                stream.write(None)
+                self.streams.discard(stream)
+
+    def leave(self, stream: _Stream) -> None:
+        self.streams.discard(stream)
+        if stream.writer is not None:
+            stream.writer.cancel()
+        if not self.streams and self.events._fanouts.get(self.channel) is self:
+            del self.events._fanouts[self.channel]
+            self.timer.cancel()
+            self.task.cancel()  # ends the subscription
+
 
 class Framed(ServerSentEventMessage):
-    """A message already framed as bytes, shared by the subscribers it is the same for."""
+    """A message already framed as bytes."""
 
     def __init__(self, framed: bytes) -> None:
         super().__init__()
@@ -92,55 +255,64 @@ def _frame(shaped: dict[str, Any], name: str) -> Framed:
     return Framed(ServerSentEventMessage(data=msgspec.json.encode(shaped).decode(), event=name).encode())
 
 
-async def messages(
-    events: Events,
-    channel: str,
-    render: Callable[[Event], dict[str, Any] | None],
-    *,
-    until: Callable[[Event], bool] = lambda _: False,
-    first: list[ServerSentEventMessage] | None = None,
-    shared_as: Callable[[Event], Hashable] | None = None,
-    keepalive: float = KEEPALIVE_SECONDS,
-) -> AsyncIterator[ServerSentEventMessage]:
-    """The messages of ``sse`` (see there)."""
-    for message in first or []:
-        yield message
-    async with events.subscribe(channel) as incoming:
-        iterator = incoming.__aiter__()
-        pending: asyncio.Future[Event] | None = None
+KEEPALIVE_FRAME = ServerSentEventMessage(comment="keepalive", data=None).encode()
+BACKLOG = 1000
+END: Message = {"type": "http.response.body", "body": b"", "more_body": False}
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+class _Live:
+    """The ASGI side of one event stream: headers and ``first`` messages through the request's
+    middleware, then a place among its channel's streams until ``until`` or a disconnect."""
+
+    def __init__(
+        self,
+        inner: ASGIResponse,
+        stream: Callable[[Send], _Stream],
+        events: Events,
+        channel: str,
+        first: list[ServerSentEventMessage],
+        keepalive: float,
+    ) -> None:
+        self.inner, self.stream, self.events, self.channel = inner, stream, events, channel
+        self.first, self.keepalive = first, keepalive
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fanout = self.events._join(self.channel, self.keepalive)
+        stream = self.stream(scope.get(RAW_SEND, send))
+        stream.backlog = deque()  # events that arrive before the headers are out wait for them
+        fanout.streams.add(stream)
+        listener: asyncio.Future[None] | None = None
         try:
-            while True:
-                # The wait for the next event outlives a keepalive: cancelling it would close the
-                # subscription's generator and end the stream at the first quiet period.
-                if pending is None:
-                    pending = asyncio.ensure_future(iterator.__anext__())
-                done, _ = await asyncio.wait({pending}, timeout=keepalive)
-                if not done:
-                    yield ServerSentEventMessage(comment="keepalive", data=None)  # a comment, not an empty event
-                    continue
-                arrived, pending = pending, None
-                try:
-                    event = arrived.result()
-                except StopAsyncIteration:
-                    return
-                key = (id(event), shared_as(event)) if shared_as is not None else None
-                cached = events.frames.get(key) if key is not None else None
-                if cached is not None and cached[0] is event:
-                    yield cached[1]
-                else:
-                    shaped = render(event)
-                    if shaped is not None:
-                        framed = _frame(shaped, event.event)
-                        if key is not None:
-                            if len(events.frames) >= 1024:
-                                events.frames.clear()
-                            events.frames[key] = (event, framed)  # holds the event: its id is not reused meanwhile
-                        yield framed
-                if until(event):
-                    return
+            await asyncio.shield(fanout.ready)
+            await self.inner.start_response(send)
+            for message in self.first:
+                await send(_body(message.encode()))
+            stream.writer = asyncio.ensure_future(stream._drain(None, False))
+            listener = asyncio.ensure_future(_disconnected(receive))
+            await asyncio.wait({listener, stream.done}, return_when=asyncio.FIRST_COMPLETED)
+            if not listener.done():
+                await send(END)  # through the middleware, which times the whole stream
         finally:
-            if pending is not None:
-                pending.cancel()
+            if listener is not None:
+                listener.cancel()
+            fanout.leave(stream)
+        await self.inner.after_response()
+
+
+class LiveEvents(ServerSentEvent):
+    """A Server-Sent Events response served by its channel's fan-out (see ``sse``)."""
+
+    def __init__(self, make: Callable[[ASGIResponse], _Live]) -> None:
+        super().__init__([])
+        self._make = make
+
+    def to_asgi_response(self, *args: Any, **kwargs: Any) -> ASGIResponse:
+        return self._make(super().to_asgi_response(*args, **kwargs))  # type: ignore[return-value]
 
 
 def sse(
@@ -151,13 +323,18 @@ def sse(
     until: Callable[[Event], bool] = lambda _: False,
     first: list[ServerSentEventMessage] | None = None,
     shared_as: Callable[[Event], Hashable] | None = None,
+    keepalive: float = KEEPALIVE_SECONDS,
 ) -> ServerSentEvent:
     """A Server-Sent Events response for ``channel``.
 
     ``render`` shapes each event for this subscriber (or drops it with None); ``until`` ends the
     stream after the event it is true for; ``first`` messages go out before live ones. A comment
     line every 15 s keeps proxies from closing an idle stream. ``shared_as(event)``, when given,
-    names the rendering: subscribers for whom it is equal (and whose ``render`` is the same
-    function of it) share one rendered message, so ``render`` must depend on nothing else.
+    names the rendering: subscribers for whom it is equal share one rendered frame, so ``render``
+    must be the same function of it for all of them.
     """
-    return ServerSentEvent(messages(events, channel, render, until=until, first=first, shared_as=shared_as))
+
+    def stream(send: Send) -> _Stream:
+        return _Stream(send, render, until, shared_as)
+
+    return LiveEvents(lambda inner: _Live(inner, stream, events, channel, first or [], keepalive))

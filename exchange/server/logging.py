@@ -32,6 +32,11 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
     )
 
 
+# The server's own ``send`` of a request, for a long-lived stream's writes to skip the middleware:
+# its headers and its end still pass through it.
+RAW_SEND = "techx.send"
+
+
 class RequestIdMiddleware:
     """Gives every HTTP request an id (the caller's ``X-Request-ID`` when it is safe) and logs it."""
 
@@ -55,6 +60,7 @@ class RequestIdMiddleware:
                 message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
             await send(message)
 
+        scope[RAW_SEND] = send  # type: ignore[literal-required]
         structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
             await self.app(scope, receive, send_with_id)

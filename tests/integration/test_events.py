@@ -6,9 +6,8 @@ import asyncio
 
 import pytest
 from litestar import Litestar
-from litestar.response import ServerSentEventMessage
 
-from exchange.server.events import Events, channels_plugin, messages
+from exchange.server.events import Events, channels_plugin, sse
 from exchange.server.settings import Settings
 
 
@@ -50,24 +49,83 @@ async def test_redis_backend_carries_events_between_two_app_instances():
     assert got == [("bid", {"amount": 100}), ("closed", {"winner": "you"})]
 
 
+def serve(
+    events: Events, channel: str, sent: list, *, until=lambda e: e.event == "closed", keepalive: float = 15.0, send=None
+):
+    """Serve one event stream over ASGI without a server; it never disconnects by itself."""
+
+    async def collect(message) -> None:
+        sent.append(message)
+
+    async def receive() -> dict:
+        await asyncio.get_running_loop().create_future()
+        return {}
+
+    response = sse(events, channel, lambda e: dict(e.data), until=until, keepalive=keepalive).to_asgi_response(
+        None, None
+    )
+    return asyncio.create_task(response({"type": "http"}, receive, send or collect))
+
+
+def bodies(sent: list) -> list[bytes]:
+    return [m["body"] for m in sent if m["type"] == "http.response.body"]
+
+
 async def test_a_quiet_stream_sends_keepalives_and_still_delivers_the_next_event():
     plugin = channels_plugin(Settings.from_env(env={}))
     async with Litestar(plugins=[plugin]).lifespan():
         events = Events(plugin)
-        got: list = []
-        quiet = asyncio.Event()
-
-        async def watch() -> None:
-            async for message in messages(events, "auction:quiet", lambda e: dict(e.data), keepalive=0.02):
-                got.append(message)
-                if message.comment != "keepalive":
-                    return
-                if sum(isinstance(m, ServerSentEventMessage) and m.comment == "keepalive" for m in got) == 3:
-                    quiet.set()  # three quiet periods, each answered with a keepalive comment
-
-        watcher = asyncio.create_task(watch())
-        await asyncio.wait_for(quiet.wait(), 5)
+        sent: list = []
+        served = serve(events, "auction:quiet", sent, until=lambda e: True, keepalive=0.02)
+        for _ in range(500):
+            if bodies(sent).count(b": keepalive\r\n\r\n") >= 3:
+                break  # three quiet periods, each answered with a keepalive comment
+            await asyncio.sleep(0.01)
         events.publish("auction:quiet", "bid", {"amount": 7})
-        await asyncio.wait_for(watcher, 5)
-    assert got[0].encode() == b": keepalive\r\n\r\n"  # a comment line, not an event without data
-    assert b"event: bid" in got[-1].encode() and b'data: {"amount":7}' in got[-1].encode()
+        await asyncio.wait_for(served, 5)
+    assert sent[0]["type"] == "http.response.start"
+    assert bodies(sent)[0] == b": keepalive\r\n\r\n"  # a comment line, not an event without data
+    assert b"event: bid" in bodies(sent)[-2] and b'data: {"amount":7}' in bodies(sent)[-2]
+    assert sent[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+async def test_a_stalled_subscriber_holds_up_no_one_and_gets_every_event_in_order(backend):
+    if backend == "redis":
+        from redis.asyncio import Redis
+
+        try:
+            await Redis.from_url("redis://127.0.0.1:6379/0").ping()
+        except OSError as exc:
+            pytest.skip(f"Redis is not reachable: {exc}")
+    plugin = channels_plugin(Settings.from_env(env={"TECHX_CHANNELS_BACKEND": backend}))
+    async with Litestar(plugins=[plugin]).lifespan():
+        events = Events(plugin)
+        fast: list = []
+        slow: list = []
+        unblocked = asyncio.Event()
+
+        async def stalled_send(message) -> None:
+            if message["type"] == "http.response.body":
+                await unblocked.wait()  # a client that stopped reading: the socket's buffer is full
+            slow.append(message)
+
+        streams = [
+            serve(events, f"auction:s-{backend}", fast),
+            serve(events, f"auction:s-{backend}", slow, send=stalled_send),
+        ]
+        for _ in range(500):
+            if fast and len(events._fanouts[f"auction:s-{backend}"].streams) == 2:
+                break
+            await asyncio.sleep(0.01)
+        for amount in (1, 2, 3):
+            events.publish(f"auction:s-{backend}", "bid", {"amount": amount})
+        events.publish(f"auction:s-{backend}", "closed", {})
+        await asyncio.wait_for(streams[0], 5)  # the fast one ends while the slow one is stuck
+        assert not streams[1].done()
+        unblocked.set()
+        await asyncio.wait_for(streams[1], 5)
+        assert not events._fanouts  # the channel's subscription ended with its last stream
+    for sent in (fast, slow):
+        got = [b.split(b"data: ")[1].split(b"\r\n")[0] for b in bodies(sent) if b]
+        assert got == [b'{"amount":1}', b'{"amount":2}', b'{"amount":3}', b"{}"]
