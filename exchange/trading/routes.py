@@ -17,7 +17,6 @@ from exchange.idempotency import Outcome, idempotent, key_taken, required_key, s
 from exchange.server.dependencies import BEARER, Caller, Db, Now
 from exchange.server.events import Event, Events, sse
 from exchange.trading import auctions, deals, intents, negotiations
-from exchange.trading.bid_turns import Refused
 from exchange.trading.context import LiveEvent, TradingContext, auction_channel
 from exchange.trading.errors import NotParticipant
 from exchange.trading.models import Auction, Bid, Deal, Negotiation
@@ -219,19 +218,20 @@ class AuctionController(Controller):
             outcome = await place()
         else:
             turns = trading.bid_turns
-            seen = screened[0]
-            try:
-                async with turns.turn(auction_id, lambda high: auctions.check_against(seen, data.amount, high)):
+            async with turns.turn(auction_id):
+                try:
+                    auctions.check_against(screened[0], data.amount, turns.high(auction_id))
+                except ExchangeError:
+                    # Outbid while waiting its turn; a replay of a bid accepted meanwhile gets its answer.
+                    stored = await stored_answer(db, scope=scope, key=key, request=request)
+                    if stored is None:
+                        raise
+                    outcome = stored
+                else:
                     outcome = await place()
                     if outcome.status_code == 201 and not outcome.replayed:
                         turns.committed(auction_id, data.amount)
                         publish()  # in turn: this process publishes an auction's bids in their order
-            except Refused as refused:
-                # Outbid before its turn; a replay of a bid accepted meanwhile gets its answer.
-                stored = await stored_answer(db, scope=scope, key=key, request=request)
-                if stored is None:
-                    raise refused.reason from None
-                outcome = stored
         if not outcome.replayed:
             publish()
         return Response(outcome.body, status_code=outcome.status_code, headers=outcome.headers)
