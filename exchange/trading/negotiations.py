@@ -180,6 +180,25 @@ async def offers_of(session: AsyncSession, negotiation_id: uuid.UUID) -> list[Of
     )
 
 
+async def threads_on(
+    session: AsyncSession, listing: Listing, party: Principal, limit: int = 100
+) -> list[tuple[Negotiation, list[Offer]]]:
+    """The listing's negotiations ``party`` takes part in (all of them for its seller and operators),
+    oldest first, each with its offers — two statements, however many threads."""
+    query = select(Negotiation).where(Negotiation.listing_id == listing.id)
+    if not (party.is_operator or party.org_id == listing.seller_org_id):
+        query = query.where(Negotiation.buyer_org_id == party.org_id)
+    threads = list((await session.scalars(query.order_by(Negotiation.created_at).limit(limit))).all())
+    offers: dict[uuid.UUID, list[Offer]] = {t.id: [] for t in threads}
+    if threads:
+        rows = await session.scalars(
+            select(Offer).where(Offer.negotiation_id.in_(offers)).order_by(Offer.negotiation_id, Offer.seq)
+        )
+        for offer in rows:
+            offers[offer.negotiation_id].append(offer)
+    return [(t, offers[t.id]) for t in threads]
+
+
 def _side(thread: Negotiation, party: Principal) -> Side:
     if party.org_id == thread.buyer_org_id:
         return Side.BUYER

@@ -19,7 +19,7 @@ from exchange.server.events import Event, Events, sse
 from exchange.trading import auctions, deals, intents, negotiations
 from exchange.trading.context import LiveEvent, TradingContext, auction_channel
 from exchange.trading.errors import NotParticipant
-from exchange.trading.models import Auction, Bid, Deal, Negotiation
+from exchange.trading.models import Auction, Bid, Deal
 from exchange.trading.schemas import (
     AuctionOut,
     BidIn,
@@ -292,11 +292,8 @@ class NegotiationController(Controller):
     async def of_listing(self, listing_id: FromPath[uuid.UUID], user: Caller, db: Db) -> NegotiationPage:
         async with db.read() as session:
             listing = await load_listing(session, listing_id, viewer=None, check=False)
-            query = select(Negotiation).where(Negotiation.listing_id == listing.id)
-            if not (user.is_operator or user.org_id == listing.seller_org_id):
-                query = query.where(Negotiation.buyer_org_id == user.org_id)
-            threads = list((await session.scalars(query.order_by(Negotiation.created_at).limit(100))).all())
-            items = [negotiation_out(t, await negotiations.offers_of(session, t.id)) for t in threads]
+            threads = await negotiations.threads_on(session, listing, user)
+            items = [negotiation_out(thread, offers) for thread, offers in threads]
         return NegotiationPage(items=items, next_cursor=None)
 
     @get("/negotiations/{negotiation_id:uuid}", summary="A negotiation and its offers (its parties)")
