@@ -8,13 +8,13 @@ again. Keys are scoped to the calling organisation.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, String, Text, UniqueConstraint, exists, func, select
+from sqlalchemy import String, Text, UniqueConstraint, bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -69,29 +69,42 @@ def fingerprint(*parts: Any) -> str:
     return hashlib.sha256(msgspec.json.encode(parts, order="sorted")).hexdigest()
 
 
-def key_taken(scope: str, key: str) -> ColumnElement[bool]:
-    """True when an answer is stored under (scope, key): a column for a caller's own statement, so
-    that a request checked before its transaction learns in the same round trip whether it is a replay."""
-    return exists().where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+_records = IdempotencyRecord.__table__
+# True when an answer is stored under (:scope, :key): a column for a caller's own statement, so that
+# a request checked before its transaction learns in the same round trip whether it may be a replay.
+KEY_TAKEN = (
+    exists().where(_records.c.scope == bindparam("scope"), _records.c.key == bindparam("key")).label("key_taken")
+)
+_KEY_TAKEN = select(KEY_TAKEN)
+_ANSWER = select(_records.c.fingerprint, _records.c.status_code, _records.c.body).where(
+    _records.c.scope == bindparam("scope"), _records.c.key == bindparam("key")
+)
 
 
-async def _recall(session: AsyncSession, scope: str, key: str, print_: str) -> Outcome | None:
-    record = await session.scalar(
-        select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
-    )
-    if record is None:
+async def key_is_taken(db: Database, scope: str, key: str) -> bool:
+    """Whether an answer is stored under (scope, key), outside a transaction."""
+    row = await db.first_row(_KEY_TAKEN, {"scope": scope, "key": key})
+    return bool(row and row[0])
+
+
+def _answer(row: Sequence[Any] | None, print_: str) -> Outcome | None:
+    if row is None:
         return None
-    if record.fingerprint != print_:
+    stored_print, status_code, body = row
+    if stored_print != print_:
         raise IdempotencyKeyReused(
             "this Idempotency-Key was already used for a different request", field="Idempotency-Key"
         )
-    return Outcome(record.status_code, msgspec.json.decode(record.body), replayed=True)
+    return Outcome(status_code, msgspec.json.decode(body), replayed=True)
+
+
+async def _recall(session: AsyncSession, scope: str, key: str, print_: str) -> Outcome | None:
+    return _answer((await session.execute(_ANSWER, {"scope": scope, "key": key})).first(), print_)
 
 
 async def stored_answer(db: Database, *, scope: str, key: str, request: Any) -> Outcome | None:
     """The answer stored under (scope, key) for ``request`` (409 for another request), outside a transaction."""
-    async with db.read(single_statement=True) as session:
-        return await _recall(session, scope, key, fingerprint(request))
+    return _answer(await db.first_row(_ANSWER, {"scope": scope, "key": key}), fingerprint(request))
 
 
 async def idempotent(
@@ -112,7 +125,7 @@ async def idempotent(
     credit code taken, would otherwise answer it with a refusal). SQLite serialises writers
     already (``BEGIN IMMEDIATE``). The unique index remains the last word.
 
-    ``key_seen_free``: the caller has just seen no answer stored under the key (``key_taken``), so
+    ``key_seen_free``: the caller has just seen no answer stored under the key (``KEY_TAKEN``), so
     ``work`` runs first, without the lock, and the key is looked up only when ``work`` refuses (a
     concurrent request with the key may have committed meanwhile) or when storing the answer finds
     the key taken. The hot path (bids) saves the lock's round trip this way.

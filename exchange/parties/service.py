@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +16,7 @@ from exchange.errors import Conflict, ExchangeError, NotFound
 from exchange.parties.domain import OrgKind, OrgStatus, Principal, Role, credit_code_problem
 from exchange.parties.models import Org, OrgEvent, User
 from exchange.parties.passwords import DUMMY_HASH, hash_password, verify_password
+from exchange.server.db import Database
 
 
 class InvalidCreditCode(ExchangeError):
@@ -117,8 +120,16 @@ _PRINCIPAL = (
 async def load_principal(session: AsyncSession, user_id: uuid.UUID) -> Principal | None:
     connection = await session.connection()
     row = (await connection.execute(_PRINCIPAL, {"user_id": user_id})).first()
-    if row is None:
-        return None
+    return None if row is None else _principal_of_row(row)
+
+
+async def find_principal(db: Database, user_id: uuid.UUID) -> Principal | None:
+    """The caller of a request, read outside any transaction."""
+    row = await db.first_row(_PRINCIPAL, {"user_id": user_id})
+    return None if row is None else _principal_of_row(row)
+
+
+def _principal_of_row(row: Sequence[Any]) -> Principal:
     user_id_, email, display_name, role, org_id, org_name, kind, verified, status = row
     return Principal(
         user_id=user_id_,

@@ -18,7 +18,7 @@ from litestar.di import NamedDependency, Provide
 from exchange.errors import Unauthorized
 from exchange.parties.auth import TokenIssuer
 from exchange.parties.domain import OrgStatus, Principal
-from exchange.parties.service import load_principal
+from exchange.parties.service import find_principal
 from exchange.server.clock import Clock
 from exchange.server.db import Database
 from exchange.server.settings import Settings
@@ -52,8 +52,7 @@ async def provide_principal(
     if scheme.lower() != "bearer" or not credentials.strip():
         raise Unauthorized("the Authorization header must be 'Bearer <token>'")
     user_id = tokens.user_id(credentials.strip())
-    async with db.read(single_statement=True) as session:
-        principal = await load_principal(session, user_id)
+    principal = await find_principal(db, user_id)
     if principal is None:
         raise Unauthorized("the bearer token names no user")
     return principal

@@ -9,16 +9,19 @@ the new high in the same transaction, so no accepted bid is lost and none is acc
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Interval, bindparam, select, text, update
+from sqlalchemy import Interval, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from exchange.base import new_id
 from exchange.errors import NotFound
+from exchange.idempotency import KEY_TAKEN, key_is_taken
 from exchange.parties.domain import Principal
+from exchange.server.db import Database
 from exchange.trading import deals
 from exchange.trading.context import LiveEvent, TradingContext, auction_channel
 from exchange.trading.domain import AuctionClosed, check_bid, end_after_bid
@@ -56,9 +59,9 @@ def is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _check_open(auction: Auction, now: datetime) -> None:
-    if auction.status != OPEN or now >= auction.ends_at:
-        raise AuctionClosed(f"the auction ended at {rfc3339(auction.ends_at)}", state=CLOSED)
+def _check_open(status: str, ends_at: datetime, now: datetime) -> None:
+    if status != OPEN or now >= ends_at:
+        raise AuctionClosed(f"the auction ended at {rfc3339(ends_at)}", state=CLOSED)
 
 
 async def load_auction(session: AsyncSession, auction_id: uuid.UUID, *, lock: bool = False) -> Auction:
@@ -85,55 +88,107 @@ async def visible_auction(session: AsyncSession, viewer: Principal, auction_id: 
     return auction, intent
 
 
+@dataclass(frozen=True, slots=True)
+class ScreenedBid:
+    """What screening read for a bid that passed it: enough for ``place_bid`` to place it."""
+
+    auction_id: uuid.UUID
+    asking_price: int
+    increment: int
+    intent_id: uuid.UUID
+    bidder_number: int
+
+
+_auctions, _intents = Auction.__table__, Intent.__table__
+# A bid's auction and the bidder's intent on its listing, in plain columns (no ORM identity map).
+_SCREEN = (
+    select(
+        _auctions.c.listing_id,
+        _auctions.c.status,
+        _auctions.c.ends_at,
+        _auctions.c.asking_price,
+        _auctions.c.increment,
+        _auctions.c.high_amount,
+        _intents.c.id,
+        _intents.c.number,
+        _intents.c.status,
+    )
+    .select_from(
+        _auctions.outerjoin(
+            _intents, (_intents.c.listing_id == _auctions.c.listing_id) & (_intents.c.org_id == bindparam("org_id"))
+        )
+    )
+    .where(_auctions.c.id == bindparam("auction_id"))
+)
+_SCREEN_KEYED = _SCREEN.add_columns(KEY_TAKEN)
+
+
 async def screen_bid(
-    session: AsyncSession,
-    bidder: Principal,
-    auction_id: uuid.UUID,
-    amount: int,
-    now: datetime,
-    *,
-    replay: ColumnElement[bool] | None = None,
-) -> tuple[Auction, Intent] | None:
-    """The bid's checks against the committed auction, in one statement outside any transaction.
+    db: Database, bidder: Principal, auction_id: uuid.UUID, amount: int, now: datetime, *, scope: str, key: str
+) -> ScreenedBid | None:
+    """The bid's checks against the committed auction, in one read outside any transaction.
 
     The high bid only rises and an auction only closes, so a bid refused against a committed state
     is refused for good: refusals (most bids on a busy auction) cost one read, no transaction and
-    no lock. ``replay`` (``idempotency.key_taken``) is read in the same statement: when it is true
-    the request may be a replay, nothing is refused here and None is returned. Otherwise returns
-    the auction and the bidder's intent for ``place_bid``, which checks again under the lock.
+    no lock. Whether an answer is stored under (``scope``, ``key``) is read in the same statement:
+    when one is, the request may be a replay, nothing is refused here and None is returned.
+    Otherwise returns what ``place_bid`` needs; it checks again under the lock.
     """
     bidder.require_active_verified()
-    query = (
-        select(Auction, Intent)
-        .outerjoin(Intent, (Intent.listing_id == Auction.listing_id) & (Intent.org_id == bidder.org_id))
-        .where(Auction.id == auction_id)
+    row = await db.first_row(
+        _SCREEN_KEYED, {"auction_id": auction_id, "org_id": bidder.org_id, "scope": scope, "key": key}
     )
-    if replay is not None:
-        query = query.add_columns(replay)
-    found = (await session.execute(query)).first()
-    if found is None:
-        if replay is not None and await session.scalar(select(replay)):
+    if row is None:
+        if await key_is_taken(db, scope, key):
             return None
         raise NotFound(f"auction {auction_id} not found")
-    if replay is not None and found[2]:
+    if row[-1]:
         return None
-    seen, intent = found[0], found[1]
-    if intent is None:
-        listing = await load_listing(session, seen.listing_id, check=False)
-        if listing.seller_org_id == bidder.org_id:
-            raise SellerCannotBuy("the seller does not bid in its own auction")
-        raise NotParticipant("only organisations holding an intent on the listing bid in its auction")
-    _check_open(seen, now)
-    if intent.status != ACTIVE:
-        raise NotParticipant(f"the organisation's intent is {intent.status}")
-    check_bid(amount, asking_price=seen.asking_price, increment=seen.increment, high=seen.high_amount)
-    return seen, intent
+    screened = _check_screened(row, auction_id, amount, now)
+    if screened is None:
+        async with db.read() as session:
+            await _refuse_outsider(session, bidder, listing_id=row[0])
+    return screened
 
 
-def check_against(auction: Auction, amount: int, high: int | None) -> None:
+async def _screen_in(
+    session: AsyncSession, bidder: Principal, auction_id: uuid.UUID, amount: int, now: datetime
+) -> ScreenedBid:
+    """``screen_bid`` in the caller's transaction (a bid placed without screening first)."""
+    bidder.require_active_verified()
+    row = (await session.execute(_SCREEN, {"auction_id": auction_id, "org_id": bidder.org_id})).first()
+    if row is None:
+        raise NotFound(f"auction {auction_id} not found")
+    screened = _check_screened(row, auction_id, amount, now)
+    if screened is None:
+        await _refuse_outsider(session, bidder, listing_id=row[0])
+    assert screened is not None
+    return screened
+
+
+def _check_screened(row: Sequence[Any], auction_id: uuid.UUID, amount: int, now: datetime) -> ScreenedBid | None:
+    """The rules against a screening row; None when the bidder holds no intent on the listing."""
+    _, status, ends_at, asking_price, increment, high, intent_id, number, intent_status = row[:9]
+    if intent_id is None:
+        return None
+    _check_open(status, ends_at, now)
+    if intent_status != ACTIVE:
+        raise NotParticipant(f"the organisation's intent is {intent_status}")
+    check_bid(amount, asking_price=asking_price, increment=increment, high=high)
+    return ScreenedBid(auction_id, asking_price, increment, intent_id, number)
+
+
+async def _refuse_outsider(session: AsyncSession, bidder: Principal, *, listing_id: uuid.UUID) -> None:
+    listing = await load_listing(session, listing_id, check=False)
+    if listing.seller_org_id == bidder.org_id:
+        raise SellerCannotBuy("the seller does not bid in its own auction")
+    raise NotParticipant("only organisations holding an intent on the listing bid in its auction")
+
+
+def check_against(screened: ScreenedBid, amount: int, high: int | None) -> None:
     """The bid rules against a high bid known to be committed (refusals only; ``place_bid`` decides)."""
     if high is not None:
-        check_bid(amount, asking_price=auction.asking_price, increment=auction.increment, high=high)
+        check_bid(amount, asking_price=screened.asking_price, increment=screened.increment, high=high)
 
 
 async def place_bid(
@@ -144,23 +199,22 @@ async def place_bid(
     amount: int,
     now: datetime,
     events: list[LiveEvent],
-    screened: tuple[Auction, Intent] | None = None,
-) -> tuple[Bid, Auction]:
-    """Place a bid in the caller's transaction. ``screened``: what ``screen_bid`` returned for it
-    just before (else the screening runs here, inside the transaction)."""
+    screened: ScreenedBid | None = None,
+) -> tuple[Bid, datetime]:
+    """Place a bid in the caller's transaction; returns it and the auction's end after it.
+    ``screened``: what ``screen_bid`` returned for it just before (else the screening runs here,
+    inside the transaction)."""
     if screened is None:
-        screened = await screen_bid(session, bidder, auction_id, amount, now)
-        assert screened is not None
-    seen, intent = screened
+        screened = await _screen_in(session, bidder, auction_id, amount, now)
     if is_postgres(session):
-        placed = await _place_in_one_statement(session, ctx, bidder, seen, intent, amount, now, events)
+        placed = await _place_in_one_statement(session, ctx, bidder, screened, amount, now, events)
         if placed is not None:
             return placed
         # Another bid moved the high (or the end came) while this one waited for the row: name the
         # rule from the committed row without queueing for the lock a second time.
         await _refuse_against_committed(session, auction_id, amount, now)
     auction = await load_auction(session, auction_id, lock=True)
-    _check_open(auction, now)
+    _check_open(auction.status, auction.ends_at, now)
     check_bid(amount, asking_price=auction.asking_price, increment=auction.increment, high=auction.high_amount)
     window = timedelta(minutes=ctx.rules.anti_sniping_minutes)
     new_end = end_after_bid(auction.ends_at, now, window)
@@ -168,10 +222,10 @@ async def place_bid(
     bid = Bid(
         id=new_id(),
         auction_id=auction.id,
-        intent_id=intent.id,
+        intent_id=screened.intent_id,
         org_id=bidder.org_id,
         user_id=bidder.user_id,
-        bidder_number=intent.number,
+        bidder_number=screened.bidder_number,
         amount=amount,
         seq=auction.bid_count + 1,
         created_at=now,
@@ -188,7 +242,7 @@ async def place_bid(
     events.append((channel, "bid", bid_event(bid)))
     if extended:
         events.append((channel, "extended", {"auction_id": str(auction.id), "ends_at": rfc3339(new_end)}))
-    return bid, auction
+    return bid, new_end
 
 
 async def _refuse_against_committed(session: AsyncSession, auction_id: uuid.UUID, amount: int, now: datetime) -> None:
@@ -240,24 +294,23 @@ async def _place_in_one_statement(
     session: AsyncSession,
     ctx: TradingContext,
     bidder: Principal,
-    seen: Auction,
-    intent: Intent,
+    screened: ScreenedBid,
     amount: int,
     now: datetime,
     events: list[LiveEvent],
-) -> tuple[Bid, Auction] | None:
+) -> tuple[Bid, datetime] | None:
     bid_id = new_id()
     row = (
         await session.execute(
             _ONE_STATEMENT,
             {
-                "auction": seen.id,
+                "auction": screened.auction_id,
                 "amount": amount,
                 "bid_id": bid_id,
                 "org": bidder.org_id,
                 "user_id": bidder.user_id,
-                "intent": intent.id,
-                "number": intent.number,
+                "intent": screened.intent_id,
+                "number": screened.bidder_number,
                 "now": now,
                 "window": timedelta(minutes=ctx.rules.anti_sniping_minutes),
             },
@@ -268,31 +321,21 @@ async def _place_in_one_statement(
     seq, extended_to, ends_at = row
     bid = Bid(
         id=bid_id,
-        auction_id=seen.id,
-        intent_id=intent.id,
+        auction_id=screened.auction_id,
+        intent_id=screened.intent_id,
         org_id=bidder.org_id,
         user_id=bidder.user_id,
-        bidder_number=intent.number,
+        bidder_number=screened.bidder_number,
         amount=amount,
         seq=seq,
         created_at=now,
         extended_to=extended_to,
     )
-    # What the statement wrote, without reading the row again while it is locked.
-    for name, value in (
-        ("high_amount", amount),
-        ("high_bid_id", bid_id),
-        ("high_org_id", bidder.org_id),
-        ("bid_count", seq),
-        ("ends_at", ends_at),
-    ):
-        set_committed_value(seen, name, value)
-    auction = seen
-    channel = auction_channel(seen.id)
+    channel = auction_channel(screened.auction_id)
     events.append((channel, "bid", bid_event(bid)))
     if extended_to is not None:
-        events.append((channel, "extended", {"auction_id": str(seen.id), "ends_at": rfc3339(extended_to)}))
-    return bid, auction
+        events.append((channel, "extended", {"auction_id": str(screened.auction_id), "ends_at": rfc3339(extended_to)}))
+    return bid, ends_at
 
 
 def bid_event(bid: Bid) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from litestar.response import ServerSentEvent
 from sqlalchemy import select
 
 from exchange.errors import ExchangeError, InvalidState, NotFound
-from exchange.idempotency import Outcome, idempotent, key_taken, required_key, stored_answer
+from exchange.idempotency import Outcome, idempotent, required_key, stored_answer
 from exchange.server.dependencies import BEARER, Caller, Db, Now
 from exchange.server.events import Event, Events, sse
 from exchange.trading import auctions, deals, intents, negotiations
@@ -184,19 +184,16 @@ class AuctionController(Controller):
         scope = f"org:{trader.org_id}:bid"
         # Screened in one statement outside a transaction; only a bid that passes (or whose key
         # holds an answer already) opens one.
-        async with db.read(single_statement=True) as session:
-            screened = await auctions.screen_bid(
-                session, trader, auction_id, data.amount, clock.now(), replay=key_taken(scope, key)
-            )
+        screened = await auctions.screen_bid(db, trader, auction_id, data.amount, clock.now(), scope=scope, key=key)
         collected: list[LiveEvent] = []
         request = {"auction_id": str(auction_id), "amount": data.amount}
 
         async def work(session: Any) -> Outcome:
             collected.clear()
-            bid, auction = await auctions.place_bid(
+            bid, ends_at = await auctions.place_bid(
                 session, trading, trader, auction_id, data.amount, clock.now(), collected, screened
             )
-            return Outcome(201, bid_out(bid, trader.org_id, auction.ends_at))
+            return Outcome(201, bid_out(bid, trader.org_id, ends_at))
 
         async def place() -> Outcome:
             return await idempotent(
@@ -220,7 +217,7 @@ class AuctionController(Controller):
             turns = trading.bid_turns
             async with turns.turn(auction_id):
                 try:
-                    auctions.check_against(screened[0], data.amount, turns.high(auction_id))
+                    auctions.check_against(screened, data.amount, turns.high(auction_id))
                 except ExchangeError:
                     # Outbid while waiting its turn; a replay of a bid accepted meanwhile gets its answer.
                     stored = await stored_answer(db, scope=scope, key=key, request=request)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from exchange.parties.models import Org
@@ -166,3 +168,56 @@ async def test_each_transaction_starts_with_a_clean_session(db):
         await db.transaction(fail)
     await db.transaction(look)
     assert sessions[-1] is not sessions[-2]  # the failed session was closed, not kept
+
+
+async def _an_org(db: Database) -> Org:
+    org = Org(
+        name="机构",
+        credit_code="91310000MA1FL0000N",
+        kind="university",
+        verified=True,
+        created_at=datetime(2026, 3, 2, 8, 30, tzinfo=UTC),
+    )
+
+    async def add(session):
+        session.add(org)
+        await session.flush()
+
+    await db.transaction(add)
+    return org
+
+
+_ORG_ROW = select(Org.id, Org.name, Org.kind, Org.verified, Org.created_at).where(Org.id == bindparam("org_id"))
+
+
+async def test_first_row_reads_what_a_session_reads(db):
+    """The one-read path (the driver's own connection on PostgreSQL) decodes every column type it is
+    used for as a session does: UUIDs, text, booleans and aware UTC datetimes."""
+    org = await _an_org(db)
+    row = await db.first_row(_ORG_ROW, {"org_id": org.id})
+    async with db.read() as session:
+        expected = (await session.execute(_ORG_ROW, {"org_id": org.id})).one()
+    created = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
+    assert tuple(row) == tuple(expected) == (org.id, "机构", "university", True, created)
+    assert row[4].utcoffset() == timedelta(0)
+    assert await db.first_row(_ORG_ROW, {"org_id": uuid.uuid4()}) is None
+
+
+async def test_a_refused_or_cancelled_first_row_leaves_the_pool_sound(pg_backend):
+    """A statement the server refuses keeps its connection; one cancelled mid-fetch drops it, so the
+    next read never meets a connection left mid-protocol."""
+    database = Database(create_engine(pg_backend.url, pool_size=1))
+    try:
+        org = await _an_org(database)
+        with pytest.raises(asyncpg.PostgresError):
+            await database.first_row(select(text("1 / 0")), {})
+        slow = select(func.pg_sleep(5))
+        fetch = asyncio.ensure_future(database.first_row(slow, {}))
+        await asyncio.sleep(0.2)  # the statement is running on the server
+        fetch.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await fetch
+        row = await database.first_row(_ORG_ROW, {"org_id": org.id})
+        assert row[1] == "机构"
+    finally:
+        await database.dispose()
