@@ -48,3 +48,20 @@ def test_short_passwords_are_refused(tmp_path):
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", "TECHX_OPERATOR_PASSWORD": "short"}
     result = techx("operator", "create", "--email", "a@b.cn", env=env)
     assert result.returncode == 2 and "at least 10" in result.stderr
+
+
+def test_a_server_process_keeps_its_start_up_objects_out_of_the_collectors_sight(keys_dir, tmp_path):
+    """Once the app of a server process is built, a full collection walks only what requests have
+    created since, not the libraries' and the app's own objects (walking those stalled every request
+    in flight for 100-200 ms several times a minute under load)."""
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'techx.db'}", "TECHX_KEYS_DIR": str(keys_dir)}
+    code = (
+        "import gc; from exchange.server.cli import serving_app; serving_app(); "
+        "print(gc.get_freeze_count(), len(gc.get_objects()))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    frozen, collectable = map(int, run.stdout.split())
+    assert frozen > 100_000 and collectable < 1_000, run.stdout
