@@ -86,9 +86,12 @@ DB_NAME = "techx_bench_auction"
 # -- setup (in this process, on a clock in the past) ------------------------------------------------------
 
 
-async def setup(env: dict[str, str]) -> tuple[list[tuple[str, str]], str, list[str], dict[str, list[str]]]:
-    """Operator, seller, 200 funded bidders, 51 auctions open now. Returns (user_id, org_id) of the
-    bidders, the hot auction's id, the 50 others and each bidder's auctions among them."""
+async def setup(
+    env: dict[str, str], bidders_count: int = BIDDERS, auctions_count: int = AUCTIONS, per_bidder: int = PER_BIDDER
+) -> tuple[list[tuple[str, str]], str, list[str], dict[str, list[str]]]:
+    """Operator, seller, ``bidders_count`` funded bidders, a hot auction and ``auctions_count`` others,
+    open now; each bidder holds intents on the hot one and ``per_bidder`` others. Returns (user_id,
+    org_id) of the bidders, the hot auction's id, the others and each bidder's auctions among them."""
     from exchange.parties import service as parties
     from exchange.parties.domain import OrgKind
     from exchange.server.app import create_app
@@ -127,7 +130,7 @@ async def setup(env: dict[str, str]) -> tuple[list[tuple[str, str]], str, list[s
         )
 
     seller_user, _ = await org(0, OrgKind.ENTERPRISE)
-    bidders = [await org(n + 1, OrgKind.ENTERPRISE) for n in range(BIDDERS)]
+    bidders = [await org(n + 1, OrgKind.ENTERPRISE) for n in range(bidders_count)]
 
     async def fund(session: Any) -> None:
         bank = await ledger.get_or_create_account(session, "bank:settlement", "CNY", "asset", now=now)
@@ -143,7 +146,7 @@ async def setup(env: dict[str, str]) -> tuple[list[tuple[str, str]], str, list[s
     ops_h = {"Authorization": f"Bearer {app.state.tokens.issue(ops.id)}"}
     listing_ids = []
     async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-        for n in range(AUCTIONS + 1):
+        for n in range(auctions_count + 1):
             body = listing_body(mode="auction", title=f"基准测试拍卖 {n}")
             body["pricing"] = {"mode": "auction", "asking_price": ASKING, "increment": STEP}
             made = (await client.post("/api/v1/listings", json=body, headers=seller_h)).json()
@@ -163,7 +166,7 @@ async def setup(env: dict[str, str]) -> tuple[list[tuple[str, str]], str, list[s
             for user, _ in bidders:
                 principals.append(await load_principal(session, user.id))
         for principal in principals:
-            mine = rng.sample(others, PER_BIDDER)
+            mine = rng.sample(others, per_bidder)
             chosen[str(principal.user_id)] = mine
             for listing_id in [hot, *mine]:
                 await db.transaction(
@@ -182,7 +185,7 @@ async def setup(env: dict[str, str]) -> tuple[list[tuple[str, str]], str, list[s
             for row in (await session.scalars(select(Auction))).all():
                 auctions[str(row.listing_id)] = str(row.id)
     await db.dispose()
-    assert len(auctions) == AUCTIONS + 1, f"{len(auctions)} auctions opened"
+    assert len(auctions) == auctions_count + 1, f"{len(auctions)} auctions opened"
     by_user = {u: [auctions[lid] for lid in lids] for u, lids in chosen.items()}
     return [(str(u.id), str(o.id)) for u, o in bidders], auctions[hot], list(auctions.values()), by_user
 
