@@ -66,6 +66,15 @@ def localstripe(localstripe_url: str) -> str:
     return localstripe_url
 
 
+def server_stripe_settings(url: str) -> dict[str, str]:
+    """The environment of a ``techx serve`` that takes card payments through the server at ``url``."""
+    return {
+        "TECHX_STRIPE_API_KEY": API_KEY,
+        "TECHX_STRIPE_API_BASE": url,
+        "TECHX_STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    }
+
+
 def stripe_client(url: str) -> stripe.StripeClient:
     return stripe.StripeClient(API_KEY, base_addresses={"api": url}, http_client=stripe.HTTPXClient())
 

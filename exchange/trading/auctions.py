@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Interval, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -162,7 +162,6 @@ async def _screen_in(
     screened = _check_screened(row, auction_id, amount, now)
     if screened is None:
         await _refuse_outsider(session, bidder, listing_id=row[0])
-    assert screened is not None
     return screened
 
 
@@ -178,7 +177,7 @@ def _check_screened(row: Sequence[Any], auction_id: uuid.UUID, amount: int, now:
     return ScreenedBid(auction_id, asking_price, increment, intent_id, number)
 
 
-async def _refuse_outsider(session: AsyncSession, bidder: Principal, *, listing_id: uuid.UUID) -> None:
+async def _refuse_outsider(session: AsyncSession, bidder: Principal, *, listing_id: uuid.UUID) -> NoReturn:
     listing = await load_listing(session, listing_id, check=False)
     if listing.seller_org_id == bidder.org_id:
         raise SellerCannotBuy("the seller does not bid in its own auction")
@@ -256,8 +255,7 @@ async def _refuse_against_committed(session: AsyncSession, auction_id: uuid.UUID
         )
     ).one()
     status, ends_at, asking_price, increment, high = row
-    if status != OPEN or now >= ends_at:
-        raise AuctionClosed(f"the auction ended at {rfc3339(ends_at)}", state=CLOSED)
+    _check_open(status, ends_at, now)
     check_bid(amount, asking_price=asking_price, increment=increment, high=high)
 
 

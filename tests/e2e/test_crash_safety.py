@@ -34,7 +34,7 @@ import pytest
 from tests import stripe_local
 from tests.e2e.conftest import OPERATOR_EMAIL, OPERATOR_PASSWORD, Api, ServerProcess
 from tests.helpers import PASSWORD, credit_code, listing_body
-from tests.stripe_local import API_KEY, WEBHOOK_SECRET, pay
+from tests.stripe_local import WEBHOOK_SECRET, pay, server_stripe_settings
 
 localstripe_url = stripe_local.localstripe_url
 localstripe = stripe_local.localstripe
@@ -59,11 +59,7 @@ Effect = dict[str, tuple[int, int]]  # account id → (posted change on its norm
 
 @pytest.fixture
 def server_settings(localstripe: str) -> dict[str, str]:
-    return {
-        "TECHX_STRIPE_API_KEY": API_KEY,
-        "TECHX_STRIPE_API_BASE": localstripe,
-        "TECHX_STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-    }
+    return server_stripe_settings(localstripe)
 
 
 @dataclass

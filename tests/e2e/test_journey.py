@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from tests import stripe_local
 from tests.e2e.conftest import OPERATOR_EMAIL, OPERATOR_PASSWORD, Api, ServerProcess, parse_time
 from tests.helpers import PASSWORD, credit_code, listing_body
-from tests.stripe_local import API_KEY, WEBHOOK_SECRET, pay
+from tests.stripe_local import WEBHOOK_SECRET, pay, server_stripe_settings
 
 localstripe_url = stripe_local.localstripe_url
 localstripe = stripe_local.localstripe
@@ -56,12 +56,7 @@ def fee(price: int) -> int:
 
 @pytest.fixture
 def server_settings(localstripe: str) -> dict[str, str]:
-    return {
-        "TECHX_STRIPE_API_KEY": API_KEY,
-        "TECHX_STRIPE_API_BASE": localstripe,
-        "TECHX_STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "TECHX_SWEEP_INTERVAL_SECONDS": "0.5",
-    }
+    return {**server_stripe_settings(localstripe), "TECHX_SWEEP_INTERVAL_SECONDS": "0.5"}
 
 
 @dataclass
