@@ -111,16 +111,6 @@ class Database:
         self._read_sessions = async_sessionmaker(
             engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False, autoflush=False
         )
-        # One-statement reads need no transaction: on PostgreSQL they skip BEGIN and ROLLBACK.
-        self._statement_sessions = (
-            async_sessionmaker(
-                engine.execution_options(**{READ_ONLY_OPTION: True}, isolation_level="AUTOCOMMIT"),
-                expire_on_commit=False,
-                autoflush=False,
-            )
-            if self.is_postgres
-            else self._read_sessions
-        )
         self._driver_sql: dict[Select[Any], tuple[str, tuple[str, ...], dict[str, Any]]] = {}
 
     @property
@@ -149,14 +139,10 @@ class Database:
         return await retry(attempt, attempts=self.retry_attempts)
 
     @asynccontextmanager
-    async def read(self, *, single_statement: bool = False) -> AsyncIterator[AsyncSession]:
-        """A session for reads; nothing it does is committed.
-
-        ``single_statement=True`` for a caller that runs one statement (loading the caller of a
-        request): on PostgreSQL it runs outside a transaction, saving two round trips.
-        """
-        sessions = self._statement_sessions if single_statement else self._read_sessions
-        async with sessions() as session, session.begin():
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads; nothing it does is committed. (One-statement reads on every
+        request: ``first_row``.)"""
+        async with self._read_sessions() as session, session.begin():
             yield session
 
     async def first_row(self, statement: Select[Any], params: Mapping[str, Any]) -> Sequence[Any] | None:
@@ -169,7 +155,7 @@ class Database:
         UUIDs and aware datetimes read the same through the driver as through a session.
         """
         if not self.is_postgres:
-            async with self.read(single_statement=True) as session:
+            async with self.read() as session:
                 return (await session.execute(statement, params)).first()
         sql, names, literals = self._driver_sql.get(statement) or self._compile_for_driver(statement)
         values = [params[name] if name in params else literals[name] for name in names]
