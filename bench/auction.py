@@ -94,10 +94,10 @@ async def setup(
     org_id) of the bidders, the hot auction's id, the others and each bidder's auctions among them."""
     from exchange.parties import service as parties
     from exchange.parties.domain import OrgKind
+    from exchange.platform.clock import ManualClock
+    from exchange.platform.migrate import upgrade
+    from exchange.platform.settings import Settings
     from exchange.server.app import create_app
-    from exchange.server.clock import ManualClock
-    from exchange.server.migrate import upgrade
-    from exchange.server.settings import Settings
     from exchange.trading import intents
     from ledger import service as ledger
     from tests.helpers import credit_code, listing_body
@@ -418,7 +418,7 @@ async def measure(
     port: int, keys: str, bidders: list[tuple[str, str]], hot: str, by_user: dict[str, list[str]], server_pid: int
 ):
     from exchange.parties.auth import TokenIssuer
-    from exchange.server.clock import SystemClock
+    from exchange.platform.clock import SystemClock
 
     secret = (Path(keys) / "jwt.secret").read_text().strip()
     tokens = TokenIssuer(secret, 3600, SystemClock())

@@ -75,8 +75,8 @@ async def cpu_per_request(kind: Callable[[int], Awaitable[int]], expected: int) 
 
 
 async def measure(env: dict[str, str], bidders: list[tuple[str, str]], hot: str) -> None:
+    from exchange.platform.settings import Settings
     from exchange.server.app import create_app
-    from exchange.server.settings import Settings
 
     app = create_app(Settings.from_env(env), run_background_tasks=False)
     async with app.lifespan():

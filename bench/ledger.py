@@ -171,8 +171,8 @@ def run_pgbench() -> Result:
 
 
 async def prepare(name: str, n_accounts: int) -> list[str]:
-    from exchange.server.db import Database, create_engine
-    from exchange.server.migrate import upgrade
+    from exchange.platform.db import Database, create_engine
+    from exchange.platform.migrate import upgrade
     from ledger import service as ledger
 
     await recreate(name)
@@ -193,7 +193,7 @@ async def prepare(name: str, n_accounts: int) -> list[str]:
 
 
 async def _run_workers(url: str, case: str, ids: list[str], workers: int, start_at: float) -> dict[str, Any]:
-    from exchange.server.db import Database, create_engine
+    from exchange.platform.db import Database, create_engine
     from ledger import service as ledger
     from ledger.domain import EntrySpec
 

@@ -85,8 +85,8 @@ def provider_records(n: int) -> Any:
 
 
 async def prepare(n: int) -> None:
-    from exchange.server.db import create_engine
-    from exchange.server.migrate import upgrade
+    from exchange.platform.db import create_engine
+    from exchange.platform.migrate import upgrade
 
     admin = await asyncpg.connect(ADMIN_DSN)
     try:
@@ -176,7 +176,7 @@ def rss_mb() -> float:
 async def run_streaming(n: int, name: str) -> dict[str, Any]:
     from exchange.payments import reconciliation
     from exchange.payments.domain import Provider
-    from exchange.server.db import Database, create_engine
+    from exchange.platform.db import Database, create_engine
 
     db = Database(create_engine(database_url(name), pool_size=4))
     now = lambda: datetime.now(UTC)  # noqa: E731

@@ -43,11 +43,11 @@ from sqlalchemy import and_, insert, or_, select, text
 from uuid6 import uuid7
 
 from exchange.parties.models import Org, User
+from exchange.platform.clock import ManualClock
+from exchange.platform.db import Database, create_engine
+from exchange.platform.migrate import upgrade
+from exchange.platform.settings import Settings
 from exchange.server.app import create_app
-from exchange.server.clock import ManualClock
-from exchange.server.db import Database, create_engine
-from exchange.server.migrate import upgrade
-from exchange.server.settings import Settings
 from listings.domain import FIELD_LABELS, PUBLIC_STATUSES, DealType, Field, PricingMode
 from listings.models import Listing, ListingIpAsset
 from listings.queries import SearchQuery, search_listings

@@ -417,8 +417,10 @@ class Book:
                     raise InsufficientFunds(
                         f"account {account.code} has {account.available} available and the entry needs "
                         f"{account.available - after}",
-                        account_id=str(account.id),
+                        account=account.code,
+                        unit=account.unit,
                         available=account.available,
+                        needed=account.available - after,
                     )
         sequences: list[int] = []
         for account_id, (dp, cp, dq, cq) in changes.items():

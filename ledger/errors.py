@@ -1,43 +1,36 @@
 """Errors of the ledger. Each carries a stable problem ``type`` slug, an HTTP status and a title.
 
-The composition root turns any exception with ``problem_type`` and ``status`` into RFC 9457
-problem details; the ledger needs nothing of the web layer for that.
+The refusals every module shares (not found, conflict, insufficient funds, …) are the kernel's,
+re-exported here; the composition root turns any of them into RFC 9457 problem details.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from kernel.errors import (
+    Conflict,
+    DomainError,
+    IdempotencyKeyRequired,
+    IdempotencyKeyReused,
+    InsufficientFunds,
+    InvalidCursor,
+    NotFound,
+)
 
 
-class LedgerError(Exception):
+class LedgerError(DomainError):
     problem_type = "ledger-error"
-    status = 422
     title = "The ledger refused the request"
 
-    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.errors: list[dict[str, Any]] | None = [{"field": field, "message": detail}] if field else None
-        self.extra: dict[str, Any] = extra
 
-    def at_index(self, index: int) -> LedgerError:
-        """The same error, said of the ``index``-th entry of a batch."""
-        self.detail = f"entry {index}: {self.detail}"
-        self.extra = {**self.extra, "index": index}
-        if self.errors:
-            self.errors = [{**e, "field": f"entries.{index}.{e['field']}"} for e in self.errors]
-        else:
-            self.errors = [{"field": f"entries.{index}", "message": self.detail}]
-        return self
-
-
-# 400 --------------------------------------------------------------------------------------------
-
-
-class IdempotencyKeyRequired(LedgerError):
-    problem_type = "idempotency-key-required"
-    status = 400
-    title = "This request needs an Idempotency-Key header"
+def at_index(exc: DomainError, index: int) -> DomainError:
+    """The same refusal, said of the ``index``-th entry of a batch."""
+    exc.detail = f"entry {index}: {exc.detail}"
+    exc.extra = {**exc.extra, "index": index}
+    if exc.errors:
+        exc.errors = [{**e, "field": f"entries.{index}.{e['field']}"} for e in exc.errors]
+    else:
+        exc.errors = [{"field": f"entries.{index}", "message": exc.detail}]
+    return exc
 
 
 # 403 --------------------------------------------------------------------------------------------
@@ -49,22 +42,7 @@ class MakerCannotApprove(LedgerError):
     title = "An adjustment needs the approval of a second, different operator"
 
 
-# 404 --------------------------------------------------------------------------------------------
-
-
-class NotFound(LedgerError):
-    problem_type = "not-found"
-    status = 404
-    title = "Not found"
-
-
 # 409 --------------------------------------------------------------------------------------------
-
-
-class Conflict(LedgerError):
-    problem_type = "conflict"
-    status = 409
-    title = "Conflicts with the current state of the ledger"
 
 
 class AccountExists(Conflict):
@@ -100,11 +78,6 @@ class AlreadyReversed(Conflict):
 class NotReversible(Conflict):
     problem_type = "not-reversible"
     title = "This entry cannot be reversed"
-
-
-class IdempotencyKeyReused(Conflict):
-    problem_type = "idempotency-key-reused"
-    title = "The Idempotency-Key was used for a different request"
 
 
 class NotSealed(Conflict):
@@ -155,11 +128,6 @@ class AccountClosed(LedgerError):
     title = "The account is closed"
 
 
-class InsufficientFunds(LedgerError):
-    problem_type = "insufficient-funds"
-    title = "The account's available balance is too low"
-
-
 class BalanceOverflow(LedgerError):
     problem_type = "balance-overflow"
     title = "The entry would overflow an account balance"
@@ -175,6 +143,34 @@ class InvalidAsOf(LedgerError):
     title = "as_of must be an RFC 3339 time or an entry id"
 
 
-class InvalidCursor(LedgerError):
-    problem_type = "invalid-cursor"
-    title = "The cursor is not one this list returned"
+__all__ = [
+    "AccountClosed",
+    "AccountExists",
+    "AlreadyDecided",
+    "AlreadyPosted",
+    "AlreadyReversed",
+    "AlreadyVoided",
+    "BalanceOverflow",
+    "Conflict",
+    "DomainError",
+    "ExceedsPendingAmount",
+    "Expired",
+    "HasPendingBalance",
+    "IdempotencyKeyRequired",
+    "IdempotencyKeyReused",
+    "InsufficientFunds",
+    "InvalidAsOf",
+    "InvalidCursor",
+    "InvalidEntry",
+    "LedgerError",
+    "MakerCannotApprove",
+    "NotFound",
+    "NotPending",
+    "NotReversible",
+    "NotSealed",
+    "UnbalancedEntry",
+    "UnitMismatch",
+    "UnknownAccount",
+    "UnknownUnit",
+    "at_index",
+]

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger import store
 from ledger.domain import canonical_json
-from ledger.errors import IdempotencyKeyReused, LedgerError
+from ledger.errors import DomainError, IdempotencyKeyReused
 from ledger.views import AdjustmentView, BatchResult, EntryView
 
 R = TypeVar("R", EntryView, BatchResult, AdjustmentView)
@@ -53,7 +53,7 @@ def record(key: str | None, print_: str, operation: str, result: Any, now: datet
 
 
 async def replay_instead(
-    conn: AsyncConnection, key: str | None, print_: str, result_type: type[R], refused: LedgerError
+    conn: AsyncConnection, key: str | None, print_: str, result_type: type[R], refused: DomainError
 ) -> R:
     """A refused request may repeat one that succeeded before (its hold since posted, its money since
     spent): then the answer is the original result. Keys are looked up only here and when a write

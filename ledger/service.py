@@ -3,8 +3,9 @@
 Nothing here commits, so a caller can change its own rows and move money in one transaction
 (``await db.transaction(lambda s: ...)``). A write is first described in memory (ids, postings,
 the result to return), then its accounts are locked in id order and checked against the rules of
-``domain.Book``, then everything is written in one statement. A rule that fails raises a
-``LedgerError`` and nothing is written; if any ledger call raises, roll the transaction back.
+``domain.Book``, then everything is written in one statement. A rule that fails raises a refusal
+(a ``kernel.errors.DomainError``) and nothing is written; if any ledger call raises, roll the
+transaction back.
 
 Idempotency: pass ``idempotency_key=`` to any write. The same key with the same request returns the
 original result with ``replayed=True``; the same key with a different request raises
@@ -57,14 +58,15 @@ from ledger.errors import (
     AlreadyReversed,
     AlreadyVoided,
     Conflict,
+    DomainError,
     ExceedsPendingAmount,
     Expired,
     HasPendingBalance,
     InvalidEntry,
-    LedgerError,
     NotFound,
     NotPending,
     NotReversible,
+    at_index,
 )
 from ledger.history import (
     AsOf,
@@ -254,8 +256,8 @@ def _apply_all(book: Book, drafts: Sequence[tuple[int | None, _Draft]]) -> None:
     for index, draft in drafts:
         try:
             draft.apply(book)
-        except LedgerError as exc:
-            raise exc if index is None else exc.at_index(index) from None
+        except DomainError as exc:
+            raise exc if index is None else at_index(exc, index) from None
 
 
 async def _write_new(
@@ -272,7 +274,7 @@ async def _write_new(
         book = await _book(conn, (p.account_id for d in entries_ for p in d.view.postings))
         try:
             _apply_all(book, drafts)
-        except LedgerError as refused:
+        except DomainError as refused:
             return await replay_instead(conn, key, print_, type(result), refused)
         return await _commit(conn, _writes(book, entries_, stored), key, print_, result)
 
@@ -287,7 +289,7 @@ async def _write_new(
     book = Book(outcome.locked.values())  # as locked, before this write
     try:
         _apply_all(book, drafts)
-    except LedgerError as refused:
+    except DomainError as refused:
         if outcome.checked:  # written, yet the rules refuse it: never keep that
             raise Conflict(f"the ledger's checks disagree ({refused.detail}); nothing was recorded") from refused
         return await replay_instead(conn, key, print_, type(result), refused)
@@ -462,7 +464,7 @@ async def hold(
     return await transfer(session, debit, credit, amount, pending=True, timeout_seconds=timeout_seconds, **details)
 
 
-def _failed(exc: LedgerError) -> BatchItem:
+def _failed(exc: DomainError) -> BatchItem:
     return BatchItem(
         status=exc.status,
         problem=ProblemView(
@@ -492,9 +494,9 @@ async def post_batch(
     for index, spec in enumerate(batch):
         try:
             check_entry(spec)
-        except LedgerError as exc:
+        except DomainError as exc:
             if atomic:
-                raise exc.at_index(index) from None
+                raise at_index(exc, index) from None
             items[index] = _failed(exc)
         else:
             valid.append(index)
@@ -520,7 +522,7 @@ async def post_batch(
     for index, draft in drafts:
         try:
             draft.apply(book)
-        except LedgerError as exc:
+        except DomainError as exc:
             items[index] = _failed(exc)
         else:
             applied.append(draft)
@@ -617,7 +619,7 @@ async def _resolve(
                 f"{amount} is more than the {pending_amount} pending on entry {hold_id}", field="amount"
             )
         draft.apply(book, allow_closed=phase is not Phase.POST_PENDING)
-    except LedgerError as refused:
+    except DomainError as refused:
         return await replay_instead(conn, key, print_, EntryView, refused)
     stored = record(key, print_, phase.value, draft.view, now)
     return await _commit(conn, _writes(book, [draft], stored, holds_closed=[hold_id]), key, print_, draft.view)
@@ -706,7 +708,7 @@ async def reverse(
         if (await conn.execute(select(entries.c.id).where(entries.c.reverses_id == entry_id))).first():
             raise AlreadyReversed(f"entry {entry_id} has already been reversed")
         draft.apply(book)
-    except LedgerError as refused:
+    except DomainError as refused:
         return await replay_instead(conn, idempotency_key, print_, EntryView, refused)
     stored = record(idempotency_key, print_, "reverse", draft.view, now)
     return await _commit(conn, _writes(book, [draft], stored), idempotency_key, print_, draft.view)

@@ -15,7 +15,8 @@ from typing import Annotated, Any
 
 import msgspec
 
-from listings.errors import Forbidden, InvalidListing, InvalidState, OrgNotVerified, OrgSuspended
+from kernel.errors import Forbidden, InvalidState, OrgNotVerified, OrgSuspended
+from listings.errors import InvalidListing
 from listings.workdays import calendar_days_end, working_days_end
 
 # ----------------------------------------------------------------------------------------------

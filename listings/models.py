@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from uuid6 import uuid7
 
-from listings.types import UTCDateTime
+from kernel.time import UTCDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.errors import InvalidState, NotFound
+from kernel.pagination import cursor_time, cursor_uuid, decode_cursor, encode_cursor
 from listings.context import ListingsContext
 from listings.domain import (
     Actor,
@@ -26,9 +28,8 @@ from listings.domain import (
     notice_period,
     objection_window_open,
 )
-from listings.errors import InvalidRequest, InvalidState, NotFound, ObjectionPending
+from listings.errors import InvalidRequest, ObjectionPending
 from listings.models import Notice, Objection, new_id
-from listings.pagination import cursor_time, cursor_uuid, decode_cursor, encode_cursor
 from listings.signing import sign_content
 
 ISSUER = "TechX technology-transfer exchange"

@@ -11,6 +11,8 @@ from sqlalchemy import BigInteger, Float, Select, exists, func, literal_column, 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer, selectinload
 
+from kernel.errors import Forbidden
+from kernel.pagination import cursor_int, cursor_time, cursor_uuid, decode_cursor, encode_cursor
 from listings.domain import (
     PUBLIC_STATUSES,
     Actor,
@@ -20,10 +22,9 @@ from listings.domain import (
     ListingStatus,
     PricingMode,
 )
-from listings.errors import Forbidden, InvalidRequest
+from listings.errors import InvalidRequest
 from listings.models import ConfidentialRead, Listing, ListingIpAsset, ListingTransition
 from listings.notices import is_postgres, rfc3339
-from listings.pagination import cursor_int, cursor_time, cursor_uuid, decode_cursor, encode_cursor
 from listings.search import fts5_query, query_words
 from listings.service import is_seller, load_listing, public_listing
 from listings.workdays import BEIJING

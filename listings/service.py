@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from kernel.errors import Conflict, Forbidden, NotFound
 from listings import crypto, notices
 from listings.context import ListingsContext
 from listings.domain import (
@@ -45,7 +46,7 @@ from listings.domain import (
     to_plain,
     validate_listing,
 )
-from listings.errors import Conflict, Forbidden, InvalidListing, InvalidRequest, NdaRequired, NotFound
+from listings.errors import InvalidListing, InvalidRequest, NdaRequired
 from listings.hooks import Amendment, ListingHooks, NoticeHandler
 from listings.models import (
     ConfidentialRead,

@@ -12,8 +12,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from exchange.server.migrate import target_metadata
-from exchange.server.settings import Settings
+from exchange.platform.settings import Settings
+from exchange.server.tables import target_metadata
 
 config = context.config
 
@@ -30,7 +30,7 @@ def run_with(connection: Connection) -> None:
 
 
 async def run_online() -> None:
-    from exchange.server.db import create_engine
+    from exchange.platform.db import create_engine
 
     engine = create_engine(Settings.from_env().database_url, pool_size=1)
     async with engine.connect() as connection:

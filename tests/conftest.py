@@ -22,11 +22,11 @@ import pytest
 from litestar import Litestar
 from sqlalchemy import text
 
+from exchange.platform.clock import ManualClock
+from exchange.platform.db import Database, create_engine
+from exchange.platform.migrate import upgrade
+from exchange.platform.settings import Settings
 from exchange.server.app import create_app
-from exchange.server.clock import ManualClock
-from exchange.server.db import Database, create_engine
-from exchange.server.migrate import upgrade
-from exchange.server.settings import Settings
 
 PG_ADMIN_DSN = os.environ.get("TECHX_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 # A Monday in 2026 that is a working day, at 09:00 Beijing time.

@@ -9,11 +9,11 @@ import time
 
 import uvicorn
 
+from exchange.platform.clock import Clock
+from exchange.platform.db import create_engine
+from exchange.platform.migrate import upgrade
+from exchange.platform.settings import Settings
 from exchange.server.app import create_app
-from exchange.server.clock import Clock
-from exchange.server.db import create_engine
-from exchange.server.migrate import upgrade
-from exchange.server.settings import Settings
 
 
 def free_socket() -> socket.socket:

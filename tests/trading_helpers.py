@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from exchange.server.ledger_jobs import seal_pending, verify_ledger
+from exchange.accounting.jobs import seal_pending, verify_ledger
 from ledger import service as ledger
 from ledger.models import Account, Posting
 from tests.helpers import Party, announced_listing, relogin

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
-from exchange.errors import RateLimited, Unauthorized
-from exchange.server.clock import Clock
+from exchange.platform.clock import Clock
+from kernel.errors import RateLimited, Unauthorized
 
 ALGORITHM = "HS256"
 

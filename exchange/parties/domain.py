@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
-from exchange.errors import Forbidden, OrgNotVerified, OrgSuspended
+from kernel.errors import Forbidden, OrgNotVerified, OrgSuspended
 
 
 class OrgKind(StrEnum):

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from exchange.base import Base, IdMixin
+from exchange.platform.tables import Base, IdMixin
 
 
 class Org(IdMixin, Base):

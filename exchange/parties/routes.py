@@ -7,10 +7,10 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from exchange.errors import Forbidden, Unauthorized
 from exchange.parties import service
 from exchange.parties.auth import LoginThrottle, TokenIssuer
 from exchange.parties.domain import OrgKind, OrgStatus, Role
+from exchange.parties.http import Caller
 from exchange.parties.models import Org, User
 from exchange.parties.schemas import (
     LoginRequest,
@@ -22,7 +22,8 @@ from exchange.parties.schemas import (
     TokenOut,
     UserOut,
 )
-from exchange.server.dependencies import BEARER, Caller, Db, Now
+from exchange.platform.http import BEARER, Db, Now
+from kernel.errors import Forbidden, Unauthorized
 
 
 def org_out(org: Org) -> OrgOut:

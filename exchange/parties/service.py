@@ -12,14 +12,14 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.errors import Conflict, ExchangeError, NotFound
 from exchange.parties.domain import OrgKind, OrgStatus, Principal, Role, credit_code_problem
 from exchange.parties.models import Org, OrgEvent, User
 from exchange.parties.passwords import DUMMY_HASH, hash_password, verify_password
-from exchange.server.db import Database
+from exchange.platform.db import Database
+from kernel.errors import Conflict, DomainError, NotFound
 
 
-class InvalidCreditCode(ExchangeError):
+class InvalidCreditCode(DomainError):
     problem_type = "invalid-credit-code"
     status = 422
     title = "Not a valid unified social credit code"

@@ -12,7 +12,6 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.base import new_id
 from exchange.parties.models import Org
 from exchange.payments.domain import (
     CLEARING_ACCOUNTS,
@@ -28,6 +27,7 @@ from exchange.payments.domain import (
     wallet_code,
 )
 from exchange.payments.models import BankTransfer, Booking, Withdrawal
+from exchange.platform.tables import new_id
 from ledger import AccountState, EntryView
 from ledger import service as ledger
 from ledger.errors import IdempotencyKeyReused

@@ -19,9 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.base import new_id
-from exchange.errors import NotFound
-from exchange.idempotency import IdempotencyKeyReused, fingerprint
 from exchange.payments.bank import require_org, wallet_account
 from exchange.payments.domain import (
     CLEARING_ACCOUNTS,
@@ -33,7 +30,10 @@ from exchange.payments.domain import (
 )
 from exchange.payments.gateway import StripeGateway
 from exchange.payments.models import Booking, StripeEvent, StripePayment, StripeRefund
-from exchange.server.db import Database
+from exchange.platform.db import Database
+from exchange.platform.keyed import IdempotencyKeyReused, fingerprint
+from exchange.platform.tables import new_id
+from kernel.errors import NotFound
 from ledger import EntrySpec, PostingSpec, Side
 from ledger import service as ledger
 from ledger.errors import InsufficientFunds

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import msgspec
 
-from exchange.server.settings import Settings
+from exchange.platform.settings import Settings
 
 
 def _progress(done: int, total: int) -> None:
@@ -27,9 +27,8 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     from exchange.payments.domain import Provider
     from exchange.payments.providers import run_reconciliation
     from exchange.payments.routes import reconciliation_csv, reconciliation_out
-    from exchange.server.cli import _upgrade
-    from exchange.server.clock import SystemClock
-    from exchange.server.db import Database, create_engine
+    from exchange.platform.clock import SystemClock
+    from exchange.platform.migrate import migrated_database
 
     if args.statement and not Path(args.statement).is_file():
         print(f"error: no statement file at {args.statement}", file=sys.stderr)
@@ -37,9 +36,7 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     statement = reconciliation.Statement.from_path(Path(args.statement), args.encoding) if args.statement else None
 
     async def run() -> object:
-        await _upgrade(settings)
-        db = Database(create_engine(settings.database_url, pool_size=4), retry_attempts=settings.db_retry_attempts)
-        try:
+        async with migrated_database(settings, pool_size=4) as db:
             done, _ = await run_reconciliation(
                 db,
                 settings,
@@ -55,8 +52,6 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
             async with db.read() as session:
                 found, lines = await reconciliation.get_run(session, done.id)
             return reconciliation_out(found, lines)
-        finally:
-            await db.dispose()
 
     try:
         report = asyncio.run(run())

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from uuid import UUID
 
-from exchange.errors import Conflict, ExchangeError, NotFound
+from kernel.errors import Conflict, DomainError, NotFound
 
 # China has one time zone and no daylight saving: a statement's "day" is a day in UTC+8.
 CHINA = timezone(timedelta(hours=8), "CST")
@@ -24,7 +24,7 @@ class Provider(StrEnum):
     STRIPE = "stripe"
 
 
-class PaymentError(ExchangeError):
+class PaymentError(DomainError):
     problem_type = "payment-error"
     title = "The payment request breaks a rule of the exchange"
 
@@ -63,25 +63,25 @@ class WithdrawalDecided(Conflict):
     title = "The withdrawal has already been completed or rejected"
 
 
-class ProviderNotConfigured(ExchangeError):
+class ProviderNotConfigured(DomainError):
     problem_type = "provider-not-configured"
     status = 409
     title = "This payment provider is not configured"
 
 
-class ProviderUnavailable(ExchangeError):
+class ProviderUnavailable(DomainError):
     problem_type = "provider-unavailable"
     status = 502
     title = "The payment provider did not answer as expected"
 
 
-class InvalidSignature(ExchangeError):
+class InvalidSignature(DomainError):
     problem_type = "invalid-signature"
     status = 400
     title = "The webhook signature does not verify"
 
 
-class MalformedEvent(ExchangeError):
+class MalformedEvent(DomainError):
     problem_type = "malformed-event"
     status = 400
     title = "The webhook body is not a Stripe event"

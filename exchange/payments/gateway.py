@@ -16,7 +16,7 @@ from typing import Any
 import stripe
 
 from exchange.payments.domain import InvalidSignature, ProviderNotConfigured, ProviderUnavailable
-from exchange.server.settings import Settings
+from exchange.platform.settings import Settings
 
 
 class StripeGateway:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from exchange.base import Base, IdMixin
+from exchange.platform.tables import Base, IdMixin
 
 
 class BankTransfer(IdMixin, Base):

@@ -22,8 +22,8 @@ from exchange.payments.gateway import StripeGateway, configured, stripe_gateway
 from exchange.payments.models import Reconciliation
 from exchange.payments.reconcile import RowError, read_statement
 from exchange.payments.reconciliation import Statement
-from exchange.server.db import Database
-from exchange.server.settings import Settings
+from exchange.platform.db import Database
+from exchange.platform.settings import Settings
 
 ProviderRecord = tuple[str, int, datetime]
 STRIPE_TYPES = frozenset({"charge", "payment", "refund", "payment_refund"})

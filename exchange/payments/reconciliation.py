@@ -27,8 +27,6 @@ from sqlalchemy import String as SqlString
 from sqlalchemy import and_, case, cast, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.base import new_id
-from exchange.idempotency import IdempotencyKeyReused, fingerprint
 from exchange.payments.domain import (
     CLEARING_ACCOUNTS,
     AlreadyResolving,
@@ -53,7 +51,9 @@ from exchange.payments.reconcile import (
     areconcile,
     read_statement,
 )
-from exchange.server.db import Database
+from exchange.platform.db import Database
+from exchange.platform.keyed import IdempotencyKeyReused, fingerprint
+from exchange.platform.tables import new_id
 from ledger import EntrySpec, PostingSpec, Side, adjustments
 from ledger import service as ledger
 from ledger.errors import NotFound as LedgerNotFound

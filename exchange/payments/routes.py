@@ -14,8 +14,8 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.errors import Forbidden
-from exchange.idempotency import Outcome, idempotent, required_key
+from exchange.accounting.routes import REPLAY_DOC, REPLAYED_HEADER, IdempotencyKey, KeyedWrite
+from exchange.parties.http import Caller
 from exchange.payments import bank, card, reconciliation
 from exchange.payments.domain import Provider
 from exchange.payments.gateway import stripe_gateway, verify_signature
@@ -48,9 +48,10 @@ from exchange.payments.schemas import (
     WithdrawalOut,
     WithdrawalPage,
 )
-from exchange.server.dependencies import BEARER, Caller, Config, Db, Now
+from exchange.platform.http import BEARER, Config, Db, Now
+from exchange.platform.keyed import Outcome, idempotent, required_key
+from kernel.errors import Forbidden
 from ledger.errors import InvalidCursor
-from ledger.routes import REPLAY_DOC, REPLAYED_HEADER, IdempotencyKey, KeyedWrite
 
 log = structlog.get_logger("techx.payments")
 

@@ -17,28 +17,29 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
+from exchange.accounting.jobs import seal_task
+from exchange.accounting.routes import LedgerController
+from exchange.accounting.wallet import WalletController
 from exchange.parties.auth import LoginThrottle, TokenIssuer
+from exchange.parties.http import caller_dependencies
 from exchange.parties.routes import AuthController, MeController, OrgController
 from exchange.payments import ROUTE_HANDLERS as PAYMENT_ROUTES
-from exchange.server.clock import Clock, OffsetClock, SystemClock
+from exchange.platform.clock import Clock, OffsetClock, SystemClock
+from exchange.platform.db import Database, create_engine
+from exchange.platform.events import Events, channels_plugin
+from exchange.platform.http import state_dependencies
+from exchange.platform.keys import load_or_create_keys
+from exchange.platform.logging import RequestIdMiddleware, configure_logging
+from exchange.platform.problems import EXCEPTION_HANDLERS, problem_details_plugin
+from exchange.platform.settings import Settings
 from exchange.server.clock_control import ClockControl
-from exchange.server.db import Database, create_engine
-from exchange.server.dependencies import app_dependencies
-from exchange.server.errors import EXCEPTION_HANDLERS, problem_details_plugin
-from exchange.server.events import Events, channels_plugin
 from exchange.server.http_rules import fix_options_allow, reject_unknown_query_parameters
-from exchange.server.keys import load_or_create_keys
-from exchange.server.ledger_jobs import seal_task
-from exchange.server.logging import RequestIdMiddleware, configure_logging
 from exchange.server.modules import build_modules
 from exchange.server.openapi import document_problems
 from exchange.server.ops import health, public_keys, ready
-from exchange.server.settings import Settings
 from exchange.stats.routes import StatsController
 from exchange.trading.routes import ROUTE_HANDLERS as TRADING_ROUTES
 from exchange.vouchers import ROUTE_HANDLERS as VOUCHER_ROUTES
-from exchange.wallet.routes import WalletController
-from ledger.routes import LedgerController
 from listings import ROUTE_HANDLERS as LISTING_ROUTES
 from listings import warm_up as warm_up_search
 
@@ -148,7 +149,10 @@ def create_app(
         handlers.append(ClockControl)
     app = Litestar(
         route_handlers=handlers,
-        dependencies=app_dependencies(),
+        dependencies={
+            **state_dependencies("db", "clock", "settings", "keyring", "tokens", "throttle", "events", "listings"),
+            **caller_dependencies(),
+        },
         state=state,
         lifespan=[lifespan],
         middleware=[RequestIdMiddleware, prometheus.middleware],

@@ -1,4 +1,5 @@
-"""The ``techx`` command line. Each command is a function registered in ``COMMANDS``."""
+"""The ``techx`` command line: ``build_parser`` adds each command with its handler; modules add theirs
+through ``EXTRA_COMMANDS``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from exchange.server.settings import Settings, SettingsError
+from exchange.platform.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -26,7 +27,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         # Each process would keep its own offset: the exchange would run on several times at once.
         print("error: TECHX_TEST_CLOCK runs one server process only (--workers 1)", file=sys.stderr)
         return 2
-    asyncio.run(_upgrade(settings))
+    _upgrade_database(settings)
     host, port = args.host or settings.host, args.port or settings.port
     if args.workers > 1:
         # Several processes: each builds its app from the environment, as this one read its settings.
@@ -60,37 +61,22 @@ def serving_app(settings: Settings | None = None) -> Litestar:
     return app
 
 
-def _ensure_sqlite_folder(settings: Settings) -> None:
-    """The embedded database lives in a file under var/; make sure its folder exists."""
-    if settings.is_sqlite:
-        path = settings.database_url.split("///", 1)[-1]
-        if path and not path.startswith(":"):
-            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+def _upgrade_database(settings: Settings) -> str | None:
+    from exchange.platform.migrate import upgrade_database
 
-
-async def _upgrade(settings: Settings) -> str | None:
-    from exchange.server.db import create_engine
-    from exchange.server.migrate import current_revision, upgrade
-
-    await asyncio.to_thread(_ensure_sqlite_folder, settings)
-    engine = create_engine(settings.database_url, pool_size=1)
-    try:
-        await upgrade(engine)
-        return await current_revision(engine)
-    finally:
-        await engine.dispose()
+    return asyncio.run(upgrade_database(settings))
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
-    revision = asyncio.run(_upgrade(settings))
+    revision = _upgrade_database(settings)
     print(f"database at revision {revision}")
     return 0
 
 
 def cmd_operator_create(args: argparse.Namespace, settings: Settings) -> int:
     from exchange.parties import service
-    from exchange.server.clock import SystemClock
-    from exchange.server.db import Database, create_engine
+    from exchange.platform.clock import SystemClock
+    from exchange.platform.migrate import migrated_database
 
     password = args.password or os.environ.get("TECHX_OPERATOR_PASSWORD") or getpass.getpass("Password: ")
     if len(password) < 10:
@@ -98,9 +84,7 @@ def cmd_operator_create(args: argparse.Namespace, settings: Settings) -> int:
         return 2
 
     async def run() -> str:
-        await _upgrade(settings)
-        db = Database(create_engine(settings.database_url, pool_size=1))
-        try:
+        async with migrated_database(settings, pool_size=1) as db:
             password_hash = await service.hash_in_thread(password)
             user = await db.transaction(
                 lambda s: service.create_operator(
@@ -112,8 +96,6 @@ def cmd_operator_create(args: argparse.Namespace, settings: Settings) -> int:
                 )
             )
             return f"operator {user.email} created (user {user.id}, org {user.org_id})"
-        finally:
-            await db.dispose()
 
     try:
         print(asyncio.run(run()))
@@ -126,19 +108,15 @@ def cmd_operator_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
-    from exchange.server.clock import SystemClock
-    from exchange.server.db import Database, create_engine
-    from exchange.server.keys import load_or_create_keys
+    from exchange.platform.clock import SystemClock
+    from exchange.platform.keys import load_or_create_keys
+    from exchange.platform.migrate import migrated_database
     from exchange.server.modules import build_modules
 
     async def run() -> dict[str, int]:
-        await _upgrade(settings)
         modules = build_modules(settings, load_or_create_keys(settings))
-        db = Database(create_engine(settings.database_url, pool_size=2), retry_attempts=settings.db_retry_attempts)
-        try:
+        async with migrated_database(settings) as db:
             return await modules.sweeper.run_once(db, SystemClock().now())
-        finally:
-            await db.dispose()
 
     counts = asyncio.run(run())
     for name, count in counts.items():
@@ -178,13 +156,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_ledger(commands: argparse._SubParsersAction) -> None:
-    from exchange.server.ledger_jobs import register
+    from exchange.accounting.jobs import register
 
     register(commands)
 
 
 def _register_demo(commands: argparse._SubParsersAction) -> None:
-    from exchange.demo import register
+    from exchange.server.demo import register
 
     register(commands)
 

@@ -15,8 +15,9 @@ from litestar import Controller, get, post
 from litestar.datastructures import State
 from litestar.params import JSONBody
 
-from exchange.server.clock import OffsetClock
-from exchange.server.dependencies import BEARER, Caller
+from exchange.parties.http import Caller
+from exchange.platform.clock import OffsetClock
+from exchange.platform.http import BEARER
 
 CLOCK_PATH = "/_test/clock"
 MAX_ADVANCE_SECONDS = 20 * 366 * 86_400

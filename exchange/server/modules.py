@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from exchange import vouchers
-from exchange.server.keys import Keys
-from exchange.server.ledger_jobs import HoldExpirySweep
-from exchange.server.settings import Settings
-from exchange.server.sweeper import Sweeper
+from exchange.accounting.jobs import HoldExpirySweep
+from exchange.platform.keys import Keys
+from exchange.platform.settings import Settings
+from exchange.platform.sweeper import Sweeper
 from exchange.trading import FeeSchedule, TradingContext, TradingRules, create_trading, sweep_steps
 from listings import ListingRules, ListingsContext, NoticeSweep, create_listings
 

@@ -1,7 +1,7 @@
 """Documents the problem-details answers that every operation can give.
 
 Litestar documents a handler's success response; the errors come from one shared mapping
-(``exchange.server.errors``), so they are added here once, to every operation, as the RFC 9457
+(``exchange.platform.problems``), so they are added here once, to every operation, as the RFC 9457
 shape under ``application/problem+json``.
 """
 

@@ -8,8 +8,8 @@ import msgspec
 from litestar import Response, get
 from litestar.di import NamedDependency
 
-from exchange.server.db import Database
-from exchange.server.keys import Keys
+from exchange.platform.db import Database
+from exchange.platform.keys import Keys
 
 
 class Health(msgspec.Struct):

@@ -10,7 +10,7 @@ import msgspec
 from litestar import Controller, get
 from litestar.params import FromQuery, Parameter
 
-from exchange.server.dependencies import Db, Now
+from exchange.platform.http import Db, Now
 from exchange.trading.stats import DealFigures, deal_figures
 from exchange.vouchers import VoucherStats, voucher_totals
 from listings import ListingFigures, listing_figures, stats_year

@@ -8,10 +8,11 @@ listings) and the notice handlers of ``negotiated_price`` and ``deal_result`` no
 
 from __future__ import annotations
 
+from exchange.trading.closing import close_handler
 from exchange.trading.context import FeeVoucherPayer, TradingContext, TradingRules
 from exchange.trading.deals import DealNoticeHandler
 from exchange.trading.domain import FeeSchedule
-from exchange.trading.intents import IntentObserver, close_handler
+from exchange.trading.intents import IntentObserver
 from exchange.trading.sweep import sweep_steps
 from listings import ListingsContext, NoticeKind
 

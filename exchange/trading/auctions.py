@@ -17,18 +17,18 @@ from typing import Any, NoReturn
 from sqlalchemy import Interval, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.base import new_id
-from exchange.errors import NotFound
-from exchange.idempotency import KEY_TAKEN, key_is_taken
 from exchange.parties.domain import Principal
-from exchange.server.db import Database
+from exchange.platform.db import Database
+from exchange.platform.keyed import KEY_TAKEN, key_is_taken
+from exchange.platform.tables import new_id
 from exchange.trading import deals
 from exchange.trading.context import LiveEvent, TradingContext, auction_channel
 from exchange.trading.domain import AuctionClosed, check_bid, end_after_bid
 from exchange.trading.errors import NotParticipant, SellerCannotBuy
 from exchange.trading.intents import ACTIVE, release_all
 from exchange.trading.models import Auction, Bid, Intent
-from ledger.types import UTCDateTime
+from kernel.errors import NotFound
+from kernel.time import UTCDateTime
 from listings import Listing, close_unsold, load_listing
 
 OPEN, CLOSED = "open", "closed"

@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.errors import InvalidState, NotFound
 from exchange.parties.domain import Principal
 from exchange.parties.models import Org
 from exchange.trading import accounts
@@ -27,6 +26,7 @@ from exchange.trading.domain import DealAction, DealState, forfeiture, next_deal
 from exchange.trading.errors import AlreadySigned, NotAdmin, NotParticipant, funds_conflict
 from exchange.trading.intents import release_all
 from exchange.trading.models import Deal, Intent
+from kernel.errors import InvalidState, NotFound
 from ledger import EntrySpec
 from ledger import service as ledger
 from listings import (

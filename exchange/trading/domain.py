@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from exchange.errors import ExchangeError, InvalidState
+from kernel.errors import DomainError, InvalidState
 
 BP = 10_000  # basis points in a whole
 
 
-class TradingRuleBroken(ExchangeError):
+class TradingRuleBroken(DomainError):
     status = 422
     problem_type = "trading-rule-broken"
     title = "The request breaks a trading rule"

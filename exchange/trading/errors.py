@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from exchange.errors import Conflict, Forbidden, InvalidState
+from kernel.errors import Conflict, Forbidden, InvalidState
 from ledger.errors import InsufficientFunds as LedgerInsufficientFunds
 
 

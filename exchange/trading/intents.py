@@ -12,14 +12,14 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.errors import NotFound
 from exchange.parties.domain import Principal
 from exchange.trading import accounts
 from exchange.trading.context import TradingContext
 from exchange.trading.errors import IntentExists, NotAnnounced, NotParticipant, SellerCannotBuy, funds_conflict
 from exchange.trading.models import Intent, IntentNotification
+from kernel.errors import NotFound
 from ledger import service as ledger
-from listings import Amendment, Listing, ListingObserver, ListingStatus, ListingTransition, PricingMode, load_listing
+from listings import Amendment, Listing, ListingObserver, ListingStatus, ListingTransition, load_listing
 
 ACTIVE = "active"
 OPEN_FOR_INTENTS = (ListingStatus.ANNOUNCED.value,)
@@ -155,29 +155,6 @@ async def list_intents(
         for note in found:
             notes[note.intent_id].append(note)
     return rows, notes
-
-
-# -- the end of the announcement -------------------------------------------------------------------
-
-
-def close_handler(ctx: TradingContext):  # type: ignore[no-untyped-def]
-    """The listings' close handler: unsold, negotiating or auctioning by the intents registered (SPEC §2.1)."""
-    from exchange.trading import auctions, negotiations
-
-    async def decide(session: AsyncSession, listing: Listing, now: datetime) -> ListingStatus:
-        intents = await active_intents(session, listing.id, lock=True)
-        mode = PricingMode(listing.pricing_mode)
-        if not intents:
-            return ListingStatus.UNSOLD
-        if mode is PricingMode.NEGOTIATED:
-            return ListingStatus.NEGOTIATING
-        if mode is PricingMode.LISTED and len(intents) == 1:
-            await negotiations.open_with_listed_price(session, ctx, listing, intents[0], now)
-            return ListingStatus.NEGOTIATING
-        await auctions.open_auction(session, ctx, listing, now)
-        return ListingStatus.AUCTIONING
-
-    return decide
 
 
 class IntentObserver(ListingObserver):

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from exchange.base import Base, IdMixin
+from exchange.platform.tables import Base, IdMixin
 
 
 class Intent(IdMixin, Base):

@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.errors import NotFound
 from exchange.parties.domain import Principal
 from exchange.trading import deals
 from exchange.trading.context import TradingContext
@@ -30,6 +29,7 @@ from exchange.trading.domain import (
 from exchange.trading.errors import IntentExists, NotParticipant, OfferExpired, OfferNotStanding, SellerCannotBuy
 from exchange.trading.intents import ACTIVE, active_intents, release
 from exchange.trading.models import Deal, Intent, Negotiation, Offer
+from kernel.errors import NotFound
 from listings import Listing, ListingStatus, PricingMode, close_unsold, load_listing
 
 OPEN = "open"

@@ -12,12 +12,13 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Para
 from litestar.response import ServerSentEvent
 from sqlalchemy import select
 
-from exchange.errors import ExchangeError, InvalidState, NotFound
-from exchange.idempotency import Outcome, idempotent, required_key, stored_answer
-from exchange.server.clock import Clock
-from exchange.server.db import Database
-from exchange.server.dependencies import BEARER, Caller, Db, Now
-from exchange.server.events import Event, Events, sse
+from exchange.accounting.routes import KeyedWrite
+from exchange.parties.http import Caller
+from exchange.platform.clock import Clock
+from exchange.platform.db import Database
+from exchange.platform.events import Event, Events, sse
+from exchange.platform.http import BEARER, Db, Now
+from exchange.platform.keyed import Outcome, idempotent, required_key, stored_answer
 from exchange.trading import auctions, deals, intents, negotiations
 from exchange.trading.context import LiveEvent, TradingContext, auction_channel
 from exchange.trading.errors import NotParticipant
@@ -44,7 +45,7 @@ from exchange.trading.views import (
     intent_out,
     negotiation_out,
 )
-from ledger.routes import KeyedWrite
+from kernel.errors import DomainError, InvalidState, NotFound
 from listings import load_listing
 
 Trading = NamedDependency[TradingContext]
@@ -58,7 +59,7 @@ KeyHeader = Annotated[
 ]
 
 
-class InvalidCursor(ExchangeError):
+class InvalidCursor(DomainError):
     problem_type = "invalid-cursor"
     status = 422
     title = "The cursor is not one this endpoint issued"
@@ -220,11 +221,11 @@ class AuctionController(Controller):
             outcome = await place()
         else:
             turns = trading.bid_turns
-            outbid: ExchangeError | None = None
+            outbid: DomainError | None = None
             async with turns.turn(auction_id):
                 try:
                     auctions.check_against(screened, data.amount, turns.high(auction_id))
-                except ExchangeError as refusal:
+                except DomainError as refusal:
                     outbid = refusal  # answered after the turn: the bids behind it need not wait for a read
                 else:
                     outcome = await place()

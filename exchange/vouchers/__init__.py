@@ -19,7 +19,7 @@ from exchange.vouchers.schemas import VoucherStats
 from listings import NoticeKind
 
 if TYPE_CHECKING:
-    from exchange.server.sweeper import Sweeper
+    from exchange.platform.sweeper import Sweeper
     from listings import ListingsContext
 
 

@@ -8,16 +8,16 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.errors import NotFound
 from exchange.parties.domain import OrgKind, Principal
 from exchange.parties.models import Org
-from exchange.server.db import Database
+from exchange.platform.db import Database
 from exchange.vouchers import accounts
 from exchange.vouchers.domain import OPEN_REDEMPTION_STATES, AlreadyRevoked, OrderState
 from exchange.vouchers.models import ProviderRevocation, Redemption, ServiceOrder, VoucherProgram, VoucherWallet
 from exchange.vouchers.orders import is_revoked, release
 from exchange.vouchers.programs import get_program, move_wallet, require_program_admin
 from exchange.vouchers.redemptions import end
+from kernel.errors import NotFound
 from ledger import service as ledger
 
 

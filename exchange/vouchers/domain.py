@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from exchange.errors import ExchangeError, InvalidState
+from kernel.errors import DomainError, InvalidState
 
 BP = 10_000
 
 
-class VoucherRuleBroken(ExchangeError):
+class VoucherRuleBroken(DomainError):
     status = 422
     problem_type = "voucher-rule-broken"
     title = "The request breaks a voucher program rule"
@@ -167,7 +167,7 @@ class ProgramFigures:
 # -- errors of the voucher use cases ---------------------------------------------------------------
 
 
-class InsufficientVouchers(ExchangeError):
+class InsufficientVouchers(DomainError):
     status = 409
     problem_type = "insufficient-funds"
     title = "Not enough vouchers or cash available"
@@ -178,13 +178,13 @@ class ProviderRevoked(VoucherRuleBroken):
     title = "The program has revoked this service provider"
 
 
-class AlreadyRevoked(ExchangeError):
+class AlreadyRevoked(DomainError):
     status = 409
     problem_type = "already-revoked"
     title = "The program has already revoked this service provider"
 
 
-class OrderAlreadyClaimed(ExchangeError):
+class OrderAlreadyClaimed(DomainError):
     status = 409
     problem_type = "already-redeemed"
     title = "A service order is redeemed at most once"

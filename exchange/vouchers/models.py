@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from exchange.base import Base, IdMixin
+from exchange.platform.tables import Base, IdMixin
 
 
 class VoucherProgram(IdMixin, Base):

@@ -13,7 +13,6 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.errors import Forbidden, NotFound
 from exchange.parties.domain import OrgKind, Principal
 from exchange.vouchers import accounts
 from exchange.vouchers.domain import (
@@ -30,6 +29,7 @@ from exchange.vouchers.domain import (
 )
 from exchange.vouchers.models import ProviderRevocation, Service, ServiceOrder, VoucherProgram, VoucherWallet
 from exchange.vouchers.programs import are_related, get_program, move_wallet, rules_of
+from kernel.errors import Forbidden, NotFound
 from ledger import EntrySpec
 from ledger import service as ledger
 

@@ -10,12 +10,12 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.errors import ExchangeError, Forbidden, NotFound, OrgNotVerified, OrgSuspended
 from exchange.parties.domain import OrgKind, OrgStatus, Principal
 from exchange.parties.models import Org
 from exchange.vouchers import accounts
 from exchange.vouchers.domain import BP, Category, ProgramRules, VoucherRuleBroken
 from exchange.vouchers.models import RelatedParty, VoucherGrant, VoucherProgram, VoucherWallet
+from kernel.errors import DomainError, Forbidden, NotFound, OrgNotVerified, OrgSuspended
 from ledger import service as ledger
 
 
@@ -273,4 +273,4 @@ async def move_wallet(
 
 def check_positive(amount: int, field: str) -> None:
     if amount <= 0:
-        raise ExchangeError(f"{field} must be a positive number of fen", field=field)
+        raise DomainError(f"{field} must be a positive number of fen", field=field)

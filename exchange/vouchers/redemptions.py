@@ -10,7 +10,6 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.errors import InvalidState, NotFound, OrgSuspended
 from exchange.parties.domain import OrgStatus, Principal
 from exchange.parties.models import Org
 from exchange.vouchers import accounts
@@ -27,6 +26,7 @@ from exchange.vouchers.domain import (
 from exchange.vouchers.models import FeePayment, Redemption, ServiceOrder, VoucherProgram
 from exchange.vouchers.orders import is_revoked
 from exchange.vouchers.programs import get_program, require_program_admin
+from kernel.errors import InvalidState, NotFound, OrgSuspended
 from ledger import service as ledger
 from listings import (
     ListingsContext,

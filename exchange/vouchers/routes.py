@@ -16,11 +16,13 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.idempotency import Outcome, idempotent, required_key
+from exchange.accounting.routes import REPLAY_DOC, KeyedWrite
 from exchange.parties.domain import Principal
-from exchange.server.clock import Clock
-from exchange.server.db import Database
-from exchange.server.dependencies import BEARER, Caller, Config, Db, Now
+from exchange.parties.http import Caller
+from exchange.platform.clock import Clock
+from exchange.platform.db import Database
+from exchange.platform.http import BEARER, Config, Db, Now
+from exchange.platform.keyed import Outcome, idempotent, required_key
 from exchange.vouchers import controls, orders, programs, redemptions, reports
 from exchange.vouchers.domain import Category
 from exchange.vouchers.models import FeePayment, VoucherGrant, VoucherProgram
@@ -55,7 +57,6 @@ from exchange.vouchers.schemas import (
     ServiceOut,
     ServicePage,
 )
-from ledger.routes import REPLAY_DOC, KeyedWrite
 from listings import ListingsContext
 
 IdempotencyKey = Annotated[

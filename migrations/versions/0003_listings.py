@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from listings.types import UTCDateTime
+from kernel.time import UTCDateTime
 
 revision: str = "0003_listings"
 down_revision: str | None = "0002_ledger"

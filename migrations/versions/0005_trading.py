@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from ledger.types import UTCDateTime
+from kernel.time import UTCDateTime
 
 revision: str = "0005_trading"
 down_revision: str | None = "0004_idempotency"

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from ledger.types import UTCDateTime
+from kernel.time import UTCDateTime
 
 revision: str = "0007_payments"
 down_revision: str | None = "0006_vouchers"

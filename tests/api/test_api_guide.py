@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from exchange.server.settings import PROJECT_ROOT, Settings
+from exchange.platform.settings import PROJECT_ROOT, Settings
 from tests.live import LiveServer
 
 GUIDE = PROJECT_ROOT / "docs" / "api-guide.md"

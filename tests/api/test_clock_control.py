@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 
+from exchange.platform.clock import OffsetClock
+from exchange.platform.settings import Settings, SettingsError
 from exchange.server.app import create_app
-from exchange.server.clock import OffsetClock
-from exchange.server.settings import Settings, SettingsError
 from tests.conftest import make_settings
 from tests.helpers import announced_listing, assert_problem, operator, relogin, verified
 

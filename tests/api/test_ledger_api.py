@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
+from exchange.accounting.jobs import seal_pending, seal_task
 from exchange.server.app import periodic_tasks
-from exchange.server.ledger_jobs import seal_pending, seal_task
 from ledger import merkle
 from tests.helpers import assert_problem, operator, register, verified
 from tests.ledger_helpers import entry_body, key, posting
@@ -146,7 +146,7 @@ async def test_a_refused_write_can_be_retried_with_its_key(client, ops, funded):
     shop = await new_account(client, ops, "ops:shop:1")
     same = key()
     body = entry_body(wallet["id"], shop["id"], 12_000, kind="purchase")
-    assert_problem(await book(client, ops, body, same), 422, "insufficient-funds")
+    assert_problem(await book(client, ops, body, same), 409, "insufficient-funds")
     assert (await book(client, ops, entry_body(bank["id"], wallet["id"], 2_000))).status_code == 201
     retried = await book(client, ops, body, same)
     assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers
@@ -201,7 +201,7 @@ async def test_batches_over_http(client, ops, funded):
     atomic = await client.post(
         f"{API}/entries/batch", json={"atomic": True, "entries": entries}, headers={**ops.headers, **key()}
     )
-    body = assert_problem(atomic, 422, "insufficient-funds", field="entries.1")
+    body = assert_problem(atomic, 409, "insufficient-funds", field="entries.1")
     assert body["index"] == 1
     assert (await account(client, ops, shop["id"]))["balance"] == 0
     each = await client.post(
@@ -209,7 +209,7 @@ async def test_batches_over_http(client, ops, funded):
     )
     assert each.status_code == 201
     results = each.json()["results"]
-    assert [r["status"] for r in results] == [201, 422]
+    assert [r["status"] for r in results] == [201, 409]
     assert results[1]["problem"]["type"] == "insufficient-funds" and results[1]["entry"] is None
     assert (await account(client, ops, shop["id"]))["balance"] == 6_000
     too_many = await client.post(
@@ -236,7 +236,7 @@ async def test_batches_over_http(client, ops, funded):
         (lambda b, w, v, c: entry_body(b, "0190f5a0-0000-7000-8000-000000000000", 100), 422, "unknown-account"),
         (lambda b, w, v, c: entry_body(b, c, 100), 422, "account-closed"),
         (lambda b, w, v, c: entry_body(b, "not-a-uuid", 100), 400, "validation-error"),
-        (lambda b, w, v, c: entry_body(w, b, 10_001), 422, "insufficient-funds"),
+        (lambda b, w, v, c: entry_body(w, b, 10_001), 409, "insufficient-funds"),
         (lambda b, w, v, c: entry_body(b, w, 100) | {"surprise": 1}, 400, "validation-error"),
     ],
 )

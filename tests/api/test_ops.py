@@ -6,7 +6,7 @@ import base64
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from exchange.server.db import Database, create_engine
+from exchange.platform.db import Database, create_engine
 from tests.helpers import assert_problem
 
 

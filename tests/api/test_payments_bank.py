@@ -143,7 +143,7 @@ async def test_a_withdrawal_cannot_exceed_the_available_balance(client, parties)
         json={"amount": 10_001, "payee": "acct"},
         headers={**buyer.headers, "Idempotency-Key": "a"},
     )
-    assert_problem(too_much, 422, "insufficient-funds")
+    assert_problem(too_much, 409, "insufficient-funds")
     no_key = await client.post(f"{API}/withdrawals", json={"amount": 1, "payee": "acct"}, headers=buyer.headers)
     assert_problem(no_key, 400, "idempotency-key-required")
     first = await client.post(
@@ -153,7 +153,7 @@ async def test_a_withdrawal_cannot_exceed_the_available_balance(client, parties)
     second = await client.post(
         f"{API}/withdrawals", json={"amount": 7_000, "payee": "acct"}, headers={**buyer.headers, "Idempotency-Key": "c"}
     )
-    assert_problem(second, 422, "insufficient-funds")
+    assert_problem(second, 409, "insufficient-funds")
     assert await balance(client, buyer) == {"posted": 10_000, "held": 7_000, "available": 3_000}
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from exchange.payments.domain import china_day
 from exchange.payments.gateway import sign
-from exchange.server.clock import ManualClock
+from exchange.platform.clock import ManualClock
 from tests import stripe_local
 from tests.conftest import make_settings
 from tests.helpers import Party, assert_problem, operator, verified

@@ -19,7 +19,7 @@ from schemathesis.core.parameters import ParameterLocation
 
 from exchange.parties import service as parties
 from exchange.parties.passwords import hash_password
-from exchange.server.db import Database, create_engine
+from exchange.platform.db import Database, create_engine
 from tests.conftest import make_settings
 from tests.helpers import PASSWORD, credit_code
 from tests.live import LiveServer

@@ -17,9 +17,9 @@ from collections import Counter
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from exchange.server.db import Database, create_engine
-from exchange.server.keys import Keys, Signer
-from exchange.server.ledger_jobs import verify_ledger
+from exchange.accounting.jobs import verify_ledger
+from exchange.platform.db import Database, create_engine
+from exchange.platform.keys import Keys, Signer
 from ledger import seal
 from ledger import service as ledger
 from ledger.domain import EntrySpec

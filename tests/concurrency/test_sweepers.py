@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from exchange.parties import service as parties
 from exchange.parties.domain import OrgKind
-from exchange.server.db import Database, create_engine
-from exchange.server.keys import load_or_create_keys
+from exchange.platform.db import Database, create_engine
+from exchange.platform.keys import load_or_create_keys
 from listings import (
     Actor,
     ListingRules,

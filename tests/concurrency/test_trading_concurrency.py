@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from exchange.parties import service as parties
 from exchange.parties.domain import OrgKind
+from exchange.platform.db import Database, create_engine
 from exchange.server.app import create_app
-from exchange.server.db import Database, create_engine
 from exchange.trading.models import Bid, Deal
 from ledger import service as ledger
 from tests.conftest import make_settings, running

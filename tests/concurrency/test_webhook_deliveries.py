@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import httpx
 
 from exchange.payments.gateway import sign
+from exchange.platform.clock import ManualClock
 from exchange.server.app import create_app
-from exchange.server.clock import ManualClock
 from tests import stripe_local
 from tests.conftest import make_settings, running
 from tests.helpers import operator, verified

@@ -7,8 +7,8 @@ from collections import Counter
 
 import httpx
 
+from exchange.platform.clock import ManualClock
 from exchange.server.app import create_app
-from exchange.server.clock import ManualClock
 from tests.conftest import START, make_settings, running
 from tests.helpers import operator, verified
 
@@ -39,8 +39,8 @@ async def test_twenty_parallel_withdrawals_cannot_exceed_the_available_balance(p
 
         responses = await asyncio.gather(*(withdraw(n) for n in range(20)))
         statuses = Counter(r.status_code for r in responses)
-        assert statuses == {201: 6, 422: 14}, [r.text for r in responses if r.status_code not in (201, 422)]
-        assert all(r.json()["type"] == "insufficient-funds" for r in responses if r.status_code == 422)
+        assert statuses == {201: 6, 409: 14}, [r.text for r in responses if r.status_code not in (201, 409)]
+        assert all(r.json()["type"] == "insufficient-funds" for r in responses if r.status_code == 409)
         wallet = (await client.get(f"{API}/wallet", headers=buyer.headers)).json()
         cny = next(b for b in wallet["balances"] if b["unit"] == "CNY")
         assert (cny["posted"], cny["held"], cny["available"]) == (100_000, 90_000, 10_000)

@@ -11,8 +11,8 @@ from datetime import timedelta
 import httpx
 
 from exchange.parties import service as parties
-from exchange.server.clock import ManualClock
-from exchange.server.db import Database, create_engine
+from exchange.platform.clock import ManualClock
+from exchange.platform.db import Database, create_engine
 from ledger import service as ledger
 from tests.conftest import START, make_settings
 from tests.helpers import _PASSWORD_HASH, PASSWORD, Party, announced_listing, relogin, verified

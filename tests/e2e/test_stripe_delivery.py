@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from exchange.server.clock import ManualClock
+from exchange.platform.clock import ManualClock
 from tests import stripe_local
 from tests.conftest import make_settings
 from tests.helpers import PASSWORD
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.e2e
 async def test_localstripe_webhook_reaches_the_server_and_credits_once(backend, keys_dir, localstripe):
     from exchange.parties import service as parties
     from exchange.parties.passwords import hash_password
-    from exchange.server.db import Database, create_engine
+    from exchange.platform.db import Database, create_engine
     from tests.helpers import verified
 
     settings = make_settings(

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from exchange.parties import service as parties
 from exchange.parties.domain import OrgKind, OrgStatus, Principal, Role
-from exchange.server.db import Database, create_engine
+from exchange.platform.db import Database, create_engine
 from exchange.trading import TradingRules, auctions
 from exchange.trading.context import TradingContext
 from exchange.trading.domain import BidRejected, FeeSchedule, check_bid, end_after_bid
@@ -138,7 +138,7 @@ class World:
 
 @pytest.fixture
 def world(backend, keys_dir):
-    from exchange.server.keys import load_or_create_keys
+    from exchange.platform.keys import load_or_create_keys
     from tests.conftest import make_settings
 
     made = World(backend.url, load_or_create_keys(make_settings(backend, keys_dir)))

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from exchange.server.migrate import head_revision
+from exchange.platform.migrate import head_revision
 from tests.helpers import assert_problem, register
 
 

@@ -12,8 +12,8 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from exchange.parties.models import Org
-from exchange.server.db import Database, create_engine, is_retryable, retry
-from exchange.server.migrate import current_revision, head_revision
+from exchange.platform.db import Database, create_engine, is_retryable, retry
+from exchange.platform.migrate import current_revision, head_revision
 
 
 async def test_the_schema_is_at_the_latest_migration(backend):

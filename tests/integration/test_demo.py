@@ -18,19 +18,19 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import func, select
 
-from exchange.demo import build_demo, tour
-from exchange.demo.data import CATALOGUE, DEMO_PASSWORD, FUNDED, GRANTS, OPERATOR_EMAIL, ORGS, SERVICES
-from exchange.demo.market import LIVE_AUCTION, NEGOTIATING, RELIST_BIDDERS
-from exchange.demo.programs import ORDERS
-from exchange.demo.scenes import EXPECTED_STATUSES, NDAS
+from exchange.accounting.jobs import seal_pending, verify_ledger
 from exchange.parties.models import Org
 from exchange.payments.models import BankTransfer, Withdrawal
+from exchange.platform.clock import ManualClock
+from exchange.platform.db import Database, create_engine
+from exchange.platform.migrate import upgrade_database
+from exchange.platform.settings import Settings
 from exchange.server.app import create_app
-from exchange.server.cli import _upgrade
-from exchange.server.clock import ManualClock
-from exchange.server.db import Database, create_engine
-from exchange.server.ledger_jobs import seal_pending, verify_ledger
-from exchange.server.settings import Settings
+from exchange.server.demo import build_demo, tour
+from exchange.server.demo.data import CATALOGUE, DEMO_PASSWORD, FUNDED, GRANTS, OPERATOR_EMAIL, ORGS, SERVICES
+from exchange.server.demo.market import LIVE_AUCTION, NEGOTIATING, RELIST_BIDDERS
+from exchange.server.demo.programs import ORDERS
+from exchange.server.demo.scenes import EXPECTED_STATUSES, NDAS
 from exchange.trading.models import Auction, Deal, Negotiation, Offer
 from exchange.vouchers.models import FeePayment, Redemption, ServiceOrder
 from ledger.history import trial_balance
@@ -197,7 +197,7 @@ async def test_the_demo_shows_every_state_whatever_the_day(present, tmp_path):
         env={}, database_url=f"sqlite+aiosqlite:///{tmp_path / 'techx.db'}", keys_dir=tmp_path / "keys",
         log_level="WARNING",
     )  # fmt: skip
-    await _upgrade(settings)
+    await upgrade_database(settings)
     demo = await build_demo(settings, present=moment)
     assert demo.now <= moment and demo.auction_ends_at is not None and demo.auction_ends_at > moment
     database = Database(create_engine(settings.database_url, pool_size=1))
@@ -217,7 +217,7 @@ async def test_the_demo_shows_every_state_whatever_the_day(present, tmp_path):
 
 
 async def test_the_demo_refuses_a_database_that_is_not_fresh(demo_settings):
-    from exchange.demo import DemoError
+    from exchange.server.demo import DemoError
 
     await build_demo(demo_settings, present=PRESENT)
     with pytest.raises(DemoError, match="already has users"):

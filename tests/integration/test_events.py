@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from litestar import Litestar
 
-from exchange.server.events import Events, channels_plugin, sse
-from exchange.server.settings import Settings
+from exchange.platform.events import Events, channels_plugin, sse
+from exchange.platform.settings import Settings
 
 
 async def receive_two(events: Events, publisher: Events, channel: str) -> list[tuple[str, dict]]:

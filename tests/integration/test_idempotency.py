@@ -7,11 +7,11 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from exchange.errors import IdempotencyKeyRequired
-from exchange.idempotency import IdempotencyKeyReused, Outcome, idempotent, required_key
 from exchange.parties import service as parties
 from exchange.parties.domain import OrgKind
 from exchange.parties.models import Org
+from exchange.platform.keyed import IdempotencyKeyReused, Outcome, idempotent, required_key
+from kernel.errors import IdempotencyKeyRequired
 from tests.helpers import credit_code
 
 
@@ -83,7 +83,7 @@ async def test_a_failed_request_stores_nothing_and_its_key_can_be_used_again(db,
 
 @pytest.mark.postgres_only
 async def test_concurrent_requests_with_one_key_take_effect_once(pg_backend, clock):
-    from exchange.server.db import Database, create_engine
+    from exchange.platform.db import Database, create_engine
 
     db = Database(create_engine(pg_backend.url, pool_size=10))
     try:

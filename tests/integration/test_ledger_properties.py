@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule, run_state_machine_as_test
 
-from exchange.server.clock import ManualClock
-from exchange.server.db import Database, create_engine
+from exchange.platform.clock import ManualClock
+from exchange.platform.db import Database, create_engine
 from ledger import seal
 from ledger import service as ledger
 from ledger.domain import EntrySpec
@@ -32,10 +32,10 @@ from ledger.errors import (
     AlreadyPosted,
     AlreadyReversed,
     AlreadyVoided,
+    DomainError,
     ExceedsPendingAmount,
     Expired,
     InsufficientFunds,
-    LedgerError,
 )
 from tests.conftest import START
 
@@ -160,7 +160,7 @@ def test_money_is_conserved_and_never_overdrawn(runner, moves):
             elif kind == "void" and holds:
                 hold = holds[i % len(holds)]
                 runner.write(lambda s, h=hold: ledger.void_hold(s, h.id, now=runner.clock.now()))
-        except LedgerError:
+        except DomainError:
             pass
         assert all(available >= 0 for available in runner.available(accounts[1:]))
     report = runner.verify()
@@ -317,7 +317,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.model_holds[entry.id] = ModelHold(source, to, amount, entry.expires_at)
         return entry.id
 
-    def _expected_refusal(self, hold: ModelHold) -> type[LedgerError] | None:
+    def _expected_refusal(self, hold: ModelHold) -> type[DomainError] | None:
         if hold.state == "posted":
             return AlreadyPosted
         if hold.state == "voided":
@@ -337,7 +337,7 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         try:
             entry = self.run.write(lambda s: ledger.post_hold(s, hold_id, amount=amount, now=self.now()))
-        except LedgerError as refused:
+        except DomainError as refused:
             assert expected is not None and isinstance(refused, expected), (refused, expected)
             return None
         assert expected is None
@@ -357,7 +357,7 @@ class LedgerMachine(RuleBasedStateMachine):
         expected = self._expected_refusal(hold)
         try:
             self.run.write(lambda s: ledger.void_hold(s, hold_id, now=self.now()))
-        except LedgerError as refused:
+        except DomainError as refused:
             assert expected is not None and isinstance(refused, expected), (refused, expected)
             return
         assert expected is None

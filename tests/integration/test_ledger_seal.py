@@ -12,8 +12,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select, text
 
-from exchange.server.db import Database, create_engine
-from exchange.server.keys import Signer
+from exchange.platform.db import Database, create_engine
+from exchange.platform.keys import Signer
 from ledger import merkle, seal
 from ledger import service as ledger
 from ledger.errors import NotFound, NotSealed

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 import listings
+from kernel.errors import InvalidState
 from listings import Actor, NoticeHandler, NoticeKind, ObjectionDecision
-from listings.errors import InvalidState
 from listings.models import ListingTransition
 from listings.notices import file_objection, resolve_objection
 from tests.helpers import announced_listing, operator, register, verified

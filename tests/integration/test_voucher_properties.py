@@ -22,17 +22,17 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from exchange.errors import ExchangeError
 from exchange.parties import service as parties
 from exchange.parties.domain import OrgKind, OrgStatus, Principal, Role
-from exchange.server.clock import ManualClock
-from exchange.server.db import Database, create_engine
-from exchange.server.keys import Keys, Signer
+from exchange.platform.clock import ManualClock
+from exchange.platform.db import Database, create_engine
+from exchange.platform.keys import Keys, Signer
+from exchange.platform.settings import Settings
 from exchange.server.modules import build_modules
-from exchange.server.settings import Settings
 from exchange.vouchers import BrokerageFeeVouchers, controls, orders, programs, redemptions, reports
 from exchange.vouchers.domain import Category
 from exchange.vouchers.models import FeePayment, VoucherWallet
+from kernel.errors import DomainError
 from ledger import LedgerError
 from ledger import service as ledger
 from listings import ListingError
@@ -40,7 +40,7 @@ from tests.conftest import START
 from tests.helpers import credit_code
 
 KEYS = Keys(jwt_secret="unused", signer=Signer(Ed25519PrivateKey.generate()), data_key=bytes(32))
-REFUSALS = (ExchangeError, LedgerError, ListingError)
+REFUSALS = (DomainError, LedgerError, ListingError)
 
 
 @dataclass
@@ -163,7 +163,7 @@ class Runner:
                 claim = await redemptions.claim(session, self.modules.listings, world.prov, chosen, now)
                 world.claims.append(claim.id)
             elif op in ("approve", "reject") and not world.claims:
-                raise ExchangeError("no claim yet")
+                raise DomainError("no claim yet")
             elif op == "approve":
                 await redemptions.approve(session, world.gov, world.claims[who % len(world.claims)], now)
             elif op == "reject":

@@ -33,9 +33,9 @@ from ledger.domain import (
 from ledger.errors import (
     AccountClosed,
     BalanceOverflow,
+    DomainError,
     InsufficientFunds,
     InvalidEntry,
-    LedgerError,
     UnbalancedEntry,
     UnitMismatch,
     UnknownAccount,
@@ -270,7 +270,7 @@ def test_any_sequence_of_entries_conserves_money_and_never_overdraws(moves):
         before = [a.balances() for a in accounts]
         try:
             book.apply("CNY", entry_legs(spec))
-        except LedgerError:
+        except DomainError:
             assert [a.balances() for a in accounts] == before
         assert sum(a.debits_posted for a in accounts) == sum(a.credits_posted for a in accounts)
         assert sum(a.debits_pending for a in accounts) == sum(a.credits_pending for a in accounts)

@@ -11,6 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kernel.errors import InvalidCursor, InvalidState, OrgNotVerified, OrgSuspended
+from kernel.pagination import cursor_int, cursor_time, cursor_uuid, decode_cursor, encode_cursor
 from listings import crypto
 from listings.domain import (
     BP,
@@ -33,8 +35,7 @@ from listings.domain import (
     relist_floor,
     validate_listing,
 )
-from listings.errors import InvalidCursor, InvalidListing, InvalidState, OrgNotVerified, OrgSuspended
-from listings.pagination import cursor_int, cursor_time, cursor_uuid, decode_cursor, encode_cursor
+from listings.errors import InvalidListing
 from listings.search import fts5_query, index_words, query_words
 from listings.signing import canonical_json
 from tests.helpers import listing_body

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exchange.errors import Forbidden, OrgNotVerified, OrgSuspended, RateLimited, Unauthorized
 from exchange.parties.auth import LoginThrottle, TokenIssuer
 from exchange.parties.domain import (
     CREDIT_CODE_ALPHABET,
@@ -21,7 +20,8 @@ from exchange.parties.domain import (
     credit_code_problem,
 )
 from exchange.parties.passwords import hash_password, verify_password
-from exchange.server.clock import ManualClock
+from exchange.platform.clock import ManualClock
+from kernel.errors import Forbidden, OrgNotVerified, OrgSuspended, RateLimited, Unauthorized
 
 first17 = st.tuples(
     st.text(CREDIT_CODE_ALPHABET, min_size=2, max_size=2),

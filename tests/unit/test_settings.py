@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from exchange.server.settings import Settings, SettingsError
+from exchange.platform.settings import Settings, SettingsError
 
 
 def test_defaults_use_the_embedded_database_and_var_keys():

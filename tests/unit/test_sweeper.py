@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from exchange.server.sweeper import Sweeper
+from exchange.platform.sweeper import Sweeper
 
 NOW = datetime(2026, 3, 2, tzinfo=UTC)
 

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from exchange.errors import InvalidState
 from exchange.trading.domain import (
     DEAL_TRANSITIONS,
     AuctionClosed,
@@ -33,6 +32,7 @@ from exchange.trading.domain import (
     next_deal_state,
     settlement,
 )
+from kernel.errors import InvalidState
 
 DEFAULT = FeeSchedule(((100_000_000, 100), (1_000_000_000, 50), (None, 10)), 100_000)
 prices = st.integers(1, 10**13)

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exchange.errors import InvalidState
 from exchange.vouchers.domain import (
     ORDER_TRANSITIONS,
     Category,
@@ -28,6 +27,7 @@ from exchange.vouchers.domain import (
     next_order_state,
     split_price,
 )
+from kernel.errors import InvalidState
 
 PROGRAM = ProgramRules(
     budget=1_000_000_00,

@@ -21,8 +21,8 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.response.base import ASGIResponse
 from litestar.types import Message, Receive, Scope, Send
 
-from exchange.server.logging import RAW_SEND
-from exchange.server.settings import Settings
+from exchange.platform.logging import RAW_SEND
+from exchange.platform.settings import Settings
 
 KEEPALIVE_SECONDS = 15.0
 

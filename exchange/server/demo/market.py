@@ -17,9 +17,9 @@ from typing import Any
 import msgspec
 from sqlalchemy import func, select
 
-from exchange.demo.data import CATALOGUE
-from exchange.demo.scenes import create_and_submit, listing_status, review
-from exchange.demo.stage import Demo, morning
+from exchange.server.demo.data import CATALOGUE
+from exchange.server.demo.scenes import create_and_submit, listing_status, review
+from exchange.server.demo.stage import Demo, morning
 from exchange.trading import auctions, deals, intents, negotiations
 from exchange.trading.models import Auction, Bid, Deal, Negotiation, Offer
 from exchange.trading.schemas import OfferIn

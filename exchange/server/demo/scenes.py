@@ -21,13 +21,13 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.demo.data import CATALOGUE, DEMO_PASSWORD, FUNDED, OPERATOR_EMAIL, ORGS, DemoListing
-from exchange.demo.stage import BankLine, Demo, DemoError, morning
 from exchange.parties import service as parties
 from exchange.parties.domain import OrgKind, credit_code_check_char
 from exchange.parties.models import User
 from exchange.payments import bank
 from exchange.payments.domain import china_day
+from exchange.server.demo.data import CATALOGUE, DEMO_PASSWORD, FUNDED, OPERATOR_EMAIL, ORGS, DemoListing
+from exchange.server.demo.stage import BankLine, Demo, DemoError, morning
 from listings import ListingStatus, ObjectionDecision
 from listings import notices as listing_notices
 from listings import service as listing_service

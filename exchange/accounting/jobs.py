@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.server.clock import Clock
-from exchange.server.db import Database
-from exchange.server.keys import Keys
-from exchange.server.settings import Settings
+from exchange.platform.clock import Clock
+from exchange.platform.db import Database
+from exchange.platform.keys import Keys
+from exchange.platform.settings import Settings
 from ledger import seal, service
 from ledger.views import BlockView
 
@@ -77,18 +77,13 @@ async def seal_task(state: Any) -> None:
 
 
 def _run(settings: Settings, work: Any) -> Any:
-    from exchange.server.cli import _upgrade
-    from exchange.server.clock import SystemClock
-    from exchange.server.db import create_engine
-    from exchange.server.keys import load_or_create_keys
+    from exchange.platform.clock import SystemClock
+    from exchange.platform.keys import load_or_create_keys
+    from exchange.platform.migrate import migrated_database
 
     async def main() -> Any:
-        await _upgrade(settings)
-        db = Database(create_engine(settings.database_url, pool_size=2), retry_attempts=settings.db_retry_attempts)
-        try:
+        async with migrated_database(settings) as db:
             return await work(db, load_or_create_keys(settings), SystemClock())
-        finally:
-            await db.dispose()
 
     return asyncio.run(main())
 

@@ -1,9 +1,6 @@
-"""The ledger's HTTP API: thin controllers over ``ledger.service``.
+"""The ledger's HTTP API for operators: thin controllers over ``ledger.service`` (SPEC §5, §7.1).
 
-The composition root registers ``LedgerController`` and provides, by name, ``db`` (a unit of work
-with ``transaction(work)`` and ``read()``), ``clock`` (``now()``), ``ledger_reader`` and
-``ledger_writer`` (the caller, with a ``user_id``, allowed to read or to write the ledger: the
-composition root decides who that is). Writes need an ``Idempotency-Key`` header.
+Operators read and write the ledger; writes need an ``Idempotency-Key`` header.
 """
 
 from __future__ import annotations
@@ -20,9 +17,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.openapi.spec import OpenAPIHeader, OpenAPIType, Operation, Parameter, Schema
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
-from ledger import adjustments, seal, service
-from ledger.errors import IdempotencyKeyRequired
-from ledger.schemas import (
+from exchange.accounting.schemas import (
     AccountIn,
     AccountOut,
     AccountPage,
@@ -39,6 +34,10 @@ from ledger.schemas import (
     StatementPage,
     VoidIn,
 )
+from exchange.parties.http import Caller
+from exchange.platform.http import Db, Now
+from ledger import adjustments, seal, service
+from ledger.errors import IdempotencyKeyRequired
 from ledger.views import AdjustmentView, BatchResult, EntryView, TrialBalance
 
 SECURITY = [{"BearerToken": []}]
@@ -100,13 +99,11 @@ class Keyed:
         return Response(out(result), status_code=status, headers=headers)
 
 
-async def provide_keyed(
-    db: Dependency, clock: Dependency, ledger_writer: Dependency, idempotency_key: IdempotencyKey = None
-) -> Keyed:
+async def provide_keyed(db: Db, clock: Now, operator: Caller, idempotency_key: IdempotencyKey = None) -> Keyed:
     if not idempotency_key or not idempotency_key.strip():
         raise IdempotencyKeyRequired(f"ledger writes need an {KEY_HEADER} header", field=KEY_HEADER)
     # Each caller's keys apart from other callers' and from the keys modules use in-process.
-    return Keyed(db, clock, ledger_writer, f"http:{ledger_writer.user_id}:{idempotency_key}")
+    return Keyed(db, clock, operator, f"http:{operator.user_id}:{idempotency_key}")
 
 
 Write = NamedDependency[Keyed]
@@ -121,9 +118,7 @@ class LedgerController(Controller):
     # -- accounts ---------------------------------------------------------------------------------
 
     @post("/accounts", status_code=201, summary="Create an account")
-    async def create_account(
-        self, data: JSONBody[AccountIn], db: Dependency, clock: Dependency, ledger_writer: Dependency
-    ) -> AccountOut:
+    async def create_account(self, data: JSONBody[AccountIn], db: Db, clock: Now, operator: Caller) -> AccountOut:
         account = await db.transaction(
             lambda s: service.create_account(
                 s, code=data.code, unit=data.unit, type=data.type, no_overdraft=data.no_overdraft, now=clock.now()
@@ -134,8 +129,8 @@ class LedgerController(Controller):
     @get("/accounts", summary="Accounts, in code order")
     async def list_accounts(
         self,
-        db: Dependency,
-        ledger_reader: Dependency,
+        db: Db,
+        operator: Caller,
         limit: Limit = 20,
         cursor: Cursor = None,
         unit: Annotated[str | None, QueryParameter(min_length=1, max_length=8)] = None,
@@ -147,7 +142,7 @@ class LedgerController(Controller):
 
     @get("/accounts/{account_id:uuid}", summary="An account, now or as of an entry or a time")
     async def show_account(
-        self, account_id: FromPath[UUID], db: Dependency, ledger_reader: Dependency, as_of: AsOfParam = None
+        self, account_id: FromPath[UUID], db: Db, operator: Caller, as_of: AsOfParam = None
     ) -> AccountOut:
         moment = service.parse_as_of(as_of) if as_of else None
         async with db.read() as s:
@@ -157,8 +152,8 @@ class LedgerController(Controller):
     async def statement(
         self,
         account_id: FromPath[UUID],
-        db: Dependency,
-        ledger_reader: Dependency,
+        db: Db,
+        operator: Caller,
         limit: Limit = 20,
         cursor: Cursor = None,
         as_of: AsOfParam = None,
@@ -169,9 +164,7 @@ class LedgerController(Controller):
         return StatementPage(page.items, page.next_cursor)
 
     @post("/accounts/{account_id:uuid}/close", status_code=200, summary="Close an account to new postings")
-    async def close_account(
-        self, account_id: FromPath[UUID], db: Dependency, clock: Dependency, ledger_writer: Dependency
-    ) -> AccountOut:
+    async def close_account(self, account_id: FromPath[UUID], db: Db, clock: Now, operator: Caller) -> AccountOut:
         return AccountOut.of(await db.transaction(lambda s: service.close_account(s, account_id, now=clock.now())))
 
     # -- entries ----------------------------------------------------------------------------------
@@ -201,7 +194,7 @@ class LedgerController(Controller):
         )
 
     @get("/entries/{entry_id:uuid}", summary="An entry with its postings and current status")
-    async def show_entry(self, entry_id: FromPath[UUID], db: Dependency, ledger_reader: Dependency) -> EntryOut:
+    async def show_entry(self, entry_id: FromPath[UUID], db: Db, operator: Caller) -> EntryOut:
         async with db.read() as s:
             return EntryOut.of(await service.get_entry(s, entry_id))
 
@@ -257,17 +250,17 @@ class LedgerController(Controller):
     # -- seals ------------------------------------------------------------------------------------
 
     @get("/entries/{entry_id:uuid}/proof", summary="Inclusion proof of a sealed entry, with its signed checkpoint")
-    async def proof(self, entry_id: FromPath[UUID], db: Dependency, ledger_reader: Dependency) -> ProofOut:
+    async def proof(self, entry_id: FromPath[UUID], db: Db, operator: Caller) -> ProofOut:
         async with db.read() as s:
             return ProofOut.of(await seal.inclusion_proof(s, entry_id))
 
     @get("/checkpoints/latest", summary="The latest signed checkpoint")
-    async def latest_checkpoint(self, db: Dependency, ledger_reader: Dependency) -> CheckpointOut:
+    async def latest_checkpoint(self, db: Db, operator: Caller) -> CheckpointOut:
         async with db.read() as s:
             return CheckpointOut.of(await seal.latest_block(s))
 
     @get("/trial-balance", summary="Debits and credits per unit and per account type")
-    async def trial_balance(self, db: Dependency, ledger_reader: Dependency) -> TrialBalance:
+    async def trial_balance(self, db: Db, operator: Caller) -> TrialBalance:
         async with db.read() as s:
             return await service.trial_balance(s)
 
@@ -289,9 +282,7 @@ class LedgerController(Controller):
         )
 
     @get("/adjustments/{adjustment_id:uuid}", summary="An adjustment and its approval")
-    async def show_adjustment(
-        self, adjustment_id: FromPath[UUID], db: Dependency, ledger_reader: Dependency
-    ) -> AdjustmentOut:
+    async def show_adjustment(self, adjustment_id: FromPath[UUID], db: Db, operator: Caller) -> AdjustmentOut:
         async with db.read() as s:
             return AdjustmentOut.of(await adjustments.get_adjustment(s, adjustment_id))
 

@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.parties.domain import Principal
-from exchange.server.clock import ManualClock
-from exchange.server.db import Database
-from exchange.server.dependencies import actor_of
+from exchange.parties.http import actor_of
+from exchange.platform.clock import ManualClock
+from exchange.platform.db import Database
+from exchange.platform.settings import Settings
 from exchange.server.modules import Modules
-from exchange.server.settings import Settings
 
 BEIJING_MORNING = time(1, 0, tzinfo=UTC)  # 09:00 in Beijing
 

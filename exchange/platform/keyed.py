@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from exchange.base import Base, IdMixin
-from exchange.errors import Conflict, ExchangeError, IdempotencyKeyRequired
-from exchange.server.db import Database
+from exchange.platform.db import Database
+from exchange.platform.tables import Base, IdMixin
+from kernel.errors import Conflict, DomainError, IdempotencyKeyRequired
 
 MAX_KEY_LENGTH = 255
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -146,7 +146,7 @@ async def idempotent(
                 return stored
         try:
             outcome = await work(session)
-        except ExchangeError:
+        except DomainError:
             stored = None if recall_first else await _recall(session, scope, key, print_)
             if stored is not None:
                 return stored

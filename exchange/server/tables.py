@@ -1,6 +1,7 @@
-"""Imports every table of the exchange module so that its metadata is complete."""
+"""Every table of the application, so that the metadata Alembic compares against is complete."""
 
-from exchange.idempotency import IdempotencyRecord
+from sqlalchemy import MetaData
+
 from exchange.parties.models import Org, OrgEvent, User
 from exchange.payments.models import (
     BankTransfer,
@@ -14,6 +15,8 @@ from exchange.payments.models import (
     StripeRefund,
     Withdrawal,
 )
+from exchange.platform.keyed import IdempotencyRecord
+from exchange.platform.tables import Base
 from exchange.trading.models import Auction, Bid, Deal, Intent, IntentNotification, Negotiation, Offer
 from exchange.vouchers.models import (
     FeePayment,
@@ -26,6 +29,8 @@ from exchange.vouchers.models import (
     VoucherProgram,
     VoucherWallet,
 )
+from ledger.models import LedgerBase
+from listings import Base as ListingsBase
 
 __all__ = [
     "Auction",
@@ -58,4 +63,10 @@ __all__ = [
     "VoucherProgram",
     "VoucherWallet",
     "Withdrawal",
+    "target_metadata",
 ]
+
+
+def target_metadata() -> list[MetaData]:
+    """Every module's table metadata, for ``alembic revision --autogenerate`` comparisons."""
+    return [Base.metadata, LedgerBase.metadata, ListingsBase.metadata]

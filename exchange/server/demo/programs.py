@@ -14,7 +14,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.demo.data import (
+from exchange.payments.domain import china_day
+from exchange.server.demo.data import (
     GRANTS,
     PROGRAM_BUDGET,
     PROGRAM_CATEGORIES,
@@ -22,8 +23,7 @@ from exchange.demo.data import (
     PROGRAM_NAME,
     SERVICES,
 )
-from exchange.demo.stage import BankLine, Demo, morning
-from exchange.payments.domain import china_day
+from exchange.server.demo.stage import BankLine, Demo, morning
 from exchange.vouchers import orders, programs, redemptions
 from exchange.vouchers.domain import Category
 from exchange.vouchers.models import Redemption, ServiceOrder

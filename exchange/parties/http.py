@@ -1,10 +1,9 @@
-"""Dependencies injected into route handlers by name.
+"""Who is calling, for every module's routes: the bearer token's user and the guards on it.
 
-``db``, ``clock``, ``settings``, ``tokens`` and ``listings`` come from the application state;
-``principal`` is the caller (or None); ``user``, ``operator`` and ``trader`` are guards that raise
-the right problem when the caller may not proceed. ``actor`` (authenticated) and ``viewer``
-(or None) describe the caller to the listings module; ``ledger_reader`` and ``ledger_writer``
-say who may use the ledger's API.
+A handler names the caller it needs: ``user: Caller`` (any signed-in user), ``operator: Caller``
+(an exchange operator) or ``trader: Caller`` (a user whose organisation is verified and active);
+``actor`` and ``viewer`` describe the caller to the listings module (``viewer`` is None for the
+public). Each raises the right problem when the caller may not proceed.
 """
 
 from __future__ import annotations
@@ -12,33 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
-from exchange.errors import Unauthorized
 from exchange.parties.domain import OrgStatus, Principal
 from exchange.parties.service import find_principal
-from exchange.server.clock import Clock
-from exchange.server.db import Database
-from exchange.server.settings import Settings
+from kernel.errors import Unauthorized
 from listings import Actor
 
-BEARER = [{"BearerToken": []}]  # OpenAPI security requirement of authenticated routes
-
-# Annotations for handler parameters; the parameter's name picks the dependency
-# (``user: Caller`` is the authenticated caller, ``operator: Caller`` an operator, and so on).
-Db = NamedDependency[Database]
-Now = NamedDependency[Clock]
-Config = NamedDependency[Settings]
 Caller = NamedDependency[Principal]
-
-
-def _state(name: str) -> Provide:
-    def provide(state: State) -> Any:
-        return state[name]
-
-    provide.__name__ = f"provide_{name}"
-    return Provide(provide, sync_to_thread=False)
 
 
 async def provide_principal(request: Request[Any, Any, Any]) -> Principal | None:
@@ -98,32 +78,12 @@ def provide_viewer(principal: NamedDependency[Principal | None]) -> Actor | None
     return actor_of(principal) if principal is not None else None
 
 
-def provide_ledger_reader(operator: Caller) -> Principal:
-    """Who may read the ledger (accounts, entries, proofs, trial balance): operators."""
-    return operator
-
-
-def provide_ledger_writer(operator: Caller) -> Principal:
-    """Who may write the ledger (entries, holds, reversals, adjustments): operators."""
-    return operator
-
-
-def app_dependencies() -> dict[str, Provide]:
+def caller_dependencies() -> dict[str, Provide]:
     return {
-        "db": _state("db"),
-        "clock": _state("clock"),
-        "settings": _state("settings"),
-        "keyring": _state("keyring"),
-        "tokens": _state("tokens"),
-        "throttle": _state("throttle"),
-        "events": _state("events"),
         "principal": Provide(provide_principal),
         "user": Provide(provide_user, sync_to_thread=False),
         "operator": Provide(provide_operator, sync_to_thread=False),
         "trader": Provide(provide_trader, sync_to_thread=False),
-        "listings": _state("listings"),
         "actor": Provide(provide_actor, sync_to_thread=False),
         "viewer": Provide(provide_viewer, sync_to_thread=False),
-        "ledger_reader": Provide(provide_ledger_reader, sync_to_thread=False),
-        "ledger_writer": Provide(provide_ledger_writer, sync_to_thread=False),
     }

@@ -13,9 +13,10 @@ import msgspec
 from litestar import Controller, get
 from litestar.params import QueryParameter
 
-from exchange.server.dependencies import BEARER, Caller, Db
+from exchange.accounting.schemas import StatementPage
+from exchange.parties.http import Caller
+from exchange.platform.http import BEARER, Db
 from ledger import service as ledger
-from ledger.schemas import StatementPage
 
 WALLET_ACCOUNTS = {"CNY": "cash", "VCH": "vouchers"}
 

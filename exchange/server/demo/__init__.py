@@ -15,14 +15,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from exchange.demo.data import DEMO_PASSWORD, OPERATOR_EMAIL, ORGS
-from exchange.demo.stage import Demo, DemoError, morning
-from exchange.demo.timeline import SCENES
-from exchange.server.clock import ManualClock
-from exchange.server.db import Database, create_engine
-from exchange.server.keys import load_or_create_keys
+from exchange.platform.clock import ManualClock
+from exchange.platform.db import Database, create_engine
+from exchange.platform.keys import load_or_create_keys
+from exchange.platform.settings import Settings
+from exchange.server.demo.data import DEMO_PASSWORD, OPERATOR_EMAIL, ORGS
+from exchange.server.demo.stage import Demo, DemoError, morning
+from exchange.server.demo.timeline import SCENES
 from exchange.server.modules import build_modules
-from exchange.server.settings import Settings
 
 __all__ = ["SCENES", "Demo", "DemoError", "build_demo", "register"]
 
@@ -124,8 +124,8 @@ def tour(settings: Settings, demo: Demo | None = None) -> str:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout) -> int:
-    from exchange.server.cli import _upgrade
-    from exchange.server.logging import configure_logging
+    from exchange.platform.logging import configure_logging
+    from exchange.platform.migrate import upgrade_database
 
     configure_logging("WARNING", settings.log_json)  # the progress lines are the output
 
@@ -134,7 +134,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, out: TextIO = sys.std
 
     async def run() -> Demo:
         show("migrating the database")
-        await _upgrade(settings)
+        await upgrade_database(settings)
         return await build_demo(settings, progress=show)
 
     began = time.monotonic()

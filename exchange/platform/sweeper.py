@@ -14,7 +14,7 @@ from typing import Protocol
 
 import structlog
 
-from exchange.server.db import Database
+from exchange.platform.db import Database
 
 log = structlog.get_logger("techx.sweeper")
 

@@ -1,4 +1,4 @@
-"""Column types that behave the same on SQLite and PostgreSQL."""
+"""Time as the API writes it (RFC 3339 UTC) and as both databases store it (aware UTC)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,11 @@ from typing import Any
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
+
+
+def rfc3339(moment: datetime) -> str:
+    """``2027-01-28T08:00:00Z``: the moment in UTC, with the microseconds it has."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class UTCDateTime(TypeDecorator[datetime]):

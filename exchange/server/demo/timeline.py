@@ -5,8 +5,8 @@ S is the start, ten weeks before the present P. A new scene goes where its momen
 
 from __future__ import annotations
 
-from exchange.demo import market, money, programs, scenes
-from exchange.demo.stage import Scene
+from exchange.server.demo import market, money, programs, scenes
+from exchange.server.demo.stage import Scene
 
 SCENES: list[Scene] = [
     scenes.scene_parties,  # S

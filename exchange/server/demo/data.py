@@ -436,7 +436,7 @@ CATALOGUE = [
     ),
 ]
 
-# Listings that trade (indices 32 to 40): their fate is told by exchange/demo/market.py.
+# Listings that trade (indices 32 to 40): their fate is told by exchange/server/demo/market.py.
 CATALOGUE += [
     L(
         "donghai",

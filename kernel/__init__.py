@@ -1,0 +1,11 @@
+"""The shared kernel of TechX: what the ledger, listings and the exchange all need, one copy each.
+
+- ``errors``: the base of every refusal (a stable problem ``type`` slug, an HTTP status, a title)
+  and the refusals every module shares (not found, forbidden, conflict, invalid state, …);
+- ``time``: RFC 3339 text and the UTC datetime column type that behaves alike on both databases;
+- ``canonical``: the canonical JSON (RFC 8785) of every signed or hashed document;
+- ``pagination``: limit and cursor parameters and keyset pages of ``{"items", "next_cursor"}``;
+- ``db``: which database a session or connection talks to.
+
+It imports nothing of ``ledger``, ``listings`` or ``exchange`` (an import-linter contract keeps it so).
+"""

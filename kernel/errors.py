@@ -1,0 +1,116 @@
+"""Refusals. Each carries a stable problem ``type`` slug, an HTTP status and a title; the
+exchange's one problem mapping turns any of them into RFC 9457 problem details.
+
+Modules subclass ``DomainError`` (or one of the shared refusals below) for their own rules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    problem_type = "domain-error"
+    status = 422
+    title = "The request breaks a rule of the exchange"
+
+    def __init__(
+        self, detail: str, *, field: str | None = None, errors: list[dict[str, Any]] | None = None, **extra: Any
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if errors is None and field is not None:
+            errors = [{"field": field, "message": detail}]
+        self.errors: list[dict[str, Any]] | None = errors
+        self.extra: dict[str, Any] = extra
+
+
+class BadRequest(DomainError):
+    problem_type = "bad-request"
+    status = 400
+    title = "The request is malformed"
+
+
+class IdempotencyKeyRequired(BadRequest):
+    problem_type = "idempotency-key-required"
+    title = "This request needs an Idempotency-Key header"
+
+
+class Unauthorized(DomainError):
+    problem_type = "unauthorized"
+    status = 401
+    title = "Authentication required"
+
+
+class Forbidden(DomainError):
+    problem_type = "forbidden"
+    status = 403
+    title = "Not allowed"
+
+
+class OrgNotVerified(Forbidden):
+    problem_type = "org-not-verified"
+    title = "The organisation is not verified by the exchange"
+
+
+class OrgSuspended(Forbidden):
+    problem_type = "org-suspended"
+    title = "The organisation is suspended"
+
+
+class NotFound(DomainError):
+    problem_type = "not-found"
+    status = 404
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    problem_type = "conflict"
+    status = 409
+    title = "Conflicts with the current state"
+
+
+class InvalidState(Conflict):
+    """An action the subject's current state does not allow; the problem names that state."""
+
+    problem_type = "invalid-state"
+    title = "Not allowed in the current state"
+
+    def __init__(self, detail: str, *, state: str | None = None, **extra: Any) -> None:
+        if state is not None:
+            extra["state"] = state
+        super().__init__(detail, **extra)
+        self.state = state
+
+
+class IdempotencyKeyReused(Conflict):
+    problem_type = "idempotency-key-reused"
+    title = "This Idempotency-Key was used for a different request"
+
+
+class InsufficientFunds(Conflict):
+    """An account's available balance is below what a movement needs (SPEC §10: 409 on every route).
+
+    The body names the account (its code), the unit, what is available and what is needed, in
+    the unit's smallest amount (fen or VCH).
+    """
+
+    problem_type = "insufficient-funds"
+    title = "The available balance is too low"
+
+    def __init__(self, detail: str, *, account: str, unit: str, available: int, needed: int) -> None:
+        super().__init__(detail, account=account, unit=unit, available=available, needed=needed)
+
+
+class InvalidCursor(DomainError):
+    problem_type = "invalid-cursor"
+    title = "The cursor is not one this list issued"
+
+    def __init__(self, detail: str = "the cursor is not one this list issued", *, field: str = "cursor") -> None:
+        super().__init__(detail, field=field)
+
+
+class RateLimited(DomainError):
+    problem_type = "rate-limited"
+    status = 429
+    title = "Too many requests"
