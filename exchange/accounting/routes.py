@@ -5,17 +5,12 @@ Operators read and write the ledger; writes need an ``Idempotency-Key`` header.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import ResponseHeader
-from litestar.di import NamedDependency, Provide
-from litestar.openapi.spec import OpenAPIHeader, OpenAPIType, Operation, Parameter, Schema
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.accounting.schemas import (
     AccountIn,
@@ -35,85 +30,22 @@ from exchange.accounting.schemas import (
     VoidIn,
 )
 from exchange.parties.http import Caller
-from exchange.platform.http import Db, Now
+from exchange.platform.http import BEARER, Db, Now
+from exchange.platform.keyed import REPLAY_DOC, IdempotencyKey, KeyedWrite, keyed
+from kernel.pagination import Cursor, Limit
 from ledger import adjustments, seal, service
-from ledger.errors import IdempotencyKeyRequired
-from ledger.views import AdjustmentView, BatchResult, EntryView, TrialBalance
+from ledger.views import TrialBalance
 
-SECURITY = [{"BearerToken": []}]
-KEY_HEADER = "Idempotency-Key"
-REPLAYED_HEADER = "Idempotent-Replayed"
-
-Dependency = NamedDependency[Any]
-IdempotencyKey = Annotated[
-    str | None,
-    HeaderParameter(
-        name=KEY_HEADER,
-        min_length=1,
-        max_length=255,
-        description="Required. The same key with the same request returns the original result.",
-    ),
-]
-Limit = Annotated[int, QueryParameter(ge=1, le=100, description="items per page (1–100)")]
-Cursor = Annotated[str | None, QueryParameter(min_length=1, max_length=500, description="next_cursor of a page")]
 AsOfParam = Annotated[
     str | None,
     QueryParameter(min_length=1, max_length=64, description="an RFC 3339 time or an entry id: the state just after it"),
 ]
-REPLAY_DOC = [ResponseHeader(name=REPLAYED_HEADER, documentation_only=True, description="'true' on a replay")]
-
-
-@dataclass
-class KeyedWrite(Operation):
-    """The OpenAPI operation of a ledger write: its Idempotency-Key header is a required string.
-
-    The handler takes it as optional so that a missing key gets the ledger's own problem
-    (``idempotency-key-required``) rather than a generic validation error.
-    """
-
-    def __post_init__(self) -> None:
-        for parameter in self.parameters or []:
-            if isinstance(parameter, Parameter) and parameter.name.lower() == KEY_HEADER.lower():
-                parameter.required = True
-                parameter.schema = Schema(type=OpenAPIType.STRING, min_length=1, max_length=255)
-        for response in (self.responses or {}).values():
-            for name, header in (getattr(response, "headers", None) or {}).items():
-                if name == REPLAYED_HEADER and isinstance(header, OpenAPIHeader):
-                    header.schema = Schema(type=OpenAPIType.STRING, enum=["true"])
-
-
-@dataclass(frozen=True)
-class Keyed:
-    """A keyed ledger write in the making: the unit of work, the clock, the caller and its key."""
-
-    db: Any
-    clock: Any
-    caller: Any
-    key: str
-
-    async def run(self, write: Callable[[Any, datetime, str], Awaitable[Any]], status: int = 201) -> Response[Any]:
-        """``write(session, now, key)`` in one transaction; the answer says whether it was a replay."""
-        result = await self.db.transaction(lambda s: write(s, self.clock.now(), self.key))
-        out = {EntryView: EntryOut.of, BatchResult: BatchOut.of, AdjustmentView: AdjustmentOut.of}[type(result)]
-        headers = {REPLAYED_HEADER: "true"} if result.replayed else None
-        return Response(out(result), status_code=status, headers=headers)
-
-
-async def provide_keyed(db: Db, clock: Now, operator: Caller, idempotency_key: IdempotencyKey = None) -> Keyed:
-    if not idempotency_key or not idempotency_key.strip():
-        raise IdempotencyKeyRequired(f"ledger writes need an {KEY_HEADER} header", field=KEY_HEADER)
-    # Each caller's keys apart from other callers' and from the keys modules use in-process.
-    return Keyed(db, clock, operator, f"http:{operator.user_id}:{idempotency_key}")
-
-
-Write = NamedDependency[Keyed]
 
 
 class LedgerController(Controller):
     path = "/ledger"
     tags = ["ledger"]
-    security = SECURITY
-    dependencies = {"keyed": Provide(provide_keyed)}
+    security = BEARER
 
     # -- accounts ---------------------------------------------------------------------------------
 
@@ -176,9 +108,17 @@ class LedgerController(Controller):
         operation_class=KeyedWrite,
         response_headers=REPLAY_DOC,
     )
-    async def create_entry(self, data: JSONBody[EntryIn], keyed: Write) -> Response[EntryOut]:
+    async def create_entry(
+        self, data: JSONBody[EntryIn], db: Db, clock: Now, operator: Caller, idempotency_key: IdempotencyKey = None
+    ) -> Response[EntryOut]:
         spec = data.spec()
-        return await keyed.run(lambda s, now, key: service.post_entry(s, spec, now=now, idempotency_key=key))
+
+        async def work(s: AsyncSession) -> EntryOut:
+            return EntryOut.of(await service.post_entry(s, spec, now=clock.now()))
+
+        return await keyed(
+            db, clock, operator, idempotency_key, action="ledger-entry", request=data, work=work, required=True
+        )
 
     @post(
         "/entries/batch",
@@ -187,10 +127,16 @@ class LedgerController(Controller):
         operation_class=KeyedWrite,
         response_headers=REPLAY_DOC,
     )
-    async def create_batch(self, data: JSONBody[BatchIn], keyed: Write) -> Response[BatchOut]:
+    async def create_batch(
+        self, data: JSONBody[BatchIn], db: Db, clock: Now, operator: Caller, idempotency_key: IdempotencyKey = None
+    ) -> Response[BatchOut]:
         specs = [e.spec() for e in data.entries]
-        return await keyed.run(
-            lambda s, now, key: service.post_batch(s, specs, atomic=data.atomic, now=now, idempotency_key=key)
+
+        async def work(s: AsyncSession) -> BatchOut:
+            return BatchOut.of(await service.post_batch(s, specs, atomic=data.atomic, now=clock.now()))
+
+        return await keyed(
+            db, clock, operator, idempotency_key, action="ledger-batch", request=data, work=work, required=True
         )
 
     @get("/entries/{entry_id:uuid}", summary="An entry with its postings and current status")
@@ -206,13 +152,25 @@ class LedgerController(Controller):
         response_headers=REPLAY_DOC,
     )
     async def post_hold(
-        self, entry_id: FromPath[UUID], keyed: Write, data: JSONBody[PostIn | None] = None
+        self,
+        entry_id: FromPath[UUID],
+        db: Db,
+        clock: Now,
+        operator: Caller,
+        data: JSONBody[PostIn | None] = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[EntryOut]:
         body = data or PostIn()
-        return await keyed.run(
-            lambda s, now, key: service.post_hold(
-                s, entry_id, amount=body.amount, description=body.description, now=now, idempotency_key=key
+
+        async def work(s: AsyncSession) -> EntryOut:
+            view = await service.post_hold(
+                s, entry_id, amount=body.amount, description=body.description, now=clock.now()
             )
+            return EntryOut.of(view)
+
+        request = [str(entry_id), body]
+        return await keyed(
+            db, clock, operator, idempotency_key, action="ledger-post", request=request, work=work, required=True
         )
 
     @post(
@@ -223,13 +181,22 @@ class LedgerController(Controller):
         response_headers=REPLAY_DOC,
     )
     async def void_hold(
-        self, entry_id: FromPath[UUID], keyed: Write, data: JSONBody[VoidIn | None] = None
+        self,
+        entry_id: FromPath[UUID],
+        db: Db,
+        clock: Now,
+        operator: Caller,
+        data: JSONBody[VoidIn | None] = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[EntryOut]:
         body = data or VoidIn()
-        return await keyed.run(
-            lambda s, now, key: service.void_hold(
-                s, entry_id, description=body.description, now=now, idempotency_key=key
-            )
+
+        async def work(s: AsyncSession) -> EntryOut:
+            return EntryOut.of(await service.void_hold(s, entry_id, description=body.description, now=clock.now()))
+
+        request = [str(entry_id), body]
+        return await keyed(
+            db, clock, operator, idempotency_key, action="ledger-void", request=request, work=work, required=True
         )
 
     @post(
@@ -240,11 +207,22 @@ class LedgerController(Controller):
         response_headers=REPLAY_DOC,
     )
     async def reverse(
-        self, entry_id: FromPath[UUID], keyed: Write, data: JSONBody[ReverseIn | None] = None
+        self,
+        entry_id: FromPath[UUID],
+        db: Db,
+        clock: Now,
+        operator: Caller,
+        data: JSONBody[ReverseIn | None] = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[EntryOut]:
         body = data or ReverseIn()
-        return await keyed.run(
-            lambda s, now, key: service.reverse(s, entry_id, description=body.description, now=now, idempotency_key=key)
+
+        async def work(s: AsyncSession) -> EntryOut:
+            return EntryOut.of(await service.reverse(s, entry_id, description=body.description, now=clock.now()))
+
+        request = [str(entry_id), body]
+        return await keyed(
+            db, clock, operator, idempotency_key, action="ledger-reverse", request=request, work=work, required=True
         )
 
     # -- seals ------------------------------------------------------------------------------------
@@ -273,12 +251,19 @@ class LedgerController(Controller):
         operation_class=KeyedWrite,
         response_headers=REPLAY_DOC,
     )
-    async def propose_adjustment(self, data: JSONBody[AdjustmentIn], keyed: Write) -> Response[AdjustmentOut]:
+    async def propose_adjustment(
+        self, data: JSONBody[AdjustmentIn], db: Db, clock: Now, operator: Caller, idempotency_key: IdempotencyKey = None
+    ) -> Response[AdjustmentOut]:
         spec = data.entry.spec()
-        return await keyed.run(
-            lambda s, now, key: adjustments.propose_adjustment(
-                s, spec, reason=data.reason, maker_id=keyed.caller.user_id, now=now, idempotency_key=key
+
+        async def work(s: AsyncSession) -> AdjustmentOut:
+            proposed = await adjustments.propose_adjustment(
+                s, spec, reason=data.reason, maker_id=operator.user_id, now=clock.now()
             )
+            return AdjustmentOut.of(proposed)
+
+        return await keyed(
+            db, clock, operator, idempotency_key, action="ledger-adjustment", request=data, work=work, required=True
         )
 
     @get("/adjustments/{adjustment_id:uuid}", summary="An adjustment and its approval")
@@ -293,10 +278,29 @@ class LedgerController(Controller):
         operation_class=KeyedWrite,
         response_headers=REPLAY_DOC,
     )
-    async def approve_adjustment(self, adjustment_id: FromPath[UUID], keyed: Write) -> Response[AdjustmentOut]:
-        return await keyed.run(
-            lambda s, now, key: adjustments.approve_adjustment(
-                s, adjustment_id, checker_id=keyed.caller.user_id, now=now, idempotency_key=key
-            ),
+    async def approve_adjustment(
+        self,
+        adjustment_id: FromPath[UUID],
+        db: Db,
+        clock: Now,
+        operator: Caller,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[AdjustmentOut]:
+        async def work(s: AsyncSession) -> AdjustmentOut:
+            approved = await adjustments.approve_adjustment(
+                s, adjustment_id, checker_id=operator.user_id, now=clock.now()
+            )
+            return AdjustmentOut.of(approved)
+
+        request = str(adjustment_id)
+        return await keyed(
+            db,
+            clock,
+            operator,
+            idempotency_key,
+            action="ledger-approve",
+            request=request,
+            work=work,
             status=200,
+            required=True,
         )

@@ -31,7 +31,7 @@ from exchange.payments.domain import (
 from exchange.payments.gateway import StripeGateway
 from exchange.payments.models import Booking, StripeEvent, StripePayment, StripeRefund
 from exchange.platform.db import Database
-from exchange.platform.keyed import IdempotencyKeyReused, fingerprint
+from exchange.platform.keyed import Outcome, idempotent
 from exchange.platform.tables import new_id
 from kernel.errors import NotFound
 from ledger import EntrySpec, PostingSpec, Side
@@ -63,25 +63,27 @@ async def _in(db: Database, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
 
 
 async def create_payment(
-    db: Database, gateway: StripeGateway, *, org_id: UUID, user_id: UUID, amount: int, key: str, now: Now
+    db: Database,
+    gateway: StripeGateway,
+    *,
+    org_id: UUID,
+    user_id: UUID,
+    amount: int,
+    scope: str,
+    key: str,
+    now: Now,
 ) -> tuple[StripePayment, str | None, bool]:
     """A PaymentIntent for ``amount`` fen; the same key answers with the same payment.
 
-    Returns the payment, the client secret for the payer's browser, and whether it was a replay.
+    The payment is claimed under the key in the common idempotency store (``scope`` by the exchange's
+    scope rule); Stripe is called after that transaction, so a replay whose first attempt failed
+    before Stripe answered creates the PaymentIntent then (Stripe's own idempotency key is the
+    payment's id). Returns the payment, the client secret for the payer's browser, and whether the
+    answer replays an earlier one.
     """
     check_amount(amount)
-    print_ = fingerprint({"amount": amount})
 
-    async def claim(session: AsyncSession) -> tuple[StripePayment, bool]:
-        existing = await session.scalar(
-            select(StripePayment).where(StripePayment.org_id == org_id, StripePayment.request_key == key)
-        )
-        if existing is not None:
-            if existing.fingerprint != print_:
-                raise IdempotencyKeyReused(
-                    "this Idempotency-Key was already used for a different payment", field="Idempotency-Key"
-                )
-            return existing, True
+    async def claim(session: AsyncSession) -> Outcome:
         await require_org(session, org_id)
         payment = StripePayment(
             id=new_id(),
@@ -89,8 +91,6 @@ async def create_payment(
             amount=amount,
             currency="cny",
             status="creating",
-            request_key=key,
-            fingerprint=print_,
             fee=0,
             failure="",
             created_by=user_id,
@@ -99,12 +99,13 @@ async def create_payment(
         )
         session.add(payment)
         await session.flush()
-        return payment, False
+        return Outcome(201, {"payment_id": str(payment.id)})
 
-    try:
-        payment, replayed = await _in(db, claim)
-    except IntegrityError:  # a concurrent request with this key won the insert
-        payment, replayed = await _in(db, claim)
+    claimed = await idempotent(
+        db, scope=scope, key=key, request=["card-payment", {"amount": amount}], now=now, work=claim
+    )
+    replayed = claimed.replayed
+    payment = await _in(db, lambda s: get_payment(s, UUID(claimed.body["payment_id"])))
     if payment.payment_intent_id:
         intent = await gateway.payment_intent(payment.payment_intent_id)
         return payment, _field(intent, "client_secret"), replayed

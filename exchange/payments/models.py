@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange.platform.tables import Base, IdMixin
@@ -50,14 +50,11 @@ class StripePayment(IdMixin, Base):
     """A top-up by card through a Stripe PaymentIntent; credited once, when Stripe says it succeeded."""
 
     __tablename__ = "payment_stripe_payments"
-    __table_args__ = (UniqueConstraint("org_id", "request_key", name="uq_payment_stripe_payments_org_key"),)
 
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id"), index=True)
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16))  # creating, pending, succeeded, failed, canceled
-    request_key: Mapped[str] = mapped_column(String(255))
-    fingerprint: Mapped[str] = mapped_column(String(64))
     payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     charge_id: Mapped[str | None] = mapped_column(String(255))
     fee: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -114,8 +111,6 @@ class Reconciliation(IdMixin, Base):
     period_from: Mapped[date]
     period_to: Mapped[date]
     status: Mapped[str] = mapped_column(String(16))  # running, completed, failed
-    request_key: Mapped[str | None] = mapped_column(String(255), unique=True)
-    fingerprint: Mapped[str] = mapped_column(String(64))
     statement_sha256: Mapped[str | None] = mapped_column(String(64))
     row_errors: Mapped[str] = mapped_column(Text, default="[]")
     totals: Mapped[str] = mapped_column(Text, default="{}")

@@ -82,11 +82,15 @@ async def run_reconciliation(
     period_from: date,
     period_to: date,
     statement: Statement | None,
+    scope: str | None = None,
     key: str | None,
     operator_id: UUID | None,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[Reconciliation, bool]:
-    """Create and execute a run (the HTTP route and ``techx reconcile`` alike). Returns (run, replayed)."""
+    """Create and execute a run (the HTTP route and ``techx reconcile`` alike). Returns (run, replayed).
+
+    ``key`` under ``scope`` (the caller's, by the exchange's scope rule): the same key and request
+    answer with the run they started, however far it has got."""
     if provider is Provider.STRIPE and not configured(settings):
         raise ProviderNotConfigured("reconciling Stripe needs TECHX_STRIPE_API_KEY")
     run, replayed = await reconciliation.start_run(
@@ -95,6 +99,7 @@ async def run_reconciliation(
         period_from=period_from,
         period_to=period_to,
         statement=statement,
+        scope=scope,
         key=key,
         operator_id=operator_id,
         now=clock.now,

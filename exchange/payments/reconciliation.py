@@ -52,7 +52,8 @@ from exchange.payments.reconcile import (
     read_statement,
 )
 from exchange.platform.db import Database
-from exchange.platform.keyed import IdempotencyKeyReused, fingerprint
+from exchange.platform.keyed import Outcome as KeyedOutcome
+from exchange.platform.keyed import idempotent
 from exchange.platform.tables import new_id
 from ledger import EntrySpec, PostingSpec, Side, adjustments
 from ledger import service as ledger
@@ -240,11 +241,12 @@ async def start_run(
     period_from: date,
     period_to: date,
     statement: Statement | None,
+    scope: str | None = None,
     key: str | None,
     operator_id: UUID | None,
     now: Callable[[], datetime],
 ) -> tuple[Reconciliation, bool]:
-    """Create the run (or find the one made with the same key). Returns (run, replayed)."""
+    """Create the run (or find the one made with the same key and request). Returns (run, replayed)."""
     period_bounds(period_from, period_to)
     if provider is Provider.BANK_TRANSFER and statement is None:
         raise InvalidStatement("a bank-transfer reconciliation needs the bank statement (CSV)", field="statement")
@@ -253,27 +255,20 @@ async def start_run(
     if statement is not None:
         statement.check()
     digest = statement.sha256 if statement is not None else None
-    print_ = fingerprint(
-        {"provider": provider.value, "from": period_from.isoformat(), "to": period_to.isoformat(), "statement": digest}
-    )
+    request = {
+        "provider": provider.value,
+        "from": period_from.isoformat(),
+        "to": period_to.isoformat(),
+        "statement": digest,
+    }
 
-    async def create(session: AsyncSession) -> tuple[Reconciliation, bool]:
-        if key is not None:
-            existing = await session.scalar(select(Reconciliation).where(Reconciliation.request_key == key))
-            if existing is not None:
-                if existing.fingerprint != print_:
-                    raise IdempotencyKeyReused(
-                        "this Idempotency-Key was used for a different reconciliation", field="Idempotency-Key"
-                    )
-                return existing, True
+    async def create(session: AsyncSession) -> KeyedOutcome:
         run = Reconciliation(
             id=new_id(),
             provider=provider.value,
             period_from=period_from,
             period_to=period_to,
             status="running",
-            request_key=key,
-            fingerprint=print_,
             statement_sha256=digest,
             row_errors="[]",
             totals=_totals_json(Totals()),
@@ -284,9 +279,15 @@ async def start_run(
         )
         session.add(run)
         await session.flush()
-        return run, False
+        return KeyedOutcome(201, {"reconciliation_id": str(run.id)})
 
-    return await db.transaction(create)
+    started = await idempotent(
+        db, scope=scope or "operator:cli", key=key, request=["reconciliation", request], now=now, work=create
+    )
+    async with db.read() as session:
+        run = await session.get(Reconciliation, UUID(started.body["reconciliation_id"]))
+    assert run is not None  # created in the committed transaction above
+    return run, started.replayed
 
 
 async def execute_run(

@@ -14,7 +14,6 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.accounting.routes import REPLAY_DOC, REPLAYED_HEADER, IdempotencyKey, KeyedWrite
 from exchange.parties.http import Caller
 from exchange.payments import bank, card, reconciliation
 from exchange.payments.domain import Provider
@@ -49,7 +48,16 @@ from exchange.payments.schemas import (
     WithdrawalPage,
 )
 from exchange.platform.http import BEARER, Config, Db, Now
-from exchange.platform.keyed import Outcome, idempotent, required_key
+from exchange.platform.keyed import (
+    REPLAY_DOC,
+    IdempotencyKey,
+    KeyedWrite,
+    Outcome,
+    answer,
+    key_scope,
+    keyed,
+    required_key,
+)
 from kernel.errors import Forbidden
 from ledger.errors import InvalidCursor
 
@@ -90,10 +98,6 @@ def withdrawal_out(w: Withdrawal) -> WithdrawalOut:
     )
 
 
-def answer(outcome: Outcome) -> Response[Any]:
-    return Response(outcome.body, status_code=outcome.status_code, headers=outcome.headers)
-
-
 class BankTransferController(Controller):
     path = "/bank-transfers"
     tags = ["payments"]
@@ -113,7 +117,7 @@ class BankTransferController(Controller):
         clock: Now,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[BankTransferOut]:
-        async def work(session: AsyncSession) -> Outcome:
+        async def work(session: AsyncSession) -> BankTransferOut:
             transfer = await bank.record_transfer(
                 session,
                 org_id=data.org_id,
@@ -124,13 +128,9 @@ class BankTransferController(Controller):
                 operator_id=operator.user_id,
                 now=clock.now(),
             )
-            return Outcome(201, transfer_out(transfer))
+            return transfer_out(transfer)
 
-        key = required_key(idempotency_key) if idempotency_key is not None else None
-        outcome = await idempotent(
-            db, scope=f"bank-transfer:{operator.user_id}", key=key, request=data, now=clock.now, work=work
-        )
-        return answer(outcome)
+        return await keyed(db, clock, operator, idempotency_key, action="bank-transfer", request=data, work=work)
 
 
 class WithdrawalController(Controller):
@@ -148,9 +148,7 @@ class WithdrawalController(Controller):
     async def request(
         self, trader: Caller, data: JSONBody[WithdrawalIn], db: Db, clock: Now, idempotency_key: IdempotencyKey = None
     ) -> Response[WithdrawalOut]:
-        key = required_key(idempotency_key)
-
-        async def work(session: AsyncSession) -> Outcome:
+        async def work(session: AsyncSession) -> WithdrawalOut:
             withdrawal = await bank.request_withdrawal(
                 session,
                 org_id=trader.org_id,
@@ -159,12 +157,11 @@ class WithdrawalController(Controller):
                 user_id=trader.user_id,
                 now=clock.now(),
             )
-            return Outcome(201, withdrawal_out(withdrawal))
+            return withdrawal_out(withdrawal)
 
-        outcome = await idempotent(
-            db, scope=f"withdrawal:{trader.org_id}", key=key, request=data, now=clock.now, work=work
+        return await keyed(
+            db, clock, trader, idempotency_key, action="withdrawal", request=data, work=work, required=True
         )
-        return answer(outcome)
 
     @get("/", summary="Withdrawals: an operator sees all (optionally by status), others their organisation's")
     async def list_withdrawals(
@@ -265,10 +262,16 @@ class PaymentController(Controller):
         key = required_key(idempotency_key)
         async with stripe_gateway(settings) as gateway:
             payment, secret, replayed = await card.create_payment(
-                db, gateway, org_id=trader.org_id, user_id=trader.user_id, amount=data.amount, key=key, now=clock.now
+                db,
+                gateway,
+                org_id=trader.org_id,
+                user_id=trader.user_id,
+                amount=data.amount,
+                scope=key_scope(trader),
+                key=key,
+                now=clock.now,
             )
-        headers = {REPLAYED_HEADER: "true"} if replayed else {}
-        return Response(payment_out(payment, secret), status_code=201, headers=headers)
+        return answer(Outcome(201, payment_out(payment, secret), replayed))
 
     @get("/{payment_id:uuid}", summary="A card top-up and its state (its organisation or an operator)")
     async def get_payment(self, user: Caller, db: Db, payment_id: FromPath[UUID]) -> PaymentOut:
@@ -380,7 +383,7 @@ class ReconciliationController(Controller):
         settings: Config,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ReconciliationOut]:
-        key = f"{operator.user_id}:{required_key(idempotency_key)}" if idempotency_key is not None else None
+        key = required_key(idempotency_key) if idempotency_key is not None else None
         run, replayed = await run_reconciliation(
             db,
             settings,
@@ -389,13 +392,13 @@ class ReconciliationController(Controller):
             period_from=data.period_from,
             period_to=data.period_to,
             statement=reconciliation.Statement.from_text(data.statement) if data.statement is not None else None,
+            scope=key_scope(operator),
             key=key,
             operator_id=operator.user_id,
         )
         async with db.read() as session:
             run, lines = await reconciliation.get_run(session, run.id)
-        headers = {REPLAYED_HEADER: "true"} if replayed else {}
-        return Response(reconciliation_out(run, lines), status_code=201, headers=headers)
+        return answer(Outcome(201, reconciliation_out(run, lines), replayed))
 
     @get("/", summary="Reconciliation runs, newest first (operator)")
     async def list_runs(self, operator: Caller, db: Db, limit: Limit = 20, cursor: Cursor = None) -> ReconciliationPage:

@@ -1,8 +1,23 @@
-"""Idempotent HTTP writes: the same ``Idempotency-Key`` and request give the original answer.
+"""Idempotent writes (SPEC §7): the same ``Idempotency-Key`` with the same request gives the original
+answer, with the header ``Idempotent-Replayed: true``; the same key with another request is 409
+``idempotency-key-reused``.
+
+One idiom for every keyed route: the handler takes ``idempotency_key: IdempotencyKey = None``
+(declared with ``operation_class=KeyedWrite`` where the key is required, so that the OpenAPI
+document says so) and returns ``await keyed(...)``. A service that owns more of the request than
+one transaction (the bid: screening, turns per auction, events) calls ``idempotent`` itself and
+its route answers with ``answer(outcome)``.
 
 The answer is stored in the same transaction as the effect, so either both exist or neither
 does: a request refused by validation or a funds check stores nothing and its key may be used
-again. Keys are scoped to the calling organisation.
+again.
+
+Scope rule: a key belongs to the organisation the caller acts for (``org:<id>``), because
+everything a member does — list, bid, pay, order, withdraw — is the organisation's act: two
+employees retrying one request with one key get one effect, and organisations never see each
+other's keys. An exchange operator's keys belong to the operator in person (``operator:<user>``):
+operators act on the exchange's own books, where maker–checker needs two different people, so one
+operator's answer is never replayed to another.
 """
 
 from __future__ import annotations
@@ -11,25 +26,60 @@ import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Protocol
+from uuid import UUID
 
 import msgspec
+from litestar import Response
+from litestar.datastructures import ResponseHeader
+from litestar.openapi.spec import OpenAPIHeader, OpenAPIType, Operation, Parameter, Schema
+from litestar.params import HeaderParameter
 from sqlalchemy import String, Text, UniqueConstraint, bindparam, exists, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from exchange.platform.clock import Clock
 from exchange.platform.db import Database
-from exchange.platform.tables import Base, IdMixin
-from kernel.errors import Conflict, DomainError, IdempotencyKeyRequired
+from exchange.platform.tables import Base, IdMixin, new_id
+from kernel.db import is_postgres
+from kernel.errors import DomainError, IdempotencyKeyRequired, IdempotencyKeyReused
 
 MAX_KEY_LENGTH = 255
+KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name=KEY_HEADER,
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        description="The same key with the same request returns the original answer "
+        "(required where the operation says so).",
+    ),
+]
+REPLAY_DOC = [ResponseHeader(name=REPLAYED_HEADER, documentation_only=True, description="'true' on a replay")]
 
-class IdempotencyKeyReused(Conflict):
-    problem_type = "idempotency-key-reused"
-    title = "This Idempotency-Key was used for a different request"
+
+@dataclass
+class KeyedWrite(Operation):
+    """The OpenAPI operation of a write whose Idempotency-Key header is required.
+
+    The handler takes the key as optional so that a missing key gets the exchange's own problem
+    (``idempotency-key-required``) rather than a generic validation error.
+    """
+
+    def __post_init__(self) -> None:
+        for parameter in self.parameters or []:
+            if isinstance(parameter, Parameter) and parameter.name.lower() == KEY_HEADER.lower():
+                parameter.required = True
+                parameter.schema = Schema(type=OpenAPIType.STRING, min_length=1, max_length=MAX_KEY_LENGTH)
+        for response in (self.responses or {}).values():
+            for name, header in (getattr(response, "headers", None) or {}).items():
+                if name == REPLAYED_HEADER and isinstance(header, OpenAPIHeader):
+                    header.schema = Schema(type=OpenAPIType.STRING, enum=["true"])
 
 
 class IdempotencyRecord(IdMixin, Base):
@@ -55,12 +105,32 @@ class Outcome:
         return {REPLAYED_HEADER: "true"} if self.replayed else {}
 
 
+class KeyOwner(Protocol):
+    """The caller as the scope rule sees it (a ``parties`` Principal)."""
+
+    @property
+    def user_id(self) -> UUID: ...
+
+    @property
+    def org_id(self) -> UUID: ...
+
+    @property
+    def is_operator(self) -> bool: ...
+
+
+def key_scope(caller: KeyOwner) -> str:
+    """The one scope rule (see the module's docstring)."""
+    return f"operator:{caller.user_id}" if caller.is_operator else f"org:{caller.org_id}"
+
+
 def required_key(key: str | None) -> str:
     if key is None or not key.strip():
-        raise IdempotencyKeyRequired("send an Idempotency-Key header (1-255 characters) with this request")
+        raise IdempotencyKeyRequired(
+            f"send an {KEY_HEADER} header (1-{MAX_KEY_LENGTH} characters) with this request", field=KEY_HEADER
+        )
     if len(key) > MAX_KEY_LENGTH:
         raise IdempotencyKeyRequired(
-            "the Idempotency-Key header is longer than 255 characters", field="Idempotency-Key"
+            f"the {KEY_HEADER} header is longer than {MAX_KEY_LENGTH} characters", field=KEY_HEADER
         )
     return key
 
@@ -92,9 +162,7 @@ def _answer(row: Sequence[Any] | None, print_: str) -> Outcome | None:
         return None
     stored_print, status_code, body = row
     if stored_print != print_:
-        raise IdempotencyKeyReused(
-            "this Idempotency-Key was already used for a different request", field="Idempotency-Key"
-        )
+        raise IdempotencyKeyReused(f"this {KEY_HEADER} was already used for a different request", field=KEY_HEADER)
     return Outcome(status_code, msgspec.json.decode(body), replayed=True)
 
 
@@ -105,6 +173,26 @@ async def _recall(session: AsyncSession, scope: str, key: str, print_: str) -> O
 async def stored_answer(db: Database, *, scope: str, key: str, request: Any) -> Outcome | None:
     """The answer stored under (scope, key) for ``request`` (409 for another request), outside a transaction."""
     return _answer(await db.first_row(_ANSWER, {"scope": scope, "key": key}), fingerprint(request))
+
+
+async def _store(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """Insert the answer unless the key holds one already (committed by a concurrent request).
+
+    ``ON CONFLICT DO NOTHING`` on the key's own unique index: a clash of keys is told apart from the
+    work's own integrity errors, which are never taken for one.
+    """
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    statement = (
+        insert(IdempotencyRecord)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(_records.c.id)
+    )
+    return (await session.execute(statement)).first() is not None
+
+
+class _KeyTaken(Exception):
+    """A concurrent request with the key committed its answer first: undo this work and replay that."""
 
 
 async def idempotent(
@@ -123,7 +211,7 @@ async def idempotent(
     on PostgreSQL each first takes a transaction-scoped advisory lock on the key, so a later one
     finds the stored answer instead of racing the work itself (whose own unique rules, such as a
     credit code taken, would otherwise answer it with a refusal). SQLite serialises writers
-    already (``BEGIN IMMEDIATE``). The unique index remains the last word.
+    already (``BEGIN IMMEDIATE``). The key's unique index remains the last word.
 
     ``key_seen_free``: the caller has just seen no answer stored under the key (``KEY_TAKEN``), so
     ``work`` runs first, without the lock, and the key is looked up only when ``work`` refuses (a
@@ -136,7 +224,6 @@ async def idempotent(
     recall_first = not key_seen_free
 
     async def attempt(session: AsyncSession) -> Outcome:
-        nonlocal recall_first
         if recall_first:
             if db.is_postgres:
                 lock_key = func.hashtextextended(f"{scope}\n{key}", 0)
@@ -146,28 +233,60 @@ async def idempotent(
                 return stored
         try:
             outcome = await work(session)
+            await session.flush()  # the work's own integrity errors surface here, as themselves
         except DomainError:
             stored = None if recall_first else await _recall(session, scope, key, print_)
             if stored is not None:
                 return stored
             raise
-        recall_first = True  # should storing the answer find the key taken, the next attempt replays
-        session.add(
-            IdempotencyRecord(
-                scope=scope,
-                key=key,
-                fingerprint=print_,
-                status_code=outcome.status_code,
-                body=msgspec.json.encode(outcome.body).decode(),
-                created_at=now(),
-            )
-        )
-        await session.flush()
+        record = {
+            "id": new_id(),
+            "scope": scope,
+            "key": key,
+            "fingerprint": print_,
+            "status_code": outcome.status_code,
+            "body": msgspec.json.encode(outcome.body).decode(),
+            "created_at": now(),
+        }
+        if not await _store(session, record):
+            raise _KeyTaken
         return outcome
 
-    for _ in range(3):
-        try:
-            return await db.transaction(attempt)
-        except IntegrityError:
-            continue  # a concurrent request with this key committed first; read its answer
-    raise Conflict("a concurrent request with the same Idempotency-Key is in progress; try again")
+    try:
+        return await db.transaction(attempt)
+    except _KeyTaken:
+        recall_first = True
+        return await db.transaction(attempt)
+
+
+def answer(outcome: Outcome) -> Response[Any]:
+    """The HTTP answer of an outcome, marked when it replays an earlier one."""
+    return Response(outcome.body, status_code=outcome.status_code, headers=outcome.headers)
+
+
+async def keyed(
+    db: Database,
+    clock: Clock,
+    caller: KeyOwner,
+    key: str | None,
+    *,
+    action: str,
+    request: Any,
+    work: Callable[[AsyncSession], Awaitable[Any]],
+    status: int = 201,
+    required: bool = False,
+) -> Response[Any]:
+    """A keyed write in one transaction: ``work(session)`` returns the answer's body.
+
+    ``action`` names the operation (a key reused for another action is a different request);
+    ``request`` is what the answer depends on (the body and the path's ids); ``required`` refuses
+    a request without a key (SPEC §7: bids, payments, withdrawals, grants, ledger writes).
+    """
+    if required or key is not None:
+        key = required_key(key)
+
+    async def run(session: AsyncSession) -> Outcome:
+        return Outcome(status, await work(session))
+
+    outcome = await idempotent(db, scope=key_scope(caller), key=key, request=[action, request], now=clock.now, work=run)
+    return answer(outcome)

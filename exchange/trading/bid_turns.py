@@ -8,8 +8,9 @@ without a connection, and a bid whose amount no longer clears the high this proc
 committed is refused without touching the database.
 
 This is a queue, not the rule: several processes still serialise on the auction's row, and the
-database still decides every accepted bid (``auctions.place_bid``). The remembered high is always
-a committed one, and the high only rises, so a refusal against it is a refusal for good.
+database still decides every accepted bid (``auctions.place_bid``, called by ``bidding.submit_bid``).
+The remembered high is always a committed one, and the high only rises, so a refusal against it is
+a refusal for good.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ MAX_REMEMBERED = 10_000  # auctions; forgetting one only costs its next bid a da
 class BidTurns:
     def __init__(self) -> None:
         self._locks: dict[uuid.UUID, asyncio.Lock] = {}
+        self._queued: dict[uuid.UUID, int] = {}  # bids holding or awaiting each auction's lock
         self._highs: dict[uuid.UUID, int] = {}
 
     @asynccontextmanager
@@ -35,8 +37,20 @@ class BidTurns:
             if len(self._locks) >= MAX_REMEMBERED:
                 self._forget_idle()
             lock = self._locks[auction_id] = asyncio.Lock()
-        async with lock:
-            yield
+        self._queued[auction_id] = self._queued.get(auction_id, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            left = self._queued[auction_id] - 1
+            if left:
+                self._queued[auction_id] = left
+            else:
+                del self._queued[auction_id]
+
+    def queued(self, auction_id: uuid.UUID) -> int:
+        """How many bids hold or await the auction's turn in this process."""
+        return self._queued.get(auction_id, 0)
 
     def high(self, auction_id: uuid.UUID) -> int | None:
         """The highest bid this process has committed on the auction (a lower bound of the high)."""
@@ -50,6 +64,6 @@ class BidTurns:
     def _forget_idle(self) -> None:
         # Only locks nobody holds or awaits: a new lock for an auction still in use would let two
         # of its bids through at once (harmless for the rules, but no longer a queue).
-        for auction_id, lock in list(self._locks.items()):
-            if not lock.locked() and not getattr(lock, "_waiters", None):
+        for auction_id in list(self._locks):
+            if auction_id not in self._queued:
                 del self._locks[auction_id]

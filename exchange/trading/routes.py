@@ -8,19 +8,17 @@ from typing import Annotated, Any
 from litestar import Controller, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.response import ServerSentEvent
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.accounting.routes import KeyedWrite
 from exchange.parties.http import Caller
-from exchange.platform.clock import Clock
-from exchange.platform.db import Database
 from exchange.platform.events import Event, Events, sse
 from exchange.platform.http import BEARER, Db, Now
-from exchange.platform.keyed import Outcome, idempotent, required_key, stored_answer
-from exchange.trading import auctions, deals, intents, negotiations
-from exchange.trading.context import LiveEvent, TradingContext, auction_channel
+from exchange.platform.keyed import IdempotencyKey, KeyedWrite, answer, keyed
+from exchange.trading import auctions, bidding, deals, intents, negotiations
+from exchange.trading.context import TradingContext, auction_channel
 from exchange.trading.errors import NotParticipant
 from exchange.trading.models import Auction, Bid, Deal
 from exchange.trading.schemas import (
@@ -51,12 +49,6 @@ from listings import load_listing
 Trading = NamedDependency[TradingContext]
 Limit = FromQuery[Annotated[int, Parameter(ge=1, le=100, description="items per page")]]
 Cursor = FromQuery[Annotated[str | None, Parameter(max_length=100, description="next_cursor of the previous page")]]
-KeyHeader = Annotated[
-    str | None,
-    HeaderParameter(
-        name="Idempotency-Key", min_length=1, max_length=255, description="Required: a replay returns the original"
-    ),
-]
 
 
 class InvalidCursor(DomainError):
@@ -178,69 +170,14 @@ class AuctionController(Controller):
         data: JSONBody[BidIn],
         trader: Caller,
         state: State,
-        idempotency_key: KeyHeader = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[BidOut]:
         # The hottest route reads its services from the state: each injected dependency would cost
         # the request a task and a validation (a third of a refused bid's time in the framework).
-        db: Database = state.db
-        clock: Clock = state.clock
-        trading: TradingContext = state.trading
-        events: Events = state.events
-        key = required_key(idempotency_key)
-        scope = f"org:{trader.org_id}:bid"
-        # Screened in one statement outside a transaction; only a bid that passes (or whose key
-        # holds an answer already) opens one.
-        screened = await auctions.screen_bid(db, trader, auction_id, data.amount, clock.now(), scope=scope, key=key)
-        collected: list[LiveEvent] = []
-        request = {"auction_id": str(auction_id), "amount": data.amount}
-
-        async def work(session: Any) -> Outcome:
-            collected.clear()
-            bid, ends_at = await auctions.place_bid(
-                session, trading, trader, auction_id, data.amount, clock.now(), collected, screened
-            )
-            return Outcome(201, bid_out(bid, trader.org_id, ends_at))
-
-        async def place() -> Outcome:
-            return await idempotent(
-                db,
-                scope=scope,
-                key=key,
-                request=request,
-                now=clock.now,
-                work=work,
-                key_seen_free=screened is not None,
-            )
-
-        def publish() -> None:
-            for channel, name, payload in collected:
-                events.publish(channel, name, payload)
-            collected.clear()
-
-        if screened is None:  # the key holds an answer already, or the request may be a replay
-            outcome = await place()
-        else:
-            turns = trading.bid_turns
-            outbid: DomainError | None = None
-            async with turns.turn(auction_id):
-                try:
-                    auctions.check_against(screened, data.amount, turns.high(auction_id))
-                except DomainError as refusal:
-                    outbid = refusal  # answered after the turn: the bids behind it need not wait for a read
-                else:
-                    outcome = await place()
-                    if outcome.status_code == 201 and not outcome.replayed:
-                        turns.committed(auction_id, data.amount)
-                        publish()  # in turn: this process publishes an auction's bids in their order
-            if outbid is not None:
-                # Outbid while waiting its turn; a replay of a bid accepted meanwhile gets its answer.
-                stored = await stored_answer(db, scope=scope, key=key, request=request)
-                if stored is None:
-                    raise outbid
-                outcome = stored
-        if not outcome.replayed:
-            publish()
-        return Response(outcome.body, status_code=outcome.status_code, headers=outcome.headers)
+        outcome = await bidding.submit_bid(
+            state.trading, state.db, trader, auction_id, data.amount, key=idempotency_key, now=state.clock.now
+        )
+        return answer(outcome)
 
     @get(
         "/auctions/{auction_id:uuid}/events",
@@ -435,25 +372,25 @@ class DealController(Controller):
         db: Db,
         clock: Now,
         trading: Trading,
-        idempotency_key: KeyHeader = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[DealOut]:
-        key = required_key(idempotency_key)
-
-        async def work(session: Any) -> Outcome:
+        async def work(session: AsyncSession) -> DealOut:
             deal = await deals.visible_deal(session, user, deal_id)
             if user.org_id != deal.buyer_org_id:
                 raise NotParticipant("only the buyer pays for a deal")
-            return Outcome(200, deal_out(await deals.pay(session, trading, user, deal_id, clock.now())))
+            return deal_out(await deals.pay(session, trading, user, deal_id, clock.now()))
 
-        outcome = await idempotent(
+        return await keyed(
             db,
-            scope=f"org:{user.org_id}:deal-pay",
-            key=key,
-            request={"deal_id": str(deal_id)},
-            now=clock.now,
+            clock,
+            user,
+            idempotency_key,
+            action="deal-payment",
+            request=str(deal_id),
             work=work,
+            status=200,
+            required=True,
         )
-        return Response(outcome.body, status_code=outcome.status_code, headers=outcome.headers)
 
 
 ROUTE_HANDLERS = [IntentController, AuctionController, NegotiationController, DealController]

@@ -6,23 +6,17 @@ Every POST accepts an ``Idempotency-Key``; grants and fundings require one (SPEC
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.accounting.routes import REPLAY_DOC, KeyedWrite
-from exchange.parties.domain import Principal
 from exchange.parties.http import Caller
-from exchange.platform.clock import Clock
-from exchange.platform.db import Database
 from exchange.platform.http import BEARER, Config, Db, Now
-from exchange.platform.keyed import Outcome, idempotent, required_key
+from exchange.platform.keyed import REPLAY_DOC, IdempotencyKey, KeyedWrite, keyed
 from exchange.vouchers import controls, orders, programs, redemptions, reports
 from exchange.vouchers.domain import Category
 from exchange.vouchers.models import FeePayment, VoucherGrant, VoucherProgram
@@ -59,15 +53,6 @@ from exchange.vouchers.schemas import (
 )
 from listings import ListingsContext
 
-IdempotencyKey = Annotated[
-    str | None,
-    HeaderParameter(
-        name="Idempotency-Key",
-        min_length=1,
-        max_length=255,
-        description="The same key with the same request returns the original answer (required on grants and fundings).",
-    ),
-]
 Limit = Annotated[int, QueryParameter(ge=1, le=100, description="items per page (1–100)")]
 Cursor = Annotated[uuid.UUID | None, QueryParameter(description="next_cursor of a page")]
 Listings = NamedDependency[ListingsContext]
@@ -75,27 +60,6 @@ Listings = NamedDependency[ListingsContext]
 
 def next_cursor(items: list[Any], limit: int) -> str | None:
     return str(items[-1].id) if len(items) == limit else None
-
-
-async def keyed(
-    db: Database,
-    clock: Clock,
-    caller: Principal,
-    key: str | None,
-    request: Any,
-    work: Callable[[AsyncSession], Awaitable[msgspec.Struct]],
-    *,
-    status: int = 201,
-    required: bool = False,
-) -> Response[Any]:
-    if required:
-        key = required_key(key)
-
-    async def run(session: AsyncSession) -> Outcome:
-        return Outcome(status, await work(session))
-
-    outcome = await idempotent(db, scope=f"vouchers:{caller.org_id}", key=key, request=request, now=clock.now, work=run)
-    return Response(outcome.body, status_code=outcome.status_code, headers=outcome.headers)
 
 
 class VoucherProgramController(Controller):
@@ -121,7 +85,7 @@ class VoucherProgramController(Controller):
         async def work(s: AsyncSession) -> ProgramOut:
             return ProgramOut.of(await programs.create_program(s, user, terms, clock.now()))
 
-        return await keyed(db, clock, user, idempotency_key, ["program", data], work)
+        return await keyed(db, clock, user, idempotency_key, action="voucher-program", request=data, work=work)
 
     @get("/", summary="Voucher programs, newest first")
     async def list_programs(self, db: Db, limit: Limit = 20, cursor: Cursor = None) -> ProgramPage:
@@ -153,8 +117,18 @@ class VoucherProgramController(Controller):
             program = await programs.fund(s, operator, program_id, data.amount, data.bank_reference, clock.now())
             return ProgramOut.of(program)
 
-        request = ["fund", str(program_id), data]
-        return await keyed(db, clock, operator, idempotency_key, request, work, status=200, required=True)
+        request = [str(program_id), data]
+        return await keyed(
+            db,
+            clock,
+            operator,
+            idempotency_key,
+            action="program-funding",
+            request=request,
+            work=work,
+            status=200,
+            required=True,
+        )
 
     @post(
         "/{program_id:uuid}/grants",
@@ -171,8 +145,10 @@ class VoucherProgramController(Controller):
             record = await programs.grant(s, user, program_id, data.org_id, data.amount, data.note, clock.now())
             return GrantOut.of(record)
 
-        request = ["grant", str(program_id), data]
-        return await keyed(db, clock, user, idempotency_key, request, work, required=True)
+        request = [str(program_id), data]
+        return await keyed(
+            db, clock, user, idempotency_key, action="voucher-grant", request=request, work=work, required=True
+        )
 
     @get("/{program_id:uuid}/grants", security=BEARER, summary="The program's grants (the program's org, operators)")
     async def list_grants(
@@ -196,7 +172,9 @@ class VoucherProgramController(Controller):
             record = await controls.revoke_provider(s, user, program_id, data.provider_org_id, data.reason, clock.now())
             return RevocationOut.of(record)
 
-        return await keyed(db, clock, user, idempotency_key, ["revoke", str(program_id), data], work)
+        return await keyed(
+            db, clock, user, idempotency_key, action="provider-revocation", request=[str(program_id), data], work=work
+        )
 
     @get("/{program_id:uuid}/report", security=BEARER, summary="Program figures, per enterprise and per provider")
     async def report(self, program_id: FromPath[uuid.UUID], user: Caller, db: Db) -> ReportOut:
@@ -255,7 +233,7 @@ class RelatedPartyController(Controller):
         async def work(s: AsyncSession) -> RelatedOut:
             return RelatedOut.of(await programs.declare_related(s, user, data.org_id, data.note, clock.now()))
 
-        return await keyed(db, clock, user, idempotency_key, ["related", data], work)
+        return await keyed(db, clock, user, idempotency_key, action="related-party", request=data, work=work)
 
 
 class ServiceController(Controller):
@@ -273,7 +251,7 @@ class ServiceController(Controller):
             )  # fmt: skip
             return ServiceOut.of(service)
 
-        return await keyed(db, clock, user, idempotency_key, ["service", data], work)
+        return await keyed(db, clock, user, idempotency_key, action="service", request=data, work=work)
 
     @get("/", summary="The service catalogue, newest first")
     async def search(
@@ -312,7 +290,7 @@ class ServiceOrderController(Controller):
             )  # fmt: skip
             return OrderOut.of(order)
 
-        return await keyed(db, clock, user, idempotency_key, ["order", data], work)
+        return await keyed(db, clock, user, idempotency_key, action="service-order", request=data, work=work)
 
     @get("/", summary="The caller's service orders (as buyer or provider), newest first")
     async def mine(self, user: Caller, db: Db, limit: Limit = 20, cursor: Cursor = None) -> OrderPage:
@@ -325,33 +303,29 @@ class ServiceOrderController(Controller):
         async with db.read() as session:
             return OrderOut.of(await orders.get_order(session, user, order_id))
 
-    async def _act(
-        self, user: Principal, db: Database, clock: Clock, key: str | None, request: list[Any],
-        act: Callable[[AsyncSession], Awaitable[Any]],
-    ) -> Response[Any]:  # fmt: skip
-        async def work(s: AsyncSession) -> OrderOut:
-            return OrderOut.of(await act(s))
-
-        return await keyed(db, clock, user, key, request, work, status=200)
-
     @post("/{order_id:uuid}/confirm", status_code=200, summary="Confirm: VCH and CNY holds (the provider)")
     async def confirm(
         self, order_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now, idempotency_key: IdempotencyKey = None
     ) -> Response[OrderOut]:
-        return await self._act(
-            user, db, clock, idempotency_key, ["confirm", str(order_id)],
-            lambda s: orders.confirm(s, user, order_id, clock.now()),
-        )  # fmt: skip
+        async def work(s: AsyncSession) -> OrderOut:
+            return OrderOut.of(await orders.confirm(s, user, order_id, clock.now()))
+
+        return await keyed(
+            db, clock, user, idempotency_key, action="order-confirm", request=str(order_id), work=work, status=200
+        )
 
     @post("/{order_id:uuid}/deliver", status_code=200, summary="Deliver with a summary of results (the provider)")
     async def deliver(
         self, order_id: FromPath[uuid.UUID], data: JSONBody[DeliverIn], user: Caller, db: Db, clock: Now,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[OrderOut]:  # fmt: skip
-        return await self._act(
-            user, db, clock, idempotency_key, ["deliver", str(order_id), data],
-            lambda s: orders.deliver(s, user, order_id, data.results_summary, clock.now()),
-        )  # fmt: skip
+        async def work(s: AsyncSession) -> OrderOut:
+            return OrderOut.of(await orders.deliver(s, user, order_id, data.results_summary, clock.now()))
+
+        request = [str(order_id), data]
+        return await keyed(
+            db, clock, user, idempotency_key, action="order-delivery", request=request, work=work, status=200
+        )
 
     @post(
         "/{order_id:uuid}/accept", status_code=200, summary="Accept: both holds post to the provider (the enterprise)"
@@ -359,10 +333,12 @@ class ServiceOrderController(Controller):
     async def accept(
         self, order_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now, idempotency_key: IdempotencyKey = None
     ) -> Response[OrderOut]:
-        return await self._act(
-            user, db, clock, idempotency_key, ["accept", str(order_id)],
-            lambda s: orders.accept(s, user, order_id, clock.now()),
-        )  # fmt: skip
+        async def work(s: AsyncSession) -> OrderOut:
+            return OrderOut.of(await orders.accept(s, user, order_id, clock.now()))
+
+        return await keyed(
+            db, clock, user, idempotency_key, action="order-acceptance", request=str(order_id), work=work, status=200
+        )
 
     @post("/{order_id:uuid}/cancel", status_code=200, summary="Cancel before acceptance: both holds voided")
     async def cancel(
@@ -370,10 +346,14 @@ class ServiceOrderController(Controller):
         data: JSONBody[CancelIn | None] = None, idempotency_key: IdempotencyKey = None,
     ) -> Response[OrderOut]:  # fmt: skip
         reason = data.reason if data else ""
-        return await self._act(
-            user, db, clock, idempotency_key, ["cancel", str(order_id), reason],
-            lambda s: orders.cancel(s, user, order_id, reason, clock.now()),
-        )  # fmt: skip
+
+        async def work(s: AsyncSession) -> OrderOut:
+            return OrderOut.of(await orders.cancel(s, user, order_id, reason, clock.now()))
+
+        request = [str(order_id), reason]
+        return await keyed(
+            db, clock, user, idempotency_key, action="order-cancellation", request=request, work=work, status=200
+        )
 
 
 class RedemptionController(Controller):
@@ -393,7 +373,7 @@ class RedemptionController(Controller):
                 )
             )
 
-        return await keyed(db, clock, user, idempotency_key, ["redeem", data], work)
+        return await keyed(db, clock, user, idempotency_key, action="redemption", request=data, work=work)
 
     @get("/{redemption_id:uuid}", summary="A redemption claim (its provider, the program, operators)")
     async def show(self, redemption_id: FromPath[uuid.UUID], user: Caller, db: Db) -> RedemptionOut:
@@ -408,7 +388,16 @@ class RedemptionController(Controller):
         async def work(s: AsyncSession) -> RedemptionOut:
             return RedemptionOut.of(await redemptions.approve(s, user, redemption_id, clock.now()))
 
-        return await keyed(db, clock, user, idempotency_key, ["approve", str(redemption_id)], work, status=200)
+        return await keyed(
+            db,
+            clock,
+            user,
+            idempotency_key,
+            action="redemption-approval",
+            request=str(redemption_id),
+            work=work,
+            status=200,
+        )
 
     @post("/{redemption_id:uuid}/reject", status_code=200, summary="Reject with a reason (program admins)")
     async def reject(
@@ -418,8 +407,10 @@ class RedemptionController(Controller):
         async def work(s: AsyncSession) -> RedemptionOut:
             return RedemptionOut.of(await redemptions.reject(s, user, redemption_id, data.reason, clock.now()))
 
-        request = ["reject", str(redemption_id), data]
-        return await keyed(db, clock, user, idempotency_key, request, work, status=200)
+        request = [str(redemption_id), data]
+        return await keyed(
+            db, clock, user, idempotency_key, action="redemption-rejection", request=request, work=work, status=200
+        )
 
 
 ROUTE_HANDLERS = [

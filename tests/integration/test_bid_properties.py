@@ -1,7 +1,7 @@
 """Bids through the service against a model of the rules, with hypothesis, on both databases.
 
 Random sequences of bids (on and off the grid, below and above the minimum, by three bidders, at
-moving times) go through ``auctions.place_bid`` — on PostgreSQL its one-statement path — and the
+moving times) go through ``bidding.submit_bid`` — on PostgreSQL its one-statement path — and the
 accepted bids, the high bid and the (possibly extended) end must be exactly what
 ``domain.check_bid`` and ``domain.end_after_bid`` say, bid after bid.
 """
@@ -21,7 +21,7 @@ from sqlalchemy import select
 from exchange.parties import service as parties
 from exchange.parties.domain import OrgKind, OrgStatus, Principal, Role
 from exchange.platform.db import Database, create_engine
-from exchange.trading import TradingRules, auctions
+from exchange.trading import TradingRules, auctions, bidding
 from exchange.trading.context import TradingContext
 from exchange.trading.domain import BidRejected, FeeSchedule, check_bid, end_after_bid
 from exchange.trading.models import Auction, Bid, Intent
@@ -113,11 +113,11 @@ class World:
         return self.loop.run_until_complete(self.db.transaction(add))
 
     def bid(self, auction_id: uuid.UUID, bidder: int, amount: int, at) -> str:
-        async def work(session, events):
-            await auctions.place_bid(session, self.ctx, self.bidders[bidder], auction_id, amount, at, events)
-
+        submitted = bidding.submit_bid(
+            self.ctx, self.db, self.bidders[bidder], auction_id, amount, key=uuid.uuid4().hex, now=lambda: at
+        )
         try:
-            self.loop.run_until_complete(self.ctx.run(self.db, work))
+            self.loop.run_until_complete(submitted)
         except (BidRejected, auctions.AuctionClosed) as refused:
             return refused.problem_type
         return "accepted"

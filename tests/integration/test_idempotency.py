@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from exchange.parties import service as parties
 from exchange.parties.domain import OrgKind
 from exchange.parties.models import Org
-from exchange.platform.keyed import IdempotencyKeyReused, Outcome, idempotent, required_key
-from kernel.errors import IdempotencyKeyRequired
+from exchange.platform.keyed import IdempotencyRecord, Outcome, idempotent, key_scope, required_key
+from kernel.errors import IdempotencyKeyRequired, IdempotencyKeyReused
 from tests.helpers import credit_code
 
 
@@ -104,12 +107,50 @@ async def test_concurrent_requests_with_one_key_take_effect_once(pg_backend, clo
             return_exceptions=True,
         )
         answers = [o for o in outcomes if isinstance(o, Outcome)]
-        assert len(answers) >= 9, outcomes
+        assert len(answers) == 10, outcomes
         assert len({a.body["org_id"] for a in answers}) == 1
         assert sum(not a.replayed for a in answers) == 1
         assert await org_count(db) == 1
     finally:
         await db.dispose()
+
+
+async def test_an_integrity_error_of_the_work_is_not_taken_for_a_clash_of_keys(db, clock):
+    """Only the key's own unique index means "this key is taken": the work's own constraint
+    violations surface as themselves and store nothing."""
+    code = credit_code()
+    await idempotent(db, scope="org:1", key="k4", request={"code": code}, now=clock.now, work=registering(code, clock))
+
+    async def duplicate_org(session):
+        session.add(
+            Org(
+                name="Twin",
+                credit_code=code,
+                kind="enterprise",
+                verified=False,
+                status="active",
+                created_at=clock.now(),
+            )
+        )
+        return Outcome(201, {})
+
+    with pytest.raises(IntegrityError):
+        await idempotent(db, scope="org:1", key="k5", request={}, now=clock.now, work=duplicate_org)
+    async with db.read() as session:
+        stored = await session.scalar(select(func.count()).select_from(IdempotencyRecord))
+    assert stored == 1 and await org_count(db) == 1
+
+
+def test_the_scope_rule_puts_operators_apart_and_members_together():
+    org, other_org = uuid.uuid4(), uuid.uuid4()
+    alice = SimpleNamespace(user_id=uuid.uuid4(), org_id=org, is_operator=False)
+    bob = SimpleNamespace(user_id=uuid.uuid4(), org_id=org, is_operator=False)
+    carol = SimpleNamespace(user_id=uuid.uuid4(), org_id=other_org, is_operator=False)
+    op1 = SimpleNamespace(user_id=uuid.uuid4(), org_id=other_org, is_operator=True)
+    op2 = SimpleNamespace(user_id=uuid.uuid4(), org_id=other_org, is_operator=True)
+    assert key_scope(alice) == key_scope(bob) == f"org:{org}"
+    assert key_scope(carol) != key_scope(alice)
+    assert key_scope(op1) != key_scope(op2) and key_scope(op1) == f"operator:{op1.user_id}"
 
 
 def test_keys_are_required_and_bounded():

@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 from exchange.server.demo.data import CATALOGUE
 from exchange.server.demo.scenes import create_and_submit, listing_status, review
 from exchange.server.demo.stage import Demo, morning
-from exchange.trading import auctions, deals, intents, negotiations
-from exchange.trading.models import Auction, Bid, Deal, Negotiation, Offer
+from exchange.trading import bidding, deals, intents, negotiations
+from exchange.trading.models import Auction, Deal, Negotiation, Offer
 from exchange.trading.schemas import OfferIn
 from listings import Notice
 from listings import service as listing_service
@@ -100,13 +100,18 @@ async def _auction_of(demo: Demo, index: int) -> Auction:
     return found
 
 
-async def _bid(demo: Demo, auction: Auction, bidder: str, steps: int) -> Bid:
-    """A bid of the asking price plus ``steps`` increments, as the bid route places it."""
+async def _bid(demo: Demo, auction: Auction, bidder: str, steps: int) -> None:
+    """A bid of the asking price plus ``steps`` increments, through the bid route's own entry point."""
     amount = auction.asking_price + steps * auction.increment
-    bid, _ = await demo.tx(
-        lambda s: auctions.place_bid(s, demo.modules.trading, demo.principals[bidder], auction.id, amount, demo.now, [])
+    await bidding.submit_bid(
+        demo.modules.trading,
+        demo.db,
+        demo.principals[bidder],
+        auction.id,
+        amount,
+        key=f"demo-bid:{auction.id}:{amount}",
+        now=demo.clock.now,
     )
-    return bid
 
 
 async def _run_auction(demo: Demo, index: int, bids: list[tuple[str, int]]) -> int:
