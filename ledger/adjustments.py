@@ -10,8 +10,9 @@ from uuid import UUID
 from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from kernel.canonical import canonical_json
 from ledger import service, store
-from ledger.domain import Book, EntrySpec, aware, canonical_json, check_entry, check_text, entry_legs, timestamp
+from ledger.domain import Book, EntrySpec, aware, check_entry, check_text, entry_legs, timestamp
 from ledger.errors import AlreadyDecided, Conflict, IdempotencyKeyReused, InvalidEntry, MakerCannotApprove, NotFound
 from ledger.idempotency import fingerprint, record, replay
 from ledger.ids import new_id

@@ -21,7 +21,6 @@ phase               posted_delta           pending_delta
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 from uuid import UUID
 
+from kernel.canonical import canonical_json
 from ledger.errors import (
     AccountClosed,
     BalanceOverflow,
@@ -41,7 +41,9 @@ from ledger.errors import (
     UnknownUnit,
 )
 
-MAX_AMOUNT = 2**63 - 1  # the largest BIGINT: no amount or balance may exceed it
+# The largest integer JSON carries exactly (RFC 8785, I-JSON): amounts are hashed in canonical JSON and
+# read by clients in any language. No amount or balance may exceed it (90 trillion yuan in fen).
+MAX_AMOUNT = 2**53 - 1
 MAX_POSTINGS = 100  # postings per entry
 MAX_BATCH = 1000  # entries per batch
 MAX_TIMEOUT_SECONDS = 10 * 366 * 24 * 3600
@@ -290,6 +292,10 @@ def check_entry(spec: EntrySpec) -> None:
         raise InvalidEntry("kind must be a lower-case word such as 'transfer' or 'deposit_hold'", field="kind")
     check_text(spec.description, "description", 500)
     check_text(spec.external_ref, "external_ref", 200)
+    try:
+        canonical_json(dict(spec.metadata))
+    except ValueError as exc:  # a number JSON cannot carry exactly, a NaN, a key that is not text
+        raise InvalidEntry(f"metadata has no canonical JSON form: {exc}", field="metadata") from None
     if spec.external_ref is not None and not spec.external_ref:
         raise InvalidEntry("external_ref must not be empty", field="external_ref")
     postings = spec.postings
@@ -439,12 +445,7 @@ class Book:
         return [(self.accounts[i], self.touched[i]) for i in sorted(self.touched)]
 
 
-# -- canonical JSON ------------------------------------------------------------------------------
-
-
-def canonical_json(value: Any) -> bytes:
-    """One byte string per value: sorted keys, no spaces, UTF-8 (used for hashes and fingerprints)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+# -- hashed forms -------------------------------------------------------------------------------
 
 
 def timestamp(moment: datetime | None) -> str | None:

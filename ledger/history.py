@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -13,9 +11,10 @@ from uuid import UUID
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from kernel.pagination import cursor_int, cursor_str, decode_cursor, keyset_page
 from ledger import store
 from ledger.domain import AccountState, AccountType, Phase, Side, aware, entry_status, normal_balance
-from ledger.errors import InvalidAsOf, InvalidCursor, NotFound
+from ledger.errors import InvalidAsOf, NotFound
 from ledger.models import accounts, entries, postings
 from ledger.views import EntryView, Page, PostingView, StatementLine, TrialBalance, TypeTotals, UnitTotals
 
@@ -59,29 +58,14 @@ async def list_accounts(
     """Accounts in code order."""
     conn = await session.connection()
     query = select(*store.ACCOUNT_COLUMNS).order_by(accounts.c.code).limit(limit + 1)
-    if cursor is not None:
-        query = query.where(accounts.c.code > decode_cursor(cursor, str))
+    if (position := decode_cursor(cursor, "code")) is not None:
+        query = query.where(accounts.c.code > cursor_str(position, "code"))
     if unit is not None:
         query = query.where(accounts.c.unit == unit)
     if code_prefix:
         query = query.where(accounts.c.code.startswith(code_prefix, autoescape=True))
-    rows = (await conn.execute(query)).all()
-    items = [store.account_from_row(r) for r in rows[:limit]]
-    return Page(items, encode_cursor(items[-1].code) if len(rows) > limit else None)
-
-
-def encode_cursor(value: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, kind: type) -> Any:
-    try:
-        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, binascii.Error) as exc:
-        raise InvalidCursor("the cursor is not one this list returned", field="cursor") from exc
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise InvalidCursor("the cursor is not one this list returned", field="cursor")
-    return value
+    rows, next_cursor = keyset_page((await conn.execute(query)).all(), limit, lambda row: {"code": row.code})
+    return Page([store.account_from_row(r) for r in rows], next_cursor)
 
 
 def parse_as_of(text: str) -> AsOf:
@@ -211,8 +195,8 @@ async def statement(
     account = await get_account(session, account_id)
     conn = await session.connection()
     top = account.version if as_of is None else await cutoff(conn, account_id, as_of)
-    if cursor is not None:
-        top = min(top, decode_cursor(cursor, int) - 1)
+    if (position := decode_cursor(cursor, "seq")) is not None:
+        top = min(top, cursor_int(position, "seq") - 1)
     rows = (
         await conn.execute(
             select(
@@ -235,7 +219,7 @@ async def statement(
             .limit(limit + 1)
         )
     ).all()
-    page = rows[:limit]
+    page, next_cursor = keyset_page(rows, limit, lambda row: {"seq": row.account_seq})
     lines: list[StatementLine] = []
     if page:
         balances = list(await sums(conn, account_id, page[0].account_seq))
@@ -264,7 +248,6 @@ async def statement(
             offset = 0 if row.side == "debit" else 1
             balances[offset] -= row.posted_delta
             balances[offset + 2] -= row.pending_delta
-    next_cursor = encode_cursor(page[-1].account_seq) if len(rows) > limit else None
     return Page(lines, next_cursor)
 
 

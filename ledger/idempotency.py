@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from kernel.canonical import canonical_json
 from ledger import store
-from ledger.domain import canonical_json
 from ledger.errors import DomainError, IdempotencyKeyReused
 from ledger.views import AdjustmentView, BatchResult, EntryView
 

@@ -23,8 +23,9 @@ from sqlalchemy import and_, case, exists, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
+from kernel.canonical import canonical_json
 from ledger import merkle, store
-from ledger.domain import canonical_json, timestamp
+from ledger.domain import timestamp
 from ledger.errors import NotFound, NotSealed
 from ledger.models import accounts, blocks, entries, leaves, open_holds, postings
 from ledger.views import BlockView, InclusionProof

@@ -28,6 +28,8 @@ from uuid import UUID
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from kernel.canonical import canonical_json
+from kernel.db import is_postgres
 from ledger import store
 from ledger.domain import (
     MAX_BATCH,
@@ -38,7 +40,6 @@ from ledger.domain import (
     Leg,
     Phase,
     aware,
-    canonical_json,
     check_account,
     check_amount,
     check_entry,
@@ -270,7 +271,7 @@ async def _write_new(
 ) -> R:
     """Lock the accounts of new entries, check the rules, write — or refuse, or replay."""
     entries_ = [d for _, d in drafts]
-    if not store.is_postgres(conn):
+    if not is_postgres(conn):
         book = await _book(conn, (p.account_id for d in entries_ for p in d.view.postings))
         try:
             _apply_all(book, drafts)

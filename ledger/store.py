@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from kernel.db import is_postgres
 from ledger.domain import AccountState, AccountType
 from ledger.errors import Conflict
 from ledger.models import accounts, entries, idempotency, open_holds, postings
@@ -81,10 +82,6 @@ def account_from_row(row: Sequence[Any]) -> AccountState:
         credits_pending=row[9],
         version=row[10],
     )
-
-
-def is_postgres(conn: AsyncConnection) -> bool:
-    return conn.dialect.name == "postgresql"
 
 
 def upsert(conn: AsyncConnection, table: Any) -> Any:

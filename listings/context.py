@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from kernel.signing import Signer
 from listings.domain import ListingRules
 from listings.hooks import ListingHooks
-from listings.signing import Signer
 
 T = TypeVar("T")
 

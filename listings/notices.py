@@ -10,14 +10,17 @@ are told of each step inside the same transaction.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.db import is_postgres
 from kernel.errors import InvalidState, NotFound
-from kernel.pagination import cursor_time, cursor_uuid, decode_cursor, encode_cursor
+from kernel.pagination import by_id, cursor_time, cursor_uuid, decode_cursor, id_after, keyset_page
+from kernel.signing import sign_content
+from kernel.time import rfc3339
 from listings.context import ListingsContext
 from listings.domain import (
     Actor,
@@ -30,19 +33,10 @@ from listings.domain import (
 )
 from listings.errors import InvalidRequest, ObjectionPending
 from listings.models import Notice, Objection, new_id
-from listings.signing import sign_content
 
 ISSUER = "TechX technology-transfer exchange"
 MIN_REASON, MAX_REASON = 10, 2000
 ENDED = (NoticeStatus.CLOSED.value, NoticeStatus.CANCELLED.value)
-
-
-def rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def is_postgres(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
 
 
 async def open_notice(
@@ -317,12 +311,9 @@ async def list_objections(
         query = query.where(Objection.status == status.value)
     if notice_id is not None:
         query = query.where(Objection.notice_id == notice_id)
-    position = decode_cursor(cursor, "after")
-    if position:
-        query = query.where(Objection.id > cursor_uuid(position, "after"))
-    rows = list((await session.scalars(query.order_by(Objection.id).limit(limit + 1))).all())
-    next_cursor = encode_cursor({"after": str(rows[limit - 1].id)}) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    if (after := id_after(cursor)) is not None:
+        query = query.where(Objection.id > after)
+    return keyset_page((await session.scalars(query.order_by(Objection.id).limit(limit + 1))).all(), limit, by_id)
 
 
 async def objection_counts(session: AsyncSession, notice_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int]]:
@@ -360,9 +351,5 @@ async def list_notices(
         query = query.where(
             (Notice.closes_at > after_time) | ((Notice.closes_at == after_time) & (Notice.id > after_id))
         )
-    rows = list((await session.scalars(query.order_by(Notice.closes_at, Notice.id).limit(limit + 1))).all())
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor({"closes_at": last.closes_at.isoformat(), "id": str(last.id)})
-    return rows[:limit], next_cursor
+    rows = (await session.scalars(query.order_by(Notice.closes_at, Notice.id).limit(limit + 1))).all()
+    return keyset_page(rows, limit, lambda n: {"closes_at": n.closes_at.isoformat(), "id": str(n.id)})

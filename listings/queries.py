@@ -11,8 +11,19 @@ from sqlalchemy import BigInteger, Float, Select, exists, func, literal_column, 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer, selectinload
 
+from kernel.db import is_postgres
 from kernel.errors import Forbidden
-from kernel.pagination import cursor_int, cursor_time, cursor_uuid, decode_cursor, encode_cursor
+from kernel.pagination import (
+    by_id,
+    cursor_int,
+    cursor_time,
+    cursor_uuid,
+    decode_cursor,
+    encode_cursor,
+    id_after,
+    keyset_page,
+)
+from kernel.time import rfc3339
 from listings.domain import (
     PUBLIC_STATUSES,
     Actor,
@@ -24,7 +35,6 @@ from listings.domain import (
 )
 from listings.errors import InvalidRequest
 from listings.models import ConfidentialRead, Listing, ListingIpAsset, ListingTransition
-from listings.notices import is_postgres, rfc3339
 from listings.search import fts5_query, query_words
 from listings.service import is_seller, load_listing, public_listing
 from listings.workdays import BEIJING
@@ -169,12 +179,8 @@ async def search_listings(
         )
     page = matches.order_by(*newest).limit(limit + 1).subquery("page")
     query = select(Listing).join(page, page.c.id == Listing.id).order_by(*newest)
-    rows = list((await session.scalars(query.options(*PAGE_LOAD))).all())
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor({"published_at": last.published_at.isoformat(), "id": str(last.id)})
-    return rows[:limit], next_cursor
+    rows = (await session.scalars(query.options(*PAGE_LOAD))).all()
+    return keyset_page(rows, limit, lambda item: {"published_at": item.published_at.isoformat(), "id": str(item.id)})
 
 
 async def seller_listings(
@@ -188,21 +194,15 @@ async def seller_listings(
 
 
 async def _by_id_desc(session: AsyncSession, query: Select[Any], column: Any, limit: int, cursor: str | None) -> Any:
-    position = decode_cursor(cursor, "before")
-    if position:
-        query = query.where(column < cursor_uuid(position, "before"))
-    rows = list((await session.scalars(query.order_by(column.desc()).limit(limit + 1))).all())
-    next_cursor = encode_cursor({"before": str(rows[limit - 1].id)}) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    if (before := id_after(cursor)) is not None:
+        query = query.where(column < before)
+    return keyset_page((await session.scalars(query.order_by(column.desc()).limit(limit + 1))).all(), limit, by_id)
 
 
 async def _by_id_asc(session: AsyncSession, query: Select[Any], column: Any, limit: int, cursor: str | None) -> Any:
-    position = decode_cursor(cursor, "after")
-    if position:
-        query = query.where(column > cursor_uuid(position, "after"))
-    rows = list((await session.scalars(query.order_by(column).limit(limit + 1))).all())
-    next_cursor = encode_cursor({"after": str(rows[limit - 1].id)}) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    if (after := id_after(cursor)) is not None:
+        query = query.where(column > after)
+    return keyset_page((await session.scalars(query.order_by(column).limit(limit + 1))).all(), limit, by_id)
 
 
 async def _seller_or_operator(session: AsyncSession, actor: Actor, listing_id: uuid.UUID) -> Listing:

@@ -21,6 +21,7 @@ from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
+from kernel.pagination import Cursor, Limit
 from listings import notices, queries, service
 from listings.context import ListingsContext, UnitOfWork
 from listings.domain import (
@@ -76,8 +77,6 @@ Now = NamedDependency[ClockLike]
 Ctx = NamedDependency[ListingsContext]
 Caller = NamedDependency[Actor]
 Viewer = NamedDependency[Actor | None]
-Limit = FromQuery[Annotated[int, Parameter(ge=1, le=100, description="items per page")]]
-Cursor = FromQuery[Annotated[str | None, Parameter(max_length=500, description="next_cursor of the previous page")]]
 ListingId = FromPath[uuid.UUID]
 
 

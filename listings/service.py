@@ -17,7 +17,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from kernel.db import is_postgres
 from kernel.errors import Conflict, Forbidden, NotFound
+from kernel.signing import Signer
+from kernel.time import rfc3339
 from listings import crypto, notices
 from listings.context import ListingsContext
 from listings.domain import (
@@ -60,7 +63,6 @@ from listings.models import (
 )
 from listings.models import Objection as ObjectionRow
 from listings.search import index_words
-from listings.signing import Signer
 from listings.workdays import BEIJING, working_days_end
 
 PUBLIC_INSTITUTION_KINDS = frozenset({"university", "research_institute"})
@@ -81,7 +83,7 @@ def create_listings(rules: ListingRules, signer: Signer, data_key: bytes) -> Lis
 
 async def bump_counter(session: AsyncSession, name: str) -> int:
     """The next value of a named counter; its row stays locked until commit (values in commit order)."""
-    insert = pg_insert if notices.is_postgres(session) else sqlite_insert
+    insert = pg_insert if is_postgres(session) else sqlite_insert
     statement = (
         insert(Counter)
         .values(name=name, value=1)
@@ -222,8 +224,8 @@ def public_listing(listing: Listing) -> dict[str, Any]:
         "announcement": {
             "round": listing.announcement_round,
             "working_days": listing.period_working_days,
-            "opens_at": notices.rfc3339(listing.announced_at) if listing.announced_at else None,
-            "closes_at": notices.rfc3339(listing.closes_at) if listing.closes_at else None,
+            "opens_at": rfc3339(listing.announced_at) if listing.announced_at else None,
+            "closes_at": rfc3339(listing.closes_at) if listing.closes_at else None,
         },
     }
 

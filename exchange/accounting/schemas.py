@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 
+from kernel.shapes import shaped
 from ledger.domain import (
     CODE_PATTERN,
     KIND_PATTERN,
@@ -134,21 +135,7 @@ class AccountOut(msgspec.Struct):
 
     @classmethod
     def of(cls, account: AccountState) -> AccountOut:
-        return cls(
-            id=account.id,
-            code=account.code,
-            unit=account.unit,
-            type=account.type,
-            no_overdraft=account.no_overdraft,
-            closed=account.closed,
-            debits_posted=account.debits_posted,
-            credits_posted=account.credits_posted,
-            debits_pending=account.debits_pending,
-            credits_pending=account.credits_pending,
-            balance=account.balance,
-            available=account.available,
-            version=account.version,
-        )
+        return shaped(cls, account)
 
 
 class AccountPage(msgspec.Struct):
@@ -185,7 +172,7 @@ class EntryOut(msgspec.Struct):
 
     @classmethod
     def of(cls, entry: EntryView) -> EntryOut:
-        return msgspec.convert(entry, cls, from_attributes=True)
+        return shaped(cls, entry)
 
 
 class ProblemOut(msgspec.Struct):
@@ -207,7 +194,7 @@ class BatchOut(msgspec.Struct):
 
     @classmethod
     def of(cls, batch: BatchResult) -> BatchOut:
-        return msgspec.convert(batch, cls, from_attributes=True)
+        return shaped(cls, batch)
 
 
 class StatementPage(msgspec.Struct):
@@ -231,16 +218,8 @@ class CheckpointOut(msgspec.Struct):
 
     @classmethod
     def of(cls, block: BlockView) -> CheckpointOut:
-        return cls(
-            height=block.height,
-            tree_size=block.tree_size,
-            root_hash=b64(block.root_hash),
-            prev_hash=b64(block.prev_hash),
-            block_hash=b64(block.block_hash),
-            checkpoint=block.checkpoint,
-            key_id=block.key_id,
-            created_at=block.created_at,
-        )
+        hashes = {name: b64(getattr(block, name)) for name in ("root_hash", "prev_hash", "block_hash")}
+        return shaped(cls, block, **hashes)
 
 
 class ProofOut(msgspec.Struct):
@@ -254,12 +233,10 @@ class ProofOut(msgspec.Struct):
 
     @classmethod
     def of(cls, proof: InclusionProof) -> ProofOut:
-        return cls(
-            entry_id=proof.entry_id,
-            leaf=proof.leaf,
+        return shaped(
+            cls,
+            proof,
             leaf_hash=b64(proof.leaf_hash),
-            leaf_index=proof.leaf_index,
-            tree_size=proof.tree_size,
             audit_path=[b64(h) for h in proof.audit_path],
             checkpoint=CheckpointOut.of(proof.block),
         )
@@ -278,14 +255,4 @@ class AdjustmentOut(msgspec.Struct):
 
     @classmethod
     def of(cls, adjustment: AdjustmentView) -> AdjustmentOut:
-        return cls(
-            id=adjustment.id,
-            status=adjustment.status,
-            reason=adjustment.reason,
-            entry=EntryIn.of(adjustment.entry),
-            maker_id=adjustment.maker_id,
-            checker_id=adjustment.checker_id,
-            entry_id=adjustment.entry_id,
-            created_at=adjustment.created_at,
-            approved_at=adjustment.approved_at,
-        )
+        return shaped(cls, adjustment, entry=EntryIn.of(adjustment.entry))

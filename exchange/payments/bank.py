@@ -28,6 +28,7 @@ from exchange.payments.domain import (
 )
 from exchange.payments.models import BankTransfer, Booking, Withdrawal
 from exchange.platform.tables import new_id
+from kernel.pagination import by_id, id_after, keyset_page
 from ledger import AccountState, EntryView
 from ledger import service as ledger
 from ledger.errors import IdempotencyKeyReused
@@ -232,3 +233,17 @@ async def get_withdrawal(session: AsyncSession, withdrawal_id: UUID) -> Withdraw
     if withdrawal is None:
         raise WithdrawalNotFound(f"withdrawal {withdrawal_id} does not exist")
     return withdrawal
+
+
+async def list_withdrawals(
+    session: AsyncSession, *, org_id: UUID | None, status: str | None, limit: int, cursor: str | None
+) -> tuple[list[Withdrawal], str | None]:
+    """A page of withdrawals, newest first: one organisation's (or all, for ``org_id`` None)."""
+    query = select(Withdrawal).order_by(Withdrawal.id.desc()).limit(limit + 1)
+    if org_id is not None:
+        query = query.where(Withdrawal.org_id == org_id)
+    if status:
+        query = query.where(Withdrawal.status == status)
+    if (after := id_after(cursor)) is not None:
+        query = query.where(Withdrawal.id < after)
+    return keyset_page((await session.scalars(query)).all(), limit, by_id)

@@ -55,6 +55,7 @@ from exchange.platform.db import Database
 from exchange.platform.keyed import Outcome as KeyedOutcome
 from exchange.platform.keyed import idempotent
 from exchange.platform.tables import new_id
+from kernel.pagination import by_id, id_after, keyset_page
 from ledger import EntrySpec, PostingSpec, Side, adjustments
 from ledger import service as ledger
 from ledger.errors import NotFound as LedgerNotFound
@@ -370,6 +371,16 @@ def _line_row(run_id: UUID, seq: int, line: Line) -> dict[str, Any]:
         "provider_amount": line.provider_amount,
         "entry_id": line.entry_id,
     }
+
+
+async def list_runs(
+    session: AsyncSession, *, limit: int, cursor: str | None
+) -> tuple[list[Reconciliation], str | None]:
+    """A page of reconciliation runs, newest first."""
+    query = select(Reconciliation).order_by(Reconciliation.id.desc()).limit(limit + 1)
+    if (after := id_after(cursor)) is not None:
+        query = query.where(Reconciliation.id < after)
+    return keyset_page((await session.scalars(query)).all(), limit, by_id)
 
 
 async def get_run(session: AsyncSession, run_id: UUID) -> tuple[Reconciliation, list[ReconciliationLine]]:

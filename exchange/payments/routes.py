@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
+import msgspec
 import structlog
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.parties.http import Caller
@@ -31,7 +30,6 @@ from exchange.payments.schemas import (
     BankTransferIn,
     BankTransferOut,
     CompleteWithdrawalIn,
-    LineOut,
     OutcomeTotals,
     PaymentIn,
     PaymentOut,
@@ -41,7 +39,6 @@ from exchange.payments.schemas import (
     RejectWithdrawalIn,
     ResolutionIn,
     ResolutionOut,
-    RowErrorOut,
     WebhookOut,
     WithdrawalIn,
     WithdrawalOut,
@@ -59,43 +56,18 @@ from exchange.platform.keyed import (
     required_key,
 )
 from kernel.errors import Forbidden
-from ledger.errors import InvalidCursor
+from kernel.pagination import Cursor, Limit
+from kernel.shapes import shaped
 
 log = structlog.get_logger("techx.payments")
 
-Limit = Annotated[int, QueryParameter(ge=1, le=100, description="items per page (1–100)")]
-Cursor = Annotated[str | None, QueryParameter(min_length=1, max_length=100, description="next_cursor of a page")]
-
 
 def transfer_out(t: BankTransfer) -> BankTransferOut:
-    return BankTransferOut(
-        id=t.id,
-        org_id=t.org_id,
-        amount=t.amount,
-        reference=t.reference,
-        received_on=t.received_on,
-        note=t.note,
-        entry_id=t.entry_id,
-        recorded_by=t.recorded_by,
-        created_at=t.created_at,
-    )
+    return shaped(BankTransferOut, t)
 
 
 def withdrawal_out(w: Withdrawal) -> WithdrawalOut:
-    return WithdrawalOut(
-        id=w.id,
-        org_id=w.org_id,
-        amount=w.amount,
-        status=w.status,  # type: ignore[arg-type]
-        payee=w.payee,
-        hold_entry_id=w.hold_entry_id,
-        entry_id=w.entry_id,
-        bank_reference=w.bank_reference,
-        paid_on=w.paid_on,
-        reason=w.reason,
-        created_at=w.created_at,
-        decided_at=w.decided_at,
-    )
+    return shaped(WithdrawalOut, w)
 
 
 class BankTransferController(Controller):
@@ -172,21 +144,12 @@ class WithdrawalController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> WithdrawalPage:
-        query = select(Withdrawal).order_by(Withdrawal.id.desc()).limit(limit + 1)
-        if not user.is_operator:
-            query = query.where(Withdrawal.org_id == user.org_id)
-        if status:
-            query = query.where(Withdrawal.status == status)
-        if cursor:
-            try:
-                query = query.where(Withdrawal.id < UUID(cursor))
-            except ValueError:
-                raise InvalidCursor("the cursor is not one this list gave", field="cursor") from None
+        org_id = None if user.is_operator else user.org_id
         async with db.read() as session:
-            rows = list((await session.scalars(query)).all())
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return WithdrawalPage([withdrawal_out(w) for w in rows], str(rows[-1].id) if more else None)
+            rows, next_cursor = await bank.list_withdrawals(
+                session, org_id=org_id, status=status, limit=limit, cursor=cursor
+            )
+        return WithdrawalPage([withdrawal_out(w) for w in rows], next_cursor)
 
     @get("/{withdrawal_id:uuid}", summary="One withdrawal (its organisation or an operator)")
     async def get_withdrawal(self, user: Caller, db: Db, withdrawal_id: FromPath[UUID]) -> WithdrawalOut:
@@ -225,17 +188,7 @@ class WithdrawalController(Controller):
 
 
 def payment_out(payment: StripePayment, client_secret: str | None) -> PaymentOut:
-    return PaymentOut(
-        id=payment.id,
-        org_id=payment.org_id,
-        amount=payment.amount,
-        currency=payment.currency,
-        status=payment.status,
-        payment_intent_id=payment.payment_intent_id,
-        client_secret=client_secret,
-        entry_id=payment.entry_id,
-        created_at=payment.created_at,
-    )
+    return shaped(PaymentOut, payment, client_secret=client_secret)
 
 
 class PaymentController(Controller):
@@ -304,30 +257,14 @@ async def stripe_webhook(request: Request[Any, Any, Any], db: Db, clock: Now, se
 
 
 def reconciliation_out(run: Reconciliation, lines: list[ReconciliationLine]) -> ReconciliationOut:
-    totals = {k: OutcomeTotals(**v) for k, v in json.loads(run.totals).items()}
-    return ReconciliationOut(
-        id=run.id,
-        provider=run.provider,
-        period_from=run.period_from,
-        period_to=run.period_to,
-        status=run.status,
+    totals = msgspec.json.decode(run.totals, type=dict[str, OutcomeTotals])
+    return shaped(
+        ReconciliationOut,
+        run,
         clean=run.status == "completed" and all(t.count == 0 for k, t in totals.items() if k != "matched"),
-        provider_records=run.provider_records,
         totals=totals,
-        row_errors=[RowErrorOut(**e) for e in json.loads(run.row_errors)],
-        differences=[
-            LineOut(
-                outcome=line.outcome,
-                reference=line.reference,
-                ledger_amount=line.ledger_amount,
-                provider_amount=line.provider_amount,
-                entry_id=line.entry_id,
-            )
-            for line in lines
-        ],
-        created_at=run.created_at,
-        completed_at=run.completed_at,
-        error=run.error,
+        row_errors=msgspec.json.decode(run.row_errors),
+        differences=lines,
     )
 
 
@@ -347,20 +284,7 @@ def reconciliation_csv(report: ReconciliationOut) -> str:
 
 
 def resolution_out(r: Resolution) -> ResolutionOut:
-    return ResolutionOut(
-        id=r.id,
-        reconciliation_id=r.reconciliation_id,
-        reference=r.reference,
-        amount=r.amount,
-        counter_account=r.counter_account,
-        adjustment_id=r.adjustment_id,
-        status=r.status,
-        entry_id=r.entry_id,
-        maker_id=r.maker_id,
-        checker_id=r.checker_id,
-        created_at=r.created_at,
-        approved_at=r.approved_at,
-    )
+    return shaped(ResolutionOut, r)
 
 
 class ReconciliationController(Controller):
@@ -402,19 +326,9 @@ class ReconciliationController(Controller):
 
     @get("/", summary="Reconciliation runs, newest first (operator)")
     async def list_runs(self, operator: Caller, db: Db, limit: Limit = 20, cursor: Cursor = None) -> ReconciliationPage:
-        query = select(Reconciliation).order_by(Reconciliation.id.desc()).limit(limit + 1)
-        if cursor:
-            try:
-                query = query.where(Reconciliation.id < UUID(cursor))
-            except ValueError:
-                raise InvalidCursor("the cursor is not one this list gave", field="cursor") from None
         async with db.read() as session:
-            runs = list((await session.scalars(query)).all())
-        more = len(runs) > limit
-        runs = runs[:limit]
-        return ReconciliationPage(
-            items=[reconciliation_out(r, []) for r in runs], next_cursor=str(runs[-1].id) if more else None
-        )
+            runs, next_cursor = await reconciliation.list_runs(session, limit=limit, cursor=cursor)
+        return ReconciliationPage(items=[reconciliation_out(r, []) for r in runs], next_cursor=next_cursor)
 
     @get(
         "/{reconciliation_id:uuid}",

@@ -33,7 +33,7 @@ from exchange.platform.logging import RequestIdMiddleware, configure_logging
 from exchange.platform.problems import EXCEPTION_HANDLERS, problem_details_plugin
 from exchange.platform.settings import Settings
 from exchange.server.clock_control import ClockControl
-from exchange.server.http_rules import fix_options_allow, reject_unknown_query_parameters
+from exchange.server.http_rules import fix_options_allow, check_request
 from exchange.server.modules import build_modules
 from exchange.server.openapi import document_problems
 from exchange.server.ops import health, public_keys, ready
@@ -156,7 +156,7 @@ def create_app(
         state=state,
         lifespan=[lifespan],
         middleware=[RequestIdMiddleware, prometheus.middleware],
-        before_request=reject_unknown_query_parameters,
+        before_request=check_request,
         plugins=[problem_details_plugin(), channels],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_request_body_bytes,

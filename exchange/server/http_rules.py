@@ -1,11 +1,14 @@
-"""HTTP rules the framework leaves open: unknown query parameters, and ``OPTIONS`` answers."""
+"""HTTP rules the framework leaves open: unknown query parameters, text no database stores (NUL),
+and ``OPTIONS`` answers."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
+import msgspec
 from litestar import Litestar, Request
 from litestar.exceptions import ValidationException
 from litestar.handlers import HTTPRouteHandler
@@ -27,21 +30,57 @@ def _query_names(handler: HTTPRouteHandler) -> tuple[frozenset[str], frozenset[s
     return known
 
 
-async def reject_unknown_query_parameters(request: Request[Any, Any, Any]) -> None:
-    """Query parameters a handler does not declare are refused (400), as unknown body fields are,
-    and so is a single-valued parameter given several times.
+def _nul_paths(value: Any, path: str = "") -> Iterator[str]:
+    """Where NUL characters stand in decoded JSON: ``ip_assets.1.title`` (a key with one: its object)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield path or "body"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                yield path or "body"
+            else:
+                yield from _nul_paths(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _nul_paths(item, f"{path}.{index}" if path else str(index))
 
-    A coroutine although it never awaits: the framework runs a plain function hook in a worker
-    thread, which cost every request a thread hand-off and a wait for the interpreter lock.
+
+def _refuse_nul(fields: list[str], source: str) -> None:
+    if fields:
+        message = "contains a NUL character, which is not text"
+        problems = [{"key": f, "source": source, "message": message} for f in fields]
+        detail = "; ".join(f"{p['key']}: {p['message']}" for p in problems)
+        raise ValidationException(detail=detail, extra=problems, status_code=422)
+
+
+async def check_request(request: Request[Any, Any, Any]) -> None:
+    """Before any handler: text a database cannot store (NUL, which PostgreSQL refuses and SQLite
+    would keep) is refused with 422 naming the field, in the query and in a JSON body alike; query
+    parameters a handler does not declare are refused (400), as unknown body fields are, and so is
+    a single-valued parameter given several times.
+
+    A coroutine: the framework runs a plain function hook in a worker thread, which cost every
+    request a thread hand-off and a wait for the interpreter lock.
     """
+    if request.method in ("POST", "PUT", "PATCH"):
+        body = await request.body()  # kept by the framework for the handler's own decoding
+        if b"\\u0000" in body:  # JSON writes NUL only as this escape
+            try:
+                decoded = msgspec.json.decode(body)
+            except msgspec.DecodeError:
+                decoded = None  # malformed: the handler's decoding answers 400
+            _refuse_nul(sorted(set(_nul_paths(decoded))), "body")
     raw = request.scope.get("query_string", b"")
     if not raw or request.method == "OPTIONS":
         return
+    pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+    _refuse_nul(sorted({key for key, value in pairs if "\x00" in key or "\x00" in value}), "query")
     handler = request.route_handler
     if not isinstance(handler, HTTPRouteHandler):
         return
     names, repeatable = _query_names(handler)
-    given = Counter(key for key, _ in parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
+    given = Counter(key for key, _ in pairs)
     problems = [
         {"key": key, "source": "query", "message": "not a parameter of this operation"}
         for key in sorted(set(given) - names)

@@ -27,15 +27,13 @@ from exchange.trading.domain import AuctionClosed, check_bid, end_after_bid
 from exchange.trading.errors import NotParticipant, SellerCannotBuy
 from exchange.trading.intents import ACTIVE, release_all
 from exchange.trading.models import Auction, Bid, Intent
+from kernel.db import is_postgres
 from kernel.errors import NotFound
-from kernel.time import UTCDateTime
+from kernel.pagination import cursor_int, decode_cursor, keyset_page
+from kernel.time import UTCDateTime, rfc3339
 from listings import Listing, close_unsold, load_listing
 
 OPEN, CLOSED = "open", "closed"
-
-
-def rfc3339(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 async def open_auction(session: AsyncSession, ctx: TradingContext, listing: Listing, now: datetime) -> Auction:
@@ -53,10 +51,6 @@ async def open_auction(session: AsyncSession, ctx: TradingContext, listing: List
     session.add(auction)
     await session.flush()
     return auction
-
-
-def is_postgres(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
 
 
 def _check_open(status: str, ends_at: datetime, now: datetime) -> None:
@@ -354,13 +348,15 @@ def bidder_label(org_id: uuid.UUID | str, number: int, viewer_org: uuid.UUID | N
 
 
 async def list_bids(
-    session: AsyncSession, auction: Auction, limit: int, before_seq: int | None
-) -> tuple[list[Bid], int | None]:
+    session: AsyncSession, auction: Auction, limit: int, cursor: str | None
+) -> tuple[list[Bid], str | None]:
+    """A page of the auction's accepted bids, newest first, and the cursor of the next page."""
     query = select(Bid).where(Bid.auction_id == auction.id)
-    if before_seq is not None:
-        query = query.where(Bid.seq < before_seq)
-    rows = list((await session.scalars(query.order_by(Bid.seq.desc()).limit(limit + 1))).all())
-    return rows[:limit], (rows[limit - 1].seq if len(rows) > limit else None)
+    position = decode_cursor(cursor, "seq")
+    if position is not None:
+        query = query.where(Bid.seq < cursor_int(position, "seq"))
+    rows = (await session.scalars(query.order_by(Bid.seq.desc()).limit(limit + 1))).all()
+    return keyset_page(rows, limit, lambda bid: {"seq": bid.seq})
 
 
 # -- closing ----------------------------------------------------------------------------------------

@@ -9,8 +9,6 @@ the inventors' share → ``org:<seller>:inventor_rewards``, the buyer's fee from
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -26,7 +24,11 @@ from exchange.trading.domain import DealAction, DealState, forfeiture, next_deal
 from exchange.trading.errors import AlreadySigned, NotAdmin, NotParticipant, funds_conflict
 from exchange.trading.intents import release_all
 from exchange.trading.models import Deal, Intent
+from kernel.db import is_postgres
 from kernel.errors import InvalidState, NotFound
+from kernel.pagination import by_id, id_after, keyset_page
+from kernel.signing import sign_content
+from kernel.time import rfc3339
 from ledger import EntrySpec
 from ledger import service as ledger
 from listings import (
@@ -47,14 +49,6 @@ from listings import (
 
 PUBLIC_INSTITUTIONS = frozenset({"university", "research_institute"})
 ISSUER = "TechX technology-transfer exchange"
-
-
-def rfc3339(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
-
-
-def canonical_json(content: Any) -> str:
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def is_related_party(listing: Listing, buyer_credit_code: str) -> bool:
@@ -248,13 +242,30 @@ async def sign(
     if deal.buyer_signed_at and deal.seller_signed_at:
         _move(deal, DealAction.BOTH_SIGNED, now)
         deal.payment_due_at = NoticePeriod(ctx.rules.payment_working_days, working_days=True).end(now)
-        content = certificate_content(deal, now)
-        text = canonical_json(content)
-        deal.certificate = text
-        deal.certificate_signature = base64.b64encode(ctx.listings.signer.sign(text.encode("utf-8"))).decode("ascii")
-        deal.certificate_key_id = ctx.listings.signer.key_id
+        signed = ctx.listings.signer
+        deal.certificate, deal.certificate_signature = sign_content(signed, certificate_content(deal, now))
+        deal.certificate_key_id = signed.key_id
     await session.flush()
     return deal
+
+
+async def list_deals(
+    session: AsyncSession, viewer: Principal, listing_id: uuid.UUID | None, limit: int, cursor: str | None
+) -> tuple[list[Deal], str | None]:
+    """A page of the deals of the caller's organisation (operators: all), newest first."""
+    query = select(Deal)
+    if not viewer.is_operator:
+        query = query.where((Deal.buyer_org_id == viewer.org_id) | (Deal.seller_org_id == viewer.org_id))
+    if listing_id is not None:
+        query = query.where(Deal.listing_id == listing_id)
+    if (after := id_after(cursor)) is not None:
+        query = query.where(Deal.id < after)
+    rows = (await session.scalars(query.order_by(Deal.id.desc()).limit(limit + 1))).all()
+    return keyset_page(rows, limit, by_id)
+
+
+def _at(moment: datetime | None) -> str | None:
+    return rfc3339(moment) if moment else None
 
 
 def certificate_content(deal: Deal, issued_at: datetime) -> dict[str, Any]:
@@ -278,10 +289,10 @@ def certificate_content(deal: Deal, issued_at: datetime) -> dict[str, Any]:
         "related_party": deal.related_party,
         "result_notice_id": str(deal.notice_id) if deal.notice_id else None,
         "signatures": {
-            "seller": {"user_id": str(deal.seller_signed_by), "signed_at": rfc3339(deal.seller_signed_at)},
-            "buyer": {"user_id": str(deal.buyer_signed_by), "signed_at": rfc3339(deal.buyer_signed_at)},
+            "seller": {"user_id": str(deal.seller_signed_by), "signed_at": _at(deal.seller_signed_at)},
+            "buyer": {"user_id": str(deal.buyer_signed_by), "signed_at": _at(deal.buyer_signed_at)},
         },
-        "payment_due_at": rfc3339(deal.payment_due_at),
+        "payment_due_at": _at(deal.payment_due_at),
     }
 
 
@@ -403,7 +414,7 @@ async def claim_due_default(session: AsyncSession, now: datetime, skip: set[uuid
     if skip:
         query = query.where(Deal.id.not_in(skip))
     query = query.order_by(Deal.payment_due_at, Deal.id).limit(1)
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         query = query.with_for_update(skip_locked=True)
     return await session.scalar(query)
 

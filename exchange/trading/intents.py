@@ -18,6 +18,7 @@ from exchange.trading.context import TradingContext
 from exchange.trading.errors import IntentExists, NotAnnounced, NotParticipant, SellerCannotBuy, funds_conflict
 from exchange.trading.models import Intent, IntentNotification
 from kernel.errors import NotFound
+from kernel.pagination import by_id, id_after, keyset_page
 from ledger import service as ledger
 from listings import Amendment, Listing, ListingObserver, ListingStatus, ListingTransition, load_listing
 
@@ -131,9 +132,10 @@ async def release_all(
 
 
 async def list_intents(
-    session: AsyncSession, viewer: Principal, listing_id: uuid.UUID | None, limit: int, after: uuid.UUID | None
-) -> tuple[list[Intent], dict[uuid.UUID, list[IntentNotification]]]:
-    """The caller's own intents (operators: all), newest first, with notifications.
+    session: AsyncSession, viewer: Principal, listing_id: uuid.UUID | None, limit: int, cursor: str | None
+) -> tuple[list[Intent], dict[uuid.UUID, list[IntentNotification]], str | None]:
+    """A page of the caller's own intents (operators: all), newest first, with their notifications,
+    and the cursor of the next page.
 
     Not even the seller learns who holds intents: bidders stay anonymous until the deal's notice.
     """
@@ -142,9 +144,11 @@ async def list_intents(
         query = query.where(Intent.listing_id == listing_id)
     if not viewer.is_operator:
         query = query.where(Intent.org_id == viewer.org_id)
-    if after is not None:
+    if (after := id_after(cursor)) is not None:
         query = query.where(Intent.id < after)
-    rows = list((await session.scalars(query.order_by(Intent.id.desc()).limit(limit + 1))).all())
+    rows, next_cursor = keyset_page(
+        (await session.scalars(query.order_by(Intent.id.desc()).limit(limit + 1))).all(), limit, by_id
+    )
     notes: dict[uuid.UUID, list[IntentNotification]] = {r.id: [] for r in rows}
     if rows:
         found = await session.scalars(
@@ -154,7 +158,7 @@ async def list_intents(
         )
         for note in found:
             notes[note.intent_id].append(note)
-    return rows, notes
+    return rows, notes, next_cursor
 
 
 class IntentObserver(ListingObserver):

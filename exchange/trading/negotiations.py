@@ -29,6 +29,7 @@ from exchange.trading.domain import (
 from exchange.trading.errors import IntentExists, NotParticipant, OfferExpired, OfferNotStanding, SellerCannotBuy
 from exchange.trading.intents import ACTIVE, active_intents, release
 from exchange.trading.models import Deal, Intent, Negotiation, Offer
+from kernel.db import is_postgres
 from kernel.errors import NotFound
 from listings import Listing, ListingStatus, PricingMode, close_unsold, load_listing
 
@@ -344,7 +345,7 @@ async def claim_expired_offer(session: AsyncSession, now: datetime, skip: set[uu
     if skip:
         query = query.where(Offer.id.not_in(skip))
     query = query.order_by(Offer.expires_at, Offer.id).limit(1)
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         query = query.with_for_update(skip_locked=True)
     return await session.scalar(query)
 

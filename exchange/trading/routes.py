@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import ServerSentEvent
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +20,7 @@ from exchange.platform.keyed import IdempotencyKey, KeyedWrite, answer, keyed
 from exchange.trading import auctions, bidding, deals, intents, negotiations
 from exchange.trading.context import TradingContext, auction_channel
 from exchange.trading.errors import NotParticipant
-from exchange.trading.models import Auction, Bid, Deal
+from exchange.trading.models import Auction, Bid
 from exchange.trading.schemas import (
     AuctionOut,
     BidIn,
@@ -43,27 +43,11 @@ from exchange.trading.views import (
     intent_out,
     negotiation_out,
 )
-from kernel.errors import DomainError, InvalidState, NotFound
+from kernel.errors import InvalidState, NotFound
+from kernel.pagination import Cursor, Limit
 from listings import load_listing
 
 Trading = NamedDependency[TradingContext]
-Limit = FromQuery[Annotated[int, Parameter(ge=1, le=100, description="items per page")]]
-Cursor = FromQuery[Annotated[str | None, Parameter(max_length=100, description="next_cursor of the previous page")]]
-
-
-class InvalidCursor(DomainError):
-    problem_type = "invalid-cursor"
-    status = 422
-    title = "The cursor is not one this endpoint issued"
-
-
-def _cursor(cursor: str | None) -> uuid.UUID | None:
-    if cursor is None:
-        return None
-    try:
-        return uuid.UUID(cursor)
-    except ValueError:
-        raise InvalidCursor("the cursor is not one this endpoint issued", field="cursor") from None
 
 
 def provide_trading(state: State) -> TradingContext:
@@ -95,15 +79,14 @@ class IntentController(Controller):
         cursor: Cursor = None,
     ) -> IntentPage:
         async with db.read() as session:
-            rows, notes = await intents.list_intents(session, user, listing_id, limit, _cursor(cursor))
-        items = [intent_out(r, notes[r.id]) for r in rows[:limit]]
-        return IntentPage(items=items, next_cursor=str(rows[limit - 1].id) if len(rows) > limit else None)
+            rows, notes, next_cursor = await intents.list_intents(session, user, listing_id, limit, cursor)
+        return IntentPage(items=[intent_out(r, notes[r.id]) for r in rows], next_cursor=next_cursor)
 
     @get("/intents/{intent_id:uuid}", summary="One intent of the caller, with its notifications")
     async def one(self, intent_id: FromPath[uuid.UUID], user: Caller, db: Db) -> IntentOut:
         async with db.read() as session:
             intent = await intents.get_intent(session, user, intent_id)
-            _, notes = await intents.list_intents(session, user, intent.listing_id, 100, None)
+            _, notes, _ = await intents.list_intents(session, user, intent.listing_id, 100, None)
         return intent_out(intent, notes.get(intent.id, []))
 
     @delete("/intents/{intent_id:uuid}", status_code=200, summary="Withdraw an intent during the announcement")
@@ -146,17 +129,10 @@ class AuctionController(Controller):
     async def bids(
         self, auction_id: FromPath[uuid.UUID], user: Caller, db: Db, limit: Limit = 20, cursor: Cursor = None
     ) -> BidPage:
-        before = None
-        if cursor is not None:
-            if not cursor.isdigit() or len(cursor) > 9:
-                raise InvalidCursor("the cursor is not one this endpoint issued", field="cursor")
-            before = int(cursor)
         async with db.read() as session:
             auction, _ = await auctions.visible_auction(session, user, auction_id)
-            rows, next_seq = await auctions.list_bids(session, auction, limit, before)
-        return BidPage(
-            items=[bid_out(b, user.org_id) for b in rows], next_cursor=str(next_seq) if next_seq is not None else None
-        )
+            rows, next_cursor = await auctions.list_bids(session, auction, limit, cursor)
+        return BidPage(items=[bid_out(b, user.org_id) for b in rows], next_cursor=next_cursor)
 
     @post(
         "/auctions/{auction_id:uuid}/bids",
@@ -315,20 +291,9 @@ class DealController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> DealPage:
-        query = select(Deal)
-        if not user.is_operator:
-            query = query.where((Deal.buyer_org_id == user.org_id) | (Deal.seller_org_id == user.org_id))
-        if listing_id is not None:
-            query = query.where(Deal.listing_id == listing_id)
-        after = _cursor(cursor)
-        if after is not None:
-            query = query.where(Deal.id < after)
         async with db.read() as session:
-            rows = list((await session.scalars(query.order_by(Deal.id.desc()).limit(limit + 1))).all())
-        return DealPage(
-            items=[deal_out(d) for d in rows[:limit]],
-            next_cursor=str(rows[limit - 1].id) if len(rows) > limit else None,
-        )
+            rows, next_cursor = await deals.list_deals(session, user, listing_id, limit, cursor)
+        return DealPage(items=[deal_out(d) for d in rows], next_cursor=next_cursor)
 
     @get("/{deal_id:uuid}", summary="A deal: terms, price, fee breakdown, state (its parties and operators)")
     async def one(self, deal_id: FromPath[uuid.UUID], user: Caller, db: Db) -> DealOut:

@@ -6,7 +6,7 @@ Every POST accepts an ``Idempotency-Key``; grants and fundings require one (SPEC
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
@@ -51,15 +51,10 @@ from exchange.vouchers.schemas import (
     ServiceOut,
     ServicePage,
 )
+from kernel.pagination import Cursor, Limit, by_id, id_after, keyset_page
 from listings import ListingsContext
 
-Limit = Annotated[int, QueryParameter(ge=1, le=100, description="items per page (1–100)")]
-Cursor = Annotated[uuid.UUID | None, QueryParameter(description="next_cursor of a page")]
 Listings = NamedDependency[ListingsContext]
-
-
-def next_cursor(items: list[Any], limit: int) -> str | None:
-    return str(items[-1].id) if len(items) == limit else None
 
 
 class VoucherProgramController(Controller):
@@ -89,12 +84,13 @@ class VoucherProgramController(Controller):
 
     @get("/", summary="Voucher programs, newest first")
     async def list_programs(self, db: Db, limit: Limit = 20, cursor: Cursor = None) -> ProgramPage:
-        query = select(VoucherProgram).order_by(VoucherProgram.id.desc()).limit(limit)
-        if cursor is not None:
-            query = query.where(VoucherProgram.id < cursor)
+        query = select(VoucherProgram).order_by(VoucherProgram.id.desc()).limit(limit + 1)
+        if (after := id_after(cursor)) is not None:
+            query = query.where(VoucherProgram.id < after)
         async with db.read() as session:
             items = list((await session.scalars(query)).all())
-        return ProgramPage([ProgramOut.of(p) for p in items], next_cursor(items, limit))
+        items, next_cursor = keyset_page(items, limit, by_id)
+        return ProgramPage([ProgramOut.of(p) for p in items], next_cursor)
 
     @get("/{program_id:uuid}", summary="A voucher program")
     async def show(self, program_id: FromPath[uuid.UUID], db: Db) -> ProgramOut:
@@ -154,14 +150,17 @@ class VoucherProgramController(Controller):
     async def list_grants(
         self, program_id: FromPath[uuid.UUID], user: Caller, db: Db, limit: Limit = 20, cursor: Cursor = None
     ) -> GrantPage:
-        query = select(VoucherGrant).where(VoucherGrant.program_id == program_id).order_by(VoucherGrant.id).limit(limit)
-        if cursor is not None:
-            query = query.where(VoucherGrant.id > cursor)
+        query = (
+            select(VoucherGrant).where(VoucherGrant.program_id == program_id).order_by(VoucherGrant.id).limit(limit + 1)
+        )
+        if (after := id_after(cursor)) is not None:
+            query = query.where(VoucherGrant.id > after)
         async with db.read() as session:
             program = await programs.get_program(session, program_id)
             user.require_member_of(program.owner_org_id, operators_too=True)
             items = list((await session.scalars(query)).all())
-        return GrantPage([GrantOut.of(g) for g in items], next_cursor(items, limit))
+        items, next_cursor = keyset_page(items, limit, by_id)
+        return GrantPage([GrantOut.of(g) for g in items], next_cursor)
 
     @post("/{program_id:uuid}/revoke-provider", security=BEARER, summary="Revoke a service provider (program admins)")
     async def revoke(
@@ -196,14 +195,15 @@ class VoucherProgramController(Controller):
     async def fee_payments(
         self, program_id: FromPath[uuid.UUID], user: Caller, db: Db, limit: Limit = 20, cursor: Cursor = None
     ) -> FeePaymentPage:
-        query = select(FeePayment).where(FeePayment.program_id == program_id).order_by(FeePayment.id).limit(limit)
-        if cursor is not None:
-            query = query.where(FeePayment.id > cursor)
+        query = select(FeePayment).where(FeePayment.program_id == program_id).order_by(FeePayment.id).limit(limit + 1)
+        if (after := id_after(cursor)) is not None:
+            query = query.where(FeePayment.id > after)
         async with db.read() as session:
             program = await programs.get_program(session, program_id)
             user.require_member_of(program.owner_org_id, operators_too=True)
             items = list((await session.scalars(query)).all())
-        return FeePaymentPage([FeePaymentOut.of(p) for p in items], next_cursor(items, limit))
+        items, next_cursor = keyset_page(items, limit, by_id)
+        return FeePaymentPage([FeePaymentOut.of(p) for p in items], next_cursor)
 
 
 class CreditRecordController(Controller):
@@ -264,9 +264,10 @@ class ServiceController(Controller):
     ) -> ServicePage:
         async with db.read() as session:
             items = await orders.list_services(
-                session, category=category, provider_id=provider_id, limit=limit, after=cursor
+                session, category=category, provider_id=provider_id, limit=limit + 1, after=id_after(cursor)
             )
-        return ServicePage([ServiceOut.of(s) for s in items], next_cursor(items, limit))
+        items, next_cursor = keyset_page(items, limit, by_id)
+        return ServicePage([ServiceOut.of(s) for s in items], next_cursor)
 
     @get("/{service_id:uuid}", summary="A service")
     async def show(self, service_id: FromPath[uuid.UUID], db: Db) -> ServiceOut:
@@ -295,8 +296,9 @@ class ServiceOrderController(Controller):
     @get("/", summary="The caller's service orders (as buyer or provider), newest first")
     async def mine(self, user: Caller, db: Db, limit: Limit = 20, cursor: Cursor = None) -> OrderPage:
         async with db.read() as session:
-            items = await orders.list_orders(session, user, limit=limit, after=cursor)
-        return OrderPage([OrderOut.of(o) for o in items], next_cursor(items, limit))
+            items = await orders.list_orders(session, user, limit=limit + 1, after=id_after(cursor))
+        items, next_cursor = keyset_page(items, limit, by_id)
+        return OrderPage([OrderOut.of(o) for o in items], next_cursor)
 
     @get("/{order_id:uuid}", summary="A service order (its parties and operators)")
     async def show(self, order_id: FromPath[uuid.UUID], user: Caller, db: Db) -> OrderOut:

@@ -37,7 +37,6 @@ from listings.domain import (
 )
 from listings.errors import InvalidListing
 from listings.search import fts5_query, index_words, query_words
-from listings.signing import canonical_json
 from tests.helpers import listing_body
 
 S = ListingStatus
@@ -321,10 +320,6 @@ def test_sealed_details_open_only_with_the_key_and_the_listing_id() -> None:
         crypto.unseal(key, other_listing, sealed)
     with pytest.raises(crypto.DecryptionFailed):
         crypto.unseal(key, listing, sealed[:-1] + bytes([sealed[-1] ^ 1]))
-
-
-def test_canonical_json_is_sorted_compact_utf8() -> None:
-    assert canonical_json({"b": 1, "a": ["电池", None]}) == '{"a":["电池",null],"b":1}'
 
 
 def test_chinese_segmentation_finds_words_inside_words() -> None:
