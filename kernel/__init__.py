@@ -5,7 +5,9 @@
 - ``time``: RFC 3339 text and the UTC datetime column type that behaves alike on both databases;
 - ``canonical``: the canonical JSON (RFC 8785) of every signed or hashed document;
 - ``pagination``: limit and cursor parameters and keyset pages of ``{"items", "next_cursor"}``;
-- ``db``: which database a session or connection talks to.
+- ``db``: which database a session or connection talks to;
+- ``states``: state machines as tables (``(state, action) -> next state``), refusing every other
+  move with 409 ``invalid-state`` naming the current state.
 
 It imports nothing of ``ledger``, ``listings`` or ``exchange`` (an import-linter contract keeps it so).
 """

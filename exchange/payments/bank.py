@@ -15,15 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exchange.parties.models import Org
 from exchange.payments.domain import (
     CLEARING_ACCOUNTS,
+    WITHDRAWALS,
     DuplicateBankReference,
     Provider,
     UnknownOrg,
-    WithdrawalDecided,
+    WithdrawalAction,
     WithdrawalNotFound,
     check_amount,
     check_reference,
     china_day,
     day_start,
+    next_withdrawal_state,
     wallet_code,
 )
 from exchange.payments.models import BankTransfer, Booking, Withdrawal
@@ -154,7 +156,7 @@ async def request_withdrawal(
         id=withdrawal_id,
         org_id=org_id,
         amount=amount,
-        status="requested",
+        status=WITHDRAWALS.initial.value,
         payee=payee,
         hold_entry_id=hold.id,
         reason="",
@@ -166,13 +168,13 @@ async def request_withdrawal(
     return withdrawal
 
 
-async def _open(session: AsyncSession, withdrawal_id: UUID) -> Withdrawal:
+async def _decide(session: AsyncSession, withdrawal_id: UUID, action: WithdrawalAction) -> tuple[Withdrawal, str]:
+    """The withdrawal, locked, and its status after ``action``; 409 ``withdrawal-decided`` once it is decided."""
     withdrawal = await session.scalar(select(Withdrawal).where(Withdrawal.id == withdrawal_id).with_for_update())
     if withdrawal is None:
         raise WithdrawalNotFound(f"withdrawal {withdrawal_id} does not exist")
-    if withdrawal.status != "requested":
-        raise WithdrawalDecided(f"withdrawal {withdrawal_id} is already {withdrawal.status}", state=withdrawal.status)
-    return withdrawal
+    decided = f"withdrawal {withdrawal_id} is already {withdrawal.status}"
+    return withdrawal, next_withdrawal_state(withdrawal.status, action, detail=decided).value
 
 
 async def complete_withdrawal(
@@ -186,7 +188,7 @@ async def complete_withdrawal(
 ) -> Withdrawal:
     """The bank paid it: post the hold to ``bank:settlement`` under the bank's reference."""
     bank_reference = check_reference(bank_reference, "bank_reference")
-    withdrawal = await _open(session, withdrawal_id)
+    withdrawal, status = await _decide(session, withdrawal_id, WithdrawalAction.COMPLETE)
     taken = await session.scalar(select(Withdrawal.id).where(Withdrawal.bank_reference == bank_reference))
     if taken is not None:
         raise DuplicateBankReference(
@@ -196,7 +198,7 @@ async def complete_withdrawal(
     posted = await ledger.post_hold(
         session, withdrawal.hold_entry_id, now=now, description=f"withdrawal paid, bank reference {bank_reference}"
     )
-    withdrawal.status = "completed"
+    withdrawal.status = status
     withdrawal.entry_id = posted.id
     withdrawal.bank_reference = bank_reference
     withdrawal.paid_on = paid_on
@@ -215,11 +217,11 @@ async def reject_withdrawal(
     session: AsyncSession, withdrawal_id: UUID, *, reason: str, operator_id: UUID, now: datetime
 ) -> Withdrawal:
     """Not paid: void the hold, the money is available on the wallet again."""
-    withdrawal = await _open(session, withdrawal_id)
+    withdrawal, status = await _decide(session, withdrawal_id, WithdrawalAction.REJECT)
     voided = await ledger.void_hold(
         session, withdrawal.hold_entry_id, now=now, description=f"withdrawal rejected: {reason}"[:500]
     )
-    withdrawal.status = "rejected"
+    withdrawal.status = status
     withdrawal.entry_id = voided.id
     withdrawal.reason = reason
     withdrawal.decided_by = operator_id

@@ -21,12 +21,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.payments.bank import require_org, wallet_account
 from exchange.payments.domain import (
+    CARD_PAYMENTS,
     CLEARING_ACCOUNTS,
     STRIPE_FEES,
+    CardPaymentAction,
+    CardPaymentStatus,
     MalformedEvent,
     Provider,
     ProviderUnavailable,
+    RefundStatus,
+    card_payment_action,
     check_amount,
+    next_card_payment_state,
 )
 from exchange.payments.gateway import StripeGateway
 from exchange.payments.models import Booking, StripeEvent, StripePayment, StripeRefund
@@ -90,7 +96,7 @@ async def create_payment(
             org_id=org_id,
             amount=amount,
             currency="cny",
-            status="creating",
+            status=CARD_PAYMENTS.initial.value,
             fee=0,
             failure="",
             created_by=user_id,
@@ -120,7 +126,7 @@ async def create_payment(
         assert row is not None
         if row.payment_intent_id is None:
             row.payment_intent_id = intent.id
-            row.status = "pending"
+            row.status = next_card_payment_state(row.status, CardPaymentAction.ATTACH_INTENT).value
             row.updated_at = now()
         return row
 
@@ -158,21 +164,18 @@ async def sync_payment_intent(db: Database, gateway: StripeGateway, intent_id: s
         if payment is None:
             return f"ignored: payment intent {intent_id} is not the exchange's"
         payment.payment_intent_id = intent_id
-        if payment.status == "succeeded":
+        if payment.status == CardPaymentStatus.SUCCEEDED:
             return f"payment {payment.id} already credited"
-        if status == "succeeded":
-            return await _credit(session, payment, intent, now())
-        if status == "canceled":
-            payment.status, payment.updated_at = "canceled", now()
-            return f"payment {payment.id} canceled"
         error = _field(intent, "last_payment_error")
-        if status == "requires_payment_method" and error:
-            payment.status = "failed"
+        action = card_payment_action(status, attempt_failed=bool(error))
+        if not CARD_PAYMENTS.allows(payment.status, action):  # nothing Stripe says changes it now
+            return f"payment {payment.id} is {payment.status} (Stripe: {status})"
+        if action is CardPaymentAction.SUCCEED:
+            return await _credit(session, payment, intent, now())
+        payment.status, payment.updated_at = next_card_payment_state(payment.status, action).value, now()
+        if action is CardPaymentAction.FAIL:
             payment.failure = str(_field(error, "message", "payment failed"))[:500]
-            payment.updated_at = now()
-            return f"payment {payment.id} failed"
-        payment.status = "pending" if payment.status == "creating" else payment.status
-        return f"payment {payment.id} is {status}"
+        return f"payment {payment.id} is {payment.status} (Stripe: {status})"
 
     return await _in(db, apply)
 
@@ -182,8 +185,10 @@ async def _credit(session: AsyncSession, payment: StripePayment, intent: Any, no
     if charge is None or isinstance(charge, str):
         raise ProviderUnavailable(f"Stripe did not return the charge of {payment.payment_intent_id}")
     if _field(intent, "currency") != "cny":
-        payment.status, payment.failure, payment.updated_at = "failed", "the payment was not in CNY", now
+        payment.status = next_card_payment_state(payment.status, CardPaymentAction.FAIL).value
+        payment.failure, payment.updated_at = "the payment was not in CNY", now
         return f"payment {payment.id} refused: currency {_field(intent, 'currency')}"
+    succeeded = next_card_payment_state(payment.status, CardPaymentAction.SUCCEED)  # before any money moves
     gross = int(_field(intent, "amount_received") or _field(intent, "amount"))
     txn = _field(charge, "balance_transaction")
     fee = int(_field(txn, "fee", 0)) if txn is not None and not isinstance(txn, str) else 0
@@ -209,7 +214,7 @@ async def _credit(session: AsyncSession, payment: StripePayment, intent: Any, no
         now=now,
         idempotency_key=f"payments:stripe:charge:{charge_id}",
     )
-    payment.status, payment.charge_id, payment.fee, payment.entry_id = "succeeded", charge_id, fee, entry.id
+    payment.status, payment.charge_id, payment.fee, payment.entry_id = succeeded.value, charge_id, fee, entry.id
     payment.failure, payment.updated_at = "", now
     if not entry.replayed:
         created = datetime.fromtimestamp(int(_field(charge, "created", now.timestamp())), UTC)
@@ -243,7 +248,9 @@ async def _record_refund(session: AsyncSession, intent_id: str, refund: Any, now
     amount = int(_field(refund, "amount"))
     clearing = await ledger.get_or_create_account(session, CLEARING, "CNY", "asset", False, now=now)
     wallet = await wallet_account(session, payment.org_id, now)
-    row = StripeRefund(refund_id=refund_id, payment_id=payment.id, amount=amount, status="recorded", created_at=now)
+    row = StripeRefund(
+        refund_id=refund_id, payment_id=payment.id, amount=amount, status=RefundStatus.RECORDED.value, created_at=now
+    )
     try:
         async with session.begin_nested():
             entry = await ledger.transfer(
@@ -262,7 +269,7 @@ async def _record_refund(session: AsyncSession, intent_id: str, refund: Any, now
     except InsufficientFunds:
         # Stripe has paid the money back; the wallet no longer holds it. Reconciliation shows the
         # refund as missing in the ledger until an operator resolves it.
-        row.status = "unrecovered"
+        row.status = RefundStatus.UNRECOVERED.value
         session.add(row)
         await session.flush()
         return f"refund {refund_id} unrecovered: the wallet holds less than {amount} fen"

@@ -1,13 +1,16 @@
-"""Rules of payments, free of I/O: account codes, amounts, periods and the problems they raise."""
+"""Rules of payments, free of I/O: account codes, amounts, periods, the state machines of withdrawals,
+card payments and reconciliations, and the problems they raise."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from uuid import UUID
 
-from kernel.errors import Conflict, DomainError, NotFound
+from kernel.errors import Conflict, DomainError, InvalidState, NotFound
+from kernel.states import StateMachine
 
 # China has one time zone and no daylight saving: a statement's "day" is a day in UTC+8.
 CHINA = timezone(timedelta(hours=8), "CST")
@@ -58,7 +61,7 @@ class WithdrawalNotFound(NotFound):
     problem_type = "withdrawal-not-found"
 
 
-class WithdrawalDecided(Conflict):
+class WithdrawalDecided(InvalidState):
     problem_type = "withdrawal-decided"
     title = "The withdrawal has already been completed or rejected"
 
@@ -151,3 +154,133 @@ def period_bounds(first: date, last: date) -> tuple[datetime, datetime]:
 def adjustment_direction(provider_amount: int | None, ledger_amount: int | None) -> int:
     """What the provider's account must still move for the ledger to agree with the provider."""
     return (provider_amount or 0) - (ledger_amount or 0)
+
+
+# -- state machines ---------------------------------------------------------------------------------
+
+
+class WithdrawalStatus(StrEnum):
+    REQUESTED = "requested"  # the amount is held on the wallet
+    COMPLETED = "completed"  # paid by bank: the hold posted to ``bank:settlement``
+    REJECTED = "rejected"  # not paid: the hold voided
+
+
+class WithdrawalAction(StrEnum):
+    COMPLETE = "complete"
+    REJECT = "reject"
+
+
+WITHDRAWAL_TRANSITIONS: Mapping[tuple[WithdrawalStatus, WithdrawalAction], WithdrawalStatus] = {
+    (WithdrawalStatus.REQUESTED, WithdrawalAction.COMPLETE): WithdrawalStatus.COMPLETED,
+    (WithdrawalStatus.REQUESTED, WithdrawalAction.REJECT): WithdrawalStatus.REJECTED,
+}
+WITHDRAWALS = StateMachine(
+    "withdrawal",
+    WithdrawalStatus,
+    WithdrawalAction,
+    WithdrawalStatus.REQUESTED,
+    WITHDRAWAL_TRANSITIONS,
+    refusal=WithdrawalDecided,
+)
+next_withdrawal_state = WITHDRAWALS.next
+
+
+class CardPaymentStatus(StrEnum):
+    """A card top-up (``StripePayment``), as far as Stripe has told the exchange."""
+
+    CREATING = "creating"  # the row exists; the PaymentIntent is being made
+    PENDING = "pending"  # the PaymentIntent exists; the payer has not paid yet
+    SUCCEEDED = "succeeded"  # the wallet was credited (once)
+    FAILED = "failed"  # the last attempt failed; the payer may try again with another card
+    CANCELED = "canceled"  # Stripe's spelling: the PaymentIntent was canceled
+
+
+class CardPaymentAction(StrEnum):
+    ATTACH_INTENT = "attach_intent"  # the PaymentIntent is made and its id stored
+    SUCCEED = "succeed"  # Stripe reports it succeeded: the wallet is credited
+    FAIL = "fail"  # an attempt failed (or the money was not in CNY)
+    CANCEL = "cancel"
+
+
+_S, _A = CardPaymentStatus, CardPaymentAction
+# A payment is found by its PaymentIntent's metadata even before the id was stored, and a failed
+# attempt may be followed by one that succeeds: each live state (creating, pending, failed) may
+# succeed, fail (again: the latest failure is kept) or be canceled. Succeeded and canceled are final.
+CARD_PAYMENT_TRANSITIONS: Mapping[tuple[CardPaymentStatus, CardPaymentAction], CardPaymentStatus] = {
+    (_S.CREATING, _A.ATTACH_INTENT): _S.PENDING,
+    (_S.CREATING, _A.SUCCEED): _S.SUCCEEDED,
+    (_S.CREATING, _A.FAIL): _S.FAILED,
+    (_S.CREATING, _A.CANCEL): _S.CANCELED,
+    (_S.PENDING, _A.SUCCEED): _S.SUCCEEDED,
+    (_S.PENDING, _A.FAIL): _S.FAILED,
+    (_S.PENDING, _A.CANCEL): _S.CANCELED,
+    (_S.FAILED, _A.SUCCEED): _S.SUCCEEDED,
+    (_S.FAILED, _A.FAIL): _S.FAILED,
+    (_S.FAILED, _A.CANCEL): _S.CANCELED,
+}
+CARD_PAYMENTS = StateMachine(
+    "card payment", CardPaymentStatus, CardPaymentAction, CardPaymentStatus.CREATING, CARD_PAYMENT_TRANSITIONS
+)
+next_card_payment_state = CARD_PAYMENTS.next
+
+
+def card_payment_action(stripe_status: str, *, attempt_failed: bool) -> CardPaymentAction:
+    """What a PaymentIntent's status at Stripe means for the exchange's payment. Any status not
+    final at Stripe (processing, requires_action, …) only says that the PaymentIntent exists."""
+    if stripe_status == "succeeded":
+        return CardPaymentAction.SUCCEED
+    if stripe_status == "canceled":
+        return CardPaymentAction.CANCEL
+    if stripe_status == "requires_payment_method" and attempt_failed:
+        return CardPaymentAction.FAIL
+    return CardPaymentAction.ATTACH_INTENT
+
+
+class RefundStatus(StrEnum):
+    """A Stripe refund is recorded once, in one of these; it never changes."""
+
+    RECORDED = "recorded"  # reversed on the wallet
+    UNRECOVERED = "unrecovered"  # the wallet could not cover it: reconciliation shows the difference
+
+
+class ReconciliationStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class ReconciliationAction(StrEnum):
+    COMPLETE = "complete"
+    FAIL = "fail"
+
+
+RECONCILIATION_TRANSITIONS: Mapping[tuple[ReconciliationStatus, ReconciliationAction], ReconciliationStatus] = {
+    (ReconciliationStatus.RUNNING, ReconciliationAction.COMPLETE): ReconciliationStatus.COMPLETED,
+    (ReconciliationStatus.RUNNING, ReconciliationAction.FAIL): ReconciliationStatus.FAILED,
+}
+RECONCILIATIONS = StateMachine(
+    "reconciliation",
+    ReconciliationStatus,
+    ReconciliationAction,
+    ReconciliationStatus.RUNNING,
+    RECONCILIATION_TRANSITIONS,
+)
+next_reconciliation_state = RECONCILIATIONS.next
+
+
+class ResolutionStatus(StrEnum):
+    PROPOSED = "proposed"  # the maker's adjustment waits for a second operator
+    APPROVED = "approved"  # posted
+
+
+class ResolutionAction(StrEnum):
+    APPROVE = "approve"
+
+
+RESOLUTION_TRANSITIONS: Mapping[tuple[ResolutionStatus, ResolutionAction], ResolutionStatus] = {
+    (ResolutionStatus.PROPOSED, ResolutionAction.APPROVE): ResolutionStatus.APPROVED,
+}
+RESOLUTIONS = StateMachine(
+    "resolution", ResolutionStatus, ResolutionAction, ResolutionStatus.PROPOSED, RESOLUTION_TRANSITIONS
+)
+next_resolution_state = RESOLUTIONS.next

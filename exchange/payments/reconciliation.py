@@ -29,15 +29,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.payments.domain import (
     CLEARING_ACCOUNTS,
+    RECONCILIATIONS,
+    RESOLUTIONS,
     AlreadyResolving,
     InvalidCounterAccount,
     InvalidStatement,
     NothingToResolve,
     Provider,
+    ReconciliationAction,
     ReconciliationNotFound,
+    ResolutionAction,
+    ResolutionStatus,
     adjustment_direction,
     check_reference,
     day_start,
+    next_reconciliation_state,
+    next_resolution_state,
     period_bounds,
 )
 from exchange.payments.models import Booking, ProviderRecord, Reconciliation, ReconciliationLine, Resolution
@@ -269,7 +276,7 @@ async def start_run(
             provider=provider.value,
             period_from=period_from,
             period_to=period_to,
-            status="running",
+            status=RECONCILIATIONS.initial.value,
             statement_sha256=digest,
             row_errors="[]",
             totals=_totals_json(Totals()),
@@ -339,14 +346,14 @@ async def execute_run(
         progress(merged, staged)
         reported = [{"line": e.line, "message": e.message} for e in errors]
         result = {"totals": _totals_json(totals), "row_errors": json.dumps(reported), "records": staged}
-        status, error = "completed", ""
     except Exception as exc:
-        result, status, error = {}, "failed", str(getattr(exc, "detail", exc))[:1000]
+        error = str(getattr(exc, "detail", exc))[:1000]
 
         async def fail(session: AsyncSession) -> None:
             row = await session.get(Reconciliation, run.id)
             assert row is not None
-            row.status, row.error, row.completed_at = status, error, now()
+            row.status = next_reconciliation_state(row.status, ReconciliationAction.FAIL).value
+            row.error, row.completed_at = error, now()
 
         await db.transaction(fail)
         raise
@@ -354,7 +361,8 @@ async def execute_run(
     async def finish(session: AsyncSession) -> Reconciliation:
         row = await session.get(Reconciliation, run.id)
         assert row is not None
-        row.status, row.completed_at = status, now()
+        row.status = next_reconciliation_state(row.status, ReconciliationAction.COMPLETE).value
+        row.completed_at = now()
         row.totals, row.row_errors, row.provider_records = result["totals"], result["row_errors"], result["records"]
         return row
 
@@ -430,7 +438,7 @@ async def propose_resolution(
         .where(
             Resolution.reference == reference,
             Reconciliation.provider == run.provider,
-            (Resolution.status == "proposed") | (Resolution.reconciliation_id == run_id),
+            (Resolution.status == ResolutionStatus.PROPOSED.value) | (Resolution.reconciliation_id == run_id),
         )
         .limit(1)
     )
@@ -465,7 +473,7 @@ async def propose_resolution(
         counter_account=counter_account,
         value_at=value_at,
         adjustment_id=proposal.id,
-        status="proposed",
+        status=RESOLUTIONS.initial.value,
         maker_id=maker_id,
         created_at=now,
     )
@@ -513,7 +521,9 @@ async def approve_resolution(
         raise ReconciliationNotFound(f"the adjustment of resolution {resolution_id} is gone") from None
     run = await session.get(Reconciliation, run_id)
     assert run is not None and approved.entry_id is not None
-    resolution.status, resolution.entry_id = "approved", approved.entry_id
+    # The ledger refused a second approval above (409 ``already-approved``); the table agrees.
+    resolution.status = next_resolution_state(resolution.status, ResolutionAction.APPROVE).value
+    resolution.entry_id = approved.entry_id
     resolution.checker_id, resolution.approved_at = checker_id, now
     session.add(
         Booking(

@@ -8,7 +8,13 @@ from uuid import UUID
 
 import msgspec
 
-from exchange.payments.domain import MAX_AMOUNT
+from exchange.payments.domain import (
+    MAX_AMOUNT,
+    CardPaymentStatus,
+    ReconciliationStatus,
+    ResolutionStatus,
+    WithdrawalStatus,
+)
 
 Amount = Annotated[int, msgspec.Meta(ge=1, le=MAX_AMOUNT, description="fen, > 0")]
 Reference = Annotated[
@@ -58,7 +64,7 @@ class WithdrawalOut(msgspec.Struct):
     id: UUID
     org_id: UUID
     amount: int
-    status: Literal["requested", "completed", "rejected"]
+    status: WithdrawalStatus
     payee: str
     hold_entry_id: UUID
     entry_id: UUID | None
@@ -83,7 +89,7 @@ class PaymentOut(msgspec.Struct):
     org_id: UUID
     amount: int
     currency: str
-    status: str
+    status: CardPaymentStatus
     payment_intent_id: str | None
     client_secret: str | None
     entry_id: UUID | None
@@ -126,7 +132,7 @@ class ReconciliationOut(msgspec.Struct):
     provider: str
     period_from: date
     period_to: date
-    status: str
+    status: ReconciliationStatus
     clean: bool
     provider_records: int
     totals: dict[str, OutcomeTotals]
@@ -155,7 +161,7 @@ class ResolutionOut(msgspec.Struct):
     amount: int
     counter_account: str
     adjustment_id: UUID
-    status: str
+    status: ResolutionStatus
     entry_id: UUID | None
     maker_id: UUID
     checker_id: UUID | None

@@ -33,7 +33,7 @@ from exchange.platform.logging import RequestIdMiddleware, configure_logging
 from exchange.platform.problems import EXCEPTION_HANDLERS, problem_details_plugin
 from exchange.platform.settings import Settings
 from exchange.server.clock_control import ClockControl
-from exchange.server.http_rules import fix_options_allow, check_request
+from exchange.server.http_rules import check_request, fix_options_allow
 from exchange.server.modules import build_modules
 from exchange.server.openapi import document_problems
 from exchange.server.ops import health, public_keys, ready

@@ -23,7 +23,15 @@ from exchange.platform.keyed import KEY_TAKEN, key_is_taken
 from exchange.platform.tables import new_id
 from exchange.trading import deals
 from exchange.trading.context import LiveEvent, TradingContext, auction_channel
-from exchange.trading.domain import AuctionClosed, check_bid, end_after_bid
+from exchange.trading.domain import (
+    AUCTIONS,
+    AuctionAction,
+    AuctionClosed,
+    AuctionStatus,
+    check_bid,
+    end_after_bid,
+    next_auction_state,
+)
 from exchange.trading.errors import NotParticipant, SellerCannotBuy
 from exchange.trading.intents import ACTIVE, release_all
 from exchange.trading.models import Auction, Bid, Intent
@@ -33,14 +41,14 @@ from kernel.pagination import cursor_int, decode_cursor, keyset_page
 from kernel.time import UTCDateTime, rfc3339
 from listings import Listing, close_unsold, load_listing
 
-OPEN, CLOSED = "open", "closed"
+OPEN, CLOSED = AuctionStatus.OPEN.value, AuctionStatus.CLOSED.value
 
 
 async def open_auction(session: AsyncSession, ctx: TradingContext, listing: Listing, now: datetime) -> Auction:
     ends = now + timedelta(minutes=ctx.rules.auction_minutes)
     auction = Auction(
         listing_id=listing.id,
-        status=OPEN,
+        status=AUCTIONS.initial.value,
         asking_price=listing.asking_price,
         increment=listing.increment or 1,
         starts_at=now,
@@ -54,7 +62,7 @@ async def open_auction(session: AsyncSession, ctx: TradingContext, listing: List
 
 
 def _check_open(status: str, ends_at: datetime, now: datetime) -> None:
-    if status != OPEN or now >= ends_at:
+    if not AUCTIONS.allows(status, AuctionAction.BID) or now >= ends_at:
         raise AuctionClosed(f"the auction ended at {rfc3339(ends_at)}", state=CLOSED)
 
 
@@ -379,10 +387,11 @@ async def close_auction(
 
     The conditional update (``WHERE status = 'open'``) lets exactly one of two sweepers close it.
     """
+    closed = next_auction_state(OPEN, AuctionAction.CLOSE)
     moved = await session.execute(
         update(Auction)
         .where(Auction.id == auction.id, Auction.status == OPEN, Auction.ends_at <= now)
-        .values(status=CLOSED, closed_at=now)
+        .values(status=closed.value, closed_at=now)
         .execution_options(synchronize_session=False)
     )
     if moved.rowcount != 1:  # type: ignore[attr-defined]

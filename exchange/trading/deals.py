@@ -22,7 +22,7 @@ from exchange.trading import accounts
 from exchange.trading.context import TradingContext
 from exchange.trading.domain import DealAction, DealState, forfeiture, next_deal_state, settlement
 from exchange.trading.errors import AlreadySigned, NotAdmin, NotParticipant, funds_conflict
-from exchange.trading.intents import release_all
+from exchange.trading.intents import release_all, win
 from exchange.trading.models import Deal, Intent
 from kernel.db import is_postgres
 from kernel.errors import InvalidState, NotFound
@@ -77,9 +77,7 @@ async def form_deal(
     listing = await listing_form_deal(
         session, ctx.listings, intent.listing_id, now, reason=f"concluded by {concluded_by}"
     )
-    intent.status = "won"
-    intent.ended_at = now
-    intent.end_reason = f"won by {concluded_by}"
+    win(intent, f"won by {concluded_by}", now)
     await session.flush()
     await release_all(session, listing.id, "another buyer concluded the deal", now)
     buyer = await session.get(Org, intent.org_id)

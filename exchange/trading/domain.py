@@ -1,16 +1,18 @@
-"""Pure rules of trading: fees, bids, anti-sniping, payment terms, negotiation turns, deal states.
+"""Pure rules of trading: fees, bids, anti-sniping, payment terms, negotiation turns, and the state
+machines of intents, auctions, negotiations, offers and deals.
 
 No database and no framework here; the services apply these rules inside their transactions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from kernel.errors import DomainError, InvalidState
+from kernel.states import StateMachine
 
 BP = 10_000  # basis points in a whole
 
@@ -105,6 +107,37 @@ def forfeiture(deposit: int, schedule: FeeSchedule) -> tuple[int, int]:
     return deposit - exchange_share, exchange_share
 
 
+# --- intents --------------------------------------------------------------------------------
+
+
+class IntentStatus(StrEnum):
+    ACTIVE = "active"  # registered, its deposit held
+    WITHDRAWN = "withdrawn"  # by the buyer during the announcement; the hold voided
+    RELEASED = "released"  # the listing went elsewhere (stopped, unsold, another buyer); the hold voided
+    WON = "won"  # the intent became a deal; its hold now belongs to the deal
+
+
+class IntentAction(StrEnum):
+    REGISTER = "register"  # the organisation registers again on the listing's (new) announcement
+    WITHDRAW = "withdraw"
+    RELEASE = "release"
+    WIN = "win"
+
+
+INTENT_TRANSITIONS: Mapping[tuple[IntentStatus, IntentAction], IntentStatus] = {
+    (IntentStatus.ACTIVE, IntentAction.WITHDRAW): IntentStatus.WITHDRAWN,
+    (IntentStatus.ACTIVE, IntentAction.RELEASE): IntentStatus.RELEASED,
+    (IntentStatus.ACTIVE, IntentAction.WIN): IntentStatus.WON,
+    # One row per organisation and listing: an ended intent is registered again when the listing
+    # is announced again (relisted after an unsold close or a cancelled or defaulted deal).
+    (IntentStatus.WITHDRAWN, IntentAction.REGISTER): IntentStatus.ACTIVE,
+    (IntentStatus.RELEASED, IntentAction.REGISTER): IntentStatus.ACTIVE,
+    (IntentStatus.WON, IntentAction.REGISTER): IntentStatus.ACTIVE,
+}
+INTENTS = StateMachine("intent", IntentStatus, IntentAction, IntentStatus.ACTIVE, INTENT_TRANSITIONS)
+next_intent_state = INTENTS.next
+
+
 # --- auctions -------------------------------------------------------------------------------
 
 
@@ -149,6 +182,26 @@ def end_after_bid(ends_at: datetime, bid_at: datetime, window: timedelta) -> dat
     if bid_at >= ends_at:
         raise AuctionClosed("the auction has ended")
     return max(ends_at, bid_at + window) if ends_at - bid_at < window else ends_at
+
+
+class AuctionStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class AuctionAction(StrEnum):
+    BID = "bid"  # a bid leaves the auction open (its end may move: ``end_after_bid``)
+    CLOSE = "close"  # its end came: the high bidder's deal, or unsold
+
+
+AUCTION_TRANSITIONS: Mapping[tuple[AuctionStatus, AuctionAction], AuctionStatus] = {
+    (AuctionStatus.OPEN, AuctionAction.BID): AuctionStatus.OPEN,
+    (AuctionStatus.OPEN, AuctionAction.CLOSE): AuctionStatus.CLOSED,
+}
+AUCTIONS = StateMachine(
+    "auction", AuctionStatus, AuctionAction, AuctionStatus.OPEN, AUCTION_TRANSITIONS, refusal=AuctionClosed
+)
+next_auction_state = AUCTIONS.next
 
 
 # --- negotiation ----------------------------------------------------------------------------
@@ -198,6 +251,66 @@ def check_installments(price: int, installments: Sequence[Installment]) -> None:
 class Side(StrEnum):
     SELLER = "seller"
     BUYER = "buyer"
+
+
+class NegotiationStatus(StrEnum):
+    OPEN = "open"
+    AGREED = "agreed"  # an offer was accepted: the deal formed
+    DECLINED = "declined"  # the standing offer was declined
+    EXPIRED = "expired"  # the standing offer expired unanswered
+    CLOSED = "closed"  # another buyer concluded the deal
+
+
+class NegotiationAction(StrEnum):
+    OFFER = "offer"  # a counter-offer: the thread stays open
+    AGREE = "agree"
+    DECLINE = "decline"
+    EXPIRE = "expire"
+    CLOSE = "close"
+
+
+NEGOTIATION_TRANSITIONS: Mapping[tuple[NegotiationStatus, NegotiationAction], NegotiationStatus] = {
+    (NegotiationStatus.OPEN, NegotiationAction.OFFER): NegotiationStatus.OPEN,
+    (NegotiationStatus.OPEN, NegotiationAction.AGREE): NegotiationStatus.AGREED,
+    (NegotiationStatus.OPEN, NegotiationAction.DECLINE): NegotiationStatus.DECLINED,
+    (NegotiationStatus.OPEN, NegotiationAction.EXPIRE): NegotiationStatus.EXPIRED,
+    (NegotiationStatus.OPEN, NegotiationAction.CLOSE): NegotiationStatus.CLOSED,
+}
+NEGOTIATIONS = StateMachine(
+    "negotiation", NegotiationStatus, NegotiationAction, NegotiationStatus.OPEN, NEGOTIATION_TRANSITIONS
+)
+next_negotiation_state = NEGOTIATIONS.next
+
+
+class OfferStatus(StrEnum):
+    OPEN = "open"  # the standing offer
+    SUPERSEDED = "superseded"  # countered, or its thread closed because another buyer concluded
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+
+
+class OfferAction(StrEnum):
+    SUPERSEDE = "supersede"
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    EXPIRE = "expire"
+
+
+OFFER_TRANSITIONS: Mapping[tuple[OfferStatus, OfferAction], OfferStatus] = {
+    (OfferStatus.OPEN, OfferAction.SUPERSEDE): OfferStatus.SUPERSEDED,
+    (OfferStatus.OPEN, OfferAction.ACCEPT): OfferStatus.ACCEPTED,
+    (OfferStatus.OPEN, OfferAction.DECLINE): OfferStatus.DECLINED,
+    (OfferStatus.OPEN, OfferAction.EXPIRE): OfferStatus.EXPIRED,
+}
+OFFERS = StateMachine("offer", OfferStatus, OfferAction, OfferStatus.OPEN, OFFER_TRANSITIONS)
+next_offer_state = OFFERS.next
+
+# What ending a thread does to its standing offer (a declined thread's offer is already declined).
+STANDING_OFFER_ON_END: Mapping[NegotiationAction, OfferAction] = {
+    NegotiationAction.EXPIRE: OfferAction.EXPIRE,
+    NegotiationAction.CLOSE: OfferAction.SUPERSEDE,
+}
 
 
 class OfferOutOfTurn(InvalidState):

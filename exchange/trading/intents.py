@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exchange.parties.domain import Principal
 from exchange.trading import accounts
 from exchange.trading.context import TradingContext
+from exchange.trading.domain import INTENTS, IntentAction, IntentStatus, next_intent_state
 from exchange.trading.errors import IntentExists, NotAnnounced, NotParticipant, SellerCannotBuy, funds_conflict
 from exchange.trading.models import Intent, IntentNotification
 from kernel.errors import NotFound
@@ -22,7 +23,7 @@ from kernel.pagination import by_id, id_after, keyset_page
 from ledger import service as ledger
 from listings import Amendment, Listing, ListingObserver, ListingStatus, ListingTransition, load_listing
 
-ACTIVE = "active"
+ACTIVE = IntentStatus.ACTIVE.value
 OPEN_FOR_INTENTS = (ListingStatus.ANNOUNCED.value,)
 
 
@@ -44,9 +45,11 @@ async def register_intent(
     if intent is None:
         count = await session.scalar(select(func.count()).select_from(Intent).where(Intent.listing_id == listing.id))
         intent = Intent(listing_id=listing.id, org_id=buyer.org_id, number=int(count or 0) + 1, end_reason="")
+        intent.status = INTENTS.initial.value
         session.add(intent)
+    else:  # the organisation's intent of an earlier announcement of the listing
+        intent.status = next_intent_state(intent.status, IntentAction.REGISTER).value
     intent.user_id = buyer.user_id
-    intent.status = ACTIVE
     intent.deposit = listing.deposit
     intent.created_at = now
     intent.ended_at = None
@@ -90,26 +93,35 @@ async def withdraw_intent(
         raise NotParticipant("only the organisation that registered an intent withdraws it")
     listing = await load_listing(session, intent.listing_id, lock=True, check=False)
     await session.refresh(intent, with_for_update=True)
-    if intent.status != ACTIVE:
-        raise NotAnnounced(f"the intent is {intent.status}", state=intent.status)
+    next_intent_state(intent.status, IntentAction.WITHDRAW, refusal=NotAnnounced)
     if listing.status not in (ListingStatus.ANNOUNCED.value, ListingStatus.SUSPENDED.value):
         raise NotAnnounced(
             f"an intent is withdrawn during the announcement; the listing is {listing.status}", state=listing.status
         )
-    await release(session, intent, "withdrawn", "withdrawn by the buyer", now)
+    await release(session, intent, "withdrawn by the buyer", now, IntentAction.WITHDRAW)
     return intent
 
 
-async def release(session: AsyncSession, intent: Intent, status: str, reason: str, now: datetime) -> None:
-    """End an active intent and void its deposit hold."""
-    if intent.status != ACTIVE:
+async def release(
+    session: AsyncSession, intent: Intent, reason: str, now: datetime, action: IntentAction = IntentAction.RELEASE
+) -> None:
+    """End an active intent (released, or withdrawn by its buyer) and void its deposit hold; an intent
+    already ended stays as it is."""
+    if not INTENTS.allows(intent.status, action):
         return
-    intent.status = status
+    intent.status = next_intent_state(intent.status, action).value
     intent.ended_at = now
     intent.end_reason = reason[:500]
     if intent.hold_entry_id is not None:
         await ledger.void_hold(session, intent.hold_entry_id, now=now, description=reason[:500])
     await session.flush()  # the session does not autoflush: later queries must see the release
+
+
+def win(intent: Intent, reason: str, now: datetime) -> None:
+    """The intent became a deal: its deposit hold now belongs to the deal."""
+    intent.status = next_intent_state(intent.status, IntentAction.WIN).value
+    intent.ended_at = now
+    intent.end_reason = reason[:500]
 
 
 async def active_intents(session: AsyncSession, listing_id: uuid.UUID, *, lock: bool = False) -> list[Intent]:
@@ -126,7 +138,7 @@ async def release_all(
     released = 0
     for intent in await active_intents(session, listing_id, lock=True):
         if intent.id != keep:
-            await release(session, intent, "released", reason, now)
+            await release(session, intent, reason, now)
             released += 1
     return released
 

@@ -19,12 +19,21 @@ from exchange.parties.domain import Principal
 from exchange.trading import deals
 from exchange.trading.context import TradingContext
 from exchange.trading.domain import (
+    NEGOTIATIONS,
+    OFFERS,
+    STANDING_OFFER_ON_END,
     Installment,
+    NegotiationAction,
+    NegotiationStatus,
+    OfferAction,
+    OfferStatus,
     Side,
     TradingRuleBroken,
     check_answer,
     check_counter_offer,
     check_installments,
+    next_negotiation_state,
+    next_offer_state,
 )
 from exchange.trading.errors import IntentExists, NotParticipant, OfferExpired, OfferNotStanding, SellerCannotBuy
 from exchange.trading.intents import ACTIVE, active_intents, release
@@ -33,7 +42,6 @@ from kernel.db import is_postgres
 from kernel.errors import NotFound
 from listings import Listing, ListingStatus, PricingMode, close_unsold, load_listing
 
-OPEN = "open"
 LICENSE_FIELDS = frozenset({"scope", "term_months", "territory", "field_of_use", "royalty_bp"})
 EQUITY_FIELDS = frozenset({"shares_bp", "company_name"})
 
@@ -69,7 +77,7 @@ def _thread(listing: Listing, intent: Intent, now: datetime) -> Negotiation:
         intent_id=intent.id,
         buyer_org_id=intent.org_id,
         seller_org_id=listing.seller_org_id,
-        status=OPEN,
+        status=NEGOTIATIONS.initial.value,
         offer_count=0,
         created_at=now,
         end_reason="",
@@ -99,7 +107,7 @@ def _add_offer(
         payment_terms=payment_terms,
         adjustments=adjustments,
         note=note,
-        status=OPEN,
+        status=OFFERS.initial.value,
         expires_at=expires_at or now + timedelta(days=ctx.rules.offer_expiry_days),
         created_at=now,
     )
@@ -210,7 +218,10 @@ def _side(thread: Negotiation, party: Principal) -> Side:
 
 async def _standing(session: AsyncSession, thread: Negotiation) -> Offer | None:
     return await session.scalar(
-        select(Offer).where(Offer.negotiation_id == thread.id, Offer.status == OPEN).order_by(Offer.seq.desc()).limit(1)
+        select(Offer)
+        .where(Offer.negotiation_id == thread.id, Offer.status == OfferStatus.OPEN.value)
+        .order_by(Offer.seq.desc())
+        .limit(1)
     )
 
 
@@ -225,8 +236,9 @@ async def counter(
     thread = await visible_thread(session, party, negotiation_id, lock=True)
     side = _side(thread, party)
     party.require_active_verified()
-    if thread.status != OPEN:
-        raise OfferNotStanding(f"the negotiation is {thread.status}", state=thread.status)
+    next_negotiation_state(
+        thread.status, NegotiationAction.OFFER, refusal=OfferNotStanding, detail=f"the negotiation is {thread.status}"
+    )
     standing = await _standing(session, thread)
     if standing is not None and now >= standing.expires_at:
         raise OfferExpired("the standing offer has expired; the negotiation ends with the next sweep", state="expired")
@@ -237,7 +249,7 @@ async def counter(
     check_terms(offer["price"], offer["payment_terms"], offer["adjustments"], listing.deal_type)
     expires_at = _expiry(offer.get("expires_at"), now)
     if standing is not None:
-        standing.status = "superseded"
+        standing.status = next_offer_state(standing.status, OfferAction.SUPERSEDE).value
         standing.answered_at = now
     _add_offer(
         session,
@@ -257,7 +269,12 @@ async def counter(
 
 
 async def _answerable(
-    session: AsyncSession, party: Principal, negotiation_id: uuid.UUID, offer_id: uuid.UUID, now: datetime
+    session: AsyncSession,
+    party: Principal,
+    negotiation_id: uuid.UUID,
+    offer_id: uuid.UUID,
+    now: datetime,
+    answer: tuple[OfferAction, NegotiationAction],
 ) -> tuple[Negotiation, Offer, Side]:
     thread = await visible_thread(session, party, negotiation_id, lock=True)
     side = _side(thread, party)
@@ -265,7 +282,8 @@ async def _answerable(
     offer = await session.get(Offer, offer_id)
     if offer is None or offer.negotiation_id != thread.id:
         raise NotFound(f"offer {offer_id} not found in negotiation {negotiation_id}")
-    if thread.status != OPEN or offer.status != OPEN:
+    offer_action, thread_action = answer
+    if not (OFFERS.allows(offer.status, offer_action) and NEGOTIATIONS.allows(thread.status, thread_action)):
         raise OfferNotStanding(f"the offer is {offer.status} and the negotiation {thread.status}", state=offer.status)
     if now >= offer.expires_at:
         raise OfferExpired("the offer has expired", state="expired")
@@ -281,19 +299,22 @@ async def accept(
     offer_id: uuid.UUID,
     now: datetime,
 ) -> Deal:
-    thread, offer, _ = await _answerable(session, party, negotiation_id, offer_id, now)
-    offer.status = "accepted"
+    answer = (OfferAction.ACCEPT, NegotiationAction.AGREE)
+    thread, offer, _ = await _answerable(session, party, negotiation_id, offer_id, now, answer)
+    offer.status = next_offer_state(offer.status, OfferAction.ACCEPT).value
     offer.answered_at = now
-    thread.status = "agreed"
+    thread.status = next_negotiation_state(thread.status, NegotiationAction.AGREE).value
     thread.ended_at = now
     thread.end_reason = f"offer {offer.seq} accepted"
     others = await session.scalars(
         select(Negotiation).where(
-            Negotiation.listing_id == thread.listing_id, Negotiation.status == OPEN, Negotiation.id != thread.id
+            Negotiation.listing_id == thread.listing_id,
+            Negotiation.status == NegotiationStatus.OPEN.value,
+            Negotiation.id != thread.id,
         )
     )
     for other in others:
-        await _end(session, other, "closed", "another buyer concluded the deal", now)
+        await _end(session, other, NegotiationAction.CLOSE, "another buyer concluded the deal", now)
     intent = await session.get(Intent, thread.intent_id, with_for_update=True)
     assert intent is not None
     terms = {"payment_terms": offer.payment_terms, "adjustments": offer.adjustments}
@@ -308,25 +329,32 @@ async def decline(
     offer_id: uuid.UUID,
     now: datetime,
 ) -> Negotiation:
-    thread, offer, _ = await _answerable(session, party, negotiation_id, offer_id, now)
-    offer.status = "declined"
+    answer = (OfferAction.DECLINE, NegotiationAction.DECLINE)
+    thread, offer, _ = await _answerable(session, party, negotiation_id, offer_id, now, answer)
+    offer.status = next_offer_state(offer.status, OfferAction.DECLINE).value
     offer.answered_at = now
-    await _end(session, thread, "declined", f"offer {offer.seq} declined", now)
+    await _end(session, thread, NegotiationAction.DECLINE, f"offer {offer.seq} declined", now)
     await _unsold_if_nobody_left(session, ctx, thread.listing_id, now)
     return thread
 
 
-async def _end(session: AsyncSession, thread: Negotiation, status: str, reason: str, now: datetime) -> None:
-    thread.status = status
+async def _end(
+    session: AsyncSession, thread: Negotiation, action: NegotiationAction, reason: str, now: datetime
+) -> None:
+    """End an open thread: its standing offer follows (``STANDING_OFFER_ON_END``), its deposit is released."""
+    status = next_negotiation_state(thread.status, action)
+    thread.status = status.value
     thread.ended_at = now
     thread.end_reason = reason
     standing = await _standing(session, thread)
     if standing is not None:
-        standing.status = "expired" if status == "expired" else "superseded" if status == "closed" else standing.status
+        offer_action = STANDING_OFFER_ON_END.get(action)
+        if offer_action is not None and OFFERS.allows(standing.status, offer_action):
+            standing.status = next_offer_state(standing.status, offer_action).value
         standing.answered_at = standing.answered_at or now
     intent = await session.get(Intent, thread.intent_id, with_for_update=True)
     if intent is not None:
-        await release(session, intent, "released", f"negotiation {status}: {reason}", now)
+        await release(session, intent, f"negotiation {status.value}: {reason}", now)
 
 
 async def _unsold_if_nobody_left(
@@ -341,7 +369,7 @@ async def _unsold_if_nobody_left(
 
 
 async def claim_expired_offer(session: AsyncSession, now: datetime, skip: set[uuid.UUID]) -> Offer | None:
-    query = select(Offer).where(Offer.status == OPEN, Offer.expires_at <= now)
+    query = select(Offer).where(Offer.status == OfferStatus.OPEN.value, Offer.expires_at <= now)
     if skip:
         query = query.where(Offer.id.not_in(skip))
     query = query.order_by(Offer.expires_at, Offer.id).limit(1)
@@ -353,11 +381,11 @@ async def claim_expired_offer(session: AsyncSession, now: datetime, skip: set[uu
 async def expire(session: AsyncSession, ctx: TradingContext, offer: Offer, now: datetime) -> bool:
     thread = await session.scalar(select(Negotiation).where(Negotiation.id == offer.negotiation_id).with_for_update())
     await session.refresh(offer)
-    if offer.status != OPEN:
+    if not OFFERS.allows(offer.status, OfferAction.EXPIRE):
         return False
-    if thread is None or thread.status != OPEN:
-        offer.status = "expired"
+    if thread is None or not NEGOTIATIONS.allows(thread.status, NegotiationAction.EXPIRE):
+        offer.status = next_offer_state(offer.status, OfferAction.EXPIRE).value
         return False
-    await _end(session, thread, "expired", f"offer {offer.seq} expired unanswered", now)
+    await _end(session, thread, NegotiationAction.EXPIRE, f"offer {offer.seq} expired unanswered", now)
     await _unsold_if_nobody_left(session, ctx, thread.listing_id, now)
     return True

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from exchange.trading.domain import AuctionStatus, IntentStatus, NegotiationStatus, OfferStatus
+
 MAX_FEN = 10**15
 Fen = Annotated[int, msgspec.Meta(ge=1, le=MAX_FEN)]
 
@@ -70,7 +72,7 @@ class IntentOut(msgspec.Struct):
     id: str
     listing_id: str
     org_id: str
-    status: str
+    status: IntentStatus
     deposit: int
     hold_entry_id: str | None
     bidder_label: str
@@ -88,7 +90,7 @@ class IntentPage(msgspec.Struct):
 class AuctionOut(msgspec.Struct):
     id: str
     listing_id: str
-    status: str
+    status: AuctionStatus
     asking_price: int
     increment: int
     starts_at: datetime
@@ -124,7 +126,7 @@ class OfferOut(msgspec.Struct):
     payment_terms: dict[str, Any]
     adjustments: dict[str, Any]
     note: str
-    status: str
+    status: OfferStatus
     expires_at: datetime
     created_at: datetime
     answered_at: datetime | None
@@ -136,7 +138,7 @@ class NegotiationOut(msgspec.Struct):
     intent_id: str
     buyer_org_id: str
     seller_org_id: str
-    status: str
+    status: NegotiationStatus
     offer_count: int
     standing_offer_id: str | None
     created_at: datetime

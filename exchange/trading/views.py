@@ -6,6 +6,7 @@ import json
 import uuid
 
 from exchange.trading.auctions import bidder_label
+from exchange.trading.domain import AuctionStatus, IntentStatus, NegotiationStatus, OfferStatus
 from exchange.trading.models import Auction, Bid, Deal, Intent, IntentNotification, Negotiation, Offer
 from exchange.trading.schemas import (
     AuctionOut,
@@ -29,7 +30,7 @@ def intent_out(intent: Intent, notes: list[IntentNotification] | None = None) ->
         id=str(intent.id),
         listing_id=str(intent.listing_id),
         org_id=str(intent.org_id),
-        status=intent.status,
+        status=IntentStatus(intent.status),
         deposit=intent.deposit,
         hold_entry_id=_id(intent.hold_entry_id),
         bidder_label=f"bidder {intent.number}",
@@ -45,7 +46,7 @@ def auction_out(auction: Auction, viewer_org: uuid.UUID | None, high_number: int
     return AuctionOut(
         id=str(auction.id),
         listing_id=str(auction.listing_id),
-        status=auction.status,
+        status=AuctionStatus(auction.status),
         asking_price=auction.asking_price,
         increment=auction.increment,
         starts_at=auction.starts_at,
@@ -56,7 +57,7 @@ def auction_out(auction: Auction, viewer_org: uuid.UUID | None, high_number: int
         if auction.high_org_id is not None and high_number is not None
         else None,
         minimum_next_bid=(auction.asking_price if high is None else high + auction.increment)
-        if auction.status == "open"
+        if auction.status == AuctionStatus.OPEN
         else None,
         bid_count=auction.bid_count,
         deal_id=_id(auction.deal_id),
@@ -84,7 +85,7 @@ def offer_out(offer: Offer) -> OfferOut:
         payment_terms=offer.payment_terms,
         adjustments=offer.adjustments,
         note=offer.note,
-        status=offer.status,
+        status=OfferStatus(offer.status),
         expires_at=offer.expires_at,
         created_at=offer.created_at,
         answered_at=offer.answered_at,
@@ -92,14 +93,14 @@ def offer_out(offer: Offer) -> OfferOut:
 
 
 def negotiation_out(thread: Negotiation, offers: list[Offer]) -> NegotiationOut:
-    standing = next((o for o in reversed(offers) if o.status == "open"), None)
+    standing = next((o for o in reversed(offers) if o.status == OfferStatus.OPEN), None)
     return NegotiationOut(
         id=str(thread.id),
         listing_id=str(thread.listing_id),
         intent_id=str(thread.intent_id),
         buyer_org_id=str(thread.buyer_org_id),
         seller_org_id=str(thread.seller_org_id),
-        status=thread.status,
+        status=NegotiationStatus(thread.status),
         offer_count=thread.offer_count,
         standing_offer_id=_id(standing.id) if standing else None,
         created_at=thread.created_at,

@@ -12,7 +12,7 @@ from exchange.parties.domain import OrgKind, Principal
 from exchange.parties.models import Org
 from exchange.platform.db import Database
 from exchange.vouchers import accounts
-from exchange.vouchers.domain import OPEN_REDEMPTION_STATES, AlreadyRevoked, OrderState
+from exchange.vouchers.domain import OPEN_REDEMPTION_STATES, ORDERS, AlreadyRevoked, OrderAction, OrderState
 from exchange.vouchers.models import ProviderRevocation, Redemption, ServiceOrder, VoucherProgram, VoucherWallet
 from exchange.vouchers.orders import is_revoked, release
 from exchange.vouchers.programs import get_program, move_wallet, require_program_admin
@@ -66,7 +66,7 @@ async def revoke_provider(
     cancelled = 0
     voided = 0
     for order in orders:
-        if order.state in (OrderState.ORDERED.value, OrderState.CONFIRMED.value, OrderState.DELIVERED.value):
+        if ORDERS.allows(order.state, OrderAction.CANCEL):
             await release(session, order, note, now)
             cancelled += 1
         elif order.state == OrderState.ACCEPTED.value and not order.redeemed and not order.revoked:

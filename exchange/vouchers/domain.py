@@ -1,12 +1,15 @@
-"""Pure rules of innovation vouchers: programs, grants, orders, redemption and their invariants."""
+"""Pure rules of innovation vouchers: programs, grants, orders, redemption, their state machines and
+their invariants."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from kernel.errors import DomainError, InvalidState
+from kernel.states import StateMachine
 
 BP = 10_000
 
@@ -121,7 +124,7 @@ class OrderAction(StrEnum):
     CANCEL = "cancel"
 
 
-ORDER_TRANSITIONS: dict[tuple[OrderState, OrderAction], OrderState] = {
+ORDER_TRANSITIONS: Mapping[tuple[OrderState, OrderAction], OrderState] = {
     (OrderState.ORDERED, OrderAction.CONFIRM): OrderState.CONFIRMED,
     (OrderState.ORDERED, OrderAction.CANCEL): OrderState.CANCELLED,
     (OrderState.CONFIRMED, OrderAction.DELIVER): OrderState.DELIVERED,
@@ -129,13 +132,8 @@ ORDER_TRANSITIONS: dict[tuple[OrderState, OrderAction], OrderState] = {
     (OrderState.DELIVERED, OrderAction.ACCEPT): OrderState.ACCEPTED,
     (OrderState.DELIVERED, OrderAction.CANCEL): OrderState.CANCELLED,
 }
-
-
-def next_order_state(state: OrderState, action: OrderAction) -> OrderState:
-    try:
-        return ORDER_TRANSITIONS[(state, action)]
-    except KeyError:
-        raise InvalidState(f"a service order in state '{state}' cannot '{action}'", state=state.value) from None
+ORDERS = StateMachine("service order", OrderState, OrderAction, OrderState.ORDERED, ORDER_TRANSITIONS)
+next_order_state = ORDERS.next
 
 
 @dataclass(frozen=True)
@@ -208,7 +206,29 @@ class RedemptionState(StrEnum):
     REJECTED = "rejected"
 
 
-OPEN_REDEMPTION_STATES = frozenset({RedemptionState.NOTICED, RedemptionState.SUSPENDED, RedemptionState.READY})
+class RedemptionAction(StrEnum):
+    SUSPEND = "suspend"  # the notice period ended with an objection pending
+    NOTICE_CLOSED = "notice_closed"  # the notice closed (its period ran, or the objection was dismissed)
+    APPROVE = "approve"  # the program admin: vouchers retired, cash paid from funding
+    REJECT = "reject"  # the program admin, an upheld objection, or the provider's revocation
+
+
+REDEMPTION_TRANSITIONS: Mapping[tuple[RedemptionState, RedemptionAction], RedemptionState] = {
+    (RedemptionState.NOTICED, RedemptionAction.SUSPEND): RedemptionState.SUSPENDED,
+    (RedemptionState.NOTICED, RedemptionAction.NOTICE_CLOSED): RedemptionState.READY,
+    (RedemptionState.NOTICED, RedemptionAction.REJECT): RedemptionState.REJECTED,
+    (RedemptionState.SUSPENDED, RedemptionAction.NOTICE_CLOSED): RedemptionState.READY,
+    (RedemptionState.SUSPENDED, RedemptionAction.REJECT): RedemptionState.REJECTED,
+    (RedemptionState.READY, RedemptionAction.APPROVE): RedemptionState.APPROVED,
+    (RedemptionState.READY, RedemptionAction.REJECT): RedemptionState.REJECTED,
+}
+REDEMPTIONS = StateMachine(
+    "redemption", RedemptionState, RedemptionAction, RedemptionState.NOTICED, REDEMPTION_TRANSITIONS
+)
+next_redemption_state = REDEMPTIONS.next
+
+# A claim is open (its orders are taken, it may still be rejected) until it is approved or rejected.
+OPEN_REDEMPTION_STATES = REDEMPTIONS.sources(RedemptionAction.REJECT)
 
 
 def split_price(price: int, voucher_amount: int) -> tuple[int, int]:

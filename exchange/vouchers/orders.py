@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exchange.parties.domain import OrgKind, Principal
 from exchange.vouchers import accounts
 from exchange.vouchers.domain import (
+    ORDERS,
     Category,
     CategoryNotEligible,
     InsufficientVouchers,
@@ -184,7 +185,7 @@ async def place_order(
         price=service.price,
         voucher_amount=voucher_part,
         cash_amount=cash_part,
-        state=OrderState.ORDERED.value,
+        state=ORDERS.initial.value,
         results_summary="",
         cancel_reason="",
         redeemed=False,
@@ -228,7 +229,7 @@ def _require_side(caller: Principal, org_id: uuid.UUID, who: str, action: str) -
 
 
 async def _move(order: ServiceOrder, action: OrderAction, now: datetime) -> None:
-    order.state = next_order_state(OrderState(order.state), action).value
+    order.state = next_order_state(order.state, action).value
     order.updated_at = now
 
 

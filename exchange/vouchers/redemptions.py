@@ -15,18 +15,21 @@ from exchange.parties.models import Org
 from exchange.vouchers import accounts
 from exchange.vouchers.domain import (
     OPEN_REDEMPTION_STATES,
+    REDEMPTIONS,
     NoticeStillOpen,
     OrderAlreadyClaimed,
     OrderState,
     ProviderRevoked,
+    RedemptionAction,
     RedemptionKind,
     RedemptionState,
     VoucherRuleBroken,
+    next_redemption_state,
 )
 from exchange.vouchers.models import FeePayment, Redemption, ServiceOrder, VoucherProgram
 from exchange.vouchers.orders import is_revoked
 from exchange.vouchers.programs import get_program, require_program_admin
-from kernel.errors import InvalidState, NotFound, OrgSuspended
+from kernel.errors import NotFound, OrgSuspended
 from ledger import service as ledger
 from listings import (
     ListingsContext,
@@ -170,7 +173,7 @@ async def _open(
         kind=kind.value,
         order_ids=ids if kind is RedemptionKind.SERVICE_ORDERS else [],
         fee_payment_ids=ids if kind is RedemptionKind.EXCHANGE_FEES else [],
-        state=RedemptionState.NOTICED.value,
+        state=REDEMPTIONS.initial.value,
         reason="",
         created_by=caller.user_id,
         created_at=now,
@@ -227,13 +230,13 @@ async def approve(session: AsyncSession, caller: Principal, redemption_id: uuid.
     redemption = await get_redemption(session, redemption_id, lock=True)
     program = await get_program(session, redemption.program_id, lock=True)
     require_program_admin(caller, program)
-    state = RedemptionState(redemption.state)
-    if state in (RedemptionState.NOTICED, RedemptionState.SUSPENDED):
+    if REDEMPTIONS.allows(redemption.state, RedemptionAction.NOTICE_CLOSED):
         raise NoticeStillOpen(
-            "the redemption's public notice has not closed (or an objection is pending)", state=state.value
+            "the redemption's public notice has not closed (or an objection is pending)",
+            state=redemption.state,
+            action=RedemptionAction.APPROVE.value,
         )
-    if state is not RedemptionState.READY:
-        raise InvalidState(f"the redemption is already {state.value}", state=state.value)
+    approved = next_redemption_state(redemption.state, RedemptionAction.APPROVE)
     provider = await session.get(Org, redemption.provider_org_id)
     if provider is None or provider.status != OrgStatus.ACTIVE.value:
         raise OrgSuspended(f"organisation {redemption.provider_org_id} is suspended: it cannot be paid")
@@ -271,7 +274,7 @@ async def approve(session: AsyncSession, caller: Principal, redemption_id: uuid.
             metadata=meta,
             description="voucher redemption paid from program funding",
         )
-    redemption.state = RedemptionState.APPROVED.value
+    redemption.state = approved.value
     redemption.decided_by = caller.user_id
     redemption.decided_at = now
     for table in (ServiceOrder, FeePayment):
@@ -289,7 +292,7 @@ async def end(
     session: AsyncSession, redemption: Redemption, reason: str, now: datetime, decided_by: uuid.UUID | None
 ) -> None:
     """Reject an open claim: its orders may be claimed again, its notice (if still open) ends."""
-    redemption.state = RedemptionState.REJECTED.value
+    redemption.state = next_redemption_state(redemption.state, RedemptionAction.REJECT).value
     redemption.reason = reason[:2000]
     redemption.decided_by = decided_by
     redemption.decided_at = now
@@ -304,9 +307,6 @@ async def reject(
     redemption = await get_redemption(session, redemption_id, lock=True)
     program = await get_program(session, redemption.program_id)
     require_program_admin(caller, program)
-    state = RedemptionState(redemption.state)
-    if state not in OPEN_REDEMPTION_STATES:
-        raise InvalidState(f"the redemption is already {state.value}", state=state.value)
     await end(session, redemption, reason, now, caller.user_id)
     return redemption
 
@@ -325,12 +325,12 @@ class RedemptionNotices(NoticeHandler):
     async def on_closed(self, session: AsyncSession, notice: Notice, now: datetime) -> None:
         redemption = await self._claim(session, notice)
         if redemption is not None:
-            redemption.state = RedemptionState.READY.value
+            redemption.state = next_redemption_state(redemption.state, RedemptionAction.NOTICE_CLOSED).value
 
     async def on_suspended(self, session: AsyncSession, notice: Notice, now: datetime) -> None:
         redemption = await self._claim(session, notice)
         if redemption is not None:
-            redemption.state = RedemptionState.SUSPENDED.value
+            redemption.state = next_redemption_state(redemption.state, RedemptionAction.SUSPEND).value
 
     async def on_upheld(self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime) -> None:
         redemption = await self._claim(session, notice)
