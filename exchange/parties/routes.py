@@ -9,7 +9,7 @@ from litestar.params import FromPath, JSONBody
 
 from exchange.parties import service
 from exchange.parties.auth import LoginThrottle, TokenIssuer
-from exchange.parties.domain import OrgKind, OrgStatus, Role
+from exchange.parties.domain import OrgKind
 from exchange.parties.http import Caller
 from exchange.parties.models import Org, User
 from exchange.parties.schemas import (
@@ -24,24 +24,18 @@ from exchange.parties.schemas import (
 )
 from exchange.platform.http import BEARER, Db, Now
 from kernel.errors import Forbidden, Unauthorized
+from kernel.shapes import shaped
 
 
 def org_out(org: Org) -> OrgOut:
-    return OrgOut(
-        id=org.id,
-        name=org.name,
-        credit_code=org.credit_code,
-        kind=OrgKind(org.kind),
-        verified=org.verified,
-        status=OrgStatus(org.status),
-        created_at=org.created_at,
-    )
+    return shaped(OrgOut, org)
 
 
 def user_out(user: User) -> UserOut:
-    return UserOut(
-        id=user.id, email=user.email, display_name=user.display_name, role=Role(user.role), org_id=user.org_id
-    )
+    return shaped(UserOut, user)
+
+
+Note = JSONBody[OrgActionRequest | None]
 
 
 class AuthController(Controller):
@@ -120,26 +114,14 @@ class OrgController(Controller):
 
     @post("/{org_id:uuid}/verify", status_code=200, security=BEARER, summary="Verify an organisation (operators)")
     async def verify(
-        self,
-        org_id: FromPath[uuid.UUID],
-        operator: Caller,
-        db: Db,
-        clock: Now,
-        data: JSONBody[OrgActionRequest | None] = None,
+        self, org_id: FromPath[uuid.UUID], operator: Caller, db: Db, clock: Now, data: Note = None
     ) -> OrgOut:
         note = data.note if data else ""
-        org = await db.transaction(lambda s: service.verify_org(s, org_id, operator, note, clock.now()))
-        return org_out(org)
+        return org_out(await db.transaction(lambda s: service.verify_org(s, org_id, operator, note, clock.now())))
 
     @post("/{org_id:uuid}/suspend", status_code=200, security=BEARER, summary="Suspend an organisation (operators)")
     async def suspend(
-        self,
-        org_id: FromPath[uuid.UUID],
-        operator: Caller,
-        db: Db,
-        clock: Now,
-        data: JSONBody[OrgActionRequest | None] = None,
+        self, org_id: FromPath[uuid.UUID], operator: Caller, db: Db, clock: Now, data: Note = None
     ) -> OrgOut:
         note = data.note if data else ""
-        org = await db.transaction(lambda s: service.suspend_org(s, org_id, operator, note, clock.now()))
-        return org_out(org)
+        return org_out(await db.transaction(lambda s: service.suspend_org(s, org_id, operator, note, clock.now())))

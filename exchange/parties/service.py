@@ -75,6 +75,16 @@ async def register(
     )
     session.add(org)
     await session.flush()
+    try:
+        user = await _add_admin(session, org, email, password_hash, display_name, now)
+    except IntegrityError as exc:  # a concurrent registration took the email or code first
+        raise EmailTaken(f"{email} or credit code {credit_code} is already registered", field="email") from exc
+    return user, org
+
+
+async def _add_admin(
+    session: AsyncSession, org: Org, email: str, password_hash: str, display_name: str, now: datetime
+) -> User:
     user = User(
         email=email,
         password_hash=password_hash,
@@ -84,11 +94,8 @@ async def register(
         created_at=now,
     )
     session.add(user)
-    try:
-        await session.flush()
-    except IntegrityError as exc:  # a concurrent registration took the email or code first
-        raise EmailTaken(f"{email} or credit code {credit_code} is already registered", field="email") from exc
-    return user, org
+    await session.flush()
+    return user
 
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User | None:
@@ -145,17 +152,8 @@ def _principal_of_row(row: Sequence[Any]) -> Principal:
 
 
 def principal_of(user: User, org: Org) -> Principal:
-    return Principal(
-        user_id=user.id,
-        email=user.email,
-        display_name=user.display_name,
-        role=Role(user.role),
-        org_id=org.id,
-        org_name=org.name,
-        org_kind=OrgKind(org.kind),
-        org_verified=org.verified,
-        org_status=OrgStatus(org.status),
-    )
+    row = (user.id, user.email, user.display_name, user.role, org.id, org.name, org.kind, org.verified, org.status)
+    return _principal_of_row(row)
 
 
 async def get_org(session: AsyncSession, org_id: uuid.UUID, *, for_update: bool = False) -> Org:
@@ -226,14 +224,4 @@ async def create_operator(
     email = normalise_email(email)
     if await session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         raise EmailTaken(f"{email} is already registered", field="email")
-    user = User(
-        email=email,
-        password_hash=password_hash,
-        display_name=display_name,
-        org_id=org.id,
-        role=Role.ADMIN.value,
-        created_at=now,
-    )
-    session.add(user)
-    await session.flush()
-    return user
+    return await _add_admin(session, org, email, password_hash, display_name, now)
