@@ -88,7 +88,7 @@ class IntentPage(msgspec.Struct):
 class AuctionOut(msgspec.Struct):
     id: str
     listing_id: str
-    status: str
+    status: str  # scheduled (bids from starts_at) | open | closed
     asking_price: int
     increment: int
     starts_at: datetime
