@@ -175,12 +175,17 @@ async def setup(
                     )
                 )
         clock.set(datetime.now(UTC))
-        await app.state.sweeper.run_once(db, clock.now())  # the announcements end: the auctions open now
+        await app.state.sweeper.run_once(db, clock.now())  # the announcements end: the auctions are scheduled
         auctions: dict[str, str] = {}
-        from sqlalchemy import select
+        from sqlalchemy import select, update
 
         from exchange.trading.models import Auction
 
+        # They would open at the set time of the next working day; the benchmark opens them now.
+        ends = clock.now() + timedelta(minutes=settings.auction_minutes)
+        await db.transaction(
+            lambda s: s.execute(update(Auction).values(starts_at=clock.now(), scheduled_end=ends, ends_at=ends))
+        )
         async with db.read() as session:
             for row in (await session.scalars(select(Auction))).all():
                 auctions[str(row.listing_id)] = str(row.id)

@@ -2,7 +2,7 @@
 
 - ``errors``: the base of every refusal (a stable problem ``type`` slug, an HTTP status, a title)
   and the refusals every module shares (not found, forbidden, conflict, invalid state, …);
-- ``time``: RFC 3339 text and the UTC datetime column type that behaves alike on both databases;
+- ``time``: RFC 3339 text; ``columns``: the UTC datetime column type that behaves alike on both databases;
 - ``canonical``: the canonical JSON (RFC 8785) of every signed or hashed document;
 - ``pagination``: limit and cursor parameters and keyset pages of ``{"items", "next_cursor"}``;
 - ``db``: which database a session or connection talks to;

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kernel.time import UTCDateTime
+from kernel.columns import UTCDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

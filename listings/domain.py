@@ -7,9 +7,9 @@ from __future__ import annotations
 import calendar
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -17,7 +17,7 @@ import msgspec
 
 from kernel.errors import Forbidden, InvalidState, OrgNotVerified, OrgSuspended
 from listings.errors import InvalidListing
-from listings.workdays import calendar_days_end, working_days_end
+from listings.workdays import calendar_days_end, next_working_day_at, working_days_end
 
 # ----------------------------------------------------------------------------------------------
 # Vocabulary
@@ -139,12 +139,22 @@ DEAL_TYPE_OF: Mapping[type, DealType] = {
 }
 
 
+class AppraisalReport(msgspec.Struct, forbid_unknown_fields=True):
+    """The report behind an appraised value: its number, the appraiser (the firm) and its date."""
+
+    report_number: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NON_BLANK)]
+    appraiser: Text200
+    report_date: date
+
+
 class Pricing(msgspec.Struct, forbid_unknown_fields=True):
     mode: PricingMode
     asking_price: Fen
     appraised_value: Fen | None = None
     deposit: Annotated[int, msgspec.Meta(gt=-1, le=MAX_FEN)] | None = None  # 0: no deposit
     increment: Fen | None = None
+    # Optional with a first appraisal; required to replace the appraisal of record (SPEC §2).
+    appraisal_report: AppraisalReport | None = None
 
 
 class ListingContent(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -157,6 +167,9 @@ class ListingContent(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     inventors: Annotated[list[Inventor], msgspec.Meta(max_length=50)] = []
     deal: DealTerms
     pricing: Pricing
+    # The share of the seller's net income paid to the inventors (SPEC §3.4): declared by public
+    # institutions (at least the exchange's minimum; the minimum when left out), none for others.
+    inventor_reward_bp: Annotated[int, msgspec.Meta(gt=-1, le=BP)] | None = None  # gt=-1: see Fen
 
 
 def deal_type_of(terms: DealTerms) -> DealType:
@@ -178,6 +191,8 @@ class ListingRules:
     deal_result_notice_working_days: int = 5
     redemption_notice_working_days: int = 5
     max_relist_working_days: int = 60
+    inventor_reward_min_bp: int = 7000  # the least share a public institution may declare
+    auction_opens_at: time = time(10, 0)  # Beijing time, on the first working day after the announcement
 
 
 # ----------------------------------------------------------------------------------------------
@@ -206,12 +221,116 @@ def relist_floor(appraised_value: int) -> int:
 
 
 @dataclass(frozen=True)
+class AppraisalOfRecord:
+    """The appraisal a listing was announced with: it stays until a new report replaces it."""
+
+    value: int
+    report: AppraisalReport | None
+
+
+@dataclass(frozen=True)
 class ResolvedPricing:
+    """What validation settles: the pricing with its defaults, the appraisal in force (of record
+    unless replaced) and the declared inventor reward share."""
+
     mode: PricingMode
     asking_price: int
     appraised_value: int | None
     deposit: int
     increment: int | None
+    appraisal_report: AppraisalReport | None = None
+    inventor_reward_bp: int | None = None
+    appraisal_replaced: AppraisalOfRecord | None = None  # the appraisal of record a new report replaced
+
+    def pricing(self) -> Pricing:
+        return Pricing(
+            mode=self.mode,
+            asking_price=self.asking_price,
+            appraised_value=self.appraised_value,
+            deposit=self.deposit,
+            increment=self.increment,
+            appraisal_report=self.appraisal_report,
+        )
+
+    def appraisal_change(self) -> str:
+        """The transition log's words for a replaced appraisal of record ("" when none was)."""
+        if self.appraisal_replaced is None or self.appraised_value is None:
+            return ""
+        return (
+            f"appraisal of record replaced: {describe_appraisal(self.appraised_value, self.appraisal_report)} "
+            f"replaces {describe_appraisal(self.appraisal_replaced.value, self.appraisal_replaced.report)}"
+        )
+
+
+def describe_appraisal(value: int, report: AppraisalReport | None) -> str:
+    if report is None:
+        return f"{value} fen (no report cited)"
+    return f"{value} fen (report {report.report_number} by {report.appraiser}, {report.report_date.isoformat()})"
+
+
+Fail = Callable[[str, str], None]  # (field, message): record one problem of a request
+
+
+def resolve_appraisal(
+    pricing: Pricing, record: AppraisalOfRecord | None, today: date, fail: Fail
+) -> tuple[int | None, AppraisalReport | None, AppraisalOfRecord | None]:
+    """The appraisal in force after this request: ``(value, report, replaced record or None)``.
+
+    Without a record (a listing never announced) the request's appraisal stands as given. Once a
+    listing has been announced its appraisal is of record: a request that leaves the appraisal
+    out keeps it; one that changes the value (or cites another report) replaces it, and needs a
+    new report — another number, dated no earlier than the report it replaces.
+    """
+    report = pricing.appraisal_report
+    if report is not None:
+        if pricing.appraised_value is None:
+            fail("pricing.appraised_value", "an appraisal report comes with the appraised value it states")
+        if report.report_date > today:
+            fail("pricing.appraisal_report.report_date", f"the report is dated after today ({today.isoformat()})")
+    if record is None:
+        return pricing.appraised_value, report, None
+    if pricing.appraised_value is None or (pricing.appraised_value == record.value and report in (None, record.report)):
+        return record.value, record.report, None
+    if report is None:
+        fail(
+            "pricing.appraisal_report",
+            f"the appraisal of record ({describe_appraisal(record.value, record.report)}) stays with the listing; "
+            "replacing it needs a new appraisal report (report_number, appraiser, report_date)",
+        )
+        return record.value, record.report, None
+    if record.report is not None:
+        if report.report_number.strip().upper() == record.report.report_number.strip().upper():
+            fail(
+                "pricing.appraisal_report.report_number",
+                f"report {record.report.report_number} is the appraisal of record; a new appraisal has a new report",
+            )
+        if report.report_date < record.report.report_date:
+            fail(
+                "pricing.appraisal_report.report_date",
+                f"the new report predates the report of record ({record.report.report_date.isoformat()})",
+            )
+    return pricing.appraised_value, report, record
+
+
+def resolve_reward_share(declared: int | None, *, public_institution: bool, minimum_bp: int, fail: Fail) -> int | None:
+    """The inventors' share a listing settles with: a public institution's declaration (at least
+    ``minimum_bp``; the minimum when it declares none), and none for other sellers."""
+    if not public_institution:
+        if declared is not None:
+            fail(
+                "inventor_reward_bp",
+                "only public institutions (universities, research institutes) declare an inventor reward share",
+            )
+        return None
+    if declared is None:
+        return minimum_bp
+    if declared < minimum_bp:
+        fail(
+            "inventor_reward_bp",
+            f"a public institution's inventors receive at least {minimum_bp / 100:g}% ({minimum_bp} bp) "
+            "of the net income",
+        )
+    return declared
 
 
 def add_months(day: date, months: int) -> date:
@@ -230,11 +349,13 @@ def validate_listing(
     today: date,
     public_institution: bool,
     relisting: bool = False,
+    appraisal_of_record: AppraisalOfRecord | None = None,
 ) -> ResolvedPricing:
     """Check every rule of SPEC §2 that a valid shape can still break; all problems at once.
 
-    Returns the pricing with the defaults applied. Raises ``InvalidListing`` (422) naming each
-    field at fault.
+    Returns the pricing with the defaults applied, the appraisal in force and the declared reward
+    share. Raises ``InvalidListing`` (422) naming each field at fault. ``appraisal_of_record``:
+    the appraisal the listing was announced with (None for a listing never announced).
     """
     errors: list[dict[str, str]] = []
 
@@ -272,8 +393,15 @@ def validate_listing(
                     f"a licence of {deal.term_months} months from {today.isoformat()} ends on {ends.isoformat()}, "
                     f"after the earliest expiry of the listed rights ({earliest.isoformat()})",
                 )
-    if isinstance(deal, EquityTerms) and pricing.appraised_value is None:
+    appraised_value, report, replaced = resolve_appraisal(pricing, appraisal_of_record, today, fail)
+    if isinstance(deal, EquityTerms) and appraised_value is None:
         fail("pricing.appraised_value", "IP contributed as capital must be appraised")
+    reward_bp = resolve_reward_share(
+        content.inventor_reward_bp,
+        public_institution=public_institution,
+        minimum_bp=rules.inventor_reward_min_bp,
+        fail=fail,
+    )
 
     if pricing.deposit is not None and not deposit_within_limit(
         pricing.deposit, pricing.asking_price, rules.deposit_max_bp
@@ -289,10 +417,11 @@ def validate_listing(
         elif pricing.increment > pricing.asking_price:
             fail("pricing.increment", "the increment may not exceed the asking price")
 
-    if public_institution and pricing.mode in COMPETITIVE_MODES and pricing.appraised_value is not None:
-        floor = relist_floor(pricing.appraised_value) if relisting else pricing.appraised_value
+    if public_institution and pricing.mode in COMPETITIVE_MODES and appraised_value is not None:
+        floor = relist_floor(appraised_value) if relisting else appraised_value
         if pricing.asking_price < floor:
-            rule = "90% of the appraised value on a relisting" if relisting else "the appraised value"
+            value = "the appraised value" + (" of record" if appraisal_of_record and not replaced else "")
+            rule = f"90% of {value} on a relisting" if relisting else value
             fail(
                 "pricing.asking_price",
                 f"a public institution's asking price may not be below {rule} ({floor} fen)",
@@ -304,7 +433,10 @@ def validate_listing(
     return ResolvedPricing(
         mode=pricing.mode,
         asking_price=pricing.asking_price,
-        appraised_value=pricing.appraised_value,
+        appraised_value=appraised_value,
+        appraisal_report=report,
+        appraisal_replaced=replaced,
+        inventor_reward_bp=reward_bp,
         deposit=pricing.deposit
         if pricing.deposit is not None
         else default_deposit(pricing.asking_price, rules.deposit_default_bp),
@@ -321,6 +453,24 @@ MATERIAL_PARTS = ("pricing", "deal", "ip_assets")
 
 def changed_parts(before: ListingContent, after: ListingContent) -> list[str]:
     return [name for name in before.__struct_fields__ if getattr(before, name) != getattr(after, name)]
+
+
+def auction_opening(closes_at: datetime, at: time) -> datetime:
+    """When the auction after an announcement opens: at ``at`` (Beijing time) on the first working
+    day after the announcement closes (an announcement closing at 24:00 closes with its day)."""
+    return next_working_day_at(closes_at, at)
+
+
+def auction_opening_at_close(announced: datetime | None, closes_at: datetime, now: datetime, at: time) -> datetime:
+    """The opening an auction keeps when the announcement's close is processed at ``now``.
+
+    The announced opening (or, for an announcement made without one, the opening its close
+    implies) stands unless it has passed — the close was held up by an objection, or processed
+    late: then the auction opens at ``at`` on the first working day after ``now``, so bidders
+    always have notice.
+    """
+    opening = announced if announced is not None else auction_opening(closes_at, at)
+    return opening if opening >= now else next_working_day_at(now, at)
 
 
 # ----------------------------------------------------------------------------------------------

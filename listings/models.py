@@ -1,4 +1,5 @@
-"""Tables of listings, notices and objections. The schema itself comes from migrations/0003_listings.
+"""Tables of listings, notices and objections. The schema itself comes from migrations/0003_listings
+(and the listing terms of 0008_listing_terms).
 
 Search indexes are not mapped: PostgreSQL has a generated ``listings.search_vector`` tsvector with
 a GIN index, SQLite an FTS5 table ``listing_search`` kept in step by triggers (see search.py).
@@ -25,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from uuid6 import uuid7
 
-from kernel.time import UTCDateTime
+from kernel.columns import UTCDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -66,9 +67,15 @@ class Listing(Base):
     pricing_mode: Mapped[str] = mapped_column(String(16))
     asking_price: Mapped[int] = mapped_column(BigInteger)
     appraised_value: Mapped[int | None] = mapped_column(BigInteger)
+    # The report behind the appraisal (migrations/0008_listing_terms): once announced, the
+    # appraisal is of record and only a new report replaces it.
+    appraisal_report_number: Mapped[str | None] = mapped_column(String(64))
+    appraiser: Mapped[str | None] = mapped_column(String(200))
+    appraisal_report_date: Mapped[date | None] = mapped_column(Date)
     deposit: Mapped[int] = mapped_column(BigInteger)
     increment: Mapped[int | None] = mapped_column(BigInteger)
     confidential_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    inventor_reward_bp: Mapped[int | None] = mapped_column(Integer)  # public institutions' declared share
 
     status: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -77,6 +84,7 @@ class Listing(Base):
     period_working_days: Mapped[int | None] = mapped_column(Integer)
     announced_at: Mapped[datetime | None]  # start of the current announcement period
     closes_at: Mapped[datetime | None]  # end of the current announcement period
+    auction_opens_at: Mapped[datetime | None]  # listed and auction modes: when an auction would open
     first_announced_at: Mapped[datetime | None]
     published_at: Mapped[datetime]  # "newest" order: the latest announcement (creation for drafts)
 

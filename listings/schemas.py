@@ -10,7 +10,9 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from listings.domain import (
+    BP,
     NON_BLANK,
+    AppraisalReport,
     DealTerms,
     Field,
     Inventor,
@@ -53,6 +55,7 @@ class ListingPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     inventors: Annotated[list[Inventor], msgspec.Meta(max_length=50)] | UnsetType = UNSET
     deal: DealTerms | UnsetType = UNSET
     pricing: Pricing | UnsetType = UNSET
+    inventor_reward_bp: Annotated[int, msgspec.Meta(gt=-1, le=BP)] | UnsetType | None = UNSET
     confidential_details: Confidential | UnsetType | None = UNSET
 
     def content_changes(self) -> dict[str, Any]:
@@ -99,6 +102,7 @@ class PricingOut(msgspec.Struct):
     mode: PricingMode
     asking_price: int
     appraised_value: int | None
+    appraisal_report: AppraisalReport | None
     deposit: int
     increment: int | None
 
@@ -115,6 +119,7 @@ class AnnouncementOut(msgspec.Struct):
     working_days: int | None
     opens_at: datetime | None
     closes_at: datetime | None
+    auction_opens_at: datetime | None  # listed and auction modes: when an auction after it would open
 
 
 class ListingOut(msgspec.Struct):
@@ -131,6 +136,7 @@ class ListingOut(msgspec.Struct):
     inventors: list[InventorOut]
     deal: DealTerms
     pricing: PricingOut
+    inventor_reward_bp: int | None  # public institutions: the inventors' share of the net income
     seller: SellerOut
     has_confidential_details: bool
     announcement: AnnouncementOut

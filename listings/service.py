@@ -25,11 +25,14 @@ from listings import crypto, notices
 from listings.context import ListingsContext
 from listings.domain import (
     CLOSE_OUTCOMES,
+    COMPETITIVE_MODES,
     FIELD_LABELS,
     MATERIAL_PARTS,
     PUBLIC_STATUSES,
     Action,
     Actor,
+    AppraisalOfRecord,
+    AppraisalReport,
     DealTerms,
     Field,
     Inventor,
@@ -43,6 +46,8 @@ from listings.domain import (
     PricingMode,
     ResolvedPricing,
     ReviewDecision,
+    auction_opening,
+    auction_opening_at_close,
     changed_parts,
     deal_type_of,
     next_status,
@@ -131,6 +136,23 @@ async def _seller_listing(session: AsyncSession, actor: Actor, listing_id: uuid.
     return listing
 
 
+def appraisal_report_of(listing: Listing) -> AppraisalReport | None:
+    if listing.appraisal_report_number is None or listing.appraiser is None or listing.appraisal_report_date is None:
+        return None
+    return AppraisalReport(
+        report_number=listing.appraisal_report_number,
+        appraiser=listing.appraiser,
+        report_date=listing.appraisal_report_date,
+    )
+
+
+def appraisal_of_record(listing: Listing) -> AppraisalOfRecord | None:
+    """The appraisal the listing was announced with; none before its first announcement."""
+    if listing.first_announced_at is None or listing.appraised_value is None:
+        return None
+    return AppraisalOfRecord(value=listing.appraised_value, report=appraisal_report_of(listing))
+
+
 def content_of(listing: Listing) -> ListingContent:
     return ListingContent(
         title=listing.title,
@@ -150,7 +172,9 @@ def content_of(listing: Listing) -> ListingContent:
             appraised_value=listing.appraised_value,
             deposit=listing.deposit,
             increment=listing.increment,
+            appraisal_report=appraisal_report_of(listing),
         ),
+        inventor_reward_bp=listing.inventor_reward_bp,
     )
 
 
@@ -167,8 +191,13 @@ def _apply_content(listing: Listing, content: ListingContent, pricing: ResolvedP
     listing.pricing_mode = pricing.mode.value
     listing.asking_price = pricing.asking_price
     listing.appraised_value = pricing.appraised_value
+    report = pricing.appraisal_report
+    listing.appraisal_report_number = report.report_number.strip() if report else None
+    listing.appraiser = report.appraiser.strip() if report else None
+    listing.appraisal_report_date = report.report_date if report else None
     listing.deposit = pricing.deposit
     listing.increment = pricing.increment
+    listing.inventor_reward_bp = pricing.inventor_reward_bp
     listing.ip_assets = [
         ListingIpAsset(
             listing_id=listing.id,
@@ -217,15 +246,18 @@ def public_listing(listing: Listing) -> dict[str, Any]:
             "mode": listing.pricing_mode,
             "asking_price": listing.asking_price,
             "appraised_value": listing.appraised_value,
+            "appraisal_report": to_plain(report) if (report := appraisal_report_of(listing)) else None,
             "deposit": listing.deposit,
             "increment": listing.increment,
         },
+        "inventor_reward_bp": listing.inventor_reward_bp,
         "seller": {"org_id": str(listing.seller_org_id), "name": listing.seller_org_name, "kind": listing.seller_kind},
         "announcement": {
             "round": listing.announcement_round,
             "working_days": listing.period_working_days,
             "opens_at": rfc3339(listing.announced_at) if listing.announced_at else None,
             "closes_at": rfc3339(listing.closes_at) if listing.closes_at else None,
+            "auction_opens_at": rfc3339(listing.auction_opens_at) if listing.auction_opens_at else None,
         },
     }
 
@@ -279,9 +311,26 @@ async def transition(
     return await _record(session, ctx, listing, action, to_status, now, actor, reason)
 
 
-def _validate(ctx: ListingsContext, listing: Listing, content: ListingContent, now: datetime, **kw: Any) -> Any:
+def _validate(
+    ctx: ListingsContext, listing: Listing, content: ListingContent, now: datetime, **kw: Any
+) -> ResolvedPricing:
     return validate_listing(
-        content, rules=ctx.rules, today=beijing_today(now), public_institution=is_public_institution(listing), **kw
+        content,
+        rules=ctx.rules,
+        today=beijing_today(now),
+        public_institution=is_public_institution(listing),
+        appraisal_of_record=appraisal_of_record(listing),
+        **kw,
+    )
+
+
+def _schedule_auction(ctx: ListingsContext, listing: Listing) -> None:
+    """Listed and auction modes show from the start when an auction would open (SPEC §3.2)."""
+    competitive = PricingMode(listing.pricing_mode) in COMPETITIVE_MODES
+    listing.auction_opens_at = (
+        auction_opening(listing.closes_at, ctx.rules.auction_opens_at)
+        if competitive and listing.closes_at is not None
+        else None
     )
 
 
@@ -368,7 +417,11 @@ async def edit_listing(
         if errors:
             raise InvalidListing("; ".join(e["message"] for e in errors), errors=errors)
     pricing = _validate(ctx, listing, after, now, relisting=listing.announcement_round > 1)
-    changed = changed_parts(before, after)
+    # Compared as it will stand (defaults applied, the appraisal of record kept): leaving out what
+    # stays the same changes nothing.
+    changed = changed_parts(
+        before, msgspec.structs.replace(after, pricing=pricing.pricing(), inventor_reward_bp=pricing.inventor_reward_bp)
+    )
     if confidential_details is not msgspec.UNSET:
         listing.confidential_ciphertext = (
             crypto.seal(ctx.data_key, listing.id, confidential_details) if confidential_details else None
@@ -381,12 +434,19 @@ async def edit_listing(
     listing.version += 1
     await _touch(session, listing, now)
     if action is Action.AMEND:
-        await _amend(session, ctx, actor, listing, changed, now)
+        await _amend(session, ctx, actor, listing, changed, now, note=pricing.appraisal_change())
     return listing
 
 
 async def _amend(
-    session: AsyncSession, ctx: ListingsContext, actor: Actor, listing: Listing, changed: list[str], now: datetime
+    session: AsyncSession,
+    ctx: ListingsContext,
+    actor: Actor,
+    listing: Listing,
+    changed: list[str],
+    now: datetime,
+    *,
+    note: str = "",
 ) -> None:
     material = any(part in MATERIAL_PARTS for part in changed)
     previous_closes_at = listing.closes_at
@@ -394,9 +454,11 @@ async def _amend(
     if material:
         listing.announced_at = now
         listing.closes_at = working_days_end(now, listing.period_working_days or ctx.rules.announcement_working_days)
+        _schedule_auction(ctx, listing)
     notice = await _publish(session, ctx, listing, now, supersedes=old_notice)
     what = ", ".join(changed)
     reason = f"material amendment ({what}): the period restarts" if material else f"amendment ({what})"
+    reason = f"{reason}; {note}" if note else reason
     await transition(session, ctx, listing, Action.AMEND, now, actor=actor, reason=reason)
     amendment = Amendment(
         listing_id=listing.id,
@@ -475,7 +537,7 @@ async def relist_listing(
     if pricing is not None:
         _apply_content(listing, content, resolved)
         listing.version += 1
-    await _announce(session, ctx, listing, Action.RELIST, days, now, actor)
+    await _announce(session, ctx, listing, Action.RELIST, days, now, actor, reason=resolved.appraisal_change())
     return listing
 
 
@@ -487,15 +549,18 @@ async def _announce(
     working_days: int,
     now: datetime,
     actor: Actor | None,
+    *,
+    reason: str = "",
 ) -> None:
     next_status(ListingStatus(listing.status), action)
     listing.announcement_round += 1
     listing.period_working_days = working_days
     listing.announced_at = now
     listing.closes_at = working_days_end(now, working_days)
+    _schedule_auction(ctx, listing)
     listing.published_at = now
     listing.first_announced_at = listing.first_announced_at or now
-    await transition(session, ctx, listing, action, now, actor=actor)
+    await transition(session, ctx, listing, action, now, actor=actor, reason=reason)
     await _publish(session, ctx, listing, now)
 
 
@@ -595,6 +660,16 @@ class AnnouncementHandler(NoticeHandler):
         if listing is None:
             return
         ended = "the announcement period ended"
+        if PricingMode(listing.pricing_mode) in COMPETITIVE_MODES and listing.closes_at is not None:
+            announced = listing.auction_opens_at
+            listing.auction_opens_at = auction_opening_at_close(
+                announced, listing.closes_at, now, self.ctx.rules.auction_opens_at
+            )
+            if announced is not None and listing.auction_opens_at != announced:
+                ended += (
+                    f"; the announced auction opening ({rfc3339(announced)}) had passed: "
+                    f"an auction would open at {rfc3339(listing.auction_opens_at)}"
+                )
         await transition(session, self.ctx, listing, Action.END_ANNOUNCEMENT, now, reason=ended)
         handler = self.ctx.hooks.close_handler
         outcome = await handler(session, listing, now) if handler else ListingStatus.UNSOLD
@@ -683,6 +758,8 @@ __all__ = [
     "AnnouncementHandler",
     "accept_nda",
     "apply_trading_action",
+    "appraisal_of_record",
+    "appraisal_report_of",
     "can_view",
     "content_of",
     "create_listing",

@@ -49,6 +49,18 @@ def working_days_end(opens_at: datetime, count: int) -> datetime:
     return end_local.astimezone(opens_at.tzinfo)
 
 
+def next_working_day_at(moment: datetime, at: time) -> datetime:
+    """``at`` (Beijing time) on the first working day after the Beijing day ``moment`` falls in.
+
+    A moment at 00:00 ends the day before it (a period "to 24:00"), so the day after it may be
+    that first working day. The result is in UTC-aware form like its input.
+    """
+    local = moment.astimezone(BEIJING)
+    day = (local - timedelta(microseconds=1)).date()
+    opening = datetime.combine(add_working_days(day, 1), at, tzinfo=BEIJING)
+    return opening.astimezone(moment.tzinfo)
+
+
 def calendar_days_end(opens_at: datetime, days: int) -> datetime:
     """The end of a period of ``days`` calendar days, counted like ``working_days_end``."""
     local_day = opens_at.astimezone(BEIJING).date()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -56,12 +56,20 @@ async def advance(app: Any, client: Any, delta: timedelta, *parties: Party) -> d
 
 
 async def to_end_of_announcement(app: Any, client: Any, listing: dict[str, Any], *parties: Party) -> None:
-    from datetime import datetime
-
     closes_at = datetime.fromisoformat(listing["announcement"]["closes_at"].replace("Z", "+00:00"))
     app.state.clock.set(closes_at + timedelta(minutes=1))
     await sweep(app)
     await relogin(client, *parties)
+
+
+async def to_auction_opening(app: Any, client: Any, listing: dict[str, Any], *parties: Party) -> datetime:
+    """Move the clock to the opening of the listing's auction (the set time of the next working
+    day after the announcement, as the listing shows it): bids are taken from then."""
+    shown = (await client.get(f"{API}/listings/{listing['id']}")).json()
+    opens = datetime.fromisoformat(shown["announcement"]["auction_opens_at"].replace("Z", "+00:00"))
+    app.state.clock.set(opens)
+    await relogin(client, *parties)
+    return opens
 
 
 async def announced(client: Any, seller: Party, ops: Party, **kw: Any) -> dict[str, Any]:
@@ -104,8 +112,6 @@ async def assert_ledger_sound(app: Any) -> None:
 
 async def past_notice(app: Any, client: Any, notice_id: str, *parties: Party) -> dict[str, int]:
     """Move the clock just past a notice's end and sweep."""
-    from datetime import datetime
-
     shown = (await client.get(f"{API}/notices/{notice_id}")).json()
     app.state.clock.set(datetime.fromisoformat(shown["closes_at"].replace("Z", "+00:00")) + timedelta(minutes=1))
     counts = await sweep(app)

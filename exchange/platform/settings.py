@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +31,17 @@ def _parse_fee_tiers(text: str) -> tuple[tuple[int | None, int], ...]:
     if not tiers or tiers[-1][0] is not None:
         raise SettingsError("TECHX_FEE_TIERS: the last tier must have no upper bound (':<bp>')")
     return tuple(tiers)
+
+
+def _parse_time_of_day(name: str, text: str) -> time:
+    """``"HH:MM"`` (24-hour clock) as a time of day."""
+    hours, sep, minutes = text.strip().partition(":")
+    if not sep or not hours.isdigit() or not minutes.isdigit() or len(minutes) != 2 or len(hours) > 2:
+        raise SettingsError(f"{name} must be a time of day HH:MM (24-hour clock), not {text!r}")
+    try:
+        return time(int(hours), int(minutes))
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a time of day HH:MM (24-hour clock), not {text!r}") from exc
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,7 @@ class Settings:
     max_offers_per_thread: int = 20
     auction_minutes: int = 30
     anti_sniping_minutes: int = 5
+    auction_opens_at: str = "10:00"  # Beijing time, on the first working day after the announcement
     deposit_default_bp: int = 1000
     deposit_max_bp: int = 3000
     increment_default_bp: int = 100
@@ -99,6 +112,10 @@ class Settings:
         return self.keys_dir / "data.aes256"
 
     @property
+    def auction_opening_time(self) -> time:
+        return _parse_time_of_day("TECHX_AUCTION_OPENS_AT", self.auction_opens_at)
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -126,6 +143,9 @@ class Settings:
             raise SettingsError("TECHX_CHANNELS_BACKEND must be 'memory' or 'redis'")
         if not 0 < self.deposit_default_bp <= self.deposit_max_bp <= 10_000:
             raise SettingsError("deposit basis points must satisfy 0 < default <= max <= 10000")
+        if not 0 <= self.inventor_reward_bp <= 10_000:
+            raise SettingsError("TECHX_INVENTOR_REWARD_BP must be 0 to 10000 (basis points of the net income)")
+        _parse_time_of_day("TECHX_AUCTION_OPENS_AT", self.auction_opens_at)  # refused at start-up, not at close
         if not 1 <= self.stripe_page_size <= 100:
             raise SettingsError("TECHX_STRIPE_PAGE_SIZE must be 1 to 100 (Stripe's largest page)")
         if not 1 <= self.reconcile_batch_size <= 100_000:

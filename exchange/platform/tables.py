@@ -9,7 +9,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from uuid6 import uuid7
 
-from kernel.time import UTCDateTime
+from kernel.columns import UTCDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

@@ -27,6 +27,8 @@ def listing_rules(settings: Settings) -> ListingRules:
         negotiated_price_notice_days=settings.negotiated_price_notice_days,
         deal_result_notice_working_days=settings.deal_result_notice_working_days,
         redemption_notice_working_days=settings.redemption_notice_working_days,
+        inventor_reward_min_bp=settings.inventor_reward_bp,
+        auction_opens_at=settings.auction_opening_time,
     )
 
 
@@ -38,7 +40,6 @@ def trading_rules(settings: Settings) -> TradingRules:
         offer_expiry_days=settings.offer_expiry_days,
         max_offers_per_thread=settings.max_offers_per_thread,
         payment_working_days=settings.payment_working_days,
-        inventor_reward_bp=settings.inventor_reward_bp,
     )
 
 

@@ -1,6 +1,10 @@
 """Online auctions (SPEC §3.2): opening, bids under price-then-time priority with anti-sniping, and
 closing at the (possibly extended) end by the sweeper.
 
+An auction's row is written when its announcement closes, with the opening the announcement
+showed (``listing.auction_opens_at``: the set time of the next working day) as ``starts_at``:
+until then it is scheduled and bids are refused with 409 ``auction-not-open``.
+
 A bid locks its auction row (``FOR UPDATE`` on PostgreSQL; SQLite serialises write transactions),
 checks the rules of ``domain.check_bid`` against the high bid it then sees, and records the bid and
 the new high in the same transaction, so no accepted bid is lost and none is accepted below the rule.
@@ -26,8 +30,8 @@ from exchange.trading.context import LiveEvent, TradingContext, auction_channel
 from exchange.trading.domain import (
     AUCTIONS,
     AuctionAction,
-    AuctionClosed,
     AuctionStatus,
+    check_auction_open,
     check_bid,
     end_after_bid,
     next_auction_state,
@@ -35,23 +39,29 @@ from exchange.trading.domain import (
 from exchange.trading.errors import NotParticipant, SellerCannotBuy
 from exchange.trading.intents import ACTIVE, release_all
 from exchange.trading.models import Auction, Bid, Intent
+from kernel.columns import UTCDateTime
 from kernel.db import is_postgres
 from kernel.errors import NotFound
 from kernel.pagination import cursor_int, decode_cursor, keyset_page
-from kernel.time import UTCDateTime, rfc3339
+from kernel.time import rfc3339
 from listings import Listing, close_unsold, load_listing
 
 OPEN, CLOSED = AuctionStatus.OPEN.value, AuctionStatus.CLOSED.value
 
 
 async def open_auction(session: AsyncSession, ctx: TradingContext, listing: Listing, now: datetime) -> Auction:
-    ends = now + timedelta(minutes=ctx.rules.auction_minutes)
+    """The auction of a listing whose announcement just closed, from the opening its announcement
+    showed (kept by the listings module at the close; never in the past) for the set minutes."""
+    if listing.auction_opens_at is None:
+        raise ValueError(f"listing {listing.id} has no auction opening")
+    starts = max(listing.auction_opens_at, now)
+    ends = starts + timedelta(minutes=ctx.rules.auction_minutes)
     auction = Auction(
         listing_id=listing.id,
         status=AUCTIONS.initial.value,
         asking_price=listing.asking_price,
         increment=listing.increment or 1,
-        starts_at=now,
+        starts_at=starts,
         scheduled_end=ends,
         ends_at=ends,
         bid_count=0,
@@ -61,9 +71,9 @@ async def open_auction(session: AsyncSession, ctx: TradingContext, listing: List
     return auction
 
 
-def _check_open(status: str, ends_at: datetime, now: datetime) -> None:
-    if not AUCTIONS.allows(status, AuctionAction.BID) or now >= ends_at:
-        raise AuctionClosed(f"the auction ended at {rfc3339(ends_at)}", state=CLOSED)
+def _check_open(status: str, starts_at: datetime, ends_at: datetime, now: datetime) -> None:
+    closed = not AUCTIONS.allows(status, AuctionAction.BID)
+    check_auction_open(closed=closed, starts_at=starts_at, ends_at=ends_at, now=now)
 
 
 async def load_auction(session: AsyncSession, auction_id: uuid.UUID, *, lock: bool = False) -> Auction:
@@ -114,6 +124,7 @@ _SCREEN = (
         _intents.c.id,
         _intents.c.number,
         _intents.c.status,
+        _auctions.c.starts_at,
     )
     .select_from(
         _auctions.outerjoin(
@@ -169,10 +180,10 @@ async def _screen_in(
 
 def _check_screened(row: Sequence[Any], auction_id: uuid.UUID, amount: int, now: datetime) -> ScreenedBid | None:
     """The rules against a screening row; None when the bidder holds no intent on the listing."""
-    _, status, ends_at, asking_price, increment, high, intent_id, number, intent_status = row[:9]
+    _, status, ends_at, asking_price, increment, high, intent_id, number, intent_status, starts_at = row[:10]
     if intent_id is None:
         return None
-    _check_open(status, ends_at, now)
+    _check_open(status, starts_at, ends_at, now)
     if intent_status != ACTIVE:
         raise NotParticipant(f"the organisation's intent is {intent_status}")
     check_bid(amount, asking_price=asking_price, increment=increment, high=high)
@@ -215,7 +226,7 @@ async def place_bid(
         # rule from the committed row without queueing for the lock a second time.
         await _refuse_against_committed(session, auction_id, amount, now)
     auction = await load_auction(session, auction_id, lock=True)
-    _check_open(auction.status, auction.ends_at, now)
+    _check_open(auction.status, auction.starts_at, auction.ends_at, now)
     check_bid(amount, asking_price=auction.asking_price, increment=auction.increment, high=auction.high_amount)
     window = timedelta(minutes=ctx.rules.anti_sniping_minutes)
     new_end = end_after_bid(auction.ends_at, now, window)
@@ -251,13 +262,18 @@ async def _refuse_against_committed(session: AsyncSession, auction_id: uuid.UUID
     (the caller then checks again under the lock)."""
     row = (
         await session.execute(
-            select(Auction.status, Auction.ends_at, Auction.asking_price, Auction.increment, Auction.high_amount).where(
-                Auction.id == auction_id
-            )
+            select(
+                Auction.status,
+                Auction.starts_at,
+                Auction.ends_at,
+                Auction.asking_price,
+                Auction.increment,
+                Auction.high_amount,
+            ).where(Auction.id == auction_id)
         )
     ).one()
-    status, ends_at, asking_price, increment, high = row
-    _check_open(status, ends_at, now)
+    status, starts_at, ends_at, asking_price, increment, high = row
+    _check_open(status, starts_at, ends_at, now)
     check_bid(amount, asking_price=asking_price, increment=increment, high=high)
 
 
@@ -268,14 +284,14 @@ async def _refuse_against_committed(session: AsyncSession, auction_id: uuid.UUID
 _ONE_STATEMENT = text(
     """
     WITH prev AS (
-        SELECT id, ends_at, bid_count, asking_price, increment, high_amount
+        SELECT id, starts_at, ends_at, bid_count, asking_price, increment, high_amount
         FROM trading_auctions WHERE id = :auction FOR UPDATE
     ), up AS (
         UPDATE trading_auctions AS a
         SET high_amount = :amount, high_bid_id = :bid_id, high_org_id = :org, bid_count = prev.bid_count + 1,
             ends_at = CASE WHEN prev.ends_at - :now < :window THEN :now + :window ELSE prev.ends_at END
         FROM prev
-        WHERE a.id = prev.id AND a.status = 'open' AND prev.ends_at > :now
+        WHERE a.id = prev.id AND a.status = 'open' AND prev.starts_at <= :now AND prev.ends_at > :now
           AND :amount >= prev.asking_price AND (:amount - prev.asking_price) % prev.increment = 0
           AND (prev.high_amount IS NULL OR :amount >= prev.high_amount + prev.increment)
         RETURNING a.bid_count AS seq, a.ends_at AS ends_at, prev.ends_at AS old_end

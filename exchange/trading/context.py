@@ -37,7 +37,6 @@ class TradingRules:
     offer_expiry_days: int = 6
     max_offers_per_thread: int = 20
     payment_working_days: int = 5
-    inventor_reward_bp: int = 7000
 
 
 Publish = Callable[[str, str, dict[str, Any]], None]

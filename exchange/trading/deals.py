@@ -42,6 +42,7 @@ from listings import (
     cancel_deal,
     complete_sale,
     open_notice,
+    public_listing,
 )
 from listings import (
     form_deal as listing_form_deal,
@@ -83,9 +84,12 @@ async def form_deal(
     buyer = await session.get(Org, intent.org_id)
     seller = await session.get(Org, listing.seller_org_id)
     assert buyer is not None and seller is not None
-    public = listing.seller_kind in PUBLIC_INSTITUTIONS
-    split = settlement(price, ctx.rules.fees, inventor_reward_bp=ctx.rules.inventor_reward_bp if public else 0)
+    # The share the seller declared on its listing (public institutions; none for other sellers).
+    declared = listing.inventor_reward_bp if listing.seller_kind in PUBLIC_INSTITUTIONS else None
+    reward_bp = declared if declared is not None else 0
+    split = settlement(price, ctx.rules.fees, inventor_reward_bp=reward_bp)
     related = is_related_party(listing, buyer.credit_code)
+    shown = public_listing(listing)  # as its announcement showed it
     snapshot = {
         "listing": {
             "id": str(listing.id),
@@ -96,6 +100,8 @@ async def form_deal(
             "pricing_mode": listing.pricing_mode,
             "asking_price": listing.asking_price,
             "appraised_value": listing.appraised_value,
+            "appraisal_report": shown["pricing"]["appraisal_report"],
+            "inventor_reward_bp": listing.inventor_reward_bp,
             "ip_assets": [{"kind": a.kind, "number": a.number, "title": a.title} for a in listing.ip_assets],
         },
         "deal_type": listing.deal_type,
@@ -121,7 +127,7 @@ async def form_deal(
         hold_entry_id=intent.hold_entry_id,
         seller_fee=split.seller_fee,
         buyer_fee=split.buyer_fee,
-        inventor_reward_bp=ctx.rules.inventor_reward_bp if public else 0,
+        inventor_reward_bp=reward_bp,
         inventor_reward=split.inventor_reward,
         seller_proceeds=split.seller_proceeds,
         buyer_fee_vouchers=0,
@@ -284,6 +290,7 @@ def certificate_content(deal: Deal, issued_at: datetime) -> dict[str, Any]:
         "price": deal.price,
         "fees": {"seller": deal.seller_fee, "buyer": deal.buyer_fee},
         "inventor_reward": deal.inventor_reward,
+        "inventor_reward_bp": deal.inventor_reward_bp,
         "related_party": deal.related_party,
         "result_notice_id": str(deal.notice_id) if deal.notice_id else None,
         "signatures": {

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from kernel.errors import DomainError, InvalidState
 from kernel.states import StateMachine
+from kernel.time import rfc3339
 
 BP = 10_000  # basis points in a whole
 
@@ -87,9 +88,14 @@ class Settlement:
 
 def settlement(price: int, schedule: FeeSchedule, *, inventor_reward_bp: int = 0) -> Settlement:
     """Split a settled price: the seller's fee from escrow, the buyer's fee on top, the inventors'
-    share of the seller's net proceeds (rounded down: the institution keeps the fraction)."""
+    share of the seller's net proceeds (rounded down: the institution keeps the fraction).
+
+    ``inventor_reward_bp`` is the share the seller declared on its listing (0 for sellers other
+    than public institutions)."""
     if price <= 0:
         raise ValueError("a deal's price is positive")
+    if not 0 <= inventor_reward_bp <= BP:
+        raise ValueError(f"an inventor reward share is 0 to {BP} basis points, not {inventor_reward_bp}")
     seller_fee = schedule.fee(price)
     reward = (price - seller_fee) * inventor_reward_bp // BP
     return Settlement(
@@ -161,6 +167,24 @@ class BidTooLow(BidRejected):
 class AuctionClosed(InvalidState):
     problem_type = "auction-closed"
     title = "The auction is not open for bids"
+
+
+class AuctionNotOpen(InvalidState):
+    problem_type = "auction-not-open"
+    title = "The auction has not opened yet"
+
+
+def check_auction_open(*, closed: bool, starts_at: datetime, ends_at: datetime, now: datetime) -> None:
+    """Bids are taken from the opening (409 ``auction-not-open`` naming it) until the end (409
+    ``auction-closed``)."""
+    if closed or now >= ends_at:
+        raise AuctionClosed(f"the auction ended at {rfc3339(ends_at)}", state="closed")
+    if now < starts_at:
+        raise AuctionNotOpen(
+            f"the auction opens at {rfc3339(starts_at)}; bids are taken from then until {rfc3339(ends_at)}",
+            state="scheduled",
+            opens_at=rfc3339(starts_at),
+        )
 
 
 def minimum_bid(asking_price: int, increment: int, high: int | None) -> int:

@@ -109,7 +109,7 @@ class AuctionController(Controller):
     dependencies = DEPENDENCIES
 
     @get("/listings/{listing_id:uuid}/auction", summary="The auction of a listing (participants, seller, operators)")
-    async def of_listing(self, listing_id: FromPath[uuid.UUID], user: Caller, db: Db) -> AuctionOut:
+    async def of_listing(self, listing_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now) -> AuctionOut:
         async with db.read() as session:
             found = await session.scalar(
                 select(Auction).where(Auction.listing_id == listing_id).order_by(Auction.starts_at.desc()).limit(1)
@@ -117,13 +117,13 @@ class AuctionController(Controller):
             if found is None:
                 raise NotFound(f"listing {listing_id} has no auction")
             auction, _ = await auctions.visible_auction(session, user, found.id)
-            return auction_out(auction, user.org_id, await _high_number(session, auction))
+            return auction_out(auction, user.org_id, await _high_number(session, auction), clock.now())
 
-    @get("/auctions/{auction_id:uuid}", summary="An auction: high bid, end, next minimum bid")
-    async def one(self, auction_id: FromPath[uuid.UUID], user: Caller, db: Db) -> AuctionOut:
+    @get("/auctions/{auction_id:uuid}", summary="An auction: opening, high bid, end, next minimum bid")
+    async def one(self, auction_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now) -> AuctionOut:
         async with db.read() as session:
             auction, _ = await auctions.visible_auction(session, user, auction_id)
-            return auction_out(auction, user.org_id, await _high_number(session, auction))
+            return auction_out(auction, user.org_id, await _high_number(session, auction), clock.now())
 
     @get("/auctions/{auction_id:uuid}/bids", summary="Accepted bids, newest first (bidders as 'you' or labels)")
     async def bids(

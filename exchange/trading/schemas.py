@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from exchange.trading.domain import AuctionStatus, IntentStatus, NegotiationStatus, OfferStatus
+from exchange.trading.domain import IntentStatus, NegotiationStatus, OfferStatus
 
 MAX_FEN = 10**15
 Fen = Annotated[int, msgspec.Meta(ge=1, le=MAX_FEN)]
@@ -90,7 +90,7 @@ class IntentPage(msgspec.Struct):
 class AuctionOut(msgspec.Struct):
     id: str
     listing_id: str
-    status: AuctionStatus
+    status: Literal["scheduled", "open", "closed"]  # scheduled: bids are taken from starts_at
     asking_price: int
     increment: int
     starts_at: datetime

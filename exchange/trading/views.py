@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 
 from exchange.trading.auctions import bidder_label
 from exchange.trading.domain import AuctionStatus, IntentStatus, NegotiationStatus, OfferStatus
@@ -41,12 +42,17 @@ def intent_out(intent: Intent, notes: list[IntentNotification] | None = None) ->
     )
 
 
-def auction_out(auction: Auction, viewer_org: uuid.UUID | None, high_number: int | None) -> AuctionOut:
+def auction_out(
+    auction: Auction, viewer_org: uuid.UUID | None, high_number: int | None, now: datetime | None = None
+) -> AuctionOut:
+    """``status`` is ``scheduled`` until ``starts_at`` (bids are refused until then), then ``open``
+    until the auction is closed."""
     high = auction.high_amount
+    scheduled = auction.status == "open" and now is not None and now < auction.starts_at
     return AuctionOut(
         id=str(auction.id),
         listing_id=str(auction.listing_id),
-        status=AuctionStatus(auction.status),
+        status="scheduled" if scheduled else auction.status,
         asking_price=auction.asking_price,
         increment=auction.increment,
         starts_at=auction.starts_at,

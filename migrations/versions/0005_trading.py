@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from kernel.time import UTCDateTime
+from kernel.columns import UTCDateTime
 
 revision: str = "0005_trading"
 down_revision: str | None = "0004_idempotency"

@@ -94,3 +94,21 @@ async def test_an_operator_moves_the_clock_and_due_notices_close(client, app):
     await relogin(client, seller)  # 40 days outlive any bearer token
     shown = (await client.get(f"/api/v1/listings/{listing['id']}", headers=seller.headers)).json()
     assert shown["status"] == "unsold"
+
+
+async def test_an_operator_moves_the_clock_until_a_moment(client, app):
+    ops = await operator(client, app)
+    advance = "/_test/clock/advance"
+    before = datetime.fromisoformat((await client.get("/_test/clock", headers=ops.headers)).json()["now"])
+    target = before + timedelta(days=3, hours=5)
+    moved = await client.post(advance, json={"until": target.isoformat(), "seconds": 60}, headers=ops.headers)
+    assert moved.status_code == 200, moved.text
+    now = datetime.fromisoformat(moved.json()["now"])
+    assert target + timedelta(seconds=60) <= now < target + timedelta(seconds=70)
+    # A moment already past moves nothing: the clock never goes back.
+    offset = moved.json()["offset_seconds"]
+    await relogin(client, ops)  # three days outlive any bearer token
+    again = await client.post(advance, json={"until": before.isoformat()}, headers=ops.headers)
+    assert again.json()["offset_seconds"] == offset
+    naive = await client.post(advance, json={"until": "2030-01-01T00:00:00"}, headers=ops.headers)
+    assert_problem(naive, 400, "validation-error", "until")

@@ -236,7 +236,18 @@ async def test_a_material_amendment_restarts_the_period_and_tells_observers(clie
 
     cheaper = await client.patch(
         f"{API}/listings/{announced['id']}",
-        json={"pricing": {"mode": "listed", "asking_price": 40_000_000, "appraised_value": 38_000_000}},
+        json={
+            "pricing": {
+                "mode": "listed",
+                "asking_price": 40_000_000,
+                "appraised_value": 38_000_000,  # a new appraisal of record cites its report
+                "appraisal_report": {
+                    "report_number": "沪东洲评报字(2026)第0312号",
+                    "appraiser": "上海东洲资产评估有限公司",
+                    "report_date": "2026-03-06",
+                },
+            }
+        },
         headers=seller.headers,
     )
     assert cheaper.status_code == 200, cheaper.text

@@ -17,6 +17,7 @@ from tests.trading_helpers import (
     intent,
     key,
     past_notice,
+    to_auction_opening,
     to_end_of_announcement,
     wallet,
 )
@@ -50,6 +51,7 @@ async def test_auction_with_three_bidders_settles_to_the_fen(client, app):
     await to_end_of_announcement(app, client, listing, *everyone)
     shown = (await client.get(f"{API}/listings/{lid}")).json()
     assert shown["status"] == "auctioning"
+    await to_auction_opening(app, client, listing, *everyone)
     auction = (await client.get(f"{API}/listings/{lid}/auction", headers=a.headers)).json()
     aid = auction["id"]
     assert auction["minimum_next_bid"] == ASKING and auction["increment"] == STEP

@@ -24,6 +24,7 @@ from tests.trading_helpers import (
     key,
     past_notice,
     sweep,
+    to_auction_opening,
     to_end_of_announcement,
     wallet,
 )
@@ -239,6 +240,7 @@ async def _auction_deal(client, app, seller_kind: str, bidders: int):
         await intent(client, buyer, listing["id"])
     everyone = (ops, seller, *buyers)
     await to_end_of_announcement(app, client, listing, *everyone)
+    await to_auction_opening(app, client, listing, *everyone)
     auction = (await client.get(f"{API}/listings/{listing['id']}/auction", headers=buyers[0].headers)).json()
     placed = await client.post(
         f"{API}/auctions/{auction['id']}/bids", json={"amount": 50_000_000}, headers={**buyers[0].headers, **key()}

@@ -17,6 +17,7 @@ from tests.trading_helpers import (
     key,
     past_notice,
     sweep,
+    to_auction_opening,
     to_end_of_announcement,
     wallet,
 )
@@ -109,6 +110,7 @@ async def test_an_auction_without_bids_ends_unsold_with_every_deposit_released(c
         await intent(client, buyer, listing["id"])
     await to_end_of_announcement(app, client, listing, ops, seller, a, b)
     assert (await client.get(f"{API}/listings/{listing['id']}")).json()["status"] == "auctioning"
+    await to_auction_opening(app, client, listing, ops, seller, a, b)
     app.state.clock.advance(timedelta(minutes=30))
     assert (await sweep(app))["auction-close"] == 1
     await relogin(client, a, b)

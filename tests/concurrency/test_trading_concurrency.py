@@ -21,7 +21,15 @@ from exchange.trading.models import Bid, Deal
 from ledger import service as ledger
 from tests.conftest import make_settings, running
 from tests.helpers import Party, credit_code, operator, verified
-from tests.trading_helpers import API, announced, assert_ledger_sound, fund, intent, to_end_of_announcement
+from tests.trading_helpers import (
+    API,
+    announced,
+    assert_ledger_sound,
+    fund,
+    intent,
+    to_auction_opening,
+    to_end_of_announcement,
+)
 
 BIDDERS = 100
 ASKING, STEP, DEPOSIT = 50_000_000, 500_000, 5_000_000
@@ -66,6 +74,7 @@ async def auction_with_bidders(client, app, count: int) -> tuple[dict, list[Part
         await fund(app, buyer, 200_000_000)
     await asyncio.gather(*(intent(client, b, listing["id"]) for b in buyers))
     await to_end_of_announcement(app, client, listing, ops, seller)
+    await to_auction_opening(app, client, listing, ops, seller)
     for buyer in buyers:
         buyer.token = app.state.tokens.issue(uuid.UUID(buyer.user_id))
     auction = (await client.get(f"{API}/listings/{listing['id']}/auction", headers=buyers[0].headers)).json()

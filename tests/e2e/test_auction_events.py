@@ -88,6 +88,10 @@ async def test_bidders_see_bids_extension_and_close_live(backend, keys_dir):
                 return (await client.get(f"{API}/listings/{listing['id']}")).json()["status"] == "auctioning"
 
             await wait_for(auctioning)
+            # The auction opens at the set time of the next working day, as the listing shows.
+            shown = (await client.get(f"{API}/listings/{listing['id']}")).json()
+            clock.set(datetime.fromisoformat(shown["announcement"]["auction_opens_at"].replace("Z", "+00:00")))
+            await relogin(client, ops, seller, a, b)
             auction_id = (await client.get(f"{API}/listings/{listing['id']}/auction", headers=a.headers)).json()["id"]
 
             seen_a: list = []

@@ -324,7 +324,11 @@ def deals_and_auction(api: Api, world: World) -> None:
     api.advance_past(world.ops, auctioned["announcement"]["closes_at"])  # the deals' notices end before
     relogin(api, world)
     auction = api.ok("GET", f"/listings/{auctioned['id']}/auction", world.ops)
-    assert auction["status"] == "open" and auction["increment"] == INCREMENT
+    assert auction["status"] == "scheduled" and auction["increment"] == INCREMENT
+    api.advance_past(world.ops, auction["starts_at"], margin_seconds=1)  # it opens the next working day
+    relogin(api, world)
+    auction = api.ok("GET", f"/listings/{auctioned['id']}/auction", world.ops)
+    assert auction["status"] == "open"
     world.auction_id = auction["id"]
     for org, deal in zip(world.orgs, world.deals, strict=True):
         api.ok("POST", f"/deals/{deal['id']}/sign", world.seller.token)

@@ -262,6 +262,10 @@ def end_of_announcement(j: Journey) -> None:
     j.advance_past(max(listing["announcement"]["closes_at"] for listing in j.listings.values()))
     statuses = {t: j.ok("GET", f"/listings/{listing['id']}", j.ops)["status"] for t, listing in j.listings.items()}
     assert statuses == {"transfer": "suspended", "license": "auctioning", "equity": "negotiating"}
+    # The auction opens at the set time of the next working day after the announcement, as shown.
+    shown = j.ok("GET", f"/listings/{j.listings['license']['id']}", j.ops)["announcement"]["auction_opens_at"]
+    assert j.ok("GET", f"/listings/{j.listings['license']['id']}/auction", j.buyer_a)["status"] == "scheduled"
+    j.advance_past(shown)
 
 
 def auction_with_live_events(j: Journey) -> None:

@@ -21,9 +21,9 @@ from sqlalchemy import select
 from exchange.parties import service as parties
 from exchange.parties.domain import OrgKind, OrgStatus, Principal, Role
 from exchange.platform.db import Database, create_engine
-from exchange.trading import TradingRules, auctions, bidding
+from exchange.trading import TradingRules, bidding
 from exchange.trading.context import TradingContext
-from exchange.trading.domain import BidRejected, FeeSchedule, check_bid, end_after_bid
+from exchange.trading.domain import AuctionClosed, BidRejected, FeeSchedule, check_bid, end_after_bid
 from exchange.trading.models import Auction, Bid, Intent
 from listings import Actor, ListingRules, create_listings
 from listings.domain import ListingContent
@@ -118,7 +118,7 @@ class World:
         )
         try:
             self.loop.run_until_complete(submitted)
-        except (BidRejected, auctions.AuctionClosed) as refused:
+        except (BidRejected, AuctionClosed) as refused:
             return refused.problem_type
         return "accepted"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import sys
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from exchange.platform.db import Database, create_engine
 from exchange.platform.keys import load_or_create_keys
 from exchange.platform.settings import Settings
 from exchange.server.demo.data import DEMO_PASSWORD, OPERATOR_EMAIL, ORGS
+from exchange.server.demo.market import demo_auction_time
 from exchange.server.demo.stage import Demo, DemoError, morning
 from exchange.server.demo.timeline import SCENES
 from exchange.server.modules import build_modules
@@ -35,6 +37,8 @@ async def build_demo(
     """Seed a fresh database with the demo exchange; ``present`` is where the clock must stop."""
     present = present or datetime.now(UTC)
     start = morning(present.date() - timedelta(days=START_DAYS_AGO))
+    # The demo exchange opens its auctions at the time of day that has one live at the present.
+    settings = dataclasses.replace(settings, auction_opens_at=demo_auction_time(present))
     modules = build_modules(settings, load_or_create_keys(settings))
     db = Database(create_engine(settings.database_url, pool_size=2), retry_attempts=settings.db_retry_attempts)
     demo = Demo(db=db, modules=modules, clock=ManualClock(start), present=present, settings=settings)
@@ -70,6 +74,8 @@ def tour(settings: Settings, demo: Demo | None = None) -> str:
     logins = [f"  {OPERATOR_EMAIL:<28} 交易所运营 (operator)"]
     logins += [f"  {o.email:<28} {o.name} ({o.kind})" for o in ORGS]
     ends = f" (until {demo.auction_ends_at:%H:%M} UTC)" if demo and demo.auction_ends_at else ""
+    if demo and demo.auction_starts_at and demo.auction_starts_at > demo.present:
+        ends = f" (it opens {demo.auction_starts_at:%Y-%m-%d %H:%M} UTC, the next working day)"
     stops = [
         (f"{base}/schema", "the interactive API documentation"),
         (f"{api}/notices", "the public board: announcements, deal results, negotiated prices, voucher claims"),

@@ -59,6 +59,7 @@ class DemoListing:
     mode: str
     asking_yuan: int
     inventors: tuple[str, ...] = ("张华",)
+    inventor_reward_bp: int | None = None  # a public institution declaring more than the minimum share
 
 
 L = DemoListing
@@ -449,6 +450,7 @@ CATALOGUE += [
         "auction",
         500_000,
         ("陈静", "李明"),
+        inventor_reward_bp=8000,  # the university's own rule: 80% to the inventors
     ),
     L(
         "pujiang",

@@ -4,14 +4,20 @@ Nine listings of the catalogue trade, each to a different end, so the exchange s
 settled deals with certificates (an auction, a licence paid in instalments, a transfer), a deal
 defaulted with its deposit forfeited, one cancelled by agreement, one awaiting a signature, one
 under its result notice, a listing in negotiation with standing offers, and a live auction that
-opens a few minutes before the present.
+opened a few minutes before the present.
+
+Auctions open at a set time of day, on the first working day after their announcement closes
+(``TECHX_AUCTION_OPENS_AT``). So that one is live whenever the demo is built, the demo exchange sets
+that time to ten minutes before the present (``demo_auction_time``) and relists its live auction to
+end the working day before; when the present's day is no working day, that auction opens on the next
+one instead, shown as scheduled.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -26,7 +32,7 @@ from exchange.trading.schemas import OfferIn
 from listings import Notice
 from listings import service as listing_service
 from listings.domain import ReviewDecision
-from listings.workdays import working_days_end
+from listings.workdays import BEIJING, is_working_day
 
 AUCTION_SETTLED = 32  # a university's patent sold at auction, paid and settled
 LICENCE_SETTLED = 33  # an institute's licence negotiated with instalment terms, settled
@@ -50,6 +56,12 @@ INTENTS = {
     RESULT_NOTICE: ["kangyuan"],
 }
 RELIST_BIDDERS = ["xinxun", "zhizao", "guneng"]
+LIVE_AUCTION_OPENED = timedelta(minutes=10)  # before the present
+
+
+def demo_auction_time(present: datetime) -> str:
+    """The demo exchange's ``TECHX_AUCTION_OPENS_AT``: ten minutes before the present, Beijing time."""
+    return f"{(present - LIVE_AUCTION_OPENED).astimezone(BEIJING):%H:%M}"
 
 
 def offer(price_yuan: int, note: str, installments: list[tuple[int, int]] | None = None) -> dict[str, Any]:
@@ -116,6 +128,7 @@ async def _bid(demo: Demo, auction: Auction, bidder: str, steps: int) -> None:
 
 async def _run_auction(demo: Demo, index: int, bids: list[tuple[str, int]]) -> int:
     auction = await _auction_of(demo, index)
+    demo.advance_to(auction.starts_at)  # it opens at the set time of the next working day
     for bidder, steps in bids:
         demo.advance_to(demo.now + timedelta(minutes=3))
         await _bid(demo, auction, bidder, steps)
@@ -164,13 +177,13 @@ async def _accept(demo: Demo, index: int, thread_id: uuid.UUID, party: str) -> D
 
 
 async def scene_trading_opens(demo: Demo) -> str:
-    """Six weeks ago: the announcements end; two auctions run, four negotiations reach agreement."""
+    """Six weeks ago: the announcements end; two auctions run the next working day, four negotiations agree."""
     async with demo.db.read() as session:
         closes = [
             (await listing_service.load_listing(session, demo.listings[i], check=False)).closes_at for i in TRADED
         ]
     demo.advance_to(max(closes) + timedelta(hours=1))
-    await demo.sweep()  # auctions open, negotiations may start, the listing without intent is unsold
+    await demo.sweep()  # auctions are scheduled, negotiations may start, the listing without intent is unsold
 
     bids = await _run_auction(demo, AUCTION_SETTLED, [("guneng", 0), ("zhizao", 2), ("guneng", 5), ("zhizao", 12)])
     bids += await _run_auction(
@@ -273,13 +286,17 @@ async def scene_deals(demo: Demo) -> str:
 
 
 def relist_moment(demo: Demo, working_days: int) -> Any:
-    """The latest morning from which a relisting of ``working_days`` ends a little before the present."""
-    day = demo.present.date()
-    while day > demo.now.date():
-        if working_days_end(morning(day), working_days) <= demo.present - timedelta(minutes=30):
-            return morning(day)
+    """The morning from which a relisting of ``working_days`` ends with the last working day before
+    the live auction's day: its auction opens on the first working day after, at the demo's time."""
+    auction_day = (demo.present - LIVE_AUCTION_OPENED).astimezone(BEIJING).date()
+    day = auction_day - timedelta(days=1)
+    while not is_working_day(day):
         day -= timedelta(days=1)
-    return demo.now
+    counted = 0
+    while counted < working_days:
+        day -= timedelta(days=1)
+        counted += is_working_day(day)
+    return max(morning(day), demo.now)
 
 
 async def scene_relisted_auction(demo: Demo) -> str:
@@ -319,16 +336,27 @@ async def scene_negotiations(demo: Demo) -> str:
 
 
 async def scene_live_auction(demo: Demo) -> str:
-    """Ten minutes ago: the relisted announcement ends, its auction opens, the bidding starts."""
-    demo.advance_to(demo.present - timedelta(minutes=10))
+    """Ten minutes ago: the relisted listing's auction opened at the set time; the bidding starts."""
+    async with demo.db.read() as session:
+        listing = await listing_service.load_listing(session, demo.listings[LIVE_AUCTION], check=False)
+    if listing.closes_at is not None:
+        demo.advance_to(listing.closes_at)  # the sweeper closes the announcement on time
     swept = await demo.sweep()
     if await listing_status(demo, LIVE_AUCTION) != "auctioning":
         return f"the relisted announcement has not ended yet: no live auction this time ({swept})"
     auction = await _auction_of(demo, LIVE_AUCTION)
+    demo.auction_id = auction.id
+    demo.auction_starts_at = auction.starts_at
+    if auction.starts_at > demo.present - timedelta(minutes=6):
+        demo.auction_ends_at = auction.ends_at
+        return (
+            f"3 intents; the auction opens at {auction.starts_at:%Y-%m-%d %H:%M} UTC (the next working day); "
+            f"the auction ends at {auction.ends_at:%H:%M} UTC unless a late bid extends it"
+        )
+    demo.advance_to(auction.starts_at)
     for bidder, steps in (("xinxun", 0), ("zhizao", 3), ("guneng", 6)):
         demo.advance_to(demo.now + timedelta(minutes=2))
         await _bid(demo, auction, bidder, steps)
-    demo.auction_id = auction.id
     demo.auction_ends_at = (await _auction_of(demo, LIVE_AUCTION)).ends_at
     async with demo.db.read() as session:
         defaulted = await session.scalar(select(func.count()).select_from(Deal).where(Deal.state == "defaulted"))

@@ -128,6 +128,8 @@ OBJECTIONS = [
 ]
 
 PATENT_YEARS = {"invention_patent": 18, "utility_model": 8, "design_patent": 13}
+KINDS = {org.key: org.kind for org in ORGS}
+APPRAISER = next(org.name for org in ORGS if org.key == "pinggu")
 
 
 def listing_request(item: DemoListing, index: int, today: date) -> ListingCreate:
@@ -149,6 +151,12 @@ def listing_request(item: DemoListing, index: int, today: date) -> ListingCreate
     pricing: dict[str, Any] = {"mode": item.mode, "asking_price": price}
     if item.deal_type == "equity" or index % 2 == 0:
         pricing["appraised_value"] = price * 9 // 10
+        if KINDS[item.seller] in listing_service.PUBLIC_INSTITUTION_KINDS:  # state assets: the filed report
+            pricing["appraisal_report"] = {
+                "report_number": f"申城评报字({today.year})第{100 + index:04d}号",
+                "appraiser": APPRAISER,
+                "report_date": (today - timedelta(days=20)).isoformat(),
+            }
     body = {
         "title": item.title,
         "summary": item.summary,
@@ -161,6 +169,8 @@ def listing_request(item: DemoListing, index: int, today: date) -> ListingCreate
         "pricing": pricing,
         "confidential_details": f"{item.title}：关键工艺参数与实验数据见附件（演示数据）。",
     }
+    if item.inventor_reward_bp is not None:
+        body["inventor_reward_bp"] = item.inventor_reward_bp
     return msgspec.convert(body, ListingCreate)
 
 

@@ -54,6 +54,7 @@ class Demo:
     orders: dict[str, uuid.UUID] = field(default_factory=dict)  # order name → service order id
     deals: dict[int, uuid.UUID] = field(default_factory=dict)  # catalogue index → deal id
     auction_id: uuid.UUID | None = None  # the live auction, for the tour
+    auction_starts_at: datetime | None = None
     auction_ends_at: datetime | None = None
     statement: str = ""  # the settlement account's bank statement (CSV) for the period
     reconciliation_period: tuple[date, date] | None = None
