@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.parties.domain import Principal
@@ -408,17 +408,16 @@ async def claim_due_default(session: AsyncSession, now: datetime, skip: set[uuid
     return await session.scalar(query)
 
 
-async def default(session: AsyncSession, ctx: TradingContext, deal: Deal, now: datetime) -> bool:
-    """The payment deadline passed: the deposit is forfeited to the seller less the exchange's fee on it."""
-    moved = await session.execute(
-        update(Deal)
-        .where(Deal.id == deal.id, Deal.state == DealState.AWAITING_PAYMENT.value, Deal.payment_due_at <= now)
-        .values(state=DealState.DEFAULTED.value, updated_at=now, ended_at=now, end_reason="the payment deadline passed")
-        .execution_options(synchronize_session=False)
-    )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    await session.refresh(deal)
+async def default(session: AsyncSession, ctx: TradingContext, claimed: Deal, now: datetime) -> bool:
+    """The payment deadline passed: the deal defaults (``PAYMENT_MISSED``), and the deposit is
+    forfeited to the seller less the exchange's fee on it."""
+    deal = await load_deal(session, claimed.id, lock=True)
+    due = deal.payment_due_at
+    if deal.state != DealState.AWAITING_PAYMENT.value or due is None or due > now:
+        return False  # paid, cancelled or defaulted meanwhile
+    _move(deal, DealAction.PAYMENT_MISSED, now)
+    deal.ended_at = now
+    deal.end_reason = "the payment deadline passed"
     if deal.hold_entry_id is not None and deal.deposit > 0:
         to_seller, to_exchange = forfeiture(deal.deposit, ctx.rules.fees)
         await ledger.post_hold(session, deal.hold_entry_id, now=now, description=f"deposit forfeited on deal {deal.id}")
