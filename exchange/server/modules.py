@@ -39,6 +39,7 @@ def trading_rules(settings: Settings) -> TradingRules:
         max_offers_per_thread=settings.max_offers_per_thread,
         payment_working_days=settings.payment_working_days,
         inventor_reward_bp=settings.inventor_reward_bp,
+        instalment_reminder_working_days=settings.instalment_reminder_working_days,
     )
 
 

@@ -19,7 +19,7 @@ from exchange.platform.db import Database
 from exchange.platform.events import Event, Events, sse
 from exchange.platform.http import BEARER, Db, Now
 from exchange.platform.keyed import Outcome, idempotent, required_key, stored_answer
-from exchange.trading import auctions, deals, intents, negotiations
+from exchange.trading import auctions, deals, intents, negotiations, schedule
 from exchange.trading.context import LiveEvent, TradingContext, auction_channel
 from exchange.trading.errors import NotParticipant
 from exchange.trading.models import Auction, Bid, Deal
@@ -72,6 +72,17 @@ def _cursor(cursor: str | None) -> uuid.UUID | None:
         return uuid.UUID(cursor)
     except ValueError:
         raise InvalidCursor("the cursor is not one this endpoint issued", field="cursor") from None
+
+
+async def _deals_out(session: Any, rows: list[Deal]) -> list[DealOut]:
+    """Deals with their payment schedules and notifications (two statements for a page)."""
+    ids = [d.id for d in rows]
+    payments, notes = await schedule.schedules_of(session, ids), await schedule.notifications_of(session, ids)
+    return [deal_out(d, payments.get(d.id, []), notes.get(d.id, [])) for d in rows]
+
+
+async def _deal_out(session: Any, deal: Deal) -> DealOut:
+    return (await _deals_out(session, [deal]))[0]
 
 
 def provide_trading(state: State) -> TradingContext:
@@ -337,10 +348,11 @@ class NegotiationController(Controller):
         clock: Now,
         trading: Trading,
     ) -> DealOut:
-        deal = await db.transaction(
-            lambda s: negotiations.accept(s, trading, trader, negotiation_id, offer_id, clock.now())
-        )
-        return deal_out(deal)
+        async def work(session: Any) -> DealOut:
+            deal = await negotiations.accept(session, trading, trader, negotiation_id, offer_id, clock.now())
+            return await _deal_out(session, deal)
+
+        return await db.transaction(work)
 
     @post(
         "/negotiations/{negotiation_id:uuid}/offers/{offer_id:uuid}/decline",
@@ -388,15 +400,16 @@ class DealController(Controller):
             query = query.where(Deal.id < after)
         async with db.read() as session:
             rows = list((await session.scalars(query.order_by(Deal.id.desc()).limit(limit + 1))).all())
-        return DealPage(
-            items=[deal_out(d) for d in rows[:limit]],
-            next_cursor=str(rows[limit - 1].id) if len(rows) > limit else None,
-        )
+            items = await _deals_out(session, rows[:limit])
+        return DealPage(items=items, next_cursor=str(rows[limit - 1].id) if len(rows) > limit else None)
 
-    @get("/{deal_id:uuid}", summary="A deal: terms, price, fee breakdown, state (its parties and operators)")
+    @get(
+        "/{deal_id:uuid}",
+        summary="A deal: terms, price, fee breakdown, payment schedule, state (its parties and operators)",
+    )
     async def one(self, deal_id: FromPath[uuid.UUID], user: Caller, db: Db) -> DealOut:
         async with db.read() as session:
-            return deal_out(await deals.visible_deal(session, user, deal_id))
+            return await _deal_out(session, await deals.visible_deal(session, user, deal_id))
 
     @get("/{deal_id:uuid}/certificate", summary="The signed deal certificate (verify with GET /keys)")
     async def certificate(self, deal_id: FromPath[uuid.UUID], user: Caller, db: Db) -> CertificateOut:
@@ -410,8 +423,10 @@ class DealController(Controller):
 
     @post("/{deal_id:uuid}/sign", status_code=200, summary="Sign the deal (an admin of each party)")
     async def sign(self, deal_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now, trading: Trading) -> DealOut:
-        deal = await db.transaction(lambda s: deals.sign(s, trading, user, deal_id, clock.now()))
-        return deal_out(deal)
+        async def work(session: Any) -> DealOut:
+            return await _deal_out(session, await deals.sign(session, trading, user, deal_id, clock.now()))
+
+        return await db.transaction(work)
 
     @post(
         "/{deal_id:uuid}/cancel",
@@ -419,13 +434,15 @@ class DealController(Controller):
         summary="Agree to cancel the deal before payment (an admin of each party; both cancel it)",
     )
     async def cancel(self, deal_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now, trading: Trading) -> DealOut:
-        deal = await db.transaction(lambda s: deals.agree_to_cancel(s, trading, user, deal_id, clock.now()))
-        return deal_out(deal)
+        async def work(session: Any) -> DealOut:
+            return await _deal_out(session, await deals.agree_to_cancel(session, trading, user, deal_id, clock.now()))
+
+        return await db.transaction(work)
 
     @post(
         "/{deal_id:uuid}/pay",
         status_code=200,
-        summary="Pay the price into escrow (buyer; Idempotency-Key required)",
+        summary="Pay the price, the down payment or a due instalment into escrow (buyer; Idempotency-Key required)",
         operation_class=KeyedWrite,
     )
     async def pay(
@@ -443,7 +460,7 @@ class DealController(Controller):
             deal = await deals.visible_deal(session, user, deal_id)
             if user.org_id != deal.buyer_org_id:
                 raise NotParticipant("only the buyer pays for a deal")
-            return Outcome(200, deal_out(await deals.pay(session, trading, user, deal_id, clock.now())))
+            return Outcome(200, await _deal_out(session, await deals.pay(session, trading, user, deal_id, clock.now())))
 
         outcome = await idempotent(
             db,

@@ -334,7 +334,7 @@ class HalfInVouchers:
     def __init__(self, operator_org_id: str) -> None:
         self.operator_org_id = operator_org_id
 
-    async def pay_fee(self, session, *, buyer_org_id, fee, deal_id, now) -> int:
+    async def pay_fee(self, session, *, buyer_org_id, fee, deal_id, now, instalment=0) -> int:
         from ledger import service as ledger
 
         vouchers = await ledger.get_or_create_account(
