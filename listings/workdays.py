@@ -37,6 +37,19 @@ def add_working_days(day: date, count: int) -> date:
     return current
 
 
+def working_days_before(day: date, count: int) -> date:
+    """The ``count``-th working day before ``day`` (``day`` itself is not counted)."""
+    if count < 0:
+        raise ValueError("count must be >= 0")
+    current = day
+    remaining = count
+    while remaining:
+        current -= timedelta(days=1)
+        if is_working_day(current):
+            remaining -= 1
+    return current
+
+
 def working_days_end(opens_at: datetime, count: int) -> datetime:
     """When a period of ``count`` working days opened at ``opens_at`` ends.
 

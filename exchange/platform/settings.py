@@ -67,6 +67,7 @@ class Settings:
     deal_result_notice_working_days: int = 5
     redemption_notice_working_days: int = 5
     payment_working_days: int = 5
+    instalment_reminder_working_days: int = 3
     offer_expiry_days: int = 6
     max_offers_per_thread: int = 20
     auction_minutes: int = 30
@@ -146,6 +147,8 @@ class Settings:
         if not 0 <= self.inventor_reward_bp <= 10_000:
             raise SettingsError("TECHX_INVENTOR_REWARD_BP must be 0 to 10000 (basis points of the net income)")
         _parse_time_of_day("TECHX_AUCTION_OPENS_AT", self.auction_opens_at)  # refused at start-up, not at close
+        if not 0 <= self.instalment_reminder_working_days <= 20:
+            raise SettingsError("TECHX_INSTALMENT_REMINDER_WORKING_DAYS must be 0 (no reminders) to 20")
         if not 1 <= self.stripe_page_size <= 100:
             raise SettingsError("TECHX_STRIPE_PAGE_SIZE must be 1 to 100 (Stripe's largest page)")
         if not 1 <= self.reconcile_batch_size <= 100_000:

@@ -40,6 +40,7 @@ def trading_rules(settings: Settings) -> TradingRules:
         offer_expiry_days=settings.offer_expiry_days,
         max_offers_per_thread=settings.max_offers_per_thread,
         payment_working_days=settings.payment_working_days,
+        instalment_reminder_working_days=settings.instalment_reminder_working_days,
     )
 
 

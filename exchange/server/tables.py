@@ -17,7 +17,17 @@ from exchange.payments.models import (
 )
 from exchange.platform.keyed import IdempotencyRecord
 from exchange.platform.tables import Base
-from exchange.trading.models import Auction, Bid, Deal, Intent, IntentNotification, Negotiation, Offer
+from exchange.trading.models import (
+    Auction,
+    Bid,
+    Deal,
+    DealInstalment,
+    DealNotification,
+    Intent,
+    IntentNotification,
+    Negotiation,
+    Offer,
+)
 from exchange.vouchers.models import (
     FeePayment,
     ProviderRevocation,
@@ -38,6 +48,8 @@ __all__ = [
     "Bid",
     "Booking",
     "Deal",
+    "DealInstalment",
+    "DealNotification",
     "FeePayment",
     "IdempotencyRecord",
     "Intent",

@@ -1,5 +1,7 @@
 """Trading and settlement: intents with deposits, auctions, negotiation, deals, certificates,
-payment into escrow, settlement and default (SPEC §3). Pure rules live in ``domain``.
+payment into escrow by a payment schedule (a lump sum, or instalments collected on their due
+dates), settlement and default (SPEC §3). Pure rules live in ``domain``; a deal's schedule in
+``schedule``, its payments, settlement and default in ``deals``.
 
 ``create_trading`` builds the runtime and registers it with the listings module: the close
 handler (what follows an announcement), the intent observer (amendments, withdrawn or rejected

@@ -20,10 +20,19 @@ class FeeVoucherPayer(Protocol):
 
     Returns the fen paid with vouchers (0 ≤ paid ≤ fee); the rest is paid in cash. It must move
     the vouchers through the ledger in ``session`` and raise to refuse (the settlement then rolls back).
+    A deal paid in instalments settles its buyer-side fee in parts: ``fee`` is the part charged on
+    payment ``instalment`` of the deal's schedule (0: a lump sum or the down payment).
     """
 
     async def pay_fee(
-        self, session: AsyncSession, *, buyer_org_id: uuid.UUID, fee: int, deal_id: uuid.UUID, now: datetime
+        self,
+        session: AsyncSession,
+        *,
+        buyer_org_id: uuid.UUID,
+        fee: int,
+        deal_id: uuid.UUID,
+        now: datetime,
+        instalment: int = 0,
     ) -> int: ...
 
 
@@ -36,7 +45,8 @@ class TradingRules:
     anti_sniping_minutes: int = 5
     offer_expiry_days: int = 6
     max_offers_per_thread: int = 20
-    payment_working_days: int = 5
+    payment_working_days: int = 5  # the first payment's deadline after signing, and each instalment's grace
+    instalment_reminder_working_days: int = 3  # 0: no reminders
 
 
 Publish = Callable[[str, str, dict[str, Any]], None]

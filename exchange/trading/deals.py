@@ -1,10 +1,18 @@
 """Deals (SPEC §3.4–3.5): formation with its result notice, signatures and the certificate,
-payment into escrow, settlement, default and forfeiture.
+payment into escrow, settlement, instalments, default and forfeiture.
 
-Every money movement goes through the ledger in the same transaction as the deal's state change:
-payment posts the winner's deposit hold and moves the rest of the price into ``deal:<id>:escrow``;
-settlement is one atomic ledger batch (escrow → seller net of its fee, fees → ``exchange:fees``,
-the inventors' share → ``org:<seller>:inventor_rewards``, the buyer's fee from its wallet).
+Every money movement goes through the ledger in the same transaction as the deal's state change.
+A deal pays its price by its schedule (``schedule``): a lump sum is one payment, instalment terms
+one per instalment. The first payment (the whole price, or the down payment) is the buyer's
+``pay``: it posts the winner's deposit hold and moves the rest into ``deal:<id>:escrow``. Later
+instalments are collected by the sweeper from the buyer's wallet on their due date (``collect``),
+or paid by the buyer during their grace period when the wallet was short. Each payment settles at
+once, in one atomic ledger batch: escrow → seller net of its fee, fees → ``exchange:fees``, the
+inventors' share → ``org:<seller>:inventor_rewards``, the buyer's fee from its wallet — each the
+payment's share of the deal's settlement, so that the shares add up to the lump sum's.
+
+Every change of a deal's state goes through ``domain.DEAL_TRANSITIONS`` (``_move``) with the deal's
+row locked; every writer of a deal's schedule holds that lock first.
 """
 
 from __future__ import annotations
@@ -13,17 +21,27 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+import structlog
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.parties.domain import Principal
 from exchange.parties.models import Org
-from exchange.trading import accounts
-from exchange.trading.context import TradingContext
-from exchange.trading.domain import DealAction, DealState, forfeiture, next_deal_state, settlement
-from exchange.trading.errors import AlreadySigned, NotAdmin, NotParticipant, funds_conflict
+from exchange.trading import accounts, schedule
+from exchange.trading.context import LiveEvent, TradingContext
+from exchange.trading.domain import (
+    DealAction,
+    DealState,
+    InstalmentAction,
+    InstalmentStatus,
+    forfeiture,
+    next_deal_state,
+    payment_action,
+    settlement,
+)
+from exchange.trading.errors import AlreadySigned, InstalmentNotDue, NotAdmin, NotParticipant, funds_conflict
 from exchange.trading.intents import release_all, win
-from exchange.trading.models import Deal, Intent
+from exchange.trading.models import Deal, DealInstalment, Intent
 from kernel.db import is_postgres
 from kernel.errors import InvalidState, NotFound
 from kernel.pagination import by_id, id_after, keyset_page
@@ -31,12 +49,12 @@ from kernel.signing import sign_content
 from kernel.time import rfc3339
 from ledger import EntrySpec
 from ledger import service as ledger
+from ledger.errors import InsufficientFunds
 from listings import (
     Listing,
     Notice,
     NoticeHandler,
     NoticeKind,
-    NoticePeriod,
     Objection,
     PricingMode,
     cancel_deal,
@@ -50,6 +68,8 @@ from listings import (
 
 PUBLIC_INSTITUTIONS = frozenset({"university", "research_institute"})
 ISSUER = "TechX technology-transfer exchange"
+PAYING = (DealState.AWAITING_PAYMENT.value, DealState.PAYING_INSTALMENTS.value)
+log = structlog.get_logger("techx.trading.deals")
 
 
 def is_related_party(listing: Listing, buyer_credit_code: str) -> bool:
@@ -142,6 +162,7 @@ async def form_deal(
     )
     session.add(deal)
     await session.flush()
+    session.add_all(schedule.plan(deal, now))
     body: dict[str, Any] = {
         "achievement": listing.title,
         "summary": listing.summary,
@@ -219,6 +240,7 @@ class DealNoticeHandler(NoticeHandler):
         reason = f"objection upheld: {objection.resolution_note}".strip().rstrip(":")
         deal.ended_at = now
         deal.end_reason = reason[:500]
+        schedule.close_unpaid(await schedule.schedule_of(session, deal.id), InstalmentAction.DEAL_CANCELLED, now)
         if deal.hold_entry_id is not None:
             await ledger.void_hold(session, deal.hold_entry_id, now=now, description="the deal was cancelled")
         await cancel_deal(session, self.ctx.listings, deal.listing_id, now, reason=reason)
@@ -245,10 +267,12 @@ async def sign(
     deal.updated_at = now
     if deal.buyer_signed_at and deal.seller_signed_at:
         _move(deal, DealAction.BOTH_SIGNED, now)
-        deal.payment_due_at = NoticePeriod(ctx.rules.payment_working_days, working_days=True).end(now)
-        signed = ctx.listings.signer
-        deal.certificate, deal.certificate_signature = sign_content(signed, certificate_content(deal, now))
-        deal.certificate_key_id = signed.key_id
+        rows = await schedule.schedule_of(session, deal.id)
+        schedule.date_schedule(rows, ctx.rules, now)
+        deal.payment_due_at = rows[0].deadline_at
+        signer = ctx.listings.signer
+        deal.certificate, deal.certificate_signature = sign_content(signer, certificate_content(deal, now, rows))
+        deal.certificate_key_id = signer.key_id
     await session.flush()
     return deal
 
@@ -272,8 +296,9 @@ def _at(moment: datetime | None) -> str | None:
     return rfc3339(moment) if moment else None
 
 
-def certificate_content(deal: Deal, issued_at: datetime) -> dict[str, Any]:
-    """The deal certificate (技术交易凭证): what was agreed, by whom, at what price and fees."""
+def certificate_content(deal: Deal, issued_at: datetime, rows: list[DealInstalment]) -> dict[str, Any]:
+    """The deal certificate (技术交易凭证): what was agreed, by whom, at what price and fees, and
+    when each payment of the price is due and must be paid by."""
     return {
         "certificate": "技术交易凭证 technology transaction certificate",
         "issuer": ISSUER,
@@ -298,6 +323,7 @@ def certificate_content(deal: Deal, issued_at: datetime) -> dict[str, Any]:
             "buyer": {"user_id": str(deal.buyer_signed_by), "signed_at": _at(deal.buyer_signed_at)},
         },
         "payment_due_at": _at(deal.payment_due_at),
+        "payment_schedule": [schedule.describe(row) for row in rows],
     }
 
 
@@ -325,6 +351,7 @@ async def agree_to_cancel(
         _move(deal, DealAction.CANCEL_BY_AGREEMENT, now)
         deal.ended_at = now
         deal.end_reason = "cancelled by agreement of both parties"
+        schedule.close_unpaid(await schedule.schedule_of(session, deal.id), InstalmentAction.DEAL_CANCELLED, now)
         if deal.hold_entry_id is not None:
             await ledger.void_hold(session, deal.hold_entry_id, now=now, description="the deal was cancelled")
         await cancel_deal(session, ctx.listings, deal.listing_id, now, reason=deal.end_reason)
@@ -335,7 +362,9 @@ async def agree_to_cancel(
 # -- payment and settlement ------------------------------------------------------------------------------
 
 
-def _entry(debit: uuid.UUID, credit: uuid.UUID, amount: int, kind: str, deal: Deal, description: str) -> EntrySpec:
+def _entry(
+    debit: uuid.UUID, credit: uuid.UUID, amount: int, kind: str, deal: Deal, row: DealInstalment, description: str
+) -> EntrySpec:
     return EntrySpec.transfer(
         debit,
         credit,
@@ -343,99 +372,258 @@ def _entry(debit: uuid.UUID, credit: uuid.UUID, amount: int, kind: str, deal: De
         unit=accounts.CNY,
         kind=kind,
         description=description,
-        metadata={"deal_id": str(deal.id), "listing_id": str(deal.listing_id)},
+        metadata={"deal_id": str(deal.id), "listing_id": str(deal.listing_id), "instalment": row.seq},
     )
 
 
 async def pay(session: AsyncSession, ctx: TradingContext, payer: Principal, deal_id: uuid.UUID, now: datetime) -> Deal:
-    """The buyer pays the price into escrow; the deal then settles in the same transaction."""
+    """The buyer pays the payment now due into escrow; it settles in the same transaction.
+
+    Awaiting payment, that is the whole price or the down payment (the deposit counts toward it);
+    while paying instalments, an instalment that is due and was not collected (it is overdue, or
+    the sweeper has not come to it yet). An instalment not yet due is not paid early.
+    """
     deal = await visible_deal(session, payer, deal_id, lock=True)
     if payer.org_id != deal.buyer_org_id:
         raise NotParticipant("only the buyer pays for a deal")
     payer.require_active_verified()
-    if deal.state != DealState.AWAITING_PAYMENT.value:
+    if deal.state not in PAYING:
         raise InvalidState(f"the deal is {deal.state}; it is paid while awaiting payment", state=deal.state)
-    assert deal.payment_due_at is not None
-    if now >= deal.payment_due_at:
+    rows = await schedule.schedule_of(session, deal.id)
+    row = schedule.next_unpaid(rows)
+    assert row is not None and row.due_at is not None and row.deadline_at is not None
+    if now >= row.deadline_at:
         raise InvalidState(
-            f"the payment deadline passed at {rfc3339(deal.payment_due_at)}; the deal defaults", state="defaulted"
+            f"the payment deadline passed at {rfc3339(row.deadline_at)}; the deal defaults", state="defaulted"
         )
-    escrow = await accounts.escrow(session, deal.id, now)
-    cash = await accounts.cash(session, deal.buyer_org_id, now)
-    from_deposit = 0
-    if deal.hold_entry_id is not None:
-        from_deposit = min(deal.deposit, deal.price)
-        await ledger.post_hold(
-            session, deal.hold_entry_id, now=now, amount=from_deposit, description=f"deposit applied to deal {deal.id}"
+    if now < row.due_at:
+        raise InstalmentNotDue(
+            f"the next instalment, {row.amount} fen, is due at {rfc3339(row.due_at)}; it is collected "
+            "from the buyer's wallet then",
+            instalment=row.seq,
+            due_at=rfc3339(row.due_at),
         )
-    batch = []
-    if from_deposit:
-        pool = await accounts.deposits(session, deal.listing_id, now)
-        batch.append(_entry(pool.id, escrow.id, from_deposit, "deal_payment", deal, "deposit into escrow"))
-    if deal.price > from_deposit:
-        batch.append(_entry(cash.id, escrow.id, deal.price - from_deposit, "deal_payment", deal, "price into escrow"))
     with funds_conflict():
-        await ledger.post_batch(session, batch, now=now)
-        deal.paid_at = now
-        await settle(session, ctx, deal, now)
+        await _pay_and_settle(session, ctx, deal, rows, row, now)
     return deal
 
 
-async def settle(session: AsyncSession, ctx: TradingContext, deal: Deal, now: datetime) -> None:
-    """Escrow holds the full price: pay the seller, the exchange and the inventors in one atomic batch."""
-    vouchers = 0
-    if ctx.fee_voucher_payer is not None and deal.buyer_fee > 0:
-        vouchers = await ctx.fee_voucher_payer.pay_fee(
-            session, buyer_org_id=deal.buyer_org_id, fee=deal.buyer_fee, deal_id=deal.id, now=now
+async def _pay_and_settle(
+    session: AsyncSession,
+    ctx: TradingContext,
+    deal: Deal,
+    rows: list[DealInstalment],
+    row: DealInstalment,
+    now: datetime,
+) -> None:
+    """Move the payment into escrow and settle it: every ledger write first (a refusal raises with
+    nothing of the deal changed), then the deal's and the payment's rows."""
+    escrow = await accounts.escrow(session, deal.id, now)
+    cash = await accounts.cash(session, deal.buyer_org_id, now)
+    paid_ids: list[str] = []
+    from_deposit = 0
+    if row.seq == 0 and deal.hold_entry_id is not None:
+        # The deposit counts toward the first payment; a deposit larger than it is released.
+        from_deposit = min(deal.deposit, row.amount)
+        posted = await ledger.post_hold(
+            session, deal.hold_entry_id, now=now, amount=from_deposit, description=f"deposit applied to deal {deal.id}"
         )
-        if not 0 <= vouchers <= deal.buyer_fee:
-            raise ValueError(f"the voucher payer paid {vouchers} of a fee of {deal.buyer_fee}")
+        paid_ids.append(str(posted.id))
+    batch = []
+    if from_deposit:
+        pool = await accounts.deposits(session, deal.listing_id, now)
+        batch.append(_entry(pool.id, escrow.id, from_deposit, "deal_payment", deal, row, "deposit into escrow"))
+    if row.amount > from_deposit:
+        rest = row.amount - from_deposit
+        what = "price into escrow" if len(rows) == 1 else f"instalment {row.seq} into escrow"
+        batch.append(_entry(cash.id, escrow.id, rest, "deal_payment", deal, row, what))
+    paid = await ledger.post_batch(session, batch, now=now)
+    paid_ids += [str(item.entry.id) for item in paid.results if item.entry is not None]
+    vouchers, settled_ids = await _settle(session, ctx, deal, row, now)
+    row.from_deposit = from_deposit
+    row.buyer_fee_vouchers = vouchers
+    row.payment_entry_ids, row.settlement_entry_ids = paid_ids, settled_ids
+    row.paid_at = row.settled_at = now
+    schedule.move(row, InstalmentAction.PAID, now)
+    deal.buyer_fee_vouchers += vouchers
+    unpaid = sum(1 for r in rows if r.status != InstalmentStatus.SETTLED.value)
+    _move(deal, payment_action(unpaid), now)
+    if unpaid == 0:
+        deal.paid_at = deal.settled_at = deal.ended_at = now
+        await complete_sale(session, ctx.listings, deal.listing_id, now, reason=f"deal {deal.id} settled")
+
+
+async def _settle(
+    session: AsyncSession, ctx: TradingContext, deal: Deal, row: DealInstalment, now: datetime
+) -> tuple[int, list[str]]:
+    """Escrow holds this payment: pay its shares to the seller, the exchange and the inventors in one
+    atomic batch, and the buyer's share of its fee. Returns (fee paid with vouchers, entry ids)."""
+    vouchers = 0
+    if ctx.fee_voucher_payer is not None and row.buyer_fee > 0:
+        vouchers = await ctx.fee_voucher_payer.pay_fee(
+            session, buyer_org_id=deal.buyer_org_id, fee=row.buyer_fee, deal_id=deal.id, now=now, instalment=row.seq
+        )
+        if not 0 <= vouchers <= row.buyer_fee:
+            raise ValueError(f"the voucher payer paid {vouchers} of a fee of {row.buyer_fee}")
     escrow = await accounts.escrow(session, deal.id, now)
     fees = await accounts.fees(session, now)
     seller_cash = await accounts.cash(session, deal.seller_org_id, now)
     buyer_cash = await accounts.cash(session, deal.buyer_org_id, now)
     parts = [
-        (escrow.id, seller_cash.id, deal.seller_proceeds, "settlement", "proceeds to the seller"),
-        (escrow.id, fees.id, deal.seller_fee, "fee", "seller-side fee"),
-        (buyer_cash.id, fees.id, deal.buyer_fee - vouchers, "fee", "buyer-side fee"),
+        (escrow.id, seller_cash.id, row.seller_proceeds, "settlement", "proceeds to the seller"),
+        (escrow.id, fees.id, row.seller_fee, "fee", "seller-side fee"),
+        (buyer_cash.id, fees.id, row.buyer_fee - vouchers, "fee", "buyer-side fee"),
     ]
-    if deal.inventor_reward:
+    if row.inventor_reward:
         rewards = await accounts.inventor_rewards(session, deal.seller_org_id, now)
-        parts.append((escrow.id, rewards.id, deal.inventor_reward, "inventor_reward", "inventors' reward share"))
-    batch = [_entry(d, c, amount, kind, deal, text) for d, c, amount, kind, text in parts if amount > 0]
-    await ledger.post_batch(session, batch, now=now, atomic=True)
-    deal.buyer_fee_vouchers = vouchers
-    deal.settled_at = now
-    deal.ended_at = now
-    _move(deal, DealAction.PAID, now)
-    await complete_sale(session, ctx.listings, deal.listing_id, now, reason=f"deal {deal.id} settled")
+        parts.append((escrow.id, rewards.id, row.inventor_reward, "inventor_reward", "inventors' reward share"))
+    batch = [_entry(d, c, amount, kind, deal, row, text) for d, c, amount, kind, text in parts if amount > 0]
+    result = await ledger.post_batch(session, batch, now=now, atomic=True)
+    return vouchers, [str(item.entry.id) for item in result.results if item.entry is not None]
+
+
+# -- instalments: reminders and collection -------------------------------------------------------------
+
+
+def _instalment_claim(skip: set[uuid.UUID]) -> Any:
+    query = select(DealInstalment).join(Deal, Deal.id == DealInstalment.deal_id)
+    query = query.where(Deal.state == DealState.PAYING_INSTALMENTS.value)
+    if skip:
+        query = query.where(DealInstalment.id.not_in(skip))
+    return query
+
+
+async def _claim(session: AsyncSession, query: Any) -> Any:
+    if is_postgres(session):
+        # Lock the deal: every writer of a deal's schedule takes the deal's lock first.
+        query = query.with_for_update(skip_locked=True, of=Deal)
+    return await session.scalar(query.limit(1))
+
+
+async def claim_due_reminder(session: AsyncSession, now: datetime, skip: set[uuid.UUID]) -> DealInstalment | None:
+    query = _instalment_claim(skip).where(
+        DealInstalment.status == InstalmentStatus.PENDING.value,
+        DealInstalment.remind_at <= now,
+        DealInstalment.reminded_at.is_(None),
+        DealInstalment.due_at > now,
+    )
+    return await _claim(session, query.order_by(DealInstalment.remind_at, DealInstalment.id))
+
+
+async def claim_due_instalment(session: AsyncSession, now: datetime, skip: set[uuid.UUID]) -> DealInstalment | None:
+    query = _instalment_claim(skip).where(
+        DealInstalment.status == InstalmentStatus.PENDING.value,
+        DealInstalment.seq > 0,
+        DealInstalment.due_at <= now,
+    )
+    return await _claim(session, query.order_by(DealInstalment.due_at, DealInstalment.id))
+
+
+async def _current(session: AsyncSession, claimed: DealInstalment) -> tuple[Deal, list[DealInstalment], DealInstalment]:
+    """The claimed instalment's deal, locked, and its schedule as committed."""
+    deal = await load_deal(session, claimed.deal_id, lock=True)
+    rows = await schedule.schedule_of(session, deal.id)
+    return deal, rows, next(r for r in rows if r.id == claimed.id)
+
+
+async def remind(
+    session: AsyncSession, ctx: TradingContext, claimed: DealInstalment, now: datetime, _: list[LiveEvent]
+) -> bool:
+    """A few working days before an instalment's due date the buyer is told what will be collected."""
+    deal, _rows, row = await _current(session, claimed)
+    if deal.state != DealState.PAYING_INSTALMENTS.value or row.status != InstalmentStatus.PENDING.value:
+        return False
+    if row.reminded_at is not None:
+        return False
+    assert row.due_at is not None and row.deadline_at is not None
+    row.reminded_at = row.updated_at = now
+    schedule.notify(
+        session,
+        deal,
+        "payment_reminder",
+        f"An instalment of {row.amount} fen and its buyer-side fee of {row.buyer_fee} fen are collected from "
+        f"the buyer's wallet at {rfc3339(row.due_at)}; keep them available there. If the wallet is short, "
+        f"pay with POST /deals/{deal.id}/pay by {rfc3339(row.deadline_at)}, or the deal defaults.",
+        {**schedule.describe(row), "buyer_fee": row.buyer_fee},
+        now,
+    )
+    log.info("instalment reminder", deal=str(deal.id), instalment=row.seq, due_at=rfc3339(row.due_at))
+    return True
+
+
+async def collect(
+    session: AsyncSession, ctx: TradingContext, claimed: DealInstalment, now: datetime, _: list[LiveEvent]
+) -> bool:
+    """On its due date an instalment is collected from the buyer's wallet into escrow and settled;
+    a wallet that is short leaves it ``overdue`` for the buyer to pay before its deadline."""
+    deal, rows, row = await _current(session, claimed)
+    if deal.state != DealState.PAYING_INSTALMENTS.value or row is not schedule.next_unpaid(rows):
+        return False  # paid meanwhile, or an earlier instalment is still open
+    if row.status != InstalmentStatus.PENDING.value or row.due_at is None or row.due_at > now:
+        return False
+    try:
+        async with session.begin_nested():  # the ledger's refusal rolls back the voucher payer's work too
+            await _pay_and_settle(session, ctx, deal, rows, row, now)
+    except InsufficientFunds as refused:
+        assert row.deadline_at is not None
+        schedule.move(row, InstalmentAction.COLLECTION_FAILED, now)
+        details = {**schedule.describe(row), "buyer_fee": row.buyer_fee, **getattr(refused, "extra", {})}
+        schedule.notify(
+            session,
+            deal,
+            "payment_overdue",
+            f"The instalment of {row.amount} fen due at {rfc3339(row.due_at)} could not be collected: "
+            f"{refused.detail}. Pay it with POST /deals/{deal.id}/pay by {rfc3339(row.deadline_at)}, "
+            "or the deal defaults.",
+            details,
+            now,
+        )
+        log.info("instalment overdue", deal=str(deal.id), instalment=row.seq, deadline_at=rfc3339(row.deadline_at))
+    return True
 
 
 # -- default ----------------------------------------------------------------------------------------------
 
 
 async def claim_due_default(session: AsyncSession, now: datetime, skip: set[uuid.UUID]) -> Deal | None:
-    query = select(Deal).where(Deal.state == DealState.AWAITING_PAYMENT.value, Deal.payment_due_at <= now)
+    """A deal with a payment unpaid at its deadline: the first payment, or an instalment."""
+    query = (
+        select(Deal)
+        .join(DealInstalment, DealInstalment.deal_id == Deal.id)
+        .where(
+            Deal.state.in_(PAYING),
+            DealInstalment.status.in_([InstalmentStatus.PENDING.value, InstalmentStatus.OVERDUE.value]),
+            DealInstalment.deadline_at <= now,
+        )
+    )
     if skip:
         query = query.where(Deal.id.not_in(skip))
-    query = query.order_by(Deal.payment_due_at, Deal.id).limit(1)
-    if is_postgres(session):
-        query = query.with_for_update(skip_locked=True)
-    return await session.scalar(query)
+    return await _claim(session, query.order_by(DealInstalment.deadline_at, Deal.id))
 
 
-async def default(session: AsyncSession, ctx: TradingContext, deal: Deal, now: datetime) -> bool:
-    """The payment deadline passed: the deposit is forfeited to the seller less the exchange's fee on it."""
-    moved = await session.execute(
-        update(Deal)
-        .where(Deal.id == deal.id, Deal.state == DealState.AWAITING_PAYMENT.value, Deal.payment_due_at <= now)
-        .values(state=DealState.DEFAULTED.value, updated_at=now, ended_at=now, end_reason="the payment deadline passed")
-        .execution_options(synchronize_session=False)
+async def default(session: AsyncSession, ctx: TradingContext, claimed: Deal, now: datetime) -> bool:
+    """A payment's deadline passed unpaid: the deal defaults (``PAYMENT_MISSED``).
+
+    Missing the first payment forfeits the deposit to the seller, less the exchange's fee on it.
+    Missing a later instalment leaves what was paid and settled as it is: the seller keeps the
+    instalments it was paid (the deposit went into the down payment), nothing more moves, and the
+    unpaid instalments end ``defaulted``. Either way the listing ends ``unsold``.
+    """
+    deal = await load_deal(session, claimed.id, lock=True)
+    rows = await schedule.schedule_of(session, deal.id)
+    missed = schedule.next_unpaid(rows)
+    if deal.state not in PAYING or missed is None or missed.deadline_at is None or missed.deadline_at > now:
+        return False  # paid, cancelled or defaulted meanwhile
+    first_payment = deal.state == DealState.AWAITING_PAYMENT.value
+    _move(deal, DealAction.PAYMENT_MISSED, now)
+    deal.ended_at = now
+    deal.end_reason = (
+        "the payment deadline passed"
+        if first_payment
+        else f"the instalment due in month {missed.due_months} was not paid by its deadline"
     )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    await session.refresh(deal)
-    if deal.hold_entry_id is not None and deal.deposit > 0:
+    schedule.close_unpaid(rows, InstalmentAction.DEAL_DEFAULTED, now)
+    if first_payment and deal.hold_entry_id is not None and deal.deposit > 0:
         to_seller, to_exchange = forfeiture(deal.deposit, ctx.rules.fees)
         await ledger.post_hold(session, deal.hold_entry_id, now=now, description=f"deposit forfeited on deal {deal.id}")
         pool = await accounts.deposits(session, deal.listing_id, now)
@@ -445,7 +633,7 @@ async def default(session: AsyncSession, ctx: TradingContext, deal: Deal, now: d
             (pool.id, seller_cash.id, to_seller, "forfeiture", "forfeited deposit to the seller"),
             (pool.id, forfeits.id, to_exchange, "forfeiture", "the exchange's fee on the forfeited deposit"),
         ]
-        batch = [_entry(d, c, amount, kind, deal, text) for d, c, amount, kind, text in parts if amount > 0]
+        batch = [_entry(d, c, amount, kind, deal, missed, text) for d, c, amount, kind, text in parts if amount > 0]
         await ledger.post_batch(session, batch, now=now, atomic=True)
         deal.forfeited_to_seller, deal.forfeited_to_exchange = to_seller, to_exchange
     await cancel_deal(session, ctx.listings, deal.listing_id, now, reason=f"deal {deal.id} defaulted")

@@ -1,5 +1,5 @@
-"""Pure rules of trading: fees, bids, anti-sniping, payment terms, negotiation turns, and the state
-machines of intents, auctions, negotiations, offers and deals.
+"""Pure rules of trading: fees, bids, anti-sniping, payment terms and schedules, negotiation turns,
+and the state machines of intents, auctions, negotiations, offers, deals and instalments.
 
 No database and no framework here; the services apply these rules inside their transactions.
 """
@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 
 from kernel.errors import DomainError, InvalidState
 from kernel.states import StateMachine
 from kernel.time import rfc3339
+from listings.domain import add_months
+from listings.workdays import BEIJING, working_days_before, working_days_end
 
 BP = 10_000  # basis points in a whole
 
@@ -105,6 +108,45 @@ def settlement(price: int, schedule: FeeSchedule, *, inventor_reward_bp: int = 0
         inventor_reward=reward,
         seller_proceeds=price - seller_fee - reward,
     )
+
+
+def apportion(total: Settlement, amounts: Sequence[int]) -> list[Settlement]:
+    """Split a deal's lump-sum settlement over the instalments of its price, fen-exact.
+
+    Cumulative rounding: once instalments 1..k are paid, each part of the settlement has been
+    settled in the proportion of the price paid so far, rounded down, and instalment k settles the
+    difference; the last instalment therefore settles exactly what is left, and each part summed
+    over the instalments equals the lump sum's. The seller's deductions (its fee and the inventors'
+    reward) are apportioned together first and then split between fee and reward, so that no part
+    of any instalment is negative and escrow pays out exactly what each instalment brought in.
+    """
+    if not amounts or any(a <= 0 for a in amounts) or sum(amounts) != total.price:
+        raise ValueError("instalments are positive and add up to the price")
+    deductions = total.seller_fee + total.inventor_reward
+    if min(total.seller_fee, total.buyer_fee, total.inventor_reward, total.seller_proceeds) < 0 or (
+        deductions > total.price
+    ):
+        raise ValueError("a settlement's parts are not negative and the seller's add up to the price")
+    parts: list[Settlement] = []
+    paid = deducted = fee = buyer_fee = 0
+    for amount in amounts:
+        paid += amount
+        deducted_now = deductions * paid // total.price
+        fee_now = total.seller_fee * deducted_now // deductions if deductions else 0
+        buyer_fee_now = total.buyer_fee * paid // total.price
+        share = deducted_now - deducted
+        seller_fee = fee_now - fee
+        parts.append(
+            Settlement(
+                price=amount,
+                seller_fee=seller_fee,
+                buyer_fee=buyer_fee_now - buyer_fee,
+                inventor_reward=share - seller_fee,
+                seller_proceeds=amount - share,
+            )
+        )
+        deducted, fee, buyer_fee = deducted_now, fee_now, buyer_fee_now
+    return parts
 
 
 def forfeiture(deposit: int, schedule: FeeSchedule) -> tuple[int, int]:
@@ -272,6 +314,48 @@ def check_installments(price: int, installments: Sequence[Installment]) -> None:
         raise PaymentTermsInvalid("the instalments must add up to the price", field="payment_terms.installments")
 
 
+def payment_schedule(price: int, payment_terms: Mapping[str, Any]) -> list[Installment]:
+    """What the buyer pays when: a lump sum is one payment of the whole price at signing (month 0)."""
+    if payment_terms.get("kind") != "installments":
+        return [Installment(0, price)]
+    parts = [Installment(int(i["due_months"]), int(i["amount"])) for i in payment_terms.get("installments") or []]
+    check_installments(price, parts)
+    return parts
+
+
+@dataclass(frozen=True)
+class InstalmentDates:
+    """When an instalment is due, when the buyer is reminded, and the last moment to pay it.
+
+    ``due_at``: the down payment at signing; a later instalment at the start (00:00 Beijing time)
+    of the day ``due_months`` calendar months after the signing day (the 31st becomes the month's
+    last day), when it is collected from the buyer's wallet.
+    ``remind_at``: the start of the ``reminder_working_days``-th working day before that day
+    (none for the down payment, nor when reminders are off).
+    ``deadline_at``: the end of the ``grace_working_days``-th working day after the due day: the
+    down payment's deadline as SPEC §3.4 sets it, and the same grace for every later instalment.
+    """
+
+    due_at: datetime
+    remind_at: datetime | None
+    deadline_at: datetime
+
+
+def _start_of(day: Any) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=BEIJING).astimezone(UTC)
+
+
+def instalment_dates(
+    signed_at: datetime, due_months: int, *, grace_working_days: int, reminder_working_days: int
+) -> InstalmentDates:
+    if due_months == 0:
+        return InstalmentDates(signed_at, None, working_days_end(signed_at, grace_working_days))
+    day = add_months(signed_at.astimezone(BEIJING).date(), due_months)
+    due_at = _start_of(day)
+    remind_at = _start_of(working_days_before(day, reminder_working_days)) if reminder_working_days > 0 else None
+    return InstalmentDates(due_at, remind_at, working_days_end(due_at, grace_working_days))
+
+
 class Side(StrEnum):
     SELLER = "seller"
     BUYER = "buyer"
@@ -370,6 +454,7 @@ class DealState(StrEnum):
     RESULT_NOTICE = "result_notice"
     AWAITING_SIGNATURES = "awaiting_signatures"
     AWAITING_PAYMENT = "awaiting_payment"
+    PAYING_INSTALMENTS = "paying_instalments"  # the down payment settled, later instalments to come
     SETTLED = "settled"
     CANCELLED = "cancelled"
     DEFAULTED = "defaulted"
@@ -379,7 +464,8 @@ class DealAction(StrEnum):
     NOTICE_CLOSED = "notice_closed"
     OBJECTION_UPHELD = "objection_upheld"
     BOTH_SIGNED = "both_signed"
-    PAID = "paid"
+    PAID = "paid"  # the price is paid in full (a lump sum, or the last instalment)
+    INSTALMENT_PAID = "instalment_paid"  # a part of it, with more instalments to come
     PAYMENT_MISSED = "payment_missed"
     CANCEL_BY_AGREEMENT = "cancel_by_agreement"
 
@@ -390,13 +476,54 @@ DEAL_TRANSITIONS: dict[tuple[DealState, DealAction], DealState] = {
     (DealState.AWAITING_SIGNATURES, DealAction.BOTH_SIGNED): DealState.AWAITING_PAYMENT,
     (DealState.AWAITING_SIGNATURES, DealAction.CANCEL_BY_AGREEMENT): DealState.CANCELLED,
     (DealState.AWAITING_PAYMENT, DealAction.PAID): DealState.SETTLED,
+    (DealState.AWAITING_PAYMENT, DealAction.INSTALMENT_PAID): DealState.PAYING_INSTALMENTS,
     (DealState.AWAITING_PAYMENT, DealAction.PAYMENT_MISSED): DealState.DEFAULTED,
     (DealState.AWAITING_PAYMENT, DealAction.CANCEL_BY_AGREEMENT): DealState.CANCELLED,
+    (DealState.PAYING_INSTALMENTS, DealAction.INSTALMENT_PAID): DealState.PAYING_INSTALMENTS,
+    (DealState.PAYING_INSTALMENTS, DealAction.PAID): DealState.SETTLED,
+    (DealState.PAYING_INSTALMENTS, DealAction.PAYMENT_MISSED): DealState.DEFAULTED,
 }
 
 
-def next_deal_state(state: DealState, action: DealAction) -> DealState:
-    try:
-        return DEAL_TRANSITIONS[(state, action)]
-    except KeyError:
-        raise InvalidState(f"a deal in state '{state}' cannot '{action}'", state=state.value) from None
+DEALS = StateMachine("deal", DealState, DealAction, DealState.RESULT_NOTICE, DEAL_TRANSITIONS)
+next_deal_state = DEALS.next
+
+
+def payment_action(unpaid_after: int) -> DealAction:
+    """A payment that leaves nothing unpaid pays the price; otherwise it is one instalment of it."""
+    return DealAction.PAID if unpaid_after == 0 else DealAction.INSTALMENT_PAID
+
+
+# --- instalments of a deal's payment schedule --------------------------------------------------
+
+
+class InstalmentStatus(StrEnum):
+    PENDING = "pending"  # not yet paid
+    OVERDUE = "overdue"  # not collected on its due date: the buyer pays it before its deadline
+    SETTLED = "settled"  # paid into escrow and settled, in one transaction
+    DEFAULTED = "defaulted"  # unpaid when the deal defaulted
+    CANCELLED = "cancelled"  # unpaid when the deal was cancelled
+
+
+class InstalmentAction(StrEnum):
+    PAID = "paid"
+    COLLECTION_FAILED = "collection_failed"
+    DEAL_DEFAULTED = "deal_defaulted"
+    DEAL_CANCELLED = "deal_cancelled"
+
+
+INSTALMENT_TRANSITIONS: dict[tuple[InstalmentStatus, InstalmentAction], InstalmentStatus] = {
+    (InstalmentStatus.PENDING, InstalmentAction.PAID): InstalmentStatus.SETTLED,
+    (InstalmentStatus.PENDING, InstalmentAction.COLLECTION_FAILED): InstalmentStatus.OVERDUE,
+    (InstalmentStatus.PENDING, InstalmentAction.DEAL_DEFAULTED): InstalmentStatus.DEFAULTED,
+    (InstalmentStatus.PENDING, InstalmentAction.DEAL_CANCELLED): InstalmentStatus.CANCELLED,
+    (InstalmentStatus.OVERDUE, InstalmentAction.PAID): InstalmentStatus.SETTLED,
+    (InstalmentStatus.OVERDUE, InstalmentAction.DEAL_DEFAULTED): InstalmentStatus.DEFAULTED,
+}
+UNPAID = frozenset({InstalmentStatus.PENDING, InstalmentStatus.OVERDUE})
+
+
+INSTALMENTS = StateMachine(
+    "instalment", InstalmentStatus, InstalmentAction, InstalmentStatus.PENDING, INSTALMENT_TRANSITIONS
+)
+next_instalment_status = INSTALMENTS.next

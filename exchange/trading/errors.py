@@ -44,6 +44,13 @@ class DealStateConflict(InvalidState):
     title = "Not allowed in the deal's current state"
 
 
+class InstalmentNotDue(Conflict):
+    """The buyer pays an instalment when it is due (or overdue), not ahead of the agreed schedule."""
+
+    problem_type = "instalment-not-due"
+    title = "The next instalment is not due yet"
+
+
 class AlreadySigned(Conflict):
     problem_type = "already-signed"
     title = "This party has already signed the deal"

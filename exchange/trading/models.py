@@ -1,5 +1,6 @@
 """Tables of trading: intents (with their deposit holds), auctions and bids, negotiations and
-offers, deals. The schema comes from migrations/0005_trading.
+offers, deals with their payment schedules and notifications. The schema comes from
+migrations/0005_trading and 0009_instalments.
 
 Listings and orgs live in other metadata; the foreign keys to them exist in the database (the
 migration) but are not declared here, so each module's metadata stands alone.
@@ -153,3 +154,46 @@ class Deal(IdMixin, Base):
     end_reason: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class DealInstalment(IdMixin, Base):
+    """One payment of a deal's schedule: a lump sum is one, at signing; instalment terms give one per
+    instalment, the down payment first. ``seller_fee`` … ``seller_proceeds`` are this payment's share
+    of the deal's settlement (``domain.apportion``); the shares add up to the deal's figures."""
+
+    __tablename__ = "trading_deal_instalments"
+    __table_args__ = (UniqueConstraint("deal_id", "seq", name="uq_trading_deal_instalments_deal_id_seq"),)
+
+    deal_id: Mapped[uuid.UUID]
+    seq: Mapped[int] = mapped_column(Integer)  # position in the schedule; 0 is the down payment (or the lump sum)
+    due_months: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    seller_fee: Mapped[int] = mapped_column(BigInteger)
+    buyer_fee: Mapped[int] = mapped_column(BigInteger)
+    buyer_fee_vouchers: Mapped[int] = mapped_column(BigInteger, default=0)
+    inventor_reward: Mapped[int] = mapped_column(BigInteger)
+    seller_proceeds: Mapped[int] = mapped_column(BigInteger)
+    from_deposit: Mapped[int] = mapped_column(BigInteger, default=0)  # the deposit applied to it
+    status: Mapped[str] = mapped_column(String(16))  # domain.InstalmentStatus
+    due_at: Mapped[datetime | None]  # set when both parties have signed
+    remind_at: Mapped[datetime | None]
+    deadline_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    paid_at: Mapped[datetime | None]
+    settled_at: Mapped[datetime | None]
+    payment_entry_ids: Mapped[list[str]] = mapped_column(JSON, default=list)  # into escrow
+    settlement_entry_ids: Mapped[list[str]] = mapped_column(JSON, default=list)  # out of escrow, and the buyer's fee
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class DealNotification(IdMixin, Base):
+    """What the parties of a deal were told by the exchange (a payment reminder, an overdue payment)."""
+
+    __tablename__ = "trading_deal_notifications"
+
+    deal_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(String(1000))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]

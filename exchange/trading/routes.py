@@ -17,10 +17,10 @@ from exchange.parties.http import Caller
 from exchange.platform.events import Event, Events, sse
 from exchange.platform.http import BEARER, Db, Now
 from exchange.platform.keyed import IdempotencyKey, KeyedWrite, answer, keyed
-from exchange.trading import auctions, bidding, deals, intents, negotiations
+from exchange.trading import auctions, bidding, deals, intents, negotiations, schedule
 from exchange.trading.context import TradingContext, auction_channel
 from exchange.trading.errors import NotParticipant
-from exchange.trading.models import Auction, Bid
+from exchange.trading.models import Auction, Bid, Deal
 from exchange.trading.schemas import (
     AuctionOut,
     BidIn,
@@ -48,6 +48,17 @@ from kernel.pagination import Cursor, Limit
 from listings import load_listing
 
 Trading = NamedDependency[TradingContext]
+
+
+async def _deals_out(session: Any, rows: list[Deal]) -> list[DealOut]:
+    """Deals with their payment schedules and notifications (two statements for a page)."""
+    ids = [d.id for d in rows]
+    payments, notes = await schedule.schedules_of(session, ids), await schedule.notifications_of(session, ids)
+    return [deal_out(d, payments.get(d.id, []), notes.get(d.id, [])) for d in rows]
+
+
+async def _deal_out(session: Any, deal: Deal) -> DealOut:
+    return (await _deals_out(session, [deal]))[0]
 
 
 def provide_trading(state: State) -> TradingContext:
@@ -250,10 +261,11 @@ class NegotiationController(Controller):
         clock: Now,
         trading: Trading,
     ) -> DealOut:
-        deal = await db.transaction(
-            lambda s: negotiations.accept(s, trading, trader, negotiation_id, offer_id, clock.now())
-        )
-        return deal_out(deal)
+        async def work(session: Any) -> DealOut:
+            deal = await negotiations.accept(session, trading, trader, negotiation_id, offer_id, clock.now())
+            return await _deal_out(session, deal)
+
+        return await db.transaction(work)
 
     @post(
         "/negotiations/{negotiation_id:uuid}/offers/{offer_id:uuid}/decline",
@@ -293,12 +305,16 @@ class DealController(Controller):
     ) -> DealPage:
         async with db.read() as session:
             rows, next_cursor = await deals.list_deals(session, user, listing_id, limit, cursor)
-        return DealPage(items=[deal_out(d) for d in rows], next_cursor=next_cursor)
+            items = await _deals_out(session, rows)
+        return DealPage(items=items, next_cursor=next_cursor)
 
-    @get("/{deal_id:uuid}", summary="A deal: terms, price, fee breakdown, state (its parties and operators)")
+    @get(
+        "/{deal_id:uuid}",
+        summary="A deal: terms, price, fee breakdown, payment schedule, state (its parties and operators)",
+    )
     async def one(self, deal_id: FromPath[uuid.UUID], user: Caller, db: Db) -> DealOut:
         async with db.read() as session:
-            return deal_out(await deals.visible_deal(session, user, deal_id))
+            return await _deal_out(session, await deals.visible_deal(session, user, deal_id))
 
     @get("/{deal_id:uuid}/certificate", summary="The signed deal certificate (verify with GET /keys)")
     async def certificate(self, deal_id: FromPath[uuid.UUID], user: Caller, db: Db) -> CertificateOut:
@@ -312,8 +328,10 @@ class DealController(Controller):
 
     @post("/{deal_id:uuid}/sign", status_code=200, summary="Sign the deal (an admin of each party)")
     async def sign(self, deal_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now, trading: Trading) -> DealOut:
-        deal = await db.transaction(lambda s: deals.sign(s, trading, user, deal_id, clock.now()))
-        return deal_out(deal)
+        async def work(session: Any) -> DealOut:
+            return await _deal_out(session, await deals.sign(session, trading, user, deal_id, clock.now()))
+
+        return await db.transaction(work)
 
     @post(
         "/{deal_id:uuid}/cancel",
@@ -321,13 +339,15 @@ class DealController(Controller):
         summary="Agree to cancel the deal before payment (an admin of each party; both cancel it)",
     )
     async def cancel(self, deal_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now, trading: Trading) -> DealOut:
-        deal = await db.transaction(lambda s: deals.agree_to_cancel(s, trading, user, deal_id, clock.now()))
-        return deal_out(deal)
+        async def work(session: Any) -> DealOut:
+            return await _deal_out(session, await deals.agree_to_cancel(session, trading, user, deal_id, clock.now()))
+
+        return await db.transaction(work)
 
     @post(
         "/{deal_id:uuid}/pay",
         status_code=200,
-        summary="Pay the price into escrow (buyer; Idempotency-Key required)",
+        summary="Pay the price, the down payment or a due instalment into escrow (buyer; Idempotency-Key required)",
         operation_class=KeyedWrite,
     )
     async def pay(
@@ -343,7 +363,7 @@ class DealController(Controller):
             deal = await deals.visible_deal(session, user, deal_id)
             if user.org_id != deal.buyer_org_id:
                 raise NotParticipant("only the buyer pays for a deal")
-            return deal_out(await deals.pay(session, trading, user, deal_id, clock.now()))
+            return await _deal_out(session, await deals.pay(session, trading, user, deal_id, clock.now()))
 
         return await keyed(
             db,

@@ -161,6 +161,29 @@ class FeesOut(msgspec.Struct):
     seller_proceeds: int
 
 
+class PaymentOut(msgspec.Struct):
+    """One payment of a deal's schedule: the whole price of a lump sum, or one instalment."""
+
+    seq: int  # 0: the lump sum or the down payment, paid with POST /deals/{id}/pay
+    due_months: int  # months after signing
+    amount: int
+    status: str  # pending | overdue | settled | defaulted | cancelled
+    due_at: datetime | None  # when both parties have signed: later instalments are collected then
+    remind_at: datetime | None  # when the buyer is reminded (later instalments)
+    deadline_at: datetime | None  # unpaid by then, the deal defaults
+    reminded_at: datetime | None
+    paid_at: datetime | None
+    settled_at: datetime | None
+    from_deposit: int  # the deposit applied to this payment
+    seller_fee: int  # this payment's shares of the deal's fees, reward and proceeds
+    buyer_fee: int
+    buyer_fee_vouchers: int
+    inventor_reward: int
+    seller_proceeds: int
+    payment_entry_ids: list[str]  # ledger entries that brought it into escrow
+    settlement_entry_ids: list[str]  # ledger entries that settled it
+
+
 class DealOut(msgspec.Struct):
     id: str
     listing_id: str
@@ -185,6 +208,8 @@ class DealOut(msgspec.Struct):
     forfeited_to_seller: int
     forfeited_to_exchange: int
     terms: dict[str, Any]
+    payment_schedule: list[PaymentOut]
+    notifications: list[NotificationOut]
     created_at: datetime
     ended_at: datetime | None
     end_reason: str

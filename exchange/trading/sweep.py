@@ -1,4 +1,6 @@
-"""Trading's steps of the deadline sweeper: auction ends, offer expiries, payment deadlines.
+"""Trading's steps of the deadline sweeper: auction ends, offer expiries, instalment reminders and
+collections, payment deadlines (in that order, so that an instalment is collected before its
+deadline is looked at).
 
 Each due row is processed in its own transaction and claimed once (``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL, then a conditional update), so several sweepers may run at once.
@@ -93,5 +95,25 @@ class PaymentDeadlineSweep(_Step):
         super().__init__(ctx, deals.claim_due_default, _default)
 
 
+class InstalmentReminderSweep(_Step):
+    name = "instalment-reminder"
+
+    def __init__(self, ctx: TradingContext) -> None:
+        super().__init__(ctx, deals.claim_due_reminder, deals.remind)
+
+
+class InstalmentCollectionSweep(_Step):
+    name = "instalment-collection"
+
+    def __init__(self, ctx: TradingContext) -> None:
+        super().__init__(ctx, deals.claim_due_instalment, deals.collect)
+
+
 def sweep_steps(ctx: TradingContext) -> list[_Step]:
-    return [AuctionCloseSweep(ctx), OfferExpirySweep(ctx), PaymentDeadlineSweep(ctx)]
+    return [
+        AuctionCloseSweep(ctx),
+        OfferExpirySweep(ctx),
+        InstalmentReminderSweep(ctx),
+        InstalmentCollectionSweep(ctx),
+        PaymentDeadlineSweep(ctx),
+    ]

@@ -8,7 +8,17 @@ from datetime import datetime
 
 from exchange.trading.auctions import bidder_label
 from exchange.trading.domain import AuctionStatus, IntentStatus, NegotiationStatus, OfferStatus
-from exchange.trading.models import Auction, Bid, Deal, Intent, IntentNotification, Negotiation, Offer
+from exchange.trading.models import (
+    Auction,
+    Bid,
+    Deal,
+    DealInstalment,
+    DealNotification,
+    Intent,
+    IntentNotification,
+    Negotiation,
+    Offer,
+)
 from exchange.trading.schemas import (
     AuctionOut,
     BidOut,
@@ -19,6 +29,7 @@ from exchange.trading.schemas import (
     NegotiationOut,
     NotificationOut,
     OfferOut,
+    PaymentOut,
 )
 
 
@@ -116,7 +127,30 @@ def negotiation_out(thread: Negotiation, offers: list[Offer]) -> NegotiationOut:
     )
 
 
-def deal_out(deal: Deal) -> DealOut:
+def payment_out(row: DealInstalment) -> PaymentOut:
+    return PaymentOut(
+        seq=row.seq,
+        due_months=row.due_months,
+        amount=row.amount,
+        status=row.status,
+        due_at=row.due_at,
+        remind_at=row.remind_at,
+        deadline_at=row.deadline_at,
+        reminded_at=row.reminded_at,
+        paid_at=row.paid_at,
+        settled_at=row.settled_at,
+        from_deposit=row.from_deposit,
+        seller_fee=row.seller_fee,
+        buyer_fee=row.buyer_fee,
+        buyer_fee_vouchers=row.buyer_fee_vouchers,
+        inventor_reward=row.inventor_reward,
+        seller_proceeds=row.seller_proceeds,
+        payment_entry_ids=list(row.payment_entry_ids),
+        settlement_entry_ids=list(row.settlement_entry_ids),
+    )
+
+
+def deal_out(deal: Deal, payments: list[DealInstalment], notes: list[DealNotification]) -> DealOut:
     return DealOut(
         id=str(deal.id),
         listing_id=str(deal.listing_id),
@@ -148,6 +182,8 @@ def deal_out(deal: Deal) -> DealOut:
         forfeited_to_seller=deal.forfeited_to_seller,
         forfeited_to_exchange=deal.forfeited_to_exchange,
         terms=deal.snapshot,
+        payment_schedule=[payment_out(p) for p in payments],
+        notifications=[NotificationOut(n.kind, n.message, n.details, n.created_at) for n in notes],
         created_at=deal.created_at,
         ended_at=deal.ended_at,
         end_reason=deal.end_reason,

@@ -26,18 +26,28 @@ class BrokerageFeeVouchers:
     """What trading needs of vouchers: ``await fees.pay_fee(session, buyer_org_id=…, fee=…, deal_id=…, now=…)``."""
 
     async def pay_fee(
-        self, session: AsyncSession, *, buyer_org_id: uuid.UUID, fee: int, deal_id: uuid.UUID, now: datetime
+        self,
+        session: AsyncSession,
+        *,
+        buyer_org_id: uuid.UUID,
+        fee: int,
+        deal_id: uuid.UUID,
+        now: datetime,
+        instalment: int = 0,
     ) -> int:
         """Fen of ``fee`` paid with vouchers (posted ``org:<buyer>:vouchers → exchange:vouchers_received``).
 
-        Joins the caller's transaction. Once vouchers paid part of a deal's fee, paying that deal's
-        fee again returns the same figure and moves nothing.
+        Joins the caller's transaction. A deal paid in instalments pays the buyer's fee in parts, one
+        per ``instalment``. Once vouchers paid part of an instalment's fee, paying that fee again
+        returns the same figure and moves nothing.
         """
         if fee <= 0:
             return 0
         count, earlier = (
             await session.execute(
-                select(func.count(), func.coalesce(func.sum(FeePayment.amount), 0)).where(FeePayment.deal_id == deal_id)
+                select(func.count(), func.coalesce(func.sum(FeePayment.amount), 0)).where(
+                    FeePayment.deal_id == deal_id, FeePayment.instalment == instalment
+                )
             )
         ).one()
         if count:
@@ -80,6 +90,7 @@ class BrokerageFeeVouchers:
             session.add(
                 FeePayment(
                     deal_id=deal_id,
+                    instalment=instalment,
                     program_id=program.id,
                     buyer_org_id=buyer_org_id,
                     fee=fee,

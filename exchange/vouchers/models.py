@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange.platform.tables import Base, IdMixin
@@ -152,12 +152,16 @@ class ProviderRevocation(IdMixin, Base):
 
 
 class FeePayment(IdMixin, Base):
-    """Vouchers that paid part of a buyer's exchange fee on a deal (brokerage)."""
+    """Vouchers that paid part of a buyer's exchange fee on a deal (brokerage): once per program and
+    payment of the deal's schedule (``instalment``: 0 for a lump sum or the down payment)."""
 
     __tablename__ = "voucher_fee_payments"
-    __table_args__ = (UniqueConstraint("deal_id", "program_id", name="uq_voucher_fee_payments_deal"),)
+    __table_args__ = (
+        UniqueConstraint("deal_id", "instalment", "program_id", name="uq_voucher_fee_payments_deal_instalment"),
+    )
 
     deal_id: Mapped[uuid.UUID]
+    instalment: Mapped[int] = mapped_column(Integer, default=0)
     program_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("voucher_programs.id"))
     buyer_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id"))
     fee: Mapped[int] = mapped_column(BigInteger)

@@ -248,12 +248,14 @@ class FeePaymentOut(msgspec.Struct):
     redemption_id: uuid.UUID | None
     redeemed: bool
     created_at: datetime
+    instalment: int = 0  # which payment of the deal's schedule the fee was charged on
 
     @classmethod
     def of(cls, p: FeePayment) -> FeePaymentOut:
         return cls(
-            p.id, p.deal_id, p.program_id, p.buyer_org_id, p.fee, p.amount, p.redemption_id, p.redeemed, p.created_at
-        )
+            p.id, p.deal_id, p.program_id, p.buyer_org_id, p.fee, p.amount, p.redemption_id, p.redeemed, p.created_at,
+            p.instalment,
+        )  # fmt: skip
 
 
 class FeePaymentPage(msgspec.Struct):

@@ -1,7 +1,7 @@
 """card payments and reconciliations keep their Idempotency-Keys in the common store
 
 Revision ID: 0010_common_keys
-Revises: 0008_listing_terms
+Revises: 0009_instalments
 Create Date: 2026-12-02
 
 Both now claim their row under the key in ``idempotency_keys`` (the scope rule of
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_common_keys"
-down_revision: str | None = "0008_listing_terms"
+down_revision: str | None = "0009_instalments"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -285,6 +285,28 @@ async def test_d_default_forfeits_the_deposit_to_the_seller_less_the_exchange_fe
     await assert_ledger_sound(app)
 
 
+async def test_default_is_a_move_of_the_deal_transition_table(client, app, monkeypatch):
+    """Without ``PAYMENT_MISSED`` in the deals' table the sweeper cannot default a deal: the
+    default goes through the table like every other change of a deal's state."""
+    from exchange.trading.domain import DEALS, DealAction, DealState
+    from tests.helpers import relogin
+
+    ops, seller, (buyer,), _, deal = await _auction_deal(client, app, "enterprise", 1)
+    await past_notice(app, client, deal["notice_id"], ops, seller, buyer)
+    signed = await sign_both(client, deal["id"], seller, buyer)
+    app.state.clock.set(datetime.fromisoformat(signed["payment_due_at"].replace("Z", "+00:00")))
+    missed = (DealState.AWAITING_PAYMENT, DealAction.PAYMENT_MISSED)
+    monkeypatch.setattr(DEALS, "transitions", {k: v for k, v in DEALS.transitions.items() if k != missed})
+    assert (await sweep(app))["payment-deadline"] == 0  # refused by the table: logged, retried next pass
+    await relogin(client, buyer)
+    assert (await client.get(f"{API}/deals/{deal['id']}", headers=buyer.headers)).json()["state"] == "awaiting_payment"
+    monkeypatch.undo()
+    assert (await sweep(app))["payment-deadline"] == 1
+    shown = (await client.get(f"{API}/deals/{deal['id']}", headers=buyer.headers)).json()
+    assert shown["state"] == "defaulted" and shown["end_reason"] == "the payment deadline passed"
+    await assert_ledger_sound(app)
+
+
 async def test_e_an_upheld_objection_cancels_the_deal_and_releases_every_hold(client, app):
     ops, seller, buyers, listing, deal = await _auction_deal(client, app, "enterprise", 2)
     assert await wallet(client, buyers[1]) == {"posted": FUNDS, "held": 0, "available": FUNDS}
@@ -315,7 +337,7 @@ class HalfInVouchers:
     def __init__(self, operator_org_id: str) -> None:
         self.operator_org_id = operator_org_id
 
-    async def pay_fee(self, session, *, buyer_org_id, fee, deal_id, now) -> int:
+    async def pay_fee(self, session, *, buyer_org_id, fee, deal_id, now, instalment=0) -> int:
         from ledger import service as ledger
 
         vouchers = await ledger.get_or_create_account(

@@ -31,7 +31,7 @@ from exchange.server.demo.data import CATALOGUE, DEMO_PASSWORD, FUNDED, GRANTS, 
 from exchange.server.demo.market import LIVE_AUCTION, NEGOTIATING, RELIST_BIDDERS
 from exchange.server.demo.programs import ORDERS
 from exchange.server.demo.scenes import EXPECTED_STATUSES, NDAS
-from exchange.trading.models import Auction, Deal, Negotiation, Offer
+from exchange.trading.models import Auction, Deal, DealInstalment, Negotiation, Offer
 from exchange.vouchers.models import FeePayment, Redemption, ServiceOrder
 from ledger.history import trial_balance
 from listings import Listing, Notice, Objection
@@ -87,14 +87,25 @@ async def test_the_demo_seeds_a_realistic_exchange(demo_settings, db, backend):
     statuses = Counter(li.status for li in listings)
     assert set(statuses) == {s.value for s in EXPECTED_STATUSES}
     assert statuses["announced"] >= 10 and open_notices["listing_announcement"] == statuses["announced"]
-    assert statuses["sold"] == 3 and statuses["auctioning"] == 1 and statuses["negotiating"] == 1
+    assert statuses["sold"] == 2 and statuses["auctioning"] == 1 and statuses["negotiating"] == 1
     assert pending >= 3  # objections open on the board, and one suspending its listing
     assert all(re.search(r"[\u4e00-\u9fff]", li.title) for li in listings)
 
     # Trading: every state of a deal, auctions closed and one live, negotiations with standing offers.
     by_state = Counter(d.state for d in deals)
-    assert by_state == {"settled": 3, "awaiting_signatures": 1, "result_notice": 1, "defaulted": 1, "cancelled": 1}
-    assert all(d.certificate for d in deals if d.state in ("settled", "defaulted"))
+    assert by_state == {
+        "settled": 2, "paying_instalments": 1, "awaiting_signatures": 1, "result_notice": 1, "defaulted": 1,
+        "cancelled": 1,
+    }  # fmt: skip
+    assert all(d.certificate for d in deals if d.state in ("settled", "paying_instalments", "defaulted"))
+    paying = next(d for d in deals if d.state == "paying_instalments")
+    async with db.read() as session:
+        schedule = (
+            await session.execute(
+                select(DealInstalment).where(DealInstalment.deal_id == paying.id).order_by(DealInstalment.seq)
+            )
+        ).scalars()
+        assert [(p.due_months, p.status) for p in schedule] == [(0, "settled"), (6, "pending"), (12, "pending")]
     assert {d.concluded_by for d in deals} == {"auction", "negotiation"}
     assert open_notices["negotiated_price"] == 1  # the deal agreed a few hours ago
     closed = [a for a in auctions if a.status == "closed"]
@@ -209,7 +220,10 @@ async def test_the_demo_shows_every_state_whatever_the_day(present, tmp_path):
             balance = await trial_balance(session)
     finally:
         await database.dispose()
-    assert deals == {"settled": 3, "awaiting_signatures": 1, "result_notice": 1, "defaulted": 1, "cancelled": 1}
+    assert deals == {
+        "settled": 2, "paying_instalments": 1, "awaiting_signatures": 1, "result_notice": 1, "defaulted": 1,
+        "cancelled": 1,
+    }  # fmt: skip
     assert statuses == {s.value for s in EXPECTED_STATUSES}
     assert claims == {"approved": 1, "noticed": 1}
     assert balance.balanced
@@ -246,6 +260,7 @@ def test_techx_demo_seeds_prints_the_tour_and_its_commands_work(tmp_path):
     assert "[18/18]" in out and "reconciled: clean" in out and "the auction ends at" in out
     assert re.search(r"/api/v1/auctions/[0-9a-f-]{36}/events", out)
     assert re.search(r"/api/v1/deals/[0-9a-f-]{36}/certificate", out)
+    assert re.search(r"/api/v1/deals/[0-9a-f-]{36} .* \.payment_schedule", out)
     assert re.search(r"/api/v1/voucher-programs/[0-9a-f-]{36}/report", out)
     statement = tmp_path / "var" / "demo-bank-statement.csv"
     assert statement.read_text().startswith("date,amount,reference\n")

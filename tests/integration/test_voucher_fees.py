@@ -11,10 +11,12 @@ from tests.helpers import assert_problem, relogin
 from tests.voucher_helpers import API, balance, cast, check_invariants, create_program, fund, grant
 
 
-async def pay(app, buyer: str, fee: int, deal_id: uuid.UUID) -> int:
+async def pay(app, buyer: str, fee: int, deal_id: uuid.UUID, instalment: int = 0) -> int:
     fees = BrokerageFeeVouchers()
     return await app.state.db.transaction(
-        lambda s: fees.pay_fee(s, buyer_org_id=uuid.UUID(buyer), fee=fee, deal_id=deal_id, now=app.state.clock.now())
+        lambda s: fees.pay_fee(
+            s, buyer_org_id=uuid.UUID(buyer), fee=fee, deal_id=deal_id, now=app.state.clock.now(), instalment=instalment
+        )
     )
 
 
@@ -49,6 +51,28 @@ async def test_fee_vouchers_are_bounded_by_coverage_and_availability(client, app
     assert await pay(app, c.ent.org_id, 0, uuid.uuid4()) == 0
     app.state.clock.advance(timedelta(days=200))
     assert await pay(app, c.ent.org_id, 10_000_000, uuid.uuid4()) == 0
+
+
+async def test_each_instalment_of_a_deal_pays_its_part_of_the_fee_with_vouchers(client, app):
+    """A deal paid in instalments charges the buyer's fee in parts: vouchers pay each part once."""
+    c = await cast(client, app)
+    program = await create_program(client, app, c.gov)
+    await grant(client, c.gov, program["id"], c.ent.org_id, 10_000_000)
+    vouchers = f"org:{c.ent.org_id}:vouchers"
+    deal = uuid.uuid4()
+    assert await pay(app, c.ent.org_id, 3_000_000, deal, instalment=0) == 1_500_000
+    assert await pay(app, c.ent.org_id, 3_500_000, deal, instalment=1) == 1_750_000
+    assert await balance(app, vouchers) == (6_750_000, 0)
+    # An instalment's fee again: the same answer, nothing moves.
+    assert await pay(app, c.ent.org_id, 3_500_000, deal, instalment=1) == 1_750_000
+    assert await balance(app, vouchers) == (6_750_000, 0)
+    listed = await client.get(f"{API}/voucher-programs/{program['id']}/fee-payments", headers=c.ops.headers)
+    assert [(p["deal_id"], p["instalment"], p["amount"]) for p in listed.json()["items"]] == [
+        (str(deal), 0, 1_500_000),
+        (str(deal), 1, 1_750_000),
+    ]
+    report = await check_invariants(client, c.gov, program["id"], [])
+    assert report["figures"]["spent"] == 3_250_000
 
 
 async def test_the_exchange_redeems_fee_vouchers_after_a_public_notice(client, app):

@@ -43,6 +43,7 @@ def test_environment_variables_override_defaults():
         {"TECHX_TOKEN_LIFETIME_SECONDS": "soon"},
         {"TECHX_FEE_TIERS": "100:10"},
         {"TECHX_DEPOSIT_DEFAULT_BP": "4000"},
+        {"TECHX_INSTALMENT_REMINDER_WORKING_DAYS": "-1"},
     ],
 )
 def test_settings_the_exchange_cannot_run_with_are_refused(env):

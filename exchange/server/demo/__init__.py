@@ -92,6 +92,7 @@ def tour(settings: Settings, demo: Demo | None = None) -> str:
     width = max(len(url) for url, _ in stops) + 2
     auction = str(demo.auction_id) if demo and demo.auction_id else "$AUCTION"
     deal = str(demo.deals[32]) if demo and 32 in demo.deals else "$DEAL"
+    licence = str(demo.deals[33]) if demo and 33 in demo.deals else "$LICENCE_DEAL"
     program = str(demo.program_id) if demo and demo.program_id else "$PROGRAM"
     period = demo.reconciliation_period if demo and demo.reconciliation_period else None
     since, until = (period[0].isoformat(), period[1].isoformat()) if period else ("$FROM", "$TO")
@@ -118,6 +119,7 @@ def tour(settings: Settings, demo: Demo | None = None) -> str:
             f"    curl -s {api}/reconciliations {auth} | jq '.items[0]'",
             f"    curl -s '{api}/withdrawals?status=requested' {auth} | jq",
             f"    curl -s '{api}/objections?status=pending' {auth} | jq",
+            f"    curl -s {api}/deals/{licence} {auth} | jq .payment_schedule   # a licence paid in instalments",
             f"    curl -s {api}/ledger/trial-balance {auth} | jq .balanced",
             "  Commands to try:",
             "    .venv/bin/techx ledger seal && .venv/bin/techx ledger verify",

@@ -1,10 +1,11 @@
 """The demo's trading: intents with deposits, auctions with bids, negotiations, deals to settlement.
 
 Nine listings of the catalogue trade, each to a different end, so the exchange shows every state:
-settled deals with certificates (an auction, a licence paid in instalments, a transfer), a deal
-defaulted with its deposit forfeited, one cancelled by agreement, one awaiting a signature, one
-under its result notice, a listing in negotiation with standing offers, and a live auction that
-opened a few minutes before the present.
+settled deals with certificates (an auction, a transfer), a licence paying in instalments (its
+down payment settled, the rest due in six and twelve months), a deal defaulted with its deposit
+forfeited, one cancelled by agreement, one awaiting a signature, one under its result notice, a
+listing in negotiation with standing offers, and a live auction that opened a few minutes before
+the present.
 
 Auctions open at a set time of day, on the first working day after their announcement closes
 (``TECHX_AUCTION_OPENS_AT``). So that one is live whenever the demo is built, the demo exchange sets
@@ -35,7 +36,7 @@ from listings.domain import ReviewDecision
 from listings.workdays import BEIJING, is_working_day
 
 AUCTION_SETTLED = 32  # a university's patent sold at auction, paid and settled
-LICENCE_SETTLED = 33  # an institute's licence negotiated with instalment terms, settled
+LICENCE_IN_INSTALMENTS = 33  # an institute's licence on instalment terms: the down payment settled
 DEFAULTED = 34  # listed price accepted by its one intent holder, never paid
 AWAITING_SIGNATURE = 35  # won at auction; the seller signed, the buyer has not yet
 TRANSFER_SETTLED = 36  # an enterprise's transfer negotiated and settled
@@ -47,7 +48,7 @@ LIVE_AUCTION = 40  # unsold at first, relisted for five working days, its auctio
 TRADED = list(range(AUCTION_SETTLED, LIVE_AUCTION + 1))
 INTENTS = {
     AUCTION_SETTLED: ["guneng", "zhizao"],
-    LICENCE_SETTLED: ["xinxun"],
+    LICENCE_IN_INSTALMENTS: ["xinxun"],
     DEFAULTED: ["lvhe"],
     AWAITING_SIGNATURE: ["zhizao", "kangyuan"],
     TRANSFER_SETTLED: ["guneng"],
@@ -201,7 +202,7 @@ async def scene_trading_opens(demo: Demo) -> str:
     demo.advance_to(demo.next_morning())
     licence = await _open(
         demo,
-        LICENCE_SETTLED,
+        LICENCE_IN_INSTALMENTS,
         "xinxun",
         offer(500_000, "首付30%，余款一年内两期付清", [(0, 150_000), (6, 175_000), (12, 175_000)]),
     )
@@ -224,7 +225,7 @@ async def scene_trading_opens(demo: Demo) -> str:
     )
     await _accept(demo, TRANSFER_SETTLED, transfer, "guneng")
     demo.advance_to(demo.now + timedelta(hours=2))
-    await _accept(demo, LICENCE_SETTLED, licence, "pujiang")
+    await _accept(demo, LICENCE_IN_INSTALMENTS, licence, "pujiang")
     return f"2 auctions closed after {bids} bids, 4 negotiations agreed: {len(demo.deals)} deals under result notice"
 
 
@@ -254,7 +255,8 @@ async def _pay(demo: Demo, index: int) -> None:
 
 
 async def scene_deals(demo: Demo) -> str:
-    """Four weeks ago: result notices close, parties sign, certificates issue, buyers pay, deals settle."""
+    """Four weeks ago: result notices close, parties sign, certificates issue, buyers pay, deals settle
+    (the licence its down payment: the rest is collected in six and twelve months)."""
     quick = [AUCTION_SETTLED, DEFAULTED, AWAITING_SIGNATURE, TRANSFER_SETTLED]  # deal-result notices
     demo.advance_to(await _notice_closes(demo, quick) + timedelta(minutes=5))
     await demo.sweep()
@@ -268,12 +270,12 @@ async def scene_deals(demo: Demo) -> str:
     await _pay(demo, TRANSFER_SETTLED)
 
     # Public institutions' negotiated prices are published for fifteen days.
-    demo.advance_to(await _notice_closes(demo, [LICENCE_SETTLED, CANCELLED]) + timedelta(minutes=5))
+    demo.advance_to(await _notice_closes(demo, [LICENCE_IN_INSTALMENTS, CANCELLED]) + timedelta(minutes=5))
     await demo.sweep()
     demo.advance_to(demo.next_morning(1))
-    await _sign(demo, LICENCE_SETTLED, "pujiang", "xinxun")
+    await _sign(demo, LICENCE_IN_INSTALMENTS, "pujiang", "xinxun")
     await _sign(demo, CANCELLED, "donghai", "qinghuan")
-    await _pay(demo, LICENCE_SETTLED)
+    await _pay(demo, LICENCE_IN_INSTALMENTS)
     demo.advance_to(demo.now + timedelta(days=1))
     for party in ("qinghuan", "donghai"):  # the pilot site fell through: both agree to cancel
         await demo.tx(

@@ -19,7 +19,7 @@ from exchange.payments.reconciliation import Statement
 from exchange.server.demo.stage import BankLine, Demo
 
 SELLER_WITHDRAWAL = ("donghai", 10_000_000, "中国工商银行 上海分行 1001 **** 0001 东海理工大学")
-WAITING_WITHDRAWAL = ("pujiang", 10_000_000, "招商银行 上海张江支行 6225 **** 0002 浦江先进材料研究院")
+WAITING_WITHDRAWAL = ("pujiang", 4_000_000, "招商银行 上海张江支行 6225 **** 0002 浦江先进材料研究院")
 
 
 async def _request(demo: Demo, key: str, amount: int, payee: str) -> Withdrawal:
