@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -69,12 +70,12 @@ class NotificationOut(msgspec.Struct):
 
 
 class IntentOut(msgspec.Struct):
-    id: str
-    listing_id: str
-    org_id: str
+    id: uuid.UUID
+    listing_id: uuid.UUID
+    org_id: uuid.UUID
     status: IntentStatus
     deposit: int
-    hold_entry_id: str | None
+    hold_entry_id: uuid.UUID | None
     bidder_label: str
     created_at: datetime
     ended_at: datetime | None
@@ -88,8 +89,8 @@ class IntentPage(msgspec.Struct):
 
 
 class AuctionOut(msgspec.Struct):
-    id: str
-    listing_id: str
+    id: uuid.UUID
+    listing_id: uuid.UUID
     status: Literal["scheduled", "open", "closed"]  # scheduled: bids are taken from starts_at
     asking_price: int
     increment: int
@@ -100,12 +101,12 @@ class AuctionOut(msgspec.Struct):
     high_bidder: str | None  # "you" or an anonymous label
     minimum_next_bid: int | None
     bid_count: int
-    deal_id: str | None
+    deal_id: uuid.UUID | None
 
 
 class BidOut(msgspec.Struct):
-    id: str
-    auction_id: str
+    id: uuid.UUID
+    auction_id: uuid.UUID
     amount: int
     seq: int
     bidder: str  # "you" or an anonymous label
@@ -119,7 +120,7 @@ class BidPage(msgspec.Struct):
 
 
 class OfferOut(msgspec.Struct):
-    id: str
+    id: uuid.UUID
     seq: int
     side: str
     price: int
@@ -133,14 +134,14 @@ class OfferOut(msgspec.Struct):
 
 
 class NegotiationOut(msgspec.Struct):
-    id: str
-    listing_id: str
-    intent_id: str
-    buyer_org_id: str
-    seller_org_id: str
+    id: uuid.UUID
+    listing_id: uuid.UUID
+    intent_id: uuid.UUID
+    buyer_org_id: uuid.UUID
+    seller_org_id: uuid.UUID
     status: NegotiationStatus
     offer_count: int
-    standing_offer_id: str | None
+    standing_offer_id: uuid.UUID | None
     created_at: datetime
     ended_at: datetime | None
     end_reason: str
@@ -185,10 +186,10 @@ class PaymentOut(msgspec.Struct):
 
 
 class DealOut(msgspec.Struct):
-    id: str
-    listing_id: str
-    buyer_org_id: str
-    seller_org_id: str
+    id: uuid.UUID
+    listing_id: uuid.UUID
+    buyer_org_id: uuid.UUID
+    seller_org_id: uuid.UUID
     state: str
     concluded_by: str
     deal_type: str
@@ -196,7 +197,7 @@ class DealOut(msgspec.Struct):
     deposit: int
     fees: FeesOut
     related_party: bool
-    notice_id: str | None
+    notice_id: uuid.UUID | None
     notice_kind: str
     buyer_signed_at: datetime | None
     seller_signed_at: datetime | None
@@ -221,7 +222,7 @@ class DealPage(msgspec.Struct):
 
 
 class CertificateOut(msgspec.Struct):
-    deal_id: str
+    deal_id: uuid.UUID
     content: dict[str, Any]
     signed_content: str  # exactly the signed bytes (UTF-8)
     signature: str  # base64 Ed25519 signature over ``signed_content``
