@@ -20,6 +20,7 @@ from exchange.vouchers.models import (
     VoucherProgram,
 )
 from exchange.vouchers.reports import EnterpriseFigures, ProviderFigures, VoucherTotals
+from kernel.shapes import shaped
 
 MAX_FEN = 10**15
 # "Has a visible character", the same in Python and JSON Schema (ECMA) regexes: ``\S`` alone
@@ -116,10 +117,7 @@ class ProgramOut(msgspec.Struct):
 
     @classmethod
     def of(cls, p: VoucherProgram) -> ProgramOut:
-        return cls(
-            p.id, p.owner_org_id, p.name, p.year, p.budget, p.per_org_cap, p.coverage_bp,
-            [Category(c) for c in p.categories], p.valid_from, p.valid_until, p.funded, p.issued, p.created_at,
-        )  # fmt: skip
+        return shaped(cls, p)
 
 
 class ProgramPage(msgspec.Struct):
@@ -138,7 +136,7 @@ class GrantOut(msgspec.Struct):
 
     @classmethod
     def of(cls, g: VoucherGrant) -> GrantOut:
-        return cls(g.id, g.program_id, g.org_id, g.amount, g.entry_id, g.note, g.created_at)
+        return shaped(cls, g)
 
 
 class GrantPage(msgspec.Struct):
@@ -154,7 +152,7 @@ class RelatedOut(msgspec.Struct):
 
     @classmethod
     def of(cls, r: RelatedParty) -> RelatedOut:
-        return cls(r.id, [r.org_a, r.org_b], r.note, r.created_at)
+        return shaped(cls, r, org_ids=[r.org_a, r.org_b])
 
 
 class ServiceOut(msgspec.Struct):
@@ -169,10 +167,7 @@ class ServiceOut(msgspec.Struct):
 
     @classmethod
     def of(cls, s: Service) -> ServiceOut:
-        return cls(
-            s.id, s.provider_org_id, s.provider_name, Category(s.category), s.title, s.description, s.price,
-            s.created_at,
-        )  # fmt: skip
+        return shaped(cls, s)
 
 
 class ServicePage(msgspec.Struct):
@@ -203,11 +198,7 @@ class OrderOut(msgspec.Struct):
 
     @classmethod
     def of(cls, o: ServiceOrder) -> OrderOut:
-        return cls(
-            o.id, o.service_id, o.buyer_org_id, o.provider_org_id, o.program_id, Category(o.category), o.price,
-            o.voucher_amount, o.cash_amount, OrderState(o.state), o.voucher_hold_id, o.cash_hold_id,
-            o.results_summary, o.cancel_reason, o.redemption_id, o.redeemed, o.revoked, o.created_at, o.updated_at,
-        )  # fmt: skip
+        return shaped(cls, o)
 
 
 class OrderPage(msgspec.Struct):
@@ -231,11 +222,7 @@ class RedemptionOut(msgspec.Struct):
 
     @classmethod
     def of(cls, r: Redemption) -> RedemptionOut:
-        return cls(
-            r.id, r.program_id, r.provider_org_id, r.amount, RedemptionKind(r.kind),
-            [uuid.UUID(i) for i in r.order_ids], [uuid.UUID(i) for i in r.fee_payment_ids], RedemptionState(r.state),
-            r.notice_id, r.reason, r.decided_at, r.created_at,
-        )  # fmt: skip
+        return shaped(cls, r)
 
 
 class FeePaymentOut(msgspec.Struct):
@@ -252,10 +239,7 @@ class FeePaymentOut(msgspec.Struct):
 
     @classmethod
     def of(cls, p: FeePayment) -> FeePaymentOut:
-        return cls(
-            p.id, p.deal_id, p.program_id, p.buyer_org_id, p.fee, p.amount, p.redemption_id, p.redeemed, p.created_at,
-            p.instalment,
-        )  # fmt: skip
+        return shaped(cls, p)
 
 
 class FeePaymentPage(msgspec.Struct):
@@ -275,10 +259,7 @@ class RevocationOut(msgspec.Struct):
 
     @classmethod
     def of(cls, r: ProviderRevocation) -> RevocationOut:
-        return cls(
-            r.id, r.program_id, r.provider_org_id, r.reason, r.vouchers_revoked, r.orders_cancelled,
-            r.redemptions_rejected, r.created_at,
-        )  # fmt: skip
+        return shaped(cls, r)
 
 
 class RevocationPage(msgspec.Struct):
@@ -307,7 +288,7 @@ class EnterpriseOut(msgspec.Struct):
 
     @classmethod
     def of(cls, e: EnterpriseFigures) -> EnterpriseOut:
-        return cls(e.org_id, e.granted, e.held, e.spent, e.expired, e.available)
+        return shaped(cls, e)
 
 
 class ProviderOut(msgspec.Struct):
@@ -320,7 +301,7 @@ class ProviderOut(msgspec.Struct):
 
     @classmethod
     def of(cls, p: ProviderFigures) -> ProviderOut:
-        return cls(p.org_id, p.orders, p.received, p.claimed, p.redeemed, p.revoked)
+        return shaped(cls, p)
 
 
 class ReportOut(msgspec.Struct):
@@ -343,4 +324,4 @@ class VoucherStats(msgspec.Struct):
 
     @classmethod
     def of(cls, t: VoucherTotals) -> VoucherStats:
-        return cls(t.programs, t.budget, t.funded, t.issued, t.spent, t.redeemed, t.expired, t.revoked, t.outstanding)
+        return shaped(cls, t)
