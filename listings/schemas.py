@@ -233,11 +233,11 @@ class NoticeOut(NoticeSummaryOut):
     signed_content: str  # exactly the signed bytes (UTF-8)
     signature: str  # base64 Ed25519 signature of signed_content
     key_id: str  # which key of GET /api/v1/keys
-    algorithm: str
     supersedes_id: uuid.UUID | None
     superseded_by_id: uuid.UUID | None
     ended_at: datetime | None
     end_reason: str
+    algorithm: str = "Ed25519"
 
 
 class ObjectionOut(msgspec.Struct):

@@ -5,16 +5,12 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-import msgspec
-
+from kernel.shapes import shaped
 from listings.domain import (
     PUBLIC_STATUSES,
     Actor,
-    Field,
     ListingStatus,
-    NoticeKind,
     NoticeStatus,
-    ObjectionStatus,
     PricingMode,
 )
 from listings.models import ConfidentialRead, Listing, ListingTransition, Notice, Objection
@@ -82,39 +78,21 @@ def listing_out(listing: Listing, viewer: Actor | None) -> ListingOut:
 
 
 def listing_summary(listing: Listing) -> ListingSummaryOut:
-    return ListingSummaryOut(
-        id=listing.id,
-        number=listing.number,
-        status=ListingStatus(listing.status),
-        title=listing.title,
+    return shaped(
+        ListingSummaryOut,
+        listing,
         summary=listing.summary[:280],
-        field=Field(listing.field),
-        keywords=list(listing.keywords),
-        deal_type=listing.deal_type,
-        pricing_mode=PricingMode(listing.pricing_mode),
-        asking_price=listing.asking_price,
         ip_kinds=sorted({a.kind for a in listing.ip_assets}),
         seller=_seller(listing),
-        published_at=listing.published_at,
-        closes_at=listing.closes_at,
     )
 
 
 def transition_out(row: ListingTransition) -> TransitionOut:
-    return TransitionOut(
-        id=row.id,
-        action=row.action,
-        from_status=ListingStatus(row.from_status) if row.from_status else None,
-        to_status=ListingStatus(row.to_status),
-        actor_user_id=row.actor_user_id,
-        actor_org_id=row.actor_org_id,
-        reason=row.reason,
-        created_at=row.created_at,
-    )
+    return shaped(TransitionOut, row)
 
 
 def read_out(row: ConfidentialRead) -> ConfidentialReadOut:
-    return ConfidentialReadOut(id=row.id, user_id=row.user_id, org_id=row.org_id, basis=row.basis, read_at=row.read_at)
+    return shaped(ConfidentialReadOut, row)
 
 
 def seconds_remaining(notice: Notice, now: datetime) -> int:
@@ -123,44 +101,23 @@ def seconds_remaining(notice: Notice, now: datetime) -> int:
     return max(0, int((notice.closes_at - now).total_seconds()))
 
 
+def _board_figures(notice: Notice, counts: tuple[int, int], now: datetime) -> dict[str, int]:
+    all_, pending = counts
+    return {
+        "seconds_remaining": seconds_remaining(notice, now),
+        "objection_count": all_,
+        "pending_objection_count": pending,
+    }
+
+
 def notice_summary(notice: Notice, counts: tuple[int, int], now: datetime) -> NoticeSummaryOut:
-    return NoticeSummaryOut(
-        id=notice.id,
-        kind=NoticeKind(notice.kind),
-        status=NoticeStatus(notice.status),
-        title=notice.title,
-        subject_type=notice.subject_type,
-        subject_id=notice.subject_id,
-        opens_at=notice.opens_at,
-        closes_at=notice.closes_at,
-        seconds_remaining=seconds_remaining(notice, now),
-        objection_count=counts[0],
-        pending_objection_count=counts[1],
-    )
+    return shaped(NoticeSummaryOut, notice, **_board_figures(notice, counts, now))
 
 
 def notice_out(notice: Notice, counts: tuple[int, int], now: datetime) -> NoticeOut:
-    return NoticeOut(
-        **msgspec.structs.asdict(notice_summary(notice, counts, now)),
-        content=json.loads(notice.content),
-        signed_content=notice.content,
-        signature=notice.signature,
-        key_id=notice.key_id,
-        algorithm="Ed25519",
-        supersedes_id=notice.supersedes_id,
-        superseded_by_id=notice.superseded_by_id,
-        ended_at=notice.ended_at,
-        end_reason=notice.end_reason,
-    )
+    figures = _board_figures(notice, counts, now)
+    return shaped(NoticeOut, notice, **figures, content=json.loads(notice.content), signed_content=notice.content)
 
 
 def objection_out(objection: Objection) -> ObjectionOut:
-    return ObjectionOut(
-        id=objection.id,
-        notice_id=objection.notice_id,
-        status=ObjectionStatus(objection.status),
-        reason=objection.reason,
-        filed_at=objection.filed_at,
-        resolved_at=objection.resolved_at,
-        resolution_note=objection.resolution_note,
-    )
+    return shaped(ObjectionOut, objection)
