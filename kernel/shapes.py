@@ -1,23 +1,31 @@
-"""Response shapes filled from rows and views: the one way to turn what a service returns into
-what the API answers."""
+"""Values made from other values field by field: the one way to turn a row into what the API
+answers, a view into a response, or settings into a module's rules."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, TypeVar
 
 import msgspec
 
-S = TypeVar("S", bound=msgspec.Struct)
+T = TypeVar("T")
 
 
-def shaped(struct_type: type[S], source: Any, **values: Any) -> S:
-    """A ``struct_type`` whose fields take ``source``'s attributes (or keys) of the same names,
-    converted and checked by msgspec (nested views become nested structs); ``values`` give the
-    fields that are computed, nested or named otherwise. A field neither has keeps its default."""
+def _field_names(target_type: type) -> tuple[str, ...]:
+    if dataclasses.is_dataclass(target_type):
+        return tuple(f.name for f in dataclasses.fields(target_type))
+    return target_type.__struct_fields__  # type: ignore[attr-defined, no-any-return]
+
+
+def shaped(target_type: type[T], source: Any, **values: Any) -> T:
+    """A ``target_type`` (a msgspec struct or a dataclass) whose fields take ``source``'s attributes
+    (or keys) of the same names, converted and checked by msgspec (nested views become nested
+    structs, text becomes enums); ``values`` give the fields that are computed, nested or named
+    otherwise. A field neither has keeps its default."""
     if values:
         merged = dict(values)
-        for name in struct_type.__struct_fields__:
+        for name in _field_names(target_type):
             if name not in merged and hasattr(source, name):
                 merged[name] = getattr(source, name)
         source = merged
-    return msgspec.convert(source, struct_type, from_attributes=True)
+    return msgspec.convert(source, target_type, from_attributes=True)

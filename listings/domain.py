@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import msgspec
 
 from kernel.errors import Forbidden, InvalidState, OrgNotVerified, OrgSuspended
+from kernel.shapes import shaped
 from listings.errors import InvalidListing
 from listings.workdays import calendar_days_end, next_working_day_at, working_days_end
 
@@ -243,14 +244,7 @@ class ResolvedPricing:
     appraisal_replaced: AppraisalOfRecord | None = None  # the appraisal of record a new report replaced
 
     def pricing(self) -> Pricing:
-        return Pricing(
-            mode=self.mode,
-            asking_price=self.asking_price,
-            appraised_value=self.appraised_value,
-            deposit=self.deposit,
-            increment=self.increment,
-            appraisal_report=self.appraisal_report,
-        )
+        return shaped(Pricing, self)
 
     def appraisal_change(self) -> str:
         """The transition log's words for a replaced appraisal of record ("" when none was)."""
@@ -430,19 +424,21 @@ def validate_listing(
     if errors:
         raise InvalidListing("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
 
-    return ResolvedPricing(
-        mode=pricing.mode,
-        asking_price=pricing.asking_price,
+    deposit = pricing.deposit
+    if deposit is None:
+        deposit = default_deposit(pricing.asking_price, rules.deposit_default_bp)
+    increment = None
+    if pricing.mode is not PricingMode.NEGOTIATED:
+        increment = pricing.increment or default_increment(pricing.asking_price, rules.increment_default_bp)
+    return shaped(
+        ResolvedPricing,
+        pricing,
         appraised_value=appraised_value,
         appraisal_report=report,
         appraisal_replaced=replaced,
         inventor_reward_bp=reward_bp,
-        deposit=pricing.deposit
-        if pricing.deposit is not None
-        else default_deposit(pricing.asking_price, rules.deposit_default_bp),
-        increment=None
-        if pricing.mode is PricingMode.NEGOTIATED
-        else pricing.increment or default_increment(pricing.asking_price, rules.increment_default_bp),
+        deposit=deposit,
+        increment=increment,
     )
 
 

@@ -22,6 +22,7 @@ from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from kernel.pagination import Cursor, Limit
+from kernel.shapes import shaped
 from listings import notices, queries, service
 from listings.context import ListingsContext, UnitOfWork
 from listings.domain import (
@@ -238,13 +239,7 @@ class ListingController(Controller):
     @post("/{listing_id:uuid}/nda", status_code=201, security=BEARER, summary="Accept the listing's NDA (buyers)")
     async def nda(self, listing_id: ListingId, actor: Caller, db: Db, clock: Now) -> NdaOut:
         nda, _ = await db.transaction(lambda s: service.accept_nda(s, actor, listing_id, clock.now()))
-        return NdaOut(
-            listing_id=nda.listing_id,
-            org_id=nda.org_id,
-            user_id=nda.user_id,
-            terms_version=nda.terms_version,
-            accepted_at=nda.accepted_at,
-        )
+        return shaped(NdaOut, nda)
 
     @get(
         "/{listing_id:uuid}/confidential",

@@ -14,34 +14,22 @@ from exchange.platform.keys import Keys
 from exchange.platform.settings import Settings
 from exchange.platform.sweeper import Sweeper
 from exchange.trading import FeeSchedule, TradingContext, TradingRules, create_trading, sweep_steps
+from kernel.shapes import shaped
 from listings import ListingRules, ListingsContext, NoticeSweep, create_listings
 
 
 def listing_rules(settings: Settings) -> ListingRules:
-    return ListingRules(
-        announcement_working_days=settings.announcement_working_days,
-        relist_working_days=settings.relist_working_days,
-        deposit_default_bp=settings.deposit_default_bp,
-        deposit_max_bp=settings.deposit_max_bp,
-        increment_default_bp=settings.increment_default_bp,
-        negotiated_price_notice_days=settings.negotiated_price_notice_days,
-        deal_result_notice_working_days=settings.deal_result_notice_working_days,
-        redemption_notice_working_days=settings.redemption_notice_working_days,
+    """The listings module's rules: the settings of the same names, and two named otherwise."""
+    return shaped(
+        ListingRules,
+        settings,
         inventor_reward_min_bp=settings.inventor_reward_bp,
         auction_opens_at=settings.auction_opening_time,
     )
 
 
 def trading_rules(settings: Settings) -> TradingRules:
-    return TradingRules(
-        fees=FeeSchedule(settings.fee_tiers, settings.fee_minimum_fen),
-        auction_minutes=settings.auction_minutes,
-        anti_sniping_minutes=settings.anti_sniping_minutes,
-        offer_expiry_days=settings.offer_expiry_days,
-        max_offers_per_thread=settings.max_offers_per_thread,
-        payment_working_days=settings.payment_working_days,
-        instalment_reminder_working_days=settings.instalment_reminder_working_days,
-    )
+    return shaped(TradingRules, settings, fees=FeeSchedule(settings.fee_tiers, settings.fee_minimum_fen))
 
 
 @dataclass(frozen=True)

@@ -30,17 +30,12 @@ from exchange.trading.domain import (
     payment_schedule,
 )
 from exchange.trading.models import Deal, DealInstalment, DealNotification
+from kernel.shapes import shaped
 from kernel.time import rfc3339
 
 
 def lump_sum_settlement(deal: Deal) -> Settlement:
-    return Settlement(
-        price=deal.price,
-        seller_fee=deal.seller_fee,
-        buyer_fee=deal.buyer_fee,
-        inventor_reward=deal.inventor_reward,
-        seller_proceeds=deal.seller_proceeds,
-    )
+    return shaped(Settlement, deal)
 
 
 def plan(deal: Deal, now: datetime) -> list[DealInstalment]:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exchange.vouchers import accounts
 from exchange.vouchers.domain import OPEN_REDEMPTION_STATES, OrderState, ProgramFigures
 from exchange.vouchers.models import Redemption, ServiceOrder, VoucherProgram, VoucherWallet
+from kernel.shapes import shaped
 
 
 async def program_figures(session: AsyncSession, program: VoucherProgram) -> ProgramFigures:
@@ -20,16 +21,7 @@ async def program_figures(session: AsyncSession, program: VoucherProgram) -> Pro
     revocation, so −balance(issuance) is what is still out. The invariants compare the two."""
     issuance = await accounts.balance(session, accounts.program_issuance(program.id))
     outstanding = -issuance.balance if issuance is not None else 0
-    return ProgramFigures(
-        budget=program.budget,
-        funded=program.funded,
-        issued=program.issued,
-        spent=program.spent,
-        redeemed=program.redeemed,
-        expired=program.expired,
-        revoked=program.revoked,
-        outstanding=outstanding,
-    )
+    return shaped(ProgramFigures, program, outstanding=outstanding)
 
 
 @dataclass(frozen=True)
