@@ -85,6 +85,7 @@ def provider_records(n: int) -> Any:
 
 
 async def prepare(n: int) -> None:
+    from exchange.accounting import chart
     from exchange.platform.db import create_engine
     from exchange.platform.migrate import upgrade
 
@@ -101,18 +102,16 @@ async def prepare(n: int) -> None:
     conn = await asyncpg.connect(database_url(DB_NAME).replace("+asyncpg", ""))
     try:
         settlement, wallet = uuid.uuid4(), uuid.uuid4()
-        for account_id, code, type_, overdraft in (
-            (settlement, "bank:settlement", "asset", False),
-            (wallet, "org:bench:cash", "liability", True),
-        ):
+        for account_id, spec in ((settlement, chart.BANK_SETTLEMENT), (wallet, chart.org_cash("bench"))):
             await conn.execute(
                 "INSERT INTO ledger_accounts (id, code, unit, type, no_overdraft, closed, debits_posted,"
                 " credits_posted, debits_pending, credits_pending, version, created_at)"
-                " VALUES ($1, $2, 'CNY', $3, $4, false, 0, 0, 0, 0, $5, $6)",
+                " VALUES ($1, $2, $3, $4, $5, false, 0, 0, 0, 0, $6, $7)",
                 account_id,
-                code,
-                type_,
-                overdraft,
+                spec.code,
+                spec.unit,
+                spec.type.value,
+                spec.no_overdraft,
                 n,
                 START,
             )
@@ -207,6 +206,7 @@ async def run_streaming(n: int, name: str) -> dict[str, Any]:
 
 
 async def run_naive(n: int, name: str) -> dict[str, Any]:
+    from exchange.accounting import chart
     from exchange.payments.domain import period_bounds
     from exchange.payments.reconciliation import ledger_movements
 
@@ -214,7 +214,7 @@ async def run_naive(n: int, name: str) -> dict[str, Any]:
     conn = await asyncpg.connect(database_url(name).replace("+asyncpg", ""))
     base = rss_mb()
     began = time.perf_counter()
-    settlement = await conn.fetchval("SELECT id FROM ledger_accounts WHERE code = 'bank:settlement'")
+    settlement = await conn.fetchval("SELECT id FROM ledger_accounts WHERE code = $1", chart.BANK_SETTLEMENT.code)
     from sqlalchemy.dialects import postgresql
 
     query = ledger_movements(settlement, start, end, True).compile(

@@ -27,8 +27,8 @@ from sqlalchemy import String as SqlString
 from sqlalchemy import and_, case, cast, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange.accounting import chart
 from exchange.payments.domain import (
-    CLEARING_ACCOUNTS,
     AlreadyResolving,
     InvalidCounterAccount,
     InvalidStatement,
@@ -307,7 +307,7 @@ async def execute_run(
     try:
         staged = await _stage(db, run.id, records, batch)
         async with db.read() as session:
-            account = await ledger.account_by_code(session, CLEARING_ACCOUNTS[provider])
+            account = await chart.find_account(session, chart.clearing(provider))
         totals = Totals()
         pending: list[dict[str, Any]] = []
         seq = merged = 0
@@ -426,7 +426,7 @@ async def propose_resolution(
         raise AlreadyResolving(f"resolution {open_one} already corrects {reference!r}", resolution_id=str(open_one))
     delta = adjustment_direction(line.provider_amount, line.ledger_amount)
     provider = Provider(run.provider)
-    clearing = await ledger.get_or_create_account(session, CLEARING_ACCOUNTS[provider], "CNY", "asset", False, now=now)
+    clearing = await chart.open_account(session, chart.clearing(provider), now)
     counter = await ledger.account_by_code(session, counter_account)
     if counter is None or counter.unit != "CNY":
         raise InvalidCounterAccount(f"no CNY ledger account has the code {counter_account!r}", field="counter_account")

@@ -18,12 +18,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange.accounting import chart
 from exchange.parties.domain import Principal
 from exchange.parties.models import Org
-from exchange.trading import accounts
 from exchange.trading.context import TradingContext
 from exchange.trading.domain import DealAction, DealState, forfeiture, next_deal_state, settlement
-from exchange.trading.errors import AlreadySigned, NotAdmin, NotParticipant, funds_conflict
+from exchange.trading.errors import AlreadySigned, NotAdmin, NotParticipant
 from exchange.trading.intents import release_all
 from exchange.trading.models import Deal, Intent
 from kernel.errors import InvalidState, NotFound
@@ -324,7 +324,7 @@ def _entry(debit: uuid.UUID, credit: uuid.UUID, amount: int, kind: str, deal: De
         debit,
         credit,
         amount,
-        unit=accounts.CNY,
+        unit=chart.CNY,
         kind=kind,
         description=description,
         metadata={"deal_id": str(deal.id), "listing_id": str(deal.listing_id)},
@@ -344,8 +344,8 @@ async def pay(session: AsyncSession, ctx: TradingContext, payer: Principal, deal
         raise InvalidState(
             f"the payment deadline passed at {rfc3339(deal.payment_due_at)}; the deal defaults", state="defaulted"
         )
-    escrow = await accounts.escrow(session, deal.id, now)
-    cash = await accounts.cash(session, deal.buyer_org_id, now)
+    escrow = await chart.open_account(session, chart.deal_escrow(deal.id), now)
+    cash = await chart.open_account(session, chart.org_cash(deal.buyer_org_id), now)
     from_deposit = 0
     if deal.hold_entry_id is not None:
         from_deposit = min(deal.deposit, deal.price)
@@ -354,14 +354,13 @@ async def pay(session: AsyncSession, ctx: TradingContext, payer: Principal, deal
         )
     batch = []
     if from_deposit:
-        pool = await accounts.deposits(session, deal.listing_id, now)
+        pool = await chart.open_account(session, chart.listing_deposits(deal.listing_id), now)
         batch.append(_entry(pool.id, escrow.id, from_deposit, "deal_payment", deal, "deposit into escrow"))
     if deal.price > from_deposit:
         batch.append(_entry(cash.id, escrow.id, deal.price - from_deposit, "deal_payment", deal, "price into escrow"))
-    with funds_conflict():
-        await ledger.post_batch(session, batch, now=now)
-        deal.paid_at = now
-        await settle(session, ctx, deal, now)
+    await ledger.post_batch(session, batch, now=now)
+    deal.paid_at = now
+    await settle(session, ctx, deal, now)
     return deal
 
 
@@ -374,17 +373,17 @@ async def settle(session: AsyncSession, ctx: TradingContext, deal: Deal, now: da
         )
         if not 0 <= vouchers <= deal.buyer_fee:
             raise ValueError(f"the voucher payer paid {vouchers} of a fee of {deal.buyer_fee}")
-    escrow = await accounts.escrow(session, deal.id, now)
-    fees = await accounts.fees(session, now)
-    seller_cash = await accounts.cash(session, deal.seller_org_id, now)
-    buyer_cash = await accounts.cash(session, deal.buyer_org_id, now)
+    escrow = await chart.open_account(session, chart.deal_escrow(deal.id), now)
+    fees = await chart.open_account(session, chart.EXCHANGE_FEES, now)
+    seller_cash = await chart.open_account(session, chart.org_cash(deal.seller_org_id), now)
+    buyer_cash = await chart.open_account(session, chart.org_cash(deal.buyer_org_id), now)
     parts = [
         (escrow.id, seller_cash.id, deal.seller_proceeds, "settlement", "proceeds to the seller"),
         (escrow.id, fees.id, deal.seller_fee, "fee", "seller-side fee"),
         (buyer_cash.id, fees.id, deal.buyer_fee - vouchers, "fee", "buyer-side fee"),
     ]
     if deal.inventor_reward:
-        rewards = await accounts.inventor_rewards(session, deal.seller_org_id, now)
+        rewards = await chart.open_account(session, chart.org_inventor_rewards(deal.seller_org_id), now)
         parts.append((escrow.id, rewards.id, deal.inventor_reward, "inventor_reward", "inventors' reward share"))
     batch = [_entry(d, c, amount, kind, deal, text) for d, c, amount, kind, text in parts if amount > 0]
     await ledger.post_batch(session, batch, now=now, atomic=True)
@@ -422,9 +421,9 @@ async def default(session: AsyncSession, ctx: TradingContext, deal: Deal, now: d
     if deal.hold_entry_id is not None and deal.deposit > 0:
         to_seller, to_exchange = forfeiture(deal.deposit, ctx.rules.fees)
         await ledger.post_hold(session, deal.hold_entry_id, now=now, description=f"deposit forfeited on deal {deal.id}")
-        pool = await accounts.deposits(session, deal.listing_id, now)
-        seller_cash = await accounts.cash(session, deal.seller_org_id, now)
-        forfeits = await accounts.forfeits(session, now)
+        pool = await chart.open_account(session, chart.listing_deposits(deal.listing_id), now)
+        seller_cash = await chart.open_account(session, chart.org_cash(deal.seller_org_id), now)
+        forfeits = await chart.open_account(session, chart.EXCHANGE_FORFEITS, now)
         parts = [
             (pool.id, seller_cash.id, to_seller, "forfeiture", "forfeited deposit to the seller"),
             (pool.id, forfeits.id, to_exchange, "forfeiture", "the exchange's fee on the forfeited deposit"),
