@@ -85,6 +85,7 @@ def provider_records(n: int) -> Any:
 
 
 async def prepare(n: int) -> None:
+    from exchange.accounting import chart
     from exchange.platform.db import create_engine
     from exchange.platform.migrate import upgrade
 
@@ -101,18 +102,16 @@ async def prepare(n: int) -> None:
     conn = await asyncpg.connect(database_url(DB_NAME).replace("+asyncpg", ""))
     try:
         settlement, wallet = uuid.uuid4(), uuid.uuid4()
-        for account_id, code, type_, overdraft in (
-            (settlement, "bank:settlement", "asset", False),
-            (wallet, "org:bench:cash", "liability", True),
-        ):
+        for account_id, spec in ((settlement, chart.BANK_SETTLEMENT), (wallet, chart.org_cash("bench"))):
             await conn.execute(
                 "INSERT INTO ledger_accounts (id, code, unit, type, no_overdraft, closed, debits_posted,"
                 " credits_posted, debits_pending, credits_pending, version, created_at)"
-                " VALUES ($1, $2, 'CNY', $3, $4, false, 0, 0, 0, 0, $5, $6)",
+                " VALUES ($1, $2, $3, $4, $5, false, 0, 0, 0, 0, $6, $7)",
                 account_id,
-                code,
-                type_,
-                overdraft,
+                spec.code,
+                spec.unit,
+                spec.type.value,
+                spec.no_overdraft,
                 n,
                 START,
             )
@@ -206,18 +205,52 @@ async def run_streaming(n: int, name: str) -> dict[str, Any]:
     return {"seconds": seconds, "base_mb": base, "totals": totals}
 
 
+def ledger_movements(account_id: uuid.UUID, start: datetime, end: datetime) -> Any:
+    """The baseline's ledger side in one query: per reference, what moved on the account in the period
+    (the reference and date of a booked entry from its booking), summed and sorted in the database."""
+    from sqlalchemy import String, and_, case, cast, func, literal, select
+
+    from exchange.payments.models import Booking
+    from ledger.models import entries, postings
+
+    bookings = Booking.__table__
+    value_at = func.coalesce(bookings.c.value_at, entries.c.created_at)
+    entry_text = cast(entries.c.id, String)
+    reference = func.coalesce(bookings.c.reference, entries.c.external_ref, literal("entry:") + entry_text)
+    signed = case((postings.c.side == "debit", postings.c.posted_delta), else_=-postings.c.posted_delta)
+    moves = (
+        select(reference.collate("C").label("reference"), signed.label("amount"), entry_text.label("entry_id"))
+        .select_from(
+            postings.join(entries, entries.c.id == postings.c.entry_id).outerjoin(
+                bookings, bookings.c.entry_id == entries.c.id
+            )
+        )
+        .where(
+            and_(postings.c.account_id == account_id, postings.c.posted_delta != 0, value_at >= start, value_at < end)
+        )
+        .subquery()
+    )
+    total = func.sum(moves.c.amount)
+    return (
+        select(moves.c.reference, total, func.min(moves.c.entry_id))
+        .group_by(moves.c.reference)
+        .having(total != 0)
+        .order_by(moves.c.reference)
+    )
+
+
 async def run_naive(n: int, name: str) -> dict[str, Any]:
+    from exchange.accounting import chart
     from exchange.payments.domain import period_bounds
-    from exchange.payments.reconciliation import ledger_movements
 
     start, end = period_bounds(*PERIOD)
     conn = await asyncpg.connect(database_url(name).replace("+asyncpg", ""))
     base = rss_mb()
     began = time.perf_counter()
-    settlement = await conn.fetchval("SELECT id FROM ledger_accounts WHERE code = 'bank:settlement'")
+    settlement = await conn.fetchval("SELECT id FROM ledger_accounts WHERE code = $1", chart.BANK_SETTLEMENT.code)
     from sqlalchemy.dialects import postgresql
 
-    query = ledger_movements(settlement, start, end, True).compile(
+    query = ledger_movements(settlement, start, end).compile(
         dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
     )
     ours = {r[0]: int(r[1]) for r in await conn.fetch(str(query))}

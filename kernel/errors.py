@@ -92,14 +92,18 @@ class InsufficientFunds(Conflict):
     """An account's available balance is below what a movement needs (SPEC §10: 409 on every route).
 
     The body names the account (its code), the unit, what is available and what is needed, in
-    the unit's smallest amount (fen or VCH).
+    the unit's smallest amount (fen or VCH). The ledger raises it for any ``no_overdraft`` account;
+    a module that checks a balance of its own before it reaches the ledger raises the same, with
+    ``field`` naming the request field that asked for too much.
     """
 
     problem_type = "insufficient-funds"
     title = "The available balance is too low"
 
-    def __init__(self, detail: str, *, account: str, unit: str, available: int, needed: int) -> None:
-        super().__init__(detail, account=account, unit=unit, available=available, needed=needed)
+    def __init__(
+        self, detail: str, *, account: str, unit: str, available: int, needed: int, field: str | None = None
+    ) -> None:
+        super().__init__(detail, field=field, account=account, unit=unit, available=available, needed=needed)
 
 
 class InvalidCursor(DomainError):

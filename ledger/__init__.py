@@ -27,6 +27,7 @@ from ledger.domain import (
     Status,
 )
 from ledger.errors import LedgerError
+from ledger.history import Movement
 from ledger.models import LedgerBase
 from ledger.views import BatchResult, EntryView, StatementLine, TrialBalance
 
@@ -41,6 +42,7 @@ __all__ = [
     "EntryView",
     "LedgerBase",
     "LedgerError",
+    "Movement",
     "Phase",
     "PostingSpec",
     "Side",

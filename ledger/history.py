@@ -1,22 +1,32 @@
-"""Reading the ledger: accounts now or as they stood, entries and their status, statements, trial balance."""
+"""Reading the ledger: accounts now or as they stood, entries and their status, statements, an
+account's movements for reconciliation, trial balance."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, case, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from kernel.db import among
 from kernel.pagination import cursor_int, cursor_str, decode_cursor, keyset_page
 from ledger import store
 from ledger.domain import AccountState, AccountType, Phase, Side, aware, entry_status, normal_balance
 from ledger.errors import InvalidAsOf, NotFound
 from ledger.models import accounts, entries, postings
-from ledger.views import EntryView, Page, PostingView, StatementLine, TrialBalance, TypeTotals, UnitTotals
+from ledger.views import (
+    EntryView,
+    Page,
+    PostingView,
+    StatementLine,
+    TrialBalance,
+    TypeTotals,
+    UnitTotals,
+)
 
 AsOf = datetime | UUID
 
@@ -249,6 +259,68 @@ async def statement(
             balances[offset] -= row.posted_delta
             balances[offset + 2] -= row.pending_delta
     return Page(lines, next_cursor)
+
+
+class Movement(Protocol):
+    """What one posting of an entry moved on its account, for matching against another system's
+    records: a named tuple ``(reference, amount, entry_id)``. The reads below return the database
+    rows themselves, not a copy of each: a reconciliation reads millions of them, and unpacking a
+    row costs a fraction of reading its fields by name."""
+
+    @property
+    def reference(self) -> str:
+        """The entry's external reference, or ``entry:<id>`` when it has none."""
+
+    @property
+    def amount(self) -> int:
+        """The posted change, signed on the debit side: + debit, − credit."""
+
+    @property
+    def entry_id(self) -> UUID: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __getitem__(self, index: int) -> Any: ...
+
+
+def _movements(conn: AsyncConnection, account_id: UUID) -> Any:
+    reference: Any = func.coalesce(entries.c.external_ref, literal("entry:") + cast(entries.c.id, String))
+    if store.is_postgres(conn):
+        reference = reference.collate("C")  # byte order, as Python compares the references
+    signed = case((postings.c.side == Side.DEBIT.value, postings.c.posted_delta), else_=-postings.c.posted_delta)
+    query = (
+        select(reference.label("reference"), signed.label("amount"), postings.c.entry_id)
+        .select_from(postings.join(entries, entries.c.id == postings.c.entry_id))
+        .where(postings.c.account_id == account_id, postings.c.posted_delta != 0)
+    )
+    return query, reference
+
+
+async def movements(
+    session: AsyncSession, account_id: UUID, *, start: datetime, end: datetime, batch: int = 2000
+) -> AsyncIterator[Sequence[Movement]]:
+    """The posted movements on an account by the entries made in ``[start, end)``, in reference
+    order (byte order, which is how Python compares strings), ``batch`` at a time.
+
+    Holds move nothing posted and are left out; an entry that posts a hold moves what it posts.
+    The rows come through a server-side cursor on the session's connection, which the read holds
+    until it is iterated to the end (or closed): memory holds one batch, whatever the period.
+    """
+    conn = await session.connection()
+    query, reference = _movements(conn, account_id)
+    query = query.where(entries.c.created_at >= aware(start), entries.c.created_at < aware(end)).order_by(reference)
+    result = await conn.stream(query.execution_options(yield_per=batch))
+    async for rows in result.partitions():  # a batch per await, not a row per await
+        yield rows
+
+
+async def movements_of(session: AsyncSession, account_id: UUID, entry_ids: Sequence[UUID]) -> Sequence[Movement]:
+    """The posted movements on an account by the given entries (those of them that moved it)."""
+    if not entry_ids:
+        return []
+    conn = await session.connection()
+    query, _ = _movements(conn, account_id)
+    return list((await conn.execute(query.where(among(postings.c.entry_id, entry_ids, conn)))).all())
 
 
 async def trial_balance(session: AsyncSession) -> TrialBalance:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from exchange.accounting import chart
 from exchange.accounting.jobs import seal_pending, verify_ledger
 from ledger import service as ledger
 from ledger.models import Account, Posting
@@ -21,10 +22,8 @@ async def fund(app: Any, party: Party, amount: int) -> None:
     now = app.state.clock.now()
 
     async def work(session: Any) -> None:
-        cash = await ledger.get_or_create_account(
-            session, f"org:{party.org_id}:cash", "CNY", "liability", True, now=now
-        )
-        bank = await ledger.get_or_create_account(session, "bank:settlement", "CNY", "asset", now=now)
+        cash = await chart.open_account(session, chart.org_cash(party.org_id), now)
+        bank = await chart.open_account(session, chart.BANK_SETTLEMENT, now)
         await ledger.transfer(session, bank.id, cash.id, amount, unit="CNY", kind="top_up", now=now)
 
     await app.state.db.transaction(work)

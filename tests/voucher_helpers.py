@@ -9,6 +9,7 @@ from typing import Any
 
 from litestar import Litestar
 
+from exchange.accounting import chart
 from ledger import service as ledger
 from tests.helpers import Party, operator, verified
 
@@ -91,8 +92,8 @@ async def top_up(app: Litestar, org_id: str, amount: int) -> None:
     now = app.state.clock.now()
 
     async def work(session: Any) -> None:
-        bank = await ledger.get_or_create_account(session, "bank:settlement", "CNY", "asset", now=now)
-        cash = await ledger.get_or_create_account(session, f"org:{org_id}:cash", "CNY", "liability", True, now=now)
+        bank = await chart.open_account(session, chart.BANK_SETTLEMENT, now)
+        cash = await chart.open_account(session, chart.org_cash(org_id), now)
         await ledger.transfer(session, bank.id, cash.id, amount, unit="CNY", kind="top_up", now=now)
 
     await app.state.db.transaction(work)

@@ -7,22 +7,16 @@ does not exist yet reads as zero.
 from __future__ import annotations
 
 from typing import Annotated, Literal
-from uuid import UUID
 
 import msgspec
 from litestar import Controller, get
 from litestar.params import QueryParameter
 
+from exchange.accounting import chart
 from exchange.accounting.schemas import StatementPage
 from exchange.parties.http import Caller
 from exchange.platform.http import BEARER, Db
 from ledger import service as ledger
-
-WALLET_ACCOUNTS = {"CNY": "cash", "VCH": "vouchers"}
-
-
-def wallet_account_code(org_id: UUID, unit: str) -> str:
-    return f"org:{org_id}:{WALLET_ACCOUNTS[unit]}"
 
 
 class UnitBalance(msgspec.Struct):
@@ -45,8 +39,8 @@ class WalletController(Controller):
     async def balances(self, trader: Caller, db: Db) -> WalletOut:
         balances = []
         async with db.read() as session:
-            for unit in WALLET_ACCOUNTS:
-                account = await ledger.account_by_code(session, wallet_account_code(trader.org_id, unit))
+            for unit in chart.WALLET_UNITS:
+                account = await chart.find_account(session, chart.wallet(trader.org_id, unit))
                 if account is None:
                     balances.append(UnitBalance(unit=unit, posted=0, held=0, available=0))
                 else:
@@ -67,7 +61,7 @@ class WalletController(Controller):
         cursor: Annotated[str | None, QueryParameter(min_length=1, max_length=500)] = None,
     ) -> StatementPage:
         async with db.read() as session:
-            account = await ledger.account_by_code(session, wallet_account_code(trader.org_id, unit))
+            account = await chart.find_account(session, chart.wallet(trader.org_id, unit))
             if account is None:
                 return StatementPage(items=[], next_cursor=None)
             page = await ledger.statement(session, account.id, limit=limit, cursor=cursor)

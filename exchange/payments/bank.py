@@ -12,9 +12,9 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange.accounting import chart
 from exchange.parties.models import Org
 from exchange.payments.domain import (
-    CLEARING_ACCOUNTS,
     WITHDRAWALS,
     DuplicateBankReference,
     Provider,
@@ -26,24 +26,13 @@ from exchange.payments.domain import (
     china_day,
     day_start,
     next_withdrawal_state,
-    wallet_code,
 )
 from exchange.payments.models import BankTransfer, Booking, Withdrawal
 from exchange.platform.tables import new_id
 from kernel.pagination import by_id, id_after, keyset_page
-from ledger import AccountState, EntryView
+from ledger import EntryView
 from ledger import service as ledger
 from ledger.errors import IdempotencyKeyReused
-
-SETTLEMENT = CLEARING_ACCOUNTS[Provider.BANK_TRANSFER]
-
-
-async def settlement_account(session: AsyncSession, now: datetime) -> AccountState:
-    return await ledger.get_or_create_account(session, SETTLEMENT, "CNY", "asset", False, now=now)
-
-
-async def wallet_account(session: AsyncSession, org_id: UUID, now: datetime) -> AccountState:
-    return await ledger.get_or_create_account(session, wallet_code(org_id), "CNY", "liability", True, now=now)
 
 
 async def require_org(session: AsyncSession, org_id: UUID) -> Org:
@@ -74,8 +63,8 @@ async def record_transfer(
             f"bank reference {reference!r} was recorded as transfer {taken}", field="reference", transfer_id=str(taken)
         )
     received_on = received_on or china_day(now)
-    settlement = await settlement_account(session, now)
-    wallet = await wallet_account(session, org_id, now)
+    settlement = await chart.open_account(session, chart.clearing(Provider.BANK_TRANSFER), now)
+    wallet = await chart.open_account(session, chart.org_cash(org_id), now)
     transfer_id = new_id()
     try:
         entry = await _credit(session, settlement.id, wallet.id, amount, reference, transfer_id, org_id, now)
@@ -137,8 +126,8 @@ async def request_withdrawal(
 ) -> Withdrawal:
     """Hold ``amount`` on the wallet (``org:<id>:cash → bank:settlement``, pending) until an operator pays it."""
     check_amount(amount)
-    settlement = await settlement_account(session, now)
-    wallet = await wallet_account(session, org_id, now)
+    settlement = await chart.open_account(session, chart.clearing(Provider.BANK_TRANSFER), now)
+    wallet = await chart.open_account(session, chart.org_cash(org_id), now)
     withdrawal_id = new_id()
     hold = await ledger.hold(
         session,

@@ -19,11 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.payments.bank import require_org, wallet_account
+from exchange.accounting import chart
+from exchange.payments.bank import require_org
 from exchange.payments.domain import (
     CARD_PAYMENTS,
-    CLEARING_ACCOUNTS,
-    STRIPE_FEES,
     CardPaymentAction,
     CardPaymentStatus,
     MalformedEvent,
@@ -45,7 +44,7 @@ from ledger import service as ledger
 from ledger.errors import InsufficientFunds
 
 T = TypeVar("T")
-CLEARING = CLEARING_ACCOUNTS[Provider.STRIPE]
+CLEARING = chart.clearing(Provider.STRIPE)
 Now = Callable[[], datetime]
 
 
@@ -192,13 +191,13 @@ async def _credit(session: AsyncSession, payment: StripePayment, intent: Any, no
     gross = int(_field(intent, "amount_received") or _field(intent, "amount"))
     txn = _field(charge, "balance_transaction")
     fee = int(_field(txn, "fee", 0)) if txn is not None and not isinstance(txn, str) else 0
-    clearing = await ledger.get_or_create_account(session, CLEARING, "CNY", "asset", False, now=now)
-    wallet = await wallet_account(session, payment.org_id, now)
+    clearing = await chart.open_account(session, CLEARING, now)
+    wallet = await chart.open_account(session, chart.org_cash(payment.org_id), now)
     postings = [PostingSpec(wallet.id, Side.CREDIT, gross)]
     if gross - fee > 0:
         postings.append(PostingSpec(clearing.id, Side.DEBIT, gross - fee))
     if fee > 0:
-        fees = await ledger.get_or_create_account(session, STRIPE_FEES, "CNY", "expense", False, now=now)
+        fees = await chart.open_account(session, chart.PSP_STRIPE_FEES, now)
         postings.append(PostingSpec(fees.id, Side.DEBIT, fee))
     charge_id = str(_field(charge, "id"))
     entry = await ledger.post_entry(
@@ -246,8 +245,8 @@ async def _record_refund(session: AsyncSession, intent_id: str, refund: Any, now
     if payment is None or payment.entry_id is None:
         return f"refund {refund_id} waits for its payment"
     amount = int(_field(refund, "amount"))
-    clearing = await ledger.get_or_create_account(session, CLEARING, "CNY", "asset", False, now=now)
-    wallet = await wallet_account(session, payment.org_id, now)
+    clearing = await chart.open_account(session, CLEARING, now)
+    wallet = await chart.open_account(session, chart.org_cash(payment.org_id), now)
     row = StripeRefund(
         refund_id=refund_id, payment_id=payment.id, amount=amount, status=RefundStatus.RECORDED.value, created_at=now
     )

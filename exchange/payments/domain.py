@@ -1,5 +1,5 @@
-"""Rules of payments, free of I/O: account codes, amounts, periods, the state machines of withdrawals,
-card payments and reconciliations, and the problems they raise."""
+"""Rules of payments, free of I/O: amounts, periods, the state machines of withdrawals, card
+payments and reconciliations, and the problems they raise."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import StrEnum
-from uuid import UUID
 
 from kernel.errors import Conflict, DomainError, InvalidState, NotFound
 from kernel.states import StateMachine
@@ -17,9 +16,6 @@ CHINA = timezone(timedelta(hours=8), "CST")
 MAX_AMOUNT = 10**15  # fen; ten trillion yuan, far above any single payment
 MAX_PERIOD_DAYS = 366
 REFERENCE = re.compile(r"^[\w\-./:#]{1,200}$")
-
-CLEARING_ACCOUNTS = {"stripe": "psp:stripe:clearing", "bank_transfer": "bank:settlement"}
-STRIPE_FEES = "psp:stripe:fees"
 
 
 class Provider(StrEnum):
@@ -112,10 +108,6 @@ class ReconciliationNotFound(NotFound):
 class NothingToResolve(Conflict):
     problem_type = "nothing-to-resolve"
     title = "The reconciliation reports no difference under this reference"
-
-
-def wallet_code(org_id: UUID) -> str:
-    return f"org:{org_id}:cash"
 
 
 def check_amount(amount: int, field: str = "amount") -> int:

@@ -1,10 +1,11 @@
 """The payment providers behind one interface, as reconciliation sees them.
 
 A provider has a ledger account that holds the money while it is at the provider
-(``CLEARING_ACCOUNTS``) and a source of records for a period: (reference, signed amount in fen,
-when the money moved), in any order. ``bank_transfer`` reads an uploaded CSV statement; ``stripe``
-lists balance transactions through the API. Top-ups differ by nature (an operator records a bank
-transfer; Stripe confirms a card payment by webhook) and live in ``bank`` and ``card``.
+(``chart.clearing(provider)``, in ``exchange.accounting.chart``) and a source of records for a
+period: (reference, signed amount in fen, when the money moved), in any order. ``bank_transfer``
+reads an uploaded CSV statement; ``stripe`` lists balance transactions through the API. Top-ups
+differ by nature (an operator records a bank transfer; Stripe confirms a card payment by webhook)
+and live in ``bank`` and ``card``.
 """
 
 from __future__ import annotations

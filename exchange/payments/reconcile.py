@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from uuid import UUID
 
 
 class Outcome(StrEnum):
@@ -26,7 +27,7 @@ class Outcome(StrEnum):
 class Record:
     reference: str
     amount: int  # fen; money into the exchange is positive, out of it negative
-    entry_id: str | None = None  # the ledger entry, on the ledger side
+    entry_id: UUID | None = None  # the ledger entry, on the ledger side
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Line:
     reference: str
     ledger_amount: int | None
     provider_amount: int | None
-    entry_id: str | None = None
+    entry_id: UUID | None = None
 
 
 @dataclass

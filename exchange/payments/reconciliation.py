@@ -14,21 +14,23 @@ operator approves; it is booked to the period of the difference, so the re-run c
 from __future__ import annotations
 
 import hashlib
+import heapq
 import io
 import json
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from bisect import bisect_right
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
-from sqlalchemy import String as SqlString
-from sqlalchemy import and_, case, cast, func, insert, literal, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange.accounting import chart
 from exchange.payments.domain import (
-    CLEARING_ACCOUNTS,
     RECONCILIATIONS,
     RESOLUTIONS,
     AlreadyResolving,
@@ -62,11 +64,11 @@ from exchange.platform.db import Database
 from exchange.platform.keyed import Outcome as KeyedOutcome
 from exchange.platform.keyed import idempotent
 from exchange.platform.tables import new_id
+from kernel.db import among
 from kernel.pagination import by_id, id_after, keyset_page
-from ledger import EntrySpec, PostingSpec, Side, adjustments
+from ledger import EntrySpec, Movement, PostingSpec, Side, adjustments
 from ledger import service as ledger
 from ledger.errors import NotFound as LedgerNotFound
-from ledger.models import entries, postings
 
 Progress = Callable[[int, int], None]  # (provider records merged so far, provider records in all)
 
@@ -171,59 +173,109 @@ async def _provider_side(db: Database, run_id: UUID, page: int) -> AsyncIterator
 # -- the ledger's side -------------------------------------------------------------------------------------
 
 
-def ledger_movements(account_id: UUID, start: datetime, end: datetime, postgres: bool) -> Any:
-    """Per reference, what the ledger moved on the provider's account in ``[start, end)``.
+async def _unbooked(
+    db: Database, account_id: UUID, start: datetime, end: datetime, batch: int
+) -> AsyncIterator[Sequence[Movement]]:
+    """The account's movements by the entries made in the period that have no booking (they take
+    their reference and date from the ledger), in reference order."""
+    async with db.read() as session:
+        async for movements in ledger.movements(session, account_id, start=start, end=end, batch=batch):
+            ids = [entry_id for _, _, entry_id in movements]
+            booked = set(
+                (await session.scalars(select(Booking.entry_id).where(among(Booking.entry_id, ids, session)))).all()
+            )
+            yield [m for m in movements if m[2] not in booked] if booked else movements
+
+
+class _Booked(NamedTuple):
+    """A booked entry's movement on the account, under its booking's reference (a ``Movement``)."""
+
+    reference: str
+    amount: int
+    entry_id: UUID
+
+
+async def _booked(
+    db: Database, account_id: UUID, start: datetime, end: datetime, batch: int
+) -> AsyncIterator[Sequence[Movement]]:
+    """The account's movements by the booked entries whose value date falls in the period, under
+    their booking's reference and date, in reference order."""
+    reference = Booking.reference.collate("C") if db.is_postgres else Booking.reference
+    query = (
+        select(Booking.entry_id, Booking.reference)
+        .where(Booking.value_at >= start, Booking.value_at < end)
+        .order_by(reference)
+        .execution_options(yield_per=batch)
+    )
+    async with db.read() as session:
+        result = await session.stream(query)
+        async for rows in result.partitions():
+            moved: dict[UUID, int] = {}
+            for m in await ledger.movements_of(session, account_id, [row.entry_id for row in rows]):
+                moved[m.entry_id] = moved.get(m.entry_id, 0) + m.amount
+            yield [_Booked(r.reference, moved[r.entry_id], r.entry_id) for r in rows if moved.get(r.entry_id)]
+
+
+_by_reference = attrgetter("reference")
+
+
+async def _merged(streams: list[AsyncIterator[Sequence[Movement]]]) -> AsyncIterator[Sequence[Movement]]:
+    """Reference-ordered streams of batches as one reference-ordered stream of batches.
+
+    Each round passes on everything up to the lowest of the buffered batches' last references:
+    nothing a stream brings later can come before it.
+    """
+    buffers: dict[int, Sequence[Movement]] = {}
+
+    async def refill(i: int) -> None:
+        async for moves in streams[i]:
+            if moves:
+                buffers[i] = moves
+                return
+
+    for i in range(len(streams)):
+        await refill(i)
+    while buffers:
+        bound = min(moves[-1].reference for moves in buffers.values())
+        parts = []
+        for i, moves in list(buffers.items()):
+            cut = bisect_right(moves, bound, key=_by_reference)
+            parts.append(moves if cut == len(moves) else moves[:cut])
+            if cut < len(moves):
+                buffers[i] = moves[cut:]
+            else:
+                del buffers[i]
+                await refill(i)
+        parts = [part for part in parts if part]
+        yield parts[0] if len(parts) == 1 else list(heapq.merge(*parts, key=_by_reference))
+
+
+async def _ledger_side(
+    db: Database, account_id: UUID | None, start: datetime, end: datetime, batch: int = 2000
+) -> AsyncIterator[Record]:
+    """Per reference, what the ledger moved on the provider's account in ``[start, end)``, read
+    through the ledger's API (``ledger.movements``, ``ledger.movements_of``).
 
     An entry's reference and date come from its booking when it has one, else from the entry. A
     reference whose movements cancel out (an entry and its reversal) has nothing to reconcile.
     """
-    bookings = Booking.__table__
-    value_at = func.coalesce(bookings.c.value_at, entries.c.created_at)
-    entry_text = cast(entries.c.id, SqlString)
-    reference = func.coalesce(bookings.c.reference, entries.c.external_ref, literal("entry:") + entry_text)
-    if postgres:
-        reference = reference.collate("C")
-    signed = case((postings.c.side == "debit", postings.c.posted_delta), else_=-postings.c.posted_delta)
-    moves = (
-        select(reference.label("reference"), signed.label("amount"), entry_text.label("entry_id"))
-        .select_from(
-            postings.join(entries, entries.c.id == postings.c.entry_id).outerjoin(
-                bookings, bookings.c.entry_id == entries.c.id
-            )
-        )
-        .where(
-            and_(postings.c.account_id == account_id, postings.c.posted_delta != 0, value_at >= start, value_at < end)
-        )
-        .subquery()
-    )
-    total = func.sum(moves.c.amount)
-    return (
-        select(moves.c.reference, total, func.min(moves.c.entry_id))
-        .group_by(moves.c.reference)
-        .having(total != 0)
-        .order_by(moves.c.reference)
-    )
-
-
-def _entry_id(text: str | None) -> str | None:
-    if not text or len(text) == 36:
-        return text or None
-    try:
-        return str(UUID(text))  # SQLite keeps UUIDs as 32 hex digits
-    except ValueError:
-        return text
-
-
-async def _ledger_side(db: Database, account_id: UUID | None, start: datetime, end: datetime) -> AsyncIterator[Record]:
     if account_id is None:
         return
-    query = ledger_movements(account_id, start, end, db.is_postgres)
-    async with db.read() as session:
-        connection = await session.connection()
-        result = await connection.stream(query.execution_options(yield_per=2000))
-        async for partition in result.partitions():  # a page per await, not a row per await
-            for reference, amount, entry_id in partition:
-                yield Record(reference, int(amount), _entry_id(entry_id))
+    streams = [_unbooked(db, account_id, start, end, batch), _booked(db, account_id, start, end, batch)]
+    reference: str | None = None
+    total, first = 0, None
+    async for moves in _merged(streams):
+        for ref, amount, entry_id in moves:  # unpacked: a row's fields by name cost several times more
+            if ref == reference:
+                total += amount
+                if entry_id < first:
+                    first = entry_id
+                continue
+            if total:
+                yield Record(reference, total, first)  # type: ignore[arg-type]
+            reference, total, first = ref, amount, entry_id
+    if total:
+        yield Record(reference, total, first)  # type: ignore[arg-type]
 
 
 # -- runs --------------------------------------------------------------------------------------------------
@@ -316,7 +368,7 @@ async def execute_run(
     try:
         staged = await _stage(db, run.id, records, batch)
         async with db.read() as session:
-            account = await ledger.account_by_code(session, CLEARING_ACCOUNTS[provider])
+            account = await chart.find_account(session, chart.clearing(provider))
         totals = Totals()
         pending: list[dict[str, Any]] = []
         seq = merged = 0
@@ -377,7 +429,7 @@ def _line_row(run_id: UUID, seq: int, line: Line) -> dict[str, Any]:
         "reference": line.reference,
         "ledger_amount": line.ledger_amount,
         "provider_amount": line.provider_amount,
-        "entry_id": line.entry_id,
+        "entry_id": str(line.entry_id) if line.entry_id else None,
     }
 
 
@@ -446,7 +498,7 @@ async def propose_resolution(
         raise AlreadyResolving(f"resolution {open_one} already corrects {reference!r}", resolution_id=str(open_one))
     delta = adjustment_direction(line.provider_amount, line.ledger_amount)
     provider = Provider(run.provider)
-    clearing = await ledger.get_or_create_account(session, CLEARING_ACCOUNTS[provider], "CNY", "asset", False, now=now)
+    clearing = await chart.open_account(session, chart.clearing(provider), now)
     counter = await ledger.account_by_code(session, counter_account)
     if counter is None or counter.unit != "CNY":
         raise InvalidCounterAccount(f"no CNY ledger account has the code {counter_account!r}", field="counter_account")
@@ -496,9 +548,10 @@ async def _value_date(session: AsyncSession, run: Reconciliation, line: Reconcil
         booked = await session.scalar(select(Booking.value_at).where(Booking.entry_id == entry_id))
         if booked is not None:
             return booked
-        created = await session.scalar(select(entries.c.created_at).where(entries.c.id == entry_id))
-        if created is not None:
-            return created
+        try:
+            return (await ledger.get_entry(session, entry_id)).created_at
+        except LedgerNotFound:
+            pass
     return day_start(run.period_from)
 
 

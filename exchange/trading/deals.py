@@ -25,9 +25,10 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange.accounting import chart
 from exchange.parties.domain import Principal
 from exchange.parties.models import Org
-from exchange.trading import accounts, schedule
+from exchange.trading import schedule
 from exchange.trading.context import LiveEvent, TradingContext
 from exchange.trading.domain import (
     DealAction,
@@ -39,7 +40,7 @@ from exchange.trading.domain import (
     payment_action,
     settlement,
 )
-from exchange.trading.errors import AlreadySigned, InstalmentNotDue, NotAdmin, NotParticipant, funds_conflict
+from exchange.trading.errors import AlreadySigned, InstalmentNotDue, NotAdmin, NotParticipant
 from exchange.trading.intents import release_all, win
 from exchange.trading.models import Deal, DealInstalment, Intent
 from kernel.db import is_postgres
@@ -369,7 +370,7 @@ def _entry(
         debit,
         credit,
         amount,
-        unit=accounts.CNY,
+        unit=chart.CNY,
         kind=kind,
         description=description,
         metadata={"deal_id": str(deal.id), "listing_id": str(deal.listing_id), "instalment": row.seq},
@@ -403,8 +404,7 @@ async def pay(session: AsyncSession, ctx: TradingContext, payer: Principal, deal
             instalment=row.seq,
             due_at=rfc3339(row.due_at),
         )
-    with funds_conflict():
-        await _pay_and_settle(session, ctx, deal, rows, row, now)
+    await _pay_and_settle(session, ctx, deal, rows, row, now)
     return deal
 
 
@@ -418,8 +418,8 @@ async def _pay_and_settle(
 ) -> None:
     """Move the payment into escrow and settle it: every ledger write first (a refusal raises with
     nothing of the deal changed), then the deal's and the payment's rows."""
-    escrow = await accounts.escrow(session, deal.id, now)
-    cash = await accounts.cash(session, deal.buyer_org_id, now)
+    escrow = await chart.open_account(session, chart.deal_escrow(deal.id), now)
+    cash = await chart.open_account(session, chart.org_cash(deal.buyer_org_id), now)
     paid_ids: list[str] = []
     from_deposit = 0
     if row.seq == 0 and deal.hold_entry_id is not None:
@@ -431,7 +431,7 @@ async def _pay_and_settle(
         paid_ids.append(str(posted.id))
     batch = []
     if from_deposit:
-        pool = await accounts.deposits(session, deal.listing_id, now)
+        pool = await chart.open_account(session, chart.listing_deposits(deal.listing_id), now)
         batch.append(_entry(pool.id, escrow.id, from_deposit, "deal_payment", deal, row, "deposit into escrow"))
     if row.amount > from_deposit:
         rest = row.amount - from_deposit
@@ -465,17 +465,17 @@ async def _settle(
         )
         if not 0 <= vouchers <= row.buyer_fee:
             raise ValueError(f"the voucher payer paid {vouchers} of a fee of {row.buyer_fee}")
-    escrow = await accounts.escrow(session, deal.id, now)
-    fees = await accounts.fees(session, now)
-    seller_cash = await accounts.cash(session, deal.seller_org_id, now)
-    buyer_cash = await accounts.cash(session, deal.buyer_org_id, now)
+    escrow = await chart.open_account(session, chart.deal_escrow(deal.id), now)
+    fees = await chart.open_account(session, chart.EXCHANGE_FEES, now)
+    seller_cash = await chart.open_account(session, chart.org_cash(deal.seller_org_id), now)
+    buyer_cash = await chart.open_account(session, chart.org_cash(deal.buyer_org_id), now)
     parts = [
         (escrow.id, seller_cash.id, row.seller_proceeds, "settlement", "proceeds to the seller"),
         (escrow.id, fees.id, row.seller_fee, "fee", "seller-side fee"),
         (buyer_cash.id, fees.id, row.buyer_fee - vouchers, "fee", "buyer-side fee"),
     ]
     if row.inventor_reward:
-        rewards = await accounts.inventor_rewards(session, deal.seller_org_id, now)
+        rewards = await chart.open_account(session, chart.org_inventor_rewards(deal.seller_org_id), now)
         parts.append((escrow.id, rewards.id, row.inventor_reward, "inventor_reward", "inventors' reward share"))
     batch = [_entry(d, c, amount, kind, deal, row, text) for d, c, amount, kind, text in parts if amount > 0]
     result = await ledger.post_batch(session, batch, now=now, atomic=True)
@@ -626,9 +626,9 @@ async def default(session: AsyncSession, ctx: TradingContext, claimed: Deal, now
     if first_payment and deal.hold_entry_id is not None and deal.deposit > 0:
         to_seller, to_exchange = forfeiture(deal.deposit, ctx.rules.fees)
         await ledger.post_hold(session, deal.hold_entry_id, now=now, description=f"deposit forfeited on deal {deal.id}")
-        pool = await accounts.deposits(session, deal.listing_id, now)
-        seller_cash = await accounts.cash(session, deal.seller_org_id, now)
-        forfeits = await accounts.forfeits(session, now)
+        pool = await chart.open_account(session, chart.listing_deposits(deal.listing_id), now)
+        seller_cash = await chart.open_account(session, chart.org_cash(deal.seller_org_id), now)
+        forfeits = await chart.open_account(session, chart.EXCHANGE_FORFEITS, now)
         parts = [
             (pool.id, seller_cash.id, to_seller, "forfeiture", "forfeited deposit to the seller"),
             (pool.id, forfeits.id, to_exchange, "forfeiture", "the exchange's fee on the forfeited deposit"),

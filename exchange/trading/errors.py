@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from kernel.errors import Conflict, Forbidden, InvalidState
-from ledger.errors import InsufficientFunds as LedgerInsufficientFunds
 
 
 class NotParticipant(Forbidden):
@@ -59,19 +55,3 @@ class AlreadySigned(Conflict):
 class NotAdmin(Forbidden):
     problem_type = "admin-required"
     title = "Only an admin of the organisation may sign"
-
-
-class InsufficientFunds(Conflict):
-    """SPEC §3.1: too little available in the wallet for a deposit or a payment is a conflict (409)."""
-
-    problem_type = "insufficient-funds"
-    title = "The wallet's available balance is too low"
-
-
-@contextmanager
-def funds_conflict() -> Iterator[None]:
-    """The ledger refuses an overdraft with 422; trading answers 409 ``insufficient-funds`` instead."""
-    try:
-        yield
-    except LedgerInsufficientFunds as exc:
-        raise InsufficientFunds(exc.detail, **getattr(exc, "extra", {})) from None

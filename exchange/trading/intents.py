@@ -12,11 +12,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange.accounting import chart
 from exchange.parties.domain import Principal
-from exchange.trading import accounts
 from exchange.trading.context import TradingContext
 from exchange.trading.domain import INTENTS, IntentAction, IntentStatus, next_intent_state
-from exchange.trading.errors import IntentExists, NotAnnounced, NotParticipant, SellerCannotBuy, funds_conflict
+from exchange.trading.errors import IntentExists, NotAnnounced, NotParticipant, SellerCannotBuy
 from exchange.trading.models import Intent, IntentNotification
 from kernel.errors import NotFound
 from kernel.pagination import by_id, id_after, keyset_page
@@ -57,20 +57,19 @@ async def register_intent(
     intent.hold_entry_id = None
     await session.flush()
     if listing.deposit > 0:
-        cash = await accounts.cash(session, buyer.org_id, now)
-        pool = await accounts.deposits(session, listing.id, now)
-        with funds_conflict():
-            hold = await ledger.hold(
-                session,
-                cash.id,
-                pool.id,
-                listing.deposit,
-                unit=accounts.CNY,
-                kind="deposit_hold",
-                now=now,
-                description=f"deposit for listing {listing.number}",
-                metadata={"listing_id": str(listing.id), "intent_id": str(intent.id)},
-            )
+        cash = await chart.open_account(session, chart.org_cash(buyer.org_id), now)
+        pool = await chart.open_account(session, chart.listing_deposits(listing.id), now)
+        hold = await ledger.hold(
+            session,
+            cash.id,
+            pool.id,
+            listing.deposit,
+            unit=chart.CNY,
+            kind="deposit_hold",
+            now=now,
+            description=f"deposit for listing {listing.number}",
+            metadata={"listing_id": str(listing.id), "intent_id": str(intent.id)},
+        )
         intent.hold_entry_id = hold.id
     return intent
 

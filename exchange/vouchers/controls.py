@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange.accounting import chart
 from exchange.parties.domain import OrgKind, Principal
 from exchange.parties.models import Org
 from exchange.platform.db import Database
-from exchange.vouchers import accounts
 from exchange.vouchers.domain import OPEN_REDEMPTION_STATES, ORDERS, AlreadyRevoked, OrderAction, OrderState
 from exchange.vouchers.models import ProviderRevocation, Redemption, ServiceOrder, VoucherProgram, VoucherWallet
 from exchange.vouchers.orders import is_revoked, release
@@ -73,14 +73,14 @@ async def revoke_provider(
             order.revoked = True
             voided += order.voucher_amount
     if voided:
-        received = await accounts.account(session, accounts.org_vouchers_received(provider_org_id), now)
-        issuance = await accounts.account(session, accounts.program_issuance(program.id), now)
+        received = await chart.open_account(session, chart.org_vouchers_received(provider_org_id), now)
+        issuance = await chart.open_account(session, chart.program_issuance(program.id), now)
         await ledger.transfer(
             session,
             received.id,
             issuance.id,
             voided,
-            unit=accounts.VCH,
+            unit=chart.VCH,
             kind="voucher_revocation",
             now=now,
             metadata={"program_id": str(program.id), "provider_org_id": str(provider_org_id)},
@@ -130,14 +130,14 @@ async def expire_wallet(session: AsyncSession, program_id: uuid.UUID, org_id: uu
     amount = wallet.available
     if amount <= 0 or not await move_wallet(session, program_id, org_id, expired=amount):
         return 0
-    vouchers = await accounts.account(session, accounts.org_vouchers(org_id), now)
-    issuance = await accounts.account(session, accounts.program_issuance(program_id), now)
+    vouchers = await chart.open_account(session, chart.org_vouchers(org_id), now)
+    issuance = await chart.open_account(session, chart.program_issuance(program_id), now)
     await ledger.transfer(
         session,
         vouchers.id,
         issuance.id,
         amount,
-        unit=accounts.VCH,
+        unit=chart.VCH,
         kind="voucher_expiry",
         now=now,
         metadata={"program_id": str(program_id), "org_id": str(org_id)},

@@ -165,12 +165,6 @@ class ProgramFigures:
 # -- errors of the voucher use cases ---------------------------------------------------------------
 
 
-class InsufficientVouchers(DomainError):
-    status = 409
-    problem_type = "insufficient-funds"
-    title = "Not enough vouchers or cash available"
-
-
 class ProviderRevoked(VoucherRuleBroken):
     problem_type = "provider-revoked"
     title = "The program has revoked this service provider"

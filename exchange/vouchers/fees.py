@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.vouchers import accounts
+from exchange.accounting import chart
 from exchange.vouchers.domain import Category, fee_voucher_share
 from exchange.vouchers.models import FeePayment, VoucherProgram, VoucherWallet
 from exchange.vouchers.orders import add_spent
@@ -69,8 +69,8 @@ class BrokerageFeeVouchers:
         if not eligible:
             return 0
         paid = 0
-        payer = await accounts.account(session, accounts.org_vouchers(buyer_org_id), now)
-        payee = await accounts.account(session, accounts.EXCHANGE_VOUCHERS_RECEIVED, now)
+        payer = await chart.open_account(session, chart.org_vouchers(buyer_org_id), now)
+        payee = await chart.open_account(session, chart.EXCHANGE_VOUCHERS_RECEIVED, now)
         for program, wallet in eligible:
             share = fee_voucher_share(fee, program.coverage_bp, paid, wallet.available)
             if share <= 0 or not await move_wallet(session, program.id, buyer_org_id, spent=share):
@@ -80,7 +80,7 @@ class BrokerageFeeVouchers:
                 payer.id,
                 payee.id,
                 share,
-                unit=accounts.VCH,
+                unit=chart.VCH,
                 kind="voucher_fee",
                 now=now,
                 metadata={"deal_id": str(deal_id), "program_id": str(program.id)},

@@ -13,13 +13,12 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange.accounting import chart
 from exchange.parties.domain import OrgKind, Principal
-from exchange.vouchers import accounts
 from exchange.vouchers.domain import (
     ORDERS,
     Category,
     CategoryNotEligible,
-    InsufficientVouchers,
     OrderAction,
     OrderState,
     ProviderRevoked,
@@ -30,7 +29,7 @@ from exchange.vouchers.domain import (
 )
 from exchange.vouchers.models import ProviderRevocation, Service, ServiceOrder, VoucherProgram, VoucherWallet
 from exchange.vouchers.programs import are_related, get_program, move_wallet, rules_of
-from kernel.errors import Forbidden, NotFound
+from kernel.errors import Forbidden, InsufficientFunds, NotFound
 from ledger import EntrySpec
 from ledger import service as ledger
 
@@ -116,10 +115,23 @@ async def _check_program(
     wallet = await session.get(VoucherWallet, (program.id, buyer))
     available = wallet.available if wallet else 0
     if available < amount:
-        raise InsufficientVouchers(
+        raise _short_of_vouchers(
             f"{available} vouchers of program {program.id} are available; the order needs {amount}",
-            field="voucher_amount",
+            buyer,
+            available,
+            amount,
         )
+
+
+def _short_of_vouchers(
+    detail: str, org_id: uuid.UUID, available: int, needed: int, field: str | None = "voucher_amount"
+) -> InsufficientFunds:
+    """The ledger's refusal, said before the ledger is asked: the enterprise's vouchers of the
+    program an order draws on (its wallet row) are fewer than ``voucher_amount``."""
+    account = chart.org_vouchers(org_id)
+    return InsufficientFunds(
+        detail, account=account.code, unit=account.unit, available=available, needed=needed, field=field
+    )
 
 
 async def _choose_program(
@@ -135,7 +147,7 @@ async def _choose_program(
         )
     ).all()
     if not programs:
-        raise InsufficientVouchers("the enterprise holds no vouchers", field="voucher_amount")
+        raise _short_of_vouchers("the enterprise holds no vouchers", buyer, 0, amount)
     covering = [p for p in programs if service.category in p.categories]
     if not covering:
         raise CategoryNotEligible(
@@ -145,7 +157,7 @@ async def _choose_program(
     for program in covering:
         try:
             await _check_program(session, program, buyer, service, amount, now)
-        except (VoucherRuleBroken, InsufficientVouchers) as problem:
+        except (VoucherRuleBroken, InsufficientFunds) as problem:
             first_problem = first_problem or problem
             continue
         return program
@@ -246,42 +258,47 @@ async def confirm(session: AsyncSession, caller: Principal, order_id: uuid.UUID,
         if await is_revoked(session, program.id, order.provider_org_id):
             raise ProviderRevoked("the program has revoked this provider: it accepts no voucher orders")
         if not await move_wallet(session, program.id, order.buyer_org_id, held=order.voucher_amount):
-            raise InsufficientVouchers(
-                f"the enterprise has fewer than {order.voucher_amount} vouchers of program {program.id} available"
+            wallet = await session.get(VoucherWallet, (program.id, order.buyer_org_id), populate_existing=True)
+            available = wallet.available if wallet else 0
+            raise _short_of_vouchers(
+                f"{available} vouchers of program {program.id} are available; the order needs {order.voucher_amount}",
+                order.buyer_org_id,
+                available,
+                order.voucher_amount,
+                field=None,
             )
-        payer = await accounts.account(session, accounts.org_vouchers(order.buyer_org_id), now)
-        payee = await accounts.account(session, accounts.org_vouchers_received(order.provider_org_id), now)
+        payer = await chart.open_account(session, chart.org_vouchers(order.buyer_org_id), now)
+        payee = await chart.open_account(session, chart.org_vouchers_received(order.provider_org_id), now)
         entries.append(
             EntrySpec.transfer(
                 payer.id,
                 payee.id,
                 order.voucher_amount,
-                unit=accounts.VCH,
+                unit=chart.VCH,
                 kind="voucher_order_hold",
                 metadata={**meta, "program_id": str(program.id)},
                 pending=True,
             )
         )
     if order.cash_amount > 0:
-        payer = await accounts.account(session, accounts.org_cash(order.buyer_org_id), now)
-        payee = await accounts.account(session, accounts.org_cash(order.provider_org_id), now)
+        payer = await chart.open_account(session, chart.org_cash(order.buyer_org_id), now)
+        payee = await chart.open_account(session, chart.org_cash(order.provider_org_id), now)
         entries.append(
             EntrySpec.transfer(
                 payer.id,
                 payee.id,
                 order.cash_amount,
-                unit=accounts.CNY,
+                unit=chart.CNY,
                 kind="service_order_hold",
                 metadata=meta,
                 pending=True,
             )
         )
-    async with accounts.funds_checked("the order cannot be confirmed"):
-        result = await ledger.post_batch(session, entries, atomic=True, now=now)
+    result = await ledger.post_batch(session, entries, atomic=True, now=now)
     held = [item.entry for item in result.results]
     for entry in held:
         assert entry is not None
-        if entry.unit == accounts.VCH:
+        if entry.unit == chart.VCH:
             order.voucher_hold_id = entry.id
         else:
             order.cash_hold_id = entry.id

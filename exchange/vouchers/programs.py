@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange.accounting import chart
 from exchange.parties.domain import OrgKind, OrgStatus, Principal
 from exchange.parties.models import Org
-from exchange.vouchers import accounts
 from exchange.vouchers.domain import BP, Category, ProgramRules, VoucherRuleBroken
 from exchange.vouchers.models import RelatedParty, VoucherGrant, VoucherProgram, VoucherWallet
 from kernel.errors import DomainError, Forbidden, NotFound, OrgNotVerified, OrgSuspended
@@ -110,8 +110,8 @@ async def create_program(
     session.add(program)
     await session.flush()
     # The program's accounts exist from the start, so that reports and audits find them.
-    await accounts.account(session, accounts.program_funding(program.id), now)
-    await accounts.account(session, accounts.program_issuance(program.id), now)
+    await chart.open_account(session, chart.program_funding(program.id), now)
+    await chart.open_account(session, chart.program_issuance(program.id), now)
     return program
 
 
@@ -121,14 +121,14 @@ async def fund(
     """An operator records cash received for the program: ``bank:settlement → program:<id>:funding``."""
     operator.require_operator()
     program = await get_program(session, program_id, lock=True)
-    bank = await accounts.account(session, accounts.SETTLEMENT_BANK, now)
-    funding = await accounts.account(session, accounts.program_funding(program.id), now)
+    bank = await chart.open_account(session, chart.BANK_SETTLEMENT, now)
+    funding = await chart.open_account(session, chart.program_funding(program.id), now)
     await ledger.transfer(
         session,
         bank.id,
         funding.id,
         amount,
-        unit=accounts.CNY,
+        unit=chart.CNY,
         kind="voucher_program_funding",
         now=now,
         description=f"funding of voucher program {program.name}"[:500],
@@ -177,14 +177,14 @@ async def grant(
         raise OrgSuspended(f"organisation {org_id} is suspended")
     wallet = await wallet_for_update(session, program.id, org_id)
     rules_of(program).check_grant(amount, granted_to_org=wallet.granted, granted_total=program.issued)
-    issuance = await accounts.account(session, accounts.program_issuance(program.id), now)
-    vouchers = await accounts.account(session, accounts.org_vouchers(org_id), now)
+    issuance = await chart.open_account(session, chart.program_issuance(program.id), now)
+    vouchers = await chart.open_account(session, chart.org_vouchers(org_id), now)
     entry = await ledger.transfer(
         session,
         issuance.id,
         vouchers.id,
         amount,
-        unit=accounts.VCH,
+        unit=chart.VCH,
         kind="voucher_grant",
         now=now,
         description=f"vouchers of program {program.name}"[:500],

@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange.accounting import chart
 from exchange.parties.domain import OrgStatus, Principal
 from exchange.parties.models import Org
-from exchange.vouchers import accounts
 from exchange.vouchers.domain import (
     OPEN_REDEMPTION_STATES,
     REDEMPTIONS,
@@ -242,38 +242,38 @@ async def approve(session: AsyncSession, caller: Principal, redemption_id: uuid.
         raise OrgSuspended(f"organisation {redemption.provider_org_id} is suspended: it cannot be paid")
     if redemption.kind == RedemptionKind.EXCHANGE_FEES.value:
         # The exchange's brokerage fee: the vouchers it took are paid into its fee revenue.
-        received_code, cash_code = accounts.EXCHANGE_VOUCHERS_RECEIVED, accounts.EXCHANGE_FEES
+        received_spec, cash_spec = chart.EXCHANGE_VOUCHERS_RECEIVED, chart.EXCHANGE_FEES
     else:
-        received_code = accounts.org_vouchers_received(redemption.provider_org_id)
-        cash_code = accounts.org_cash(redemption.provider_org_id)
-    received = await accounts.account(session, received_code, now)
-    issuance = await accounts.account(session, accounts.program_issuance(program.id), now)
-    funding = await accounts.account(session, accounts.program_funding(program.id), now)
-    cash = await accounts.account(session, cash_code, now)
+        received_spec = chart.org_vouchers_received(redemption.provider_org_id)
+        cash_spec = chart.org_cash(redemption.provider_org_id)
+    received = await chart.open_account(session, received_spec, now)
+    issuance = await chart.open_account(session, chart.program_issuance(program.id), now)
+    funding = await chart.open_account(session, chart.program_funding(program.id), now)
+    cash = await chart.open_account(session, cash_spec, now)
     meta = {"redemption_id": str(redemption.id), "program_id": str(program.id)}
-    async with accounts.funds_checked("the program's funding cannot pay this redemption"):
-        await ledger.transfer(
-            session,
-            received.id,
-            issuance.id,
-            redemption.amount,
-            unit=accounts.VCH,
-            kind="voucher_retirement",
-            now=now,
-            metadata=meta,
-            description="vouchers retired on redemption",
-        )
-        await ledger.transfer(
-            session,
-            funding.id,
-            cash.id,
-            redemption.amount,
-            unit=accounts.CNY,
-            kind="voucher_redemption",
-            now=now,
-            metadata=meta,
-            description="voucher redemption paid from program funding",
-        )
+    # The program's funding may be short: the ledger refuses with 409 insufficient-funds.
+    await ledger.transfer(
+        session,
+        received.id,
+        issuance.id,
+        redemption.amount,
+        unit=chart.VCH,
+        kind="voucher_retirement",
+        now=now,
+        metadata=meta,
+        description="vouchers retired on redemption",
+    )
+    await ledger.transfer(
+        session,
+        funding.id,
+        cash.id,
+        redemption.amount,
+        unit=chart.CNY,
+        kind="voucher_redemption",
+        now=now,
+        metadata=meta,
+        description="voucher redemption paid from program funding",
+    )
     redemption.state = approved.value
     redemption.decided_by = caller.user_id
     redemption.decided_at = now

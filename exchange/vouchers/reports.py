@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.vouchers import accounts
+from exchange.accounting import chart
 from exchange.vouchers.domain import OPEN_REDEMPTION_STATES, OrderState, ProgramFigures
 from exchange.vouchers.models import Redemption, ServiceOrder, VoucherProgram, VoucherWallet
 from kernel.shapes import shaped
@@ -19,7 +19,7 @@ async def program_figures(session: AsyncSession, program: VoucherProgram) -> Pro
     """The program's counters, with ``outstanding`` read from the ledger rather than derived from
     them: vouchers leave the issuance account on grant and return on retirement, expiry and
     revocation, so −balance(issuance) is what is still out. The invariants compare the two."""
-    issuance = await accounts.balance(session, accounts.program_issuance(program.id))
+    issuance = await chart.find_account(session, chart.program_issuance(program.id))
     outstanding = -issuance.balance if issuance is not None else 0
     return shaped(ProgramFigures, program, outstanding=outstanding)
 

@@ -1,0 +1,154 @@
+"""The chart of accounts (SPEC §5.1): every ledger account the exchange uses, named here once.
+
+A module asks this module for an account — ``chart.org_cash(org_id)`` is the ``AccountSpec``
+(code, unit, type, no_overdraft) of an organisation's wallet — and opens it with
+``open_account`` (created on first use) or reads it with ``find_account`` (``None`` until it
+exists). No other module spells an account code. ``CHART`` lists the lines of the chart in the
+order of docs/ledger.md, whose table a test compares with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ledger import AccountState, AccountType
+from ledger import service as ledger
+
+CNY = "CNY"
+VCH = "VCH"
+OWNER = "<id>"  # where a line's code names its owner: an organisation, listing, deal or program
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSpec:
+    """One ledger account as the exchange opens it."""
+
+    code: str
+    unit: str
+    type: AccountType
+    no_overdraft: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A line of the chart: one account (``exchange:fees``) or one per owner (``org:<id>:cash``)."""
+
+    pattern: str
+    unit: str
+    type: AccountType
+    no_overdraft: bool
+    purpose: str
+
+    def of(self, owner: UUID | str | None = None) -> AccountSpec:
+        if (OWNER in self.pattern) != (owner is not None):
+            raise ValueError(f"{self.pattern} {'needs' if owner is None else 'takes no'} owner")
+        code = self.pattern if owner is None else self.pattern.replace(OWNER, str(owner))
+        return AccountSpec(code, self.unit, self.type, self.no_overdraft)
+
+
+CHART: list[Line] = []
+
+
+def _line(pattern: str, unit: str, type_: str, no_overdraft: bool, purpose: str) -> Line:
+    line = Line(pattern, unit, AccountType(type_), no_overdraft, purpose)
+    CHART.append(line)
+    return line
+
+
+# -- trading --------------------------------------------------------------------------------------------------
+
+_ORG_CASH = _line("org:<id>:cash", CNY, "liability", True, "the party's wallet at the exchange")
+_LISTING_DEPOSITS = _line("listing:<id>:deposits", CNY, "liability", False, "intent deposits of a listing, once posted")
+_DEAL_ESCROW = _line("deal:<id>:escrow", CNY, "liability", False, "price held for a deal")
+_ORG_INVENTOR_REWARDS = _line(
+    "org:<id>:inventor_rewards", CNY, "liability", False, "rewards owed to the seller's inventors"
+)
+EXCHANGE_FEES = _line("exchange:fees", CNY, "revenue", False, "trading and brokerage fees").of()
+EXCHANGE_FORFEITS = _line("exchange:forfeits", CNY, "revenue", False, "the exchange's share of forfeited deposits").of()
+
+# -- payments ---------------------------------------------------------------------------------------------------
+
+PSP_STRIPE_CLEARING = _line("psp:stripe:clearing", CNY, "asset", False, "money at the payment provider").of()
+BANK_SETTLEMENT = _line("bank:settlement", CNY, "asset", False, "the exchange's settlement bank account").of()
+PSP_STRIPE_FEES = _line("psp:stripe:fees", CNY, "expense", False, "provider fees").of()
+
+# -- vouchers ------------------------------------------------------------------------------------------------
+
+_PROGRAM_FUNDING = _line("program:<id>:funding", CNY, "liability", True, "cash backing a voucher program")
+_PROGRAM_ISSUANCE = _line("program:<id>:issuance", VCH, "equity", False, "source of issued vouchers")
+_ORG_VOUCHERS = _line("org:<id>:vouchers", VCH, "liability", True, "an enterprise's vouchers")
+_ORG_VOUCHERS_RECEIVED = _line(
+    "org:<id>:vouchers_received", VCH, "liability", True, "a provider's vouchers awaiting redemption"
+)
+EXCHANGE_VOUCHERS_RECEIVED = _line(
+    "exchange:vouchers_received",
+    VCH,
+    "liability",
+    True,
+    "vouchers that paid the exchange's fees, awaiting redemption",
+).of()
+
+
+def org_cash(org_id: UUID | str) -> AccountSpec:
+    return _ORG_CASH.of(org_id)
+
+
+def listing_deposits(listing_id: UUID | str) -> AccountSpec:
+    return _LISTING_DEPOSITS.of(listing_id)
+
+
+def deal_escrow(deal_id: UUID | str) -> AccountSpec:
+    return _DEAL_ESCROW.of(deal_id)
+
+
+def org_inventor_rewards(org_id: UUID | str) -> AccountSpec:
+    return _ORG_INVENTOR_REWARDS.of(org_id)
+
+
+def program_funding(program_id: UUID | str) -> AccountSpec:
+    return _PROGRAM_FUNDING.of(program_id)
+
+
+def program_issuance(program_id: UUID | str) -> AccountSpec:
+    return _PROGRAM_ISSUANCE.of(program_id)
+
+
+def org_vouchers(org_id: UUID | str) -> AccountSpec:
+    return _ORG_VOUCHERS.of(org_id)
+
+
+def org_vouchers_received(org_id: UUID | str) -> AccountSpec:
+    return _ORG_VOUCHERS_RECEIVED.of(org_id)
+
+
+# The account that holds the money while it is at a payment provider, by provider name.
+_CLEARING = {"stripe": PSP_STRIPE_CLEARING, "bank_transfer": BANK_SETTLEMENT}
+
+# An organisation's wallet: one account per unit (``GET /wallet``).
+WALLET_UNITS = (CNY, VCH)
+_WALLET = {CNY: org_cash, VCH: org_vouchers}
+
+
+def clearing(provider: str) -> AccountSpec:
+    return _CLEARING[provider]
+
+
+def wallet(org_id: UUID | str, unit: str) -> AccountSpec:
+    return _WALLET[unit](org_id)
+
+
+# -- opening and finding --------------------------------------------------------------------------------------
+
+
+async def open_account(session: AsyncSession, spec: AccountSpec, now: datetime) -> AccountState:
+    """The account, created on first use (safe when several transactions create it at once)."""
+    return await ledger.get_or_create_account(session, spec.code, spec.unit, spec.type, spec.no_overdraft, now=now)
+
+
+async def find_account(session: AsyncSession, spec: AccountSpec) -> AccountState | None:
+    """The account as it stands, or ``None`` when nothing has opened it yet."""
+    return await ledger.account_by_code(session, spec.code)
