@@ -111,8 +111,8 @@ class IntentController(Controller):
     async def one(self, intent_id: FromPath[uuid.UUID], user: Caller, db: Db) -> IntentOut:
         async with db.read() as session:
             intent = await intents.get_intent(session, user, intent_id)
-            _, notes = await intents.list_intents(session, user, intent.listing_id, 100, None)
-        return intent_out(intent, notes.get(intent.id, []))
+            notes = await intents.notifications(session, [intent.id])
+        return intent_out(intent, notes[intent.id])
 
     @delete("/intents/{intent_id:uuid}", status_code=200, summary="Withdraw an intent during the announcement")
     async def withdraw(
