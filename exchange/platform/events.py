@@ -10,7 +10,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Hashable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import msgspec
@@ -41,6 +41,31 @@ def channels_plugin(settings: Settings) -> ChannelsPlugin:
         subscriber_max_backlog=1000,
         subscriber_backlog_strategy="dropleft",
     )
+
+
+class NotPublished(RuntimeError):
+    """Live events published in a ``live_events`` block did not all reach the channels backend."""
+
+
+@asynccontextmanager
+async def live_events(settings: Settings, *, drain_seconds: float = 10.0) -> AsyncIterator[Events]:
+    """Events through the configured channels backend outside a server (``techx sweep``).
+
+    What the block publishes has reached the backend when it ends, or ``NotPublished`` is raised
+    after ``drain_seconds`` (an unreachable Redis): a command from cron does not hang on it.
+    """
+    plugin = channels_plugin(settings)
+    await plugin.__aenter__()
+    try:
+        yield Events(plugin)
+    except BaseException:
+        with suppress(Exception):
+            await asyncio.wait_for(plugin.__aexit__(None, None, None), drain_seconds)
+        raise
+    try:
+        await asyncio.wait_for(plugin.__aexit__(None, None, None), drain_seconds)
+    except TimeoutError:
+        raise NotPublished(f"live events not all published within {drain_seconds:g} s") from None
 
 
 class Event(msgspec.Struct):

@@ -35,7 +35,7 @@ async def build_demo(
     """Seed a fresh database with the demo exchange; ``present`` is where the clock must stop."""
     present = present or datetime.now(UTC)
     start = morning(present.date() - timedelta(days=START_DAYS_AGO))
-    modules = build_modules(settings, load_or_create_keys(settings))
+    modules = build_modules(settings, load_or_create_keys(settings), events=None)  # no server runs yet
     db = Database(create_engine(settings.database_url, pool_size=2), retry_attempts=settings.db_retry_attempts)
     demo = Demo(db=db, modules=modules, clock=ManualClock(start), present=present, settings=settings)
     try:
