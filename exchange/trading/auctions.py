@@ -346,6 +346,8 @@ def bid_event(bid: Bid) -> dict[str, Any]:
         "created_at": rfc3339(bid.created_at),
         "org_id": str(bid.org_id),
         "bidder_number": bid.bidder_number,
+        # The end this bid moved the auction to (anti-sniping), else None: streams send the extension with its bid.
+        "extended_to": rfc3339(bid.extended_to) if bid.extended_to is not None else None,
     }
 
 
@@ -392,12 +394,7 @@ async def close_auction(
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         return False
     await session.refresh(auction)
-    data: dict[str, Any] = {
-        "auction_id": str(auction.id),
-        "ends_at": rfc3339(auction.ends_at),
-        "winning_amount": auction.high_amount,
-        "bid_count": auction.bid_count,
-    }
+    winner: Bid | None = None
     if auction.high_bid_id is None:
         await release_all(session, auction.listing_id, "the auction closed without a bid", now)
         await close_unsold(session, ctx.listings, auction.listing_id, now, reason="the auction closed without a bid")
@@ -408,7 +405,19 @@ async def close_auction(
         assert intent is not None
         deal = await deals.form_deal(session, ctx, intent, winner.amount, now, concluded_by="auction", terms={})
         auction.deal_id = deal.id
+    events.append((auction_channel(auction.id), "closed", closed_event(auction, winner)))
+    return True
+
+
+def closed_event(auction: Auction, winner: Bid | None) -> dict[str, Any]:
+    """The close as published; ``winner_org_id`` is replaced by "you" or a label for each subscriber."""
+    data: dict[str, Any] = {
+        "auction_id": str(auction.id),
+        "ends_at": rfc3339(auction.ends_at),
+        "winning_amount": auction.high_amount,
+        "bid_count": auction.bid_count,
+    }
+    if winner is not None:
         data["winner_org_id"] = str(winner.org_id)
         data["winner_number"] = winner.bidder_number
-    events.append((auction_channel(auction.id), "closed", data))
-    return True
+    return data

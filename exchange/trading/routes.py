@@ -16,11 +16,11 @@ from exchange.accounting.routes import KeyedWrite
 from exchange.parties.http import Caller
 from exchange.platform.clock import Clock
 from exchange.platform.db import Database
-from exchange.platform.events import Event, Events, sse
+from exchange.platform.events import Events
 from exchange.platform.http import BEARER, Db, Now
 from exchange.platform.keyed import Outcome, idempotent, required_key, stored_answer
-from exchange.trading import auctions, deals, intents, negotiations
-from exchange.trading.context import LiveEvent, TradingContext, auction_channel
+from exchange.trading import auction_events, auctions, deals, intents, negotiations
+from exchange.trading.context import LiveEvent, TradingContext
 from exchange.trading.errors import NotParticipant
 from exchange.trading.models import Auction, Bid, Deal
 from exchange.trading.schemas import (
@@ -244,34 +244,20 @@ class AuctionController(Controller):
 
     @get(
         "/auctions/{auction_id:uuid}/events",
-        summary="Live events of an auction (Server-Sent Events: bid, extended, closed)",
+        summary="Live events of an auction (Server-Sent Events: snapshot, bid, extended, closed; resumable)",
         media_type="text/event-stream",
     )
     async def live(
-        self, auction_id: FromPath[uuid.UUID], user: Caller, db: Db, events: NamedDependency[Events]
+        self,
+        auction_id: FromPath[uuid.UUID],
+        user: Caller,
+        db: Db,
+        events: NamedDependency[Events],
+        last_event_id: auction_events.LastEventId = "",
     ) -> ServerSentEvent:
         async with db.read() as session:
             auction, _ = await auctions.visible_auction(session, user, auction_id)
-        viewer = user.org_id
-
-        def render(event: Event) -> dict[str, Any]:
-            data = dict(event.data)
-            if event.event == "bid":
-                data["bidder"] = auctions.bidder_label(data.pop("org_id"), data.pop("bidder_number"), viewer)
-            elif event.event == "closed" and "winner_org_id" in data:
-                data["winner"] = auctions.bidder_label(data.pop("winner_org_id"), data.pop("winner_number"), viewer)
-            data["published_at"] = event.published_at
-            return data
-
-        mine = str(viewer)
-
-        def shared_as(event: Event) -> tuple[str, bool]:
-            # Every subscriber but the bidder (or winner) itself sees the same message.
-            return ("auction", mine in (event.data.get("org_id"), event.data.get("winner_org_id")))
-
-        return sse(
-            events, auction_channel(auction.id), render, until=lambda e: e.event == "closed", shared_as=shared_as
-        )
+        return auction_events.stream(events, db, auction.id, user.org_id, last_event_id)
 
 
 class NegotiationController(Controller):
