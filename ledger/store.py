@@ -106,20 +106,33 @@ async def driver(conn: AsyncConnection) -> Any:
 
     The hot statements go to asyncpg directly: SQLAlchemy's per-statement work costs more than the
     statements themselves. The transaction stays SQLAlchemy's (it commits or rolls back); if it has
-    not started yet on the driver, it is started the way SQLAlchemy would.
+    not started yet on the driver, it is started the way SQLAlchemy would (``_begin``).
     """
     sync = conn.sync_connection
     raw = sync.connection if sync is not None else await conn.get_raw_connection()  # no greenlet hop when open
     connection = raw.driver_connection
     if not connection.is_in_transaction():
-        adapted = raw.dbapi_connection
-        if getattr(adapted, "_transaction", True) is None and hasattr(adapted, "_start_transaction"):
-            await adapted._start_transaction()
-        else:
-            await conn.exec_driver_sql("SELECT 1")
+        await _begin(conn, raw.dbapi_connection)
         if not connection.is_in_transaction():
             raise RuntimeError("ledger writes need a database transaction, not autocommit")
     return connection
+
+
+async def _begin(conn: AsyncConnection, adapted: Any) -> None:
+    """Start SQLAlchemy's transaction on the driver now, as its asyncpg adapter does before its
+    first statement: a BEGIN, and the adapter holds the transaction, so SQLAlchemy's commit or
+    rollback ends it.
+
+    SQLAlchemy (2.1) has no public call for this; the adapter starts its transaction lazily in the
+    private ``_start_transaction`` and keeps it in ``_transaction``. This is the only place that
+    relies on them, and tests/integration/test_ledger_driver.py fails if they change. Should they
+    go, the public way below still works, one round trip slower: a statement through SQLAlchemy,
+    which starts the transaction itself.
+    """
+    if getattr(adapted, "_transaction", True) is None and hasattr(adapted, "_start_transaction"):
+        await adapted._start_transaction()
+    else:
+        await conn.exec_driver_sql("SELECT 1")
 
 
 async def _driver_call(conn: AsyncConnection, method: str, sql: str, *args: Any) -> Any:

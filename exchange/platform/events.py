@@ -1,7 +1,12 @@
 """Live events: published after commit, delivered to subscribers as Server-Sent Events.
 
 Litestar channels carry them: an in-memory backend for one process (the default), Redis pub/sub
-when several API processes must see each other's events (``TECHX_CHANNELS_BACKEND=redis``).
+when several API processes (or a ``techx sweep`` beside them) must see each other's events
+(``TECHX_CHANNELS_BACKEND=redis``).
+
+A stream may open with what it reads once subscribed (``Opening``: a snapshot, the events a
+reconnecting client missed); live events that the opening covered already are dropped by their
+position, so none is lost between the read and the subscription and none is sent twice.
 """
 
 from __future__ import annotations
@@ -9,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Hashable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -43,10 +49,35 @@ def channels_plugin(settings: Settings) -> ChannelsPlugin:
     )
 
 
+class NotPublished(RuntimeError):
+    """Live events published in a ``live_events`` block did not all reach the channels backend."""
+
+
+@asynccontextmanager
+async def live_events(settings: Settings, *, drain_seconds: float = 10.0) -> AsyncIterator[Events]:
+    """Events through the configured channels backend outside a server (``techx sweep``).
+
+    What the block publishes has reached the backend when it ends, or ``NotPublished`` is raised
+    after ``drain_seconds`` (an unreachable Redis): a command from cron does not hang on it.
+    """
+    plugin = channels_plugin(settings)
+    await plugin.__aenter__()
+    try:
+        yield Events(plugin)
+    except BaseException:
+        with suppress(Exception):
+            await asyncio.wait_for(plugin.__aexit__(None, None, None), drain_seconds)
+        raise
+    try:
+        await asyncio.wait_for(plugin.__aexit__(None, None, None), drain_seconds)
+    except TimeoutError:
+        raise NotPublished(f"live events not all published within {drain_seconds:g} s") from None
+
+
 class Event(msgspec.Struct):
     event: str
     data: dict[str, Any]
-    published_at: float  # wall-clock seconds, to measure delivery delay
+    published_at: float | None  # wall-clock seconds, to measure delivery delay (None: read, not published)
 
 
 class Events:
@@ -109,19 +140,26 @@ class _Resume:
                     return stop.value
 
 
+Render = Callable[["Event"], Sequence[ServerSentEventMessage]]
+
+
 class _Stream:
     """One open event stream: written to by its channel's fan-out, not by a task of its own."""
 
-    __slots__ = ("backlog", "done", "render", "send", "shared_as", "until", "writer")
+    __slots__ = ("after", "backlog", "done", "held", "position", "render", "send", "shared_as", "until", "writer")
 
     def __init__(
         self,
         send: Send,
-        render: Callable[[Event], dict[str, Any] | None],
+        render: Render,
         until: Callable[[Event], bool],
         shared_as: Callable[[Event], Hashable] | None,
+        position: Callable[[Event], Any] | None,
     ) -> None:
         self.send, self.render, self.until, self.shared_as = send, render, until, shared_as
+        self.position = position
+        self.after: Any = None  # events at or before this position went out in the opening: dropped
+        self.held: list[Event] | None = None  # events that arrive while the opening is read
         self.backlog: deque[bytes | None] | None = None  # frames behind a write that had to wait
         self.writer: asyncio.Task[None] | None = None
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -216,19 +254,46 @@ class _Fanout:
 
     def deliver(self, event: Event) -> None:
         self.quiet = False
-        frames: dict[Hashable, bytes | None] = {}
+        frames: dict[Hashable, bytes] = {}
+        positioned: Any = None  # the position function whose value for this event ``at`` holds
+        at: Any = None
         for stream in list(self.streams):
+            if stream.held is not None:
+                stream.held.append(event)  # its opening is being read: sorted out once it is
+                continue
+            if stream.after is not None:
+                if stream.position is not positioned:
+                    positioned = stream.position
+                    at = positioned(event)
+                if at is not None and at <= stream.after:
+                    continue  # in the stream's opening already
             view = stream.shared_as(event) if stream.shared_as is not None else stream
             if view in frames:
                 frame = frames[view]
             else:
-                shaped = stream.render(event)
-                frame = frames[view] = None if shaped is None else _frame(shaped, event.event).framed
-            if frame is not None:
+                frame = frames[view] = _encode(stream.render(event))
+            if frame:
                 stream.write(frame)
             if stream.until(event):
                 stream.write(None)
                 self.streams.discard(stream)
+
+    def release(self, stream: _Stream, after: Any) -> None:
+        """The stream's opening is out: the events it held go to it now, those in the opening dropped."""
+        if stream.position is None:
+            after = None  # nothing has a position to compare with it
+        held, stream.held, stream.after = stream.held or [], None, after
+        for event in held:
+            at = stream.position(event) if stream.position is not None and after is not None else None
+            if at is not None and at <= after:
+                continue
+            frame = _encode(stream.render(event))
+            if frame:
+                stream.write(frame)
+            if stream.until(event):
+                stream.write(None)
+                self.streams.discard(stream)
+                return
 
     def leave(self, stream: _Stream) -> None:
         self.streams.discard(stream)
@@ -251,8 +316,16 @@ class Framed(ServerSentEventMessage):
         return self.framed
 
 
-def _frame(shaped: dict[str, Any], name: str) -> Framed:
-    return Framed(ServerSentEventMessage(data=msgspec.json.encode(shaped).decode(), event=name).encode())
+def message(name: str, data: Any, id: str | None = None) -> ServerSentEventMessage:
+    """An event named ``name`` whose data is ``data`` as JSON, with an id when given."""
+    return Framed(ServerSentEventMessage(data=msgspec.json.encode(data).decode(), event=name, id=id).encode())
+
+
+def _encode(messages: Sequence[ServerSentEventMessage]) -> bytes:
+    """The frame of one event for one view: its messages, one after another (b"": nothing to send)."""
+    if len(messages) == 1:
+        return messages[0].encode()
+    return b"".join(m.encode() for m in messages)
 
 
 KEEPALIVE_FRAME = ServerSentEventMessage(comment="keepalive", data=None).encode()
@@ -265,8 +338,24 @@ async def _disconnected(receive: Receive) -> None:
         pass
 
 
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """What a stream sends before live events, read once its channel's subscription is in place:
+    whatever commits after the read reaches the stream live, and whatever committed before it is
+    in ``messages``.
+
+    ``after``: the position (see ``sse``'s ``position``) up to which ``messages`` cover the channel;
+    live events at or before it are dropped, so an event both read and received is sent once.
+    ``final``: the stream ends after ``messages`` (nothing live can follow).
+    """
+
+    messages: Sequence[ServerSentEventMessage] = ()
+    after: Any = None
+    final: bool = False
+
+
 class _Live:
-    """The ASGI side of one event stream: headers and ``first`` messages through the request's
+    """The ASGI side of one event stream: headers and the opening through the request's
     middleware, then a place among its channel's streams until ``until`` or a disconnect."""
 
     def __init__(
@@ -275,28 +364,39 @@ class _Live:
         stream: Callable[[Send], _Stream],
         events: Events,
         channel: str,
-        first: list[ServerSentEventMessage],
+        opening: Callable[[], Awaitable[Opening]] | None,
         keepalive: float,
     ) -> None:
         self.inner, self.stream, self.events, self.channel = inner, stream, events, channel
-        self.first, self.keepalive = first, keepalive
+        self.opening, self.keepalive = opening, keepalive
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         fanout = self.events._join(self.channel, self.keepalive)
         stream = self.stream(scope.get(RAW_SEND, send))
         stream.backlog = deque()  # events that arrive before the headers are out wait for them
+        if self.opening is not None:
+            stream.held = []  # and those that arrive while the opening is read, until it is
         fanout.streams.add(stream)
         listener: asyncio.Future[None] | None = None
         try:
             await asyncio.shield(fanout.ready)
+            # Subscribed: from here on nothing published is missed, so the opening is read now.
+            opening = await self.opening() if self.opening is not None else Opening()
+            if opening.final:
+                fanout.leave(stream)
+            else:
+                fanout.release(stream, opening.after)  # into the backlog, behind the opening
             await self.inner.start_response(send)
-            for message in self.first:
+            for message in opening.messages:
                 await send(_body(message.encode()))
-            stream.writer = asyncio.ensure_future(stream._drain(None, False))
-            listener = asyncio.ensure_future(_disconnected(receive))
-            await asyncio.wait({listener, stream.done}, return_when=asyncio.FIRST_COMPLETED)
-            if not listener.done():
-                await send(END)  # through the middleware, which times the whole stream
+            if opening.final:
+                await send(END)
+            else:
+                stream.writer = asyncio.ensure_future(stream._drain(None, False))
+                listener = asyncio.ensure_future(_disconnected(receive))
+                await asyncio.wait({listener, stream.done}, return_when=asyncio.FIRST_COMPLETED)
+                if not listener.done():
+                    await send(END)  # through the middleware, which times the whole stream
         finally:
             if listener is not None:
                 listener.cancel()
@@ -318,23 +418,27 @@ class LiveEvents(ServerSentEvent):
 def sse(
     events: Events,
     channel: str,
-    render: Callable[[Event], dict[str, Any] | None],
+    render: Render,
     *,
     until: Callable[[Event], bool] = lambda _: False,
-    first: list[ServerSentEventMessage] | None = None,
+    opening: Callable[[], Awaitable[Opening]] | None = None,
+    position: Callable[[Event], Any] | None = None,
     shared_as: Callable[[Event], Hashable] | None = None,
     keepalive: float = KEEPALIVE_SECONDS,
 ) -> ServerSentEvent:
     """A Server-Sent Events response for ``channel``.
 
-    ``render`` shapes each event for this subscriber (or drops it with None); ``until`` ends the
-    stream after the event it is true for; ``first`` messages go out before live ones. A comment
-    line every 15 s keeps proxies from closing an idle stream. ``shared_as(event)``, when given,
-    names the rendering: subscribers for whom it is equal share one rendered frame, so ``render``
-    must be the same function of it for all of them.
+    ``render`` shapes each event for this subscriber as the messages to send (none: it is dropped;
+    ``message`` makes one); ``until`` ends the stream after the event it is true for. ``opening()``
+    is awaited once the channel's subscription is in place, before the response starts: its
+    messages go out first (a snapshot, what a reconnecting client missed), and live events whose
+    ``position(event)`` is at or before its ``after`` are dropped (None: an event without a
+    position, never dropped). A comment line every 15 s keeps proxies from closing an idle stream.
+    ``shared_as(event)``, when given, names the rendering: subscribers for whom it is equal share
+    one rendered frame, so ``render`` must be the same function of it for all of them.
     """
 
     def stream(send: Send) -> _Stream:
-        return _Stream(send, render, until, shared_as)
+        return _Stream(send, render, until, shared_as, position)
 
-    return LiveEvents(lambda inner: _Live(inner, stream, events, channel, first or [], keepalive))
+    return LiveEvents(lambda inner: _Live(inner, stream, events, channel, opening, keepalive))

@@ -92,14 +92,15 @@ def create_app(
     clock = clock or (OffsetClock() if settings.test_clock else SystemClock())
     configure_logging(settings.log_level, settings.log_json)
     keys = load_or_create_keys(settings)
-    modules = build_modules(settings, keys)
+    channels = channels_plugin(settings)
+    events = Events(channels)
+    modules = build_modules(settings, keys, events=events)  # live events go out only after commit
     db = Database(
         create_engine(settings.database_url, pool_size=settings.db_pool_size), retry_attempts=settings.db_retry_attempts
     )
-    channels = channels_plugin(settings)
     state = State(
         {
-            "events": Events(channels),
+            "events": events,
             "settings": settings,
             "clock": clock,
             "db": db,
@@ -111,7 +112,6 @@ def create_app(
             "trading": modules.trading,
         }
     )
-    modules.trading.publish = state.events.publish  # live events go out only after commit
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

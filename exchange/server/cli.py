@@ -108,20 +108,31 @@ def cmd_operator_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
+    counts = asyncio.run(sweep_once(settings))
+    for name, count in counts.items():
+        print(f"{name}: {'failed (see the log)' if count < 0 else f'{count} processed'}")
+    return 1 if any(c < 0 for c in counts.values()) else 0
+
+
+async def sweep_once(settings: Settings) -> dict[str, int]:
+    """One pass of the sweeper, as a server's: what it closes is published through the configured
+    channels backend (with Redis, the servers' subscribers receive it) before this returns; a
+    count of -1 under ``live-events`` if that failed."""
     from exchange.platform.clock import SystemClock
+    from exchange.platform.events import NotPublished, live_events
     from exchange.platform.keys import load_or_create_keys
     from exchange.platform.migrate import migrated_database
     from exchange.server.modules import build_modules
 
-    async def run() -> dict[str, int]:
-        modules = build_modules(settings, load_or_create_keys(settings))
-        async with migrated_database(settings) as db:
-            return await modules.sweeper.run_once(db, SystemClock().now())
-
-    counts = asyncio.run(run())
-    for name, count in counts.items():
-        print(f"{name}: {'failed (see the log)' if count < 0 else f'{count} processed'}")
-    return 1 if any(c < 0 for c in counts.values()) else 0
+    counts: dict[str, int] = {}
+    try:
+        async with live_events(settings) as events, migrated_database(settings) as db:
+            modules = build_modules(settings, load_or_create_keys(settings), events=events)
+            counts = await modules.sweeper.run_once(db, SystemClock().now())
+    except NotPublished as exc:
+        print(f"error: {exc} (channels backend {settings.channels_backend})", file=sys.stderr)
+        counts["live-events"] = -1
+    return counts
 
 
 def build_parser() -> argparse.ArgumentParser:

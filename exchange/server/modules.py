@@ -1,7 +1,9 @@
 """Builds the domain modules' runtimes from settings and keys, for the app and the CLI alike.
 
 Later modules register here: trading sets the listings' close handler and notice handlers,
-vouchers register their notice handler, and each adds its sweep steps.
+vouchers register their notice handler, and each adds its sweep steps. The server and
+``techx sweep`` hand in the live events of the configured channels backend, so that a sweep from
+either publishes what it closes.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 
 from exchange import vouchers
 from exchange.accounting.jobs import HoldExpirySweep
+from exchange.platform.events import Events
 from exchange.platform.keys import Keys
 from exchange.platform.settings import Settings
 from exchange.platform.sweeper import Sweeper
@@ -39,9 +42,12 @@ class Modules:
     trading: TradingContext
 
 
-def build_modules(settings: Settings, keys: Keys) -> Modules:
+def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> Modules:
+    """The modules; what they publish (auction bids, extensions and closes) goes out through
+    ``events`` after commit — None only where no subscriber can be listening."""
     listings = create_listings(listing_rules(settings), keys.signer, keys.data_key)
     trading = create_trading(trading_rules(settings), listings)
+    trading.publish = events.publish if events is not None else None
     # Buyer-side exchange fees are paid with vouchers where the buyer's program covers brokerage.
     trading.fee_voucher_payer = vouchers.BrokerageFeeVouchers()
     sweeper = Sweeper([NoticeSweep(listings), HoldExpirySweep(), *sweep_steps(trading)])

@@ -231,18 +231,7 @@ async def place_bid(
     window = timedelta(minutes=ctx.rules.anti_sniping_minutes)
     new_end = end_after_bid(auction.ends_at, now, window)
     extended = new_end > auction.ends_at
-    bid = Bid(
-        id=new_id(),
-        auction_id=auction.id,
-        intent_id=screened.intent_id,
-        org_id=bidder.org_id,
-        user_id=bidder.user_id,
-        bidder_number=screened.bidder_number,
-        amount=amount,
-        seq=auction.bid_count + 1,
-        created_at=now,
-        extended_to=new_end if extended else None,
-    )
+    bid = _bid_row(new_id(), screened, bidder, amount, auction.bid_count + 1, now, new_end if extended else None)
     session.add(bid)
     auction.high_amount = amount
     auction.high_bid_id = bid.id
@@ -250,10 +239,7 @@ async def place_bid(
     auction.bid_count += 1
     auction.ends_at = new_end
     await session.flush()
-    channel = auction_channel(auction.id)
-    events.append((channel, "bid", bid_event(bid)))
-    if extended:
-        events.append((channel, "extended", {"auction_id": str(auction.id), "ends_at": rfc3339(new_end)}))
+    events.append((auction_channel(auction.id), "bid", bid_event(bid)))
     return bid, new_end
 
 
@@ -335,7 +321,21 @@ async def _place_in_one_statement(
     if row is None:
         return None
     seq, extended_to, ends_at = row
-    bid = Bid(
+    bid = _bid_row(bid_id, screened, bidder, amount, seq, now, extended_to)
+    events.append((auction_channel(screened.auction_id), "bid", bid_event(bid)))
+    return bid, ends_at
+
+
+def _bid_row(
+    bid_id: uuid.UUID,
+    screened: ScreenedBid,
+    bidder: Principal,
+    amount: int,
+    seq: int,
+    now: datetime,
+    extended_to: datetime | None,
+) -> Bid:
+    return Bid(
         id=bid_id,
         auction_id=screened.auction_id,
         intent_id=screened.intent_id,
@@ -347,11 +347,6 @@ async def _place_in_one_statement(
         created_at=now,
         extended_to=extended_to,
     )
-    channel = auction_channel(screened.auction_id)
-    events.append((channel, "bid", bid_event(bid)))
-    if extended_to is not None:
-        events.append((channel, "extended", {"auction_id": str(screened.auction_id), "ends_at": rfc3339(extended_to)}))
-    return bid, ends_at
 
 
 def bid_event(bid: Bid) -> dict[str, Any]:
@@ -364,6 +359,8 @@ def bid_event(bid: Bid) -> dict[str, Any]:
         "created_at": rfc3339(bid.created_at),
         "org_id": str(bid.org_id),
         "bidder_number": bid.bidder_number,
+        # The end this bid moved the auction to (anti-sniping), else None: streams send the extension with its bid.
+        "extended_to": rfc3339(bid.extended_to) if bid.extended_to is not None else None,
     }
 
 
@@ -381,6 +378,12 @@ async def list_bids(
         query = query.where(Bid.seq < cursor_int(position, "seq"))
     rows = (await session.scalars(query.order_by(Bid.seq.desc()).limit(limit + 1))).all()
     return keyset_page(rows, limit, lambda bid: {"seq": bid.seq})
+
+
+async def bids_between(session: AsyncSession, auction_id: uuid.UUID, first_seq: int, last_seq: int) -> list[Bid]:
+    """The accepted bids numbered ``first_seq`` to ``last_seq``, oldest first."""
+    query = select(Bid).where(Bid.auction_id == auction_id, Bid.seq >= first_seq, Bid.seq <= last_seq)
+    return list((await session.scalars(query.order_by(Bid.seq))).all())
 
 
 # -- closing ----------------------------------------------------------------------------------------
@@ -413,12 +416,7 @@ async def close_auction(
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         return False
     await session.refresh(auction)
-    data: dict[str, Any] = {
-        "auction_id": str(auction.id),
-        "ends_at": rfc3339(auction.ends_at),
-        "winning_amount": auction.high_amount,
-        "bid_count": auction.bid_count,
-    }
+    winner: Bid | None = None
     if auction.high_bid_id is None:
         await release_all(session, auction.listing_id, "the auction closed without a bid", now)
         await close_unsold(session, ctx.listings, auction.listing_id, now, reason="the auction closed without a bid")
@@ -429,7 +427,19 @@ async def close_auction(
         assert intent is not None
         deal = await deals.form_deal(session, ctx, intent, winner.amount, now, concluded_by="auction", terms={})
         auction.deal_id = deal.id
+    events.append((auction_channel(auction.id), "closed", closed_event(auction, winner)))
+    return True
+
+
+def closed_event(auction: Auction, winner: Bid | None) -> dict[str, Any]:
+    """The close as published; ``winner_org_id`` is replaced by "you" or a label for each subscriber."""
+    data: dict[str, Any] = {
+        "auction_id": str(auction.id),
+        "ends_at": rfc3339(auction.ends_at),
+        "winning_amount": auction.high_amount,
+        "bid_count": auction.bid_count,
+    }
+    if winner is not None:
         data["winner_org_id"] = str(winner.org_id)
         data["winner_number"] = winner.bidder_number
-    events.append((auction_channel(auction.id), "closed", data))
-    return True
+    return data

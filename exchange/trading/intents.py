@@ -160,16 +160,23 @@ async def list_intents(
     rows, next_cursor = keyset_page(
         (await session.scalars(query.order_by(Intent.id.desc()).limit(limit + 1))).all(), limit, by_id
     )
-    notes: dict[uuid.UUID, list[IntentNotification]] = {r.id: [] for r in rows}
-    if rows:
+    return rows, await notifications(session, [r.id for r in rows]), next_cursor
+
+
+async def notifications(
+    session: AsyncSession, intent_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[IntentNotification]]:
+    """The notifications of these intents (each an empty list at least), oldest first."""
+    notes: dict[uuid.UUID, list[IntentNotification]] = {i: [] for i in intent_ids}
+    if intent_ids:
         found = await session.scalars(
             select(IntentNotification)
-            .where(IntentNotification.intent_id.in_([r.id for r in rows]))
+            .where(IntentNotification.intent_id.in_(intent_ids))
             .order_by(IntentNotification.created_at, IntentNotification.id)
         )
         for note in found:
             notes[note.intent_id].append(note)
-    return rows, notes, next_cursor
+    return notes
 
 
 class IntentObserver(ListingObserver):

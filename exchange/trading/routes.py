@@ -14,11 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.parties.http import Caller
-from exchange.platform.events import Event, Events, sse
+from exchange.platform.events import Events
 from exchange.platform.http import BEARER, Db, Now
 from exchange.platform.keyed import IdempotencyKey, KeyedWrite, answer, keyed
-from exchange.trading import auctions, bidding, deals, intents, negotiations, schedule
-from exchange.trading.context import TradingContext, auction_channel
+from exchange.trading import auction_events, auctions, bidding, deals, intents, negotiations, schedule
+from exchange.trading.context import TradingContext
 from exchange.trading.errors import NotParticipant
 from exchange.trading.models import Auction, Bid, Deal
 from exchange.trading.schemas import (
@@ -97,8 +97,8 @@ class IntentController(Controller):
     async def one(self, intent_id: FromPath[uuid.UUID], user: Caller, db: Db) -> IntentOut:
         async with db.read() as session:
             intent = await intents.get_intent(session, user, intent_id)
-            _, notes, _ = await intents.list_intents(session, user, intent.listing_id, 100, None)
-        return intent_out(intent, notes.get(intent.id, []))
+            notes = await intents.notifications(session, [intent.id])
+        return intent_out(intent, notes[intent.id])
 
     @delete("/intents/{intent_id:uuid}", status_code=200, summary="Withdraw an intent during the announcement")
     async def withdraw(
@@ -168,34 +168,20 @@ class AuctionController(Controller):
 
     @get(
         "/auctions/{auction_id:uuid}/events",
-        summary="Live events of an auction (Server-Sent Events: bid, extended, closed)",
+        summary="Live events of an auction (Server-Sent Events: snapshot, bid, extended, closed; resumable)",
         media_type="text/event-stream",
     )
     async def live(
-        self, auction_id: FromPath[uuid.UUID], user: Caller, db: Db, events: NamedDependency[Events]
+        self,
+        auction_id: FromPath[uuid.UUID],
+        user: Caller,
+        db: Db,
+        events: NamedDependency[Events],
+        last_event_id: auction_events.LastEventId = "",
     ) -> ServerSentEvent:
         async with db.read() as session:
             auction, _ = await auctions.visible_auction(session, user, auction_id)
-        viewer = user.org_id
-
-        def render(event: Event) -> dict[str, Any]:
-            data = dict(event.data)
-            if event.event == "bid":
-                data["bidder"] = auctions.bidder_label(data.pop("org_id"), data.pop("bidder_number"), viewer)
-            elif event.event == "closed" and "winner_org_id" in data:
-                data["winner"] = auctions.bidder_label(data.pop("winner_org_id"), data.pop("winner_number"), viewer)
-            data["published_at"] = event.published_at
-            return data
-
-        mine = str(viewer)
-
-        def shared_as(event: Event) -> tuple[str, bool]:
-            # Every subscriber but the bidder (or winner) itself sees the same message.
-            return ("auction", mine in (event.data.get("org_id"), event.data.get("winner_org_id")))
-
-        return sse(
-            events, auction_channel(auction.id), render, until=lambda e: e.event == "closed", shared_as=shared_as
-        )
+        return auction_events.stream(events, db, auction.id, user.org_id, last_event_id)
 
 
 class NegotiationController(Controller):

@@ -1,5 +1,7 @@
-"""Live auction events over a real HTTP server: two bidders' Server-Sent Event streams show the
-bids (each bidder as "you" or an anonymous label), the anti-sniping extension and the close."""
+"""Live auction events over a real HTTP server: two bidders' Server-Sent Event streams open with a
+snapshot and show the bids (each bidder as "you" or an anonymous label), the anti-sniping extension
+and the close; a bidder that drops its stream and reconnects with ``Last-Event-ID`` gets the bid it
+missed, once."""
 
 from __future__ import annotations
 
@@ -21,18 +23,32 @@ from tests.live import LiveServer
 API = "/api/v1"
 
 
-async def read_events(client: httpx.AsyncClient, party: Party, auction_id: str, out: list, ready: asyncio.Event):
-    async with client.stream("GET", f"{API}/auctions/{auction_id}/events", headers=party.headers) as response:
+async def read_events(
+    client: httpx.AsyncClient,
+    party: Party,
+    auction_id: str,
+    out: list,
+    ready: asyncio.Event,
+    *,
+    last_event_id: str | None = None,
+    stop_after: str = "closed",
+):
+    """Read the stream into ``out`` as (id, event, data) until the event named ``stop_after``."""
+    headers = {**party.headers, **({"Last-Event-ID": last_event_id} if last_event_id else {})}
+    async with client.stream("GET", f"{API}/auctions/{auction_id}/events", headers=headers) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         ready.set()
-        name = None
+        event_id = name = None
         async for line in response.aiter_lines():
-            if line.startswith("event:"):
+            if line.startswith("id:"):
+                event_id = line.split(":", 1)[1].strip()
+            elif line.startswith("event:"):
                 name = line.split(":", 1)[1].strip()
             elif line.startswith("data:"):
-                out.append((name, json.loads(line.split(":", 1)[1])))
-                if name == "closed":
+                out.append((event_id, name, json.loads(line.split(":", 1)[1])))
+                event_id = None
+                if name == stop_after:
                     return
 
 
@@ -97,12 +113,10 @@ async def test_bidders_see_bids_extension_and_close_live(backend, keys_dir):
             seen_a: list = []
             seen_b: list = []
             ready_a, ready_b = asyncio.Event(), asyncio.Event()
-            readers = [
-                asyncio.create_task(read_events(client, a, auction_id, seen_a, ready_a)),
-                asyncio.create_task(read_events(client, b, auction_id, seen_b, ready_b)),
-            ]
+            # a drops its stream after its own bid; b reads to the end.
+            first_a = asyncio.create_task(read_events(client, a, auction_id, seen_a, ready_a, stop_after="bid"))
+            reader_b = asyncio.create_task(read_events(client, b, auction_id, seen_b, ready_b))
             await asyncio.wait_for(asyncio.gather(ready_a.wait(), ready_b.wait()), 10)
-            await asyncio.sleep(0.3)  # the subscriptions reach the channel backend
 
             def bid(party, amount):
                 return client.post(
@@ -112,28 +126,45 @@ async def test_bidders_see_bids_extension_and_close_live(backend, keys_dir):
                 )
 
             assert (await bid(a, 50_000_000)).status_code == 201
+            await asyncio.wait_for(first_a, 10)
             clock.advance(timedelta(minutes=28))
-            assert (await bid(b, 50_500_000)).status_code == 201
+            assert (await bid(b, 50_500_000)).status_code == 201  # while a is away; it extends the end
+            resumed_a: list = []
+            ready_a = asyncio.Event()
+            reader_a = asyncio.create_task(
+                read_events(client, a, auction_id, resumed_a, ready_a, last_event_id=seen_a[-1][0])
+            )
+            await asyncio.wait_for(ready_a.wait(), 10)
+            await asyncio.sleep(0.3)  # the stream's opening is read (it holds what arrives meanwhile)
             clock.advance(timedelta(minutes=6))
-            await asyncio.wait_for(asyncio.gather(*readers), 20)
+            await asyncio.wait_for(asyncio.gather(reader_a, reader_b), 20)
 
         def shape(seen):
-            return [(name, data.get("amount"), data.get("bidder") or data.get("winner")) for name, data in seen]
+            def who(data):
+                return data.get("bidder") or data.get("winner") or data.get("high_bidder")
 
-        assert shape(seen_a) == [
-            ("bid", 50_000_000, "you"),
-            ("bid", 50_500_000, "bidder 2"),
-            ("extended", None, None),
-            ("closed", None, "bidder 2"),
+            return [(event_id, name, data.get("amount"), who(data)) for event_id, name, data in seen]
+
+        assert shape(seen_a) == [("0.1", "snapshot", None, None), ("1", "bid", 50_000_000, "you")]
+        assert shape(resumed_a) == [
+            (None, "snapshot", None, "bidder 2"),
+            ("2", "bid", 50_500_000, "bidder 2"),  # the one it missed, from the database
+            ("2.1", "extended", None, None),
+            ("2.2", "closed", None, "bidder 2"),
         ]
         assert shape(seen_b) == [
-            ("bid", 50_000_000, "bidder 1"),
-            ("bid", 50_500_000, "you"),
-            ("extended", None, None),
-            ("closed", None, "you"),
+            ("0.1", "snapshot", None, None),
+            ("1", "bid", 50_000_000, "bidder 1"),
+            ("2", "bid", 50_500_000, "you"),
+            ("2.1", "extended", None, None),
+            ("2.2", "closed", None, "you"),
         ]
-        assert seen_a[3][1]["winning_amount"] == 50_500_000
-        assert all("org_id" not in data and "winner_org_id" not in data for _, data in seen_a + seen_b)
+        assert seen_b[0][2]["status"] == "open" and seen_b[0][2]["minimum_next_bid"] == 50_000_000
+        assert resumed_a[0][2]["bid_count"] == 2 and resumed_a[0][2]["high_amount"] == 50_500_000
+        assert resumed_a[-1][2]["winning_amount"] == 50_500_000
+        assert seen_b[3][2]["ends_at"] == seen_b[4][2]["ends_at"] == resumed_a[2][2]["ends_at"]
+        everything = seen_a + resumed_a + seen_b
+        assert all("org_id" not in data and "winner_org_id" not in data for _, _, data in everything)
     finally:
         server.stop()
         await db.dispose()

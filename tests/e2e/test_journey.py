@@ -313,7 +313,13 @@ def auction_with_live_events(j: Journey) -> None:
     reader.join(20)
     assert not reader.is_alive(), f"the stream did not end: {seen}"
     shape = [(name, data.get("amount"), data.get("bidder") or data.get("winner")) for name, data in seen]
-    assert shape == [("bid", ASKING, "you"), ("bid", ASKING + INCREMENT, "bidder 2"), ("closed", None, "bidder 2")]
+    assert shape == [
+        ("snapshot", None, None),  # nobody had bid yet when the stream opened
+        ("bid", ASKING, "you"),
+        ("bid", ASKING + INCREMENT, "bidder 2"),
+        ("closed", None, "bidder 2"),
+    ]
+    assert seen[0][1]["status"] == "open" and seen[0][1]["minimum_next_bid"] == ASKING
     assert seen[-1][1]["winning_amount"] == ASKING + INCREMENT
     assert all("org_id" not in data and "winner_org_id" not in data for _, data in seen)
 

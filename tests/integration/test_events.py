@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from litestar import Litestar
 
-from exchange.platform.events import Events, channels_plugin, sse
+from exchange.platform.events import Events, Opening, channels_plugin, message, sse
 from exchange.platform.settings import Settings
 
 
@@ -50,7 +50,14 @@ async def test_redis_backend_carries_events_between_two_app_instances():
 
 
 def serve(
-    events: Events, channel: str, sent: list, *, until=lambda e: e.event == "closed", keepalive: float = 15.0, send=None
+    events: Events,
+    channel: str,
+    sent: list,
+    *,
+    until=lambda e: e.event == "closed",
+    keepalive: float = 15.0,
+    send=None,
+    **options,
 ):
     """Serve one event stream over ASGI without a server; it never disconnects by itself."""
 
@@ -61,9 +68,9 @@ def serve(
         await asyncio.get_running_loop().create_future()
         return {}
 
-    response = sse(events, channel, lambda e: dict(e.data), until=until, keepalive=keepalive).to_asgi_response(
-        None, None
-    )
+    response = sse(
+        events, channel, lambda e: [message(e.event, e.data)], until=until, keepalive=keepalive, **options
+    ).to_asgi_response(None, None)
     return asyncio.create_task(response({"type": "http"}, receive, send or collect))
 
 
@@ -129,3 +136,49 @@ async def test_a_stalled_subscriber_holds_up_no_one_and_gets_every_event_in_orde
     for sent in (fast, slow):
         got = [b.split(b"data: ")[1].split(b"\r\n")[0] for b in bodies(sent) if b]
         assert got == [b'{"amount":1}', b'{"amount":2}', b'{"amount":3}', b"{}"]
+
+
+async def test_the_opening_goes_first_and_what_it_covers_is_not_sent_again():
+    """A stream's opening is read once its subscription is in place: an event published while it is
+    read, and covered by it, goes out once (in the opening); one it does not cover follows it."""
+    plugin = channels_plugin(Settings.from_env(env={}))
+    async with Litestar(plugins=[plugin]).lifespan():
+        events = Events(plugin)
+        channel = "auction:opening"
+
+        async def opening() -> Opening:
+            # Two bids commit while the opening is read: the read sees the first, not the second.
+            events.publish(channel, "bid", {"seq": 1})
+            events.publish(channel, "bid", {"seq": 2})
+            await asyncio.sleep(0.05)  # both reach the channel's subscription during the read
+            return Opening([message("snapshot", {"bid_count": 1}), message("bid", {"seq": 1})], after=1)
+
+        sent: list = []
+        served = serve(
+            events, channel, sent, opening=opening, position=lambda e: e.data.get("seq") if e.event == "bid" else None
+        )
+        for _ in range(500):
+            if b'"seq":2' in b"".join(bodies(sent)):
+                break
+            await asyncio.sleep(0.01)
+        events.publish(channel, "bid", {"seq": 1})  # late news of a bid the opening covered
+        events.publish(channel, "bid", {"seq": 3})
+        events.publish(channel, "closed", {"bid_count": 3})
+        await asyncio.wait_for(served, 5)
+    got = [b.split(b"data: ")[1].split(b"\r\n")[0] for b in bodies(sent) if b]
+    assert got == [b'{"bid_count":1}', b'{"seq":1}', b'{"seq":2}', b'{"seq":3}', b'{"bid_count":3}']
+
+
+async def test_a_final_opening_ends_the_stream_without_live_events():
+    plugin = channels_plugin(Settings.from_env(env={}))
+    async with Litestar(plugins=[plugin]).lifespan():
+        events = Events(plugin)
+
+        async def opening() -> Opening:
+            return Opening([message("snapshot", {"status": "closed"}), message("closed", {})], final=True)
+
+        sent: list = []
+        await asyncio.wait_for(serve(events, "auction:final", sent, opening=opening), 5)
+        assert not events._fanouts  # the subscription ended with the stream
+    assert [b.split(b"\r\n")[0] for b in bodies(sent) if b] == [b"event: snapshot", b"event: closed"]
+    assert sent[-1] == {"type": "http.response.body", "body": b"", "more_body": False}

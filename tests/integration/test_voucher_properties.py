@@ -74,7 +74,7 @@ class Runner:
         self.loop = asyncio.new_event_loop()
         self.db = Database(create_engine(url, pool_size=2))
         self.clock = ManualClock(START)
-        self.modules = build_modules(Settings.from_env(env={}), KEYS)
+        self.modules = build_modules(Settings.from_env(env={}), KEYS, events=None)
         self.outcomes: Counter[str] = Counter()  # what was done and refused, for reading a failing example
 
     def __call__(self, work: Any) -> Any:

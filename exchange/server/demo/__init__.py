@@ -39,7 +39,7 @@ async def build_demo(
     start = morning(present.date() - timedelta(days=START_DAYS_AGO))
     # The demo exchange opens its auctions at the time of day that has one live at the present.
     settings = dataclasses.replace(settings, auction_opens_at=demo_auction_time(present))
-    modules = build_modules(settings, load_or_create_keys(settings))
+    modules = build_modules(settings, load_or_create_keys(settings), events=None)  # no server runs yet
     db = Database(create_engine(settings.database_url, pool_size=2), retry_attempts=settings.db_retry_attempts)
     demo = Demo(db=db, modules=modules, clock=ManualClock(start), present=present, settings=settings)
     try:
