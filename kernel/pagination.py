@@ -13,8 +13,9 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
+import msgspec
 from litestar.params import Parameter
 
 from kernel.errors import InvalidCursor
@@ -93,3 +94,10 @@ def cursor_time(position: dict[str, Any], key: str) -> datetime:
     if moment.tzinfo is None:
         raise InvalidCursor()
     return moment
+
+
+class Page(msgspec.Struct, Generic[T]):
+    """A page of a list: its items and the cursor of the next page (None on the last)."""
+
+    items: list[T]
+    next_cursor: str | None = None

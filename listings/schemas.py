@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from kernel.pagination import Page
 from listings.domain import (
     BP,
     NON_BLANK,
@@ -161,9 +162,7 @@ class ListingSummaryOut(msgspec.Struct):
     closes_at: datetime | None
 
 
-class ListingPage(msgspec.Struct):
-    items: list[ListingSummaryOut]
-    next_cursor: str | None
+ListingPage = Page[ListingSummaryOut]
 
 
 class TransitionOut(msgspec.Struct):
@@ -177,9 +176,7 @@ class TransitionOut(msgspec.Struct):
     created_at: datetime
 
 
-class TransitionPage(msgspec.Struct):
-    items: list[TransitionOut]
-    next_cursor: str | None
+TransitionPage = Page[TransitionOut]
 
 
 class NdaOut(msgspec.Struct):
@@ -204,9 +201,7 @@ class ConfidentialReadOut(msgspec.Struct):
     read_at: datetime
 
 
-class ConfidentialReadPage(msgspec.Struct):
-    items: list[ConfidentialReadOut]
-    next_cursor: str | None
+ConfidentialReadPage = Page[ConfidentialReadOut]
 
 
 class NoticeSummaryOut(msgspec.Struct):
@@ -223,9 +218,7 @@ class NoticeSummaryOut(msgspec.Struct):
     pending_objection_count: int
 
 
-class NoticePage(msgspec.Struct):
-    items: list[NoticeSummaryOut]
-    next_cursor: str | None
+NoticePage = Page[NoticeSummaryOut]
 
 
 class NoticeOut(NoticeSummaryOut):
@@ -250,9 +243,7 @@ class ObjectionOut(msgspec.Struct):
     resolution_note: str
 
 
-class ObjectionPage(msgspec.Struct):
-    items: list[ObjectionOut]
-    next_cursor: str | None
+ObjectionPage = Page[ObjectionOut]
 
 
 class MonthCount(msgspec.Struct):

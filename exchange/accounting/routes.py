@@ -33,6 +33,7 @@ from exchange.parties.http import Caller
 from exchange.platform.http import BEARER, Db, Now
 from exchange.platform.keyed import REPLAY_DOC, IdempotencyKey, KeyedWrite, keyed
 from kernel.pagination import Cursor, Limit
+from kernel.shapes import shaped
 from ledger import adjustments, seal, service
 from ledger.views import TrialBalance
 
@@ -56,7 +57,7 @@ class LedgerController(Controller):
                 s, code=data.code, unit=data.unit, type=data.type, no_overdraft=data.no_overdraft, now=clock.now()
             )
         )
-        return AccountOut.of(account)
+        return shaped(AccountOut, account)
 
     @get("/accounts", summary="Accounts, in code order")
     async def list_accounts(
@@ -70,7 +71,7 @@ class LedgerController(Controller):
     ) -> AccountPage:
         async with db.read() as s:
             page = await service.list_accounts(s, limit=limit, cursor=cursor, unit=unit, code_prefix=code_prefix)
-        return AccountPage([AccountOut.of(a) for a in page.items], page.next_cursor)
+        return AccountPage([shaped(AccountOut, a) for a in page.items], page.next_cursor)
 
     @get("/accounts/{account_id:uuid}", summary="An account, now or as of an entry or a time")
     async def show_account(
@@ -78,7 +79,7 @@ class LedgerController(Controller):
     ) -> AccountOut:
         moment = service.parse_as_of(as_of) if as_of else None
         async with db.read() as s:
-            return AccountOut.of(await service.get_account(s, account_id, as_of=moment))
+            return shaped(AccountOut, await service.get_account(s, account_id, as_of=moment))
 
     @get("/accounts/{account_id:uuid}/entries", summary="An account's statement, newest first")
     async def statement(
@@ -97,7 +98,7 @@ class LedgerController(Controller):
 
     @post("/accounts/{account_id:uuid}/close", status_code=200, summary="Close an account to new postings")
     async def close_account(self, account_id: FromPath[UUID], db: Db, clock: Now, operator: Caller) -> AccountOut:
-        return AccountOut.of(await db.transaction(lambda s: service.close_account(s, account_id, now=clock.now())))
+        return shaped(AccountOut, await db.transaction(lambda s: service.close_account(s, account_id, now=clock.now())))
 
     # -- entries ----------------------------------------------------------------------------------
 
@@ -114,7 +115,7 @@ class LedgerController(Controller):
         spec = data.spec()
 
         async def work(s: AsyncSession) -> EntryOut:
-            return EntryOut.of(await service.post_entry(s, spec, now=clock.now()))
+            return shaped(EntryOut, await service.post_entry(s, spec, now=clock.now()))
 
         return await keyed(
             db, clock, operator, idempotency_key, action="ledger-entry", request=data, work=work, required=True
@@ -133,7 +134,7 @@ class LedgerController(Controller):
         specs = [e.spec() for e in data.entries]
 
         async def work(s: AsyncSession) -> BatchOut:
-            return BatchOut.of(await service.post_batch(s, specs, atomic=data.atomic, now=clock.now()))
+            return shaped(BatchOut, await service.post_batch(s, specs, atomic=data.atomic, now=clock.now()))
 
         return await keyed(
             db, clock, operator, idempotency_key, action="ledger-batch", request=data, work=work, required=True
@@ -142,7 +143,7 @@ class LedgerController(Controller):
     @get("/entries/{entry_id:uuid}", summary="An entry with its postings and current status")
     async def show_entry(self, entry_id: FromPath[UUID], db: Db, operator: Caller) -> EntryOut:
         async with db.read() as s:
-            return EntryOut.of(await service.get_entry(s, entry_id))
+            return shaped(EntryOut, await service.get_entry(s, entry_id))
 
     @post(
         "/entries/{entry_id:uuid}/post",
@@ -166,7 +167,7 @@ class LedgerController(Controller):
             view = await service.post_hold(
                 s, entry_id, amount=body.amount, description=body.description, now=clock.now()
             )
-            return EntryOut.of(view)
+            return shaped(EntryOut, view)
 
         request = [str(entry_id), body]
         return await keyed(
@@ -192,7 +193,7 @@ class LedgerController(Controller):
         body = data or VoidIn()
 
         async def work(s: AsyncSession) -> EntryOut:
-            return EntryOut.of(await service.void_hold(s, entry_id, description=body.description, now=clock.now()))
+            return shaped(EntryOut, await service.void_hold(s, entry_id, description=body.description, now=clock.now()))
 
         request = [str(entry_id), body]
         return await keyed(
@@ -218,7 +219,7 @@ class LedgerController(Controller):
         body = data or ReverseIn()
 
         async def work(s: AsyncSession) -> EntryOut:
-            return EntryOut.of(await service.reverse(s, entry_id, description=body.description, now=clock.now()))
+            return shaped(EntryOut, await service.reverse(s, entry_id, description=body.description, now=clock.now()))
 
         request = [str(entry_id), body]
         return await keyed(

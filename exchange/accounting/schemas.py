@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 
+from kernel.pagination import Page
 from kernel.shapes import shaped
 from ledger.domain import (
     CODE_PATTERN,
@@ -17,7 +18,6 @@ from ledger.domain import (
     MAX_BATCH,
     MAX_POSTINGS,
     MAX_TIMEOUT_SECONDS,
-    AccountState,
     AccountType,
     EntrySpec,
     Phase,
@@ -27,9 +27,7 @@ from ledger.domain import (
 )
 from ledger.views import (
     AdjustmentView,
-    BatchResult,
     BlockView,
-    EntryView,
     InclusionProof,
     StatementLine,
 )
@@ -133,14 +131,8 @@ class AccountOut(msgspec.Struct):
     available: int
     version: int
 
-    @classmethod
-    def of(cls, account: AccountState) -> AccountOut:
-        return shaped(cls, account)
 
-
-class AccountPage(msgspec.Struct):
-    items: list[AccountOut]
-    next_cursor: str | None
+AccountPage = Page[AccountOut]
 
 
 class PostingOut(msgspec.Struct):
@@ -170,10 +162,6 @@ class EntryOut(msgspec.Struct):
     resolved_by: UUID | None
     reversed_by: UUID | None
 
-    @classmethod
-    def of(cls, entry: EntryView) -> EntryOut:
-        return shaped(cls, entry)
-
 
 class ProblemOut(msgspec.Struct):
     type: str
@@ -192,14 +180,8 @@ class BatchItemOut(msgspec.Struct):
 class BatchOut(msgspec.Struct):
     results: list[BatchItemOut]
 
-    @classmethod
-    def of(cls, batch: BatchResult) -> BatchOut:
-        return shaped(cls, batch)
 
-
-class StatementPage(msgspec.Struct):
-    items: list[StatementLine]
-    next_cursor: str | None
+StatementPage = Page[StatementLine]
 
 
 def b64(data: bytes) -> str:

@@ -15,6 +15,7 @@ from exchange.payments.domain import (
     ResolutionStatus,
     WithdrawalStatus,
 )
+from kernel.pagination import Page
 
 Amount = Annotated[int, msgspec.Meta(ge=1, le=MAX_AMOUNT, description="fen, > 0")]
 Reference = Annotated[
@@ -75,9 +76,7 @@ class WithdrawalOut(msgspec.Struct):
     decided_at: datetime | None
 
 
-class WithdrawalPage(msgspec.Struct):
-    items: list[WithdrawalOut]
-    next_cursor: str | None
+WithdrawalPage = Page[WithdrawalOut]
 
 
 class PaymentIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -143,9 +142,7 @@ class ReconciliationOut(msgspec.Struct):
     error: str = ""
 
 
-class ReconciliationPage(msgspec.Struct):
-    items: list[ReconciliationOut]
-    next_cursor: str | None
+ReconciliationPage = Page[ReconciliationOut]
 
 
 class ResolutionIn(msgspec.Struct, forbid_unknown_fields=True):

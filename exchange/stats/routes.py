@@ -12,7 +12,7 @@ from litestar.params import FromQuery, Parameter
 
 from exchange.platform.http import Db, Now
 from exchange.trading.stats import DealFigures, deal_figures
-from exchange.vouchers import VoucherStats, voucher_totals
+from exchange.vouchers import VoucherTotals, voucher_totals
 from listings import ListingFigures, listing_figures, stats_year
 
 
@@ -21,7 +21,7 @@ class StatsOut(msgspec.Struct):
     generated_at: datetime
     listings: ListingFigures
     deals: DealFigures
-    vouchers: VoucherStats  # programs of the year: budget, funding and where their vouchers are
+    vouchers: VoucherTotals  # programs of the year: budget, funding and where their vouchers are
 
 
 class StatsController(Controller):
@@ -43,5 +43,5 @@ class StatsController(Controller):
             generated_at=now,
             listings=msgspec.convert(figures, ListingFigures),
             deals=deals,
-            vouchers=VoucherStats.of(vouchers),
+            vouchers=vouchers,
         )

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from exchange.trading.domain import IntentStatus, NegotiationStatus, OfferStatus
+from kernel.pagination import Page
 
 MAX_FEN = 10**15
 Fen = Annotated[int, msgspec.Meta(ge=1, le=MAX_FEN)]
@@ -83,9 +84,7 @@ class IntentOut(msgspec.Struct):
     notifications: list[NotificationOut]
 
 
-class IntentPage(msgspec.Struct):
-    items: list[IntentOut]
-    next_cursor: str | None
+IntentPage = Page[IntentOut]
 
 
 class AuctionOut(msgspec.Struct):
@@ -114,9 +113,7 @@ class BidOut(msgspec.Struct):
     ends_at: datetime | None = None  # the auction's end after this bid (only in the answer to the bidder)
 
 
-class BidPage(msgspec.Struct):
-    items: list[BidOut]
-    next_cursor: str | None
+BidPage = Page[BidOut]
 
 
 class OfferOut(msgspec.Struct):
@@ -148,9 +145,7 @@ class NegotiationOut(msgspec.Struct):
     offers: list[OfferOut]
 
 
-class NegotiationPage(msgspec.Struct):
-    items: list[NegotiationOut]
-    next_cursor: str | None
+NegotiationPage = Page[NegotiationOut]
 
 
 class FeesOut(msgspec.Struct):
@@ -216,9 +211,7 @@ class DealOut(msgspec.Struct):
     end_reason: str
 
 
-class DealPage(msgspec.Struct):
-    items: list[DealOut]
-    next_cursor: str | None
+DealPage = Page[DealOut]
 
 
 class CertificateOut(msgspec.Struct):

@@ -3,7 +3,7 @@ redemption through public notices, expiry and fraud controls. See docs/vouchers.
 
 What other modules use: ``ROUTE_HANDLERS``; ``register(listings_ctx, sweeper)`` wires the
 redemption notice handler and the expiry step; ``BrokerageFeeVouchers`` lets trading take part
-of a buyer's fee in vouchers; ``voucher_totals`` and ``VoucherStats`` join ``GET /stats``.
+of a buyer's fee in vouchers; ``voucher_totals`` and ``VoucherTotals`` join ``GET /stats``.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from exchange.vouchers.controls import VoucherExpirySweep
+from exchange.vouchers.domain import VoucherTotals
 from exchange.vouchers.fees import BrokerageFeeVouchers
 from exchange.vouchers.redemptions import RedemptionNotices
 from exchange.vouchers.reports import totals as voucher_totals
 from exchange.vouchers.routes import ROUTE_HANDLERS
-from exchange.vouchers.schemas import VoucherStats
 from listings import NoticeKind
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ __all__ = [
     "BrokerageFeeVouchers",
     "RedemptionNotices",
     "VoucherExpirySweep",
-    "VoucherStats",
+    "VoucherTotals",
     "register",
     "voucher_totals",
 ]

@@ -3,6 +3,7 @@ their invariants."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -134,6 +135,39 @@ ORDER_TRANSITIONS: Mapping[tuple[OrderState, OrderAction], OrderState] = {
 }
 ORDERS = StateMachine("service order", OrderState, OrderAction, OrderState.ORDERED, ORDER_TRANSITIONS)
 next_order_state = ORDERS.next
+
+
+@dataclass(frozen=True)
+class EnterpriseFigures:
+    org_id: uuid.UUID
+    granted: int
+    held: int
+    spent: int
+    expired: int
+    available: int
+
+
+@dataclass(frozen=True)
+class ProviderFigures:
+    org_id: uuid.UUID
+    orders: int
+    received: int  # vouchers of accepted orders
+    claimed: int  # in open redemption claims
+    redeemed: int
+    revoked: int
+
+
+@dataclass(frozen=True)
+class VoucherTotals:
+    programs: int
+    budget: int
+    funded: int
+    issued: int
+    spent: int
+    redeemed: int
+    expired: int
+    revoked: int
+    outstanding: int
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,19 @@ totals that join ``GET /stats``."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.accounting import chart
-from exchange.vouchers.domain import OPEN_REDEMPTION_STATES, OrderState, ProgramFigures
+from exchange.vouchers.domain import (
+    OPEN_REDEMPTION_STATES,
+    EnterpriseFigures,
+    OrderState,
+    ProgramFigures,
+    ProviderFigures,
+    VoucherTotals,
+)
 from exchange.vouchers.models import Redemption, ServiceOrder, VoucherProgram, VoucherWallet
 from kernel.shapes import shaped
 
@@ -22,26 +28,6 @@ async def program_figures(session: AsyncSession, program: VoucherProgram) -> Pro
     issuance = await chart.find_account(session, chart.program_issuance(program.id))
     outstanding = -issuance.balance if issuance is not None else 0
     return shaped(ProgramFigures, program, outstanding=outstanding)
-
-
-@dataclass(frozen=True)
-class EnterpriseFigures:
-    org_id: uuid.UUID
-    granted: int
-    held: int
-    spent: int
-    expired: int
-    available: int
-
-
-@dataclass(frozen=True)
-class ProviderFigures:
-    org_id: uuid.UUID
-    orders: int
-    received: int  # vouchers of accepted orders
-    claimed: int  # in open redemption claims
-    redeemed: int
-    revoked: int
 
 
 async def enterprise_figures(session: AsyncSession, program_id: uuid.UUID) -> list[EnterpriseFigures]:
@@ -76,19 +62,6 @@ async def provider_figures(session: AsyncSession, program_id: uuid.UUID) -> list
         )
     ).all()
     return [ProviderFigures(r[0], int(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in rows]
-
-
-@dataclass(frozen=True)
-class VoucherTotals:
-    programs: int
-    budget: int
-    funded: int
-    issued: int
-    spent: int
-    redeemed: int
-    expired: int
-    revoked: int
-    outstanding: int
 
 
 async def totals(session: AsyncSession, year: int | None = None) -> VoucherTotals:

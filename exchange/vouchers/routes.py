@@ -23,7 +23,6 @@ from exchange.vouchers.models import FeePayment, VoucherGrant, VoucherProgram
 from exchange.vouchers.schemas import (
     CancelIn,
     DeliverIn,
-    EnterpriseOut,
     FeePaymentOut,
     FeePaymentPage,
     FiguresOut,
@@ -37,7 +36,6 @@ from exchange.vouchers.schemas import (
     ProgramIn,
     ProgramOut,
     ProgramPage,
-    ProviderOut,
     RedemptionIn,
     RedemptionOut,
     RejectIn,
@@ -52,6 +50,7 @@ from exchange.vouchers.schemas import (
     ServicePage,
 )
 from kernel.pagination import Cursor, Limit, by_id, id_after, keyset_page
+from kernel.shapes import shaped
 from listings import ListingsContext
 
 Listings = NamedDependency[ListingsContext]
@@ -78,7 +77,7 @@ class VoucherProgramController(Controller):
         )
 
         async def work(s: AsyncSession) -> ProgramOut:
-            return ProgramOut.of(await programs.create_program(s, user, terms, clock.now()))
+            return shaped(ProgramOut, await programs.create_program(s, user, terms, clock.now()))
 
         return await keyed(db, clock, user, idempotency_key, action="voucher-program", request=data, work=work)
 
@@ -90,12 +89,12 @@ class VoucherProgramController(Controller):
         async with db.read() as session:
             items = list((await session.scalars(query)).all())
         items, next_cursor = keyset_page(items, limit, by_id)
-        return ProgramPage([ProgramOut.of(p) for p in items], next_cursor)
+        return ProgramPage([shaped(ProgramOut, p) for p in items], next_cursor)
 
     @get("/{program_id:uuid}", summary="A voucher program")
     async def show(self, program_id: FromPath[uuid.UUID], db: Db) -> ProgramOut:
         async with db.read() as session:
-            return ProgramOut.of(await programs.get_program(session, program_id))
+            return shaped(ProgramOut, await programs.get_program(session, program_id))
 
     @post(
         "/{program_id:uuid}/fund",
@@ -111,7 +110,7 @@ class VoucherProgramController(Controller):
     ) -> Response[ProgramOut]:  # fmt: skip
         async def work(s: AsyncSession) -> ProgramOut:
             program = await programs.fund(s, operator, program_id, data.amount, data.bank_reference, clock.now())
-            return ProgramOut.of(program)
+            return shaped(ProgramOut, program)
 
         request = [str(program_id), data]
         return await keyed(
@@ -139,7 +138,7 @@ class VoucherProgramController(Controller):
     ) -> Response[GrantOut]:  # fmt: skip
         async def work(s: AsyncSession) -> GrantOut:
             record = await programs.grant(s, user, program_id, data.org_id, data.amount, data.note, clock.now())
-            return GrantOut.of(record)
+            return shaped(GrantOut, record)
 
         request = [str(program_id), data]
         return await keyed(
@@ -160,7 +159,7 @@ class VoucherProgramController(Controller):
             user.require_member_of(program.owner_org_id, operators_too=True)
             items = list((await session.scalars(query)).all())
         items, next_cursor = keyset_page(items, limit, by_id)
-        return GrantPage([GrantOut.of(g) for g in items], next_cursor)
+        return GrantPage([shaped(GrantOut, g) for g in items], next_cursor)
 
     @post("/{program_id:uuid}/revoke-provider", security=BEARER, summary="Revoke a service provider (program admins)")
     async def revoke(
@@ -169,7 +168,7 @@ class VoucherProgramController(Controller):
     ) -> Response[RevocationOut]:  # fmt: skip
         async def work(s: AsyncSession) -> RevocationOut:
             record = await controls.revoke_provider(s, user, program_id, data.provider_org_id, data.reason, clock.now())
-            return RevocationOut.of(record)
+            return shaped(RevocationOut, record)
 
         return await keyed(
             db, clock, user, idempotency_key, action="provider-revocation", request=[str(program_id), data], work=work
@@ -184,12 +183,11 @@ class VoucherProgramController(Controller):
             enterprises = await reports.enterprise_figures(session, program.id)
             providers = await reports.provider_figures(session, program.id)
         return ReportOut(
-            program=ProgramOut.of(program),
-            figures=FiguresOut(**{f: getattr(figures, f) for f in FiguresOut.__struct_fields__[:-1]},
-                               broken_invariants=figures.broken_invariants()),
-            enterprises=[EnterpriseOut.of(e) for e in enterprises],
-            providers=[ProviderOut.of(p) for p in providers],
-        )  # fmt: skip
+            program=shaped(ProgramOut, program),
+            figures=shaped(FiguresOut, figures, broken_invariants=figures.broken_invariants()),
+            enterprises=enterprises,
+            providers=providers,
+        )
 
     @get("/{program_id:uuid}/fee-payments", security=BEARER, summary="Exchange fees paid with the program's vouchers")
     async def fee_payments(
@@ -203,7 +201,7 @@ class VoucherProgramController(Controller):
             user.require_member_of(program.owner_org_id, operators_too=True)
             items = list((await session.scalars(query)).all())
         items, next_cursor = keyset_page(items, limit, by_id)
-        return FeePaymentPage([FeePaymentOut.of(p) for p in items], next_cursor)
+        return FeePaymentPage([shaped(FeePaymentOut, p) for p in items], next_cursor)
 
 
 class CreditRecordController(Controller):
@@ -219,7 +217,7 @@ class CreditRecordController(Controller):
     ) -> RevocationPage:
         async with db.read() as session:
             records = await controls.credit_records(session, user, provider_org_id)
-        return RevocationPage([RevocationOut.of(r) for r in records])
+        return RevocationPage([shaped(RevocationOut, r) for r in records])
 
 
 class RelatedPartyController(Controller):
@@ -249,7 +247,7 @@ class ServiceController(Controller):
                 s, user, category=data.category, title=data.title, description=data.description, price=data.price,
                 now=clock.now(),
             )  # fmt: skip
-            return ServiceOut.of(service)
+            return shaped(ServiceOut, service)
 
         return await keyed(db, clock, user, idempotency_key, action="service", request=data, work=work)
 
@@ -267,12 +265,12 @@ class ServiceController(Controller):
                 session, category=category, provider_id=provider_id, limit=limit + 1, after=id_after(cursor)
             )
         items, next_cursor = keyset_page(items, limit, by_id)
-        return ServicePage([ServiceOut.of(s) for s in items], next_cursor)
+        return ServicePage([shaped(ServiceOut, s) for s in items], next_cursor)
 
     @get("/{service_id:uuid}", summary="A service")
     async def show(self, service_id: FromPath[uuid.UUID], db: Db) -> ServiceOut:
         async with db.read() as session:
-            return ServiceOut.of(await orders.get_service(session, service_id))
+            return shaped(ServiceOut, await orders.get_service(session, service_id))
 
 
 class ServiceOrderController(Controller):
@@ -289,7 +287,7 @@ class ServiceOrderController(Controller):
                 s, user, service_id=data.service_id, voucher_amount=data.voucher_amount, program_id=data.program_id,
                 now=clock.now(),
             )  # fmt: skip
-            return OrderOut.of(order)
+            return shaped(OrderOut, order)
 
         return await keyed(db, clock, user, idempotency_key, action="service-order", request=data, work=work)
 
@@ -298,19 +296,19 @@ class ServiceOrderController(Controller):
         async with db.read() as session:
             items = await orders.list_orders(session, user, limit=limit + 1, after=id_after(cursor))
         items, next_cursor = keyset_page(items, limit, by_id)
-        return OrderPage([OrderOut.of(o) for o in items], next_cursor)
+        return OrderPage([shaped(OrderOut, o) for o in items], next_cursor)
 
     @get("/{order_id:uuid}", summary="A service order (its parties and operators)")
     async def show(self, order_id: FromPath[uuid.UUID], user: Caller, db: Db) -> OrderOut:
         async with db.read() as session:
-            return OrderOut.of(await orders.get_order(session, user, order_id))
+            return shaped(OrderOut, await orders.get_order(session, user, order_id))
 
     @post("/{order_id:uuid}/confirm", status_code=200, summary="Confirm: VCH and CNY holds (the provider)")
     async def confirm(
         self, order_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now, idempotency_key: IdempotencyKey = None
     ) -> Response[OrderOut]:
         async def work(s: AsyncSession) -> OrderOut:
-            return OrderOut.of(await orders.confirm(s, user, order_id, clock.now()))
+            return shaped(OrderOut, await orders.confirm(s, user, order_id, clock.now()))
 
         return await keyed(
             db, clock, user, idempotency_key, action="order-confirm", request=str(order_id), work=work, status=200
@@ -322,7 +320,7 @@ class ServiceOrderController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[OrderOut]:  # fmt: skip
         async def work(s: AsyncSession) -> OrderOut:
-            return OrderOut.of(await orders.deliver(s, user, order_id, data.results_summary, clock.now()))
+            return shaped(OrderOut, await orders.deliver(s, user, order_id, data.results_summary, clock.now()))
 
         request = [str(order_id), data]
         return await keyed(
@@ -336,7 +334,7 @@ class ServiceOrderController(Controller):
         self, order_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now, idempotency_key: IdempotencyKey = None
     ) -> Response[OrderOut]:
         async def work(s: AsyncSession) -> OrderOut:
-            return OrderOut.of(await orders.accept(s, user, order_id, clock.now()))
+            return shaped(OrderOut, await orders.accept(s, user, order_id, clock.now()))
 
         return await keyed(
             db, clock, user, idempotency_key, action="order-acceptance", request=str(order_id), work=work, status=200
@@ -350,7 +348,7 @@ class ServiceOrderController(Controller):
         reason = data.reason if data else ""
 
         async def work(s: AsyncSession) -> OrderOut:
-            return OrderOut.of(await orders.cancel(s, user, order_id, reason, clock.now()))
+            return shaped(OrderOut, await orders.cancel(s, user, order_id, reason, clock.now()))
 
         request = [str(order_id), reason]
         return await keyed(
@@ -369,10 +367,11 @@ class RedemptionController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[RedemptionOut]:  # fmt: skip
         async def work(s: AsyncSession) -> RedemptionOut:
-            return RedemptionOut.of(
+            return shaped(
+                RedemptionOut,
                 await redemptions.claim(
                     s, listings, user, data.order_ids, clock.now(), fee_payment_ids=data.fee_payment_ids
-                )
+                ),
             )
 
         return await keyed(db, clock, user, idempotency_key, action="redemption", request=data, work=work)
@@ -380,7 +379,7 @@ class RedemptionController(Controller):
     @get("/{redemption_id:uuid}", summary="A redemption claim (its provider, the program, operators)")
     async def show(self, redemption_id: FromPath[uuid.UUID], user: Caller, db: Db) -> RedemptionOut:
         async with db.read() as session:
-            return RedemptionOut.of(await redemptions.visible_redemption(session, user, redemption_id))
+            return shaped(RedemptionOut, await redemptions.visible_redemption(session, user, redemption_id))
 
     @post("/{redemption_id:uuid}/approve", status_code=200, summary="Approve after the notice closed (program admins)")
     async def approve(
@@ -388,7 +387,7 @@ class RedemptionController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[RedemptionOut]:  # fmt: skip
         async def work(s: AsyncSession) -> RedemptionOut:
-            return RedemptionOut.of(await redemptions.approve(s, user, redemption_id, clock.now()))
+            return shaped(RedemptionOut, await redemptions.approve(s, user, redemption_id, clock.now()))
 
         return await keyed(
             db,
@@ -407,7 +406,7 @@ class RedemptionController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[RedemptionOut]:  # fmt: skip
         async def work(s: AsyncSession) -> RedemptionOut:
-            return RedemptionOut.of(await redemptions.reject(s, user, redemption_id, data.reason, clock.now()))
+            return shaped(RedemptionOut, await redemptions.reject(s, user, redemption_id, data.reason, clock.now()))
 
         request = [str(redemption_id), data]
         return await keyed(

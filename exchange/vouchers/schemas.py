@@ -10,16 +10,10 @@ import msgspec
 
 from exchange.vouchers.domain import Category, OrderState, RedemptionKind, RedemptionState
 from exchange.vouchers.models import (
-    FeePayment,
-    ProviderRevocation,
-    Redemption,
     RelatedParty,
-    Service,
-    ServiceOrder,
-    VoucherGrant,
-    VoucherProgram,
 )
-from exchange.vouchers.reports import EnterpriseFigures, ProviderFigures, VoucherTotals
+from exchange.vouchers.reports import EnterpriseFigures, ProviderFigures
+from kernel.pagination import Page
 from kernel.shapes import shaped
 
 MAX_FEN = 10**15
@@ -115,14 +109,8 @@ class ProgramOut(msgspec.Struct):
     issued: int
     created_at: datetime
 
-    @classmethod
-    def of(cls, p: VoucherProgram) -> ProgramOut:
-        return shaped(cls, p)
 
-
-class ProgramPage(msgspec.Struct):
-    items: list[ProgramOut]
-    next_cursor: str | None
+ProgramPage = Page[ProgramOut]
 
 
 class GrantOut(msgspec.Struct):
@@ -134,14 +122,8 @@ class GrantOut(msgspec.Struct):
     note: str
     created_at: datetime
 
-    @classmethod
-    def of(cls, g: VoucherGrant) -> GrantOut:
-        return shaped(cls, g)
 
-
-class GrantPage(msgspec.Struct):
-    items: list[GrantOut]
-    next_cursor: str | None
+GrantPage = Page[GrantOut]
 
 
 class RelatedOut(msgspec.Struct):
@@ -165,14 +147,8 @@ class ServiceOut(msgspec.Struct):
     price: int
     created_at: datetime
 
-    @classmethod
-    def of(cls, s: Service) -> ServiceOut:
-        return shaped(cls, s)
 
-
-class ServicePage(msgspec.Struct):
-    items: list[ServiceOut]
-    next_cursor: str | None
+ServicePage = Page[ServiceOut]
 
 
 class OrderOut(msgspec.Struct):
@@ -196,14 +172,8 @@ class OrderOut(msgspec.Struct):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def of(cls, o: ServiceOrder) -> OrderOut:
-        return shaped(cls, o)
 
-
-class OrderPage(msgspec.Struct):
-    items: list[OrderOut]
-    next_cursor: str | None
+OrderPage = Page[OrderOut]
 
 
 class RedemptionOut(msgspec.Struct):
@@ -220,10 +190,6 @@ class RedemptionOut(msgspec.Struct):
     decided_at: datetime | None
     created_at: datetime
 
-    @classmethod
-    def of(cls, r: Redemption) -> RedemptionOut:
-        return shaped(cls, r)
-
 
 class FeePaymentOut(msgspec.Struct):
     id: uuid.UUID
@@ -237,14 +203,8 @@ class FeePaymentOut(msgspec.Struct):
     created_at: datetime
     instalment: int = 0  # which payment of the deal's schedule the fee was charged on
 
-    @classmethod
-    def of(cls, p: FeePayment) -> FeePaymentOut:
-        return shaped(cls, p)
 
-
-class FeePaymentPage(msgspec.Struct):
-    items: list[FeePaymentOut]
-    next_cursor: str | None
+FeePaymentPage = Page[FeePaymentOut]
 
 
 class RevocationOut(msgspec.Struct):
@@ -257,13 +217,8 @@ class RevocationOut(msgspec.Struct):
     redemptions_rejected: int
     created_at: datetime
 
-    @classmethod
-    def of(cls, r: ProviderRevocation) -> RevocationOut:
-        return shaped(cls, r)
 
-
-class RevocationPage(msgspec.Struct):
-    items: list[RevocationOut]
+RevocationPage = Page[RevocationOut]
 
 
 class FiguresOut(msgspec.Struct):
@@ -278,50 +233,8 @@ class FiguresOut(msgspec.Struct):
     broken_invariants: list[str]
 
 
-class EnterpriseOut(msgspec.Struct):
-    org_id: uuid.UUID
-    granted: int
-    held: int
-    spent: int
-    expired: int
-    available: int
-
-    @classmethod
-    def of(cls, e: EnterpriseFigures) -> EnterpriseOut:
-        return shaped(cls, e)
-
-
-class ProviderOut(msgspec.Struct):
-    org_id: uuid.UUID
-    orders: int
-    received: int
-    claimed: int
-    redeemed: int
-    revoked: int
-
-    @classmethod
-    def of(cls, p: ProviderFigures) -> ProviderOut:
-        return shaped(cls, p)
-
-
 class ReportOut(msgspec.Struct):
     program: ProgramOut
     figures: FiguresOut
-    enterprises: list[EnterpriseOut]
-    providers: list[ProviderOut]
-
-
-class VoucherStats(msgspec.Struct):
-    programs: int
-    budget: int
-    funded: int
-    issued: int
-    spent: int
-    redeemed: int
-    expired: int
-    revoked: int
-    outstanding: int
-
-    @classmethod
-    def of(cls, t: VoucherTotals) -> VoucherStats:
-        return shaped(cls, t)
+    enterprises: list[EnterpriseFigures]
+    providers: list[ProviderFigures]
