@@ -1,7 +1,8 @@
 """The chart of accounts (SPEC §5.1): every ledger account the exchange uses, named here once.
 
 A module asks this module for an account — ``chart.org_cash(org_id)`` is the ``AccountSpec``
-(code, unit, type, no_overdraft) of an organisation's wallet — and opens it with
+(code, unit, type, no_overdraft) of an organisation's wallet (each per-owner account is its
+line's ``Line.of``) — and opens it with
 ``open_account`` (created on first use) or reads it with ``find_account`` (``None`` until it
 exists). No other module spells an account code. ``CHART`` lists the lines of the chart in the
 order of docs/ledger.md, whose table a test compares with it.
@@ -61,12 +62,14 @@ def _line(pattern: str, unit: str, type_: str, no_overdraft: bool, purpose: str)
 
 # -- trading --------------------------------------------------------------------------------------------------
 
-_ORG_CASH = _line("org:<id>:cash", CNY, "liability", True, "the party's wallet at the exchange")
-_LISTING_DEPOSITS = _line("listing:<id>:deposits", CNY, "liability", False, "intent deposits of a listing, once posted")
-_DEAL_ESCROW = _line("deal:<id>:escrow", CNY, "liability", False, "price held for a deal")
-_ORG_INVENTOR_REWARDS = _line(
+org_cash = _line("org:<id>:cash", CNY, "liability", True, "the party's wallet at the exchange").of
+listing_deposits = _line(
+    "listing:<id>:deposits", CNY, "liability", False, "intent deposits of a listing, once posted"
+).of
+deal_escrow = _line("deal:<id>:escrow", CNY, "liability", False, "price held for a deal").of
+org_inventor_rewards = _line(
     "org:<id>:inventor_rewards", CNY, "liability", False, "rewards owed to the seller's inventors"
-)
+).of
 EXCHANGE_FEES = _line("exchange:fees", CNY, "revenue", False, "trading and brokerage fees").of()
 EXCHANGE_FORFEITS = _line("exchange:forfeits", CNY, "revenue", False, "the exchange's share of forfeited deposits").of()
 
@@ -78,12 +81,12 @@ PSP_STRIPE_FEES = _line("psp:stripe:fees", CNY, "expense", False, "provider fees
 
 # -- vouchers ------------------------------------------------------------------------------------------------
 
-_PROGRAM_FUNDING = _line("program:<id>:funding", CNY, "liability", True, "cash backing a voucher program")
-_PROGRAM_ISSUANCE = _line("program:<id>:issuance", VCH, "equity", False, "source of issued vouchers")
-_ORG_VOUCHERS = _line("org:<id>:vouchers", VCH, "liability", True, "an enterprise's vouchers")
-_ORG_VOUCHERS_RECEIVED = _line(
+program_funding = _line("program:<id>:funding", CNY, "liability", True, "cash backing a voucher program").of
+program_issuance = _line("program:<id>:issuance", VCH, "equity", False, "source of issued vouchers").of
+org_vouchers = _line("org:<id>:vouchers", VCH, "liability", True, "an enterprise's vouchers").of
+org_vouchers_received = _line(
     "org:<id>:vouchers_received", VCH, "liability", True, "a provider's vouchers awaiting redemption"
-)
+).of
 EXCHANGE_VOUCHERS_RECEIVED = _line(
     "exchange:vouchers_received",
     VCH,
@@ -91,38 +94,6 @@ EXCHANGE_VOUCHERS_RECEIVED = _line(
     True,
     "vouchers that paid the exchange's fees, awaiting redemption",
 ).of()
-
-
-def org_cash(org_id: UUID | str) -> AccountSpec:
-    return _ORG_CASH.of(org_id)
-
-
-def listing_deposits(listing_id: UUID | str) -> AccountSpec:
-    return _LISTING_DEPOSITS.of(listing_id)
-
-
-def deal_escrow(deal_id: UUID | str) -> AccountSpec:
-    return _DEAL_ESCROW.of(deal_id)
-
-
-def org_inventor_rewards(org_id: UUID | str) -> AccountSpec:
-    return _ORG_INVENTOR_REWARDS.of(org_id)
-
-
-def program_funding(program_id: UUID | str) -> AccountSpec:
-    return _PROGRAM_FUNDING.of(program_id)
-
-
-def program_issuance(program_id: UUID | str) -> AccountSpec:
-    return _PROGRAM_ISSUANCE.of(program_id)
-
-
-def org_vouchers(org_id: UUID | str) -> AccountSpec:
-    return _ORG_VOUCHERS.of(org_id)
-
-
-def org_vouchers_received(org_id: UUID | str) -> AccountSpec:
-    return _ORG_VOUCHERS_RECEIVED.of(org_id)
 
 
 # The account that holds the money while it is at a payment provider, by provider name.
