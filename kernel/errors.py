@@ -6,7 +6,9 @@ Modules subclass ``DomainError`` (or one of the shared refusals below) for their
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class DomainError(Exception):
@@ -118,3 +120,10 @@ class RateLimited(DomainError):
     problem_type = "rate-limited"
     status = 429
     title = "Too many requests"
+
+
+def found(value: T | None, refusal: DomainError) -> T:
+    """``value``, or ``refusal`` raised when there is none (a row looked up by id, typically)."""
+    if value is None:
+        raise refusal
+    return value

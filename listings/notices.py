@@ -17,7 +17,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.db import is_postgres
-from kernel.errors import InvalidState, NotFound
+from kernel.errors import InvalidState, NotFound, found
 from kernel.pagination import by_id, cursor_time, cursor_uuid, decode_cursor, id_after, keyset_page
 from kernel.signing import sign_content
 from kernel.time import rfc3339
@@ -107,17 +107,14 @@ async def open_notice(
 
 
 async def lock_notice(session: AsyncSession, notice_id: uuid.UUID) -> Notice:
-    notice = await session.scalar(select(Notice).where(Notice.id == notice_id).with_for_update())
-    if notice is None:
-        raise NotFound(f"notice {notice_id} not found")
-    return notice
+    return found(
+        await session.scalar(select(Notice).where(Notice.id == notice_id).with_for_update()),
+        NotFound(f"notice {notice_id} not found"),
+    )
 
 
 async def get_notice(session: AsyncSession, notice_id: uuid.UUID) -> Notice:
-    notice = await session.get(Notice, notice_id)
-    if notice is None:
-        raise NotFound(f"notice {notice_id} not found")
-    return notice
+    return found(await session.get(Notice, notice_id), NotFound(f"notice {notice_id} not found"))
 
 
 async def cancel_notice(session: AsyncSession, notice: Notice, reason: str, now: datetime) -> None:

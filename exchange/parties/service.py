@@ -16,7 +16,7 @@ from exchange.parties.domain import OrgKind, OrgStatus, Principal, Role, credit_
 from exchange.parties.models import Org, OrgEvent, User
 from exchange.parties.passwords import DUMMY_HASH, hash_password, verify_password
 from exchange.platform.db import Database
-from kernel.errors import Conflict, DomainError, NotFound
+from kernel.errors import Conflict, DomainError, NotFound, found
 
 
 class InvalidCreditCode(DomainError):
@@ -160,17 +160,11 @@ async def get_org(session: AsyncSession, org_id: uuid.UUID, *, for_update: bool 
     query = select(Org).where(Org.id == org_id)
     if for_update:
         query = query.with_for_update()
-    org = await session.scalar(query)
-    if org is None:
-        raise NotFound(f"organisation {org_id} not found")
-    return org
+    return found(await session.scalar(query), NotFound(f"organisation {org_id} not found"))
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
-    user = await session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} not found")
-    return user
+    return found(await session.get(User, user_id), NotFound(f"user {user_id} not found"))
 
 
 async def verify_org(session: AsyncSession, org_id: uuid.UUID, actor: Principal, note: str, now: datetime) -> Org:

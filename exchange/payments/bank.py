@@ -29,6 +29,7 @@ from exchange.payments.domain import (
 )
 from exchange.payments.models import BankTransfer, Booking, Withdrawal
 from exchange.platform.tables import new_id
+from kernel.errors import found
 from kernel.pagination import by_id, id_after, keyset_page
 from ledger import EntryView
 from ledger import service as ledger
@@ -36,10 +37,7 @@ from ledger.errors import IdempotencyKeyReused
 
 
 async def require_org(session: AsyncSession, org_id: UUID) -> Org:
-    org = await session.get(Org, org_id)
-    if org is None:
-        raise UnknownOrg(f"organisation {org_id} does not exist", field="org_id")
-    return org
+    return found(await session.get(Org, org_id), UnknownOrg(f"organisation {org_id} does not exist", field="org_id"))
 
 
 async def record_transfer(
@@ -220,10 +218,9 @@ async def reject_withdrawal(
 
 
 async def get_withdrawal(session: AsyncSession, withdrawal_id: UUID) -> Withdrawal:
-    withdrawal = await session.get(Withdrawal, withdrawal_id)
-    if withdrawal is None:
-        raise WithdrawalNotFound(f"withdrawal {withdrawal_id} does not exist")
-    return withdrawal
+    return found(
+        await session.get(Withdrawal, withdrawal_id), WithdrawalNotFound(f"withdrawal {withdrawal_id} does not exist")
+    )
 
 
 async def list_withdrawals(

@@ -38,7 +38,7 @@ from exchange.payments.models import Booking, StripeEvent, StripePayment, Stripe
 from exchange.platform.db import Database
 from exchange.platform.keyed import Outcome, idempotent
 from exchange.platform.tables import new_id
-from kernel.errors import NotFound
+from kernel.errors import NotFound, found
 from ledger import EntrySpec, PostingSpec, Side
 from ledger import service as ledger
 from ledger.errors import InsufficientFunds
@@ -134,10 +134,7 @@ async def create_payment(
 
 
 async def get_payment(session: AsyncSession, payment_id: UUID) -> StripePayment:
-    payment = await session.get(StripePayment, payment_id)
-    if payment is None:
-        raise PaymentNotFound(f"payment {payment_id} does not exist")
-    return payment
+    return found(await session.get(StripePayment, payment_id), PaymentNotFound(f"payment {payment_id} does not exist"))
 
 
 # -- bringing the ledger in line with Stripe ----------------------------------------------------------

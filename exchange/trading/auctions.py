@@ -41,7 +41,7 @@ from exchange.trading.intents import ACTIVE, release_all
 from exchange.trading.models import Auction, Bid, Intent
 from kernel.columns import UTCDateTime
 from kernel.db import is_postgres
-from kernel.errors import NotFound
+from kernel.errors import NotFound, found
 from kernel.pagination import cursor_int, decode_cursor, keyset_page
 from kernel.time import rfc3339
 from listings import Listing, close_unsold, load_listing
@@ -80,10 +80,7 @@ async def load_auction(session: AsyncSession, auction_id: uuid.UUID, *, lock: bo
     query = select(Auction).where(Auction.id == auction_id)
     if lock:  # and read it afresh: the row may have changed since this session last read it
         query = query.with_for_update().execution_options(populate_existing=True)
-    auction = await session.scalar(query)
-    if auction is None:
-        raise NotFound(f"auction {auction_id} not found")
-    return auction
+    return found(await session.scalar(query), NotFound(f"auction {auction_id} not found"))
 
 
 async def participant_intent(session: AsyncSession, auction: Auction, org_id: uuid.UUID) -> Intent | None:

@@ -44,7 +44,7 @@ from exchange.trading.errors import AlreadySigned, InstalmentNotDue, NotAdmin, N
 from exchange.trading.intents import release_all, win
 from exchange.trading.models import Deal, DealInstalment, Intent
 from kernel.db import is_postgres
-from kernel.errors import InvalidState, NotFound
+from kernel.errors import InvalidState, NotFound, found
 from kernel.pagination import by_id, id_after, keyset_page
 from kernel.signing import sign_content
 from kernel.time import rfc3339
@@ -193,10 +193,7 @@ async def load_deal(session: AsyncSession, deal_id: uuid.UUID, *, lock: bool = F
         # reads it to check the payer): refresh it from the locked row, or a payment racing another
         # sees the state from before the other committed and pays again.
         query = query.with_for_update().execution_options(populate_existing=True)
-    deal = await session.scalar(query)
-    if deal is None:
-        raise NotFound(f"deal {deal_id} not found")
-    return deal
+    return found(await session.scalar(query), NotFound(f"deal {deal_id} not found"))
 
 
 async def visible_deal(session: AsyncSession, viewer: Principal, deal_id: uuid.UUID, *, lock: bool = False) -> Deal:

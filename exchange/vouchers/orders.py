@@ -29,7 +29,7 @@ from exchange.vouchers.domain import (
 )
 from exchange.vouchers.models import ProviderRevocation, Service, ServiceOrder, VoucherProgram, VoucherWallet
 from exchange.vouchers.programs import are_related, get_program, move_wallet, rules_of
-from kernel.errors import Forbidden, InsufficientFunds, NotFound
+from kernel.errors import Forbidden, InsufficientFunds, NotFound, found
 from ledger import EntrySpec
 from ledger import service as ledger
 
@@ -68,10 +68,9 @@ async def publish_service(
 
 
 async def get_service(session: AsyncSession, service_id: uuid.UUID) -> Service:
-    service = await session.get(Service, service_id)
-    if service is None:
-        raise NotFound(f"service {service_id} not found", field="service_id")
-    return service
+    return found(
+        await session.get(Service, service_id), NotFound(f"service {service_id} not found", field="service_id")
+    )
 
 
 async def list_services(

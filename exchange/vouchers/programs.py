@@ -15,7 +15,7 @@ from exchange.parties.domain import OrgKind, OrgStatus, Principal
 from exchange.parties.models import Org
 from exchange.vouchers.domain import BP, Category, ProgramRules, VoucherRuleBroken
 from exchange.vouchers.models import RelatedParty, VoucherGrant, VoucherProgram, VoucherWallet
-from kernel.errors import DomainError, Forbidden, NotFound, OrgNotVerified, OrgSuspended
+from kernel.errors import DomainError, Forbidden, NotFound, OrgNotVerified, OrgSuspended, found
 from ledger import service as ledger
 
 
@@ -60,10 +60,7 @@ async def get_program(
     query = select(VoucherProgram).where(VoucherProgram.id == program_id)
     if lock or share:
         query = query.with_for_update(read=not lock)
-    program = await session.scalar(query)
-    if program is None:
-        raise NotFound(f"voucher program {program_id} not found")
-    return program
+    return found(await session.scalar(query), NotFound(f"voucher program {program_id} not found"))
 
 
 def require_program_admin(caller: Principal, program: VoucherProgram) -> None:

@@ -29,7 +29,7 @@ from exchange.vouchers.domain import (
 from exchange.vouchers.models import FeePayment, Redemption, ServiceOrder, VoucherProgram
 from exchange.vouchers.orders import is_revoked
 from exchange.vouchers.programs import get_program, require_program_admin
-from kernel.errors import NotFound, OrgSuspended
+from kernel.errors import NotFound, OrgSuspended, found
 from ledger import service as ledger
 from listings import (
     ListingsContext,
@@ -203,10 +203,7 @@ async def get_redemption(session: AsyncSession, redemption_id: uuid.UUID, *, loc
     query = select(Redemption).where(Redemption.id == redemption_id)
     if lock:
         query = query.with_for_update()
-    redemption = await session.scalar(query)
-    if redemption is None:
-        raise NotFound(f"redemption {redemption_id} not found")
-    return redemption
+    return found(await session.scalar(query), NotFound(f"redemption {redemption_id} not found"))
 
 
 async def visible_redemption(session: AsyncSession, caller: Principal, redemption_id: uuid.UUID) -> Redemption:
