@@ -14,14 +14,24 @@ T = TypeVar("T")
 def _field_names(target_type: type) -> tuple[str, ...]:
     if dataclasses.is_dataclass(target_type):
         return tuple(f.name for f in dataclasses.fields(target_type))
+    table = getattr(target_type, "__table__", None)
+    if table is not None:  # a mapped table class: its columns
+        return tuple(table.columns.keys())
     return target_type.__struct_fields__  # type: ignore[attr-defined, no-any-return]
 
 
 def shaped(target_type: type[T], source: Any, **values: Any) -> T:
-    """A ``target_type`` (a msgspec struct or a dataclass) whose fields take ``source``'s attributes
-    (or keys) of the same names, converted and checked by msgspec (nested views become nested
-    structs, text becomes enums); ``values`` give the fields that are computed, nested or named
-    otherwise. A field neither has keeps its default."""
+    """A ``target_type`` whose fields take ``source``'s attributes (or keys) of the same names;
+    ``values`` give the fields that are computed, nested or named otherwise. A field neither has
+    keeps its default.
+
+    A msgspec struct or a dataclass is converted and checked by msgspec (nested views become nested
+    structs, text becomes enums); a mapped table class (a new row) takes the values as they are.
+    """
+    if hasattr(target_type, "__table__"):
+        names = _field_names(target_type)
+        given = {n: getattr(source, n) for n in names if n not in values and hasattr(source, n)}
+        return target_type(**given, **values)
     if values:
         merged = dict(values)
         for name in _field_names(target_type):

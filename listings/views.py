@@ -9,9 +9,7 @@ from kernel.shapes import shaped
 from listings.domain import (
     PUBLIC_STATUSES,
     Actor,
-    ListingStatus,
     NoticeStatus,
-    PricingMode,
 )
 from listings.models import ConfidentialRead, Listing, ListingTransition, Notice, Objection
 from listings.schemas import (
@@ -37,43 +35,30 @@ def _seller(listing: Listing) -> SellerOut:
 def listing_out(listing: Listing, viewer: Actor | None) -> ListingOut:
     privileged = viewer is not None and (viewer.is_operator or viewer.org_id == listing.seller_org_id)
     content = content_of(listing)
-    return ListingOut(
-        id=listing.id,
-        number=listing.number,
-        status=ListingStatus(listing.status),
-        version=listing.version,
-        title=content.title,
-        summary=content.summary,
-        field=content.field,
-        keywords=content.keywords,
-        maturity=content.maturity,
+    inventors = [
+        InventorOut(name=i.name, related_to_buyer=i.related_to_buyer if privileged else None) for i in content.inventors
+    ]
+    announcement = AnnouncementOut(
+        notice_id=listing.notice_id if listing.status in PUBLIC_STATUSES else None,
+        round=listing.announcement_round,
+        working_days=listing.period_working_days,
+        opens_at=listing.announced_at,
+        closes_at=listing.closes_at,
+        auction_opens_at=listing.auction_opens_at,
+    )
+    pricing = shaped(PricingOut, listing, mode=listing.pricing_mode, appraisal_report=content.pricing.appraisal_report)
+    described = {name: getattr(content, name) for name in ("title", "summary", "field", "keywords", "maturity")}
+    return shaped(
+        ListingOut,
+        listing,
+        **described,
         ip_assets=content.ip_assets,
-        inventors=[
-            InventorOut(name=i.name, related_to_buyer=i.related_to_buyer if privileged else None)
-            for i in content.inventors
-        ],
         deal=content.deal,
-        pricing=PricingOut(
-            mode=PricingMode(listing.pricing_mode),
-            asking_price=listing.asking_price,
-            appraised_value=listing.appraised_value,
-            appraisal_report=content.pricing.appraisal_report,
-            deposit=listing.deposit,
-            increment=listing.increment,
-        ),
-        inventor_reward_bp=listing.inventor_reward_bp,
+        inventors=inventors,
+        pricing=pricing,
         seller=_seller(listing),
         has_confidential_details=listing.confidential_ciphertext is not None,
-        announcement=AnnouncementOut(
-            notice_id=listing.notice_id if listing.status in PUBLIC_STATUSES else None,
-            round=listing.announcement_round,
-            working_days=listing.period_working_days,
-            opens_at=listing.announced_at,
-            closes_at=listing.closes_at,
-            auction_opens_at=listing.auction_opens_at,
-        ),
-        created_at=listing.created_at,
-        updated_at=listing.updated_at,
+        announcement=announcement,
     )
 
 

@@ -91,14 +91,7 @@ class BankTransferController(Controller):
     ) -> Response[BankTransferOut]:
         async def work(session: AsyncSession) -> BankTransferOut:
             transfer = await bank.record_transfer(
-                session,
-                org_id=data.org_id,
-                amount=data.amount,
-                reference=data.reference,
-                received_on=data.received_on,
-                note=data.note,
-                operator_id=operator.user_id,
-                now=clock.now(),
+                session, **msgspec.structs.asdict(data), operator_id=operator.user_id, now=clock.now()
             )
             return transfer_out(transfer)
 

@@ -16,6 +16,7 @@ from exchange.parties.models import Org
 from exchange.vouchers.domain import BP, Category, ProgramRules, VoucherRuleBroken
 from exchange.vouchers.models import RelatedParty, VoucherGrant, VoucherProgram, VoucherWallet
 from kernel.errors import DomainError, Forbidden, NotFound, OrgNotVerified, OrgSuspended, found
+from kernel.shapes import shaped
 from ledger import service as ledger
 
 
@@ -42,14 +43,7 @@ class ProgramTerms:
 
 
 def rules_of(program: VoucherProgram) -> ProgramRules:
-    return ProgramRules(
-        budget=program.budget,
-        per_org_cap=program.per_org_cap,
-        coverage_bp=program.coverage_bp,
-        categories=frozenset(Category(c) for c in program.categories),
-        valid_from=program.valid_from,
-        valid_until=program.valid_until,
-    )
+    return shaped(ProgramRules, program)
 
 
 async def get_program(
@@ -85,22 +79,13 @@ async def create_program(
         raise InvalidProgram("coverage_bp is between 1 and 10000", field="coverage_bp")
     if not terms.categories:
         raise InvalidProgram("a program covers at least one category", field="categories")
-    program = VoucherProgram(
+    counters = dict.fromkeys(("funded", "issued", "spent", "redeemed", "expired", "revoked"), 0)
+    program = shaped(
+        VoucherProgram,
+        terms,
         owner_org_id=caller.org_id,
-        name=terms.name,
-        year=terms.year,
-        budget=terms.budget,
-        per_org_cap=terms.per_org_cap,
-        coverage_bp=terms.coverage_bp,
         categories=sorted({c.value for c in terms.categories}),
-        valid_from=terms.valid_from,
-        valid_until=terms.valid_until,
-        funded=0,
-        issued=0,
-        spent=0,
-        redeemed=0,
-        expired=0,
-        revoked=0,
+        **counters,
         created_by=caller.user_id,
         created_at=now,
     )

@@ -65,13 +65,9 @@ class VoucherProgramController(Controller):
         self, data: JSONBody[ProgramIn], user: Caller, db: Db, clock: Now, settings: Config,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ProgramOut]:  # fmt: skip
-        terms = programs.ProgramTerms(
-            name=data.name,
-            year=data.year,
-            budget=data.budget,
-            categories=tuple(data.categories),
-            valid_from=data.valid_from,
-            valid_until=data.valid_until,
+        terms = shaped(
+            programs.ProgramTerms,
+            data,
             per_org_cap=data.per_org_cap if data.per_org_cap is not None else settings.voucher_per_org_cap_fen,
             coverage_bp=data.coverage_bp if data.coverage_bp is not None else settings.voucher_coverage_bp,
         )
