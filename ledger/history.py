@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from kernel.db import among
 from kernel.pagination import cursor_int, cursor_str, decode_cursor, keyset_page
+from kernel.shapes import shaped
 from ledger import store
 from ledger.domain import AccountState, AccountType, Phase, Side, aware, entry_status, normal_balance
 from ledger.errors import InvalidAsOf, NotFound
@@ -21,7 +22,6 @@ from ledger.models import accounts, entries, postings
 from ledger.views import (
     EntryView,
     Page,
-    PostingView,
     StatementLine,
     TrialBalance,
     TypeTotals,
@@ -94,24 +94,13 @@ def parse_as_of(text: str) -> AsOf:
 
 
 def entry_view(row: Any, posting_rows: Sequence[Any]) -> EntryView:
-    return EntryView(
-        id=row.id,
-        unit=row.unit,
-        kind=row.kind,
-        phase=Phase(row.phase),
+    return shaped(
+        EntryView,
+        row,
         status=entry_status(Phase(row.phase)),
-        description=row.description,
         metadata=json.loads(row.metadata_json),
-        external_ref=row.external_ref,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        timeout_seconds=row.timeout_seconds,
         pending_id=row.resolves_id,
-        reverses_id=row.reverses_id,
-        postings=[
-            PostingView(p.id, p.account_id, Side(p.side), p.amount, p.posted_delta, p.pending_delta)
-            for p in posting_rows
-        ],
+        postings=list(posting_rows),
     )
 
 
@@ -237,24 +226,10 @@ async def statement(
             dp, cp, dq, cq = balances
             balance = normal_balance(account.type, dp, cp)
             outflow = dq if account.type.normal_side is Side.CREDIT else cq
-            lines.append(
-                StatementLine(
-                    entry_id=row.entry_id,
-                    posting_id=row.id,
-                    seq=row.account_seq,
-                    kind=row.kind,
-                    phase=Phase(row.phase),
-                    description=row.description,
-                    external_ref=row.external_ref,
-                    side=Side(row.side),
-                    amount=row.amount,
-                    posted_delta=row.posted_delta,
-                    pending_delta=row.pending_delta,
-                    balance=balance,
-                    available=balance - outflow,
-                    created_at=row.created_at,
-                )
+            line = shaped(
+                StatementLine, row, posting_id=row.id, seq=row.account_seq, balance=balance, available=balance - outflow
             )
+            lines.append(line)
             offset = 0 if row.side == "debit" else 1
             balances[offset] -= row.posted_delta
             balances[offset + 2] -= row.pending_delta
