@@ -1,7 +1,8 @@
 """State machines as tables: ``(state, action) -> next state``, and one refusal for every move the
 table does not hold.
 
-Each module names its machines in its ``domain.py`` (the states, the actions, the table) and moves
+Each module names its machines in its ``domain.py`` (the states, the actions, the table written
+by the states' and actions' values, one line per state: ``{"open": {"close": "closed"}}``) and moves
 every row through ``next``: an action the current state does not allow is 409 ``invalid-state``
 (or a module's own subclass of it) naming the current state, the action and the actions that state
 allows. A conditional ``UPDATE`` computes its target from the table too, and keeps its
@@ -34,13 +35,17 @@ class StateMachine(Generic[S, A]):
         states: type[S],
         actions: type[A],
         initial: S,
-        transitions: Mapping[tuple[S, A], S],
+        table: Mapping[str, Mapping[str, str]],
         *,
         refusal: type[InvalidState] = InvalidState,
     ) -> None:
-        for (state, action), target in transitions.items():
-            if not (isinstance(state, states) and isinstance(action, actions) and isinstance(target, states)):
-                raise TypeError(f"{subject}: ({state!r}, {action!r}) -> {target!r} mixes states and actions")
+        """``table``: for each state, by value, the actions it allows and the state each leads to,
+        by value (a value the enums do not have is refused here, when the module loads)."""
+        transitions = {
+            (states(state), actions(action)): states(target)
+            for state, moves in table.items()
+            for action, target in moves.items()
+        }
         if not isinstance(initial, states):
             raise TypeError(f"{subject}: the initial state {initial!r} is not one of its states")
         self.subject = subject

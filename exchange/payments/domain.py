@@ -4,7 +4,6 @@ payments and reconciliations, and the problems they raise."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import StrEnum
 
@@ -162,9 +161,8 @@ class WithdrawalAction(StrEnum):
     REJECT = "reject"
 
 
-WITHDRAWAL_TRANSITIONS: Mapping[tuple[WithdrawalStatus, WithdrawalAction], WithdrawalStatus] = {
-    (WithdrawalStatus.REQUESTED, WithdrawalAction.COMPLETE): WithdrawalStatus.COMPLETED,
-    (WithdrawalStatus.REQUESTED, WithdrawalAction.REJECT): WithdrawalStatus.REJECTED,
+WITHDRAWAL_TRANSITIONS = {
+    "requested": {"complete": "completed", "reject": "rejected"},
 }
 WITHDRAWALS = StateMachine(
     "withdrawal",
@@ -194,21 +192,13 @@ class CardPaymentAction(StrEnum):
     CANCEL = "cancel"
 
 
-_S, _A = CardPaymentStatus, CardPaymentAction
 # A payment is found by its PaymentIntent's metadata even before the id was stored, and a failed
 # attempt may be followed by one that succeeds: each live state (creating, pending, failed) may
 # succeed, fail (again: the latest failure is kept) or be canceled. Succeeded and canceled are final.
-CARD_PAYMENT_TRANSITIONS: Mapping[tuple[CardPaymentStatus, CardPaymentAction], CardPaymentStatus] = {
-    (_S.CREATING, _A.ATTACH_INTENT): _S.PENDING,
-    (_S.CREATING, _A.SUCCEED): _S.SUCCEEDED,
-    (_S.CREATING, _A.FAIL): _S.FAILED,
-    (_S.CREATING, _A.CANCEL): _S.CANCELED,
-    (_S.PENDING, _A.SUCCEED): _S.SUCCEEDED,
-    (_S.PENDING, _A.FAIL): _S.FAILED,
-    (_S.PENDING, _A.CANCEL): _S.CANCELED,
-    (_S.FAILED, _A.SUCCEED): _S.SUCCEEDED,
-    (_S.FAILED, _A.FAIL): _S.FAILED,
-    (_S.FAILED, _A.CANCEL): _S.CANCELED,
+CARD_PAYMENT_TRANSITIONS = {
+    "creating": {"attach_intent": "pending", "succeed": "succeeded", "fail": "failed", "cancel": "canceled"},
+    "pending": {"succeed": "succeeded", "fail": "failed", "cancel": "canceled"},
+    "failed": {"succeed": "succeeded", "fail": "failed", "cancel": "canceled"},
 }
 CARD_PAYMENTS = StateMachine(
     "card payment", CardPaymentStatus, CardPaymentAction, CardPaymentStatus.CREATING, CARD_PAYMENT_TRANSITIONS
@@ -246,9 +236,8 @@ class ReconciliationAction(StrEnum):
     FAIL = "fail"
 
 
-RECONCILIATION_TRANSITIONS: Mapping[tuple[ReconciliationStatus, ReconciliationAction], ReconciliationStatus] = {
-    (ReconciliationStatus.RUNNING, ReconciliationAction.COMPLETE): ReconciliationStatus.COMPLETED,
-    (ReconciliationStatus.RUNNING, ReconciliationAction.FAIL): ReconciliationStatus.FAILED,
+RECONCILIATION_TRANSITIONS = {
+    "running": {"complete": "completed", "fail": "failed"},
 }
 RECONCILIATIONS = StateMachine(
     "reconciliation",
@@ -269,8 +258,8 @@ class ResolutionAction(StrEnum):
     APPROVE = "approve"
 
 
-RESOLUTION_TRANSITIONS: Mapping[tuple[ResolutionStatus, ResolutionAction], ResolutionStatus] = {
-    (ResolutionStatus.PROPOSED, ResolutionAction.APPROVE): ResolutionStatus.APPROVED,
+RESOLUTION_TRANSITIONS = {
+    "proposed": {"approve": "approved"},
 }
 RESOLUTIONS = StateMachine(
     "resolution", ResolutionStatus, ResolutionAction, ResolutionStatus.PROPOSED, RESOLUTION_TRANSITIONS

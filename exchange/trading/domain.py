@@ -172,15 +172,13 @@ class IntentAction(StrEnum):
     WIN = "win"
 
 
-INTENT_TRANSITIONS: Mapping[tuple[IntentStatus, IntentAction], IntentStatus] = {
-    (IntentStatus.ACTIVE, IntentAction.WITHDRAW): IntentStatus.WITHDRAWN,
-    (IntentStatus.ACTIVE, IntentAction.RELEASE): IntentStatus.RELEASED,
-    (IntentStatus.ACTIVE, IntentAction.WIN): IntentStatus.WON,
+INTENT_TRANSITIONS = {
+    "active": {"withdraw": "withdrawn", "release": "released", "win": "won"},
     # One row per organisation and listing: an ended intent is registered again when the listing
     # is announced again (relisted after an unsold close or a cancelled or defaulted deal).
-    (IntentStatus.WITHDRAWN, IntentAction.REGISTER): IntentStatus.ACTIVE,
-    (IntentStatus.RELEASED, IntentAction.REGISTER): IntentStatus.ACTIVE,
-    (IntentStatus.WON, IntentAction.REGISTER): IntentStatus.ACTIVE,
+    "withdrawn": {"register": "active"},
+    "released": {"register": "active"},
+    "won": {"register": "active"},
 }
 INTENTS = StateMachine("intent", IntentStatus, IntentAction, IntentStatus.ACTIVE, INTENT_TRANSITIONS)
 next_intent_state = INTENTS.next
@@ -260,9 +258,8 @@ class AuctionAction(StrEnum):
     CLOSE = "close"  # its end came: the high bidder's deal, or unsold
 
 
-AUCTION_TRANSITIONS: Mapping[tuple[AuctionStatus, AuctionAction], AuctionStatus] = {
-    (AuctionStatus.OPEN, AuctionAction.BID): AuctionStatus.OPEN,
-    (AuctionStatus.OPEN, AuctionAction.CLOSE): AuctionStatus.CLOSED,
+AUCTION_TRANSITIONS = {
+    "open": {"bid": "open", "close": "closed"},
 }
 AUCTIONS = StateMachine(
     "auction", AuctionStatus, AuctionAction, AuctionStatus.OPEN, AUCTION_TRANSITIONS, refusal=AuctionClosed
@@ -377,12 +374,8 @@ class NegotiationAction(StrEnum):
     CLOSE = "close"
 
 
-NEGOTIATION_TRANSITIONS: Mapping[tuple[NegotiationStatus, NegotiationAction], NegotiationStatus] = {
-    (NegotiationStatus.OPEN, NegotiationAction.OFFER): NegotiationStatus.OPEN,
-    (NegotiationStatus.OPEN, NegotiationAction.AGREE): NegotiationStatus.AGREED,
-    (NegotiationStatus.OPEN, NegotiationAction.DECLINE): NegotiationStatus.DECLINED,
-    (NegotiationStatus.OPEN, NegotiationAction.EXPIRE): NegotiationStatus.EXPIRED,
-    (NegotiationStatus.OPEN, NegotiationAction.CLOSE): NegotiationStatus.CLOSED,
+NEGOTIATION_TRANSITIONS = {
+    "open": {"offer": "open", "agree": "agreed", "decline": "declined", "expire": "expired", "close": "closed"},
 }
 NEGOTIATIONS = StateMachine(
     "negotiation", NegotiationStatus, NegotiationAction, NegotiationStatus.OPEN, NEGOTIATION_TRANSITIONS
@@ -405,11 +398,8 @@ class OfferAction(StrEnum):
     EXPIRE = "expire"
 
 
-OFFER_TRANSITIONS: Mapping[tuple[OfferStatus, OfferAction], OfferStatus] = {
-    (OfferStatus.OPEN, OfferAction.SUPERSEDE): OfferStatus.SUPERSEDED,
-    (OfferStatus.OPEN, OfferAction.ACCEPT): OfferStatus.ACCEPTED,
-    (OfferStatus.OPEN, OfferAction.DECLINE): OfferStatus.DECLINED,
-    (OfferStatus.OPEN, OfferAction.EXPIRE): OfferStatus.EXPIRED,
+OFFER_TRANSITIONS = {
+    "open": {"supersede": "superseded", "accept": "accepted", "decline": "declined", "expire": "expired"},
 }
 OFFERS = StateMachine("offer", OfferStatus, OfferAction, OfferStatus.OPEN, OFFER_TRANSITIONS)
 next_offer_state = OFFERS.next
@@ -470,21 +460,21 @@ class DealAction(StrEnum):
     CANCEL_BY_AGREEMENT = "cancel_by_agreement"
 
 
-DEAL_TRANSITIONS: dict[tuple[DealState, DealAction], DealState] = {
-    (DealState.RESULT_NOTICE, DealAction.NOTICE_CLOSED): DealState.AWAITING_SIGNATURES,
-    (DealState.RESULT_NOTICE, DealAction.OBJECTION_UPHELD): DealState.CANCELLED,
-    (DealState.AWAITING_SIGNATURES, DealAction.BOTH_SIGNED): DealState.AWAITING_PAYMENT,
-    (DealState.AWAITING_SIGNATURES, DealAction.CANCEL_BY_AGREEMENT): DealState.CANCELLED,
-    (DealState.AWAITING_PAYMENT, DealAction.PAID): DealState.SETTLED,
-    (DealState.AWAITING_PAYMENT, DealAction.INSTALMENT_PAID): DealState.PAYING_INSTALMENTS,
-    (DealState.AWAITING_PAYMENT, DealAction.PAYMENT_MISSED): DealState.DEFAULTED,
-    (DealState.AWAITING_PAYMENT, DealAction.CANCEL_BY_AGREEMENT): DealState.CANCELLED,
-    (DealState.PAYING_INSTALMENTS, DealAction.INSTALMENT_PAID): DealState.PAYING_INSTALMENTS,
-    (DealState.PAYING_INSTALMENTS, DealAction.PAID): DealState.SETTLED,
-    (DealState.PAYING_INSTALMENTS, DealAction.PAYMENT_MISSED): DealState.DEFAULTED,
+DEAL_TRANSITIONS = {
+    "result_notice": {"notice_closed": "awaiting_signatures", "objection_upheld": "cancelled"},
+    "awaiting_signatures": {"both_signed": "awaiting_payment", "cancel_by_agreement": "cancelled"},
+    "awaiting_payment": {
+        "paid": "settled",
+        "instalment_paid": "paying_instalments",
+        "payment_missed": "defaulted",
+        "cancel_by_agreement": "cancelled",
+    },
+    "paying_instalments": {
+        "instalment_paid": "paying_instalments",
+        "paid": "settled",
+        "payment_missed": "defaulted",
+    },
 }
-
-
 DEALS = StateMachine("deal", DealState, DealAction, DealState.RESULT_NOTICE, DEAL_TRANSITIONS)
 next_deal_state = DEALS.next
 
@@ -512,17 +502,18 @@ class InstalmentAction(StrEnum):
     DEAL_CANCELLED = "deal_cancelled"
 
 
-INSTALMENT_TRANSITIONS: dict[tuple[InstalmentStatus, InstalmentAction], InstalmentStatus] = {
-    (InstalmentStatus.PENDING, InstalmentAction.PAID): InstalmentStatus.SETTLED,
-    (InstalmentStatus.PENDING, InstalmentAction.COLLECTION_FAILED): InstalmentStatus.OVERDUE,
-    (InstalmentStatus.PENDING, InstalmentAction.DEAL_DEFAULTED): InstalmentStatus.DEFAULTED,
-    (InstalmentStatus.PENDING, InstalmentAction.DEAL_CANCELLED): InstalmentStatus.CANCELLED,
-    (InstalmentStatus.OVERDUE, InstalmentAction.PAID): InstalmentStatus.SETTLED,
-    (InstalmentStatus.OVERDUE, InstalmentAction.DEAL_DEFAULTED): InstalmentStatus.DEFAULTED,
-}
 UNPAID = frozenset({InstalmentStatus.PENDING, InstalmentStatus.OVERDUE})
 
 
+INSTALMENT_TRANSITIONS = {
+    "pending": {
+        "paid": "settled",
+        "collection_failed": "overdue",
+        "deal_defaulted": "defaulted",
+        "deal_cancelled": "cancelled",
+    },
+    "overdue": {"paid": "settled", "deal_defaulted": "defaulted"},
+}
 INSTALMENTS = StateMachine(
     "instalment", InstalmentStatus, InstalmentAction, InstalmentStatus.PENDING, INSTALMENT_TRANSITIONS
 )

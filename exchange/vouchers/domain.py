@@ -4,7 +4,6 @@ their invariants."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -125,13 +124,10 @@ class OrderAction(StrEnum):
     CANCEL = "cancel"
 
 
-ORDER_TRANSITIONS: Mapping[tuple[OrderState, OrderAction], OrderState] = {
-    (OrderState.ORDERED, OrderAction.CONFIRM): OrderState.CONFIRMED,
-    (OrderState.ORDERED, OrderAction.CANCEL): OrderState.CANCELLED,
-    (OrderState.CONFIRMED, OrderAction.DELIVER): OrderState.DELIVERED,
-    (OrderState.CONFIRMED, OrderAction.CANCEL): OrderState.CANCELLED,
-    (OrderState.DELIVERED, OrderAction.ACCEPT): OrderState.ACCEPTED,
-    (OrderState.DELIVERED, OrderAction.CANCEL): OrderState.CANCELLED,
+ORDER_TRANSITIONS = {
+    "ordered": {"confirm": "confirmed", "cancel": "cancelled"},
+    "confirmed": {"deliver": "delivered", "cancel": "cancelled"},
+    "delivered": {"accept": "accepted", "cancel": "cancelled"},
 }
 ORDERS = StateMachine("service order", OrderState, OrderAction, OrderState.ORDERED, ORDER_TRANSITIONS)
 next_order_state = ORDERS.next
@@ -241,14 +237,10 @@ class RedemptionAction(StrEnum):
     REJECT = "reject"  # the program admin, an upheld objection, or the provider's revocation
 
 
-REDEMPTION_TRANSITIONS: Mapping[tuple[RedemptionState, RedemptionAction], RedemptionState] = {
-    (RedemptionState.NOTICED, RedemptionAction.SUSPEND): RedemptionState.SUSPENDED,
-    (RedemptionState.NOTICED, RedemptionAction.NOTICE_CLOSED): RedemptionState.READY,
-    (RedemptionState.NOTICED, RedemptionAction.REJECT): RedemptionState.REJECTED,
-    (RedemptionState.SUSPENDED, RedemptionAction.NOTICE_CLOSED): RedemptionState.READY,
-    (RedemptionState.SUSPENDED, RedemptionAction.REJECT): RedemptionState.REJECTED,
-    (RedemptionState.READY, RedemptionAction.APPROVE): RedemptionState.APPROVED,
-    (RedemptionState.READY, RedemptionAction.REJECT): RedemptionState.REJECTED,
+REDEMPTION_TRANSITIONS = {
+    "noticed": {"suspend": "suspended", "notice_closed": "ready", "reject": "rejected"},
+    "suspended": {"notice_closed": "ready", "reject": "rejected"},
+    "ready": {"approve": "approved", "reject": "rejected"},
 }
 REDEMPTIONS = StateMachine(
     "redemption", RedemptionState, RedemptionAction, RedemptionState.NOTICED, REDEMPTION_TRANSITIONS

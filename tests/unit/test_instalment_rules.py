@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from exchange.trading.domain import (
     BP,
-    DEAL_TRANSITIONS,
-    INSTALMENT_TRANSITIONS,
+    DEALS,
+    INSTALMENTS,
     DealAction,
     DealState,
     FeeSchedule,
@@ -199,15 +199,15 @@ def test_every_instalment_is_reminded_before_it_is_due_and_due_before_its_deadli
 def test_instalment_statuses_as_a_table():
     for status in InstalmentStatus:
         for action in InstalmentAction:
-            if (status, action) in INSTALMENT_TRANSITIONS:
-                assert next_instalment_status(status, action) is INSTALMENT_TRANSITIONS[(status, action)]
+            if (status, action) in INSTALMENTS.transitions:
+                assert next_instalment_status(status, action) is INSTALMENTS.transitions[(status, action)]
             else:
                 with pytest.raises(InvalidState):
                     next_instalment_status(status, action)
     ended = (InstalmentStatus.SETTLED, InstalmentStatus.DEFAULTED, InstalmentStatus.CANCELLED)
-    assert not any(status in ended for status, _ in INSTALMENT_TRANSITIONS)
+    assert not any(status in ended for status, _ in INSTALMENTS.transitions)
     # A payment the sweeper could not collect is paid by the buyer, or the deal defaults; it is never cancelled.
-    assert (InstalmentStatus.OVERDUE, InstalmentAction.DEAL_CANCELLED) not in INSTALMENT_TRANSITIONS
+    assert (InstalmentStatus.OVERDUE, InstalmentAction.DEAL_CANCELLED) not in INSTALMENTS.transitions
 
 
 def test_a_deal_pays_its_instalments_then_settles_or_defaults():
@@ -218,7 +218,7 @@ def test_a_deal_pays_its_instalments_then_settles_or_defaults():
     assert next_deal_state(DealState.AWAITING_PAYMENT, payment_action(0)) is DealState.SETTLED  # a lump sum
     assert next_deal_state(state, DealAction.PAYMENT_MISSED) is DealState.DEFAULTED
     # Once money has been settled to the seller, the deal is not cancelled by agreement.
-    assert (DealState.PAYING_INSTALMENTS, DealAction.CANCEL_BY_AGREEMENT) not in DEAL_TRANSITIONS
+    assert (DealState.PAYING_INSTALMENTS, DealAction.CANCEL_BY_AGREEMENT) not in DEALS.transitions
 
 
 def test_working_days_before_is_the_inverse_of_working_days_after():

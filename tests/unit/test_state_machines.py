@@ -270,15 +270,17 @@ class Fused(InvalidState):
     problem_type = "fused"
 
 
-def test_a_table_mixing_states_and_actions_is_refused():
-    with pytest.raises(TypeError):
-        StateMachine("lamp", Light, Switch, Light.OFF, {(Light.OFF, Light.ON): Light.ON})  # type: ignore[dict-item]
+def test_a_table_naming_what_its_enums_do_not_have_is_refused():
+    with pytest.raises(ValueError):
+        StateMachine("lamp", Light, Switch, Light.OFF, {"off": {"on": "on"}})  # "on" is a state, not an action
+    with pytest.raises(ValueError):
+        StateMachine("lamp", Light, Switch, Light.OFF, {"off": {"flip": "dim"}})
     with pytest.raises(TypeError):
         StateMachine("lamp", Light, Switch, Switch.FLIP, {})  # type: ignore[arg-type]
 
 
 def test_a_caller_may_name_its_own_refusal_and_detail():
-    lamp = StateMachine("lamp", Light, Switch, Light.OFF, {(Light.OFF, Switch.FLIP): Light.ON})
+    lamp = StateMachine("lamp", Light, Switch, Light.OFF, {"off": {"flip": "on"}})
     assert lamp.next("off", Switch.FLIP) is Light.ON
     assert lamp.allowed("off") == [Switch.FLIP] and lamp.allowed("on") == []
     assert lamp.sources(Switch.FLIP) == {Light.OFF} and lamp.terminal() == {Light.ON}

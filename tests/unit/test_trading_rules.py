@@ -9,7 +9,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from exchange.trading.domain import (
-    DEAL_TRANSITIONS,
+    DEALS,
     AuctionClosed,
     BidBelowAsking,
     BidOffGrid,
@@ -181,8 +181,8 @@ def test_negotiation_turns_and_answers():
 @pytest.mark.parametrize("state", list(DealState))
 @pytest.mark.parametrize("action", list(DealAction))
 def test_every_deal_state_and_action(state, action):
-    if (state, action) in DEAL_TRANSITIONS:
-        assert next_deal_state(state, action) is DEAL_TRANSITIONS[(state, action)]
+    if (state, action) in DEALS.transitions:
+        assert next_deal_state(state, action) is DEALS.transitions[(state, action)]
     else:
         with pytest.raises(InvalidState) as error:
             next_deal_state(state, action)
@@ -191,4 +191,4 @@ def test_every_deal_state_and_action(state, action):
 
 def test_terminal_deal_states_have_no_way_out():
     for terminal in (DealState.SETTLED, DealState.CANCELLED, DealState.DEFAULTED):
-        assert not any(state is terminal for state, _ in DEAL_TRANSITIONS)
+        assert not any(state is terminal for state, _ in DEALS.transitions)

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exchange.vouchers.domain import (
-    ORDER_TRANSITIONS,
+    ORDERS,
     Category,
     CategoryNotEligible,
     GrantOverBudget,
@@ -78,8 +78,8 @@ def test_related_parties():
 @pytest.mark.parametrize("state", list(OrderState))
 @pytest.mark.parametrize("action", list(OrderAction))
 def test_every_order_state_and_action(state, action):
-    if (state, action) in ORDER_TRANSITIONS:
-        assert next_order_state(state, action) is ORDER_TRANSITIONS[(state, action)]
+    if (state, action) in ORDERS.transitions:
+        assert next_order_state(state, action) is ORDERS.transitions[(state, action)]
     else:
         with pytest.raises(InvalidState):
             next_order_state(state, action)
