@@ -127,3 +127,17 @@ def found(value: T | None, refusal: DomainError) -> T:
     if value is None:
         raise refusal
     return value
+
+
+def check_trader(org_id: object, *, active: bool, verified: bool) -> None:
+    """An organisation may trade (list, register intent, bid, order, receive vouchers, be paid) when
+    it is active and an operator has verified it."""
+    if not active:
+        raise OrgSuspended(f"organisation {org_id} is suspended")
+    if not verified:
+        raise OrgNotVerified(f"organisation {org_id} has not been verified by an operator")
+
+
+def check_operator(is_operator: bool) -> None:
+    if not is_operator:
+        raise Forbidden("only exchange operators may do this")

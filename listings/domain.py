@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from kernel.errors import Forbidden, InvalidState, OrgNotVerified, OrgSuspended
+from kernel.errors import Forbidden, InvalidState, check_operator, check_trader
 from kernel.shapes import shaped
 from listings.errors import InvalidListing
 from listings.workdays import calendar_days_end, next_working_day_at, working_days_end
@@ -654,14 +654,10 @@ class Actor:
     is_admin: bool
 
     def require_trader(self) -> None:
-        if not self.org_active:
-            raise OrgSuspended(f"organisation {self.org_id} is suspended")
-        if not self.org_verified:
-            raise OrgNotVerified(f"organisation {self.org_id} has not been verified by an operator")
+        check_trader(self.org_id, active=self.org_active, verified=self.org_verified)
 
     def require_operator(self) -> None:
-        if not self.is_operator:
-            raise Forbidden("only exchange operators may do this")
+        check_operator(self.is_operator)
 
     def require_seller_kind(self) -> None:
         if self.org_kind not in SELLER_KINDS:

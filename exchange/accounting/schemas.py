@@ -25,12 +25,7 @@ from ledger.domain import (
     Side,
     Status,
 )
-from ledger.views import (
-    AdjustmentView,
-    BlockView,
-    InclusionProof,
-    StatementLine,
-)
+from ledger.views import AdjustmentView, BlockView, InclusionProof, PostingView, ProblemView, StatementLine
 
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=CODE_PATTERN, examples=["ops:test:1"])]
 Unit = Annotated[str, msgspec.Meta(min_length=3, max_length=8, pattern=r"^[A-Z]{3,8}$", examples=["CNY"])]
@@ -135,15 +130,6 @@ class AccountOut(msgspec.Struct):
 AccountPage = Page[AccountOut]
 
 
-class PostingOut(msgspec.Struct):
-    id: UUID
-    account_id: UUID
-    side: Side
-    amount: int
-    posted_delta: int
-    pending_delta: int
-
-
 class EntryOut(msgspec.Struct):
     id: UUID
     status: Status
@@ -153,7 +139,7 @@ class EntryOut(msgspec.Struct):
     description: str
     metadata: dict[str, Any]
     external_ref: str | None
-    postings: list[PostingOut]
+    postings: list[PostingView]
     created_at: datetime
     expires_at: datetime | None
     timeout_seconds: int | None
@@ -163,18 +149,10 @@ class EntryOut(msgspec.Struct):
     reversed_by: UUID | None
 
 
-class ProblemOut(msgspec.Struct):
-    type: str
-    title: str
-    status: int
-    detail: str
-    errors: list[dict[str, Any]] | None = None
-
-
 class BatchItemOut(msgspec.Struct):
     status: int
     entry: EntryOut | None = None
-    problem: ProblemOut | None = None
+    problem: ProblemView | None = None
 
 
 class BatchOut(msgspec.Struct):

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
-from kernel.errors import Forbidden, OrgNotVerified, OrgSuspended
+from kernel.errors import Forbidden, check_operator, check_trader
 
 
 class OrgKind(StrEnum):
@@ -86,14 +86,10 @@ class Principal:
 
     def require_active_verified(self) -> None:
         """The org may trade: list, register intent, bid, order, receive vouchers, be paid."""
-        if self.org_status is OrgStatus.SUSPENDED:
-            raise OrgSuspended(f"organisation {self.org_id} is suspended")
-        if not self.org_verified:
-            raise OrgNotVerified(f"organisation {self.org_id} has not been verified by an operator")
+        check_trader(self.org_id, active=self.org_status is OrgStatus.ACTIVE, verified=self.org_verified)
 
     def require_operator(self) -> None:
-        if not self.is_operator:
-            raise Forbidden("only exchange operators may do this")
+        check_operator(self.is_operator)
 
     def require_admin(self) -> None:
         if not self.is_admin:

@@ -84,13 +84,15 @@ async def record_transfer(
         created_at=now,
     )
     session.add(transfer)
-    session.add(
-        Booking(
-            entry_id=entry.id, provider=Provider.BANK_TRANSFER, reference=reference, value_at=day_start(received_on)
-        )
-    )
-    await session.flush()
+    await _book(session, entry.id, reference, received_on)
     return transfer
+
+
+async def _book(session: AsyncSession, entry_id: UUID, reference: str, day: date) -> None:
+    """What the bank's statement will show for an entry: its reference and value date (reconciliation)."""
+    value_at = day_start(day)
+    session.add(Booking(entry_id=entry_id, provider=Provider.BANK_TRANSFER, reference=reference, value_at=value_at))
+    await session.flush()
 
 
 async def _credit(
@@ -191,12 +193,7 @@ async def complete_withdrawal(
     withdrawal.paid_on = paid_on
     withdrawal.decided_by = operator_id
     withdrawal.decided_at = now
-    session.add(
-        Booking(
-            entry_id=posted.id, provider=Provider.BANK_TRANSFER, reference=bank_reference, value_at=day_start(paid_on)
-        )
-    )
-    await session.flush()
+    await _book(session, posted.id, bank_reference, paid_on)
     return withdrawal
 
 

@@ -1,82 +1,16 @@
-"""Every table of the application, so that the metadata Alembic compares against is complete."""
+"""Every table of the application, so that the metadata Alembic compares against is complete:
+importing a module of tables registers them with its package's metadata."""
 
 from sqlalchemy import MetaData
 
-from exchange.parties.models import Org, OrgEvent, User
-from exchange.payments.models import (
-    BankTransfer,
-    Booking,
-    ProviderRecord,
-    Reconciliation,
-    ReconciliationLine,
-    Resolution,
-    StripeEvent,
-    StripePayment,
-    StripeRefund,
-    Withdrawal,
-)
-from exchange.platform.keyed import IdempotencyRecord
+import exchange.parties.models
+import exchange.payments.models
+import exchange.platform.keyed
+import exchange.trading.models
+import exchange.vouchers.models  # noqa: F401
 from exchange.platform.tables import Base
-from exchange.trading.models import (
-    Auction,
-    Bid,
-    Deal,
-    DealInstalment,
-    DealNotification,
-    Intent,
-    IntentNotification,
-    Negotiation,
-    Offer,
-)
-from exchange.vouchers.models import (
-    FeePayment,
-    ProviderRevocation,
-    Redemption,
-    RelatedParty,
-    Service,
-    ServiceOrder,
-    VoucherGrant,
-    VoucherProgram,
-    VoucherWallet,
-)
 from ledger.models import LedgerBase
 from listings import Base as ListingsBase
-
-__all__ = [
-    "Auction",
-    "BankTransfer",
-    "Bid",
-    "Booking",
-    "Deal",
-    "DealInstalment",
-    "DealNotification",
-    "FeePayment",
-    "IdempotencyRecord",
-    "Intent",
-    "IntentNotification",
-    "Negotiation",
-    "Offer",
-    "Org",
-    "OrgEvent",
-    "ProviderRecord",
-    "ProviderRevocation",
-    "Reconciliation",
-    "ReconciliationLine",
-    "Redemption",
-    "RelatedParty",
-    "Resolution",
-    "Service",
-    "ServiceOrder",
-    "StripeEvent",
-    "StripePayment",
-    "StripeRefund",
-    "User",
-    "VoucherGrant",
-    "VoucherProgram",
-    "VoucherWallet",
-    "Withdrawal",
-    "target_metadata",
-]
 
 
 def target_metadata() -> list[MetaData]:

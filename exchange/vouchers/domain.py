@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+import msgspec
+
 from kernel.errors import DomainError, InvalidState
 from kernel.states import StateMachine
 
@@ -166,8 +168,7 @@ class VoucherTotals:
     outstanding: int
 
 
-@dataclass(frozen=True)
-class ProgramFigures:
+class ProgramFigures(msgspec.Struct, frozen=True):
     """A program's totals, in fen (VCH and CNY both count fen of face value)."""
 
     budget: int

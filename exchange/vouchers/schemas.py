@@ -8,7 +8,7 @@ from typing import Annotated
 
 import msgspec
 
-from exchange.vouchers.domain import Category, OrderState, RedemptionKind, RedemptionState
+from exchange.vouchers.domain import Category, OrderState, ProgramFigures, RedemptionKind, RedemptionState
 from exchange.vouchers.models import (
     RelatedParty,
 )
@@ -221,15 +221,9 @@ class RevocationOut(msgspec.Struct):
 RevocationPage = Page[RevocationOut]
 
 
-class FiguresOut(msgspec.Struct):
-    budget: int
-    funded: int
-    issued: int
-    spent: int
-    redeemed: int
-    expired: int
-    revoked: int
-    outstanding: int
+class FiguresOut(ProgramFigures, frozen=True):
+    """The program's totals and the invariants they break (none in a sound program)."""
+
     broken_invariants: list[str]
 
 
