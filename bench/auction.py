@@ -61,12 +61,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.ledger import (  # noqa: E402
-    database_url,
     drop,
     free_port,
     machine,
     percentile,
     recreate,
+    server_env,
     tree_peak_mib,
 )
 
@@ -491,14 +491,8 @@ def main() -> int:
     asyncio.run(recreate(DB_NAME))
     keys = tempfile.mkdtemp(prefix="techx-bench-keys-")
     port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(DB_NAME),
-        "TECHX_KEYS_DIR": keys,
-        "TECHX_LOG_LEVEL": "WARNING",
-        "TECHX_AUCTION_MINUTES": "60",
-        "TECHX_DB_POOL_SIZE": os.environ.get("TECHX_DB_POOL_SIZE", "20"),
-    }
+    pool = os.environ.get("TECHX_DB_POOL_SIZE", "20")
+    env = server_env(DB_NAME, keys, TECHX_AUCTION_MINUTES="60", TECHX_DB_POOL_SIZE=pool)
     if WORKERS > 1:
         env["TECHX_CHANNELS_BACKEND"] = "redis"
     server = None

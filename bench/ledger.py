@@ -320,6 +320,17 @@ async def _http_load(port: int, token: str, ids: list[str], connections: int) ->
     return created, latencies
 
 
+def server_env(name: str, keys: str, **settings: str) -> dict[str, str]:
+    """The environment of a ``techx`` process serving the benchmark's database ``name``."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(name),
+        "TECHX_KEYS_DIR": keys,
+        "TECHX_LOG_LEVEL": "WARNING",
+        **settings,
+    }
+
+
 def run_http_case(workers: int = 1) -> Result:
     import uvloop
 
@@ -327,13 +338,7 @@ def run_http_case(workers: int = 1) -> Result:
     ids = asyncio.run(prepare(name, 1000))
     keys = tempfile.mkdtemp(prefix="techx-bench-keys-")
     port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(name),
-        "TECHX_KEYS_DIR": keys,
-        "TECHX_LOG_LEVEL": "WARNING",
-        "TECHX_OPERATOR_PASSWORD": "bench-operator-password",
-    }
+    env = server_env(name, keys, TECHX_OPERATOR_PASSWORD="bench-operator-password")
     techx = [sys.executable, "-m", "exchange.server.cli"]
     subprocess.run(
         [*techx, "operator", "create", "--email", "bench@techx.example"],

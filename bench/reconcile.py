@@ -39,17 +39,13 @@ import asyncpg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-ADMIN_DSN = os.environ.get("TECHX_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+from bench.ledger import database_url, drop, recreate  # noqa: E402
+
 SIZES = [int(s) for s in os.environ.get("TECHX_BENCH_RECONCILE_SIZES", "10000,100000,1000000").split(",")]
 DB_NAME = f"techx_bench_reconcile_{os.getpid()}"
 PERIOD = (date(2026, 3, 1), date(2026, 3, 31))
 START = datetime(2026, 2, 28, 16, 0, tzinfo=UTC)  # 2026-03-01 00:00 in China
 STEP = 7919  # a prime: i -> i * STEP mod N scrambles the provider's order without holding it
-
-
-def database_url(name: str) -> str:
-    base = ADMIN_DSN.rsplit("/", 1)[0].split("://", 1)[1]
-    return f"postgresql+asyncpg://{base}/{name}"
 
 
 def amount_of(i: int) -> int:
@@ -89,12 +85,7 @@ async def prepare(n: int) -> None:
     from exchange.platform.db import create_engine
     from exchange.platform.migrate import upgrade
 
-    admin = await asyncpg.connect(ADMIN_DSN)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{DB_NAME}"')
-    finally:
-        await admin.close()
+    await recreate(DB_NAME)
     engine = create_engine(database_url(DB_NAME), pool_size=1)
     await upgrade(engine)
     await engine.dispose()
@@ -147,14 +138,6 @@ async def prepare(n: int) -> None:
         await conn.execute("ANALYZE")
     finally:
         await conn.close()
-
-
-async def drop() -> None:
-    admin = await asyncpg.connect(ADMIN_DSN)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 # -- the two ways, each in a child process --------------------------------------------------------------------
@@ -311,7 +294,7 @@ def main() -> None:
                 flush=True,
             )
     finally:
-        asyncio.run(drop())
+        asyncio.run(drop(DB_NAME))
     n0, _, s0 = rows[0]
     for n, naive, stream in rows[1:]:
         print(

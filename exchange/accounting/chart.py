@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger import AccountState, AccountType
+from ledger import AccountState, AccountType, EntryView
 from ledger import service as ledger
 
 CNY = "CNY"
@@ -123,3 +124,24 @@ async def open_account(session: AsyncSession, spec: AccountSpec, now: datetime) 
 async def find_account(session: AsyncSession, spec: AccountSpec) -> AccountState | None:
     """The account as it stands, or ``None`` when nothing has opened it yet."""
     return await ledger.account_by_code(session, spec.code)
+
+
+async def move(
+    session: AsyncSession,
+    debit: AccountSpec,
+    credit: AccountSpec,
+    amount: int,
+    *,
+    kind: str,
+    now: datetime,
+    pending: bool = False,
+    **details: Any,
+) -> EntryView:
+    """``debit → credit`` in the unit of the chart's accounts, each opened on first use; a hold when
+    ``pending``. ``details`` as for ``ledger.service.transfer`` (description, metadata, external_ref,
+    idempotency_key, timeout_seconds)."""
+    source = await open_account(session, debit, now)
+    target = await open_account(session, credit, now)
+    return await ledger.transfer(
+        session, source.id, target.id, amount, unit=debit.unit, kind=kind, now=now, pending=pending, **details
+    )

@@ -31,7 +31,6 @@ from exchange.payments.models import BankTransfer, Booking, Withdrawal
 from exchange.platform.tables import new_id
 from kernel.errors import found
 from kernel.pagination import by_id, id_after, keyset_page
-from ledger import EntryView
 from ledger import service as ledger
 from ledger.errors import IdempotencyKeyReused
 
@@ -61,11 +60,14 @@ async def record_transfer(
             f"bank reference {reference!r} was recorded as transfer {taken}", field="reference", transfer_id=str(taken)
         )
     received_on = received_on or china_day(now)
-    settlement = await chart.open_account(session, chart.clearing(Provider.BANK_TRANSFER), now)
-    wallet = await chart.open_account(session, chart.org_cash(org_id), now)
     transfer_id = new_id()
+    credited = (chart.clearing(Provider.BANK_TRANSFER), chart.org_cash(org_id))
+    meta = {"transfer_id": str(transfer_id), "org_id": str(org_id)}
     try:
-        entry = await _credit(session, settlement.id, wallet.id, amount, reference, transfer_id, org_id, now)
+        # The reference is a key of the ledger too: of two concurrent duplicates only one posts.
+        key = f"payments:bank-transfer:{reference}"
+        details = {"description": f"bank transfer {reference}", "external_ref": reference, "idempotency_key": key}
+        entry = await chart.move(session, *credited, amount, kind="bank_transfer", now=now, metadata=meta, **details)
     except IdempotencyKeyReused:
         raise DuplicateBankReference(
             f"bank reference {reference!r} has already been recorded", field="reference"
@@ -95,51 +97,17 @@ async def _book(session: AsyncSession, entry_id: UUID, reference: str, day: date
     await session.flush()
 
 
-async def _credit(
-    session: AsyncSession,
-    settlement: UUID,
-    wallet: UUID,
-    amount: int,
-    reference: str,
-    transfer_id: UUID,
-    org_id: UUID,
-    now: datetime,
-) -> EntryView:
-    return await ledger.transfer(
-        session,
-        settlement,
-        wallet,
-        amount,
-        unit="CNY",
-        kind="bank_transfer",
-        now=now,
-        description=f"bank transfer {reference}",
-        metadata={"transfer_id": str(transfer_id), "org_id": str(org_id)},
-        external_ref=reference,
-        # The reference is a key of the ledger too: of two concurrent duplicates only one posts.
-        idempotency_key=f"payments:bank-transfer:{reference}",
-    )
-
-
 async def request_withdrawal(
     session: AsyncSession, *, org_id: UUID, amount: int, payee: str, user_id: UUID, now: datetime
 ) -> Withdrawal:
     """Hold ``amount`` on the wallet (``org:<id>:cash → bank:settlement``, pending) until an operator pays it."""
     check_amount(amount)
-    settlement = await chart.open_account(session, chart.clearing(Provider.BANK_TRANSFER), now)
-    wallet = await chart.open_account(session, chart.org_cash(org_id), now)
     withdrawal_id = new_id()
-    hold = await ledger.hold(
-        session,
-        wallet.id,
-        settlement.id,
-        amount,
-        unit="CNY",
-        kind="withdrawal",
-        now=now,
-        description="withdrawal by bank transfer",
-        metadata={"withdrawal_id": str(withdrawal_id), "org_id": str(org_id)},
-        external_ref=f"withdrawal:{withdrawal_id}",
+    paid_out = (chart.org_cash(org_id), chart.clearing(Provider.BANK_TRANSFER))
+    meta = {"withdrawal_id": str(withdrawal_id), "org_id": str(org_id)}
+    details = {"description": "withdrawal by bank transfer", "external_ref": f"withdrawal:{withdrawal_id}"}
+    hold = await chart.move(
+        session, *paid_out, amount, kind="withdrawal", now=now, pending=True, metadata=meta, **details
     )
     withdrawal = Withdrawal(
         id=withdrawal_id,

@@ -242,26 +242,17 @@ async def _record_refund(session: AsyncSession, intent_id: str, refund: Any, now
     if payment is None or payment.entry_id is None:
         return f"refund {refund_id} waits for its payment"
     amount = int(_field(refund, "amount"))
-    clearing = await chart.open_account(session, CLEARING, now)
-    wallet = await chart.open_account(session, chart.org_cash(payment.org_id), now)
     row = StripeRefund(
         refund_id=refund_id, payment_id=payment.id, amount=amount, status=RefundStatus.RECORDED.value, created_at=now
     )
+    refunded = (chart.org_cash(payment.org_id), CLEARING)
+    why = f"refund {refund_id} of card top-up {intent_id}"
+    meta = {"payment_id": str(payment.id), "refunds_entry": str(payment.entry_id)}
+    key = f"payments:stripe:refund:{refund_id}"
     try:
         async with session.begin_nested():
-            entry = await ledger.transfer(
-                session,
-                wallet.id,
-                clearing.id,
-                amount,
-                unit="CNY",
-                kind="card_refund",
-                now=now,
-                description=f"refund {refund_id} of card top-up {intent_id}",
-                metadata={"payment_id": str(payment.id), "refunds_entry": str(payment.entry_id)},
-                external_ref=refund_id,
-                idempotency_key=f"payments:stripe:refund:{refund_id}",
-            )
+            details = {"description": why, "external_ref": refund_id, "idempotency_key": key}
+            entry = await chart.move(session, *refunded, amount, kind="card_refund", now=now, metadata=meta, **details)
     except InsufficientFunds:
         # Stripe has paid the money back; the wallet no longer holds it. Reconciliation shows the
         # refund as missing in the ledger until an operator resolves it.

@@ -57,18 +57,11 @@ async def register_intent(
     intent.hold_entry_id = None
     await session.flush()
     if listing.deposit > 0:
-        cash = await chart.open_account(session, chart.org_cash(buyer.org_id), now)
-        pool = await chart.open_account(session, chart.listing_deposits(listing.id), now)
-        hold = await ledger.hold(
-            session,
-            cash.id,
-            pool.id,
-            listing.deposit,
-            unit=chart.CNY,
-            kind="deposit_hold",
-            now=now,
-            description=f"deposit for listing {listing.number}",
-            metadata={"listing_id": str(listing.id), "intent_id": str(intent.id)},
+        held = (chart.org_cash(buyer.org_id), chart.listing_deposits(listing.id))
+        meta = {"listing_id": str(listing.id), "intent_id": str(intent.id)}
+        why = f"deposit for listing {listing.number}"
+        hold = await chart.move(
+            session, *held, listing.deposit, kind="deposit_hold", now=now, pending=True, metadata=meta, description=why
         )
         intent.hold_entry_id = hold.id
     return intent

@@ -18,7 +18,6 @@ from exchange.vouchers.orders import is_revoked, release
 from exchange.vouchers.programs import get_program, move_wallet, require_program_admin
 from exchange.vouchers.redemptions import end
 from kernel.errors import NotFound
-from ledger import service as ledger
 
 
 async def revoke_provider(
@@ -73,19 +72,10 @@ async def revoke_provider(
             order.revoked = True
             voided += order.voucher_amount
     if voided:
-        received = await chart.open_account(session, chart.org_vouchers_received(provider_org_id), now)
-        issuance = await chart.open_account(session, chart.program_issuance(program.id), now)
-        await ledger.transfer(
-            session,
-            received.id,
-            issuance.id,
-            voided,
-            unit=chart.VCH,
-            kind="voucher_revocation",
-            now=now,
-            metadata={"program_id": str(program.id), "provider_org_id": str(provider_org_id)},
-            description="unredeemed vouchers voided back to the program",
-        )
+        back = (chart.org_vouchers_received(provider_org_id), chart.program_issuance(program.id))
+        meta = {"program_id": str(program.id), "provider_org_id": str(provider_org_id)}
+        why = "unredeemed vouchers voided back to the program"
+        await chart.move(session, *back, voided, kind="voucher_revocation", now=now, metadata=meta, description=why)
     program.revoked += voided
     record = ProviderRevocation(
         program_id=program.id,
@@ -130,19 +120,10 @@ async def expire_wallet(session: AsyncSession, program_id: uuid.UUID, org_id: uu
     amount = wallet.available
     if amount <= 0 or not await move_wallet(session, program_id, org_id, expired=amount):
         return 0
-    vouchers = await chart.open_account(session, chart.org_vouchers(org_id), now)
-    issuance = await chart.open_account(session, chart.program_issuance(program_id), now)
-    await ledger.transfer(
-        session,
-        vouchers.id,
-        issuance.id,
-        amount,
-        unit=chart.VCH,
-        kind="voucher_expiry",
-        now=now,
-        metadata={"program_id": str(program_id), "org_id": str(org_id)},
-        description=f"vouchers of program {program.name} expired"[:500],
-    )
+    back = (chart.org_vouchers(org_id), chart.program_issuance(program_id))
+    meta = {"program_id": str(program_id), "org_id": str(org_id)}
+    why = f"vouchers of program {program.name} expired"[:500]
+    await chart.move(session, *back, amount, kind="voucher_expiry", now=now, metadata=meta, description=why)
     await session.execute(
         update(VoucherProgram)
         .where(VoucherProgram.id == program_id)

@@ -19,7 +19,6 @@ from exchange.vouchers.domain import Category, fee_voucher_share
 from exchange.vouchers.models import FeePayment, VoucherProgram, VoucherWallet
 from exchange.vouchers.orders import add_spent
 from exchange.vouchers.programs import move_wallet
-from ledger import service as ledger
 
 
 class BrokerageFeeVouchers:
@@ -69,22 +68,15 @@ class BrokerageFeeVouchers:
         if not eligible:
             return 0
         paid = 0
-        payer = await chart.open_account(session, chart.org_vouchers(buyer_org_id), now)
-        payee = await chart.open_account(session, chart.EXCHANGE_VOUCHERS_RECEIVED, now)
         for program, wallet in eligible:
             share = fee_voucher_share(fee, program.coverage_bp, paid, wallet.available)
             if share <= 0 or not await move_wallet(session, program.id, buyer_org_id, spent=share):
                 continue
-            entry = await ledger.transfer(
-                session,
-                payer.id,
-                payee.id,
-                share,
-                unit=chart.VCH,
-                kind="voucher_fee",
-                now=now,
-                metadata={"deal_id": str(deal_id), "program_id": str(program.id)},
-                description="exchange fee paid with innovation vouchers",
+            paid_to = (chart.org_vouchers(buyer_org_id), chart.EXCHANGE_VOUCHERS_RECEIVED)
+            meta = {"deal_id": str(deal_id), "program_id": str(program.id)}
+            why = "exchange fee paid with innovation vouchers"
+            entry = await chart.move(
+                session, *paid_to, share, kind="voucher_fee", now=now, metadata=meta, description=why
             )
             await add_spent(session, program.id, share)
             session.add(

@@ -17,7 +17,6 @@ from exchange.vouchers.domain import BP, Category, ProgramRules, VoucherRuleBrok
 from exchange.vouchers.models import RelatedParty, VoucherGrant, VoucherProgram, VoucherWallet
 from kernel.errors import DomainError, Forbidden, NotFound, OrgNotVerified, OrgSuspended, found
 from kernel.shapes import shaped
-from ledger import service as ledger
 
 
 class InvalidProgram(VoucherRuleBroken):
@@ -103,19 +102,18 @@ async def fund(
     """An operator records cash received for the program: ``bank:settlement → program:<id>:funding``."""
     operator.require_operator()
     program = await get_program(session, program_id, lock=True)
-    bank = await chart.open_account(session, chart.BANK_SETTLEMENT, now)
-    funding = await chart.open_account(session, chart.program_funding(program.id), now)
-    await ledger.transfer(
+    received = (chart.BANK_SETTLEMENT, chart.program_funding(program.id))
+    why = f"funding of voucher program {program.name}"[:500]
+    meta, ref = {"program_id": str(program.id)}, bank_reference or None
+    await chart.move(
         session,
-        bank.id,
-        funding.id,
+        *received,
         amount,
-        unit=chart.CNY,
         kind="voucher_program_funding",
         now=now,
-        description=f"funding of voucher program {program.name}"[:500],
-        metadata={"program_id": str(program.id)},
-        external_ref=bank_reference or None,
+        description=why,
+        metadata=meta,
+        external_ref=ref,
     )
     program.funded += amount
     return program
@@ -159,19 +157,10 @@ async def grant(
         raise OrgSuspended(f"organisation {org_id} is suspended")
     wallet = await wallet_for_update(session, program.id, org_id)
     rules_of(program).check_grant(amount, granted_to_org=wallet.granted, granted_total=program.issued)
-    issuance = await chart.open_account(session, chart.program_issuance(program.id), now)
-    vouchers = await chart.open_account(session, chart.org_vouchers(org_id), now)
-    entry = await ledger.transfer(
-        session,
-        issuance.id,
-        vouchers.id,
-        amount,
-        unit=chart.VCH,
-        kind="voucher_grant",
-        now=now,
-        description=f"vouchers of program {program.name}"[:500],
-        metadata={"program_id": str(program.id), "org_id": str(org_id)},
-    )
+    granted = (chart.program_issuance(program.id), chart.org_vouchers(org_id))
+    why = f"vouchers of program {program.name}"[:500]
+    meta = {"program_id": str(program.id), "org_id": str(org_id)}
+    entry = await chart.move(session, *granted, amount, kind="voucher_grant", now=now, description=why, metadata=meta)
     wallet.granted += amount
     program.issued += amount
     record = VoucherGrant(

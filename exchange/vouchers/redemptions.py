@@ -30,7 +30,6 @@ from exchange.vouchers.models import FeePayment, Redemption, ServiceOrder, Vouch
 from exchange.vouchers.orders import is_revoked
 from exchange.vouchers.programs import get_program, require_program_admin
 from kernel.errors import NotFound, OrgSuspended, found
-from ledger import service as ledger
 from listings import (
     ListingsContext,
     Notice,
@@ -243,33 +242,17 @@ async def approve(session: AsyncSession, caller: Principal, redemption_id: uuid.
     else:
         received_spec = chart.org_vouchers_received(redemption.provider_org_id)
         cash_spec = chart.org_cash(redemption.provider_org_id)
-    received = await chart.open_account(session, received_spec, now)
-    issuance = await chart.open_account(session, chart.program_issuance(program.id), now)
-    funding = await chart.open_account(session, chart.program_funding(program.id), now)
-    cash = await chart.open_account(session, cash_spec, now)
     meta = {"redemption_id": str(redemption.id), "program_id": str(program.id)}
-    # The program's funding may be short: the ledger refuses with 409 insufficient-funds.
-    await ledger.transfer(
-        session,
-        received.id,
-        issuance.id,
-        redemption.amount,
-        unit=chart.VCH,
-        kind="voucher_retirement",
-        now=now,
-        metadata=meta,
-        description="vouchers retired on redemption",
+    retired = (received_spec, chart.program_issuance(program.id))
+    why = "vouchers retired on redemption"
+    await chart.move(
+        session, *retired, redemption.amount, kind="voucher_retirement", now=now, metadata=meta, description=why
     )
-    await ledger.transfer(
-        session,
-        funding.id,
-        cash.id,
-        redemption.amount,
-        unit=chart.CNY,
-        kind="voucher_redemption",
-        now=now,
-        metadata=meta,
-        description="voucher redemption paid from program funding",
+    # The program's funding may be short: the ledger refuses with 409 insufficient-funds.
+    paid = (chart.program_funding(program.id), cash_spec)
+    why = "voucher redemption paid from program funding"
+    await chart.move(
+        session, *paid, redemption.amount, kind="voucher_redemption", now=now, metadata=meta, description=why
     )
     redemption.state = approved.value
     redemption.decided_by = caller.user_id
