@@ -24,30 +24,26 @@ def is_working_day(day: date) -> bool:
         return day.weekday() < 5
 
 
-def add_working_days(day: date, count: int) -> date:
-    """The ``count``-th working day after ``day`` (``day`` itself is not counted)."""
+def _count_working_days(day: date, count: int, step: timedelta) -> date:
     if count < 0:
         raise ValueError("count must be >= 0")
     current = day
     remaining = count
     while remaining:
-        current += timedelta(days=1)
+        current += step
         if is_working_day(current):
             remaining -= 1
     return current
+
+
+def add_working_days(day: date, count: int) -> date:
+    """The ``count``-th working day after ``day`` (``day`` itself is not counted)."""
+    return _count_working_days(day, count, timedelta(days=1))
 
 
 def working_days_before(day: date, count: int) -> date:
     """The ``count``-th working day before ``day`` (``day`` itself is not counted)."""
-    if count < 0:
-        raise ValueError("count must be >= 0")
-    current = day
-    remaining = count
-    while remaining:
-        current -= timedelta(days=1)
-        if is_working_day(current):
-            remaining -= 1
-    return current
+    return _count_working_days(day, count, timedelta(days=-1))
 
 
 def working_days_end(opens_at: datetime, count: int) -> datetime:

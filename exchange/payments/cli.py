@@ -37,17 +37,10 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
 
     async def run() -> object:
         async with migrated_database(settings, pool_size=4) as db:
+            period = {"period_from": args.period_from, "period_to": args.period_to}
+            provider = Provider(args.provider)
             done, _ = await run_reconciliation(
-                db,
-                settings,
-                SystemClock(),
-                provider=Provider(args.provider),
-                period_from=args.period_from,
-                period_to=args.period_to,
-                statement=statement,
-                key=None,
-                operator_id=None,
-                progress=_progress,
+                db, settings, SystemClock(), provider=provider, **period, statement=statement, progress=_progress
             )
             async with db.read() as session:
                 found, lines = await reconciliation.get_run(session, done.id)

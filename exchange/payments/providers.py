@@ -84,8 +84,8 @@ async def run_reconciliation(
     period_to: date,
     statement: Statement | None,
     scope: str | None = None,
-    key: str | None,
-    operator_id: UUID | None,
+    key: str | None = None,
+    operator_id: UUID | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[Reconciliation, bool]:
     """Create and execute a run (the HTTP route and ``techx reconcile`` alike). Returns (run, replayed).

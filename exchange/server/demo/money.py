@@ -71,6 +71,7 @@ async def scene_reconciliation(demo: Demo) -> str:
     period_from = min(line.day for line in demo.bank)
     period_to = china_day(demo.now)
     demo.statement = statement_csv(demo.bank)
+    statement, operator = Statement.from_text(demo.statement), demo.principals["ops"].user_id
     run, _ = await run_reconciliation(
         demo.db,
         demo.settings,
@@ -78,9 +79,8 @@ async def scene_reconciliation(demo: Demo) -> str:
         provider=Provider.BANK_TRANSFER,
         period_from=period_from,
         period_to=period_to,
-        statement=Statement.from_text(demo.statement),
-        key=None,
-        operator_id=demo.principals["ops"].user_id,
+        statement=statement,
+        operator_id=operator,
     )
     demo.reconciliation_period = (period_from, period_to)
     differences = sum(t["count"] for k, t in json.loads(run.totals).items() if k != "matched")
