@@ -12,7 +12,7 @@ from exchange.accounting import chart
 from exchange.accounting.jobs import seal_pending, verify_ledger
 from ledger import service as ledger
 from ledger.models import Account, Posting
-from tests.helpers import Party, announced_listing, relogin
+from tests.helpers import Party, announced_listing, operator, relogin, verified
 
 API = "/api/v1"
 
@@ -116,3 +116,21 @@ async def past_notice(app: Any, client: Any, notice_id: str, *parties: Party) ->
     counts = await sweep(app)
     await relogin(client, *parties)
     return counts
+
+
+async def open_auction_with_two_bidders(
+    client: Any, app: Any, funds: int = 100_000_000
+) -> tuple[dict[str, Any], Party, Party, Party]:
+    """An auction that has just opened, seen by bidder 1; returns it, the seller and bidders 1 and 2."""
+    ops = await operator(client, app)
+    seller = await verified(client, ops)
+    a, b = await verified(client, ops), await verified(client, ops)
+    for buyer in (a, b):
+        await fund(app, buyer, funds)
+    listing = await announced(client, seller, ops, mode="auction")
+    for buyer in (a, b):
+        await intent(client, buyer, listing["id"])
+    await to_end_of_announcement(app, client, listing, ops, seller, a, b)
+    await to_auction_opening(app, client, listing, ops, seller, a, b)
+    auction = (await client.get(f"{API}/listings/{listing['id']}/auction", headers=a.headers)).json()
+    return auction, seller, a, b

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from exchange.trading import auction_events
-from tests.helpers import Party, operator, verified
-from tests.trading_helpers import API, advance, announced, fund, intent, key, to_auction_opening, to_end_of_announcement
+from tests.helpers import Party
+from tests.trading_helpers import API, advance, key, open_auction_with_two_bidders
 
 FUNDS = 100_000_000
 ASKING, STEP = 50_000_000, 500_000
@@ -43,17 +43,7 @@ async def bid(client: Any, party: Party, auction_id: str, amount: int) -> dict[s
 
 async def auction_with_two_bidders(client: Any, app: Any) -> tuple[str, Party, Party, Party]:
     """An open auction; returns its id, the seller and bidders 1 and 2."""
-    ops = await operator(client, app)
-    seller = await verified(client, ops)
-    a, b = await verified(client, ops), await verified(client, ops)
-    for buyer in (a, b):
-        await fund(app, buyer, FUNDS)
-    listing = await announced(client, seller, ops, mode="auction")
-    for buyer in (a, b):
-        await intent(client, buyer, listing["id"])
-    await to_end_of_announcement(app, client, listing, ops, seller, a, b)
-    await to_auction_opening(app, client, listing, ops, seller, a, b)
-    auction = (await client.get(f"{API}/listings/{listing['id']}/auction", headers=a.headers)).json()
+    auction, seller, a, b = await open_auction_with_two_bidders(client, app, FUNDS)
     return auction["id"], seller, a, b
 
 

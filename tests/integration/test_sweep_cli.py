@@ -15,7 +15,7 @@ from exchange.platform.settings import Settings
 from exchange.trading.context import auction_channel
 from tests.helpers import announced_listing, operator, verified
 from tests.integration.test_cli import techx
-from tests.trading_helpers import API, announced, fund, intent, key, to_auction_opening, to_end_of_announcement
+from tests.trading_helpers import API, key, open_auction_with_two_bidders
 
 
 def free_port() -> int:
@@ -50,17 +50,7 @@ async def test_techx_sweep_publishes_what_it_closes_through_redis(backend, keys_
     except OSError as exc:
         pytest.skip(f"Redis is not reachable: {exc}")
     clock.set(datetime(2024, 3, 4, 1, tzinfo=UTC))  # the auction ends long before the command's wall clock
-    ops = await operator(client, app)
-    seller = await verified(client, ops)
-    a, b = await verified(client, ops), await verified(client, ops)
-    for buyer in (a, b):
-        await fund(app, buyer, 100_000_000)
-    listing = await announced(client, seller, ops, mode="auction")
-    for buyer in (a, b):
-        await intent(client, buyer, listing["id"])
-    await to_end_of_announcement(app, client, listing, ops, seller, a, b)
-    await to_auction_opening(app, client, listing, ops, seller, a, b)
-    auction = (await client.get(f"{API}/listings/{listing['id']}/auction", headers=a.headers)).json()
+    auction, _, a, _ = await open_auction_with_two_bidders(client, app)
     amount = auction["minimum_next_bid"]
     placed = await client.post(
         f"{API}/auctions/{auction['id']}/bids", json={"amount": amount}, headers={**a.headers, **key()}
@@ -90,15 +80,7 @@ async def test_techx_sweep_publishes_what_it_closes_through_redis(backend, keys_
 async def test_techx_sweep_says_so_when_its_events_cannot_be_published(backend, keys_dir, client, app, clock):
     """An unreachable Redis does not hang a sweep from cron: it exits 1 after closing what was due."""
     clock.set(datetime(2024, 3, 4, 1, tzinfo=UTC))
-    ops = await operator(client, app)
-    seller = await verified(client, ops)
-    a, b = await verified(client, ops), await verified(client, ops)
-    for buyer in (a, b):
-        await fund(app, buyer, 100_000_000)
-    listing = await announced(client, seller, ops, mode="auction")
-    for buyer in (a, b):
-        await intent(client, buyer, listing["id"])
-    await to_end_of_announcement(app, client, listing, ops, seller, a, b)
+    await open_auction_with_two_bidders(client, app)
     env = {
         "DATABASE_URL": backend.url,
         "TECHX_KEYS_DIR": str(keys_dir),
