@@ -13,7 +13,6 @@ from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
@@ -33,6 +32,7 @@ from exchange.platform.logging import RequestIdMiddleware, configure_logging
 from exchange.platform.problems import EXCEPTION_HANDLERS, problem_details_plugin
 from exchange.platform.settings import Settings
 from exchange.server.clock_control import ClockControl
+from exchange.server.docs_ui import docs_ui_plugin, static_files_router
 from exchange.server.http_rules import check_request, fix_options_allow
 from exchange.server.modules import build_modules
 from exchange.server.openapi import document_problems
@@ -144,7 +144,7 @@ def create_app(
     )
     prometheus = PrometheusConfig(app_name="techx", group_path=True, exclude=["/metrics"])
 
-    handlers: list[Any] = [api, health, ready, public_keys, MetricsController]
+    handlers: list[Any] = [api, health, ready, public_keys, MetricsController, static_files_router()]
     if settings.test_clock:  # Settings.check allows it only with TECHX_ENVIRONMENT=test
         handlers.append(ClockControl)
     app = Litestar(
@@ -165,7 +165,7 @@ def create_app(
             title="TechX technology-transfer exchange",
             version="1.0.0",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
+            render_plugins=[docs_ui_plugin()],
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -75,3 +78,33 @@ async def test_public_keys_verify_a_signature_made_by_the_exchange(client, app):
     signature = app.state.keyring.signer.sign(b"notice")
     public.verify(signature, b"notice")  # raises if the published key is not the signing key
     assert keys[0]["id"] == app.state.keyring.signer.key_id
+
+
+class _AssetReferences(HTMLParser):
+    """The addresses a page makes the browser fetch: scripts, stylesheets, icons, images."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        wanted = {"script": "src", "link": "href", "img": "src", "iframe": "src"}.get(tag)
+        self.urls += [value for name, value in attrs if name == wanted and value]
+
+
+async def test_the_docs_ui_is_served_by_the_exchange_itself(client):
+    """/schema works offline and where public CDNs are unreachable: every script, stylesheet and
+    icon it loads comes from the exchange, which serves each with its content type."""
+    page = await client.get("/schema")
+    assert page.status_code == 200
+    references = _AssetReferences()
+    references.feed(page.text)
+    assert references.urls, page.text
+    remote = [url for url in references.urls if urlsplit(url).netloc or url.startswith("//")]
+    assert remote == [], remote
+    expected = {".js": "javascript", ".css": "text/css", ".png": "image/png"}
+    for url in references.urls:
+        asset = await client.get(urljoin(str(page.url), url))
+        assert asset.status_code == 200, url
+        assert expected[Path(urlsplit(url).path).suffix] in asset.headers["content-type"], url
+        assert len(asset.content) > 0, url
