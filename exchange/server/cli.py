@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import gc
 import getpass
 import os
+import socket
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -20,15 +22,25 @@ if TYPE_CHECKING:
 Handler = Callable[[argparse.Namespace, Settings], int]
 
 
+class CommandError(Exception):
+    """A command cannot go on for a reason the user can fix: ``main`` prints ``error: <message>``
+    as one line on stderr and exits with ``status``."""
+
+    def __init__(self, message: str, status: int = 2) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     if args.workers > 1 and settings.test_clock:
         # Each process would keep its own offset: the exchange would run on several times at once.
-        print("error: TECHX_TEST_CLOCK runs one server process only (--workers 1)", file=sys.stderr)
-        return 2
-    _upgrade_database(settings)
+        raise CommandError("TECHX_TEST_CLOCK runs one server process only (--workers 1)")
     host, port = args.host or settings.host, args.port or settings.port
+    _check_can_listen(host, port)
+    _upgrade_database(settings)
+    print(f"TechX listening on http://{_url_host(host)}:{port}", flush=True)
     if args.workers > 1:
         # Several processes: each builds its app from the environment, as this one read its settings.
         uvicorn.run(
@@ -43,6 +55,27 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     uvicorn.run(serving_app(settings), host=host, port=port, log_level="warning", access_log=False)
     return 0
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Bind the address once, as uvicorn will, so a busy port stops the command before anything else."""
+    other = 8080 if port != 8080 else 8081
+    choose = f"choose another with TECHX_PORT={other} make run (or techx serve --port {other})"
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            probe.bind((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise CommandError(f"port {port} on {host} is already in use; {choose}") from None
+        raise CommandError(
+            f"cannot listen on {host} port {port} ({exc.strerror or exc}); check TECHX_HOST and TECHX_PORT"
+            " (or --host and --port)"
+        ) from None
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 def serving_app(settings: Settings | None = None) -> Litestar:
@@ -199,7 +232,11 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    return args.handler(args, settings)
+    try:
+        return args.handler(args, settings)
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.status
 
 
 if __name__ == "__main__":

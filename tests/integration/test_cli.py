@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import select
+import socket
 import subprocess
 import sys
+import time
+
+import httpx
 
 from exchange.platform.migrate import head_revision
 from tests.helpers import assert_problem, register
@@ -65,3 +70,52 @@ def test_a_server_process_keeps_its_start_up_objects_out_of_the_collectors_sight
     assert run.returncode == 0, run.stderr
     frozen, collectable = map(int, run.stdout.split())
     assert frozen > 100_000 and collectable < 1_000, run.stdout
+
+
+def test_serve_on_a_busy_port_names_the_port_and_how_to_choose_another(keys_dir, tmp_path):
+    env = {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'techx.db'}",
+        "TECHX_KEYS_DIR": str(keys_dir),
+        "TECHX_HOST": "127.0.0.1",
+    }
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other_program:
+        other_program.bind(("127.0.0.1", 0))
+        other_program.listen()
+        port = other_program.getsockname()[1]
+        result = techx("serve", env={**env, "TECHX_PORT": str(port)})  # as `make run` starts it
+    assert result.returncode == 2
+    assert result.stdout == ""
+    message = result.stderr.strip()
+    assert "\n" not in message, result.stderr
+    assert f"port {port} on 127.0.0.1 is already in use" in message
+    assert "TECHX_PORT=" in message and "make run" in message
+    assert not (tmp_path / "techx.db").exists(), "it stopped before touching the database"
+
+
+def test_serve_says_where_it_listens(keys_dir, tmp_path):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'techx.db'}", "TECHX_KEYS_DIR": str(keys_dir)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "exchange.server.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        ready, _, _ = select.select([server.stdout], [], [], 60)
+        assert ready, "nothing printed within 60 s"
+        assert server.stdout.readline() == f"TechX listening on http://127.0.0.1:{port}\n"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the server did not answer within 60 s"
+                time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
