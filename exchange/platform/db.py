@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import asyncpg
 import structlog
 from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.sql import Select
@@ -71,6 +72,28 @@ def is_retryable(exc: BaseException) -> bool:
         if isinstance(exc, OperationalError) and "database is locked" in str(exc):
             return True
     return False
+
+
+def missing_database(exc: BaseException, url: str) -> str | None:
+    """What to tell a user whose PostgreSQL database does not exist (SQLSTATE 3D000), naming it and
+    the command that creates it; None for any other failure. ``exc`` may be asyncpg's error or
+    SQLAlchemy's wrapping of it."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, asyncpg.InvalidCatalogNameError):
+            break
+        cause = getattr(cause, "orig", None) or cause.__cause__ or cause.__context__
+    else:
+        return None
+    target = make_url(url)
+    host, port = target.host or "localhost", target.port or 5432
+    user = f" -U {target.username}" if target.username else ""
+    return (
+        f'PostgreSQL database "{target.database}" does not exist on {host}:{port}'
+        f" — create it with: createdb -h {host} -p {port}{user} {target.database}"
+    )
 
 
 async def retry(

@@ -234,9 +234,20 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.handler(args, settings)
-    except CommandError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.status
+    except Exception as exc:
+        error = exc if isinstance(exc, CommandError) else _explained(exc, settings)
+        if error is None:
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return error.status
+
+
+def _explained(exc: Exception, settings: Settings) -> CommandError | None:
+    """A failure the user can fix without a traceback, said in one line; None for anything else."""
+    from exchange.platform.db import missing_database
+
+    message = missing_database(exc, settings.database_url)
+    return CommandError(message) if message else None
 
 
 if __name__ == "__main__":

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import select
 import socket
 import subprocess
 import sys
 import time
+import uuid
+from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
 from exchange.platform.migrate import head_revision
+from tests.conftest import PG_ADMIN_DSN, _postgres_reachable
 from tests.helpers import assert_problem, register
 
 
@@ -119,3 +124,21 @@ def test_serve_says_where_it_listens(keys_dir, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["serve", "--port", "0"], ["demo"]])
+def test_a_missing_postgresql_database_is_one_line_naming_it_and_how_to_create_it(command, keys_dir):
+    problem = asyncio.run(_postgres_reachable())
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(f"PostgreSQL is unreachable: {problem}")
+    server = urlsplit(PG_ADMIN_DSN)
+    name = f"techx_missing_{uuid.uuid4().hex[:12]}"
+    url = f"postgresql+asyncpg://{server.username}@{server.hostname}:{server.port}/{name}"
+    result = techx(*command, env={"DATABASE_URL": url, "TECHX_KEYS_DIR": str(keys_dir)})
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f'error: PostgreSQL database "{name}" does not exist on {server.hostname}:{server.port}'
+        f" — create it with: createdb -h {server.hostname} -p {server.port} -U {server.username} {name}"
+    ), result.stderr
