@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -55,6 +53,7 @@ from exchange.platform.keyed import (
     keyed,
     required_key,
 )
+from kernel.csvtext import csv_text
 from kernel.errors import Forbidden
 from kernel.pagination import Cursor, Limit
 from kernel.shapes import shaped
@@ -262,18 +261,18 @@ def reconciliation_out(run: Reconciliation, lines: list[ReconciliationLine]) -> 
 
 
 def reconciliation_csv(report: ReconciliationOut) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["kind", "outcome", "reference", "ledger_amount", "provider_amount", "entry_id", "count"])
+    rows: list[list[object]] = [
+        ["kind", "outcome", "reference", "ledger_amount", "provider_amount", "entry_id", "count"]
+    ]
     for line in report.differences:
-        writer.writerow(
+        rows.append(
             ["difference", line.outcome, line.reference, line.ledger_amount, line.provider_amount, line.entry_id, 1]
         )
     for outcome, total in report.totals.items():
-        writer.writerow(["total", outcome, "", total.ledger_amount, total.provider_amount, "", total.count])
+        rows.append(["total", outcome, "", total.ledger_amount, total.provider_amount, "", total.count])
     for error in report.row_errors:
-        writer.writerow(["row_error", "", f"line {error.line}", "", "", "", error.message])
-    return out.getvalue()
+        rows.append(["row_error", "", f"line {error.line}", "", "", "", error.message])
+    return csv_text(rows)
 
 
 def resolution_out(r: Resolution) -> ResolutionOut:
