@@ -7,8 +7,6 @@ Dependencies come by name from the host application: ``db`` (unit of work), ``cl
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import uuid
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
+from kernel.csvtext import csv_text
 from kernel.pagination import Cursor, Limit
 from kernel.shapes import shaped
 from listings import notices, queries, service
@@ -425,7 +424,7 @@ def _csv_row(row: dict[str, Any]) -> list[Any]:
         "announced_at": announcement.get("opens_at"),
         "closes_at": announcement.get("closes_at"),
     }
-    return ["" if values.get(c) is None else values.get(c) for c in CSV_COLUMNS]
+    return [values.get(c) for c in CSV_COLUMNS]
 
 
 @get(
@@ -444,11 +443,7 @@ async def open_data_listings(
     async with db.read() as session:
         rows, next_since = await queries.open_data(session, since=since, limit=limit)
     if format == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS)
-        writer.writerows(_csv_row(r) for r in rows)
-        body, media_type = buffer.getvalue().encode("utf-8"), CSV
+        body, media_type = csv_text([CSV_COLUMNS, *(_csv_row(r) for r in rows)]).encode("utf-8"), CSV
     else:
         body = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows).encode("utf-8")
         media_type = JSONL

@@ -29,6 +29,8 @@ from exchange.payments.domain import (
     Provider,
     ProviderUnavailable,
     RefundStatus,
+    StripeEventStatus,
+    UnknownAtProvider,
     card_payment_action,
     check_amount,
     next_card_payment_state,
@@ -39,6 +41,7 @@ from exchange.platform.db import Database
 from exchange.platform.keyed import Outcome, idempotent
 from exchange.platform.tables import new_id
 from kernel.errors import NotFound, found
+from kernel.pagination import cursor_str, cursor_time, decode_cursor, keyset_page
 from ledger import EntrySpec, PostingSpec, Side
 from ledger import service as ledger
 from ledger.errors import InsufficientFunds
@@ -50,6 +53,10 @@ Now = Callable[[], datetime]
 
 class PaymentNotFound(NotFound):
     problem_type = "payment-not-found"
+
+
+class Unmatched(Exception):
+    """A webhook event is about an object that is not the exchange's (its message says which)."""
 
 
 def _field(obj: Any, name: str, default: Any = None) -> Any:
@@ -158,7 +165,7 @@ async def sync_payment_intent(db: Database, gateway: StripeGateway, intent_id: s
             if payment is not None and payment.payment_intent_id not in (None, intent_id):
                 payment = None
         if payment is None:
-            return f"ignored: payment intent {intent_id} is not the exchange's"
+            raise Unmatched(f"payment intent {intent_id} is not the exchange's")
         payment.payment_intent_id = intent_id
         if payment.status == CardPaymentStatus.SUCCEEDED:
             return f"payment {payment.id} already credited"
@@ -223,10 +230,8 @@ async def sync_refunds(db: Database, gateway: StripeGateway, charge_id: str, now
     charge = await gateway.charge(charge_id)
     intent_id = _field(charge, "payment_intent")
     if not intent_id:
-        return f"ignored: charge {charge_id} has no payment intent"
-    credited = await sync_payment_intent(db, gateway, str(intent_id), now)
-    if credited.startswith("ignored"):
-        return credited
+        raise Unmatched(f"charge {charge_id} has no payment intent")
+    await sync_payment_intent(db, gateway, str(intent_id), now)
     outcomes = []
     for refund in await gateway.refunds(charge_id):
         if _field(refund, "status") == "succeeded":
@@ -285,27 +290,70 @@ def parse_event(payload: bytes) -> tuple[str, str, str]:
 
 
 async def handle_event(db: Database, gateway: StripeGateway, payload: bytes, now: Now) -> tuple[bool, str]:
-    """Process one verified delivery. Returns (processed now, outcome); a known event id is not processed again."""
+    """Process one verified delivery. Returns (processed now, outcome); a known event id is not processed again.
+
+    An event about an object the exchange does not know — Stripe has no such object, or it is not
+    one of the exchange's payments — is recorded as ``unmatched`` (answered 200: delivering it again
+    would change nothing) for operators and reconciliation to see. Stripe not answering raises
+    ``ProviderUnavailable`` (502) and records nothing, so that Stripe delivers the event again.
+    """
     event_id, event_type, object_id = parse_event(payload)
     async with db.read() as session:
         seen = await session.get(StripeEvent, event_id)
     if seen is not None:
         return False, f"duplicate of {event_id}: {seen.outcome}"
-    if event_type.startswith("payment_intent.") and object_id.startswith("pi_"):
-        outcome = await sync_payment_intent(db, gateway, object_id, now)
-    elif event_type.startswith("charge.") and object_id.startswith("ch_"):
-        outcome = await sync_refunds(db, gateway, object_id, now)
-    elif (event_type.startswith(("refund.", "charge.refund."))) and object_id.startswith("re_"):
-        charge = _field(await gateway.refund(object_id), "charge")
-        outcome = await sync_refunds(db, gateway, str(charge), now) if charge else f"ignored: refund {object_id}"
-    else:
-        outcome = f"ignored: {event_type} is not an event the exchange acts on"
+    status = StripeEventStatus.PROCESSED
+    try:
+        if event_type.startswith("payment_intent.") and object_id.startswith("pi_"):
+            outcome = await sync_payment_intent(db, gateway, object_id, now)
+        elif event_type.startswith("charge.") and object_id.startswith("ch_"):
+            outcome = await sync_refunds(db, gateway, object_id, now)
+        elif (event_type.startswith(("refund.", "charge.refund."))) and object_id.startswith("re_"):
+            charge = _field(await gateway.refund(object_id), "charge")
+            if not charge:
+                raise Unmatched(f"refund {object_id} has no charge")
+            outcome = await sync_refunds(db, gateway, str(charge), now)
+        else:
+            status, outcome = StripeEventStatus.IGNORED, f"ignored: {event_type} is not an event the exchange acts on"
+    except Unmatched as exc:
+        status, outcome = StripeEventStatus.UNMATCHED, f"unmatched: {exc}"
+    except UnknownAtProvider:
+        status, outcome = StripeEventStatus.UNMATCHED, f"unmatched: Stripe has no {object_id}"
 
     async def remember(session: AsyncSession) -> None:
         if await session.get(StripeEvent, event_id) is None:
-            session.add(StripeEvent(id=event_id, type=event_type, outcome=outcome[:200], received_at=now()))
+            meta = {"type": event_type, "object_id": object_id, "status": status.value, "received_at": now()}
+            session.add(StripeEvent(id=event_id, outcome=outcome[:200], **meta))
 
     # A concurrent delivery of the same event may remember it first; its effects are the same.
     with contextlib.suppress(IntegrityError):
         await _in(db, remember)
     return True, outcome
+
+
+async def list_events(
+    session: AsyncSession,
+    *,
+    status: StripeEventStatus | None = None,
+    limit: int,
+    cursor: str | None = None,
+    received_from: datetime | None = None,
+    received_before: datetime | None = None,
+) -> tuple[list[StripeEvent], str | None]:
+    """A page of the webhook events received, newest first, of one status (or all) and optionally
+    received in ``[received_from, received_before)``."""
+    query = select(StripeEvent).order_by(StripeEvent.received_at.desc(), StripeEvent.id.desc()).limit(limit + 1)
+    if status is not None:
+        query = query.where(StripeEvent.status == status.value)
+    if received_from is not None:
+        query = query.where(StripeEvent.received_at >= received_from)
+    if received_before is not None:
+        query = query.where(StripeEvent.received_at < received_before)
+    position = decode_cursor(cursor, "received_at", "id")
+    if position:
+        after, after_id = cursor_time(position, "received_at"), cursor_str(position, "id")
+        query = query.where(
+            (StripeEvent.received_at < after) | ((StripeEvent.received_at == after) & (StripeEvent.id < after_id))
+        )
+    rows = (await session.scalars(query)).all()
+    return keyset_page(rows, limit, lambda e: {"received_at": e.received_at.isoformat(), "id": e.id})

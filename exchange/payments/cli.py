@@ -44,7 +44,8 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
             )
             async with db.read() as session:
                 found, lines = await reconciliation.get_run(session, done.id)
-            return reconciliation_out(found, lines)
+                unmatched = await reconciliation.unmatched_events(session, found)
+            return reconciliation_out(found, lines, unmatched)
 
     try:
         report = asyncio.run(run())

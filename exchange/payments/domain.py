@@ -73,6 +73,11 @@ class ProviderUnavailable(DomainError):
     title = "The payment provider did not answer as expected"
 
 
+class UnknownAtProvider(ProviderUnavailable):
+    """The provider answered that it has no such object (Stripe's 404). Where the webhook asks, the
+    event is recorded as unmatched and answered 200; anywhere else it is the provider failing (502)."""
+
+
 class InvalidSignature(DomainError):
     problem_type = "invalid-signature"
     status = 400
@@ -223,6 +228,14 @@ class RefundStatus(StrEnum):
 
     RECORDED = "recorded"  # reversed on the wallet
     UNRECOVERED = "unrecovered"  # the wallet could not cover it: reconciliation shows the difference
+
+
+class StripeEventStatus(StrEnum):
+    """What became of a verified webhook event; recorded once per event id, it never changes."""
+
+    PROCESSED = "processed"  # the ledger was brought in line with Stripe
+    IGNORED = "ignored"  # an event type the exchange does not act on
+    UNMATCHED = "unmatched"  # about an object the exchange does not know: for an operator to look at
 
 
 class ReconciliationStatus(StrEnum):

@@ -15,7 +15,7 @@ from typing import Any
 
 import stripe
 
-from exchange.payments.domain import InvalidSignature, ProviderNotConfigured, ProviderUnavailable
+from exchange.payments.domain import InvalidSignature, ProviderNotConfigured, ProviderUnavailable, UnknownAtProvider
 from exchange.platform.settings import Settings
 
 
@@ -75,6 +75,10 @@ class StripeGateway:
     async def _call(awaitable: Any) -> Any:
         try:
             return await awaitable
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:  # Stripe answered: it has no such object
+                raise UnknownAtProvider(f"Stripe: {exc.user_message or exc}") from exc
+            raise ProviderUnavailable(f"Stripe: {exc.user_message or exc}") from exc
         except stripe.StripeError as exc:
             raise ProviderUnavailable(f"Stripe: {exc.user_message or exc}") from exc
 

@@ -77,12 +77,19 @@ class StripeRefund(Base):
 
 
 class StripeEvent(Base):
-    """Webhook events already processed, by Stripe's event id."""
+    """Webhook events already processed, by Stripe's event id, and what became of each.
+
+    ``status`` (``StripeEventStatus``) is ``unmatched`` for an event about an object the exchange
+    does not know (added by ``0011_unmatched_events``): operators list those and reconciliation shows them.
+    """
 
     __tablename__ = "payment_stripe_events"
+    __table_args__ = (Index("ix_payment_stripe_events_status_received_at", "status", "received_at"),)
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     type: Mapped[str] = mapped_column(String(100))
+    object_id: Mapped[str] = mapped_column(String(255), default="")
+    status: Mapped[str] = mapped_column(String(16), default="processed")  # processed, ignored, unmatched
     outcome: Mapped[str] = mapped_column(String(200))
     received_at: Mapped[datetime]
 

@@ -30,6 +30,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.accounting import chart
+from exchange.payments import card
 from exchange.payments.domain import (
     RECONCILIATIONS,
     RESOLUTIONS,
@@ -42,6 +43,7 @@ from exchange.payments.domain import (
     ReconciliationNotFound,
     ResolutionAction,
     ResolutionStatus,
+    StripeEventStatus,
     adjustment_direction,
     check_reference,
     day_start,
@@ -49,7 +51,14 @@ from exchange.payments.domain import (
     next_resolution_state,
     period_bounds,
 )
-from exchange.payments.models import Booking, ProviderRecord, Reconciliation, ReconciliationLine, Resolution
+from exchange.payments.models import (
+    Booking,
+    ProviderRecord,
+    Reconciliation,
+    ReconciliationLine,
+    Resolution,
+    StripeEvent,
+)
 from exchange.payments.reconcile import (
     Line,
     Outcome,
@@ -455,6 +464,21 @@ async def get_run(session: AsyncSession, run_id: UUID) -> tuple[Reconciliation, 
         )
     ).all()
     return run, list(lines)
+
+
+UNMATCHED_SHOWN = 100
+
+
+async def unmatched_events(session: AsyncSession, run: Reconciliation) -> list[StripeEvent]:
+    """A Stripe run's unmatched webhook events: those received in its period about objects the
+    exchange does not know, newest first (at most ``UNMATCHED_SHOWN``)."""
+    if run.provider != Provider.STRIPE:
+        return []
+    start, end = period_bounds(run.period_from, run.period_to)
+    events, _ = await card.list_events(
+        session, status=StripeEventStatus.UNMATCHED, limit=UNMATCHED_SHOWN, received_from=start, received_before=end
+    )
+    return events
 
 
 # -- resolving differences ----------------------------------------------------------------------------------

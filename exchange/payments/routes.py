@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -15,13 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.parties.http import Caller
 from exchange.payments import bank, card, reconciliation
-from exchange.payments.domain import Provider
+from exchange.payments.domain import Provider, StripeEventStatus
 from exchange.payments.gateway import stripe_gateway, verify_signature
 from exchange.payments.models import (
     BankTransfer,
     Reconciliation,
     ReconciliationLine,
     Resolution,
+    StripeEvent,
     StripePayment,
     Withdrawal,
 )
@@ -39,6 +38,8 @@ from exchange.payments.schemas import (
     RejectWithdrawalIn,
     ResolutionIn,
     ResolutionOut,
+    StripeEventOut,
+    StripeEventPage,
     WebhookOut,
     WithdrawalIn,
     WithdrawalOut,
@@ -55,6 +56,7 @@ from exchange.platform.keyed import (
     keyed,
     required_key,
 )
+from kernel.csvtext import csv_text
 from kernel.errors import Forbidden
 from kernel.pagination import Cursor, Limit
 from kernel.shapes import shaped
@@ -249,7 +251,31 @@ async def stripe_webhook(request: Request[Any, Any, Any], db: Db, clock: Now, se
     return WebhookOut(received=True, outcome=outcome)
 
 
-def reconciliation_out(run: Reconciliation, lines: list[ReconciliationLine]) -> ReconciliationOut:
+def event_out(event: StripeEvent) -> StripeEventOut:
+    return shaped(StripeEventOut, event)
+
+
+@get(
+    "/webhooks/stripe/events",
+    tags=["payments"],
+    security=BEARER,
+    summary="Stripe events received, newest first; ?status=unmatched: about objects the exchange does not know",
+)
+async def stripe_events(
+    operator: Caller,
+    db: Db,
+    status: Annotated[StripeEventStatus | None, QueryParameter(description="processed, ignored or unmatched")] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> StripeEventPage:
+    async with db.read() as session:
+        events, next_cursor = await card.list_events(session, status=status, limit=limit, cursor=cursor)
+    return StripeEventPage([event_out(e) for e in events], next_cursor)
+
+
+def reconciliation_out(
+    run: Reconciliation, lines: list[ReconciliationLine], unmatched: list[StripeEvent] | None = None
+) -> ReconciliationOut:
     totals = msgspec.json.decode(run.totals, type=dict[str, OutcomeTotals])
     return shaped(
         ReconciliationOut,
@@ -258,22 +284,25 @@ def reconciliation_out(run: Reconciliation, lines: list[ReconciliationLine]) -> 
         totals=totals,
         row_errors=msgspec.json.decode(run.row_errors),
         differences=lines,
+        unmatched_events=[event_out(e) for e in unmatched or []],
     )
 
 
 def reconciliation_csv(report: ReconciliationOut) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["kind", "outcome", "reference", "ledger_amount", "provider_amount", "entry_id", "count"])
+    rows: list[list[object]] = [
+        ["kind", "outcome", "reference", "ledger_amount", "provider_amount", "entry_id", "count"]
+    ]
     for line in report.differences:
-        writer.writerow(
+        rows.append(
             ["difference", line.outcome, line.reference, line.ledger_amount, line.provider_amount, line.entry_id, 1]
         )
     for outcome, total in report.totals.items():
-        writer.writerow(["total", outcome, "", total.ledger_amount, total.provider_amount, "", total.count])
+        rows.append(["total", outcome, "", total.ledger_amount, total.provider_amount, "", total.count])
     for error in report.row_errors:
-        writer.writerow(["row_error", "", f"line {error.line}", "", "", "", error.message])
-    return out.getvalue()
+        rows.append(["row_error", "", f"line {error.line}", "", "", "", error.message])
+    for event in report.unmatched_events:
+        rows.append(["unmatched_event", event.type, event.object_id, "", "", "", event.id])
+    return csv_text(rows)
 
 
 def resolution_out(r: Resolution) -> ResolutionOut:
@@ -315,7 +344,8 @@ class ReconciliationController(Controller):
         )
         async with db.read() as session:
             run, lines = await reconciliation.get_run(session, run.id)
-        return answer(Outcome(201, reconciliation_out(run, lines), replayed))
+            unmatched = await reconciliation.unmatched_events(session, run)
+        return answer(Outcome(201, reconciliation_out(run, lines, unmatched), replayed))
 
     @get("/", summary="Reconciliation runs, newest first (operator)")
     async def list_runs(self, operator: Caller, db: Db, limit: Limit = 20, cursor: Cursor = None) -> ReconciliationPage:
@@ -337,7 +367,8 @@ class ReconciliationController(Controller):
     ) -> Response[Any]:
         async with db.read() as session:
             run, lines = await reconciliation.get_run(session, reconciliation_id)
-        report = reconciliation_out(run, lines)
+            unmatched = await reconciliation.unmatched_events(session, run)
+        report = reconciliation_out(run, lines, unmatched)
         if format == "csv":
             return Response(
                 reconciliation_csv(report),
@@ -399,5 +430,6 @@ ROUTE_HANDLERS = [
     WithdrawalController,
     PaymentController,
     stripe_webhook,
+    stripe_events,
     ReconciliationController,
 ]

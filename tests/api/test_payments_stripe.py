@@ -284,3 +284,78 @@ async def test_a_refund_the_wallet_cannot_cover_is_left_for_reconciliation(clien
     assert [(d["outcome"], d["reference"], d["provider_amount"]) for d in report["differences"]] == [
         ("missing_in_ledger", stripe_refund.id, -10_000)
     ]
+
+
+async def test_a_signed_event_about_an_unknown_payment_is_recorded_for_reconciliation_and_answered_200(
+    client, app, buyer, localstripe, clock
+):
+    ops = buyer.ops
+    # An object Stripe does not have (another account's, or test mode's): Stripe answers 404.
+    nowhere = {"id": "evt_nowhere", "type": "payment_intent.succeeded", "data": {"object": {"id": "pi_nowhere"}}}
+    first = await deliver(client, nowhere, clock)
+    assert first.status_code == 200, first.text
+    assert first.json()["outcome"].startswith("unmatched")
+    replayed = await deliver(client, nowhere, clock)
+    assert replayed.status_code == 200 and replayed.json()["outcome"].startswith("duplicate")
+    # A PaymentIntent Stripe has but the exchange never made.
+    stray = await stripe_client(localstripe).v1.payment_intents.create_async(params={"amount": 999, "currency": "cny"})
+    await pay(localstripe, stray.id)
+    stray_event = next(
+        e for e in await events(localstripe, "payment_intent.succeeded") if e["data"]["object"]["id"] == stray.id
+    )
+    assert (await deliver(client, stray_event, clock)).json()["outcome"].startswith("unmatched")
+    # A payment the exchange knows is still credited once.
+    payment = await top_up(client, buyer, 40_000)
+    await pay(localstripe, payment["payment_intent_id"])
+    known = next(
+        e
+        for e in await events(localstripe, "payment_intent.succeeded")
+        if e["data"]["object"]["id"] == payment["payment_intent_id"]
+    )
+    for _ in range(2):
+        assert (await deliver(client, known, clock)).status_code == 200
+    assert await cash(client, buyer) == 40_000
+
+    # Operators list them, one record per event, page by page; nobody else may.
+    url = f"{API}/webhooks/stripe/events"
+    page = await client.get(url, params={"status": "unmatched", "limit": 1}, headers=ops.headers)
+    assert page.status_code == 200, page.text
+    rest = await client.get(
+        url, params={"status": "unmatched", "limit": 1, "cursor": page.json()["next_cursor"]}, headers=ops.headers
+    )
+    listed = page.json()["items"] + rest.json()["items"]
+    assert rest.json()["next_cursor"] is None
+    assert sorted((e["id"], e["object_id"], e["status"]) for e in listed) == sorted(
+        [("evt_nowhere", "pi_nowhere", "unmatched"), (stray_event["id"], stray.id, "unmatched")]
+    )
+    everything = (await client.get(url, headers=ops.headers)).json()["items"]
+    assert sorted(e["status"] for e in everything) == ["processed", "unmatched", "unmatched"]
+    assert_problem(await client.get(url, headers=buyer.headers), 403, "forbidden")
+
+    # Reconciliation of the day shows them, as JSON and as CSV.
+    report = await reconcile_today(client, ops, clock)
+    assert sorted(e["id"] for e in report["unmatched_events"]) == sorted(["evt_nowhere", stray_event["id"]])
+    as_csv = await client.get(f"{API}/reconciliations/{report['id']}?format=csv", headers=ops.headers)
+    assert as_csv.text.count("unmatched_event,") == 2 and "pi_nowhere" in as_csv.text
+
+
+async def test_webhook_answers_5xx_when_stripe_cannot_be_reached_so_that_stripe_retries(backend, keys_dir, clock):
+    import httpx
+
+    from exchange.server.app import create_app
+    from tests.conftest import running
+    from tests.live import free_socket
+
+    sock = free_socket()
+    closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock.close()  # nothing listens there
+    settings = make_settings(
+        backend, keys_dir, stripe_api_key=API_KEY, stripe_api_base=closed, stripe_webhook_secret=WEBHOOK_SECRET
+    )
+    app = create_app(settings, clock=clock, run_background_tasks=False)
+    async with running(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        event = {"id": "evt_outage", "type": "payment_intent.succeeded", "data": {"object": {"id": "pi_any"}}}
+        assert_problem(await deliver(c, event, clock), 502, "provider-unavailable")
+        ops = await operator(c, app)
+        listed = (await c.get(f"{API}/webhooks/stripe/events", headers=ops.headers)).json()
+        assert listed["items"] == []  # not remembered: Stripe's next delivery is processed

@@ -173,3 +173,21 @@ async def test_the_same_key_replays_the_run(client, books):
     )
     assert second.status_code == 201 and second.headers.get("Idempotent-Replayed") == "true"
     assert second.json()["id"] == first["id"]
+
+
+async def test_the_report_as_csv_neutralises_statement_text_that_would_run_as_a_formula(client, books):
+    maker, _, _ = books
+    # References are read trimmed, so a tab or CR cannot start one (the writer's own test covers those).
+    hostile = ['=HYPERLINK("http://evil.example","A1")', "+B1", "-C1", "@D1"]
+    rows = "".join(f'{DAY},1.00,"{reference}"\n' for reference in [r.replace('"', '""') for r in hostile])
+    report = await reconcile(client, maker, CLEAN + rows + "not-a-date,1.00,=1+1\n")
+    assert {d["reference"] for d in report["differences"]} == set(hostile)
+    as_csv = await client.get(f"{API}/reconciliations/{report['id']}?format=csv", headers=maker.headers)
+    table = list(csv.DictReader(io.StringIO(as_csv.text, newline="")))
+    references = {r["reference"] for r in table if r["kind"] == "difference"}
+    assert references == {"'" + r for r in hostile}
+    # Amounts stay numbers, negative ones included; a row error quoting the statement stays text.
+    withdrawal = next(r for r in table if r["kind"] == "total" and r["outcome"] == "matched")
+    assert withdrawal["ledger_amount"] == "12700" and withdrawal["count"] == "4"
+    assert all(int(r["provider_amount"]) == 100 for r in table if r["kind"] == "difference")
+    assert [r["count"] for r in table if r["kind"] == "row_error"] == ["date 'not-a-date' is not YYYY-MM-DD"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 from exchange.payments import bank
 from exchange.payments.domain import Provider, china_day
@@ -17,6 +18,7 @@ from exchange.payments.models import Withdrawal
 from exchange.payments.providers import run_reconciliation
 from exchange.payments.reconciliation import Statement
 from exchange.server.demo.stage import BankLine, Demo
+from kernel.csvtext import csv_text
 
 SELLER_WITHDRAWAL = ("donghai", 10_000_000, "中国工商银行 上海分行 1001 **** 0001 东海理工大学")
 WAITING_WITHDRAWAL = ("pujiang", 4_000_000, "招商银行 上海张江支行 6225 **** 0002 浦江先进材料研究院")
@@ -55,12 +57,11 @@ async def scene_withdrawals(demo: Demo) -> str:
 
 def statement_csv(lines: list[BankLine]) -> str:
     """The settlement account's statement as the bank exports it: yuan, money out negative."""
-    rows = ["date,amount,reference"]
-    for line in sorted(lines, key=lambda b: (b.day, b.reference)):
-        sign = "-" if line.amount < 0 else ""
-        yuan, fen = divmod(abs(line.amount), 100)
-        rows.append(f"{line.day.isoformat()},{sign}{yuan}.{fen:02d},{line.reference}")
-    return "\n".join(rows) + "\n"
+    rows = sorted(lines, key=lambda b: (b.day, b.reference))
+    # The amount is a number (a Decimal of yuan), not text: written as is, "-30.00" for money out.
+    return csv_text(
+        [("date", "amount", "reference")] + [(b.day, Decimal(b.amount).scaleb(-2), b.reference) for b in rows]
+    )
 
 
 async def scene_reconciliation(demo: Demo) -> str:
