@@ -97,6 +97,18 @@ async def visible_auction(session: AsyncSession, viewer: Principal, auction_id: 
     return auction, intent
 
 
+async def auction_of_listing(session: AsyncSession, viewer: Principal, listing_id: uuid.UUID) -> Auction:
+    """The listing's latest auction, under the listing's own visibility and then the auction's."""
+    await load_listing(session, listing_id, viewer=viewer)
+    latest = await session.scalar(
+        select(Auction).where(Auction.listing_id == listing_id).order_by(Auction.starts_at.desc()).limit(1)
+    )
+    if latest is None:
+        raise NotFound(f"listing {listing_id} has no auction")
+    auction, _ = await visible_auction(session, viewer, latest.id)
+    return auction
+
+
 @dataclass(frozen=True, slots=True)
 class ScreenedBid:
     """What screening read for a bid that passed it: enough for ``place_bid`` to place it."""
