@@ -184,6 +184,19 @@ INTENTS = StateMachine("intent", IntentStatus, IntentAction, IntentStatus.ACTIVE
 next_intent_state = INTENTS.next
 
 
+def takes_part(status: str, registered_at: datetime, ended_at: datetime | None, auction_starts_at: datetime) -> bool:
+    """Whether an intent makes its organisation a participant of an auction (SPEC §3.2), and so one
+    who sees it, its bids and its live events: an intent registered for the announcement the auction
+    follows (before its opening) and active — or ended by the auction's own outcome (won, or released
+    at or after its opening). A withdrawn intent, or one registered for a later announcement of the
+    listing, takes no part."""
+    if status == IntentStatus.WITHDRAWN or registered_at > auction_starts_at:
+        return False
+    if status == IntentStatus.ACTIVE:
+        return True
+    return ended_at is not None and ended_at >= auction_starts_at
+
+
 # --- auctions -------------------------------------------------------------------------------
 
 

@@ -31,6 +31,7 @@ from exchange.trading.domain import (
     minimum_bid,
     next_deal_state,
     settlement,
+    takes_part,
 )
 from kernel.errors import InvalidState
 
@@ -192,3 +193,13 @@ def test_every_deal_state_and_action(state, action):
 def test_terminal_deal_states_have_no_way_out():
     for terminal in (DealState.SETTLED, DealState.CANCELLED, DealState.DEFAULTED):
         assert not any(state is terminal for state, _ in DEALS.transitions)
+
+
+def test_who_takes_part_in_an_auction():
+    opens = datetime(2026, 3, 31, 2, 0, tzinfo=UTC)
+    before, after = opens - timedelta(days=3), opens + timedelta(minutes=40)
+    assert takes_part("active", before, None, opens)
+    assert takes_part("won", before, after, opens) and takes_part("released", before, after, opens)
+    assert not takes_part("withdrawn", before, before + timedelta(hours=1), opens)
+    assert not takes_part("released", before, before + timedelta(hours=1), opens)  # ended before it opened
+    assert not takes_part("active", after, None, opens)  # registered for a later announcement
