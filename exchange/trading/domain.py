@@ -531,3 +531,27 @@ INSTALMENTS = StateMachine(
     "instalment", InstalmentStatus, InstalmentAction, InstalmentStatus.PENDING, INSTALMENT_TRANSITIONS
 )
 next_instalment_status = INSTALMENTS.next
+
+
+# --- a deal on hold while a party is suspended --------------------------------------------------------
+
+Period = tuple[datetime, datetime | None]  # (from, until); until None while it lasts
+
+
+def held_deadline(deadline: datetime, since: datetime, suspensions: Sequence[Period]) -> datetime | None:
+    """A payment deadline moved by the time the deal was on hold: each period in which a party was
+    suspended, after the deadline's clock started (``since``) and before the deadline (as moved so
+    far), pushes it back by its length; overlapping periods count once. ``None`` while a suspension
+    that began before the deadline lasts: the deal is on hold and has no deadline until it ends."""
+    moved = deadline
+    covered = since  # suspended time up to here is counted
+    for start, end in sorted(suspensions, key=lambda p: p[0]):
+        if end is not None and end <= covered:
+            continue
+        if start >= moved:
+            break
+        if end is None:
+            return None
+        moved += end - max(start, covered)
+        covered = end
+    return moved
