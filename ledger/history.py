@@ -37,6 +37,15 @@ async def account_by_code(session: AsyncSession, code: str) -> AccountState | No
     return store.account_from_row(row) if row else None
 
 
+async def account_codes(session: AsyncSession, ids: Sequence[UUID]) -> dict[UUID, str]:
+    """The code of each existing account among ``ids`` (unknown ids are left out)."""
+    if not ids:
+        return {}
+    conn = await session.connection()
+    rows = await conn.execute(select(accounts.c.id, accounts.c.code).where(among(accounts.c.id, list(ids), conn)))
+    return {row.id: row.code for row in rows}
+
+
 async def get_account(session: AsyncSession, account_id: UUID, *, as_of: AsOf | None = None) -> AccountState:
     """The account now, or as it stood after ``as_of`` (an entry id or a time)."""
     conn = await session.connection()

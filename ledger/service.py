@@ -72,6 +72,7 @@ from ledger.errors import (
 from ledger.history import (
     AsOf,
     account_by_code,
+    account_codes,
     fetch_entries,
     get_account,
     get_entry,
@@ -97,6 +98,7 @@ from ledger.views import (
 __all__ = [
     "AsOf",
     "account_by_code",
+    "account_codes",
     "close_account",
     "create_account",
     "expire_due_holds",

@@ -10,7 +10,8 @@ order of docs/ledger.md, whose table a test compares with it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -44,6 +45,11 @@ class Line:
     type: AccountType
     no_overdraft: bool
     purpose: str
+    matcher: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        owned = re.escape(self.pattern).replace(re.escape(OWNER), "[^:]+")
+        object.__setattr__(self, "matcher", re.compile(f"^{owned}$"))
 
     def of(self, owner: UUID | str | None = None) -> AccountSpec:
         if (OWNER in self.pattern) != (owner is not None):
@@ -103,6 +109,12 @@ _CLEARING = {"stripe": PSP_STRIPE_CLEARING, "bank_transfer": BANK_SETTLEMENT}
 # An organisation's wallet: one account per unit (``GET /wallet``).
 WALLET_UNITS = (CNY, VCH)
 _WALLET = {CNY: org_cash, VCH: org_vouchers}
+
+
+def line_of(code: str) -> Line | None:
+    """The chart's line an account code belongs to (``org:…:cash`` → the wallet line), or ``None``
+    for an account outside the chart (one an operator opened through ``POST /ledger/accounts``)."""
+    return next((line for line in CHART if line.matcher.match(code)), None)
 
 
 def clearing(provider: str) -> AccountSpec:

@@ -1,6 +1,8 @@
 """The ledger's HTTP API for operators: thin controllers over ``ledger.service`` (SPEC §5, §7.1).
 
-Operators read and write the ledger; writes need an ``Idempotency-Key`` header.
+Operators read and write the ledger; writes need an ``Idempotency-Key`` header. Direct writes keep
+off the exchange's chart of accounts (``direct``): those move by the services or by an adjustment
+that a second operator approves.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from litestar import Controller, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange.accounting import direct
 from exchange.accounting.schemas import (
     AccountIn,
     AccountOut,
@@ -52,6 +55,7 @@ class LedgerController(Controller):
 
     @post("/accounts", status_code=201, summary="Create an account")
     async def create_account(self, data: JSONBody[AccountIn], db: Db, clock: Now, operator: Caller) -> AccountOut:
+        direct.check_code(data.code)
         account = await db.transaction(
             lambda s: service.create_account(
                 s, code=data.code, unit=data.unit, type=data.type, no_overdraft=data.no_overdraft, now=clock.now()
@@ -115,6 +119,7 @@ class LedgerController(Controller):
         spec = data.spec()
 
         async def work(s: AsyncSession) -> EntryOut:
+            await direct.check_entries(s, [spec])
             return shaped(EntryOut, await service.post_entry(s, spec, now=clock.now()))
 
         return await keyed(
@@ -134,6 +139,7 @@ class LedgerController(Controller):
         specs = [e.spec() for e in data.entries]
 
         async def work(s: AsyncSession) -> BatchOut:
+            await direct.check_entries(s, specs, batch=True)
             return shaped(BatchOut, await service.post_batch(s, specs, atomic=data.atomic, now=clock.now()))
 
         return await keyed(
@@ -164,6 +170,7 @@ class LedgerController(Controller):
         body = data or PostIn()
 
         async def work(s: AsyncSession) -> EntryOut:
+            await direct.check_entry(s, entry_id)
             view = await service.post_hold(
                 s, entry_id, amount=body.amount, description=body.description, now=clock.now()
             )
@@ -193,6 +200,7 @@ class LedgerController(Controller):
         body = data or VoidIn()
 
         async def work(s: AsyncSession) -> EntryOut:
+            await direct.check_entry(s, entry_id)
             return shaped(EntryOut, await service.void_hold(s, entry_id, description=body.description, now=clock.now()))
 
         request = [str(entry_id), body]
@@ -219,6 +227,7 @@ class LedgerController(Controller):
         body = data or ReverseIn()
 
         async def work(s: AsyncSession) -> EntryOut:
+            await direct.check_entry(s, entry_id)
             return shaped(EntryOut, await service.reverse(s, entry_id, description=body.description, now=clock.now()))
 
         request = [str(entry_id), body]

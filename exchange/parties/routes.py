@@ -125,3 +125,15 @@ class OrgController(Controller):
     ) -> OrgOut:
         note = data.note if data else ""
         return org_out(await db.transaction(lambda s: service.suspend_org(s, org_id, operator, note, clock.now())))
+
+    @post(
+        "/{org_id:uuid}/reinstate",
+        status_code=200,
+        security=BEARER,
+        summary="Lift an organisation's suspension (operators); its deals on hold resume",
+    )
+    async def reinstate(
+        self, org_id: FromPath[uuid.UUID], operator: Caller, db: Db, clock: Now, data: Note = None
+    ) -> OrgOut:
+        note = data.note if data else ""
+        return org_out(await db.transaction(lambda s: service.reinstate_org(s, org_id, operator, note, clock.now())))

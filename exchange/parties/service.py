@@ -188,6 +188,36 @@ async def suspend_org(session: AsyncSession, org_id: uuid.UUID, actor: Principal
     return org
 
 
+async def reinstate_org(session: AsyncSession, org_id: uuid.UUID, actor: Principal, note: str, now: datetime) -> Org:
+    """Lift a suspension: the organisation acts again, and what waited on it (a deal on hold) resumes."""
+    actor.require_operator()
+    org = await get_org(session, org_id, for_update=True)
+    if org.status != OrgStatus.ACTIVE.value:
+        org.status = OrgStatus.ACTIVE.value
+        event = OrgEvent(org_id=org.id, action="reinstated", actor_user_id=actor.user_id, note=note, created_at=now)
+        session.add(event)
+    return org
+
+
+async def suspensions(session: AsyncSession, org_ids: Sequence[uuid.UUID]) -> list[tuple[datetime, datetime | None]]:
+    """Every period in which one of ``org_ids`` was suspended, ``(from, until)`` (``until`` None while
+    it lasts), from the organisations' suspend and reinstate events."""
+    rows = await session.execute(
+        select(OrgEvent.org_id, OrgEvent.action, OrgEvent.created_at)
+        .where(OrgEvent.org_id.in_(list(org_ids)), OrgEvent.action.in_(("suspended", "reinstated")))
+        .order_by(OrgEvent.created_at, OrgEvent.id)
+    )
+    periods: list[tuple[datetime, datetime | None]] = []
+    open_since: dict[uuid.UUID, datetime] = {}
+    for org_id, action, at in rows:
+        if action == "suspended":
+            open_since.setdefault(org_id, at)
+        elif org_id in open_since:
+            periods.append((open_since.pop(org_id), at))
+    periods.extend((since, None) for since in open_since.values())
+    return sorted(periods, key=lambda p: p[0])
+
+
 OPERATOR_ORG_CODE = "91310000MA1FL0000N"  # a fixed, valid code for the exchange operator itself
 
 

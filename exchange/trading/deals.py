@@ -26,7 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.accounting import chart
-from exchange.parties.domain import Principal
+from exchange.parties import service as parties
+from exchange.parties.domain import OrgStatus, Principal
 from exchange.parties.models import Org
 from exchange.trading import schedule
 from exchange.trading.context import LiveEvent, TradingContext
@@ -36,11 +37,12 @@ from exchange.trading.domain import (
     InstalmentAction,
     InstalmentStatus,
     forfeiture,
+    held_deadline,
     next_deal_state,
     payment_action,
     settlement,
 )
-from exchange.trading.errors import AlreadySigned, InstalmentNotDue, NotAdmin, NotParticipant
+from exchange.trading.errors import AlreadySigned, DealOnHold, InstalmentNotDue, NotAdmin, NotParticipant
 from exchange.trading.intents import release_all, win
 from exchange.trading.models import Deal, DealInstalment, Intent
 from kernel.db import is_postgres
@@ -244,6 +246,39 @@ class DealNoticeHandler(NoticeHandler):
         await cancel_deal(session, self.ctx.listings, deal.listing_id, now, reason=reason)
 
 
+# -- on hold while a party is suspended -----------------------------------------------------------------
+
+
+async def suspended_parties(session: AsyncSession, deal: Deal) -> list[str]:
+    """The deal's parties (``buyer``, ``seller``) whose organisation is suspended now."""
+    parties_ = (("buyer", deal.buyer_org_id), ("seller", deal.seller_org_id))
+    rows = await session.execute(select(Org.id, Org.status).where(Org.id.in_([org for _, org in parties_])))
+    suspended = {org_id for org_id, status in rows if status == OrgStatus.SUSPENDED.value}
+    return [side for side, org_id in parties_ if org_id in suspended]
+
+
+async def refuse_on_hold(session: AsyncSession, deal: Deal) -> None:
+    """409 ``deal-on-hold`` while a party is suspended: nobody signs, pays or is paid."""
+    if suspended := await suspended_parties(session, deal):
+        raise DealOnHold(
+            f"the deal is on hold while the {' and the '.join(suspended)} "
+            f"{'is' if len(suspended) == 1 else 'are'} suspended; it resumes when the exchange reinstates "
+            f"{'it' if len(suspended) == 1 else 'them'}",
+            suspended=suspended,
+        )
+
+
+async def payment_deadline(session: AsyncSession, deal: Deal, row: DealInstalment) -> datetime | None:
+    """The payment's deadline moved by the time the deal was on hold since the payment became
+    payable (the signatures for the first payment, the due date for a later instalment); ``None``
+    while on hold."""
+    assert row.deadline_at is not None
+    signed = max(t for t in (deal.buyer_signed_at, deal.seller_signed_at) if t is not None)
+    since = signed if row.seq == 0 or row.due_at is None else row.due_at
+    periods = await parties.suspensions(session, [deal.buyer_org_id, deal.seller_org_id])
+    return held_deadline(row.deadline_at, since, periods)
+
+
 # -- signatures and the certificate --------------------------------------------------------------------
 
 
@@ -257,6 +292,7 @@ async def sign(
         raise NotAdmin("a deal is signed by an admin of each party", field="role")
     if deal.state != DealState.AWAITING_SIGNATURES.value:
         raise InvalidState(f"the deal is {deal.state}; it is signed while awaiting signatures", state=deal.state)
+    await refuse_on_hold(session, deal)
     side = "buyer" if signer.org_id == deal.buyer_org_id else "seller"
     if getattr(deal, f"{side}_signed_at") is not None:
         raise AlreadySigned(f"the {side} has already signed this deal")
@@ -384,16 +420,16 @@ async def pay(session: AsyncSession, ctx: TradingContext, payer: Principal, deal
     deal = await visible_deal(session, payer, deal_id, lock=True)
     if payer.org_id != deal.buyer_org_id:
         raise NotParticipant("only the buyer pays for a deal")
-    payer.require_active_verified()
     if deal.state not in PAYING:
         raise InvalidState(f"the deal is {deal.state}; it is paid while awaiting payment", state=deal.state)
+    await refuse_on_hold(session, deal)
+    payer.require_active_verified()
     rows = await schedule.schedule_of(session, deal.id)
     row = schedule.next_unpaid(rows)
     assert row is not None and row.due_at is not None and row.deadline_at is not None
-    if now >= row.deadline_at:
-        raise InvalidState(
-            f"the payment deadline passed at {rfc3339(row.deadline_at)}; the deal defaults", state="defaulted"
-        )
+    deadline = await payment_deadline(session, deal, row)
+    if deadline is not None and now >= deadline:
+        raise InvalidState(f"the payment deadline passed at {rfc3339(deadline)}; the deal defaults", state="defaulted")
     if now < row.due_at:
         raise InstalmentNotDue(
             f"the next instalment, {row.amount} fen, is due at {rfc3339(row.due_at)}; it is collected "
@@ -558,6 +594,8 @@ async def collect(
         return False  # paid meanwhile, or an earlier instalment is still open
     if row.status != InstalmentStatus.PENDING.value or row.due_at is None or row.due_at > now:
         return False
+    if await suspended_parties(session, deal):
+        return False  # on hold: collected when the party is reinstated (its deadline moves meanwhile)
     try:
         async with session.begin_nested():  # the ledger's refusal rolls back the voucher payer's work too
             await _pay_and_settle(session, ctx, deal, rows, row, now)
@@ -611,6 +649,9 @@ async def default(session: AsyncSession, ctx: TradingContext, claimed: Deal, now
     missed = schedule.next_unpaid(rows)
     if deal.state not in PAYING or missed is None or missed.deadline_at is None or missed.deadline_at > now:
         return False  # paid, cancelled or defaulted meanwhile
+    deadline = await payment_deadline(session, deal, missed)
+    if deadline is None or deadline > now:
+        return False  # on hold, or its deadline moved by the time on hold: not due yet
     first_payment = deal.state == DealState.AWAITING_PAYMENT.value
     _move(deal, DealAction.PAYMENT_MISSED, now)
     deal.ended_at = now

@@ -184,6 +184,19 @@ INTENTS = StateMachine("intent", IntentStatus, IntentAction, IntentStatus.ACTIVE
 next_intent_state = INTENTS.next
 
 
+def takes_part(status: str, registered_at: datetime, ended_at: datetime | None, auction_starts_at: datetime) -> bool:
+    """Whether an intent makes its organisation a participant of an auction (SPEC §3.2), and so one
+    who sees it, its bids and its live events: an intent registered for the announcement the auction
+    follows (before its opening) and active — or ended by the auction's own outcome (won, or released
+    at or after its opening). A withdrawn intent, or one registered for a later announcement of the
+    listing, takes no part."""
+    if status == IntentStatus.WITHDRAWN or registered_at > auction_starts_at:
+        return False
+    if status == IntentStatus.ACTIVE:
+        return True
+    return ended_at is not None and ended_at >= auction_starts_at
+
+
 # --- auctions -------------------------------------------------------------------------------
 
 
@@ -518,3 +531,27 @@ INSTALMENTS = StateMachine(
     "instalment", InstalmentStatus, InstalmentAction, InstalmentStatus.PENDING, INSTALMENT_TRANSITIONS
 )
 next_instalment_status = INSTALMENTS.next
+
+
+# --- a deal on hold while a party is suspended --------------------------------------------------------
+
+Period = tuple[datetime, datetime | None]  # (from, until); until None while it lasts
+
+
+def held_deadline(deadline: datetime, since: datetime, suspensions: Sequence[Period]) -> datetime | None:
+    """A payment deadline moved by the time the deal was on hold: each period in which a party was
+    suspended, after the deadline's clock started (``since``) and before the deadline (as moved so
+    far), pushes it back by its length; overlapping periods count once. ``None`` while a suspension
+    that began before the deadline lasts: the deal is on hold and has no deadline until it ends."""
+    moved = deadline
+    covered = since  # suspended time up to here is counted
+    for start, end in sorted(suspensions, key=lambda p: p[0]):
+        if end is not None and end <= covered:
+            continue
+        if start >= moved:
+            break
+        if end is None:
+            return None
+        moved += end - max(start, covered)
+        covered = end
+    return moved

@@ -55,3 +55,10 @@ class AlreadySigned(Conflict):
 class NotAdmin(Forbidden):
     problem_type = "admin-required"
     title = "Only an admin of the organisation may sign"
+
+
+class DealOnHold(Conflict):
+    """A party of the deal is suspended: the deal waits (no signature, no payment, no settlement)."""
+
+    problem_type = "deal-on-hold"
+    title = "The deal is on hold while a party is suspended"

@@ -20,7 +20,7 @@ from exchange.platform.keyed import IdempotencyKey, KeyedWrite, answer, keyed
 from exchange.trading import auction_events, auctions, bidding, deals, intents, negotiations, schedule
 from exchange.trading.context import TradingContext
 from exchange.trading.errors import NotParticipant
-from exchange.trading.models import Auction, Bid, Deal
+from exchange.trading.models import Bid, Deal
 from exchange.trading.schemas import (
     AuctionOut,
     BidIn,
@@ -43,7 +43,7 @@ from exchange.trading.views import (
     intent_out,
     negotiation_out,
 )
-from kernel.errors import InvalidState, NotFound
+from kernel.errors import InvalidState
 from kernel.pagination import Cursor, Limit
 from listings import load_listing
 
@@ -122,12 +122,7 @@ class AuctionController(Controller):
     @get("/listings/{listing_id:uuid}/auction", summary="The auction of a listing (participants, seller, operators)")
     async def of_listing(self, listing_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now) -> AuctionOut:
         async with db.read() as session:
-            found = await session.scalar(
-                select(Auction).where(Auction.listing_id == listing_id).order_by(Auction.starts_at.desc()).limit(1)
-            )
-            if found is None:
-                raise NotFound(f"listing {listing_id} has no auction")
-            auction, _ = await auctions.visible_auction(session, user, found.id)
+            auction = await auctions.auction_of_listing(session, user, listing_id)
             return auction_out(auction, user.org_id, await _high_number(session, auction), clock.now())
 
     @get("/auctions/{auction_id:uuid}", summary="An auction: opening, high bid, end, next minimum bid")
@@ -207,7 +202,7 @@ class NegotiationController(Controller):
     @get("/listings/{listing_id:uuid}/negotiations", summary="Negotiations on a listing the caller is party to")
     async def of_listing(self, listing_id: FromPath[uuid.UUID], user: Caller, db: Db) -> NegotiationPage:
         async with db.read() as session:
-            listing = await load_listing(session, listing_id, viewer=None, check=False)
+            listing = await load_listing(session, listing_id, viewer=user)  # the listing's own visibility
             threads = await negotiations.threads_on(session, listing, user)
             items = [negotiation_out(thread, offers) for thread, offers in threads]
         return NegotiationPage(items=items, next_cursor=None)

@@ -50,10 +50,12 @@ async def trading_and_payments(client: Any, app: Any) -> list[tuple[str, Any, tu
     cases.append(("withdrawal", withdrawal, (poor_cash, "CNY", DEPOSIT - 1, DEPOSIT)))
 
     wallet, bank = await account_id(client, ops, poor_cash), await account_id(client, ops, "bank:settlement")
-    entry = await client.post(
-        f"{API}/ledger/entries", json=entry_body(wallet, bank, DEPOSIT), headers={**ops.headers, **key()}
+    adjustment = await client.post(
+        f"{API}/ledger/adjustments",
+        json={"entry": entry_body(wallet, bank, DEPOSIT, kind="adjustment"), "reason": "退回多收的款项"},
+        headers={**ops.headers, **key()},
     )
-    cases.append(("ledger entry", entry, (poor_cash, "CNY", DEPOSIT - 1, DEPOSIT)))
+    cases.append(("ledger adjustment", adjustment, (poor_cash, "CNY", DEPOSIT - 1, DEPOSIT)))
 
     # The buyer holds the deposit and nothing more: its deal cannot be paid.
     await intent(client, buyer, listing["id"])
@@ -135,7 +137,7 @@ async def test_every_route_that_runs_out_of_money_answers_409_with_the_same_body
     assert [route for route, _, _ in cases] == [
         "intent deposit",
         "withdrawal",
-        "ledger entry",
+        "ledger adjustment",
         "deal payment",
         "service order",
         "confirmation, cash short",

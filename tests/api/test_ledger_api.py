@@ -46,7 +46,7 @@ async def account(client, ops, account_id, **params):
 @pytest.fixture
 async def funded(client, ops):
     """A bank account and a wallet holding 10,000 fen."""
-    bank = await new_account(client, ops, "bank:settlement", type_="asset", no_overdraft=False)
+    bank = await new_account(client, ops, "ops:bank:1", type_="asset", no_overdraft=False)
     wallet = await new_account(client, ops, "ops:test:1")
     assert (await book(client, ops, entry_body(bank["id"], wallet["id"], 10_000))).status_code == 201
     return bank, wallet
@@ -282,7 +282,7 @@ async def test_statements_history_and_trial_balance(client, ops, funded):
     (cny,) = trial["units"]
     assert trial["balanced"] and cny["debits_posted"] == cny["credits_posted"] == 11_000
     listed = (await client.get(f"{API}/accounts", params={"limit": 1}, headers=ops.headers)).json()
-    assert [a["code"] for a in listed["items"]] == ["bank:settlement"] and listed["next_cursor"]
+    assert [a["code"] for a in listed["items"]] == ["ops:bank:1"] and listed["next_cursor"]
 
 
 async def test_an_adjustment_needs_a_second_operator(client, app, ops, funded):

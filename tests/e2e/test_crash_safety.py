@@ -77,6 +77,7 @@ class World:
     ops: str
     orgs: list[Org]
     deposits: str  # where the ledger scenes' holds go (liability)
+    accounts: list[str]  # the ledger scenes' own accounts, opened by the operator outside the chart
     bank: str  # bank:settlement (asset)
     auction_id: str
     seller: Org
@@ -147,14 +148,14 @@ def _entry(debit: str, credit: str, amount: int, key: str, kind: str) -> dict[st
 
 
 def make_transfer(world: World, rng: random.Random, key: str) -> Move:
-    payer, payee = rng.sample(world.wallets, 2)
+    payer, payee = rng.sample(world.accounts, 2)
     return Move(
         "ledger-transfer", key, "/ledger/entries", _entry(payer, payee, rng.randint(1, 120_000), key, "transfer")
     )
 
 
 def make_hold(world: World, rng: random.Random, key: str) -> Move:
-    body = _entry(rng.choice(world.wallets), world.deposits, rng.randint(1, 60_000), key, "deposit_hold")
+    body = _entry(rng.choice(world.accounts), world.deposits, rng.randint(1, 60_000), key, "deposit_hold")
     body["pending"] = {"timeout_seconds": 86_400}
     return Move("ledger-hold", key, "/ledger/entries", body)
 
@@ -356,14 +357,26 @@ def setup_world(api: Api, stripe: str) -> World:
         funded = {"org_id": org.org_id, "amount": FUNDING, "reference": f"FUND-{i}"}
         api.ok("POST", "/bank-transfers", ops, status=201, json=funded)
         org.cash = account_id(api, ops, f"org:{org.org_id}:cash")
-    deposits = api.ok(
-        "POST",
-        "/ledger/accounts",
-        ops,
-        status=201,
-        json={"code": "listing:crash:deposits", "unit": "CNY", "type": "liability", "no_overdraft": False},
-    )["id"]
-    world = World(ops, orgs, deposits, account_id(api, ops, "bank:settlement"), "", seller, [])
+
+    # The ledger's direct writes keep off the chart (wallets move by the services or by an approved
+    # adjustment): the ledger scenes move money between accounts the operator opens for them.
+    def own(code: str, type_: str = "liability", no_overdraft: bool = True) -> str:
+        body = {"code": code, "unit": "CNY", "type": type_, "no_overdraft": no_overdraft}
+        return api.ok("POST", "/ledger/accounts", ops, status=201, json=body)["id"]
+
+    source = own("ops:crash:source", "asset", False)
+    accounts = [own(f"ops:crash:{i}") for i in range(BIDDERS)]
+    for i, account in enumerate(accounts):
+        api.ok(
+            "POST",
+            "/ledger/entries",
+            ops,
+            status=201,
+            json=_entry(source, account, FUNDING, f"own-{i}", "transfer"),
+            headers={"Idempotency-Key": f"own-{i}"},
+        )
+    deposits = own("ops:crash:deposits", no_overdraft=False)
+    world = World(ops, orgs, deposits, accounts, account_id(api, ops, "bank:settlement"), "", seller, [])
     deals_and_auction(api, world)
     card_top_ups(api, world, stripe)
     rng = random.Random(7)
@@ -380,7 +393,7 @@ def setup_world(api: Api, stripe: str) -> World:
 def balances(api: Api, world: World) -> dict[str, tuple[int, int]]:
     """(posted balance, pending outflow) of every account the scenes touch."""
     found = {}
-    for account in [*world.wallets, world.seller.cash, world.deposits, world.bank]:
+    for account in [*world.wallets, *world.accounts, world.seller.cash, world.deposits, world.bank]:
         shown = api.ok("GET", f"/ledger/accounts/{account}", world.ops)
         found[account] = (shown["balance"], shown["balance"] - shown["available"])
     return found
@@ -560,7 +573,9 @@ def test_sigkill_mid_burst_loses_nothing_acknowledged_and_retries_apply_once(
         expected[world.cash_of(shown["org_id"])][0] += shown["amount"]
     after = balances(api, world)
     assert after == {account: tuple(expected[account]) for account in after}
-    assert all(posted - held >= 0 for account, (posted, held) in after.items() if account in world.wallets)
+    assert all(
+        posted - held >= 0 for account, (posted, held) in after.items() if account in [*world.wallets, *world.accounts]
+    )
 
     # Nothing created out of thin air, and the ledger's hashes and chain verify.
     assert api.ok("GET", "/ledger/trial-balance", ops)["balanced"] is True

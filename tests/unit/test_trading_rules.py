@@ -28,9 +28,11 @@ from exchange.trading.domain import (
     check_installments,
     end_after_bid,
     forfeiture,
+    held_deadline,
     minimum_bid,
     next_deal_state,
     settlement,
+    takes_part,
 )
 from kernel.errors import InvalidState
 
@@ -192,3 +194,28 @@ def test_every_deal_state_and_action(state, action):
 def test_terminal_deal_states_have_no_way_out():
     for terminal in (DealState.SETTLED, DealState.CANCELLED, DealState.DEFAULTED):
         assert not any(state is terminal for state, _ in DEALS.transitions)
+
+
+def test_who_takes_part_in_an_auction():
+    opens = datetime(2026, 3, 31, 2, 0, tzinfo=UTC)
+    before, after = opens - timedelta(days=3), opens + timedelta(minutes=40)
+    assert takes_part("active", before, None, opens)
+    assert takes_part("won", before, after, opens) and takes_part("released", before, after, opens)
+    assert not takes_part("withdrawn", before, before + timedelta(hours=1), opens)
+    assert not takes_part("released", before, before + timedelta(hours=1), opens)  # ended before it opened
+    assert not takes_part("active", after, None, opens)  # registered for a later announcement
+
+
+def test_a_payment_deadline_moves_by_the_time_on_hold():
+    day = timedelta(days=1)
+    since = datetime(2026, 4, 1, tzinfo=UTC)
+    deadline = since + 7 * day
+    assert held_deadline(deadline, since, []) == deadline
+    assert held_deadline(deadline, since, [(since + 2 * day, since + 4 * day)]) == deadline + 2 * day
+    overlapping = [(since + 2 * day, since + 4 * day), (since + 3 * day, since + 5 * day)]  # both parties
+    assert held_deadline(deadline, since, overlapping) == deadline + 3 * day
+    assert held_deadline(deadline, since, [(since - 5 * day, since + day)]) == deadline + day  # from `since` only
+    assert held_deadline(deadline, since, [(since + 2 * day, None)]) is None  # on hold: no deadline
+    assert held_deadline(deadline, since, [(deadline + day, None)]) == deadline  # suspended after it passed
+    chained = [(since + 6 * day, since + 8 * day), (since + 8.5 * day, since + 9 * day)]  # within the moved deadline
+    assert held_deadline(deadline, since, chained) == deadline + 2.5 * day
