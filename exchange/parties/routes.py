@@ -8,7 +8,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from exchange.parties import service
-from exchange.parties.auth import LoginThrottle, TokenIssuer
+from exchange.parties.auth import TokenIssuer, login_failures
 from exchange.parties.domain import OrgKind
 from exchange.parties.http import Caller
 from exchange.parties.models import Org, User
@@ -22,7 +22,8 @@ from exchange.parties.schemas import (
     TokenOut,
     UserOut,
 )
-from exchange.platform.http import BEARER, Db, Now
+from exchange.platform.http import BEARER, Config, Db, Now
+from exchange.platform.ratelimit import RateLimiter
 from kernel.errors import Forbidden, Unauthorized
 from kernel.shapes import shaped
 
@@ -78,13 +79,16 @@ class AuthController(Controller):
         data: JSONBody[LoginRequest],
         db: Db,
         tokens: NamedDependency[TokenIssuer],
-        throttle: NamedDependency[LoginThrottle],
+        limiter: NamedDependency[RateLimiter],
+        settings: Config,
     ) -> TokenOut:
-        client = request.client.host if request.client else "unknown"
-        throttle.check(f"email:{service.normalise_email(data.email)}", f"client:{client}")
+        limit = login_failures(settings)
+        keys = (f"email:{service.normalise_email(data.email)}", f"client:{limiter.client_of(request)}")
+        await limiter.check(limit, *keys)  # a spent email or client is refused before its password is tried
         async with db.read() as session:
             user = await service.authenticate(session, data.email, data.password)
         if user is None:
+            await limiter.hit(limit, *keys)
             raise Unauthorized("email or password is wrong")
         return TokenOut(access_token=tokens.issue(user.id), token_type="Bearer", expires_in=tokens.lifetime_seconds)
 

@@ -20,7 +20,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from exchange.accounting.jobs import seal_task
 from exchange.accounting.routes import LedgerController
 from exchange.accounting.wallet import WalletController
-from exchange.parties.auth import LoginThrottle, TokenIssuer
+from exchange.parties.auth import TokenIssuer
 from exchange.parties.http import caller_dependencies
 from exchange.parties.routes import AuthController, MeController, OrgController
 from exchange.payments import ROUTE_HANDLERS as PAYMENT_ROUTES
@@ -31,6 +31,7 @@ from exchange.platform.http import state_dependencies
 from exchange.platform.keys import load_or_create_keys
 from exchange.platform.logging import RequestIdMiddleware, configure_logging
 from exchange.platform.problems import EXCEPTION_HANDLERS, problem_details_plugin
+from exchange.platform.ratelimit import RateLimiter
 from exchange.platform.settings import Settings
 from exchange.server.clock_control import ClockControl
 from exchange.server.http_rules import check_request, fix_options_allow
@@ -98,6 +99,7 @@ def create_app(
     db = Database(
         create_engine(settings.database_url, pool_size=settings.db_pool_size), retry_attempts=settings.db_retry_attempts
     )
+    limiter = RateLimiter(settings.rate_limit_backend, settings.redis_url, settings.trusted_proxies)
     state = State(
         {
             "events": events,
@@ -106,7 +108,7 @@ def create_app(
             "db": db,
             "keyring": keys,
             "tokens": TokenIssuer(keys.jwt_secret, settings.token_lifetime_seconds, clock),
-            "throttle": LoginThrottle(settings.login_attempts_per_minute, clock),
+            "limiter": limiter,
             "listings": modules.listings,
             "sweeper": modules.sweeper,
             "trading": modules.trading,
@@ -126,6 +128,7 @@ def create_app(
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await db.dispose()
+            await limiter.close()
 
     api = Router(
         path=API_PREFIX,
@@ -150,7 +153,7 @@ def create_app(
     app = Litestar(
         route_handlers=handlers,
         dependencies={
-            **state_dependencies("db", "clock", "settings", "keyring", "tokens", "throttle", "events", "listings"),
+            **state_dependencies("db", "clock", "settings", "keyring", "tokens", "limiter", "events", "listings"),
             **caller_dependencies(),
         },
         state=state,

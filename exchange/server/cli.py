@@ -39,9 +39,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             port=port,
             log_level="warning",
             access_log=False,
+            proxy_headers=False,  # the client address is the exchange's to work out (TECHX_TRUSTED_PROXIES)
         )
         return 0
-    uvicorn.run(serving_app(settings), host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(serving_app(settings), host=host, port=port, log_level="warning", access_log=False, proxy_headers=False)
     return 0
 
 

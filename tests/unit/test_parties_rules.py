@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exchange.parties.auth import LoginThrottle, TokenIssuer
+from exchange.parties.auth import TokenIssuer
 from exchange.parties.domain import (
     CREDIT_CODE_ALPHABET,
     OrgKind,
@@ -21,7 +21,7 @@ from exchange.parties.domain import (
 )
 from exchange.parties.passwords import hash_password, verify_password
 from exchange.platform.clock import ManualClock
-from kernel.errors import Forbidden, OrgNotVerified, OrgSuspended, RateLimited, Unauthorized
+from kernel.errors import Forbidden, OrgNotVerified, OrgSuspended, Unauthorized
 
 first17 = st.tuples(
     st.text(CREDIT_CODE_ALPHABET, min_size=2, max_size=2),
@@ -102,20 +102,6 @@ def test_tokens_signed_with_another_secret_are_refused():
         TokenIssuer("s" * 32, 60, clock).user_id(token)
     with pytest.raises(Unauthorized):
         TokenIssuer("s" * 32, 60, clock).user_id("not.a.jwt")
-
-
-def test_throttle_counts_each_key_in_a_sliding_minute():
-    clock = ManualClock()
-    throttle = LoginThrottle(3, clock)
-    for _ in range(3):
-        throttle.check("email:a", "client:1")
-    with pytest.raises(RateLimited):
-        throttle.check("email:b", "client:1")  # the client is spent even for another email
-    clock.advance(timedelta(seconds=30))
-    with pytest.raises(RateLimited):
-        throttle.check("email:a", "client:2")
-    clock.advance(timedelta(seconds=31))
-    throttle.check("email:a", "client:1")
 
 
 def test_password_hashes_are_salted_argon2id():

@@ -1,0 +1,128 @@
+"""Rate limits over HTTP: failed logins, the client address behind proxies, a count shared by processes.
+
+The limiter keeps real time (the ``limits`` package's moving window), not the exchange's clock:
+these tests never need a window to pass. Each test client has an address of its own
+(``httpx.ASGITransport(client=…)``), so counts never leak between tests, not even through Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+from litestar import Litestar
+
+from exchange.server.app import create_app
+from tests.conftest import make_settings, running
+from tests.helpers import PASSWORD, assert_problem, register
+
+LOGIN = "/api/v1/auth/login"
+
+
+def some_address(prefix: str = "198.51") -> str:
+    return f"{prefix}.{random.randrange(256)}.{random.randrange(1, 255)}"
+
+
+@asynccontextmanager
+async def client_at(app: Litestar, address: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client whose requests reach the app from ``address`` (the socket peer)."""
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
+        yield client
+
+
+async def fail_login(client: httpx.AsyncClient, email: str, **headers: str) -> httpx.Response:
+    return await client.post(LOGIN, json={"email": email, "password": "wrong-password"}, headers=headers)
+
+
+async def test_successful_logins_are_never_limited(client, settings):
+    party = await register(client)
+    for _ in range(2 * settings.login_attempts_per_minute):
+        response = await client.post(LOGIN, json={"email": party.email, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+
+
+async def test_failed_logins_are_limited_per_email_with_retry_after(client, app, settings):
+    party = await register(client)
+    for _ in range(settings.login_attempts_per_minute):
+        async with client_at(app, some_address()) as elsewhere:  # a new address each time: the email counts
+            assert_problem(await fail_login(elsewhere, party.email), 401, "unauthorized")
+    async with client_at(app, some_address()) as elsewhere:
+        limited = await elsewhere.post(LOGIN, json={"email": party.email, "password": PASSWORD})
+    body = assert_problem(limited, 429, "rate-limited")
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    assert body["limit"] == "login-failures"
+    other = await register(client)
+    assert (await client.post(LOGIN, json={"email": other.email, "password": PASSWORD})).status_code == 200
+
+
+async def test_failed_logins_are_limited_per_client_address(client, app, settings):
+    party = await register(client)
+    async with client_at(app, some_address()) as guesser:
+        for i in range(settings.login_attempts_per_minute):
+            assert_problem(await fail_login(guesser, f"nobody-{i}@example.cn"), 401, "unauthorized")
+        limited = await guesser.post(LOGIN, json={"email": party.email, "password": PASSWORD})
+        assert_problem(limited, 429, "rate-limited")
+    async with client_at(app, some_address()) as someone_else:
+        assert (await someone_else.post(LOGIN, json={"email": party.email, "password": PASSWORD})).status_code == 200
+
+
+async def test_forwarded_for_from_an_untrusted_peer_is_ignored(client, app, settings):
+    """No proxy is configured: a client (here on loopback) cannot pose as many by naming addresses."""
+    assert settings.trusted_proxies == ()
+    for i in range(settings.login_attempts_per_minute):
+        response = await fail_login(client, f"nobody-{i}@example.cn", **{"X-Forwarded-For": some_address()})
+        assert_problem(response, 401, "unauthorized")
+    limited = await fail_login(client, "nobody-else@example.cn", **{"X-Forwarded-For": some_address()})
+    assert_problem(limited, 429, "rate-limited")
+
+
+async def test_forwarded_for_from_a_configured_proxy_names_the_client(backend, keys_dir, clock):
+    settings = make_settings(backend, keys_dir, trusted_proxies=("10.0.0.0/8",))
+    app = create_app(settings, clock=clock, run_background_tasks=False)
+    limit = settings.login_attempts_per_minute
+    guesser, bystander = some_address("203.0"), some_address("192.0")
+    async with running(app), client_at(app, "10.0.0.1") as proxy:
+        for i in range(limit):
+            response = await fail_login(proxy, f"nobody-{i}@example.cn", **{"X-Forwarded-For": guesser})
+            assert_problem(response, 401, "unauthorized")
+        # The right-most address the proxies did not add is the client: forged entries to its left do not help.
+        forged = f"{some_address()}, {guesser}, 10.0.0.2"
+        assert_problem(await fail_login(proxy, "next@example.cn", **{"X-Forwarded-For": forged}), 429, "rate-limited")
+        # Another client behind the same proxy is not held back by the guesser.
+        response = await fail_login(proxy, "next@example.cn", **{"X-Forwarded-For": bystander})
+        assert_problem(response, 401, "unauthorized")
+
+
+async def _redis_problem(url: str) -> str | None:
+    client = aioredis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except (OSError, aioredis.RedisError) as exc:
+        return f"Redis at {url} is unreachable ({exc})"
+    finally:
+        await client.aclose()
+    return None
+
+
+async def test_processes_sharing_redis_share_the_count(backend, keys_dir, clock):
+    settings = make_settings(backend, keys_dir, rate_limit_backend="redis")
+    problem = await _redis_problem(settings.redis_url)
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+    first = create_app(settings, clock=clock, run_background_tasks=False)
+    second = create_app(settings, clock=clock, run_background_tasks=False)
+    address, email = some_address("100.64"), f"shared-{uuid.uuid4().hex[:10]}@example.cn"
+    async with running(first), running(second), client_at(first, address) as one, client_at(second, address) as two:
+        for i in range(settings.login_attempts_per_minute):
+            assert_problem(await fail_login(one if i % 2 else two, email), 401, "unauthorized")
+        assert_problem(await fail_login(one, email), 429, "rate-limited")
+        assert_problem(await fail_login(two, email), 429, "rate-limited")
