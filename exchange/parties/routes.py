@@ -49,6 +49,7 @@ class AuthController(Controller):
     ) -> RegisterOut:
         if data.org.kind is OrgKind.OPERATOR:
             raise Forbidden("operator accounts are created with 'techx operator create'")
+        service.check_new_password(data.password)
         password_hash = await service.hash_in_thread(data.password)
 
         async def work(session: Any) -> tuple[User, Org]:

@@ -80,8 +80,10 @@ def cmd_operator_create(args: argparse.Namespace, settings: Settings) -> int:
     from exchange.platform.migrate import migrated_database
 
     password = args.password or os.environ.get("TECHX_OPERATOR_PASSWORD") or getpass.getpass("Password: ")
-    if len(password) < 10:
-        print("error: the password needs at least 10 characters", file=sys.stderr)
+    try:
+        service.check_new_password(password)
+    except service.WeakPassword as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
         return 2
 
     async def run() -> str:

@@ -110,3 +110,16 @@ def test_password_hashes_are_salted_argon2id():
     assert verify_password("0123456789", first)
     assert not verify_password("0123456788", first)
     assert not verify_password("0123456789", "garbage")
+
+
+def test_password_rules_follow_nist_800_63b():
+    from exchange.parties.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
+
+    assert MIN_LENGTH >= 8 and MAX_LENGTH >= 64
+    assert password_problem("correct horse battery staple") is None
+    assert password_problem("密码是一句很长的中文短语") is None  # any Unicode character counts
+    assert "at least" in (password_problem("short") or "")
+    assert "at most" in (password_problem("x" * (MAX_LENGTH + 1)) or "")
+    assert "only spaces" in (password_problem(" " * 12) or "")
+    assert "common" in (password_problem("iloveyou123") or "")
+    assert "common" in (password_problem("QWERTYUIOP") or "")
