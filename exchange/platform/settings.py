@@ -61,6 +61,7 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()  # networks (CIDR) whose X-Forwarded-For names the client
     max_request_body_bytes: int = 1024 * 1024
     cors_origins: tuple[str, ...] = ()
+    metrics_token: str = ""  # the bearer token Prometheus sends to GET /metrics; empty: /metrics is not served
     db_pool_size: int = 10
     db_retry_attempts: int = 8
 
@@ -145,6 +146,8 @@ class Settings:
             )
         if self.channels_backend not in ("memory", "redis"):
             raise SettingsError("TECHX_CHANNELS_BACKEND must be 'memory' or 'redis'")
+        if self.metrics_token and len(self.metrics_token) < 16:
+            raise SettingsError("TECHX_METRICS_TOKEN must have at least 16 characters (or be empty: no /metrics)")
         if self.rate_limit_backend not in ("memory", "redis"):
             raise SettingsError("TECHX_RATE_LIMIT_BACKEND must be 'memory' or 'redis'")
         if self.login_attempts_per_minute < 1:

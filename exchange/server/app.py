@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,9 @@ from typing import Any
 import structlog
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
+from litestar.handlers import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -41,6 +44,7 @@ from exchange.server.ops import health, public_keys, ready
 from exchange.stats.routes import StatsController
 from exchange.trading.routes import ROUTE_HANDLERS as TRADING_ROUTES
 from exchange.vouchers import ROUTE_HANDLERS as VOUCHER_ROUTES
+from kernel.errors import NotFound, Unauthorized
 from listings import ROUTE_HANDLERS as LISTING_ROUTES
 from listings import warm_up as warm_up_search
 
@@ -58,10 +62,24 @@ class PeriodicTask:
     run: Callable[[State], Awaitable[Any]]
 
 
+def metrics_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """``/metrics`` answers only the bearer of ``TECHX_METRICS_TOKEN`` (Prometheus); without the setting,
+    it is not served at all."""
+    token: str = connection.app.state.settings.metrics_token
+    if not token:
+        raise NotFound("not found")
+    scheme, _, given = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        error = Unauthorized("the metrics need the bearer token configured as TECHX_METRICS_TOKEN")
+        error.headers = {"WWW-Authenticate": 'Bearer realm="metrics"'}  # type: ignore[attr-defined]
+        raise error
+
+
 class MetricsController(PrometheusController):
-    """Prometheus text format; outside the OpenAPI document, which describes the JSON API."""
+    """Prometheus text format, for the scraper only; outside the OpenAPI document, which describes the JSON API."""
 
     include_in_schema = False
+    guards = [metrics_guard]
 
 
 async def _sweep(state: State) -> Any:

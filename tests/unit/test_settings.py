@@ -51,6 +51,7 @@ def test_environment_variables_override_defaults():
         {"TECHX_TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"},
         {"TECHX_RATE_LIMIT_BACKEND": "memcached"},
         {"TECHX_LOGIN_ATTEMPTS_PER_MINUTE": "0"},
+        {"TECHX_METRICS_TOKEN": "short"},
     ],
 )
 def test_settings_the_exchange_cannot_run_with_are_refused(env):
