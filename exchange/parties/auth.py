@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 
 from exchange.platform.clock import Clock
-from exchange.platform.ratelimit import Limit
+from exchange.platform.ratelimit import Limit, network_of
 from exchange.platform.settings import Settings
 from kernel.errors import Unauthorized
 
@@ -52,3 +52,13 @@ class TokenIssuer:
 def login_failures(settings: Settings) -> Limit:
     """Failed logins per email and per client address; successful ones are not counted."""
     return Limit("login-failures", settings.login_attempts_per_minute, 60, "failed logins")
+
+
+def sign_up_counts(settings: Settings, client: str) -> tuple[tuple[Limit, str], ...]:
+    """Sign-ups per client address and per its network (/24 or /64): each costs an Argon2 hash and
+    makes an account that may object to notices."""
+    per_client = Limit("sign-ups-per-client", settings.registrations_per_hour_per_client, 3600, "sign-ups")
+    per_network = Limit(
+        "sign-ups-per-network", settings.registrations_per_hour_per_network, 3600, "sign-ups from this network"
+    )
+    return ((per_client, f"client:{client}"), (per_network, f"network:{network_of(client)}"))

@@ -69,19 +69,17 @@ class RateLimiter:
         peer = request.client.host if request.client else None
         return client_address(peer, request.headers.get("x-forwarded-for"), self.proxies)
 
-    async def check(self, limit: Limit, *keys: str) -> None:
-        """Refuse (429, with ``Retry-After``) if any key has used up ``limit``; count nothing."""
-        item = limit.item
-        for key in keys:
-            if not await self._call(self._limiter.test(item, key)):
+    async def check(self, *counts: tuple[Limit, str]) -> None:
+        """Refuse (429, with ``Retry-After``) if any key has used up its limit; count nothing."""
+        for limit, key in counts:
+            if not await self._call(self._limiter.test(limit.item, key)):
                 raise await self._refusal(limit, key)
 
-    async def hit(self, limit: Limit, *keys: str) -> None:
-        """Count one event against every key, or refuse (429) if any key has used up ``limit``."""
-        await self.check(limit, *keys)
-        item = limit.item
-        for key in keys:
-            if not await self._call(self._limiter.hit(item, key)):  # another request took the last one
+    async def hit(self, *counts: tuple[Limit, str]) -> None:
+        """Count one event against each key, or refuse (429) if any key has used up its limit."""
+        await self.check(*counts)
+        for limit, key in counts:
+            if not await self._call(self._limiter.hit(limit.item, key)):  # another request took the last one
                 raise await self._refusal(limit, key)
 
     async def close(self) -> None:
@@ -148,3 +146,14 @@ def client_address(peer: str | None, forwarded_for: str | None, proxies: tuple[N
         if not _trusted(hop, proxies):
             return str(hop)
     return str(current)  # every hop is a proxy: the first of them
+
+
+def network_of(address: str) -> str:
+    """The network a client address belongs to for counting: its /24 (IPv4) or /64 (IPv6)."""
+    parsed = _address(address)
+    if parsed is None:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        parsed = parsed.ipv4_mapped
+    prefix = 24 if parsed.version == 4 else 64
+    return str(ipaddress.ip_network(f"{parsed}/{prefix}", strict=False))

@@ -57,6 +57,8 @@ class Settings:
 
     token_lifetime_seconds: int = 3600
     login_attempts_per_minute: int = 10  # failed logins per email and per client address
+    registrations_per_hour_per_client: int = 10  # sign-ups per client address in any hour
+    registrations_per_hour_per_network: int = 30  # sign-ups per /24 (IPv4) or /64 (IPv6) in any hour
     rate_limit_backend: str = "memory"  # where rate limits count: "memory" (one process) or "redis" (shared)
     trusted_proxies: tuple[str, ...] = ()  # networks (CIDR) whose X-Forwarded-For names the client
     max_request_body_bytes: int = 1024 * 1024
@@ -152,6 +154,8 @@ class Settings:
             raise SettingsError("TECHX_RATE_LIMIT_BACKEND must be 'memory' or 'redis'")
         if self.login_attempts_per_minute < 1:
             raise SettingsError("TECHX_LOGIN_ATTEMPTS_PER_MINUTE must be at least 1")
+        if min(self.registrations_per_hour_per_client, self.registrations_per_hour_per_network) < 1:
+            raise SettingsError("TECHX_REGISTRATIONS_PER_HOUR_PER_CLIENT and _PER_NETWORK must be at least 1")
         for proxy in self.trusted_proxies:
             try:
                 ipaddress.ip_network(proxy, strict=False)

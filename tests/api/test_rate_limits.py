@@ -1,4 +1,5 @@
-"""Rate limits over HTTP: failed logins, the client address behind proxies, a count shared by processes.
+"""Rate limits over HTTP: failed logins, sign-ups, the client address behind proxies, a count shared by
+processes; and the cap on objections an organisation files to one notice.
 
 The limiter keeps real time (the ``limits`` package's moving window), not the exchange's clock:
 these tests never need a window to pass. Each test client has an address of its own
@@ -17,12 +18,16 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 from litestar import Litestar
+from sqlalchemy import func, select
 
+from exchange.parties.models import User
 from exchange.server.app import create_app
+from listings.domain import MAX_OBJECTIONS_PER_ORG_PER_NOTICE
 from tests.conftest import make_settings, running
-from tests.helpers import PASSWORD, assert_problem, register
+from tests.helpers import PASSWORD, announced_listing, assert_problem, credit_code, operator, register, verified
 
 LOGIN = "/api/v1/auth/login"
+REGISTER = "/api/v1/auth/register"
 
 
 def some_address(prefix: str = "198.51") -> str:
@@ -126,3 +131,68 @@ async def test_processes_sharing_redis_share_the_count(backend, keys_dir, clock)
             assert_problem(await fail_login(one if i % 2 else two, email), 401, "unauthorized")
         assert_problem(await fail_login(one, email), 429, "rate-limited")
         assert_problem(await fail_login(two, email), 429, "rate-limited")
+
+
+def sign_up(address_index: int = 0) -> dict:
+    return {
+        "email": f"signup-{uuid.uuid4().hex[:10]}@example.cn",
+        "password": PASSWORD,
+        "display_name": "注册者",
+        "org": {"name": f"注册机构 {address_index}", "credit_code": credit_code(), "kind": "enterprise"},
+    }
+
+
+async def test_sign_ups_are_limited_per_client_address(backend, keys_dir, clock):
+    settings = make_settings(
+        backend, keys_dir, registrations_per_hour_per_client=3, registrations_per_hour_per_network=100
+    )
+    app = create_app(settings, clock=clock, run_background_tasks=False)
+    async with running(app), client_at(app, "203.0.113.9") as busy, client_at(app, "198.51.100.9") as other:
+        for _ in range(3):
+            assert (await busy.post(REGISTER, json=sign_up())).status_code == 201
+        limited = await busy.post(REGISTER, json=sign_up())
+        body = assert_problem(limited, 429, "rate-limited")
+        assert body["limit"] == "sign-ups-per-client" and 1 <= int(limited.headers["retry-after"]) <= 3600
+        assert (await other.post(REGISTER, json=sign_up())).status_code == 201
+        async with app.state.db.read() as session:
+            assert await session.scalar(select(func.count()).select_from(User)) == 4
+
+
+async def test_sign_ups_are_limited_per_network(backend, keys_dir, clock):
+    settings = make_settings(
+        backend, keys_dir, registrations_per_hour_per_client=100, registrations_per_hour_per_network=4
+    )
+    app = create_app(settings, clock=clock, run_background_tasks=False)
+    async with running(app):
+        for host in range(1, 5):  # four addresses of one /24
+            async with client_at(app, f"203.0.113.{host}") as neighbour:
+                assert (await neighbour.post(REGISTER, json=sign_up(host))).status_code == 201
+        async with client_at(app, "203.0.113.200") as same_network:
+            body = assert_problem(await same_network.post(REGISTER, json=sign_up()), 429, "rate-limited")
+            assert body["limit"] == "sign-ups-per-network"
+        async with client_at(app, "203.0.114.1") as next_network:
+            assert (await next_network.post(REGISTER, json=sign_up())).status_code == 201
+
+
+async def test_an_organisation_files_at_most_three_objections_to_a_notice(client, app):
+    ops = await operator(client, app)
+    seller = await verified(client, ops)
+    notice_id = (await announced_listing(client, seller, ops))["announcement"]["notice_id"]
+    objector = await register(client)
+    objections = f"/api/v1/notices/{notice_id}/objections"
+    for i in range(MAX_OBJECTIONS_PER_ORG_PER_NOTICE):
+        filed = await client.post(
+            objections, json={"reason": f"第{i + 1}次异议：权属存在争议"}, headers=objector.headers
+        )
+        assert filed.status_code == 201, filed.text
+        dismissed = await client.post(
+            f"/api/v1/objections/{filed.json()['id']}/resolve", json={"decision": "dismissed"}, headers=ops.headers
+        )
+        assert dismissed.status_code == 200, dismissed.text
+    refused = await client.post(objections, json={"reason": "又一次异议：权属存在争议"}, headers=objector.headers)
+    body = assert_problem(refused, 409, "objection-limit-reached")
+    assert body["limit"] == MAX_OBJECTIONS_PER_ORG_PER_NOTICE and "3 objections" in body["detail"]
+    other = await register(client)  # another organisation still may
+    assert (
+        await client.post(objections, json={"reason": "另一单位的异议：权属存在争议"}, headers=other.headers)
+    ).status_code == 201

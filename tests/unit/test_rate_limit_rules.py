@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from exchange.platform.ratelimit import client_address, trusted_networks
+from exchange.platform.ratelimit import client_address, network_of, trusted_networks
 from exchange.platform.settings import Settings
 
 PROXIES = trusted_networks(("10.0.0.0/8", "fd00::/8"))
@@ -39,3 +39,10 @@ def test_the_server_does_not_rewrite_the_peer_from_forwarded_headers(monkeypatch
     for workers in (1, 2):
         cli.cmd_serve(argparse.Namespace(host=None, port=None, workers=workers), settings)
     assert [call.get("proxy_headers") for call in calls] == [False, False]
+
+
+def test_sign_ups_are_also_counted_per_network():
+    assert network_of("203.0.113.77") == "203.0.113.0/24"
+    assert network_of("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64"
+    assert network_of("::ffff:203.0.113.77") == "203.0.113.0/24"  # IPv4 seen through IPv6
+    assert network_of("unknown") == "unknown"

@@ -52,6 +52,7 @@ def test_environment_variables_override_defaults():
         {"TECHX_RATE_LIMIT_BACKEND": "memcached"},
         {"TECHX_LOGIN_ATTEMPTS_PER_MINUTE": "0"},
         {"TECHX_METRICS_TOKEN": "short"},
+        {"TECHX_REGISTRATIONS_PER_HOUR_PER_NETWORK": "0"},
     ],
 )
 def test_settings_the_exchange_cannot_run_with_are_refused(env):
