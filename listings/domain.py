@@ -633,6 +633,12 @@ def notice_period(kind: NoticeKind, rules: ListingRules) -> NoticePeriod:
     return NoticePeriod(rules.redemption_notice_working_days, working_days=True)
 
 
+# An organisation files at most this many objections to one notice, whatever became of them: each
+# pending at the close suspends the notice, so without a cap one objector could hold a notice up
+# again and again.
+MAX_OBJECTIONS_PER_ORG_PER_NOTICE = 3
+
+
 def objection_window_open(status: NoticeStatus, closes_at: datetime, now: datetime) -> bool:
     return status is NoticeStatus.OPEN and now < closes_at
 

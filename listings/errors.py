@@ -32,3 +32,8 @@ class NdaRequired(Forbidden):
 class ObjectionPending(Conflict):
     problem_type = "objection-pending"
     title = "You already have a pending objection to this notice"
+
+
+class ObjectionLimitReached(Conflict):
+    problem_type = "objection-limit-reached"
+    title = "Your organisation has filed as many objections to this notice as it may"

@@ -23,6 +23,7 @@ from kernel.signing import sign_content
 from kernel.time import rfc3339
 from listings.context import ListingsContext
 from listings.domain import (
+    MAX_OBJECTIONS_PER_ORG_PER_NOTICE,
     Actor,
     NoticeKind,
     NoticeStatus,
@@ -31,7 +32,7 @@ from listings.domain import (
     notice_period,
     objection_window_open,
 )
-from listings.errors import InvalidRequest, ObjectionPending
+from listings.errors import InvalidRequest, ObjectionLimitReached, ObjectionPending
 from listings.models import Notice, Objection, new_id
 
 ISSUER = "TechX technology-transfer exchange"
@@ -228,6 +229,18 @@ async def file_objection(
     )
     if mine is not None:
         raise ObjectionPending(f"your objection {mine} to this notice is still pending", objection_id=str(mine))
+    # Counted under the notice's lock (FOR UPDATE; SQLite writes one at a time), so it holds across processes.
+    filed = await session.scalar(
+        select(func.count())
+        .select_from(Objection)
+        .where(Objection.notice_id == notice.id, Objection.objector_org_id == actor.org_id)
+    )
+    if (filed or 0) >= MAX_OBJECTIONS_PER_ORG_PER_NOTICE:
+        raise ObjectionLimitReached(
+            f"an organisation files at most {MAX_OBJECTIONS_PER_ORG_PER_NOTICE} objections to a notice;"
+            f" yours has filed {filed}",
+            limit=MAX_OBJECTIONS_PER_ORG_PER_NOTICE,
+        )
     objection = Objection(
         notice_id=notice.id,
         objector_user_id=actor.user_id,

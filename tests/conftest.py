@@ -159,6 +159,9 @@ def make_settings(backend: Backend, keys_dir: Path, **overrides: object) -> Sett
         "keys_dir": keys_dir,
         "log_json": False,
         "log_level": "WARNING",
+        # Tests sign many parties up from one address within the hour; tests of the limits lower these.
+        "registrations_per_hour_per_client": 10_000,
+        "registrations_per_hour_per_network": 10_000,
     }
     values.update(overrides)
     return Settings.from_env(env={}, **values)

@@ -39,7 +39,7 @@ class LiveServer:
             await upgrade(engine)
             await engine.dispose()
             app = create_app(self.settings, clock=self.clock)
-            config = uvicorn.Config(app, log_level="warning", lifespan="on")
+            config = uvicorn.Config(app, log_level="warning", lifespan="on", proxy_headers=False)
             self._server = uvicorn.Server(config)
             await self._server.serve(sockets=[self.socket])
 

@@ -1,15 +1,16 @@
-"""Bearer tokens and login throttling."""
+"""Bearer tokens and the limit on failed logins."""
 
 from __future__ import annotations
 
 import uuid
-from collections import deque
 from datetime import UTC, datetime, timedelta
 
 import jwt
 
 from exchange.platform.clock import Clock
-from kernel.errors import RateLimited, Unauthorized
+from exchange.platform.ratelimit import Limit, network_of
+from exchange.platform.settings import Settings
+from kernel.errors import Unauthorized
 
 ALGORITHM = "HS256"
 
@@ -48,31 +49,16 @@ class TokenIssuer:
         return user_id
 
 
-class LoginThrottle:
-    """At most ``limit`` login attempts per key in any sliding minute.
+def login_failures(settings: Settings) -> Limit:
+    """Failed logins per email and per client address; successful ones are not counted."""
+    return Limit("login-failures", settings.login_attempts_per_minute, 60, "failed logins")
 
-    Counted in this process; several API processes each allow ``limit``. Keys are the email and
-    the client address, so that neither one account nor one client can guess freely.
-    """
 
-    def __init__(self, limit: int, clock: Clock, window: timedelta = timedelta(minutes=1)) -> None:
-        self.limit = limit
-        self.window = window
-        self._clock = clock
-        self._attempts: dict[str, deque] = {}
-
-    def check(self, *keys: str) -> None:
-        now = self._clock.now()
-        for key in keys:
-            attempts = self._attempts.setdefault(key, deque())
-            while attempts and attempts[0] <= now - self.window:
-                attempts.popleft()
-            if len(attempts) >= self.limit:
-                retry_after = int((attempts[0] + self.window - now).total_seconds()) + 1
-                error = RateLimited(f"too many login attempts; try again in {retry_after} s")
-                error.headers = {"Retry-After": str(retry_after)}  # type: ignore[attr-defined]
-                raise error
-        for key in keys:
-            self._attempts[key].append(now)
-        if len(self._attempts) > 100_000:  # forget idle keys so the table cannot grow without bound
-            self._attempts = {k: v for k, v in self._attempts.items() if v and v[-1] > now - self.window}
+def sign_up_counts(settings: Settings, client: str) -> tuple[tuple[Limit, str], ...]:
+    """Sign-ups per client address and per its network (/24 or /64): each costs an Argon2 hash and
+    makes an account that may object to notices."""
+    per_client = Limit("sign-ups-per-client", settings.registrations_per_hour_per_client, 3600, "sign-ups")
+    per_network = Limit(
+        "sign-ups-per-network", settings.registrations_per_hour_per_network, 3600, "sign-ups from this network"
+    )
+    return ((per_client, f"client:{client}"), (per_network, f"network:{network_of(client)}"))

@@ -8,7 +8,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from exchange.parties import service
-from exchange.parties.auth import LoginThrottle, TokenIssuer
+from exchange.parties.auth import TokenIssuer, login_failures, sign_up_counts
 from exchange.parties.domain import OrgKind
 from exchange.parties.http import Caller
 from exchange.parties.models import Org, User
@@ -22,7 +22,8 @@ from exchange.parties.schemas import (
     TokenOut,
     UserOut,
 )
-from exchange.platform.http import BEARER, Db, Now
+from exchange.platform.http import BEARER, Config, Db, Now
+from exchange.platform.ratelimit import RateLimiter
 from kernel.errors import Forbidden, Unauthorized
 from kernel.shapes import shaped
 
@@ -44,10 +45,19 @@ class AuthController(Controller):
 
     @post("/register", status_code=201, summary="Register a user and a new, unverified organisation")
     async def register(
-        self, data: JSONBody[RegisterRequest], db: Db, clock: Now, tokens: NamedDependency[TokenIssuer]
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[RegisterRequest],
+        db: Db,
+        clock: Now,
+        tokens: NamedDependency[TokenIssuer],
+        limiter: NamedDependency[RateLimiter],
+        settings: Config,
     ) -> RegisterOut:
+        await limiter.hit(*sign_up_counts(settings, limiter.client_of(request)))
         if data.org.kind is OrgKind.OPERATOR:
             raise Forbidden("operator accounts are created with 'techx operator create'")
+        service.check_new_password(data.password)
         password_hash = await service.hash_in_thread(data.password)
 
         async def work(session: Any) -> tuple[User, Org]:
@@ -78,13 +88,19 @@ class AuthController(Controller):
         data: JSONBody[LoginRequest],
         db: Db,
         tokens: NamedDependency[TokenIssuer],
-        throttle: NamedDependency[LoginThrottle],
+        limiter: NamedDependency[RateLimiter],
+        settings: Config,
     ) -> TokenOut:
-        client = request.client.host if request.client else "unknown"
-        throttle.check(f"email:{service.normalise_email(data.email)}", f"client:{client}")
+        limit = login_failures(settings)
+        counts = (
+            (limit, f"email:{service.normalise_email(data.email)}"),
+            (limit, f"client:{limiter.client_of(request)}"),
+        )
+        await limiter.check(*counts)  # a spent email or client is refused before its password is tried
         async with db.read() as session:
             user = await service.authenticate(session, data.email, data.password)
         if user is None:
+            await limiter.hit(*counts)
             raise Unauthorized("email or password is wrong")
         return TokenOut(access_token=tokens.issue(user.id), token_type="Bearer", expires_in=tokens.lifetime_seconds)
 

@@ -7,11 +7,12 @@ from typing import Annotated
 import msgspec
 
 from exchange.parties.domain import OrgKind, OrgStatus, Role
+from exchange.parties.passwords import MAX_LENGTH, MIN_LENGTH
 
 Email = Annotated[
     str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\x00-\x20]+@[^@\x00-\x20]+\.[^@\x00-\x20]+$")
 ]
-Password = Annotated[str, msgspec.Meta(min_length=10, max_length=200)]
+Password = Annotated[str, msgspec.Meta(min_length=MIN_LENGTH, max_length=MAX_LENGTH)]  # and check_new_password
 DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 OrgName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 CreditCode = Annotated[str, msgspec.Meta(min_length=18, max_length=18, pattern=r"^[0-9A-Z]{18}$")]
@@ -33,7 +34,7 @@ class RegisterRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
     email: Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
-    password: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_LENGTH)]
 
 
 class OrgActionRequest(msgspec.Struct, forbid_unknown_fields=True):

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.parties.domain import OrgKind, OrgStatus, Principal, Role, credit_code_problem
 from exchange.parties.models import Org, OrgEvent, User
-from exchange.parties.passwords import DUMMY_HASH, hash_password, verify_password
+from exchange.parties.passwords import DUMMY_HASH, hash_password, password_problem, verify_password
 from exchange.platform.db import Database
 from kernel.errors import Conflict, DomainError, NotFound, found
 
@@ -23,6 +23,12 @@ class InvalidCreditCode(DomainError):
     problem_type = "invalid-credit-code"
     status = 422
     title = "Not a valid unified social credit code"
+
+
+class WeakPassword(DomainError):
+    problem_type = "weak-password"
+    status = 422
+    title = "The password is too easy to guess"
 
 
 class EmailTaken(Conflict):
@@ -37,6 +43,13 @@ class CreditCodeTaken(Conflict):
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def check_new_password(password: str, field: str = "password") -> None:
+    """Refuse a new password (registration, operator creation, any change) that breaks a rule."""
+    problem = password_problem(password)
+    if problem:
+        raise WeakPassword(problem, field=field)
 
 
 async def hash_in_thread(password: str) -> str:

@@ -5,6 +5,7 @@ Every setting is listed in docs/operations.md; keep the two in step.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -55,9 +56,14 @@ class Settings:
     log_json: bool = True
 
     token_lifetime_seconds: int = 3600
-    login_attempts_per_minute: int = 10
+    login_attempts_per_minute: int = 10  # failed logins per email and per client address
+    registrations_per_hour_per_client: int = 10  # sign-ups per client address in any hour
+    registrations_per_hour_per_network: int = 30  # sign-ups per /24 (IPv4) or /64 (IPv6) in any hour
+    rate_limit_backend: str = "memory"  # where rate limits count: "memory" (one process) or "redis" (shared)
+    trusted_proxies: tuple[str, ...] = ()  # networks (CIDR) whose X-Forwarded-For names the client
     max_request_body_bytes: int = 1024 * 1024
     cors_origins: tuple[str, ...] = ()
+    metrics_token: str = ""  # the bearer token Prometheus sends to GET /metrics; empty: /metrics is not served
     db_pool_size: int = 10
     db_retry_attempts: int = 8
 
@@ -142,6 +148,19 @@ class Settings:
             )
         if self.channels_backend not in ("memory", "redis"):
             raise SettingsError("TECHX_CHANNELS_BACKEND must be 'memory' or 'redis'")
+        if self.metrics_token and len(self.metrics_token) < 16:
+            raise SettingsError("TECHX_METRICS_TOKEN must have at least 16 characters (or be empty: no /metrics)")
+        if self.rate_limit_backend not in ("memory", "redis"):
+            raise SettingsError("TECHX_RATE_LIMIT_BACKEND must be 'memory' or 'redis'")
+        if self.login_attempts_per_minute < 1:
+            raise SettingsError("TECHX_LOGIN_ATTEMPTS_PER_MINUTE must be at least 1")
+        if min(self.registrations_per_hour_per_client, self.registrations_per_hour_per_network) < 1:
+            raise SettingsError("TECHX_REGISTRATIONS_PER_HOUR_PER_CLIENT and _PER_NETWORK must be at least 1")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError as exc:
+                raise SettingsError(f"TECHX_TRUSTED_PROXIES: {proxy!r} is not an address or network (CIDR)") from exc
         if not 0 < self.deposit_default_bp <= self.deposit_max_bp <= 10_000:
             raise SettingsError("deposit basis points must satisfy 0 < default <= max <= 10000")
         if not 0 <= self.inventor_reward_bp <= 10_000:
@@ -162,7 +181,7 @@ def _convert(name: str, raw: str, annotation: object) -> object:
     try:
         if name == "fee_tiers":
             return _parse_fee_tiers(raw)
-        if name == "cors_origins":
+        if name in ("cors_origins", "trusted_proxies"):
             return tuple(o.strip() for o in raw.split(",") if o.strip())
         if text == "bool":
             return raw.strip().lower() in ("1", "true", "yes", "on")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,9 @@ from typing import Any
 import structlog
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
+from litestar.handlers import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
@@ -19,7 +22,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from exchange.accounting.jobs import seal_task
 from exchange.accounting.routes import LedgerController
 from exchange.accounting.wallet import WalletController
-from exchange.parties.auth import LoginThrottle, TokenIssuer
+from exchange.parties.auth import TokenIssuer
 from exchange.parties.http import caller_dependencies
 from exchange.parties.routes import AuthController, MeController, OrgController
 from exchange.payments import ROUTE_HANDLERS as PAYMENT_ROUTES
@@ -30,6 +33,7 @@ from exchange.platform.http import state_dependencies
 from exchange.platform.keys import load_or_create_keys
 from exchange.platform.logging import RequestIdMiddleware, configure_logging
 from exchange.platform.problems import EXCEPTION_HANDLERS, problem_details_plugin
+from exchange.platform.ratelimit import RateLimiter
 from exchange.platform.settings import Settings
 from exchange.server.clock_control import ClockControl
 from exchange.server.docs_ui import docs_ui_plugin, static_files_router
@@ -40,6 +44,7 @@ from exchange.server.ops import health, public_keys, ready
 from exchange.stats.routes import StatsController
 from exchange.trading.routes import ROUTE_HANDLERS as TRADING_ROUTES
 from exchange.vouchers import ROUTE_HANDLERS as VOUCHER_ROUTES
+from kernel.errors import NotFound, Unauthorized
 from listings import ROUTE_HANDLERS as LISTING_ROUTES
 from listings import warm_up as warm_up_search
 
@@ -57,10 +62,24 @@ class PeriodicTask:
     run: Callable[[State], Awaitable[Any]]
 
 
+def metrics_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """``/metrics`` answers only the bearer of ``TECHX_METRICS_TOKEN`` (Prometheus); without the setting,
+    it is not served at all."""
+    token: str = connection.app.state.settings.metrics_token
+    if not token:
+        raise NotFound("not found")
+    scheme, _, given = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        error = Unauthorized("the metrics need the bearer token configured as TECHX_METRICS_TOKEN")
+        error.headers = {"WWW-Authenticate": 'Bearer realm="metrics"'}  # type: ignore[attr-defined]
+        raise error
+
+
 class MetricsController(PrometheusController):
-    """Prometheus text format; outside the OpenAPI document, which describes the JSON API."""
+    """Prometheus text format, for the scraper only; outside the OpenAPI document, which describes the JSON API."""
 
     include_in_schema = False
+    guards = [metrics_guard]
 
 
 async def _sweep(state: State) -> Any:
@@ -98,6 +117,7 @@ def create_app(
     db = Database(
         create_engine(settings.database_url, pool_size=settings.db_pool_size), retry_attempts=settings.db_retry_attempts
     )
+    limiter = RateLimiter(settings.rate_limit_backend, settings.redis_url, settings.trusted_proxies)
     state = State(
         {
             "events": events,
@@ -106,7 +126,7 @@ def create_app(
             "db": db,
             "keyring": keys,
             "tokens": TokenIssuer(keys.jwt_secret, settings.token_lifetime_seconds, clock),
-            "throttle": LoginThrottle(settings.login_attempts_per_minute, clock),
+            "limiter": limiter,
             "listings": modules.listings,
             "sweeper": modules.sweeper,
             "trading": modules.trading,
@@ -126,6 +146,7 @@ def create_app(
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await db.dispose()
+            await limiter.close()
 
     api = Router(
         path=API_PREFIX,
@@ -150,7 +171,7 @@ def create_app(
     app = Litestar(
         route_handlers=handlers,
         dependencies={
-            **state_dependencies("db", "clock", "settings", "keyring", "tokens", "throttle", "events", "listings"),
+            **state_dependencies("db", "clock", "settings", "keyring", "tokens", "limiter", "events", "listings"),
             **caller_dependencies(),
         },
         state=state,

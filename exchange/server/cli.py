@@ -51,9 +51,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             port=port,
             log_level="warning",
             access_log=False,
+            proxy_headers=False,  # the client address is the exchange's to work out (TECHX_TRUSTED_PROXIES)
         )
         return 0
-    uvicorn.run(serving_app(settings), host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(serving_app(settings), host=host, port=port, log_level="warning", access_log=False, proxy_headers=False)
     return 0
 
 
@@ -112,8 +113,10 @@ def cmd_operator_create(args: argparse.Namespace, settings: Settings) -> int:
     from exchange.platform.migrate import migrated_database
 
     password = args.password or os.environ.get("TECHX_OPERATOR_PASSWORD") or getpass.getpass("Password: ")
-    if len(password) < 10:
-        print("error: the password needs at least 10 characters", file=sys.stderr)
+    try:
+        service.check_new_password(password)
+    except service.WeakPassword as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
         return 2
 
     async def run() -> str:

@@ -7,19 +7,39 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from exchange.platform.db import Database, create_engine
+from exchange.server.app import create_app
+from tests.conftest import make_settings, running
 from tests.helpers import assert_problem
 
+METRICS_TOKEN = "prometheus-scrape-token-0123456789"
 
-async def test_health_ready_metrics(client):
-    assert (await client.get("/health")).json() == {"status": "ok"}
-    assert (await client.get("/ready")).json() == {"status": "ok"}
-    await client.get("/health")
-    metrics = await client.get("/metrics")
-    assert metrics.status_code == 200
-    assert 'litestar_requests_total{app_name="techx",method="GET",path="/health"' in metrics.text
+
+async def test_health_ready_metrics(backend, keys_dir, clock):
+    settings = make_settings(backend, keys_dir, metrics_token=METRICS_TOKEN)
+    app = create_app(settings, clock=clock, run_background_tasks=False)
+    transport = httpx.ASGITransport(app=app)
+    async with running(app), httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
+        assert (await client.get("/health")).json() == {"status": "ok"}
+        assert (await client.get("/ready")).json() == {"status": "ok"}
+        await client.get("/health")
+        anonymous = await client.get("/metrics")
+        assert_problem(anonymous, 401, "unauthorized")
+        assert anonymous.headers["www-authenticate"].startswith("Bearer")
+        wrong = await client.get("/metrics", headers={"Authorization": "Bearer not-the-token"})
+        assert_problem(wrong, 401, "unauthorized")
+        metrics = await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        assert metrics.status_code == 200
+        assert 'litestar_requests_total{app_name="techx",method="GET",path="/health"' in metrics.text
+
+
+async def test_metrics_are_not_served_without_a_token_configured(client, settings):
+    assert settings.metrics_token == ""
+    assert_problem(await client.get("/metrics"), 404, "not-found")
+    assert_problem(await client.get("/metrics", headers={"Authorization": "Bearer "}), 404, "not-found")
 
 
 async def test_ready_says_unavailable_when_the_database_is_gone(client, app):

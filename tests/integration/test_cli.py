@@ -60,6 +60,13 @@ def test_short_passwords_are_refused(tmp_path):
     assert result.returncode == 2 and "at least 10" in result.stderr
 
 
+def test_common_and_blank_operator_passwords_are_refused(tmp_path):
+    for password, why in [("qwertyuiop", "common"), (" " * 12, "spaces")]:
+        env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", "TECHX_OPERATOR_PASSWORD": password}
+        result = techx("operator", "create", "--email", "a@b.cn", env=env)
+        assert result.returncode == 2 and why in result.stderr, result.stderr
+
+
 def test_a_server_process_keeps_its_start_up_objects_out_of_the_collectors_sight(keys_dir, tmp_path):
     """Once the app of a server process is built, a full collection walks only what requests have
     created since, not the libraries' and the app's own objects (walking those stalled every request

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exchange.parties.auth import LoginThrottle, TokenIssuer
+from exchange.parties.auth import TokenIssuer
 from exchange.parties.domain import (
     CREDIT_CODE_ALPHABET,
     OrgKind,
@@ -21,7 +21,7 @@ from exchange.parties.domain import (
 )
 from exchange.parties.passwords import hash_password, verify_password
 from exchange.platform.clock import ManualClock
-from kernel.errors import Forbidden, OrgNotVerified, OrgSuspended, RateLimited, Unauthorized
+from kernel.errors import Forbidden, OrgNotVerified, OrgSuspended, Unauthorized
 
 first17 = st.tuples(
     st.text(CREDIT_CODE_ALPHABET, min_size=2, max_size=2),
@@ -104,23 +104,22 @@ def test_tokens_signed_with_another_secret_are_refused():
         TokenIssuer("s" * 32, 60, clock).user_id("not.a.jwt")
 
 
-def test_throttle_counts_each_key_in_a_sliding_minute():
-    clock = ManualClock()
-    throttle = LoginThrottle(3, clock)
-    for _ in range(3):
-        throttle.check("email:a", "client:1")
-    with pytest.raises(RateLimited):
-        throttle.check("email:b", "client:1")  # the client is spent even for another email
-    clock.advance(timedelta(seconds=30))
-    with pytest.raises(RateLimited):
-        throttle.check("email:a", "client:2")
-    clock.advance(timedelta(seconds=31))
-    throttle.check("email:a", "client:1")
-
-
 def test_password_hashes_are_salted_argon2id():
     first, second = hash_password("0123456789"), hash_password("0123456789")
     assert first.startswith("$argon2id$") and first != second
     assert verify_password("0123456789", first)
     assert not verify_password("0123456788", first)
     assert not verify_password("0123456789", "garbage")
+
+
+def test_password_rules_follow_nist_800_63b():
+    from exchange.parties.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
+
+    assert MIN_LENGTH >= 8 and MAX_LENGTH >= 64
+    assert password_problem("correct horse battery staple") is None
+    assert password_problem("密码是一句很长的中文短语") is None  # any Unicode character counts
+    assert "at least" in (password_problem("short") or "")
+    assert "at most" in (password_problem("x" * (MAX_LENGTH + 1)) or "")
+    assert "only spaces" in (password_problem(" " * 12) or "")
+    assert "common" in (password_problem("iloveyou123") or "")
+    assert "common" in (password_problem("QWERTYUIOP") or "")

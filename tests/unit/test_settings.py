@@ -25,8 +25,12 @@ def test_environment_variables_override_defaults():
             "TECHX_LOG_JSON": "false",
             "TECHX_CORS_ORIGINS": "https://a.example, https://b.example",
             "TECHX_FEE_TIERS": "500:100,:50",
+            "TECHX_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7",
+            "TECHX_RATE_LIMIT_BACKEND": "redis",
         }
     )
+    assert settings.trusted_proxies == ("10.0.0.0/8", "192.0.2.7")
+    assert settings.rate_limit_backend == "redis"
     assert settings.database_url == "postgresql+asyncpg://u@h/db"
     assert settings.token_lifetime_seconds == 120
     assert settings.keys_dir == Path("/etc/techx/keys")
@@ -44,6 +48,11 @@ def test_environment_variables_override_defaults():
         {"TECHX_FEE_TIERS": "100:10"},
         {"TECHX_DEPOSIT_DEFAULT_BP": "4000"},
         {"TECHX_INSTALMENT_REMINDER_WORKING_DAYS": "-1"},
+        {"TECHX_TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"},
+        {"TECHX_RATE_LIMIT_BACKEND": "memcached"},
+        {"TECHX_LOGIN_ATTEMPTS_PER_MINUTE": "0"},
+        {"TECHX_METRICS_TOKEN": "short"},
+        {"TECHX_REGISTRATIONS_PER_HOUR_PER_NETWORK": "0"},
     ],
 )
 def test_settings_the_exchange_cannot_run_with_are_refused(env):
