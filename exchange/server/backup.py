@@ -92,6 +92,7 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
         if settings.is_sqlite:
             _copy_sqlite(_sqlite_path(settings), partial, backup=True)
             contents = asyncio.run(_describe_url(f"sqlite+aiosqlite:///{partial}"))
+            _single_file(partial)
         else:
             contents = asyncio.run(_dump_postgres(settings, partial))
         os.replace(partial, target)
@@ -122,8 +123,6 @@ def _copy_sqlite(source: Path, target: Path, *, backup: bool) -> None:
         dst = sqlite3.connect(target)
         try:
             src.backup(dst)
-            # A backup is one file; a restored database runs in WAL mode as the exchange's does.
-            dst.execute(f"PRAGMA journal_mode={'DELETE' if backup else 'WAL'}")
             problems = dst.execute("PRAGMA quick_check").fetchone()[0]
         finally:
             dst.close()
@@ -133,6 +132,15 @@ def _copy_sqlite(source: Path, target: Path, *, backup: bool) -> None:
         src.close()
     if problems != "ok":
         raise CommandError(f"the copy of {source} does not check out: {problems}")
+
+
+def _single_file(path: Path) -> None:
+    """A backup is one file: rollback journal mode, nothing beside it (a restore returns it to WAL)."""
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        connection.close()
 
 
 async def _dump_postgres(settings: Settings, target: Path) -> Contents:

@@ -99,7 +99,9 @@ async def test_restore_drill_a_busy_exchange_backed_up_while_written_restores_wh
     assert backup_file.stat().st_size > 0
     assert f"revision {head_revision()}" in backed_up.stdout
     assert "ledger head: block" in backed_up.stdout
-    assert not list(backup_file.parent.glob("*.partial")), "nothing half-written is left beside the backup"
+    # One self-contained file, nothing half-written or journalled beside it.
+    assert [p.name for p in backup_file.parent.iterdir()] == [backup_file.name]
+    backup_bytes = backup_file.read_bytes()
 
     # Restored into a fresh database.
     restore_env = {"DATABASE_URL": fresh_url, "TECHX_KEYS_DIR": str(keys_dir)}
@@ -108,6 +110,8 @@ async def test_restore_drill_a_busy_exchange_backed_up_while_written_restores_wh
     assert f"revision {head_revision()}" in restored_run.stdout
     head_line = next(line for line in backed_up.stdout.splitlines() if line.startswith("ledger head"))
     assert head_line in restored_run.stdout, "the restore names the ledger head the backup recorded"
+    assert backup_file.read_bytes() == backup_bytes, "restoring leaves the backup as it was"
+    assert [p.name for p in backup_file.parent.iterdir()] == [backup_file.name]
 
     # What `techx ledger verify` checks — hashes, signatures, chain, balances — holds on the copy.
     verified = techx("ledger", "verify", env=restore_env)
