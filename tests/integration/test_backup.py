@@ -185,3 +185,13 @@ def test_backup_of_postgresql_without_pg_dump_says_how_to_get_it(tmp_path, keys_
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and "pg_dump" in result.stderr and "PATH" in result.stderr
     assert not os.path.exists(tmp_path / "x.backup")
+
+
+async def test_restore_into_a_postgresql_database_not_yet_created_says_how_to_create_it(pg_backend, tmp_path, keys_dir):
+    name = f"techx_absent_{uuid.uuid4().hex[:8]}"
+    dump = tmp_path / "techx.dump"
+    dump.write_bytes(b"PGDMP" + bytes(100))
+    env = {"DATABASE_URL": pg_backend.url.rsplit("/", 1)[0] + f"/{name}", "TECHX_KEYS_DIR": str(keys_dir)}
+    result = techx("restore", str(dump), env=env)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert f'database "{name}" does not exist' in result.stderr and "createdb -h 127.0.0.1" in result.stderr
