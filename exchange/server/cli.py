@@ -15,20 +15,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from exchange.platform.settings import Settings, SettingsError
+from exchange.server.errors import CommandError
 
 if TYPE_CHECKING:
     from litestar import Litestar
 
 Handler = Callable[[argparse.Namespace, Settings], int]
-
-
-class CommandError(Exception):
-    """A command cannot go on for a reason the user can fix: ``main`` prints ``error: <message>``
-    as one line on stderr and exits with ``status``."""
-
-    def __init__(self, message: str, status: int = 2) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -214,6 +206,12 @@ def _register_demo(commands: argparse._SubParsersAction) -> None:
     register(commands)
 
 
+def _register_backup(commands: argparse._SubParsersAction) -> None:
+    from exchange.server.backup import register
+
+    register(commands)
+
+
 def _register_payments(commands: argparse._SubParsersAction) -> None:
     from exchange.payments.cli import register
 
@@ -225,6 +223,7 @@ EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _register_ledger,
     _register_payments,
     _register_demo,
+    _register_backup,
 ]
 
 
