@@ -33,7 +33,7 @@ from exchange.platform.logging import RequestIdMiddleware, configure_logging
 from exchange.platform.problems import EXCEPTION_HANDLERS, problem_details_plugin
 from exchange.platform.settings import Settings
 from exchange.server.clock_control import ClockControl
-from exchange.server.http_rules import check_request, fix_options_allow
+from exchange.server.http_rules import StrictJsonRequest, check_request, fix_options_allow
 from exchange.server.modules import build_modules
 from exchange.server.openapi import document_problems
 from exchange.server.ops import health, public_keys, ready
@@ -157,6 +157,7 @@ def create_app(
         lifespan=[lifespan],
         middleware=[RequestIdMiddleware, prometheus.middleware],
         before_request=check_request,
+        request_class=StrictJsonRequest,  # JSON bodies decoded strictly: "100" is not a number
         plugins=[problem_details_plugin(), channels],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_request_body_bytes,
