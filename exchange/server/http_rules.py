@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -48,6 +49,23 @@ def _nested_too_deep(body: bytes) -> bool:
     return b"[]" in brackets or brackets.count(b"[") > MAX_JSON_NESTING
 
 
+# Up to here every integer has an exact float; a larger whole-looking float may be another number.
+_EXACT_FLOAT_INTEGERS = 2**53
+
+
+def _json_number(literal: str) -> int | float:
+    """A JSON number written with a fraction or an exponent: ``2.0`` and ``2e3`` are the integers 2
+    and 2000, as JSON Schema and the OpenAPI document count integers (a client computing money
+    in floating point writes them so); ``2.5`` stays a float, which no integer field takes."""
+    value = float(literal)
+    if value.is_integer() and abs(value) <= _EXACT_FLOAT_INTEGERS and Decimal(literal) == value:
+        return int(value)
+    return value
+
+
+_JSON_VALUES = msgspec.json.Decoder(float_hook=_json_number)
+
+
 class StrictJsonRequest(Request[Any, Any, Any]):
     """A request whose JSON body is decoded strictly, once, into the type its handler declares.
 
@@ -55,7 +73,7 @@ class StrictJsonRequest(Request[Any, Any, Any]):
     path and header parameters, in lax mode (``msgspec.convert(..., strict=False)`` in its
     signature model): right for parameters, which are text, but it takes ``"amount": "100"`` as
     100 and ``"valid_from": 0`` as a time in 1970. JSON has numbers of its own and times are RFC
-    3339 text, so the body is decoded here in strict mode (``create_app`` makes this the request
+    3339 text, so the body is converted here in strict mode (``create_app`` makes this the request
     class of every route); the framework's conversion passes the decoded struct through unchanged.
     """
 
@@ -66,17 +84,18 @@ class StrictJsonRequest(Request[Any, Any, Any]):
             return await super().json()
         if self._json is Empty:
             try:
-                body = await self.body() or b"null"
-                self._json = msgspec.json.decode(
-                    body, type=data.annotation, strict=True, dec_hook=handler.default_deserializer
+                values = _JSON_VALUES.decode(await self.body() or b"null")
+            except msgspec.DecodeError as exc:  # not JSON: 400 bad-request, as the framework answers
+                raise SerializationException(str(exc)) from exc
+            try:
+                self._json = msgspec.convert(
+                    values, data.annotation, strict=True, str_keys=True, dec_hook=handler.default_deserializer
                 )
             except msgspec.ValidationError as exc:
                 # The message names the field (``at `$.amount```); problems.py reads it from there.
                 raise ValidationException(
                     detail=str(exc), extra=[{"key": "body", "source": "body", "message": str(exc)}]
                 ) from exc
-            except msgspec.DecodeError as exc:  # not JSON: 400 bad-request, as the framework answers
-                raise SerializationException(str(exc)) from exc
         return self._json
 
 

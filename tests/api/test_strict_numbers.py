@@ -1,6 +1,7 @@
 """A JSON body is decoded strictly on every route: a number sent as a string (``"amount": "100"``)
 or a time sent as a number (``"valid_from": 0``) is 400 naming the field and writes nothing; the
-right types, RFC 3339 times among them, still work. Query parameters are text and stay parsed."""
+right types, RFC 3339 times and whole numbers written ``60000.0`` among them, still work. Query
+parameters are text and stay parsed."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ async def test_money_as_a_string_is_refused_on_bank_transfers_and_withdrawals(cl
     buyer = await verified(client, ops)
     reference = f"BANK-{uuid.uuid4().hex[:8]}"
     body = {"org_id": buyer.org_id, "amount": 100_000, "reference": reference}
-    for amount in ("100000", 100_000.0):  # money is an integer of fen, and a JSON number
+    for amount in ("100000", 100_000.5):  # money is an integer of fen, and a JSON number
         refused = await client.post(f"{API}/bank-transfers", json={**body, "amount": amount}, headers=ops.headers)
         assert_problem(refused, 400, "validation-error", "amount")
     assert await wallet(client, buyer) == {"posted": 0, "held": 0, "available": 0}
@@ -27,8 +28,9 @@ async def test_money_as_a_string_is_refused_on_bank_transfers_and_withdrawals(cl
     refused = await client.post(f"{API}/withdrawals", json=withdrawal, headers={**buyer.headers, **key()})
     assert_problem(refused, 400, "validation-error", "amount")
     assert await wallet(client, buyer) == {"posted": 100_000, "held": 0, "available": 100_000}
+    # 60000.0 is the integer 60000, as JSON Schema (and so the API's OpenAPI document) counts integers.
     fine = await client.post(
-        f"{API}/withdrawals", json={**withdrawal, "amount": 60_000}, headers={**buyer.headers, **key()}
+        f"{API}/withdrawals", json={**withdrawal, "amount": 60_000.0}, headers={**buyer.headers, **key()}
     )
     assert fine.status_code == 201, fine.text
     assert await wallet(client, buyer) == {"posted": 100_000, "held": 60_000, "available": 40_000}
