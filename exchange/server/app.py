@@ -37,7 +37,7 @@ from exchange.platform.ratelimit import RateLimiter
 from exchange.platform.settings import Settings
 from exchange.server.clock_control import ClockControl
 from exchange.server.docs_ui import docs_ui_plugin, static_files_router
-from exchange.server.http_rules import check_request, fix_options_allow
+from exchange.server.http_rules import StrictJsonRequest, check_request, fix_options_allow
 from exchange.server.modules import build_modules
 from exchange.server.openapi import document_problems
 from exchange.server.ops import health, public_keys, ready
@@ -178,6 +178,7 @@ def create_app(
         lifespan=[lifespan],
         middleware=[RequestIdMiddleware, prometheus.middleware],
         before_request=check_request,
+        request_class=StrictJsonRequest,  # JSON bodies decoded strictly: "100" is not a number
         plugins=[problem_details_plugin(), channels],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_request_body_bytes,

@@ -36,8 +36,9 @@ async def test_a_nul_deep_in_a_listing_or_in_a_query_parameter_is_422(client, ap
     bad = {"ip_assets": [{"kind": "know_how", "number": "KH-1", "title": "工艺\u0000"}]}
     refused = await client.patch(f"/api/v1/listings/{listing['id']}", json=bad, headers=seller.headers)
     assert_problem(refused, 422, "validation-error", "ip_assets.0.title")
-    query = await client.get("/api/v1/ledger/accounts", params={"code_prefix": "org\u0000"}, headers=ops.headers)
-    assert_problem(query, 422, "validation-error", "code_prefix")
+    for name, value in (("code_prefix", "org\u0000"), ("unit", "CN\u0000Y")):
+        query = await client.get("/api/v1/ledger/accounts", params={name: value}, headers=ops.headers)
+        assert_problem(query, 422, "validation-error", name)
     # A backslash written before "u0000" is text, not a NUL.
     fine = await client.get("/api/v1/ledger/accounts", params={"code_prefix": "\\u0000"}, headers=ops.headers)
     assert fine.status_code == 200, fine.text
