@@ -29,11 +29,12 @@ from ledger.views import AdjustmentView, BlockView, InclusionProof, PostingView,
 
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=CODE_PATTERN, examples=["ops:test:1"])]
 Unit = Annotated[str, msgspec.Meta(min_length=3, max_length=8, pattern=r"^[A-Z]{3,8}$", examples=["CNY"])]
-Amount = Annotated[int, msgspec.Meta(gt=0, le=MAX_AMOUNT, description="fen (or VCH units)")]
+# ge=1 rather than gt=0: the OpenAPI generator drops a bound of 0 on optional fields (as in listings/domain.py).
+Amount = Annotated[int, msgspec.Meta(ge=1, le=MAX_AMOUNT, description="fen (or VCH units)")]
 Kind = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=KIND_PATTERN, examples=["transfer"])]
 Description = Annotated[str, msgspec.Meta(max_length=500)]
 ExternalRef = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Timeout = Annotated[int, msgspec.Meta(gt=0, le=MAX_TIMEOUT_SECONDS)]
+Timeout = Annotated[int, msgspec.Meta(ge=1, le=MAX_TIMEOUT_SECONDS)]
 
 
 # -- requests ----------------------------------------------------------------------------------------
