@@ -424,9 +424,9 @@ async def measure(
 ):
     from exchange.parties.auth import TokenIssuer
     from exchange.platform.clock import SystemClock
+    from exchange.platform.keys import load_keys
 
-    secret = (Path(keys) / "jwt.secret").read_text().strip()
-    tokens = TokenIssuer(secret, 3600, SystemClock())
+    tokens = TokenIssuer(load_keys(Path(keys)).jwt, 3600, SystemClock())
     bid_conns = [Connection(port, tokens.issue(uuid.UUID(u))) for u, _ in bidders]
     meter = CpuMeter(server_pid)
 

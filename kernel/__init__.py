@@ -4,6 +4,7 @@
   and the refusals every module shares (not found, forbidden, conflict, invalid state, …);
 - ``time``: RFC 3339 text; ``columns``: the UTC datetime column type that behaves alike on both databases;
 - ``canonical``: the canonical JSON (RFC 8785) of every signed or hashed document;
+- ``keyring``: keys of one kind by id (the current one and those it replaced);
 - ``pagination``: limit and cursor parameters and keyset pages of ``{"items", "next_cursor"}``;
 - ``db``: which database a session or connection talks to;
 - ``states``: state machines as tables (``(state, action) -> next state``), refusing every other

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -223,12 +223,15 @@ class _Discrepancy(Exception):
     pass
 
 
-async def verify(session: AsyncSession, *, public_key_raw: bytes) -> Report:
-    """Recompute everything the ledger asserts and report the first thing that does not match."""
+async def verify(session: AsyncSession, *, public_keys: Mapping[str, bytes]) -> Report:
+    """Recompute everything the ledger asserts and report the first thing that does not match.
+
+    ``public_keys`` are the exchange's raw Ed25519 public keys by key id: each block's checkpoint
+    is checked with the key its ``key_id`` names (blocks sealed before a rotation name the old key)."""
     conn = await session.connection()
     report = Report(ok=True, discrepancy=None)
     try:
-        await _verify_blocks(conn, public_key_raw, report)
+        await _verify_blocks(conn, public_keys, report)
         await _verify_entries(conn, report)
         await _verify_accounts(conn, report)
         await _verify_holds(conn)
@@ -237,13 +240,19 @@ async def verify(session: AsyncSession, *, public_key_raw: bytes) -> Report:
     return report
 
 
-async def _verify_blocks(conn: AsyncConnection, public_key_raw: bytes, report: Report) -> None:
+async def _verify_blocks(conn: AsyncConnection, public_keys: Mapping[str, bytes], report: Report) -> None:
     previous = merkle.GENESIS
     expected_height = 1
     for block in (await conn.execute(select(blocks).order_by(blocks.c.height))).all():
         where = f"block {block.height}"
         if block.height != expected_height:
             raise _Discrepancy(f"{where}: expected block {expected_height}; the chain has a gap")
+        public_key_raw = public_keys.get(block.key_id)
+        if public_key_raw is None:
+            raise _Discrepancy(
+                f"{where}: checkpoint does not verify "
+                f"(signed by key {block.key_id}, which is not among the exchange's keys)"
+            )
         try:
             text = merkle.open_note(block.checkpoint, public_key_raw)
             checkpoint = merkle.Checkpoint.parse(text)

@@ -49,7 +49,14 @@ from listings.queries import listing_figures, stats_year
 from listings.routes import ROUTE_HANDLERS
 from listings.schemas import ListingFigures
 from listings.search import warm_up
-from listings.service import apply_trading_action, create_listings, load_listing, public_listing, transition
+from listings.service import (
+    apply_trading_action,
+    create_listings,
+    load_listing,
+    public_listing,
+    reseal_confidential_details,
+    transition,
+)
 from listings.sweeper import NoticeSweep
 
 
@@ -121,6 +128,7 @@ __all__ = [
     "notice_period",
     "open_notice",
     "public_listing",
+    "reseal_confidential_details",
     "start_auction",
     "start_negotiation",
     "stats_year",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from kernel.keyring import KeyRing
 from kernel.signing import Signer
 from listings.domain import ListingRules
 from listings.hooks import ListingHooks
@@ -26,15 +27,17 @@ class UnitOfWork(Protocol):
 
 
 class ListingsContext:
-    """Rules (from settings), the exchange's signing key, the data key and the hook registry.
+    """Rules (from settings), the exchange's current signing key, the data key ring and the hook registry.
 
     A plain class, not a dataclass: the web framework passes it through untouched as a dependency.
     """
 
-    def __init__(self, rules: ListingRules, signer: Signer, data_key: bytes, hooks: ListingHooks | None = None) -> None:
-        if len(data_key) != 32:
-            raise ValueError("the data key must be 32 bytes (AES-256)")
+    def __init__(
+        self, rules: ListingRules, signer: Signer, data_keys: KeyRing[bytes], hooks: ListingHooks | None = None
+    ) -> None:
+        if any(len(key) != 32 for key in data_keys.keys.values()):
+            raise ValueError("every data key must be 32 bytes (AES-256)")
         self.rules = rules
         self.signer = signer
-        self.data_key = data_key
+        self.data_keys = data_keys
         self.hooks = hooks or ListingHooks()

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from kernel.db import is_postgres
 from kernel.errors import Conflict, Forbidden, NotFound
+from kernel.keyring import KeyRing
 from kernel.signing import Signer
 from kernel.time import rfc3339
 from listings import crypto, notices
@@ -75,9 +76,9 @@ NDA_TERMS_VERSION = "techx-nda-2026-1"
 SUBJECT_LISTING = "listing"
 
 
-def create_listings(rules: ListingRules, signer: Signer, data_key: bytes) -> ListingsContext:
+def create_listings(rules: ListingRules, signer: Signer, data_keys: KeyRing[bytes]) -> ListingsContext:
     """The module's runtime for one application, with its own announcement handler registered."""
-    ctx = ListingsContext(rules=rules, signer=signer, data_key=data_key, hooks=ListingHooks())
+    ctx = ListingsContext(rules=rules, signer=signer, data_keys=data_keys, hooks=ListingHooks())
     ctx.hooks.register_notice_handler(NoticeKind.LISTING_ANNOUNCEMENT, AnnouncementHandler(ctx))
     return ctx
 
@@ -367,7 +368,7 @@ async def create_listing(
     listing.feed_seq = await bump_counter(session, "feed")
     _apply_content(listing, content, pricing)
     if confidential_details:
-        listing.confidential_ciphertext = crypto.seal(ctx.data_key, listing.id, confidential_details)
+        listing.confidential_ciphertext = crypto.seal(ctx.data_keys, listing.id, confidential_details)
     session.add(listing)
     await session.flush()
     session.add(
@@ -424,7 +425,7 @@ async def edit_listing(
     )
     if confidential_details is not msgspec.UNSET:
         listing.confidential_ciphertext = (
-            crypto.seal(ctx.data_key, listing.id, confidential_details) if confidential_details else None
+            crypto.seal(ctx.data_keys, listing.id, confidential_details) if confidential_details else None
         )
     if not changed:
         if confidential_details is not msgspec.UNSET:
@@ -745,11 +746,44 @@ async def read_confidential(
         ConfidentialRead(listing_id=listing.id, user_id=actor.user_id, org_id=actor.org_id, basis=basis, read_at=now)
     )
     text = (
-        crypto.unseal(ctx.data_key, listing.id, listing.confidential_ciphertext)
+        crypto.unseal(ctx.data_keys, listing.id, listing.confidential_ciphertext)
         if listing.confidential_ciphertext
         else None
     )
     return listing, text, basis
+
+
+async def reseal_confidential_details(
+    session: AsyncSession, ctx: ListingsContext, *, after: uuid.UUID | None, limit: int
+) -> tuple[int, int, uuid.UUID | None]:
+    """One batch of moving confidential details to the current data key: the next ``limit``
+    listings holding details, in id order after ``after``; each not on the current key is sealed
+    again with it. Returns (listings looked at, listings moved, the last id looked at).
+
+    The write is conditional on the stored bytes being those read, so details a seller changed in
+    the meantime are left as they were written (and looked at again by the next run).
+    """
+    query = (
+        select(Listing.id, Listing.confidential_ciphertext)
+        .where(Listing.confidential_ciphertext.is_not(None))
+        .order_by(Listing.id)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(Listing.id > after)
+    rows = (await session.execute(query)).all()
+    moved = 0
+    for listing_id, stored in rows:
+        resealed = crypto.reseal(ctx.data_keys, listing_id, stored)
+        if resealed is None:
+            continue
+        written = await session.execute(
+            update(Listing)
+            .where(Listing.id == listing_id, Listing.confidential_ciphertext == stored)
+            .values(confidential_ciphertext=resealed)
+        )
+        moved += written.rowcount
+    return len(rows), moved, rows[-1][0] if rows else None
 
 
 __all__ = [
@@ -769,6 +803,7 @@ __all__ = [
     "public_listing",
     "read_confidential",
     "relist_listing",
+    "reseal_confidential_details",
     "review_listing",
     "revise_listing",
     "submit_listing",

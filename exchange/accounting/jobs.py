@@ -60,13 +60,13 @@ class HoldExpirySweep:
 async def verify_ledger(db: Database, keys: Keys) -> seal.Report:
     """Verify on one snapshot: on PostgreSQL every query of the check sees the same committed state,
     so entries written meanwhile cannot look like a discrepancy."""
-    public_key = keys.signer.public_key_raw
+    public_keys = {key_id: signer.public_key_raw for key_id, signer in keys.signing.keys.items()}
     if not db.is_postgres:  # a SQLite read transaction is a snapshot already
         async with db.read() as session:
-            return await seal.verify(session, public_key_raw=public_key)
+            return await seal.verify(session, public_keys=public_keys)
     snapshot = db.engine.execution_options(isolation_level="REPEATABLE READ")
     async with AsyncSession(snapshot, expire_on_commit=False) as session, session.begin():
-        return await seal.verify(session, public_key_raw=public_key)
+        return await seal.verify(session, public_keys=public_keys)
 
 
 async def seal_task(state: Any) -> None:

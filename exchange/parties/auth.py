@@ -11,6 +11,7 @@ from exchange.platform.clock import Clock
 from exchange.platform.ratelimit import Limit, network_of
 from exchange.platform.settings import Settings
 from kernel.errors import Unauthorized
+from kernel.keyring import KeyRing
 
 ALGORITHM = "HS256"
 
@@ -18,25 +19,32 @@ ALGORITHM = "HS256"
 class TokenIssuer:
     """Issues and checks HS256 JWTs with PyJWT.
 
+    Tokens are signed with the current secret of ``secrets`` and name it in the header's ``kid``; a
+    token is checked with the secret its ``kid`` names (none: the legacy secret, of tokens issued
+    before key ids existed), so tokens issued before a rotation work until they expire.
+
     Expiry is checked against the exchange clock rather than the wall clock (so litestar's own
     ``Token``, which insists on the wall clock, is not used): tests and the demo move time.
     """
 
-    def __init__(self, secret: str, lifetime_seconds: int, clock: Clock) -> None:
-        self._secret = secret
+    def __init__(self, secrets: KeyRing[str], lifetime_seconds: int, clock: Clock) -> None:
+        self._secrets = secrets
         self.lifetime_seconds = lifetime_seconds
         self._clock = clock
 
     def issue(self, user_id: uuid.UUID) -> str:
         now = self._clock.now()
         claims = {"sub": str(user_id), "iat": now, "exp": now + timedelta(seconds=self.lifetime_seconds)}
-        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+        return jwt.encode(claims, self._secrets.current, algorithm=ALGORITHM, headers={"kid": self._secrets.current_id})
 
     def user_id(self, encoded: str) -> uuid.UUID:
         try:
+            secret = self._secrets.get(jwt.get_unverified_header(encoded).get("kid"))
+            if secret is None:
+                raise Unauthorized("the bearer token is signed with an unknown key")
             claims = jwt.decode(
                 encoded,
-                self._secret,
+                secret,
                 algorithms=[ALGORITHM],
                 options={"verify_exp": False, "verify_iat": False, "require": ["exp", "sub"]},
             )

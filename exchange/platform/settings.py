@@ -107,18 +107,6 @@ class Settings:
     test_clock: bool = False
 
     @property
-    def jwt_secret_path(self) -> Path:
-        return self.keys_dir / "jwt.secret"
-
-    @property
-    def signing_key_path(self) -> Path:
-        return self.keys_dir / "signing.ed25519.pem"
-
-    @property
-    def data_key_path(self) -> Path:
-        return self.keys_dir / "data.aes256"
-
-    @property
     def auction_opening_time(self) -> time:
         return _parse_time_of_day("TECHX_AUCTION_OPENS_AT", self.auction_opens_at)
 

@@ -110,7 +110,7 @@ def create_app(
     settings = settings or Settings.from_env()
     clock = clock or (OffsetClock() if settings.test_clock else SystemClock())
     configure_logging(settings.log_level, settings.log_json)
-    keys = load_or_create_keys(settings)
+    keys = load_or_create_keys(settings, clock)
     channels = channels_plugin(settings)
     events = Events(channels)
     modules = build_modules(settings, keys, events=events)  # live events go out only after commit
@@ -125,7 +125,7 @@ def create_app(
             "clock": clock,
             "db": db,
             "keyring": keys,
-            "tokens": TokenIssuer(keys.jwt_secret, settings.token_lifetime_seconds, clock),
+            "tokens": TokenIssuer(keys.jwt, settings.token_lifetime_seconds, clock),
             "limiter": limiter,
             "listings": modules.listings,
             "sweeper": modules.sweeper,

@@ -31,6 +31,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         raise CommandError("TECHX_TEST_CLOCK runs one server process only (--workers 1)")
     host, port = args.host or settings.host, args.port or settings.port
     _check_can_listen(host, port)
+    _check_keys(settings)
     _upgrade_database(settings)
     print(f"TechX listening on http://{_url_host(host)}:{port}", flush=True)
     if args.workers > 1:
@@ -65,6 +66,14 @@ def _check_can_listen(host: str, port: int) -> None:
             f"cannot listen on {host} port {port} ({exc.strerror or exc}); check TECHX_HOST and TECHX_PORT"
             " (or --host and --port)"
         ) from None
+
+
+def _check_keys(settings: Settings) -> None:
+    """Read the keys as a server process will (creating missing ones in development and test), so
+    that a production start without keys stops before the database is touched."""
+    from exchange.platform.keys import load_or_create_keys
+
+    load_or_create_keys(settings)
 
 
 def _url_host(host: str) -> str:
@@ -200,6 +209,12 @@ def _register_ledger(commands: argparse._SubParsersAction) -> None:
     register(commands)
 
 
+def _register_keys(commands: argparse._SubParsersAction) -> None:
+    from exchange.server.keys_cli import register
+
+    register(commands)
+
+
 def _register_demo(commands: argparse._SubParsersAction) -> None:
     from exchange.server.demo import register
 
@@ -222,6 +237,7 @@ def _register_payments(commands: argparse._SubParsersAction) -> None:
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _register_ledger,
     _register_payments,
+    _register_keys,
     _register_demo,
     _register_backup,
 ]
@@ -247,7 +263,10 @@ def main(argv: list[str] | None = None) -> int:
 def _explained(exc: Exception, settings: Settings) -> CommandError | None:
     """A failure the user can fix without a traceback, said in one line; None for anything else."""
     from exchange.platform.db import missing_database
+    from exchange.platform.keys import KeysMissing
 
+    if isinstance(exc, KeysMissing):
+        return CommandError(str(exc))
     message = missing_database(exc, settings.database_url)
     return CommandError(message) if message else None
 

@@ -45,7 +45,7 @@ class Modules:
 def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> Modules:
     """The modules; what they publish (auction bids, extensions and closes) goes out through
     ``events`` after commit — None only where no subscriber can be listening."""
-    listings = create_listings(listing_rules(settings), keys.signer, keys.data_key)
+    listings = create_listings(listing_rules(settings), keys.signer, keys.data)
     trading = create_trading(trading_rules(settings), listings)
     trading.publish = events.publish if events is not None else None
     # Buyer-side exchange fees are paid with vouchers where the buyer's program covers brokerage.

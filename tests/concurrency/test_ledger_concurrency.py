@@ -27,7 +27,7 @@ from ledger.errors import AlreadyPosted, AlreadyVoided, InsufficientFunds
 from tests.ledger_helpers import balances, code, open_accounts
 
 WORKERS = 8
-KEYS = Keys(jwt_secret="unused", signer=Signer(Ed25519PrivateKey.generate()), data_key=bytes(32))
+KEYS = Keys.single(Signer(Ed25519PrivateKey.generate()), jwt_secret="unused", data_key=bytes(32))
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ LISTINGS = 40
 
 async def test_two_sweepers_process_each_due_announcement_once(pg_backend, keys_dir):
     keys = load_or_create_keys(make_settings(pg_backend, keys_dir))
-    ctx = create_listings(ListingRules(), keys.signer, keys.data_key)
+    ctx = create_listings(ListingRules(), keys.signer, keys.data)
     seen: list[uuid.UUID] = []
 
     async def slow_close(session, listing, now):

@@ -42,7 +42,7 @@ class World:
     def __init__(self, url: str, keys) -> None:
         self.loop = asyncio.new_event_loop()
         self.db = Database(create_engine(url, pool_size=2))
-        listings_ctx = create_listings(ListingRules(), keys.signer, keys.data_key)
+        listings_ctx = create_listings(ListingRules(), keys.signer, keys.data)
         self.ctx = TradingContext(rules=TradingRules(fees=FeeSchedule(((None, 100),), 100_000)), listings=listings_ctx)
         self.loop.run_until_complete(self._setup(listings_ctx))
 

@@ -67,9 +67,10 @@ async def seal_all(db, signer, clock, max_entries=1000):
     return blocks
 
 
-async def check_report(db, signer):
+async def check_report(db, *signers):
+    """``techx ledger verify`` holding the exchange's signing keys ``signers``."""
     async with db.read() as session:
-        return await seal.verify(session, public_key_raw=signer.public_key_raw)
+        return await seal.verify(session, public_keys={s.key_id: s.public_key_raw for s in signers})
 
 
 async def tamper(db, backend_name, statement, **params):
@@ -177,6 +178,21 @@ async def test_verify_finds_unbalanced_unsealed_entries_and_forged_blocks(db, ba
     await tamper(db, backend.name, "UPDATE ledger_postings SET amount = 1 WHERE id = :id", id=made[0].postings[0].id)
     report = await check_report(db, signer)
     assert report.discrepancy.startswith(f"entry {made[0].id}: debits 1 and credits 100 differ")
+
+
+async def test_blocks_sealed_before_a_signing_key_rotation_still_verify(db, clock, signer):
+    await some_entries(db, clock, n=4)
+    first = await db.transaction(
+        lambda s: seal.seal_block(s, signer=signer, origin=ORIGIN, now=clock.now(), max_entries=3)
+    )
+    successor = Signer(Ed25519PrivateKey.generate())
+    later = await seal_all(db, successor, clock)
+    assert first.key_id == signer.key_id and {b.key_id for b in later} == {successor.key_id}
+    assert (await check_report(db, signer, successor)).ok
+    report = await check_report(db, successor)
+    assert report.discrepancy == (
+        f"block 1: checkpoint does not verify (signed by key {signer.key_id}, which is not among the exchange's keys)"
+    )
 
 
 async def test_a_proof_reveals_a_changed_entry(db, backend, clock, signer):

@@ -39,7 +39,7 @@ from listings import ListingError
 from tests.conftest import START
 from tests.helpers import credit_code
 
-KEYS = Keys(jwt_secret="unused", signer=Signer(Ed25519PrivateKey.generate()), data_key=bytes(32))
+KEYS = Keys.single(Signer(Ed25519PrivateKey.generate()), jwt_secret="unused", data_key=bytes(32))
 REFUSALS = (DomainError, LedgerError, ListingError)
 
 

@@ -8,10 +8,12 @@ from datetime import UTC, date, datetime
 
 import msgspec
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import given
 from hypothesis import strategies as st
 
 from kernel.errors import InvalidCursor, InvalidState, OrgNotVerified, OrgSuspended
+from kernel.keyring import KeyRing
 from kernel.pagination import cursor_int, cursor_time, cursor_uuid, decode_cursor, encode_cursor
 from listings import crypto
 from listings.domain import (
@@ -309,7 +311,7 @@ def test_actor_guards() -> None:
 
 
 def test_sealed_details_open_only_with_the_key_and_the_listing_id() -> None:
-    key, other_key = b"k" * 32, b"j" * 32
+    key, other_key = data_ring(b"k" * 32), data_ring(b"j" * 32)
     listing, other_listing = uuid.uuid4(), uuid.uuid4()
     sealed = crypto.seal(key, listing, "配方: 掺杂 0.25 mol Ta")
     assert crypto.unseal(key, listing, sealed) == "配方: 掺杂 0.25 mol Ta"
@@ -320,6 +322,32 @@ def test_sealed_details_open_only_with_the_key_and_the_listing_id() -> None:
         crypto.unseal(key, other_listing, sealed)
     with pytest.raises(crypto.DecryptionFailed):
         crypto.unseal(key, listing, sealed[:-1] + bytes([sealed[-1] ^ 1]))
+
+
+def data_ring(key: bytes, key_id: str = "0" * 16) -> KeyRing[bytes]:
+    return KeyRing(key_id, {key_id: key})
+
+
+def test_sealed_details_name_their_data_key_and_open_after_a_rotation() -> None:
+    listing = uuid.uuid4()
+    old = data_ring(b"k" * 32, "a" * 16)
+    sealed = crypto.seal(old, listing, "配方")
+    assert sealed[:1] == b"\x02" and crypto.key_id_of(sealed) == "a" * 16
+    rotated = KeyRing("b" * 16, {"a" * 16: b"k" * 32, "b" * 16: b"j" * 32})
+    assert crypto.unseal(rotated, listing, sealed) == "配方"
+    moved = crypto.reseal(rotated, listing, sealed)
+    assert moved is not None and crypto.key_id_of(moved) == "b" * 16
+    assert crypto.unseal(data_ring(b"j" * 32, "b" * 16), listing, moved) == "配方"
+    assert crypto.reseal(rotated, listing, moved) is None  # on the current key already
+    with pytest.raises(crypto.DecryptionFailed, match="not in the key ring"):
+        crypto.unseal(data_ring(b"j" * 32, "b" * 16), listing, sealed)
+    # The format without a key id (earlier versions): the legacy key opens it.
+    nonce = bytes(12)
+    legacy = b"\x01" + nonce + AESGCM(b"k" * 32).encrypt(nonce, "旧".encode(), listing.bytes)
+    assert crypto.key_id_of(legacy) is None
+    assert crypto.unseal(KeyRing("b" * 16, rotated.keys, legacy_id="a" * 16), listing, legacy) == "旧"
+    with pytest.raises(crypto.DecryptionFailed):
+        crypto.unseal(rotated, listing, legacy)
 
 
 def test_chinese_segmentation_finds_words_inside_words() -> None:

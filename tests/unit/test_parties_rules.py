@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import jwt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -22,6 +23,7 @@ from exchange.parties.domain import (
 from exchange.parties.passwords import hash_password, verify_password
 from exchange.platform.clock import ManualClock
 from kernel.errors import Forbidden, OrgNotVerified, OrgSuspended, Unauthorized
+from kernel.keyring import KeyRing
 
 first17 = st.tuples(
     st.text(CREDIT_CODE_ALPHABET, min_size=2, max_size=2),
@@ -86,7 +88,7 @@ def test_guards():
 
 def test_tokens_expire_by_the_exchange_clock():
     clock = ManualClock(datetime(2026, 1, 5, tzinfo=UTC))
-    issuer = TokenIssuer("s" * 32, 60, clock)
+    issuer = TokenIssuer(ring("s" * 32), 60, clock)
     user_id = uuid.uuid4()
     token = issuer.issue(user_id)
     assert issuer.user_id(token) == user_id
@@ -97,11 +99,31 @@ def test_tokens_expire_by_the_exchange_clock():
 
 def test_tokens_signed_with_another_secret_are_refused():
     clock = ManualClock()
-    token = TokenIssuer("o" * 32, 60, clock).issue(uuid.uuid4())
+    token = TokenIssuer(ring("o" * 32), 60, clock).issue(uuid.uuid4())
     with pytest.raises(Unauthorized, match="not valid"):
-        TokenIssuer("s" * 32, 60, clock).user_id(token)
+        TokenIssuer(ring("s" * 32), 60, clock).user_id(token)
     with pytest.raises(Unauthorized):
-        TokenIssuer("s" * 32, 60, clock).user_id("not.a.jwt")
+        TokenIssuer(ring("s" * 32), 60, clock).user_id("not.a.jwt")
+
+
+def test_tokens_are_checked_with_the_secret_their_kid_names():
+    clock = ManualClock()
+    before = TokenIssuer(KeyRing("a" * 16, {"a" * 16: "o" * 32}), 60, clock).issue(uuid.uuid4())
+    rotated = TokenIssuer(KeyRing("b" * 16, {"a" * 16: "o" * 32, "b" * 16: "s" * 32}), 60, clock)
+    after = rotated.issue(uuid.uuid4())
+    assert (jwt.get_unverified_header(before)["kid"], jwt.get_unverified_header(after)["kid"]) == ("a" * 16, "b" * 16)
+    assert rotated.user_id(before) and rotated.user_id(after)
+    with pytest.raises(Unauthorized, match="unknown key"):
+        TokenIssuer(ring("s" * 32, "b" * 16), 60, clock).user_id(before)
+    # Tokens from before key ids name no key: the legacy secret checks them, if the ring has one.
+    legacy = jwt.encode({"sub": str(uuid.uuid4()), "exp": clock.now() + timedelta(seconds=60)}, "o" * 32, "HS256")
+    assert TokenIssuer(KeyRing("b" * 16, {"a" * 16: "o" * 32, "b" * 16: "s" * 32}, "a" * 16), 60, clock).user_id(legacy)
+    with pytest.raises(Unauthorized, match="unknown key"):
+        rotated.user_id(legacy)
+
+
+def ring(secret: str, key_id: str = "0" * 16) -> KeyRing[str]:
+    return KeyRing(key_id, {key_id: secret})
 
 
 def test_password_hashes_are_salted_argon2id():
