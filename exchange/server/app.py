@@ -37,6 +37,7 @@ from exchange.server.http_rules import check_request, fix_options_allow
 from exchange.server.modules import build_modules
 from exchange.server.openapi import document_problems
 from exchange.server.ops import health, public_keys, ready
+from exchange.server.sweep_failures import SweepFailureController
 from exchange.stats.routes import StatsController
 from exchange.trading.routes import ROUTE_HANDLERS as TRADING_ROUTES
 from exchange.vouchers import ROUTE_HANDLERS as VOUCHER_ROUTES
@@ -136,6 +137,7 @@ def create_app(
             WalletController,
             StatsController,
             LedgerController,
+            SweepFailureController,
             *LISTING_ROUTES,
             *PAYMENT_ROUTES,
             *VOUCHER_ROUTES,
