@@ -34,6 +34,7 @@ from exchange.platform.settings import Settings
 from exchange.server.clock_control import ClockControl
 from exchange.server.docs_ui import docs_ui_plugin, static_files_router
 from exchange.server.http_rules import check_request, fix_options_allow
+from exchange.server.metrics import refresh_ops_metrics
 from exchange.server.modules import build_modules
 from exchange.server.openapi import document_problems
 from exchange.server.ops import health, public_keys, ready
@@ -62,6 +63,7 @@ class MetricsController(PrometheusController):
     """Prometheus text format; outside the OpenAPI document, which describes the JSON API."""
 
     include_in_schema = False
+    before_request = refresh_ops_metrics  # the operations gauges, read from the database at each scrape
 
 
 async def _sweep(state: State) -> Any:
@@ -111,6 +113,7 @@ def create_app(
             "listings": modules.listings,
             "sweeper": modules.sweeper,
             "trading": modules.trading,
+            "metrics_started_at": clock.now(),  # the sweep lag of a step that has not run yet counts from here
         }
     )
 

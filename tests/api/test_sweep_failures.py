@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from exchange.server.app import create_app
+from tests.api.test_ops_metrics import gauges
 from tests.conftest import make_settings
 from tests.helpers import announced_listing, assert_problem, operator, relogin, verified
 from tests.integration.test_cli import techx
@@ -49,6 +50,7 @@ async def test_a_failing_row_backs_off_is_set_aside_and_is_processed_after_a_ret
         return await original(session, listing, now)
 
     hooks.set_close_handler(flaky)
+    failed_before = (await gauges(client)).get(("techx_sweep_step_failures_total", (("step", "notices"),)), 0)
     clock.set(clock.now().replace(day=30, hour=16))  # both announcements end
 
     assert (await sweep(app))["notices"] == 1  # the good one is closed although the bad one fails
@@ -76,6 +78,9 @@ async def test_a_failing_row_backs_off_is_set_aside_and_is_processed_after_a_ret
     assert failure["attempts"] == 4 and failure["set_aside"] is True
     assert "the registry refused the closing record" in failure["last_error"]
     assert await failures(client, ops, set_aside="false") == []
+    metrics = await gauges(client)
+    assert metrics[("techx_sweep_rows_set_aside", (("step", "notices"),))] == 1
+    assert metrics[("techx_sweep_step_failures_total", (("step", "notices"),))] == failed_before + 4
 
     listed = await asyncio.to_thread(
         techx, "sweep", "failures", env={"DATABASE_URL": backend.url, "TECHX_KEYS_DIR": str(keys_dir)}
@@ -91,6 +96,7 @@ async def test_a_failing_row_backs_off_is_set_aside_and_is_processed_after_a_ret
     assert (await sweep(app))["notices"] == 1
     assert (await client.get(f"{API}/listings/{bad['id']}")).json()["status"] == "unsold"
     assert await failures(client, ops) == []
+    assert (await gauges(client))[("techx_sweep_rows_set_aside", (("step", "notices"),))] == 0
 
 
 async def test_the_cli_retries_a_row_set_aside(client, app, clock, backend, keys_dir):
