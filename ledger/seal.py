@@ -92,6 +92,26 @@ def _block_view(row: Any) -> BlockView:
     )
 
 
+async def unsealed_backlog(session: AsyncSession) -> tuple[int, datetime | None]:
+    """How many entries wait to be sealed, and when the oldest of them was written.
+
+    Cheap enough for every metrics scrape: the sealer takes entries in id order, so only entries
+    from the latest block's first one on are looked at (all of them before the first block).
+    """
+    conn = await session.connection()
+    tip = select(func.max(blocks.c.height)).scalar_subquery()
+    floor = (
+        await conn.execute(select(leaves.c.entry_id).where(leaves.c.height == tip, leaves.c.leaf_index == 0))
+    ).scalar()
+    query = select(func.count(), func.min(entries.c.created_at)).where(
+        ~exists().where(leaves.c.entry_id == entries.c.id)
+    )
+    if floor is not None:
+        query = query.where(entries.c.id >= floor)
+    count, oldest = (await conn.execute(query)).one()
+    return int(count), oldest
+
+
 async def seal_block(
     session: AsyncSession,
     *,

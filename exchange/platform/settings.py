@@ -91,6 +91,9 @@ class Settings:
     voucher_coverage_bp: int = 5000
 
     sweep_interval_seconds: float = 5.0
+    sweep_max_attempts: int = 8  # a due row that failed this often is set aside until an operator retries it
+    sweep_retry_base_seconds: float = 5.0  # the first gap after a row failed; doubled after each failure
+    sweep_retry_max_seconds: float = 3600.0
     seal_interval_seconds: float = 60.0
     seal_max_entries: int = 5000
     ledger_origin: str = "techx/ledger"
@@ -158,6 +161,11 @@ class Settings:
             raise SettingsError("TECHX_INSTALMENT_REMINDER_WORKING_DAYS must be 0 (no reminders) to 20")
         if not 1 <= self.stripe_page_size <= 100:
             raise SettingsError("TECHX_STRIPE_PAGE_SIZE must be 1 to 100 (Stripe's largest page)")
+        if self.sweep_max_attempts < 1 or not 0 < self.sweep_retry_base_seconds <= self.sweep_retry_max_seconds:
+            raise SettingsError(
+                "TECHX_SWEEP_MAX_ATTEMPTS must be at least 1 and "
+                "0 < TECHX_SWEEP_RETRY_BASE_SECONDS <= TECHX_SWEEP_RETRY_MAX_SECONDS"
+            )
         if not 1 <= self.reconcile_batch_size <= 100_000:
             raise SettingsError("TECHX_RECONCILE_BATCH_SIZE must be 1 to 100000")
         if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):

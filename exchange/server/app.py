@@ -38,9 +38,11 @@ from exchange.platform.settings import Settings
 from exchange.server.clock_control import ClockControl
 from exchange.server.docs_ui import docs_ui_plugin, static_files_router
 from exchange.server.http_rules import StrictJsonRequest, check_request, fix_options_allow
+from exchange.server.metrics import refresh_ops_metrics
 from exchange.server.modules import build_modules
 from exchange.server.openapi import document_problems
 from exchange.server.ops import health, public_keys, ready
+from exchange.server.sweep_failures import SweepFailureController
 from exchange.stats.routes import StatsController
 from exchange.trading.routes import ROUTE_HANDLERS as TRADING_ROUTES
 from exchange.vouchers import ROUTE_HANDLERS as VOUCHER_ROUTES
@@ -80,6 +82,7 @@ class MetricsController(PrometheusController):
 
     include_in_schema = False
     guards = [metrics_guard]
+    before_request = refresh_ops_metrics  # the operations gauges, read from the database at each scrape
 
 
 async def _sweep(state: State) -> Any:
@@ -130,6 +133,7 @@ def create_app(
             "listings": modules.listings,
             "sweeper": modules.sweeper,
             "trading": modules.trading,
+            "metrics_started_at": clock.now(),  # the sweep lag of a step that has not run yet counts from here
         }
     )
 
@@ -157,6 +161,7 @@ def create_app(
             WalletController,
             StatsController,
             LedgerController,
+            SweepFailureController,
             *LISTING_ROUTES,
             *PAYMENT_ROUTES,
             *VOUCHER_ROUTES,

@@ -11,6 +11,7 @@ import getpass
 import os
 import socket
 import sys
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -151,6 +152,62 @@ def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if any(c < 0 for c in counts.values()) else 0
 
 
+def cmd_sweep_failures(args: argparse.Namespace, settings: Settings) -> int:
+    from exchange.platform.migrate import migrated_database
+    from exchange.platform.sweeper import list_failures
+
+    async def run() -> list[str]:
+        lines: list[str] = []
+        cursor = None
+        async with migrated_database(settings, pool_size=1) as db:
+            while True:
+                async with db.read() as session:
+                    rows, cursor = await list_failures(
+                        session, set_aside=True if args.set_aside else None, step=None, limit=100, cursor=cursor
+                    )
+                for r in rows:
+                    state = (
+                        f"set aside {r.set_aside_at.isoformat()}"
+                        if r.set_aside_at
+                        else f"next {r.next_attempt_at.isoformat()}"
+                    )
+                    lines.append(f"{r.id}  {r.step}  {r.row_key}  attempts {r.attempts}  {state}  {r.last_error}")
+                if cursor is None:
+                    return lines
+
+    lines = asyncio.run(run())
+    for line in lines:
+        print(line)
+    print(f"{len(lines)} failing rows")
+    return 0
+
+
+def cmd_sweep_retry(args: argparse.Namespace, settings: Settings) -> int:
+    from exchange.platform.clock import SystemClock
+    from exchange.platform.migrate import migrated_database
+    from exchange.platform.sweeper import request_retry
+
+    try:
+        failure_id = uuid.UUID(args.id)
+    except ValueError:
+        print(f"error: {args.id!r} is not a failure id", file=sys.stderr)
+        return 2
+
+    async def run() -> str:
+        async with migrated_database(settings, pool_size=1) as db:
+            row = await db.transaction(lambda s: request_retry(s, failure_id, SystemClock().now()))
+            return f"{row.step} {row.row_key}: retried on the next pass"
+
+    try:
+        print(asyncio.run(run()))
+    except Exception as exc:
+        if hasattr(exc, "problem_type"):
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        raise
+    return 0
+
+
 async def sweep_once(settings: Settings) -> dict[str, int]:
     """One pass of the sweeper, as a server's: what it closes is published through the configured
     channels backend (with Redis, the servers' subscribers receive it) before this returns; a
@@ -194,9 +251,15 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--password", help="default: $TECHX_OPERATOR_PASSWORD, else asked for")
     create.set_defaults(handler=cmd_operator_create)
 
-    commands.add_parser("sweep", help="process due deadlines once (notices, and later modules' steps)").set_defaults(
-        handler=cmd_sweep
-    )
+    sweep = commands.add_parser("sweep", help="process due deadlines once (notices, and later modules' steps)")
+    sweep.set_defaults(handler=cmd_sweep)
+    sweep_commands = sweep.add_subparsers(dest="sweep_command", required=False)
+    failures = sweep_commands.add_parser("failures", help="list due rows the sweeper failed to process")
+    failures.add_argument("--set-aside", action="store_true", help="only rows set aside (retried only on request)")
+    failures.set_defaults(handler=cmd_sweep_failures)
+    retry = sweep_commands.add_parser("retry", help="try a failed row again on the sweeper's next pass")
+    retry.add_argument("id", help="the failure's id, as `techx sweep failures` lists it")
+    retry.set_defaults(handler=cmd_sweep_retry)
 
     for register in EXTRA_COMMANDS:
         register(commands)

@@ -15,7 +15,7 @@ from exchange.accounting.jobs import HoldExpirySweep
 from exchange.platform.events import Events
 from exchange.platform.keys import Keys
 from exchange.platform.settings import Settings
-from exchange.platform.sweeper import Sweeper
+from exchange.platform.sweeper import Sweeper, SweepFailures
 from exchange.trading import FeeSchedule, TradingContext, TradingRules, create_trading, sweep_steps
 from kernel.shapes import shaped
 from listings import ListingRules, ListingsContext, NoticeSweep, create_listings
@@ -50,6 +50,12 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     trading.publish = events.publish if events is not None else None
     # Buyer-side exchange fees are paid with vouchers where the buyer's program covers brokerage.
     trading.fee_voucher_payer = vouchers.BrokerageFeeVouchers()
-    sweeper = Sweeper([NoticeSweep(listings), HoldExpirySweep(), *sweep_steps(trading)])
+    rows = SweepFailures(
+        max_attempts=settings.sweep_max_attempts,
+        base_seconds=settings.sweep_retry_base_seconds,
+        max_seconds=settings.sweep_retry_max_seconds,
+    )
+    # The ledger's hold expiry works in batches: a failure fails the step as a whole (counted, retried next pass).
+    sweeper = Sweeper([NoticeSweep(listings, rows=rows), HoldExpirySweep(), *sweep_steps(trading, rows)], rows=rows)
     vouchers.register(listings, sweeper)
     return Modules(listings=listings, sweeper=sweeper, trading=trading)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 
 import msgspec
@@ -10,11 +11,13 @@ from litestar.di import NamedDependency
 
 from exchange.platform.db import Database
 from exchange.platform.keys import KeyPeriod, Keys
+from exchange.platform.settings import Settings
 from kernel.time import rfc3339
 
 
-class Health(msgspec.Struct):
+class Health(msgspec.Struct, omit_defaults=True):
     status: str
+    failed: list[str] | None = None  # the dependencies that did not answer: database, redis
 
 
 class PublicKey(msgspec.Struct):
@@ -43,12 +46,38 @@ async def health() -> Health:
     return Health(status="ok")
 
 
-@get("/ready", tags=["ops"], summary="Readiness: the database answers", responses=None)
-async def ready(db: NamedDependency[Database]) -> Response[Health]:
+REDIS_TIMEOUT_SECONDS = 1.0
+
+
+async def ping_redis(url: str) -> None:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS)
+    try:
+        await asyncio.wait_for(client.ping(), REDIS_TIMEOUT_SECONDS * 2)
+    finally:
+        await client.aclose()
+
+
+@get(
+    "/ready",
+    tags=["ops"],
+    summary="Readiness: the database answers, and Redis when it carries the live events",
+    responses=None,
+)
+async def ready(db: NamedDependency[Database], settings: NamedDependency[Settings]) -> Response[Health]:
+    failed: list[str] = []
     try:
         await db.ping()
     except Exception:
-        return Response(Health(status="unavailable"), status_code=503)
+        failed.append("database")
+    if settings.channels_backend == "redis":
+        try:
+            await ping_redis(settings.redis_url)
+        except Exception:
+            failed.append("redis")
+    if failed:
+        return Response(Health(status="unavailable", failed=failed), status_code=503)
     return Response(Health(status="ok"))
 
 

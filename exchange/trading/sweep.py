@@ -3,7 +3,8 @@ collections, payment deadlines (in that order, so that an instalment is collecte
 deadline is looked at).
 
 Each due row is processed in its own transaction and claimed once (``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL, then a conditional update), so several sweepers may run at once.
+PostgreSQL, then a conditional update), so several sweepers may run at once. A row whose
+processing fails goes to the step's ``rows`` log (``kernel.sweeping.sweep_rows``); the others go on.
 """
 
 from __future__ import annotations
@@ -13,13 +14,11 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.trading import auctions, deals, negotiations
 from exchange.trading.context import LiveEvent, TradingContext
-
-log = structlog.get_logger("techx.trading.sweep")
+from kernel.sweeping import PassOnly, RowLog, sweep_rows
 
 Claim = Callable[[AsyncSession, datetime, set[uuid.UUID]], Awaitable[Any]]
 Process = Callable[[AsyncSession, TradingContext, Any, datetime, list[LiveEvent]], Awaitable[bool]]
@@ -29,48 +28,32 @@ class _Step:
     name = ""
     limit = 500
 
-    def __init__(self, ctx: TradingContext, claim: Claim, process: Process) -> None:
+    def __init__(self, ctx: TradingContext, claim: Claim, process: Process, rows: RowLog | None = None) -> None:
         self.ctx = ctx
         self._claim = claim
         self._process = process
+        self.rows: RowLog = rows if rows is not None else PassOnly()
 
     async def run(self, db: Any, now: datetime) -> int:
-        processed = 0
-        failed: set[uuid.UUID] = set()
-        claimed: list[uuid.UUID] = []
-        skipped: set[uuid.UUID] = set()
+        async def attempt(skip: set[uuid.UUID], claimed: list[uuid.UUID]) -> bool | None:
+            async def work(session: AsyncSession, events: list[LiveEvent]) -> bool | None:
+                claimed.clear()  # a retried transaction claims again
+                row = await self._claim(session, now, skip)
+                if row is None:
+                    return None
+                claimed.append(row.id)
+                return await self._process(session, self.ctx, row, now, events)
 
-        async def work(session: AsyncSession, events: list[LiveEvent]) -> bool | None:
-            claimed.clear()
-            row = await self._claim(session, now, failed | skipped)
-            if row is None:
-                return None
-            claimed.append(row.id)
-            return await self._process(session, self.ctx, row, now, events)
+            return await self.ctx.run(db, work)
 
-        while processed + len(failed) < self.limit:
-            try:
-                outcome = await self.ctx.run(db, work)
-            except Exception:
-                if not claimed:
-                    raise
-                log.exception("due item not processed; retried next pass", step=self.name, item=str(claimed[0]))
-                failed.add(claimed[0])
-                continue
-            if outcome is None:
-                break
-            if outcome:
-                processed += 1
-            else:  # another sweeper moved it first; do not claim it again in this pass
-                skipped.add(claimed[0])
-        return processed
+        return await sweep_rows(db, self.rows, self.name, now, attempt, parse=uuid.UUID, limit=self.limit)
 
 
 class AuctionCloseSweep(_Step):
     name = "auction-close"
 
-    def __init__(self, ctx: TradingContext) -> None:
-        super().__init__(ctx, auctions.claim_due_auction, auctions.close_auction)
+    def __init__(self, ctx: TradingContext, rows: RowLog | None = None) -> None:
+        super().__init__(ctx, auctions.claim_due_auction, auctions.close_auction, rows)
 
 
 async def _expire(session: AsyncSession, ctx: TradingContext, offer: Any, now: datetime, _: list[LiveEvent]) -> bool:
@@ -80,8 +63,8 @@ async def _expire(session: AsyncSession, ctx: TradingContext, offer: Any, now: d
 class OfferExpirySweep(_Step):
     name = "offer-expiry"
 
-    def __init__(self, ctx: TradingContext) -> None:
-        super().__init__(ctx, negotiations.claim_expired_offer, _expire)
+    def __init__(self, ctx: TradingContext, rows: RowLog | None = None) -> None:
+        super().__init__(ctx, negotiations.claim_expired_offer, _expire, rows)
 
 
 async def _default(session: AsyncSession, ctx: TradingContext, deal: Any, now: datetime, _: list[LiveEvent]) -> bool:
@@ -91,29 +74,29 @@ async def _default(session: AsyncSession, ctx: TradingContext, deal: Any, now: d
 class PaymentDeadlineSweep(_Step):
     name = "payment-deadline"
 
-    def __init__(self, ctx: TradingContext) -> None:
-        super().__init__(ctx, deals.claim_due_default, _default)
+    def __init__(self, ctx: TradingContext, rows: RowLog | None = None) -> None:
+        super().__init__(ctx, deals.claim_due_default, _default, rows)
 
 
 class InstalmentReminderSweep(_Step):
     name = "instalment-reminder"
 
-    def __init__(self, ctx: TradingContext) -> None:
-        super().__init__(ctx, deals.claim_due_reminder, deals.remind)
+    def __init__(self, ctx: TradingContext, rows: RowLog | None = None) -> None:
+        super().__init__(ctx, deals.claim_due_reminder, deals.remind, rows)
 
 
 class InstalmentCollectionSweep(_Step):
     name = "instalment-collection"
 
-    def __init__(self, ctx: TradingContext) -> None:
-        super().__init__(ctx, deals.claim_due_instalment, deals.collect)
+    def __init__(self, ctx: TradingContext, rows: RowLog | None = None) -> None:
+        super().__init__(ctx, deals.claim_due_instalment, deals.collect, rows)
 
 
-def sweep_steps(ctx: TradingContext) -> list[_Step]:
+def sweep_steps(ctx: TradingContext, rows: RowLog | None = None) -> list[_Step]:
     return [
-        AuctionCloseSweep(ctx),
-        OfferExpirySweep(ctx),
-        InstalmentReminderSweep(ctx),
-        InstalmentCollectionSweep(ctx),
-        PaymentDeadlineSweep(ctx),
+        AuctionCloseSweep(ctx, rows),
+        OfferExpirySweep(ctx, rows),
+        InstalmentReminderSweep(ctx, rows),
+        InstalmentCollectionSweep(ctx, rows),
+        PaymentDeadlineSweep(ctx, rows),
     ]

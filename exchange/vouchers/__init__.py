@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 def register(listings: ListingsContext, sweeper: Sweeper) -> None:
     listings.hooks.register_notice_handler(NoticeKind.VOUCHER_REDEMPTION, RedemptionNotices())
-    sweeper.add(VoucherExpirySweep())
+    sweeper.add(VoucherExpirySweep(rows=sweeper.rows))
 
 
 __all__ = [

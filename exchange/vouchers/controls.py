@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,7 @@ from exchange.vouchers.orders import is_revoked, release
 from exchange.vouchers.programs import get_program, move_wallet, require_program_admin
 from exchange.vouchers.redemptions import end
 from kernel.errors import NotFound
+from kernel.sweeping import PassOnly, RowLog, sweep_rows
 
 
 async def revoke_provider(
@@ -133,30 +135,61 @@ async def expire_wallet(session: AsyncSession, program_id: uuid.UUID, org_id: uu
     return amount
 
 
+class _Wallet(NamedTuple):
+    """A wallet as a row of the sweep: ``program_id:org_id``."""
+
+    program_id: uuid.UUID
+    org_id: uuid.UUID
+
+    def __str__(self) -> str:
+        return f"{self.program_id}:{self.org_id}"
+
+    @classmethod
+    def parse(cls, text: str) -> _Wallet:
+        program_id, _, org_id = text.partition(":")
+        return cls(uuid.UUID(program_id), uuid.UUID(org_id))
+
+
 class VoucherExpirySweep:
-    """The sweeper's step: unspent vouchers of ended programs go back to their program."""
+    """The sweeper's step: unspent vouchers of ended programs go back to their program.
+
+    A wallet is a row ``program_id:org_id``; each in its own transaction, and one that fails is
+    reported to ``rows`` while the others are processed.
+    """
 
     name = "voucher-expiry"
 
-    def __init__(self, limit: int = 500) -> None:
+    def __init__(self, limit: int = 500, rows: RowLog | None = None) -> None:
         self.limit = limit
+        self.rows: RowLog = rows if rows is not None else PassOnly()
 
     async def run(self, db: Database, now: datetime) -> int:
-        async with db.read() as session:
-            due = (
-                await session.execute(
-                    select(VoucherWallet.program_id, VoucherWallet.org_id)
-                    .join(VoucherProgram, VoucherProgram.id == VoucherWallet.program_id)
-                    .where(
-                        VoucherProgram.valid_until <= now,
-                        VoucherWallet.granted - VoucherWallet.held - VoucherWallet.spent - VoucherWallet.expired > 0,
+        due: list[_Wallet] = []
+
+        async def attempt(skip: set[_Wallet], claimed: list[_Wallet]) -> bool | None:
+            if not due:
+                async with db.read() as session:
+                    due.extend(
+                        _Wallet(p, o)
+                        for p, o in await session.execute(
+                            select(VoucherWallet.program_id, VoucherWallet.org_id)
+                            .join(VoucherProgram, VoucherProgram.id == VoucherWallet.program_id)
+                            .where(
+                                VoucherProgram.valid_until <= now,
+                                VoucherWallet.granted - VoucherWallet.held - VoucherWallet.spent - VoucherWallet.expired
+                                > 0,
+                            )
+                            .order_by(VoucherWallet.program_id, VoucherWallet.org_id)
+                            .limit(self.limit + len(skip))
+                        )
+                        if (p, o) not in skip
                     )
-                    .limit(self.limit)
-                )
-            ).all()
-        processed = 0
-        for program_id, org_id in due:
-            # Each wallet in its own transaction; a second sweeper finds nothing left and moves nothing.
-            amount = await db.transaction(lambda s, p=program_id, o=org_id: expire_wallet(s, p, o, now))
-            processed += 1 if amount else 0
-        return processed
+                    if not due:
+                        return None
+            wallet = due.pop(0)
+            claimed.append(wallet)
+            program_id, org_id = wallet
+            # A second sweeper finds nothing left and moves nothing.
+            return bool(await db.transaction(lambda s: expire_wallet(s, program_id, org_id, now)))
+
+        return await sweep_rows(db, self.rows, self.name, now, attempt, parse=_Wallet.parse, limit=self.limit)

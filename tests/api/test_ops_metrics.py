@@ -1,0 +1,68 @@
+"""/metrics shows what operators must see beyond HTTP: pending withdrawals, the sealing backlog,
+the sweeper's lag, reconciliation differences and failing webhook deliveries, as numbers after a scenario."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from exchange.accounting.jobs import seal_pending
+from tests.api.test_payments_bank import top_up
+from tests.helpers import operator, verified
+
+API = "/api/v1"
+
+
+async def gauges(client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    response = await client.get("/metrics")
+    assert response.status_code == 200, response.text
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(response.text)
+        for s in family.samples
+        if s.name.startswith("techx_")
+    }
+
+
+async def test_a_withdrawal_pending_for_two_days_and_the_unsealed_entries_show(client, app, clock):
+    ops = await operator(client, app)
+    buyer = await verified(client, ops)
+    before = await gauges(client)
+    assert before[("techx_withdrawals_pending", ())] == 0
+    assert before[("techx_withdrawals_oldest_pending_seconds", ())] == 0
+    assert before[("techx_reconciliation_open_differences", (("provider", "bank_transfer"),))] == 0
+    assert before[("techx_webhook_deliveries_failing", ())] == 0
+
+    await top_up(client, ops, buyer, 100_000)
+    requested = await client.post(
+        f"{API}/withdrawals",
+        json={"amount": 60_000, "payee": "招商银行 6225 **** 0001"},
+        headers={**buyer.headers, "Idempotency-Key": "w-1"},
+    )
+    assert requested.status_code == 201, requested.text
+    clock.advance(timedelta(days=2))
+
+    after = await gauges(client)
+    assert after[("techx_withdrawals_pending", ())] == 1
+    assert after[("techx_withdrawals_oldest_pending_seconds", ())] == 172_800
+    assert after[("techx_ledger_unsealed_entries", ())] >= 2  # the transfer and the withdrawal's hold
+    assert after[("techx_ledger_oldest_unsealed_seconds", ())] >= 172_800
+
+    state = app.state
+    await seal_pending(state.db, state.keyring, state.settings, state.clock)
+    sealed = await gauges(client)
+    assert sealed[("techx_ledger_unsealed_entries", ())] == 0
+    assert sealed[("techx_ledger_oldest_unsealed_seconds", ())] == 0
+    assert sealed[("techx_withdrawals_pending", ())] == 1  # still waiting for an operator
+
+
+async def test_the_sweep_lag_grows_while_the_sweeper_does_not_run(client, app, clock):
+    await app.state.sweeper.run_once(app.state.db, clock.now())
+    fresh = await gauges(client)
+    assert fresh[("techx_sweep_lag_seconds", (("step", "notices"),))] == 0
+    assert fresh[("techx_sweep_rows_set_aside", (("step", "notices"),))] == 0
+    clock.advance(timedelta(minutes=10))
+    stale = await gauges(client)
+    lag = {labels[0][1]: v for (name, labels), v in stale.items() if name == "techx_sweep_lag_seconds"}
+    assert lag == {step: 600 for step in app.state.sweeper.step_names}
