@@ -12,8 +12,8 @@ import os
 import socket
 import sys
 import uuid
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 from exchange.platform.settings import Settings, SettingsError
 from exchange.server.errors import CommandError
@@ -135,8 +135,14 @@ def cmd_operator_create(args: argparse.Namespace, settings: Settings) -> int:
             )
             return f"operator {user.email} created (user {user.id}, org {user.org_id})"
 
+    return _print_result(run())
+
+
+def _print_result(work: Coroutine[Any, Any, str]) -> int:
+    """Run a command's work and print what it answers; a refusal of the exchange's rules (a problem
+    of the API) is one line on stderr and exit status 1, as the API would answer it."""
     try:
-        print(asyncio.run(run()))
+        print(asyncio.run(work))
     except Exception as exc:
         if hasattr(exc, "problem_type"):
             print(f"error: {exc}", file=sys.stderr)
@@ -198,14 +204,7 @@ def cmd_sweep_retry(args: argparse.Namespace, settings: Settings) -> int:
             row = await db.transaction(lambda s: request_retry(s, failure_id, SystemClock().now()))
             return f"{row.step} {row.row_key}: retried on the next pass"
 
-    try:
-        print(asyncio.run(run()))
-    except Exception as exc:
-        if hasattr(exc, "problem_type"):
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-        raise
-    return 0
+    return _print_result(run())
 
 
 async def sweep_once(settings: Settings) -> dict[str, int]:

@@ -3,6 +3,7 @@ the sweeper's lag, reconciliation differences and failing webhook deliveries, as
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -14,8 +15,13 @@ from tests.helpers import operator, verified
 API = "/api/v1"
 
 
-async def gauges(client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    response = await client.get("/metrics")
+SCRAPER_TOKEN = "scraper-token-of-the-operations-tests"
+
+
+async def gauges(client, app) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Scrape as Prometheus does: /metrics is served only to the bearer of TECHX_METRICS_TOKEN."""
+    app.state.settings = dataclasses.replace(app.state.settings, metrics_token=SCRAPER_TOKEN)
+    response = await client.get("/metrics", headers={"Authorization": f"Bearer {SCRAPER_TOKEN}"})
     assert response.status_code == 200, response.text
     return {
         (s.name, tuple(sorted(s.labels.items()))): s.value
@@ -28,7 +34,7 @@ async def gauges(client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]
 async def test_a_withdrawal_pending_for_two_days_and_the_unsealed_entries_show(client, app, clock):
     ops = await operator(client, app)
     buyer = await verified(client, ops)
-    before = await gauges(client)
+    before = await gauges(client, app)
     assert before[("techx_withdrawals_pending", ())] == 0
     assert before[("techx_withdrawals_oldest_pending_seconds", ())] == 0
     assert before[("techx_reconciliation_open_differences", (("provider", "bank_transfer"),))] == 0
@@ -43,7 +49,7 @@ async def test_a_withdrawal_pending_for_two_days_and_the_unsealed_entries_show(c
     assert requested.status_code == 201, requested.text
     clock.advance(timedelta(days=2))
 
-    after = await gauges(client)
+    after = await gauges(client, app)
     assert after[("techx_withdrawals_pending", ())] == 1
     assert after[("techx_withdrawals_oldest_pending_seconds", ())] == 172_800
     assert after[("techx_ledger_unsealed_entries", ())] >= 2  # the transfer and the withdrawal's hold
@@ -51,7 +57,7 @@ async def test_a_withdrawal_pending_for_two_days_and_the_unsealed_entries_show(c
 
     state = app.state
     await seal_pending(state.db, state.keyring, state.settings, state.clock)
-    sealed = await gauges(client)
+    sealed = await gauges(client, app)
     assert sealed[("techx_ledger_unsealed_entries", ())] == 0
     assert sealed[("techx_ledger_oldest_unsealed_seconds", ())] == 0
     assert sealed[("techx_withdrawals_pending", ())] == 1  # still waiting for an operator
@@ -59,10 +65,10 @@ async def test_a_withdrawal_pending_for_two_days_and_the_unsealed_entries_show(c
 
 async def test_the_sweep_lag_grows_while_the_sweeper_does_not_run(client, app, clock):
     await app.state.sweeper.run_once(app.state.db, clock.now())
-    fresh = await gauges(client)
+    fresh = await gauges(client, app)
     assert fresh[("techx_sweep_lag_seconds", (("step", "notices"),))] == 0
     assert fresh[("techx_sweep_rows_set_aside", (("step", "notices"),))] == 0
     clock.advance(timedelta(minutes=10))
-    stale = await gauges(client)
+    stale = await gauges(client, app)
     lag = {labels[0][1]: v for (name, labels), v in stale.items() if name == "techx_sweep_lag_seconds"}
     assert lag == {step: 600 for step in app.state.sweeper.step_names}

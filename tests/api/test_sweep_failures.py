@@ -50,7 +50,7 @@ async def test_a_failing_row_backs_off_is_set_aside_and_is_processed_after_a_ret
         return await original(session, listing, now)
 
     hooks.set_close_handler(flaky)
-    failed_before = (await gauges(client)).get(("techx_sweep_step_failures_total", (("step", "notices"),)), 0)
+    failed_before = (await gauges(client, app)).get(("techx_sweep_step_failures_total", (("step", "notices"),)), 0)
     clock.set(clock.now().replace(day=30, hour=16))  # both announcements end
 
     assert (await sweep(app))["notices"] == 1  # the good one is closed although the bad one fails
@@ -78,7 +78,7 @@ async def test_a_failing_row_backs_off_is_set_aside_and_is_processed_after_a_ret
     assert failure["attempts"] == 4 and failure["set_aside"] is True
     assert "the registry refused the closing record" in failure["last_error"]
     assert await failures(client, ops, set_aside="false") == []
-    metrics = await gauges(client)
+    metrics = await gauges(client, app)
     assert metrics[("techx_sweep_rows_set_aside", (("step", "notices"),))] == 1
     assert metrics[("techx_sweep_step_failures_total", (("step", "notices"),))] == failed_before + 4
 
@@ -96,7 +96,7 @@ async def test_a_failing_row_backs_off_is_set_aside_and_is_processed_after_a_ret
     assert (await sweep(app))["notices"] == 1
     assert (await client.get(f"{API}/listings/{bad['id']}")).json()["status"] == "unsold"
     assert await failures(client, ops) == []
-    assert (await gauges(client))[("techx_sweep_rows_set_aside", (("step", "notices"),))] == 0
+    assert (await gauges(client, app))[("techx_sweep_rows_set_aside", (("step", "notices"),))] == 0
 
 
 async def test_the_cli_retries_a_row_set_aside(client, app, clock, backend, keys_dir):
