@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from kernel.signing import Signer
+from listings.calendar import CalendarCache
 from listings.domain import ListingRules
 from listings.hooks import ListingHooks
 
@@ -26,7 +27,8 @@ class UnitOfWork(Protocol):
 
 
 class ListingsContext:
-    """Rules (from settings), the exchange's signing key, the data key and the hook registry.
+    """Rules (from settings), the exchange's signing key, the data key, the hook registry and this
+    process's cached working-day calendar (``listings/calendar.py``).
 
     A plain class, not a dataclass: the web framework passes it through untouched as a dependency.
     """
@@ -38,3 +40,4 @@ class ListingsContext:
         self.signer = signer
         self.data_key = data_key
         self.hooks = hooks or ListingHooks()
+        self.calendar = CalendarCache()

@@ -16,6 +16,7 @@ from exchange.platform.events import Events
 from exchange.platform.keys import Keys
 from exchange.platform.settings import Settings
 from exchange.platform.sweeper import Sweeper
+from exchange.server.ops import CalendarWatch
 from exchange.trading import FeeSchedule, TradingContext, TradingRules, create_trading, sweep_steps
 from kernel.shapes import shaped
 from listings import ListingRules, ListingsContext, NoticeSweep, create_listings
@@ -50,6 +51,6 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     trading.publish = events.publish if events is not None else None
     # Buyer-side exchange fees are paid with vouchers where the buyer's program covers brokerage.
     trading.fee_voucher_payer = vouchers.BrokerageFeeVouchers()
-    sweeper = Sweeper([NoticeSweep(listings), HoldExpirySweep(), *sweep_steps(trading)])
+    sweeper = Sweeper([NoticeSweep(listings), HoldExpirySweep(), *sweep_steps(trading), CalendarWatch(listings)])
     vouchers.register(listings, sweeper)
     return Modules(listings=listings, sweeper=sweeper, trading=trading)
