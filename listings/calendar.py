@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.columns import new_id
 from kernel.db import is_postgres
 from kernel.errors import NotFound, found
-from listings.errors import CalendarYearLoaded, InvalidCalendar
+from listings.errors import CalendarYearLoaded, CalendarYearMissing, InvalidCalendar
 from listings.models import CalendarChange, CalendarDay, CalendarNotification, CalendarYear
 from listings.workdays import CheckedYear, DayKind, WorkingCalendar, YearSchedule, check_schedule, missing_next_year
 
@@ -154,10 +154,7 @@ async def correct_day(
     """Make ``day`` a day off (``off``), a make-up working day (``workday``) or an ordinary day
     (``normal``: Monday to Friday work). The year must be loaded. Returns the day's row (None for
     an ordinary day). Periods already running keep their ends."""
-    year = found(
-        await session.get(CalendarYear, day.year, with_for_update=True),
-        NotFound(f"the calendar has no data for {day.year}: load the year first", field="day", year=day.year),
-    )
+    year = found(await session.get(CalendarYear, day.year, with_for_update=True), CalendarYearMissing(day.year))
     if kind == DayKind.WORKDAY.value and day.weekday() < 5:
         raise InvalidCalendar(f"{day} is a weekday: a make-up working day is a weekend", field="kind")
     if kind != "normal" and not name.strip():

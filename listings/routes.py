@@ -527,7 +527,7 @@ class CalendarController(Controller):
         return CalendarYearPage(items=[_year_out(*r) for r in items], next_cursor=next_cursor)
 
     @get("/years/{year:int}", summary="A year of the working-day calendar: its days off and make-up working days")
-    async def year(self, year: FromPath[int], db: Db) -> CalendarYearDetail:
+    async def year(self, year: FromPath[Annotated[int, Parameter(ge=2000, le=2100)]], db: Db) -> CalendarYearDetail:
         async with db.read() as session:
             return await _year_detail(session, year)
 

@@ -164,13 +164,19 @@ async def test_loading_a_loaded_year_again_needs_replace(client, app, clock):
 async def test_only_operators_change_the_calendar(client, app):
     ops = await operator(client, app)
     seller = await verified(client, ops)
+    days = await count(app, CalendarDay)
     assert_problem(await client.post(YEARS, json=fixture(), headers=seller.headers), 403, "forbidden")
     assert_problem(await client.post(YEARS, json=fixture()), 401, "unauthorized")
     day = {"kind": "off", "name": "x", "notice": "n", "reason": "r"}
-    assert_problem(
-        await client.put("/api/v1/calendar/days/2026-03-02", json=day, headers=seller.headers), 403, "forbidden"
-    )
-    assert await count(app, CalendarDay) == await count(app, CalendarDay)
+    refused = await client.put("/api/v1/calendar/days/2026-03-02", json=day, headers=seller.headers)
+    assert_problem(refused, 403, "forbidden")
+    assert_problem(await client.get("/api/v1/calendar/changes", headers=seller.headers), 403, "forbidden")
+    # A day of a year without data cannot be corrected: the year is loaded first.
+    no_year = await client.put("/api/v1/calendar/days/2028-01-03", json=day, headers=ops.headers)
+    assert_problem(no_year, 409, "calendar-year-missing")
+    assert await count(app, CalendarDay) == days
+    assert (await client.get(f"{YEARS}/2026")).json()["days_off"] > 0  # the public may read it
+    assert_problem(await client.get(f"{YEARS}/2028"), 404, "not-found")
 
 
 @pytest.mark.parametrize(
