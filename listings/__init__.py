@@ -13,7 +13,10 @@ The API other modules use:
 - amendments and transitions: ``ctx.hooks.add_listing_observer(ListingObserver subclass)``;
 - the transitions trading drives: ``start_negotiation``, ``start_auction``, ``form_deal``,
   ``cancel_deal``, ``complete_sale``, ``close_unsold`` (or ``apply_trading_action``);
-- the deadline sweeper step: ``NoticeSweep(ctx)``.
+- the deadline sweeper step: ``NoticeSweep(ctx)``;
+- the working-day calendar every period counts on: ``working_calendar(session, ctx.calendar)``
+  gives the current ``WorkingCalendar`` (409 ``calendar-year-missing`` past its years); the
+  operators' side of it (import, correct, list, watch) is ``listings.calendar``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from listings.calendar import working_calendar
 from listings.context import ListingsContext, UnitOfWork
 from listings.domain import (
     PUBLIC_STATUSES,
@@ -41,7 +45,7 @@ from listings.domain import (
     PricingMode,
     notice_period,
 )
-from listings.errors import ListingError
+from listings.errors import CalendarYearMissing, ListingError
 from listings.hooks import Amendment, CloseHandler, ListingHooks, ListingObserver, NoticeHandler
 from listings.models import Base, Listing, ListingTransition, Notice, Objection
 from listings.notices import cancel_notice, get_notice, open_notice
@@ -58,6 +62,7 @@ from listings.service import (
     transition,
 )
 from listings.sweeper import NoticeSweep
+from listings.workdays import WorkingCalendar
 
 
 def _trading(action: Action, summary: str) -> Callable[..., Awaitable[Listing]]:
@@ -93,6 +98,7 @@ __all__ = [
     "Actor",
     "Amendment",
     "Base",
+    "CalendarYearMissing",
     "CloseHandler",
     "DealType",
     "Listing",
@@ -115,6 +121,7 @@ __all__ = [
     "ObjectionStatus",
     "PricingMode",
     "UnitOfWork",
+    "WorkingCalendar",
     "apply_trading_action",
     "cancel_deal",
     "cancel_notice",
@@ -134,4 +141,5 @@ __all__ = [
     "stats_year",
     "transition",
     "warm_up",
+    "working_calendar",
 ]

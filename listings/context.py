@@ -7,6 +7,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from kernel.keyring import KeyRing
 from kernel.signing import Signer
+from listings.calendar import CalendarCache
 from listings.domain import ListingRules
 from listings.hooks import ListingHooks
 
@@ -27,7 +28,8 @@ class UnitOfWork(Protocol):
 
 
 class ListingsContext:
-    """Rules (from settings), the exchange's current signing key, the data key ring and the hook registry.
+    """Rules (from settings), the exchange's current signing key, the data key ring, the hook registry
+    and this process's cached working-day calendar (``listings/calendar.py``).
 
     A plain class, not a dataclass: the web framework passes it through untouched as a dependency.
     """
@@ -41,3 +43,4 @@ class ListingsContext:
         self.signer = signer
         self.data_keys = data_keys
         self.hooks = hooks or ListingHooks()
+        self.calendar = CalendarCache()

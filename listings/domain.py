@@ -18,7 +18,7 @@ import msgspec
 from kernel.errors import Forbidden, InvalidState, check_operator, check_trader
 from kernel.shapes import shaped
 from listings.errors import InvalidListing
-from listings.workdays import calendar_days_end, next_working_day_at, working_days_end
+from listings.workdays import WorkingCalendar, calendar_days_end
 
 # ----------------------------------------------------------------------------------------------
 # Vocabulary
@@ -451,13 +451,15 @@ def changed_parts(before: ListingContent, after: ListingContent) -> list[str]:
     return [name for name in before.__struct_fields__ if getattr(before, name) != getattr(after, name)]
 
 
-def auction_opening(closes_at: datetime, at: time) -> datetime:
+def auction_opening(calendar: WorkingCalendar, closes_at: datetime, at: time) -> datetime:
     """When the auction after an announcement opens: at ``at`` (Beijing time) on the first working
     day after the announcement closes (an announcement closing at 24:00 closes with its day)."""
-    return next_working_day_at(closes_at, at)
+    return calendar.next_working_day_at(closes_at, at)
 
 
-def auction_opening_at_close(announced: datetime | None, closes_at: datetime, now: datetime, at: time) -> datetime:
+def auction_opening_at_close(
+    calendar: WorkingCalendar, announced: datetime | None, closes_at: datetime, now: datetime, at: time
+) -> datetime:
     """The opening an auction keeps when the announcement's close is processed at ``now``.
 
     The announced opening (or, for an announcement made without one, the opening its close
@@ -465,8 +467,8 @@ def auction_opening_at_close(announced: datetime | None, closes_at: datetime, no
     late: then the auction opens at ``at`` on the first working day after ``now``, so bidders
     always have notice.
     """
-    opening = announced if announced is not None else auction_opening(closes_at, at)
-    return opening if opening >= now else next_working_day_at(now, at)
+    opening = announced if announced is not None else auction_opening(calendar, closes_at, at)
+    return opening if opening >= now else calendar.next_working_day_at(now, at)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -616,9 +618,11 @@ class NoticePeriod:
     count: int
     working_days: bool  # False: calendar days
 
-    def end(self, opens_at: datetime) -> datetime:
+    def end(self, opens_at: datetime, calendar: WorkingCalendar) -> datetime:
+        """The period's end; working days count on ``calendar`` (409 ``calendar-year-missing`` when
+        they would count into a year it has no data for)."""
         if self.working_days:
-            return working_days_end(opens_at, self.count)
+            return calendar.working_days_end(opens_at, self.count)
         return calendar_days_end(opens_at, self.count)
 
 

@@ -37,3 +37,32 @@ class ObjectionPending(Conflict):
 class ObjectionLimitReached(Conflict):
     problem_type = "objection-limit-reached"
     title = "Your organisation has filed as many objections to this notice as it may"
+
+
+class CalendarYearMissing(Conflict):
+    """A period would count into a year the working-day calendar has no data for (SPEC §10).
+
+    The exchange never guesses a year's working days: an operator loads the year's schedule first
+    (``techx calendar import FILE`` or ``POST /api/v1/calendar/years``).
+    """
+
+    problem_type = "calendar-year-missing"
+    title = "The working-day calendar has no data for that year"
+
+    def __init__(self, year: int) -> None:
+        super().__init__(
+            f"the working-day calendar has no data for {year}: an operator loads the {year} schedule "
+            "(techx calendar import FILE, or POST /api/v1/calendar/years) before a period may count into it",
+            year=year,
+        )
+        self.year = year
+
+
+class CalendarYearLoaded(Conflict):
+    problem_type = "calendar-year-loaded"
+    title = "That year of the working-day calendar is loaded already"
+
+
+class InvalidCalendar(ListingError):
+    problem_type = "invalid-calendar"
+    title = "The working-day calendar data is not valid"

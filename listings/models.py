@@ -190,3 +190,60 @@ class Objection(Base):
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[uuid.UUID | None]
     resolution_note: Mapped[str] = mapped_column(String(2000), default="")
+
+
+# ----------------------------------------------------------------------------------------------
+# The working-day calendar operators maintain (migrations/0013_calendar; see listings/calendar.py)
+
+
+class CalendarYear(Base):
+    """A year the calendar has data for, and the notice it comes from."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    notice: Mapped[str] = mapped_column(String(500))  # the State Council notice (or its URL)
+    note: Mapped[str] = mapped_column(String(2000), default="")
+    loaded_by: Mapped[str] = mapped_column(String(200))
+    loaded_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CalendarDay(Base):
+    """A day off or a make-up working day; every other day of a loaded year is Monday to Friday."""
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    year: Mapped[int] = mapped_column(ForeignKey("calendar_years.year"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # off | workday
+    name: Mapped[str] = mapped_column(String(100))
+    notice: Mapped[str] = mapped_column(String(500))  # the notice this day comes from
+
+
+class CalendarChange(Base):
+    """Every change to the calendar: who, when, what. Append-only; its (count, last id) is the
+    calendar's version, which each process checks before it uses its cached snapshot."""
+
+    __tablename__ = "calendar_changes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    action: Mapped[str] = mapped_column(String(16))  # seed | import | replace | correct
+    changed_by: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[uuid.UUID | None]
+    changed_at: Mapped[datetime]
+    details: Mapped[dict[str, Any]]
+
+
+class CalendarNotification(Base):
+    """What operators are told about the calendar (the next year missing from 1 November), once each."""
+
+    __tablename__ = "calendar_notifications"
+    __table_args__ = (UniqueConstraint("year", "kind"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    year: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime]

@@ -21,6 +21,7 @@ from kernel.errors import InvalidState, NotFound, found
 from kernel.pagination import by_id, cursor_time, cursor_uuid, decode_cursor, id_after, keyset_page
 from kernel.signing import sign_content
 from kernel.time import rfc3339
+from listings.calendar import working_calendar
 from listings.context import ListingsContext
 from listings.domain import (
     MAX_OBJECTIONS_PER_ORG_PER_NOTICE,
@@ -36,6 +37,13 @@ from listings.errors import InvalidRequest, ObjectionLimitReached, ObjectionPend
 from listings.models import Notice, Objection, new_id
 
 ISSUER = "TechX technology-transfer exchange"
+# Every notice says that its end is final (SPEC §10, docs/listings.md): working days are counted on
+# the calendar in force when the notice opens, and a later correction of the calendar moves no end.
+PERIOD_RULE = (
+    "工作日按公示发布时的工作日历计算；此后对工作日历的更正不改变本公示的截止时间。"
+    " Working days are counted on the working-day calendar in force when this notice opened;"
+    " a later correction of the calendar does not move closes_at."
+)
 MIN_REASON, MAX_REASON = 10, 2000
 ENDED = (NoticeStatus.CLOSED.value, NoticeStatus.CANCELLED.value)
 
@@ -60,7 +68,8 @@ async def open_notice(
     pending objections here.
     """
     kind = NoticeKind(kind)
-    closes_at = closes_at or notice_period(kind, ctx.rules).end(now)
+    if closes_at is None:
+        closes_at = notice_period(kind, ctx.rules).end(now, await working_calendar(session, ctx.calendar))
     if closes_at <= now:
         raise InvalidRequest("a notice must close after it opens", field="closes_at")
     notice_id = new_id()
@@ -72,6 +81,7 @@ async def open_notice(
         "subject": {"type": subject_type, "id": str(subject_id)},
         "opens_at": rfc3339(now),
         "closes_at": rfc3339(closes_at),
+        "period_rule": PERIOD_RULE,
         "supersedes": str(supersedes.id) if supersedes else None,
         "body": body,
     }

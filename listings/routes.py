@@ -10,19 +10,19 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
-from litestar import Controller, Response, get, patch, post
+from litestar import Controller, Response, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from kernel.csvtext import csv_text
-from kernel.pagination import Cursor, Limit
+from kernel.pagination import Cursor, Limit, by_id, cursor_int, decode_cursor, id_after, keyset_page
 from kernel.shapes import shaped
-from listings import notices, queries, service
+from listings import calendar, notices, queries, service
 from listings.context import ListingsContext, UnitOfWork
 from listings.domain import (
     Actor,
@@ -36,8 +36,17 @@ from listings.domain import (
     PricingMode,
 )
 from listings.schemas import (
+    CalendarChangeOut,
+    CalendarChangePage,
+    CalendarDayOut,
+    CalendarNotificationOut,
+    CalendarNotificationPage,
+    CalendarYearDetail,
+    CalendarYearOut,
+    CalendarYearPage,
     ConfidentialOut,
     ConfidentialReadPage,
+    DayCorrection,
     ListingCreate,
     ListingOut,
     ListingPage,
@@ -63,6 +72,7 @@ from listings.views import (
     read_out,
     transition_out,
 )
+from listings.workdays import DayKind, YearSchedule, check_schedule
 
 BEARER = [{"BearerToken": []}]
 
@@ -450,4 +460,110 @@ async def open_data_listings(
     return Response(body, media_type=media_type, headers={"X-Next-Cursor": str(next_since)})
 
 
-ROUTE_HANDLERS = [ListingController, NoticeController, ObjectionController, open_data_listings]
+# ----------------------------------------------------------------------------------------------
+# The working-day calendar (listings/calendar.py): public to read, operators change it
+
+
+def _by(actor: Actor) -> calendar.ChangedBy:
+    actor.require_operator()
+    return calendar.ChangedBy(f"operator {actor.user_id} ({actor.org_name})", actor.user_id)
+
+
+def _year_out(row: Any, off: int, worked: int) -> CalendarYearOut:
+    return shaped(CalendarYearOut, row, days_off=off, make_up_workdays=worked)
+
+
+def _day_out(day: Any) -> CalendarDayOut:
+    return CalendarDayOut(date=day.day.isoformat(), kind=day.kind, name=day.name, notice=day.notice)
+
+
+async def _year_detail(session: Any, year: int) -> CalendarYearDetail:
+    row, days = await calendar.get_year(session, year)
+    off = sum(d.kind == DayKind.OFF.value for d in days)
+    return shaped(
+        CalendarYearDetail, row, days_off=off, make_up_workdays=len(days) - off, days=[_day_out(d) for d in days]
+    )
+
+
+class CalendarController(Controller):
+    path = "/calendar"
+    tags = ["calendar"]
+
+    @post(
+        "/years",
+        status_code=201,
+        security=BEARER,
+        summary="Load a year's working-day schedule (operators; ?replace=true to replace a loaded year)",
+    )
+    async def import_year(
+        self,
+        data: JSONBody[YearSchedule],
+        actor: Caller,
+        db: Db,
+        clock: Now,
+        replace: FromQuery[bool] = False,
+    ) -> CalendarYearDetail:
+        by = _by(actor)
+        checked = check_schedule(data)
+
+        async def work(session: Any) -> CalendarYearDetail:
+            await calendar.import_year(session, checked, by, clock.now(), replace=replace)
+            return await _year_detail(session, checked.year)
+
+        return await db.transaction(work)
+
+    @get("/years", summary="The years the working-day calendar has data for, newest first")
+    async def years(self, db: Db, limit: Limit = 20, cursor: Cursor = None) -> CalendarYearPage:
+        position = decode_cursor(cursor, "year")
+        before = cursor_int(position, "year", maximum=9999) if position else None
+        async with db.read() as session:
+            rows = await calendar.list_years(session, before=before, limit=limit)
+        items, next_cursor = keyset_page(rows, limit, lambda r: {"year": r[0].year})
+        return CalendarYearPage(items=[_year_out(*r) for r in items], next_cursor=next_cursor)
+
+    @get("/years/{year:int}", summary="A year of the working-day calendar: its days off and make-up working days")
+    async def year(self, year: FromPath[Annotated[int, Parameter(ge=2000, le=2100)]], db: Db) -> CalendarYearDetail:
+        async with db.read() as session:
+            return await _year_detail(session, year)
+
+    @put(
+        "/days/{day:date}",
+        status_code=200,
+        security=BEARER,
+        summary="Correct one day (operators): a day off, a make-up working day, or an ordinary day",
+    )
+    async def correct_day(
+        self, day: FromPath[date], data: JSONBody[DayCorrection], actor: Caller, db: Db, clock: Now
+    ) -> CalendarDayOut:
+        by = _by(actor)
+        row = await db.transaction(
+            lambda s: calendar.correct_day(s, day, data.kind, data.name, data.notice, data.reason, by, clock.now())
+        )
+        if row is None:
+            return CalendarDayOut(date=day.isoformat(), kind="normal", name="", notice=data.notice)
+        return _day_out(row)
+
+    @get("/changes", security=BEARER, summary="Every change to the calendar: who, when, what (operators)")
+    async def changes(
+        self,
+        actor: Caller,
+        db: Db,
+        year: FromQuery[Annotated[int | None, Parameter(ge=2000, le=2100)]] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> CalendarChangePage:
+        actor.require_operator()
+        async with db.read() as session:
+            rows = await calendar.changes(session, year=year, after=id_after(cursor), limit=limit)
+        items, next_cursor = keyset_page(rows, limit, by_id)
+        return CalendarChangePage(items=[shaped(CalendarChangeOut, r) for r in items], next_cursor=next_cursor)
+
+    @get("/notifications", security=BEARER, summary="What operators were told about the calendar (operators)")
+    async def notifications(self, actor: Caller, db: Db) -> CalendarNotificationPage:
+        actor.require_operator()
+        async with db.read() as session:
+            rows = await calendar.notifications(session)
+        return CalendarNotificationPage(items=[shaped(CalendarNotificationOut, r) for r in rows])
+
+
+ROUTE_HANDLERS = [ListingController, NoticeController, ObjectionController, CalendarController, open_data_listings]

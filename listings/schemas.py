@@ -282,3 +282,59 @@ __all__ = [
     "TransitionPage",
     "WithdrawRequest",
 ]
+
+
+# ----------------------------------------------------------------------------------------------
+# The working-day calendar (the import body is ``listings.workdays.YearSchedule``, the file format)
+
+
+class CalendarYearOut(msgspec.Struct):
+    year: int
+    notice: str
+    note: str
+    loaded_by: str
+    loaded_at: datetime
+    updated_at: datetime
+    days_off: int
+    make_up_workdays: int
+
+
+class CalendarDayOut(msgspec.Struct):
+    date: str  # YYYY-MM-DD
+    kind: Literal["off", "workday", "normal"]  # normal: Monday to Friday work, weekends off
+    name: str
+    notice: str
+
+
+class CalendarYearDetail(CalendarYearOut):
+    days: list[CalendarDayOut]
+
+
+class DayCorrection(msgspec.Struct, forbid_unknown_fields=True):
+    kind: Literal["off", "workday", "normal"]
+    notice: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]  # the notice behind the correction
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+    name: Annotated[str, msgspec.Meta(max_length=100)] = ""
+
+
+class CalendarChangeOut(msgspec.Struct):
+    id: uuid.UUID
+    year: int
+    action: str
+    changed_by: str
+    user_id: uuid.UUID | None
+    changed_at: datetime
+    details: dict[str, Any]
+
+
+class CalendarNotificationOut(msgspec.Struct):
+    id: uuid.UUID
+    year: int
+    kind: str
+    message: str
+    created_at: datetime
+
+
+CalendarYearPage = Page[CalendarYearOut]
+CalendarChangePage = Page[CalendarChangeOut]
+CalendarNotificationPage = Page[CalendarNotificationOut]

@@ -23,6 +23,7 @@ from kernel.keyring import KeyRing
 from kernel.signing import Signer
 from kernel.time import rfc3339
 from listings import crypto, notices
+from listings.calendar import working_calendar
 from listings.context import ListingsContext
 from listings.domain import (
     CLOSE_OUTCOMES,
@@ -69,7 +70,7 @@ from listings.models import (
 )
 from listings.models import Objection as ObjectionRow
 from listings.search import index_words
-from listings.workdays import BEIJING, working_days_end
+from listings.workdays import BEIJING, WorkingCalendar
 
 PUBLIC_INSTITUTION_KINDS = frozenset({"university", "research_institute"})
 NDA_TERMS_VERSION = "techx-nda-2026-1"
@@ -325,11 +326,11 @@ def _validate(
     )
 
 
-def _schedule_auction(ctx: ListingsContext, listing: Listing) -> None:
+def _schedule_auction(ctx: ListingsContext, calendar: WorkingCalendar, listing: Listing) -> None:
     """Listed and auction modes show from the start when an auction would open (SPEC §3.2)."""
     competitive = PricingMode(listing.pricing_mode) in COMPETITIVE_MODES
     listing.auction_opens_at = (
-        auction_opening(listing.closes_at, ctx.rules.auction_opens_at)
+        auction_opening(calendar, listing.closes_at, ctx.rules.auction_opens_at)
         if competitive and listing.closes_at is not None
         else None
     )
@@ -453,9 +454,11 @@ async def _amend(
     previous_closes_at = listing.closes_at
     old_notice = await notices.lock_notice(session, listing.notice_id) if listing.notice_id else None
     if material:
+        calendar = await working_calendar(session, ctx.calendar)
         listing.announced_at = now
-        listing.closes_at = working_days_end(now, listing.period_working_days or ctx.rules.announcement_working_days)
-        _schedule_auction(ctx, listing)
+        days = listing.period_working_days or ctx.rules.announcement_working_days
+        listing.closes_at = calendar.working_days_end(now, days)
+        _schedule_auction(ctx, calendar, listing)
     notice = await _publish(session, ctx, listing, now, supersedes=old_notice)
     what = ", ".join(changed)
     reason = f"material amendment ({what}): the period restarts" if material else f"amendment ({what})"
@@ -554,11 +557,13 @@ async def _announce(
     reason: str = "",
 ) -> None:
     next_status(ListingStatus(listing.status), action)
+    calendar = await working_calendar(session, ctx.calendar)  # 409 calendar-year-missing before any write
+    closes_at = calendar.working_days_end(now, working_days)
     listing.announcement_round += 1
     listing.period_working_days = working_days
     listing.announced_at = now
-    listing.closes_at = working_days_end(now, working_days)
-    _schedule_auction(ctx, listing)
+    listing.closes_at = closes_at
+    _schedule_auction(ctx, calendar, listing)
     listing.published_at = now
     listing.first_announced_at = listing.first_announced_at or now
     await transition(session, ctx, listing, action, now, actor=actor, reason=reason)
@@ -663,8 +668,9 @@ class AnnouncementHandler(NoticeHandler):
         ended = "the announcement period ended"
         if PricingMode(listing.pricing_mode) in COMPETITIVE_MODES and listing.closes_at is not None:
             announced = listing.auction_opens_at
+            calendar = await working_calendar(session, self.ctx.calendar)
             listing.auction_opens_at = auction_opening_at_close(
-                announced, listing.closes_at, now, self.ctx.rules.auction_opens_at
+                calendar, announced, listing.closes_at, now, self.ctx.rules.auction_opens_at
             )
             if announced is not None and listing.auction_opens_at != announced:
                 ended += (

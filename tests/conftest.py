@@ -27,6 +27,7 @@ from exchange.platform.db import Database, create_engine
 from exchange.platform.migrate import upgrade
 from exchange.platform.settings import Settings
 from exchange.server.app import create_app
+from listings.models import CalendarChange, CalendarDay, CalendarYear
 
 PG_ADMIN_DSN = os.environ.get("TECHX_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 # A Monday in 2026 that is a working day, at 09:00 Beijing time.
@@ -44,6 +45,11 @@ async def _postgres_reachable() -> str | None:
     return None
 
 
+# The working-day calendar the migrations seed (2004-2026 from the chinese-calendar package) is
+# reference data: it stays between tests, and is put back as migrated when a test changed it.
+CALENDAR_TABLES = ("calendar_years", "calendar_days", "calendar_changes")
+
+
 class Backend:
     """One database for the whole session: created, migrated, emptied between tests, dropped."""
 
@@ -54,6 +60,8 @@ class Backend:
         self.db_name = db_name
         self.engine = create_engine(url, pool_size=2)
         self.tables: list[str] = []
+        self.calendar: dict[str, list[dict[str, object]]] = {}
+        self.calendar_version: tuple[object, ...] = ()
 
     async def setup(self) -> None:
         if self.admin_dsn:
@@ -76,7 +84,24 @@ class Backend:
                     r[0]
                     for r in await conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
                 ]
-            self.tables = sorted(n for n in names if n != "alembic_version")
+            self.tables = sorted(n for n in names if n != "alembic_version" and n not in CALENDAR_TABLES)
+            for model in (CalendarYear, CalendarDay, CalendarChange):
+                rows = await conn.execute(model.__table__.select())
+                self.calendar[model.__tablename__] = [dict(r._mapping) for r in rows]
+            self.calendar_version = await self._calendar_version(conn)
+
+    @staticmethod
+    async def _calendar_version(conn: object) -> tuple[object, ...]:
+        return tuple(
+            (
+                await conn.execute(
+                    text(
+                        "SELECT count(*), (SELECT id FROM calendar_changes ORDER BY id DESC LIMIT 1)"
+                        " FROM calendar_changes"
+                    )
+                )
+            ).one()  # type: ignore[attr-defined]
+        )
 
     async def empty(self) -> None:
         async with self.engine.begin() as conn:
@@ -86,6 +111,17 @@ class Backend:
                 await conn.execute(text("PRAGMA defer_foreign_keys=ON"))
                 for table in self.tables:
                     await conn.execute(text(f'DELETE FROM "{table}"'))
+            if await self._calendar_version(conn) != self.calendar_version:
+                await self._restore_calendar(conn)
+
+    async def _restore_calendar(self, conn: object) -> None:
+        """The calendar as migrated (a test imported or corrected a year)."""
+        for table in reversed(CALENDAR_TABLES):
+            await conn.execute(text(f"DELETE FROM {table}"))  # type: ignore[attr-defined]
+        for model in (CalendarYear, CalendarDay, CalendarChange):
+            rows = self.calendar[model.__tablename__]
+            if rows:
+                await conn.execute(model.__table__.insert(), rows)  # type: ignore[attr-defined]
 
     async def teardown(self) -> None:
         await self.engine.dispose()

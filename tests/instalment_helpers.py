@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from exchange.trading.domain import FeeSchedule, apportion, settlement
+from tests.calendar_helpers import load_2027_fixture
 from tests.helpers import operator, relogin, verified
 from tests.trading_helpers import API, announced, fund, intent, past_notice, sweep, to_end_of_announcement
 
@@ -32,7 +33,12 @@ async def show(client, party, deal_id) -> dict:
 
 
 async def instalment_deal(client, app, funds: int, *, ops=None, seller=None, buyer_name: str = "华新材料"):
-    """A university's listing sold by negotiation on instalment terms, signed by both parties."""
+    """A university's listing sold by negotiation on instalment terms, signed by both parties.
+
+    The last instalment falls due in 2027, a year without official calendar data: the 2027 TEST
+    FIXTURE (not the official schedule) is loaded through the import first, as an operator would.
+    """
+    await load_2027_fixture(app.state.db, app.state.clock.now())
     ops = ops or await operator(client, app)
     seller = seller or await verified(client, ops, "university", name="复旦大学")
     buyer = await verified(client, ops, name=buyer_name)

@@ -228,6 +228,61 @@ async def sweep_once(settings: Settings) -> dict[str, int]:
     return counts
 
 
+def cmd_calendar_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Load a year's working-day schedule from a JSON file (the format of docs/operations.md)."""
+    from pathlib import Path
+
+    from exchange.platform.clock import SystemClock
+    from exchange.platform.migrate import migrated_database
+    from listings import calendar
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise CommandError(f"no calendar file at {path}")
+    try:
+        checked = calendar.read_schedule(path.read_bytes())
+    except Exception as exc:
+        if hasattr(exc, "problem_type"):
+            fields = ", ".join(e["field"] for e in getattr(exc, "errors", None) or [])
+            raise CommandError(f"{path}: {getattr(exc, 'detail', exc)}" + (f" [{fields}]" if fields else "")) from None
+        raise
+    by = calendar.ChangedBy(f"techx calendar import {path.name} (user {getpass.getuser()})")
+
+    async def run() -> str:
+        async with migrated_database(settings, pool_size=1) as db:
+            await db.transaction(
+                lambda s: calendar.import_year(s, checked, by, SystemClock().now(), replace=args.replace)
+            )
+        off = sum(kind.value == "off" for kind, _ in checked.days.values())
+        worked = len(checked.days) - off
+        return f"{checked.year} loaded from {checked.notice}: {off} days off, {worked} make-up working days"
+
+    try:
+        print(asyncio.run(run()))
+    except Exception as exc:
+        if hasattr(exc, "problem_type"):
+            raise CommandError(str(getattr(exc, "detail", exc)), status=1) from None
+        raise
+    if checked.note:
+        print(f"note: {checked.note}")
+    return 0
+
+
+def cmd_calendar_list(args: argparse.Namespace, settings: Settings) -> int:
+    """The years the working-day calendar has data for."""
+    from exchange.platform.migrate import migrated_database
+    from listings import calendar
+
+    async def run() -> list[tuple[object, int, int]]:
+        async with migrated_database(settings, pool_size=1) as db, db.read() as session:
+            return list(await calendar.list_years(session, limit=10_000))
+
+    for year, off, worked in asyncio.run(run()):
+        when = f"{year.loaded_at:%Y-%m-%d %H:%M} UTC"  # type: ignore[attr-defined]
+        print(f"{year.year}  {off:>3} days off  {worked:>2} make-up  {year.notice}  (by {year.loaded_by}, {when})")  # type: ignore[attr-defined]
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="techx", description="TechX technology-transfer exchange")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -259,6 +314,15 @@ def build_parser() -> argparse.ArgumentParser:
     retry = sweep_commands.add_parser("retry", help="try a failed row again on the sweeper's next pass")
     retry.add_argument("id", help="the failure's id, as `techx sweep failures` lists it")
     retry.set_defaults(handler=cmd_sweep_retry)
+
+    calendar = commands.add_parser("calendar", help="the working-day calendar periods count on").add_subparsers(
+        dest="calendar_command", required=True
+    )
+    load = calendar.add_parser("import", help="load a year's schedule from a JSON file (see docs/operations.md)")
+    load.add_argument("file")
+    load.add_argument("--replace", action="store_true", help="replace a year already loaded (a correction)")
+    load.set_defaults(handler=cmd_calendar_import)
+    calendar.add_parser("list", help="the years loaded, with their notices").set_defaults(handler=cmd_calendar_list)
 
     for register in EXTRA_COMMANDS:
         register(commands)

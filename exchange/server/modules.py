@@ -16,6 +16,7 @@ from exchange.platform.events import Events
 from exchange.platform.keys import Keys
 from exchange.platform.settings import Settings
 from exchange.platform.sweeper import Sweeper, SweepFailures
+from exchange.server.ops import CalendarWatch
 from exchange.trading import FeeSchedule, TradingContext, TradingRules, create_trading, sweep_steps
 from kernel.shapes import shaped
 from listings import ListingRules, ListingsContext, NoticeSweep, create_listings
@@ -56,6 +57,9 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
         max_seconds=settings.sweep_retry_max_seconds,
     )
     # The ledger's hold expiry works in batches: a failure fails the step as a whole (counted, retried next pass).
-    sweeper = Sweeper([NoticeSweep(listings, rows=rows), HoldExpirySweep(), *sweep_steps(trading, rows)], rows=rows)
+    sweeper = Sweeper(
+        [NoticeSweep(listings, rows=rows), HoldExpirySweep(), *sweep_steps(trading, rows), CalendarWatch(listings)],
+        rows=rows,
+    )
     vouchers.register(listings, sweeper)
     return Modules(listings=listings, sweeper=sweeper, trading=trading)

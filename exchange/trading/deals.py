@@ -64,6 +64,7 @@ from listings import (
     complete_sale,
     open_notice,
     public_listing,
+    working_calendar,
 )
 from listings import (
     form_deal as listing_form_deal,
@@ -302,7 +303,7 @@ async def sign(
     if deal.buyer_signed_at and deal.seller_signed_at:
         _move(deal, DealAction.BOTH_SIGNED, now)
         rows = await schedule.schedule_of(session, deal.id)
-        schedule.date_schedule(rows, ctx.rules, now)
+        schedule.date_schedule(rows, ctx.rules, now, await working_calendar(session, ctx.listings.calendar))
         deal.payment_due_at = rows[0].deadline_at
         signer = ctx.listings.signer
         deal.certificate, deal.certificate_signature = sign_content(signer, certificate_content(deal, now, rows))

@@ -16,7 +16,7 @@ from kernel.errors import DomainError, InvalidState
 from kernel.states import StateMachine
 from kernel.time import rfc3339
 from listings.domain import add_months
-from listings.workdays import BEIJING, working_days_before, working_days_end
+from listings.workdays import BEIJING, WorkingCalendar
 
 BP = 10_000  # basis points in a whole
 
@@ -356,14 +356,21 @@ def _start_of(day: Any) -> datetime:
 
 
 def instalment_dates(
-    signed_at: datetime, due_months: int, *, grace_working_days: int, reminder_working_days: int
+    calendar: WorkingCalendar,
+    signed_at: datetime,
+    due_months: int,
+    *,
+    grace_working_days: int,
+    reminder_working_days: int,
 ) -> InstalmentDates:
+    """The dates of one payment, counted on ``calendar`` (409 ``calendar-year-missing`` when they
+    would count into a year it has no data for)."""
     if due_months == 0:
-        return InstalmentDates(signed_at, None, working_days_end(signed_at, grace_working_days))
+        return InstalmentDates(signed_at, None, calendar.working_days_end(signed_at, grace_working_days))
     day = add_months(signed_at.astimezone(BEIJING).date(), due_months)
     due_at = _start_of(day)
-    remind_at = _start_of(working_days_before(day, reminder_working_days)) if reminder_working_days > 0 else None
-    return InstalmentDates(due_at, remind_at, working_days_end(due_at, grace_working_days))
+    remind = _start_of(calendar.working_days_before(day, reminder_working_days)) if reminder_working_days > 0 else None
+    return InstalmentDates(due_at, remind, calendar.working_days_end(due_at, grace_working_days))
 
 
 class Side(StrEnum):

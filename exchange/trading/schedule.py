@@ -32,6 +32,7 @@ from exchange.trading.domain import (
 from exchange.trading.models import Deal, DealInstalment, DealNotification
 from kernel.shapes import shaped
 from kernel.time import rfc3339
+from listings import WorkingCalendar
 
 
 def lump_sum_settlement(deal: Deal) -> Settlement:
@@ -64,9 +65,14 @@ def plan(deal: Deal, now: datetime) -> list[DealInstalment]:
     ]
 
 
-def date_schedule(rows: list[DealInstalment], rules: TradingRules, signed_at: datetime) -> None:
+def date_schedule(
+    rows: list[DealInstalment], rules: TradingRules, signed_at: datetime, calendar: WorkingCalendar
+) -> None:
+    """Date every payment from the signing, on the calendar in force now; the dates are stored and
+    never recounted, so a later correction of the calendar leaves them as they are."""
     for row in rows:
         dates = instalment_dates(
+            calendar,
             signed_at,
             row.due_months,
             grace_working_days=rules.payment_working_days,

@@ -11,11 +11,13 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from exchange.platform.settings import PROJECT_ROOT, Settings
+from tests.calendar_helpers import FIXTURE_2027
 from tests.live import LiveServer
 
 GUIDE = PROJECT_ROOT / "docs" / "api-guide.md"
@@ -78,6 +80,17 @@ def test_the_api_guide_runs_against_a_live_server(tmp_path: Path):
     )
     server = LiveServer(settings).start()
     try:
+        # The guide runs on the real date, and its announcement runs into 2027, a year without
+        # official calendar data: the 2027 TEST FIXTURE (not the official schedule) is loaded first,
+        # through `techx calendar import` as an operator would.
+        loaded = subprocess.run(
+            [sys.executable, "-m", "exchange.server.cli", "calendar", "import", str(FIXTURE_2027)],
+            env={**os.environ, "DATABASE_URL": database_url, "TECHX_KEYS_DIR": str(tmp_path / "keys")},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert loaded.returncode == 0 or "loaded already" in loaded.stderr, loaded.stderr
         (tmp_path / ".venv").symlink_to(PROJECT_ROOT / ".venv")  # the guide calls .venv/bin/techx
         script = "set -euo pipefail\n" + "\n".join(with_expectations(b) for b in guide_blocks(GUIDE.read_text()))
         script = script.replace("http://127.0.0.1:8000", server.base_url)

@@ -24,6 +24,7 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.calendar_helpers import FIXTURE_2027
 from tests.conftest import PG_ADMIN_DSN, _postgres_reachable
 
 OPERATOR_EMAIL = "ops@techx-e2e.example"
@@ -202,6 +203,10 @@ def server(pg_database: str, tmp_path: Path, server_settings: dict[str, str]) ->
     upgraded = proc.techx("db", "upgrade")
     assert "database at revision" in upgraded.stdout
     proc.techx("operator", "create", "--email", OPERATOR_EMAIL, "--password", OPERATOR_PASSWORD)
+    # The server runs on the real date, and its periods run into 2027, a year without official
+    # calendar data: the 2027 TEST FIXTURE (not the official schedule) is loaded as an operator would.
+    loaded = proc.techx("calendar", "import", str(FIXTURE_2027), check=False)
+    assert loaded.returncode == 0 or "loaded already" in loaded.stderr, loaded.stderr
     proc.start()
     try:
         yield proc

@@ -52,6 +52,8 @@ async def test_the_demo_seeds_a_realistic_exchange(demo_settings, db, backend):
     assert demo.now <= PRESENT
     assert any(line.startswith("[1/") for line in lines)
     assert any(f"{len(CATALOGUE)} listings in all" in line for line in lines)
+    # The demo runs into 2027 (no official data): it loads its fixture through the import and says so.
+    assert any("2027" in line and "DEMO FIXTURE, NOT the official schedule" in line for line in lines)
 
     async with db.read() as session:
         kinds = Counter((await session.execute(select(Org.kind))).scalars())
@@ -257,7 +259,9 @@ def test_techx_demo_seeds_prints_the_tour_and_its_commands_work(tmp_path):
     assert seeded.returncode == 0, seeded.stderr[-2000:]
     assert elapsed < 60, f"the first `make run` would wait {elapsed:.0f} s"
     out = seeded.stdout
-    assert "[18/18]" in out and "reconciled: clean" in out and "the auction ends at" in out
+    assert "[19/19]" in out and "reconciled: clean" in out and "the auction ends at" in out
+    # Its timeline runs into 2027, a year without official data: it says it loaded its own fixture.
+    assert "working-day calendar for 2027 from calendar-2027-demo.json — a DEMO FIXTURE, NOT the official" in out
     assert re.search(r"/api/v1/auctions/[0-9a-f-]{36}/events", out)
     assert re.search(r"/api/v1/deals/[0-9a-f-]{36}/certificate", out)
     assert re.search(r"/api/v1/deals/[0-9a-f-]{36} .* \.payment_schedule", out)

@@ -39,6 +39,7 @@ from listings.domain import (
 )
 from listings.errors import InvalidListing
 from listings.search import fts5_query, index_words, query_words
+from tests.calendar_helpers import PACKAGE
 from tests.helpers import listing_body
 
 S = ListingStatus
@@ -292,9 +293,13 @@ def test_add_months_lands_in_the_right_month(day: date, months: int) -> None:
 def test_notice_periods_follow_the_settings() -> None:
     opens = datetime(2026, 3, 2, 1, tzinfo=UTC)  # Monday 09:00 in Beijing
     rules = ListingRules(announcement_working_days=20, negotiated_price_notice_days=15)
-    assert notice_period(NoticeKind.LISTING_ANNOUNCEMENT, rules).end(opens) == datetime(2026, 3, 30, 16, tzinfo=UTC)
-    assert notice_period(NoticeKind.NEGOTIATED_PRICE, rules).end(opens) == datetime(2026, 3, 17, 16, tzinfo=UTC)
-    assert notice_period(NoticeKind.DEAL_RESULT, rules).end(opens) == datetime(2026, 3, 9, 16, tzinfo=UTC)
+    assert notice_period(NoticeKind.LISTING_ANNOUNCEMENT, rules).end(opens, PACKAGE) == datetime(
+        2026, 3, 30, 16, tzinfo=UTC
+    )
+    assert notice_period(NoticeKind.NEGOTIATED_PRICE, rules).end(opens, PACKAGE) == datetime(
+        2026, 3, 17, 16, tzinfo=UTC
+    )
+    assert notice_period(NoticeKind.DEAL_RESULT, rules).end(opens, PACKAGE) == datetime(2026, 3, 9, 16, tzinfo=UTC)
 
 
 def test_actor_guards() -> None:

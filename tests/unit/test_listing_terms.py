@@ -26,7 +26,8 @@ from listings.domain import (
     validate_listing,
 )
 from listings.errors import InvalidListing
-from listings.workdays import BEIJING, is_working_day, next_working_day_at
+from listings.workdays import BEIJING
+from tests.calendar_helpers import PACKAGE
 from tests.helpers import listing_body
 from tests.unit.test_trading_rules import DEFAULT
 
@@ -223,32 +224,32 @@ TEN = time(10, 0)
     ],
 )
 def test_the_auction_opens_at_the_set_time_of_the_next_working_day(closes: datetime, opens: datetime) -> None:
-    assert auction_opening(closes, TEN) == opens
-    assert auction_opening(closes, time(14, 30)) == opens + timedelta(hours=4, minutes=30)
+    assert auction_opening(PACKAGE, closes, TEN) == opens
+    assert auction_opening(PACKAGE, closes, time(14, 30)) == opens + timedelta(hours=4, minutes=30)
 
 
-@given(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31)), st.times())
+@given(st.datetimes(min_value=datetime(2004, 1, 1), max_value=datetime(2026, 12, 20)), st.times())
 def test_the_opening_is_the_set_time_of_the_first_working_day_after(moment: datetime, at: time) -> None:
     closes = moment.replace(tzinfo=UTC)
-    opening = next_working_day_at(closes, at)
+    opening = PACKAGE.next_working_day_at(closes, at)
     local = opening.astimezone(BEIJING)
-    assert is_working_day(local.date()) and local.time() == at.replace(tzinfo=None)
+    assert PACKAGE.is_working_day(local.date()) and local.time() == at.replace(tzinfo=None)
     last_day = (closes.astimezone(BEIJING) - timedelta(microseconds=1)).date()
     assert local.date() > last_day
     between = [last_day + timedelta(days=n) for n in range(1, (local.date() - last_day).days)]
-    assert not any(is_working_day(day) for day in between)
+    assert not any(PACKAGE.is_working_day(day) for day in between)
 
 
 def test_an_opening_that_passed_before_the_close_was_processed_moves_to_the_next_working_day() -> None:
     closes = beijing(2026, 3, 31)
     announced = beijing(2026, 3, 31, 10)
-    assert auction_opening_at_close(announced, closes, closes + timedelta(seconds=5), TEN) == announced
-    assert auction_opening_at_close(announced, closes, announced, TEN) == announced
+    assert auction_opening_at_close(PACKAGE, announced, closes, closes + timedelta(seconds=5), TEN) == announced
+    assert auction_opening_at_close(PACKAGE, announced, closes, announced, TEN) == announced
     # An objection held the close until Thursday afternoon: Friday 10:00, never at once.
     dismissed = beijing(2026, 4, 2, 15)
-    assert auction_opening_at_close(announced, closes, dismissed, TEN) == beijing(2026, 4, 3, 10)
+    assert auction_opening_at_close(PACKAGE, announced, closes, dismissed, TEN) == beijing(2026, 4, 3, 10)
     # An announcement made before openings were shown: the rule, from its close.
-    assert auction_opening_at_close(None, closes, closes, TEN) == announced
+    assert auction_opening_at_close(PACKAGE, None, closes, closes, TEN) == announced
 
 
 def test_bids_are_taken_from_the_opening_to_the_end() -> None:

@@ -25,6 +25,7 @@ from exchange.server.demo.market import demo_auction_time
 from exchange.server.demo.stage import Demo, DemoError, morning
 from exchange.server.demo.timeline import SCENES
 from exchange.server.modules import build_modules
+from listings import CalendarYearMissing
 
 __all__ = ["SCENES", "Demo", "DemoError", "build_demo", "register"]
 
@@ -47,7 +48,10 @@ async def build_demo(
             began = time.monotonic()
             title = (scene.__doc__ or scene.__name__).strip().splitlines()[0]
             progress(f"[{number}/{len(SCENES)}] {title}")
-            result = await scene(demo)
+            try:
+                result = await scene(demo)
+            except CalendarYearMissing as exc:
+                raise DemoError(f"{exc.detail} (the demo has no fixture for {exc.year})") from exc
             progress(f"      {result} ({demo.now:%Y-%m-%d}, {time.monotonic() - began:.1f} s)")
     finally:
         await db.dispose()

@@ -33,7 +33,7 @@ from exchange.trading.schemas import OfferIn
 from listings import Notice
 from listings import service as listing_service
 from listings.domain import ReviewDecision
-from listings.workdays import BEIJING, is_working_day
+from listings.workdays import BEIJING, WorkingCalendar
 
 AUCTION_SETTLED = 32  # a university's patent sold at auction, paid and settled
 LICENCE_IN_INSTALMENTS = 33  # an institute's licence on instalment terms: the down payment settled
@@ -287,24 +287,24 @@ async def scene_deals(demo: Demo) -> str:
     return ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
 
 
-def relist_moment(demo: Demo, working_days: int) -> Any:
+def relist_moment(demo: Demo, calendar: WorkingCalendar, working_days: int) -> Any:
     """The morning from which a relisting of ``working_days`` ends with the last working day before
     the live auction's day: its auction opens on the first working day after, at the demo's time."""
     auction_day = (demo.present - LIVE_AUCTION_OPENED).astimezone(BEIJING).date()
     day = auction_day - timedelta(days=1)
-    while not is_working_day(day):
+    while not calendar.is_working_day(day):
         day -= timedelta(days=1)
     counted = 0
     while counted < working_days:
         day -= timedelta(days=1)
-        counted += is_working_day(day)
+        counted += calendar.is_working_day(day)
     return max(morning(day), demo.now)
 
 
 async def scene_relisted_auction(demo: Demo) -> str:
     """Last week or two: the storage-alloy patent, unsold, is relisted for five working days; three bidders join."""
     days = demo.modules.listings.rules.relist_working_days
-    demo.advance_to(relist_moment(demo, days))
+    demo.advance_to(relist_moment(demo, await demo.calendar(), days))
     seller = demo.actor(CATALOGUE[LIVE_AUCTION].seller)
     listing = await demo.tx(
         lambda s: listing_service.relist_listing(

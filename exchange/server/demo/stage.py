@@ -20,6 +20,7 @@ from exchange.platform.clock import ManualClock
 from exchange.platform.db import Database
 from exchange.platform.settings import Settings
 from exchange.server.modules import Modules
+from listings import WorkingCalendar, working_calendar
 
 BEIJING_MORNING = time(1, 0, tzinfo=UTC)  # 09:00 in Beijing
 
@@ -77,6 +78,11 @@ class Demo:
     async def sweep(self) -> dict[str, int]:
         """What the server's sweeper does at this moment: close due notices and auctions, expire holds."""
         return await self.modules.sweeper.run_once(self.db, self.now)
+
+    async def calendar(self) -> WorkingCalendar:
+        """The working-day calendar the services count on now."""
+        async with self.db.read() as session:
+            return await working_calendar(session, self.modules.listings.calendar)
 
     async def tx(self, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
         return await self.db.transaction(work)

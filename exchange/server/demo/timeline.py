@@ -5,10 +5,11 @@ S is the start, ten weeks before the present P. A new scene goes where its momen
 
 from __future__ import annotations
 
-from exchange.server.demo import market, money, programs, scenes
+from exchange.server.demo import calendar, market, money, programs, scenes
 from exchange.server.demo.stage import Scene
 
 SCENES: list[Scene] = [
+    calendar.scene_calendar,  # S: a demo fixture for a year without data that the demo runs into
     scenes.scene_parties,  # S
     scenes.scene_wallets,  # S: bank transfers recorded
     programs.scene_program,  # S + 1 h
