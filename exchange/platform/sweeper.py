@@ -149,13 +149,16 @@ async def list_failures(
     return keyset_page((await session.scalars(query)).all(), limit, by_id)
 
 
-async def request_retry(session: AsyncSession, failure_id: uuid.UUID, now: datetime) -> SweepFailure:
-    """Process the row again on the next pass. It keeps its attempts: one more failure sets it aside again."""
+async def request_retry(session: AsyncSession, failure_id: uuid.UUID) -> SweepFailure:
+    """Process the row again on the next pass. It keeps its attempts: one more failure sets it aside again.
+
+    Due from its last failure on, a time every sweeper has already reached: whoever asks (an operator
+    over HTTP, the CLI with the wall clock) need not share the sweepers' clock."""
     row = await session.scalar(select(SweepFailure).where(SweepFailure.id == failure_id).with_for_update())
     if row is None:
         raise NotFound(f"sweep failure {failure_id} not found")
     row.set_aside_at = None
-    row.next_attempt_at = now
+    row.next_attempt_at = row.last_failed_at
     await session.flush()
     return row
 

@@ -189,7 +189,6 @@ def cmd_sweep_failures(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sweep_retry(args: argparse.Namespace, settings: Settings) -> int:
-    from exchange.platform.clock import SystemClock
     from exchange.platform.migrate import migrated_database
     from exchange.platform.sweeper import request_retry
 
@@ -201,7 +200,7 @@ def cmd_sweep_retry(args: argparse.Namespace, settings: Settings) -> int:
 
     async def run() -> str:
         async with migrated_database(settings, pool_size=1) as db:
-            row = await db.transaction(lambda s: request_retry(s, failure_id, SystemClock().now()))
+            row = await db.transaction(lambda s: request_retry(s, failure_id))
             return f"{row.step} {row.row_key}: retried on the next pass"
 
     return _print_result(run())

@@ -11,7 +11,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, QueryParameter
 
 from exchange.parties.http import Caller
-from exchange.platform.http import BEARER, Db, Now
+from exchange.platform.http import BEARER, Db
 from exchange.platform.sweeper import SweepFailure, list_failures, request_retry
 from kernel.pagination import Cursor, Limit, Page
 from kernel.shapes import shaped
@@ -60,6 +60,6 @@ class SweepFailureController(Controller):
         status_code=200,
         summary="Try the row again on the sweeper's next pass (operator); one more failure sets it aside again",
     )
-    async def retry(self, operator: Caller, db: Db, clock: Now, failure_id: FromPath[UUID]) -> SweepFailureOut:
-        row = await db.transaction(lambda s: request_retry(s, failure_id, clock.now()))
+    async def retry(self, operator: Caller, db: Db, failure_id: FromPath[UUID]) -> SweepFailureOut:
+        row = await db.transaction(lambda s: request_retry(s, failure_id))
         return failure_out(row)

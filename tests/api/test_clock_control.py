@@ -13,14 +13,20 @@ import pytest
 from exchange.platform.clock import OffsetClock
 from exchange.platform.settings import Settings, SettingsError
 from exchange.server.app import create_app
+from tests.calendar_helpers import load_2027_fixture
 from tests.conftest import make_settings
 from tests.helpers import announced_listing, assert_problem, operator, relogin, verified
 
 
 @pytest.fixture
 async def app(backend, keys_dir):
-    """The server as an end-to-end test runs it: a movable clock, no background tasks here."""
-    return create_app(make_settings(backend, keys_dir, environment="test", test_clock=True), run_background_tasks=False)
+    """The server as an end-to-end test runs it: a movable clock, no background tasks here.
+
+    Its clock starts at the real date, so its periods may run into 2027: the 2027 test fixture (not
+    the official schedule) is loaded through the import, as the end-to-end harness does."""
+    app = create_app(make_settings(backend, keys_dir, environment="test", test_clock=True), run_background_tasks=False)
+    await load_2027_fixture(app.state.db, app.state.clock.now())
+    return app
 
 
 @pytest.mark.parametrize("environment", ["production", "development", "prod", "staging", ""])
