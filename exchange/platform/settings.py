@@ -1,18 +1,40 @@
 """Settings read from environment variables, each with a documented default.
 
-Every setting is listed in docs/operations.md; keep the two in step.
+Every setting is listed in docs/operations.md; keep the two in step. Values are read strictly: a
+boolean, number or enumerated value outside its spellings, and a ``TECHX_*`` variable that is no
+setting, stop start-up with one line naming the variable and what it allows.
 """
 
 from __future__ import annotations
 
+import difflib
+import functools
 import ipaddress
 import os
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import time
 from pathlib import Path
+from typing import Literal
+
+import msgspec
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# TECHX_* variables read by something other than Settings; they are not refused as unknown settings.
+NOT_SETTINGS = (
+    "TECHX_DEMO",  # make run: seed a fresh embedded database with the demo exchange unless 0
+    "TECHX_OPERATOR_PASSWORD",  # techx operator create: the password when --password is not given
+    "TECHX_TEST_PG",  # tests: the PostgreSQL admin DSN
+)
+NOT_SETTINGS_PREFIXES = ("TECHX_BENCH_",)  # bench/*.py: the benchmarks' own knobs
+
+BOOLEANS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
+
+Environment = Literal["development", "production", "test"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+Backend = Literal["memory", "redis"]
 
 
 class SettingsError(ValueError):
@@ -47,19 +69,19 @@ def _parse_time_of_day(name: str, text: str) -> time:
 
 @dataclass(frozen=True)
 class Settings:
-    environment: str = "development"
+    environment: Environment = "development"
     database_url: str = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'techx.db'}"
     keys_dir: Path = PROJECT_ROOT / "var" / "keys"
     host: str = "127.0.0.1"
     port: int = 8000
-    log_level: str = "INFO"
+    log_level: LogLevel = "INFO"
     log_json: bool = True
 
     token_lifetime_seconds: int = 3600
     login_attempts_per_minute: int = 10  # failed logins per email and per client address
     registrations_per_hour_per_client: int = 10  # sign-ups per client address in any hour
     registrations_per_hour_per_network: int = 30  # sign-ups per /24 (IPv4) or /64 (IPv6) in any hour
-    rate_limit_backend: str = "memory"  # where rate limits count: "memory" (one process) or "redis" (shared)
+    rate_limit_backend: Backend = "memory"  # where rate limits count: "memory" (one process) or "redis" (shared)
     trusted_proxies: tuple[str, ...] = ()  # networks (CIDR) whose X-Forwarded-For names the client
     max_request_body_bytes: int = 1024 * 1024
     cors_origins: tuple[str, ...] = ()
@@ -97,7 +119,7 @@ class Settings:
     seal_interval_seconds: float = 60.0
     seal_max_entries: int = 5000
     ledger_origin: str = "techx/ledger"
-    channels_backend: str = "memory"
+    channels_backend: Backend = "memory"
     redis_url: str = "redis://127.0.0.1:6379/0"
 
     # payments: card top-ups through Stripe when a key is set; bank transfers always
@@ -120,29 +142,33 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         env = os.environ if env is None else env
+        names = _variable_names()
+        for name in sorted(env):
+            if name.startswith("TECHX_") and name not in names.values() and not _is_not_a_setting(name):
+                raise SettingsError(_unknown(name, names))
+        hints = _field_types()
         values: dict[str, object] = {}
-        for f in fields(cls):
-            name = "DATABASE_URL" if f.name == "database_url" else f"TECHX_{f.name.upper()}"
+        for attribute, name in names.items():
             if name in env:
-                values[f.name] = _convert(f.name, env[name], f.type)
+                values[attribute] = _convert(name, env[name], hints[attribute])
         values.update(overrides)
         settings = cls(**values)  # type: ignore[arg-type]
         settings.check()
         return settings
 
     def check(self) -> None:
+        for attribute, annotation in _field_types().items():
+            allowed = typing.get_args(annotation) if typing.get_origin(annotation) is Literal else ()
+            if allowed and getattr(self, attribute) not in allowed:
+                raise SettingsError(_not_one_of(_variable(attribute), allowed, getattr(self, attribute)))
         if self.test_clock and self.environment != "test":
             # An allow-list, not a deny-list: a misspelt or unexpected environment never gets a movable clock.
             raise SettingsError(
                 f"TECHX_TEST_CLOCK needs TECHX_ENVIRONMENT=test (it is {self.environment!r}); "
                 "a movable clock is never available in development or production"
             )
-        if self.channels_backend not in ("memory", "redis"):
-            raise SettingsError("TECHX_CHANNELS_BACKEND must be 'memory' or 'redis'")
         if self.metrics_token and len(self.metrics_token) < 16:
             raise SettingsError("TECHX_METRICS_TOKEN must have at least 16 characters (or be empty: no /metrics)")
-        if self.rate_limit_backend not in ("memory", "redis"):
-            raise SettingsError("TECHX_RATE_LIMIT_BACKEND must be 'memory' or 'redis'")
         if self.login_attempts_per_minute < 1:
             raise SettingsError("TECHX_LOGIN_ATTEMPTS_PER_MINUTE must be at least 1")
         if min(self.registrations_per_hour_per_client, self.registrations_per_hour_per_network) < 1:
@@ -172,21 +198,63 @@ class Settings:
             raise SettingsError("DATABASE_URL must use sqlite+aiosqlite:// or postgresql+asyncpg://")
 
 
+def _variable(attribute: str) -> str:
+    return "DATABASE_URL" if attribute == "database_url" else f"TECHX_{attribute.upper()}"
+
+
+@functools.cache
+def _variable_names() -> dict[str, str]:
+    """Each field of Settings and the environment variable that sets it."""
+    return {f.name: _variable(f.name) for f in fields(Settings)}
+
+
+@functools.cache
+def _field_types() -> dict[str, object]:
+    return typing.get_type_hints(Settings)
+
+
+def _is_not_a_setting(name: str) -> bool:
+    return name in NOT_SETTINGS or name.startswith(NOT_SETTINGS_PREFIXES)
+
+
+def _unknown(name: str, names: Mapping[str, str]) -> str:
+    close = difflib.get_close_matches(name, [*names.values(), *NOT_SETTINGS], n=1)
+    hint = f"did you mean {close[0]}?" if close else "the settings are listed in docs/operations.md"
+    return f"unknown setting {name} ({hint})"
+
+
+def _not_one_of(name: str, allowed: typing.Iterable[object], raw: object) -> str:
+    return f"{name} must be one of {', '.join(str(a) for a in allowed)} (not {raw!r})"
+
+
 def _convert(name: str, raw: str, annotation: object) -> object:
-    text = str(annotation)
-    try:
-        if name == "fee_tiers":
+    """The value of environment variable ``name`` read as the field's type; SettingsError when it is not one."""
+    if name == "TECHX_FEE_TIERS":
+        try:
             return _parse_fee_tiers(raw)
-        if name in ("cors_origins", "trusted_proxies"):
-            return tuple(o.strip() for o in raw.split(",") if o.strip())
-        if text == "bool":
-            return raw.strip().lower() in ("1", "true", "yes", "on")
-        if text == "int":
-            return int(raw)
-        if text == "float":
-            return float(raw)
-        if text == "Path":
-            return Path(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name}: cannot read {raw!r} ({exc})") from exc
+        except SettingsError:
+            raise
+        except ValueError as exc:
+            raise SettingsError(f"{name} must be tiers 'upper_fen:bp,...,:bp' (not {raw!r})") from exc
+    if name in ("TECHX_CORS_ORIGINS", "TECHX_TRUSTED_PROXIES"):
+        return tuple(o.strip() for o in raw.split(",") if o.strip())
+    if typing.get_origin(annotation) is Literal:
+        allowed = typing.get_args(annotation)
+        for value in allowed:  # one spelling per value, in any case
+            if raw.strip().lower() == str(value).lower():
+                return value
+        raise SettingsError(_not_one_of(name, allowed, raw))
+    if annotation is bool:
+        if raw.strip().lower() not in BOOLEANS:
+            raise SettingsError(_not_one_of(name, BOOLEANS, raw))
+        return BOOLEANS[raw.strip().lower()]
+    if annotation in (int, float):
+        # JSON numbers: no fractions for an integer, no hex, underscores, units, NaN or infinity.
+        try:
+            return msgspec.json.decode(raw.encode(), type=annotation, strict=True)
+        except msgspec.DecodeError as exc:
+            kind = "an integer" if annotation is int else "a number"
+            raise SettingsError(f"{name} must be {kind} (not {raw!r})") from exc
+    if annotation is Path:
+        return Path(raw)
     return raw

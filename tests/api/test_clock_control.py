@@ -29,9 +29,18 @@ async def app(backend, keys_dir):
     return app
 
 
-@pytest.mark.parametrize("environment", ["production", "development", "prod", "staging", ""])
-def test_the_test_clock_is_refused_outside_the_test_environment(environment):
-    with pytest.raises(SettingsError, match="TECHX_TEST_CLOCK needs TECHX_ENVIRONMENT=test"):
+@pytest.mark.parametrize(
+    ("environment", "refusal"),
+    [
+        ("production", "TECHX_TEST_CLOCK needs TECHX_ENVIRONMENT=test"),
+        ("development", "TECHX_TEST_CLOCK needs TECHX_ENVIRONMENT=test"),
+        ("prod", "TECHX_ENVIRONMENT must be one of development, production, test"),
+        ("staging", "TECHX_ENVIRONMENT must be one of development, production, test"),
+        ("", "TECHX_ENVIRONMENT must be one of development, production, test"),
+    ],
+)
+def test_the_test_clock_is_refused_outside_the_test_environment(environment, refusal):
+    with pytest.raises(SettingsError, match=refusal):
         Settings.from_env(env={"TECHX_TEST_CLOCK": "1", "TECHX_ENVIRONMENT": environment})
     assert Settings.from_env(env={"TECHX_TEST_CLOCK": "1", "TECHX_ENVIRONMENT": "test"}).test_clock
 

@@ -149,3 +149,18 @@ def test_a_missing_postgresql_database_is_one_line_naming_it_and_how_to_create_i
         f'error: PostgreSQL database "{name}" does not exist on {server.hostname}:{server.port}'
         f" — create it with: createdb -h {server.hostname} -p {server.port} -U {server.username} {name}"
     ), result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("TECHX_LOG_JSON", "ture", "error: TECHX_LOG_JSON must be one of true, false, 1, 0, yes, no (not 'ture')"),
+        ("TECHX_LOG_JSNO", "true", "error: unknown setting TECHX_LOG_JSNO (did you mean TECHX_LOG_JSON?)"),
+    ],
+)
+def test_serve_refuses_a_bad_setting_in_one_line(tmp_path, variable, value, expected):
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", variable: value}
+    result = techx("serve", env=env)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [expected]
+    assert result.stdout == ""

@@ -58,3 +58,107 @@ def test_environment_variables_override_defaults():
 def test_settings_the_exchange_cannot_run_with_are_refused(env):
     with pytest.raises(SettingsError):
         Settings.from_env(env=env)
+
+
+def _refusal(env: dict[str, str]) -> str:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env(env=env)
+    message = str(refused.value)
+    assert "\n" not in message
+    return message
+
+
+def test_a_misspelt_boolean_is_refused_naming_the_variable_and_the_allowed_values():
+    message = _refusal({"TECHX_LOG_JSON": "ture"})
+    assert message.startswith("TECHX_LOG_JSON ")
+    assert "'ture'" in message and "true, false, 1, 0, yes, no" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("true", True), ("TRUE", True), ("1", True), ("Yes", True), ("false", False), ("0", False), ("no", False)],
+)
+def test_booleans_are_true_false_1_0_yes_or_no_in_any_case(text, value):
+    assert Settings.from_env(env={"TECHX_LOG_JSON": text}).log_json is value
+
+
+@pytest.mark.parametrize("text", ["on", "off", "", "2", "y"])
+def test_other_boolean_spellings_are_refused(text):
+    assert "TECHX_LOG_JSON" in _refusal({"TECHX_LOG_JSON": text})
+
+
+def test_an_environment_outside_the_three_is_refused_listing_them():
+    message = _refusal({"TECHX_ENVIRONMENT": "prod"})
+    assert message.startswith("TECHX_ENVIRONMENT ")
+    assert "'prod'" in message and "development, production, test" in message
+
+
+@pytest.mark.parametrize(
+    ("name", "bad", "allowed"),
+    [
+        ("TECHX_LOG_LEVEL", "verbose", "DEBUG, INFO, WARNING, ERROR"),
+        ("TECHX_CHANNELS_BACKEND", "kafka", "memory, redis"),
+        ("TECHX_RATE_LIMIT_BACKEND", "memcached", "memory, redis"),
+    ],
+)
+def test_every_enumerated_setting_is_refused_outside_its_values(name, bad, allowed):
+    message = _refusal({name: bad})
+    assert message.startswith(f"{name} ") and allowed in message
+
+
+def test_enumerated_values_are_read_in_any_case_and_kept_in_their_own():
+    settings = Settings.from_env(env={"TECHX_ENVIRONMENT": "Production", "TECHX_LOG_LEVEL": "debug"})
+    assert (settings.environment, settings.log_level) == ("production", "DEBUG")
+
+
+def test_an_enumerated_override_is_checked_like_the_environment_variable():
+    with pytest.raises(SettingsError, match="TECHX_ENVIRONMENT"):
+        Settings.from_env(env={}, environment="prod")
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("TECHX_PORT", "80.5"),
+        ("TECHX_PORT", "1e3"),
+        ("TECHX_PORT", "0x50"),
+        ("TECHX_PORT", ""),
+        ("TECHX_DB_POOL_SIZE", "true"),
+        ("TECHX_SWEEP_INTERVAL_SECONDS", "nan"),
+        ("TECHX_SWEEP_INTERVAL_SECONDS", "inf"),
+        ("TECHX_SWEEP_INTERVAL_SECONDS", "5s"),
+    ],
+)
+def test_numbers_are_read_strictly_without_truncation(name, text):
+    message = _refusal({name: text})
+    assert message.startswith(f"{name} ") and repr(text) in message
+
+
+def test_numbers_are_read_from_their_plain_spelling():
+    settings = Settings.from_env(env={"TECHX_PORT": " 8080 ", "TECHX_SWEEP_INTERVAL_SECONDS": "2.5"})
+    assert (settings.port, settings.sweep_interval_seconds) == (8080, 2.5)
+    assert Settings.from_env(env={"TECHX_SEAL_INTERVAL_SECONDS": "30"}).seal_interval_seconds == 30.0
+
+
+def test_an_unknown_techx_variable_is_refused_with_the_closest_setting():
+    message = _refusal({"TECHX_LOG_JSNO": "true"})
+    assert message == "unknown setting TECHX_LOG_JSNO (did you mean TECHX_LOG_JSON?)"
+
+
+def test_an_unknown_techx_variable_without_a_close_setting_points_at_the_list():
+    message = _refusal({"TECHX_ZZZZZZ": "1"})
+    assert message.startswith("unknown setting TECHX_ZZZZZZ ") and "docs/operations.md" in message
+
+
+def test_the_variables_other_tools_read_are_not_settings_and_are_accepted():
+    env = {
+        "TECHX_DEMO": "0",
+        "TECHX_TEST_PG": "postgresql://postgres@127.0.0.1:5432/postgres",
+        "TECHX_OPERATOR_PASSWORD": "operator-secret-1",
+        "TECHX_BENCH_SECONDS": "20",
+        "TECHX_BENCH_CASES": "0,1r",
+        "TECHX_BENCH_PG": "postgresql://postgres@127.0.0.1:5432/postgres",
+        "PATH": "/usr/bin",
+        "DATABASE_URL": "sqlite+aiosqlite:///x.db",
+    }
+    assert Settings.from_env(env=env).database_url == "sqlite+aiosqlite:///x.db"
