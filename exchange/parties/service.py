@@ -190,26 +190,29 @@ async def verify_org(session: AsyncSession, org_id: uuid.UUID, actor: Principal,
     return org
 
 
+def _set_status(
+    session: AsyncSession, org: Org, status: OrgStatus, action: str, actor: Principal, note: str, now: datetime
+) -> Org:
+    """Move the organisation to ``status``, recording the event (``suspensions`` reads them back)."""
+    if org.status != status.value:
+        org.status = status.value
+        session.add(OrgEvent(org_id=org.id, action=action, actor_user_id=actor.user_id, note=note, created_at=now))
+    return org
+
+
 async def suspend_org(session: AsyncSession, org_id: uuid.UUID, actor: Principal, note: str, now: datetime) -> Org:
     actor.require_operator()
     org = await get_org(session, org_id, for_update=True)
     if org.id == actor.org_id:
         raise Conflict("operators cannot suspend their own organisation", field="id")
-    if org.status != OrgStatus.SUSPENDED.value:
-        org.status = OrgStatus.SUSPENDED.value
-        session.add(OrgEvent(org_id=org.id, action="suspended", actor_user_id=actor.user_id, note=note, created_at=now))
-    return org
+    return _set_status(session, org, OrgStatus.SUSPENDED, "suspended", actor, note, now)
 
 
 async def reinstate_org(session: AsyncSession, org_id: uuid.UUID, actor: Principal, note: str, now: datetime) -> Org:
     """Lift a suspension: the organisation acts again, and what waited on it (a deal on hold) resumes."""
     actor.require_operator()
     org = await get_org(session, org_id, for_update=True)
-    if org.status != OrgStatus.ACTIVE.value:
-        org.status = OrgStatus.ACTIVE.value
-        event = OrgEvent(org_id=org.id, action="reinstated", actor_user_id=actor.user_id, note=note, created_at=now)
-        session.add(event)
-    return org
+    return _set_status(session, org, OrgStatus.ACTIVE, "reinstated", actor, note, now)
 
 
 async def suspensions(session: AsyncSession, org_ids: Sequence[uuid.UUID]) -> list[tuple[datetime, datetime | None]]:

@@ -93,24 +93,29 @@ async def visible_auction(session: AsyncSession, viewer: Principal, auction_id: 
     as for an auction that does not exist. The one rule of the auction's routes and its live stream."""
     auction = await load_auction(session, auction_id)
     listing = await load_listing(session, auction.listing_id, check=False)
-    intent = await participant_intent(session, auction, viewer.org_id)
-    if intent is not None and not takes_part(intent.status, intent.created_at, intent.ended_at, auction.starts_at):
-        intent = None
-    if not (viewer.is_operator or listing.seller_org_id == viewer.org_id or intent is not None):
-        raise NotFound(f"auction {auction_id} not found")
-    return auction, intent
+    return auction, await _admitted(session, viewer, auction, listing)
 
 
 async def auction_of_listing(session: AsyncSession, viewer: Principal, listing_id: uuid.UUID) -> Auction:
     """The listing's latest auction, under the listing's own visibility and then the auction's."""
-    await load_listing(session, listing_id, viewer=viewer)
+    listing = await load_listing(session, listing_id, viewer=viewer)
     latest = await session.scalar(
         select(Auction).where(Auction.listing_id == listing_id).order_by(Auction.starts_at.desc()).limit(1)
     )
     if latest is None:
         raise NotFound(f"listing {listing_id} has no auction")
-    auction, _ = await visible_auction(session, viewer, latest.id)
-    return auction
+    await _admitted(session, viewer, latest, listing)
+    return latest
+
+
+async def _admitted(session: AsyncSession, viewer: Principal, auction: Auction, listing: Any) -> Intent | None:
+    """The viewer's intent if it takes part; 404 unless the viewer takes part, sells or operates."""
+    intent = await participant_intent(session, auction, viewer.org_id)
+    if intent is not None and not takes_part(intent.status, intent.created_at, intent.ended_at, auction.starts_at):
+        intent = None
+    if not (viewer.is_operator or listing.seller_org_id == viewer.org_id or intent is not None):
+        raise NotFound(f"auction {auction.id} not found")
+    return intent
 
 
 @dataclass(frozen=True, slots=True)
