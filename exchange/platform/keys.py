@@ -86,11 +86,12 @@ class Keys:
     @classmethod
     def single(cls, signer: Signer, jwt_secret: str, data_key: bytes) -> Keys:
         """One key of each kind, held in memory only."""
-        return cls(
-            signing=KeyRing(signer.key_id, {signer.key_id: signer}),
-            jwt=KeyRing(_secret_id("jwt", jwt_secret.encode()), {_secret_id("jwt", jwt_secret.encode()): jwt_secret}),
-            data=KeyRing(_secret_id("data", data_key), {_secret_id("data", data_key): data_key}),
-        )
+
+        def one(kind: str, key: Any) -> KeyRing[Any]:
+            key_id = KINDS[kind].key_id(key)  # the id the key would have in a ring on disk
+            return KeyRing(key_id, {key_id: key})
+
+        return cls(signing=one("signing", signer), jwt=one("jwt", jwt_secret), data=one("data", data_key))
 
 
 class KeysMissing(Exception):
@@ -193,11 +194,11 @@ class _Manifest:
 
 @dataclass(frozen=True)
 class _Ring:
-    kind: _Kind
     manifest: _Manifest
     keys: dict[str, Any]
-    contents: dict[str, bytes]  # the files' bytes, for moving a legacy key into the ring
-    migrated: bool  # False: read from the single file of earlier versions
+    # The bytes of the single file of earlier versions, to move into the ring on the first
+    # rotation; None once the kind has a manifest.
+    legacy_content: bytes | None = None
 
     def key_ring(self) -> KeyRing[Any]:
         return KeyRing(self.manifest.current, self.keys, self.manifest.legacy)
@@ -215,9 +216,8 @@ def _read_ring(keys_dir: Path, kind: _Kind) -> _Ring | None:
     manifest_path = _manifest_path(keys_dir, kind)
     if manifest_path.exists():
         manifest = _Manifest.from_json(manifest_path.read_bytes())
-        contents = {key_id: _key_path(keys_dir, kind, key_id).read_bytes() for key_id in manifest.periods}
-        keys = {key_id: kind.read(c, _key_path(keys_dir, kind, key_id)) for key_id, c in contents.items()}
-        return _Ring(kind, manifest, keys, contents, migrated=True)
+        paths = {key_id: _key_path(keys_dir, kind, key_id) for key_id in manifest.periods}
+        return _Ring(manifest, {key_id: kind.read(path.read_bytes(), path) for key_id, path in paths.items()})
     legacy_path = keys_dir / kind.legacy_file
     if legacy_path.exists():
         content = legacy_path.read_bytes()
@@ -225,7 +225,7 @@ def _read_ring(keys_dir: Path, kind: _Kind) -> _Ring | None:
         key_id = kind.key_id(key)
         created = datetime.fromtimestamp(legacy_path.stat().st_mtime, UTC)
         manifest = _Manifest(current=key_id, legacy=key_id, periods={key_id: KeyPeriod(created)})
-        return _Ring(kind, manifest, {key_id: key}, {key_id: content}, migrated=False)
+        return _Ring(manifest, {key_id: key}, legacy_content=content)
     return None
 
 
@@ -265,8 +265,8 @@ def _add_key(keys_dir: Path, ring: _Ring | None, kind: _Kind, now: datetime) -> 
         previous, legacy = ring.manifest.current, ring.manifest.legacy
         periods = dict(ring.manifest.periods)
         periods[previous] = KeyPeriod(periods[previous].created_at, now)
-        if not ring.migrated:  # the single file of earlier versions becomes the ring's first key
-            files.update(ring.contents)
+        if ring.legacy_content is not None:  # the single file of earlier versions becomes the ring's first key
+            files[ring.manifest.current] = ring.legacy_content
     periods[key_id] = KeyPeriod(now)
     for file_id, file_content in files.items():
         _write_file(_key_path(keys_dir, kind, file_id), file_content, replace=False)
@@ -281,16 +281,14 @@ def _add_key(keys_dir: Path, ring: _Ring | None, kind: _Kind, now: datetime) -> 
 
 def load_keys(keys_dir: Path) -> Keys:
     """The key rings of ``keys_dir``; ``KeysMissing`` names every kind without a key."""
-    rings = {name: _read_ring(keys_dir, kind) for name, kind in KINDS.items()}
-    missing = [name for name, ring in rings.items() if ring is None]
-    if missing:
-        raise KeysMissing(keys_dir, missing)
-    signing, jwt_ring, data = (rings[name] for name in KINDS)
+    rings = {name: ring for name, kind in KINDS.items() if (ring := _read_ring(keys_dir, kind)) is not None}
+    if len(rings) < len(KINDS):
+        raise KeysMissing(keys_dir, [name for name in KINDS if name not in rings])
     return Keys(
-        signing=signing.key_ring(),  # type: ignore[union-attr]
-        jwt=jwt_ring.key_ring(),  # type: ignore[union-attr]
-        data=data.key_ring(),  # type: ignore[union-attr]
-        signing_periods=signing.manifest.periods,  # type: ignore[union-attr]
+        signing=rings["signing"].key_ring(),
+        jwt=rings["jwt"].key_ring(),
+        data=rings["data"].key_ring(),
+        signing_periods=rings["signing"].manifest.periods,
     )
 
 

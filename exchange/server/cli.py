@@ -118,8 +118,7 @@ def cmd_operator_create(args: argparse.Namespace, settings: Settings) -> int:
     try:
         service.check_new_password(password)
     except service.WeakPassword as exc:
-        print(f"error: {exc.detail}", file=sys.stderr)
-        return 2
+        raise CommandError(exc.detail) from None
 
     async def run() -> str:
         async with migrated_database(settings, pool_size=1) as db:
@@ -140,13 +139,12 @@ def cmd_operator_create(args: argparse.Namespace, settings: Settings) -> int:
 
 def _print_result(work: Coroutine[Any, Any, str]) -> int:
     """Run a command's work and print what it answers; a refusal of the exchange's rules (a problem
-    of the API) is one line on stderr and exit status 1, as the API would answer it."""
+    of the API) becomes a ``CommandError`` of status 1: one line on stderr, as the API would answer it."""
     try:
         print(asyncio.run(work))
     except Exception as exc:
         if hasattr(exc, "problem_type"):
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
+            raise CommandError(str(exc), status=1) from None
         raise
     return 0
 
@@ -195,8 +193,7 @@ def cmd_sweep_retry(args: argparse.Namespace, settings: Settings) -> int:
     try:
         failure_id = uuid.UUID(args.id)
     except ValueError:
-        print(f"error: {args.id!r} is not a failure id", file=sys.stderr)
-        return 2
+        raise CommandError(f"{args.id!r} is not a failure id") from None
 
     async def run() -> str:
         async with migrated_database(settings, pool_size=1) as db:
@@ -256,12 +253,7 @@ def cmd_calendar_import(args: argparse.Namespace, settings: Settings) -> int:
         worked = len(checked.days) - off
         return f"{checked.year} loaded from {checked.notice}: {off} days off, {worked} make-up working days"
 
-    try:
-        print(asyncio.run(run()))
-    except Exception as exc:
-        if hasattr(exc, "problem_type"):
-            raise CommandError(str(getattr(exc, "detail", exc)), status=1) from None
-        raise
+    _print_result(run())
     if checked.note:
         print(f"note: {checked.note}")
     return 0
