@@ -54,6 +54,10 @@ class PassOnly:
         return None
 
 
+# It keeps no state, so every step without a log of its own may share it.
+PASS_ONLY = PassOnly()
+
+
 Attempt = Callable[[set[K], list[K]], Awaitable[bool | None]]
 
 

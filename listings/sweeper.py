@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from kernel.sweeping import PassOnly, RowLog, sweep_rows
+from kernel.sweeping import PASS_ONLY, RowLog, sweep_rows
 from listings import notices
 from listings.context import ListingsContext, UnitOfWork
 
@@ -21,10 +21,10 @@ from listings.context import ListingsContext, UnitOfWork
 class NoticeSweep:
     name = "notices"
 
-    def __init__(self, ctx: ListingsContext, *, limit: int = 500, rows: RowLog | None = None) -> None:
+    def __init__(self, ctx: ListingsContext, *, limit: int = 500, rows: RowLog = PASS_ONLY) -> None:
         self.ctx = ctx
         self.limit = limit
-        self.rows: RowLog = rows if rows is not None else PassOnly()
+        self.rows = rows
 
     async def run(self, db: UnitOfWork, now: datetime) -> int:
         """Close (or suspend) every notice due at ``now``; at most ``limit`` per pass. Returns how many."""

@@ -322,8 +322,16 @@ async def handle_event(db: Database, gateway: StripeGateway, payload: bytes, now
 
     async def remember(session: AsyncSession) -> None:
         if await session.get(StripeEvent, event_id) is None:
-            meta = {"type": event_type, "object_id": object_id, "status": status.value, "received_at": now()}
-            session.add(StripeEvent(id=event_id, outcome=outcome[:200], **meta))
+            session.add(
+                StripeEvent(
+                    id=event_id,
+                    type=event_type,
+                    object_id=object_id,
+                    status=status.value,
+                    outcome=outcome[:200],
+                    received_at=now(),
+                )
+            )
 
     # A concurrent delivery of the same event may remember it first; its effects are the same.
     with contextlib.suppress(IntegrityError):

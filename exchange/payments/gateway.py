@@ -75,12 +75,11 @@ class StripeGateway:
     async def _call(awaitable: Any) -> Any:
         try:
             return await awaitable
-        except stripe.InvalidRequestError as exc:
-            if exc.http_status == 404:  # Stripe answered: it has no such object
-                raise UnknownAtProvider(f"Stripe: {exc.user_message or exc}") from exc
-            raise ProviderUnavailable(f"Stripe: {exc.user_message or exc}") from exc
         except stripe.StripeError as exc:
-            raise ProviderUnavailable(f"Stripe: {exc.user_message or exc}") from exc
+            error = ProviderUnavailable
+            if isinstance(exc, stripe.InvalidRequestError) and exc.http_status == 404:
+                error = UnknownAtProvider  # Stripe answered: it has no such object
+            raise error(f"Stripe: {exc.user_message or exc}") from exc
 
 
 def configured(settings: Settings) -> bool:

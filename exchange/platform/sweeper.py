@@ -30,9 +30,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange.platform.db import Database
 from exchange.platform.tables import Base, IdMixin
-from kernel.errors import NotFound
+from kernel.errors import NotFound, found
 from kernel.pagination import by_id, id_after, keyset_page
-from kernel.sweeping import Held, PassOnly, RowLog
+from kernel.sweeping import PASS_ONLY, Held, RowLog
 
 log = structlog.get_logger("techx.sweeper")
 
@@ -154,9 +154,10 @@ async def request_retry(session: AsyncSession, failure_id: uuid.UUID) -> SweepFa
 
     Due from its last failure on, a time every sweeper has already reached: whoever asks (an operator
     over HTTP, the CLI with the wall clock) need not share the sweepers' clock."""
-    row = await session.scalar(select(SweepFailure).where(SweepFailure.id == failure_id).with_for_update())
-    if row is None:
-        raise NotFound(f"sweep failure {failure_id} not found")
+    row = found(
+        await session.scalar(select(SweepFailure).where(SweepFailure.id == failure_id).with_for_update()),
+        NotFound(f"sweep failure {failure_id} not found"),
+    )
     row.set_aside_at = None
     row.next_attempt_at = row.last_failed_at
     await session.flush()
@@ -167,9 +168,9 @@ async def request_retry(session: AsyncSession, failure_id: uuid.UUID) -> SweepFa
 
 
 class Sweeper:
-    def __init__(self, steps: Iterable[SweepStep] = (), *, rows: RowLog | None = None) -> None:
+    def __init__(self, steps: Iterable[SweepStep] = (), *, rows: RowLog = PASS_ONLY) -> None:
         self._steps: list[SweepStep] = list(steps)
-        self.rows: RowLog = rows if rows is not None else PassOnly()
+        self.rows = rows
         # When each step last finished a pass without failing as a whole (the exchange clock's time):
         # everything due then, apart from rows that failed, was processed. Read by the lag gauge.
         self.last_pass: dict[str, datetime] = {}

@@ -23,10 +23,16 @@ from litestar.datastructures import State
 from prometheus_client import REGISTRY
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.payments.domain import Provider, ResolutionStatus, StripeEventStatus, WithdrawalStatus
+from exchange.payments.domain import (
+    Provider,
+    ReconciliationStatus,
+    ResolutionStatus,
+    StripeEventStatus,
+    WithdrawalStatus,
+)
 from exchange.payments.models import Reconciliation, ReconciliationLine, Resolution, StripeEvent, Withdrawal
 from exchange.platform.sweeper import SweepFailure
 from ledger.seal import unsealed_backlog
@@ -103,18 +109,19 @@ async def reconciliation_gauges(session: AsyncSession, now: datetime, state: Sta
     for provider in Provider:
         run_id = await session.scalar(
             select(Reconciliation.id)
-            .where(Reconciliation.provider == provider.value, Reconciliation.status == "completed")
+            .where(
+                Reconciliation.provider == provider.value,
+                Reconciliation.status == ReconciliationStatus.COMPLETED.value,
+            )
             .order_by(Reconciliation.created_at.desc(), Reconciliation.id.desc())
             .limit(1)
         )
         open_lines = 0
         if run_id is not None:
             resolved = exists().where(
-                and_(
-                    Resolution.reconciliation_id == run_id,
-                    Resolution.reference == ReconciliationLine.reference,
-                    Resolution.status == ResolutionStatus.APPROVED.value,
-                )
+                Resolution.reconciliation_id == run_id,
+                Resolution.reference == ReconciliationLine.reference,
+                Resolution.status == ResolutionStatus.APPROVED.value,
             )
             open_lines = await session.scalar(
                 select(func.count()).where(ReconciliationLine.reconciliation_id == run_id, ~resolved)

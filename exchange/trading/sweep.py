@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.trading import auctions, deals, negotiations
 from exchange.trading.context import LiveEvent, TradingContext
-from kernel.sweeping import PassOnly, RowLog, sweep_rows
+from kernel.sweeping import PASS_ONLY, RowLog, sweep_rows
 
 Claim = Callable[[AsyncSession, datetime, set[uuid.UUID]], Awaitable[Any]]
 Process = Callable[[AsyncSession, TradingContext, Any, datetime, list[LiveEvent]], Awaitable[bool]]
@@ -28,11 +28,11 @@ class _Step:
     name = ""
     limit = 500
 
-    def __init__(self, ctx: TradingContext, claim: Claim, process: Process, rows: RowLog | None = None) -> None:
+    def __init__(self, ctx: TradingContext, claim: Claim, process: Process, rows: RowLog = PASS_ONLY) -> None:
         self.ctx = ctx
         self._claim = claim
         self._process = process
-        self.rows: RowLog = rows if rows is not None else PassOnly()
+        self.rows = rows
 
     async def run(self, db: Any, now: datetime) -> int:
         async def attempt(skip: set[uuid.UUID], claimed: list[uuid.UUID]) -> bool | None:
@@ -52,7 +52,7 @@ class _Step:
 class AuctionCloseSweep(_Step):
     name = "auction-close"
 
-    def __init__(self, ctx: TradingContext, rows: RowLog | None = None) -> None:
+    def __init__(self, ctx: TradingContext, rows: RowLog = PASS_ONLY) -> None:
         super().__init__(ctx, auctions.claim_due_auction, auctions.close_auction, rows)
 
 
@@ -63,7 +63,7 @@ async def _expire(session: AsyncSession, ctx: TradingContext, offer: Any, now: d
 class OfferExpirySweep(_Step):
     name = "offer-expiry"
 
-    def __init__(self, ctx: TradingContext, rows: RowLog | None = None) -> None:
+    def __init__(self, ctx: TradingContext, rows: RowLog = PASS_ONLY) -> None:
         super().__init__(ctx, negotiations.claim_expired_offer, _expire, rows)
 
 
@@ -74,25 +74,25 @@ async def _default(session: AsyncSession, ctx: TradingContext, deal: Any, now: d
 class PaymentDeadlineSweep(_Step):
     name = "payment-deadline"
 
-    def __init__(self, ctx: TradingContext, rows: RowLog | None = None) -> None:
+    def __init__(self, ctx: TradingContext, rows: RowLog = PASS_ONLY) -> None:
         super().__init__(ctx, deals.claim_due_default, _default, rows)
 
 
 class InstalmentReminderSweep(_Step):
     name = "instalment-reminder"
 
-    def __init__(self, ctx: TradingContext, rows: RowLog | None = None) -> None:
+    def __init__(self, ctx: TradingContext, rows: RowLog = PASS_ONLY) -> None:
         super().__init__(ctx, deals.claim_due_reminder, deals.remind, rows)
 
 
 class InstalmentCollectionSweep(_Step):
     name = "instalment-collection"
 
-    def __init__(self, ctx: TradingContext, rows: RowLog | None = None) -> None:
+    def __init__(self, ctx: TradingContext, rows: RowLog = PASS_ONLY) -> None:
         super().__init__(ctx, deals.claim_due_instalment, deals.collect, rows)
 
 
-def sweep_steps(ctx: TradingContext, rows: RowLog | None = None) -> list[_Step]:
+def sweep_steps(ctx: TradingContext, rows: RowLog = PASS_ONLY) -> list[_Step]:
     return [
         AuctionCloseSweep(ctx, rows),
         OfferExpirySweep(ctx, rows),

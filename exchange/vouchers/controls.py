@@ -19,7 +19,7 @@ from exchange.vouchers.orders import is_revoked, release
 from exchange.vouchers.programs import get_program, move_wallet, require_program_admin
 from exchange.vouchers.redemptions import end
 from kernel.errors import NotFound
-from kernel.sweeping import PassOnly, RowLog, sweep_rows
+from kernel.sweeping import PASS_ONLY, RowLog, sweep_rows
 
 
 async def revoke_provider(
@@ -159,9 +159,9 @@ class VoucherExpirySweep:
 
     name = "voucher-expiry"
 
-    def __init__(self, limit: int = 500, rows: RowLog | None = None) -> None:
+    def __init__(self, limit: int = 500, rows: RowLog = PASS_ONLY) -> None:
         self.limit = limit
-        self.rows: RowLog = rows if rows is not None else PassOnly()
+        self.rows = rows
 
     async def run(self, db: Database, now: datetime) -> int:
         due: list[_Wallet] = []
