@@ -6,9 +6,12 @@ Modules subclass ``DomainError`` (or one of the shared refusals below) for their
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+_MSGSPEC_PATH = re.compile(r"at `\$(?P<path>[^`]*)`")
 
 
 class DomainError(Exception):
@@ -120,6 +123,14 @@ class RateLimited(DomainError):
     problem_type = "rate-limited"
     status = 429
     title = "Too many requests"
+
+
+def msgspec_field(message: str) -> str | None:
+    """msgspec reports where decoding failed as ``at `$.terms.scope```; turn that into ``terms.scope``."""
+    match = _MSGSPEC_PATH.search(message)
+    if not match:
+        return None
+    return match.group("path").lstrip(".").replace("[", ".").replace("]", "") or None
 
 
 def found(value: T | None, refusal: DomainError) -> T:

@@ -14,7 +14,6 @@ after it.
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,13 +27,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.columns import new_id
 from kernel.db import is_postgres
-from kernel.errors import NotFound, found
+from kernel.errors import NotFound, found, msgspec_field
 from listings.errors import CalendarYearLoaded, CalendarYearMissing, InvalidCalendar
 from listings.models import CalendarChange, CalendarDay, CalendarNotification, CalendarYear
-from listings.workdays import CheckedYear, DayKind, WorkingCalendar, YearSchedule, check_schedule, missing_next_year
+from listings.workdays import (
+    SATURDAY,
+    CheckedYear,
+    DayKind,
+    WorkingCalendar,
+    YearSchedule,
+    check_schedule,
+    missing_next_year,
+)
 
 NEXT_YEAR_MISSING = "next-year-missing"
-_AT = re.compile(r"at `\$\.?(?P<path>[^`]*)`")
 
 
 def read_schedule(raw: bytes | str) -> CheckedYear:
@@ -43,9 +49,7 @@ def read_schedule(raw: bytes | str) -> CheckedYear:
     try:
         schedule = msgspec.json.decode(raw, type=YearSchedule)
     except msgspec.ValidationError as exc:
-        match = _AT.search(str(exc))
-        path = match.group("path").replace("[", ".").replace("]", "") if match else ""
-        raise InvalidCalendar(f"the schedule is not valid: {exc}", field=path or "body") from None
+        raise InvalidCalendar(f"the schedule is not valid: {exc}", field=msgspec_field(str(exc)) or "body") from None
     except msgspec.DecodeError as exc:
         raise InvalidCalendar(f"the schedule is not JSON: {exc}", field="body") from None
     return check_schedule(schedule)
@@ -72,20 +76,24 @@ async def _version(session: AsyncSession) -> str:
     return f"{count}:{last}"
 
 
-async def load_calendar(session: AsyncSession) -> WorkingCalendar:
-    """The calendar as the database holds it now."""
-    version = await _version(session)
+async def load_calendar(session: AsyncSession, version: str) -> WorkingCalendar:
+    """The calendar as the database holds it now, labelled with the change log's ``version`` read
+    just before (a change in between only makes the next check load it again)."""
     years = (await session.scalars(select(CalendarYear.year))).all()
     days = (await session.execute(select(CalendarDay.day, CalendarDay.kind))).all()
     return WorkingCalendar.of(years, [(d, DayKind(k)) for d, k in days], version)
 
 
 async def working_calendar(session: AsyncSession, cache: CalendarCache) -> WorkingCalendar:
-    """The snapshot to count with in this operation: the cached one while the table is unchanged."""
+    """The snapshot to count with in this operation: the cached one while the table is unchanged.
+
+    One query (the change log's version) when it is; that version labels a reloaded snapshot, so a
+    stale cache costs no second look at the log.
+    """
+    version = await _version(session)
     snapshot = cache.snapshot
-    if snapshot is not None and snapshot.version == await _version(session):
-        return snapshot
-    cache.snapshot = snapshot = await load_calendar(session)
+    if snapshot is None or snapshot.version != version:
+        cache.snapshot = snapshot = await load_calendar(session, version)
     return snapshot
 
 
@@ -155,9 +163,10 @@ async def correct_day(
     (``normal``: Monday to Friday work). The year must be loaded. Returns the day's row (None for
     an ordinary day). Periods already running keep their ends."""
     year = found(await session.get(CalendarYear, day.year, with_for_update=True), CalendarYearMissing(day.year))
-    if kind == DayKind.WORKDAY.value and day.weekday() < 5:
+    name, notice = name.strip(), notice.strip()
+    if kind == DayKind.WORKDAY.value and day.weekday() < SATURDAY:
         raise InvalidCalendar(f"{day} is a weekday: a make-up working day is a weekend", field="kind")
-    if kind != "normal" and not name.strip():
+    if kind != "normal" and not name:
         raise InvalidCalendar("name the holiday (or the holiday it is worked for)", field="name")
     row = await session.get(CalendarDay, day)
     before = {"kind": row.kind, "name": row.name, "notice": row.notice} if row else {"kind": "normal"}
@@ -166,20 +175,14 @@ async def correct_day(
             await session.delete(row)
         row = None
     elif row is None:
-        row = CalendarDay(day=day, year=day.year, kind=kind, name=name.strip(), notice=notice.strip())
+        row = CalendarDay(day=day, year=day.year, kind=kind, name=name, notice=notice)
         session.add(row)
     else:
-        row.kind, row.name, row.notice = kind, name.strip(), notice.strip()
-    after = {"kind": kind, "name": name.strip(), "notice": notice.strip()} if row else {"kind": "normal"}
+        row.kind, row.name, row.notice = kind, name, notice
+    after = {"kind": kind, "name": name, "notice": notice} if row else {"kind": "normal"}
     year.updated_at = now
-    _log(
-        session,
-        day.year,
-        "correct",
-        by,
-        now,
-        {"day": day.isoformat(), "before": before, "after": after, "reason": reason.strip(), "notice": notice.strip()},
-    )
+    details = {"day": day.isoformat(), "before": before, "after": after, "reason": reason.strip(), "notice": notice}
+    _log(session, day.year, "correct", by, now, details)
     await session.flush()
     return row
 

@@ -7,7 +7,7 @@ Every state change goes through ``next_status`` (the table in domain.py), is wri
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -70,7 +70,7 @@ from listings.models import (
 )
 from listings.models import Objection as ObjectionRow
 from listings.search import index_words
-from listings.workdays import BEIJING, WorkingCalendar
+from listings.workdays import WorkingCalendar, beijing_date
 
 PUBLIC_INSTITUTION_KINDS = frozenset({"university", "research_institute"})
 NDA_TERMS_VERSION = "techx-nda-2026-1"
@@ -98,10 +98,6 @@ async def bump_counter(session: AsyncSession, name: str) -> int:
         .returning(Counter.value)
     )
     return int((await session.execute(statement)).scalar_one())
-
-
-def beijing_today(now: datetime) -> date:
-    return now.astimezone(BEIJING).date()
 
 
 def is_public_institution(listing: Listing) -> bool:
@@ -319,7 +315,7 @@ def _validate(
     return validate_listing(
         content,
         rules=ctx.rules,
-        today=beijing_today(now),
+        today=beijing_date(now),
         public_institution=is_public_institution(listing),
         appraisal_of_record=appraisal_of_record(listing),
         **kw,

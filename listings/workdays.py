@@ -165,8 +165,7 @@ class WorkingCalendar:
         The opening day does not count; the period runs to the end (24:00 Beijing time) of the
         ``count``-th working day after it. The result is in UTC-aware form like its input.
         """
-        local_day = opens_at.astimezone(BEIJING).date()
-        last_day = self.add_working_days(local_day, count)
+        last_day = self.add_working_days(beijing_date(opens_at), count)
         end_local = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=BEIJING)
         return end_local.astimezone(opens_at.tzinfo)
 
@@ -184,12 +183,12 @@ class WorkingCalendar:
 
 def calendar_days_end(opens_at: datetime, days: int) -> datetime:
     """The end of a period of ``days`` calendar days, counted like ``working_days_end``."""
-    local_day = opens_at.astimezone(BEIJING).date()
-    end_local = datetime.combine(local_day + timedelta(days=days + 1), time(0), tzinfo=BEIJING)
+    end_local = datetime.combine(beijing_date(opens_at) + timedelta(days=days + 1), time(0), tzinfo=BEIJING)
     return end_local.astimezone(opens_at.tzinfo)
 
 
 def beijing_date(moment: datetime) -> date:
+    """The day ``moment`` falls on in Beijing, where periods are counted."""
     return moment.astimezone(BEIJING).date()
 
 

@@ -6,13 +6,14 @@ get a slug from their status; anything else is logged and answered as a bare 500
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
+
+from kernel.errors import msgspec_field
 
 log = structlog.get_logger("techx.errors")
 
@@ -31,16 +32,6 @@ HTTP_SLUGS = {
     503: "unavailable",
 }
 
-_MSGSPEC_PATH = re.compile(r"at `\$(?P<path>[^`]*)`")
-
-
-def _field_from_message(message: str) -> str | None:
-    """msgspec reports where decoding failed as ``at `$.terms.scope```; turn that into ``terms.scope``."""
-    match = _MSGSPEC_PATH.search(message)
-    if not match:
-        return None
-    return match.group("path").lstrip(".").replace("[", ".").replace("]", "") or None
-
 
 def _validation_errors(exc: ValidationException) -> list[dict[str, Any]]:
     errors: list[dict[str, Any]] = []
@@ -50,13 +41,13 @@ def _validation_errors(exc: ValidationException) -> list[dict[str, Any]]:
             continue
         message = str(item.get("message", ""))
         key = item.get("key")
-        field = _field_from_message(message) or (key if key and key != "body" else None)
+        field = msgspec_field(message) or (key if key and key != "body" else None)
         source = item.get("source")
         if field is None and source in ("query", "path", "header", "cookie"):
             field = key
         errors.append({"field": field or "body", "message": message, "source": source})
     if not errors:
-        errors.append({"field": _field_from_message(exc.detail) or "body", "message": exc.detail})
+        errors.append({"field": msgspec_field(exc.detail) or "body", "message": exc.detail})
     return errors
 
 
