@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 import structlog
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -199,10 +199,6 @@ class Database:
         entry = (str(compiled), tuple(compiled.positiontup or ()), literals)
         self._driver_sql[statement] = entry
         return entry
-
-    async def ping(self) -> None:
-        async with self.read() as session:
-            await session.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
         while self._idle:
