@@ -33,6 +33,7 @@ demo: $(RUNTIME)
 ## Lint, check the import contracts, and run the whole suite on SQLite and PostgreSQL
 test: $(DEV)
 	scripts/ensure-postgres
+	scripts/ensure-browser
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest

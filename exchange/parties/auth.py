@@ -1,4 +1,4 @@
-"""Bearer tokens and the limit on failed logins."""
+"""Bearer tokens, signing in (the API's login and the pages' alike) and the limit on failed logins."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from exchange.parties import service
 from exchange.platform.clock import Clock
-from exchange.platform.ratelimit import Limit, network_of
+from exchange.platform.db import Database
+from exchange.platform.ratelimit import Limit, RateLimiter, network_of
 from exchange.platform.settings import Settings
 from kernel.errors import Unauthorized
 from kernel.keyring import KeyRing
@@ -70,3 +72,27 @@ def sign_up_counts(settings: Settings, client: str) -> tuple[tuple[Limit, str], 
         "sign-ups-per-network", settings.registrations_per_hour_per_network, 3600, "sign-ups from this network"
     )
     return ((per_client, f"client:{client}"), (per_network, f"network:{network_of(client)}"))
+
+
+async def sign_in(
+    db: Database,
+    tokens: TokenIssuer,
+    limiter: RateLimiter,
+    settings: Settings,
+    *,
+    client: str,
+    email: str,
+    password: str,
+) -> str:
+    """An access token for the user of ``email`` and ``password``: the one way in, for ``POST
+    /auth/login`` and the pages' sign-in form. Failed attempts count per email and per client; a
+    spent email or client is refused before its password is tried."""
+    limit = login_failures(settings)
+    counts = ((limit, f"email:{service.normalise_email(email)}"), (limit, f"client:{client}"))
+    await limiter.check(*counts)
+    async with db.read() as session:
+        user = await service.authenticate(session, email, password)
+    if user is None:
+        await limiter.hit(*counts)
+        raise Unauthorized("email or password is wrong")
+    return tokens.issue(user.id)

@@ -87,3 +87,34 @@ def caller_dependencies() -> dict[str, Provide]:
         "actor": Provide(provide_actor, sync_to_thread=False),
         "viewer": Provide(provide_viewer, sync_to_thread=False),
     }
+
+
+# -- the pages' session ------------------------------------------------------------------------------
+
+SESSION_COOKIE = "techx_session"
+
+
+async def resolve_page_principal(request: Request[Any, Any, Any]) -> None:
+    """Before every page: the signed-in user, from the access token in the session cookie set by the
+    sign-in form, kept in ``request.state.principal`` for the handler and the layout. An expired or
+    foreign cookie makes a visitor of the public, not an error page."""
+    request.state.principal = None
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return
+    state = request.app.state
+    try:
+        user_id = state.tokens.user_id(token)
+    except Unauthorized:
+        return
+    request.state.principal = await find_principal(state.db, user_id)
+
+
+def provide_page_principal(request: Request[Any, Any, Any]) -> Principal | None:
+    return request.state.principal  # type: ignore[no-any-return]
+
+
+def page_caller_dependencies() -> dict[str, Provide]:
+    """The callers of the pages: those of the API (``user``, ``trader``, ``viewer``…), resolved from
+    the session cookie instead of a bearer token (which a browser's form never sends)."""
+    return {"principal": Provide(provide_page_principal, sync_to_thread=False)}

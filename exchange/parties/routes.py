@@ -7,8 +7,8 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from exchange.parties import service
-from exchange.parties.auth import TokenIssuer, login_failures, sign_up_counts
+from exchange.parties import auth, service
+from exchange.parties.auth import TokenIssuer, sign_up_counts
 from exchange.parties.domain import OrgKind
 from exchange.parties.http import Caller
 from exchange.parties.models import Org, User
@@ -24,7 +24,7 @@ from exchange.parties.schemas import (
 )
 from exchange.platform.http import BEARER, Config, Db, Now
 from exchange.platform.ratelimit import RateLimiter
-from kernel.errors import Forbidden, Unauthorized
+from kernel.errors import Forbidden
 from kernel.shapes import shaped
 
 
@@ -91,18 +91,10 @@ class AuthController(Controller):
         limiter: NamedDependency[RateLimiter],
         settings: Config,
     ) -> TokenOut:
-        limit = login_failures(settings)
-        counts = (
-            (limit, f"email:{service.normalise_email(data.email)}"),
-            (limit, f"client:{limiter.client_of(request)}"),
+        token = await auth.sign_in(
+            db, tokens, limiter, settings, client=limiter.client_of(request), email=data.email, password=data.password
         )
-        await limiter.check(*counts)  # a spent email or client is refused before its password is tried
-        async with db.read() as session:
-            user = await service.authenticate(session, data.email, data.password)
-        if user is None:
-            await limiter.hit(*counts)
-            raise Unauthorized("email or password is wrong")
-        return TokenOut(access_token=tokens.issue(user.id), token_type="Bearer", expires_in=tokens.lifetime_seconds)
+        return TokenOut(access_token=token, token_type="Bearer", expires_in=tokens.lifetime_seconds)
 
 
 class MeController(Controller):

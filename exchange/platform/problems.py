@@ -87,22 +87,27 @@ def http_problem(exc: HTTPException) -> ProblemDetailsException:
     )
 
 
-def handle_any(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+def problem_for(request: Request[Any, Any, Any], exc: Exception) -> ProblemDetailsException:
+    """The problem details of any error: the API answers them as JSON, the pages in Chinese."""
     if hasattr(exc, "problem_type") and hasattr(exc, "status"):
-        return domain_problem(exc).to_response(request)
+        return domain_problem(exc)
     if isinstance(exc, ProblemDetailsException):
-        return exc.to_response(request)
+        return exc
     if isinstance(exc, HTTPException):
         if exc.status_code >= 500:
             log.error("server error", path=request.url.path, method=request.method, exc_info=exc)
-        return http_problem(exc).to_response(request)
+        return http_problem(exc)
     log.exception("unhandled error", path=request.url.path, method=request.method)
     return ProblemDetailsException(
         type_="internal-error",
         title="Internal error",
         status_code=500,
         detail="The exchange could not complete the request; it has been logged.",
-    ).to_response(request)
+    )
+
+
+def handle_any(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    return problem_for(request, exc).to_response(request)
 
 
 def problem_details_plugin() -> ProblemDetailsPlugin:

@@ -32,16 +32,17 @@ from exchange.platform.events import Events, channels_plugin
 from exchange.platform.http import state_dependencies
 from exchange.platform.keys import load_or_create_keys
 from exchange.platform.logging import RequestIdMiddleware, configure_logging
-from exchange.platform.problems import EXCEPTION_HANDLERS, problem_details_plugin
+from exchange.platform.problems import problem_details_plugin
 from exchange.platform.ratelimit import RateLimiter
 from exchange.platform.settings import Settings
 from exchange.server.clock_control import ClockControl
-from exchange.server.docs_ui import docs_ui_plugin, static_files_router
+from exchange.server.docs_ui import docs_ui_plugin
 from exchange.server.http_rules import StrictJsonRequest, check_request, fix_options_allow
 from exchange.server.metrics import refresh_ops_metrics
 from exchange.server.modules import build_modules
 from exchange.server.openapi import document_problems
 from exchange.server.ops import health, public_keys, ready
+from exchange.server.pages import handle_error, page_templates, pages_router, static_files_router
 from exchange.server.sweep_failures import SweepFailureController
 from exchange.stats.routes import StatsController
 from exchange.trading.routes import ROUTE_HANDLERS as TRADING_ROUTES
@@ -170,7 +171,15 @@ def create_app(
     )
     prometheus = PrometheusConfig(app_name="techx", group_path=True, exclude=["/metrics"])
 
-    handlers: list[Any] = [api, health, ready, public_keys, MetricsController, static_files_router()]
+    handlers: list[Any] = [
+        api,
+        pages_router(keys),
+        health,
+        ready,
+        public_keys,
+        MetricsController,
+        static_files_router(),
+    ]
     if settings.test_clock:  # Settings.check allows it only with TECHX_ENVIRONMENT=test
         handlers.append(ClockControl)
     app = Litestar(
@@ -185,7 +194,8 @@ def create_app(
         before_request=check_request,
         request_class=StrictJsonRequest,  # JSON bodies decoded strictly: "100" is not a number
         plugins=[problem_details_plugin(), channels],
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={Exception: handle_error},  # problem+json, or a Chinese page for a browser
+        template_config=page_templates(),
         request_max_body_size=settings.max_request_body_bytes,
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
         openapi_config=OpenAPIConfig(

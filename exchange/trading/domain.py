@@ -247,11 +247,20 @@ def minimum_bid(asking_price: int, increment: int, high: int | None) -> int:
 def check_bid(amount: int, *, asking_price: int, increment: int, high: int | None) -> None:
     """First bid ≥ asking price; later bids ≥ high + increment; every bid on the increment grid."""
     if amount < asking_price:
-        raise BidBelowAsking(f"the first acceptable bid is {asking_price} fen", field="amount")
+        raise BidBelowAsking(f"the first acceptable bid is {asking_price} fen", field="amount", minimum=asking_price)
     if (amount - asking_price) % increment:
-        raise BidOffGrid(f"bids are the asking price plus a multiple of the increment {increment} fen", field="amount")
+        raise BidOffGrid(
+            f"bids are the asking price plus a multiple of the increment {increment} fen",
+            field="amount",
+            asking_price=asking_price,
+            increment=increment,
+        )
     if high is not None and amount < high + increment:
-        raise BidTooLow(f"the current high bid is {high} fen; bid at least {high + increment}", field="amount")
+        raise BidTooLow(
+            f"the current high bid is {high} fen; bid at least {high + increment}",
+            field="amount",
+            minimum=high + increment,
+        )
 
 
 def end_after_bid(ends_at: datetime, bid_at: datetime, window: timedelta) -> datetime:

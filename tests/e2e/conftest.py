@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -165,17 +166,23 @@ def parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test; its asyncpg URL."""
+@contextmanager
+def fresh_pg_database(prefix: str = "techx_e2e") -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards; its asyncpg URL. Its statements run
+    in a thread of their own, so that a running event loop (Playwright's) does not stand in the way."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
-    problem = asyncio.run(_postgres_reachable())
+    def run(coroutine: Any) -> Any:
+        with ThreadPoolExecutor(1) as thread:
+            return thread.submit(asyncio.run, coroutine).result()
+
+    problem = run(_postgres_reachable())
     if problem:
         if os.environ.get("CI"):
             pytest.fail(problem)
         pytest.skip(f"PostgreSQL is unreachable: {problem}")
-    name = f"techx_e2e_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
 
     async def admin(sql: str) -> None:
         conn = await asyncpg.connect(PG_ADMIN_DSN)
@@ -184,10 +191,19 @@ def pg_database() -> Iterator[str]:
         finally:
             await conn.close()
 
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    run(admin(f'CREATE DATABASE "{name}"'))
     base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    yield f"{base}/{name}"
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    try:
+        yield f"{base}/{name}"
+    finally:
+        run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test; its asyncpg URL."""
+    with fresh_pg_database() as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,0 +1,89 @@
+"""The web pages' wiring: every module's page handlers under one router, with the pages' session
+cookie, CSRF protection and Chinese error pages; the templates of every module; the static assets.
+
+A module adds a page by writing a handler in its ``pages.py`` (listed in its ``PAGE_HANDLERS``) and
+a template in its ``templates/<module>/`` folder, then naming both here. See docs/portal.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from litestar import Request, Response, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+import exchange.parties
+import exchange.stats
+from exchange.parties.http import page_caller_dependencies, resolve_page_principal
+from exchange.parties.pages import PAGE_HANDLERS as PARTY_PAGES
+from exchange.platform.keys import Keys
+from exchange.platform.problems import handle_any
+from exchange.server.http_rules import check_request
+from exchange.stats.pages import PAGE_HANDLERS as STATS_PAGES
+from exchange.web import STATIC_DIR, STATIC_PATH, template_config
+from exchange.web.errors import PAGE_EXCEPTION_HANDLERS, page_problem
+
+API_PATHS = ("/api/", "/schema", "/metrics", "/health", "/ready")
+CSRF_COOKIE = "techx_csrf"
+
+# The packages whose ``templates/`` folders hold pages, beside the shared layout of exchange/web.
+PAGE_PACKAGES = [exchange.parties, exchange.stats]
+
+
+def page_templates() -> TemplateConfig[Any]:
+    folders = [Path(package.__file__).parent / "templates" for package in PAGE_PACKAGES]  # type: ignore[arg-type]
+    return template_config(folder for folder in folders if folder.is_dir())
+
+
+async def before_page(request: Request[Any, Any, Any]) -> None:
+    await check_request(request)  # the API's rules for every request (a router's hook replaces the app's)
+    await resolve_page_principal(request)
+
+
+def pages_router(keys: Keys) -> Router:
+    csrf = CSRFConfig(
+        # Derived from the token secret: a restart keeps forms valid, a key rotation renews it.
+        secret=hashlib.sha256(b"techx-csrf:" + keys.jwt.current.encode()).hexdigest(),
+        cookie_name=CSRF_COOKIE,
+        cookie_httponly=False,  # the double-submit token: htmx sends it back in X-CSRFToken
+        cookie_samesite="lax",
+        cookie_secure=False,
+    )
+    return Router(
+        path="/",
+        route_handlers=[*PARTY_PAGES, *STATS_PAGES],
+        dependencies=page_caller_dependencies(),
+        before_request=before_page,
+        middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
+        exception_handlers=PAGE_EXCEPTION_HANDLERS,
+        include_in_schema=False,
+    )
+
+
+def wants_page(request: Request[Any, Any, Any]) -> bool:
+    """A browser asking for a path outside the API gets an error page, everyone else problem details."""
+    path = request.url.path
+    if path.startswith(API_PATHS):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    return page_problem(request, exc) if wants_page(request) else handle_any(request, exc)
+
+
+def static_files_router() -> Router:
+    # The version is in every asset's path (or its ``?v=`` hash): a browser may keep them for good.
+    return create_static_files_router(
+        path=STATIC_PATH,
+        directories=[STATIC_DIR],
+        cache_control=CacheControlHeader(max_age=31_536_000, public=True),
+        include_in_schema=False,
+    )

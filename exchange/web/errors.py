@@ -1,0 +1,41 @@
+"""Refusals and failures of the pages, in Chinese: an error page, or — for an htmx action such as a
+bid — the message in place of the form's answer. The status stays the API's (404, 403, 409, …);
+the words come from ``messages``; what is refused is decided by the same problem mapping as the API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, PermissionDeniedException
+from litestar.response import Template
+
+from exchange.platform.problems import problem_for
+from exchange.web.messages import message_for, title_for
+
+CSRF_FAILED = "CSRF token verification failed"  # the detail of litestar's CSRF middleware
+
+
+def page_problem(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    problem = problem_for(request, exc)
+    problem_type = str(problem.type_ or "")
+    if isinstance(exc, PermissionDeniedException) and exc.detail == CSRF_FAILED:
+        problem_type = "csrf"
+    status = problem.status_code
+    extra = problem.extra if isinstance(problem.extra, dict) else {}
+    context = {
+        "status": status,
+        "title": title_for(status),
+        "message": message_for(problem_type, status, extra),
+        "problem_type": problem_type,
+        "errors": extra.get("errors") or [],
+    }
+    fragment = request.headers.get("hx-request") == "true"
+    template = "errors/message.html" if fragment else "errors/page.html"
+    headers = dict(problem.headers or {})
+    headers["Cache-Control"] = "no-store"
+    return Template(template_name=template, context=context, status_code=status, headers=headers)
+
+
+PAGE_EXCEPTION_HANDLERS = {Exception: page_problem, HTTPException: page_problem}

@@ -1,0 +1,85 @@
+"""What a refusal says on a page, in Chinese.
+
+The API answers a refusal as problem details with a stable ``type`` slug and an English detail;
+a page shows the same refusal by its slug, with the figures the problem carries (a minimum bid, an
+increment) written as yuan. One table, so the API and the pages can never disagree on *whether*
+something is refused — only on the words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from exchange.web.formats import yuan
+
+Extra = Mapping[str, Any]
+
+
+def _minimum(extra: Extra) -> str:
+    return f"出价须不低于 {yuan(extra.get('minimum'))}。"
+
+
+def _grid(extra: Extra) -> str:
+    return f"出价须为起拍价 {yuan(extra.get('asking_price'))} 加上加价幅度 {yuan(extra.get('increment'))} 的整数倍。"
+
+
+MESSAGES: dict[str, str | Callable[[Extra], str]] = {
+    "bid-below-asking-price": _minimum,
+    "bid-below-minimum": _minimum,
+    "bid-off-increment-grid": _grid,
+    "auction-closed": "竞价已结束，不再接受出价。",
+    "auction-not-open": "竞价尚未开始。",
+    "not-a-participant": "您的机构未登记本项目的受让意向，只能观看竞价。",
+    "seller-cannot-buy": "转让方不能参与自己项目的竞价。",
+    "org-not-verified": "您的机构尚未通过交易所审核，暂不能进行此操作。",
+    "org-suspended": "您的机构已被暂停交易。",
+    "objection-limit-reached": "同一机构对一则公示最多提出 3 次异议。",
+    "invalid-state": "当前状态不允许此操作。",
+    "rate-limited": "尝试次数过多，请稍后再试。",
+    "rate-limit-unavailable": "系统繁忙，请稍后再试。",
+    "unauthorized": "请先登录。",
+    "forbidden": "您没有权限进行此操作。",
+    "not-found": "您要找的页面不存在，或已被撤下。",
+    "validation-error": "提交的内容有误，请检查后重试。",
+    "bad-request": "请求格式有误。",
+    "conflict": "操作与当前状态冲突，请刷新后重试。",
+    "csrf": "页面已过期，请刷新后重新提交。",
+    "internal-error": "系统出现错误，已记录，请稍后再试。",
+}
+
+TITLES = {
+    400: "请求有误",
+    401: "需要登录",
+    403: "没有权限",
+    404: "页面不存在",
+    405: "不支持此操作",
+    409: "操作未完成",
+    410: "已撤下",
+    413: "提交的内容过大",
+    422: "操作未完成",
+    429: "请求过于频繁",
+    500: "系统错误",
+    503: "服务暂不可用",
+}
+
+
+def message_for(problem_type: str, status: int, extra: Extra | None = None) -> str:
+    """The Chinese sentence for a refusal: its own, else its status's."""
+    found = MESSAGES.get(problem_type)
+    if callable(found):
+        return found(extra or {})
+    if found is not None:
+        return found
+    return {
+        401: MESSAGES["unauthorized"],
+        403: MESSAGES["forbidden"],
+        404: MESSAGES["not-found"],
+        409: MESSAGES["conflict"],
+        422: MESSAGES["validation-error"],
+        429: MESSAGES["rate-limited"],
+    }.get(status, MESSAGES["bad-request"] if status < 500 else MESSAGES["internal-error"])
+
+
+def title_for(status: int) -> str:
+    return TITLES.get(status, "操作未完成" if status < 500 else "系统错误")
