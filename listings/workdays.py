@@ -169,6 +169,18 @@ class WorkingCalendar:
         end_local = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=BEIJING)
         return end_local.astimezone(opens_at.tzinfo)
 
+    def working_days_left(self, now: datetime, ends_at: datetime) -> int:
+        """The working days of a period still to run at ``now``, today included while it lasts:
+        what a notice shows as "还剩 N 个工作日". 0 once the period has ended."""
+        if now >= ends_at:
+            return 0
+        day, last = beijing_date(now), beijing_date(ends_at - timedelta(microseconds=1))
+        left = 0
+        while day <= last:
+            left += self.is_working_day(day)
+            day += timedelta(days=1)
+        return left
+
     def next_working_day_at(self, moment: datetime, at: time) -> datetime:
         """``at`` (Beijing time) on the first working day after the Beijing day ``moment`` falls in.
 

@@ -118,3 +118,24 @@ def test_a_bad_schedule_is_refused_naming_the_field(changes, field):
         read_schedule(_schedule(**changes))
     assert refused.value.status == 422
     assert field in [e["field"] for e in refused.value.errors or []], refused.value.errors
+
+
+@given(
+    st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 11, 30)).map(lambda d: d.replace(tzinfo=UTC)),
+    st.integers(min_value=1, max_value=20),
+)
+def test_working_days_left_counts_down_to_zero_at_the_end(opened, count):
+    ends_at = PACKAGE.working_days_end(opened, count)
+    # At the opening, the opening day itself is not part of the period but is counted while it lasts.
+    first = PACKAGE.working_days_left(opened, ends_at)
+    assert first in (count, count + 1)
+    assert first == count + PACKAGE.is_working_day(opened.astimezone(BEIJING).date())
+    assert PACKAGE.working_days_left(ends_at - timedelta(seconds=1), ends_at) == 1
+    assert PACKAGE.working_days_left(ends_at, ends_at) == 0
+
+
+def test_working_days_left_on_a_weekend_counts_the_days_still_to_come():
+    # Saturday 2026-03-07, 10:00 Beijing, a period ending at 24:00 on Tuesday 2026-03-10.
+    now = datetime(2026, 3, 7, 2, 0, tzinfo=UTC)
+    ends_at = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)
+    assert PACKAGE.working_days_left(now, ends_at) == 2  # Monday and Tuesday
