@@ -173,7 +173,7 @@ def create_app(
 
     handlers: list[Any] = [
         api,
-        pages_router(keys),
+        pages_router(settings, keys),
         health,
         ready,
         public_keys,

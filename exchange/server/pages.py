@@ -25,6 +25,7 @@ from exchange.parties.http import page_caller_dependencies, resolve_page_princip
 from exchange.parties.pages import PAGE_HANDLERS as PARTY_PAGES
 from exchange.platform.keys import Keys
 from exchange.platform.problems import handle_any
+from exchange.platform.settings import Settings
 from exchange.server.http_rules import check_request
 from exchange.stats.pages import PAGE_HANDLERS as STATS_PAGES
 from exchange.web import STATIC_DIR, STATIC_PATH, template_config
@@ -47,14 +48,14 @@ async def before_page(request: Request[Any, Any, Any]) -> None:
     await resolve_page_principal(request)
 
 
-def pages_router(keys: Keys) -> Router:
+def pages_router(settings: Settings, keys: Keys) -> Router:
     csrf = CSRFConfig(
         # Derived from the token secret: a restart keeps forms valid, a key rotation renews it.
         secret=hashlib.sha256(b"techx-csrf:" + keys.jwt.current.encode()).hexdigest(),
         cookie_name=CSRF_COOKIE,
         cookie_httponly=False,  # the double-submit token: htmx sends it back in X-CSRFToken
         cookie_samesite="lax",
-        cookie_secure=False,
+        cookie_secure=settings.environment == "production",  # as the session cookie
     )
     return Router(
         path="/",
