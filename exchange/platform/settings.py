@@ -88,6 +88,9 @@ class Settings:
     metrics_token: str = ""  # the bearer token Prometheus sends to GET /metrics; empty: /metrics is not served
     db_pool_size: int = 10
     db_retry_attempts: int = 8
+    # How long an anonymous public page or JSON read may be answered from memory while public data
+    # is unchanged (pages also depend on the clock); 0 turns the cache off. exchange/web/caching.py
+    page_cache_seconds: float = 2.0
 
     announcement_working_days: int = 20
     relist_working_days: int = 5

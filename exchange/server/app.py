@@ -15,6 +15,7 @@ from litestar.config.cors import CORSConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.handlers import BaseRouteHandler
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
@@ -23,7 +24,7 @@ from exchange.accounting.jobs import seal_task
 from exchange.accounting.routes import LedgerController
 from exchange.accounting.wallet import WalletController
 from exchange.parties.auth import TokenIssuer
-from exchange.parties.http import caller_dependencies
+from exchange.parties.http import SESSION_COOKIE, caller_dependencies
 from exchange.parties.routes import AuthController, MeController, OrgController
 from exchange.payments import ROUTE_HANDLERS as PAYMENT_ROUTES
 from exchange.platform.clock import Clock, OffsetClock, SystemClock
@@ -33,6 +34,7 @@ from exchange.platform.http import state_dependencies
 from exchange.platform.keys import load_or_create_keys
 from exchange.platform.logging import RequestIdMiddleware, configure_logging
 from exchange.platform.problems import problem_details_plugin
+from exchange.platform.public_data import PublicData
 from exchange.platform.ratelimit import RateLimiter
 from exchange.platform.settings import Settings
 from exchange.server.clock_control import ClockControl
@@ -47,6 +49,7 @@ from exchange.server.sweep_failures import SweepFailureController
 from exchange.stats.routes import StatsController
 from exchange.trading.routes import ROUTE_HANDLERS as TRADING_ROUTES
 from exchange.vouchers import ROUTE_HANDLERS as VOUCHER_ROUTES
+from exchange.web.caching import PublicCache, PublicCacheMiddleware
 from kernel.errors import NotFound, Unauthorized
 from listings import ROUTE_HANDLERS as LISTING_ROUTES
 from listings import warm_up as warm_up_search
@@ -54,6 +57,23 @@ from listings import warm_up as warm_up_search
 log = structlog.get_logger("techx.app")
 
 API_PREFIX = "/api/v1"
+
+# The JSON reads anyone may make, answered from memory to anonymous callers while public data is
+# unchanged (exchange/web/caching.py; the pages' router uses the same middleware).
+PUBLIC_READS = frozenset(
+    f"{API_PREFIX}{path}"
+    for path in (
+        "/listings",
+        "/listings/{listing_id:uuid}",
+        "/notices",
+        "/notices/{notice_id:uuid}",
+        "/stats",
+    )
+)
+
+
+def is_public_read(scope: Any) -> bool:
+    return scope.get("path_template") in PUBLIC_READS
 
 
 @dataclass(frozen=True)
@@ -134,7 +154,11 @@ def create_app(
             "listings": modules.listings,
             "sweeper": modules.sweeper,
             "trading": modules.trading,
-            "metrics_started_at": clock.now(),  # the sweep lag of a step that has not run yet counts from here
+            "metrics_started_at": clock.now(),
+            "public_data": PublicData(db),
+            "public_cache": PublicCache(
+                ttl=settings.page_cache_seconds
+            ),  # the sweep lag of a step that has not run yet counts from here
         }
     )
 
@@ -168,6 +192,7 @@ def create_app(
             *VOUCHER_ROUTES,
             *TRADING_ROUTES,
         ],
+        middleware=[DefineMiddleware(PublicCacheMiddleware, covers=is_public_read, session_cookie=SESSION_COOKIE)],
     )
     prometheus = PrometheusConfig(app_name="techx", group_path=True, exclude=["/metrics"])
 

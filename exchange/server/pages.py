@@ -21,7 +21,7 @@ from litestar.template.config import TemplateConfig
 
 import exchange.parties
 import exchange.stats
-from exchange.parties.http import page_caller_dependencies, resolve_page_principal
+from exchange.parties.http import SESSION_COOKIE, page_caller_dependencies, resolve_page_principal
 from exchange.parties.pages import PAGE_HANDLERS as PARTY_PAGES
 from exchange.platform.keys import Keys
 from exchange.platform.problems import handle_any
@@ -29,6 +29,7 @@ from exchange.platform.settings import Settings
 from exchange.server.http_rules import check_request
 from exchange.stats.pages import PAGE_HANDLERS as STATS_PAGES
 from exchange.web import STATIC_DIR, STATIC_PATH, template_config
+from exchange.web.caching import PublicCacheMiddleware
 from exchange.web.errors import PAGE_EXCEPTION_HANDLERS, page_problem
 
 API_PATHS = ("/api/", "/schema", "/metrics", "/health", "/ready")
@@ -48,6 +49,12 @@ async def before_page(request: Request[Any, Any, Any]) -> None:
     await resolve_page_principal(request)
 
 
+def page_is_public(scope: Any) -> bool:
+    """Every page may be kept for anonymous readers, unless its handler says ``opt={"public_cache": False}``
+    (a page showing something beyond public data and the time)."""
+    return bool(scope["route_handler"].opt.get("public_cache", True))
+
+
 def pages_router(settings: Settings, keys: Keys) -> Router:
     csrf = CSRFConfig(
         # Derived from the token secret: a restart keeps forms valid, a key rotation renews it.
@@ -62,7 +69,10 @@ def pages_router(settings: Settings, keys: Keys) -> Router:
         route_handlers=[*PARTY_PAGES, *STATS_PAGES],
         dependencies=page_caller_dependencies(),
         before_request=before_page,
-        middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
+        middleware=[
+            DefineMiddleware(CSRFMiddleware, config=csrf),  # outside the cache: each reader gets its own token
+            DefineMiddleware(PublicCacheMiddleware, covers=page_is_public, session_cookie=SESSION_COOKIE),
+        ],
         exception_handlers=PAGE_EXCEPTION_HANDLERS,
         include_in_schema=False,
     )

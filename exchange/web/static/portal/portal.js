@@ -24,6 +24,27 @@
   }
   window.TECHX_PAGE_LOADED = Date.now();
 
+  // A page the browser kept (revalidated with 304 Not Modified, or restored on "back") holds the
+  // server time of its first answer: ask the server again for the page, whose fresh answer carries
+  // the time of now (the server keeps pages in memory, so this costs it little).
+  function resyncServerTime() {
+    var asked = Date.now();
+    fetch(location.href, { cache: "no-store", headers: { Accept: "text/html" }, credentials: "same-origin" })
+      .then(function (answer) { return answer.text(); })
+      .then(function (text) {
+        var found = /data-server-time="([^"]+)"/.exec(text);
+        if (!found || !document.body) return;
+        document.body.setAttribute("data-server-time", found[1]);
+        window.TECHX_PAGE_LOADED = asked + (Date.now() - asked) / 2;
+      })
+      .catch(function () { /* the first answer's time stays */ });
+  }
+  var navigation = window.performance && performance.getEntriesByType ? performance.getEntriesByType("navigation")[0] : null;
+  if (navigation && navigation.encodedBodySize > 0 && navigation.transferSize < navigation.encodedBodySize) {
+    resyncServerTime();
+  }
+  window.addEventListener("pageshow", function (event) { if (event.persisted) resyncServerTime(); });
+
   function remaining(ms) {
     if (ms <= 0) return "已结束";
     var s = Math.floor(ms / 1000);
