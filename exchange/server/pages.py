@@ -26,7 +26,7 @@ from exchange.parties.pages import PAGE_HANDLERS as PARTY_PAGES
 from exchange.platform.keys import Keys
 from exchange.platform.problems import handle_any
 from exchange.platform.settings import Settings
-from exchange.server.http_rules import check_request
+from exchange.server.http_rules import IGNORES_UNKNOWN_QUERY, check_request
 from exchange.stats.pages import PAGE_HANDLERS as STATS_PAGES
 from exchange.web import STATIC_DIR, STATIC_PATH, template_config
 from exchange.web.caching import PublicCacheMiddleware
@@ -75,6 +75,7 @@ def pages_router(settings: Settings, keys: Keys) -> Router:
         ],
         exception_handlers=PAGE_EXCEPTION_HANDLERS,
         include_in_schema=False,
+        opt={IGNORES_UNKNOWN_QUERY: True},  # a shared link's tracking parameters must not break it
     )
 
 
@@ -97,4 +98,5 @@ def static_files_router() -> Router:
         directories=[STATIC_DIR],
         cache_control=CacheControlHeader(max_age=31_536_000, public=True),
         include_in_schema=False,
+        opt={IGNORES_UNKNOWN_QUERY: True},  # the ``?v=`` content hash of ``asset()``
     )
