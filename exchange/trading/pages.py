@@ -9,7 +9,9 @@ watcher. A bid from the page goes through ``bidding.submit_bid``, the one way to
 
 from __future__ import annotations
 
+import json
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Request, get, post
@@ -23,14 +25,18 @@ from exchange.parties.domain import Principal
 from exchange.parties.http import Caller
 from exchange.platform.events import Events
 from exchange.platform.http import Db, Now
-from exchange.trading import auction_events, auctions, bidding
+from exchange.trading import auction_events, auctions, bidding, deals
 from exchange.trading.context import TradingContext
 from exchange.trading.domain import bid_grid
 from exchange.trading.models import Bid
 from exchange.trading.routes import DEPENDENCIES
-from exchange.trading.views import auction_out
+from exchange.trading.views import auction_out, certificate_out
 from exchange.web.formats import fen_of_yuan
+from kernel.errors import InvalidState
+from kernel.pagination import Cursor
+from listings import NoticeKind, NoticeStatus, notices
 
+RESULTS_PER_PAGE = 20
 HISTORY = 50  # the bids a page shows when it opens; later ones arrive through the stream
 
 
@@ -123,4 +129,72 @@ async def bid_from_page(
     return Template(template, context=context, status_code=outcome.status_code, headers={"Cache-Control": "no-store"})
 
 
-PAGE_HANDLERS = [auction_page, auction_live, bid_from_page]
+# -- deal results and certificates ----------------------------------------------------------------
+
+RESULT_TABS = {NoticeStatus.OPEN: "公示中", NoticeStatus.CLOSED: "公示期满"}
+
+
+@get("/deals/results", include_in_schema=False, name="deal-results")
+async def deal_results(
+    db: Db,
+    clock: Now,
+    status: FromQuery[NoticeStatus] = NoticeStatus.OPEN,
+    cursor: Cursor = None,
+) -> Template:
+    """The published results of deals: their ``deal_result`` notices, read as the notice board's
+    API reads them (``GET /api/v1/notices?kind=deal_result&status=…``), with the figures each
+    signed notice published (achievement, price, buyer, seller)."""
+    async with db.read() as session:
+        rows, next_cursor = await notices.list_notices(
+            session, status=status, kind=NoticeKind.DEAL_RESULT, subject_id=None, limit=RESULTS_PER_PAGE, cursor=cursor
+        )
+    results = [{"notice": n, "body": json.loads(n.content)["body"]} for n in rows]
+    context = {
+        "section": "deals",
+        "status": status.value,
+        "tabs": {s.value: label for s, label in RESULT_TABS.items()},
+        "results": results,
+        "next_cursor": next_cursor,
+        "now": clock.now(),
+    }
+    return Template("trading/results.html", context=context)
+
+
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+@get("/deals/{deal_id:uuid}/certificate", include_in_schema=False, name="deal-certificate")
+async def certificate_page(deal_id: FromPath[uuid.UUID], user: Caller, db: Db) -> Template:
+    """The signed certificate, verified in the reader's browser. Its readers are the API's: the
+    deal's parties and operators (``deals.visible_deal``); the certificate names the signers and
+    the fees and payment schedule the result notice does not publish. The public verifies the
+    deal's result notice instead."""
+    async with db.read() as session:
+        deal = await deals.visible_deal(session, user, deal_id)
+    if deal.certificate is None:
+        raise InvalidState(  # as the API answers it
+            f"the certificate is issued when both parties have signed; the deal is {deal.state}", state=deal.state
+        )
+    shown = certificate_out(deal)
+    content = shown.content
+    schedule = [
+        {
+            "seq": row["seq"],
+            "amount": row["amount"],
+            "due_at": _moment(row.get("due_at")),
+            "deadline_at": _moment(row.get("deadline_at")),
+        }
+        for row in content.get("payment_schedule", [])
+    ]
+    context = {
+        "section": "deals",
+        "certificate": shown,
+        "content": content,
+        "issued_at": _moment(content.get("issued_at")),
+        "schedule": schedule,
+    }
+    return Template("trading/certificate.html", context=context, headers={"Cache-Control": "private, no-store"})
+
+
+PAGE_HANDLERS = [auction_page, auction_live, bid_from_page, deal_results, certificate_page]

@@ -5,6 +5,7 @@ every bidder for the public."""
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,7 +16,8 @@ import httpx
 import pytest
 
 from tests.api.test_auction_stream import ASKING, STEP, bid, closed_auction, parse
-from tests.helpers import PASSWORD, Party
+from tests.api.test_deal_suspension import deal_awaiting_signatures
+from tests.helpers import PASSWORD, Party, verified
 from tests.trading_helpers import API, open_auction_with_two_bidders
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -164,3 +166,36 @@ async def test_an_unknown_auction_is_a_chinese_404(client):
     assert page.status_code == 404 and "页面不存在" in page.text
     stream = await client.get("/auctions/00000000-0000-0000-0000-000000000001/live")
     assert stream.status_code == 404
+
+
+async def test_deal_results_list_the_published_results_and_a_certificate_is_for_the_parties(client, app):
+    deal, ops, seller, buyer = await deal_awaiting_signatures(client, app)
+    async with browser_of(app) as public:
+        open_results = await public.get("/deals/results")
+        closed_results = await public.get("/deals/results?status=closed&from=singlemessage")
+        bad = await public.get("/deals/results?status=nonsense", headers={"accept": "text/html"})
+        anonymous = await public.get(f"/deals/{deal['id']}/certificate")
+    assert "暂无公示中的成交结果" in open_results.text  # the result notice has closed
+    assert closed_results.status_code == 200
+    assert f'href="/notices/{deal["notice_id"]}"' in closed_results.text
+    assert "¥500,000.00" in closed_results.text and "网络竞价" in closed_results.text
+    assert bad.status_code == 400 and "请求" in bad.text
+    assert anonymous.status_code == 401 and "请先登录" in anonymous.text
+
+    async with browser_of(app, buyer) as party:
+        unsigned = await party.get(f"/deals/{deal['id']}/certificate")
+        assert unsigned.status_code == 409
+        for signer in (seller, buyer):
+            signed = await client.post(f"{API}/deals/{deal['id']}/sign", json={}, headers=signer.headers)
+            assert signed.status_code == 200, signed.text
+        page = await party.get(f"/deals/{deal['id']}/certificate")
+    certificate = (await client.get(f"{API}/deals/{deal['id']}/certificate", headers=buyer.headers)).json()
+    assert page.status_code == 200
+    assert f'data-signature="{certificate["signature"]}"' in page.text
+    assert f'data-key-id="{certificate["key_id"]}"' in page.text
+    signed_text = re.search(r'<pre class="signed" id="signed-content" tabindex="0">(.*?)</pre>', page.text, re.S)
+    assert signed_text and html.unescape(signed_text.group(1)) == certificate["signed_content"]
+    assert "成交价</dt><dd>¥500,000.00" in page.text and "离线验证方法" in page.text
+
+    async with browser_of(app, await verified(client, ops)) as outsider:
+        assert (await outsider.get(f"/deals/{deal['id']}/certificate")).status_code == 404
