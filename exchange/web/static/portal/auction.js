@@ -115,14 +115,16 @@
       box.appendChild(p);
       var result = document.getElementById("result");
       result.replaceChildren(box);
-      if (window.TechX) document.querySelectorAll("[data-countdown]").forEach(function (el) {
-        el.textContent = window.TechX.remaining(Date.parse(data.ends_at) - Date.now() - window.TechX.serverOffset());
-      });
+      // Ended: the countdown stops here, whatever the reader's clock says.
+      var countdown = document.getElementById("countdown");
+      countdown.removeAttribute("data-countdown");
+      countdown.textContent = "已结束";
     }
 
     var source = new EventSource(root.getAttribute("data-stream"));
     source.addEventListener("snapshot", function (e) {
       var s = JSON.parse(e.data);
+      root.setAttribute("data-live", "yes"); // connected: what happens from now on shows here
       if (s.status === "closed") return; // its ``closed`` event follows
       moveEnd(s.ends_at, s.ends_at !== s.scheduled_end);
       text("bid-count", String(s.bid_count));
@@ -136,7 +138,6 @@
       close(JSON.parse(e.data));
       source.close(); // the stream ends after ``closed``: do not reconnect
     });
-    root.setAttribute("data-live", "yes");
   }
 
   document.addEventListener("DOMContentLoaded", function () {
