@@ -206,5 +206,6 @@ def test_the_close_shows_the_result_without_a_reload(visit: Visit, api: Api, auc
     assert f"成交价 ¥{amount // 100:,}.{amount % 100:02d}" in result.inner_text()
     assert "买受人 竞买人 " in result.inner_text()
     assert visit.page.locator("#auction-status").inner_text() == "已结束"
+    assert visit.page.locator("#countdown").inner_text() == "已结束"
     assert visit.page.locator("#bidding").count() == 0
     assert visit.page.evaluate("() => window.stillTheSamePage === true")

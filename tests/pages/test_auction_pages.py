@@ -110,6 +110,7 @@ async def test_a_bid_from_the_page_is_accepted_and_a_too_low_one_refused_in_chin
         too_low = await bid_from_page(bidder, auction["id"], "500000", new_key)
         assert too_low.status_code == 422
         assert "出价须不低于 ¥505,000.00" in too_low.text
+        assert "fen" not in too_low.text  # the refusal in Chinese and yuan only
         off_grid = await bid_from_page(bidder, auction["id"], "505,001.50", new_key)
         assert off_grid.status_code == 422 and "加价幅度 ¥5,000.00 的整数倍" in off_grid.text
         not_yuan = await bid_from_page(bidder, auction["id"], "五十万", new_key)
