@@ -18,7 +18,7 @@ import pytest
 from tests.api.test_auction_stream import ASKING, STEP, bid, closed_auction, parse
 from tests.api.test_deal_suspension import deal_awaiting_signatures
 from tests.helpers import PASSWORD, Party, verified
-from tests.trading_helpers import API, open_auction_with_two_bidders
+from tests.trading_helpers import API, advance, open_auction_with_two_bidders
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -200,3 +200,17 @@ async def test_deal_results_list_the_published_results_and_a_certificate_is_for_
 
     async with browser_of(app, await verified(client, ops)) as outsider:
         assert (await outsider.get(f"/deals/{deal['id']}/certificate")).status_code == 404
+
+
+async def test_the_auction_of_a_withdrawn_listing_is_no_longer_watched_by_the_public(client, app):
+    auction, seller, a, b = await open_auction_with_two_bidders(client, app)
+    await advance(app, client, timedelta(minutes=40), seller, a, b)  # closed without a bid: unsold
+    withdrawn = await client.post(f"{API}/listings/{auction['listing_id']}/withdraw", json={}, headers=seller.headers)
+    assert withdrawn.status_code == 200, withdrawn.text
+    async with browser_of(app) as public:
+        assert (await public.get(f"/auctions/{auction['id']}")).status_code == 404
+        assert (await public.get(f"/auctions/{auction['id']}/live")).status_code == 404
+    for party in (seller, a):  # the API's readers still see it
+        async with browser_of(app, party) as reader:
+            page = await reader.get(f"/auctions/{auction['id']}")
+        assert page.status_code == 200 and "无人出价，本次竞价流拍" in page.text
