@@ -47,7 +47,8 @@ def bidder_name(label: str) -> str:
 
 def new_form_key() -> str:
     """A fresh idempotency key for one bid form: a resubmission of the same form (a double click, a
-    retried request) is the same bid; the form gets a new key with each answer."""
+    retried request) is the same bid. An accepted bid's answer swaps in a new key; a refused bid
+    stores nothing under its key, so the corrected amount is sent with the same one."""
     return uuid.uuid4().hex
 
 

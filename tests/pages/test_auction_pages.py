@@ -115,9 +115,11 @@ async def test_a_bid_from_the_page_is_accepted_and_a_too_low_one_refused_in_chin
         assert off_grid.status_code == 422 and "加价幅度 ¥5,000.00 的整数倍" in off_grid.text
         not_yuan = await bid_from_page(bidder, auction["id"], "五十万", new_key)
         assert not_yuan.status_code == 400 and "以元为单位" in not_yuan.text
+        corrected = await bid_from_page(bidder, auction["id"], "505000", new_key)  # the key a refusal left free
+        assert corrected.status_code == 201 and "出价已受理：¥505,000.00" in corrected.text
 
     bids = (await client.get(f"{API}/auctions/{auction['id']}/bids", headers=b.headers)).json()["items"]
-    assert [(x["amount"], x["bidder"]) for x in bids] == [(ASKING, "bidder 1")]
+    assert [(x["amount"], x["bidder"]) for x in bids] == [(ASKING + STEP, "bidder 1"), (ASKING, "bidder 1")]
 
     async with browser_of(app) as public:
         await public.get(f"/auctions/{auction['id']}")  # the page that sets the CSRF cookie
