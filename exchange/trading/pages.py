@@ -85,7 +85,9 @@ async def auction_page(
         # Where the page's stream resumes: after the bids (and extension) this page already shows.
         "after": auction_events.event_id(auction.bid_count, auction_events.EXTENDED),
     }
-    return Template("trading/auction.html", context=context, headers={"Cache-Control": "no-store"})
+    # The public's page is kept in memory until the next bid (exchange/web/caching.py); a signed-in
+    # reader's page, which may hold its bid form's key, is never kept (private, no-store).
+    return Template("trading/auction.html", context=context)
 
 
 @get("/auctions/{auction_id:uuid}/live", include_in_schema=False, media_type="text/event-stream")

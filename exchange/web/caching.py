@@ -18,7 +18,8 @@ htmx's header) and the server's time (``data-server-time``, the countdowns' cloc
 keeps a marker in their place, filled in for each reader; the ETag covers the page without them
 and the reader's token, so a browser revalidating its copy gets a 304 only if its copy holds its
 own token. HTML is ``private`` (a shared proxy must not hand one reader's token to another), JSON
-``public``. Only complete 200 answers without cookies of the handler's own are stored.
+``public``. Only complete 200 answers are stored, and not those that set a cookie or that their
+handler marks ``no-store``.
 """
 
 from __future__ import annotations
@@ -222,6 +223,8 @@ async def _capture(
                 message["status"] == 200
                 and kind in (b"text/html", b"application/json")
                 and not any(k.lower() == b"set-cookie" for k, _ in raw)
+                # a handler may say its answer is never to be kept (a page with a one-time value)
+                and not any(k.lower() == b"cache-control" and b"no-store" in v for k, v in raw)
             )
             if not storable:
                 passing = True

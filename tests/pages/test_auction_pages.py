@@ -70,7 +70,7 @@ async def test_the_public_watches_an_open_auction_with_every_bidder_anonymised(c
     assert 'data-countdown="' in text and "+08:00" in text  # Beijing time for the countdown
     assert 'id="bid-form"' not in text
     assert f"/login?next=/auctions/{auction['id']}" in text
-    assert page.headers["cache-control"] == "no-store"
+    assert page.headers["cache-control"] == "private, max-age=0, must-revalidate"  # kept until the next bid
 
 
 async def test_a_participant_sees_its_own_bids_as_yours_and_the_bid_form(client, app):

@@ -11,7 +11,15 @@ import httpx
 from litestar import Litestar
 
 from tests.helpers import PASSWORD, announced_listing, listing_body, operator, register, verified
-from tests.trading_helpers import fund, intent, key, to_auction_opening, to_end_of_announcement
+from tests.api.test_auction_stream import ASKING, STEP, bid
+from tests.trading_helpers import (
+    fund,
+    intent,
+    key,
+    open_auction_with_two_bidders,
+    to_auction_opening,
+    to_end_of_announcement,
+)
 
 API = "/api/v1"
 HTML = {"accept": "text/html"}
@@ -173,3 +181,19 @@ def _server_time(page: str) -> str:
     found = re.search(r'data-server-time="([^"]*)"', page)
     assert found
     return found.group(1)
+
+
+async def test_a_bid_shows_at_once_on_the_public_auction_page(client: httpx.AsyncClient, app: Litestar) -> None:
+    auction, _, a, b = await open_auction_with_two_bidders(client, app)
+    await bid(client, a, auction["id"], ASKING)
+    async with anonymous(app) as watcher:
+        before = await watcher.get(f"/auctions/{auction['id']}", headers=HTML)
+        assert '<dd id="bid-count">1</dd>' in before.text
+        assert (await watcher.get(f"/auctions/{auction['id']}", headers=HTML)).headers["age"] == "0"  # kept
+        await bid(client, b, auction["id"], ASKING + STEP)
+        after = await watcher.get(f"/auctions/{auction['id']}", headers=HTML)
+        assert "age" not in after.headers and '<dd id="bid-count">2</dd>' in after.text  # made again, with the bid
+        revalidated = await watcher.get(
+            f"/auctions/{auction['id']}", headers={**HTML, "if-none-match": before.headers["etag"]}
+        )
+        assert revalidated.status_code == 200  # the browser's copy predates the bid
