@@ -10,8 +10,8 @@ from datetime import timedelta
 import httpx
 from litestar import Litestar
 
-from tests.helpers import PASSWORD, announced_listing, listing_body, operator, register, verified
 from tests.api.test_auction_stream import ASKING, STEP, bid
+from tests.helpers import PASSWORD, announced_listing, listing_body, operator, register, verified
 from tests.trading_helpers import (
     fund,
     intent,
