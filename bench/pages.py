@@ -157,14 +157,15 @@ async def add_listings(name: str, count: int) -> None:
             # Announcements of the last 20 days stay open for weeks yet; the others ended earlier.
             await session.execute(
                 text(
-                    "UPDATE listings SET announced_at = :now - (random() * interval '20 days'), "
+                    "UPDATE listings SET announced_at = CAST(:now AS timestamptz) - (random() * interval '20 days'), "
                     "first_announced_at = NULL WHERE seller_org_id = :org AND status = 'announced'"
                 ),
                 {"now": now, "org": org},
             )
             await session.execute(
                 text(
-                    "UPDATE listings SET announced_at = :now - interval '60 days' - (random() * interval '300 days') "
+                    "UPDATE listings SET announced_at = "
+                    "CAST(:now AS timestamptz) - interval '60 days' - (random() * interval '300 days') "
                     "WHERE seller_org_id = :org AND status NOT IN ('announced', 'draft', 'under_review')"
                 ),
                 {"now": now, "org": org},
