@@ -74,6 +74,7 @@ class SearchQuery:
     max_price: int | None = None
     min_maturity: int | None = None  # technology readiness level 1-9, at least
     seller_kind: str | None = None  # university | research_institute | enterprise
+    seller_org_id: uuid.UUID | None = None  # one organisation's listings (its public profile)
     ip_kind: IpKind | None = None
     order: str = "relevance"  # one of ORDERS
     limit: int = 20
@@ -101,6 +102,8 @@ def _filters(query: Select[Any], search: SearchQuery, viewer: Actor | None) -> S
         query = query.where(Listing.maturity >= search.min_maturity)
     if search.seller_kind is not None:
         query = query.where(Listing.seller_kind == search.seller_kind)
+    if search.seller_org_id is not None:
+        query = query.where(Listing.seller_org_id == search.seller_org_id)
     if search.min_price:
         query = query.where(Listing.asking_price >= search.min_price)
     if search.max_price is not None:
@@ -122,6 +125,7 @@ def _narrowed(search: SearchQuery) -> bool:
         or search.ip_kind
         or search.status
         or search.seller_kind
+        or search.seller_org_id
         or search.min_maturity is not None
     ) or bool(search.min_price or search.max_price is not None)
 

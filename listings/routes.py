@@ -124,6 +124,7 @@ class ListingController(Controller):
             Annotated[int | None, Parameter(ge=1, le=9, description="technology readiness level, at least")]
         ] = None,
         seller_kind: FromQuery[Literal["university", "research_institute", "enterprise"] | None] = None,
+        seller_org_id: FromQuery[Annotated[uuid.UUID | None, Parameter(description="one seller's listings")]] = None,
         ip_kind: FromQuery[IpKind | None] = None,
         order: FromQuery[
             Annotated[
@@ -151,6 +152,7 @@ class ListingController(Controller):
             max_price=max_price if max_price < 10**15 else None,
             min_maturity=min_maturity,
             seller_kind=seller_kind,
+            seller_org_id=seller_org_id,
             ip_kind=ip_kind,
             order=order,
             limit=limit,

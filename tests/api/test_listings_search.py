@@ -300,6 +300,7 @@ async def test_licence_scope_maturity_seller_kind_orders_and_total(client, app):
     assert await titles(client, min_maturity=6) == ["全固态电池界面改性技术"]
     assert await titles(client, seller_kind="university") == ["全固态电池界面改性技术"]
     assert await titles(client, seller_kind="enterprise", q="全固态") == []
+    assert await titles(client, seller_org_id=university.org_id) == ["全固态电池界面改性技术"]
     assert_problem(await client.get(f"{API}/listings", params={"min_maturity": 10}), 400, "validation-error")
     assert_problem(await client.get(f"{API}/listings", params={"seller_kind": "bank"}), 400, "validation-error")
 
