@@ -24,7 +24,16 @@ from exchange.trading import auctions, deals, intents
 from exchange.trading.domain import NextStep
 from exchange.trading.routes import DEPENDENCIES, Trading
 from exchange.trading.views import auction_out
-from listings import PUBLIC_STATUSES, Actor, load_listing, notices_about
+from listings import (
+    PUBLIC_STATUSES,
+    Actor,
+    CalendarYearMissing,
+    ListingsContext,
+    ListingStatus,
+    load_listing,
+    notices_about,
+    working_calendar,
+)
 from listings.queries import SearchQuery, count_listings, search_listings
 from listings.views import listing_out, listing_summary
 
@@ -39,8 +48,10 @@ async def listing_page(
     clock: Now,
     principal: NamedDependency[Principal | None],
     viewer: NamedDependency[Actor | None],
+    listings: NamedDependency[ListingsContext],
 ) -> Template:
     now = clock.now()
+    days_left = None
     async with db.read() as session:
         # The API's rule: public once announced, a draft only to its seller and operators (else 404).
         listing = await load_listing(session, listing_id, viewer=viewer)
@@ -48,6 +59,12 @@ async def listing_page(
         published = await deals.published_deals(session, listing_id=listing.id)
         timeline = await notices_about(session, [listing.id, *(deal.id for deal, _ in published)])
         step, intent = await intents.next_step_on(session, listing, principal, auction)
+        if listing.status == ListingStatus.ANNOUNCED and listing.closes_at is not None:
+            try:
+                calendar = await working_calendar(session, listings.calendar)
+                days_left = calendar.working_days_left(now, listing.closes_at)
+            except CalendarYearMissing:
+                days_left = None  # a year the calendar has no data for: the date alone
     context = {
         "section": "listings",
         "listing": listing_out(listing, viewer),
@@ -56,6 +73,7 @@ async def listing_page(
         "auction": auction_out(auction, None, None, now) if auction else None,
         "deals": [deal_row(deal, notice, None) for deal, notice in published],
         "timeline": timeline,
+        "days_left": days_left,
         "step": step.value if step else None,
         "intent": intent if step is NextStep.INTENT_REGISTERED else None,
     }

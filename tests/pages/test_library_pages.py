@@ -167,6 +167,7 @@ async def test_listing_page_shows_public_fields_assets_seller_and_timeline(clien
     assert f'href="/orgs/{firm.org_id}"' in text and "上海新能科技有限公司" in text
     notice = listing["announcement"]["notice_id"]
     assert f'href="/notices/{notice}"' in text and "挂牌公示" in text
+    assert re.search(r"<strong>还剩 \d+ 个工作日</strong>", text)  # the working days the announcement has left
     assert "登录后登记受让意向" in text  # the public's next step
     assert "Li7La3Zr2O12" not in text and "91310000MA1FL0000N" not in text  # no confidential detail
 
