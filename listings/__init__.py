@@ -48,7 +48,7 @@ from listings.domain import (
 from listings.errors import CalendarYearMissing, ListingError
 from listings.hooks import Amendment, CloseHandler, ListingHooks, ListingObserver, NoticeHandler
 from listings.models import Base, Listing, ListingTransition, Notice, Objection
-from listings.notices import cancel_notice, get_notice, notices_about, open_notice
+from listings.notices import cancel_notice, get_notice, open_notice
 from listings.queries import listing_figures, stats_year
 from listings.routes import ROUTE_HANDLERS
 from listings.schemas import ListingFigures
@@ -133,7 +133,6 @@ __all__ = [
     "listing_figures",
     "load_listing",
     "notice_period",
-    "notices_about",
     "open_notice",
     "public_listing",
     "reseal_confidential_details",

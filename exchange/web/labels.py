@@ -71,7 +71,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "price_desc": "价格从高到低",
     },
     "territory": {"CN": "中国境内"},
-    "concluded_by": {"auction": "竞价", "negotiation": "协议"},
+    "concluded_by": {"auction": "网络竞价", "negotiation": "协议成交", "listed_price": "挂牌价成交"},
 }
 
 # The badge of a listing's state in lists: open while intents may be registered, ok once sold.
