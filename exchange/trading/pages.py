@@ -242,7 +242,7 @@ async def listing_page(
         if listing.status == ListingStatus.ANNOUNCED and listing.closes_at is not None:
             try:
                 calendar = await working_calendar(session, listings.calendar)
-                days_left = calendar.working_days_left(now, listing.closes_at)
+                days_left = calendar.working_days_left(now, listing.announced_at or now, listing.closes_at)
             except CalendarYearMissing:
                 days_left = None  # a year the calendar has no data for: the date alone
     context = {
