@@ -373,3 +373,12 @@ async def list_notices(
         )
     rows = (await session.scalars(query.order_by(Notice.closes_at, Notice.id).limit(limit + 1))).all()
     return keyset_page(rows, limit, lambda n: {"closes_at": n.closes_at.isoformat(), "id": str(n.id)})
+
+
+async def notices_about(session: AsyncSession, subject_ids: list[uuid.UUID]) -> list[Notice]:
+    """Every notice about these subjects (a listing's announcements, its deals' results), in any
+    state, oldest first: a listing's public timeline."""
+    if not subject_ids:
+        return []
+    query = select(Notice).where(Notice.subject_id.in_(subject_ids)).order_by(Notice.opens_at, Notice.id)
+    return list((await session.scalars(query)).all())
