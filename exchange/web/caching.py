@@ -44,6 +44,10 @@ NO_STORE = b"private, no-store"
 HTML_CACHE = b"private, max-age=0, must-revalidate"
 JSON_CACHE = b"public, max-age=0, must-revalidate"
 
+# A browser keeps one copy per URL: these say which request headers its copy depends on (a
+# signed-in reader's page and an htmx fragment are answers of their own).
+VARY = b"Cookie, Authorization, HX-Request"
+
 _TOKEN_MARK = b"\x00csrf\x00"
 _TIME_MARK = b"\x00now\x00"
 _SERVER_TIME = re.compile(rb'data-server-time="[^"]*"')
@@ -194,7 +198,7 @@ def _marked(send: Send, cache_control: bytes) -> Send:
         if message["type"] == "http.response.start":
             response_headers = MutableScopeHeaders.from_message(message)  # type: ignore[arg-type]
             response_headers["cache-control"] = cache_control.decode()
-            response_headers.add("vary", "Cookie, Authorization")
+            response_headers.add("vary", VARY.decode())
         await send(message)
 
     return wrapped
@@ -250,7 +254,7 @@ async def _answer(
     headers = [
         (b"etag", etag),
         (b"cache-control", HTML_CACHE if stored.html else JSON_CACHE),
-        (b"vary", b"Cookie, Authorization"),
+        (b"vary", VARY),
     ]
     if age:
         headers.append((b"age", str(int((now - stored.rendered_at).total_seconds())).encode()))
