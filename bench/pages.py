@@ -216,7 +216,7 @@ async def add_listings(name: str, count: int) -> None:
 def wrk(base: str, path: str, headers: dict[str, str], seconds: float) -> dict[str, float]:
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
     script.write_text(WRK_SCRIPT)
-    args = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--timeout", "5s", "-s", str(script)]
+    args = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--timeout", "10s", "-s", str(script)]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
     url = base + quote(path, safe="/?=&")
@@ -269,7 +269,7 @@ def row(label: str, result: dict[str, float], health: float, cpu: float) -> str:
 
 
 def measure(data_set: str, server: Server, cache: str, results: list[dict[str, Any]]) -> None:
-    client = httpx.Client(base_url=server.base)
+    client = httpx.Client(base_url=server.base, timeout=120)
     csrf = client.get("/", headers={"Accept": "text/html"}).cookies.get("techx_csrf")
     for path in JSON_READS + PAGES:
         html = not path.startswith("/api/")

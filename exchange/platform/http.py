@@ -14,6 +14,7 @@ from litestar.di import NamedDependency, Provide
 
 from exchange.platform.clock import Clock
 from exchange.platform.db import Database
+from exchange.platform.public_data import PublicData
 from exchange.platform.settings import Settings
 
 BEARER = [{"BearerToken": []}]  # OpenAPI security requirement of authenticated routes
@@ -21,6 +22,7 @@ BEARER = [{"BearerToken": []}]  # OpenAPI security requirement of authenticated 
 Db = NamedDependency[Database]
 Now = NamedDependency[Clock]
 Config = NamedDependency[Settings]
+PublicFigures = NamedDependency[PublicData]  # the public data version, and figures kept under it
 
 
 def from_state(name: str) -> Provide:

@@ -45,6 +45,7 @@ class PublicData:
         self._reading = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._memo: dict[Hashable, tuple[int, Any]] = {}
+        self._computing: dict[tuple[Hashable, int], asyncio.Future[Any]] = {}
 
     async def version(self) -> int:
         future = self._next
@@ -69,14 +70,18 @@ class PublicData:
             future.set_result(int(row[0]) if row else 0)
 
     async def memoized(self, key: Hashable, compute: Callable[[], Awaitable[Any]]) -> Any:
-        """``compute()``'s result, computed again only when public data has changed since the last
-        time (for figures that depend on nothing else, such as a year's statistics)."""
+        """``compute()``'s result, computed again only when public data has changed since (for
+        figures that depend on public data alone, such as a year's statistics). Callers asking
+        under the same version while it is being computed wait for that computation."""
         version = await self.version()
         kept = self._memo.get(key)
         if kept is not None and kept[0] == version:
             return kept[1]
-        value = await compute()
-        # Concurrent first callers may all compute: harmless, and simpler than a lock per key.
+        running = self._computing.get((key, version))
+        if running is None:
+            running = self._computing[(key, version)] = asyncio.ensure_future(compute())
+            running.add_done_callback(lambda _: self._computing.pop((key, version), None))
+        value = await asyncio.shield(running)
         if len(self._memo) > 256:
             self._memo.clear()
         self._memo[key] = (version, value)

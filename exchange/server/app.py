@@ -210,7 +210,9 @@ def create_app(
     app = Litestar(
         route_handlers=handlers,
         dependencies={
-            **state_dependencies("db", "clock", "settings", "keyring", "tokens", "limiter", "events", "listings"),
+            **state_dependencies(
+                "db", "clock", "settings", "keyring", "tokens", "limiter", "events", "listings", "public_data"
+            ),
             **caller_dependencies(),
         },
         state=state,

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import httpx
+import pytest
 from litestar import Litestar
 
 from tests.api.test_auction_stream import ASKING, STEP, bid
@@ -197,3 +199,26 @@ async def test_a_bid_shows_at_once_on_the_public_auction_page(client: httpx.Asyn
             f"/auctions/{auction['id']}", headers={**HTML, "if-none-match": before.headers["etag"]}
         )
         assert revalidated.status_code == 200  # the browser's copy predates the bid
+
+
+async def test_the_annual_figures_are_computed_once_per_change(
+    client: httpx.AsyncClient, app: Litestar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import exchange.stats.routes as routes
+
+    computed = []
+    original = routes.listing_figures
+
+    async def counted(session: Any, year: int) -> Any:
+        computed.append(year)
+        return await original(session, year)
+
+    monkeypatch.setattr(routes, "listing_figures", counted)
+    ops = await operator(client, app)
+    seller = await verified(client, ops)
+    for caller in ({}, ops.headers, seller.headers):  # signed in or not: the same figures
+        assert (await client.get(f"{API}/stats", headers=caller)).json()["listings"]["announced"] == 0
+    assert len(computed) == 1
+    await announced_listing(client, seller, ops)
+    assert (await client.get(f"{API}/stats", headers=ops.headers)).json()["listings"]["announced"] == 1
+    assert len(computed) == 2
