@@ -204,7 +204,7 @@ async def add_listings(name: str, count: int) -> None:
         async with db.engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             for table in ("listings", "listing_ip_assets", "notices"):
-                await conn.execute(text(f"VACUUM ANALYZE {table}"))
+                await conn.execute(text(f"VACUUM (FULL, ANALYZE) {table}"))  # the updates above left old rows
     finally:
         await db.dispose()
     print(f"  inserted and indexed in {time.perf_counter() - started:.0f} s", flush=True)

@@ -162,7 +162,11 @@ class PublicCacheMiddleware:
             # than make it again (when a page expires, all its concurrent readers miss at once).
             await asyncio.shield(rendering)
             stored = cache.get(key, version, state.clock.now())
-        if stored is not None:
+        if stored is not None and not (
+            # Past half its time, one request makes the answer again while the others are still
+            # answered from memory: a busy page is renewed before it expires, nobody waits for it.
+            (now - stored.rendered_at).total_seconds() >= cache.ttl / 2 and (key, version) not in cache.rendering
+        ):
             cache.hits += 1
             await _answer(send, stored, token, now, headers.get("if-none-match"), age=True)
             return
