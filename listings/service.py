@@ -31,6 +31,7 @@ from listings.domain import (
     FIELD_LABELS,
     MATERIAL_PARTS,
     PUBLIC_STATUSES,
+    SUBJECT_LISTING,
     Action,
     Actor,
     AppraisalOfRecord,
@@ -74,7 +75,6 @@ from listings.workdays import WorkingCalendar, beijing_date
 
 PUBLIC_INSTITUTION_KINDS = frozenset({"university", "research_institute"})
 NDA_TERMS_VERSION = "techx-nda-2026-1"
-SUBJECT_LISTING = "listing"
 
 
 def create_listings(rules: ListingRules, signer: Signer, data_keys: KeyRing[bytes]) -> ListingsContext:

@@ -22,6 +22,7 @@ from litestar.template.config import TemplateConfig
 import exchange.parties
 import exchange.stats
 import exchange.trading
+import listings
 from exchange.parties.http import page_caller_dependencies, resolve_page_principal
 from exchange.parties.pages import PAGE_HANDLERS as PARTY_PAGES
 from exchange.platform.keys import Keys
@@ -32,12 +33,13 @@ from exchange.stats.pages import PAGE_HANDLERS as STATS_PAGES
 from exchange.trading.pages import PAGE_HANDLERS as TRADING_PAGES
 from exchange.web import STATIC_DIR, STATIC_PATH, template_config
 from exchange.web.errors import PAGE_EXCEPTION_HANDLERS, page_problem
+from listings.pages import PAGE_HANDLERS as NOTICE_PAGES
 
 API_PATHS = ("/api/", "/schema", "/metrics", "/health", "/ready")
 CSRF_COOKIE = "techx_csrf"
 
 # The packages whose ``templates/`` folders hold pages, beside the shared layout of exchange/web.
-PAGE_PACKAGES = [exchange.parties, exchange.stats, exchange.trading]
+PAGE_PACKAGES = [exchange.parties, exchange.stats, exchange.trading, listings]
 
 
 def page_templates() -> TemplateConfig[Any]:
@@ -61,7 +63,7 @@ def pages_router(settings: Settings, keys: Keys) -> Router:
     )
     return Router(
         path="/",
-        route_handlers=[*PARTY_PAGES, *STATS_PAGES, *TRADING_PAGES],
+        route_handlers=[*PARTY_PAGES, *STATS_PAGES, *TRADING_PAGES, *NOTICE_PAGES],
         dependencies=page_caller_dependencies(),
         before_request=before_page,
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
