@@ -50,6 +50,15 @@ PERIOD_RULE = (
 )
 MIN_REASON, MAX_REASON = 10, 2000
 ENDED = (NoticeStatus.CLOSED.value, NoticeStatus.CANCELLED.value)
+UPHELD = "objection {} upheld"  # the end reason of a notice cancelled on an objection
+
+
+def cancelled_on_objection(notice: Notice) -> bool:
+    """Whether the notice was cancelled because an objection to it was upheld (not withdrawn, not superseded)."""
+    prefix, suffix = UPHELD.split("{}")
+    return notice.status == NoticeStatus.CANCELLED.value and (
+        notice.end_reason.startswith(prefix) and notice.end_reason.endswith(suffix)
+    )
 
 
 async def open_notice(
@@ -295,7 +304,7 @@ async def resolve_objection(
         await session.flush()
         notice.status = NoticeStatus.CANCELLED.value
         notice.ended_at = now
-        notice.end_reason = f"objection {objection.id} upheld"
+        notice.end_reason = UPHELD.format(objection.id)
         await _lapse_pending(session, notice.id, now, f"the notice was cancelled on objection {objection.id}")
         for handler in handlers:
             await handler.on_upheld(session, notice, objection, now)

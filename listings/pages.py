@@ -31,9 +31,11 @@ from listings.domain import (
     NoticeKind,
     NoticeStatus,
     NoticeStatusFilter,
+    objection_window_open,
 )
 from listings.models import Notice
 from listings.routes import Caller, Ctx, Db, Now
+from listings.service import WITHDRAWN_BY_SELLER
 from listings.views import notice_out, notice_summary
 
 KIND_NAMES = {
@@ -184,11 +186,10 @@ async def _notice_context(
         "days_left": days.get(notice.id),
         "ending": _ending(notice),
         "facts": readable(shaped.content),
-        "objections_open": notice.status == NoticeStatus.OPEN.value and now < notice.closes_at,
+        "objections_open": objection_window_open(NoticeStatus(notice.status), notice.closes_at, now),
         "signed_in": request.state.get("principal") is not None,
         "site": str(request.base_url).rstrip("/"),
         "answer": None,
-        "reason": "",
         **_names(),
         **more,
     }
@@ -199,15 +200,24 @@ def _ending(notice: Notice) -> dict[str, Any] | None:
     if notice.superseded_by_id is not None:
         return {"text": "此公示已被新版本取代，以新版本为准。", "newer": notice.superseded_by_id, "reason": ""}
     if notice.status == NoticeStatus.CANCELLED.value:
-        upheld = notice.end_reason.startswith("objection ") and notice.end_reason.endswith(" upheld")
+        upheld = notices.cancelled_on_objection(notice)
         text = "此公示因异议成立已撤销。" if upheld else "此公示已撤回。"
-        return {"text": text, "newer": None, "reason": "" if upheld else notice.end_reason}
+        return {
+            "text": text,
+            "newer": None,
+            "reason": "" if upheld else END_REASONS.get(notice.end_reason, notice.end_reason),
+        }
     if notice.status == NoticeStatus.CLOSED.value:
         return {"text": "此公示期已满，公示已结束。", "newer": None, "reason": ""}
     if notice.status == NoticeStatus.SUSPENDED.value:
         text = "公示期已满，因有异议尚待处理，公示暂停；交易所处理后公示结束或撤销。"
         return {"text": text, "newer": None, "reason": ""}
     return None
+
+
+# The reasons the exchange itself gives for withdrawing a notice, in Chinese; any other (an
+# operator's own words when a voucher claim is rejected) is shown as written.
+END_REASONS = {WITHDRAWN_BY_SELLER: "转让方撤回了挂牌。"}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -282,7 +292,29 @@ WORDS = {
     "mode": {"negotiated": "协议定价", "listed": "挂牌", "auction": "竞价"},
     "scope": {"exclusive": "独占许可", "sole": "排他许可", "non_exclusive": "普通许可"},
     "concluded_by": {"negotiation": "协议", "auction": "竞价", "listed": "挂牌"},
+    # a subject's type, and a deal's terms' type
+    "type": {
+        "listing": "科技成果挂牌",
+        "deal": "成交",
+        "voucher_redemption": "创新券兑付",
+        "transfer": "转让",
+        "license": "许可",
+        "equity": "作价入股",
+    },
 }
+# The signed text's keys are sorted (canonical JSON); a reader wants what it is first, then when, then the body.
+ORDER = [
+    "title",
+    "kind",
+    "notice_id",
+    "issuer",
+    "subject",
+    "opens_at",
+    "closes_at",
+    "period_rule",
+    "supersedes",
+    "body",
+]
 
 
 @dataclasses.dataclass
@@ -299,7 +331,8 @@ class Fact:
 def readable(content: dict[str, Any]) -> list[Fact]:
     """The signed content's fields in Chinese, money in yuan and moments in Beijing time. Unknown
     keys keep their own name: the exact text is on the page, nothing is hidden."""
-    return [_fact(key, value) for key, value in content.items()]
+    keys = sorted(content, key=lambda k: (ORDER.index(k) if k in ORDER else len(ORDER), k))
+    return [_fact(key, content[key]) for key in keys]
 
 
 def _fact(key: str, value: Any) -> Fact:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tests.helpers import announced_listing, assert_problem, operator, relogin, verified
+from tests.trading_helpers import announced, fund, intent, to_end_of_announcement
 
 API = "/api/v1"
 
@@ -80,3 +81,26 @@ async def test_board_pages_through_every_status_newest_first(client, app, clock)
     assert ids(await client.get(f"{API}/notices", params={"status": "cancelled"})) == [made[0]]
     open_now = ids(await client.get(f"{API}/notices", params={"limit": 1}))
     assert len(open_now) == 1 and open_now[0] in made[1:]
+
+
+async def test_a_deal_notice_is_found_by_its_listing_field(client, app) -> None:
+    ops = await operator(client, app)
+    seller = await verified(client, ops, "research_institute")
+    buyer = await verified(client, ops)
+    await fund(app, buyer, 100_000_000)
+    listing = await announced(client, seller, ops, mode="listed")  # new_energy
+    await intent(client, buyer, listing["id"])
+    await to_end_of_announcement(app, client, listing, ops, seller, buyer)
+    threads = (await client.get(f"{API}/listings/{listing['id']}/negotiations", headers=buyer.headers)).json()
+    thread = threads["items"][0]
+    offer = thread["offers"][0]["id"]
+    accepted = await client.post(f"{API}/negotiations/{thread['id']}/offers/{offer}/accept", headers=buyer.headers)
+    assert accepted.status_code == 201, accepted.text
+    deal = accepted.json()
+    board = f"{API}/notices"
+    assert ids(await client.get(board, params={"field": "new_energy", "kind": deal["notice_kind"]})) == [
+        deal["notice_id"]
+    ]
+    assert ids(await client.get(board, params={"field": "biomedicine", "status": "all"})) == []
+    everything = ids(await client.get(board, params={"field": "new_energy", "status": "all"}))
+    assert deal["notice_id"] in everything and listing["announcement"]["notice_id"] in everything

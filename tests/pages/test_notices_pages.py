@@ -146,7 +146,7 @@ async def test_a_withdrawn_notice_says_so(client, app) -> None:
     )
     assert withdrawn.status_code == 200, withdrawn.text
     page = await client.get(f"/notices/{nid(listing)}", headers=HTML)
-    assert "此公示已撤回" in page.text and "已撤销" in page.text
+    assert "此公示已撤回" in page.text and "已撤销" in page.text and "转让方撤回了挂牌" in page.text
     assert "不再接受异议" in page.text
 
 
@@ -229,3 +229,36 @@ async def test_anonymous_objection_is_sent_to_sign_in(client, app) -> None:
         headers={**HTMX, "X-CSRFToken": token},
     )
     assert answer.status_code == 401 and "请先登录" in answer.text
+
+
+async def test_a_superseded_notice_links_the_newer_one(client, app) -> None:
+    ops = await operator(client, app)
+    seller = await verified(client, ops, "university")
+    listing = await announced_listing(client, seller, ops)
+    amended = await client.patch(
+        f"{API}/listings/{listing['id']}", json={"summary": "补充：已完成中试。"}, headers=seller.headers
+    )
+    assert amended.status_code == 200, amended.text
+    newer = nid(amended.json())
+    page = await client.get(f"/notices/{nid(listing)}", headers=HTML)
+    assert "此公示已被新版本取代" in page.text and f'<a href="/notices/{newer}">查看新版本公示</a>' in page.text
+
+
+async def test_a_notice_cancelled_on_an_upheld_objection_says_so(client, app) -> None:
+    ops, energy, _ = await two_notices(client, app)
+    objector = await register(client)
+    filed = await client.post(
+        f"{API}/notices/{nid(energy)}/objections",
+        json={"reason": "该专利权属存在争议，请核查。"},
+        headers=objector.headers,
+    )
+    assert filed.status_code == 201, filed.text
+    upheld = await client.post(
+        f"{API}/objections/{filed.json()['id']}/resolve",
+        json={"decision": "upheld", "note": "成立"},
+        headers=ops.headers,
+    )
+    assert upheld.status_code == 200, upheld.text
+    page = await client.get(f"/notices/{nid(energy)}", headers=HTML)
+    assert "此公示因异议成立已撤销" in page.text and "已处理 1 项" in page.text
+    assert "撤回说明" not in page.text  # the operator's note is not published here
