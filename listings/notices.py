@@ -374,7 +374,7 @@ async def working_days_left(
     left: dict[uuid.UUID, int | None] = {}
     for notice in running:
         try:
-            left[notice.id] = calendar.working_days_left(now, notice.closes_at)
+            left[notice.id] = calendar.working_days_left(now, notice.opens_at, notice.closes_at)
         except CalendarYearMissing:
             left[notice.id] = None
     return left
@@ -452,3 +452,12 @@ def _about_listing_in(session: AsyncSession, field: Field) -> ColumnElement[bool
         and_(Notice.subject_type == SUBJECT_LISTING, Notice.subject_id.in_(listings_in_field)),
         and_(Notice.kind.in_(DEAL_NOTICE_KINDS), cast(number_text, BigInteger).in_(numbers_in_field)),
     )
+
+
+async def notices_about(session: AsyncSession, subject_ids: list[uuid.UUID]) -> list[Notice]:
+    """Every notice about these subjects (a listing's announcements, its deals' results), in any
+    state, oldest first: a listing's public timeline."""
+    if not subject_ids:
+        return []
+    query = select(Notice).where(Notice.subject_id.in_(subject_ids)).order_by(Notice.opens_at, Notice.id)
+    return list((await session.scalars(query)).all())

@@ -1,10 +1,14 @@
-"""The notice board (公示公告) pages: the board with its filters, a notice with its signed text and
-its signature verified in the reader's browser, and the objection form.
+"""The listings' pages: the achievement library (科技成果库), and the notice board (公示公告) with
+each notice and its objection form.
 
-The handlers call the same functions as the JSON routes (``notices.list_notices``, ``get_notice``,
-``objection_counts``, ``file_objection``) and shape a notice with the API's own views, so a page
-and ``GET /api/v1/notices`` can never disagree. What is here is presentation: parsing a GET form,
-and the Chinese words for the signed content's fields.
+The library searches the public listings as ``GET /api/v1/listings`` does; the board lists notices
+as ``GET /api/v1/notices`` does, a notice is shaped by the API's own view, and an objection is filed
+by ``notices.file_objection`` as ``POST /api/v1/notices/{id}/objections`` files it.
+
+A page reads its query itself rather than declaring typed parameters: a shared link carries
+what messengers add (``?from=singlemessage&isappinstalled=0``) and what an emptied filter sends
+(``field=``), and neither may break it. Known parameters with a value are checked as the API
+checks them (a wrong one is a Chinese 4xx page); the rest are ignored.
 """
 
 from __future__ import annotations
@@ -12,31 +16,143 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from datetime import date, datetime
-from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlencode
 
+import msgspec
 from litestar import Request, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import ValidationException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import Body, FromPath
 from litestar.response import Template
-from msgspec import Struct
 
+from kernel.errors import msgspec_field
 from kernel.pagination import DEFAULT_LIMIT
 from listings import notices
+from listings.context import UnitOfWork
 from listings.domain import (
     FIELD_LABELS,
+    PUBLIC_STATUSES,
+    Actor,
+    DealType,
     Field,
+    LicenseScope,
+    ListingStatus,
     NoticeKind,
     NoticeStatus,
     NoticeStatusFilter,
+    PricingMode,
     objection_window_open,
 )
+from listings.errors import InvalidRequest
 from listings.models import Notice
+from listings.queries import SearchQuery, count_listings, search_listings
 from listings.routes import Caller, Ctx, Db, Now
 from listings.service import WITHDRAWN_BY_SELLER
-from listings.views import notice_out, notice_summary
+from listings.views import listing_summary, notice_out, notice_summary
+
+F = TypeVar("F", bound=msgspec.Struct)
+
+PAGE_SIZE = 20
+FEN_PER_WAN_YUAN = 1_000_000  # 万元: prices are typed in ten thousands of yuan, as lists show them
+MAX_WAN_YUAN = Decimal(10**9)  # the API's ceiling of 10^15 fen
+
+
+class LibraryQuery(msgspec.Struct, forbid_unknown_fields=True):
+    """The search form's fields, as the URL carries them (prices in 万元)."""
+
+    q: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    field: Field | None = None
+    deal_type: DealType | None = None
+    license_scope: LicenseScope | None = None
+    pricing_mode: PricingMode | None = None
+    status: ListingStatus | None = None
+    min_wan: str | None = None
+    max_wan: str | None = None
+    min_maturity: Annotated[int, msgspec.Meta(ge=1, le=9)] | None = None
+    seller_kind: Literal["university", "research_institute", "enterprise"] | None = None
+    seller_org_id: uuid.UUID | None = None
+    order: Literal["relevance", "newest", "closing", "price_asc", "price_desc"] | None = None
+    cursor: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+def wan_to_fen(text: str | None, field: str) -> int | None:
+    """``12.5`` (万元) → 125,000,000 fen; whole fen, never negative."""
+    if text is None:
+        return None
+    try:
+        amount = Decimal(text.replace(",", "").replace("，", ""))
+    except InvalidOperation as exc:
+        raise InvalidRequest("a price is a number of 万元", field=field) from exc
+    if not amount.is_finite() or amount < 0 or amount > MAX_WAN_YUAN:
+        raise InvalidRequest("a price is between 0 and 10^9 万元", field=field)
+    return int(amount * FEN_PER_WAN_YUAN)
+
+
+def read_query(request: Request[Any, Any, Any], form: type[F]) -> F:
+    """The known, non-empty parameters of the URL (each once) as the form's fields."""
+    fields = frozenset(form.__struct_fields__)
+    given = {key: value.strip() for key, value in request.query_params.items() if key in fields}
+    try:
+        return msgspec.convert({k: v for k, v in given.items() if v}, form, strict=False)
+    except msgspec.ValidationError as exc:
+        raise InvalidRequest(str(exc), field=msgspec_field(str(exc))) from exc
+
+
+def search_of(form: LibraryQuery) -> SearchQuery:
+    min_fen, max_fen = wan_to_fen(form.min_wan, "min_wan"), wan_to_fen(form.max_wan, "max_wan")
+    return SearchQuery(
+        q=form.q,
+        field=form.field,
+        deal_type=form.deal_type,
+        license_scope=form.license_scope,
+        pricing_mode=form.pricing_mode,
+        status=form.status,
+        min_price=min_fen or 0,
+        max_price=max_fen,
+        min_maturity=form.min_maturity,
+        seller_kind=form.seller_kind,
+        seller_org_id=form.seller_org_id,
+        order=form.order or ("relevance" if form.q else "newest"),
+        limit=PAGE_SIZE,
+        cursor=form.cursor,
+    )
+
+
+def link_of(form: LibraryQuery, **changes: Any) -> str:
+    """``/listings?…`` with the form's non-empty fields (and ``changes``): the shareable address."""
+    values = {name: getattr(form, name) for name in LibraryQuery.__struct_fields__} | changes
+    pairs = [(k, str(getattr(v, "value", v))) for k, v in values.items() if v not in (None, "")]
+    return "/listings" + ("?" + urlencode(pairs) if pairs else "")
+
+
+@get("/listings", include_in_schema=False, name="library")
+async def library(
+    request: Request[Any, Any, Any], db: NamedDependency[UnitOfWork], viewer: NamedDependency[Actor | None]
+) -> Template:
+    form = read_query(request, LibraryQuery)
+    search = search_of(form)
+    async with db.read() as session:
+        rows, next_cursor = await search_listings(session, search, viewer)
+        total = await count_listings(session, search, viewer)
+    context = {
+        "section": "listings",
+        "form": form,
+        "order": search.order,
+        "items": [listing_summary(row) for row in rows],
+        "total": total,
+        "first_page": form.cursor is None,
+        "first_link": link_of(form, cursor=None),
+        "next_link": link_of(form, cursor=next_cursor) if next_cursor else None,
+        # The states a visitor may filter by: the public ones (operators search the others in the API).
+        "statuses": sorted((s.value for s in PUBLIC_STATUSES), key=list(ListingStatus).index),
+    }
+    return Template("listings/library.html", context=context)
+
+
+# ----------------------------------------------------------------------------------------------
+# The notice board
 
 KIND_NAMES = {
     NoticeKind.LISTING_ANNOUNCEMENT: "挂牌公告",
@@ -63,88 +179,57 @@ STATUS_BADGES = {
 FIELD_NAMES = {f: label.split(" ", 1)[0] for f, label in FIELD_LABELS.items()}  # the Chinese half
 BOARD_PAGE_SIZE = DEFAULT_LIMIT  # the API's default page
 
-E = TypeVar("E", bound=StrEnum)
+
+class BoardQuery(msgspec.Struct, forbid_unknown_fields=True):
+    """The board's filter form, as the URL carries it (empty fields are "any")."""
+
+    kind: NoticeKind | None = None
+    field: Field | None = None
+    status: NoticeStatusFilter = NoticeStatusFilter.ALL
+    opened_from: date | None = None
+    opened_to: date | None = None
+    cursor: Annotated[str, msgspec.Meta(max_length=500)] | None = None
 
 
-def _choice(enum: type[E], name: str, value: str) -> E | None:
-    """A select's value: empty means "any"; anything else must be one of the choices (else 400)."""
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return enum(value)
-    except ValueError:
-        raise _bad(name, f"not one of {', '.join(e.value for e in enum)}") from None
-
-
-def _day(name: str, value: str) -> date | None:
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise _bad(name, "not a date (YYYY-MM-DD)") from None
-
-
-def _bad(name: str, message: str) -> ValidationException:
-    # The shape of the framework's own query validation errors: a 400 the pages show in Chinese.
-    return ValidationException(
-        detail=f"{name}: {message}", extra=[{"key": name, "source": "query", "message": message}]
-    )
+def board_link(form: BoardQuery, **changes: Any) -> str:
+    """``/notices?…`` with the form's chosen filters (and ``changes``): the shareable address."""
+    values = {name: getattr(form, name) for name in BoardQuery.__struct_fields__} | changes
+    if values["status"] is NoticeStatusFilter.ALL:
+        values["status"] = None  # the default needs no word in the address
+    pairs = [(k, str(getattr(v, "value", v))) for k, v in values.items() if v not in (None, "")]
+    return "/notices" + ("?" + urlencode(pairs) if pairs else "")
 
 
 @get("/notices", include_in_schema=False, name="notice-board")
-async def notice_board(
-    request: Request[Any, Any, Any],
-    db: Db,
-    clock: Now,
-    listings: Ctx,
-    kind: FromQuery[str] = "",
-    field: FromQuery[str] = "",
-    status: FromQuery[str] = "",
-    opened_from: FromQuery[str] = "",
-    opened_to: FromQuery[str] = "",
-    cursor: FromQuery[str | None] = None,
-) -> Template:
+async def notice_board(request: Request[Any, Any, Any], db: Db, clock: Now, listings: Ctx) -> Template:
     """The board: every kind and status by default, the latest to close first (so running notices
     lead); the filters are a plain GET form, so a filtered board is a link one can share."""
-    request.state.action = "notice-board"  # its refusals in its own words (exchange/web/messages.py)
-    chosen = {
-        "kind": _choice(NoticeKind, "kind", kind),
-        "field": _choice(Field, "field", field),
-        "status": _choice(NoticeStatusFilter, "status", status) or NoticeStatusFilter.ALL,
-        "opened_from": _day("opened_from", opened_from),
-        "opened_to": _day("opened_to", opened_to),
-    }
+    form = read_query(request, BoardQuery)
     now = clock.now()
     async with db.read() as session:
         rows, next_cursor = await notices.list_notices(
             session,
-            status=chosen["status"].status(),
-            kind=chosen["kind"],
+            status=form.status.status(),
+            kind=form.kind,
             subject_id=None,
-            field=chosen["field"],
-            opened_from=chosen["opened_from"],
-            opened_to=chosen["opened_to"],
+            field=form.field,
+            opened_from=form.opened_from,
+            opened_to=form.opened_to,
             limit=BOARD_PAGE_SIZE,
-            cursor=cursor or None,
+            cursor=form.cursor,
         )
         counts = await notices.objection_counts(session, [n.id for n in rows])
         days = await notices.working_days_left(session, listings, rows, now)
-    form = {key: ("" if value is None else str(value)) for key, value in chosen.items()}
-    if chosen["status"] is NoticeStatusFilter.ALL:
-        form["status"] = ""
-    shown = {key: value for key, value in form.items() if value}
+    first_link = board_link(form, cursor=None)
     context = {
         "section": "notices",
         "items": [notice_summary(n, counts.get(n.id, (0, 0)), now) for n in rows],
         "days_left": days,
         "form": form,
-        "filtered": bool(shown),
-        "first_page": not cursor,
-        "first_url": "/notices" + (f"?{urlencode(shown)}" if shown else ""),
-        "next_url": f"/notices?{urlencode({**shown, 'cursor': next_cursor})}" if next_cursor else None,
+        "filtered": first_link != "/notices",
+        "first_page": form.cursor is None,
+        "first_url": first_link,
+        "next_url": board_link(form, cursor=next_cursor) if next_cursor else None,
         **_names(),
     }
     return Template("listings/notices.html", context=context)
@@ -373,7 +458,7 @@ def _word(key: str, value: Any) -> str:
 # Objections
 
 
-class ObjectionForm(Struct):
+class ObjectionForm(msgspec.Struct):
     reason: str = ""
 
 
@@ -401,4 +486,4 @@ async def object_to_notice(
     return Template("listings/notice.html", context=context)
 
 
-PAGE_HANDLERS = [notice_board, notice_page, object_to_notice]
+PAGE_HANDLERS = [library, notice_board, notice_page, object_to_notice]

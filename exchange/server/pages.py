@@ -33,7 +33,7 @@ from exchange.stats.pages import PAGE_HANDLERS as STATS_PAGES
 from exchange.trading.pages import PAGE_HANDLERS as TRADING_PAGES
 from exchange.web import STATIC_DIR, STATIC_PATH, template_config
 from exchange.web.errors import PAGE_EXCEPTION_HANDLERS, page_problem
-from listings.pages import PAGE_HANDLERS as NOTICE_PAGES
+from listings.pages import PAGE_HANDLERS as LISTING_PAGES
 
 API_PATHS = ("/api/", "/schema", "/metrics", "/health", "/ready")
 CSRF_COOKIE = "techx_csrf"
@@ -63,7 +63,7 @@ def pages_router(settings: Settings, keys: Keys) -> Router:
     )
     return Router(
         path="/",
-        route_handlers=[*PARTY_PAGES, *STATS_PAGES, *TRADING_PAGES, *NOTICE_PAGES],
+        route_handlers=[*PARTY_PAGES, *STATS_PAGES, *LISTING_PAGES, *TRADING_PAGES],
         dependencies=page_caller_dependencies(),
         before_request=before_page,
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],

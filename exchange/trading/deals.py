@@ -58,6 +58,7 @@ from listings import (
     Notice,
     NoticeHandler,
     NoticeKind,
+    NoticeStatus,
     Objection,
     PricingMode,
     cancel_deal,
@@ -325,6 +326,25 @@ async def list_deals(
         query = query.where(Deal.id < after)
     rows = (await session.scalars(query.order_by(Deal.id.desc()).limit(limit + 1))).all()
     return keyset_page(rows, limit, by_id)
+
+
+async def published_deals(
+    session: AsyncSession, *, org_id: uuid.UUID | None = None, listing_id: uuid.UUID | None = None, limit: int = 20
+) -> list[tuple[Deal, Notice]]:
+    """Deals whose result (or negotiated-price) notice has been published and not withdrawn, with
+    that notice, newest first: what the public knows of them (the notice's parties and price).
+    ``org_id``: those the organisation bought or sold; ``listing_id``: those of one listing."""
+    query = (
+        select(Deal, Notice)
+        .join(Notice, Notice.id == Deal.notice_id)
+        .where(Notice.status != NoticeStatus.CANCELLED.value)
+    )
+    if org_id is not None:
+        query = query.where((Deal.buyer_org_id == org_id) | (Deal.seller_org_id == org_id))
+    if listing_id is not None:
+        query = query.where(Deal.listing_id == listing_id)
+    rows = await session.execute(query.order_by(Deal.id.desc()).limit(limit))
+    return [(deal, notice) for deal, notice in rows]
 
 
 def _at(moment: datetime | None) -> str | None:

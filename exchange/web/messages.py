@@ -32,6 +32,12 @@ def _not_open(extra: Extra) -> str:
     return f"竞价尚未开始，将于 {beijing(datetime.fromisoformat(opens.replace('Z', '+00:00')))} 开始接受出价。"
 
 
+def _funds(extra: Extra) -> str:
+    if extra.get("unit") == "CNY" and extra.get("needed") is not None:
+        return f"账户可用余额不足：需要 {yuan(extra.get('needed'))}，可用 {yuan(extra.get('available'))}。"
+    return "账户可用余额不足。"
+
+
 def _objection_limit(extra: Extra) -> str:
     return f"同一机构对一则公示最多提出 {extra.get('limit', 3)} 次异议，您的机构已达上限。"
 
@@ -62,6 +68,11 @@ MESSAGES: dict[str, str | Callable[[Extra], str]] = {
     "objection-limit-reached": _objection_limit,
     "objection-pending": "您对这则公示的异议正在处理中，处理完毕前不能再次提出。",
     "invalid-state": _invalid_state,
+    "insufficient-funds": _funds,
+    "intent-exists": "贵机构已登记本项目的受让意向。",
+    "listing-not-announced": "受让意向只能在公示期内登记或撤回。",
+    "invalid-request": "查询或提交的内容有误，请检查后重试。",
+    "invalid-cursor": "翻页链接有误或已失效，请从第一页重新浏览。",
     "rate-limited": "尝试次数过多，请稍后再试。",
     "rate-limit-unavailable": "系统繁忙，请稍后再试。",
     "unauthorized": "请先登录。",
@@ -79,7 +90,6 @@ MESSAGES: dict[str, str | Callable[[Extra], str]] = {
 ACTION_MESSAGES: dict[str, str | Callable[[Extra], str]] = {
     "objection:invalid-state": "此公示已不在公示期内，不再接受异议。",
     "objection:invalid-request": "异议理由须为 10 至 2,000 个字，请补充后再提交。",
-    "notice-board:invalid-request": "开始日期的“止”不能早于“起”。",
 }
 
 TITLES = {
