@@ -10,7 +10,7 @@ are told of each step inside the same transaction.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, ColumnElement, and_, case, cast, func, or_, select, update
@@ -406,12 +406,13 @@ async def list_notices(
         query = query.where(Notice.subject_id == subject_id)
     if field is not None:
         query = query.where(_about_listing_in(session, field))
-    if opened_from is not None:
-        query = query.where(Notice.opens_at >= _beijing_midnight(opened_from))
+    if opened_from is not None and (start := _beijing_midnight(opened_from)) is not None:
+        query = query.where(Notice.opens_at >= start)
     if opened_to is not None:
         if opened_from is not None and opened_to < opened_from:
             raise InvalidRequest("opened_to is before opened_from", field="opened_to")
-        query = query.where(Notice.opens_at < _beijing_midnight(opened_to + timedelta(days=1)))
+        if (end := _beijing_midnight(opened_to, days_after=1)) is not None:
+            query = query.where(Notice.opens_at < end)
     ascending = status in LIVE_NOTICE_STATUSES
     position = decode_cursor(cursor, "closes_at", "id")
     if position:
@@ -430,8 +431,13 @@ async def list_notices(
     return keyset_page(rows, limit, lambda n: {"closes_at": n.closes_at.isoformat(), "id": str(n.id)})
 
 
-def _beijing_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=BEIJING)
+def _beijing_midnight(day: date, days_after: int = 0) -> datetime | None:
+    """The start of a Beijing day (in UTC); None past the calendar's ends (year 1, year 9999),
+    where the bound it would set leaves out nothing."""
+    try:
+        return datetime.combine(day + timedelta(days=days_after), time(0), tzinfo=BEIJING).astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 # The notices about a listing: its announcements (the listing is their subject) and its deal's

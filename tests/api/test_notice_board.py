@@ -48,6 +48,11 @@ async def test_board_filters_by_field_status_and_opening_day(client, app, clock)
         await client.get(board, params={"opened_from": "2027-02-30"}), 400, "validation-error", "opened_from"
     )
     assert_problem(await client.get(board, params={"status": "any"}), 400, "validation-error", "status")
+    # The calendar's ends filter nothing out (and never overflow).
+    assert ids(await client.get(board, params={"opened_from": "0001-01-01", "opened_to": "9999-12-31"})) == [
+        energy,
+        medicine,
+    ]
     backwards = {"opened_from": "2027-02-01", "opened_to": "2027-01-31"}
     assert_problem(await client.get(board, params=backwards), 422, "invalid-request", "opened_to")
 
