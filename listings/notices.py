@@ -373,3 +373,15 @@ async def list_notices(
         )
     rows = (await session.scalars(query.order_by(Notice.closes_at, Notice.id).limit(limit + 1))).all()
     return keyset_page(rows, limit, lambda n: {"closes_at": n.closes_at.isoformat(), "id": str(n.id)})
+
+
+async def latest_notices(session: AsyncSession, *, kinds: list[NoticeKind], limit: int) -> list[Notice]:
+    """The notices of these kinds opened most recently, newest first, leaving out cancelled ones
+    (an upheld objection ended them): what stands of the exchange's recent results."""
+    query = (
+        select(Notice)
+        .where(Notice.kind.in_([k.value for k in kinds]), Notice.status != NoticeStatus.CANCELLED.value)
+        .order_by(Notice.opens_at.desc(), Notice.id.desc())
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())

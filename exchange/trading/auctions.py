@@ -45,7 +45,7 @@ from kernel.db import is_postgres
 from kernel.errors import NotFound, found
 from kernel.pagination import cursor_int, decode_cursor, keyset_page
 from kernel.time import rfc3339
-from listings import Listing, close_unsold, load_listing
+from listings import PUBLIC_STATUSES, Listing, close_unsold, load_listing
 
 OPEN, CLOSED = AuctionStatus.OPEN.value, AuctionStatus.CLOSED.value
 
@@ -402,6 +402,24 @@ async def bids_between(session: AsyncSession, auction_id: uuid.UUID, first_seq: 
     """The accepted bids numbered ``first_seq`` to ``last_seq``, oldest first."""
     query = select(Bid).where(Bid.auction_id == auction_id, Bid.seq >= first_seq, Bid.seq <= last_seq)
     return list((await session.scalars(query.order_by(Bid.seq))).all())
+
+
+async def running_auctions(session: AsyncSession, now: datetime, limit: int) -> list[tuple[Auction, Listing]]:
+    """Auctions not yet closed whose end is still ahead — live now or opening soon — with their
+    listings, the soonest to end first: the public's view of what is being auctioned (the listing
+    is public while ``auctioning``; the bids stay with the auction's participants)."""
+    query = (
+        select(Auction, Listing)
+        .join(Listing, Listing.id == Auction.listing_id)
+        .where(
+            Auction.status == OPEN,
+            Auction.ends_at > now,
+            Listing.status.in_([s.value for s in PUBLIC_STATUSES]),
+        )
+        .order_by(Auction.ends_at, Auction.id)
+        .limit(limit)
+    )
+    return [(auction, listing) for auction, listing in (await session.execute(query)).all()]
 
 
 # -- closing ----------------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ from listings import (
     PricingMode,
     cancel_deal,
     complete_sale,
+    latest_notices,
     open_notice,
     public_listing,
     working_calendar,
@@ -325,6 +326,12 @@ async def list_deals(
         query = query.where(Deal.id < after)
     rows = (await session.scalars(query.order_by(Deal.id.desc()).limit(limit + 1))).all()
     return keyset_page(rows, limit, by_id)
+
+
+async def latest_results(session: AsyncSession, limit: int) -> list[Notice]:
+    """The deals most recently made public: their result and negotiated-price notices, newest first."""
+    kinds = [NoticeKind.DEAL_RESULT, NoticeKind.NEGOTIATED_PRICE]
+    return await latest_notices(session, kinds=kinds, limit=limit)
 
 
 def _at(moment: datetime | None) -> str | None:

@@ -18,6 +18,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from exchange.web.formats import FILTERS
+from exchange.web.labels import label
 
 PACKAGE_DIR = Path(__file__).parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -45,6 +46,7 @@ def template_environment(module_template_dirs: Iterable[Path]) -> Environment:
         auto_reload=False,
     )
     env.filters.update(FILTERS)
+    env.filters["label"] = label
     env.globals["asset"] = asset
     return env
 
