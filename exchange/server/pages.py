@@ -21,6 +21,7 @@ from litestar.template.config import TemplateConfig
 
 import exchange.parties
 import exchange.stats
+import exchange.vouchers
 from exchange.parties.http import page_caller_dependencies, resolve_page_principal
 from exchange.parties.pages import PAGE_HANDLERS as PARTY_PAGES
 from exchange.platform.keys import Keys
@@ -28,6 +29,7 @@ from exchange.platform.problems import handle_any
 from exchange.platform.settings import Settings
 from exchange.server.http_rules import check_request
 from exchange.stats.pages import PAGE_HANDLERS as STATS_PAGES
+from exchange.vouchers.pages import PAGE_HANDLERS as VOUCHER_PAGES
 from exchange.web import STATIC_DIR, STATIC_PATH, template_config
 from exchange.web.errors import PAGE_EXCEPTION_HANDLERS, page_problem
 
@@ -35,7 +37,7 @@ API_PATHS = ("/api/", "/schema", "/metrics", "/health", "/ready")
 CSRF_COOKIE = "techx_csrf"
 
 # The packages whose ``templates/`` folders hold pages, beside the shared layout of exchange/web.
-PAGE_PACKAGES = [exchange.parties, exchange.stats]
+PAGE_PACKAGES = [exchange.parties, exchange.stats, exchange.vouchers]
 
 
 def page_templates() -> TemplateConfig[Any]:
@@ -59,7 +61,7 @@ def pages_router(settings: Settings, keys: Keys) -> Router:
     )
     return Router(
         path="/",
-        route_handlers=[*PARTY_PAGES, *STATS_PAGES],
+        route_handlers=[*PARTY_PAGES, *STATS_PAGES, *VOUCHER_PAGES],
         dependencies=page_caller_dependencies(),
         before_request=before_page,
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],

@@ -11,8 +11,10 @@ import httpx
 import pytest
 
 from exchange.web.formats import wan_yuan, yuan
+from listings.routes import CSV_COLUMNS
 from tests.helpers import announced_listing, operator, verified
 from tests.trading_helpers import API, advance, key, open_auction_with_two_bidders, past_notice
+from tests.voucher_helpers import Cast, act, cast, create_program, fund, grant, order, service, top_up
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -145,3 +147,103 @@ async def test_a_year_selector_reads_past_years_and_refuses_nonsense_in_chinese(
     for bad in ("abc", "1999", "2101", "2026.5"):
         refused = await page(client, f"/stats?year={bad}", status=400)
         assert '<html lang="zh-CN">' in refused and "请求" in refused
+
+
+async def a_provider_with_a_completed_order(client: httpx.AsyncClient, app: Any) -> tuple[Cast, dict[str, Any]]:
+    """A program (active), its enterprise with vouchers, a provider with two services and one
+    order accepted."""
+    c = await cast(client, app)
+    program = await create_program(client, app, c.gov, per_org_cap=30_000_000, coverage_bp=4_000)
+    await fund(client, c.ops, program["id"], 50_000_000)
+    await grant(client, c.gov, program["id"], c.ent.org_id, 20_000_000)
+    testing = await service(client, c.prov, "testing", 10_000_000)
+    await service(client, c.prov, "tech_search", 3_000_000)
+    await top_up(app, c.ent.org_id, 10_000_000)
+    placed = (await order(client, c.ent, testing["id"], 4_000_000)).json()
+    assert (await act(client, c.prov, placed["id"], "confirm")).status_code == 200
+    assert (await act(client, c.prov, placed["id"], "deliver", {"results_summary": "检测报告"})).status_code == 200
+    assert (await act(client, c.ent, placed["id"], "accept")).status_code == 200
+    return c, program
+
+
+async def test_vouchers_page_shows_each_programs_terms_and_status(client: httpx.AsyncClient, app: Any) -> None:
+    c, program = await a_provider_with_a_completed_order(client, app)
+    await create_program(client, app, c.gov, name="2027年度创新券（预告）", valid_from="2027-01-01T00:00:00+08:00",
+                         valid_until="2027-12-31T00:00:00+08:00")  # fmt: skip
+    listed = (await client.get(f"{API}/voucher-programs")).json()["items"]
+    assert [p["status"] for p in listed] == ["upcoming", "active"]  # newest first
+    shown = text_of(await page(client, "/vouchers"))
+    assert "2026年度上海市科技创新券 申领使用中" in shown and "2027年度创新券（预告） 尚未开始" in shown
+    assert f"总预算 {yuan(program['budget'])}" in shown
+    assert "每家企业上限 ¥300,000.00" in shown
+    assert "创新券支付比例 服务价格的 40% 以内" in shown
+    assert "申请对象 经交易所认证的企业" in shown
+    assert "可购买的服务 技术经纪、科技查新与检索、检验检测" in shown
+    assert "已发放 ¥200,000.00" in shown and "已到位资金 ¥500,000.00" in shown
+
+
+async def test_services_page_groups_the_catalogue_and_shows_each_providers_record(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    c, program = await a_provider_with_a_completed_order(client, app)
+    other = await verified(client, c.ops, "service_provider", "东海检测技术有限公司")
+    await service(client, other, "testing", 2_000_000)
+    revoked = await client.post(
+        f"{API}/voucher-programs/{program['id']}/revoke-provider",
+        json={"provider_org_id": other.org_id, "reason": "虚构服务合同"},
+        headers=c.gov.headers,
+    )
+    assert revoked.status_code == 201, revoked.text
+
+    records = {r["name"]: r for r in (await client.get(f"{API}/service-providers")).json()["items"]}
+    assert records["上海知识产权服务中心"] | {"org_id": None} == {
+        "org_id": None, "name": "上海知识产权服务中心", "verified": True, "services": 2, "completed_orders": 1,
+        "revoked_by": [],
+    }  # fmt: skip
+    assert records["东海检测技术有限公司"]["revoked_by"] == ["2026年度上海市科技创新券"]
+
+    html = await page(client, "/services")
+    testing = text_of(section(html, "category-testing"))
+    search = text_of(section(html, "category-tech_search"))
+    assert "检验检测" in testing and "科技查新与检索" in search
+    assert "材料性能检测 CNAS 认可实验室检测 ¥100,000.00 上海知识产权服务中心 已认证" in testing
+    assert "发布服务 2 项 已验收订单 1 笔" in testing
+    assert "东海检测技术有限公司 已认证 已被撤销创新券资格" in testing
+    assert "撤销资格的项目 2026年度上海市科技创新券" in testing
+    assert "已被撤销" not in search
+    assert 'id="category-valuation"' not in html  # no service of that category: no empty heading
+
+    only = await page(client, "/services?category=tech_search")
+    assert 'id="category-tech_search"' in only and 'id="category-testing"' not in only
+    everything = await page(client, "/services?category=")  # the filter's "all categories"
+    assert 'id="category-testing"' in everything
+    refused = await page(client, "/services?category=magic", status=400)
+    assert "请求格式有误" in refused
+
+
+async def test_open_data_page_documents_every_column_and_links_the_real_endpoints(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    html = await page(client, "/open-data")
+    columns = section_table(html, "open-data-columns")
+    assert [name for name, _ in columns] == list(CSV_COLUMNS)
+    assert all(meaning for _, meaning in columns), "every CSV column is explained"
+    links = set(re.findall(r'href="(/api/v1/[^"]*)"', html))
+    assert "/api/v1/open-data/listings?format=csv" in links and "/api/v1/open-data/listings?format=jsonl" in links
+    ops = await operator(client, app)
+    await announced_listing(client, await verified(client, ops, "university"), ops)
+    for link in sorted(links):
+        answer = await client.get(link.replace("&amp;", "&"))
+        assert answer.status_code == 200, (link, answer.text)
+    csv = await client.get("/api/v1/open-data/listings?format=csv")
+    assert csv.text.splitlines()[0].split(",") == list(CSV_COLUMNS)
+    assert csv.headers["x-next-cursor"] != "0"
+    assert "X-Next-Cursor" in html and "since" in html and "使用条款" in html
+
+
+def section_table(html: str, table_id: str) -> list[tuple[str, str]]:
+    table = html[html.index(f'id="{table_id}"') : html.index("</table>", html.index(f'id="{table_id}"'))]
+    return [
+        (name, text_of(meaning).strip())
+        for name, meaning in re.findall(r"<tr><th scope=\"row\"><code>([^<]+)</code></th><td>(.*?)</td></tr>", table)
+    ]
