@@ -138,12 +138,17 @@ def _refuse_nul(fields: list[str], source: str) -> None:
         raise ValidationException(detail=detail, extra=problems, status_code=422)
 
 
+# Set in a route's ``opt`` (the pages' router, the static files): unknown query parameters are ignored
+# there, as a shared link's tracking parameters (``?from=singlemessage``) or an asset's ``?v=`` hash.
+IGNORES_UNKNOWN_QUERY = "ignores_unknown_query"
+
+
 async def check_request(request: Request[Any, Any, Any]) -> None:
     """Before any handler: a JSON body nested deeper than ``MAX_JSON_NESTING`` is refused (400)
     before anything decodes it; text a database cannot store (NUL, which PostgreSQL refuses and SQLite
     would keep) is refused with 422 naming the field, in the query and in a JSON body alike; query
     parameters a handler does not declare are refused (400), as unknown body fields are, and so is
-    a single-valued parameter given several times.
+    a single-valued parameter given several times — except on routes marked ``IGNORES_UNKNOWN_QUERY``.
 
     A coroutine: the framework runs a plain function hook in a worker thread, which cost every
     request a thread hand-off and a wait for the interpreter lock.
@@ -167,7 +172,7 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
     pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
     _refuse_nul(sorted({key for key, value in pairs if "\x00" in key or "\x00" in value}), "query")
     handler = request.route_handler
-    if not isinstance(handler, HTTPRouteHandler):
+    if not isinstance(handler, HTTPRouteHandler) or handler.opt.get(IGNORES_UNKNOWN_QUERY):
         return
     names, repeatable = _query_names(handler)
     given = Counter(key for key, _ in pairs)

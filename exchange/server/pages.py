@@ -21,14 +21,16 @@ from litestar.template.config import TemplateConfig
 
 import exchange.parties
 import exchange.stats
+import exchange.trading
 import exchange.vouchers
 from exchange.parties.http import page_caller_dependencies, resolve_page_principal
 from exchange.parties.pages import PAGE_HANDLERS as PARTY_PAGES
 from exchange.platform.keys import Keys
 from exchange.platform.problems import handle_any
 from exchange.platform.settings import Settings
-from exchange.server.http_rules import check_request
+from exchange.server.http_rules import IGNORES_UNKNOWN_QUERY, check_request
 from exchange.stats.pages import PAGE_HANDLERS as STATS_PAGES
+from exchange.trading.pages import PAGE_HANDLERS as TRADING_PAGES
 from exchange.vouchers.pages import PAGE_HANDLERS as VOUCHER_PAGES
 from exchange.web import STATIC_DIR, STATIC_PATH, template_config
 from exchange.web.errors import PAGE_EXCEPTION_HANDLERS, page_problem
@@ -37,7 +39,7 @@ API_PATHS = ("/api/", "/schema", "/metrics", "/health", "/ready")
 CSRF_COOKIE = "techx_csrf"
 
 # The packages whose ``templates/`` folders hold pages, beside the shared layout of exchange/web.
-PAGE_PACKAGES = [exchange.parties, exchange.stats, exchange.vouchers]
+PAGE_PACKAGES = [exchange.parties, exchange.stats, exchange.trading, exchange.vouchers]
 
 
 def page_templates() -> TemplateConfig[Any]:
@@ -61,12 +63,13 @@ def pages_router(settings: Settings, keys: Keys) -> Router:
     )
     return Router(
         path="/",
-        route_handlers=[*PARTY_PAGES, *STATS_PAGES, *VOUCHER_PAGES],
+        route_handlers=[*PARTY_PAGES, *STATS_PAGES, *TRADING_PAGES, *VOUCHER_PAGES],
         dependencies=page_caller_dependencies(),
         before_request=before_page,
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
         exception_handlers=PAGE_EXCEPTION_HANDLERS,
         include_in_schema=False,
+        opt={IGNORES_UNKNOWN_QUERY: True},  # a shared link's tracking parameters must not break it
     )
 
 
@@ -89,4 +92,5 @@ def static_files_router() -> Router:
         directories=[STATIC_DIR],
         cache_control=CacheControlHeader(max_age=31_536_000, public=True),
         include_in_schema=False,
+        opt={IGNORES_UNKNOWN_QUERY: True},  # the ``?v=`` content hash of ``asset()``
     )

@@ -118,6 +118,53 @@ async def _admitted(session: AsyncSession, viewer: Principal, auction: Auction, 
     return intent
 
 
+# The organisation of a watcher who is no participant: it matches no bidder, so a stream or page
+# rendered for it labels every bidder anonymously ("bidder N", never "you").
+NOBODY = uuid.UUID(int=0)
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """An auction as a watcher of the portal's live page sees it (``watched_auction``)."""
+
+    auction: Auction
+    listing: Listing
+    intent: Intent | None  # the watcher's own intent when its organisation takes part
+
+    @property
+    def label_org(self) -> uuid.UUID:
+        """Whose bids are "you": the watcher's organisation if it takes part, else nobody's."""
+        return self.intent.org_id if self.intent is not None else NOBODY
+
+    @property
+    def may_bid(self) -> bool:
+        """Whether the watcher holds an active intent, and so may bid (the bid's own checks decide)."""
+        return self.intent is not None and self.intent.status == ACTIVE
+
+
+async def watched_auction(session: AsyncSession, viewer: Principal | None, auction_id: uuid.UUID) -> Watch:
+    """The portal's watch rule ("everyone else watches", issue 16): an auction of a listing the
+    public may see is watched by anyone, signed in or not, with every bidder anonymised except the
+    watcher's own organisation when it takes part. Other auctions (of a listing withdrawn, say) stay
+    with ``visible_auction``'s rule: participants, the seller and operators; 404 for others.
+
+    The JSON API (``GET /auctions/{id}``, its bids and events) keeps ``visible_auction``: a
+    participant's tool has no use for the public's view, and its answers name the caller ("you").
+    """
+    auction = await load_auction(session, auction_id)
+    listing = await load_listing(session, auction.listing_id, check=False)
+    intent = None
+    if viewer is not None:
+        intent = await participant_intent(session, auction, viewer.org_id)
+        if intent is not None and not takes_part(intent.status, intent.created_at, intent.ended_at, auction.starts_at):
+            intent = None
+    if listing.status not in PUBLIC_STATUSES and intent is None:
+        if viewer is None:
+            raise NotFound(f"auction {auction.id} not found")
+        await _admitted(session, viewer, auction, listing)  # the seller and operators; 404 for others
+    return Watch(auction, listing, intent)
+
+
 @dataclass(frozen=True, slots=True)
 class ScreenedBid:
     """What screening read for a bid that passed it: enough for ``place_bid`` to place it."""

@@ -244,6 +244,12 @@ def minimum_bid(asking_price: int, increment: int, high: int | None) -> int:
     return asking_price if high is None else high + increment
 
 
+def bid_grid(asking_price: int, increment: int, high: int | None, count: int = 5) -> list[int]:
+    """The next ``count`` valid bids: the minimum, then a step of the increment each (all on the grid)."""
+    lowest = minimum_bid(asking_price, increment, high)
+    return [lowest + step * increment for step in range(count)]
+
+
 def check_bid(amount: int, *, asking_price: int, increment: int, high: int | None) -> None:
     """First bid ≥ asking price; later bids ≥ high + increment; every bid on the increment grid."""
     if amount < asking_price:

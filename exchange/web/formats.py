@@ -7,8 +7,10 @@ arrives in UTC and leaves in Beijing time.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
+from kernel.errors import BadRequest
 from listings.workdays import BEIJING
 
 FEN_PER_YUAN = 100
@@ -22,6 +24,29 @@ def yuan(fen: int | None) -> str:
     sign = "-" if fen < 0 else ""
     whole, cents = divmod(abs(fen), FEN_PER_YUAN)
     return f"{sign}¥{whole:,}.{cents:02d}"
+
+
+class AmountNotYuan(BadRequest):
+    problem_type = "amount-not-yuan"
+    title = "The amount is not a sum of yuan"
+
+
+# What people type for a sum of yuan: digits with optional thousands separators (half or full
+# width) and up to two decimals, optionally after a ¥ sign.
+_YUAN_TYPED = re.compile(r"^[¥￥]?\s*([0-9]{1,3}(?:[,，][0-9]{3})+|[0-9]+)(?:\.([0-9]{1,2}))?$")
+_MAX_YUAN_DIGITS = 13  # up to ¥9,999,999,999,999.99, below the API's MAX_FEN (10**15 fen): longer is a typo
+
+
+def fen_of_yuan(typed: str, field: str = "amount") -> int:
+    """The fen of a sum typed in yuan on a form (``1,236,000``, ``¥1236000.5``): the inverse of ``yuan``.
+    Raises ``AmountNotYuan`` (400) for anything else, so the form says so in Chinese."""
+    found = _YUAN_TYPED.match(typed.strip())
+    digits = re.sub(r"[,，]", "", found.group(1)) if found else ""
+    if found is None or len(digits) > _MAX_YUAN_DIGITS:
+        raise AmountNotYuan(f"{typed!r} is not a sum of yuan", field=field)
+    whole = int(digits)
+    cents = int((found.group(2) or "0").ljust(2, "0"))
+    return whole * FEN_PER_YUAN + cents
 
 
 def wan_yuan(fen: int | None) -> str:

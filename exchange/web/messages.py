@@ -9,9 +9,10 @@ something is refused — only on the words.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
-from exchange.web.formats import yuan
+from exchange.web.formats import beijing, yuan
 
 Extra = Mapping[str, Any]
 
@@ -24,12 +25,23 @@ def _grid(extra: Extra) -> str:
     return f"出价须为起拍价 {yuan(extra.get('asking_price'))} 加上加价幅度 {yuan(extra.get('increment'))} 的整数倍。"
 
 
+def _not_open(extra: Extra) -> str:
+    opens = extra.get("opens_at")
+    if not isinstance(opens, str):
+        return "竞价尚未开始。"
+    return f"竞价尚未开始，将于 {beijing(datetime.fromisoformat(opens.replace('Z', '+00:00')))} 开始接受出价。"
+
+
 MESSAGES: dict[str, str | Callable[[Extra], str]] = {
     "bid-below-asking-price": _minimum,
     "bid-below-minimum": _minimum,
     "bid-off-increment-grid": _grid,
     "auction-closed": "竞价已结束，不再接受出价。",
-    "auction-not-open": "竞价尚未开始。",
+    "auction-not-open": _not_open,
+    "bid-rejected": "出价不符合竞价规则。",
+    "amount-not-yuan": "请以元为单位填写金额，例如 1,236,000 或 1236000.50。",
+    "idempotency-key-required": "页面已过期，请刷新后重新提交。",
+    "idempotency-key-reused": "这份表单已提交过另一笔出价，请刷新页面后重新出价。",
     "not-a-participant": "您的机构未登记本项目的受让意向，只能观看竞价。",
     "seller-cannot-buy": "转让方不能参与自己项目的竞价。",
     "org-not-verified": "您的机构尚未通过交易所审核，暂不能进行此操作。",

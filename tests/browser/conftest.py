@@ -99,6 +99,7 @@ class Visit:
     context: Any
     page: Any
     foreign: list[str] = field(default_factory=list)
+    broken: list[str] = field(default_factory=list)  # scripts, styles, images the page could not load
 
     def open(self, path: str, **kw: Any) -> Any:
         response = self.page.goto(self.base_url + path, **kw)
@@ -144,6 +145,12 @@ def _visit(
             route.abort()
 
     context.route("**/*", guard)
+
+    def loaded(response: Any) -> None:
+        if response.status >= 400 and response.request.resource_type in ("stylesheet", "script", "image", "font"):
+            visit.broken.append(f"{response.status} {response.url}")
+
+    visit.page.on("response", loaded)
     yield visit
     failed = any(getattr(getattr(request.node, f"report_{when}", None), "failed", False) for when in ("setup", "call"))
     if failed:
@@ -152,6 +159,7 @@ def _visit(
         visit.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     context.close()
     assert not visit.foreign, f"the page tried to reach other hosts: {visit.foreign}"
+    assert not visit.broken, f"the page could not load: {visit.broken}"
 
 
 @pytest.fixture

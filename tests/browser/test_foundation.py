@@ -14,6 +14,10 @@ def test_home_renders_chinese_with_a_cjk_font_and_no_foreign_requests(visit: Vis
     assert response.status == 200
     assert visit.page.get_attribute("html", "lang") == "zh-CN"
     assert visit.page.locator("header nav").get_by_role("link", name="公示公告").is_visible()
+    # The portal's own stylesheet applies (the header takes the brand colour).
+    assert visit.page.evaluate("getComputedStyle(document.querySelector('header.site')).backgroundColor") == (
+        "rgb(11, 79, 156)"
+    )
     # A CJK glyph is drawn with a real width (a missing font draws empty boxes of another width).
     width = visit.page.evaluate(
         "() => { const c = document.createElement('canvas').getContext('2d'); c.font = '20px sans-serif';"

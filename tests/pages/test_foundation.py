@@ -76,3 +76,16 @@ async def test_assets_are_served_with_their_hash(client: httpx.AsyncClient) -> N
     script = await client.get("/static/vendor/htmx-2.0.8/htmx.min.js")
     assert script.status_code == 200
     assert "max-age=31536000" in script.headers["cache-control"]
+
+
+async def test_assets_with_their_hash_and_pages_with_tracking_parameters_are_served(client: httpx.AsyncClient) -> None:
+    page = await client.get("/?from=singlemessage&isappinstalled=0")
+    assert page.status_code == 200
+    stylesheet = page.text.split('rel="stylesheet" href="')[1].split('"')[0]
+    assert "?v=" in stylesheet
+    css = await client.get(stylesheet)
+    assert css.status_code == 200
+    assert css.headers["content-type"].startswith("text/css")
+    # The API keeps refusing what it does not know.
+    api = await client.get("/api/v1/notices?from=singlemessage")
+    assert api.status_code == 400

@@ -22,6 +22,7 @@ from exchange.trading.domain import (
     PaymentTermsInvalid,
     Side,
     TooManyOffers,
+    bid_grid,
     check_answer,
     check_bid,
     check_counter_offer,
@@ -219,3 +220,12 @@ def test_a_payment_deadline_moves_by_the_time_on_hold():
     assert held_deadline(deadline, since, [(deadline + day, None)]) == deadline  # suspended after it passed
     chained = [(since + 6 * day, since + 8 * day), (since + 8.5 * day, since + 9 * day)]  # within the moved deadline
     assert held_deadline(deadline, since, chained) == deadline + 2.5 * day
+
+
+@given(asking, increments, st.one_of(st.none(), st.integers(0, 1000)))
+def test_every_amount_of_the_increment_grid_is_a_bid_the_rules_accept(asking_price, increment, high_steps):
+    high = None if high_steps is None else asking_price + high_steps * increment
+    grid = bid_grid(asking_price, increment, high)
+    assert grid[0] == minimum_bid(asking_price, increment, high) and len(grid) == 5
+    for amount in grid:
+        check_bid(amount, asking_price=asking_price, increment=increment, high=high)

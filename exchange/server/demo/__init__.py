@@ -80,6 +80,16 @@ def tour(settings: Settings, demo: Demo | None = None) -> str:
     ends = f" (until {demo.auction_ends_at:%H:%M} UTC)" if demo and demo.auction_ends_at else ""
     if demo and demo.auction_starts_at and demo.auction_starts_at > demo.present:
         ends = f" (it opens {demo.auction_starts_at:%Y-%m-%d %H:%M} UTC, the next working day)"
+    live = f"{base}/auctions/{demo.auction_id}" if demo and demo.auction_id else f"{base}/"
+    pages = [
+        (f"{base}/", "the portal: live auctions, notices closing soon, latest deals, figures"),
+        (f"{base}/notices", "公示公告: every notice, its signature verified in your browser"),
+        (f"{base}/listings?q=电池", "科技成果库: Chinese search with filters (try 传感器, 抗体, 催化剂)"),
+        (live, f"the live auction, watched as it happens{ends} (sign in as a bidder to bid)"),
+        (f"{base}/deals/results", "成交结果: published deal results"),
+        (f"{base}/stats", "数据统计: the figures, with their tables"),
+        (f"{base}/login", "sign in with a login below"),
+    ]
     stops = [
         (f"{base}/schema", "the interactive API documentation"),
         (f"{api}/notices", "the public board: announcements, deal results, negotiated prices, voucher claims"),
@@ -93,7 +103,7 @@ def tour(settings: Settings, demo: Demo | None = None) -> str:
         (f"{api}/open-data/listings?format=csv", "the open-data export"),
         (f"{api}/keys", "the public keys that verify notices, certificates and ledger seals"),
     ]
-    width = max(len(url) for url, _ in stops) + 2
+    width = max(len(url) for url, _ in stops + pages) + 2
     auction = str(demo.auction_id) if demo and demo.auction_id else "$AUCTION"
     deal = str(demo.deals[32]) if demo and 32 in demo.deals else "$DEAL"
     licence = str(demo.deals[33]) if demo and 33 in demo.deals else "$LICENCE_DEAL"
@@ -107,7 +117,9 @@ def tour(settings: Settings, demo: Demo | None = None) -> str:
             f"Demo logins (the password of every one: {DEMO_PASSWORD})",
             *logins,
             "",
-            "A short tour, once `make run` (or `.venv/bin/techx serve`) is up:",
+            "A short tour, once `make run` (or `.venv/bin/techx serve`) is up. In the browser:",
+            *(f"  {url:<{width}}{what}" for url, what in pages),
+            "Through the API:",
             *(f"  {url:<{width}}{what}" for url, what in stops),
             "  Log in (the helper prints a token), then follow the money:",
             f"    login() {{ curl -s {api}/auth/login -H 'content-type: application/json' \\",

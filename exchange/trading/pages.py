@@ -1,0 +1,201 @@
+"""The portal's live auction, its bids, and the published deal results with their certificates.
+
+The live page is watched by anyone under ``auctions.watched_auction`` (the portal's rule: an
+auction of a public listing; every bidder anonymised but the watcher's own organisation when it
+takes part), fed by the auction's own event stream (``auction_events.stream``) rendered for the
+watcher. A bid from the page goes through ``bidding.submit_bid``, the one way to place a bid, as
+``POST /api/v1/auctions/{id}/bids`` does, with the form's idempotency key.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import ServerSentEvent, Template
+from msgspec import Struct
+
+from exchange.parties.domain import Principal
+from exchange.parties.http import Caller
+from exchange.platform.events import Events
+from exchange.platform.http import Db, Now
+from exchange.trading import auction_events, auctions, bidding, deals
+from exchange.trading.context import TradingContext
+from exchange.trading.domain import bid_grid
+from exchange.trading.models import Bid
+from exchange.trading.routes import DEPENDENCIES
+from exchange.trading.views import auction_out, certificate_out
+from exchange.web.formats import fen_of_yuan
+from kernel.errors import InvalidState
+from kernel.pagination import Cursor
+from listings import NoticeKind, NoticeStatus, notices
+
+RESULTS_PER_PAGE = 20
+HISTORY = 50  # the bids a page shows when it opens; later ones arrive through the stream
+
+
+def bidder_name(label: str) -> str:
+    """The API's bidder label in Chinese: "you" → 您, "bidder 3" → 竞买人 3 (auction.js does the same live)."""
+    return "您" if label == "you" else label.replace("bidder ", "竞买人 ")
+
+
+def new_form_key() -> str:
+    """A fresh idempotency key for one bid form: a resubmission of the same form (a double click, a
+    retried request) is the same bid. An accepted bid's answer swaps in a new key; a refused bid
+    stores nothing under its key, so the corrected amount is sent with the same one."""
+    return uuid.uuid4().hex
+
+
+@get("/auctions/{auction_id:uuid}", include_in_schema=False, name="auction")
+async def auction_page(
+    auction_id: FromPath[uuid.UUID], principal: NamedDependency[Principal | None], db: Db, clock: Now
+) -> Template:
+    now = clock.now()
+    async with db.read() as session:
+        watch = await auctions.watched_auction(session, principal, auction_id)
+        auction = watch.auction
+        high = await session.get(Bid, auction.high_bid_id) if auction.high_bid_id is not None else None
+        rows, _ = await auctions.list_bids(session, auction, HISTORY, None)
+    shown = auction_out(auction, watch.label_org, high.bidder_number if high else None, now)
+    is_open = shown.status == "open"
+    context: dict[str, Any] = {
+        "section": "listings",
+        "auction": shown,
+        "listing": watch.listing,
+        "bids": [
+            {
+                "seq": b.seq,
+                "amount": b.amount,
+                "at": b.created_at,
+                "bidder": bidder_name(auctions.bidder_label(b.org_id, b.bidder_number, watch.label_org)),
+            }
+            for b in rows
+        ],
+        "high_bidder": bidder_name(shown.high_bidder) if shown.high_bidder else None,
+        "grid": bid_grid(auction.asking_price, auction.increment, auction.high_amount) if is_open else [],
+        "signed_in": principal is not None,
+        "may_bid": watch.may_bid,
+        "form_key": new_form_key(),
+        # Where the page's stream resumes: after the bids (and extension) this page already shows.
+        "after": auction_events.event_id(auction.bid_count, auction_events.EXTENDED),
+    }
+    return Template("trading/auction.html", context=context, headers={"Cache-Control": "no-store"})
+
+
+@get("/auctions/{auction_id:uuid}/live", include_in_schema=False, media_type="text/event-stream")
+async def auction_live(
+    auction_id: FromPath[uuid.UUID],
+    principal: NamedDependency[Principal | None],
+    db: Db,
+    events: NamedDependency[Events],
+    last_event_id: auction_events.LastEventId = "",
+    after: FromQuery[str] = "",
+) -> ServerSentEvent:
+    """The auction's event stream for the live page, under the page's watch rule: the API's stream,
+    rendered for the watcher (the public: for nobody, so that every bidder is a label).
+    ``after``: the position the page was rendered at (EventSource's ``Last-Event-ID`` wins on a
+    reconnection); an id this stream never issued is ignored (a fresh stream)."""
+    async with db.read() as session:
+        watch = await auctions.watched_auction(session, principal, auction_id)
+    return auction_events.stream(events, db, watch.auction.id, watch.label_org, last_event_id or after[:11] or None)
+
+
+class BidForm(Struct):
+    amount: str = ""  # yuan, as typed
+    key: str = ""  # the form's idempotency key
+
+
+@post("/auctions/{auction_id:uuid}/bids", include_in_schema=False, status_code=201, dependencies=DEPENDENCIES)
+async def bid_from_page(
+    request: Request[Any, Any, Any],
+    auction_id: FromPath[uuid.UUID],
+    data: Annotated[BidForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    trader: Caller,
+    db: Db,
+    clock: Now,
+    trading: NamedDependency[TradingContext],
+) -> Template:
+    """A bid typed in yuan: the API's bid (same service, same refusals, answered in Chinese)."""
+    amount = fen_of_yuan(data.amount)
+    outcome = await bidding.submit_bid(trading, db, trader, auction_id, amount, key=data.key or None, now=clock.now)
+    context = {"amount": amount, "replayed": outcome.replayed, "auction_id": auction_id, "form_key": new_form_key()}
+    fragment = request.headers.get("hx-request") == "true"
+    template = "trading/bid_answer.html" if fragment else "trading/bid_answer_page.html"
+    return Template(template, context=context, status_code=outcome.status_code, headers={"Cache-Control": "no-store"})
+
+
+# -- deal results and certificates ----------------------------------------------------------------
+
+RESULT_TABS = {NoticeStatus.OPEN: "公示中", NoticeStatus.CLOSED: "公示期满"}
+
+
+@get("/deals/results", include_in_schema=False, name="deal-results")
+async def deal_results(
+    db: Db,
+    clock: Now,
+    status: FromQuery[NoticeStatus] = NoticeStatus.OPEN,
+    cursor: Cursor = None,
+) -> Template:
+    """The published results of deals: their ``deal_result`` notices, read as the notice board's
+    API reads them (``GET /api/v1/notices?kind=deal_result&status=…``), with the figures each
+    signed notice published (achievement, price, buyer, seller)."""
+    async with db.read() as session:
+        rows, next_cursor = await notices.list_notices(
+            session, status=status, kind=NoticeKind.DEAL_RESULT, subject_id=None, limit=RESULTS_PER_PAGE, cursor=cursor
+        )
+    results = [{"notice": n, "body": json.loads(n.content)["body"]} for n in rows]
+    context = {
+        "section": "deals",
+        "status": status.value,
+        "tabs": {s.value: label for s, label in RESULT_TABS.items()},
+        "results": results,
+        "next_cursor": next_cursor,
+        "now": clock.now(),
+    }
+    return Template("trading/results.html", context=context)
+
+
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+@get("/deals/{deal_id:uuid}/certificate", include_in_schema=False, name="deal-certificate")
+async def certificate_page(deal_id: FromPath[uuid.UUID], user: Caller, db: Db) -> Template:
+    """The signed certificate, verified in the reader's browser. Its readers are the API's: the
+    deal's parties and operators (``deals.visible_deal``); the certificate names the signers and
+    the fees and payment schedule the result notice does not publish. The public verifies the
+    deal's result notice instead."""
+    async with db.read() as session:
+        deal = await deals.visible_deal(session, user, deal_id)
+    if deal.certificate is None:
+        raise InvalidState(  # as the API answers it
+            f"the certificate is issued when both parties have signed; the deal is {deal.state}", state=deal.state
+        )
+    shown = certificate_out(deal)
+    content = shown.content
+    schedule = [
+        {
+            "seq": row["seq"],
+            "amount": row["amount"],
+            "due_at": _moment(row.get("due_at")),
+            "deadline_at": _moment(row.get("deadline_at")),
+        }
+        for row in content.get("payment_schedule", [])
+    ]
+    context = {
+        "section": "deals",
+        "certificate": shown,
+        "content": content,
+        "issued_at": _moment(content.get("issued_at")),
+        "schedule": schedule,
+    }
+    return Template("trading/certificate.html", context=context, headers={"Cache-Control": "private, no-store"})
+
+
+PAGE_HANDLERS = [auction_page, auction_live, bid_from_page, deal_results, certificate_page]
