@@ -118,7 +118,7 @@ async def test_figures_on_the_home_and_stats_pages_are_the_apis(client: httpx.As
     assert f"{year}年各月成交金额" in home and "<table>" in home  # the chart, with its table
     assert "暂无数据" in home  # no deal settled yet: no bars to draw
 
-    shown = await page(client, f"/stats?year={year}")
+    shown = await page(client, f"/stats?year={year}&from=singlemessage")  # a shared link
     text = text_of(shown)
     assert f"数据统计 · {year}年" in text
     assert "挂牌项目 2 项" in text
