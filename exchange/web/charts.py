@@ -78,6 +78,10 @@ def ticks(top: int) -> list[int]:
     return [top * i // divisions for i in range(divisions + 1)]
 
 
+def _tick(value: int, shown: Callable[[int], str]) -> str:
+    return shown(value) if value else "0"  # the axis' origin reads 0 whatever the unit (not ¥0.00)
+
+
 def _scale(value: int, top: int, length: float) -> float:
     return round(length * value / top, 2)
 
@@ -93,7 +97,7 @@ def bar_chart(items: Sequence[tuple[str, int]], shown: Callable[[int], str] = st
         width = _scale(value, top, length)
         bars.append(Bar(label, value, shown(value), left, y + 4, width, ROW - 8, left + width + 6, y + ROW / 2 + 4))
     bottom = TOP + len(items) * ROW
-    grid = [Tick(left + _scale(t, top, length), shown(t)) for t in ticks(top)]
+    grid = [Tick(left + _scale(t, top, length), _tick(t, shown)) for t in ticks(top)]
     return Chart(
         "bars",
         WIDTH,
@@ -122,7 +126,7 @@ def column_chart(items: Sequence[tuple[str, int]], shown: Callable[[int], str] =
         bars.append(
             Bar(label, value, shown(value), x, bottom - height, width, height, x + width / 2, bottom - height - 4)
         )
-    grid = [Tick(bottom - _scale(t, top, COLUMN_HEIGHT), shown(t)) for t in ticks(top)]
+    grid = [Tick(bottom - _scale(t, top, COLUMN_HEIGHT), _tick(t, shown)) for t in ticks(top)]
     return Chart(
         "columns",
         WIDTH,

@@ -70,6 +70,7 @@ def test_values_are_written_as_people_read_them() -> None:
     chart = bar_chart([("电子信息", 123_600_000)], shown=wan_yuan)
     assert chart.bars[0].shown == "123.6 万元"
     assert chart.ticks[-1].shown == "200 万元"
+    assert chart.ticks[0].shown == "0"  # the origin, not ¥0.00
 
 
 def test_a_chart_of_nothing_says_so_and_draws_no_bar() -> None:
