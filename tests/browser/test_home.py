@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from exchange.server.demo.data import DEMO_PASSWORD, OPERATOR_EMAIL, PROGRAM_NAME
+from exchange.web.formats import yuan
 from tests.browser.conftest import Visit
 from tests.e2e.conftest import Api
 
@@ -64,9 +65,21 @@ def test_home_shows_a_live_auction_ticking_open_notices_results_and_figures(
     assert figures.locator("table tbody tr").count() == 12
 
 
-def test_stats_charts_render_beside_their_tables_and_the_year_can_be_chosen(visit: Visit) -> None:
+def test_stats_charts_render_beside_their_tables_and_the_year_can_be_chosen(visit: Visit, api: Api) -> None:
     visit.open("/stats")
     page = visit.page
+    # The tables hold the API's numbers, in yuan.
+    stats = api.ok("GET", "/stats")
+    rows = page.locator("#deals-by-month tbody tr").evaluate_all(
+        "rs => rs.map(r => Array.from(r.cells).map(c => c.textContent.trim()))"
+    )
+    assert rows == [
+        [f"{int(m['month'][5:])}月", f"{m['count']:,}", yuan(m["value"])] for m in stats["deals"]["by_month"]
+    ]
+    by_field = page.locator("#deals-by-field tbody tr").evaluate_all(
+        "rs => rs.map(r => Array.from(r.cells).map(c => c.textContent.trim()).slice(1))"
+    )
+    assert by_field == [[f"{d['count']:,}", yuan(d["value"])] for d in stats["deals"]["by_field"].values()]
     figures = page.locator("figure.chart")
     assert figures.count() == 7
     for i in range(figures.count()):
