@@ -48,7 +48,7 @@ from listings.domain import (
 from listings.errors import CalendarYearMissing, ListingError
 from listings.hooks import Amendment, CloseHandler, ListingHooks, ListingObserver, NoticeHandler
 from listings.models import Base, Listing, ListingTransition, Notice, Objection
-from listings.notices import cancel_notice, get_notice, latest_notices, list_notices, objection_counts, open_notice
+from listings.notices import cancel_notice, get_notice, list_notices, objection_counts, open_notice
 from listings.queries import listing_figures, stats_year
 from listings.routes import ROUTE_HANDLERS
 from listings.schemas import ListingFigures, NoticeSummaryOut
@@ -132,7 +132,6 @@ __all__ = [
     "create_listings",
     "form_deal",
     "get_notice",
-    "latest_notices",
     "list_notices",
     "listing_figures",
     "load_listing",

@@ -375,13 +375,10 @@ async def list_notices(
     return keyset_page(rows, limit, lambda n: {"closes_at": n.closes_at.isoformat(), "id": str(n.id)})
 
 
-async def latest_notices(session: AsyncSession, *, kinds: list[NoticeKind], limit: int) -> list[Notice]:
-    """The notices of these kinds opened most recently, newest first, leaving out cancelled ones
-    (an upheld objection ended them): what stands of the exchange's recent results."""
-    query = (
-        select(Notice)
-        .where(Notice.kind.in_([k.value for k in kinds]), Notice.status != NoticeStatus.CANCELLED.value)
-        .order_by(Notice.opens_at.desc(), Notice.id.desc())
-        .limit(limit)
-    )
+async def notices_about(session: AsyncSession, subject_ids: list[uuid.UUID]) -> list[Notice]:
+    """Every notice about these subjects (a listing's announcements, its deals' results), in any
+    state, oldest first: a listing's public timeline."""
+    if not subject_ids:
+        return []
+    query = select(Notice).where(Notice.subject_id.in_(subject_ids)).order_by(Notice.opens_at, Notice.id)
     return list((await session.scalars(query)).all())

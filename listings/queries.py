@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, Select, exists, func, literal_column, select, text
+from sqlalchemy import BigInteger, Float, Select, case, exists, func, literal, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer, selectinload
 
+from kernel.columns import UTCDateTime
 from kernel.db import is_postgres
 from kernel.errors import Forbidden
 from kernel.pagination import (
@@ -25,11 +27,13 @@ from kernel.pagination import (
 )
 from kernel.time import rfc3339
 from listings.domain import (
+    MAX_FEN,
     PUBLIC_STATUSES,
     Actor,
     DealType,
     Field,
     IpKind,
+    LicenseScope,
     ListingStatus,
     PricingMode,
 )
@@ -50,17 +54,29 @@ PAGE_LOAD = (
 )
 
 
+# The orders of a search. ``relevance`` needs words (without them it is ``newest``); ``closing``
+# puts the listings whose announcement still runs first, the soonest to close first, then the rest
+# by the end of their last period; the price orders break ties by id.
+ORDERS = ("relevance", "newest", "closing", "price_asc", "price_desc")
+# A listing with no period end sorts after every real one in the ``closing`` order (no NULLs to page over).
+NO_CLOSE = datetime(9999, 12, 31, tzinfo=BEIJING)
+
+
 @dataclass(frozen=True)
 class SearchQuery:
     q: str | None = None
     field: Field | None = None
     deal_type: DealType | None = None
+    license_scope: LicenseScope | None = None  # licences only: exclusive, sole or non-exclusive
     pricing_mode: PricingMode | None = None
     status: ListingStatus | None = None
     min_price: int = 0
     max_price: int | None = None
+    min_maturity: int | None = None  # technology readiness level 1-9, at least
+    seller_kind: str | None = None  # university | research_institute | enterprise
+    seller_org_id: uuid.UUID | None = None  # one organisation's listings (its public profile)
     ip_kind: IpKind | None = None
-    order: str = "relevance"  # relevance | newest
+    order: str = "relevance"  # one of ORDERS
     limit: int = 20
     cursor: str | None = None
 
@@ -78,6 +94,16 @@ def _filters(query: Select[Any], search: SearchQuery, viewer: Actor | None) -> S
         query = query.where(Listing.deal_type == search.deal_type.value)
     if search.pricing_mode is not None:
         query = query.where(Listing.pricing_mode == search.pricing_mode.value)
+    if search.license_scope is not None:
+        # Only a licence has a scope (transfers and equity have none): deal_terms is its LicenseTerms.
+        scope = Listing.deal_terms["scope"].as_string()
+        query = query.where(Listing.deal_type == DealType.LICENSE.value, scope == search.license_scope.value)
+    if search.min_maturity is not None:
+        query = query.where(Listing.maturity >= search.min_maturity)
+    if search.seller_kind is not None:
+        query = query.where(Listing.seller_kind == search.seller_kind)
+    if search.seller_org_id is not None:
+        query = query.where(Listing.seller_org_id == search.seller_org_id)
     if search.min_price:
         query = query.where(Listing.asking_price >= search.min_price)
     if search.max_price is not None:
@@ -91,36 +117,113 @@ def _filters(query: Select[Any], search: SearchQuery, viewer: Actor | None) -> S
 
 def _narrowed(search: SearchQuery) -> bool:
     """Whether filters beyond the public states narrow the search."""
-    return bool(search.field or search.deal_type or search.pricing_mode or search.ip_kind or search.status) or bool(
-        search.min_price or search.max_price is not None
-    )
+    return bool(
+        search.field
+        or search.deal_type
+        or search.license_scope
+        or search.pricing_mode
+        or search.ip_kind
+        or search.status
+        or search.seller_kind
+        or search.seller_org_id
+        or search.min_maturity is not None
+    ) or bool(search.min_price or search.max_price is not None)
 
 
-async def search_listings(
-    session: AsyncSession, search: SearchQuery, viewer: Actor | None
-) -> tuple[list[Listing], str | None]:
-    """Public listings matching the words of ``q`` and the filters, by relevance or newest first.
+@dataclass(frozen=True)
+class _Keyset:
+    """A non-relevance order: its sort columns and how a cursor names a position in it."""
 
-    Relevance ranks the ``RELEVANCE_WINDOW`` most recent matches (a deeper page widens the
-    window): a common word matches a large part of the catalogue, and ranking every match would
-    cost time in proportion to it, while the most recent matches are found by walking an index.
-    """
+    order_by: tuple[Any, ...]
+    position: Callable[[Listing], dict[str, Any]]
+    after: Callable[[dict[str, Any]], Any]  # the WHERE clause of the rows after a position
+
+
+_OPEN = ListingStatus.ANNOUNCED.value
+_open_rank = case((Listing.status == _OPEN, 0), else_=1)
+_closes = func.coalesce(Listing.closes_at, literal(NO_CLOSE, UTCDateTime))
+
+
+def _after_newest(p: dict[str, Any]) -> Any:
+    at, key = cursor_time(p, "published_at"), cursor_uuid(p, "id")
+    return (Listing.published_at < at) | ((Listing.published_at == at) & (Listing.id < key))
+
+
+def _after_price(descending: bool) -> Callable[[dict[str, Any]], Any]:
+    def after(p: dict[str, Any]) -> Any:
+        price, key = cursor_int(p, "price", maximum=MAX_FEN), cursor_uuid(p, "id")
+        if descending:
+            return (Listing.asking_price < price) | ((Listing.asking_price == price) & (Listing.id < key))
+        return (Listing.asking_price > price) | ((Listing.asking_price == price) & (Listing.id > key))
+
+    return after
+
+
+def _after_closing(p: dict[str, Any]) -> Any:
+    rank, at, key = cursor_int(p, "open", maximum=1), cursor_time(p, "closes_at"), cursor_uuid(p, "id")
+    # Open announcements run soonest-first, the others latest-first: the comparison follows the group.
+    later = _closes > at if rank == 0 else _closes < at
+    return (_open_rank > rank) | ((_open_rank == rank) & (later | ((_closes == at) & (Listing.id > key))))
+
+
+def _closing_position(item: Listing) -> dict[str, Any]:
+    return {
+        "open": 0 if item.status == _OPEN else 1,
+        "closes_at": (item.closes_at or NO_CLOSE).isoformat(),
+        "id": str(item.id),
+    }
+
+
+KEYSETS: dict[str, _Keyset] = {
+    "newest": _Keyset(
+        (Listing.published_at.desc(), Listing.id.desc()),
+        lambda item: {"published_at": item.published_at.isoformat(), "id": str(item.id)},
+        _after_newest,
+    ),
+    "closing": _Keyset(
+        (
+            _open_rank,
+            case((_open_rank == 0, _closes)).asc(),
+            case((_open_rank == 1, _closes)).desc(),
+            Listing.id,
+        ),
+        _closing_position,
+        _after_closing,
+    ),
+    "price_asc": _Keyset(
+        (Listing.asking_price, Listing.id),
+        lambda item: {"price": item.asking_price, "id": str(item.id)},
+        _after_price(descending=False),
+    ),
+    "price_desc": _Keyset(
+        (Listing.asking_price.desc(), Listing.id.desc()),
+        lambda item: {"price": item.asking_price, "id": str(item.id)},
+        _after_price(descending=True),
+    ),
+}
+CURSOR_KEYS = {
+    "newest": ("published_at", "id"),
+    "closing": ("open", "closes_at", "id"),
+    "price_asc": ("price", "id"),
+    "price_desc": ("price", "id"),
+}
+
+
+def _check_range(search: SearchQuery) -> None:
     if search.max_price is not None and search.min_price > search.max_price:
         raise InvalidRequest("max_price must not be below min_price", field="max_price")
-    words = query_words(search.q) if search.q else []
-    if search.q and not words:
-        return [], None  # nothing searchable in the query (only punctuation)
-    newest = (Listing.published_at.desc(), Listing.id.desc())
-    relevance = bool(words) and search.order == "relevance"
-    if relevance:
-        position = decode_cursor(search.cursor, "offset")
-        offset = cursor_int(position, "offset", maximum=MAX_OFFSET) if position else 0
-    else:
-        position = decode_cursor(search.cursor, "published_at", "id")
-        offset = 0
+    if search.order not in ORDERS:
+        raise InvalidRequest(f"order must be one of {', '.join(ORDERS)}", field="order")
 
+
+async def _matches(
+    session: AsyncSession, search: SearchQuery, viewer: Actor | None, words: list[str], *, window: int | None
+) -> tuple[Select[Any] | None, Any]:
+    """The ids (and, on PostgreSQL, search vectors; on SQLite, bm25 scores) of the listings that
+    match, and the tsquery of the words. ``window``: SQLite's unfiltered relevance reads only that
+    many of the most recent matches (None: every match, as a count or another order needs)."""
     postgres = is_postgres(session)
-    if postgres:
+    if postgres and words:
         # Plan each search for its own words: a prepared statement's generic plan cannot tell a word
         # in a third of the catalogue from a rare one, and picks one plan for both.
         await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
@@ -129,30 +232,61 @@ async def search_listings(
     matches = _filters(
         select(Listing.id.label("id"), vector.label("vector") if postgres else Listing.id), search, viewer
     )
-    if matches is None:
-        return [], None
-    rank: Any = None
-    if words and postgres:
-        matches = matches.where(vector.op("@@")(tsquery))
-    elif words:
-        # SQLite: unfiltered relevance ranks the most recent matches (rowid = listing number, in
-        # creation order), which FTS5 reads newest first and stops; filters need every match.
-        sql = (
-            "SELECT rowid AS number, bm25(listing_search, 10.0, 1.0) AS score "
-            "FROM listing_search WHERE listing_search MATCH :match"
-        )
-        params: dict[str, Any] = {"match": fts5_query(words)}
-        if relevance and not _narrowed(search):
-            sql += " ORDER BY rowid DESC LIMIT :window"
-            params["window"] = max(RELEVANCE_WINDOW, offset + search.limit + 1)
-        fts = text(sql).bindparams(**params).columns(number=BigInteger, score=Float).subquery("fts")
-        matches = matches.join(fts, fts.c.number == Listing.number).add_columns((-fts.c.score).label("score"))
+    if matches is None or not words:
+        return matches, tsquery
+    if postgres:
+        return matches.where(vector.op("@@")(tsquery)), tsquery
+    # SQLite: unfiltered relevance ranks the most recent matches (rowid = listing number, in
+    # creation order), which FTS5 reads newest first and stops; filters need every match.
+    sql = (
+        "SELECT rowid AS number, bm25(listing_search, 10.0, 1.0) AS score "
+        "FROM listing_search WHERE listing_search MATCH :match"
+    )
+    params: dict[str, Any] = {"match": fts5_query(words)}
+    if window is not None and not _narrowed(search):
+        sql += " ORDER BY rowid DESC LIMIT :window"
+        params["window"] = window
+    fts = text(sql).bindparams(**params).columns(number=BigInteger, score=Float).subquery("fts")
+    return matches.join(fts, fts.c.number == Listing.number).add_columns((-fts.c.score).label("score")), tsquery
 
+
+async def count_listings(session: AsyncSession, search: SearchQuery, viewer: Actor | None) -> int:
+    """How many listings the search matches in all (every page together), whatever the order."""
+    _check_range(search)
+    words = query_words(search.q) if search.q else []
+    if search.q and not words:
+        return 0
+    matches, _ = await _matches(session, search, viewer, words, window=None)
+    if matches is None:
+        return 0
+    return int(await session.scalar(select(func.count()).select_from(matches.subquery("matches"))) or 0)
+
+
+async def search_listings(
+    session: AsyncSession, search: SearchQuery, viewer: Actor | None
+) -> tuple[list[Listing], str | None]:
+    """Public listings matching the words of ``q`` and the filters, in one of ``ORDERS``.
+
+    Relevance ranks the ``RELEVANCE_WINDOW`` most recent matches (a deeper page widens the
+    window): a common word matches a large part of the catalogue, and ranking every match would
+    cost time in proportion to it, while the most recent matches are found by walking an index.
+    Its cursor is an offset; every other order pages by keyset (the last row's sort key and id).
+    """
+    _check_range(search)
+    words = query_words(search.q) if search.q else []
+    if search.q and not words:
+        return [], None  # nothing searchable in the query (only punctuation)
+    relevance = bool(words) and search.order == "relevance"
     limit = search.limit
     if relevance:
-        if postgres:
-            window = max(RELEVANCE_WINDOW, offset + limit + 1)
-            candidates = matches.order_by(*newest).limit(window).subquery("candidates")
+        position = decode_cursor(search.cursor, "offset")
+        offset = cursor_int(position, "offset", maximum=MAX_OFFSET) if position else 0
+        window = max(RELEVANCE_WINDOW, offset + limit + 1)
+        matches, tsquery = await _matches(session, search, viewer, words, window=window)
+        if matches is None:
+            return [], None
+        if is_postgres(session):
+            candidates = matches.order_by(*KEYSETS["newest"].order_by).limit(window).subquery("candidates")
             rank = func.ts_rank(candidates.c.vector, tsquery)
         else:
             candidates = matches.subquery("candidates")
@@ -172,15 +306,18 @@ async def search_listings(
         more = len(rows) > limit and offset + limit < MAX_OFFSET
         return rows[:limit], encode_cursor({"offset": offset + limit}) if more else None
 
+    order = "newest" if search.order == "relevance" else search.order  # relevance without words
+    keyset = KEYSETS[order]
+    position = decode_cursor(search.cursor, *CURSOR_KEYS[order])
+    matches, _ = await _matches(session, search, viewer, words, window=None)
+    if matches is None:
+        return [], None
     if position:
-        after, after_id = cursor_time(position, "published_at"), cursor_uuid(position, "id")
-        matches = matches.where(
-            (Listing.published_at < after) | ((Listing.published_at == after) & (Listing.id < after_id))
-        )
-    page = matches.order_by(*newest).limit(limit + 1).subquery("page")
-    query = select(Listing).join(page, page.c.id == Listing.id).order_by(*newest)
+        matches = matches.where(keyset.after(position))
+    page = matches.order_by(*keyset.order_by).limit(limit + 1).subquery("page")
+    query = select(Listing).join(page, page.c.id == Listing.id).order_by(*keyset.order_by)
     rows = (await session.scalars(query.options(*PAGE_LOAD))).all()
-    return keyset_page(rows, limit, lambda item: {"published_at": item.published_at.isoformat(), "id": str(item.id)})
+    return keyset_page(rows, limit, keyset.position)
 
 
 async def seller_listings(

@@ -29,6 +29,7 @@ from listings.domain import (
     DealType,
     Field,
     IpKind,
+    LicenseScope,
     ListingStatus,
     NoticeKind,
     NoticeStatus,
@@ -51,6 +52,7 @@ from listings.schemas import (
     ListingOut,
     ListingPage,
     ListingPatch,
+    ListingSearchPage,
     NdaOut,
     NoticeOut,
     NoticePage,
@@ -103,7 +105,7 @@ class ListingController(Controller):
         )
         return listing_out(listing, actor)
 
-    @get("/", summary="Search public listings (Chinese-aware full text, filters, cursor pages)")
+    @get("/", summary="Search public listings (Chinese-aware full text, filters, orders, cursor pages, total)")
     async def search(
         self,
         db: Db,
@@ -111,23 +113,46 @@ class ListingController(Controller):
         q: FromQuery[Annotated[str | None, Parameter(max_length=200, description="words to find")]] = None,
         field: FromQuery[Field | None] = None,
         deal_type: FromQuery[DealType | None] = None,
+        license_scope: FromQuery[
+            Annotated[LicenseScope | None, Parameter(description="licences of this scope (implies deal_type=license)")]
+        ] = None,
         pricing_mode: FromQuery[PricingMode | None] = None,
         status: FromQuery[ListingStatus | None] = None,
         min_price: FromQuery[Annotated[int, Parameter(ge=0, le=10**15, description="fen")]] = 0,
         max_price: FromQuery[Annotated[int, Parameter(ge=0, le=10**15, description="fen")]] = 10**15,
+        min_maturity: FromQuery[
+            Annotated[int | None, Parameter(ge=1, le=9, description="technology readiness level, at least")]
+        ] = None,
+        seller_kind: FromQuery[Literal["university", "research_institute", "enterprise"] | None] = None,
+        seller_org_id: FromQuery[Annotated[uuid.UUID | None, Parameter(description="one seller's listings")]] = None,
         ip_kind: FromQuery[IpKind | None] = None,
-        order: FromQuery[Literal["relevance", "newest"]] = "relevance",
+        order: FromQuery[
+            Annotated[
+                Literal["relevance", "newest", "closing", "price_asc", "price_desc"],
+                Parameter(
+                    description="relevance (with q; else newest), newest, closing (open announcements soonest to "
+                    "close first, then the rest by their last period's end, latest first), price_asc, price_desc"
+                ),
+            ]
+        ] = "relevance",
+        count: FromQuery[
+            Annotated[bool, Parameter(description="also count every match (total); costs a second query")]
+        ] = False,
         limit: Limit = 20,
         cursor: Cursor = None,
-    ) -> ListingPage:
+    ) -> ListingSearchPage:
         search = queries.SearchQuery(
             q=q,
             field=field,
             deal_type=deal_type,
+            license_scope=license_scope,
             pricing_mode=pricing_mode,
             status=status,
             min_price=min_price,
             max_price=max_price if max_price < 10**15 else None,
+            min_maturity=min_maturity,
+            seller_kind=seller_kind,
+            seller_org_id=seller_org_id,
             ip_kind=ip_kind,
             order=order,
             limit=limit,
@@ -135,7 +160,8 @@ class ListingController(Controller):
         )
         async with db.read() as session:
             rows, next_cursor = await queries.search_listings(session, search, viewer)
-            return ListingPage(items=[listing_summary(r) for r in rows], next_cursor=next_cursor)
+            total = await queries.count_listings(session, search, viewer) if count else None
+            return ListingSearchPage(items=[listing_summary(r) for r in rows], next_cursor=next_cursor, total=total)
 
     @get("/mine", security=BEARER, summary="The listings of the caller's organisation, in every state")
     async def mine(

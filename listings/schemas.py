@@ -165,6 +165,14 @@ class ListingSummaryOut(msgspec.Struct):
 ListingPage = Page[ListingSummaryOut]
 
 
+class ListingSearchPage(msgspec.Struct):
+    """A page of a search, and with ``count=true`` how many listings match in all."""
+
+    items: list[ListingSummaryOut]
+    next_cursor: str | None = None
+    total: int | None = None
+
+
 class TransitionOut(msgspec.Struct):
     id: uuid.UUID
     action: str
@@ -270,6 +278,7 @@ __all__ = [
     "ListingOut",
     "ListingPage",
     "ListingPatch",
+    "ListingSearchPage",
     "NdaOut",
     "NoticeOut",
     "NoticePage",

@@ -169,12 +169,15 @@ class WorkingCalendar:
         end_local = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=BEIJING)
         return end_local.astimezone(opens_at.tzinfo)
 
-    def working_days_left(self, now: datetime, ends_at: datetime) -> int:
-        """The working days of a period still to run at ``now``, today included while it lasts:
-        what a notice shows as "还剩 N 个工作日". 0 once the period has ended."""
+    def working_days_left(self, now: datetime, opens_at: datetime, ends_at: datetime) -> int:
+        """The working days of a period (opened at ``opens_at``, ending at ``ends_at``) still to run
+        at ``now``, today included while it lasts: what a notice shows as "还剩 N 个工作日". The
+        opening day is not one of them (``working_days_end`` counts from the next working day), so
+        on the day of publication a period of N working days has N left; 0 once it has ended."""
         if now >= ends_at:
             return 0
-        day, last = beijing_date(now), beijing_date(ends_at - timedelta(microseconds=1))
+        day = max(beijing_date(now), beijing_date(opens_at) + timedelta(days=1))
+        last = beijing_date(ends_at - timedelta(microseconds=1))
         left = 0
         while day <= last:
             left += self.is_working_day(day)

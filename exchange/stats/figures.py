@@ -13,7 +13,7 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.trading.auctions import running_auctions
-from exchange.trading.deals import latest_results
+from exchange.trading.deals import published_deals
 from exchange.trading.schemas import DealResultOut, PublicAuctionOut
 from exchange.trading.stats import DealFigures, deal_figures
 from exchange.trading.views import deal_result_out, public_auction_out
@@ -94,7 +94,7 @@ async def home_figures(session: AsyncSession, listings: ListingsContext, now: da
         ClosingNoticeOut(notice_summary(n, counts.get(n.id, (0, 0)), now), days)
         for n, days in zip(notices, left, strict=True)
     ]
-    results = [deal_result_out(n) for n in await latest_results(session, HOME_RESULTS)]
+    results = [deal_result_out(notice) for _, notice in await published_deals(session, limit=HOME_RESULTS)]
     return HomeOut(
         generated_at=now,
         auctions=[public_auction_out(auction, listing, now) for auction, listing in running],

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from exchange.stats.figures import StatsOut
 from exchange.web.charts import Chart, bar_chart, column_chart
 from exchange.web.formats import wan_yuan, yuan
-from exchange.web.labels import label
+from exchange.web.labels import zh
 
 
 @dataclass(frozen=True)
@@ -92,37 +92,37 @@ def stats_figures(stats: StatsOut) -> list[Figure]:
         _figure(
             "listings-by-deal-type",
             f"{year}年按交易方式的挂牌项目数",
-            [(label(k, "deal_type"), n) for k, n in listings.by_deal_type.items()],
+            [(zh(k, "deal_type"), n) for k, n in listings.by_deal_type.items()],
             _count,
             ["交易方式", "挂牌项目数"],
-            [[label(k, "deal_type"), _count(n)] for k, n in listings.by_deal_type.items()],
+            [[zh(k, "deal_type"), _count(n)] for k, n in listings.by_deal_type.items()],
         ),
         _figure(
             "deals-by-deal-type",
             f"{year}年按交易方式的成交金额",
-            [(label(k, "deal_type"), deals.by_deal_type[k].value) for k in by_type],
+            [(zh(k, "deal_type"), deals.by_deal_type[k].value) for k in by_type],
             wan_yuan,
             ["交易方式", "成交笔数", "成交金额"],
             [
-                [label(k, "deal_type"), _count(deals.by_deal_type[k].count), yuan(deals.by_deal_type[k].value)]
+                [zh(k, "deal_type"), _count(deals.by_deal_type[k].count), yuan(deals.by_deal_type[k].value)]
                 for k in by_type
             ],
         ),
         _figure(
             "listings-by-field",
             f"{year}年按技术领域的挂牌项目数",
-            [(label(k, "field"), n) for k, n in listings.by_field.items()],
+            [(zh(k, "field"), n) for k, n in listings.by_field.items()],
             _count,
             ["技术领域", "挂牌项目数"],
-            [[label(k, "field"), _count(n)] for k, n in listings.by_field.items()],
+            [[zh(k, "field"), _count(n)] for k, n in listings.by_field.items()],
         ),
         _figure(
             "deals-by-field",
             f"{year}年按技术领域的成交金额",
-            [(label(k, "field"), deals.by_field[k].value) for k in by_field],
+            [(zh(k, "field"), deals.by_field[k].value) for k in by_field],
             wan_yuan,
             ["技术领域", "成交笔数", "成交金额"],
-            [[label(k, "field"), _count(deals.by_field[k].count), yuan(deals.by_field[k].value)] for k in by_field],
+            [[zh(k, "field"), _count(deals.by_field[k].count), yuan(deals.by_field[k].value)] for k in by_field],
         ),
         _figure(
             "vouchers",

@@ -99,13 +99,18 @@ async def visible_auction(session: AsyncSession, viewer: Principal, auction_id: 
 async def auction_of_listing(session: AsyncSession, viewer: Principal, listing_id: uuid.UUID) -> Auction:
     """The listing's latest auction, under the listing's own visibility and then the auction's."""
     listing = await load_listing(session, listing_id, viewer=viewer)
-    latest = await session.scalar(
-        select(Auction).where(Auction.listing_id == listing_id).order_by(Auction.starts_at.desc()).limit(1)
-    )
+    latest = await latest_auction(session, listing_id)
     if latest is None:
         raise NotFound(f"listing {listing_id} has no auction")
     await _admitted(session, viewer, latest, listing)
     return latest
+
+
+async def latest_auction(session: AsyncSession, listing_id: uuid.UUID) -> Auction | None:
+    """The listing's latest auction (a relisted listing may have had several), or None."""
+    return await session.scalar(
+        select(Auction).where(Auction.listing_id == listing_id).order_by(Auction.starts_at.desc()).limit(1)
+    )
 
 
 async def _admitted(session: AsyncSession, viewer: Principal, auction: Auction, listing: Any) -> Intent | None:

@@ -58,11 +58,11 @@ from listings import (
     Notice,
     NoticeHandler,
     NoticeKind,
+    NoticeStatus,
     Objection,
     PricingMode,
     cancel_deal,
     complete_sale,
-    latest_notices,
     open_notice,
     public_listing,
     working_calendar,
@@ -328,10 +328,23 @@ async def list_deals(
     return keyset_page(rows, limit, by_id)
 
 
-async def latest_results(session: AsyncSession, limit: int) -> list[Notice]:
-    """The deals most recently made public: their result and negotiated-price notices, newest first."""
-    kinds = [NoticeKind.DEAL_RESULT, NoticeKind.NEGOTIATED_PRICE]
-    return await latest_notices(session, kinds=kinds, limit=limit)
+async def published_deals(
+    session: AsyncSession, *, org_id: uuid.UUID | None = None, listing_id: uuid.UUID | None = None, limit: int = 20
+) -> list[tuple[Deal, Notice]]:
+    """Deals whose result (or negotiated-price) notice has been published and not withdrawn, with
+    that notice, newest first: what the public knows of them (the notice's parties and price).
+    ``org_id``: those the organisation bought or sold; ``listing_id``: those of one listing."""
+    query = (
+        select(Deal, Notice)
+        .join(Notice, Notice.id == Deal.notice_id)
+        .where(Notice.status != NoticeStatus.CANCELLED.value)
+    )
+    if org_id is not None:
+        query = query.where((Deal.buyer_org_id == org_id) | (Deal.seller_org_id == org_id))
+    if listing_id is not None:
+        query = query.where(Deal.listing_id == listing_id)
+    rows = await session.execute(query.order_by(Deal.id.desc()).limit(limit))
+    return [(deal, notice) for deal, notice in rows]
 
 
 def _at(moment: datetime | None) -> str | None:

@@ -577,3 +577,42 @@ def held_deadline(deadline: datetime, since: datetime, suspensions: Sequence[Per
         moved += end - max(start, covered)
         covered = end
     return moved
+
+
+# --- what a visitor of a listing may do next (the listing page's call to action) ---------------
+
+
+class NextStep(StrEnum):
+    SIGN_IN = "sign_in"  # the public, while intents are registered: sign in to take part
+    GET_VERIFIED = "get_verified"  # a signed-in organisation that may not trade (unverified, suspended)
+    OWN_LISTING = "own_listing"  # the seller: nothing to buy
+    REGISTER_INTENT = "register_intent"  # register intent, the deposit held from its wallet
+    INTENT_REGISTERED = "intent_registered"  # its deposit held; the announcement's end decides what follows
+    GO_TO_AUCTION = "go_to_auction"  # a participant of the listing's scheduled or running auction
+
+
+def next_step(
+    *,
+    open_for_intents: bool,
+    signed_in: bool,
+    operator: bool,
+    seller: bool,
+    may_trade: bool,
+    intent_active: bool,
+    in_running_auction: bool,
+) -> NextStep | None:
+    """The one step a visitor of a listing may take now, or None (nothing to do: an operator, a
+    listing past its announcement with no auction of the visitor's). The rules behind each step are
+    those the services enforce: intents only during the announcement (``intents.OPEN_FOR_INTENTS``),
+    by a verified active organisation other than the seller, once; bids by the auction's participants."""
+    if in_running_auction:
+        return NextStep.GO_TO_AUCTION
+    if not open_for_intents or operator:
+        return None
+    if not signed_in:
+        return NextStep.SIGN_IN
+    if seller:
+        return NextStep.OWN_LISTING
+    if intent_active:
+        return NextStep.INTENT_REGISTERED
+    return NextStep.REGISTER_INTENT if may_trade else NextStep.GET_VERIFIED

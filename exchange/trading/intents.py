@@ -13,11 +13,21 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.accounting import chart
-from exchange.parties.domain import Principal
+from exchange.parties.domain import OrgStatus, Principal
 from exchange.trading.context import TradingContext
-from exchange.trading.domain import INTENTS, IntentAction, IntentStatus, next_intent_state
+from exchange.trading.domain import (
+    AUCTIONS,
+    INTENTS,
+    AuctionAction,
+    IntentAction,
+    IntentStatus,
+    NextStep,
+    next_intent_state,
+    next_step,
+    takes_part,
+)
 from exchange.trading.errors import IntentExists, NotAnnounced, NotParticipant, SellerCannotBuy
-from exchange.trading.models import Intent, IntentNotification
+from exchange.trading.models import Auction, Intent, IntentNotification
 from kernel.errors import NotFound
 from kernel.pagination import by_id, id_after, keyset_page
 from ledger import service as ledger
@@ -39,7 +49,7 @@ async def register_intent(
         raise NotAnnounced(
             f"intents are registered during the announcement; the listing is {listing.status}", state=listing.status
         )
-    intent = await session.scalar(select(Intent).where(Intent.listing_id == listing.id, Intent.org_id == buyer.org_id))
+    intent = await org_intent(session, listing.id, buyer.org_id)
     if intent is not None and intent.status == ACTIVE:
         raise IntentExists(f"intent {intent.id} is already registered", intent_id=str(intent.id))
     if intent is None:
@@ -65,6 +75,34 @@ async def register_intent(
         )
         intent.hold_entry_id = hold.id
     return intent
+
+
+async def org_intent(session: AsyncSession, listing_id: uuid.UUID, org_id: uuid.UUID) -> Intent | None:
+    """The organisation's intent on the listing, whatever its state (one row per organisation and listing)."""
+    return await session.scalar(select(Intent).where(Intent.listing_id == listing_id, Intent.org_id == org_id))
+
+
+async def next_step_on(
+    session: AsyncSession, listing: Listing, viewer: Principal | None, auction: Auction | None
+) -> tuple[NextStep | None, Intent | None]:
+    """What the viewer may do next on a listing (``domain.next_step``) and its intent, if any."""
+    intent = await org_intent(session, listing.id, viewer.org_id) if viewer is not None else None
+    in_auction = (
+        auction is not None
+        and intent is not None
+        and AUCTIONS.allows(auction.status, AuctionAction.BID)
+        and takes_part(intent.status, intent.created_at, intent.ended_at, auction.starts_at)
+    )
+    step = next_step(
+        open_for_intents=listing.status in OPEN_FOR_INTENTS,
+        signed_in=viewer is not None,
+        operator=viewer is not None and viewer.is_operator,
+        seller=viewer is not None and viewer.org_id == listing.seller_org_id,
+        may_trade=viewer is not None and viewer.org_verified and viewer.org_status is OrgStatus.ACTIVE,
+        intent_active=intent is not None and intent.status == ACTIVE,
+        in_running_auction=in_auction,
+    )
+    return step, intent
 
 
 async def get_intent(session: AsyncSession, viewer: Principal, intent_id: uuid.UUID, *, lock: bool = False) -> Intent:

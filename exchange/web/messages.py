@@ -32,6 +32,12 @@ def _not_open(extra: Extra) -> str:
     return f"竞价尚未开始，将于 {beijing(datetime.fromisoformat(opens.replace('Z', '+00:00')))} 开始接受出价。"
 
 
+def _funds(extra: Extra) -> str:
+    if extra.get("unit") == "CNY" and extra.get("needed") is not None:
+        return f"账户可用余额不足：需要 {yuan(extra.get('needed'))}，可用 {yuan(extra.get('available'))}。"
+    return "账户可用余额不足。"
+
+
 MESSAGES: dict[str, str | Callable[[Extra], str]] = {
     "bid-below-asking-price": _minimum,
     "bid-below-minimum": _minimum,
@@ -48,6 +54,11 @@ MESSAGES: dict[str, str | Callable[[Extra], str]] = {
     "org-suspended": "您的机构已被暂停交易。",
     "objection-limit-reached": "同一机构对一则公示最多提出 3 次异议。",
     "invalid-state": "当前状态不允许此操作。",
+    "insufficient-funds": _funds,
+    "intent-exists": "贵机构已登记本项目的受让意向。",
+    "listing-not-announced": "受让意向只能在公示期内登记或撤回。",
+    "invalid-request": "查询或提交的内容有误，请检查后重试。",
+    "invalid-cursor": "翻页链接有误或已失效，请从第一页重新浏览。",
     "rate-limited": "尝试次数过多，请稍后再试。",
     "rate-limit-unavailable": "系统繁忙，请稍后再试。",
     "unauthorized": "请先登录。",

@@ -18,7 +18,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from exchange.web.formats import FILTERS
-from exchange.web.labels import label
+from exchange.web.labels import badge, choices, zh
 
 PACKAGE_DIR = Path(__file__).parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -46,8 +46,9 @@ def template_environment(module_template_dirs: Iterable[Path]) -> Environment:
         auto_reload=False,
     )
     env.filters.update(FILTERS)
-    env.filters["label"] = label
     env.globals["asset"] = asset
+    env.filters.update({"zh": zh, "badge": badge})  # the Chinese words of codes (see labels)
+    env.globals["choices"] = choices
     return env
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from listings.domain import ListingStatus
 from listings.models import ConfidentialRead, Listing
 from tests.helpers import announced_listing, assert_problem, create_listing, operator, register, verified
 
@@ -257,3 +258,98 @@ async def test_open_data_csv_neutralises_text_a_spreadsheet_would_run_as_a_formu
     # The JSON lines carry the text as it was written.
     jsonl = await client.get(f"{API}/open-data/listings")
     assert sorted(json.loads(line)["title"] for line in jsonl.text.splitlines()) == sorted(FORMULAS)
+
+
+async def every_page(client, **params) -> tuple[list[str], int]:
+    """The titles of every page of a search in order, two at a time, and the total it reported."""
+    seen, cursor, totals = [], None, set()
+    while True:
+        query = {"limit": 2, "count": "true", **params, **({"cursor": cursor} if cursor else {})}
+        response = await client.get(f"{API}/listings", params=query)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        seen += [i["title"] for i in page["items"]]
+        totals.add(page["total"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(totals) == 1  # every page counts the same matches
+    return seen, totals.pop()
+
+
+async def test_licence_scope_maturity_seller_kind_orders_and_total(client, app):
+    ops, _, ids, _ = await seed(client, app)
+    university = await verified(client, ops, "university", name="东海理工大学")
+    exclusive = body_for("全固态电池界面改性技术", "new_energy", "license", "listed", 9_000_000, "invention_patent")
+    exclusive["deal"]["scope"] = "exclusive"
+    exclusive["maturity"] = 8
+    created = await client.post(f"{API}/listings", json=exclusive, headers=university.headers)
+    await client.post(f"{API}/listings/{created.json()['id']}/submit", headers=university.headers)
+    approved = await client.post(
+        f"{API}/listings/{created.json()['id']}/review", json={"decision": "approve"}, headers=ops.headers
+    )
+    assert approved.status_code == 200, approved.text
+
+    # A licence's scope is in its deal terms: transfers and equity have none.
+    assert await titles(client, license_scope="exclusive") == ["全固态电池界面改性技术"]
+    assert set(await titles(client, license_scope="non_exclusive")) == {
+        "钠离子电池正极材料",
+        "基于深度学习的医学影像诊断软件",
+    }
+    assert await titles(client, license_scope="sole") == []
+    assert await titles(client, min_maturity=6) == ["全固态电池界面改性技术"]
+    assert await titles(client, seller_kind="university") == ["全固态电池界面改性技术"]
+    assert await titles(client, seller_kind="enterprise", q="全固态") == []
+    assert await titles(client, seller_org_id=university.org_id) == ["全固态电池界面改性技术"]
+    assert_problem(await client.get(f"{API}/listings", params={"min_maturity": 10}), 400, "validation-error")
+    assert_problem(await client.get(f"{API}/listings", params={"seller_kind": "bank"}), 400, "validation-error")
+
+    # The total counts every match, not the page; only when asked for.
+    plain = (await client.get(f"{API}/listings", params={"limit": 1})).json()
+    assert plain["total"] is None
+    counted = (await client.get(f"{API}/listings", params={"limit": 1, "q": "电池", "count": "true"})).json()
+    assert len(counted["items"]) == 1 and counted["total"] == 3
+    assert (await client.get(f"{API}/listings", params={"q": "量子计算", "count": "true"})).json()["total"] == 0
+
+    prices = {row[0]: row[4] for row in CATALOGUE} | {"全固态电池界面改性技术": 9_000_000}
+    # Price orders page by keyset: every listing once, in price order, ties broken by id.
+    ascending, total = await every_page(client, order="price_asc")
+    assert total == 6 and ascending == sorted(prices, key=prices.__getitem__)
+    descending, _ = await every_page(client, order="price_desc")
+    assert descending == sorted(prices, key=prices.__getitem__, reverse=True)
+    battery, total = await every_page(client, order="price_desc", q="电池")
+    assert total == 3 and battery == ["固态锂电池制备方法", "全固态电池界面改性技术", "钠离子电池正极材料"]
+
+    # Closing: running announcements soonest to close first, then the others, latest period end first.
+    base = app.state.clock.now()
+    ends = {
+        "固态锂电池制备方法": (ListingStatus.ANNOUNCED, timedelta(days=9)),
+        "钠离子电池正极材料": (ListingStatus.ANNOUNCED, timedelta(days=2)),
+        "基于深度学习的医学影像诊断软件": (ListingStatus.SOLD, timedelta(days=-30)),
+        "抗肿瘤单克隆抗体药物": (ListingStatus.UNSOLD, timedelta(days=-3)),
+        "Solid-state battery thermal management": (ListingStatus.ANNOUNCED, timedelta(days=2)),
+    }
+
+    async def set_periods(session):
+        for title, (status, delta) in ends.items():
+            row = await session.scalar(select(Listing).where(Listing.id == uuid.UUID(ids[title])))
+            row.status, row.closes_at = status.value, base + delta
+
+    await app.state.db.transaction(set_periods)
+    closing, total = await every_page(client, order="closing")
+    tie = sorted(["钠离子电池正极材料", "Solid-state battery thermal management"], key=lambda t: ids[t])
+    # The new licence's period (20 working days) ends after the others'; a tie goes by id.
+    assert closing == [
+        *tie,
+        "固态锂电池制备方法",
+        "全固态电池界面改性技术",
+        "抗肿瘤单克隆抗体药物",
+        "基于深度学习的医学影像诊断软件",
+    ]
+    assert total == 6
+    assert_problem(
+        await client.get(f"{API}/listings", params={"order": "price_asc", "cursor": plain["next_cursor"]}),
+        422,
+        "invalid-cursor",
+        "cursor",
+    )

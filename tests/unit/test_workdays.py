@@ -124,18 +124,17 @@ def test_a_bad_schedule_is_refused_naming_the_field(changes, field):
     st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 11, 30)).map(lambda d: d.replace(tzinfo=UTC)),
     st.integers(min_value=1, max_value=20),
 )
-def test_working_days_left_counts_down_to_zero_at_the_end(opened, count):
+def test_working_days_left_is_the_period_on_its_first_day_and_counts_down_to_zero(opened, count):
     ends_at = PACKAGE.working_days_end(opened, count)
-    # At the opening, the opening day itself is not part of the period but is counted while it lasts.
-    first = PACKAGE.working_days_left(opened, ends_at)
-    assert first in (count, count + 1)
-    assert first == count + PACKAGE.is_working_day(opened.astimezone(BEIJING).date())
-    assert PACKAGE.working_days_left(ends_at - timedelta(seconds=1), ends_at) == 1
-    assert PACKAGE.working_days_left(ends_at, ends_at) == 0
+    assert PACKAGE.working_days_left(opened, opened, ends_at) == count
+    assert PACKAGE.working_days_left(ends_at - timedelta(seconds=1), opened, ends_at) == 1
+    assert PACKAGE.working_days_left(ends_at, opened, ends_at) == 0
 
 
 def test_working_days_left_on_a_weekend_counts_the_days_still_to_come():
-    # Saturday 2026-03-07, 10:00 Beijing, a period ending at 24:00 on Tuesday 2026-03-10.
+    # Opened on Friday 2026-03-06; on Saturday 2026-03-07 the period ends at 24:00 on Tuesday 2026-03-10.
+    opened = datetime(2026, 3, 6, 2, 0, tzinfo=UTC)
     now = datetime(2026, 3, 7, 2, 0, tzinfo=UTC)
-    ends_at = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)
-    assert PACKAGE.working_days_left(now, ends_at) == 2  # Monday and Tuesday
+    ends_at = PACKAGE.working_days_end(opened, 2)
+    assert ends_at == datetime(2026, 3, 10, 16, 0, tzinfo=UTC)
+    assert PACKAGE.working_days_left(now, opened, ends_at) == 2  # Monday and Tuesday
