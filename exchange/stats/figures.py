@@ -73,13 +73,13 @@ class HomeOut(msgspec.Struct):
 
 
 async def _working_days_left(
-    session: AsyncSession, listings: ListingsContext, now: datetime, ends: list[datetime]
+    session: AsyncSession, listings: ListingsContext, now: datetime, periods: list[tuple[datetime, datetime]]
 ) -> list[int | None]:
     try:
         calendar = await working_calendar(session, listings.calendar)
-        return [calendar.working_days_left(now, end) for end in ends]
+        return [calendar.working_days_left(now, opens, ends) for opens, ends in periods]
     except CalendarYearMissing:
-        return [None] * len(ends)  # a period past the calendar's years shows its date without a count
+        return [None] * len(periods)  # a period past the calendar's years shows its date without a count
 
 
 async def home_figures(session: AsyncSession, listings: ListingsContext, now: datetime) -> HomeOut:
@@ -89,7 +89,7 @@ async def home_figures(session: AsyncSession, listings: ListingsContext, now: da
         session, status=NoticeStatus.OPEN, kind=None, subject_id=None, limit=HOME_NOTICES, cursor=None
     )
     counts = await objection_counts(session, [n.id for n in notices])
-    left = await _working_days_left(session, listings, now, [n.closes_at for n in notices])
+    left = await _working_days_left(session, listings, now, [(n.opens_at, n.closes_at) for n in notices])
     closing = [
         ClosingNoticeOut(notice_summary(n, counts.get(n.id, (0, 0)), now), days)
         for n, days in zip(notices, left, strict=True)
