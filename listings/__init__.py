@@ -48,10 +48,10 @@ from listings.domain import (
 from listings.errors import CalendarYearMissing, ListingError
 from listings.hooks import Amendment, CloseHandler, ListingHooks, ListingObserver, NoticeHandler
 from listings.models import Base, Listing, ListingTransition, Notice, Objection
-from listings.notices import cancel_notice, get_notice, open_notice
+from listings.notices import cancel_notice, get_notice, list_notices, objection_counts, open_notice
 from listings.queries import listing_figures, stats_year
 from listings.routes import ROUTE_HANDLERS
-from listings.schemas import ListingFigures
+from listings.schemas import ListingFigures, NoticeSummaryOut
 from listings.search import warm_up
 from listings.service import (
     apply_trading_action,
@@ -62,6 +62,7 @@ from listings.service import (
     transition,
 )
 from listings.sweeper import NoticeSweep
+from listings.views import notice_summary
 from listings.workdays import WorkingCalendar
 
 
@@ -115,6 +116,7 @@ __all__ = [
     "NoticeKind",
     "NoticePeriod",
     "NoticeStatus",
+    "NoticeSummaryOut",
     "NoticeSweep",
     "Objection",
     "ObjectionDecision",
@@ -130,9 +132,12 @@ __all__ = [
     "create_listings",
     "form_deal",
     "get_notice",
+    "list_notices",
     "listing_figures",
     "load_listing",
     "notice_period",
+    "notice_summary",
+    "objection_counts",
     "open_notice",
     "public_listing",
     "reseal_confidential_details",

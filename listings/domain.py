@@ -582,6 +582,9 @@ def allowed_actions(current: ListingStatus) -> list[Action]:
 # Notices
 
 
+SUBJECT_LISTING = "listing"  # the subject type of a listing's announcement notices
+
+
 class NoticeKind(StrEnum):
     LISTING_ANNOUNCEMENT = "listing_announcement"
     NEGOTIATED_PRICE = "negotiated_price"
@@ -594,6 +597,23 @@ class NoticeStatus(StrEnum):
     SUSPENDED = "suspended"
     CLOSED = "closed"
     CANCELLED = "cancelled"
+
+
+class NoticeStatusFilter(StrEnum):
+    """The board's status filter: one status, or ``all`` of them."""
+
+    OPEN = "open"
+    SUSPENDED = "suspended"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+    ALL = "all"
+
+    def status(self) -> NoticeStatus | None:
+        return None if self is NoticeStatusFilter.ALL else NoticeStatus(self.value)
+
+
+# Notices still running: the board lists them soonest-to-close first, every other choice newest first.
+LIVE_NOTICE_STATUSES = (NoticeStatus.OPEN, NoticeStatus.SUSPENDED)
 
 
 class ObjectionStatus(StrEnum):

@@ -10,10 +10,10 @@ are told of each step inside the same transaction.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import JSON, BigInteger, ColumnElement, and_, case, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.db import is_postgres
@@ -24,8 +24,11 @@ from kernel.time import rfc3339
 from listings.calendar import working_calendar
 from listings.context import ListingsContext
 from listings.domain import (
+    LIVE_NOTICE_STATUSES,
     MAX_OBJECTIONS_PER_ORG_PER_NOTICE,
+    SUBJECT_LISTING,
     Actor,
+    Field,
     NoticeKind,
     NoticeStatus,
     ObjectionDecision,
@@ -33,8 +36,9 @@ from listings.domain import (
     notice_period,
     objection_window_open,
 )
-from listings.errors import InvalidRequest, ObjectionLimitReached, ObjectionPending
-from listings.models import Notice, Objection, new_id
+from listings.errors import CalendarYearMissing, InvalidRequest, ObjectionLimitReached, ObjectionPending
+from listings.models import Listing, Notice, Objection, new_id
+from listings.workdays import BEIJING
 
 ISSUER = "TechX technology-transfer exchange"
 # Every notice says that its end is final (SPEC §10, docs/listings.md): working days are counted on
@@ -46,6 +50,15 @@ PERIOD_RULE = (
 )
 MIN_REASON, MAX_REASON = 10, 2000
 ENDED = (NoticeStatus.CLOSED.value, NoticeStatus.CANCELLED.value)
+UPHELD = "objection {} upheld"  # the end reason of a notice cancelled on an objection
+
+
+def cancelled_on_objection(notice: Notice) -> bool:
+    """Whether the notice was cancelled because an objection to it was upheld (not withdrawn, not superseded)."""
+    prefix, suffix = UPHELD.split("{}")
+    return notice.status == NoticeStatus.CANCELLED.value and (
+        notice.end_reason.startswith(prefix) and notice.end_reason.endswith(suffix)
+    )
 
 
 async def open_notice(
@@ -291,7 +304,7 @@ async def resolve_objection(
         await session.flush()
         notice.status = NoticeStatus.CANCELLED.value
         notice.ended_at = now
-        notice.end_reason = f"objection {objection.id} upheld"
+        notice.end_reason = UPHELD.format(objection.id)
         await _lapse_pending(session, notice.id, now, f"the notice was cancelled on objection {objection.id}")
         for handler in handlers:
             await handler.on_upheld(session, notice, objection, now)
@@ -349,30 +362,102 @@ async def objection_counts(session: AsyncSession, notice_ids: list[uuid.UUID]) -
     return {row[0]: (int(row[1]), int(row[2] or 0)) for row in rows}
 
 
+async def working_days_left(
+    session: AsyncSession, ctx: ListingsContext, rows: list[Notice], now: datetime
+) -> dict[uuid.UUID, int | None]:
+    """The working days each open notice has left ("还剩 N 个工作日"); None where the calendar has
+    no data for a year the period runs into (the page then shows its end without a count)."""
+    running = [n for n in rows if n.status == NoticeStatus.OPEN.value]
+    if not running:
+        return {}
+    calendar = await working_calendar(session, ctx.calendar)
+    left: dict[uuid.UUID, int | None] = {}
+    for notice in running:
+        try:
+            left[notice.id] = calendar.working_days_left(now, notice.opens_at, notice.closes_at)
+        except CalendarYearMissing:
+            left[notice.id] = None
+    return left
+
+
 async def list_notices(
     session: AsyncSession,
     *,
-    status: NoticeStatus,
+    status: NoticeStatus | None,
     kind: NoticeKind | None,
     subject_id: uuid.UUID | None,
     limit: int,
     cursor: str | None,
+    field: Field | None = None,
+    opened_from: date | None = None,
+    opened_to: date | None = None,
 ) -> tuple[list[Notice], str | None]:
-    """The board: notices of one status, the soonest to close first."""
-    query = select(Notice).where(Notice.status == status.value)
+    """The board: notices of one status (None: every status), filtered by kind, subject, the
+    technical field of the listing they are about and the Beijing day they opened (both days
+    included). Running notices (open, suspended) come soonest to close first; ended ones, and
+    every status together, the latest to close first, so the newest sit at the top.
+    """
+    query = select(Notice)
+    if status is not None:
+        query = query.where(Notice.status == status.value)
     if kind is not None:
         query = query.where(Notice.kind == kind.value)
     if subject_id is not None:
         query = query.where(Notice.subject_id == subject_id)
+    if field is not None:
+        query = query.where(_about_listing_in(session, field))
+    if opened_from is not None and (start := _beijing_midnight(opened_from)) is not None:
+        query = query.where(Notice.opens_at >= start)
+    if opened_to is not None:
+        if opened_from is not None and opened_to < opened_from:
+            raise InvalidRequest("opened_to is before opened_from", field="opened_to")
+        if (end := _beijing_midnight(opened_to, days_after=1)) is not None:
+            query = query.where(Notice.opens_at < end)
+    ascending = status in LIVE_NOTICE_STATUSES
     position = decode_cursor(cursor, "closes_at", "id")
     if position:
         after_time = cursor_time(position, "closes_at")
         after_id = cursor_uuid(position, "id")
-        query = query.where(
-            (Notice.closes_at > after_time) | ((Notice.closes_at == after_time) & (Notice.id > after_id))
-        )
-    rows = (await session.scalars(query.order_by(Notice.closes_at, Notice.id).limit(limit + 1))).all()
+        if ascending:
+            query = query.where(
+                (Notice.closes_at > after_time) | ((Notice.closes_at == after_time) & (Notice.id > after_id))
+            )
+        else:
+            query = query.where(
+                (Notice.closes_at < after_time) | ((Notice.closes_at == after_time) & (Notice.id < after_id))
+            )
+    order = (Notice.closes_at, Notice.id) if ascending else (Notice.closes_at.desc(), Notice.id.desc())
+    rows = (await session.scalars(query.order_by(*order).limit(limit + 1))).all()
     return keyset_page(rows, limit, lambda n: {"closes_at": n.closes_at.isoformat(), "id": str(n.id)})
+
+
+def _beijing_midnight(day: date, days_after: int = 0) -> datetime | None:
+    """The start of a Beijing day (in UTC); None past the calendar's ends (year 1, year 9999),
+    where the bound it would set leaves out nothing."""
+    try:
+        return datetime.combine(day + timedelta(days=days_after), time(0), tzinfo=BEIJING).astimezone(UTC)
+    except OverflowError:
+        return None
+
+
+# The notices about a listing: its announcements (the listing is their subject) and its deal's
+# negotiated-price and result notices, whose signed body names the listing by number. Voucher
+# redemptions are about no listing and so have no field.
+DEAL_NOTICE_KINDS = (NoticeKind.NEGOTIATED_PRICE.value, NoticeKind.DEAL_RESULT.value)
+
+
+def _about_listing_in(session: AsyncSession, field: Field) -> ColumnElement[bool]:
+    """Whether a notice is about a listing of ``field`` (the listing's technical field as it stands)."""
+    listings_in_field = select(Listing.id).where(Listing.field == field.value)
+    numbers_in_field = select(Listing.number).where(Listing.field == field.value)
+    if is_postgres(session):
+        number_text = func.json_extract_path_text(cast(Notice.content, JSON), "body", "listing_number")
+    else:
+        number_text = func.json_extract(Notice.content, "$.body.listing_number")
+    return or_(
+        and_(Notice.subject_type == SUBJECT_LISTING, Notice.subject_id.in_(listings_in_field)),
+        and_(Notice.kind.in_(DEAL_NOTICE_KINDS), cast(number_text, BigInteger).in_(numbers_in_field)),
+    )
 
 
 async def notices_about(session: AsyncSession, subject_ids: list[uuid.UUID]) -> list[Notice]:

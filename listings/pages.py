@@ -1,29 +1,58 @@
-"""The achievement library (科技成果库): search the public listings, as ``GET /api/v1/listings`` does.
+"""The listings' pages: the achievement library (科技成果库), and the notice board (公示公告) with
+each notice and its objection form.
 
-The page reads its query itself rather than declaring typed parameters: a shared link carries
+The library searches the public listings as ``GET /api/v1/listings`` does; the board lists notices
+as ``GET /api/v1/notices`` does, a notice is shaped by the API's own view, and an objection is filed
+by ``notices.file_objection`` as ``POST /api/v1/notices/{id}/objections`` files it.
+
+A page reads its query itself rather than declaring typed parameters: a shared link carries
 what messengers add (``?from=singlemessage&isappinstalled=0``) and what an emptied filter sends
 (``field=``), and neither may break it. Known parameters with a value are checked as the API
-checks them (a wrong one is a Chinese 400 page); the rest are ignored.
+checks them (a wrong one is a Chinese 4xx page); the rest are ignored.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlencode
 
 import msgspec
-from litestar import Request, get
+from litestar import Request, get, post
 from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
 from litestar.response import Template
 
 from kernel.errors import msgspec_field
+from kernel.pagination import DEFAULT_LIMIT
+from listings import notices
 from listings.context import UnitOfWork
-from listings.domain import PUBLIC_STATUSES, Actor, DealType, Field, LicenseScope, ListingStatus, PricingMode
+from listings.domain import (
+    FIELD_LABELS,
+    PUBLIC_STATUSES,
+    Actor,
+    DealType,
+    Field,
+    LicenseScope,
+    ListingStatus,
+    NoticeKind,
+    NoticeStatus,
+    NoticeStatusFilter,
+    PricingMode,
+    objection_window_open,
+)
 from listings.errors import InvalidRequest
+from listings.models import Notice
 from listings.queries import SearchQuery, count_listings, search_listings
-from listings.views import listing_summary
+from listings.routes import Caller, Ctx, Db, Now
+from listings.service import WITHDRAWN_BY_SELLER
+from listings.views import listing_summary, notice_out, notice_summary
+
+F = TypeVar("F", bound=msgspec.Struct)
 
 PAGE_SIZE = 20
 FEN_PER_WAN_YUAN = 1_000_000  # 万元: prices are typed in ten thousands of yuan, as lists show them
@@ -48,9 +77,6 @@ class LibraryQuery(msgspec.Struct, forbid_unknown_fields=True):
     cursor: Annotated[str, msgspec.Meta(max_length=500)] | None = None
 
 
-FORM_FIELDS = frozenset(LibraryQuery.__struct_fields__)
-
-
 def wan_to_fen(text: str | None, field: str) -> int | None:
     """``12.5`` (万元) → 125,000,000 fen; whole fen, never negative."""
     if text is None:
@@ -64,11 +90,12 @@ def wan_to_fen(text: str | None, field: str) -> int | None:
     return int(amount * FEN_PER_WAN_YUAN)
 
 
-def read_query(request: Request[Any, Any, Any]) -> LibraryQuery:
+def read_query(request: Request[Any, Any, Any], form: type[F]) -> F:
     """The known, non-empty parameters of the URL (each once) as the form's fields."""
-    given = {key: value.strip() for key, value in request.query_params.items() if key in FORM_FIELDS}
+    fields = frozenset(form.__struct_fields__)
+    given = {key: value.strip() for key, value in request.query_params.items() if key in fields}
     try:
-        return msgspec.convert({k: v for k, v in given.items() if v}, LibraryQuery, strict=False)
+        return msgspec.convert({k: v for k, v in given.items() if v}, form, strict=False)
     except msgspec.ValidationError as exc:
         raise InvalidRequest(str(exc), field=msgspec_field(str(exc))) from exc
 
@@ -104,7 +131,7 @@ def link_of(form: LibraryQuery, **changes: Any) -> str:
 async def library(
     request: Request[Any, Any, Any], db: NamedDependency[UnitOfWork], viewer: NamedDependency[Actor | None]
 ) -> Template:
-    form = read_query(request)
+    form = read_query(request, LibraryQuery)
     search = search_of(form)
     async with db.read() as session:
         rows, next_cursor = await search_listings(session, search, viewer)
@@ -124,4 +151,339 @@ async def library(
     return Template("listings/library.html", context=context)
 
 
-PAGE_HANDLERS = [library]
+# ----------------------------------------------------------------------------------------------
+# The notice board
+
+KIND_NAMES = {
+    NoticeKind.LISTING_ANNOUNCEMENT: "挂牌公告",
+    NoticeKind.NEGOTIATED_PRICE: "协议定价公示",
+    NoticeKind.DEAL_RESULT: "成交结果公示",
+    NoticeKind.VOUCHER_REDEMPTION: "创新券兑付公示",
+}
+STATUS_NAMES = {
+    NoticeStatus.OPEN: "公示中",
+    NoticeStatus.SUSPENDED: "异议处理中",
+    NoticeStatus.CLOSED: "已结束",
+    NoticeStatus.CANCELLED: "已撤销",
+}
+STATUS_FILTER_NAMES = {
+    NoticeStatusFilter.ALL: "全部",
+    **{NoticeStatusFilter(s.value): n for s, n in STATUS_NAMES.items()},
+}
+STATUS_BADGES = {
+    NoticeStatus.OPEN: "open",
+    NoticeStatus.SUSPENDED: "bad",
+    NoticeStatus.CLOSED: "closed",
+    NoticeStatus.CANCELLED: "closed",
+}
+FIELD_NAMES = {f: label.split(" ", 1)[0] for f, label in FIELD_LABELS.items()}  # the Chinese half
+BOARD_PAGE_SIZE = DEFAULT_LIMIT  # the API's default page
+
+
+class BoardQuery(msgspec.Struct, forbid_unknown_fields=True):
+    """The board's filter form, as the URL carries it (empty fields are "any")."""
+
+    kind: NoticeKind | None = None
+    field: Field | None = None
+    status: NoticeStatusFilter = NoticeStatusFilter.ALL
+    opened_from: date | None = None
+    opened_to: date | None = None
+    cursor: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+def board_link(form: BoardQuery, **changes: Any) -> str:
+    """``/notices?…`` with the form's chosen filters (and ``changes``): the shareable address."""
+    values = {name: getattr(form, name) for name in BoardQuery.__struct_fields__} | changes
+    if values["status"] is NoticeStatusFilter.ALL:
+        values["status"] = None  # the default needs no word in the address
+    pairs = [(k, str(getattr(v, "value", v))) for k, v in values.items() if v not in (None, "")]
+    return "/notices" + ("?" + urlencode(pairs) if pairs else "")
+
+
+@get("/notices", include_in_schema=False, name="notice-board")
+async def notice_board(request: Request[Any, Any, Any], db: Db, clock: Now, listings: Ctx) -> Template:
+    """The board: every kind and status by default, the latest to close first (so running notices
+    lead); the filters are a plain GET form, so a filtered board is a link one can share."""
+    form = read_query(request, BoardQuery)
+    now = clock.now()
+    async with db.read() as session:
+        rows, next_cursor = await notices.list_notices(
+            session,
+            status=form.status.status(),
+            kind=form.kind,
+            subject_id=None,
+            field=form.field,
+            opened_from=form.opened_from,
+            opened_to=form.opened_to,
+            limit=BOARD_PAGE_SIZE,
+            cursor=form.cursor,
+        )
+        counts = await notices.objection_counts(session, [n.id for n in rows])
+        days = await notices.working_days_left(session, listings, rows, now)
+    first_link = board_link(form, cursor=None)
+    context = {
+        "section": "notices",
+        "items": [notice_summary(n, counts.get(n.id, (0, 0)), now) for n in rows],
+        "days_left": days,
+        "form": form,
+        "filtered": first_link != "/notices",
+        "first_page": form.cursor is None,
+        "first_url": first_link,
+        "next_url": board_link(form, cursor=next_cursor) if next_cursor else None,
+        **_names(),
+    }
+    return Template("listings/notices.html", context=context)
+
+
+def _names() -> dict[str, Any]:
+    return {
+        "kind_names": KIND_NAMES,
+        "status_names": STATUS_NAMES,
+        "status_filter_names": STATUS_FILTER_NAMES,
+        "status_badges": STATUS_BADGES,
+        "field_names": FIELD_NAMES,
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# A notice
+
+
+@get("/notices/{notice_id:uuid}", include_in_schema=False, name="notice")
+async def notice_page(
+    request: Request[Any, Any, Any], notice_id: FromPath[uuid.UUID], db: Db, clock: Now, listings: Ctx
+) -> Template:
+    return Template("listings/notice.html", context=await _notice_context(request, db, clock, listings, notice_id))
+
+
+async def _notice_context(
+    request: Request[Any, Any, Any], db: Db, clock: Now, listings: Ctx, notice_id: uuid.UUID, **more: Any
+) -> dict[str, Any]:
+    now = clock.now()
+    async with db.read() as session:
+        notice = await notices.get_notice(session, notice_id)
+        counts = await notices.objection_counts(session, [notice.id])
+        days = await notices.working_days_left(session, listings, [notice], now)
+    shaped = notice_out(notice, counts.get(notice.id, (0, 0)), now)
+    return {
+        "section": "notices",
+        "notice": shaped,
+        "days_left": days.get(notice.id),
+        "ending": _ending(notice),
+        "facts": readable(shaped.content),
+        "objections_open": objection_window_open(NoticeStatus(notice.status), notice.closes_at, now),
+        "signed_in": request.state.get("principal") is not None,
+        "site": str(request.base_url).rstrip("/"),
+        "answer": None,
+        **_names(),
+        **more,
+    }
+
+
+def _ending(notice: Notice) -> dict[str, Any] | None:
+    """How an ended or suspended notice reads at the top of its page: what happened, and where to go."""
+    if notice.superseded_by_id is not None:
+        return {"text": "此公示已被新版本取代，以新版本为准。", "newer": notice.superseded_by_id, "reason": ""}
+    if notice.status == NoticeStatus.CANCELLED.value:
+        upheld = notices.cancelled_on_objection(notice)
+        text = "此公示因异议成立已撤销。" if upheld else "此公示已撤回。"
+        return {
+            "text": text,
+            "newer": None,
+            "reason": "" if upheld else END_REASONS.get(notice.end_reason, notice.end_reason),
+        }
+    if notice.status == NoticeStatus.CLOSED.value:
+        return {"text": "此公示期已满，公示已结束。", "newer": None, "reason": ""}
+    if notice.status == NoticeStatus.SUSPENDED.value:
+        text = "公示期已满，因有异议尚待处理，公示暂停；交易所处理后公示结束或撤销。"
+        return {"text": text, "newer": None, "reason": ""}
+    return None
+
+
+# The reasons the exchange itself gives for withdrawing a notice, in Chinese; any other (an
+# operator's own words when a voucher claim is rejected) is shown as written.
+END_REASONS = {WITHDRAWN_BY_SELLER: "转让方撤回了挂牌。"}
+
+
+# ----------------------------------------------------------------------------------------------
+# The signed content, field by field in Chinese (the exact text is shown beside it)
+
+LABELS = {
+    "notice_id": "公示编号",
+    "kind": "公示类型",
+    "issuer": "发布机构",
+    "title": "标题",
+    "subject": "公示对象",
+    "type": "类型",
+    "id": "编号",
+    "opens_at": "开始时间",
+    "closes_at": "截止时间",
+    "period_rule": "期限规则",
+    "supersedes": "取代的公示",
+    "body": "公示内容",
+    "listing_id": "项目 ID",
+    "number": "编号",
+    "version": "版本",
+    "status": "状态",
+    "summary": "简介",
+    "field": "技术领域",
+    "keywords": "关键词",
+    "maturity": "技术成熟度",
+    "ip_assets": "知识产权",
+    "expires_on": "到期日",
+    "inventors": "发明人",
+    "deal": "交易方式",
+    "pricing": "价格",
+    "mode": "定价方式",
+    "asking_price": "挂牌价",
+    "appraised_value": "评估值",
+    "appraisal_report": "评估报告",
+    "deposit": "保证金",
+    "increment": "加价幅度",
+    "inventor_reward_bp": "发明人奖励比例",
+    "seller": "转让方",
+    "name": "名称",
+    "org_id": "机构 ID",
+    "announcement": "公示安排",
+    "round": "公示轮次",
+    "working_days": "公示工作日数",
+    "auction_opens_at": "竞价开始时间",
+    "achievement": "科技成果",
+    "listing_number": "项目编号",
+    "deal_type": "交易类型",
+    "deal_terms": "交易条件",
+    "price": "成交价",
+    "buyer": "受让方",
+    "concluded_by": "成交方式",
+    "related_party": "关联交易",
+    "program": "创新券项目",
+    "provider": "服务机构",
+    "amount": "金额",
+    "service_orders": "服务订单",
+    "exchange_fees": "交易服务费",
+    "scope": "许可方式",
+    "term_months": "许可期限（月）",
+    "territory": "许可地域",
+    "company_name": "公司名称",
+    "shares_bp": "股权比例",
+}
+MONEY = {"asking_price", "appraised_value", "deposit", "increment", "price", "amount", "fee", "total"}
+MOMENTS = {"opens_at", "closes_at", "auction_opens_at"}
+BASIS_POINTS = {"inventor_reward_bp", "shares_bp"}
+WORDS = {
+    "kind": {k.value: n for k, n in KIND_NAMES.items()},
+    "field": {f.value: n for f, n in FIELD_NAMES.items()},
+    "deal_type": {"transfer": "转让", "license": "许可", "equity": "作价入股"},
+    "mode": {"negotiated": "协议定价", "listed": "挂牌", "auction": "竞价"},
+    "scope": {"exclusive": "独占许可", "sole": "排他许可", "non_exclusive": "普通许可"},
+    "concluded_by": {"negotiation": "协议", "auction": "竞价", "listed": "挂牌"},
+    # a subject's type, and a deal's terms' type
+    "type": {
+        "listing": "科技成果挂牌",
+        "deal": "成交",
+        "voucher_redemption": "创新券兑付",
+        "transfer": "转让",
+        "license": "许可",
+        "equity": "作价入股",
+    },
+}
+# The signed text's keys are sorted (canonical JSON); a reader wants what it is first, then when, then the body.
+ORDER = [
+    "title",
+    "kind",
+    "notice_id",
+    "issuer",
+    "subject",
+    "opens_at",
+    "closes_at",
+    "period_rule",
+    "supersedes",
+    "body",
+]
+
+
+@dataclasses.dataclass
+class Fact:
+    """One field of the signed content: its Chinese label, and its value (written by the template
+    with the filter ``format`` names: ``yuan``, ``beijing``, ``percent_bp`` or plain ``text``) or its parts."""
+
+    label: str
+    value: Any = None
+    format: str = "text"
+    parts: list[Fact] = dataclasses.field(default_factory=list)
+
+
+def readable(content: dict[str, Any]) -> list[Fact]:
+    """The signed content's fields in Chinese, money in yuan and moments in Beijing time. Unknown
+    keys keep their own name: the exact text is on the page, nothing is hidden."""
+    keys = sorted(content, key=lambda k: (ORDER.index(k) if k in ORDER else len(ORDER), k))
+    return [_fact(key, content[key]) for key in keys]
+
+
+def _fact(key: str, value: Any) -> Fact:
+    label = LABELS.get(key, key)
+    if isinstance(value, dict):
+        return Fact(label, parts=[_fact(k, v) for k, v in value.items()])
+    if isinstance(value, list):
+        if all(not isinstance(v, dict | list) for v in value):
+            return Fact(label, "、".join(_word(key, v) for v in value) or "—")
+        return Fact(label, parts=[_item(key, i, v) for i, v in enumerate(value, 1)])
+    if key in MONEY and isinstance(value, int) and not isinstance(value, bool):
+        return Fact(label, value, "yuan")
+    if key in BASIS_POINTS and isinstance(value, int) and not isinstance(value, bool):
+        return Fact(label, value, "percent_bp")
+    if key in MOMENTS and isinstance(value, str):
+        try:
+            return Fact(label, datetime.fromisoformat(value), "beijing")
+        except ValueError:
+            pass
+    return Fact(label, _word(key, value))
+
+
+def _item(key: str, index: int, value: Any) -> Fact:
+    if isinstance(value, dict):
+        return Fact(f"第 {index} 项", parts=[_fact(k, v) for k, v in value.items()])
+    return Fact(f"第 {index} 项", _word(key, value))
+
+
+def _word(key: str, value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return WORDS.get(key, {}).get(str(value), str(value))
+
+
+# ----------------------------------------------------------------------------------------------
+# Objections
+
+
+class ObjectionForm(msgspec.Struct):
+    reason: str = ""
+
+
+@post("/notices/{notice_id:uuid}/objections", include_in_schema=False, status_code=200, name="notice-objection")
+async def object_to_notice(
+    request: Request[Any, Any, Any],
+    notice_id: FromPath[uuid.UUID],
+    data: Annotated[ObjectionForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    actor: Caller,
+    db: Db,
+    clock: Now,
+    listings: Ctx,
+) -> Template:
+    """File an objection as ``POST /api/v1/notices/{id}/objections`` does. htmx gets the answer
+    alone, in place of the form's answer; a browser without scripts gets the notice page with it.
+    A refusal is raised to the pages' error handler, which words it in Chinese (for htmx: in place)."""
+    request.state.action = "objection"  # refusals read in the objection's words (exchange/web/messages.py)
+    objection = await db.transaction(lambda s: notices.file_objection(s, actor, notice_id, data.reason, clock.now()))
+    async with db.read() as session:
+        notice = await notices.get_notice(session, notice_id)
+    answer = {"filed_at": objection.filed_at, "closes_at": notice.closes_at}
+    if request.headers.get("hx-request") == "true":
+        return Template("listings/objection_answer.html", context={"answer": answer})
+    context = await _notice_context(request, db, clock, listings, notice_id, answer=answer)
+    return Template("listings/notice.html", context=context)
+
+
+PAGE_HANDLERS = [library, notice_board, notice_page, object_to_notice]

@@ -32,7 +32,7 @@ from listings.domain import (
     LicenseScope,
     ListingStatus,
     NoticeKind,
-    NoticeStatus,
+    NoticeStatusFilter,
     ObjectionStatus,
     PricingMode,
 )
@@ -306,20 +306,41 @@ class NoticeController(Controller):
     path = "/notices"
     tags = ["notices"]
 
-    @get("/", summary="The public board: open notices, soonest to close first, with countdown and objections")
+    @get(
+        "/",
+        summary="The public board: notices with countdown and objections, filtered by status, kind, field and day",
+        description=(
+            "`status` is one status (default `open`) or `all`. Open and suspended notices come soonest to close"
+            " first; closed, cancelled and `all` the latest to close first. `field` keeps the notices about a"
+            " listing of that technical field (its announcements, its deal's negotiated-price and result"
+            " notices; voucher redemptions have none). `opened_from` and `opened_to` are Beijing days, both"
+            " included."
+        ),
+    )
     async def board(
         self,
         db: Db,
         clock: Now,
-        status: FromQuery[NoticeStatus] = NoticeStatus.OPEN,
+        status: FromQuery[NoticeStatusFilter] = NoticeStatusFilter.OPEN,
         kind: FromQuery[NoticeKind | None] = None,
+        field: FromQuery[Field | None] = None,
+        opened_from: FromQuery[date | None] = None,
+        opened_to: FromQuery[date | None] = None,
         subject_id: FromQuery[uuid.UUID | None] = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> NoticePage:
         async with db.read() as session:
             rows, next_cursor = await notices.list_notices(
-                session, status=status, kind=kind, subject_id=subject_id, limit=limit, cursor=cursor
+                session,
+                status=status.status(),
+                kind=kind,
+                subject_id=subject_id,
+                field=field,
+                opened_from=opened_from,
+                opened_to=opened_to,
+                limit=limit,
+                cursor=cursor,
             )
             counts = await notices.objection_counts(session, [n.id for n in rows])
         now = clock.now()

@@ -31,6 +31,7 @@ from listings.domain import (
     FIELD_LABELS,
     MATERIAL_PARTS,
     PUBLIC_STATUSES,
+    SUBJECT_LISTING,
     Action,
     Actor,
     AppraisalOfRecord,
@@ -74,7 +75,7 @@ from listings.workdays import WorkingCalendar, beijing_date
 
 PUBLIC_INSTITUTION_KINDS = frozenset({"university", "research_institute"})
 NDA_TERMS_VERSION = "techx-nda-2026-1"
-SUBJECT_LISTING = "listing"
+WITHDRAWN_BY_SELLER = "the seller withdrew the listing"  # the end reason of a withdrawn listing's notice
 
 
 def create_listings(rules: ListingRules, signer: Signer, data_keys: KeyRing[bytes]) -> ListingsContext:
@@ -493,7 +494,7 @@ async def withdraw_listing(
     next_status(ListingStatus(listing.status), Action.WITHDRAW)
     if listing.notice_id is not None:
         notice = await notices.lock_notice(session, listing.notice_id)
-        await notices.cancel_notice(session, notice, "the seller withdrew the listing", now)
+        await notices.cancel_notice(session, notice, WITHDRAWN_BY_SELLER, now)
     await transition(session, ctx, listing, Action.WITHDRAW, now, actor=actor, reason=reason)
     return listing
 

@@ -46,7 +46,7 @@ from exchange.server.openapi import document_problems
 from exchange.server.ops import health, public_keys, ready
 from exchange.server.pages import handle_error, page_templates, pages_router, static_files_router
 from exchange.server.sweep_failures import SweepFailureController
-from exchange.stats.routes import StatsController
+from exchange.stats.routes import ROUTE_HANDLERS as STATS_ROUTES
 from exchange.trading.routes import ROUTE_HANDLERS as TRADING_ROUTES
 from exchange.vouchers import ROUTE_HANDLERS as VOUCHER_ROUTES
 from exchange.web.caching import PublicCache, PublicCacheMiddleware
@@ -184,7 +184,7 @@ def create_app(
             MeController,
             OrgController,
             WalletController,
-            StatsController,
+            *STATS_ROUTES,
             LedgerController,
             SweepFailureController,
             *LISTING_ROUTES,

@@ -22,6 +22,7 @@ from litestar.template.config import TemplateConfig
 import exchange.parties
 import exchange.stats
 import exchange.trading
+import exchange.vouchers
 import listings
 from exchange.parties.http import SESSION_COOKIE, page_caller_dependencies, resolve_page_principal
 from exchange.parties.pages import PAGE_HANDLERS as PARTY_PAGES
@@ -31,6 +32,7 @@ from exchange.platform.settings import Settings
 from exchange.server.http_rules import IGNORES_UNKNOWN_QUERY, check_request
 from exchange.stats.pages import PAGE_HANDLERS as STATS_PAGES
 from exchange.trading.pages import PAGE_HANDLERS as TRADING_PAGES
+from exchange.vouchers.pages import PAGE_HANDLERS as VOUCHER_PAGES
 from exchange.web import STATIC_DIR, STATIC_PATH, template_config
 from exchange.web.caching import PublicCacheMiddleware
 from exchange.web.errors import PAGE_EXCEPTION_HANDLERS, page_problem
@@ -40,7 +42,7 @@ API_PATHS = ("/api/", "/schema", "/metrics", "/health", "/ready")
 CSRF_COOKIE = "techx_csrf"
 
 # The packages whose ``templates/`` folders hold pages, beside the shared layout of exchange/web.
-PAGE_PACKAGES = [exchange.parties, exchange.stats, exchange.trading, listings]
+PAGE_PACKAGES = [exchange.parties, exchange.stats, exchange.trading, exchange.vouchers, listings]
 
 
 def page_templates() -> TemplateConfig[Any]:
@@ -70,7 +72,7 @@ def pages_router(settings: Settings, keys: Keys) -> Router:
     )
     return Router(
         path="/",
-        route_handlers=[*PARTY_PAGES, *STATS_PAGES, *LISTING_PAGES, *TRADING_PAGES],
+        route_handlers=[*PARTY_PAGES, *STATS_PAGES, *LISTING_PAGES, *TRADING_PAGES, *VOUCHER_PAGES],
         dependencies=page_caller_dependencies(),
         before_request=before_page,
         middleware=[

@@ -1,27 +1,19 @@
-"""``GET /stats``: the annual report figures. Listing and deal figures now; voucher figures join
-as a further section of ``StatsOut`` when their module arrives."""
+"""``GET /stats``: the annual report figures (listings, deals, vouchers); ``GET /home``: what the
+portal's home page shows. Both come from ``exchange.stats.figures``, as their pages do."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-import msgspec
 from litestar import Controller, get
+from litestar.di import NamedDependency
 from litestar.params import FromQuery, Parameter
 
-from exchange.platform.http import Db, Now, PublicFigures
-from exchange.trading.stats import DealFigures, deal_figures
-from exchange.vouchers import VoucherTotals, voucher_totals
-from listings import ListingFigures, listing_figures, stats_year
+from exchange.platform.http import Config, Db, Now, PublicFigures
+from exchange.stats.figures import HomeOut, StatsOut, kept_annual_figures, kept_home_figures
+from listings import ListingsContext, stats_year
 
-
-class StatsOut(msgspec.Struct):
-    year: int
-    generated_at: datetime
-    listings: ListingFigures
-    deals: DealFigures
-    vouchers: VoucherTotals  # programs of the year: budget, funding and where their vouchers are
+Year = FromQuery[Annotated[int | None, Parameter(ge=2000, le=2100)]]
 
 
 class StatsController(Controller):
@@ -29,28 +21,21 @@ class StatsController(Controller):
     tags = ["statistics"]
 
     @get("/", summary="Annual figures: listings and deals by deal type, field, seller kind and month (Beijing time)")
-    async def stats(
-        self,
-        db: Db,
-        clock: Now,
-        public_data: PublicFigures,
-        year: FromQuery[Annotated[int | None, Parameter(ge=2000, le=2100)]] = None,
-    ) -> StatsOut:
+    async def stats(self, db: Db, clock: Now, public_data: PublicFigures, year: Year = None) -> StatsOut:
         now = clock.now()
-        chosen = stats_year(year, now)
+        return await kept_annual_figures(db, public_data, stats_year(year, now), now)
 
-        async def compute() -> StatsOut:
-            async with db.read() as session:
-                figures = await listing_figures(session, chosen)
-                vouchers = await voucher_totals(session, chosen)
-                deals = await deal_figures(session, chosen)
-            return StatsOut(
-                year=chosen,
-                generated_at=now,
-                listings=msgspec.convert(figures, ListingFigures),
-                deals=deals,
-                vouchers=vouchers,
-            )
 
-        # Figures of public data alone: computed once per change of it, whoever asks.
-        return await public_data.memoized(("annual figures", chosen), compute)  # type: ignore[no-any-return]
+@get(
+    "/home",
+    tags=["statistics"],
+    summary="The exchange now: auctions live or opening soon, notices closing soonest, latest deal results, "
+    "the year's figures",
+)
+async def home(
+    db: Db, clock: Now, public_data: PublicFigures, settings: Config, listings: NamedDependency[ListingsContext]
+) -> HomeOut:
+    return await kept_home_figures(db, public_data, listings, clock.now(), settings.page_cache_seconds)
+
+
+ROUTE_HANDLERS = [StatsController, home]

@@ -456,6 +456,24 @@ async def bids_between(session: AsyncSession, auction_id: uuid.UUID, first_seq: 
     return list((await session.scalars(query.order_by(Bid.seq))).all())
 
 
+async def running_auctions(session: AsyncSession, now: datetime, limit: int) -> list[tuple[Auction, Listing]]:
+    """Auctions not yet closed whose end is still ahead — live now or opening soon — with their
+    listings, the soonest to end first: the public's view of what is being auctioned (the listing
+    is public while ``auctioning``; the bids stay with the auction's participants)."""
+    query = (
+        select(Auction, Listing)
+        .join(Listing, Listing.id == Auction.listing_id)
+        .where(
+            Auction.status == OPEN,
+            Auction.ends_at > now,
+            Listing.status.in_([s.value for s in PUBLIC_STATUSES]),
+        )
+        .order_by(Auction.ends_at, Auction.id)
+        .limit(limit)
+    )
+    return [(auction, listing) for auction, listing in (await session.execute(query)).all()]
+
+
 # -- closing ----------------------------------------------------------------------------------------
 
 

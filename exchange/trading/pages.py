@@ -43,14 +43,12 @@ from kernel.pagination import Cursor
 from listings import (
     PUBLIC_STATUSES,
     Actor,
-    CalendarYearMissing,
     ListingsContext,
     ListingStatus,
     NoticeKind,
     NoticeStatus,
     load_listing,
     notices,
-    working_calendar,
 )
 from listings.queries import SearchQuery, count_listings, search_listings
 from listings.views import listing_out, listing_summary
@@ -233,7 +231,6 @@ async def listing_page(
     listings: NamedDependency[ListingsContext],
 ) -> Template:
     now = clock.now()
-    days_left = None
     async with db.read() as session:
         # The API's rule: public once announced, a draft only to its seller and operators (else 404).
         listing = await load_listing(session, listing_id, viewer=viewer)
@@ -241,12 +238,9 @@ async def listing_page(
         published = await deals.published_deals(session, listing_id=listing.id)
         timeline = await notices.notices_about(session, [listing.id, *(deal.id for deal, _ in published)])
         step, intent = await intents.next_step_on(session, listing, principal, auction)
-        if listing.status == ListingStatus.ANNOUNCED and listing.closes_at is not None:
-            try:
-                calendar = await working_calendar(session, listings.calendar)
-                days_left = calendar.working_days_left(now, listing.announced_at or now, listing.closes_at)
-            except CalendarYearMissing:
-                days_left = None  # a year the calendar has no data for: the date alone
+        # The running announcement's working days left, counted as the notice board counts them.
+        left = await notices.working_days_left(session, listings, list(timeline), now)
+        days_left = left.get(listing.notice_id) if listing.status == ListingStatus.ANNOUNCED else None
     context = {
         "section": "listings",
         "listing": listing_out(listing, viewer),

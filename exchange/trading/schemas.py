@@ -103,6 +103,42 @@ class AuctionOut(msgspec.Struct):
     deal_id: uuid.UUID | None
 
 
+class PublicAuctionOut(msgspec.Struct):
+    """What anyone may see of an auction not yet closed: its listing, the price reached and the end
+    (the bids and bidders stay with the participants)."""
+
+    id: uuid.UUID
+    listing_id: uuid.UUID
+    listing_number: int
+    title: str
+    field: str
+    deal_type: str
+    status: Literal["scheduled", "open"]  # scheduled: opens at starts_at
+    asking_price: int
+    increment: int
+    high_amount: int | None
+    bid_count: int
+    starts_at: datetime
+    ends_at: datetime
+
+
+class DealResultOut(msgspec.Struct):
+    """A deal as its public notice states it (a deal result, or a public institution's negotiated price)."""
+
+    notice_id: uuid.UUID
+    kind: Literal["deal_result", "negotiated_price"]
+    status: str  # the notice's: open, suspended (an objection is being decided) or closed
+    achievement: str
+    listing_number: int | None
+    deal_type: str
+    price: int
+    buyer: str
+    seller: str
+    concluded_by: str  # auction | negotiation
+    opens_at: datetime
+    closes_at: datetime
+
+
 class BidOut(msgspec.Struct):
     id: uuid.UUID
     auction_id: uuid.UUID

@@ -24,10 +24,13 @@ from exchange.trading.schemas import (
     BidOut,
     CertificateOut,
     DealOut,
+    DealResultOut,
     IntentOut,
     NegotiationOut,
+    PublicAuctionOut,
 )
 from kernel.shapes import shaped
+from listings import Listing, Notice
 
 
 def intent_out(intent: Intent, notes: list[IntentNotification] | None = None) -> IntentOut:
@@ -47,6 +50,37 @@ def auction_out(
         high_bidder = bidder_label(auction.high_org_id, high_number, viewer_org)
     next_bid = (auction.asking_price if high is None else high + auction.increment) if is_open else None
     return shaped(AuctionOut, auction, status=shown, high_bidder=high_bidder, minimum_next_bid=next_bid)
+
+
+def public_auction_out(auction: Auction, listing: Listing, now: datetime) -> PublicAuctionOut:
+    return shaped(
+        PublicAuctionOut,
+        auction,
+        listing_number=listing.number,
+        title=listing.title,
+        field=listing.field,
+        deal_type=listing.deal_type,
+        status="scheduled" if now < auction.starts_at else "open",
+    )
+
+
+def deal_result_out(notice: Notice) -> DealResultOut:
+    """The deal's public facts from the signed text of its notice: exactly what was published."""
+    body = json.loads(notice.content)["body"]
+    return DealResultOut(
+        notice_id=notice.id,
+        kind=notice.kind,  # type: ignore[arg-type]
+        status=notice.status,
+        achievement=body["achievement"],
+        listing_number=body.get("listing_number"),
+        deal_type=body["deal_type"],
+        price=body["price"],
+        buyer=body["buyer"],
+        seller=body["seller"],
+        concluded_by=body.get("concluded_by", ""),
+        opens_at=notice.opens_at,
+        closes_at=notice.closes_at,
+    )
 
 
 def bid_out(bid: Bid, viewer_org: uuid.UUID | None, ends_at: datetime | None = None) -> BidOut:

@@ -63,6 +63,14 @@ class Category(StrEnum):
     CONSULTING = "consulting"
 
 
+class ProgramStatus(StrEnum):
+    """Where a program stands in its validity window."""
+
+    UPCOMING = "upcoming"  # before valid_from: nothing can be ordered with its vouchers yet
+    ACTIVE = "active"
+    ENDED = "ended"  # from valid_until: unspent vouchers have returned to the program
+
+
 @dataclass(frozen=True)
 class ProgramRules:
     budget: int
@@ -74,6 +82,11 @@ class ProgramRules:
 
     def is_active(self, now: datetime) -> bool:
         return self.valid_from <= now < self.valid_until
+
+    def status(self, now: datetime) -> ProgramStatus:
+        if now < self.valid_from:
+            return ProgramStatus.UPCOMING
+        return ProgramStatus.ACTIVE if now < self.valid_until else ProgramStatus.ENDED
 
     def require_active(self, now: datetime) -> None:
         if not self.is_active(now):
@@ -153,6 +166,19 @@ class ProviderFigures:
     claimed: int  # in open redemption claims
     redeemed: int
     revoked: int
+
+
+@dataclass(frozen=True)
+class ProviderRecord:
+    """A service provider's public record: who it is, what it offers, what it has delivered, and
+    the programs that revoked it (the reasons stay in the credit records of program admins)."""
+
+    org_id: uuid.UUID
+    name: str
+    verified: bool
+    services: int
+    completed_orders: int  # service orders the buyer accepted
+    revoked_by: list[str]  # names of the programs that revoked the provider
 
 
 @dataclass(frozen=True)

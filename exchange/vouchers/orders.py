@@ -10,17 +10,19 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.accounting import chart
 from exchange.parties.domain import OrgKind, Principal
+from exchange.parties.models import Org
 from exchange.vouchers.domain import (
     ORDERS,
     Category,
     CategoryNotEligible,
     OrderAction,
     OrderState,
+    ProviderRecord,
     ProviderRevoked,
     VoucherRuleBroken,
     check_not_related,
@@ -89,6 +91,58 @@ async def list_services(
     if after is not None:
         query = query.where(Service.id < after)
     return list((await session.scalars(query)).all())
+
+
+async def provider_records(session: AsyncSession, org_ids: list[uuid.UUID]) -> list[ProviderRecord]:
+    """The public records of these providers, in the order given (four statements for any number)."""
+    if not org_ids:
+        return []
+    orgs = {o.id: o for o in (await session.scalars(select(Org).where(Org.id.in_(org_ids)))).all()}
+    services = {
+        org_id: count
+        for org_id, count in await session.execute(
+            select(Service.provider_org_id, func.count())
+            .where(Service.provider_org_id.in_(org_ids))
+            .group_by(Service.provider_org_id)
+        )
+    }
+    completed = {
+        org_id: count
+        for org_id, count in await session.execute(
+            select(ServiceOrder.provider_org_id, func.count())
+            .where(ServiceOrder.provider_org_id.in_(org_ids), ServiceOrder.state == OrderState.ACCEPTED.value)
+            .group_by(ServiceOrder.provider_org_id)
+        )
+    }
+    revoked: dict[uuid.UUID, list[str]] = {}
+    rows = await session.execute(
+        select(ProviderRevocation.provider_org_id, VoucherProgram.name)
+        .join(VoucherProgram, VoucherProgram.id == ProviderRevocation.program_id)
+        .where(ProviderRevocation.provider_org_id.in_(org_ids))
+        .order_by(ProviderRevocation.created_at)
+    )
+    for org_id, program in rows:
+        revoked.setdefault(org_id, []).append(program)
+    return [
+        ProviderRecord(
+            org_id=org.id,
+            name=org.name,
+            verified=org.verified,
+            services=int(services.get(org.id, 0)),
+            completed_orders=int(completed.get(org.id, 0)),
+            revoked_by=revoked.get(org.id, []),
+        )
+        for org_id in org_ids
+        if (org := orgs.get(org_id)) is not None
+    ]
+
+
+async def list_providers(session: AsyncSession, *, limit: int, after: uuid.UUID | None) -> list[ProviderRecord]:
+    """The organisations that have published a service, by id, with their public records."""
+    query = select(Service.provider_org_id).distinct().order_by(Service.provider_org_id).limit(limit)
+    if after is not None:
+        query = query.where(Service.provider_org_id > after)
+    return await provider_records(session, list((await session.scalars(query)).all()))
 
 
 # -- orders ------------------------------------------------------------------------------------------

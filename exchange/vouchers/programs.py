@@ -15,6 +15,7 @@ from exchange.parties.domain import OrgKind, OrgStatus, Principal
 from exchange.parties.models import Org
 from exchange.vouchers.domain import BP, Category, ProgramRules, VoucherRuleBroken
 from exchange.vouchers.models import RelatedParty, VoucherGrant, VoucherProgram, VoucherWallet
+from exchange.vouchers.schemas import ProgramOut
 from kernel.errors import DomainError, Forbidden, NotFound, OrgNotVerified, OrgSuspended, found
 from kernel.shapes import shaped
 
@@ -54,6 +55,19 @@ async def get_program(
     if lock or share:
         query = query.with_for_update(read=not lock)
     return found(await session.scalar(query), NotFound(f"voucher program {program_id} not found"))
+
+
+def program_out(program: VoucherProgram, now: datetime) -> ProgramOut:
+    """A program as the API and the pages show it, with its status at ``now``."""
+    return shaped(ProgramOut, program, status=rules_of(program).status(now))
+
+
+async def list_programs(session: AsyncSession, *, limit: int, after: uuid.UUID | None) -> list[VoucherProgram]:
+    """Programs, newest first; ``after`` continues below the last one a page showed."""
+    query = select(VoucherProgram).order_by(VoucherProgram.id.desc()).limit(limit)
+    if after is not None:
+        query = query.where(VoucherProgram.id < after)
+    return list((await session.scalars(query)).all())
 
 
 def require_program_admin(caller: Principal, program: VoucherProgram) -> None:

@@ -19,7 +19,7 @@ from exchange.platform.http import BEARER, Config, Db, Now
 from exchange.platform.keyed import REPLAY_DOC, IdempotencyKey, KeyedWrite, keyed
 from exchange.vouchers import controls, orders, programs, redemptions, reports
 from exchange.vouchers.domain import Category
-from exchange.vouchers.models import FeePayment, VoucherGrant, VoucherProgram
+from exchange.vouchers.models import FeePayment, VoucherGrant
 from exchange.vouchers.schemas import (
     CancelIn,
     DeliverIn,
@@ -36,6 +36,8 @@ from exchange.vouchers.schemas import (
     ProgramIn,
     ProgramOut,
     ProgramPage,
+    ProviderOut,
+    ProviderPage,
     RedemptionIn,
     RedemptionOut,
     RejectIn,
@@ -73,24 +75,22 @@ class VoucherProgramController(Controller):
         )
 
         async def work(s: AsyncSession) -> ProgramOut:
-            return shaped(ProgramOut, await programs.create_program(s, user, terms, clock.now()))
+            return programs.program_out(await programs.create_program(s, user, terms, clock.now()), clock.now())
 
         return await keyed(db, clock, user, idempotency_key, action="voucher-program", request=data, work=work)
 
     @get("/", summary="Voucher programs, newest first")
-    async def list_programs(self, db: Db, limit: Limit = 20, cursor: Cursor = None) -> ProgramPage:
-        query = select(VoucherProgram).order_by(VoucherProgram.id.desc()).limit(limit + 1)
-        if (after := id_after(cursor)) is not None:
-            query = query.where(VoucherProgram.id < after)
+    async def list_programs(self, db: Db, clock: Now, limit: Limit = 20, cursor: Cursor = None) -> ProgramPage:
         async with db.read() as session:
-            items = list((await session.scalars(query)).all())
+            items = await programs.list_programs(session, limit=limit + 1, after=id_after(cursor))
         items, next_cursor = keyset_page(items, limit, by_id)
-        return ProgramPage([shaped(ProgramOut, p) for p in items], next_cursor)
+        now = clock.now()
+        return ProgramPage([programs.program_out(p, now) for p in items], next_cursor)
 
     @get("/{program_id:uuid}", summary="A voucher program")
-    async def show(self, program_id: FromPath[uuid.UUID], db: Db) -> ProgramOut:
+    async def show(self, program_id: FromPath[uuid.UUID], db: Db, clock: Now) -> ProgramOut:
         async with db.read() as session:
-            return shaped(ProgramOut, await programs.get_program(session, program_id))
+            return programs.program_out(await programs.get_program(session, program_id), clock.now())
 
     @post(
         "/{program_id:uuid}/fund",
@@ -106,7 +106,7 @@ class VoucherProgramController(Controller):
     ) -> Response[ProgramOut]:  # fmt: skip
         async def work(s: AsyncSession) -> ProgramOut:
             program = await programs.fund(s, operator, program_id, data.amount, data.bank_reference, clock.now())
-            return shaped(ProgramOut, program)
+            return programs.program_out(program, clock.now())
 
         request = [str(program_id), data]
         return await keyed(
@@ -171,7 +171,7 @@ class VoucherProgramController(Controller):
         )
 
     @get("/{program_id:uuid}/report", security=BEARER, summary="Program figures, per enterprise and per provider")
-    async def report(self, program_id: FromPath[uuid.UUID], user: Caller, db: Db) -> ReportOut:
+    async def report(self, program_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now) -> ReportOut:
         async with db.read() as session:
             program = await programs.get_program(session, program_id)
             user.require_member_of(program.owner_org_id, operators_too=True)
@@ -179,7 +179,7 @@ class VoucherProgramController(Controller):
             enterprises = await reports.enterprise_figures(session, program.id)
             providers = await reports.provider_figures(session, program.id)
         return ReportOut(
-            program=shaped(ProgramOut, program),
+            program=programs.program_out(program, clock.now()),
             figures=shaped(FiguresOut, figures, broken_invariants=figures.broken_invariants()),
             enterprises=enterprises,
             providers=providers,
@@ -267,6 +267,18 @@ class ServiceController(Controller):
     async def show(self, service_id: FromPath[uuid.UUID], db: Db) -> ServiceOut:
         async with db.read() as session:
             return shaped(ServiceOut, await orders.get_service(session, service_id))
+
+
+class ServiceProviderController(Controller):
+    path = "/service-providers"
+    tags = ["vouchers"]
+
+    @get("/", summary="Service providers' public records: services, completed orders, programs that revoked them")
+    async def list_providers(self, db: Db, limit: Limit = 20, cursor: Cursor = None) -> ProviderPage:
+        async with db.read() as session:
+            items = await orders.list_providers(session, limit=limit + 1, after=id_after(cursor))
+        items, next_cursor = keyset_page(items, limit, lambda p: {"id": str(p.org_id)})
+        return ProviderPage([shaped(ProviderOut, p) for p in items], next_cursor)
 
 
 class ServiceOrderController(Controller):
@@ -415,6 +427,7 @@ ROUTE_HANDLERS = [
     CreditRecordController,
     RelatedPartyController,
     ServiceController,
+    ServiceProviderController,
     ServiceOrderController,
     RedemptionController,
 ]

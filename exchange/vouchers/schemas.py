@@ -8,7 +8,14 @@ from typing import Annotated
 
 import msgspec
 
-from exchange.vouchers.domain import Category, OrderState, ProgramFigures, RedemptionKind, RedemptionState
+from exchange.vouchers.domain import (
+    Category,
+    OrderState,
+    ProgramFigures,
+    ProgramStatus,
+    RedemptionKind,
+    RedemptionState,
+)
 from exchange.vouchers.models import (
     RelatedParty,
 )
@@ -108,6 +115,7 @@ class ProgramOut(msgspec.Struct):
     funded: int
     issued: int
     created_at: datetime
+    status: ProgramStatus  # by its validity window, at the time of the answer
 
 
 ProgramPage = Page[ProgramOut]
@@ -149,6 +157,20 @@ class ServiceOut(msgspec.Struct):
 
 
 ServicePage = Page[ServiceOut]
+
+
+class ProviderOut(msgspec.Struct):
+    """A service provider's public record."""
+
+    org_id: uuid.UUID
+    name: str
+    verified: bool
+    services: int
+    completed_orders: int  # service orders the buyer accepted
+    revoked_by: list[str]  # the programs that revoked the provider: it takes no voucher orders of theirs
+
+
+ProviderPage = Page[ProviderOut]
 
 
 class OrderOut(msgspec.Struct):

@@ -12,7 +12,7 @@ from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.response import Template
 
 from exchange.platform.problems import problem_for
-from exchange.web.messages import MESSAGES, message_for, title_for
+from exchange.web.messages import MESSAGES, has_action_message, message_for, title_for
 
 CSRF_FAILED = "CSRF token verification failed"  # the detail of litestar's CSRF middleware
 
@@ -24,14 +24,18 @@ def page_problem(request: Request[Any, Any, Any], exc: Exception) -> Response[An
         problem_type = "csrf"
     status = problem.status_code
     extra = problem.extra if isinstance(problem.extra, dict) else {}
+    action = request.state.get("action")  # set by a page whose refusals have words of their own
     context = {
         "status": status,
         "title": title_for(status),
-        "message": message_for(problem_type, status, extra),
+        "message": message_for(problem_type, status, extra, action),
         "problem_type": problem_type,
-        # A refusal with a sentence of its own says it all: the API's English detail of its field
-        # (a bid's minimum in fen) would only repeat it in the wrong language and unit.
-        "errors": [] if problem_type in MESSAGES and problem_type != "validation-error" else extra.get("errors") or [],
+        # A refusal with a sentence of its own (or of the page's action) says it all: the API's
+        # English detail of its field (a bid's minimum in fen) would only repeat it in the wrong
+        # language and unit.
+        "errors": []
+        if has_action_message(problem_type, action) or (problem_type in MESSAGES and problem_type != "validation-error")
+        else extra.get("errors") or [],
     }
     fragment = request.headers.get("hx-request") == "true"
     template = "errors/message.html" if fragment else "errors/page.html"

@@ -71,6 +71,16 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "price_desc": "价格从高到低",
     },
     "territory": {"CN": "中国境内"},
+    "category": {  # services payable with innovation vouchers
+        "tech_search": "科技查新与检索",
+        "patent_management": "专利管理",
+        "valuation": "评估评价",
+        "engineering_verification": "工程化验证",
+        "testing": "检验检测",
+        "brokerage": "技术经纪",
+        "r_and_d": "研发设计",
+        "consulting": "技术咨询",
+    },
     "concluded_by": {"auction": "网络竞价", "negotiation": "协议成交", "listed_price": "挂牌价成交"},
 }
 

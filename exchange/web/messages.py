@@ -38,6 +38,19 @@ def _funds(extra: Extra) -> str:
     return "账户可用余额不足。"
 
 
+def _objection_limit(extra: Extra) -> str:
+    return f"同一机构对一则公示最多提出 {extra.get('limit', 3)} 次异议，您的机构已达上限。"
+
+
+# What the states named by an ``invalid-state`` refusal are called, where a page can say more than "not now".
+STATES = {"closed": "已结束", "suspended": "已暂停", "cancelled": "已撤销"}
+
+
+def _invalid_state(extra: Extra) -> str:
+    state = STATES.get(str(extra.get("state")))
+    return f"当前状态（{state}）不允许此操作。" if state else "当前状态不允许此操作。"
+
+
 MESSAGES: dict[str, str | Callable[[Extra], str]] = {
     "bid-below-asking-price": _minimum,
     "bid-below-minimum": _minimum,
@@ -52,8 +65,9 @@ MESSAGES: dict[str, str | Callable[[Extra], str]] = {
     "seller-cannot-buy": "转让方不能参与自己项目的竞价。",
     "org-not-verified": "您的机构尚未通过交易所审核，暂不能进行此操作。",
     "org-suspended": "您的机构已被暂停交易。",
-    "objection-limit-reached": "同一机构对一则公示最多提出 3 次异议。",
-    "invalid-state": "当前状态不允许此操作。",
+    "objection-limit-reached": _objection_limit,
+    "objection-pending": "您对这则公示的异议正在处理中，处理完毕前不能再次提出。",
+    "invalid-state": _invalid_state,
     "insufficient-funds": _funds,
     "intent-exists": "贵机构已登记本项目的受让意向。",
     "listing-not-announced": "受让意向只能在公示期内登记或撤回。",
@@ -69,6 +83,13 @@ MESSAGES: dict[str, str | Callable[[Extra], str]] = {
     "conflict": "操作与当前状态冲突，请刷新后重试。",
     "csrf": "页面已过期，请刷新后重新提交。",
     "internal-error": "系统出现错误，已记录，请稍后再试。",
+}
+
+# A page that names its action (``request.state.action``) may word a refusal its own way: the same
+# refusal, said as what it means for that form. Keys are "action:problem-type".
+ACTION_MESSAGES: dict[str, str | Callable[[Extra], str]] = {
+    "objection:invalid-state": "此公示已不在公示期内，不再接受异议。",
+    "objection:invalid-request": "异议理由须为 10 至 2,000 个字，请补充后再提交。",
 }
 
 TITLES = {
@@ -87,9 +108,9 @@ TITLES = {
 }
 
 
-def message_for(problem_type: str, status: int, extra: Extra | None = None) -> str:
-    """The Chinese sentence for a refusal: its own, else its status's."""
-    found = MESSAGES.get(problem_type)
+def message_for(problem_type: str, status: int, extra: Extra | None = None, action: str | None = None) -> str:
+    """The Chinese sentence for a refusal: the action's own, else the refusal's, else its status's."""
+    found = (action and ACTION_MESSAGES.get(f"{action}:{problem_type}")) or MESSAGES.get(problem_type)
     if callable(found):
         return found(extra or {})
     if found is not None:
@@ -102,6 +123,10 @@ def message_for(problem_type: str, status: int, extra: Extra | None = None) -> s
         422: MESSAGES["validation-error"],
         429: MESSAGES["rate-limited"],
     }.get(status, MESSAGES["bad-request"] if status < 500 else MESSAGES["internal-error"])
+
+
+def has_action_message(problem_type: str, action: str | None) -> bool:
+    return bool(action) and f"{action}:{problem_type}" in ACTION_MESSAGES
 
 
 def title_for(status: int) -> str:

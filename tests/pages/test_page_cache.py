@@ -206,7 +206,7 @@ async def test_a_bid_shows_at_once_on_the_public_auction_page(client: httpx.Asyn
 async def test_the_annual_figures_are_computed_once_per_change(
     client: httpx.AsyncClient, app: Litestar, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import exchange.stats.routes as routes
+    import exchange.stats.figures as routes
 
     computed = []
     original = routes.listing_figures
