@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.platform.db import Database
 from exchange.platform.public_data import PublicData
-
 from exchange.trading.auctions import running_auctions
 from exchange.trading.deals import published_deals
 from exchange.trading.schemas import DealResultOut, PublicAuctionOut
