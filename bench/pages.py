@@ -17,7 +17,8 @@ For each data set the server runs twice: with the cache of anonymous reads turne
 answer (a browser revalidating its copy: ``304``). Reads, each with the ``/health`` baseline of
 the same server measured just before them:
 
-* JSON: ``/api/v1/notices``, ``/api/v1/listings``, ``/api/v1/listings?q=储氢``, ``/api/v1/stats``;
+* JSON: ``/api/v1/notices``, ``/api/v1/listings``, ``/api/v1/listings?q=储氢``, ``/api/v1/stats``,
+  ``/api/v1/home``;
 * HTML: ``/notices``, ``/listings``, ``/listings?q=储氢``, ``/``, ``/stats`` — each only if the page
   exists (404 is reported as skipped). HTML requests carry the CSRF cookie a browser has after its
   first page, no session cookie (anonymous).
@@ -66,7 +67,7 @@ KEEP = os.environ.get("TECHX_BENCH_KEEP", "") not in ("", "0")
 CONNECTIONS = 16
 WORD = "储氢"
 
-JSON_READS = ["/api/v1/notices", "/api/v1/listings", f"/api/v1/listings?q={WORD}", "/api/v1/stats"]
+JSON_READS = ["/api/v1/notices", "/api/v1/listings", f"/api/v1/listings?q={WORD}", "/api/v1/stats", "/api/v1/home"]
 PAGES = ["/notices", "/listings", f"/listings?q={WORD}", "/", "/stats"]
 GOALS = {"/notices": (1000, 300), "/listings": (1000, 300), f"/listings?q={WORD}": (1000, 300)}
 

@@ -68,6 +68,7 @@ PUBLIC_READS = frozenset(
         "/notices",
         "/notices/{notice_id:uuid}",
         "/stats",
+        "/home",
     )
 )
 
