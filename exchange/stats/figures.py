@@ -84,8 +84,11 @@ async def _working_days_left(
         return [None] * len(periods)  # a period past the calendar's years shows its date without a count
 
 
-async def home_figures(session: AsyncSession, listings: ListingsContext, now: datetime) -> HomeOut:
-    """Everything the home page shows, as of ``now``; the figures are those of the current year."""
+async def home_figures(
+    session: AsyncSession, listings: ListingsContext, now: datetime, figures: StatsOut | None = None
+) -> HomeOut:
+    """Everything the home page shows, as of ``now``; the figures are those of the current year
+    (``figures``: already made, by ``kept_annual_figures``)."""
     running = await running_auctions(session, now, HOME_AUCTIONS)
     notices, _ = await list_notices(
         session, status=NoticeStatus.OPEN, kind=None, subject_id=None, limit=HOME_NOTICES, cursor=None
@@ -102,7 +105,7 @@ async def home_figures(session: AsyncSession, listings: ListingsContext, now: da
         auctions=[public_auction_out(auction, listing, now) for auction, listing in running],
         closing_notices=closing,
         latest_results=results,
-        figures=await annual_figures(session, stats_year(None, now), now),
+        figures=figures or await annual_figures(session, stats_year(None, now), now),
     )
 
 
@@ -129,8 +132,11 @@ async def kept_home_figures(
     what is live and what closes soonest depend on the clock too (0: made for every request)."""
 
     async def make() -> HomeOut:
+        # The year's figures change only with public data: kept on their own, the home page
+        # does not scan the year's listings again every ``fresh_for`` seconds.
+        figures = await kept_annual_figures(db, public, stats_year(None, now), now)
         async with db.read() as session:
-            return await home_figures(session, listings, now)
+            return await home_figures(session, listings, now, figures)
 
     if fresh_for <= 0:
         return await make()
