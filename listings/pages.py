@@ -32,7 +32,6 @@ from kernel.pagination import DEFAULT_LIMIT
 from listings import notices
 from listings.context import UnitOfWork
 from listings.domain import (
-    FIELD_LABELS,
     PUBLIC_STATUSES,
     Actor,
     DealType,
@@ -46,6 +45,7 @@ from listings.domain import (
     objection_window_open,
 )
 from listings.errors import InvalidRequest
+from listings.labels import LISTING_LABELS
 from listings.models import Notice
 from listings.queries import SearchQuery, count_listings, search_listings
 from listings.routes import Caller, Ctx, Db, Now
@@ -154,18 +154,8 @@ async def library(
 # ----------------------------------------------------------------------------------------------
 # The notice board
 
-KIND_NAMES = {
-    NoticeKind.LISTING_ANNOUNCEMENT: "挂牌公告",
-    NoticeKind.NEGOTIATED_PRICE: "协议定价公示",
-    NoticeKind.DEAL_RESULT: "成交结果公示",
-    NoticeKind.VOUCHER_REDEMPTION: "创新券兑付公示",
-}
-STATUS_NAMES = {
-    NoticeStatus.OPEN: "公示中",
-    NoticeStatus.SUSPENDED: "异议处理中",
-    NoticeStatus.CLOSED: "已结束",
-    NoticeStatus.CANCELLED: "已撤销",
-}
+KIND_NAMES = {kind: LISTING_LABELS["notice_kind"][kind.value] for kind in NoticeKind}
+STATUS_NAMES = {status: LISTING_LABELS["notice_status"][status.value] for status in NoticeStatus}
 STATUS_FILTER_NAMES = {
     NoticeStatusFilter.ALL: "全部",
     **{NoticeStatusFilter(s.value): n for s, n in STATUS_NAMES.items()},
@@ -176,7 +166,7 @@ STATUS_BADGES = {
     NoticeStatus.CLOSED: "closed",
     NoticeStatus.CANCELLED: "closed",
 }
-FIELD_NAMES = {f: label.split(" ", 1)[0] for f, label in FIELD_LABELS.items()}  # the Chinese half
+FIELD_NAMES = {field: LISTING_LABELS["field"][field.value] for field in Field}
 BOARD_PAGE_SIZE = DEFAULT_LIMIT  # the API's default page
 
 
@@ -370,22 +360,23 @@ LABELS = {
 MONEY = {"asking_price", "appraised_value", "deposit", "increment", "price", "amount", "fee", "total"}
 MOMENTS = {"opens_at", "closes_at", "auction_opens_at"}
 BASIS_POINTS = {"inventor_reward_bp", "shares_bp"}
-WORDS = {
-    "kind": {k.value: n for k, n in KIND_NAMES.items()},
-    "field": {f.value: n for f, n in FIELD_NAMES.items()},
-    "deal_type": {"transfer": "转让", "license": "许可", "equity": "作价入股"},
-    "mode": {"negotiated": "协议定价", "listed": "挂牌", "auction": "竞价"},
-    "scope": {"exclusive": "独占许可", "sole": "排他许可", "non_exclusive": "普通许可"},
-    "concluded_by": {"negotiation": "协议", "auction": "竞价", "listed": "挂牌"},
-    # a subject's type, and a deal's terms' type
-    "type": {
-        "listing": "科技成果挂牌",
-        "deal": "成交",
-        "voucher_redemption": "创新券兑付",
-        "transfer": "转让",
-        "license": "许可",
-        "equity": "作价入股",
-    },
+# The vocabulary of a key's value, by the key and the key of the object holding it (a seller's and
+# a buyer's ``kind`` are organisations', an IP asset's its kind of right, the notice's a notice kind).
+VOCABULARIES: dict[str | tuple[str, str], str] = {
+    "kind": "notice_kind",
+    "field": "field",
+    "deal_type": "deal_type",
+    "mode": "pricing_mode",
+    "scope": "license_scope",
+    "concluded_by": "concluded_by",
+    "status": "listing_status",
+    "territory": "territory",
+    ("seller", "kind"): "org_kind",
+    ("buyer", "kind"): "org_kind",
+    ("ip_assets", "kind"): "ip_kind",
+    ("subject", "type"): "subject_type",
+    ("deal", "type"): "deal_type",
+    ("deal_terms", "type"): "deal_type",
 }
 # The signed text's keys are sorted (canonical JSON); a reader wants what it is first, then when, then the body.
 ORDER = [
@@ -420,13 +411,13 @@ def readable(content: dict[str, Any]) -> list[Fact]:
     return [_fact(key, content[key]) for key in keys]
 
 
-def _fact(key: str, value: Any) -> Fact:
+def _fact(key: str, value: Any, within: str | None = None) -> Fact:
     label = LABELS.get(key, key)
     if isinstance(value, dict):
-        return Fact(label, parts=[_fact(k, v) for k, v in value.items()])
+        return Fact(label, parts=[_fact(k, v, key) for k, v in value.items()])
     if isinstance(value, list):
         if all(not isinstance(v, dict | list) for v in value):
-            return Fact(label, "、".join(_word(key, v) for v in value) or "—")
+            return Fact(label, "、".join(_word(key, v, within) for v in value) or "—")
         return Fact(label, parts=[_item(key, i, v) for i, v in enumerate(value, 1)])
     if key in MONEY and isinstance(value, int) and not isinstance(value, bool):
         return Fact(label, value, "yuan")
@@ -437,21 +428,23 @@ def _fact(key: str, value: Any) -> Fact:
             return Fact(label, datetime.fromisoformat(value), "beijing")
         except ValueError:
             pass
-    return Fact(label, _word(key, value))
+    return Fact(label, _word(key, value, within))
 
 
 def _item(key: str, index: int, value: Any) -> Fact:
     if isinstance(value, dict):
-        return Fact(f"第 {index} 项", parts=[_fact(k, v) for k, v in value.items()])
+        return Fact(f"第 {index} 项", parts=[_fact(k, v, key) for k, v in value.items()])
     return Fact(f"第 {index} 项", _word(key, value))
 
 
-def _word(key: str, value: Any) -> str:
+def _word(key: str, value: Any, within: str | None = None) -> str:
     if value is None:
         return "—"
     if isinstance(value, bool):
         return "是" if value else "否"
-    return WORDS.get(key, {}).get(str(value), str(value))
+    vocabulary = (VOCABULARIES.get((within, key)) if within else None) or VOCABULARIES.get(key, "")
+    words = LISTING_LABELS.get(vocabulary, {})
+    return words.get(str(value), str(value))
 
 
 # ----------------------------------------------------------------------------------------------

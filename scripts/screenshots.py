@@ -79,7 +79,6 @@ def shoot(chromium: str, base: str) -> None:
         notice = page.locator("main a[href^='/notices/']").first.get_attribute("href")
         page.goto(f"{base}{notice}")
         page.wait_for_selector("[data-verified='yes']", timeout=10_000)
-        page.locator("[data-verify]").scroll_into_view_if_needed()
         page.screenshot(path=str(OUT / "portal-notice.png"))
         page.goto(f"{base}{auction}")
         page.wait_for_timeout(1200)

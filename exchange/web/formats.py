@@ -8,7 +8,7 @@ arrives in UTC and leaves in Beijing time.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from kernel.errors import BadRequest
 from listings.workdays import BEIJING
@@ -64,11 +64,19 @@ def wan_yuan(fen: int | None) -> str:
     return f"{sign}{text} 万元"
 
 
+def _end_of_day(local: datetime) -> bool:
+    return (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0)
+
+
 def beijing(moment: datetime | None) -> str:
-    """``2027年1月28日 16:00`` in Beijing time."""
+    """``2027年1月28日 16:00`` in Beijing time. Midnight is written as the end of the day before
+    (``2027年1月27日 24:00``): periods run "to 24:00" of their last day, as notices say."""
     if moment is None:
         return "—"
     local = moment.astimezone(BEIJING)
+    if _end_of_day(local):
+        day = local.date() - timedelta(days=1)
+        return f"{day.year}年{day.month}月{day.day}日 24:00"
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
@@ -81,11 +89,13 @@ def beijing_seconds(moment: datetime | None) -> str:
 
 
 def chinese_date(day: date | datetime | None) -> str:
-    """``2027年1月28日``; a moment is taken on its Beijing day."""
+    """``2027年1月28日``; a moment is taken on its Beijing day, midnight as the end of the day before
+    (the last day of a period that runs to 24:00)."""
     if day is None:
         return "—"
     if isinstance(day, datetime):
-        day = day.astimezone(BEIJING).date()
+        local = day.astimezone(BEIJING)
+        day = local.date() - timedelta(days=1) if _end_of_day(local) else local.date()
     return f"{day.year}年{day.month}月{day.day}日"
 
 

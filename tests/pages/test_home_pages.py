@@ -89,7 +89,7 @@ async def test_home_lists_open_notices_soonest_first_with_working_days_left_and_
     # Counted on the working-day calendar: on the day they opened (Tuesday 31 March, Qingming ahead),
     # the deal result's five working days and the announcement's twenty are all left.
     assert [item["working_days_left"] for item in home_json["closing_notices"]] == [5, 20]
-    assert "2026年4月9日 00:00</time> · 还剩 5 个工作日" in notices
+    assert "2026年4月8日 24:00</time> · 还剩 5 个工作日" in notices
     assert later["announcement"]["notice_id"] == closing[1]["id"]
 
     results = section(home, "results-heading")

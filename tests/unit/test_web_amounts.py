@@ -35,3 +35,14 @@ def test_anything_else_is_refused_naming_the_field(typed):
 @given(st.integers(0, 10**14))
 def test_the_yuan_a_page_writes_reads_back_as_the_same_fen(fen):
     assert fen_of_yuan(yuan(fen)) == fen
+
+
+def test_a_period_ending_at_midnight_reads_as_24_00_of_its_last_day():
+    from datetime import UTC, datetime
+
+    from exchange.web.formats import beijing, chinese_date
+
+    end = datetime(2027, 1, 28, 16, 0, tzinfo=UTC)  # 2027-01-29 00:00 in Beijing
+    assert beijing(end) == "2027年1月28日 24:00"
+    assert chinese_date(end) == "2027年1月28日"
+    assert beijing(datetime(2027, 1, 28, 8, 0, tzinfo=UTC)) == "2027年1月28日 16:00"
