@@ -30,6 +30,8 @@ from exchange.payments.schemas import (
     BankTransferOut,
     CompleteWithdrawalIn,
     OutcomeTotals,
+    PayerAccountOut,
+    PayerAccountPage,
     PaymentIn,
     PaymentOut,
     ReconciliationIn,
@@ -273,6 +275,20 @@ async def stripe_events(
     return StripeEventPage([event_out(e) for e in events], next_cursor)
 
 
+@get(
+    "/orgs/{org_id:uuid}/bank-accounts",
+    tags=["payments"],
+    security=BEARER,
+    summary="The bank accounts an organisation pays from, as its recorded transfers name the payer (operators)",
+)
+async def org_bank_accounts(
+    operator: Caller, db: Db, org_id: FromPath[UUID], limit: Limit = 20, cursor: Cursor = None
+) -> PayerAccountPage:
+    async with db.read() as session:
+        rows, next_cursor = await bank.payer_accounts(session, org_id, limit=limit, cursor=cursor)
+    return PayerAccountPage([shaped(PayerAccountOut, r._mapping) for r in rows], next_cursor)
+
+
 def reconciliation_out(
     run: Reconciliation, lines: list[ReconciliationLine], unmatched: list[StripeEvent] | None = None
 ) -> ReconciliationOut:
@@ -431,5 +447,6 @@ ROUTE_HANDLERS = [
     PaymentController,
     stripe_webhook,
     stripe_events,
+    org_bank_accounts,
     ReconciliationController,
 ]
