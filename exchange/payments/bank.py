@@ -31,7 +31,7 @@ from exchange.payments.domain import (
 from exchange.payments.models import BankTransfer, Booking, Withdrawal
 from exchange.platform.tables import new_id
 from kernel.errors import NotFound, found
-from kernel.pagination import by_id, cursor_str, decode_cursor, id_after, keyset_page
+from kernel.pagination import by_id, cursor_str, cursor_uuid, decode_cursor, id_after, keyset_page
 from ledger import service as ledger
 from ledger.errors import IdempotencyKeyReused
 
@@ -128,6 +128,37 @@ async def payer_accounts(
         )
     rows = (await session.execute(query)).all()
     return keyset_page(rows, limit, lambda r: {"account": r.payer_account, "name": r.payer_name})
+
+
+async def orgs_paying_from(
+    session: AsyncSession, account: str, *, limit: int, cursor: str | None
+) -> tuple[list[Any], str | None]:
+    """Who paid from ``account`` (compared without spaces and dashes): each organisation and payer
+    name its recorded transfers give, with how many and the first and last value dates."""
+    query = (
+        select(
+            BankTransfer.org_id,
+            Org.name.label("org_name"),
+            BankTransfer.payer_account,
+            BankTransfer.payer_name,
+            func.count().label("transfers"),
+            func.min(BankTransfer.received_on).label("first_received_on"),
+            func.max(BankTransfer.received_on).label("last_received_on"),
+        )
+        .join(Org, Org.id == BankTransfer.org_id)
+        .where(BankTransfer.payer_account == payer_account_key(account))
+        .group_by(BankTransfer.org_id, Org.name, BankTransfer.payer_account, BankTransfer.payer_name)
+        .order_by(BankTransfer.org_id, BankTransfer.payer_name)
+        .limit(limit + 1)
+    )
+    position = decode_cursor(cursor, "org", "name")
+    if position is not None:
+        org, name = cursor_uuid(position, "org"), cursor_str(position, "name")
+        query = query.where(
+            (BankTransfer.org_id > org) | ((BankTransfer.org_id == org) & (BankTransfer.payer_name > name))
+        )
+    rows = (await session.execute(query)).all()
+    return keyset_page(rows, limit, lambda r: {"org": str(r.org_id), "name": r.payer_name})
 
 
 async def _book(session: AsyncSession, entry_id: UUID, reference: str, day: date) -> None:

@@ -26,6 +26,8 @@ from exchange.payments.models import (
 )
 from exchange.payments.providers import run_reconciliation
 from exchange.payments.schemas import (
+    AccountPayerOut,
+    AccountPayerPage,
     BankTransferIn,
     BankTransferOut,
     CompleteWithdrawalIn,
@@ -289,6 +291,29 @@ async def org_bank_accounts(
     return PayerAccountPage([shaped(PayerAccountOut, r._mapping) for r in rows], next_cursor)
 
 
+@get(
+    "/bank-accounts",
+    tags=["payments"],
+    security=BEARER,
+    summary="Which organisations paid from a bank account: match a transfer's payer (operators)",
+)
+async def bank_account_payers(
+    operator: Caller,
+    db: Db,
+    account: Annotated[
+        str,
+        QueryParameter(
+            min_length=1, max_length=64, pattern=r"^[0-9A-Za-z \-]+$", description="the payer's account number"
+        ),
+    ],
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> AccountPayerPage:
+    async with db.read() as session:
+        rows, next_cursor = await bank.orgs_paying_from(session, account, limit=limit, cursor=cursor)
+    return AccountPayerPage([shaped(AccountPayerOut, r._mapping) for r in rows], next_cursor)
+
+
 def reconciliation_out(
     run: Reconciliation, lines: list[ReconciliationLine], unmatched: list[StripeEvent] | None = None
 ) -> ReconciliationOut:
@@ -448,5 +473,6 @@ ROUTE_HANDLERS = [
     stripe_webhook,
     stripe_events,
     org_bank_accounts,
+    bank_account_payers,
     ReconciliationController,
 ]

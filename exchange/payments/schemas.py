@@ -74,6 +74,21 @@ class PayerAccountOut(msgspec.Struct):
 PayerAccountPage = Page[PayerAccountOut]
 
 
+class AccountPayerOut(msgspec.Struct):
+    """An organisation that paid from a bank account, under the payer name its transfers give."""
+
+    org_id: UUID
+    org_name: str
+    payer_account: str
+    payer_name: str
+    transfers: int
+    first_received_on: date
+    last_received_on: date
+
+
+AccountPayerPage = Page[AccountPayerOut]
+
+
 class WithdrawalIn(msgspec.Struct, forbid_unknown_fields=True):
     amount: Amount
     payee: Annotated[str, msgspec.Meta(min_length=1, max_length=500, description="the bank account to pay")]

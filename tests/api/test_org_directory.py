@@ -194,3 +194,43 @@ async def test_the_org_page_shows_operators_members_history_and_bank_accounts(cl
     assert set(own.json()) == {"id", "name", "credit_code", "kind", "verified", "status", "created_at"}
     other = await register(client)
     assert (await client.get(f"{API}/orgs/{party.org_id}", headers=other.headers)).status_code == 403
+
+
+async def test_a_payer_account_is_matched_to_the_organisations_that_paid_from_it(client, app):
+    ops = await operator(client, app)
+    first = await verified(client, ops, name="甲大学")
+    second = await verified(client, ops, name="乙研究院")
+    for party, reference, account, name in (
+        (first, "B-1", "6222 0000 1111", "甲大学"),
+        (first, "B-2", "62220000-1111", "甲大学"),
+        (second, "B-3", "6222 0000 1111", "乙研究院财务处"),
+        (second, "B-4", "9999", "乙研究院"),
+    ):
+        body = {"org_id": party.org_id, "amount": 500, "reference": reference}
+        body |= {"payer_account": account, "payer_name": name, "received_on": "2026-04-0" + reference[-1]}
+        assert (await client.post(f"{API}/bank-transfers", json=body, headers=ops.headers)).status_code == 201
+
+    response = await client.get(f"{API}/bank-accounts", params={"account": "6222-0000-1111"}, headers=ops.headers)
+    assert response.status_code == 200, response.text
+    found = sorted((i["org_name"], i["payer_name"], i["transfers"]) for i in response.json()["items"])
+    assert found == [("乙研究院", "乙研究院财务处", 1), ("甲大学", "甲大学", 2)]
+
+    paged = await client.get(
+        f"{API}/bank-accounts", params={"account": "622200001111", "limit": 1}, headers=ops.headers
+    )
+    rest = await client.get(
+        f"{API}/bank-accounts",
+        params={"account": "622200001111", "cursor": paged.json()["next_cursor"]},
+        headers=ops.headers,
+    )
+    assert len(paged.json()["items"]) == len(rest.json()["items"]) == 1 and rest.json()["next_cursor"] is None
+    assert paged.json()["items"][0]["org_id"] != rest.json()["items"][0]["org_id"]
+
+    assert (await client.get(f"{API}/bank-accounts", params={"account": "0000"}, headers=ops.headers)).json() == {
+        "items": [],
+        "next_cursor": None,
+    }
+    assert (await client.get(f"{API}/bank-accounts", headers=ops.headers)).status_code == 400
+    assert_problem(
+        await client.get(f"{API}/bank-accounts", params={"account": "9999"}, headers=first.headers), 403, "forbidden"
+    )
