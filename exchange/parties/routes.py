@@ -1,22 +1,26 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from exchange.parties import auth, service
 from exchange.parties.auth import TokenIssuer, sign_up_counts
-from exchange.parties.domain import OrgKind
+from exchange.parties.domain import OrgKind, OrgStatus
 from exchange.parties.http import Caller
 from exchange.parties.models import Org, User
 from exchange.parties.schemas import (
     LoginRequest,
+    MemberOut,
     MeOut,
     OrgActionRequest,
+    OrgEventOut,
+    OrgListPage,
     OrgOut,
+    OrgPageOut,
     RegisterOut,
     RegisterRequest,
     TokenOut,
@@ -25,6 +29,7 @@ from exchange.parties.schemas import (
 from exchange.platform.http import BEARER, Config, Db, Now
 from exchange.platform.ratelimit import RateLimiter
 from kernel.errors import Forbidden
+from kernel.pagination import Cursor, Limit
 from kernel.shapes import shaped
 
 
@@ -114,11 +119,65 @@ class OrgController(Controller):
     path = "/orgs"
     tags = ["parties"]
 
-    @get("/{org_id:uuid}", security=BEARER, summary="An organisation (its members and operators)")
-    async def show(self, org_id: FromPath[uuid.UUID], user: Caller, db: Db) -> OrgOut:
+    @get("/", security=BEARER, summary="The directory of organisations, newest first (operators)")
+    async def directory(
+        self,
+        operator: Caller,
+        db: Db,
+        q: Annotated[str | None, QueryParameter(min_length=1, max_length=200, description="name contains")] = None,
+        credit_code: Annotated[
+            str | None, QueryParameter(pattern="^[0-9A-Za-z]{1,18}$", description="the credit code or its start")
+        ] = None,
+        status: Annotated[OrgStatus | None, QueryParameter(description="active or suspended")] = None,
+        verified: Annotated[bool | None, QueryParameter(description="verified by an operator or not")] = None,
+        kind: Annotated[OrgKind | None, QueryParameter(description="the organisation's kind")] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> OrgListPage:
+        async with db.read() as session:
+            rows, next_cursor = await service.list_orgs(
+                session,
+                q=q,
+                credit_code=credit_code,
+                status=status,
+                verified=verified,
+                kind=kind,
+                limit=limit,
+                cursor=cursor,
+            )
+        return OrgListPage([org_out(o) for o in rows], next_cursor)
+
+    @get(
+        "/verification-queue",
+        security=BEARER,
+        summary="Organisations waiting for verification, oldest registration first (operators)",
+    )
+    async def verification_queue(
+        self, operator: Caller, db: Db, limit: Limit = 20, cursor: Cursor = None
+    ) -> OrgListPage:
+        async with db.read() as session:
+            rows, next_cursor = await service.verification_queue(session, limit=limit, cursor=cursor)
+        return OrgListPage([org_out(o) for o in rows], next_cursor)
+
+    @get(
+        "/{org_id:uuid}",
+        security=BEARER,
+        summary="An organisation (its members and operators); operators also see its members and history",
+    )
+    async def show(self, org_id: FromPath[uuid.UUID], user: Caller, db: Db) -> OrgPageOut:
         user.require_member_of(org_id, operators_too=True)
         async with db.read() as session:
-            return org_out(await service.get_org(session, org_id))
+            org = await service.get_org(session, org_id)
+            if not user.is_operator:
+                return shaped(OrgPageOut, org_out(org))
+            members = await service.org_members(session, org_id)
+            history = await service.org_history(session, org)
+        return shaped(
+            OrgPageOut,
+            org,
+            members=[shaped(MemberOut, m) for m in members],
+            history=[shaped(OrgEventOut, e) for e in history],
+        )
 
     @post("/{org_id:uuid}/verify", status_code=200, security=BEARER, summary="Verify an organisation (operators)")
     async def verify(

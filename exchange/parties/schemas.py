@@ -8,6 +8,7 @@ import msgspec
 
 from exchange.parties.domain import OrgKind, OrgStatus, Role
 from exchange.parties.passwords import MAX_LENGTH, MIN_LENGTH
+from kernel.pagination import Page
 
 Email = Annotated[
     str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\x00-\x20]+@[^@\x00-\x20]+\.[^@\x00-\x20]+$")
@@ -76,3 +77,40 @@ class RegisterOut(msgspec.Struct):
 class MeOut(msgspec.Struct):
     user: UserOut
     org: OrgOut
+
+
+class MemberOut(msgspec.Struct):
+    id: uuid.UUID
+    email: str
+    display_name: str
+    role: Role
+    created_at: datetime
+
+
+class OrgEventOut(msgspec.Struct):
+    """One line of an organisation's history: ``registered``, ``verified``, ``suspended``, ``reinstated``."""
+
+    action: str
+    at: datetime
+    actor_user_id: uuid.UUID | None = None
+    actor_name: str | None = None
+    note: str = ""
+
+
+class OrgPageOut(msgspec.Struct, omit_defaults=True):
+    """An organisation; operators also get its members and history (its members see only the first
+    fields, as ``OrgOut``)."""
+
+    id: uuid.UUID
+    name: str
+    credit_code: str
+    kind: OrgKind
+    verified: bool
+    status: OrgStatus
+    created_at: datetime
+    verified_at: datetime | None = None
+    members: list[MemberOut] | None = None
+    history: list[OrgEventOut] | None = None
+
+
+OrgListPage = Page[OrgOut]

@@ -17,6 +17,7 @@ from exchange.parties.models import Org, OrgEvent, User
 from exchange.parties.passwords import DUMMY_HASH, hash_password, password_problem, verify_password
 from exchange.platform.db import Database
 from kernel.errors import Conflict, DomainError, NotFound, found
+from kernel.pagination import cursor_time, cursor_uuid, decode_cursor, keyset_page
 
 
 class InvalidCreditCode(DomainError):
@@ -265,3 +266,83 @@ async def create_operator(
     if await session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         raise EmailTaken(f"{email} is already registered", field="email")
     return await _add_admin(session, org, email, password_hash, display_name, now)
+
+
+# -- the operators' directory ------------------------------------------------------------------------
+
+
+async def list_orgs(
+    session: AsyncSession,
+    *,
+    q: str | None,
+    credit_code: str | None,
+    status: OrgStatus | None,
+    verified: bool | None,
+    kind: OrgKind | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Org], str | None]:
+    """A page of organisations, newest registration first: the name contains ``q`` (any case), the
+    credit code is or starts with ``credit_code``, and the status, verification and kind match."""
+    query = select(Org)
+    if q:
+        query = query.where(Org.name.icontains(q, autoescape=True))
+    if credit_code:
+        query = query.where(Org.credit_code.startswith(credit_code.upper(), autoescape=True))
+    if status is not None:
+        query = query.where(Org.status == status.value)
+    if verified is not None:
+        query = query.where(Org.verified.is_(verified))
+    if kind is not None:
+        query = query.where(Org.kind == kind.value)
+    return await _page_by_registration(session, query, limit, cursor, newest_first=True)
+
+
+async def verification_queue(session: AsyncSession, *, limit: int, cursor: str | None) -> tuple[list[Org], str | None]:
+    """The organisations waiting for an operator: unverified and not suspended, oldest registration first."""
+    query = select(Org).where(Org.verified.is_(False), Org.status == OrgStatus.ACTIVE.value)
+    return await _page_by_registration(session, query, limit, cursor, newest_first=False)
+
+
+async def _page_by_registration(
+    session: AsyncSession, query: Any, limit: int, cursor: str | None, *, newest_first: bool
+) -> tuple[list[Org], str | None]:
+    position = decode_cursor(cursor, "created_at", "id")
+    if position is not None:
+        at, key = cursor_time(position, "created_at"), cursor_uuid(position, "id")
+        if newest_first:
+            query = query.where((Org.created_at < at) | ((Org.created_at == at) & (Org.id < key)))
+        else:
+            query = query.where((Org.created_at > at) | ((Org.created_at == at) & (Org.id > key)))
+    order = (Org.created_at.desc(), Org.id.desc()) if newest_first else (Org.created_at, Org.id)
+    rows = (await session.scalars(query.order_by(*order).limit(limit + 1))).all()
+    return keyset_page(rows, limit, lambda o: {"created_at": o.created_at.isoformat(), "id": str(o.id)})
+
+
+async def org_members(session: AsyncSession, org_id: uuid.UUID) -> list[User]:
+    """The organisation's users, the earliest first."""
+    rows = await session.scalars(select(User).where(User.org_id == org_id).order_by(User.created_at, User.id))
+    return list(rows.all())
+
+
+async def org_history(session: AsyncSession, org: Org) -> list[dict[str, Any]]:
+    """What happened to the organisation, the earliest first: its registration, then each logged
+    event (verified, suspended, reinstated…) with who did it, when and their note."""
+    rows = await session.execute(
+        select(OrgEvent, User.display_name)
+        .outerjoin(User, User.id == OrgEvent.actor_user_id)
+        .where(OrgEvent.org_id == org.id)
+        .order_by(OrgEvent.created_at, OrgEvent.id)
+    )
+    history: list[dict[str, Any]] = [{"action": "registered", "at": org.created_at}]
+    for event, actor_name in rows:
+        history.append(
+            {
+                "action": event.action,
+                "at": event.created_at,
+                "actor_user_id": event.actor_user_id,
+                "actor_name": actor_name,
+                "note": event.note,
+            }
+        )
+    return history

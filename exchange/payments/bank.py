@@ -7,9 +7,10 @@ written together or not at all.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.accounting import chart
@@ -29,8 +30,8 @@ from exchange.payments.domain import (
 )
 from exchange.payments.models import BankTransfer, Booking, Withdrawal
 from exchange.platform.tables import new_id
-from kernel.errors import found
-from kernel.pagination import by_id, id_after, keyset_page
+from kernel.errors import NotFound, found
+from kernel.pagination import by_id, cursor_str, cursor_uuid, decode_cursor, id_after, keyset_page
 from ledger import service as ledger
 from ledger.errors import IdempotencyKeyReused
 
@@ -49,6 +50,8 @@ async def record_transfer(
     note: str,
     operator_id: UUID,
     now: datetime,
+    payer_account: str = "",
+    payer_name: str = "",
 ) -> BankTransfer:
     """Credit an incoming transfer to the organisation's wallet: ``bank:settlement → org:<id>:cash``."""
     check_amount(amount)
@@ -84,10 +87,78 @@ async def record_transfer(
         entry_id=entry.id,
         recorded_by=operator_id,
         created_at=now,
+        payer_account=payer_account_key(payer_account),
+        payer_name=payer_name.strip(),
     )
     session.add(transfer)
     await _book(session, entry.id, reference, received_on)
     return transfer
+
+
+def payer_account_key(account: str) -> str:
+    """An account number as compared: without the spaces and dashes statements group digits with."""
+    return "".join(c for c in account if c not in " -").upper()
+
+
+async def payer_accounts(
+    session: AsyncSession, org_id: UUID, *, limit: int, cursor: str | None
+) -> tuple[list[Any], str | None]:
+    """The accounts the organisation's recorded transfers were paid from, by account and name: how
+    many transfers and the first and last value dates. Transfers recorded without a payer are left out."""
+    found(await session.get(Org, org_id), NotFound(f"organisation {org_id} not found"))
+    query = (
+        select(
+            BankTransfer.payer_account,
+            BankTransfer.payer_name,
+            func.count().label("transfers"),
+            func.min(BankTransfer.received_on).label("first_received_on"),
+            func.max(BankTransfer.received_on).label("last_received_on"),
+        )
+        .where(BankTransfer.org_id == org_id, (BankTransfer.payer_account != "") | (BankTransfer.payer_name != ""))
+        .group_by(BankTransfer.payer_account, BankTransfer.payer_name)
+        .order_by(BankTransfer.payer_account, BankTransfer.payer_name)
+        .limit(limit + 1)
+    )
+    position = decode_cursor(cursor, "account", "name")
+    if position is not None:
+        account, name = cursor_str(position, "account"), cursor_str(position, "name")
+        query = query.where(
+            (BankTransfer.payer_account > account)
+            | ((BankTransfer.payer_account == account) & (BankTransfer.payer_name > name))
+        )
+    rows = (await session.execute(query)).all()
+    return keyset_page(rows, limit, lambda r: {"account": r.payer_account, "name": r.payer_name})
+
+
+async def orgs_paying_from(
+    session: AsyncSession, account: str, *, limit: int, cursor: str | None
+) -> tuple[list[Any], str | None]:
+    """Who paid from ``account`` (compared without spaces and dashes): each organisation and payer
+    name its recorded transfers give, with how many and the first and last value dates."""
+    query = (
+        select(
+            BankTransfer.org_id,
+            Org.name.label("org_name"),
+            BankTransfer.payer_account,
+            BankTransfer.payer_name,
+            func.count().label("transfers"),
+            func.min(BankTransfer.received_on).label("first_received_on"),
+            func.max(BankTransfer.received_on).label("last_received_on"),
+        )
+        .join(Org, Org.id == BankTransfer.org_id)
+        .where(BankTransfer.payer_account == payer_account_key(account))
+        .group_by(BankTransfer.org_id, Org.name, BankTransfer.payer_account, BankTransfer.payer_name)
+        .order_by(BankTransfer.org_id, BankTransfer.payer_name)
+        .limit(limit + 1)
+    )
+    position = decode_cursor(cursor, "org", "name")
+    if position is not None:
+        org, name = cursor_uuid(position, "org"), cursor_str(position, "name")
+        query = query.where(
+            (BankTransfer.org_id > org) | ((BankTransfer.org_id == org) & (BankTransfer.payer_name > name))
+        )
+    rows = (await session.execute(query)).all()
+    return keyset_page(rows, limit, lambda r: {"org": str(r.org_id), "name": r.payer_name})
 
 
 async def _book(session: AsyncSession, entry_id: UUID, reference: str, day: date) -> None:

@@ -24,6 +24,9 @@ class BankTransfer(IdMixin, Base):
     entry_id: Mapped[uuid.UUID]
     recorded_by: Mapped[uuid.UUID]
     created_at: Mapped[datetime]
+    # From the bank statement, when the operator gives them (0016): the accounts an org pays from.
+    payer_account: Mapped[str] = mapped_column(String(64), default="", server_default="", index=True)
+    payer_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class Withdrawal(IdMixin, Base):

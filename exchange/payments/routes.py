@@ -26,10 +26,14 @@ from exchange.payments.models import (
 )
 from exchange.payments.providers import run_reconciliation
 from exchange.payments.schemas import (
+    AccountPayerOut,
+    AccountPayerPage,
     BankTransferIn,
     BankTransferOut,
     CompleteWithdrawalIn,
     OutcomeTotals,
+    PayerAccountOut,
+    PayerAccountPage,
     PaymentIn,
     PaymentOut,
     ReconciliationIn,
@@ -273,6 +277,43 @@ async def stripe_events(
     return StripeEventPage([event_out(e) for e in events], next_cursor)
 
 
+@get(
+    "/orgs/{org_id:uuid}/bank-accounts",
+    tags=["payments"],
+    security=BEARER,
+    summary="The bank accounts an organisation pays from, as its recorded transfers name the payer (operators)",
+)
+async def org_bank_accounts(
+    operator: Caller, db: Db, org_id: FromPath[UUID], limit: Limit = 20, cursor: Cursor = None
+) -> PayerAccountPage:
+    async with db.read() as session:
+        rows, next_cursor = await bank.payer_accounts(session, org_id, limit=limit, cursor=cursor)
+    return PayerAccountPage([shaped(PayerAccountOut, r._mapping) for r in rows], next_cursor)
+
+
+@get(
+    "/bank-accounts",
+    tags=["payments"],
+    security=BEARER,
+    summary="Which organisations paid from a bank account: match a transfer's payer (operators)",
+)
+async def bank_account_payers(
+    operator: Caller,
+    db: Db,
+    account: Annotated[
+        str,
+        QueryParameter(
+            min_length=1, max_length=64, pattern=r"^[0-9A-Za-z \-]+$", description="the payer's account number"
+        ),
+    ],
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> AccountPayerPage:
+    async with db.read() as session:
+        rows, next_cursor = await bank.orgs_paying_from(session, account, limit=limit, cursor=cursor)
+    return AccountPayerPage([shaped(AccountPayerOut, r._mapping) for r in rows], next_cursor)
+
+
 def reconciliation_out(
     run: Reconciliation, lines: list[ReconciliationLine], unmatched: list[StripeEvent] | None = None
 ) -> ReconciliationOut:
@@ -431,5 +472,7 @@ ROUTE_HANDLERS = [
     PaymentController,
     stripe_webhook,
     stripe_events,
+    org_bank_accounts,
+    bank_account_payers,
     ReconciliationController,
 ]

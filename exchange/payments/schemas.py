@@ -26,6 +26,15 @@ Reference = Annotated[
     ),
 ]
 Text = Annotated[str, msgspec.Meta(max_length=500)]
+PayerAccount = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=64,
+        pattern=r"^[0-9A-Za-z \-]*$",
+        description="the payer's account number as on the bank statement (spaces and dashes are dropped)",
+    ),
+]
+PayerName = Annotated[str, msgspec.Meta(max_length=200, description="the payer's account name as on the statement")]
 
 
 class BankTransferIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -34,6 +43,8 @@ class BankTransferIn(msgspec.Struct, forbid_unknown_fields=True):
     reference: Reference
     received_on: date | None = None  # the value date; default: today in China
     note: Text = ""
+    payer_account: PayerAccount = ""
+    payer_name: PayerName = ""
 
 
 class BankTransferOut(msgspec.Struct):
@@ -46,6 +57,36 @@ class BankTransferOut(msgspec.Struct):
     entry_id: UUID
     recorded_by: UUID
     created_at: datetime
+    payer_account: str = ""
+    payer_name: str = ""
+
+
+class PayerAccountOut(msgspec.Struct):
+    """An account an organisation paid from: what its recorded bank transfers name as payer."""
+
+    payer_account: str
+    payer_name: str
+    transfers: int
+    first_received_on: date
+    last_received_on: date
+
+
+PayerAccountPage = Page[PayerAccountOut]
+
+
+class AccountPayerOut(msgspec.Struct):
+    """An organisation that paid from a bank account, under the payer name its transfers give."""
+
+    org_id: UUID
+    org_name: str
+    payer_account: str
+    payer_name: str
+    transfers: int
+    first_received_on: date
+    last_received_on: date
+
+
+AccountPayerPage = Page[AccountPayerOut]
 
 
 class WithdrawalIn(msgspec.Struct, forbid_unknown_fields=True):
