@@ -70,7 +70,9 @@ def api(demo_server: ServerProcess) -> Iterator[Api]:
     client.close()
 
 
-@pytest.fixture(scope="session")
+# Per module: Playwright's synchronous API runs an event loop in this thread while it is started, and
+# the asynchronous tests collected after the browser tests need the thread free of one.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     executable = chromium_executable()
     with playwright_sync.sync_playwright() as playwright:
