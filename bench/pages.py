@@ -57,7 +57,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.ledger import ADMIN_DSN, database_url, free_port, machine, server_env  # noqa: E402
+from bench.ledger import ADMIN_DSN, database_url, drop, free_port, machine, recreate, server_env  # noqa: E402
 
 SECONDS = float(os.environ.get("TECHX_BENCH_SECONDS", "10"))
 SETS = os.environ.get("TECHX_BENCH_SETS", "A,B").split(",")
@@ -107,26 +107,9 @@ async def database_exists(name: str) -> bool:
         await conn.close()
 
 
-async def create_database(name: str) -> None:
-    conn = await asyncpg.connect(ADMIN_DSN)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-async def drop_database(name: str) -> None:
-    conn = await asyncpg.connect(ADMIN_DSN)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 def demo(name: str, env: dict[str, str]) -> None:
     started = time.perf_counter()
-    asyncio.run(create_database(name))
+    asyncio.run(recreate(name))
     techx(env, "demo")
     print(f"  techx demo: {time.perf_counter() - started:.0f} s", flush=True)
 
@@ -335,7 +318,7 @@ def main() -> int:
                 finally:
                     server.stop()
             if not KEEP:
-                asyncio.run(drop_database(name))
+                asyncio.run(drop(name))
     finally:
         for data_set in SETS:
             shutil.rmtree(keys + "-" + data_set, ignore_errors=True)

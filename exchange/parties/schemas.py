@@ -97,17 +97,10 @@ class OrgEventOut(msgspec.Struct):
     note: str = ""
 
 
-class OrgPageOut(msgspec.Struct, omit_defaults=True):
+class OrgPageOut(OrgOut, omit_defaults=True):
     """An organisation; operators also get its members and history (its members see only the first
     fields, as ``OrgOut``)."""
 
-    id: uuid.UUID
-    name: str
-    credit_code: str
-    kind: OrgKind
-    verified: bool
-    status: OrgStatus
-    created_at: datetime
     verified_at: datetime | None = None
     members: list[MemberOut] | None = None
     history: list[OrgEventOut] | None = None
