@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from litestar import Litestar
+from sqlalchemy import select
 
 from exchange.parties import service as parties
 from exchange.parties.domain import credit_code_check_char
 from exchange.parties.passwords import hash_password
+from exchange.platform.db import Database, create_engine
+from exchange.platform.outbox import Kind, OutboxEvent
 
 PASSWORD = "correct-horse-battery"
 _PASSWORD_HASH = hash_password(PASSWORD)
@@ -39,19 +44,69 @@ class Party:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-async def register(client: Any, kind: str = "enterprise", name: str | None = None) -> Party:
+def db_of(client: Any) -> Database:
+    """The database of the app an in-process test client talks to."""
+    return client._transport.app.state.db  # type: ignore[no-any-return]
+
+
+async def mailed_token(db: Database, kind: str | Kind, email: str) -> str:
+    """The token of the latest account mail of ``kind`` to ``email``, read from the notification
+    outbox (the notifications module delivers it; tests read it where it is written)."""
+    async with db.read() as session:
+        rows = (
+            await session.scalars(
+                select(OutboxEvent).where(OutboxEvent.kind == Kind(kind).value).order_by(OutboxEvent.id.desc())
+            )
+        ).all()
+    for row in rows:
+        if email in row.audience.get("emails", ()) and row.data.get("token"):
+            return str(row.data["token"])
+    raise AssertionError(f"no {Kind(kind).value} mail with a token to {email} in the outbox")
+
+
+def mailed_token_at(database_url: str, kind: str | Kind, email: str) -> str:
+    """``mailed_token`` for a test of a server in another process: reads its database (in a thread
+    of its own, so that a running event loop does not stand in the way)."""
+
+    async def read() -> str:
+        db = Database(create_engine(database_url, pool_size=1))
+        try:
+            return await mailed_token(db, kind, email)
+        finally:
+            await db.dispose()
+
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, read()).result()
+
+
+def sign_up_body(email: str, kind: str = "enterprise", name: str | None = None, **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "email": email,
+        "password": PASSWORD,
+        "display_name": "测试用户",
+        "org": {"name": name or f"测试机构 {kind}", "credit_code": credit_code(), "kind": kind},
+    }
+    body.update(changes)
+    return body
+
+
+async def confirm(client: Any, email: str, db: Database | None = None) -> dict[str, Any]:
+    """Confirm ``email`` by the token of its confirmation mail: the user, org and tokens."""
+    token = await mailed_token(db or db_of(client), Kind.EMAIL_CONFIRMATION, email)
+    response = await client.post("/api/v1/auth/confirm-email", json={"token": token})
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+async def register(
+    client: Any, kind: str = "enterprise", name: str | None = None, *, db: Database | None = None
+) -> Party:
+    """Sign up (202), confirm the address by the mailed token, and hold the tokens it answers with.
+    ``db``: the server's database when ``client`` talks to a server in another process."""
     email = f"user-{uuid.uuid4().hex[:10]}@example.cn"
-    response = await client.post(
-        "/api/v1/auth/register",
-        json={
-            "email": email,
-            "password": PASSWORD,
-            "display_name": "测试用户",
-            "org": {"name": name or f"测试机构 {kind}", "credit_code": credit_code(), "kind": kind},
-        },
-    )
-    assert response.status_code == 201, response.text
-    body = response.json()
+    response = await client.post("/api/v1/auth/register", json=sign_up_body(email, kind, name))
+    assert response.status_code == 202, response.text
+    body = await confirm(client, email, db)
     return Party(body["access_token"], body["user"]["id"], body["org"]["id"], email)
 
 
@@ -69,8 +124,10 @@ async def operator(client: Any, app: Litestar) -> Party:
     return Party(response.json()["access_token"], str(user.id), str(user.org_id), email)
 
 
-async def verified(client: Any, ops: Party, kind: str = "enterprise", name: str | None = None) -> Party:
-    party = await register(client, kind, name)
+async def verified(
+    client: Any, ops: Party, kind: str = "enterprise", name: str | None = None, *, db: Database | None = None
+) -> Party:
+    party = await register(client, kind, name, db=db)
     response = await client.post(f"/api/v1/orgs/{party.org_id}/verify", headers=ops.headers, json={"note": "ok"})
     assert response.status_code == 200, response.text
     return party

@@ -1,4 +1,5 @@
-"""Bearer tokens, signing in (the API's login and the pages' alike) and the limit on failed logins."""
+"""Bearer tokens, signing in (the API's login and the pages' alike), and the rate limits of signing
+in, signing up and account mail."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
-from exchange.parties import service
+from exchange.parties import service, sessions
+from exchange.parties.sessions import Device, Opened
 from exchange.platform.clock import Clock
 from exchange.platform.db import Database
 from exchange.platform.ratelimit import Limit, RateLimiter, network_of
 from exchange.platform.settings import Settings
-from kernel.errors import Unauthorized
+from kernel.errors import Forbidden, Unauthorized
 from kernel.keyring import KeyRing
 
 ALGORITHM = "HS256"
@@ -34,12 +36,23 @@ class TokenIssuer:
         self.lifetime_seconds = lifetime_seconds
         self._clock = clock
 
-    def issue(self, user_id: uuid.UUID) -> str:
+    def issue(self, user_id: uuid.UUID, session_id: uuid.UUID | None = None) -> str:
+        """An access token of ``user_id``; naming its session (``sid``) makes it end with the session."""
         now = self._clock.now()
-        claims = {"sub": str(user_id), "iat": now, "exp": now + timedelta(seconds=self.lifetime_seconds)}
+        claims: dict[str, object] = {
+            "sub": str(user_id),
+            "iat": now,
+            "exp": now + timedelta(seconds=self.lifetime_seconds),
+        }
+        if session_id is not None:
+            claims["sid"] = str(session_id)
         return jwt.encode(claims, self._secrets.current, algorithm=ALGORITHM, headers={"kid": self._secrets.current_id})
 
     def user_id(self, encoded: str) -> uuid.UUID:
+        return self.subject(encoded)[0]
+
+    def subject(self, encoded: str) -> tuple[uuid.UUID, uuid.UUID | None]:
+        """The user and the session (None for a token without ``sid``) of a valid, unexpired token."""
         try:
             secret = self._secrets.get(jwt.get_unverified_header(encoded).get("kid"))
             if secret is None:
@@ -52,11 +65,12 @@ class TokenIssuer:
             )
             expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
             user_id = uuid.UUID(str(claims["sub"]))
+            session_id = uuid.UUID(str(claims["sid"])) if "sid" in claims else None
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise Unauthorized("the bearer token is not valid") from exc
         if expires <= self._clock.now():
             raise Unauthorized("the bearer token has expired")
-        return user_id
+        return user_id, session_id
 
 
 def login_failures(settings: Settings) -> Limit:
@@ -74,17 +88,43 @@ def sign_up_counts(settings: Settings, client: str) -> tuple[tuple[Limit, str], 
     return ((per_client, f"client:{client}"), (per_network, f"network:{network_of(client)}"))
 
 
+def account_mail_to(settings: Settings, email: str) -> tuple[Limit, str]:
+    """Confirmation, reset and invitation mail to one address: counted before the address is looked
+    up, so that a refusal says nothing about whether it has an account."""
+    limit = Limit(
+        "account-mail-per-address", settings.account_mail_per_hour_per_address, 3600, "emails to this address"
+    )
+    return (limit, f"email:{service.normalise_email(email)}")
+
+
+def password_reset_counts(settings: Settings, client: str, email: str) -> tuple[tuple[Limit, str], ...]:
+    per_client = Limit("password-resets-per-client", settings.account_mail_per_hour_per_client, 3600, "reset requests")
+    return ((per_client, f"client:{client}"), account_mail_to(settings, email))
+
+
+def invitation_counts(settings: Settings, org_id: uuid.UUID, email: str) -> tuple[tuple[Limit, str], ...]:
+    per_org = Limit("invitations-per-org", settings.invitations_per_day_per_org, 86400, "invitations")
+    return ((per_org, f"org:{org_id}"), account_mail_to(settings, email))
+
+
+def session_lifetime(settings: Settings) -> timedelta:
+    """How long a refresh token (and the pages' session cookie) lives unused."""
+    return timedelta(days=settings.refresh_token_days)
+
+
 async def sign_in(
     db: Database,
-    tokens: TokenIssuer,
     limiter: RateLimiter,
     settings: Settings,
+    clock: Clock,
     *,
     client: str,
     email: str,
     password: str,
-) -> str:
-    """An access token for the user of ``email`` and ``password``: the one way in, for ``POST
+    kind: str = sessions.API,
+    user_agent: str = "",
+) -> Opened:
+    """A new session for the user of ``email`` and ``password``: the one way in, for ``POST
     /auth/login`` and the pages' sign-in form. Failed attempts count per email and per client; a
     spent email or client is refused before its password is tried."""
     limit = login_failures(settings)
@@ -95,4 +135,22 @@ async def sign_in(
     if user is None:
         await limiter.hit(*counts)
         raise Unauthorized("email or password is wrong")
-    return tokens.issue(user.id)
+    device = Device(user_agent=user_agent, client_address=client)
+    return await db.transaction(
+        lambda s: sessions.open_session(
+            s, user.id, kind=kind, device=device, now=clock.now(), lifetime=session_lifetime(settings)
+        )
+    )
+
+
+async def check_current_password(
+    db: Database, limiter: RateLimiter, settings: Settings, user_id: uuid.UUID, email: str, password: str
+) -> None:
+    """A password change needs the current password; wrong guesses count as failed logins."""
+    counts = ((login_failures(settings), f"email:{service.normalise_email(email)}"),)
+    await limiter.check(*counts)
+    async with db.read() as session:
+        user = await service.authenticate(session, email, password)
+    if user is None or user.id != user_id:
+        await limiter.hit(*counts)
+        raise Forbidden("the current password is wrong", field="current_password")

@@ -1,12 +1,15 @@
-"""Pure rules about organisations and users: kinds, roles, the credit code, who may do what."""
+"""Pure rules about organisations and users: kinds, roles, the credit code, who may do what, the
+last admin, and the single-use tokens of account mail and sessions."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
-from kernel.errors import Forbidden, check_operator, check_trader
+from kernel.errors import BadRequest, Conflict, Forbidden, check_operator, check_trader
 
 
 class OrgKind(StrEnum):
@@ -71,6 +74,7 @@ class Principal:
     org_kind: OrgKind
     org_verified: bool
     org_status: OrgStatus
+    session_id: uuid.UUID | None = None  # the session the access token names (its ``sid``), if any
 
     @property
     def is_operator(self) -> bool:
@@ -105,3 +109,42 @@ class Principal:
         if self.org_id in org_ids or (operators_too and self.is_operator):
             return
         raise Forbidden("this resource belongs to another organisation")
+
+
+# -- members and accounts ------------------------------------------------------------------------------
+
+
+class LastAdmin(Conflict):
+    problem_type = "last-admin"
+    title = "An organisation keeps at least one admin"
+
+
+class EmailNotConfirmed(Conflict):
+    problem_type = "email-not-confirmed"
+    title = "The organisation's admin has not confirmed their email address"
+
+
+class InvalidToken(BadRequest):
+    problem_type = "invalid-token"
+    title = "The token is unknown, used, revoked or expired"
+
+
+def check_admins_remain(admins_after: int) -> None:
+    """An organisation never loses its last admin: they can neither leave, be removed nor be
+    demoted until another member has been made admin (the hand-over)."""
+    if admins_after < 1:
+        raise LastAdmin(
+            "the organisation's last admin can neither leave, be removed nor be demoted; make another member "
+            "admin first",
+            field="user_id",
+        )
+
+
+def new_token() -> str:
+    """A single-use secret for a link in an email, a refresh token or a session cookie (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a token: its SHA-256, hex. A stolen table gives no usable token."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -14,7 +14,8 @@ from litestar import Request
 from litestar.di import NamedDependency, Provide
 
 from exchange.parties.domain import OrgStatus, Principal
-from exchange.parties.service import find_principal
+from exchange.parties.service import find_page_principal, find_principal
+from exchange.parties.sessions import parse_cookie
 from kernel.errors import Unauthorized
 from listings import Actor
 
@@ -31,10 +32,10 @@ async def provide_principal(request: Request[Any, Any, Any]) -> Principal | None
     if scheme.lower() != "bearer" or not credentials.strip():
         raise Unauthorized("the Authorization header must be 'Bearer <token>'")
     state = request.app.state
-    user_id = state.tokens.user_id(credentials.strip())
-    principal = await find_principal(state.db, user_id)
+    user_id, session_id = state.tokens.subject(credentials.strip())
+    principal = await find_principal(state.db, user_id, session_id)
     if principal is None:
-        raise Unauthorized("the bearer token names no user")
+        raise Unauthorized("the bearer token names no user, or its session was ended")
     return principal
 
 
@@ -95,19 +96,16 @@ SESSION_COOKIE = "techx_session"
 
 
 async def resolve_page_principal(request: Request[Any, Any, Any]) -> None:
-    """Before every page: the signed-in user, from the access token in the session cookie set by the
-    sign-in form, kept in ``request.state.principal`` for the handler and the layout. An expired or
-    foreign cookie makes a visitor of the public, not an error page."""
+    """Before every page: the signed-in user, from the session named by the cookie the sign-in form
+    set (``<session id>.<secret>``), kept in ``request.state.principal`` for the handler and the
+    layout. A revoked, expired or foreign cookie makes a visitor of the public, not an error page."""
     request.state.principal = None
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    parsed = parse_cookie(cookie) if cookie else None
+    if parsed is None:
         return
     state = request.app.state
-    try:
-        user_id = state.tokens.user_id(token)
-    except Unauthorized:
-        return
-    request.state.principal = await find_principal(state.db, user_id)
+    request.state.principal = await find_page_principal(state.db, *parsed, state.clock.now())
 
 
 def provide_page_principal(request: Request[Any, Any, Any]) -> Principal | None:

@@ -1,6 +1,7 @@
-"""Signing in and out of the pages: the API's login (same throttle, same token), kept in a session
-cookie that scripts cannot read (HttpOnly), sent only over HTTPS outside development and tests
-(Secure) and not on other sites' requests (SameSite=Lax)."""
+"""Signing in and out of the pages: the API's login (same throttle) opens a session of its own, whose
+id and secret are kept in a cookie that scripts cannot read (HttpOnly), sent only over HTTPS outside
+development and tests (Secure) and not on other sites' requests (SameSite=Lax). The session lasts
+``TECHX_REFRESH_TOKEN_DAYS``; signing out revokes it, and it shows in the user's list of sessions."""
 
 from __future__ import annotations
 
@@ -13,10 +14,9 @@ from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 from msgspec import Struct
 
-from exchange.parties import auth
-from exchange.parties.auth import TokenIssuer
+from exchange.parties import auth, sessions
 from exchange.parties.http import SESSION_COOKIE
-from exchange.platform.http import Config, Db
+from exchange.platform.http import Config, Db, Now
 from exchange.platform.ratelimit import RateLimiter
 from kernel.errors import Unauthorized
 
@@ -44,13 +44,21 @@ async def sign_in(
     request: Request[Any, Any, Any],
     data: Annotated[SignInForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     db: Db,
-    tokens: NamedDependency[TokenIssuer],
+    clock: Now,
     limiter: NamedDependency[RateLimiter],
     settings: Config,
 ) -> Redirect | Template:
     try:
-        token = await auth.sign_in(
-            db, tokens, limiter, settings, client=limiter.client_of(request), email=data.email, password=data.password
+        opened = await auth.sign_in(
+            db,
+            limiter,
+            settings,
+            clock,
+            client=limiter.client_of(request),
+            email=data.email,
+            password=data.password,
+            kind=sessions.PAGE,
+            user_agent=request.headers.get("user-agent", ""),
         )
     except Unauthorized:
         context = {"next": safe_next(data.next), "error": "邮箱或密码不正确。", "email": data.email}
@@ -58,8 +66,8 @@ async def sign_in(
     response = Redirect(path=safe_next(data.next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        token,
-        max_age=tokens.lifetime_seconds,
+        opened.secret,
+        max_age=int(auth.session_lifetime(settings).total_seconds()),
         httponly=True,
         secure=settings.environment == "production",
         samesite="lax",
@@ -69,7 +77,10 @@ async def sign_in(
 
 
 @post("/logout", include_in_schema=False, status_code=303)
-async def sign_out() -> Redirect:
+async def sign_out(request: Request[Any, Any, Any], db: Db, clock: Now) -> Redirect:
+    principal = request.state.principal
+    if principal is not None and principal.session_id is not None:
+        await db.transaction(lambda s: sessions.revoke(s, principal.user_id, principal.session_id, clock.now()))
     response = Redirect(path="/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -61,17 +61,92 @@ class UserOut(msgspec.Struct):
 
 
 class TokenOut(msgspec.Struct):
+    """A short-lived bearer token (``expires_in`` seconds) and the refresh token that gets the next
+    one (``POST /auth/refresh``), valid ``refresh_expires_in`` seconds and once."""
+
     access_token: str
     token_type: str
     expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
 
 
-class RegisterOut(msgspec.Struct):
-    user: UserOut
-    org: OrgOut
-    access_token: str
-    token_type: str
-    expires_in: int
+class RegistrationAccepted(msgspec.Struct):
+    """The same answer for a new address and one that has an account: the mail says which."""
+
+    status: str
+    email: str
+
+
+class SignedInOut(TokenOut):
+    """The user, their organisation and their first tokens (after confirming or joining)."""
+
+    user: UserOut | None = None
+    org: OrgOut | None = None
+
+
+class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class RefreshRequest(msgspec.Struct, forbid_unknown_fields=True):
+    refresh_token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class AcceptInvitationRequest(msgspec.Struct, forbid_unknown_fields=True):
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    password: Password
+    display_name: DisplayName
+
+
+class PasswordChangeRequest(msgspec.Struct, forbid_unknown_fields=True):
+    current_password: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_LENGTH)]
+    new_password: Password
+
+
+class PasswordResetRequest(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+
+
+class PasswordResetConfirm(msgspec.Struct, forbid_unknown_fields=True):
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    new_password: Password
+
+
+class InvitationRequest(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    role: Role = Role.MEMBER
+
+
+class InvitationOut(msgspec.Struct):
+    """An invitation; its token travels only in the email to the invited address."""
+
+    id: uuid.UUID
+    org_id: uuid.UUID
+    email: str
+    role: Role
+    invited_by: uuid.UUID
+    created_at: datetime
+    expires_at: datetime
+    accepted_at: datetime | None
+    revoked_at: datetime | None
+
+
+class RoleChange(msgspec.Struct, forbid_unknown_fields=True):
+    role: Role
+
+
+class SessionOut(msgspec.Struct):
+    """A signed-in device: ``api`` (refresh tokens) or ``page`` (the web pages' cookie)."""
+
+    id: uuid.UUID
+    kind: str
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    user_agent: str
+    client_address: str
+    current: bool
 
 
 class MeOut(msgspec.Struct):
@@ -85,10 +160,13 @@ class MemberOut(msgspec.Struct):
     display_name: str
     role: Role
     created_at: datetime
+    email_confirmed_at: datetime | None = None
 
 
 class OrgEventOut(msgspec.Struct):
-    """One line of an organisation's history: ``registered``, ``verified``, ``suspended``, ``reinstated``."""
+    """One line of an organisation's history: ``registered``, ``verified``, ``suspended``, ``reinstated``,
+    and the members' ``invited``, ``invitation_revoked``, ``member_joined``, ``role_changed``,
+    ``member_removed``."""
 
     action: str
     at: datetime

@@ -1,4 +1,10 @@
-"""Use cases of parties: registration, login, verification and suspension of organisations."""
+"""Use cases of parties: registration, login, the caller of a request, verification and suspension
+of organisations, the operators' directory.
+
+The module names its other use-case files: ``accounts.py`` (sign-up with email confirmation,
+password change and reset), ``members.py`` (invitations, roles, removal, the last admin) and
+``sessions.py`` (sessions, refresh-token families, sign-out).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.parties.domain import OrgKind, OrgStatus, Principal, Role, credit_code_problem
-from exchange.parties.models import Org, OrgEvent, User
+from exchange.parties.domain import (
+    EmailNotConfirmed,
+    OrgKind,
+    OrgStatus,
+    Principal,
+    Role,
+    credit_code_problem,
+)
+from exchange.parties.models import AuthSession, Org, OrgEvent, User
 from exchange.parties.passwords import DUMMY_HASH, hash_password, password_problem, verify_password
 from exchange.platform.db import Database
 from kernel.errors import Conflict, DomainError, NotFound, found
@@ -57,6 +70,16 @@ async def hash_in_thread(password: str) -> str:
     return await asyncio.to_thread(hash_password, password)
 
 
+async def check_org_can_register(session: AsyncSession, credit_code: str) -> None:
+    """The credit code is valid and no organisation has it (organisations are public: saying so
+    reveals nobody's account)."""
+    problem = credit_code_problem(credit_code)
+    if problem:
+        raise InvalidCreditCode(f"credit code {problem}", field="org.credit_code")
+    if await session.scalar(select(Org.id).where(Org.credit_code == credit_code)):
+        raise CreditCodeTaken(f"an organisation with credit code {credit_code} is registered", field="org.credit_code")
+
+
 async def register(
     session: AsyncSession,
     *,
@@ -68,16 +91,17 @@ async def register(
     kind: OrgKind,
     now: datetime,
     verified: bool = False,
+    email_confirmed: bool = True,
 ) -> tuple[User, Org]:
-    """Create an organisation and its first user, its admin. The organisation starts unverified."""
-    problem = credit_code_problem(credit_code)
-    if problem:
-        raise InvalidCreditCode(f"credit code {problem}", field="org.credit_code")
+    """Create an organisation and its first user, its admin. The organisation starts unverified.
+
+    The public sign-up (``accounts.sign_up``) passes ``email_confirmed=False``: its admin confirms
+    the address by the emailed token. Seeding, benchmarks and the operators' CLI make confirmed users.
+    """
+    await check_org_can_register(session, credit_code)
     email = normalise_email(email)
     if await session.scalar(select(User.id).where(User.email == email)):
         raise EmailTaken(f"{email} is already registered", field="email")
-    if await session.scalar(select(Org.id).where(Org.credit_code == credit_code)):
-        raise CreditCodeTaken(f"an organisation with credit code {credit_code} is registered", field="org.credit_code")
     org = Org(
         name=org_name,
         credit_code=credit_code,
@@ -90,14 +114,21 @@ async def register(
     session.add(org)
     await session.flush()
     try:
-        user = await _add_admin(session, org, email, password_hash, display_name, now)
+        user = await _add_admin(session, org, email, password_hash, display_name, now, confirmed=email_confirmed)
     except IntegrityError as exc:  # a concurrent registration took the email or code first
         raise EmailTaken(f"{email} or credit code {credit_code} is already registered", field="email") from exc
     return user, org
 
 
 async def _add_admin(
-    session: AsyncSession, org: Org, email: str, password_hash: str, display_name: str, now: datetime
+    session: AsyncSession,
+    org: Org,
+    email: str,
+    password_hash: str,
+    display_name: str,
+    now: datetime,
+    *,
+    confirmed: bool = True,
 ) -> User:
     user = User(
         email=email,
@@ -106,6 +137,8 @@ async def _add_admin(
         org_id=org.id,
         role=Role.ADMIN.value,
         created_at=now,
+        email_confirmed_at=now if confirmed else None,
+        removed_at=None,
     )
     session.add(user)
     await session.flush()
@@ -113,28 +146,51 @@ async def _add_admin(
 
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User | None:
-    user = await session.scalar(select(User).where(User.email == normalise_email(email)))
+    """The user of ``email`` if ``password`` is theirs; a removed member is as unknown as a stranger."""
+    user = await session.scalar(select(User).where(User.email == normalise_email(email), User.removed_at.is_(None)))
     encoded = user.password_hash if user else DUMMY_HASH
     ok = await asyncio.to_thread(verify_password, password, encoded)
     return user if user and ok else None
 
 
-_users, _orgs = User.__table__, Org.__table__
-# Every authenticated request runs this: plain columns (no ORM identity map) keep it cheap.
+_users, _orgs, _sessions = User.__table__, Org.__table__, AuthSession.__table__
+# Every authenticated request runs one of these: plain columns (no ORM identity map) keep it cheap.
+# A removed member is nobody; a token naming a session (``sid``) works while the session is not revoked.
+_PRINCIPAL_COLUMNS = (
+    _users.c.id,
+    _users.c.email,
+    _users.c.display_name,
+    _users.c.role,
+    _orgs.c.id,
+    _orgs.c.name,
+    _orgs.c.kind,
+    _orgs.c.verified,
+    _orgs.c.status,
+)
 _PRINCIPAL = (
-    select(
-        _users.c.id,
-        _users.c.email,
-        _users.c.display_name,
-        _users.c.role,
-        _orgs.c.id,
-        _orgs.c.name,
-        _orgs.c.kind,
-        _orgs.c.verified,
-        _orgs.c.status,
-    )
+    select(*_PRINCIPAL_COLUMNS)
     .join(_orgs, _orgs.c.id == _users.c.org_id)
-    .where(_users.c.id == bindparam("user_id"))
+    .where(_users.c.id == bindparam("user_id"), _users.c.removed_at.is_(None))
+)
+_PRINCIPAL_IN_SESSION = _PRINCIPAL.where(
+    exists().where(
+        _sessions.c.id == bindparam("session_id"),
+        _sessions.c.user_id == _users.c.id,
+        _sessions.c.revoked_at.is_(None),
+    )
+)
+# The pages' cookie names a session and carries its secret: the session, unrevoked and unexpired.
+_PAGE_PRINCIPAL = (
+    select(*_PRINCIPAL_COLUMNS)
+    .join(_orgs, _orgs.c.id == _users.c.org_id)
+    .join(_sessions, _sessions.c.user_id == _users.c.id)
+    .where(
+        _sessions.c.id == bindparam("session_id"),
+        _sessions.c.secret_hash == bindparam("secret_hash"),
+        _sessions.c.revoked_at.is_(None),
+        _sessions.c.expires_at > bindparam("now"),
+        _users.c.removed_at.is_(None),
+    )
 )
 
 
@@ -144,13 +200,23 @@ async def load_principal(session: AsyncSession, user_id: uuid.UUID) -> Principal
     return None if row is None else _principal_of_row(row)
 
 
-async def find_principal(db: Database, user_id: uuid.UUID) -> Principal | None:
-    """The caller of a request, read outside any transaction."""
-    row = await db.first_row(_PRINCIPAL, {"user_id": user_id})
-    return None if row is None else _principal_of_row(row)
+async def find_principal(db: Database, user_id: uuid.UUID, session_id: uuid.UUID | None = None) -> Principal | None:
+    """The caller of a request, read outside any transaction: the token's user, while not removed,
+    in the token's session (``sid``) while it is not revoked. One statement either way."""
+    if session_id is None:
+        row = await db.first_row(_PRINCIPAL, {"user_id": user_id})
+    else:
+        row = await db.first_row(_PRINCIPAL_IN_SESSION, {"user_id": user_id, "session_id": session_id})
+    return None if row is None else _principal_of_row(row, session_id)
 
 
-def _principal_of_row(row: Sequence[Any]) -> Principal:
+async def find_page_principal(db: Database, session_id: uuid.UUID, secret_hash: str, now: datetime) -> Principal | None:
+    """The signed-in user of the pages' session cookie (one statement), or None."""
+    row = await db.first_row(_PAGE_PRINCIPAL, {"session_id": session_id, "secret_hash": secret_hash, "now": now})
+    return None if row is None else _principal_of_row(row, session_id)
+
+
+def _principal_of_row(row: Sequence[Any], session_id: uuid.UUID | None = None) -> Principal:
     user_id_, email, display_name, role, org_id, org_name, kind, verified, status = row
     return Principal(
         user_id=user_id_,
@@ -162,6 +228,7 @@ def _principal_of_row(row: Sequence[Any]) -> Principal:
         org_kind=OrgKind(kind),
         org_verified=verified,
         org_status=OrgStatus(status),
+        session_id=session_id,
     )
 
 
@@ -185,6 +252,21 @@ async def verify_org(session: AsyncSession, org_id: uuid.UUID, actor: Principal,
     actor.require_operator()
     org = await get_org(session, org_id, for_update=True)
     if not org.verified:
+        confirmed_admin = await session.scalar(
+            select(
+                exists().where(
+                    User.org_id == org.id,
+                    User.role == Role.ADMIN.value,
+                    User.removed_at.is_(None),
+                    User.email_confirmed_at.is_not(None),
+                )
+            )
+        )
+        if not confirmed_admin:
+            raise EmailNotConfirmed(
+                "the organisation's admin has not yet confirmed their email address; it can be verified after",
+                field="id",
+            )
         org.verified = True
         org.verified_at = now
         session.add(OrgEvent(org_id=org.id, action="verified", actor_user_id=actor.user_id, note=note, created_at=now))
@@ -320,8 +402,10 @@ async def _page_by_registration(
 
 
 async def org_members(session: AsyncSession, org_id: uuid.UUID) -> list[User]:
-    """The organisation's users, the earliest first."""
-    rows = await session.scalars(select(User).where(User.org_id == org_id).order_by(User.created_at, User.id))
+    """The organisation's users (not those removed), the earliest first."""
+    rows = await session.scalars(
+        select(User).where(User.org_id == org_id, User.removed_at.is_(None)).order_by(User.created_at, User.id)
+    )
     return list(rows.all())
 
 

@@ -77,7 +77,14 @@ class Settings:
     log_level: LogLevel = "INFO"
     log_json: bool = True
 
-    token_lifetime_seconds: int = 3600
+    token_lifetime_seconds: int = 900  # access tokens; a session lives on through its refresh tokens
+    refresh_token_days: int = 30  # a refresh token (and the pages' session cookie) unused this long expires
+    email_confirmation_hours: int = 48  # the emailed token confirming a new account's address
+    invitation_days: int = 7  # an invitation into an organisation
+    password_reset_minutes: int = 30  # the emailed password-reset token
+    account_mail_per_hour_per_address: int = 5  # confirmation, reset and invitation mail to one address
+    account_mail_per_hour_per_client: int = 20  # password-reset requests per client address
+    invitations_per_day_per_org: int = 50
     login_attempts_per_minute: int = 10  # failed logins per email and per client address
     registrations_per_hour_per_client: int = 10  # sign-ups per client address in any hour
     registrations_per_hour_per_network: int = 30  # sign-ups per /24 (IPv4) or /64 (IPv6) in any hour
@@ -174,6 +181,23 @@ class Settings:
             raise SettingsError("TECHX_METRICS_TOKEN must have at least 16 characters (or be empty: no /metrics)")
         if self.login_attempts_per_minute < 1:
             raise SettingsError("TECHX_LOGIN_ATTEMPTS_PER_MINUTE must be at least 1")
+        if (
+            min(
+                self.token_lifetime_seconds,
+                self.refresh_token_days,
+                self.email_confirmation_hours,
+                self.invitation_days,
+                self.password_reset_minutes,
+                self.account_mail_per_hour_per_address,
+                self.account_mail_per_hour_per_client,
+                self.invitations_per_day_per_org,
+            )
+            < 1
+        ):
+            raise SettingsError(
+                "TECHX_TOKEN_LIFETIME_SECONDS, _REFRESH_TOKEN_DAYS, _EMAIL_CONFIRMATION_HOURS, _INVITATION_DAYS, "
+                "_PASSWORD_RESET_MINUTES and the account mail limits must be at least 1"
+            )
         if min(self.registrations_per_hour_per_client, self.registrations_per_hour_per_network) < 1:
             raise SettingsError("TECHX_REGISTRATIONS_PER_HOUR_PER_CLIENT and _PER_NETWORK must be at least 1")
         for proxy in self.trusted_proxies:

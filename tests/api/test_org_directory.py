@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.helpers import assert_problem, credit_code, operator, register, verified
+from tests.helpers import assert_problem, confirm, credit_code, operator, register, verified
 
 API = "/api/v1"
 
@@ -20,8 +20,8 @@ async def register_org(client, name: str, code: str, kind: str = "university") -
             "org": {"name": name, "credit_code": code, "kind": kind},
         },
     )
-    assert response.status_code == 201, response.text
-    return response.json()
+    assert response.status_code == 202, response.text
+    return await confirm(client, f"{code.lower()}@example.cn")
 
 
 def names(response) -> list[str]:

@@ -146,11 +146,11 @@ async def test_sign_ups_are_limited_per_client_address(backend, keys_dir, clock)
     app = create_app(settings, clock=clock, run_background_tasks=False)
     async with running(app), client_at(app, "203.0.113.9") as busy, client_at(app, "198.51.100.9") as other:
         for _ in range(3):
-            assert (await busy.post(REGISTER, json=sign_up())).status_code == 201
+            assert (await busy.post(REGISTER, json=sign_up())).status_code == 202
         limited = await busy.post(REGISTER, json=sign_up())
         body = assert_problem(limited, 429, "rate-limited")
         assert body["limit"] == "sign-ups-per-client" and 1 <= int(limited.headers["retry-after"]) <= 3600
-        assert (await other.post(REGISTER, json=sign_up())).status_code == 201
+        assert (await other.post(REGISTER, json=sign_up())).status_code == 202
         async with app.state.db.read() as session:
             assert await session.scalar(select(func.count()).select_from(User)) == 4
 
@@ -163,12 +163,12 @@ async def test_sign_ups_are_limited_per_network(backend, keys_dir, clock):
     async with running(app):
         for host in range(1, 5):  # four addresses of one /24
             async with client_at(app, f"203.0.113.{host}") as neighbour:
-                assert (await neighbour.post(REGISTER, json=sign_up(host))).status_code == 201
+                assert (await neighbour.post(REGISTER, json=sign_up(host))).status_code == 202
         async with client_at(app, "203.0.113.200") as same_network:
             body = assert_problem(await same_network.post(REGISTER, json=sign_up()), 429, "rate-limited")
             assert body["limit"] == "sign-ups-per-network"
         async with client_at(app, "203.0.114.1") as next_network:
-            assert (await next_network.post(REGISTER, json=sign_up())).status_code == 201
+            assert (await next_network.post(REGISTER, json=sign_up())).status_code == 202
 
 
 async def test_an_organisation_files_at_most_three_objections_to_a_notice(client, app):

@@ -25,7 +25,7 @@ from exchange.parties import service as parties
 from exchange.parties.passwords import hash_password
 from exchange.platform.db import Database, create_engine
 from tests.conftest import make_settings
-from tests.helpers import PASSWORD, credit_code
+from tests.helpers import PASSWORD, credit_code, mailed_token_at
 from tests.live import LiveServer
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -53,10 +53,13 @@ def live(request: pytest.FixtureRequest, backends, tmp_path_factory) -> Iterator
                 "org": {"name": "Fuzz Co", "credit_code": credit_code(), "kind": "enterprise"},
             },
         )
-        assert registered.status_code == 201, registered.text
+        assert registered.status_code == 202, registered.text
+        token = mailed_token_at(server_settings.database_url, "account.email_confirmation", email)
+        confirmed = httpx.post(f"{server.base_url}/api/v1/auth/confirm-email", json={"token": token})
+        assert confirmed.status_code == 200, confirmed.text
         # A verified organisation reaches past the guards into every module's rules.
-        verify_org(server, server_settings.database_url, registered.json()["org"]["id"])
-        headers = {"Authorization": f"Bearer {registered.json()['access_token']}"}
+        verify_org(server, server_settings.database_url, confirmed.json()["org"]["id"])
+        headers = {"Authorization": f"Bearer {confirmed.json()['access_token']}"}
         yield server, headers
     finally:
         server.stop()

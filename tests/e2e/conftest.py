@@ -52,6 +52,8 @@ class ServerProcess:
             "TECHX_KEYS_DIR": str(workdir / "keys"),
             "TECHX_ENVIRONMENT": "test",
             "TECHX_TEST_CLOCK": "true",
+            # The journeys move the clock by minutes between sign-ins, written for hour-long tokens.
+            "TECHX_TOKEN_LIFETIME_SECONDS": "3600",
             "TECHX_LOG_LEVEL": "WARNING",
             "TECHX_LOG_JSON": "true",
             **settings,
@@ -148,6 +150,15 @@ class Api:
 
     def login(self, email: str, password: str) -> str:
         return self.ok("POST", "/auth/login", json={"email": email, "password": password})["access_token"]
+
+    def sign_up(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Register (202), then confirm the address by the token of the confirmation mail, read from
+        the server's outbox: the user, the organisation and the tokens."""
+        from tests.helpers import mailed_token_at
+
+        answer = self.ok("POST", "/auth/register", status=202, json=body)
+        token = mailed_token_at(self.server.database_url, "account.email_confirmation", answer["email"])
+        return self.ok("POST", "/auth/confirm-email", json={"token": token})  # type: ignore[no-any-return]
 
     def advance(self, token: str, *, sweep: bool = True, **delta: int) -> dict[str, Any]:
         return self.ok("POST", "/_test/clock/advance", token, json={**delta, "sweep": sweep})

@@ -75,8 +75,8 @@ async def test_bidders_see_bids_extension_and_close_live(backend, keys_dir):
             )
             login = await client.post(f"{API}/auth/login", json={"email": email, "password": PASSWORD})
             ops = Party(login.json()["access_token"], "", "", email)
-            seller = await verified(client, ops, "enterprise")
-            a, b = await verified(client, ops), await verified(client, ops)
+            seller = await verified(client, ops, "enterprise", db=db)
+            a, b = await verified(client, ops, db=db), await verified(client, ops, db=db)
 
             async def fund(session):
                 bank = await ledger.get_or_create_account(session, "bank:settlement", "CNY", "asset", now=clock.now())

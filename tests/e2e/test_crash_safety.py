@@ -271,11 +271,8 @@ PAYMENTS_PER_DEAL = 2
 
 def register(api: Api, ops: str, kind: str, name: str) -> Org:
     email = f"{kind}-{uuid.uuid4().hex[:8]}@example.cn"
-    body = api.ok(
-        "POST",
-        "/auth/register",
-        status=201,
-        json={
+    body = api.sign_up(
+        {
             "email": email,
             "password": PASSWORD,
             "display_name": name,

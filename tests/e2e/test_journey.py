@@ -126,11 +126,8 @@ def register_and_verify(j: Journey) -> None:
     }
     for name, (kind, org_name) in cast.items():
         email, code = f"{name}-{uuid.uuid4().hex[:8]}@example.cn", credit_code()
-        body = j.ok(
-            "POST",
-            "/auth/register",
-            status=201,
-            json={
+        body = j.api.sign_up(
+            {
                 "email": email,
                 "password": PASSWORD,
                 "display_name": org_name,

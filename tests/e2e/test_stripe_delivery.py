@@ -47,11 +47,11 @@ async def test_localstripe_webhook_reaches_the_server_and_credits_once(backend, 
                 s, email=email, password_hash=hash_password(PASSWORD), display_name="Ops", now=clock.now()
             )
         )
-        await db.dispose()
         async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as client:
             login = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
             ops = type("Ops", (), {"headers": {"Authorization": f"Bearer {login.json()['access_token']}"}})()
-            buyer = await verified(client, ops)
+            buyer = await verified(client, ops, db=db)
+            await db.dispose()
             created = await client.post(
                 "/api/v1/payments", json={"amount": 66_600}, headers={**buyer.headers, "Idempotency-Key": "e2e"}
             )
