@@ -119,6 +119,8 @@ class WithdrawalController(Controller):
     async def request(
         self, trader: Caller, data: JSONBody[WithdrawalIn], db: Db, clock: Now, idempotency_key: IdempotencyKey = None
     ) -> Response[WithdrawalOut]:
+        trader.require_admin()  # money leaves the organisation on its admins' word (SPEC §1)
+
         async def work(session: AsyncSession) -> WithdrawalOut:
             withdrawal = await bank.request_withdrawal(
                 session,

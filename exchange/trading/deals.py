@@ -441,6 +441,8 @@ async def pay(session: AsyncSession, ctx: TradingContext, payer: Principal, deal
     deal = await visible_deal(session, payer, deal_id, lock=True)
     if payer.org_id != deal.buyer_org_id:
         raise NotParticipant("only the buyer pays for a deal")
+    if not payer.is_admin:
+        raise NotAdmin("a deal is paid by an admin of the buyer", field="role")
     if deal.state not in PAYING:
         raise InvalidState(f"the deal is {deal.state}; it is paid while awaiting payment", state=deal.state)
     await refuse_on_hold(session, deal)

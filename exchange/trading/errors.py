@@ -54,7 +54,7 @@ class AlreadySigned(Conflict):
 
 class NotAdmin(Forbidden):
     problem_type = "admin-required"
-    title = "Only an admin of the organisation may sign"
+    title = "Only an admin of the organisation may sign, pay or cancel"
 
 
 class DealOnHold(Conflict):

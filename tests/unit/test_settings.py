@@ -11,7 +11,7 @@ def test_defaults_use_the_embedded_database_and_var_keys():
     settings = Settings.from_env(env={})
     assert settings.database_url.startswith("sqlite+aiosqlite:///") and settings.database_url.endswith("var/techx.db")
     assert settings.keys_dir.parts[-2:] == ("var", "keys")
-    assert settings.token_lifetime_seconds == 3600
+    assert settings.token_lifetime_seconds == 900  # access tokens are short; sessions live on by refresh tokens
     assert settings.announcement_working_days == 20
     assert settings.fee_tiers == ((100_000_000, 100), (1_000_000_000, 50), (None, 10))
 
