@@ -96,6 +96,20 @@ async def sign_up(
     )
 
 
+async def check_token_open(session: AsyncSession, token: str, purpose: str, now: datetime) -> None:
+    """Refuse an unknown, used or expired mailed token before anything costly (a password hash)."""
+    open_ = await session.scalar(
+        select(AccountToken.id).where(
+            AccountToken.token_hash == token_hash(token),
+            AccountToken.purpose == purpose,
+            AccountToken.used_at.is_(None),
+            AccountToken.expires_at > now,
+        )
+    )
+    if open_ is None:
+        raise InvalidToken("the token is unknown, used or expired; ask for a new email", field="token")
+
+
 async def _use_token(session: AsyncSession, token: str, purpose: str, now: datetime) -> User:
     """The user of an unused, unexpired mailed token, which is now used; else ``invalid-token``."""
     row = await session.scalar(

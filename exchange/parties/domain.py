@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
-from kernel.errors import BadRequest, Conflict, Forbidden, check_operator, check_trader
+from kernel.errors import Conflict, DomainError, Forbidden, check_operator, check_trader
 
 
 class OrgKind(StrEnum):
@@ -124,8 +124,11 @@ class EmailNotConfirmed(Conflict):
     title = "The organisation's admin has not confirmed their email address"
 
 
-class InvalidToken(BadRequest):
+class InvalidToken(DomainError):
+    """A well-formed mailed token that opens nothing (any more): 422, as a rule the request breaks."""
+
     problem_type = "invalid-token"
+    status = 422
     title = "The token is unknown, used, revoked or expired"
 
 

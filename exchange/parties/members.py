@@ -154,6 +154,20 @@ async def revoke_invitation(
     return invitation
 
 
+async def check_invitation_open(session: AsyncSession, token: str, now: datetime) -> None:
+    """Refuse an unknown, used, revoked or expired invitation before anything costly (a password hash)."""
+    open_ = await session.scalar(
+        select(Invitation.id).where(
+            Invitation.token_hash == token_hash(token),
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        )
+    )
+    if open_ is None:
+        raise InvalidToken("the invitation is unknown, used, revoked or expired; ask for a new one", field="token")
+
+
 async def accept_invitation(
     session: AsyncSession,
     token: str,

@@ -156,8 +156,10 @@ class AuthController(Controller):
         settings: Config,
     ) -> SignedInOut:
         service.check_new_password(data.password)
-        password_hash = await service.hash_in_thread(data.password)
         now, device = clock.now(), device_of(request, limiter)
+        async with db.read() as session:
+            await members.check_invitation_open(session, data.token, now)
+        password_hash = await service.hash_in_thread(data.password)
         signed_in = await db.transaction(
             lambda s: members.accept_invitation(
                 s,
@@ -248,6 +250,8 @@ class AuthController(Controller):
     )
     async def password_reset_confirm(self, data: JSONBody[PasswordResetConfirm], db: Db, clock: Now) -> None:
         service.check_new_password(data.new_password, field="new_password")
+        async with db.read() as session:
+            await accounts.check_token_open(session, data.token, accounts.PASSWORD_RESET, clock.now())
         password_hash = await service.hash_in_thread(data.new_password)
         await db.transaction(
             lambda s: accounts.reset_password(s, data.token, password_hash=password_hash, now=clock.now())

@@ -95,7 +95,7 @@ async def test_operators_verify_an_organisation_only_after_its_admin_confirmed_t
     assert confirmed.json()["refresh_token"] and confirmed.json()["user"]["email"] == email
     (queued,) = await outbox(app, "operator.org_to_verify")
     assert queued.audience["operators"] is True and queued.subject_id == org_id
-    assert_problem(await client.post(f"{API}/auth/confirm-email", json={"token": token}), 400, "invalid-token", "token")
+    assert_problem(await client.post(f"{API}/auth/confirm-email", json={"token": token}), 422, "invalid-token", "token")
 
     page = (await client.get(f"{API}/orgs/{org_id}", headers=ops.headers)).json()
     assert page["members"][0]["email_confirmed_at"] is not None
@@ -108,7 +108,7 @@ async def test_a_confirmation_token_expires_after_48_hours(client, clock):
     assert (await client.post(f"{API}/auth/register", json=sign_up_body(email))).status_code == 202
     token = await mailed_token(db_of(client), "account.email_confirmation", email)
     clock.advance(timedelta(hours=48, seconds=1))
-    assert_problem(await client.post(f"{API}/auth/confirm-email", json={"token": token}), 400, "invalid-token")
+    assert_problem(await client.post(f"{API}/auth/confirm-email", json={"token": token}), 422, "invalid-token")
 
 
 async def test_a_password_reset_works_once_within_30_minutes_and_ends_every_session(client, app, clock):
@@ -137,13 +137,13 @@ async def test_a_password_reset_works_once_within_30_minutes_and_ends_every_sess
     assert len(await outbox(app, "account.password_changed")) == 1
 
     used = await client.post(f"{API}/auth/password-reset/confirm", json={"token": token, "new_password": PASSWORD})
-    assert_problem(used, 400, "invalid-token", "token")
+    assert_problem(used, 422, "invalid-token", "token")
 
     assert (await client.post(f"{API}/auth/password-reset", json={"email": party.email})).status_code == 202
     late = await mailed_token(db_of(client), "account.password_reset", party.email)
     clock.advance(timedelta(minutes=30, seconds=1))
     expired = await client.post(f"{API}/auth/password-reset/confirm", json={"token": late, "new_password": PASSWORD})
-    assert_problem(expired, 400, "invalid-token", "token")
+    assert_problem(expired, 422, "invalid-token", "token")
     assert (await login(client, party.email, NEW_PASSWORD)).status_code == 200
 
 

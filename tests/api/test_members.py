@@ -137,7 +137,7 @@ async def test_invitations_are_single_use_expire_and_can_be_revoked(client, app,
     again = await client.post(
         f"{API}/auth/accept-invitation", json={"token": token, "password": PASSWORD, "display_name": "x"}
     )
-    assert_problem(again, 400, "invalid-token", "token")
+    assert_problem(again, 422, "invalid-token", "token")
 
     revoked = f"revoked-{uuid.uuid4().hex[:6]}@example.cn"
     invitation = await invite(client, admin, revoked)
@@ -145,12 +145,12 @@ async def test_invitations_are_single_use_expire_and_can_be_revoked(client, app,
         f"{API}/orgs/{admin.org_id}/invitations/{invitation['id']}/revoke", headers=admin.headers
     )
     assert answer.status_code == 200 and answer.json()["revoked_at"], answer.text
-    assert_problem(await accept(client, revoked), 400, "invalid-token", "token")
+    assert_problem(await accept(client, revoked), 422, "invalid-token", "token")
 
     late = f"late-{uuid.uuid4().hex[:6]}@example.cn"
     await invite(client, admin, late)
     clock.advance(timedelta(days=7, seconds=1))
-    assert_problem(await accept(client, late), 400, "invalid-token", "token")
+    assert_problem(await accept(client, late), 422, "invalid-token", "token")
 
     async with app.state.db.read() as session:
         emails = set((await session.scalars(select(User.email))).all())

@@ -16,10 +16,15 @@ from exchange.parties.domain import (
     OrgKind,
     OrgStatus,
     Principal,
+    LastAdmin,
     Role,
+    check_admins_remain,
     credit_code_check_char,
     credit_code_problem,
+    new_token,
+    token_hash,
 )
+from exchange.parties.sessions import parse_cookie
 from exchange.parties.passwords import hash_password, verify_password
 from exchange.platform.clock import ManualClock
 from kernel.errors import Forbidden, OrgNotVerified, OrgSuspended, Unauthorized
@@ -145,3 +150,32 @@ def test_password_rules_follow_nist_800_63b():
     assert "only spaces" in (password_problem(" " * 12) or "")
     assert "common" in (password_problem("iloveyou123") or "")
     assert "common" in (password_problem("QWERTYUIOP") or "")
+
+
+def test_access_tokens_name_their_session_when_they_have_one():
+    clock = ManualClock(datetime(2026, 1, 5, tzinfo=UTC))
+    issuer = TokenIssuer(ring("s" * 32), 900, clock)
+    user_id, session_id = uuid.uuid4(), uuid.uuid4()
+    assert issuer.subject(issuer.issue(user_id, session_id)) == (user_id, session_id)
+    assert issuer.subject(issuer.issue(user_id)) == (user_id, None)
+
+
+def test_an_organisation_keeps_one_admin():
+    check_admins_remain(1)
+    with pytest.raises(LastAdmin) as refused:
+        check_admins_remain(0)
+    assert refused.value.problem_type == "last-admin" and refused.value.status == 409
+
+
+def test_mailed_tokens_are_random_and_kept_only_as_their_hash():
+    first, second = new_token(), new_token()
+    assert first != second and len(first) >= 43  # 256 bits, URL-safe
+    assert token_hash(first) == token_hash(first) != token_hash(second)
+    assert len(token_hash(first)) == 64 and first not in token_hash(first)
+
+
+def test_the_pages_cookie_names_a_session_and_its_secret():
+    session_id = uuid.uuid4()
+    assert parse_cookie(f"{session_id}.secret") == (session_id, token_hash("secret"))
+    for foreign in ("", "no-dot", f"{session_id}.", "not-a-uuid.secret", "eyJhbGciOiJIUzI1NiJ9.e30.sig"):
+        assert parse_cookie(foreign) is None
