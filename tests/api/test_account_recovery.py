@@ -85,6 +85,8 @@ async def test_operators_verify_an_organisation_only_after_its_admin_confirmed_t
     me = (await client.get(f"{API}/me", headers={"Authorization": f"Bearer {signed_in.json()['access_token']}"})).json()
     org_id = me["org"]["id"]
 
+    async with app.state.db.read() as session:  # operators are made by the CLI with their address confirmed
+        assert (await session.get(User, uuid.UUID(ops.user_id))).email_confirmed_at is not None
     refused = await client.post(f"{API}/orgs/{org_id}/verify", headers=ops.headers, json={"note": "ok"})
     assert_problem(refused, 409, "email-not-confirmed", "id")
     assert await outbox(app, "operator.org_to_verify") == []

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from exchange.parties.auth import TokenIssuer
 from exchange.parties.domain import (
     CREDIT_CODE_ALPHABET,
+    LastAdmin,
     OrgKind,
     OrgStatus,
     Principal,
-    LastAdmin,
     Role,
     check_admins_remain,
     credit_code_check_char,
@@ -24,8 +24,8 @@ from exchange.parties.domain import (
     new_token,
     token_hash,
 )
-from exchange.parties.sessions import parse_cookie
 from exchange.parties.passwords import hash_password, verify_password
+from exchange.parties.sessions import parse_cookie
 from exchange.platform.clock import ManualClock
 from kernel.errors import Forbidden, OrgNotVerified, OrgSuspended, Unauthorized
 from kernel.keyring import KeyRing
