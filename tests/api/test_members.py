@@ -121,6 +121,9 @@ async def test_an_invited_member_joins_and_lists_but_neither_signs_nor_pays(clie
         assert (await client.post(f"{API}/deals/{deal['id']}/sign", headers=party.headers)).status_code == 200
     refused = await client.post(f"{API}/deals/{deal['id']}/pay", headers={**buyer_member.headers, **key()})
     assert_problem(refused, 403, "admin-required", "role")
+    withdrawal = {"amount": 10_000, "payee": "招商银行 6225 **** 0001 宁德新能"}
+    refused = await client.post(f"{API}/withdrawals", json=withdrawal, headers={**buyer_member.headers, **key()})
+    assert_problem(refused, 403, "forbidden")
     paid = await client.post(f"{API}/deals/{deal['id']}/pay", headers={**buyer.headers, **key()})
     assert paid.status_code == 200 and paid.json()["state"] == "settled", paid.text
 
