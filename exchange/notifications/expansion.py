@@ -28,6 +28,7 @@ from exchange.notifications.models import Delivery, InboxItem, Preference, Webho
 from exchange.parties.domain import OrgKind, OrgStatus, Role
 from exchange.parties.models import Org, User
 from exchange.platform.outbox import OutboxEvent, audience_of
+from kernel.columns import new_id
 
 
 async def claim_next(session: AsyncSession) -> OutboxEvent | None:
@@ -87,7 +88,7 @@ def _delivery(
     event: OutboxEvent, channel: Channel, recipient: str, language: str, now: datetime, **kw: Any
 ) -> Delivery:
     return Delivery(
-        id=uuid.uuid4(),
+        id=new_id(),
         event_id=event.id,
         kind=event.kind,
         channel=channel.value,
@@ -119,7 +120,7 @@ async def expand(session: AsyncSession, event: OutboxEvent, now: datetime) -> tu
         if wants(entry, Channel.INBOX, switches):
             session.add(
                 InboxItem(
-                    id=uuid.uuid4(), event_id=event.id, user_id=user_id, kind=event.kind, created_at=now, read_at=None
+                    id=new_id(), event_id=event.id, user_id=user_id, kind=event.kind, created_at=now, read_at=None
                 )
             )
             inbox += 1

@@ -35,6 +35,7 @@ from exchange.notifications.domain import (
     signature,
 )
 from exchange.notifications.models import Delivery, WebhookEndpoint
+from kernel.columns import new_id
 from kernel.errors import DomainError, InvalidState, NotFound
 from kernel.keyring import KeyRing
 from kernel.pagination import id_after, keyset_page
@@ -99,7 +100,7 @@ async def register_endpoint(
 ) -> NewEndpoint:
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     endpoint = WebhookEndpoint(
-        id=uuid.uuid4(),
+        id=new_id(),
         org_id=org_id,
         url=url,
         kinds=check_kinds(kinds),
