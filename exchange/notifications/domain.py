@@ -320,3 +320,20 @@ def check_addresses(host: str, addresses: list[str], *, allow_private: bool) -> 
         why = address_refusal(ipaddress.ip_address(text.split("%", 1)[0]))
         if why:
             raise WebhookUrlRefused(f"{host} resolves to {why}")
+
+
+# -- the table of docs/notifications.md -------------------------------------------------------------
+
+
+def kinds_table() -> str:
+    """The Markdown table of every kind: who gets it, by which channels, whether it may be switched off."""
+    order = (Channel.INBOX, Channel.EMAIL, Channel.WEBHOOK)
+    lines = [
+        "| kind | who gets it | channels | may be switched off |",
+        "|---|---|---|---|",
+    ]
+    for entry in CATALOGUE.values():
+        channels = ", ".join(c.value for c in order if c in entry.channels)
+        off = "no (mandatory)" if entry.mandatory else "yes (inbox, email)"
+        lines.append(f"| `{entry.kind}` | {entry.audience} | {channels} | {off} |")
+    return "\n".join(lines)
