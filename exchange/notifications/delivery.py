@@ -118,13 +118,14 @@ async def mark_failed_attempt(
     return next_at is None
 
 
-async def erase_secrets(session: AsyncSession, limit: int = 100) -> int:
-    """Erase the one-time tokens of rows whose deliveries are all settled; how many rows."""
+async def erase_secrets(session: AsyncSession, event_ids: list[uuid.UUID]) -> int:
+    """Erase the one-time tokens of these rows once none of their deliveries is pending; how many rows."""
+    if not event_ids:
+        return 0
     pending = exists().where(Delivery.event_id == OutboxEvent.id, Delivery.status == DeliveryStatus.PENDING.value)
     rows = await session.scalars(
         select(OutboxEvent)
-        .where(OutboxEvent.has_secrets.is_(True), OutboxEvent.expanded_at.is_not(None), ~pending)
-        .limit(limit)
+        .where(OutboxEvent.id.in_(event_ids), OutboxEvent.has_secrets.is_(True), ~pending)
         .with_for_update(skip_locked=True)
     )
     count = 0
@@ -168,8 +169,9 @@ class Notifier:
                 if not claimed:
                     break
                 counts.update(await self._deliver_all(db, clock, client, claimed))
-        counts["erased"] = await db.transaction(erase_secrets)
-        return dict(counts)
+                secret = list({c.event.id for c in claimed if c.event.has_secrets})
+                counts["erased"] += await db.transaction(lambda s, ids=secret: erase_secrets(s, ids))
+        return {name: n for name, n in counts.items() if n}
 
     async def _deliver_all(self, db: Database, clock: Clock, client: Any, claimed: list[Claimed]) -> list[str]:
         gate = asyncio.Semaphore(PARALLEL_SENDS)

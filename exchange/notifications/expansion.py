@@ -27,7 +27,7 @@ from exchange.notifications.domain import (
 from exchange.notifications.models import Delivery, InboxItem, Preference, WebhookEndpoint
 from exchange.parties.domain import OrgKind, OrgStatus, Role
 from exchange.parties.models import Org, User
-from exchange.platform.outbox import OutboxEvent, audience_of
+from exchange.platform.outbox import SECRET_FIELDS, OutboxEvent, audience_of
 from kernel.columns import new_id
 
 
@@ -150,6 +150,9 @@ async def expand(session: AsyncSession, event: OutboxEvent, now: datetime) -> tu
             )
     session.add_all(deliveries.values())
     event.expanded_at = now
+    if event.has_secrets and not deliveries:  # nobody to send its tokens to: they go now
+        event.data = {k: v for k, v in event.data.items() if k not in SECRET_FIELDS}
+        event.has_secrets = False
     await session.flush()
     return inbox, len(deliveries)
 

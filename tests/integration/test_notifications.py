@@ -371,3 +371,34 @@ async def test_a_disabled_webhook_gets_nothing_more(db, clock, backend, keys_dir
 
 def test_texts_are_built_from_the_settings(tmp_path):
     assert Texts("https://x.example/").base_url == "https://x.example"
+
+
+async def test_the_worker_runs_as_a_command(db, clock, backend, keys_dir, smtp_server):
+    """``techx notifications deliver --once``: one pass in a process of its own."""
+    import os
+    import subprocess
+    import sys
+
+    buyer = await people(db, clock)
+    await tell(db, clock, Kind.DEAL_SETTLED, Audience(users=(buyer.admin.id,)), data={"listing_title": "隔膜"})
+    env = {
+        **os.environ,
+        "DATABASE_URL": backend.url,
+        "TECHX_KEYS_DIR": str(keys_dir),
+        "TECHX_SMTP_HOST": smtp_server.host,
+        "TECHX_SMTP_PORT": str(smtp_server.port),
+        "TECHX_SMTP_STARTTLS": "false",
+        "TECHX_LOG_LEVEL": "WARNING",
+    }
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "exchange.server.cli", "notifications", "deliver", "--once"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "expanded 1" in done.stdout and "sent 1" in done.stdout
+    [message] = smtp_server.mailbox.wait_for(1)
+    assert message["To"] == buyer.admin.email and message["Subject"] == "交易已结算：隔膜"
