@@ -11,6 +11,7 @@ settled, the tokens are erased from the outbox.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -147,6 +148,7 @@ class Notifier:
     allow_http: bool = False
     allow_private: bool = False
     resolver: webhooks.Resolver = webhooks.resolve
+    tls_verify: ssl.SSLContext | bool = True  # the authorities webhook certificates must chain to
 
     @classmethod
     def of(cls, settings: Settings, data_keys: KeyRing[bytes]) -> Notifier:
@@ -163,7 +165,7 @@ class Notifier:
         counts: Counter[str] = Counter()
         while counts["expanded"] < EXPAND_PER_PASS and await db.transaction(lambda s: expand_one(s, clock.now())):
             counts["expanded"] += 1
-        async with webhooks.http_client() as client:
+        async with webhooks.http_client(self.tls_verify) as client:
             while True:
                 claimed = await db.transaction(lambda s: claim_due(s, clock.now()))
                 if not claimed:

@@ -13,6 +13,7 @@ import asyncio
 import json
 import secrets
 import socket
+import ssl
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -247,7 +248,8 @@ async def call(
     return response.status_code
 
 
-def http_client() -> httpx.AsyncClient:
+def http_client(verify: ssl.SSLContext | bool = True) -> httpx.AsyncClient:
     """No redirects (a redirect could lead anywhere), no proxies from the environment (they would
-    connect on our behalf to an address we did not check)."""
-    return httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False, trust_env=False)
+    connect on our behalf to an address we did not check). ``verify``: the certificate authorities
+    trusted (tests give their own)."""
+    return httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False, trust_env=False, verify=verify)

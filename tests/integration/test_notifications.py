@@ -402,3 +402,36 @@ async def test_the_worker_runs_as_a_command(db, clock, backend, keys_dir, smtp_s
     assert "expanded 1" in done.stdout and "sent 1" in done.stdout
     [message] = smtp_server.mailbox.wait_for(1)
     assert message["To"] == buyer.admin.email and message["Subject"] == "交易已结算：隔膜"
+
+
+async def test_an_https_webhook_connects_to_the_checked_address_and_still_checks_the_hosts_certificate(
+    db, clock, backend, keys_dir, keys, tmp_path
+):
+    """The call goes to the address resolved and checked, while TLS names the URL's host (SNI) and
+    verifies the certificate for it; a certificate for another name is refused."""
+    from tests.notification_helpers import HookServer, free_port, make_tls, serve_hooks
+
+    tls = make_tls("hooks.example.cn", tmp_path)
+    hooks = HookServer(free_port())
+    stop = serve_hooks(hooks, tls)
+    try:
+        seller = await people(db, clock)
+        hook = await register_hook(db, clock, keys, seller, f"https://hooks.example.cn:{hooks.port}/hooks")
+        wrong = await register_hook(db, clock, keys, seller, f"https://other.example.cn:{hooks.port}/hooks")
+
+        async def to_loopback(host, port):
+            return ["127.0.0.1"]
+
+        notifier = notifier_for(backend, keys_dir, keys, webhook_allow_private=True)
+        notifier.resolver, notifier.tls_verify = to_loopback, tls.client_context
+        await tell(db, clock, Kind.DEAL_SETTLED, Audience.of_orgs(seller.org.id))
+        await notifier.run_once(db, clock)
+        [call] = hooks.wait_for(1)
+        assert call.headers["Host"] == f"hooks.example.cn:{hooks.port}"
+        assert verify(hook.secret, call.headers, call.body)
+        by_endpoint = {d.endpoint_id: d for d in await rows(db, Delivery, Delivery.channel == "webhook")}
+        assert by_endpoint[hook.endpoint.id].status == "sent"
+        refused = by_endpoint[wrong.endpoint.id]
+        assert refused.status == "pending" and "certificate" in refused.last_error.lower()
+    finally:
+        stop()
