@@ -52,7 +52,8 @@ class Switches(msgspec.Struct, forbid_unknown_fields=True):
 
 class PreferencesIn(msgspec.Struct, forbid_unknown_fields=True):
     language: Language | None = None
-    kinds: Annotated[dict[KindName, Switches], msgspec.Meta(max_length=100)] = msgspec.field(default_factory=dict)
+    # by kind; a name that is no kind is refused (422) naming it
+    kinds: Annotated[dict[str, Switches], msgspec.Meta(max_length=100)] = msgspec.field(default_factory=dict)
 
 
 class KindPreferenceOut(msgspec.Struct):

@@ -54,7 +54,7 @@ async def resolve(host: str, port: int) -> list[str]:
     loop = asyncio.get_running_loop()
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror:
+    except (OSError, UnicodeError, ValueError):  # no such name, or no name at all (bad IDNA, NUL)
         return []
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 

@@ -202,3 +202,17 @@ def test_every_resolved_address_is_checked():
     with pytest.raises(WebhookUrlRefused):
         check_addresses("nothing.example", [], allow_private=True)
     check_addresses("dev.example", ["127.0.0.1"], allow_private=True)
+
+
+def test_delivery_runs_in_each_server_unless_its_interval_is_zero():
+    from exchange.platform.settings import Settings, SettingsError
+    from exchange.server.app import periodic_tasks
+
+    on = Settings.from_env(env={})
+    assert [t.interval for t in periodic_tasks(on) if t.name == "notifications"] == [2.0]
+    off = Settings.from_env(env={"TECHX_NOTIFY_INTERVAL_SECONDS": "0"})
+    assert "notifications" not in [t.name for t in periodic_tasks(off)]
+    with pytest.raises(SettingsError, match="TECHX_NOTIFY_INTERVAL_SECONDS"):
+        Settings.from_env(env={"TECHX_NOTIFY_INTERVAL_SECONDS": "-1"})
+    with pytest.raises(SettingsError, match="TECHX_PUBLIC_BASE_URL"):
+        Settings.from_env(env={"TECHX_PUBLIC_BASE_URL": "techx.example"})
