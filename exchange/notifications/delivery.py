@@ -137,18 +137,32 @@ async def erase_secrets(session: AsyncSession, event_ids: list[uuid.UUID]) -> in
     return count
 
 
-@dataclass
 class Notifier:
     """What delivering needs: the texts, the SMTP server, the data keys that open webhook secrets,
-    and the SSRF switches. ``resolver`` is the DNS lookup (tests give another)."""
+    and the SSRF switches. ``resolver`` is the DNS lookup and ``tls_verify`` the authorities
+    webhook certificates must chain to (tests give their own).
 
-    texts: Texts
-    mail: mail.MailConfig
-    keys: KeyRing[bytes]
-    allow_http: bool = False
-    allow_private: bool = False
-    resolver: webhooks.Resolver = webhooks.resolve
-    tls_verify: ssl.SSLContext | bool = True  # the authorities webhook certificates must chain to
+    A plain class, not a dataclass: handlers receive it as a dependency, and the framework would
+    try to validate a dataclass field by field."""
+
+    def __init__(
+        self,
+        texts: Texts,
+        mail: mail.MailConfig,
+        keys: KeyRing[bytes],
+        *,
+        allow_http: bool = False,
+        allow_private: bool = False,
+        resolver: webhooks.Resolver = webhooks.resolve,
+        tls_verify: ssl.SSLContext | bool = True,
+    ) -> None:
+        self.texts = texts
+        self.mail = mail
+        self.keys = keys
+        self.allow_http = allow_http
+        self.allow_private = allow_private
+        self.resolver = resolver
+        self.tls_verify = tls_verify
 
     @classmethod
     def of(cls, settings: Settings, data_keys: KeyRing[bytes]) -> Notifier:
