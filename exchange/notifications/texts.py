@@ -6,7 +6,7 @@ the same layout whose files replace the built-in ones."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -48,6 +48,9 @@ def _beijing_en(value: Any) -> str:
     if moment is None:
         return str(value) if value and not isinstance(value, Undefined) else "—"
     local = moment.astimezone(BEIJING)
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        day = local - timedelta(days=1)  # periods run "to 24:00" of their last day, as in Chinese
+        return f"{day.day} {day:%b %Y}, 24:00 Beijing time"
     return f"{local.day} {local:%b %Y, %H:%M} Beijing time"
 
 
@@ -77,9 +80,7 @@ class Texts:
             loader=ChoiceLoader(loaders),
             autoescape=False,  # plain text: mail bodies and the inbox's text
             undefined=ChainableUndefined,  # a field an event does not carry prints as nothing
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=False,
+            keep_trailing_newline=False,  # and no trim_blocks: "{% if x %}\nline" keeps its line break
         )
         self.env.filters.update({"yuan": _yuan, "beijing": _beijing, "beijing_en": _beijing_en, "date": _date})
 

@@ -15,13 +15,13 @@ from exchange.notifications.models import Delivery
 from exchange.platform.clock import SystemClock
 from exchange.platform.db import Database, create_engine
 from exchange.platform.outbox import Audience, Kind, Subject, notify
-from tests import notification_helpers
+from tests import delivery_helpers
 from tests.e2e.conftest import Api, ServerProcess
 from tests.helpers import PASSWORD, credit_code
 
 pytestmark = pytest.mark.e2e
 
-smtp_server = notification_helpers.smtp_server
+smtp_server = delivery_helpers.smtp_server
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_a_server_killed_before_delivering_delivers_after_restart_each_email_onc
         subjects = sorted(str(m["Subject"]) for m in smtp_server.mailbox.to(user["email"]))
         assert subjects == ["交易已结算：一种锂电池隔膜", "您的出价已被超过：隔膜"]
     [reset] = smtp_server.mailbox.to("reset@example.cn")
-    assert "https://techx.example/password-reset?token=tok" in notification_helpers.body_text(reset)
+    assert "https://techx.example/password-reset?token=tok" in delivery_helpers.body_text(reset)
     rows = deliveries(server.database_url)
     assert sorted(d.status for d in rows) == ["sent"] * expected
     assert {f"<{d.id}@techx.example>" for d in rows} == set(ids)

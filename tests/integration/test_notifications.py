@@ -23,12 +23,12 @@ from exchange.notifications.models import Delivery, InboxItem, Preference
 from exchange.notifications.texts import Texts
 from exchange.platform.keys import Keys, load_or_create_keys
 from exchange.platform.outbox import OPERATORS, Audience, Kind, OutboxEvent, Subject, notify
-from tests import notification_helpers
+from tests import delivery_helpers
 from tests.conftest import make_settings
-from tests.notification_helpers import body_text, new_org
+from tests.delivery_helpers import body_text, new_org
 
-smtp_server = notification_helpers.smtp_server
-hook_server = notification_helpers.hook_server
+smtp_server = delivery_helpers.smtp_server
+hook_server = delivery_helpers.hook_server
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -409,7 +409,7 @@ async def test_an_https_webhook_connects_to_the_checked_address_and_still_checks
 ):
     """The call goes to the address resolved and checked, while TLS names the URL's host (SNI) and
     verifies the certificate for it; a certificate for another name is refused."""
-    from tests.notification_helpers import HookServer, free_port, make_tls, serve_hooks
+    from tests.delivery_helpers import HookServer, free_port, make_tls, serve_hooks
 
     tls = make_tls("hooks.example.cn", tmp_path)
     hooks = HookServer(free_port())

@@ -13,12 +13,12 @@ from exchange.notifications.domain import kinds_table
 from exchange.platform.clock import ManualClock
 from exchange.platform.keys import load_or_create_keys
 from exchange.platform.outbox import Audience, Kind, notify
-from tests import notification_helpers
+from tests import delivery_helpers
 from tests.conftest import make_settings
-from tests.notification_helpers import new_org
+from tests.delivery_helpers import new_org
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "notifications.md"
-hook_server = notification_helpers.hook_server
+hook_server = delivery_helpers.hook_server
 
 
 def test_the_table_of_kinds_is_the_catalogues():
