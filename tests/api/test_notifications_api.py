@@ -138,6 +138,10 @@ async def test_webhooks_are_registered_by_an_org_admin_with_a_secret_shown_once(
         base, headers=seller.headers, json={"url": "https://93.184.216.34/h", "kinds": ["account.invitation"]}
     )
     assert_problem(unknown, 422, "unknown-notification-kind", "kinds.0")
+    empty = await client.post(
+        base, headers=seller.headers, json={"url": "https://93.184.216.34/h", "kinds": ["deal.settled", ""]}
+    )
+    assert_problem(empty, 422, "unknown-notification-kind", "kinds.1")
 
     created = await client.post(
         base, headers=seller.headers, json={"url": "https://93.184.216.34/hooks", "kinds": ["deal.settled"]}
