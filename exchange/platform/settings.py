@@ -139,6 +139,19 @@ class Settings:
     stripe_webhook_tolerance_seconds: int = 300
     stripe_page_size: int = 100  # records per page when listing balance transactions
     reconcile_batch_size: int = 5000
+
+    # notifications (exchange/notifications, docs/notifications.md)
+    notify_interval_seconds: float = 2.0  # how often a server delivers notifications; 0: not in this process
+    public_base_url: str = "http://127.0.0.1:8000"  # the links in notifications start with it
+    notification_templates_dir: str = ""  # a folder whose zh/ and en/ files replace the built-in texts
+    smtp_host: str = ""  # empty: no email is sent (email deliveries are marked skipped)
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    mail_from: str = "TechX <noreply@techx.local>"
+    webhook_allow_http: bool = False  # development and tests: http:// webhook URLs too
+    webhook_allow_private: bool = False  # development and tests: webhooks to loopback and private addresses
     test_clock: bool = False
 
     @property
@@ -219,6 +232,12 @@ class Settings:
                 "TECHX_SWEEP_MAX_ATTEMPTS must be at least 1 and "
                 "0 < TECHX_SWEEP_RETRY_BASE_SECONDS <= TECHX_SWEEP_RETRY_MAX_SECONDS"
             )
+        if self.notify_interval_seconds < 0:
+            raise SettingsError("TECHX_NOTIFY_INTERVAL_SECONDS must be 0 (no delivery in this process) or more")
+        if not self.public_base_url.startswith(("http://", "https://")):
+            raise SettingsError("TECHX_PUBLIC_BASE_URL must start with http:// or https://")
+        if not 1 <= self.smtp_port <= 65535:
+            raise SettingsError("TECHX_SMTP_PORT must be 1 to 65535")
         if not 1 <= self.reconcile_batch_size <= 100_000:
             raise SettingsError("TECHX_RECONCILE_BATCH_SIZE must be 1 to 100000")
         if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):

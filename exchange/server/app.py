@@ -23,6 +23,8 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from exchange.accounting.jobs import seal_task
 from exchange.accounting.routes import LedgerController
 from exchange.accounting.wallet import WalletController
+from exchange.notifications import ROUTE_HANDLERS as NOTIFICATION_ROUTES
+from exchange.notifications import Notifier
 from exchange.parties.auth import TokenIssuer
 from exchange.parties.http import SESSION_COOKIE, caller_dependencies
 from exchange.parties.routes import AuthController, MeController, OrgController
@@ -111,11 +113,18 @@ async def _sweep(state: State) -> Any:
     return await state.sweeper.run_once(state.db, state.clock.now())
 
 
+async def _notify(state: State) -> Any:
+    return await state.notifier.run_once(state.db, state.clock)
+
+
 def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
-    return [
+    tasks = [
         PeriodicTask("sweep", settings.sweep_interval_seconds, _sweep),
         PeriodicTask("ledger-seal", settings.seal_interval_seconds, seal_task),
     ]
+    if settings.notify_interval_seconds > 0:  # 0: another process (techx notifications deliver) delivers
+        tasks.append(PeriodicTask("notifications", settings.notify_interval_seconds, _notify))
+    return tasks
 
 
 async def _run_periodically(task: PeriodicTask, state: State) -> None:
@@ -155,6 +164,7 @@ def create_app(
             "listings": modules.listings,
             "sweeper": modules.sweeper,
             "trading": modules.trading,
+            "notifier": Notifier.of(settings, keys.data),
             "metrics_started_at": clock.now(),
             "public_data": PublicData(db),
             "public_cache": PublicCache(
@@ -192,6 +202,7 @@ def create_app(
             *PAYMENT_ROUTES,
             *VOUCHER_ROUTES,
             *TRADING_ROUTES,
+            *NOTIFICATION_ROUTES,
         ],
         middleware=[DefineMiddleware(PublicCacheMiddleware, covers=is_public_read, session_cookie=SESSION_COOKIE)],
     )
@@ -212,7 +223,16 @@ def create_app(
         route_handlers=handlers,
         dependencies={
             **state_dependencies(
-                "db", "clock", "settings", "keyring", "tokens", "limiter", "events", "listings", "public_data"
+                "db",
+                "clock",
+                "settings",
+                "keyring",
+                "tokens",
+                "limiter",
+                "events",
+                "listings",
+                "public_data",
+                "notifier",
             ),
             **caller_dependencies(),
         },

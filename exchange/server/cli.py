@@ -350,10 +350,17 @@ def _register_payments(commands: argparse._SubParsersAction) -> None:
     register(commands)
 
 
+def _register_notifications(commands: argparse._SubParsersAction) -> None:
+    from exchange.notifications.cli import register
+
+    register(commands)
+
+
 # Later modules append functions that add their sub-commands to the parser.
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _register_ledger,
     _register_payments,
+    _register_notifications,
     _register_keys,
     _register_demo,
     _register_backup,
