@@ -24,7 +24,7 @@ async def test_instalments_are_collected_on_their_due_dates_and_each_is_settled_
     # Dated at signing: the down payment due now and by the payment deadline; later ones on their
     # day (00:00 Beijing), a reminder three working days before and five working days of grace.
     assert at(down["due_at"]) == signed_at and down["deadline_at"] == deal["payment_due_at"]
-    assert down["remind_at"] is None
+    assert signed_at <= at(down["remind_at"]) < at(down["deadline_at"])  # three working days before the last day
     for payment, months in ((first, 6), (last, 12)):
         due = at(payment["due_at"])
         assert (due.year * 12 + due.month) - (signed_at.year * 12 + signed_at.month) == months
