@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from exchange.platform.outbox import Kind
+from exchange.trading.reminders import AnnouncementClosingSweep
 from tests.helpers import create_listing, operator, relogin, verified
 from tests.notification_helpers import kinds_told, only, orgs, outbox_rows, to_operators, told, users
 from tests.trading_helpers import (
@@ -78,6 +79,8 @@ async def test_the_auction_journey_tells_winner_loser_and_seller_each_once(clien
     app.state.clock.set(at(listing["announcement"]["closes_at"]) - timedelta(days=1))
     await sweep(app)
     await sweep(app)
+    # A sweeper of a process started afresh finds it told already.
+    assert await AnnouncementClosingSweep(app.state.trading).run(db, app.state.clock.now()) == 0
     closing = await only(db, Kind.ANNOUNCEMENT_CLOSING, listing_id=lid)
     assert orgs(closing) == {seller.org_id, a.org_id, b.org_id} and closing.data["working_days_left"] <= 3
 
