@@ -316,17 +316,28 @@ async def place_bid(
     return bid, new_end
 
 
-async def _tell_bid(session: AsyncSession, listing_id: uuid.UUID, bid: Bid, previous_org: uuid.UUID | None) -> None:
+async def _tell_bid(
+    session: AsyncSession,
+    listing_id: uuid.UUID,
+    bid: Bid,
+    previous_org: uuid.UUID | None,
+    shown: Sequence[Any] | None = None,
+) -> None:
     """The bidder this bid outbid is told (not a bidder raising its own high bid); when the bid
-    extended the auction (anti-sniping), every organisation taking part is told the new end."""
+    extended the auction (anti-sniping), every organisation taking part is told the new end.
+    ``shown``: the listing's (number, title), when the caller has them."""
     outbid = previous_org is not None and previous_org != bid.org_id
     if not (outbid or bid.extended_to is not None):
         return
-    row = (await session.execute(select(Listing.number, Listing.title).where(Listing.id == listing_id))).one()
+    if shown is None:
+        shown = tuple(
+            (await session.execute(select(Listing.number, Listing.title).where(Listing.id == listing_id))).one()
+        )
+    number, title = shown
     data: dict[str, Any] = {
         "listing_id": str(listing_id),
-        "listing_number": row.number,
-        "listing_title": row.title,
+        "listing_number": number,
+        "listing_title": title,
         "auction_id": str(bid.auction_id),
         "amount_fen": bid.amount,
         "bid_at": rfc3339(bid.created_at),
@@ -391,7 +402,9 @@ _ONE_STATEMENT = text(
     SELECT :bid_id, :auction, :intent, :org, :user_id, :number, :amount, up.seq, :now,
            CASE WHEN up.ends_at > up.old_end THEN up.ends_at END
     FROM up
-    RETURNING seq, extended_to, (SELECT ends_at FROM up), (SELECT old_org FROM up), (SELECT listing_id FROM up)
+    RETURNING seq, extended_to, (SELECT ends_at FROM up), (SELECT old_org FROM up), (SELECT listing_id FROM up),
+              (SELECT l.number FROM listings AS l WHERE l.id = (SELECT listing_id FROM up)),
+              (SELECT l.title FROM listings AS l WHERE l.id = (SELECT listing_id FROM up))
     """
 ).bindparams(bindparam("now", type_=UTCDateTime()), bindparam("window", type_=Interval()))
 
@@ -424,10 +437,11 @@ async def _place_in_one_statement(
     ).first()
     if row is None:
         return None
-    seq, extended_to, ends_at, previous_org, listing_id = row
+    seq, extended_to, ends_at, previous_org, listing_id, number, title = row
     bid = _bid_row(bid_id, screened, bidder, amount, seq, now, extended_to)
     events.append((auction_channel(screened.auction_id), "bid", bid_event(bid)))
-    await _tell_bid(session, listing_id, bid, previous_org)
+    # The listing's number and title came with the statement: no further read under the auction's lock.
+    await _tell_bid(session, listing_id, bid, previous_org, (number, title))
     return bid, ends_at
 
 
