@@ -42,7 +42,9 @@ OFFER_REMINDER = timedelta(days=1)
 async def _untold(session: AsyncSession, kind: Kind, keys: list[uuid.UUID]) -> list[uuid.UUID]:
     if not keys:
         return []
-    query = select(Reminder.subject_key).where(Reminder.kind == kind.value, Reminder.subject_key.in_(map(str, keys)))
+    query = select(Reminder.subject_key).where(
+        Reminder.kind == kind.value, Reminder.subject_key.in_([str(k) for k in keys])
+    )
     told = set((await session.scalars(query)).all())
     return [k for k in keys if str(k) not in told]
 
