@@ -5,7 +5,7 @@ it (never module-level state):
 
 - ``register_notice_handler(kind, handler)`` — a ``NoticeHandler`` is told, inside the same
   transaction, when a notice of that kind closes, is suspended (an objection was pending at its
-  end), or when an objection to it is upheld or dismissed.
+  end), when an objection to it is filed, and when one is upheld or dismissed.
 - ``set_close_handler(handler)`` — decides what a listing becomes when its announcement ends:
   ``unsold``, ``negotiating`` or ``auctioning``. Without one, every listing ends ``unsold``.
 - ``add_listing_observer(observer)`` — told of every listing transition and every amendment
@@ -42,6 +42,17 @@ class NoticeHandler:
 
     async def on_dismissed(self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime) -> None:
         """An operator dismissed an objection (``on_closed`` follows if the period has run)."""
+
+    async def on_objection_filed(
+        self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime
+    ) -> None:
+        """Someone objected to the notice (the exchange tells the notice's subject owner and operators)."""
+
+    async def on_objection_resolved(
+        self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime
+    ) -> None:
+        """An operator upheld or dismissed an objection (``objection.status`` says which), after
+        ``on_upheld`` or ``on_dismissed`` (and ``on_closed``, when the dismissal closed the notice)."""
 
 
 CloseHandler = Callable[["AsyncSession", "Listing", datetime], Awaitable[ListingStatus]]

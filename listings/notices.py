@@ -230,9 +230,15 @@ async def claim_due_notice(session: AsyncSession, now: datetime, skip: set[uuid.
 
 
 async def file_objection(
-    session: AsyncSession, actor: Actor, notice_id: uuid.UUID, reason: str, now: datetime
+    session: AsyncSession,
+    actor: Actor,
+    notice_id: uuid.UUID,
+    reason: str,
+    now: datetime,
+    ctx: ListingsContext | None = None,
 ) -> Objection:
-    """Any logged-in user objects to an open notice (one pending objection per user and notice)."""
+    """Any logged-in user objects to an open notice (one pending objection per user and notice).
+    The handlers of the notice's kind in ``ctx`` are told (``on_objection_filed``)."""
     reason = reason.strip()
     if not MIN_REASON <= len(reason) <= MAX_REASON:
         raise InvalidRequest(
@@ -275,6 +281,9 @@ async def file_objection(
     )
     session.add(objection)
     await session.flush()
+    if ctx is not None:
+        for handler in ctx.hooks.notice_handlers(notice.kind):
+            await handler.on_objection_filed(session, notice, objection, now)
     return objection
 
 
@@ -308,14 +317,16 @@ async def resolve_objection(
         await _lapse_pending(session, notice.id, now, f"the notice was cancelled on objection {objection.id}")
         for handler in handlers:
             await handler.on_upheld(session, notice, objection, now)
-        return objection
-    objection.status = ObjectionStatus.DISMISSED.value
-    await session.flush()
+    else:
+        objection.status = ObjectionStatus.DISMISSED.value
+        await session.flush()
+        for handler in handlers:
+            await handler.on_dismissed(session, notice, objection, now)
+        still_running = notice.status in (NoticeStatus.OPEN.value, NoticeStatus.SUSPENDED.value)
+        if still_running and notice.closes_at <= now and not await pending_objections(session, notice.id):
+            await _close(session, ctx, notice, now)
     for handler in handlers:
-        await handler.on_dismissed(session, notice, objection, now)
-    still_running = notice.status in (NoticeStatus.OPEN.value, NoticeStatus.SUSPENDED.value)
-    if still_running and notice.closes_at <= now and not await pending_objections(session, notice.id):
-        await _close(session, ctx, notice, now)
+        await handler.on_objection_resolved(session, notice, objection, now)
     return objection
 
 

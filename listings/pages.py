@@ -469,7 +469,9 @@ async def object_to_notice(
     alone, in place of the form's answer; a browser without scripts gets the notice page with it.
     A refusal is raised to the pages' error handler, which words it in Chinese (for htmx: in place)."""
     request.state.action = "objection"  # refusals read in the objection's words (exchange/web/messages.py)
-    objection = await db.transaction(lambda s: notices.file_objection(s, actor, notice_id, data.reason, clock.now()))
+    objection = await db.transaction(
+        lambda s: notices.file_objection(s, actor, notice_id, data.reason, clock.now(), listings)
+    )
     async with db.read() as session:
         notice = await notices.get_notice(session, notice_id)
     answer = {"filed_at": objection.filed_at, "closes_at": notice.closes_at}

@@ -362,10 +362,16 @@ class NoticeController(Controller):
         summary="Object to an open notice (any logged-in user; the objector is never shown publicly)",
     )
     async def object(
-        self, notice_id: FromPath[uuid.UUID], data: JSONBody[ObjectionRequest], actor: Caller, db: Db, clock: Now
+        self,
+        notice_id: FromPath[uuid.UUID],
+        data: JSONBody[ObjectionRequest],
+        actor: Caller,
+        db: Db,
+        clock: Now,
+        listings: Ctx,
     ) -> ObjectionOut:
         objection = await db.transaction(
-            lambda s: notices.file_objection(s, actor, notice_id, data.reason, clock.now())
+            lambda s: notices.file_objection(s, actor, notice_id, data.reason, clock.now(), listings)
         )
         return objection_out(objection)
 

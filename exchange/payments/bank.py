@@ -29,9 +29,11 @@ from exchange.payments.domain import (
     next_withdrawal_state,
 )
 from exchange.payments.models import BankTransfer, Booking, Withdrawal
+from exchange.platform.outbox import OPERATORS, Audience, Kind, Subject, notify
 from exchange.platform.tables import new_id
 from kernel.errors import NotFound, found
 from kernel.pagination import by_id, cursor_str, cursor_uuid, decode_cursor, id_after, keyset_page
+from kernel.time import rfc3339
 from ledger import service as ledger
 from ledger.errors import IdempotencyKeyReused
 
@@ -193,7 +195,24 @@ async def request_withdrawal(
     )
     session.add(withdrawal)
     await session.flush()
+    notify(
+        session, Kind.WITHDRAWALS_WAITING, to=OPERATORS, now=now, subject=_subject(withdrawal), data=_about(withdrawal)
+    )
     return withdrawal
+
+
+def _subject(withdrawal: Withdrawal) -> Subject:
+    return Subject("withdrawal", withdrawal.id)
+
+
+def _about(withdrawal: Withdrawal) -> dict[str, Any]:
+    return {
+        "withdrawal_id": str(withdrawal.id),
+        "org_id": str(withdrawal.org_id),
+        "amount_fen": withdrawal.amount,
+        "payee": withdrawal.payee,
+        "requested_at": rfc3339(withdrawal.created_at),
+    }
 
 
 async def _decide(session: AsyncSession, withdrawal_id: UUID, action: WithdrawalAction) -> tuple[Withdrawal, str]:
@@ -233,6 +252,9 @@ async def complete_withdrawal(
     withdrawal.decided_by = operator_id
     withdrawal.decided_at = now
     await _book(session, posted.id, bank_reference, paid_on)
+    data = {**_about(withdrawal), "bank_reference": bank_reference, "paid_on": paid_on.isoformat()}
+    to = Audience.of_orgs(withdrawal.org_id)
+    notify(session, Kind.WITHDRAWAL_PAID, to=to, now=now, subject=_subject(withdrawal), data=data)
     return withdrawal
 
 
@@ -250,6 +272,9 @@ async def reject_withdrawal(
     withdrawal.decided_by = operator_id
     withdrawal.decided_at = now
     await session.flush()
+    to = Audience.of_orgs(withdrawal.org_id)
+    data = {**_about(withdrawal), "reason": reason}
+    notify(session, Kind.WITHDRAWAL_REJECTED, to=to, now=now, subject=_subject(withdrawal), data=data)
     return withdrawal
 
 

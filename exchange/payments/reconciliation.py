@@ -72,6 +72,7 @@ from exchange.payments.reconcile import (
 from exchange.platform.db import Database
 from exchange.platform.keyed import Outcome as KeyedOutcome
 from exchange.platform.keyed import idempotent
+from exchange.platform.outbox import OPERATORS, Kind, Subject, notify
 from exchange.platform.tables import new_id
 from kernel.db import among
 from kernel.pagination import by_id, id_after, keyset_page
@@ -407,6 +408,7 @@ async def execute_run(
         progress(merged, staged)
         reported = [{"line": e.line, "message": e.message} for e in errors]
         result = {"totals": _totals_json(totals), "row_errors": json.dumps(reported), "records": staged}
+        differences = {o.value: totals.counts[o] for o in Outcome if o is not Outcome.MATCHED and totals.counts[o]}
     except Exception as exc:
         error = str(getattr(exc, "detail", exc))[:1000]
 
@@ -425,6 +427,20 @@ async def execute_run(
         row.status = next_reconciliation_state(row.status, ReconciliationAction.COMPLETE).value
         row.completed_at = now()
         row.totals, row.row_errors, row.provider_records = result["totals"], result["row_errors"], result["records"]
+        if differences or errors:
+            # Operators have differences to resolve (or statement rows that could not be read).
+            data = {
+                "reconciliation_id": str(row.id),
+                "provider": row.provider,
+                "period_from_on": row.period_from.isoformat(),
+                "period_to_on": row.period_to.isoformat(),
+                "differences": differences,
+                "difference_count": sum(differences.values()),
+                "row_errors": len(errors),
+            }
+            subject = Subject("reconciliation", row.id)
+            at = row.completed_at
+            notify(session, Kind.RECONCILIATION_DIFFERENCES, to=OPERATORS, now=at, subject=subject, data=data)
         return row
 
     return await db.transaction(finish)

@@ -36,6 +36,7 @@ class Kind(StrEnum):
     OBJECTION_FILED = "objection.filed"
     OBJECTION_RESOLVED = "objection.resolved"
     ANNOUNCEMENT_CLOSING = "announcement.closing"
+    LISTING_AMENDED = "listing.amended"  # to intent holders: they may withdraw
     # intents and deposits
     INTENT_REGISTERED = "intent.registered"
     DEPOSIT_HELD = "deposit.held"
@@ -45,6 +46,7 @@ class Kind(StrEnum):
     AUCTION_EXTENDED = "auction.extended"
     AUCTION_WON = "auction.won"
     AUCTION_LOST = "auction.lost"
+    AUCTION_SOLD = "auction.sold"  # to the seller: its listing sold at auction
     AUCTION_UNSOLD = "auction.unsold"
     # negotiation
     OFFER_RECEIVED = "offer.received"
@@ -54,6 +56,7 @@ class Kind(StrEnum):
     # deals and payments
     DEAL_AWAITING_SIGNATURE = "deal.awaiting_signature"
     PAYMENT_DUE = "payment.due"
+    PAYMENT_OVERDUE = "payment.overdue"  # an instalment could not be collected: pay it before its deadline
     PAYMENT_DEFAULTED = "payment.defaulted"
     DEAL_SETTLED = "deal.settled"
     # vouchers and services

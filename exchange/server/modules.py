@@ -17,9 +17,17 @@ from exchange.platform.keys import Keys
 from exchange.platform.settings import Settings
 from exchange.platform.sweeper import Sweeper, SweepFailures
 from exchange.server.ops import CalendarWatch
-from exchange.trading import FeeSchedule, TradingContext, TradingRules, create_trading, sweep_steps
+from exchange.trading import (
+    AnnouncementObjections,
+    FeeSchedule,
+    ListingNotices,
+    TradingContext,
+    TradingRules,
+    create_trading,
+    sweep_steps,
+)
 from kernel.shapes import shaped
-from listings import ListingRules, ListingsContext, NoticeSweep, create_listings
+from listings import ListingRules, ListingsContext, NoticeKind, NoticeSweep, create_listings
 
 
 def listing_rules(settings: Settings) -> ListingRules:
@@ -48,6 +56,9 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     ``events`` after commit — None only where no subscriber can be listening."""
     listings = create_listings(listing_rules(settings), keys.signer, keys.data)
     trading = create_trading(trading_rules(settings), listings)
+    # What the exchange tells about listings (review, unsold) and objections to their announcements.
+    listings.hooks.add_listing_observer(ListingNotices())
+    listings.hooks.register_notice_handler(NoticeKind.LISTING_ANNOUNCEMENT, AnnouncementObjections())
     trading.publish = events.publish if events is not None else None
     # Buyer-side exchange fees are paid with vouchers where the buyer's program covers brokerage.
     trading.fee_voucher_payer = vouchers.BrokerageFeeVouchers()

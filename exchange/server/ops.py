@@ -13,10 +13,12 @@ import structlog
 from litestar import Response, get
 from litestar.di import NamedDependency
 from prometheus_client import Gauge
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.platform.clock import Clock
 from exchange.platform.db import Database
 from exchange.platform.keys import KeyPeriod, Keys
+from exchange.platform.outbox import OPERATORS, Kind, Subject, notify
 from exchange.platform.settings import Settings
 from kernel.time import rfc3339
 from listings import ListingsContext
@@ -43,7 +45,8 @@ class Health(msgspec.Struct, omit_defaults=True):
 
 class CalendarWatch:
     """A sweep step: every pass checks that the calendar has next year from 1 November, sets the
-    gauge, and tells operators once a year (a ``calendar_notifications`` row, and a warning logged).
+    gauge, and tells operators once a year (a ``calendar_notifications`` row, an
+    ``operator.calendar_year_missing`` notification in the same transaction, and a warning logged).
     Returns how many notifications it made."""
 
     name = "calendar-watch"
@@ -52,7 +55,15 @@ class CalendarWatch:
         self.ctx = ctx
 
     async def run(self, db: Database, now: datetime) -> int:
-        year, told = await db.transaction(lambda s: working_calendar.watch(s, self.ctx.calendar, now))
+        async def work(session: AsyncSession) -> tuple[int | None, bool]:
+            year, told = await working_calendar.watch(session, self.ctx.calendar, now)
+            if told:  # once a year, with the row that remembers it
+                data = {"year": year, "from_on": f"{year}-01-01"}
+                subject = Subject("calendar_year", str(year))
+                notify(session, Kind.CALENDAR_YEAR_MISSING, to=OPERATORS, now=now, subject=subject, data=data)
+            return year, told
+
+        year, told = await db.transaction(work)
         NEXT_YEAR_MISSING.set(year or 0)
         if told:
             log.warning("the working-day calendar has no data for next year", year=year)

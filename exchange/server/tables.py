@@ -8,6 +8,7 @@ import exchange.parties.models
 import exchange.payments.models
 import exchange.platform.keyed
 import exchange.platform.outbox
+import exchange.platform.reminders
 import exchange.trading.models
 import exchange.vouchers.models  # noqa: F401
 from exchange.platform.tables import Base

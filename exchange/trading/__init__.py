@@ -5,7 +5,9 @@ dates), settlement and default (SPEC §3). Pure rules live in ``domain``; a deal
 
 ``create_trading`` builds the runtime and registers it with the listings module: the close
 handler (what follows an announcement), the intent observer (amendments, withdrawn or rejected
-listings) and the notice handlers of ``negotiated_price`` and ``deal_result`` notices.
+listings) and the notice handlers of ``negotiated_price`` and ``deal_result`` notices. The
+composition root registers ``ListingNotices`` and ``AnnouncementObjections``: what the exchange
+tells about listings' review and end, and about objections to their announcements.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from exchange.trading.context import FeeVoucherPayer, TradingContext, TradingRul
 from exchange.trading.deals import DealNoticeHandler
 from exchange.trading.domain import FeeSchedule
 from exchange.trading.intents import IntentObserver
+from exchange.trading.listing_notices import AnnouncementObjections, ListingNotices
 from exchange.trading.sweep import sweep_steps
 from listings import ListingsContext, NoticeKind
 
@@ -29,4 +32,13 @@ def create_trading(rules: TradingRules, listings: ListingsContext) -> TradingCon
     return ctx
 
 
-__all__ = ["FeeSchedule", "FeeVoucherPayer", "TradingContext", "TradingRules", "create_trading", "sweep_steps"]
+__all__ = [
+    "AnnouncementObjections",
+    "FeeSchedule",
+    "FeeVoucherPayer",
+    "ListingNotices",
+    "TradingContext",
+    "TradingRules",
+    "create_trading",
+    "sweep_steps",
+]

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exchange.parties.domain import Principal
 from exchange.platform.db import Database
 from exchange.platform.keyed import KEY_TAKEN, key_is_taken
+from exchange.platform.outbox import Audience, Kind, Subject, notify
 from exchange.platform.tables import new_id
 from exchange.trading import deals
 from exchange.trading.context import LiveEvent, TradingContext, auction_channel
@@ -303,6 +304,7 @@ async def place_bid(
     extended = new_end > auction.ends_at
     bid = _bid_row(new_id(), screened, bidder, amount, auction.bid_count + 1, now, new_end if extended else None)
     session.add(bid)
+    previous_org = auction.high_org_id
     auction.high_amount = amount
     auction.high_bid_id = bid.id
     auction.high_org_id = bidder.org_id
@@ -310,7 +312,49 @@ async def place_bid(
     auction.ends_at = new_end
     await session.flush()
     events.append((auction_channel(auction.id), "bid", bid_event(bid)))
+    await _tell_bid(session, auction.listing_id, bid, previous_org)
     return bid, new_end
+
+
+async def _tell_bid(
+    session: AsyncSession,
+    listing_id: uuid.UUID,
+    bid: Bid,
+    previous_org: uuid.UUID | None,
+    shown: Sequence[Any] | None = None,
+) -> None:
+    """The bidder this bid outbid is told (not a bidder raising its own high bid); when the bid
+    extended the auction (anti-sniping), every organisation taking part is told the new end.
+    ``shown``: the listing's (number, title), when the caller has them."""
+    outbid = previous_org is not None and previous_org != bid.org_id
+    if not (outbid or bid.extended_to is not None):
+        return
+    if shown is None:
+        shown = tuple(
+            (await session.execute(select(Listing.number, Listing.title).where(Listing.id == listing_id))).one()
+        )
+    number, title = shown
+    data: dict[str, Any] = {
+        "listing_id": str(listing_id),
+        "listing_number": number,
+        "listing_title": title,
+        "auction_id": str(bid.auction_id),
+        "amount_fen": bid.amount,
+        "bid_at": rfc3339(bid.created_at),
+    }
+    subject = Subject("auction", bid.auction_id)
+    if outbid:
+        notify(session, Kind.OUTBID, to=Audience.of_orgs(previous_org), now=bid.created_at, subject=subject, data=data)
+    if bid.extended_to is not None:
+        everyone = Audience.of_orgs(*await participants(session, listing_id))
+        extended = {**data, "ends_at": rfc3339(bid.extended_to)}
+        notify(session, Kind.AUCTION_EXTENDED, to=everyone, now=bid.created_at, subject=subject, data=extended)
+
+
+async def participants(session: AsyncSession, listing_id: uuid.UUID) -> list[uuid.UUID]:
+    """The organisations holding an active intent on the listing: those who may bid in its auction."""
+    query = select(Intent.org_id).where(Intent.listing_id == listing_id, Intent.status == ACTIVE)
+    return list((await session.scalars(query.order_by(Intent.number))).all())
 
 
 async def _refuse_against_committed(session: AsyncSession, auction_id: uuid.UUID, amount: int, now: datetime) -> None:
@@ -340,7 +384,7 @@ async def _refuse_against_committed(session: AsyncSession, auction_id: uuid.UUID
 _ONE_STATEMENT = text(
     """
     WITH prev AS (
-        SELECT id, starts_at, ends_at, bid_count, asking_price, increment, high_amount
+        SELECT id, listing_id, starts_at, ends_at, bid_count, asking_price, increment, high_amount, high_org_id
         FROM trading_auctions WHERE id = :auction FOR UPDATE
     ), up AS (
         UPDATE trading_auctions AS a
@@ -350,14 +394,17 @@ _ONE_STATEMENT = text(
         WHERE a.id = prev.id AND a.status = 'open' AND prev.starts_at <= :now AND prev.ends_at > :now
           AND :amount >= prev.asking_price AND (:amount - prev.asking_price) % prev.increment = 0
           AND (prev.high_amount IS NULL OR :amount >= prev.high_amount + prev.increment)
-        RETURNING a.bid_count AS seq, a.ends_at AS ends_at, prev.ends_at AS old_end
+        RETURNING a.bid_count AS seq, a.ends_at AS ends_at, prev.ends_at AS old_end, prev.high_org_id AS old_org,
+                  prev.listing_id AS listing_id
     )
     INSERT INTO trading_bids (id, auction_id, intent_id, org_id, user_id, bidder_number, amount, seq, created_at,
                               extended_to)
     SELECT :bid_id, :auction, :intent, :org, :user_id, :number, :amount, up.seq, :now,
            CASE WHEN up.ends_at > up.old_end THEN up.ends_at END
     FROM up
-    RETURNING seq, extended_to, (SELECT ends_at FROM up)
+    RETURNING seq, extended_to, (SELECT ends_at FROM up), (SELECT old_org FROM up), (SELECT listing_id FROM up),
+              (SELECT l.number FROM listings AS l WHERE l.id = (SELECT listing_id FROM up)),
+              (SELECT l.title FROM listings AS l WHERE l.id = (SELECT listing_id FROM up))
     """
 ).bindparams(bindparam("now", type_=UTCDateTime()), bindparam("window", type_=Interval()))
 
@@ -390,9 +437,11 @@ async def _place_in_one_statement(
     ).first()
     if row is None:
         return None
-    seq, extended_to, ends_at = row
+    seq, extended_to, ends_at, previous_org, listing_id, number, title = row
     bid = _bid_row(bid_id, screened, bidder, amount, seq, now, extended_to)
     events.append((auction_channel(screened.auction_id), "bid", bid_event(bid)))
+    # The listing's number and title came with the statement: no further read under the auction's lock.
+    await _tell_bid(session, listing_id, bid, previous_org, (number, title))
     return bid, ends_at
 
 
@@ -513,10 +562,43 @@ async def close_auction(
         assert winner is not None
         intent = await session.get(Intent, winner.intent_id, with_for_update=True)
         assert intent is not None
+        losers = [org for org in await participants(session, auction.listing_id) if org != winner.org_id]
         deal = await deals.form_deal(session, ctx, intent, winner.amount, now, concluded_by="auction", terms={})
         auction.deal_id = deal.id
+        _tell_closed(session, auction, deal, winner, losers, now)
     events.append((auction_channel(auction.id), "closed", closed_event(auction, winner)))
     return True
+
+
+def _tell_closed(
+    session: AsyncSession, auction: Auction, deal: Any, winner: Bid, losers: list[uuid.UUID], now: datetime
+) -> None:
+    """The winner is told it won (and the deal that follows), every other participant that it lost,
+    and the seller that its listing sold (``auction.sold``). An auction without a bid ends unsold
+    (``listing_notices``)."""
+    listing = deal.snapshot["listing"]
+    data: dict[str, Any] = {
+        "listing_id": listing["id"],
+        "listing_number": listing["number"],
+        "listing_title": listing["title"],
+        "auction_id": str(auction.id),
+        "amount_fen": winner.amount,
+        "bid_count": auction.bid_count,
+        "closed_at": rfc3339(now),
+    }
+    subject = Subject("auction", auction.id)
+    won = {**data, "deal_id": str(deal.id), "price_fen": deal.price, "buyer_fee_fen": deal.buyer_fee}
+    notify(session, Kind.AUCTION_WON, to=Audience.of_orgs(winner.org_id), now=now, subject=subject, data=won)
+    if losers:
+        notify(session, Kind.AUCTION_LOST, to=Audience.of_orgs(*losers), now=now, subject=subject, data=data)
+    sold = {
+        **data,
+        "deal_id": str(deal.id),
+        "price_fen": deal.price,
+        "seller_fee_fen": deal.seller_fee,
+        "net_to_seller_fen": deal.seller_proceeds,
+    }
+    notify(session, Kind.AUCTION_SOLD, to=Audience.of_orgs(deal.seller_org_id), now=now, subject=subject, data=sold)
 
 
 def closed_event(auction: Auction, winner: Bid | None) -> dict[str, Any]:

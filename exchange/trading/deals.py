@@ -22,13 +22,14 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.accounting import chart
 from exchange.parties import service as parties
 from exchange.parties.domain import OrgStatus, Principal
 from exchange.parties.models import Org
+from exchange.platform.outbox import Audience, Kind, Subject, notify
 from exchange.trading import schedule
 from exchange.trading.context import LiveEvent, TradingContext
 from exchange.trading.domain import (
@@ -44,6 +45,7 @@ from exchange.trading.domain import (
 )
 from exchange.trading.errors import AlreadySigned, DealOnHold, InstalmentNotDue, NotAdmin, NotParticipant
 from exchange.trading.intents import release_all, win
+from exchange.trading.listing_notices import tell_objection_filed, tell_objection_resolved
 from exchange.trading.models import Deal, DealInstalment, Intent
 from kernel.db import is_postgres
 from kernel.errors import InvalidState, NotFound, found
@@ -213,6 +215,28 @@ def _move(deal: Deal, action: DealAction, now: datetime) -> None:
     deal.updated_at = now
 
 
+def about_deal(deal: Deal) -> dict[str, Any]:
+    """What every notification about a deal names: the deal, its listing, the parties and the price."""
+    listing = deal.snapshot.get("listing", {})
+    return {
+        "deal_id": str(deal.id),
+        "listing_id": str(deal.listing_id),
+        "listing_number": listing.get("number"),
+        "listing_title": listing.get("title"),
+        "buyer_name": deal.snapshot.get("buyer", {}).get("name"),
+        "seller_name": deal.snapshot.get("seller", {}).get("name"),
+        "price_fen": deal.price,
+    }
+
+
+def tell(session: AsyncSession, kind: Kind, deal: Deal, to: Audience, now: datetime, **data: Any) -> None:
+    notify(session, kind, to=to, now=now, subject=Subject("deal", deal.id), data={**about_deal(deal), **data})
+
+
+def both_parties(deal: Deal, *, admins_only: bool = False) -> Audience:
+    return Audience.of_orgs(deal.buyer_org_id, deal.seller_org_id, admins_only=admins_only)
+
+
 # -- the result notice -------------------------------------------------------------------------------
 
 
@@ -233,6 +257,24 @@ class DealNoticeHandler(NoticeHandler):
         deal = await self._deal(session, notice)
         if deal is not None and deal.state == DealState.RESULT_NOTICE.value:
             _move(deal, DealAction.NOTICE_CLOSED, now)
+            if deal.state == DealState.AWAITING_SIGNATURES.value:
+                # Signing is for admins: the admins of each party (neither has signed yet).
+                fees = {"buyer_fee_fen": deal.buyer_fee, "seller_fee_fen": deal.seller_fee}
+                tell(session, Kind.DEAL_AWAITING_SIGNATURE, deal, both_parties(deal, admins_only=True), now, **fees)
+
+    async def on_objection_filed(
+        self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime
+    ) -> None:
+        deal = await self._deal(session, notice)
+        if deal is not None:
+            tell_objection_filed(session, notice, objection, (deal.seller_org_id, deal.buyer_org_id), now)
+
+    async def on_objection_resolved(
+        self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime
+    ) -> None:
+        deal = await self._deal(session, notice)
+        if deal is not None:
+            tell_objection_resolved(session, notice, objection, (deal.seller_org_id, deal.buyer_org_id), now)
 
     async def on_upheld(self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime) -> None:
         deal = await self._deal(session, notice)
@@ -507,6 +549,15 @@ async def _pay_and_settle(
     if unpaid == 0:
         deal.paid_at = deal.settled_at = deal.ended_at = now
         await complete_sale(session, ctx.listings, deal.listing_id, now, reason=f"deal {deal.id} settled")
+        amounts = {
+            "seller_fee_fen": deal.seller_fee,
+            "buyer_fee_fen": deal.buyer_fee,
+            "buyer_fee_vouchers_fen": deal.buyer_fee_vouchers,
+            "inventor_reward_fen": deal.inventor_reward,
+            "net_to_seller_fen": deal.seller_proceeds,
+            "settled_at": rfc3339(now),
+        }
+        tell(session, Kind.DEAL_SETTLED, deal, both_parties(deal), now, **amounts)
 
 
 async def _settle(
@@ -557,11 +608,21 @@ async def _claim(session: AsyncSession, query: Any) -> Any:
 
 
 async def claim_due_reminder(session: AsyncSession, now: datetime, skip: set[uuid.UUID]) -> DealInstalment | None:
-    query = _instalment_claim(skip).where(
+    """A payment whose reminder is due: a later instalment before its due date, or the first
+    payment (the price, or the down payment) before its deadline."""
+    query = select(DealInstalment).join(Deal, Deal.id == DealInstalment.deal_id)
+    if skip:
+        query = query.where(DealInstalment.id.not_in(skip))
+    query = query.where(
         DealInstalment.status == InstalmentStatus.PENDING.value,
         DealInstalment.remind_at <= now,
         DealInstalment.reminded_at.is_(None),
-        DealInstalment.due_at > now,
+        or_(
+            (Deal.state == DealState.PAYING_INSTALMENTS.value) & (DealInstalment.due_at > now),
+            (Deal.state == DealState.AWAITING_PAYMENT.value)
+            & (DealInstalment.seq == 0)
+            & (DealInstalment.deadline_at > now),
+        ),
     )
     return await _claim(session, query.order_by(DealInstalment.remind_at, DealInstalment.id))
 
@@ -585,14 +646,18 @@ async def _current(session: AsyncSession, claimed: DealInstalment) -> tuple[Deal
 async def remind(
     session: AsyncSession, ctx: TradingContext, claimed: DealInstalment, now: datetime, _: list[LiveEvent]
 ) -> bool:
-    """A few working days before an instalment's due date the buyer is told what will be collected."""
+    """A few working days before an instalment's due date the buyer is told what will be collected;
+    before the first payment's deadline, what it must pay."""
     deal, _rows, row = await _current(session, claimed)
-    if deal.state != DealState.PAYING_INSTALMENTS.value or row.status != InstalmentStatus.PENDING.value:
+    if row.status != InstalmentStatus.PENDING.value or row.reminded_at is not None:
         return False
-    if row.reminded_at is not None:
+    if row.seq == 0 and deal.state == DealState.AWAITING_PAYMENT.value:
+        return _remind_first(session, deal, row, now)
+    if deal.state != DealState.PAYING_INSTALMENTS.value:
         return False
     assert row.due_at is not None and row.deadline_at is not None
     row.reminded_at = row.updated_at = now
+    _tell_due(session, deal, row, now)
     schedule.notify(
         session,
         deal,
@@ -604,6 +669,44 @@ async def remind(
         now,
     )
     log.info("instalment reminder", deal=str(deal.id), instalment=row.seq, due_at=rfc3339(row.due_at))
+    return True
+
+
+def _tell_due(session: AsyncSession, deal: Deal, row: DealInstalment, now: datetime) -> None:
+    """``payment.due`` to the buyer: what to pay (the payment, its share of the buyer's fee) and by when."""
+    assert row.deadline_at is not None
+    tell(
+        session,
+        Kind.PAYMENT_DUE,
+        deal,
+        Audience.of_orgs(deal.buyer_org_id),
+        now,
+        instalment=row.seq,
+        amount_fen=row.amount,
+        buyer_fee_fen=row.buyer_fee,
+        due_at=rfc3339(row.due_at) if row.due_at else None,
+        deadline_at=rfc3339(row.deadline_at),
+        collected=row.seq > 0,  # a later instalment is collected from the wallet on its due date
+    )
+
+
+def _remind_first(session: AsyncSession, deal: Deal, row: DealInstalment, now: datetime) -> bool:
+    """The first payment (the price, or the down payment) is unpaid a few working days before its deadline."""
+    assert row.deadline_at is not None
+    row.reminded_at = row.updated_at = now
+    due = row.amount - min(deal.deposit, row.amount) if deal.hold_entry_id is not None else row.amount
+    _tell_due(session, deal, row, now)
+    schedule.notify(
+        session,
+        deal,
+        "payment_reminder",
+        f"The payment of {row.amount} fen ({due} fen after the deposit) and the buyer-side fee of "
+        f"{row.buyer_fee} fen are due: pay with POST /deals/{deal.id}/pay by {rfc3339(row.deadline_at)}, "
+        "or the deal defaults and the deposit is forfeited.",
+        {**schedule.describe(row), "buyer_fee": row.buyer_fee, "after_deposit": due},
+        now,
+    )
+    log.info("payment reminder", deal=str(deal.id), deadline_at=rfc3339(row.deadline_at))
     return True
 
 
@@ -635,6 +738,18 @@ async def collect(
             "or the deal defaults.",
             details,
             now,
+        )
+        tell(
+            session,
+            Kind.PAYMENT_OVERDUE,
+            deal,
+            Audience.of_orgs(deal.buyer_org_id),
+            now,
+            instalment=row.seq,
+            amount_fen=row.amount,
+            buyer_fee_fen=row.buyer_fee,
+            due_at=rfc3339(row.due_at),
+            deadline_at=rfc3339(row.deadline_at),
         )
         log.info("instalment overdue", deal=str(deal.id), instalment=row.seq, deadline_at=rfc3339(row.deadline_at))
     return True
@@ -698,4 +813,17 @@ async def default(session: AsyncSession, ctx: TradingContext, claimed: Deal, now
         await ledger.post_batch(session, batch, now=now, atomic=True)
         deal.forfeited_to_seller, deal.forfeited_to_exchange = to_seller, to_exchange
     await cancel_deal(session, ctx.listings, deal.listing_id, now, reason=f"deal {deal.id} defaulted")
+    tell(
+        session,
+        Kind.PAYMENT_DEFAULTED,
+        deal,
+        both_parties(deal),
+        now,
+        reason=deal.end_reason,
+        instalment=missed.seq,
+        amount_fen=missed.amount,
+        deadline_at=rfc3339(missed.deadline_at),
+        forfeited_to_seller_fen=deal.forfeited_to_seller,
+        forfeited_to_exchange_fen=deal.forfeited_to_exchange,
+    )
     return True

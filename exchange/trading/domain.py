@@ -355,8 +355,9 @@ class InstalmentDates:
     ``due_at``: the down payment at signing; a later instalment at the start (00:00 Beijing time)
     of the day ``due_months`` calendar months after the signing day (the 31st becomes the month's
     last day), when it is collected from the buyer's wallet.
-    ``remind_at``: the start of the ``reminder_working_days``-th working day before that day
-    (none for the down payment, nor when reminders are off).
+    ``remind_at``: the start of the ``reminder_working_days``-th working day before that day; for
+    the down payment (or the lump sum), before the last day to pay it, at signing at the earliest
+    (none when reminders are off).
     ``deadline_at``: the end of the ``grace_working_days``-th working day after the due day: the
     down payment's deadline as SPEC §3.4 sets it, and the same grace for every later instalment.
     """
@@ -381,7 +382,12 @@ def instalment_dates(
     """The dates of one payment, counted on ``calendar`` (409 ``calendar-year-missing`` when they
     would count into a year it has no data for)."""
     if due_months == 0:
-        return InstalmentDates(signed_at, None, calendar.working_days_end(signed_at, grace_working_days))
+        deadline = calendar.working_days_end(signed_at, grace_working_days)
+        remind = None
+        if reminder_working_days > 0:
+            last_day = (deadline - timedelta(microseconds=1)).astimezone(BEIJING).date()
+            remind = max(signed_at, _start_of(calendar.working_days_before(last_day, reminder_working_days)))
+        return InstalmentDates(signed_at, remind, deadline)
     day = add_months(signed_at.astimezone(BEIJING).date(), due_months)
     due_at = _start_of(day)
     remind = _start_of(calendar.working_days_before(day, reminder_working_days)) if reminder_working_days > 0 else None

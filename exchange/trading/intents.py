@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.accounting import chart
 from exchange.parties.domain import OrgStatus, Principal
+from exchange.platform.outbox import Audience, Kind, Subject, notify
 from exchange.trading.context import TradingContext
 from exchange.trading.domain import (
     AUCTIONS,
@@ -30,6 +31,7 @@ from exchange.trading.errors import IntentExists, NotAnnounced, NotParticipant, 
 from exchange.trading.models import Auction, Intent, IntentNotification
 from kernel.errors import NotFound
 from kernel.pagination import by_id, id_after, keyset_page
+from kernel.time import rfc3339
 from ledger import service as ledger
 from listings import Amendment, Listing, ListingObserver, ListingStatus, ListingTransition, load_listing
 
@@ -74,7 +76,26 @@ async def register_intent(
             session, *held, listing.deposit, kind="deposit_hold", now=now, pending=True, metadata=meta, description=why
         )
         intent.hold_entry_id = hold.id
+    _tell_registered(session, listing, intent, now)
     return intent
+
+
+def _about(listing: Listing) -> dict[str, object]:
+    return {"listing_id": str(listing.id), "listing_number": listing.number, "listing_title": listing.title}
+
+
+def _tell_registered(session: AsyncSession, listing: Listing, intent: Intent, now: datetime) -> None:
+    """The buyer is told its intent (and deposit) is registered; the seller that one more buyer is,
+    anonymously ("bidder N")."""
+    about = {**_about(listing), "closes_at": rfc3339(listing.closes_at) if listing.closes_at else None}
+    mine = {**about, "intent_id": str(intent.id), "bidder_number": intent.number, "deposit_fen": intent.deposit}
+    buyer = Audience.of_orgs(intent.org_id)
+    notify(session, Kind.INTENT_REGISTERED, to=buyer, now=now, subject=Subject("intent", intent.id), data=mine)
+    seller = Audience.of_orgs(listing.seller_org_id)
+    theirs = {**about, "bidder_number": intent.number}
+    notify(session, Kind.INTENT_REGISTERED, to=seller, now=now, subject=Subject("listing", listing.id), data=theirs)
+    if intent.hold_entry_id is not None:
+        notify(session, Kind.DEPOSIT_HELD, to=buyer, now=now, subject=Subject("intent", intent.id), data=mine)
 
 
 async def org_intent(session: AsyncSession, listing_id: uuid.UUID, org_id: uuid.UUID) -> Intent | None:
@@ -144,6 +165,21 @@ async def release(
     intent.end_reason = reason[:500]
     if intent.hold_entry_id is not None:
         await ledger.void_hold(session, intent.hold_entry_id, now=now, description=reason[:500])
+        listing = await session.get(Listing, intent.listing_id)
+        data = {
+            **(_about(listing) if listing is not None else {"listing_id": str(intent.listing_id)}),
+            "intent_id": str(intent.id),
+            "deposit_fen": intent.deposit,
+            "reason": intent.end_reason,
+        }
+        notify(
+            session,
+            Kind.DEPOSIT_RELEASED,
+            to=Audience.of_orgs(intent.org_id),
+            now=now,
+            subject=Subject("intent", intent.id),
+            data=data,
+        )
     await session.flush()  # the session does not autoflush: later queries must see the release
 
 
@@ -228,7 +264,18 @@ class IntentObserver(ListingObserver):
             + "You may withdraw your intent and deposit while the announcement runs."
         )
         now = listing.updated_at
-        for intent in await active_intents(session, listing.id):
+        holders = await active_intents(session, listing.id)
+        if holders:
+            data = {
+                **_about(listing),
+                "version": amendment.version,
+                "material": amendment.material,
+                "changed": list(amendment.changed),
+                "closes_at": rfc3339(amendment.closes_at),
+            }
+            to = Audience.of_orgs(*(i.org_id for i in holders))
+            notify(session, Kind.LISTING_AMENDED, to=to, now=now, subject=Subject("listing", listing.id), data=data)
+        for intent in holders:
             session.add(
                 IntentNotification(
                     intent_id=intent.id,

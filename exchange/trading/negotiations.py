@@ -16,6 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.parties.domain import Principal
+from exchange.platform.outbox import Audience, Kind, Subject, notify
+from exchange.platform.tables import new_id
 from exchange.trading import deals
 from exchange.trading.context import TradingContext
 from exchange.trading.domain import (
@@ -40,6 +42,7 @@ from exchange.trading.intents import ACTIVE, active_intents, release
 from exchange.trading.models import Deal, Intent, Negotiation, Offer
 from kernel.db import is_postgres
 from kernel.errors import NotFound
+from kernel.time import rfc3339
 from listings import Listing, ListingStatus, PricingMode, close_unsold, load_listing
 
 LICENSE_FIELDS = frozenset({"scope", "term_months", "territory", "field_of_use", "royalty_bp"})
@@ -66,7 +69,9 @@ async def open_with_listed_price(
     thread = _thread(listing, intent, now)
     session.add(thread)
     await session.flush()
-    _add_offer(session, ctx, thread, Side.SELLER, None, listing.asking_price, {"kind": "lump_sum"}, {}, "", now, None)
+    _add_offer(
+        session, ctx, thread, Side.SELLER, None, listing.asking_price, {"kind": "lump_sum"}, {}, "", now, None, listing
+    )
     await session.flush()
     return thread
 
@@ -96,9 +101,11 @@ def _add_offer(
     note: str,
     now: datetime,
     expires_at: datetime | None,
+    listing: Listing | None = None,
 ) -> Offer:
     thread.offer_count += 1
     offer = Offer(
+        id=new_id(),
         negotiation_id=thread.id,
         seq=thread.offer_count,
         side=side.value,
@@ -112,7 +119,34 @@ def _add_offer(
         created_at=now,
     )
     session.add(offer)
+    to = thread.buyer_org_id if side is Side.SELLER else thread.seller_org_id
+    data = {**about_offer(thread, offer, listing), "payment_terms": payment_terms, "adjustments": adjustments}
+    notify(session, Kind.OFFER_RECEIVED, to=Audience.of_orgs(to), now=now, subject=offer_subject(thread), data=data)
     return offer
+
+
+def offer_subject(thread: Negotiation) -> Subject:
+    return Subject("negotiation", thread.id)
+
+
+def about_offer(thread: Negotiation, offer: Offer, listing: Listing | None = None) -> dict[str, Any]:
+    """What notifications about an offer name: the listing, the thread, the offer, its price and expiry."""
+    data: dict[str, Any] = {
+        "listing_id": str(thread.listing_id),
+        "negotiation_id": str(thread.id),
+        "offer_id": str(offer.id),
+        "offer_seq": offer.seq,
+        "offer_side": offer.side,
+        "price_fen": offer.price,
+        "expires_at": rfc3339(offer.expires_at),
+    }
+    if listing is not None:
+        data.update({"listing_number": listing.number, "listing_title": listing.title})
+    return data
+
+
+def offerer(thread: Negotiation, offer: Offer) -> uuid.UUID:
+    return thread.seller_org_id if offer.side == Side.SELLER.value else thread.buyer_org_id
 
 
 def _expiry(expires_at: datetime | None, now: datetime) -> datetime | None:
@@ -166,6 +200,7 @@ async def start(
         offer["note"],
         now,
         _expiry(offer.get("expires_at"), now),
+        listing,
     )
     await session.flush()
     return thread, await offers_of(session, thread.id)
@@ -263,6 +298,7 @@ async def counter(
         offer["note"],
         now,
         expires_at,
+        listing,
     )
     await session.flush()
     return thread, await offers_of(session, thread.id)
@@ -318,7 +354,17 @@ async def accept(
     intent = await session.get(Intent, thread.intent_id, with_for_update=True)
     assert intent is not None
     terms = {"payment_terms": offer.payment_terms, "adjustments": offer.adjustments}
-    return await deals.form_deal(session, ctx, intent, offer.price, now, concluded_by="negotiation", terms=terms)
+    deal = await deals.form_deal(session, ctx, intent, offer.price, now, concluded_by="negotiation", terms=terms)
+    listing = deal.snapshot["listing"]
+    data = {
+        **about_offer(thread, offer),
+        "listing_number": listing["number"],
+        "listing_title": listing["title"],
+        "deal_id": str(deal.id),
+    }
+    to = Audience.of_orgs(offerer(thread, offer))
+    notify(session, Kind.OFFER_ACCEPTED, to=to, now=now, subject=offer_subject(thread), data=data)
+    return deal
 
 
 async def decline(
@@ -333,6 +379,10 @@ async def decline(
     thread, offer, _ = await _answerable(session, party, negotiation_id, offer_id, now, answer)
     offer.status = next_offer_state(offer.status, OfferAction.DECLINE).value
     offer.answered_at = now
+    listing = await load_listing(session, thread.listing_id, check=False)
+    to = Audience.of_orgs(offerer(thread, offer))
+    data = about_offer(thread, offer, listing)
+    notify(session, Kind.OFFER_DECLINED, to=to, now=now, subject=offer_subject(thread), data=data)
     await _end(session, thread, NegotiationAction.DECLINE, f"offer {offer.seq} declined", now)
     await _unsold_if_nobody_left(session, ctx, thread.listing_id, now)
     return thread

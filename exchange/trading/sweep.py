@@ -1,6 +1,7 @@
-"""Trading's steps of the deadline sweeper: auction ends, offer expiries, instalment reminders and
-collections, payment deadlines (in that order, so that an instalment is collected before its
-deadline is looked at).
+"""Trading's steps of the deadline sweeper: announcements closing soon (a reminder), auction ends,
+offers expiring soon (a reminder) and expired, payment reminders and instalment collections,
+payment deadlines (in that order, so that an instalment is collected before its deadline is
+looked at). The reminders are in ``reminders``.
 
 Each due row is processed in its own transaction and claimed once (``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL, then a conditional update), so several sweepers may run at once. A row whose
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.trading import auctions, deals, negotiations
 from exchange.trading.context import LiveEvent, TradingContext
+from exchange.trading.reminders import AnnouncementClosingSweep, OfferExpiringSweep
 from kernel.sweeping import PASS_ONLY, RowLog, sweep_rows
 
 Claim = Callable[[AsyncSession, datetime, set[uuid.UUID]], Awaitable[Any]]
@@ -92,9 +94,11 @@ class InstalmentCollectionSweep(_Step):
         super().__init__(ctx, deals.claim_due_instalment, deals.collect, rows)
 
 
-def sweep_steps(ctx: TradingContext, rows: RowLog = PASS_ONLY) -> list[_Step]:
+def sweep_steps(ctx: TradingContext, rows: RowLog = PASS_ONLY) -> list[Any]:
     return [
+        AnnouncementClosingSweep(ctx, rows),
         AuctionCloseSweep(ctx, rows),
+        OfferExpiringSweep(ctx, rows),
         OfferExpirySweep(ctx, rows),
         InstalmentReminderSweep(ctx, rows),
         InstalmentCollectionSweep(ctx, rows),

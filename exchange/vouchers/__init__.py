@@ -2,7 +2,7 @@
 redemption through public notices, expiry and fraud controls. See docs/vouchers.md.
 
 What other modules use: ``ROUTE_HANDLERS``; ``register(listings_ctx, sweeper)`` wires the
-redemption notice handler and the expiry step; ``BrokerageFeeVouchers`` lets trading take part
+redemption notice handler, the expiry reminder and the expiry step; ``BrokerageFeeVouchers`` lets trading take part
 of a buyer's fee in vouchers; ``voucher_totals`` and ``VoucherTotals`` join ``GET /stats``.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from exchange.vouchers.controls import VoucherExpirySweep
+from exchange.vouchers.controls import VoucherExpiringSweep, VoucherExpirySweep
 from exchange.vouchers.domain import VoucherTotals
 from exchange.vouchers.fees import BrokerageFeeVouchers
 from exchange.vouchers.redemptions import RedemptionNotices
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 def register(listings: ListingsContext, sweeper: Sweeper) -> None:
     listings.hooks.register_notice_handler(NoticeKind.VOUCHER_REDEMPTION, RedemptionNotices())
+    sweeper.add(VoucherExpiringSweep(rows=sweeper.rows))
     sweeper.add(VoucherExpirySweep(rows=sweeper.rows))
 
 
@@ -32,6 +33,7 @@ __all__ = [
     "ROUTE_HANDLERS",
     "BrokerageFeeVouchers",
     "RedemptionNotices",
+    "VoucherExpiringSweep",
     "VoucherExpirySweep",
     "VoucherTotals",
     "register",

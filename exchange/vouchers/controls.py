@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import select, update
@@ -13,6 +13,8 @@ from exchange.accounting import chart
 from exchange.parties.domain import OrgKind, Principal
 from exchange.parties.models import Org
 from exchange.platform.db import Database
+from exchange.platform.outbox import Audience, Kind, Subject, notify
+from exchange.platform.reminders import Reminder, remind_once
 from exchange.vouchers.domain import OPEN_REDEMPTION_STATES, ORDERS, AlreadyRevoked, OrderAction, OrderState
 from exchange.vouchers.models import ProviderRevocation, Redemption, ServiceOrder, VoucherProgram, VoucherWallet
 from exchange.vouchers.orders import is_revoked, release
@@ -20,6 +22,7 @@ from exchange.vouchers.programs import get_program, move_wallet, require_program
 from exchange.vouchers.redemptions import end
 from kernel.errors import NotFound
 from kernel.sweeping import PASS_ONLY, RowLog, sweep_rows
+from kernel.time import rfc3339
 
 
 async def revoke_provider(
@@ -191,5 +194,79 @@ class VoucherExpirySweep:
             program_id, org_id = wallet
             # A second sweeper finds nothing left and moves nothing.
             return bool(await db.transaction(lambda s: expire_wallet(s, program_id, org_id, now)))
+
+        return await sweep_rows(db, self.rows, self.name, now, attempt, parse=_Wallet.parse, limit=self.limit)
+
+
+# -- reminders -----------------------------------------------------------------------------------------
+
+EXPIRY_REMINDER = timedelta(days=30)
+
+
+async def remind_expiring(session: AsyncSession, program_id: uuid.UUID, org_id: uuid.UUID, now: datetime) -> bool:
+    """Tell an enterprise, once, that its available vouchers of a program expire within 30 days."""
+    program = await session.get(VoucherProgram, program_id)
+    wallet = await session.get(VoucherWallet, (program_id, org_id), populate_existing=True)
+    if program is None or wallet is None or wallet.available <= 0:
+        return False
+    if not now < program.valid_until <= now + EXPIRY_REMINDER:
+        return False
+    if not await remind_once(session, Kind.VOUCHER_EXPIRING, str(_Wallet(program_id, org_id)), now):
+        return False
+    data = {
+        "program_id": str(program_id),
+        "program_name": program.name,
+        "available_fen": wallet.available,
+        "expires_at": rfc3339(program.valid_until),
+    }
+    subject = Subject("voucher_program", program_id)
+    notify(session, Kind.VOUCHER_EXPIRING, to=Audience.of_orgs(org_id), now=now, subject=subject, data=data)
+    return True
+
+
+class VoucherExpiringSweep:
+    """The sweeper's step: enterprises holding available vouchers of a program that ends within 30
+    days are told once (``voucher.expiring``; a ``notification_reminders`` row per wallet)."""
+
+    name = "voucher-expiring"
+
+    def __init__(self, limit: int = 500, rows: RowLog = PASS_ONLY) -> None:
+        self.limit = limit
+        self.rows = rows
+
+    async def run(self, db: Database, now: datetime) -> int:
+        due: list[_Wallet] = []
+        loaded = False
+
+        async def attempt(skip: set[_Wallet], claimed: list[_Wallet]) -> bool | None:
+            nonlocal loaded
+            if not loaded:
+                loaded = True
+                async with db.read() as session:
+                    told = set(
+                        (
+                            await session.scalars(
+                                select(Reminder.subject_key).where(Reminder.kind == Kind.VOUCHER_EXPIRING.value)
+                            )
+                        ).all()
+                    )
+                    rows = await session.execute(
+                        select(VoucherWallet.program_id, VoucherWallet.org_id)
+                        .join(VoucherProgram, VoucherProgram.id == VoucherWallet.program_id)
+                        .where(
+                            VoucherProgram.valid_until > now,
+                            VoucherProgram.valid_until <= now + EXPIRY_REMINDER,
+                            VoucherWallet.granted - VoucherWallet.held - VoucherWallet.spent - VoucherWallet.expired
+                            > 0,
+                        )
+                        .order_by(VoucherWallet.program_id, VoucherWallet.org_id)
+                    )
+                    due.extend(w for w in (_Wallet(p, o) for p, o in rows) if w not in skip and str(w) not in told)
+            if not due:
+                return None
+            wallet = due.pop(0)
+            claimed.append(wallet)
+            program_id, org_id = wallet
+            return await db.transaction(lambda s: remind_expiring(s, program_id, org_id, now))
 
         return await sweep_rows(db, self.rows, self.name, now, attempt, parse=_Wallet.parse, limit=self.limit)

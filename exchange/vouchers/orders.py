@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exchange.accounting import chart
 from exchange.parties.domain import OrgKind, Principal
 from exchange.parties.models import Org
+from exchange.platform.outbox import Audience, Kind, Subject, notify
 from exchange.vouchers.domain import (
     ORDERS,
     Category,
@@ -261,7 +262,39 @@ async def place_order(
     )
     session.add(order)
     await session.flush()
+    await tell_order(session, order, now, to=(order.provider_org_id,), service=service)
     return order
+
+
+async def tell_order(
+    session: AsyncSession,
+    order: ServiceOrder,
+    now: datetime,
+    *,
+    to: tuple[uuid.UUID, ...],
+    service: Service | None = None,
+) -> None:
+    """``service_order.updated``: the order's new state, told to the side that did not take the step."""
+    service = service or await session.get(Service, order.service_id)
+    data = {
+        "order_id": str(order.id),
+        "service_id": str(order.service_id),
+        "service_title": service.title if service is not None else "",
+        "state": order.state,
+        "price_fen": order.price,
+        "voucher_amount_fen": order.voucher_amount,
+        "cash_amount_fen": order.cash_amount,
+    }
+    if order.cancel_reason:
+        data["reason"] = order.cancel_reason
+    notify(
+        session,
+        Kind.SERVICE_ORDER_UPDATED,
+        to=Audience.of_orgs(*to),
+        now=now,
+        subject=Subject("service_order", order.id),
+        data=data,
+    )
 
 
 async def get_order(
@@ -355,6 +388,7 @@ async def confirm(session: AsyncSession, caller: Principal, order_id: uuid.UUID,
             order.voucher_hold_id = entry.id
         else:
             order.cash_hold_id = entry.id
+    await tell_order(session, order, now, to=(order.buyer_org_id,))
     return order
 
 
@@ -365,6 +399,7 @@ async def deliver(
     _require_side(caller, order.provider_org_id, "provider", "deliver")
     await _move(order, OrderAction.DELIVER, now)
     order.results_summary = summary
+    await tell_order(session, order, now, to=(order.buyer_org_id,))
     return order
 
 
@@ -391,14 +426,20 @@ async def accept(session: AsyncSession, caller: Principal, order_id: uuid.UUID, 
         )
         assert moved, "a confirmed order's vouchers are held"
         await add_spent(session, order.program_id, order.voucher_amount)
+    await tell_order(session, order, now, to=(order.provider_org_id,))
     return order
 
 
-async def release(session: AsyncSession, order: ServiceOrder, reason: str, now: datetime) -> None:
-    """Cancel an order that is not accepted: both holds voided, the vouchers back in the wallet."""
+async def release(
+    session: AsyncSession, order: ServiceOrder, reason: str, now: datetime, *, by_org: uuid.UUID | None = None
+) -> None:
+    """Cancel an order that is not accepted: both holds voided, the vouchers back in the wallet.
+    The other side than ``by_org`` is told (both sides when the exchange or a program cancels it)."""
     confirmed = order.state in (OrderState.CONFIRMED.value, OrderState.DELIVERED.value)
     await _move(order, OrderAction.CANCEL, now)
     order.cancel_reason = reason[:500]
+    sides = (order.buyer_org_id, order.provider_org_id)
+    await tell_order(session, order, now, to=tuple(o for o in sides if o != by_org))
     if not confirmed:
         return
     for hold_id in (order.voucher_hold_id, order.cash_hold_id):
@@ -416,5 +457,5 @@ async def cancel(
     order = await get_order(session, caller, order_id, lock=True)
     caller.require_active_verified()
     caller.require_member_of(order.buyer_org_id, order.provider_org_id)
-    await release(session, order, reason, now)
+    await release(session, order, reason, now, by_org=caller.org_id)
     return order

@@ -13,11 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exchange.accounting import chart
 from exchange.parties.domain import OrgKind, OrgStatus, Principal
 from exchange.parties.models import Org
+from exchange.platform.outbox import Audience, Kind, Subject, notify
 from exchange.vouchers.domain import BP, Category, ProgramRules, VoucherRuleBroken
 from exchange.vouchers.models import RelatedParty, VoucherGrant, VoucherProgram, VoucherWallet
 from exchange.vouchers.schemas import ProgramOut
 from kernel.errors import DomainError, Forbidden, NotFound, OrgNotVerified, OrgSuspended, found
 from kernel.shapes import shaped
+from kernel.time import rfc3339
 
 
 class InvalidProgram(VoucherRuleBroken):
@@ -188,6 +190,15 @@ async def grant(
     )
     session.add(record)
     await session.flush()
+    data = {
+        "program_id": str(program.id),
+        "program_name": program.name,
+        "grant_id": str(record.id),
+        "amount_fen": amount,
+        "expires_at": rfc3339(program.valid_until),
+    }
+    to = Audience.of_orgs(org_id)
+    notify(session, Kind.VOUCHER_GRANTED, to=to, now=now, subject=Subject("voucher_program", program.id), data=data)
     return record
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exchange.accounting import chart
 from exchange.parties.domain import OrgStatus, Principal
 from exchange.parties.models import Org
+from exchange.platform.outbox import OPERATORS, Audience, Kind, Subject, notify
 from exchange.vouchers.domain import (
     OPEN_REDEMPTION_STATES,
     REDEMPTIONS,
@@ -30,6 +32,7 @@ from exchange.vouchers.models import FeePayment, Redemption, ServiceOrder, Vouch
 from exchange.vouchers.orders import is_revoked
 from exchange.vouchers.programs import get_program, require_program_admin
 from kernel.errors import NotFound, OrgSuspended, found
+from kernel.time import rfc3339
 from listings import (
     ListingsContext,
     Notice,
@@ -265,6 +268,19 @@ async def approve(session: AsyncSession, caller: Principal, redemption_id: uuid.
             .execution_options(synchronize_session=False)
         )
     program.redeemed += redemption.amount
+    holders = [
+        *(await session.scalars(select(ServiceOrder.buyer_org_id).where(ServiceOrder.redemption_id == redemption.id))),
+        *(await session.scalars(select(FeePayment.buyer_org_id).where(FeePayment.redemption_id == redemption.id))),
+    ]
+    data = {
+        "redemption_id": str(redemption.id),
+        "program_id": str(program.id),
+        "program_name": program.name,
+        "kind": redemption.kind,
+        "amount_fen": redemption.amount,
+    }
+    to = Audience.of_orgs(redemption.provider_org_id, *sorted(set(holders), key=str))
+    notify(session, Kind.VOUCHER_REDEEMED, to=to, now=now, subject=Subject(SUBJECT, redemption.id), data=data)
     return redemption
 
 
@@ -316,3 +332,46 @@ class RedemptionNotices(NoticeHandler):
         redemption = await self._claim(session, notice)
         if redemption is not None:
             await end(session, redemption, f"objection upheld: {objection.resolution_note}", now, None)
+
+    async def on_objection_filed(
+        self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime
+    ) -> None:
+        """The provider that claimed and the objector are told; operators have one to resolve."""
+        data = await self._about_objection(session, notice, objection)
+        if data is None:
+            return
+        to = Audience(orgs=(uuid.UUID(data["provider_org_id"]),), users=(objection.objector_user_id,))
+        subject = Subject("objection", objection.id)
+        notify(session, Kind.OBJECTION_FILED, to=to, now=now, subject=subject, data=data)
+        ops = {**data, "objector_org_id": str(objection.objector_org_id)}
+        notify(session, Kind.OBJECTION_TO_RESOLVE, to=OPERATORS, now=now, subject=subject, data=ops)
+
+    async def on_objection_resolved(
+        self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime
+    ) -> None:
+        data = await self._about_objection(session, notice, objection)
+        if data is None:
+            return
+        data.update({"decision": objection.status, "note": objection.resolution_note})
+        to = Audience(orgs=(uuid.UUID(data["provider_org_id"]),), users=(objection.objector_user_id,))
+        notify(session, Kind.OBJECTION_RESOLVED, to=to, now=now, subject=Subject("objection", objection.id), data=data)
+
+    async def _about_objection(
+        self, session: AsyncSession, notice: Notice, objection: Objection
+    ) -> dict[str, Any] | None:
+        if notice.subject_type != SUBJECT:
+            return None
+        redemption = await session.get(Redemption, notice.subject_id)
+        if redemption is None:
+            return None
+        return {
+            "notice_id": str(notice.id),
+            "notice_kind": notice.kind,
+            "notice_title": notice.title,
+            "subject_type": notice.subject_type,
+            "subject_id": str(notice.subject_id),
+            "objection_id": str(objection.id),
+            "reason": objection.reason,
+            "closes_at": rfc3339(notice.closes_at),
+            "provider_org_id": str(redemption.provider_org_id),
+        }

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from exchange.platform.outbox import Kind
 from exchange.server.app import create_app
 from listings import Listing, Notice
 from listings.models import CalendarChange, CalendarDay, CalendarYear
@@ -19,6 +20,7 @@ from tests.api.test_ops_metrics import gauges
 from tests.calendar_helpers import FIXTURE_2027
 from tests.conftest import running
 from tests.helpers import assert_problem, create_listing, operator, verified
+from tests.notification_helpers import outbox_rows
 
 OPENS_2027 = datetime(2027, 1, 25, 1, 0, tzinfo=UTC)  # Monday 25 January 2027, 09:00 Beijing
 YEARS = "/api/v1/calendar/years"
@@ -217,6 +219,8 @@ async def test_ready_reports_the_missing_next_year_from_1_november(client, app, 
     assert (await app.state.sweeper.run_once(app.state.db, clock.now()))["calendar-watch"] == 0
     told = (await client.get("/api/v1/calendar/notifications", headers=ops.headers)).json()["items"]
     assert len(told) == 1 and told[0]["year"] == 2027 and "calendar import" in told[0]["message"]
+    (row,) = await outbox_rows(app.state.db, Kind.CALENDAR_YEAR_MISSING)
+    assert row.audience["operators"] is True and row.data["year"] == 2027
     # Once the year is loaded, all is quiet again.
     assert (await client.post(YEARS, json=fixture(), headers=ops.headers)).status_code == 201
     assert (await client.get("/ready")).json() == {"status": "ok"}

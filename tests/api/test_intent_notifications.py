@@ -6,9 +6,11 @@ from __future__ import annotations
 import uuid
 
 from exchange.parties.models import Org, User
+from exchange.platform.outbox import Kind
 from exchange.platform.tables import new_id
 from exchange.trading.models import Intent
 from tests.helpers import _PASSWORD_HASH, credit_code, operator, verified
+from tests.notification_helpers import only
 from tests.trading_helpers import API, announced, fund, intent
 
 OTHERS = 120  # more intents on the listing than any page of them holds
@@ -64,3 +66,5 @@ async def test_an_operator_sees_the_notifications_of_an_intent_among_many(client
         assert shown.status_code == 200, shown.text
         (note,) = shown.json()["notifications"]
         assert note["kind"] == "listing_amended" and "pricing" in note["details"]["changed"]
+    amended_row = await only(app.state.db, Kind.LISTING_AMENDED)
+    assert buyer.org_id in amended_row.audience["orgs"] and amended_row.data["material"] is True

@@ -13,7 +13,9 @@ import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from exchange.platform.outbox import Kind
 from tests.helpers import assert_problem, operator, verified
+from tests.notification_helpers import only
 from tests.trading_helpers import (
     API,
     announced,
@@ -273,6 +275,10 @@ async def test_d_default_forfeits_the_deposit_to_the_seller_less_the_exchange_fe
     # ¥1,000 minimum fee on a ¥50,000 deposit (1% would be ¥500).
     assert shown["state"] == "defaulted"
     assert (shown["forfeited_to_seller"], shown["forfeited_to_exchange"]) == (4_900_000, 100_000)
+    # Both parties are told, with what was forfeited.
+    told = await only(app.state.db, Kind.PAYMENT_DEFAULTED)
+    assert set(told.audience["orgs"]) == {buyer.org_id, seller.org_id} and told.subject_id == deal["id"]
+    assert (told.data["forfeited_to_seller_fen"], told.data["forfeited_to_exchange_fen"]) == (4_900_000, 100_000)
     assert_problem(
         await client.post(f"{API}/deals/{deal['id']}/pay", headers={**buyer.headers, **key()}), 409, "invalid-state"
     )

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from exchange.platform.outbox import Kind
 from exchange.trading.domain import DEALS, DealAction, DealState
 from tests.helpers import assert_problem
 from tests.instalment_helpers import AMOUNTS, DEPOSIT, LUMP, PRICE, SHARES, at, instalment_deal, show, to
+from tests.notification_helpers import only
 from tests.trading_helpers import API, assert_ledger_sound, balance, fund, key, sweep, wallet
 
 
@@ -24,7 +26,7 @@ async def test_instalments_are_collected_on_their_due_dates_and_each_is_settled_
     # Dated at signing: the down payment due now and by the payment deadline; later ones on their
     # day (00:00 Beijing), a reminder three working days before and five working days of grace.
     assert at(down["due_at"]) == signed_at and down["deadline_at"] == deal["payment_due_at"]
-    assert down["remind_at"] is None
+    assert signed_at <= at(down["remind_at"]) < at(down["deadline_at"])  # three working days before the last day
     for payment, months in ((first, 6), (last, 12)):
         due = at(payment["due_at"])
         assert (due.year * 12 + due.month) - (signed_at.year * 12 + signed_at.month) == months
@@ -68,6 +70,12 @@ async def test_instalments_are_collected_on_their_due_dates_and_each_is_settled_
     (note,) = shown["notifications"]
     assert note["kind"] == "payment_reminder" and note["details"]["amount"] == AMOUNTS[1]
     assert note["details"]["due_at"] == first["due_at"] and shown["payment_schedule"][1]["reminded_at"]
+    due = await only(app.state.db, Kind.PAYMENT_DUE)  # and the buyer is told, once
+    assert due.audience["orgs"] == [buyer.org_id] and (due.data["instalment"], due.data["amount_fen"]) == (
+        1,
+        AMOUNTS[1],
+    )
+    assert due.data["due_at"] == first["due_at"] and due.data["collected"] is True
     # Not paid ahead of the schedule, and not collected before its day.
     assert_problem(
         await client.post(f"{API}/deals/{did}/pay", headers={**buyer.headers, **key()}), 409, "instalment-not-due"
@@ -124,6 +132,8 @@ async def test_a_short_wallet_has_the_grace_period_to_pay_through_the_same_route
     overdue = shown["notifications"][-1]
     assert overdue["kind"] == "payment_overdue" and overdue["details"]["deadline_at"] == first["deadline_at"]
     assert overdue["details"]["available"] == 0  # what the wallet had, and what was needed, in fen
+    told = await only(app.state.db, Kind.PAYMENT_OVERDUE)
+    assert told.audience["orgs"] == [buyer.org_id] and told.data["deadline_at"] == first["deadline_at"]
     assert await wallet(client, buyer) == {"posted": 0, "held": 0, "available": 0}  # nothing moved
     assert (await sweep(app))["instalment-collection"] == 0  # the sweeper does not try again
     # A short wallet on the route: 409 insufficient-funds, nothing written, the key free for a retry.

@@ -149,8 +149,13 @@ def beijing(*args: int) -> datetime:
 
 def test_the_down_payment_is_due_at_signing_and_paid_within_the_payment_period():
     dates = instalment_dates(PACKAGE, SIGNED, 0, grace_working_days=5, reminder_working_days=3)
-    assert dates.due_at == SIGNED and dates.remind_at is None
+    assert dates.due_at == SIGNED
     assert dates.deadline_at == PACKAGE.working_days_end(SIGNED, 5) == beijing(2026, 3, 10)
+    # The buyer is reminded three working days before the last day to pay (Monday 9 March): on 4 March.
+    assert dates.remind_at == beijing(2026, 3, 4)
+    # Never before the signing; none when reminders are off.
+    assert instalment_dates(PACKAGE, SIGNED, 0, grace_working_days=2, reminder_working_days=3).remind_at == SIGNED
+    assert instalment_dates(PACKAGE, SIGNED, 0, grace_working_days=5, reminder_working_days=0).remind_at is None
 
 
 def test_a_later_instalment_is_due_at_the_start_of_its_day_with_a_reminder_and_a_grace_period():

@@ -204,7 +204,7 @@ async def _object(demo: Demo, index: int, objector: str, reason: str) -> uuid.UU
     async def work(session: AsyncSession) -> uuid.UUID:
         listing = await listing_service.load_listing(session, demo.listings[index], check=False)
         objection = await listing_notices.file_objection(
-            session, demo.actor(objector), listing.notice_id, reason, demo.now
+            session, demo.actor(objector), listing.notice_id, reason, demo.now, demo.modules.listings
         )
         return objection.id
 
