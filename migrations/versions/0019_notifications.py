@@ -1,7 +1,7 @@
 """notifications: inbox items, deliveries, preferences and webhook endpoints
 
 Revision ID: 0019_notifications
-Revises: 0017_notification_outbox
+Revises: 0018_accounts
 Create Date: 2026-12-03
 
 The notifications worker expands each outbox row into inbox items (one per user, unique) and
@@ -18,7 +18,7 @@ from alembic import op
 from kernel.columns import UTCDateTime
 
 revision: str = "0019_notifications"
-down_revision: str | None = "0017_notification_outbox"
+down_revision: str | None = "0018_accounts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """reminders told once: a row per kind and subject a sweep step has reminded of
 
 Revision ID: 0020_notification_reminders
-Revises: 0017_notification_outbox
+Revises: 0019_notifications
 Create Date: 2026-12-03
 
 The sweep steps that remind (an announcement closing, an offer expiring, vouchers expiring)
@@ -17,7 +17,7 @@ from alembic import op
 from kernel.columns import UTCDateTime
 
 revision: str = "0020_notification_reminders"
-down_revision: str | None = "0017_notification_outbox"
+down_revision: str | None = "0019_notifications"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
