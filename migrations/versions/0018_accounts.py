@@ -109,6 +109,7 @@ def downgrade() -> None:
     op.drop_table("refresh_tokens")
     op.drop_index("ix_auth_sessions_user_id", table_name="auth_sessions")
     op.drop_table("auth_sessions")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("removed_at")
-        batch.drop_column("email_confirmed_at")
+    # ALTER TABLE … DROP COLUMN on both databases (SQLite 3.35+): a batch would copy ``users``,
+    # which other tables reference, and SQLite refuses to drop it with foreign keys on.
+    op.execute("ALTER TABLE users DROP COLUMN removed_at")
+    op.execute("ALTER TABLE users DROP COLUMN email_confirmed_at")
