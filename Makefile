@@ -24,7 +24,7 @@ run: $(RUNTIME)
 	@if [ "$${TECHX_DEMO:-1}" != "0" ] && [ -z "$${DATABASE_URL:-}" ] && [ ! -f var/techx.db ]; then \
 		$(BIN)/techx demo; \
 	fi
-	$(BIN)/techx serve
+	TECHX_MAIL_DIR="$${TECHX_MAIL_DIR-var/mail}" $(BIN)/techx serve
 
 ## Seed the configured (fresh) database with the demo exchange and print the logins and a tour
 demo: $(RUNTIME)

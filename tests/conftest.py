@@ -201,6 +201,8 @@ def make_settings(backend: Backend, keys_dir: Path, **overrides: object) -> Sett
         # Tests written for hour-long access tokens move the clock by minutes between sign-ins; the
         # tests of sessions use the default (docs/api-guide.md) explicitly.
         "token_lifetime_seconds": 3600,
+        # Tests read mailed tokens from the outbox; the tests of delivery run the worker themselves.
+        "notify_interval_seconds": 0,
     }
     values.update(overrides)
     return Settings.from_env(env={}, **values)

@@ -204,7 +204,11 @@ class Notifier:
         try:
             if delivery.channel == Channel.EMAIL.value:
                 if not self.mail.enabled:
-                    await db.transaction(lambda s: mark_skipped(s, delivery.id, "no SMTP server (TECHX_SMTP_HOST)"))
+                    await db.transaction(
+                        lambda s: mark_skipped(
+                            s, delivery.id, "no SMTP server nor mail folder (TECHX_SMTP_HOST, TECHX_MAIL_DIR)"
+                        )
+                    )
                     return "skipped"
                 await self.send_email(item, clock.now())
             else:
@@ -231,9 +235,15 @@ class Notifier:
             body += ("\n\n查看详情：" if delivery.language == "zh" else "\n\nOpen: ") + text.link
         body += "\n\n" + self.texts.footer(delivery.language, mandatory=entry.mandatory)
         message = mail.compose(
-            self.mail, delivery_id=delivery.id, to=delivery.recipient, subject=text.subject, body=body, date=now
+            self.mail,
+            delivery_id=delivery.id,
+            kind=event.kind,
+            to=delivery.recipient,
+            subject=text.subject,
+            body=body,
+            date=now,
         )
-        await mail.send(self.mail, message)
+        await mail.send(self.mail, message, delivery.id)
 
     async def call_webhook(self, client: Any, item: Claimed, endpoint: WebhookEndpoint, now: datetime) -> None:
         await webhooks.call(

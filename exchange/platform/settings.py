@@ -144,7 +144,8 @@ class Settings:
     notify_interval_seconds: float = 2.0  # how often a server delivers notifications; 0: not in this process
     public_base_url: str = "http://127.0.0.1:8000"  # the links in notifications start with it
     notification_templates_dir: str = ""  # a folder whose zh/ and en/ files replace the built-in texts
-    smtp_host: str = ""  # empty: no email is sent (email deliveries are marked skipped)
+    smtp_host: str = ""  # empty: email goes to mail_dir, or is not sent (deliveries marked skipped)
+    mail_dir: str = ""  # without an SMTP server: write each email as <delivery id>.eml in this folder
     smtp_port: int = 587
     smtp_username: str = ""
     smtp_password: str = ""

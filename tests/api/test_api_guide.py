@@ -77,6 +77,8 @@ def test_the_api_guide_runs_against_a_live_server(tmp_path: Path):
         test_clock=True,
         log_json=False,
         log_level="WARNING",
+        mail_dir=str(tmp_path / "mail"),
+        notify_interval_seconds=0.2,
     )
     server = LiveServer(settings).start()
     try:
@@ -100,6 +102,7 @@ def test_the_api_guide_runs_against_a_live_server(tmp_path: Path):
             "DATABASE_URL": database_url,
             "TECHX_KEYS_DIR": str(tmp_path / "keys"),
             "TECHX_LOG_LEVEL": "WARNING",
+            "TECHX_MAIL_DIR": str(tmp_path / "mail"),
         }
         done = subprocess.run(
             ["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300

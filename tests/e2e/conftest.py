@@ -54,6 +54,9 @@ class ServerProcess:
             "TECHX_TEST_CLOCK": "true",
             # The journeys move the clock by minutes between sign-ins, written for hour-long tokens.
             "TECHX_TOKEN_LIFETIME_SECONDS": "3600",
+            # The journeys read mailed tokens from the outbox, which delivery would erase; the
+            # tests of delivery turn it on.
+            "TECHX_NOTIFY_INTERVAL_SECONDS": "0",
             "TECHX_LOG_LEVEL": "WARNING",
             "TECHX_LOG_JSON": "true",
             **settings,

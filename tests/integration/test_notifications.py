@@ -6,6 +6,8 @@ leases, tokens erased once delivered."""
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import hashlib
 import hmac
 import json
@@ -435,3 +437,28 @@ async def test_an_https_webhook_connects_to_the_checked_address_and_still_checks
         assert refused.status == "pending" and "certificate" in refused.last_error.lower()
     finally:
         stop()
+
+
+async def test_without_an_smtp_server_email_is_written_to_the_mail_folder_once_per_delivery(
+    db, clock, backend, keys_dir, keys, tmp_path
+):
+    buyer = await people(db, clock)
+    await tell(db, clock, Kind.PASSWORD_RESET, Audience(emails=(buyer.admin.email,)), data={"token": "t0ken-123"})
+    folder = tmp_path / "mail"
+    notifier = notifier_for(backend, keys_dir, keys, mail_dir=str(folder))
+    assert (await notifier.run_once(db, clock))["sent"] == 1
+    [sent] = await rows(db, Delivery)
+    [path] = folder.glob("*.eml")
+    assert path.name == f"{sent.id}.eml"
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert message["To"] == buyer.admin.email and message["TechX-Kind"] == "account.password_reset"
+    assert "password-reset?token=t0ken-123" in body_text(message)
+
+    # Sent again after a crash before it was marked: the same file, not a second message.
+    await db.transaction(
+        lambda s: s.execute(
+            update(Delivery).where(Delivery.id == sent.id).values(status="pending", sent_at=None, claimed_until=None)
+        )
+    )
+    await notifier.run_once(db, clock)
+    assert [p.name for p in folder.glob("*.eml")] == [path.name]
