@@ -134,10 +134,17 @@ class SignedIn:
 
 
 async def confirm_email(
-    session: AsyncSession, token: str, *, now: datetime, device: Device, session_lifetime: timedelta
+    session: AsyncSession,
+    token: str,
+    *,
+    now: datetime,
+    device: Device,
+    session_lifetime: timedelta,
+    kind: str = sessions.API,
 ) -> SignedIn:
-    """The address is the user's: mark it confirmed and sign them in. The first confirmed admin of
-    an unverified organisation puts it in the operators' queue (``operator.org_to_verify``)."""
+    """The address is the user's: mark it confirmed and sign them in (``kind``: the API's session,
+    or the pages' cookie). The first confirmed admin of an unverified organisation puts it in the
+    operators' queue (``operator.org_to_verify``)."""
     user = await _use_token(session, token, CONFIRM_EMAIL, now)
     org = await service.get_org(session, user.org_id)
     if user.email_confirmed_at is None:
@@ -154,9 +161,7 @@ async def confirm_email(
                 subject=Subject("org", org.id),
                 data={"org_name": org.name, "credit_code": org.credit_code, "kind": org.kind},
             )
-    opened = await sessions.open_session(
-        session, user.id, kind=sessions.API, device=device, now=now, lifetime=session_lifetime
-    )
+    opened = await sessions.open_session(session, user.id, kind=kind, device=device, now=now, lifetime=session_lifetime)
     return SignedIn(user, org, opened)
 
 

@@ -177,10 +177,12 @@ async def accept_invitation(
     now: datetime,
     device: Device,
     session_lifetime: timedelta,
+    kind: str = sessions.API,
 ) -> SignedIn:
     """The invited address joins the organisation with the invitation's role (accepting proves the
-    address) and is signed in. An address with an account elsewhere is refused (``email-taken``);
-    the account of a removed member is given back to them, in this organisation."""
+    address) and is signed in (``kind``: the API's session, or the pages' cookie). An address with
+    an account elsewhere is refused (``email-taken``); the account of a removed member is given back
+    to them, in this organisation."""
     invitation = await session.scalar(select(Invitation).where(Invitation.token_hash == token_hash(token)))
     if (
         invitation is None
@@ -220,9 +222,7 @@ async def accept_invitation(
     if taken.rowcount != 1:
         raise InvalidToken("the invitation is unknown, used, revoked or expired; ask for a new one", field="token")
     _log(session, org.id, "member_joined", user.id, f"{user.email} ({invitation.role})", now)
-    opened = await sessions.open_session(
-        session, user.id, kind=sessions.API, device=device, now=now, lifetime=session_lifetime
-    )
+    opened = await sessions.open_session(session, user.id, kind=kind, device=device, now=now, lifetime=session_lifetime)
     return SignedIn(user, org, opened)
 
 

@@ -82,6 +82,9 @@ MESSAGES: dict[str, str | Callable[[Extra], str]] = {
     "bad-request": "请求格式有误。",
     "conflict": "操作与当前状态冲突，请刷新后重试。",
     "csrf": "页面已过期，请刷新后重新提交。",
+    "invalid-token": "链接无效或已过期（每个链接只能使用一次），请重新申请。",
+    "weak-password": "密码须为 10 至 200 个字符，不能全是空格，也不能是常见密码，请换一个。",
+    "email-taken": "该邮箱已有账号。",
     "internal-error": "系统出现错误，已记录，请稍后再试。",
 }
 
@@ -90,7 +93,22 @@ MESSAGES: dict[str, str | Callable[[Extra], str]] = {
 ACTION_MESSAGES: dict[str, str | Callable[[Extra], str]] = {
     "objection:invalid-state": "此公示已不在公示期内，不再接受异议。",
     "objection:invalid-request": "异议理由须为 10 至 2,000 个字，请补充后再提交。",
+    "invitation:email-taken": "该邮箱已在另一家机构注册，不能通过邀请加入；请联系邀请人，或用该账号登录。",
+    "invitation:invalid-token": "邀请链接无效或已过期（可能已被使用或撤销），请联系机构管理员重新邀请。",
 }
+
+# What a page that redirects says on the page it sends its reader to (``?notice=<key>``, shown by
+# the layout): fixed sentences only, so that a link can never put words of its own on the site.
+NOTICES: dict[str, str] = {
+    "email-confirmed": "邮箱已确认，您已登录。",
+    "invitation-accepted": "您已加入机构并已登录。",
+    "password-reset": "密码已重置，所有设备上的登录均已退出，请用新密码登录。",
+}
+
+
+def notice_for(key: object) -> str | None:
+    return NOTICES.get(key) if isinstance(key, str) else None
+
 
 TITLES = {
     400: "请求有误",
