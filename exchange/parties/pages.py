@@ -250,9 +250,9 @@ async def accept_invitation(
             )
         )
     except DomainError as refused:
-        token = "" if isinstance(refused, InvalidToken) else data.token
-        status = refused.status
-        return page("accept_invitation", status, token=token, display_name=name, errors=refusal(refused, "invitation"))
+        token = "" if isinstance(refused, InvalidToken) else data.token  # a spent link shows no form
+        errors = refusal(refused, "invitation")
+        return page("accept_invitation", refused.status, token=token, display_name=name, errors=errors)
     return signed_in(joined.opened, settings, "/?notice=invitation-accepted")
 
 
