@@ -19,13 +19,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests import delivery_helpers
-from tests.api.test_members import join
 from tests.conftest import make_settings
 from tests.delivery_helpers import Call, HookServer, body_text
-from tests.helpers import Party, announced_listing, operator, relogin, verified
-from tests.integration.test_notification_kinds import bid
+from tests.helpers import Party, announced_listing, join, operator, relogin, verified
 from tests.trading_helpers import (
     API,
+    bid,
     fund,
     intent,
     key,
