@@ -199,3 +199,31 @@ async def relogin(client: Any, *parties: Party) -> None:
         response = await client.post("/api/v1/auth/login", json={"email": party.email, "password": PASSWORD})
         assert response.status_code == 200, response.text
         party.token = response.json()["access_token"]
+
+
+async def invite(client: Any, admin: Party, email: str, role: str = "member") -> dict[str, Any]:
+    """An invitation into the organisation of ``admin``, mailed to ``email``."""
+    response = await client.post(
+        f"/api/v1/orgs/{admin.org_id}/invitations", json={"email": email, "role": role}, headers=admin.headers
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def accept(client: Any, email: str, name: str = "新成员", password: str = PASSWORD) -> Any:
+    """The answer to accepting the invitation mailed to ``email``."""
+    token = await mailed_token(db_of(client), "account.invitation", email)
+    return await client.post(
+        "/api/v1/auth/accept-invitation", json={"token": token, "password": password, "display_name": name}
+    )
+
+
+async def join(client: Any, admin: Party, role: str = "member", name: str = "新成员") -> Party:
+    """A new address invited into ``admin``'s organisation, joined: signed in as the new member."""
+    email = f"member-{uuid.uuid4().hex[:8]}@example.cn"
+    await invite(client, admin, email, role)
+    joined = await accept(client, email, name)
+    assert joined.status_code == 200, joined.text
+    body = joined.json()
+    assert body["user"]["role"] == role and body["org"]["id"] == admin.org_id
+    return Party(body["access_token"], body["user"]["id"], body["org"]["id"], email)

@@ -134,3 +134,12 @@ async def open_auction_with_two_bidders(
     await to_auction_opening(app, client, listing, ops, seller, a, b)
     auction = (await client.get(f"{API}/listings/{listing['id']}/auction", headers=a.headers)).json()
     return auction, seller, a, b
+
+
+async def bid(client: Any, party: Party, auction_id: str, amount: int) -> dict[str, Any]:
+    """A bid placed, with a fresh idempotency key."""
+    placed = await client.post(
+        f"/api/v1/auctions/{auction_id}/bids", json={"amount": amount}, headers={**party.headers, **key()}
+    )
+    assert placed.status_code == 201, placed.text
+    return placed.json()

@@ -82,7 +82,7 @@ CATALOGUE: Mapping[str, KindInfo] = dict(
         _info("deposit.held", "the buyer", mandatory=True),
         _info("deposit.released", "the buyer", mandatory=True),
         _info("auction.outbid", "the bidder outbid"),
-        _info("auction.extended", "the bidders and the seller"),
+        _info("auction.extended", "the organisations with an intent in the auction"),
         _info("auction.won", "the winner"),
         _info("auction.lost", "the other bidders"),
         _info("auction.sold", "the seller"),

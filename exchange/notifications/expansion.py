@@ -44,11 +44,12 @@ async def claim_next(session: AsyncSession) -> OutboxEvent | None:
 
 
 async def _users(session: AsyncSession, event: OutboxEvent) -> list[tuple[uuid.UUID, str]]:
-    """The users the row is for, as (id, email), each once."""
+    """The users the row is for, as (id, email), each once. Members removed from an organisation are
+    no longer its audience; a user named by id (told of their own removal) still is."""
     audience = audience_of(event.audience)
     found: dict[uuid.UUID, str] = {}
     if audience.orgs:
-        query = select(User.id, User.email).where(User.org_id.in_(audience.orgs))
+        query = select(User.id, User.email).where(User.org_id.in_(audience.orgs), User.removed_at.is_(None))
         if audience.admins_only:
             query = query.where(User.role == Role.ADMIN.value)
         found.update((row.id, row.email) for row in await session.execute(query.order_by(User.id)))
@@ -56,7 +57,7 @@ async def _users(session: AsyncSession, event: OutboxEvent) -> list[tuple[uuid.U
         query = (
             select(User.id, User.email)
             .join(Org, Org.id == User.org_id)
-            .where(Org.kind == OrgKind.OPERATOR.value, Org.status == OrgStatus.ACTIVE.value)
+            .where(Org.kind == OrgKind.OPERATOR.value, Org.status == OrgStatus.ACTIVE.value, User.removed_at.is_(None))
         )
         found.update((row.id, row.email) for row in await session.execute(query.order_by(User.id)))
     if audience.users:

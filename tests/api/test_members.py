@@ -14,9 +14,12 @@ from tests.conftest import make_settings, running
 from tests.helpers import (
     PASSWORD,
     Party,
+    accept,
     assert_problem,
     create_listing,
     db_of,
+    invite,
+    join,
     mailed_token,
     operator,
     register,
@@ -32,32 +35,6 @@ from tests.trading_helpers import (
 )
 
 API = "/api/v1"
-
-
-async def invite(client, admin: Party, email: str, role: str = "member") -> dict:
-    response = await client.post(
-        f"{API}/orgs/{admin.org_id}/invitations", json={"email": email, "role": role}, headers=admin.headers
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def accept(client, email: str, name: str = "新成员", password: str = PASSWORD):
-    token = await mailed_token(db_of(client), "account.invitation", email)
-    return await client.post(
-        f"{API}/auth/accept-invitation", json={"token": token, "password": password, "display_name": name}
-    )
-
-
-async def join(client, admin: Party, role: str = "member", name: str = "新成员") -> Party:
-    """A new address invited into ``admin``'s organisation, joined: signed in as the new member."""
-    email = f"member-{uuid.uuid4().hex[:8]}@example.cn"
-    await invite(client, admin, email, role)
-    joined = await accept(client, email, name)
-    assert joined.status_code == 200, joined.text
-    body = joined.json()
-    assert body["user"]["role"] == role and body["org"]["id"] == admin.org_id
-    return Party(body["access_token"], body["user"]["id"], body["org"]["id"], email)
 
 
 async def members(client, party: Party) -> dict[str, str]:

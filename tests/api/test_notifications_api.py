@@ -114,6 +114,7 @@ async def test_preferences_switch_kinds_per_channel_but_never_mandatory_ones(cli
     assert bad_language.status_code == 400 and bad_language.json()["errors"][0]["field"] == "language"
 
     # The inbox speaks the chosen language.
+    await deliver(app)  # the mail of the registration first
     await tell(app, Kind.OUTBID, Audience(users=(uuid.UUID(user.user_id),)), data={"listing_title": "Separator"})
     counts = await deliver(app)
     assert counts["expanded"] == 1

@@ -12,6 +12,7 @@ from tests.helpers import create_listing, operator, relogin, verified
 from tests.notification_helpers import kinds_told, only, orgs, outbox_rows, to_operators, told, users
 from tests.trading_helpers import (
     API,
+    bid,
     fund,
     intent,
     key,
@@ -28,14 +29,6 @@ REASON = "成交价格明显低于评估价值，请核实定价程序。"
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-async def bid(client, party, auction_id, amount):
-    placed = await client.post(
-        f"{API}/auctions/{auction_id}/bids", json={"amount": amount}, headers={**party.headers, **key()}
-    )
-    assert placed.status_code == 201, placed.text
-    return placed.json()
 
 
 async def submitted_and_approved(client, app, seller, ops, **kw):

@@ -23,6 +23,7 @@ from exchange.notifications.delivery import Notifier
 from exchange.notifications.domain import LEASE
 from exchange.notifications.models import Delivery, InboxItem, Preference
 from exchange.notifications.texts import Texts
+from exchange.parties.models import User
 from exchange.platform.keys import Keys, load_or_create_keys
 from exchange.platform.outbox import OPERATORS, Audience, Kind, OutboxEvent, Subject, notify
 from tests import delivery_helpers
@@ -462,3 +463,19 @@ async def test_without_an_smtp_server_email_is_written_to_the_mail_folder_once_p
     )
     await notifier.run_once(db, clock)
     assert [p.name for p in folder.glob("*.eml")] == [path.name]
+
+
+async def test_a_member_removed_from_the_organisation_is_no_longer_told_of_its_affairs(
+    db, clock, backend, keys_dir, keys
+):
+    seller = await people(db, clock)
+    await db.transaction(
+        lambda s: s.execute(update(User).where(User.id == seller.member.id).values(removed_at=clock.now()))
+    )
+    settled = await tell(db, clock, Kind.DEAL_SETTLED, Audience.of_orgs(seller.org.id))
+    own = await tell(db, clock, Kind.MEMBERSHIP_CHANGED, Audience(users=(seller.member.id,)))
+    await notifier_for(backend, keys_dir, keys).run_once(db, clock)
+    inbox = await rows(db, InboxItem)
+    assert {i.user_id for i in inbox if i.event_id == settled.id} == {seller.admin.id}
+    told = {d.recipient for d in await rows(db, Delivery) if d.event_id == own.id}
+    assert told == {seller.member.email}  # account mail, by email only
