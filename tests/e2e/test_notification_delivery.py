@@ -9,9 +9,10 @@ import uuid
 from collections import Counter
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from exchange.notifications.models import Delivery
+from exchange.parties.models import Org, User
 from exchange.platform.clock import SystemClock
 from exchange.platform.db import Database, create_engine
 from exchange.platform.outbox import Audience, Kind, Subject, notify
@@ -38,17 +39,30 @@ def server_settings(smtp_server) -> dict[str, str]:
 
 def sign_up(api: Api) -> dict[str, str]:
     email = f"user-{uuid.uuid4().hex[:8]}@example.cn"
-    body = api.ok(
-        "POST",
-        "/auth/register",
-        json={
+    body = api.sign_up(
+        {
             "email": email,
             "password": PASSWORD,
             "display_name": "测试用户",
             "org": {"name": "测试机构", "credit_code": credit_code(), "kind": "enterprise"},
-        },
+        }
     )
     return {"email": email, "user_id": body["user"]["id"], "org_id": body["org"]["id"]}
+
+
+def count_outbox_emails_of_sign_ups(server: ServerProcess, sign_ups: int) -> int:
+    """One confirmation mail per sign-up, and one notice per sign-up to each operator."""
+
+    async def run() -> int:
+        db = Database(create_engine(server.database_url, pool_size=1))
+        try:
+            async with db.read() as session:
+                operators = select(func.count()).select_from(User).join(Org, Org.id == User.org_id)
+                return int(await session.scalar(operators.where(Org.kind == "operator")) or 0)
+        finally:
+            await db.dispose()
+
+    return sign_ups * (1 + asyncio.run(run()))
 
 
 def commit_events(database_url: str, users: list[dict[str, str]]) -> int:
@@ -101,7 +115,8 @@ def test_a_server_killed_before_delivering_delivers_after_restart_each_email_onc
     server: ServerProcess, api: Api, smtp_server
 ):
     users = [sign_up(api) for _ in range(3)]
-    expected = commit_events(server.database_url, users)
+    # The sign-ups' own mail (the confirmation, the operators' notice) waits in the outbox too.
+    expected = commit_events(server.database_url, users) + count_outbox_emails_of_sign_ups(server, len(users))
     time.sleep(0.3)  # the server would have had time to deliver, if delivery were on
     assert smtp_server.mailbox.messages == []
 
@@ -116,8 +131,10 @@ def test_a_server_killed_before_delivering_delivers_after_restart_each_email_onc
     ids = Counter(m["Message-ID"] for m in messages)
     assert len(messages) == expected and all(n == 1 for n in ids.values())
     for user in users:
-        subjects = sorted(str(m["Subject"]) for m in smtp_server.mailbox.to(user["email"]))
-        assert subjects == ["交易已结算：一种锂电池隔膜", "您的出价已被超过：隔膜"]
+        kinds = sorted(str(m["TechX-Kind"]) for m in smtp_server.mailbox.to(user["email"]))
+        assert kinds == ["account.email_confirmation", "auction.outbid", "deal.settled"]
+        subjects = {str(m["Subject"]) for m in smtp_server.mailbox.to(user["email"])}
+        assert {"交易已结算：一种锂电池隔膜", "您的出价已被超过：隔膜"} <= subjects
     [reset] = smtp_server.mailbox.to("reset@example.cn")
     assert "https://techx.example/password-reset?token=tok" in delivery_helpers.body_text(reset)
     rows = deliveries(server.database_url)
