@@ -24,7 +24,7 @@ from litestar.response import Redirect, Template
 from msgspec import Struct
 
 from exchange.parties import accounts, auth, members, service, sessions
-from exchange.parties.domain import InvalidToken
+from exchange.parties.domain import InvalidToken, Principal
 from exchange.parties.http import SESSION_COOKIE
 from exchange.parties.sessions import Device, Opened
 from exchange.platform.http import Config, Db, Now
@@ -313,7 +313,14 @@ async def password_reset(data: Annotated[ResetForm, FORM], db: Db, clock: Now) -
     return response
 
 
+@get("/workspace", include_in_schema=False, name="workspace")
+async def workspace(user: NamedDependency[Principal]) -> Template:
+    """The signed-in user's home: the pages of their organisation's roles (``exchange.web.workspace``)."""
+    return Template("workspace/overview.html", context={"section": "workspace", "workspace_tab": "overview"})
+
+
 PAGE_HANDLERS = [
+    workspace,
     sign_in_page,
     sign_in,
     sign_out,

@@ -15,6 +15,7 @@ from listings.labels import LISTING_LABELS
 LABELS: Mapping[str, Mapping[str, str]] = {
     **LISTING_LABELS,
     "auction_status": {"scheduled": "待开始", "open": "竞价中", "closed": "已结束"},
+    "role": {"admin": "管理员", "member": "成员"},
     "category": {  # services payable with innovation vouchers
         "tech_search": "科技查新与检索",
         "patent_management": "专利管理",

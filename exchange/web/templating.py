@@ -20,6 +20,7 @@ from litestar.template.config import TemplateConfig
 from exchange.web.formats import FILTERS
 from exchange.web.labels import badge, choices, zh
 from exchange.web.messages import notice_for
+from exchange.web.workspace import workspace_nav
 
 PACKAGE_DIR = Path(__file__).parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -51,6 +52,7 @@ def template_environment(module_template_dirs: Iterable[Path]) -> Environment:
     env.filters.update({"zh": zh, "badge": badge})  # the Chinese words of codes (see labels)
     env.globals["choices"] = choices
     env.globals["notice_for"] = notice_for  # the sentence a redirect names by ``?notice=`` (see messages)
+    env.globals["workspace_nav"] = workspace_nav  # the workspaces' navigation for the reader's roles
     return env
 
 

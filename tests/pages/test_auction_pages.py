@@ -7,34 +7,18 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.api.test_auction_stream import ASKING, STEP, bid, closed_auction, parse
 from tests.api.test_deal_suspension import deal_awaiting_signatures
-from tests.helpers import PASSWORD, Party, verified
+from tests.helpers import verified
+from tests.page_helpers import browser_of
 from tests.trading_helpers import API, advance, open_auction_with_two_bidders
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-
-
-@asynccontextmanager
-async def browser_of(app: Any, party: Party | None = None) -> AsyncIterator[httpx.AsyncClient]:
-    """Another visitor of the site, with its own cookies; signed in through the page when ``party``."""
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local") as visitor:
-        if party is not None:
-            await visitor.get("/login")
-            token = visitor.cookies["techx_csrf"]
-            signed = await visitor.post(
-                "/login", data={"email": party.email, "password": PASSWORD, "_csrf_token": token}
-            )
-            assert signed.status_code == 303, signed.text
-        yield visitor
 
 
 def form_key(page: str) -> str:

@@ -1,0 +1,131 @@
+"""The workspaces' navigation: which pages a signed-in user's organisation works in.
+
+Every role's pages extend ``workspace/base.html``, which draws this navigation for the reader and
+marks the page's own item (the template variable ``workspace_tab`` names its key). An item is
+shown to the organisations whose work it is; the page itself still checks the caller, as the API
+does, so hiding an item is a convenience and never the guard.
+
+The caller is read by its attributes (``org_kind``, ``is_operator``, ``is_admin``): this package
+sits below the parties module and may not import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+SELLERS = frozenset({"university", "research_institute", "enterprise"})
+BUYERS = frozenset({"university", "research_institute", "enterprise"})
+
+
+def _kind(caller: Any) -> str:
+    return str(getattr(caller.org_kind, "value", caller.org_kind))
+
+
+def anyone(caller: Any) -> bool:
+    return True
+
+
+def sellers(caller: Any) -> bool:
+    return _kind(caller) in SELLERS
+
+
+def buyers(caller: Any) -> bool:
+    return _kind(caller) in BUYERS
+
+
+def enterprises(caller: Any) -> bool:
+    return _kind(caller) == "enterprise"
+
+
+def providers(caller: Any) -> bool:
+    return _kind(caller) == "service_provider"
+
+
+def governments(caller: Any) -> bool:
+    return _kind(caller) == "government"
+
+
+def operators(caller: Any) -> bool:
+    return bool(caller.is_operator)
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    key: str  # the page's ``workspace_tab``
+    href: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class NavGroup:
+    title: str
+    shown_to: Callable[[Any], bool]
+    items: tuple[NavItem, ...]
+
+
+# The one list of workspace pages. A role's pages live in the module that owns their work (see
+# docs/portal.md, "Workspaces"); the operators' console lives under /console.
+WORKSPACE_NAV: tuple[NavGroup, ...] = (
+    NavGroup("工作台", anyone, (NavItem("overview", "/workspace", "概览"),)),
+    NavGroup(
+        "卖方",
+        sellers,
+        (
+            NavItem("listings", "/workspace/listings", "我的挂牌"),
+            NavItem("new-listing", "/workspace/listings/new", "新建挂牌"),
+            NavItem("sales", "/workspace/sales", "议价与成交（卖方）"),
+        ),
+    ),
+    NavGroup(
+        "买方",
+        buyers,
+        (
+            NavItem("intents", "/workspace/intents", "意向与保证金"),
+            NavItem("purchases", "/workspace/purchases", "议价与成交（买方）"),
+        ),
+    ),
+    NavGroup("资金", buyers, (NavItem("wallet", "/workspace/wallet", "钱包"),)),
+    NavGroup("创新券", enterprises, (NavItem("my-vouchers", "/workspace/vouchers", "我的创新券与服务订单"),)),
+    NavGroup(
+        "服务机构",
+        providers,
+        (
+            NavItem("services", "/workspace/services", "服务项目"),
+            NavItem("orders", "/workspace/orders", "服务订单"),
+        ),
+    ),
+    NavGroup("项目管理", governments, (NavItem("programs", "/workspace/programs", "创新券项目"),)),
+    NavGroup(
+        "运营后台",
+        operators,
+        (
+            NavItem("verifications", "/console/verifications", "机构认证"),
+            NavItem("reviews", "/console/reviews", "挂牌审核"),
+            NavItem("objections", "/console/objections", "异议处理"),
+            NavItem("bank-transfers", "/console/bank-transfers", "银行到账"),
+            NavItem("withdrawals", "/console/withdrawals", "提现支付"),
+            NavItem("reconciliations", "/console/reconciliations", "对账"),
+            NavItem("ledger", "/console/ledger", "账本状态"),
+            NavItem("calendar", "/console/calendar", "工作日历"),
+            NavItem("sweeps", "/console/sweeps", "定时任务"),
+        ),
+    ),
+    NavGroup(
+        "账户",
+        anyone,
+        (
+            NavItem("notifications", "/workspace/notifications", "通知"),
+            NavItem("members", "/workspace/members", "成员"),
+            NavItem("sessions", "/workspace/sessions", "登录设备"),
+        ),
+    ),
+)
+
+
+def workspace_nav(caller: Any) -> list[NavGroup]:
+    """The groups of pages shown to this caller, in the order of ``WORKSPACE_NAV``."""
+    if caller is None:
+        return []
+    return [group for group in WORKSPACE_NAV if group.shown_to(caller)]
