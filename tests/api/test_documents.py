@@ -82,7 +82,9 @@ async def test_a_seller_attaches_a_pdf_that_whoever_sees_the_listing_downloads(c
     # Submitted, the listing's documents stay as they were reviewed.
     late = await upload(client, seller, f"listings/{listing['id']}", "b.pdf", PDF + b" ")
     assert_problem(late, 409, "invalid-state")
-    assert_problem(await client.delete(f"/api/v1/documents/{document['id']}", headers=seller.headers), 409, "invalid-state")
+    assert_problem(
+        await client.delete(f"/api/v1/documents/{document['id']}", headers=seller.headers), 409, "invalid-state"
+    )
 
 
 async def test_a_file_whose_content_is_not_what_its_name_says_is_refused(client, app, documents_dir):
@@ -118,7 +120,9 @@ async def test_a_stranger_gets_404_for_another_orgs_document(client, app):
         assert_problem(await client.get(path, headers=stranger.headers), 404, "not-found")
         assert (await client.get(path, headers=owner.headers)).status_code == 200
         assert (await client.get(path, headers=ops.headers)).status_code == 200  # verification reads it
-    assert_problem(await client.get(f"/api/v1/orgs/{owner.org_id}/documents", headers=stranger.headers), 404, "not-found")
+    assert_problem(
+        await client.get(f"/api/v1/orgs/{owner.org_id}/documents", headers=stranger.headers), 404, "not-found"
+    )
     assert_problem(await upload(client, stranger, f"orgs/{owner.org_id}", "x.pdf", PDF), 404, "not-found")
     removed = await client.delete(f"/api/v1/documents/{document_id}", headers=stranger.headers)
     assert_problem(removed, 404, "not-found")
