@@ -19,11 +19,13 @@ from litestar.middleware.csrf import CSRFMiddleware
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+import exchange.documents
 import exchange.parties
 import exchange.stats
 import exchange.trading
 import exchange.vouchers
 import listings
+from exchange.documents import PAGE_HANDLERS as DOCUMENT_PAGES
 from exchange.parties.http import SESSION_COOKIE, page_caller_dependencies, resolve_page_principal
 from exchange.parties.pages import PAGE_HANDLERS as PARTY_PAGES
 from exchange.platform.keys import Keys
@@ -42,7 +44,7 @@ API_PATHS = ("/api/", "/schema", "/metrics", "/health", "/ready")
 CSRF_COOKIE = "techx_csrf"
 
 # The packages whose ``templates/`` folders hold pages, beside the shared layout of exchange/web.
-PAGE_PACKAGES = [exchange.parties, exchange.stats, exchange.trading, exchange.vouchers, listings]
+PAGE_PACKAGES = [exchange.documents, exchange.parties, exchange.stats, exchange.trading, exchange.vouchers, listings]
 
 
 def page_templates() -> TemplateConfig[Any]:
@@ -61,7 +63,7 @@ def page_is_public(scope: Any) -> bool:
     return bool(scope["route_handler"].opt.get("public_cache", True))
 
 
-def pages_router(settings: Settings, keys: Keys) -> Router:
+def pages_router(settings: Settings, keys: Keys, *, upload_body_limit: int) -> Router:
     csrf = CSRFConfig(
         # Derived from the token secret: a restart keeps forms valid, a key rotation renews it.
         secret=hashlib.sha256(b"techx-csrf:" + keys.jwt.current.encode()).hexdigest(),
@@ -72,7 +74,19 @@ def pages_router(settings: Settings, keys: Keys) -> Router:
     )
     return Router(
         path="/",
-        route_handlers=[*PARTY_PAGES, *STATS_PAGES, *LISTING_PAGES, *TRADING_PAGES, *VOUCHER_PAGES],
+        route_handlers=[
+            *PARTY_PAGES,
+            *STATS_PAGES,
+            *LISTING_PAGES,
+            *TRADING_PAGES,
+            *VOUCHER_PAGES,
+            # The documents' pages take uploads: bodies up to the file limit plus the multipart envelope.
+            Router(
+                path="/",
+                route_handlers=DOCUMENT_PAGES,
+                request_max_body_size=upload_body_limit,
+            ),
+        ],
         dependencies=page_caller_dependencies(),
         before_request=before_page,
         middleware=[

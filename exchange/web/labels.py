@@ -26,6 +26,16 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "r_and_d": "研发设计",
         "consulting": "技术咨询",
     },
+    # attachments (exchange/documents)
+    "document_kind": {
+        "patent_certificate": "专利证书",
+        "appraisal_report": "评估报告",
+        "licence": "许可文件",
+        "evidence": "证据材料",
+        "business_licence": "营业执照",
+        "delivery_report": "交付报告",
+        "other": "其他材料",
+    },
 }
 
 # The badge of a listing's state in lists: open while intents may be registered, ok once sold.

@@ -42,6 +42,18 @@ def _objection_limit(extra: Extra) -> str:
     return f"同一机构对一则公示最多提出 {extra.get('limit', 3)} 次异议，您的机构已达上限。"
 
 
+def _document_too_large(extra: Extra) -> str:
+    limit = extra.get("max_bytes")
+    if isinstance(limit, int) and limit >= 1024 * 1024:
+        return f"文件过大：单个文件不得超过 {limit / (1024 * 1024):g} MB。"
+    return "文件过大，超过了交易所允许的大小。"
+
+
+def _document_mismatch(extra: Extra) -> str:
+    detected = str(extra.get("detected") or "").upper()
+    return f"文件内容是 {detected} 格式，与文件扩展名不符，请确认后重新上传。" if detected else "文件内容与扩展名不符。"
+
+
 # What the states named by an ``invalid-state`` refusal are called, where a page can say more than "not now".
 STATES = {"closed": "已结束", "suspended": "已暂停", "cancelled": "已撤销"}
 
@@ -86,6 +98,12 @@ MESSAGES: dict[str, str | Callable[[Extra], str]] = {
     "weak-password": "密码须为 10 至 200 个字符，不能全是空格，也不能是常见密码，请换一个。",
     "email-taken": "该邮箱已有账号。",
     "internal-error": "系统出现错误，已记录，请稍后再试。",
+    # attachments (exchange/documents)
+    "document-too-large": _document_too_large,
+    "document-type-not-allowed": "仅接受 PDF、JPEG、PNG、OFD、DOCX 或 XLSX 格式的文件（按文件内容判断）。",
+    "document-type-mismatch": _document_mismatch,
+    "document-empty": "文件为空，请重新选择。",
+    "nda-required": "请先签署本项目的保密协议，才能查看保密材料。",
 }
 
 # A page that names its action (``request.state.action``) may word a refusal its own way: the same
@@ -95,6 +113,8 @@ ACTION_MESSAGES: dict[str, str | Callable[[Extra], str]] = {
     "objection:invalid-request": "异议理由须为 10 至 2,000 个字，请补充后再提交。",
     "invitation:email-taken": "该邮箱已在另一家机构注册，不能通过邀请加入；请联系邀请人，或用该账号登录。",
     "invitation:invalid-token": "邀请链接无效或已过期（可能已被使用或撤销），请联系机构管理员重新邀请。",
+    "documents:invalid-state": "此事项已不能再上传或删除材料（例如已提交审核或已结束）。",
+    "documents:forbidden": "只有此事项的提交方可以上传或删除材料。",
 }
 
 # What a page that redirects says on the page it sends its reader to (``?notice=<key>``, shown by
@@ -103,6 +123,8 @@ NOTICES: dict[str, str] = {
     "email-confirmed": "邮箱已确认，您已登录。",
     "invitation-accepted": "您已加入机构并已登录。",
     "password-reset": "密码已重置，所有设备上的登录均已退出，请用新密码登录。",
+    "document-uploaded": "材料已上传。",
+    "document-removed": "材料已删除。",
 }
 
 
