@@ -25,11 +25,12 @@ from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
-from kernel.errors import msgspec_field
+from kernel.errors import NotFound, msgspec_field
+from kernel.page_actions import InvalidForm, done, read_form
 from kernel.pagination import DEFAULT_LIMIT
-from listings import notices
+from listings import calendar, notices, service
 from listings.context import UnitOfWork
 from listings.domain import (
     PUBLIC_STATUSES,
@@ -41,16 +42,21 @@ from listings.domain import (
     NoticeKind,
     NoticeStatus,
     NoticeStatusFilter,
+    ObjectionDecision,
+    ObjectionStatus,
     PricingMode,
+    ReviewDecision,
     objection_window_open,
 )
 from listings.errors import InvalidRequest
 from listings.labels import LISTING_LABELS
 from listings.models import Notice
 from listings.queries import SearchQuery, count_listings, search_listings
-from listings.routes import Caller, Ctx, Db, Now
+from listings.routes import Caller, Ctx, Db, Now, operator_change
+from listings.schemas import DayCorrection
 from listings.service import WITHDRAWN_BY_SELLER
 from listings.views import listing_summary, notice_out, notice_summary
+from listings.workdays import BEIJING
 
 F = TypeVar("F", bound=msgspec.Struct)
 
@@ -481,4 +487,150 @@ async def object_to_notice(
     return Template("listings/notice.html", context=context)
 
 
-PAGE_HANDLERS = [library, notice_board, notice_page, object_to_notice]
+# -- the operators' console: listings to review, objections to resolve, the working-day calendar -------
+# Each calls what the API's operator routes call, with the same refusals (``require_operator`` first,
+# so that a member of another organisation learns nothing of the queues).
+
+CONSOLE = {"section": "workspace"}
+
+
+class ReviewForm(msgspec.Struct):
+    decision: ReviewDecision
+    note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+class ResolveForm(msgspec.Struct):
+    decision: ObjectionDecision
+    note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+class DayForm(msgspec.Struct):
+    day: date
+    kind: Literal["off", "workday", "normal"]
+    notice: str = ""
+    reason: str = ""
+    name: str = ""  # checked as the API checks them, by ``read_correction``
+
+
+@get("/console/reviews", include_in_schema=False, name="console-reviews")
+async def review_queue(request: Request[Any, Any, Any], actor: Caller, db: Db) -> Template:
+    """Listings submitted for review: ``GET /api/v1/listings?status=under_review`` as an operator."""
+    actor.require_operator()
+    cursor = request.query_params.get("cursor") or None
+    search = SearchQuery(status=ListingStatus.UNDER_REVIEW, order="newest", limit=PAGE_SIZE, cursor=cursor)
+    async with db.read() as session:
+        rows, next_cursor = await search_listings(session, search, actor)
+    context = {"listings": [listing_summary(r) for r in rows], "next_cursor": next_cursor}
+    return Template("listings/console_reviews.html", context={**context, **CONSOLE, "workspace_tab": "reviews"})
+
+
+@post("/console/reviews/{listing_id:uuid}", include_in_schema=False, status_code=200)
+async def review(
+    request: Request[Any, Any, Any], listing_id: FromPath[uuid.UUID], actor: Caller, db: Db, clock: Now, listings: Ctx
+) -> Template | Redirect:
+    """Approve (the announcement is signed and published) or reject, as ``POST …/review`` does."""
+    form = await read_form(request, ReviewForm)
+    await db.transaction(
+        lambda s: service.review_listing(s, listings, actor, listing_id, form.decision, form.note, clock.now())
+    )
+    notice = "listing-approved" if form.decision is ReviewDecision.APPROVE else "listing-rejected"
+    return done(request, notice, "/console/reviews")
+
+
+@get("/console/objections", include_in_schema=False, name="console-objections")
+async def objection_queue(request: Request[Any, Any, Any], actor: Caller, db: Db) -> Template:
+    """Pending objections, oldest first (``GET /api/v1/objections?status=pending`` as an operator),
+    each with the notice it is against."""
+    actor.require_operator()
+    cursor = request.query_params.get("cursor") or None
+    async with db.read() as session:
+        rows, next_cursor = await notices.list_objections(
+            session, actor, status=ObjectionStatus.PENDING, notice_id=None, limit=PAGE_SIZE, cursor=cursor
+        )
+        about = {o.notice_id: await notices.get_notice(session, o.notice_id) for o in rows}
+    context = {"objections": rows, "notices": about, "next_cursor": next_cursor}
+    return Template("listings/console_objections.html", context={**context, **CONSOLE, "workspace_tab": "objections"})
+
+
+@post("/console/objections/{objection_id:uuid}/resolve", include_in_schema=False, status_code=200)
+async def resolve(
+    request: Request[Any, Any, Any],
+    objection_id: FromPath[uuid.UUID],
+    actor: Caller,
+    db: Db,
+    clock: Now,
+    listings: Ctx,
+) -> Template | Redirect:
+    """Uphold (the notice is cancelled, its subject stopped) or dismiss, as ``POST …/resolve`` does."""
+    form = await read_form(request, ResolveForm)
+    await db.transaction(
+        lambda s: notices.resolve_objection(s, listings, actor, objection_id, form.decision, form.note, clock.now())
+    )
+    notice = "objection-upheld" if form.decision is ObjectionDecision.UPHELD else "objection-dismissed"
+    return done(request, notice, "/console/objections")
+
+
+@get("/console/calendar", include_in_schema=False, name="console-calendar")
+async def calendar_page(request: Request[Any, Any, Any], actor: Caller, db: Db, clock: Now) -> Template:
+    """The working-day calendar as ``GET /api/v1/calendar/years…`` shows it, its change log, and the
+    form of ``PUT /api/v1/calendar/days/{day}``. ``?year=`` picks the year (default: this one)."""
+    actor.require_operator()
+    this_year = clock.now().astimezone(BEIJING).year
+    year = read_query(request, CalendarQuery).year or this_year
+    async with db.read() as session:
+        years = await calendar.list_years(session, limit=20)
+        try:
+            loaded, days = await calendar.get_year(session, year)
+        except NotFound:
+            loaded, days = None, []
+        log = await calendar.changes(session, year=year, after=None, limit=20)
+    context = {
+        "year": year,
+        "years": [{"year": row.year, "days_off": off, "make_up_workdays": worked} for row, off, worked in years],
+        "loaded": loaded,
+        "days": days,
+        "changes": log[:20],
+    }
+    return Template("listings/console_calendar.html", context={**context, **CONSOLE, "workspace_tab": "calendar"})
+
+
+class CalendarQuery(msgspec.Struct, forbid_unknown_fields=True):
+    year: Annotated[int, msgspec.Meta(ge=2000, le=2100)] | None = None
+
+
+@post("/console/calendar/days", include_in_schema=False, status_code=200)
+async def correct_day(request: Request[Any, Any, Any], actor: Caller, db: Db, clock: Now) -> Template | Redirect:
+    """Make a day a holiday, a make-up working day or an ordinary day, with the notice behind it and
+    the reason, as ``PUT /api/v1/calendar/days/{day}`` does (recorded in the change log)."""
+    by = operator_change(actor)
+    form = await read_form(request, DayForm)
+    checked = read_correction(form)
+    await db.transaction(
+        lambda s: calendar.correct_day(
+            s, form.day, checked.kind, checked.name, checked.notice, checked.reason, by, clock.now()
+        )
+    )
+    return done(request, "day-corrected", f"/console/calendar?year={form.day.year}")
+
+
+def read_correction(form: DayForm) -> DayCorrection:
+    """The API's body of the correction, checked as the API checks it (the notice and reason required)."""
+    fields = {"kind": form.kind, "notice": form.notice, "reason": form.reason, "name": form.name}
+    try:
+        return msgspec.convert(fields, DayCorrection)
+    except msgspec.ValidationError as exc:
+        raise InvalidForm(str(exc), field=msgspec_field(str(exc))) from exc
+
+
+PAGE_HANDLERS = [
+    library,
+    notice_board,
+    notice_page,
+    object_to_notice,
+    review_queue,
+    review,
+    objection_queue,
+    resolve,
+    calendar_page,
+    correct_day,
+]

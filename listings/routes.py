@@ -517,7 +517,7 @@ async def open_data_listings(
 # The working-day calendar (listings/calendar.py): public to read, operators change it
 
 
-def _by(actor: Actor) -> calendar.ChangedBy:
+def operator_change(actor: Actor) -> calendar.ChangedBy:
     actor.require_operator()
     return calendar.ChangedBy(f"operator {actor.user_id} ({actor.org_name})", actor.user_id)
 
@@ -556,7 +556,7 @@ class CalendarController(Controller):
         clock: Now,
         replace: FromQuery[bool] = False,
     ) -> CalendarYearDetail:
-        by = _by(actor)
+        by = operator_change(actor)
         checked = check_schedule(data)
 
         async def work(session: Any) -> CalendarYearDetail:
@@ -588,7 +588,7 @@ class CalendarController(Controller):
     async def correct_day(
         self, day: FromPath[date], data: JSONBody[DayCorrection], actor: Caller, db: Db, clock: Now
     ) -> CalendarDayOut:
-        by = _by(actor)
+        by = operator_change(actor)
         row = await db.transaction(
             lambda s: calendar.correct_day(s, day, data.kind, data.name, data.notice, data.reason, by, clock.now())
         )

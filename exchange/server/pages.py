@@ -21,6 +21,8 @@ from litestar.template.config import TemplateConfig
 
 import exchange.documents
 import exchange.parties
+import exchange.payments
+import exchange.server
 import exchange.stats
 import exchange.trading
 import exchange.vouchers
@@ -28,9 +30,11 @@ import listings
 from exchange.documents import PAGE_HANDLERS as DOCUMENT_PAGES
 from exchange.parties.http import SESSION_COOKIE, page_caller_dependencies, resolve_page_principal
 from exchange.parties.pages import PAGE_HANDLERS as PARTY_PAGES
+from exchange.payments.pages import PAGE_HANDLERS as PAYMENT_PAGES
 from exchange.platform.keys import Keys
 from exchange.platform.problems import handle_any
 from exchange.platform.settings import Settings
+from exchange.server.console_pages import PAGE_HANDLERS as CONSOLE_PAGES
 from exchange.server.http_rules import IGNORES_UNKNOWN_QUERY, check_request
 from exchange.stats.pages import PAGE_HANDLERS as STATS_PAGES
 from exchange.trading.pages import PAGE_HANDLERS as TRADING_PAGES
@@ -45,11 +49,17 @@ CSRF_COOKIE = "techx_csrf"
 
 # The packages whose ``templates/`` folders hold pages, beside the shared layout of exchange/web.
 PAGE_PACKAGES = [exchange.documents, exchange.parties, exchange.stats, exchange.trading, exchange.vouchers, listings]
+# The operators' console: the money pages, and those of the whole exchange (ledger, sweeps).
+PAGE_PACKAGES += [exchange.payments, exchange.server]
 
 
 def page_templates() -> TemplateConfig[Any]:
     folders = [Path(package.__file__).parent / "templates" for package in PAGE_PACKAGES]  # type: ignore[arg-type]
     return template_config(folder for folder in folders if folder.is_dir())
+
+
+# The operators' console (/console/…): the money pages and those of the whole exchange.
+CONSOLE_HANDLERS = [*PAYMENT_PAGES, *CONSOLE_PAGES]
 
 
 async def before_page(request: Request[Any, Any, Any]) -> None:
@@ -80,6 +90,7 @@ def pages_router(settings: Settings, keys: Keys, *, upload_body_limit: int) -> R
             *LISTING_PAGES,
             *TRADING_PAGES,
             *VOUCHER_PAGES,
+            *CONSOLE_HANDLERS,
             # The documents' pages take uploads: bodies up to the file limit plus the multipart envelope.
             Router(
                 path="/",

@@ -66,3 +66,21 @@ def choices(vocabulary: str) -> list[tuple[str, str]]:
 
 def badge(status: object) -> str:
     return STATUS_BADGES.get(str(getattr(status, "value", status)), "")
+
+
+# -- the operators' console (/console/…) ----------------------------------------------------------------
+CONSOLE_LABELS: Mapping[str, Mapping[str, str]] = {
+    "day_kind": {"off": "放假", "workday": "调休上班", "normal": "普通日（周一至周五上班）"},
+    "calendar_action": {"seed": "初始数据", "import": "导入", "replace": "替换", "correct": "调整"},
+    "withdrawal_status": {"requested": "待支付", "completed": "已支付", "rejected": "已退回"},
+    "provider": {"bank_transfer": "银行转账", "stripe": "银行卡（Stripe）"},
+    "reconciliation_status": {"running": "进行中", "completed": "已完成", "failed": "失败"},
+    "reconciliation_outcome": {
+        "matched": "一致",
+        "amount_mismatch": "金额不符",
+        "missing_in_ledger": "账本缺少",
+        "missing_at_provider": "渠道缺少",
+    },
+    "resolution_status": {"proposed": "待批准", "approved": "已批准"},
+}
+LABELS = {**LABELS, **CONSOLE_LABELS}

@@ -171,3 +171,82 @@ def has_action_message(problem_type: str, action: str | None) -> bool:
 
 def title_for(status: int) -> str:
     return TITLES.get(status, "操作未完成" if status < 500 else "系统错误")
+
+
+# -- the operators' console (/console/…) ----------------------------------------------------------------
+# Refusals of the console's actions, by the problem's type.
+MESSAGES.update(
+    {
+        "email-not-confirmed": "该机构的管理员尚未确认邮箱，确认后才能认证。",
+        "unknown-org": "没有这家机构，请从建议中选择或填写正确的机构。",
+        "duplicate-bank-reference": "这笔银行流水号已经登记过，不能重复入账。",
+        "invalid-amount": "金额须大于零。",
+        "invalid-reference": "流水号须为 1 至 200 个字母、数字或 - . / : # _，与银行回单一致。",
+        "invalid-period": "对账期间有误：开始日期不能晚于结束日期。",
+        "invalid-statement": "无法读取银行对账单，请检查 CSV 的格式（日期,金额,流水号）。",
+        "invalid-counter-account": "调整的对方科目须为账本中另一个人民币科目。",
+        "already-resolving": "这项差异已有待批准的调整方案。",
+        "nothing-to-resolve": "本次对账在该流水号下没有差异。",
+        "maker-cannot-approve": "调整方案须由另一位运营人员批准，提出人不能自己批准。",
+        "already-approved": "这项调整方案已经批准。",
+        "withdrawal-decided": "这笔提现已经处理过。",
+        "withdrawal-not-found": "没有这笔提现。",
+        "reconciliation-not-found": "没有这次对账。",
+        "provider-not-configured": "该支付渠道尚未配置，不能对账。",
+        "provider-unavailable": "支付渠道暂时没有正确应答，请稍后再试。",
+        "invalid-calendar": "日历调整有误，请检查日期、类型与依据。",
+        "calendar-year-missing": "工作日历还没有该年份的数据，请先导入该年的安排。",
+    }
+)
+
+# What a console page says after an action done without scripts (``?notice=``), and with htmx in place.
+NOTICES.update(
+    {
+        "org-verified": "机构已通过认证。",
+        "listing-approved": "挂牌已审核通过，公示已发布。",
+        "listing-rejected": "挂牌已退回，卖方可修改后重新提交。",
+        "objection-upheld": "异议成立：公示已撤销。",
+        "objection-dismissed": "异议不成立：公示继续。",
+        "transfer-recorded": "银行到账已登记，款项已记入机构钱包。",
+        "withdrawal-completed": "提现已登记为已支付。",
+        "withdrawal-rejected": "提现已退回，冻结金额已释放。",
+        "reconciliation-run": "对账已完成。",
+        "resolution-proposed": "调整方案已提出，等待另一位运营人员批准。",
+        "resolution-approved": "调整方案已批准并入账。",
+        "day-corrected": "工作日历已更新。",
+        "retry-requested": "已安排在下一轮定时任务中重试。",
+    }
+)
+
+# The fields of the console's forms, as a refusal names them (``invalid-form``).
+FORM_FIELDS: dict[str, str] = {
+    "decision": "审核结论",
+    "note": "备注",
+    "day": "日期",
+    "kind": "类型",
+    "name": "名称",
+    "notice": "依据的通知",
+    "reason": "原因",
+    "org_id": "入账机构",
+    "amount": "金额",
+    "reference": "流水号",
+    "received_on": "到账日期",
+    "payer_account": "付款账号",
+    "payer_name": "付款人名称",
+    "bank_reference": "银行流水号",
+    "paid_on": "支付日期",
+    "provider": "支付渠道",
+    "period_from": "对账开始日期",
+    "period_to": "对账结束日期",
+    "statement": "银行对账单",
+    "counter_account": "对方科目",
+}
+
+
+def _invalid_form(extra: Extra) -> str:
+    errors = extra.get("errors") or [{}]
+    field = FORM_FIELDS.get(str(errors[0].get("field")))
+    return f"请检查“{field}”一栏后重新提交。" if field else "表单内容有误，请检查后重新提交。"
+
+
+MESSAGES["invalid-form"] = _invalid_form
