@@ -149,3 +149,7 @@ def has_action_message(problem_type: str, action: str | None) -> bool:
 
 def title_for(status: int) -> str:
     return TITLES.get(status, "操作未完成" if status < 500 else "系统错误")
+
+
+# -- printed documents (docs/documents.md, PDFs) -------------------------------------------------
+MESSAGES["pdf-unavailable"] = "暂时无法生成 PDF（服务器缺少排版组件），请稍后再试，或在页面上查看并核验签名。"
