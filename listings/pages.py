@@ -13,15 +13,14 @@ checks them (a wrong one is a Chinese 4xx page); the rest are ignored.
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlencode
 
 import msgspec
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
@@ -49,8 +48,10 @@ from listings.domain import (
     objection_window_open,
 )
 from listings.errors import InvalidRequest
+from listings.facts import readable
 from listings.labels import LISTING_LABELS
 from listings.models import Notice
+from listings.printing import notice_pdf
 from listings.queries import SearchQuery, count_listings, search_listings
 from listings.routes import Caller, Ctx, Db, Now, operator_change
 from listings.schemas import DayCorrection
@@ -252,6 +253,14 @@ async def notice_page(
     return Template("listings/notice.html", context=await _notice_context(request, db, clock, listings, notice_id))
 
 
+@get("/notices/{notice_id:uuid}/pdf", include_in_schema=False, name="notice-pdf")
+async def notice_pdf_page(
+    request: Request[Any, Any, Any], notice_id: FromPath[uuid.UUID], db: Db, clock: Now, listings: Ctx
+) -> Response[bytes]:
+    """The notice page's "下载 PDF": the API's PDF of the notice."""
+    return await notice_pdf(request, db, clock.now(), listings, notice_id)
+
+
 async def _notice_context(
     request: Request[Any, Any, Any], db: Db, clock: Now, listings: Ctx, notice_id: uuid.UUID, **more: Any
 ) -> dict[str, Any]:
@@ -299,158 +308,6 @@ def _ending(notice: Notice) -> dict[str, Any] | None:
 # The reasons the exchange itself gives for withdrawing a notice, in Chinese; any other (an
 # operator's own words when a voucher claim is rejected) is shown as written.
 END_REASONS = {WITHDRAWN_BY_SELLER: "转让方撤回了挂牌。"}
-
-
-# ----------------------------------------------------------------------------------------------
-# The signed content, field by field in Chinese (the exact text is shown beside it)
-
-LABELS = {
-    "notice_id": "公示编号",
-    "kind": "公示类型",
-    "issuer": "发布机构",
-    "title": "标题",
-    "subject": "公示对象",
-    "type": "类型",
-    "id": "编号",
-    "opens_at": "开始时间",
-    "closes_at": "截止时间",
-    "period_rule": "期限规则",
-    "supersedes": "取代的公示",
-    "body": "公示内容",
-    "listing_id": "项目 ID",
-    "number": "编号",
-    "version": "版本",
-    "status": "状态",
-    "summary": "简介",
-    "field": "技术领域",
-    "keywords": "关键词",
-    "maturity": "技术成熟度",
-    "ip_assets": "知识产权",
-    "expires_on": "到期日",
-    "inventors": "发明人",
-    "deal": "交易方式",
-    "pricing": "价格",
-    "mode": "定价方式",
-    "asking_price": "挂牌价",
-    "appraised_value": "评估值",
-    "appraisal_report": "评估报告",
-    "deposit": "保证金",
-    "increment": "加价幅度",
-    "inventor_reward_bp": "发明人奖励比例",
-    "seller": "转让方",
-    "name": "名称",
-    "org_id": "机构 ID",
-    "announcement": "公示安排",
-    "round": "公示轮次",
-    "working_days": "公示工作日数",
-    "auction_opens_at": "竞价开始时间",
-    "achievement": "科技成果",
-    "listing_number": "项目编号",
-    "deal_type": "交易类型",
-    "deal_terms": "交易条件",
-    "price": "成交价",
-    "buyer": "受让方",
-    "concluded_by": "成交方式",
-    "related_party": "关联交易",
-    "program": "创新券项目",
-    "provider": "服务机构",
-    "amount": "金额",
-    "service_orders": "服务订单",
-    "exchange_fees": "交易服务费",
-    "scope": "许可方式",
-    "term_months": "许可期限（月）",
-    "territory": "许可地域",
-    "company_name": "公司名称",
-    "shares_bp": "股权比例",
-}
-MONEY = {"asking_price", "appraised_value", "deposit", "increment", "price", "amount", "fee", "total"}
-MOMENTS = {"opens_at", "closes_at", "auction_opens_at"}
-BASIS_POINTS = {"inventor_reward_bp", "shares_bp"}
-# The vocabulary of a key's value, by the key and the key of the object holding it (a seller's and
-# a buyer's ``kind`` are organisations', an IP asset's its kind of right, the notice's a notice kind).
-VOCABULARIES: dict[str | tuple[str, str], str] = {
-    "kind": "notice_kind",
-    "field": "field",
-    "deal_type": "deal_type",
-    "mode": "pricing_mode",
-    "scope": "license_scope",
-    "concluded_by": "concluded_by",
-    "status": "listing_status",
-    "territory": "territory",
-    ("seller", "kind"): "org_kind",
-    ("buyer", "kind"): "org_kind",
-    ("ip_assets", "kind"): "ip_kind",
-    ("subject", "type"): "subject_type",
-    ("deal", "type"): "deal_type",
-    ("deal_terms", "type"): "deal_type",
-}
-# The signed text's keys are sorted (canonical JSON); a reader wants what it is first, then when, then the body.
-ORDER = [
-    "title",
-    "kind",
-    "notice_id",
-    "issuer",
-    "subject",
-    "opens_at",
-    "closes_at",
-    "period_rule",
-    "supersedes",
-    "body",
-]
-
-
-@dataclasses.dataclass
-class Fact:
-    """One field of the signed content: its Chinese label, and its value (written by the template
-    with the filter ``format`` names: ``yuan``, ``beijing``, ``percent_bp`` or plain ``text``) or its parts."""
-
-    label: str
-    value: Any = None
-    format: str = "text"
-    parts: list[Fact] = dataclasses.field(default_factory=list)
-
-
-def readable(content: dict[str, Any]) -> list[Fact]:
-    """The signed content's fields in Chinese, money in yuan and moments in Beijing time. Unknown
-    keys keep their own name: the exact text is on the page, nothing is hidden."""
-    keys = sorted(content, key=lambda k: (ORDER.index(k) if k in ORDER else len(ORDER), k))
-    return [_fact(key, content[key]) for key in keys]
-
-
-def _fact(key: str, value: Any, within: str | None = None) -> Fact:
-    label = LABELS.get(key, key)
-    if isinstance(value, dict):
-        return Fact(label, parts=[_fact(k, v, key) for k, v in value.items()])
-    if isinstance(value, list):
-        if all(not isinstance(v, dict | list) for v in value):
-            return Fact(label, "、".join(_word(key, v, within) for v in value) or "—")
-        return Fact(label, parts=[_item(key, i, v) for i, v in enumerate(value, 1)])
-    if key in MONEY and isinstance(value, int) and not isinstance(value, bool):
-        return Fact(label, value, "yuan")
-    if key in BASIS_POINTS and isinstance(value, int) and not isinstance(value, bool):
-        return Fact(label, value, "percent_bp")
-    if key in MOMENTS and isinstance(value, str):
-        try:
-            return Fact(label, datetime.fromisoformat(value), "beijing")
-        except ValueError:
-            pass
-    return Fact(label, _word(key, value, within))
-
-
-def _item(key: str, index: int, value: Any) -> Fact:
-    if isinstance(value, dict):
-        return Fact(f"第 {index} 项", parts=[_fact(k, v, key) for k, v in value.items()])
-    return Fact(f"第 {index} 项", _word(key, value))
-
-
-def _word(key: str, value: Any, within: str | None = None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    vocabulary = (VOCABULARIES.get((within, key)) if within else None) or VOCABULARIES.get(key, "")
-    words = LISTING_LABELS.get(vocabulary, {})
-    return words.get(str(value), str(value))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -626,6 +483,7 @@ PAGE_HANDLERS = [
     library,
     notice_board,
     notice_page,
+    notice_pdf_page,
     object_to_notice,
     review_queue,
     review,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
-from litestar import Controller, Response, get, patch, post, put
+from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
 from litestar.openapi.spec.enums import OpenAPIType
@@ -21,6 +21,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from kernel.csvtext import csv_text
 from kernel.pagination import Cursor, Limit, by_id, cursor_int, decode_cursor, id_after, keyset_page
+from kernel.printing import PDF
 from kernel.shapes import shaped
 from listings import calendar, notices, queries, service
 from listings.context import ListingsContext, UnitOfWork
@@ -36,6 +37,7 @@ from listings.domain import (
     ObjectionStatus,
     PricingMode,
 )
+from listings.printing import notice_pdf
 from listings.schemas import (
     CalendarChangeOut,
     CalendarChangePage,
@@ -354,6 +356,16 @@ class NoticeController(Controller):
             notice = await notices.get_notice(session, notice_id)
             counts = await notices.objection_counts(session, [notice.id])
         return notice_out(notice, counts.get(notice.id, (0, 0)), clock.now())
+
+    @get(
+        "/{notice_id:uuid}/pdf",
+        media_type=PDF,
+        summary="A notice printed as PDF: its content in Chinese, its signature and a QR code of its page",
+    )
+    async def pdf(
+        self, request: Request[Any, Any, Any], notice_id: FromPath[uuid.UUID], db: Db, clock: Now, listings: Ctx
+    ) -> Response[bytes]:
+        return await notice_pdf(request, db, clock.now(), listings, notice_id)
 
     @post(
         "/{notice_id:uuid}/objections",

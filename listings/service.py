@@ -78,9 +78,11 @@ NDA_TERMS_VERSION = "techx-nda-2026-1"
 WITHDRAWN_BY_SELLER = "the seller withdrew the listing"  # the end reason of a withdrawn listing's notice
 
 
-def create_listings(rules: ListingRules, signer: Signer, data_keys: KeyRing[bytes]) -> ListingsContext:
+def create_listings(
+    rules: ListingRules, signer: Signer, data_keys: KeyRing[bytes], public_url: str = "http://127.0.0.1:8000"
+) -> ListingsContext:
     """The module's runtime for one application, with its own announcement handler registered."""
-    ctx = ListingsContext(rules=rules, signer=signer, data_keys=data_keys, hooks=ListingHooks())
+    ctx = ListingsContext(rules=rules, signer=signer, data_keys=data_keys, hooks=ListingHooks(), public_url=public_url)
     ctx.hooks.register_notice_handler(NoticeKind.LISTING_ANNOUNCEMENT, AnnouncementHandler(ctx))
     return ctx
 

@@ -56,7 +56,7 @@ class Modules:
 def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> Modules:
     """The modules; what they publish (auction bids, extensions and closes) goes out through
     ``events`` after commit — None only where no subscriber can be listening."""
-    listings = create_listings(listing_rules(settings), keys.signer, keys.data)
+    listings = create_listings(listing_rules(settings), keys.signer, keys.data, settings.public_base_url)
     trading = create_trading(trading_rules(settings), listings)
     # What the exchange tells about listings (review, unsold) and objections to their announcements.
     listings.hooks.add_listing_observer(ListingNotices())

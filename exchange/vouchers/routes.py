@@ -6,9 +6,9 @@ Every POST accepts an ``Idempotency-Key``; grants and fundings require one (SPEC
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from exchange.platform.keyed import REPLAY_DOC, IdempotencyKey, KeyedWrite, keye
 from exchange.vouchers import controls, orders, programs, redemptions, reports
 from exchange.vouchers.domain import Category
 from exchange.vouchers.models import FeePayment, VoucherGrant
+from exchange.vouchers.printing import redemption_pdf
 from exchange.vouchers.schemas import (
     CancelIn,
     DeliverIn,
@@ -52,6 +53,7 @@ from exchange.vouchers.schemas import (
     ServicePage,
 )
 from kernel.pagination import Cursor, Limit, by_id, id_after, keyset_page
+from kernel.printing import PDF
 from kernel.shapes import shaped
 from listings import ListingsContext
 
@@ -388,6 +390,22 @@ class RedemptionController(Controller):
     async def show(self, redemption_id: FromPath[uuid.UUID], user: Caller, db: Db) -> RedemptionOut:
         async with db.read() as session:
             return shaped(RedemptionOut, await redemptions.visible_redemption(session, user, redemption_id))
+
+    @get(
+        "/{redemption_id:uuid}/pdf",
+        media_type=PDF,
+        summary="A redemption printed as PDF, with its signed notice and a QR code of the notice's page",
+    )
+    async def pdf(
+        self,
+        request: Request[Any, Any, Any],
+        redemption_id: FromPath[uuid.UUID],
+        user: Caller,
+        db: Db,
+        clock: Now,
+        listings: Listings,
+    ) -> Response[bytes]:
+        return await redemption_pdf(request, db, user, listings, redemption_id, clock.now())
 
     @post("/{redemption_id:uuid}/approve", status_code=200, summary="Approve after the notice closed (program admins)")
     async def approve(

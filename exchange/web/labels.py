@@ -84,3 +84,15 @@ CONSOLE_LABELS: Mapping[str, Mapping[str, str]] = {
     "resolution_status": {"proposed": "待批准", "approved": "已批准"},
 }
 LABELS = {**LABELS, **CONSOLE_LABELS}
+# -- printed documents (docs/documents.md, PDFs): a voucher redemption's kind and state ----------
+LABELS = {
+    **LABELS,
+    "redemption_kind": {"service_orders": "服务订单兑付", "exchange_fees": "交易服务费兑付"},
+    "redemption_state": {
+        "noticed": "公示中",
+        "suspended": "公示暂停（异议待处理）",
+        "ready": "公示期满，待审批",
+        "approved": "已批准兑付",
+        "rejected": "已驳回",
+    },
+}

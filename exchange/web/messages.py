@@ -250,3 +250,5 @@ def _invalid_form(extra: Extra) -> str:
 
 
 MESSAGES["invalid-form"] = _invalid_form
+# -- printed documents (docs/documents.md, PDFs) -------------------------------------------------
+MESSAGES["pdf-unavailable"] = "暂时无法生成 PDF（服务器缺少排版组件），请稍后再试，或在页面上查看并核验签名。"
