@@ -32,6 +32,7 @@ from exchange.platform.settings import Settings
 from exchange.server.http_rules import IGNORES_UNKNOWN_QUERY, check_request
 from exchange.stats.pages import PAGE_HANDLERS as STATS_PAGES
 from exchange.trading.pages import PAGE_HANDLERS as TRADING_PAGES
+from exchange.trading.seller_pages import PAGE_HANDLERS as SELLER_PAGES
 from exchange.vouchers.pages import PAGE_HANDLERS as VOUCHER_PAGES
 from exchange.web import STATIC_DIR, STATIC_PATH, template_config
 from exchange.web.caching import PublicCacheMiddleware
@@ -72,7 +73,7 @@ def pages_router(settings: Settings, keys: Keys) -> Router:
     )
     return Router(
         path="/",
-        route_handlers=[*PARTY_PAGES, *STATS_PAGES, *LISTING_PAGES, *TRADING_PAGES, *VOUCHER_PAGES],
+        route_handlers=[*PARTY_PAGES, *STATS_PAGES, *LISTING_PAGES, *TRADING_PAGES, *VOUCHER_PAGES, *SELLER_PAGES],
         dependencies=page_caller_dependencies(),
         before_request=before_page,
         middleware=[

@@ -56,3 +56,47 @@ def choices(vocabulary: str) -> list[tuple[str, str]]:
 
 def badge(status: object) -> str:
     return STATUS_BADGES.get(str(getattr(status, "value", status)), "")
+
+
+# The seller's workspace (exchange/trading/seller_pages.py): the words of its listings' histories,
+# of the confidential details' readers, of negotiations and deals.
+LABELS = {
+    **LABELS,
+    "listing_action": {
+        "create": "创建草稿",
+        "edit": "修改草稿",
+        "submit": "提交审核",
+        "approve": "审核通过并公示",
+        "reject": "审核未通过",
+        "revise": "退回修改",
+        "amend": "修改公示内容",
+        "suspend": "公示暂停（异议待处理）",
+        "uphold_objection": "异议成立，挂牌终止",
+        "end_announcement": "公示期满",
+        "close_unsold": "未成交",
+        "start_negotiation": "进入协商",
+        "start_auction": "进入竞价",
+        "relist": "重新挂牌",
+        "form_deal": "成交",
+        "cancel_deal": "成交取消",
+        "complete_sale": "交割完成",
+        "withdraw": "撤回",
+    },
+    "read_basis": {"seller": "转让方", "operator": "交易所", "nda": "已签署保密协议"},
+    "negotiation_status": {
+        "open": "协商中",
+        "agreed": "已达成",
+        "declined": "已拒绝",
+        "expired": "已过期",
+        "closed": "已结束",
+    },
+    "deal_state": {
+        "result_notice": "成交公示中",
+        "awaiting_signatures": "待签署",
+        "awaiting_payment": "待付款",
+        "paying_instalments": "分期付款中",
+        "settled": "已结算",
+        "cancelled": "已取消",
+        "defaulted": "已违约",
+    },
+}
