@@ -163,7 +163,8 @@ async def new_listing_step(
 # A draft, step by step (``PATCH /api/v1/listings/{id}``)
 
 
-async def _draft(db: Db, actor: Any, listings: Any, listing_id: uuid.UUID, step: form.Step, clock: Any) -> Any:
+async def _own(db: Db, actor: Any, listing_id: uuid.UUID) -> Any:
+    """The caller's organisation's listing; 404 for anyone else, as a draft is to the API."""
     async with db.read() as session:
         listing = await service.load_listing(session, listing_id, viewer=actor)
     if not service.is_seller(listing, actor):
@@ -176,7 +177,7 @@ async def edit_listing_page(
     listing_id: FromPath[uuid.UUID], actor: ActorCaller, db: Db, clock: Now, listings: Ctx, step: FromQuery[str] = ""
 ) -> Template:
     chosen = _step_named(step or form.STEPS[0].key)
-    await _draft(db, actor, listings, listing_id, chosen, clock)
+    await _own(db, actor, listing_id)
     confidential = None
     if chosen.key == "confidential":
         # Read as the API reads it: the seller's own reading is logged too (every read is).
@@ -199,7 +200,7 @@ async def edit_listing_step(
 ) -> Template | Redirect:
     typed = await _typed(request)
     step = _step_named(typed.get("step", ""))
-    listing = await _draft(db, actor, listings, listing_id, step, clock)
+    listing = await _own(db, actor, listing_id)
     values = form.typed_values(typed, step)
     shown = listing_out(listing, actor)
     try:

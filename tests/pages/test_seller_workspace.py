@@ -12,6 +12,7 @@ import pytest
 
 from tests.helpers import operator, verified
 from tests.page_helpers import browser_of, post_form
+from tests.trading_helpers import announced, fund, intent, past_notice, to_end_of_announcement
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -212,3 +213,39 @@ async def test_the_pages_are_the_sellers_own(client, app) -> None:
         assert (await official.get("/workspace/listings/new")).status_code == 403
     async with browser_of(app) as public:
         assert (await public.get("/workspace/listings")).status_code == 401
+
+
+async def test_sales_show_the_offer_to_answer_then_the_deal_to_sign(client, app) -> None:
+    ops = await operator(client, app)
+    seller = await verified(client, ops, kind="university", name="上海交通大学")
+    buyer = await verified(client, ops, name="星河科技")
+    await fund(app, buyer, 100_000_000)
+    listing = await announced(client, seller, ops, mode="negotiated")
+    await intent(client, buyer, listing["id"])
+    await to_end_of_announcement(app, client, listing, ops, seller, buyer)
+    started = await client.post(
+        f"/api/v1/listings/{listing['id']}/negotiations", json={"price": 48_000_000}, headers=buyer.headers
+    )
+    assert started.status_code == 201, started.text
+    thread = started.json()
+
+    async with browser_of(app, seller) as browser:
+        sales = (await browser.get("/workspace/sales")).text
+        assert f'href="/workspace/negotiations/{thread["id"]}"' in sales
+        assert "答复报价" in sales and "星河科技" in sales and "¥480,000.00" in sales
+        page = (await browser.get(f"/workspace/listings/{listing['id']}")).text
+        assert "待您答复" in page and f'href="/workspace/negotiations/{thread["id"]}"' in page
+
+    accepted = await client.post(
+        f"/api/v1/negotiations/{thread['id']}/offers/{thread['standing_offer_id']}/accept", headers=seller.headers
+    )
+    assert accepted.status_code == 201, accepted.text
+    deal = accepted.json()
+    await past_notice(app, client, deal["notice_id"], ops, seller, buyer)
+
+    async with browser_of(app, seller) as browser:
+        sales = (await browser.get("/workspace/sales")).text
+        assert "签署成交" in sales and f'href="/workspace/deals/{deal["id"]}"' in sales
+        assert "答复报价" not in sales
+        page = (await browser.get(f"/workspace/listings/{listing['id']}")).text
+        assert "待您签署" in page and "待签署" in page
