@@ -24,7 +24,8 @@ from exchange.trading import deals, negotiations
 from exchange.trading import listing_form as form
 from exchange.trading.routes import DEPENDENCIES, _deals_out
 from exchange.trading.views import negotiation_out
-from kernel.errors import NotFound
+from exchange.web.messages import message_for
+from kernel.errors import DomainError, NotFound
 from kernel.pagination import Cursor
 from listings import notices, queries, service
 from listings.domain import Field, IpKind, LicenseScope, ListingStatus, PricingMode
@@ -154,6 +155,11 @@ async def new_listing_step(
     except InvalidListing as refused:
         shown = form.refusal_of(refused, values)
         return _form_page(shown.step, values, shown.errors, status=422)
+    except DomainError as refused:
+        # Not the content but the caller (an organisation not yet verified…): said above the
+        # form, which keeps everything typed.
+        words = message_for(refused.problem_type, refused.status, refused.extra)
+        return _form_page(step, values, {"form": words}, status=refused.status)
     following = _next(step)
     assert following is not None
     return Redirect(f"/workspace/listings/{listing.id}/edit?step={following.key}&saved=1", status_code=303)

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import operator, verified
+from tests.helpers import operator, register, verified
 from tests.page_helpers import browser_of, post_form
 from tests.trading_helpers import announced, fund, intent, past_notice, to_end_of_announcement
 
@@ -206,6 +206,14 @@ async def test_the_pages_are_the_sellers_own(client, app) -> None:
         revised = await post_form(seller, f"/workspace/listings/{draft['id']}/revise")
         assert revised.status_code == 303 and revised.headers["location"] == f"/workspace/listings/{draft['id']}/edit"
         assert (await seller.get(revised.headers["location"])).status_code == 200
+    newcomer = await register(client, kind="research_institute")
+    async with browser_of(app, newcomer) as unverified:
+        await unverified.get("/workspace/listings/new")
+        second = await step(unverified, "/workspace/listings/new", "", ACHIEVEMENT)
+        third = await step(unverified, "/workspace/listings/new", carried_of(second.text), IP)
+        refused = await step(unverified, "/workspace/listings/new", carried_of(third.text), DEAL)
+        assert refused.status_code == 403 and "尚未通过交易所审核" in refused.text
+        assert value_of(refused.text, "pricing.asking_price") == "500,000"  # nothing typed is lost
     async with browser_of(app, other) as stranger:
         assert (await stranger.get(f"/workspace/listings/{draft['id']}")).status_code == 404
         assert (await stranger.get(f"/workspace/listings/{draft['id']}/edit")).status_code == 404
