@@ -38,6 +38,7 @@ from exchange.server.console_pages import PAGE_HANDLERS as CONSOLE_PAGES
 from exchange.server.http_rules import IGNORES_UNKNOWN_QUERY, check_request
 from exchange.stats.pages import PAGE_HANDLERS as STATS_PAGES
 from exchange.trading.pages import PAGE_HANDLERS as TRADING_PAGES
+from exchange.trading.seller_pages import PAGE_HANDLERS as SELLER_PAGES
 from exchange.vouchers.pages import PAGE_HANDLERS as VOUCHER_PAGES
 from exchange.web import STATIC_DIR, STATIC_PATH, template_config
 from exchange.web.caching import PublicCacheMiddleware
@@ -90,6 +91,7 @@ def pages_router(settings: Settings, keys: Keys, *, upload_body_limit: int) -> R
             *LISTING_PAGES,
             *TRADING_PAGES,
             *VOUCHER_PAGES,
+            *SELLER_PAGES,
             *CONSOLE_HANDLERS,
             # The documents' pages take uploads: bodies up to the file limit plus the multipart envelope.
             Router(

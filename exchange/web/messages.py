@@ -252,3 +252,85 @@ def _invalid_form(extra: Extra) -> str:
 MESSAGES["invalid-form"] = _invalid_form
 # -- printed documents (docs/documents.md, PDFs) -------------------------------------------------
 MESSAGES["pdf-unavailable"] = "暂时无法生成 PDF（服务器缺少排版组件），请稍后再试，或在页面上查看并核验签名。"
+# ----------------------------------------------------------------------------------------------
+# The seller's listing form (exchange/trading/listing_form.py): a refusal of the API names the field
+# at fault (``pricing.asking_price``, ``ip_assets.0.expires_on``); the form shows these words next
+# to it. Keyed by the field with its row numbers as ``*``; a field whose rule has several refusals
+# is told apart by the English words of the domain's message (``listings.domain.validate_listing``).
+
+LISTING_FIELDS: dict[str, str] = {
+    "title": "请填写成果名称（1 至 200 个字）。",
+    "summary": "成果简介最多 5,000 个字。",
+    "field": "请选择技术领域。",
+    "keywords": "关键词最多 20 个，每个 1 至 50 个字，以逗号或顿号分隔。",
+    "maturity": "请选择 1 至 9 级的技术成熟度。",
+    "ip_assets": "请至少填写一项知识产权（最多 50 项）。",
+    "ip_assets.*.kind": "请选择知识产权类型。",
+    "ip_assets.*.number": "请填写证书号或申请号（1 至 64 个字符），同一类型的同一编号只能填写一次。",
+    "ip_assets.*.title": "请填写知识产权名称（1 至 200 个字）。",
+    "ip_assets.*.expires_on": "专利须填写有效期届满日，且届满日须晚于今天（格式 2030-01-31）。",
+    "deal": "请选择交易方式并填写其条件。",
+    "deal.type": "请选择交易方式（转让、许可或作价入股）；公示后不能更改。",
+    "deal.term_months": "许可期限为 1 至 240 个月，且不能晚于所列权利中最早的届满日。",
+    "deal.scope": "请选择许可方式。",
+    "deal.territory": "请填写许可地域（1 至 100 个字）。",
+    "deal.field_of_use": "许可的使用领域最多 500 个字。",
+    "deal.royalty_bp": "提成比例须为 0 至 100 之间的百分数，最多两位小数。",
+    "deal.company_name": "请填写作价入股的公司名称（1 至 200 个字）。",
+    "deal.shares_bp": "入股比例须为大于 0、不超过 100 的百分数，最多两位小数。",
+    "pricing.mode": "请选择定价方式；公示后不能更改。",
+    "pricing.asking_price": "挂牌价须为大于 0 的金额（元）；高校、科研院所竞价挂牌的价格不得低于评估值。",
+    "pricing.appraised_value": "评估值须为大于 0 的金额（元）；作价入股须经评估，填写评估报告时须同时填写评估值。",
+    "pricing.deposit": "保证金不得超过挂牌价的 30%；不填则按挂牌价的 10% 收取。",
+    "pricing.increment": "加价幅度须为大于 0 的金额，不超过挂牌价；协议定价不设加价幅度。",
+    "pricing.appraisal_report": (
+        "评估报告须同时填写报告编号、评估机构和报告日期；更改已公示的评估值须提供新的评估报告。"
+    ),
+    "pricing.appraisal_report.report_number": "请填写评估报告编号（1 至 64 个字符）；新的评估须有新的报告编号。",
+    "pricing.appraisal_report.appraiser": "请填写评估机构名称（1 至 200 个字）。",
+    "pricing.appraisal_report.report_date": "报告日期不能晚于今天，也不能早于原评估报告的日期（格式 2026-11-30）。",
+    "inventors": "发明人最多 50 位。",
+    "inventors.*.name": "请填写发明人姓名（1 至 100 个字）。",
+    "inventors.*.related_to_buyer": "请填写 18 位统一社会信用代码，多个以逗号分隔（最多 20 个）。",
+    "inventor_reward_bp": "高校、科研院所奖励发明人的比例须不低于 70%、不超过 100%；其他机构不填。",
+    "confidential_details": "保密信息最多 20,000 个字。",
+}
+
+# The same field refused by another rule, told apart by the words of the domain's message.
+LISTING_FIELD_RULES: dict[tuple[str, str], str] = {
+    ("ip_assets.*.expires_on", "is required for patents"): "专利须填写有效期届满日（格式 2030-01-31）。",
+    ("ip_assets.*.expires_on", "the right expired on"): "该权利已过有效期，不能挂牌。",
+    ("ip_assets.*.number", "is listed as"): "同一类型的同一编号已在上面填写过。",
+    ("pricing.appraised_value", "must be appraised"): "作价入股的知识产权须经评估，请填写评估值。",
+    ("pricing.appraised_value", "comes with the appraised value"): "填写了评估报告，请同时填写报告所载的评估值。",
+    (
+        "pricing.asking_price",
+        "may not be below",
+    ): "高校、科研院所竞价挂牌的价格不得低于评估值（重新挂牌不得低于评估值的 90%）。",
+    ("pricing.increment", "negotiated listings"): "协议定价不设加价幅度，请留空。",
+    ("pricing.increment", "may not exceed"): "加价幅度不能超过挂牌价。",
+    ("inventor_reward_bp", "only public institutions"): "只有高校、科研院所填写发明人奖励比例，贵机构请留空。",
+    ("inventor_reward_bp", "receive at least"): "高校、科研院所奖励发明人的比例不得低于 70%。",
+}
+
+LISTING_FORM_PROBLEMS: dict[str, str] = {
+    "amount-not-yuan": "请以元为单位填写金额，例如 1,236,000 或 1236000.50。",
+    "not-a-percent": "请填写百分数，例如 70 或 12.5（最多两位小数）。",
+    "required": "请填写此项。",
+}
+
+
+def listing_field_message(field: str, problem_type: str, item: Mapping[str, Any] | None = None) -> str:
+    """The words next to an input of the listing form for a refusal of ``field``."""
+    if problem_type in LISTING_FORM_PROBLEMS:
+        return LISTING_FORM_PROBLEMS[problem_type]
+    key = ".".join("*" if part.isdigit() else part for part in field.split("."))
+    english = str((item or {}).get("message") or "")
+    for (rule_field, words), sentence in LISTING_FIELD_RULES.items():
+        if rule_field == key and words in english:
+            return sentence
+    while key:
+        if key in LISTING_FIELDS:
+            return LISTING_FIELDS[key]
+        key = key.rpartition(".")[0]
+    return MESSAGES["validation-error"]
