@@ -35,6 +35,8 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from litestar import Response
+from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 
 from kernel.csvtext import FORMULA_STARTS, neutralised
 
@@ -261,3 +263,22 @@ class Export:
         return Response(
             self.body(fmt), media_type=media_type, headers={"Content-Disposition": disposition, **(headers or {})}
         )
+
+
+@dataclass
+class ExportOperation(Operation):
+    """An operation that answers JSON, or the same data as a spreadsheet with ``?format=csv|xlsx``:
+    its 200 answer documents all three media types."""
+
+    def __post_init__(self) -> None:
+        responses = dict(self.responses or {})
+        ok = responses.get("200")
+        if ok is not None:
+            content = dict(ok.content or {})
+            content["text/csv"] = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
+            content[XLSX_MEDIA_TYPE] = OpenAPIMediaType(
+                schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+            )
+            ok.content = content
+            ok.description = f"{ok.description or 'Request fulfilled'}; with ?format=csv or xlsx, a spreadsheet"
+        self.responses = responses
