@@ -94,3 +94,32 @@ async def test_the_wallet_statement_as_csv_and_xlsx_names_listings_and_shows_yua
     assert len(page["items"]) == 2
     bad = await client.get(url, params={"format": "pdf"}, headers=trader.headers)
     assert bad.status_code == 400 and "format" in bad.text
+
+
+async def test_the_voucher_report_as_csv_and_xlsx_names_the_enterprises(client, app):
+    from tests.voucher_helpers import cast, create_program, fund, grant
+
+    c = await cast(client, app)
+    program = await create_program(client, app, c.gov)
+    await fund(client, c.ops, program["id"], 50_000_000)
+    await grant(client, c.gov, program["id"], c.ent.org_id, 12_345_678)
+    url = f"{API}/voucher-programs/{program['id']}/report"
+    answer = await client.get(url, params={"format": "csv"}, headers=c.gov.headers)
+    rows = csv_rows(answer)
+    day = app.state.clock.now().strftime("%Y%m%d")
+    downloaded_as(answer, f"voucher-report-{program['id']}-{day}.csv", f"创新券报表-{program['name']}-{day}.csv")
+    budget = next(r for r in rows if r["类别"] == "项目合计" and r["指标"] == "预算")
+    assert budget["金额（元）"] == "1,000,000.00" and budget["金额（分）"] == "100000000"
+    assert budget["名称"] == "上海市科学技术委员会" and budget["创新券项目"] == program["name"]
+    granted = next(r for r in rows if r["类别"] == "企业" and r["指标"] == "已发放")
+    assert granted["名称"] == "上海固能新材料有限公司" and granted["机构 ID"] == c.ent.org_id
+    assert granted["金额（元）"] == "123,456.78" and granted["金额（分）"] == "12345678"
+
+    header, cells, _ = xlsx_rows(await client.get(url, params={"format": "xlsx"}, headers=c.gov.headers))
+    assert header == list(rows[0].keys()) and len(cells) == len(rows)
+    by_figure = {(r[0], r[2]): dict(zip(header, r, strict=True)) for r in cells}
+    assert by_figure[("企业", "已发放")]["金额（分）"] == 12_345_678
+    assert float(by_figure[("企业", "已发放")]["金额（元）"]) == 123_456.78
+    # The JSON report is as it was; a stranger still gets no report in any format.
+    assert (await client.get(url, headers=c.gov.headers)).json()["figures"]["issued"] == 12_345_678
+    assert (await client.get(url, params={"format": "csv"}, headers=c.ent.headers)).status_code in (403, 404)
