@@ -217,6 +217,8 @@ def xlsx_bytes(columns: Sequence[Column], rows: Iterable[Any], *, sheet: str = "
             cell = ws.cell(row=r, column=index)
             if isinstance(value, str):
                 text = _illegal_free(value)
+                if not text:
+                    continue  # an empty cell, as in the CSV
                 cell.value = text
                 cell.data_type = TYPE_STRING  # never a formula, whatever it starts with
                 if text.startswith(FORMULA_STARTS):
