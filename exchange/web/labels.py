@@ -172,12 +172,5 @@ LABELS = {
         "void_pending": "冻结解除",
         "expire_pending": "冻结到期解除",
     },
-    "reconciliation_outcome": {
-        "matched": "一致",
-        "missing_in_ledger": "账簿缺失",
-        "missing_at_provider": "渠道缺失",
-        "amount_mismatch": "金额不符",
-    },
     "reconciliation_provider": {"bank_transfer": "银行转账", "stripe": "Stripe 银行卡"},
-    "reconciliation_status": {"completed": "已完成", "failed": "失败", "running": "进行中"},
 }
