@@ -6,17 +6,20 @@ does not exist yet reads as zero.
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, get
 from litestar.params import QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.accounting import chart
 from exchange.accounting.schemas import StatementPage
 from exchange.parties.http import Caller
 from exchange.platform.http import BEARER, Db
 from ledger import service as ledger
+from ledger.views import Page
 
 
 class UnitBalance(msgspec.Struct):
@@ -31,24 +34,45 @@ class WalletOut(msgspec.Struct):
     balances: list[UnitBalance]
 
 
+async def balances_of(session: AsyncSession, org_id: uuid.UUID) -> list[UnitBalance]:
+    """The organisation's balance in every wallet unit (zero where no account exists yet): what
+    ``GET /wallet`` answers and the pages show before money is held or spent."""
+    balances = []
+    for unit in chart.WALLET_UNITS:
+        account = await chart.find_account(session, chart.wallet(org_id, unit))
+        if account is None:
+            balances.append(UnitBalance(unit=unit, posted=0, held=0, available=0))
+        else:
+            balances.append(
+                UnitBalance(
+                    unit=unit, posted=account.balance, held=account.pending_outflow, available=account.available
+                )
+            )
+    return balances
+
+
+async def cash_of(session: AsyncSession, org_id: uuid.UUID) -> UnitBalance:
+    """The organisation's balance in yuan (``CNY``): deposits and deal payments come out of it."""
+    return next(b for b in await balances_of(session, org_id) if b.unit == chart.CNY)
+
+
+async def statement_of(session: AsyncSession, org_id: uuid.UUID, unit: str, limit: int, cursor: str | None) -> Page:
+    """A page of the organisation's statement in ``unit``, newest first (an empty page before its
+    account exists)."""
+    account = await chart.find_account(session, chart.wallet(org_id, unit))
+    if account is None:
+        return Page(items=[], next_cursor=None)
+    return await ledger.statement(session, account.id, limit=limit, cursor=cursor)
+
+
 class WalletController(Controller):
     path = "/wallet"
     tags = ["wallet"]
 
     @get("/", security=BEARER, summary="Balances of the caller's organisation per unit")
     async def balances(self, trader: Caller, db: Db) -> WalletOut:
-        balances = []
         async with db.read() as session:
-            for unit in chart.WALLET_UNITS:
-                account = await chart.find_account(session, chart.wallet(trader.org_id, unit))
-                if account is None:
-                    balances.append(UnitBalance(unit=unit, posted=0, held=0, available=0))
-                else:
-                    balances.append(
-                        UnitBalance(
-                            unit=unit, posted=account.balance, held=account.pending_outflow, available=account.available
-                        )
-                    )
+            balances = await balances_of(session, trader.org_id)
         return WalletOut(org_id=str(trader.org_id), balances=balances)
 
     @get("/entries", security=BEARER, summary="The statement of the caller's organisation, newest first")
@@ -61,8 +85,5 @@ class WalletController(Controller):
         cursor: Annotated[str | None, QueryParameter(min_length=1, max_length=500)] = None,
     ) -> StatementPage:
         async with db.read() as session:
-            account = await chart.find_account(session, chart.wallet(trader.org_id, unit))
-            if account is None:
-                return StatementPage(items=[], next_cursor=None)
-            page = await ledger.statement(session, account.id, limit=limit, cursor=cursor)
+            page = await statement_of(session, trader.org_id, unit, limit, cursor)
         return StatementPage(page.items, page.next_cursor)

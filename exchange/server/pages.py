@@ -20,18 +20,21 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 import exchange.parties
+import exchange.payments
 import exchange.stats
 import exchange.trading
 import exchange.vouchers
 import listings
 from exchange.parties.http import SESSION_COOKIE, page_caller_dependencies, resolve_page_principal
 from exchange.parties.pages import PAGE_HANDLERS as PARTY_PAGES
+from exchange.payments.pages import PAGE_HANDLERS as PAYMENT_PAGES
 from exchange.platform.keys import Keys
 from exchange.platform.problems import handle_any
 from exchange.platform.settings import Settings
 from exchange.server.http_rules import IGNORES_UNKNOWN_QUERY, check_request
 from exchange.stats.pages import PAGE_HANDLERS as STATS_PAGES
 from exchange.trading.pages import PAGE_HANDLERS as TRADING_PAGES
+from exchange.trading.workspace_pages import PAGE_HANDLERS as TRADING_WORKSPACE_PAGES
 from exchange.vouchers.pages import PAGE_HANDLERS as VOUCHER_PAGES
 from exchange.web import STATIC_DIR, STATIC_PATH, template_config
 from exchange.web.caching import PublicCacheMiddleware
@@ -43,6 +46,9 @@ CSRF_COOKIE = "techx_csrf"
 
 # The packages whose ``templates/`` folders hold pages, beside the shared layout of exchange/web.
 PAGE_PACKAGES = [exchange.parties, exchange.stats, exchange.trading, exchange.vouchers, listings]
+PAGE_PACKAGES += [exchange.payments]  # the wallet (buyer workspace)
+# The buyer's workspace, the deal and negotiation pages both parties share, and the wallet.
+BUYER_PAGES = [*TRADING_WORKSPACE_PAGES, *PAYMENT_PAGES]
 
 
 def page_templates() -> TemplateConfig[Any]:
@@ -72,7 +78,7 @@ def pages_router(settings: Settings, keys: Keys) -> Router:
     )
     return Router(
         path="/",
-        route_handlers=[*PARTY_PAGES, *STATS_PAGES, *LISTING_PAGES, *TRADING_PAGES, *VOUCHER_PAGES],
+        route_handlers=[*PARTY_PAGES, *STATS_PAGES, *LISTING_PAGES, *TRADING_PAGES, *VOUCHER_PAGES, *BUYER_PAGES],
         dependencies=page_caller_dependencies(),
         before_request=before_page,
         middleware=[
