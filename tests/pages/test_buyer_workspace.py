@@ -90,6 +90,9 @@ async def test_a_buyer_negotiates_signs_and_pays_in_the_browser(client, app) -> 
         assert 'data-phase="void_pending"' in freed and "解冻" in freed
 
     deal = (await client.get(f"{API}/deals/{deal_id}", headers=buyer.headers)).json()
+    bought = (await client.get(f"{API}/deals?side=buyer", headers=buyer.headers)).json()["items"]
+    sold = (await client.get(f"{API}/deals?side=seller", headers=buyer.headers)).json()["items"]
+    assert [d["id"] for d in bought] == [deal_id] and sold == []
     await past_notice(app, client, deal["notice_id"], ops, seller, buyer)
     member = await join(client, buyer, role="member")
 
