@@ -156,6 +156,7 @@ async def counter_offer(
     trading: Trading,
 ) -> Response[Any]:
     """A counter-offer (``POST /negotiations/{id}/offers``)."""
+    request.state.action = "offer"  # a price that is not yuan is worded as a price (ACTION_MESSAGES)
     offer = _offer(data)
     await db.transaction(lambda s: negotiations.counter(s, trading, trader, negotiation_id, offer, clock.now()))
     async with db.read() as session:
@@ -207,6 +208,7 @@ async def decline_offer(
 
 @post("/listings/{listing_id:uuid}/negotiations", include_in_schema=False, status_code=303, dependencies=DEPENDENCIES)
 async def open_negotiation(
+    request: Request[Any, Any, Any],
     listing_id: FromPath[uuid.UUID],
     data: Annotated[OfferForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     trader: Caller,
@@ -215,6 +217,7 @@ async def open_negotiation(
     trading: Trading,
 ) -> Redirect:
     """The buyer's opening offer on a negotiated listing (``POST /listings/{id}/negotiations``)."""
+    request.state.action = "offer"
     offer = _offer(data)
     thread, _ = await db.transaction(lambda s: negotiations.start(s, trading, trader, listing_id, offer, clock.now()))
     return Redirect(path=f"/workspace/negotiations/{thread.id}?notice=offer-made", status_code=303)

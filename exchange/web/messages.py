@@ -184,7 +184,7 @@ ACTION_MESSAGES.update(
     {
         "withdrawal:forbidden": "只有机构管理员可以申请提现，请联系贵机构的管理员。",
         "withdrawal:insufficient-funds": _funds,
-        "offer:amount-not-yuan": "请以元为单位填写报价，例如 1,236,000 或 1236000.50。",
+        "offer:amount-not-yuan": "请以元为单位填写报价金额，例如 1,236,000 或 1236000.50。",
     }
 )
 NOTICES.update(

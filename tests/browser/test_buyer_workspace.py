@@ -51,7 +51,7 @@ def test_a_buyer_counters_in_place_and_the_seller_sees_it_waiting(
     visit.page.fill("#counter-price", "九十万")
     visit.page.click("form[hx-post] button[type=submit]")
     visit.page.wait_for_selector("#offer-answer [data-problem='amount-not-yuan']", timeout=ANSWER_MS)
-    assert "请以元为单位填写" in visit.page.locator("#offer-answer").inner_text()
+    assert "请以元为单位填写报价金额" in visit.page.locator("#offer-answer").inner_text()
     visit.page.fill("#counter-price", "870,000")
     visit.page.fill("#counter-note", "首付比例可提高到40%")
     visit.page.click("form[hx-post] button[type=submit]")

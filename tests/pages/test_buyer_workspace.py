@@ -64,7 +64,7 @@ async def test_a_buyer_negotiates_signs_and_pays_in_the_browser(client, app) -> 
         seen = (await seller_page.get(thread_path)).text
         assert "¥400,000.00" in seen and "答复对方报价" in seen and "首次报价" in seen
         refused = await htmx_post(seller_page, f"{thread_path}/offers", price="四十八万")
-        assert refused.status_code == 400 and "请以元为单位填写" in refused.text
+        assert refused.status_code == 400 and "请以元为单位填写报价金额" in refused.text
         countered = await htmx_post(seller_page, f"{thread_path}/offers", price="480000", note="含技术服务")
         assert countered.status_code == 200 and "报价已发出" in countered.text
         assert 'hx-swap-oob="true"' in countered.text and "¥480,000.00" in countered.text
