@@ -27,7 +27,7 @@ import exchange.vouchers
 import listings
 from exchange.parties.http import SESSION_COOKIE, page_caller_dependencies, resolve_page_principal
 from exchange.parties.pages import PAGE_HANDLERS as PARTY_PAGES
-from exchange.payments.pages import PAGE_HANDLERS as PAYMENT_PAGES
+from exchange.payments.wallet_pages import PAGE_HANDLERS as WALLET_PAGES
 from exchange.platform.keys import Keys
 from exchange.platform.problems import handle_any
 from exchange.platform.settings import Settings
@@ -48,7 +48,7 @@ CSRF_COOKIE = "techx_csrf"
 PAGE_PACKAGES = [exchange.parties, exchange.stats, exchange.trading, exchange.vouchers, listings]
 PAGE_PACKAGES += [exchange.payments]  # the wallet (buyer workspace)
 # The buyer's workspace, the deal and negotiation pages both parties share, and the wallet.
-BUYER_PAGES = [*TRADING_WORKSPACE_PAGES, *PAYMENT_PAGES]
+BUYER_PAGES = [*TRADING_WORKSPACE_PAGES, *WALLET_PAGES]
 
 
 def page_templates() -> TemplateConfig[Any]:
