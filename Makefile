@@ -21,6 +21,7 @@ $(DEV): pyproject.toml | $(BIN)/python
 ## Serve the exchange on http://127.0.0.1:8000 (embedded SQLite under var/ unless DATABASE_URL is set).
 ## A fresh embedded database is first seeded with the demo exchange, unless TECHX_DEMO=0.
 run: $(RUNTIME)
+	@scripts/ensure-pdf
 	@if [ "$${TECHX_DEMO:-1}" != "0" ] && [ -z "$${DATABASE_URL:-}" ] && [ ! -f var/techx.db ]; then \
 		$(BIN)/techx demo; \
 	fi
@@ -34,6 +35,7 @@ demo: $(RUNTIME)
 test: $(DEV)
 	scripts/ensure-postgres
 	scripts/ensure-browser
+	scripts/ensure-pdf
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest

@@ -55,6 +55,8 @@ from listings.schemas import ListingFigures, NoticeSummaryOut
 from listings.search import warm_up
 from listings.service import (
     apply_trading_action,
+    can_view,
+    confidential_basis,
     create_listings,
     load_listing,
     public_listing,
@@ -125,10 +127,12 @@ __all__ = [
     "UnitOfWork",
     "WorkingCalendar",
     "apply_trading_action",
+    "can_view",
     "cancel_deal",
     "cancel_notice",
     "close_unsold",
     "complete_sale",
+    "confidential_basis",
     "create_listings",
     "form_deal",
     "get_notice",

@@ -28,14 +28,20 @@ class UnitOfWork(Protocol):
 
 
 class ListingsContext:
-    """Rules (from settings), the exchange's current signing key, the data key ring, the hook registry
-    and this process's cached working-day calendar (``listings/calendar.py``).
+    """Rules (from settings), the exchange's current signing key, the data key ring, the hook registry,
+    this process's cached working-day calendar (``listings/calendar.py``), and the exchange's public
+    address (the QR codes of printed documents link to its pages).
 
     A plain class, not a dataclass: the web framework passes it through untouched as a dependency.
     """
 
     def __init__(
-        self, rules: ListingRules, signer: Signer, data_keys: KeyRing[bytes], hooks: ListingHooks | None = None
+        self,
+        rules: ListingRules,
+        signer: Signer,
+        data_keys: KeyRing[bytes],
+        hooks: ListingHooks | None = None,
+        public_url: str = "http://127.0.0.1:8000",
     ) -> None:
         if any(len(key) != 32 for key in data_keys.keys.values()):
             raise ValueError("every data key must be 32 bytes (AES-256)")
@@ -44,3 +50,4 @@ class ListingsContext:
         self.data_keys = data_keys
         self.hooks = hooks or ListingHooks()
         self.calendar = CalendarCache()
+        self.public_url = public_url.rstrip("/")

@@ -28,8 +28,14 @@ class DecryptionFailed(Exception):
 
 
 def seal(keys: KeyRing[bytes], listing_id: uuid.UUID, plaintext: str) -> bytes:
+    return seal_bytes(keys, listing_id, plaintext.encode("utf-8"))
+
+
+def seal_bytes(keys: KeyRing[bytes], owner_id: uuid.UUID, plaintext: bytes) -> bytes:
+    """Any bytes sealed as confidential details are (a confidential document's file): ``owner_id``
+    is the associated data, so the sealed bytes open only for the record they were sealed for."""
     nonce = os.urandom(NONCE_BYTES)
-    sealed = AESGCM(keys.current).encrypt(nonce, plaintext.encode("utf-8"), listing_id.bytes)
+    sealed = AESGCM(keys.current).encrypt(nonce, plaintext, owner_id.bytes)
     return FORMAT_V2 + bytes.fromhex(keys.current_id) + nonce + sealed
 
 
@@ -43,6 +49,10 @@ def key_id_of(stored: bytes) -> str | None:
 
 
 def unseal(keys: KeyRing[bytes], listing_id: uuid.UUID, stored: bytes) -> str:
+    return unseal_bytes(keys, listing_id, stored).decode("utf-8")
+
+
+def unseal_bytes(keys: KeyRing[bytes], owner_id: uuid.UUID, stored: bytes) -> bytes:
     key_id = key_id_of(stored)
     body = stored[1:] if key_id is None else stored[1 + KEY_ID_BYTES :]
     if len(body) < NONCE_BYTES + TAG_BYTES:
@@ -52,9 +62,9 @@ def unseal(keys: KeyRing[bytes], listing_id: uuid.UUID, stored: bytes) -> str:
         raise DecryptionFailed(f"sealed with data key {key_id or '(legacy)'}, which is not in the key ring")
     nonce, ciphertext = body[:NONCE_BYTES], body[NONCE_BYTES:]
     try:
-        return AESGCM(key).decrypt(nonce, ciphertext, listing_id.bytes).decode("utf-8")
+        return AESGCM(key).decrypt(nonce, ciphertext, owner_id.bytes)
     except InvalidTag as exc:
-        raise DecryptionFailed("authentication failed: wrong key or wrong listing") from exc
+        raise DecryptionFailed("authentication failed: wrong key or wrong record") from exc
 
 
 def reseal(keys: KeyRing[bytes], listing_id: uuid.UUID, stored: bytes) -> bytes | None:

@@ -13,23 +13,23 @@ checks them (a wrong one is a Chinese 4xx page); the rest are ignored.
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlencode
 
 import msgspec
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
-from kernel.errors import msgspec_field
+from kernel.errors import NotFound, msgspec_field
+from kernel.page_actions import InvalidForm, done, read_form
 from kernel.pagination import DEFAULT_LIMIT
-from listings import notices
+from listings import calendar, notices, service
 from listings.context import UnitOfWork
 from listings.domain import (
     PUBLIC_STATUSES,
@@ -41,16 +41,23 @@ from listings.domain import (
     NoticeKind,
     NoticeStatus,
     NoticeStatusFilter,
+    ObjectionDecision,
+    ObjectionStatus,
     PricingMode,
+    ReviewDecision,
     objection_window_open,
 )
 from listings.errors import InvalidRequest
+from listings.facts import readable
 from listings.labels import LISTING_LABELS
 from listings.models import Notice
+from listings.printing import notice_pdf
 from listings.queries import SearchQuery, count_listings, search_listings
-from listings.routes import Caller, Ctx, Db, Now
+from listings.routes import Caller, Ctx, Db, Now, operator_change
+from listings.schemas import DayCorrection
 from listings.service import WITHDRAWN_BY_SELLER
 from listings.views import listing_summary, notice_out, notice_summary
+from listings.workdays import BEIJING
 
 F = TypeVar("F", bound=msgspec.Struct)
 
@@ -246,6 +253,14 @@ async def notice_page(
     return Template("listings/notice.html", context=await _notice_context(request, db, clock, listings, notice_id))
 
 
+@get("/notices/{notice_id:uuid}/pdf", include_in_schema=False, name="notice-pdf")
+async def notice_pdf_page(
+    request: Request[Any, Any, Any], notice_id: FromPath[uuid.UUID], db: Db, clock: Now, listings: Ctx
+) -> Response[bytes]:
+    """The notice page's "下载 PDF": the API's PDF of the notice."""
+    return await notice_pdf(request, db, clock.now(), listings, notice_id)
+
+
 async def _notice_context(
     request: Request[Any, Any, Any], db: Db, clock: Now, listings: Ctx, notice_id: uuid.UUID, **more: Any
 ) -> dict[str, Any]:
@@ -296,158 +311,6 @@ END_REASONS = {WITHDRAWN_BY_SELLER: "转让方撤回了挂牌。"}
 
 
 # ----------------------------------------------------------------------------------------------
-# The signed content, field by field in Chinese (the exact text is shown beside it)
-
-LABELS = {
-    "notice_id": "公示编号",
-    "kind": "公示类型",
-    "issuer": "发布机构",
-    "title": "标题",
-    "subject": "公示对象",
-    "type": "类型",
-    "id": "编号",
-    "opens_at": "开始时间",
-    "closes_at": "截止时间",
-    "period_rule": "期限规则",
-    "supersedes": "取代的公示",
-    "body": "公示内容",
-    "listing_id": "项目 ID",
-    "number": "编号",
-    "version": "版本",
-    "status": "状态",
-    "summary": "简介",
-    "field": "技术领域",
-    "keywords": "关键词",
-    "maturity": "技术成熟度",
-    "ip_assets": "知识产权",
-    "expires_on": "到期日",
-    "inventors": "发明人",
-    "deal": "交易方式",
-    "pricing": "价格",
-    "mode": "定价方式",
-    "asking_price": "挂牌价",
-    "appraised_value": "评估值",
-    "appraisal_report": "评估报告",
-    "deposit": "保证金",
-    "increment": "加价幅度",
-    "inventor_reward_bp": "发明人奖励比例",
-    "seller": "转让方",
-    "name": "名称",
-    "org_id": "机构 ID",
-    "announcement": "公示安排",
-    "round": "公示轮次",
-    "working_days": "公示工作日数",
-    "auction_opens_at": "竞价开始时间",
-    "achievement": "科技成果",
-    "listing_number": "项目编号",
-    "deal_type": "交易类型",
-    "deal_terms": "交易条件",
-    "price": "成交价",
-    "buyer": "受让方",
-    "concluded_by": "成交方式",
-    "related_party": "关联交易",
-    "program": "创新券项目",
-    "provider": "服务机构",
-    "amount": "金额",
-    "service_orders": "服务订单",
-    "exchange_fees": "交易服务费",
-    "scope": "许可方式",
-    "term_months": "许可期限（月）",
-    "territory": "许可地域",
-    "company_name": "公司名称",
-    "shares_bp": "股权比例",
-}
-MONEY = {"asking_price", "appraised_value", "deposit", "increment", "price", "amount", "fee", "total"}
-MOMENTS = {"opens_at", "closes_at", "auction_opens_at"}
-BASIS_POINTS = {"inventor_reward_bp", "shares_bp"}
-# The vocabulary of a key's value, by the key and the key of the object holding it (a seller's and
-# a buyer's ``kind`` are organisations', an IP asset's its kind of right, the notice's a notice kind).
-VOCABULARIES: dict[str | tuple[str, str], str] = {
-    "kind": "notice_kind",
-    "field": "field",
-    "deal_type": "deal_type",
-    "mode": "pricing_mode",
-    "scope": "license_scope",
-    "concluded_by": "concluded_by",
-    "status": "listing_status",
-    "territory": "territory",
-    ("seller", "kind"): "org_kind",
-    ("buyer", "kind"): "org_kind",
-    ("ip_assets", "kind"): "ip_kind",
-    ("subject", "type"): "subject_type",
-    ("deal", "type"): "deal_type",
-    ("deal_terms", "type"): "deal_type",
-}
-# The signed text's keys are sorted (canonical JSON); a reader wants what it is first, then when, then the body.
-ORDER = [
-    "title",
-    "kind",
-    "notice_id",
-    "issuer",
-    "subject",
-    "opens_at",
-    "closes_at",
-    "period_rule",
-    "supersedes",
-    "body",
-]
-
-
-@dataclasses.dataclass
-class Fact:
-    """One field of the signed content: its Chinese label, and its value (written by the template
-    with the filter ``format`` names: ``yuan``, ``beijing``, ``percent_bp`` or plain ``text``) or its parts."""
-
-    label: str
-    value: Any = None
-    format: str = "text"
-    parts: list[Fact] = dataclasses.field(default_factory=list)
-
-
-def readable(content: dict[str, Any]) -> list[Fact]:
-    """The signed content's fields in Chinese, money in yuan and moments in Beijing time. Unknown
-    keys keep their own name: the exact text is on the page, nothing is hidden."""
-    keys = sorted(content, key=lambda k: (ORDER.index(k) if k in ORDER else len(ORDER), k))
-    return [_fact(key, content[key]) for key in keys]
-
-
-def _fact(key: str, value: Any, within: str | None = None) -> Fact:
-    label = LABELS.get(key, key)
-    if isinstance(value, dict):
-        return Fact(label, parts=[_fact(k, v, key) for k, v in value.items()])
-    if isinstance(value, list):
-        if all(not isinstance(v, dict | list) for v in value):
-            return Fact(label, "、".join(_word(key, v, within) for v in value) or "—")
-        return Fact(label, parts=[_item(key, i, v) for i, v in enumerate(value, 1)])
-    if key in MONEY and isinstance(value, int) and not isinstance(value, bool):
-        return Fact(label, value, "yuan")
-    if key in BASIS_POINTS and isinstance(value, int) and not isinstance(value, bool):
-        return Fact(label, value, "percent_bp")
-    if key in MOMENTS and isinstance(value, str):
-        try:
-            return Fact(label, datetime.fromisoformat(value), "beijing")
-        except ValueError:
-            pass
-    return Fact(label, _word(key, value, within))
-
-
-def _item(key: str, index: int, value: Any) -> Fact:
-    if isinstance(value, dict):
-        return Fact(f"第 {index} 项", parts=[_fact(k, v, key) for k, v in value.items()])
-    return Fact(f"第 {index} 项", _word(key, value))
-
-
-def _word(key: str, value: Any, within: str | None = None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    vocabulary = (VOCABULARIES.get((within, key)) if within else None) or VOCABULARIES.get(key, "")
-    words = LISTING_LABELS.get(vocabulary, {})
-    return words.get(str(value), str(value))
-
-
-# ----------------------------------------------------------------------------------------------
 # Objections
 
 
@@ -481,4 +344,151 @@ async def object_to_notice(
     return Template("listings/notice.html", context=context)
 
 
-PAGE_HANDLERS = [library, notice_board, notice_page, object_to_notice]
+# -- the operators' console: listings to review, objections to resolve, the working-day calendar -------
+# Each calls what the API's operator routes call, with the same refusals (``require_operator`` first,
+# so that a member of another organisation learns nothing of the queues).
+
+CONSOLE = {"section": "workspace"}
+
+
+class ReviewForm(msgspec.Struct):
+    decision: ReviewDecision
+    note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+class ResolveForm(msgspec.Struct):
+    decision: ObjectionDecision
+    note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+class DayForm(msgspec.Struct):
+    day: date
+    kind: Literal["off", "workday", "normal"]
+    notice: str = ""
+    reason: str = ""
+    name: str = ""  # checked as the API checks them, by ``read_correction``
+
+
+@get("/console/reviews", include_in_schema=False, name="console-reviews")
+async def review_queue(request: Request[Any, Any, Any], actor: Caller, db: Db) -> Template:
+    """Listings submitted for review: ``GET /api/v1/listings?status=under_review`` as an operator."""
+    actor.require_operator()
+    cursor = request.query_params.get("cursor") or None
+    search = SearchQuery(status=ListingStatus.UNDER_REVIEW, order="newest", limit=PAGE_SIZE, cursor=cursor)
+    async with db.read() as session:
+        rows, next_cursor = await search_listings(session, search, actor)
+    context = {"listings": [listing_summary(r) for r in rows], "next_cursor": next_cursor}
+    return Template("listings/console_reviews.html", context={**context, **CONSOLE, "workspace_tab": "reviews"})
+
+
+@post("/console/reviews/{listing_id:uuid}", include_in_schema=False, status_code=200)
+async def review(
+    request: Request[Any, Any, Any], listing_id: FromPath[uuid.UUID], actor: Caller, db: Db, clock: Now, listings: Ctx
+) -> Template | Redirect:
+    """Approve (the announcement is signed and published) or reject, as ``POST …/review`` does."""
+    form = await read_form(request, ReviewForm)
+    await db.transaction(
+        lambda s: service.review_listing(s, listings, actor, listing_id, form.decision, form.note, clock.now())
+    )
+    notice = "listing-approved" if form.decision is ReviewDecision.APPROVE else "listing-rejected"
+    return done(request, notice, "/console/reviews")
+
+
+@get("/console/objections", include_in_schema=False, name="console-objections")
+async def objection_queue(request: Request[Any, Any, Any], actor: Caller, db: Db) -> Template:
+    """Pending objections, oldest first (``GET /api/v1/objections?status=pending`` as an operator),
+    each with the notice it is against."""
+    actor.require_operator()
+    cursor = request.query_params.get("cursor") or None
+    async with db.read() as session:
+        rows, next_cursor = await notices.list_objections(
+            session, actor, status=ObjectionStatus.PENDING, notice_id=None, limit=PAGE_SIZE, cursor=cursor
+        )
+        about = {o.notice_id: await notices.get_notice(session, o.notice_id) for o in rows}
+    context = {"objections": rows, "notices": about, "next_cursor": next_cursor}
+    return Template("listings/console_objections.html", context={**context, **CONSOLE, "workspace_tab": "objections"})
+
+
+@post("/console/objections/{objection_id:uuid}/resolve", include_in_schema=False, status_code=200)
+async def resolve(
+    request: Request[Any, Any, Any],
+    objection_id: FromPath[uuid.UUID],
+    actor: Caller,
+    db: Db,
+    clock: Now,
+    listings: Ctx,
+) -> Template | Redirect:
+    """Uphold (the notice is cancelled, its subject stopped) or dismiss, as ``POST …/resolve`` does."""
+    form = await read_form(request, ResolveForm)
+    await db.transaction(
+        lambda s: notices.resolve_objection(s, listings, actor, objection_id, form.decision, form.note, clock.now())
+    )
+    notice = "objection-upheld" if form.decision is ObjectionDecision.UPHELD else "objection-dismissed"
+    return done(request, notice, "/console/objections")
+
+
+@get("/console/calendar", include_in_schema=False, name="console-calendar")
+async def calendar_page(request: Request[Any, Any, Any], actor: Caller, db: Db, clock: Now) -> Template:
+    """The working-day calendar as ``GET /api/v1/calendar/years…`` shows it, its change log, and the
+    form of ``PUT /api/v1/calendar/days/{day}``. ``?year=`` picks the year (default: this one)."""
+    actor.require_operator()
+    this_year = clock.now().astimezone(BEIJING).year
+    year = read_query(request, CalendarQuery).year or this_year
+    async with db.read() as session:
+        years = await calendar.list_years(session, limit=20)
+        try:
+            loaded, days = await calendar.get_year(session, year)
+        except NotFound:
+            loaded, days = None, []
+        log = await calendar.changes(session, year=year, after=None, limit=20)
+    context = {
+        "year": year,
+        "years": [{"year": row.year, "days_off": off, "make_up_workdays": worked} for row, off, worked in years],
+        "loaded": loaded,
+        "days": days,
+        "changes": log[:20],
+    }
+    return Template("listings/console_calendar.html", context={**context, **CONSOLE, "workspace_tab": "calendar"})
+
+
+class CalendarQuery(msgspec.Struct, forbid_unknown_fields=True):
+    year: Annotated[int, msgspec.Meta(ge=2000, le=2100)] | None = None
+
+
+@post("/console/calendar/days", include_in_schema=False, status_code=200)
+async def correct_day(request: Request[Any, Any, Any], actor: Caller, db: Db, clock: Now) -> Template | Redirect:
+    """Make a day a holiday, a make-up working day or an ordinary day, with the notice behind it and
+    the reason, as ``PUT /api/v1/calendar/days/{day}`` does (recorded in the change log)."""
+    by = operator_change(actor)
+    form = await read_form(request, DayForm)
+    checked = read_correction(form)
+    await db.transaction(
+        lambda s: calendar.correct_day(
+            s, form.day, checked.kind, checked.name, checked.notice, checked.reason, by, clock.now()
+        )
+    )
+    return done(request, "day-corrected", f"/console/calendar?year={form.day.year}")
+
+
+def read_correction(form: DayForm) -> DayCorrection:
+    """The API's body of the correction, checked as the API checks it (the notice and reason required)."""
+    fields = {"kind": form.kind, "notice": form.notice, "reason": form.reason, "name": form.name}
+    try:
+        return msgspec.convert(fields, DayCorrection)
+    except msgspec.ValidationError as exc:
+        raise InvalidForm(str(exc), field=msgspec_field(str(exc))) from exc
+
+
+PAGE_HANDLERS = [
+    library,
+    notice_board,
+    notice_page,
+    notice_pdf_page,
+    object_to_notice,
+    review_queue,
+    review,
+    objection_queue,
+    resolve,
+    calendar_page,
+    correct_day,
+]

@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
-from litestar import Controller, Response, get, patch, post, put
+from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
-from litestar.openapi.spec.enums import OpenAPIType
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from kernel.csvtext import csv_text
+from kernel.exports import XLSX_MEDIA_TYPE
 from kernel.pagination import Cursor, Limit, by_id, cursor_int, decode_cursor, id_after, keyset_page
+from kernel.printing import PDF
 from kernel.shapes import shaped
 from listings import calendar, notices, queries, service
 from listings.context import ListingsContext, UnitOfWork
@@ -36,6 +37,8 @@ from listings.domain import (
     ObjectionStatus,
     PricingMode,
 )
+from listings.exports import open_data_export
+from listings.printing import notice_pdf
 from listings.schemas import (
     CalendarChangeOut,
     CalendarChangePage,
@@ -355,6 +358,16 @@ class NoticeController(Controller):
             counts = await notices.objection_counts(session, [notice.id])
         return notice_out(notice, counts.get(notice.id, (0, 0)), clock.now())
 
+    @get(
+        "/{notice_id:uuid}/pdf",
+        media_type=PDF,
+        summary="A notice printed as PDF: its content in Chinese, its signature and a QR code of its page",
+    )
+    async def pdf(
+        self, request: Request[Any, Any, Any], notice_id: FromPath[uuid.UUID], db: Db, clock: Now, listings: Ctx
+    ) -> Response[bytes]:
+        return await notice_pdf(request, db, clock.now(), listings, notice_id)
+
     @post(
         "/{notice_id:uuid}/objections",
         status_code=201,
@@ -426,98 +439,58 @@ class ObjectionController(Controller):
 # Open data
 
 JSONL = "application/x-ndjson"
-CSV = "text/csv; charset=utf-8"
-CSV_COLUMNS = (
-    "cursor",
-    "listing_id",
-    "number",
-    "status",
-    "public",
-    "title",
-    "field",
-    "deal_type",
-    "pricing_mode",
-    "asking_price",
-    "appraised_value",
-    "deposit",
-    "increment",
-    "keywords",
-    "ip_assets",
-    "seller_name",
-    "seller_kind",
-    "first_announced_at",
-    "announced_at",
-    "closes_at",
-    "updated_at",
-    "summary",
-)
 
 
 @dataclass
 class OpenDataOperation(Operation):
-    """Documents both export formats of the open-data endpoint."""
+    """Documents the export formats of the open-data endpoint."""
 
     def __post_init__(self) -> None:
         responses = dict(self.responses or {})
         ok = responses.get("200")
         if ok is not None:
             text = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
-            ok.content = {JSONL: text, "text/csv": text}
-            ok.description = "One listing per JSON line, or CSV with a header row; X-Next-Cursor continues the sync"
+            binary = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY))
+            ok.content = {JSONL: text, "text/csv": text, XLSX_MEDIA_TYPE: binary}
+            ok.description = (
+                "One listing per JSON line, or a spreadsheet (CSV with a UTF-8 BOM, or xlsx) with a header row;"
+                " X-Next-Cursor continues the sync"
+            )
         self.responses = responses
-
-
-def _csv_row(row: dict[str, Any]) -> list[Any]:
-    pricing = row.get("pricing") or {}
-    seller = row.get("seller") or {}
-    announcement = row.get("announcement") or {}
-    deal = row.get("deal") or {}
-    values = {
-        **row,
-        "deal_type": deal.get("type"),
-        "pricing_mode": pricing.get("mode"),
-        "asking_price": pricing.get("asking_price"),
-        "appraised_value": pricing.get("appraised_value"),
-        "deposit": pricing.get("deposit"),
-        "increment": pricing.get("increment"),
-        "keywords": ";".join(row.get("keywords") or []),
-        "ip_assets": ";".join(f"{a['kind']}:{a['number']}" for a in row.get("ip_assets") or []),
-        "seller_name": seller.get("name"),
-        "seller_kind": seller.get("kind"),
-        "announced_at": announcement.get("opens_at"),
-        "closes_at": announcement.get("closes_at"),
-    }
-    return [values.get(c) for c in CSV_COLUMNS]
 
 
 @get(
     "/open-data/listings",
     tags=["open data"],
-    summary="Export announced and past listings incrementally (JSON lines or CSV) for achievement databases",
+    summary="Export announced and past listings incrementally (JSON lines, CSV or xlsx) for achievement databases",
     media_type=JSONL,
     operation_class=OpenDataOperation,
 )
 async def open_data_listings(
     db: Db,
     since: FromQuery[Annotated[int, Parameter(ge=0, le=10**15, description="X-Next-Cursor of the last export")]] = 0,
-    format: FromQuery[Literal["jsonl", "csv"]] = "jsonl",
+    format: FromQuery[
+        Annotated[
+            Literal["jsonl", "csv", "xlsx"],
+            Parameter(description="jsonl (default), csv (UTF-8 with a BOM, for Excel) or xlsx"),
+        ]
+    ] = "jsonl",
     limit: FromQuery[Annotated[int, Parameter(ge=1, le=10_000)]] = 1000,
 ) -> Response[bytes]:
     async with db.read() as session:
         rows, next_since = await queries.open_data(session, since=since, limit=limit)
-    if format == "csv":
-        body, media_type = csv_text([CSV_COLUMNS, *(_csv_row(r) for r in rows)]).encode("utf-8"), CSV
-    else:
-        body = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows).encode("utf-8")
-        media_type = JSONL
-    return Response(body, media_type=media_type, headers={"X-Next-Cursor": str(next_since)})
+    cursor = {"X-Next-Cursor": str(next_since)}
+    if format != "jsonl":
+        return open_data_export(rows, since).response(format, headers=cursor)
+    body = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows).encode("utf-8")
+    return Response(body, media_type=JSONL, headers=cursor)
 
 
 # ----------------------------------------------------------------------------------------------
 # The working-day calendar (listings/calendar.py): public to read, operators change it
 
 
-def _by(actor: Actor) -> calendar.ChangedBy:
+def operator_change(actor: Actor) -> calendar.ChangedBy:
     actor.require_operator()
     return calendar.ChangedBy(f"operator {actor.user_id} ({actor.org_name})", actor.user_id)
 
@@ -556,7 +529,7 @@ class CalendarController(Controller):
         clock: Now,
         replace: FromQuery[bool] = False,
     ) -> CalendarYearDetail:
-        by = _by(actor)
+        by = operator_change(actor)
         checked = check_schedule(data)
 
         async def work(session: Any) -> CalendarYearDetail:
@@ -588,7 +561,7 @@ class CalendarController(Controller):
     async def correct_day(
         self, day: FromPath[date], data: JSONBody[DayCorrection], actor: Caller, db: Db, clock: Now
     ) -> CalendarDayOut:
-        by = _by(actor)
+        by = operator_change(actor)
         row = await db.transaction(
             lambda s: calendar.correct_day(s, day, data.kind, data.name, data.notice, data.reason, by, clock.now())
         )

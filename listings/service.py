@@ -78,9 +78,11 @@ NDA_TERMS_VERSION = "techx-nda-2026-1"
 WITHDRAWN_BY_SELLER = "the seller withdrew the listing"  # the end reason of a withdrawn listing's notice
 
 
-def create_listings(rules: ListingRules, signer: Signer, data_keys: KeyRing[bytes]) -> ListingsContext:
+def create_listings(
+    rules: ListingRules, signer: Signer, data_keys: KeyRing[bytes], public_url: str = "http://127.0.0.1:8000"
+) -> ListingsContext:
     """The module's runtime for one application, with its own announcement handler registered."""
-    ctx = ListingsContext(rules=rules, signer=signer, data_keys=data_keys, hooks=ListingHooks())
+    ctx = ListingsContext(rules=rules, signer=signer, data_keys=data_keys, hooks=ListingHooks(), public_url=public_url)
     ctx.hooks.register_notice_handler(NoticeKind.LISTING_ANNOUNCEMENT, AnnouncementHandler(ctx))
     return ctx
 
@@ -729,22 +731,29 @@ async def accept_nda(
     return nda, True
 
 
+async def confidential_basis(session: AsyncSession, listing: Listing, actor: Actor | None) -> str:
+    """Why ``actor`` may read the listing's confidential details (and its confidential documents):
+    ``seller``, ``operator`` or ``nda``; NdaRequired for anyone else (the public too)."""
+    if actor is not None and is_seller(listing, actor):
+        return "seller"
+    if actor is not None and actor.is_operator:
+        return "operator"
+    nda = None
+    if actor is not None:
+        nda = await session.scalar(
+            select(ListingNda.id).where(ListingNda.listing_id == listing.id, ListingNda.org_id == actor.org_id)
+        )
+    if nda is None:
+        raise NdaRequired(f"accept the NDA with POST /api/v1/listings/{listing.id}/nda first")
+    return "nda"
+
+
 async def read_confidential(
     session: AsyncSession, ctx: ListingsContext, actor: Actor, listing_id: uuid.UUID, now: datetime
 ) -> tuple[Listing, str | None, str]:
     """The confidential details and the basis of access (seller, operator, nda); every read is logged."""
     listing = await load_listing(session, listing_id, viewer=actor)
-    if is_seller(listing, actor):
-        basis = "seller"
-    elif actor.is_operator:
-        basis = "operator"
-    else:
-        nda = await session.scalar(
-            select(ListingNda.id).where(ListingNda.listing_id == listing.id, ListingNda.org_id == actor.org_id)
-        )
-        if nda is None:
-            raise NdaRequired(f"accept the NDA with POST /api/v1/listings/{listing.id}/nda first")
-        basis = "nda"
+    basis = await confidential_basis(session, listing, actor)
     session.add(
         ConfidentialRead(listing_id=listing.id, user_id=actor.user_id, org_id=actor.org_id, basis=basis, read_at=now)
     )
@@ -798,6 +807,7 @@ __all__ = [
     "appraisal_of_record",
     "appraisal_report_of",
     "can_view",
+    "confidential_basis",
     "content_of",
     "create_listing",
     "create_listings",

@@ -193,6 +193,7 @@ def make_settings(backend: Backend, keys_dir: Path, **overrides: object) -> Sett
     values: dict[str, object] = {
         "database_url": backend.url,
         "keys_dir": keys_dir,
+        "documents_dir": keys_dir.parent / "documents",  # attachments beside the keys, in the test's folder
         "log_json": False,
         "log_level": "WARNING",
         # Tests sign many parties up from one address within the hour; tests of the limits lower these.

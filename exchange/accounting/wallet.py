@@ -10,14 +10,15 @@ import uuid
 from typing import Annotated, Literal
 
 import msgspec
-from litestar import Controller, get
+from litestar import Controller, Response, get
 from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.accounting import chart
+from exchange.accounting import chart, exports
 from exchange.accounting.schemas import StatementPage
 from exchange.parties.http import Caller
-from exchange.platform.http import BEARER, Db
+from exchange.platform.http import BEARER, Db, Now
+from kernel.exports import ExportOperation
 from ledger import service as ledger
 from ledger.views import Page
 
@@ -75,15 +76,33 @@ class WalletController(Controller):
             balances = await balances_of(session, trader.org_id)
         return WalletOut(org_id=str(trader.org_id), balances=balances)
 
-    @get("/entries", security=BEARER, summary="The statement of the caller's organisation, newest first")
+    @get(
+        "/entries",
+        security=BEARER,
+        summary="The statement of the caller's organisation, newest first (JSON, or a spreadsheet with ?format)",
+        operation_class=ExportOperation,
+    )
     async def entries(
         self,
         trader: Caller,
         db: Db,
+        clock: Now,
         unit: Annotated[Literal["CNY", "VCH"], QueryParameter(description="which wallet account")] = "CNY",
-        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+        limit: Annotated[int, QueryParameter(ge=1, le=100, description="lines of a JSON page")] = 20,
         cursor: Annotated[str | None, QueryParameter(min_length=1, max_length=500)] = None,
-    ) -> StatementPage:
+        format: Annotated[
+            Literal["json", "csv", "xlsx"],
+            QueryParameter(
+                description="json (default, a page of `limit` lines), or the whole statement from `cursor` on as csv"
+                f" or xlsx (at most {exports.MAX_LINES:,} lines; X-Next-Cursor continues it)"
+            ),
+        ] = "json",
+    ) -> Response[StatementPage]:
         async with db.read() as session:
+            if format != "json":
+                account = await chart.find_account(session, chart.wallet(trader.org_id, unit))
+                rows, next_cursor = await exports.statement_rows(session, account.id, cursor) if account else ([], None)
+                export = exports.statement_export(rows, trader.org_name, unit, clock.now())
+                return export.response(format, headers={"X-Next-Cursor": next_cursor} if next_cursor else None)
             page = await statement_of(session, trader.org_id, unit, limit, cursor)
-        return StatementPage(page.items, page.next_cursor)
+        return Response(StatementPage(page.items, page.next_cursor))

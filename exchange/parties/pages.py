@@ -13,13 +13,14 @@ the public (their URLs carry tokens) and tell the browser to send no ``Referer``
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 from typing import Annotated, Any
 
 from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 from msgspec import Struct
 
@@ -32,6 +33,7 @@ from exchange.platform.ratelimit import RateLimiter
 from exchange.platform.settings import Settings
 from exchange.web.messages import message_for
 from kernel.errors import DomainError, Unauthorized
+from kernel.page_actions import done
 
 
 class SignInForm(Struct):
@@ -319,8 +321,46 @@ async def workspace(user: NamedDependency[Principal]) -> Template:
     return Template("workspace/overview.html", context={"section": "workspace", "workspace_tab": "overview"})
 
 
+# -- the operators' console: organisations waiting for verification ---------------------------------------
+
+
+class VerifyForm(Struct):
+    note: str = ""
+
+
+@get("/console/verifications", include_in_schema=False, name="console-verifications")
+async def verification_queue(
+    operator: NamedDependency[Principal], db: Db, cursor: FromQuery[str | None] = None
+) -> Template:
+    """The queue of ``GET /api/v1/orgs/verification-queue``: unverified, active, oldest first."""
+    async with db.read() as session:
+        orgs, next_cursor = await service.verification_queue(session, limit=20, cursor=cursor)
+        confirmed = await service.confirmed_admins(session, [o.id for o in orgs])
+    context = {"orgs": orgs, "confirmed": confirmed, "next_cursor": next_cursor}
+    return Template(
+        "parties/console_verifications.html",
+        context={**context, "section": "workspace", "workspace_tab": "verifications"},
+    )
+
+
+@post("/console/verifications/{org_id:uuid}/verify", include_in_schema=False, status_code=200)
+async def verify_org(
+    request: Request[Any, Any, Any],
+    org_id: FromPath[uuid.UUID],
+    data: Annotated[VerifyForm, FORM],
+    operator: NamedDependency[Principal],
+    db: Db,
+    clock: Now,
+) -> Template | Redirect:
+    """Verify as ``POST /api/v1/orgs/{id}/verify`` does (the same refusal of an unconfirmed admin)."""
+    await db.transaction(lambda s: service.verify_org(s, org_id, operator, data.note.strip(), clock.now()))
+    return done(request, "org-verified", "/console/verifications")
+
+
 PAGE_HANDLERS = [
     workspace,
+    verification_queue,
+    verify_org,
     sign_in_page,
     sign_in,
     sign_out,

@@ -386,6 +386,38 @@ async def verification_queue(session: AsyncSession, *, limit: int, cursor: str |
     return await _page_by_registration(session, query, limit, cursor, newest_first=False)
 
 
+async def confirmed_admins(session: AsyncSession, org_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of ``org_ids`` have an admin who confirmed their address: those ``verify_org`` accepts."""
+    if not org_ids:
+        return set()
+    rows = await session.scalars(
+        select(User.org_id).where(
+            User.org_id.in_(list(org_ids)),
+            User.role == Role.ADMIN.value,
+            User.removed_at.is_(None),
+            User.email_confirmed_at.is_not(None),
+        )
+    )
+    return set(rows)
+
+
+async def user_names(session: AsyncSession, user_ids: Sequence[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    """Who the users are, as an operator reads them on a page: "name (email)"."""
+    wanted = [u for u in set(user_ids) if u is not None]
+    if not wanted:
+        return {}
+    rows = await session.execute(select(User.id, User.display_name, User.email).where(User.id.in_(wanted)))
+    return {r.id: f"{r.display_name}（{r.email}）" for r in rows}
+
+
+async def org_names(session: AsyncSession, org_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    wanted = list(set(org_ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(select(Org.id, Org.name).where(Org.id.in_(wanted)))
+    return {org_id: name for org_id, name in rows}
+
+
 async def _page_by_registration(
     session: AsyncSession, query: Any, limit: int, cursor: str | None, *, newest_first: bool
 ) -> tuple[list[Org], str | None]:

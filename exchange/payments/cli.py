@@ -25,8 +25,9 @@ def _progress(done: int, total: int) -> None:
 def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     from exchange.payments import reconciliation
     from exchange.payments.domain import Provider
+    from exchange.payments.exports import reconciliation_export
     from exchange.payments.providers import run_reconciliation
-    from exchange.payments.routes import reconciliation_csv, reconciliation_out
+    from exchange.payments.routes import reconciliation_out
     from exchange.platform.clock import SystemClock
     from exchange.platform.migrate import migrated_database
 
@@ -35,7 +36,7 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     statement = reconciliation.Statement.from_path(Path(args.statement), args.encoding) if args.statement else None
 
-    async def run() -> object:
+    async def run() -> tuple[object, bytes]:
         async with migrated_database(settings, pool_size=4) as db:
             period = {"period_from": args.period_from, "period_to": args.period_to}
             provider = Provider(args.provider)
@@ -45,10 +46,12 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
             async with db.read() as session:
                 found, lines = await reconciliation.get_run(session, done.id)
                 unmatched = await reconciliation.unmatched_events(session, found)
-            return reconciliation_out(found, lines, unmatched)
+                report = reconciliation_out(found, lines, unmatched)
+                sheet = (await reconciliation_export(session, report)).body("csv") if args.format == "csv" else b""
+            return report, sheet
 
     try:
-        report = asyncio.run(run())
+        report, sheet = asyncio.run(run())
     except Exception as exc:
         if hasattr(exc, "problem_type"):
             print(f"\nerror: {getattr(exc, 'detail', exc)}", file=sys.stderr)
@@ -58,7 +61,9 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     if args.format == "json":
         print(json.dumps(msgspec.to_builtins(report), ensure_ascii=False, indent=2))
     elif args.format == "csv":
-        print(reconciliation_csv(report), end="")  # type: ignore[arg-type]
+        sys.stdout.flush()
+        sys.stdout.buffer.write(sheet)  # the same CSV as the API's, BOM first, for Excel
+        sys.stdout.buffer.flush()
     else:
         _print_text(report)
     return 0 if report.clean else 1  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exchange.parties.http import Caller
 from exchange.payments import bank, card, reconciliation
 from exchange.payments.domain import Provider, StripeEventStatus
+from exchange.payments.exports import reconciliation_export
 from exchange.payments.gateway import stripe_gateway, verify_signature
 from exchange.payments.models import (
     BankTransfer,
@@ -60,8 +61,8 @@ from exchange.platform.keyed import (
     keyed,
     required_key,
 )
-from kernel.csvtext import csv_text
 from kernel.errors import Forbidden
+from kernel.exports import ExportOperation
 from kernel.pagination import Cursor, Limit
 from kernel.shapes import shaped
 
@@ -331,23 +332,6 @@ def reconciliation_out(
     )
 
 
-def reconciliation_csv(report: ReconciliationOut) -> str:
-    rows: list[list[object]] = [
-        ["kind", "outcome", "reference", "ledger_amount", "provider_amount", "entry_id", "count"]
-    ]
-    for line in report.differences:
-        rows.append(
-            ["difference", line.outcome, line.reference, line.ledger_amount, line.provider_amount, line.entry_id, 1]
-        )
-    for outcome, total in report.totals.items():
-        rows.append(["total", outcome, "", total.ledger_amount, total.provider_amount, "", total.count])
-    for error in report.row_errors:
-        rows.append(["row_error", "", f"line {error.line}", "", "", "", error.message])
-    for event in report.unmatched_events:
-        rows.append(["unmatched_event", event.type, event.object_id, "", "", "", event.id])
-    return csv_text(rows)
-
-
 def resolution_out(r: Resolution) -> ResolutionOut:
     return shaped(ResolutionOut, r)
 
@@ -398,26 +382,25 @@ class ReconciliationController(Controller):
 
     @get(
         "/{reconciliation_id:uuid}",
-        summary="A run's report: totals per outcome and every difference (JSON, or CSV with ?format=csv)",
-        media_type="application/json",
+        summary="A run's report: totals per outcome and every difference (JSON, or a spreadsheet with ?format)",
+        operation_class=ExportOperation,
     )
     async def report(
         self,
         operator: Caller,
         db: Db,
         reconciliation_id: FromPath[UUID],
-        format: Annotated[Literal["json", "csv"], QueryParameter(description="json (default) or csv")] = "json",
-    ) -> Response[Any]:
+        format: Annotated[
+            Literal["json", "csv", "xlsx"],
+            QueryParameter(description="json (default), csv (UTF-8 with a BOM, for Excel) or xlsx"),
+        ] = "json",
+    ) -> Response[ReconciliationOut]:
         async with db.read() as session:
             run, lines = await reconciliation.get_run(session, reconciliation_id)
             unmatched = await reconciliation.unmatched_events(session, run)
-        report = reconciliation_out(run, lines, unmatched)
-        if format == "csv":
-            return Response(
-                reconciliation_csv(report),
-                media_type="text/csv; charset=utf-8",
-                headers={"Content-Disposition": f'attachment; filename="reconciliation-{run.id}.csv"'},
-            )
+            report = reconciliation_out(run, lines, unmatched)
+            if format != "json":
+                return (await reconciliation_export(session, report)).response(format)
         return Response(report)
 
     @post(

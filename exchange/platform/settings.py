@@ -160,6 +160,10 @@ class Settings:
     webhook_allow_private: bool = False  # development and tests: webhooks to loopback and private addresses
     test_clock: bool = False
 
+    # attachments (exchange/documents, docs/documents.md)
+    documents_dir: Path = PROJECT_ROOT / "var" / "documents"  # the local store of attached files
+    document_max_bytes: int = 20 * 1024 * 1024  # the largest file one upload may attach
+
     @property
     def auction_opening_time(self) -> time:
         return _parse_time_of_day("TECHX_AUCTION_OPENS_AT", self.auction_opens_at)
@@ -246,6 +250,8 @@ class Settings:
             raise SettingsError("TECHX_SMTP_PORT must be 1 to 65535")
         if not 1 <= self.reconcile_batch_size <= 100_000:
             raise SettingsError("TECHX_RECONCILE_BATCH_SIZE must be 1 to 100000")
+        if self.document_max_bytes < 1:
+            raise SettingsError("TECHX_DOCUMENT_MAX_BYTES must be at least 1")
         if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise SettingsError("DATABASE_URL must use sqlite+aiosqlite:// or postgresql+asyncpg://")
 

@@ -23,6 +23,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from exchange.accounting.jobs import seal_task
 from exchange.accounting.routes import LedgerController
 from exchange.accounting.wallet import WalletController
+from exchange.documents import ROUTE_HANDLERS as DOCUMENT_ROUTES
 from exchange.notifications import ROUTE_HANDLERS as NOTIFICATION_ROUTES
 from exchange.notifications import Notifier
 from exchange.parties.auth import TokenIssuer
@@ -164,6 +165,7 @@ def create_app(
             "listings": modules.listings,
             "sweeper": modules.sweeper,
             "trading": modules.trading,
+            "documents": modules.documents,
             "notifier": Notifier.of(settings, keys.data),
             "metrics_started_at": clock.now(),
             "public_data": PublicData(db),
@@ -203,6 +205,12 @@ def create_app(
             *VOUCHER_ROUTES,
             *TRADING_ROUTES,
             *NOTIFICATION_ROUTES,
+            # Uploads take bodies up to the file limit plus the multipart envelope (docs/documents.md).
+            Router(
+                path="/",
+                route_handlers=DOCUMENT_ROUTES,
+                request_max_body_size=modules.documents.upload_body_limit,
+            ),
         ],
         middleware=[DefineMiddleware(PublicCacheMiddleware, covers=is_public_read, session_cookie=SESSION_COOKIE)],
     )
@@ -210,7 +218,7 @@ def create_app(
 
     handlers: list[Any] = [
         api,
-        pages_router(settings, keys),
+        pages_router(settings, keys, upload_body_limit=modules.documents.upload_body_limit),
         health,
         ready,
         public_keys,
@@ -233,6 +241,7 @@ def create_app(
                 "listings",
                 "public_data",
                 "notifier",
+                "documents",
             ),
             **caller_dependencies(),
         },

@@ -153,7 +153,8 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
     A coroutine: the framework runs a plain function hook in a worker thread, which cost every
     request a thread hand-off and a wait for the interpreter lock.
     """
-    if request.method in ("POST", "PUT", "PATCH"):
+    multipart = request.headers.get("content-type", "").lower().startswith("multipart/form-data")
+    if request.method in ("POST", "PUT", "PATCH") and not multipart:  # an uploaded file's bytes are not JSON
         body = await request.body()  # kept by the framework for the handler's own decoding
         if _nested_too_deep(body):
             message = f"nested deeper than {MAX_JSON_NESTING} levels"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from exchange import vouchers
 from exchange.accounting.jobs import HoldExpirySweep
+from exchange.documents import DocumentsContext, OwnerKind, create_documents
 from exchange.platform.events import Events
 from exchange.platform.keys import Keys
 from exchange.platform.settings import Settings
@@ -49,12 +50,13 @@ class Modules:
     listings: ListingsContext
     sweeper: Sweeper
     trading: TradingContext
+    documents: DocumentsContext
 
 
 def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> Modules:
     """The modules; what they publish (auction bids, extensions and closes) goes out through
     ``events`` after commit — None only where no subscriber can be listening."""
-    listings = create_listings(listing_rules(settings), keys.signer, keys.data)
+    listings = create_listings(listing_rules(settings), keys.signer, keys.data, settings.public_base_url)
     trading = create_trading(trading_rules(settings), listings)
     # What the exchange tells about listings (review, unsold) and objections to their announcements.
     listings.hooks.add_listing_observer(ListingNotices())
@@ -73,4 +75,7 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
         rows=rows,
     )
     vouchers.register(listings, sweeper)
-    return Modules(listings=listings, sweeper=sweeper, trading=trading)
+    documents = create_documents(settings, keys.data)
+    # A service order's documents follow the order's own rule, which vouchers keeps.
+    documents.owners[OwnerKind.SERVICE_ORDER] = vouchers.ServiceOrderDocuments()
+    return Modules(listings=listings, sweeper=sweeper, trading=trading, documents=documents)

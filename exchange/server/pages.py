@@ -19,21 +19,27 @@ from litestar.middleware.csrf import CSRFMiddleware
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+import exchange.documents
 import exchange.parties
 import exchange.payments
+import exchange.server
 import exchange.stats
 import exchange.trading
 import exchange.vouchers
 import listings
+from exchange.documents import PAGE_HANDLERS as DOCUMENT_PAGES
 from exchange.parties.http import SESSION_COOKIE, page_caller_dependencies, resolve_page_principal
 from exchange.parties.pages import PAGE_HANDLERS as PARTY_PAGES
+from exchange.payments.pages import PAGE_HANDLERS as PAYMENT_PAGES
 from exchange.payments.wallet_pages import PAGE_HANDLERS as WALLET_PAGES
 from exchange.platform.keys import Keys
 from exchange.platform.problems import handle_any
 from exchange.platform.settings import Settings
+from exchange.server.console_pages import PAGE_HANDLERS as CONSOLE_PAGES
 from exchange.server.http_rules import IGNORES_UNKNOWN_QUERY, check_request
 from exchange.stats.pages import PAGE_HANDLERS as STATS_PAGES
 from exchange.trading.pages import PAGE_HANDLERS as TRADING_PAGES
+from exchange.trading.seller_pages import PAGE_HANDLERS as SELLER_PAGES
 from exchange.trading.workspace_pages import PAGE_HANDLERS as TRADING_WORKSPACE_PAGES
 from exchange.vouchers.pages import PAGE_HANDLERS as VOUCHER_PAGES
 from exchange.web import STATIC_DIR, STATIC_PATH, template_config
@@ -45,8 +51,9 @@ API_PATHS = ("/api/", "/schema", "/metrics", "/health", "/ready")
 CSRF_COOKIE = "techx_csrf"
 
 # The packages whose ``templates/`` folders hold pages, beside the shared layout of exchange/web.
-PAGE_PACKAGES = [exchange.parties, exchange.stats, exchange.trading, exchange.vouchers, listings]
-PAGE_PACKAGES += [exchange.payments]  # the wallet (buyer workspace)
+PAGE_PACKAGES = [exchange.documents, exchange.parties, exchange.stats, exchange.trading, exchange.vouchers, listings]
+# The operators' console: the money pages, and those of the whole exchange (ledger, sweeps).
+PAGE_PACKAGES += [exchange.payments, exchange.server]
 # The buyer's workspace, the deal and negotiation pages both parties share, and the wallet.
 BUYER_PAGES = [*TRADING_WORKSPACE_PAGES, *WALLET_PAGES]
 
@@ -54,6 +61,10 @@ BUYER_PAGES = [*TRADING_WORKSPACE_PAGES, *WALLET_PAGES]
 def page_templates() -> TemplateConfig[Any]:
     folders = [Path(package.__file__).parent / "templates" for package in PAGE_PACKAGES]  # type: ignore[arg-type]
     return template_config(folder for folder in folders if folder.is_dir())
+
+
+# The operators' console (/console/…): the money pages and those of the whole exchange.
+CONSOLE_HANDLERS = [*PAYMENT_PAGES, *CONSOLE_PAGES]
 
 
 async def before_page(request: Request[Any, Any, Any]) -> None:
@@ -67,7 +78,7 @@ def page_is_public(scope: Any) -> bool:
     return bool(scope["route_handler"].opt.get("public_cache", True))
 
 
-def pages_router(settings: Settings, keys: Keys) -> Router:
+def pages_router(settings: Settings, keys: Keys, *, upload_body_limit: int) -> Router:
     csrf = CSRFConfig(
         # Derived from the token secret: a restart keeps forms valid, a key rotation renews it.
         secret=hashlib.sha256(b"techx-csrf:" + keys.jwt.current.encode()).hexdigest(),
@@ -78,7 +89,22 @@ def pages_router(settings: Settings, keys: Keys) -> Router:
     )
     return Router(
         path="/",
-        route_handlers=[*PARTY_PAGES, *STATS_PAGES, *LISTING_PAGES, *TRADING_PAGES, *VOUCHER_PAGES, *BUYER_PAGES],
+        route_handlers=[
+            *PARTY_PAGES,
+            *STATS_PAGES,
+            *LISTING_PAGES,
+            *TRADING_PAGES,
+            *VOUCHER_PAGES,
+            *SELLER_PAGES,
+            *BUYER_PAGES,
+            *CONSOLE_HANDLERS,
+            # The documents' pages take uploads: bodies up to the file limit plus the multipart envelope.
+            Router(
+                path="/",
+                route_handlers=DOCUMENT_PAGES,
+                request_max_body_size=upload_body_limit,
+            ),
+        ],
         dependencies=page_caller_dependencies(),
         before_request=before_page,
         middleware=[

@@ -13,7 +13,7 @@ from exchange.platform.http import Config, Db, Now, PublicFigures
 from exchange.stats.figures import kept_annual_figures, kept_home_figures
 from exchange.stats.views import monthly_deal_value, stats_figures
 from listings import ListingsContext, stats_year
-from listings.routes import CSV_COLUMNS
+from listings.exports import EXPORT_COLUMNS
 from listings.workdays import BEIJING
 
 YEARS_OFFERED = 6  # the year selector offers the current year and the five before it
@@ -43,8 +43,8 @@ async def stats(
     return Template("stats/stats.html", context=context)
 
 
-# What each column of the open-data CSV holds (``listings.routes.CSV_COLUMNS``, in that order); a
-# column added there without a line here fails tests/pages/test_home_pages.py.
+# What each column of the open-data CSV and xlsx holds (``listings.exports.EXPORT_COLUMNS``, in that
+# order); a column added there without a line here fails tests/pages/test_home_pages.py.
 OPEN_DATA_COLUMNS = {
     "cursor": "变更序号：同步时作为下一次请求的 since（整数，递增）",
     "listing_id": "项目 ID（UUID）",
@@ -68,12 +68,27 @@ OPEN_DATA_COLUMNS = {
     "closes_at": "本轮公告截止时间（RFC 3339，UTC）",
     "updated_at": "最后变更时间（RFC 3339，UTC）",
     "summary": "成果简介",
+    # The columns for people (after the machine columns above, which keep their order).
+    "public_zh": "是否仍公开：是 / 否",
+    "status_zh": "项目状态（中文）",
+    "field_zh": "技术领域（中文）",
+    "deal_type_zh": "交易方式（中文）",
+    "pricing_mode_zh": "定价方式（中文）",
+    "seller_kind_zh": "转让方类型（中文）",
+    "asking_price_yuan": "挂牌价，单位：元（如 1,236,000.00）",
+    "appraised_value_yuan": "评估价值，单位：元；无评估为空",
+    "deposit_yuan": "保证金，单位：元",
+    "increment_yuan": "竞价加价幅度，单位：元；非竞价为空",
+    "first_announced_at_beijing": "首次公告时间（北京时间，如 2026-03-02 09:00:00）",
+    "announced_at_beijing": "本轮公告开始时间（北京时间）",
+    "closes_at_beijing": "本轮公告截止时间（北京时间）",
+    "updated_at_beijing": "最后变更时间（北京时间）",
 }
 
 
 @get("/open-data", include_in_schema=False, name="open-data")
 async def open_data() -> Template:
-    columns = [(name, OPEN_DATA_COLUMNS.get(name, "")) for name in CSV_COLUMNS]
+    columns = [(name, OPEN_DATA_COLUMNS.get(name, "")) for name in EXPORT_COLUMNS]
     return Template("stats/open_data.html", context={"section": "open-data", "columns": columns})
 
 

@@ -458,3 +458,25 @@ async def expire(session: AsyncSession, ctx: TradingContext, offer: Offer, now: 
     await _end(session, thread, NegotiationAction.EXPIRE, f"offer {offer.seq} expired unanswered", now)
     await _unsold_if_nobody_left(session, ctx, thread.listing_id, now)
     return True
+
+
+async def seller_threads(
+    session: AsyncSession, seller: Principal, limit: int = 100
+) -> list[tuple[Negotiation, list[Offer]]]:
+    """The negotiations on the listings of ``seller``'s organisation, open ones first and then the
+    newest, each with its offers (the seller's workspace: what waits for its answer)."""
+    query = (
+        select(Negotiation)
+        .where(Negotiation.seller_org_id == seller.org_id)
+        .order_by((Negotiation.status != "open"), Negotiation.created_at.desc())
+        .limit(limit)
+    )
+    threads = list((await session.scalars(query)).all())
+    offers: dict[uuid.UUID, list[Offer]] = {t.id: [] for t in threads}
+    if threads:
+        rows = await session.scalars(
+            select(Offer).where(Offer.negotiation_id.in_(offers)).order_by(Offer.negotiation_id, Offer.seq)
+        )
+        for offer in rows:
+            offers[offer.negotiation_id].append(offer)
+    return [(t, offers[t.id]) for t in threads]

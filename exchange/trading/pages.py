@@ -19,7 +19,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
@@ -32,14 +32,14 @@ from exchange.parties.domain import Principal
 from exchange.parties.http import Caller
 from exchange.platform.events import Events
 from exchange.platform.http import Db, Now
-from exchange.trading import auction_events, auctions, bidding, deals, intents
+from exchange.trading import auction_events, auctions, bidding, deals, intents, printing
 from exchange.trading.context import TradingContext
 from exchange.trading.domain import NextStep, bid_grid
 from exchange.trading.models import Bid
 from exchange.trading.routes import DEPENDENCIES, Trading
-from exchange.trading.views import auction_out, certificate_out
+from exchange.trading.statements import SETTLED_STATES
+from exchange.trading.views import auction_out
 from exchange.web.formats import fen_of_yuan
-from kernel.errors import InvalidState
 from kernel.pagination import Cursor
 from listings import (
     PUBLIC_STATUSES,
@@ -191,13 +191,7 @@ async def certificate_page(deal_id: FromPath[uuid.UUID], user: Caller, db: Db) -
     deal's parties and operators (``deals.visible_deal``); the certificate names the signers and
     the fees and payment schedule the result notice does not publish. The public verifies the
     deal's result notice instead."""
-    async with db.read() as session:
-        deal = await deals.visible_deal(session, user, deal_id)
-    if deal.certificate is None:
-        raise InvalidState(  # as the API answers it
-            f"the certificate is issued when both parties have signed; the deal is {deal.state}", state=deal.state
-        )
-    shown = certificate_out(deal)
+    deal, shown = await printing.certificate_of(db, user, deal_id)
     content = shown.content
     schedule = [
         {
@@ -210,12 +204,44 @@ async def certificate_page(deal_id: FromPath[uuid.UUID], user: Caller, db: Db) -
     ]
     context = {
         "section": "deals",
+        "settled": deal.state in SETTLED_STATES,
         "certificate": shown,
         "content": content,
         "issued_at": _moment(content.get("issued_at")),
         "schedule": schedule,
     }
     return Template("trading/certificate.html", context=context, headers={"Cache-Control": "private, no-store"})
+
+
+PRIVATE = {"public_cache": False}  # the deal's parties and operators only
+
+
+@get(
+    "/deals/{deal_id:uuid}/certificate/pdf",
+    include_in_schema=False,
+    name="deal-certificate-pdf",
+    opt=PRIVATE,
+    dependencies=DEPENDENCIES,
+)
+async def certificate_pdf_page(
+    request: Request[Any, Any, Any], deal_id: FromPath[uuid.UUID], user: Caller, db: Db, trading: Trading
+) -> Response[bytes]:
+    """The certificate page's "下载 PDF": the API's PDF, for the same readers."""
+    return await printing.certificate_pdf(request, db, user, trading, deal_id)
+
+
+@get(
+    "/deals/{deal_id:uuid}/settlement/pdf",
+    include_in_schema=False,
+    name="deal-settlement-pdf",
+    opt=PRIVATE,
+    dependencies=DEPENDENCIES,
+)
+async def settlement_pdf_page(
+    request: Request[Any, Any, Any], deal_id: FromPath[uuid.UUID], user: Caller, db: Db, trading: Trading
+) -> Response[bytes]:
+    """The settlement statement's PDF (linked from the certificate page once a payment is settled)."""
+    return await printing.settlement_pdf(request, db, user, trading, deal_id)
 
 
 ORG_LISTINGS = 10  # the newest on the profile; the library lists them all
@@ -321,6 +347,8 @@ PAGE_HANDLERS = [
     bid_from_page,
     deal_results,
     certificate_page,
+    certificate_pdf_page,
+    settlement_pdf_page,
     listing_page,
     register_intent,
     org_page,

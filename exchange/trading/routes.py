@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Response, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -17,7 +17,7 @@ from exchange.parties.http import Caller
 from exchange.platform.events import Events
 from exchange.platform.http import BEARER, Db, Now
 from exchange.platform.keyed import IdempotencyKey, KeyedWrite, answer, keyed
-from exchange.trading import auction_events, auctions, bidding, deals, intents, negotiations, schedule
+from exchange.trading import auction_events, auctions, bidding, deals, intents, negotiations, printing, schedule
 from exchange.trading.context import TradingContext
 from exchange.trading.domain import Side
 from exchange.trading.errors import NotParticipant
@@ -35,17 +35,17 @@ from exchange.trading.schemas import (
     NegotiationOut,
     NegotiationPage,
     OfferIn,
+    SettlementStatementOut,
 )
 from exchange.trading.views import (
     auction_out,
     bid_out,
-    certificate_out,
     deal_out,
     intent_out,
     negotiation_out,
 )
-from kernel.errors import InvalidState
 from kernel.pagination import Cursor, Limit
+from kernel.printing import PDF
 from listings import load_listing
 
 Trading = NamedDependency[TradingContext]
@@ -302,13 +302,36 @@ class DealController(Controller):
 
     @get("/{deal_id:uuid}/certificate", summary="The signed deal certificate (verify with GET /keys)")
     async def certificate(self, deal_id: FromPath[uuid.UUID], user: Caller, db: Db) -> CertificateOut:
-        async with db.read() as session:
-            deal = await deals.visible_deal(session, user, deal_id)
-        if deal.certificate is None:
-            raise InvalidState(
-                f"the certificate is issued when both parties have signed; the deal is {deal.state}", state=deal.state
-            )
-        return certificate_out(deal)
+        return (await printing.certificate_of(db, user, deal_id))[1]
+
+    @get(
+        "/{deal_id:uuid}/certificate/pdf",
+        media_type=PDF,
+        summary="The deal certificate as PDF: in Chinese, with its signature and a QR code of the result notice",
+    )
+    async def certificate_pdf(
+        self, request: Request[Any, Any, Any], deal_id: FromPath[uuid.UUID], user: Caller, db: Db, trading: Trading
+    ) -> Response[bytes]:
+        return await printing.certificate_pdf(request, db, user, trading, deal_id)
+
+    @get(
+        "/{deal_id:uuid}/settlement",
+        summary="The signed settlement statement: fees, inventor reward and proceeds of each settled payment",
+    )
+    async def settlement(
+        self, deal_id: FromPath[uuid.UUID], user: Caller, db: Db, trading: Trading
+    ) -> SettlementStatementOut:
+        return (await printing.statement_of(db, user, trading, deal_id))[1]
+
+    @get(
+        "/{deal_id:uuid}/settlement/pdf",
+        media_type=PDF,
+        summary="The settlement statement printed as PDF: in Chinese, with its signature and a QR code",
+    )
+    async def settlement_pdf(
+        self, request: Request[Any, Any, Any], deal_id: FromPath[uuid.UUID], user: Caller, db: Db, trading: Trading
+    ) -> Response[bytes]:
+        return await printing.settlement_pdf(request, db, user, trading, deal_id)
 
     @post("/{deal_id:uuid}/sign", status_code=200, summary="Sign the deal (an admin of each party)")
     async def sign(self, deal_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now, trading: Trading) -> DealOut:

@@ -261,3 +261,15 @@ class CertificateOut(msgspec.Struct):
 
 class SignIn(msgspec.Struct, forbid_unknown_fields=True):
     note: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class SettlementStatementOut(msgspec.Struct):
+    """A deal's settlement statement (技术交易结算单): what each settled payment moved, signed by the
+    exchange's current key when it is read (Ed25519 is deterministic: the same facts, the same bytes)."""
+
+    deal_id: uuid.UUID
+    content: dict[str, Any]
+    signed_content: str  # exactly the signed bytes (UTF-8)
+    signature: str  # base64 Ed25519 signature over ``signed_content``
+    key_id: str  # the key in GET /api/v1/keys
+    algorithm: str = "Ed25519"

@@ -3,7 +3,8 @@ redemption through public notices, expiry and fraud controls. See docs/vouchers.
 
 What other modules use: ``ROUTE_HANDLERS``; ``register(listings_ctx, sweeper)`` wires the
 redemption notice handler, the expiry reminder and the expiry step; ``BrokerageFeeVouchers`` lets trading take part
-of a buyer's fee in vouchers; ``voucher_totals`` and ``VoucherTotals`` join ``GET /stats``.
+of a buyer's fee in vouchers; ``ServiceOrderDocuments`` is the rule of a service
+order's documents; ``voucher_totals`` and ``VoucherTotals`` join ``GET /stats``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from exchange.vouchers.controls import VoucherExpiringSweep, VoucherExpirySweep
+from exchange.vouchers.documents import ServiceOrderDocuments
 from exchange.vouchers.domain import VoucherTotals
 from exchange.vouchers.fees import BrokerageFeeVouchers
 from exchange.vouchers.redemptions import RedemptionNotices
@@ -33,6 +35,7 @@ __all__ = [
     "ROUTE_HANDLERS",
     "BrokerageFeeVouchers",
     "RedemptionNotices",
+    "ServiceOrderDocuments",
     "VoucherExpiringSweep",
     "VoucherExpirySweep",
     "VoucherTotals",

@@ -4,20 +4,25 @@ public records (``/services``), from the same queries as ``GET /voucher-programs
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import get
-from litestar.params import FromQuery, Parameter
+from litestar import Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, Parameter
 from litestar.response import Template
 
+from exchange.parties.http import Caller
 from exchange.platform.http import Db, Now
 from exchange.vouchers import orders, programs
 from exchange.vouchers.domain import Category
+from exchange.vouchers.printing import redemption_pdf
 from exchange.vouchers.schemas import ProviderOut, ServiceOut
 from kernel.errors import BadRequest
 from kernel.pagination import Cursor, by_id, id_after, keyset_page
 from kernel.shapes import shaped
+from listings import ListingsContext
 
 PAGE_SIZE = 100  # a catalogue page: every service of a small exchange, grouped by category
 
@@ -75,4 +80,22 @@ async def services_page(
     return Template("vouchers/services.html", context=context)
 
 
-PAGE_HANDLERS = [vouchers_page, services_page]
+@get(
+    "/redemptions/{redemption_id:uuid}/pdf",
+    include_in_schema=False,
+    name="redemption-pdf",
+    opt={"public_cache": False},  # its provider, the program's administrators and operators only
+)
+async def redemption_pdf_page(
+    request: Request[Any, Any, Any],
+    redemption_id: FromPath[uuid.UUID],
+    user: Caller,
+    db: Db,
+    clock: Now,
+    listings: NamedDependency[ListingsContext],
+) -> Response[bytes]:
+    """A redemption's PDF for a signed-in reader (the provider's and program's pages link to it)."""
+    return await redemption_pdf(request, db, user, listings, redemption_id, clock.now())
+
+
+PAGE_HANDLERS = [vouchers_page, services_page, redemption_pdf_page]

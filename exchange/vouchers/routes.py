@@ -6,9 +6,9 @@ Every POST accepts an ``Idempotency-Key``; grants and fundings require one (SPEC
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy import select
@@ -19,7 +19,9 @@ from exchange.platform.http import BEARER, Config, Db, Now
 from exchange.platform.keyed import REPLAY_DOC, IdempotencyKey, KeyedWrite, keyed
 from exchange.vouchers import controls, orders, programs, redemptions, reports
 from exchange.vouchers.domain import Category
+from exchange.vouchers.exports import voucher_report_export
 from exchange.vouchers.models import FeePayment, VoucherGrant
+from exchange.vouchers.printing import redemption_pdf
 from exchange.vouchers.schemas import (
     CancelIn,
     DeliverIn,
@@ -51,7 +53,9 @@ from exchange.vouchers.schemas import (
     ServiceOut,
     ServicePage,
 )
+from kernel.exports import ExportOperation
 from kernel.pagination import Cursor, Limit, by_id, id_after, keyset_page
+from kernel.printing import PDF
 from kernel.shapes import shaped
 from listings import ListingsContext
 
@@ -170,20 +174,38 @@ class VoucherProgramController(Controller):
             db, clock, user, idempotency_key, action="provider-revocation", request=[str(program_id), data], work=work
         )
 
-    @get("/{program_id:uuid}/report", security=BEARER, summary="Program figures, per enterprise and per provider")
-    async def report(self, program_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now) -> ReportOut:
+    @get(
+        "/{program_id:uuid}/report",
+        security=BEARER,
+        summary="Program figures, per enterprise and per provider (JSON, or a spreadsheet with ?format)",
+        operation_class=ExportOperation,
+    )
+    async def report(
+        self,
+        program_id: FromPath[uuid.UUID],
+        user: Caller,
+        db: Db,
+        clock: Now,
+        format: Annotated[
+            Literal["json", "csv", "xlsx"],
+            QueryParameter(description="json (default), csv (UTF-8 with a BOM, for Excel) or xlsx"),
+        ] = "json",
+    ) -> Response[ReportOut]:
         async with db.read() as session:
             program = await programs.get_program(session, program_id)
             user.require_member_of(program.owner_org_id, operators_too=True)
             figures = await reports.program_figures(session, program)
             enterprises = await reports.enterprise_figures(session, program.id)
             providers = await reports.provider_figures(session, program.id)
-        return ReportOut(
-            program=programs.program_out(program, clock.now()),
-            figures=shaped(FiguresOut, figures, broken_invariants=figures.broken_invariants()),
-            enterprises=enterprises,
-            providers=providers,
-        )
+            report = ReportOut(
+                program=programs.program_out(program, clock.now()),
+                figures=shaped(FiguresOut, figures, broken_invariants=figures.broken_invariants()),
+                enterprises=enterprises,
+                providers=providers,
+            )
+            if format != "json":
+                return (await voucher_report_export(session, report, clock.now())).response(format)
+        return Response(report)
 
     @get("/{program_id:uuid}/fee-payments", security=BEARER, summary="Exchange fees paid with the program's vouchers")
     async def fee_payments(
@@ -388,6 +410,22 @@ class RedemptionController(Controller):
     async def show(self, redemption_id: FromPath[uuid.UUID], user: Caller, db: Db) -> RedemptionOut:
         async with db.read() as session:
             return shaped(RedemptionOut, await redemptions.visible_redemption(session, user, redemption_id))
+
+    @get(
+        "/{redemption_id:uuid}/pdf",
+        media_type=PDF,
+        summary="A redemption printed as PDF, with its signed notice and a QR code of the notice's page",
+    )
+    async def pdf(
+        self,
+        request: Request[Any, Any, Any],
+        redemption_id: FromPath[uuid.UUID],
+        user: Caller,
+        db: Db,
+        clock: Now,
+        listings: Listings,
+    ) -> Response[bytes]:
+        return await redemption_pdf(request, db, user, listings, redemption_id, clock.now())
 
     @post("/{redemption_id:uuid}/approve", status_code=200, summary="Approve after the notice closed (program admins)")
     async def approve(

@@ -26,6 +26,16 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "r_and_d": "研发设计",
         "consulting": "技术咨询",
     },
+    # attachments (exchange/documents)
+    "document_kind": {
+        "patent_certificate": "专利证书",
+        "appraisal_report": "评估报告",
+        "licence": "许可文件",
+        "evidence": "证据材料",
+        "business_licence": "营业执照",
+        "delivery_report": "交付报告",
+        "other": "其他材料",
+    },
 }
 
 # The badge of a listing's state in lists: open while intents may be registered, ok once sold.
@@ -58,8 +68,122 @@ def badge(status: object) -> str:
     return STATUS_BADGES.get(str(getattr(status, "value", status)), "")
 
 
+# -- the operators' console (/console/…) ----------------------------------------------------------------
+CONSOLE_LABELS: Mapping[str, Mapping[str, str]] = {
+    "day_kind": {"off": "放假", "workday": "调休上班", "normal": "普通日（周一至周五上班）"},
+    "calendar_action": {"seed": "初始数据", "import": "导入", "replace": "替换", "correct": "调整"},
+    "withdrawal_status": {"requested": "待支付", "completed": "已支付", "rejected": "已退回"},
+    "provider": {"bank_transfer": "银行转账", "stripe": "银行卡（Stripe）"},
+    "reconciliation_status": {"running": "进行中", "completed": "已完成", "failed": "失败"},
+    "reconciliation_outcome": {
+        "matched": "一致",
+        "amount_mismatch": "金额不符",
+        "missing_in_ledger": "账本缺少",
+        "missing_at_provider": "渠道缺少",
+    },
+    "resolution_status": {"proposed": "待批准", "approved": "已批准"},
+}
+LABELS = {**LABELS, **CONSOLE_LABELS}
+# -- printed documents (docs/documents.md, PDFs): a voucher redemption's kind and state ----------
+LABELS = {
+    **LABELS,
+    "redemption_kind": {"service_orders": "服务订单兑付", "exchange_fees": "交易服务费兑付"},
+    "redemption_state": {
+        "noticed": "公示中",
+        "suspended": "公示暂停（异议待处理）",
+        "ready": "公示期满，待审批",
+        "approved": "已批准兑付",
+        "rejected": "已驳回",
+    },
+}
+# The seller's workspace (exchange/trading/seller_pages.py): the words of its listings' histories,
+# of the confidential details' readers, of negotiations and deals.
+LABELS = {
+    **LABELS,
+    "listing_action": {
+        "create": "创建草稿",
+        "edit": "修改草稿",
+        "submit": "提交审核",
+        "approve": "审核通过并公示",
+        "reject": "审核未通过",
+        "revise": "退回修改",
+        "amend": "修改公示内容",
+        "suspend": "公示暂停（异议待处理）",
+        "uphold_objection": "异议成立，挂牌终止",
+        "end_announcement": "公示期满",
+        "close_unsold": "未成交",
+        "start_negotiation": "进入协商",
+        "start_auction": "进入竞价",
+        "relist": "重新挂牌",
+        "form_deal": "成交",
+        "cancel_deal": "成交取消",
+        "complete_sale": "交割完成",
+        "withdraw": "撤回",
+    },
+    "read_basis": {"seller": "转让方", "operator": "交易所", "nda": "已签署保密协议"},
+    "negotiation_status": {
+        "open": "协商中",
+        "agreed": "已达成",
+        "declined": "已拒绝",
+        "expired": "已过期",
+        "closed": "已结束",
+    },
+    "deal_state": {
+        "result_notice": "成交公示中",
+        "awaiting_signatures": "待签署",
+        "awaiting_payment": "待付款",
+        "paying_instalments": "分期付款中",
+        "settled": "已结算",
+        "cancelled": "已取消",
+        "defaulted": "已违约",
+    },
+}
+# -- exports (docs/documents.md "Exports"): ledger entries and reconciliation as statements name them
+LABELS = {
+    **LABELS,
+    "entry_kind": {
+        "top_up": "充值",
+        "bank_transfer": "银行转账入账",
+        "card_top_up": "银行卡充值",
+        "card_refund": "银行卡退款",
+        "withdrawal": "提现",
+        "deposit_hold": "交易保证金冻结",
+        "deal_payment": "成交价款支付",
+        "settlement": "成交价款结算",
+        "fee": "交易服务费",
+        "inventor_reward": "完成人奖励",
+        "forfeiture": "保证金没收",
+        "reconciliation_adjustment": "对账调整",
+        "reversal": "冲正",
+        "voucher_program_funding": "创新券资金拨付",
+        "voucher_grant": "创新券发放",
+        "voucher_order_hold": "创新券服务订单冻结",
+        "service_order_hold": "服务订单冻结",
+        "voucher_fee": "创新券抵扣服务费",
+        "voucher_redemption": "创新券兑付",
+        "voucher_retirement": "创新券核销",
+        "voucher_expiry": "创新券过期",
+        "voucher_revocation": "创新券撤销",
+    },
+    "entry_phase": {
+        "posted": "已入账",
+        "pending": "冻结中",
+        "post_pending": "冻结转入账",
+        "void_pending": "冻结解除",
+        "expire_pending": "冻结到期解除",
+    },
+    "reconciliation_outcome": {
+        "matched": "一致",
+        "missing_in_ledger": "账簿缺失",
+        "missing_at_provider": "渠道缺失",
+        "amount_mismatch": "金额不符",
+    },
+    "reconciliation_provider": {"bank_transfer": "银行转账", "stripe": "Stripe 银行卡"},
+    "reconciliation_status": {"completed": "已完成", "failed": "失败", "running": "进行中"},
+}
 # -- the buyer's workspace, deals and the wallet (the pages both parties of a trade share) ---------------
-TRADE_LABELS: Mapping[str, Mapping[str, str]] = {
+LABELS = {
+    **LABELS,
     "intent_status": {"active": "有效", "withdrawn": "已撤回", "released": "已释放", "won": "已成交"},
     "deposit_state": {
         "none": "无需保证金",
@@ -67,13 +191,6 @@ TRADE_LABELS: Mapping[str, Mapping[str, str]] = {
         "applied": "已抵作价款",
         "released": "已解冻",
         "forfeited": "已没收",
-    },
-    "negotiation_status": {
-        "open": "议价中",
-        "agreed": "已达成",
-        "declined": "已拒绝",
-        "expired": "已过期",
-        "closed": "已关闭",
     },
     "offer_status": {
         "open": "待答复",
@@ -83,15 +200,6 @@ TRADE_LABELS: Mapping[str, Mapping[str, str]] = {
         "expired": "已过期",
     },
     "side": {"buyer": "受让方", "seller": "转让方"},
-    "deal_state": {
-        "result_notice": "成交公示中",
-        "awaiting_signatures": "待签署",
-        "awaiting_payment": "待付款",
-        "paying_instalments": "分期付款中",
-        "settled": "已结算",
-        "cancelled": "已撤销",
-        "defaulted": "已违约",
-    },
     "instalment_status": {
         "pending": "待付",
         "overdue": "逾期",
@@ -101,31 +209,8 @@ TRADE_LABELS: Mapping[str, Mapping[str, str]] = {
     },
     "party_task": {"answer_offer": "待您答复报价", "sign": "待您签署", "pay": "待您付款"},
     "payment_kind": {"lump_sum": "一次性付款", "installments": "分期付款"},
-    "entry_kind": {
-        "bank_transfer": "银行转账入账",
-        "top_up": "充值",
-        "card_top_up": "银行卡充值",
-        "card_refund": "银行卡退款",
-        "deposit_hold": "保证金冻结",
-        "deal_payment": "成交价款",
-        "settlement": "成交结算",
-        "fee": "交易服务费",
-        "inventor_reward": "发明人奖励",
-        "forfeiture": "保证金没收",
-        "withdrawal": "提现",
-        "reconciliation_adjustment": "对账调整",
-    },
-    "entry_phase": {
-        "posted": "已记账",
-        "pending": "冻结",
-        "post_pending": "冻结转记账",
-        "void_pending": "解冻",
-        "expire_pending": "冻结到期解除",
-    },
-    "withdrawal_status": {"requested": "待支付", "completed": "已支付", "rejected": "已拒绝"},
     "unit": {"CNY": "人民币", "VCH": "创新券"},
 }
-LABELS = {**LABELS, **TRADE_LABELS}
 STATUS_BADGES = {
     **STATUS_BADGES,
     "held": "open",

@@ -42,6 +42,18 @@ def _objection_limit(extra: Extra) -> str:
     return f"同一机构对一则公示最多提出 {extra.get('limit', 3)} 次异议，您的机构已达上限。"
 
 
+def _document_too_large(extra: Extra) -> str:
+    limit = extra.get("max_bytes")
+    if isinstance(limit, int) and limit >= 1024 * 1024:
+        return f"文件过大：单个文件不得超过 {limit / (1024 * 1024):g} MB。"
+    return "文件过大，超过了交易所允许的大小。"
+
+
+def _document_mismatch(extra: Extra) -> str:
+    detected = str(extra.get("detected") or "").upper()
+    return f"文件内容是 {detected} 格式，与文件扩展名不符，请确认后重新上传。" if detected else "文件内容与扩展名不符。"
+
+
 # What the states named by an ``invalid-state`` refusal are called, where a page can say more than "not now".
 STATES = {"closed": "已结束", "suspended": "已暂停", "cancelled": "已撤销"}
 
@@ -86,6 +98,12 @@ MESSAGES: dict[str, str | Callable[[Extra], str]] = {
     "weak-password": "密码须为 10 至 200 个字符，不能全是空格，也不能是常见密码，请换一个。",
     "email-taken": "该邮箱已有账号。",
     "internal-error": "系统出现错误，已记录，请稍后再试。",
+    # attachments (exchange/documents)
+    "document-too-large": _document_too_large,
+    "document-type-not-allowed": "仅接受 PDF、JPEG、PNG、OFD、DOCX 或 XLSX 格式的文件（按文件内容判断）。",
+    "document-type-mismatch": _document_mismatch,
+    "document-empty": "文件为空，请重新选择。",
+    "nda-required": "请先签署本项目的保密协议，才能查看保密材料。",
 }
 
 # A page that names its action (``request.state.action``) may word a refusal its own way: the same
@@ -95,6 +113,8 @@ ACTION_MESSAGES: dict[str, str | Callable[[Extra], str]] = {
     "objection:invalid-request": "异议理由须为 10 至 2,000 个字，请补充后再提交。",
     "invitation:email-taken": "该邮箱已在另一家机构注册，不能通过邀请加入；请联系邀请人，或用该账号登录。",
     "invitation:invalid-token": "邀请链接无效或已过期（可能已被使用或撤销），请联系机构管理员重新邀请。",
+    "documents:invalid-state": "此事项已不能再上传或删除材料（例如已提交审核或已结束）。",
+    "documents:forbidden": "只有此事项的提交方可以上传或删除材料。",
 }
 
 # What a page that redirects says on the page it sends its reader to (``?notice=<key>``, shown by
@@ -103,6 +123,8 @@ NOTICES: dict[str, str] = {
     "email-confirmed": "邮箱已确认，您已登录。",
     "invitation-accepted": "您已加入机构并已登录。",
     "password-reset": "密码已重置，所有设备上的登录均已退出，请用新密码登录。",
+    "document-uploaded": "材料已上传。",
+    "document-removed": "材料已删除。",
 }
 
 
@@ -151,6 +173,169 @@ def title_for(status: int) -> str:
     return TITLES.get(status, "操作未完成" if status < 500 else "系统错误")
 
 
+# -- the operators' console (/console/…) ----------------------------------------------------------------
+# Refusals of the console's actions, by the problem's type.
+MESSAGES.update(
+    {
+        "email-not-confirmed": "该机构的管理员尚未确认邮箱，确认后才能认证。",
+        "unknown-org": "没有这家机构，请从建议中选择或填写正确的机构。",
+        "duplicate-bank-reference": "这笔银行流水号已经登记过，不能重复入账。",
+        "invalid-amount": "金额须大于零。",
+        "invalid-reference": "流水号须为 1 至 200 个字母、数字或 - . / : # _，与银行回单一致。",
+        "invalid-period": "对账期间有误：开始日期不能晚于结束日期。",
+        "invalid-statement": "无法读取银行对账单，请检查 CSV 的格式（日期,金额,流水号）。",
+        "invalid-counter-account": "调整的对方科目须为账本中另一个人民币科目。",
+        "already-resolving": "这项差异已有待批准的调整方案。",
+        "nothing-to-resolve": "本次对账在该流水号下没有差异。",
+        "maker-cannot-approve": "调整方案须由另一位运营人员批准，提出人不能自己批准。",
+        "already-approved": "这项调整方案已经批准。",
+        "withdrawal-decided": "这笔提现已经处理过。",
+        "withdrawal-not-found": "没有这笔提现。",
+        "reconciliation-not-found": "没有这次对账。",
+        "provider-not-configured": "该支付渠道尚未配置，不能对账。",
+        "provider-unavailable": "支付渠道暂时没有正确应答，请稍后再试。",
+        "invalid-calendar": "日历调整有误，请检查日期、类型与依据。",
+        "calendar-year-missing": "工作日历还没有该年份的数据，请先导入该年的安排。",
+    }
+)
+
+# What a console page says after an action done without scripts (``?notice=``), and with htmx in place.
+NOTICES.update(
+    {
+        "org-verified": "机构已通过认证。",
+        "listing-approved": "挂牌已审核通过，公示已发布。",
+        "listing-rejected": "挂牌已退回，卖方可修改后重新提交。",
+        "objection-upheld": "异议成立：公示已撤销。",
+        "objection-dismissed": "异议不成立：公示继续。",
+        "transfer-recorded": "银行到账已登记，款项已记入机构钱包。",
+        "withdrawal-completed": "提现已登记为已支付。",
+        "withdrawal-rejected": "提现已退回，冻结金额已释放。",
+        "reconciliation-run": "对账已完成。",
+        "resolution-proposed": "调整方案已提出，等待另一位运营人员批准。",
+        "resolution-approved": "调整方案已批准并入账。",
+        "day-corrected": "工作日历已更新。",
+        "retry-requested": "已安排在下一轮定时任务中重试。",
+    }
+)
+
+# The fields of the console's forms, as a refusal names them (``invalid-form``).
+FORM_FIELDS: dict[str, str] = {
+    "decision": "审核结论",
+    "note": "备注",
+    "day": "日期",
+    "kind": "类型",
+    "name": "名称",
+    "notice": "依据的通知",
+    "reason": "原因",
+    "org_id": "入账机构",
+    "amount": "金额",
+    "reference": "流水号",
+    "received_on": "到账日期",
+    "payer_account": "付款账号",
+    "payer_name": "付款人名称",
+    "bank_reference": "银行流水号",
+    "paid_on": "支付日期",
+    "provider": "支付渠道",
+    "period_from": "对账开始日期",
+    "period_to": "对账结束日期",
+    "statement": "银行对账单",
+    "counter_account": "对方科目",
+}
+
+
+def _invalid_form(extra: Extra) -> str:
+    errors = extra.get("errors") or [{}]
+    field = FORM_FIELDS.get(str(errors[0].get("field")))
+    return f"请检查“{field}”一栏后重新提交。" if field else "表单内容有误，请检查后重新提交。"
+
+
+MESSAGES["invalid-form"] = _invalid_form
+# -- printed documents (docs/documents.md, PDFs) -------------------------------------------------
+MESSAGES["pdf-unavailable"] = "暂时无法生成 PDF（服务器缺少排版组件），请稍后再试，或在页面上查看并核验签名。"
+# ----------------------------------------------------------------------------------------------
+# The seller's listing form (exchange/trading/listing_form.py): a refusal of the API names the field
+# at fault (``pricing.asking_price``, ``ip_assets.0.expires_on``); the form shows these words next
+# to it. Keyed by the field with its row numbers as ``*``; a field whose rule has several refusals
+# is told apart by the English words of the domain's message (``listings.domain.validate_listing``).
+
+LISTING_FIELDS: dict[str, str] = {
+    "title": "请填写成果名称（1 至 200 个字）。",
+    "summary": "成果简介最多 5,000 个字。",
+    "field": "请选择技术领域。",
+    "keywords": "关键词最多 20 个，每个 1 至 50 个字，以逗号或顿号分隔。",
+    "maturity": "请选择 1 至 9 级的技术成熟度。",
+    "ip_assets": "请至少填写一项知识产权（最多 50 项）。",
+    "ip_assets.*.kind": "请选择知识产权类型。",
+    "ip_assets.*.number": "请填写证书号或申请号（1 至 64 个字符），同一类型的同一编号只能填写一次。",
+    "ip_assets.*.title": "请填写知识产权名称（1 至 200 个字）。",
+    "ip_assets.*.expires_on": "专利须填写有效期届满日，且届满日须晚于今天（格式 2030-01-31）。",
+    "deal": "请选择交易方式并填写其条件。",
+    "deal.type": "请选择交易方式（转让、许可或作价入股）；公示后不能更改。",
+    "deal.term_months": "许可期限为 1 至 240 个月，且不能晚于所列权利中最早的届满日。",
+    "deal.scope": "请选择许可方式。",
+    "deal.territory": "请填写许可地域（1 至 100 个字）。",
+    "deal.field_of_use": "许可的使用领域最多 500 个字。",
+    "deal.royalty_bp": "提成比例须为 0 至 100 之间的百分数，最多两位小数。",
+    "deal.company_name": "请填写作价入股的公司名称（1 至 200 个字）。",
+    "deal.shares_bp": "入股比例须为大于 0、不超过 100 的百分数，最多两位小数。",
+    "pricing.mode": "请选择定价方式；公示后不能更改。",
+    "pricing.asking_price": "挂牌价须为大于 0 的金额（元）；高校、科研院所竞价挂牌的价格不得低于评估值。",
+    "pricing.appraised_value": "评估值须为大于 0 的金额（元）；作价入股须经评估，填写评估报告时须同时填写评估值。",
+    "pricing.deposit": "保证金不得超过挂牌价的 30%；不填则按挂牌价的 10% 收取。",
+    "pricing.increment": "加价幅度须为大于 0 的金额，不超过挂牌价；协议定价不设加价幅度。",
+    "pricing.appraisal_report": (
+        "评估报告须同时填写报告编号、评估机构和报告日期；更改已公示的评估值须提供新的评估报告。"
+    ),
+    "pricing.appraisal_report.report_number": "请填写评估报告编号（1 至 64 个字符）；新的评估须有新的报告编号。",
+    "pricing.appraisal_report.appraiser": "请填写评估机构名称（1 至 200 个字）。",
+    "pricing.appraisal_report.report_date": "报告日期不能晚于今天，也不能早于原评估报告的日期（格式 2026-11-30）。",
+    "inventors": "发明人最多 50 位。",
+    "inventors.*.name": "请填写发明人姓名（1 至 100 个字）。",
+    "inventors.*.related_to_buyer": "请填写 18 位统一社会信用代码，多个以逗号分隔（最多 20 个）。",
+    "inventor_reward_bp": "高校、科研院所奖励发明人的比例须不低于 70%、不超过 100%；其他机构不填。",
+    "confidential_details": "保密信息最多 20,000 个字。",
+}
+
+# The same field refused by another rule, told apart by the words of the domain's message.
+LISTING_FIELD_RULES: dict[tuple[str, str], str] = {
+    ("ip_assets.*.expires_on", "is required for patents"): "专利须填写有效期届满日（格式 2030-01-31）。",
+    ("ip_assets.*.expires_on", "the right expired on"): "该权利已过有效期，不能挂牌。",
+    ("ip_assets.*.number", "is listed as"): "同一类型的同一编号已在上面填写过。",
+    ("pricing.appraised_value", "must be appraised"): "作价入股的知识产权须经评估，请填写评估值。",
+    ("pricing.appraised_value", "comes with the appraised value"): "填写了评估报告，请同时填写报告所载的评估值。",
+    (
+        "pricing.asking_price",
+        "may not be below",
+    ): "高校、科研院所竞价挂牌的价格不得低于评估值（重新挂牌不得低于评估值的 90%）。",
+    ("pricing.increment", "negotiated listings"): "协议定价不设加价幅度，请留空。",
+    ("pricing.increment", "may not exceed"): "加价幅度不能超过挂牌价。",
+    ("inventor_reward_bp", "only public institutions"): "只有高校、科研院所填写发明人奖励比例，贵机构请留空。",
+    ("inventor_reward_bp", "receive at least"): "高校、科研院所奖励发明人的比例不得低于 70%。",
+}
+
+LISTING_FORM_PROBLEMS: dict[str, str] = {
+    "amount-not-yuan": "请以元为单位填写金额，例如 1,236,000 或 1236000.50。",
+    "not-a-percent": "请填写百分数，例如 70 或 12.5（最多两位小数）。",
+    "required": "请填写此项。",
+}
+
+
+def listing_field_message(field: str, problem_type: str, item: Mapping[str, Any] | None = None) -> str:
+    """The words next to an input of the listing form for a refusal of ``field``."""
+    if problem_type in LISTING_FORM_PROBLEMS:
+        return LISTING_FORM_PROBLEMS[problem_type]
+    key = ".".join("*" if part.isdigit() else part for part in field.split("."))
+    english = str((item or {}).get("message") or "")
+    for (rule_field, words), sentence in LISTING_FIELD_RULES.items():
+        if rule_field == key and words in english:
+            return sentence
+    while key:
+        if key in LISTING_FIELDS:
+            return LISTING_FIELDS[key]
+        key = key.rpartition(".")[0]
+    return MESSAGES["validation-error"]
+
+
 # -- the buyer's workspace, negotiations, deals and the wallet -------------------------------------------
 
 
@@ -175,8 +360,6 @@ MESSAGES.update(
         "too-many-offers": "本次议价的报价次数已达上限，请接受或拒绝对方的报价。",
         "trading-rule-broken": "报价不符合交易规则，请检查价格与条件。",
         "invalid-payment-terms": "付款安排不符合规则，请检查首付款与各期金额。",
-        "invalid-amount": "金额须大于零且不超过允许的上限。",
-        "withdrawal-decided": "这笔提现已处理。",
         "payee-required": "请填写收款银行账户：开户行、账号与户名（不超过 500 个字）。",
     }
 )

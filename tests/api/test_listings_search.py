@@ -146,6 +146,12 @@ async def test_chinese_aware_search_with_filters_and_pages(client, app):
     assert await titles(client, q="储能") == ["钠离子储能电池"]
 
 
+def spreadsheet(response) -> list[dict[str, str]]:
+    """The rows of a CSV export, which starts with the UTF-8 BOM that Excel needs."""
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+
+
 async def test_open_data_is_incremental_in_jsonl_and_csv(client, app):
     _, seller, ids, _ = await seed(client, app)
     first = await client.get(f"{API}/open-data/listings", params={"limit": 3})
@@ -164,11 +170,11 @@ async def test_open_data_is_incremental_in_jsonl_and_csv(client, app):
     await client.post(f"{API}/listings/{ids['抗肿瘤单克隆抗体药物']}/withdraw", headers=seller.headers)
     changed = await client.get(f"{API}/open-data/listings", params={"since": caught_up, "format": "csv"})
     assert changed.headers["content-type"].startswith("text/csv")
-    table = list(csv.DictReader(io.StringIO(changed.text)))
+    table = spreadsheet(changed)
     assert len(table) == 1
     assert table[0]["listing_id"] == ids["抗肿瘤单克隆抗体药物"]
     assert table[0]["status"] == "withdrawn" and table[0]["public"] == "False" and table[0]["title"] == ""
-    full = list(csv.DictReader(io.StringIO((await client.get(f"{API}/open-data/listings?format=csv")).text)))
+    full = spreadsheet(await client.get(f"{API}/open-data/listings?format=csv"))
     announced_row = next(r for r in full if r["title"] == "固态锂电池制备方法")
     assert announced_row["asking_price"] == "50000000" and announced_row["deal_type"] == "transfer"
 
@@ -248,7 +254,7 @@ async def test_open_data_csv_neutralises_text_a_spreadsheet_would_run_as_a_formu
         await announced_listing(client, seller, ops, title=title, keywords=[f"-k{n}"], summary=summary)
     exported = await client.get(f"{API}/open-data/listings", params={"format": "csv"})
     assert exported.status_code == 200
-    table = list(csv.DictReader(io.StringIO(exported.text, newline="")))
+    table = spreadsheet(exported)
     assert sorted(r["title"] for r in table) == sorted("'" + t for t in FORMULAS)
     assert sorted(r["summary"] for r in table) == sorted("'" + s for s in SUMMARIES)
     assert {r["seller_name"] for r in table} == {"'@上海新能科技有限公司"}

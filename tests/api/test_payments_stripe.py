@@ -336,7 +336,7 @@ async def test_a_signed_event_about_an_unknown_payment_is_recorded_for_reconcili
     report = await reconcile_today(client, ops, clock)
     assert sorted(e["id"] for e in report["unmatched_events"]) == sorted(["evt_nowhere", stray_event["id"]])
     as_csv = await client.get(f"{API}/reconciliations/{report['id']}?format=csv", headers=ops.headers)
-    assert as_csv.text.count("unmatched_event,") == 2 and "pi_nowhere" in as_csv.text
+    assert as_csv.text.count("未匹配的渠道事件,") == 2 and "pi_nowhere" in as_csv.text
 
 
 async def test_webhook_answers_5xx_when_stripe_cannot_be_reached_so_that_stripe_retries(backend, keys_dir, clock):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+import openpyxl
 import pytest
 
 from tests.api.test_payments_bank import top_up
@@ -83,6 +84,7 @@ async def test_each_kind_of_difference_is_reported_exactly_then_resolved(client,
         "missing_at_provider": (1, 700, 0),
     }
     assert report["row_errors"] == [{"line": 6, "message": "date 'yesterday' is not YYYY-MM-DD"}]
+    buyer_name = (await client.get(f"{API}/orgs/{buyer.org_id}", headers=buyer.headers)).json()["name"]
     a3 = next(d for d in report["differences"] if d["reference"] == "A3")
     assert a3["entry_id"]
 
@@ -93,13 +95,26 @@ async def test_each_kind_of_difference_is_reported_exactly_then_resolved(client,
 
     as_csv = await client.get(f"{API}/reconciliations/{report['id']}?format=csv", headers=maker.headers)
     assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
-    assert {(r["outcome"], r["reference"]) for r in rows if r["kind"] == "difference"} == {
+    assert as_csv.content.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs
+    rows = list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    assert {(r["结果代码"], r["参考号"]) for r in rows if r["类别"] == "差异"} == {
         ("amount_mismatch", "A2"),
         ("missing_in_ledger", "B9"),
         ("missing_at_provider", "A3"),
     }
-    assert next(r for r in rows if r["kind"] == "total" and r["outcome"] == "matched")["count"] == "2"
+    assert next(r for r in rows if r["类别"] == "合计" and r["结果代码"] == "matched")["笔数"] == "2"
+    a2 = next(r for r in rows if r["参考号"] == "A2")
+    assert a2["结果"] == "金额不符" and a2["差额（元）"] == "0.01" and a2["差额（分）"] == "1"
+    assert a2["相关机构"] == buyer_name  # the report names the organisation, not only the entry
+    assert (
+        "attachment;" in as_csv.headers["content-disposition"]
+        and "filename*=UTF-8''" in as_csv.headers["content-disposition"]
+    )
+    as_xlsx = await client.get(f"{API}/reconciliations/{report['id']}?format=xlsx", headers=maker.headers)
+    header, *cells = list(openpyxl.load_workbook(io.BytesIO(as_xlsx.content)).active.iter_rows(values_only=True))
+    assert list(header) == list(rows[0].keys()) and len(cells) == len(rows)
+    a2_cells = dict(zip(header, next(c for c in cells if c[header.index("参考号")] == "A2"), strict=True))
+    assert a2_cells["渠道金额（分）"] == 5_001 and a2_cells["账簿金额（分）"] == 5_000
 
     cash = f"org:{buyer.org_id}:cash"
     resolutions = []
@@ -183,11 +198,12 @@ async def test_the_report_as_csv_neutralises_statement_text_that_would_run_as_a_
     report = await reconcile(client, maker, CLEAN + rows + "not-a-date,1.00,=1+1\n")
     assert {d["reference"] for d in report["differences"]} == set(hostile)
     as_csv = await client.get(f"{API}/reconciliations/{report['id']}?format=csv", headers=maker.headers)
-    table = list(csv.DictReader(io.StringIO(as_csv.text, newline="")))
-    references = {r["reference"] for r in table if r["kind"] == "difference"}
+    table = list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig"), newline="")))
+    references = {r["参考号"] for r in table if r["类别"] == "差异"}
     assert references == {"'" + r for r in hostile}
     # Amounts stay numbers, negative ones included; a row error quoting the statement stays text.
-    withdrawal = next(r for r in table if r["kind"] == "total" and r["outcome"] == "matched")
-    assert withdrawal["ledger_amount"] == "12700" and withdrawal["count"] == "4"
-    assert all(int(r["provider_amount"]) == 100 for r in table if r["kind"] == "difference")
-    assert [r["count"] for r in table if r["kind"] == "row_error"] == ["date 'not-a-date' is not YYYY-MM-DD"]
+    withdrawal = next(r for r in table if r["类别"] == "合计" and r["结果代码"] == "matched")
+    assert withdrawal["账簿金额（分）"] == "12700" and withdrawal["笔数"] == "4"
+    assert withdrawal["账簿金额（元）"] == "127.00" and withdrawal["结果"] == "一致"
+    assert all(int(r["渠道金额（分）"]) == 100 for r in table if r["类别"] == "差异")
+    assert [r["说明"] for r in table if r["类别"] == "对账单行错误"] == ["date 'not-a-date' is not YYYY-MM-DD"]

@@ -62,11 +62,12 @@ async def test_reconcile_a_statement_from_the_command_line(backend, db, clock, k
         env=env,
     )
     assert differs.returncode == 1, differs.stderr
-    rows = list(csv.DictReader(io.StringIO(differs.stdout)))
-    assert {(r["kind"], r["outcome"], r["reference"]) for r in rows if r["kind"] != "total"} == {
-        ("difference", "amount_mismatch", "R2"),
-        ("difference", "missing_at_provider", "R3"),
-        ("row_error", "", "line 4"),
+    assert differs.stdout.startswith("\ufeff")  # the same CSV as the API's, BOM first, for Excel
+    rows = list(csv.DictReader(io.StringIO(differs.stdout.removeprefix("\ufeff"))))
+    assert {(r["类别"], r["结果代码"], r["参考号"]) for r in rows if r["类别"] != "合计"} == {
+        ("差异", "amount_mismatch", "R2"),
+        ("差异", "missing_at_provider", "R3"),
+        ("对账单行错误", "", "第 4 行"),
     }
 
     statement.write_text("when,how much\n")

@@ -87,7 +87,7 @@ async def test_a_buyer_negotiates_signs_and_pays_in_the_browser(client, app) -> 
         assert deposit_badge((await rival_page.get("/workspace/intents")).text, rival_intent["id"]) == "released"
         freed = (await rival_page.get("/workspace/wallet")).text
         assert 'data-held="0"' in freed and f'data-available="{START}"' in freed
-        assert 'data-phase="void_pending"' in freed and "解冻" in freed
+        assert 'data-phase="void_pending"' in freed and "冻结解除" in freed
 
     deal = (await client.get(f"{API}/deals/{deal_id}", headers=buyer.headers)).json()
     bought = (await client.get(f"{API}/deals?side=buyer", headers=buyer.headers)).json()["items"]

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from exchange.web.formats import wan_yuan, yuan
-from listings.routes import CSV_COLUMNS
+from listings.exports import CSV_COLUMNS, EXPORT_COLUMNS
 from tests.helpers import announced_listing, operator, verified
 from tests.trading_helpers import API, advance, key, open_auction_with_two_bidders, past_notice
 from tests.voucher_helpers import Cast, act, cast, create_program, fund, grant, order, service, top_up
@@ -227,17 +227,18 @@ async def test_open_data_page_documents_every_column_and_links_the_real_endpoint
 ) -> None:
     html = await page(client, "/open-data")
     columns = section_table(html, "open-data-columns")
-    assert [name for name, _ in columns] == list(CSV_COLUMNS)
+    assert [name for name, _ in columns] == list(EXPORT_COLUMNS)
+    assert list(EXPORT_COLUMNS[: len(CSV_COLUMNS)]) == list(CSV_COLUMNS)  # the machine columns first
     assert all(meaning for _, meaning in columns), "every CSV column is explained"
     links = set(re.findall(r'href="(/api/v1/[^"]*)"', html))
-    assert "/api/v1/open-data/listings?format=csv" in links and "/api/v1/open-data/listings?format=jsonl" in links
+    assert {f"/api/v1/open-data/listings?format={f}" for f in ("csv", "xlsx", "jsonl")} <= links
     ops = await operator(client, app)
     await announced_listing(client, await verified(client, ops, "university"), ops)
     for link in sorted(links):
         answer = await client.get(link.replace("&amp;", "&"))
         assert answer.status_code == 200, (link, answer.text)
     csv = await client.get("/api/v1/open-data/listings?format=csv")
-    assert csv.text.splitlines()[0].split(",") == list(CSV_COLUMNS)
+    assert csv.content.decode("utf-8-sig").splitlines()[0].split(",") == list(EXPORT_COLUMNS)
     assert csv.headers["x-next-cursor"] != "0"
     assert "X-Next-Cursor" in html and "since" in html and "使用条款" in html
 

@@ -1,0 +1,118 @@
+"""Who may see, attach and remove the documents of each kind of owner: the rule of the resource the
+document belongs to, never one of the documents' own.
+
+Each rule answers ``access(session, caller, owner_id)``: NotFound when the caller may not see the
+resource (a stranger learns nothing of another organisation's documents), else what the caller may
+do with its documents. Rules of resources in sibling modules (a service order of vouchers) are
+registered by the composition root (``DocumentsContext.owners``) as objects of the ``OwnerRule`` shape.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exchange.parties.domain import Principal
+from exchange.parties.http import actor_of
+from exchange.parties.models import Org
+from kernel.errors import NotFound, Unauthorized
+from listings import ListingStatus, ObjectionStatus, confidential_basis, load_listing
+from listings.errors import NdaRequired
+from listings.models import Listing, Notice, Objection
+
+
+class OwnerAccess(Protocol):
+    @property
+    def uploader_side(self) -> bool:
+        """The caller is of the side that attaches documents to the resource."""
+        ...
+
+    @property
+    def editable(self) -> bool:
+        """The resource still takes new documents and lets its own be removed."""
+        ...
+
+    @property
+    def confidential_basis(self) -> str | None:
+        """Why the caller may read the resource's confidential documents; None: it may not."""
+        ...
+
+
+class OwnerRule(Protocol):
+    async def access(self, session: AsyncSession, caller: Principal | None, owner_id: uuid.UUID) -> OwnerAccess: ...
+
+
+@dataclass(frozen=True)
+class Access:
+    uploader_side: bool
+    editable: bool
+    confidential_basis: str | None
+
+
+def signed_in(caller: Principal | None) -> Principal:
+    if caller is None:
+        raise Unauthorized("this resource's documents need a bearer token from POST /api/v1/auth/login")
+    return caller
+
+
+# A listing takes documents while its seller prepares it; once submitted, what was reviewed and
+# announced stays as it was (an amendment during the announcement changes fields, not files).
+EDITABLE_LISTING = frozenset({ListingStatus.DRAFT.value, ListingStatus.REJECTED.value})
+
+
+class ListingDocuments:
+    """A listing's documents: to whoever may see the listing (the public once it is announced);
+    confidential ones under the NDA rule of its confidential details (SPEC §2.6); attached by the seller."""
+
+    async def access(self, session: AsyncSession, caller: Principal | None, owner_id: uuid.UUID) -> Access:
+        actor = actor_of(caller) if caller is not None else None
+        listing = await load_listing(session, owner_id, viewer=actor)
+        try:
+            basis: str | None = await confidential_basis(session, listing, actor)
+        except NdaRequired:
+            basis = None
+        seller = caller is not None and caller.org_id == listing.seller_org_id
+        return Access(seller, listing.status in EDITABLE_LISTING, basis)
+
+
+class ObjectionDocuments:
+    """An objection's evidence: to the objector's organisation, the seller of the listing objected
+    to and operators; attached by the objector while the objection is pending."""
+
+    async def access(self, session: AsyncSession, caller: Principal | None, owner_id: uuid.UUID) -> Access:
+        caller = signed_in(caller)
+        objection = await session.get(Objection, owner_id)
+        if objection is None:
+            raise NotFound(f"objection {owner_id} not found")
+        seller = await session.scalar(
+            select(Listing.seller_org_id)
+            .join(Notice, (Notice.subject_id == Listing.id) & (Notice.subject_type == "listing"))
+            .where(Notice.id == objection.notice_id)
+        )
+        objector = caller.org_id == objection.objector_org_id
+        if objector:
+            basis = "objector"
+        elif seller is not None and caller.org_id == seller:
+            basis = "seller"
+        elif caller.is_operator:
+            basis = "operator"
+        else:
+            raise NotFound(f"objection {owner_id} not found")
+        return Access(objector, objection.status == ObjectionStatus.PENDING.value, basis)
+
+
+class OrgDocuments:
+    """An organisation's documents (its business licence, for verification): to its members and
+    operators; attached by its members."""
+
+    async def access(self, session: AsyncSession, caller: Principal | None, owner_id: uuid.UUID) -> Access:
+        caller = signed_in(caller)
+        if caller.org_id == owner_id:
+            return Access(True, True, "member")
+        if caller.is_operator and await session.get(Org, owner_id) is not None:
+            return Access(False, True, "operator")
+        raise NotFound(f"organisation {owner_id} not found")

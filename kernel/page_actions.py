@@ -1,0 +1,53 @@
+"""How a page's action answers when it succeeds, for every module's pages (the operators' console).
+
+An action is a form posted with htmx — its answer replaces the form's answer in place — or without
+scripts, when the browser is sent back to the page, which says what was done by ``?notice=<key>``.
+Either way the sentence is the one the layout's ``notice_for`` finds for the key
+(``exchange/web/messages.py``, ``NOTICES``), so the two answers cannot differ, and a link can never
+put words of its own on the site. Refusals are not answered here: they are raised, and the pages'
+error handler words them in Chinese (in place for htmx).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import msgspec
+from litestar import Request
+from litestar.response import Redirect, Template
+
+from kernel.errors import BadRequest, msgspec_field
+
+F = TypeVar("F", bound=msgspec.Struct)
+
+
+class InvalidForm(BadRequest):
+    """A form's field is missing or wrong; the page names the field in Chinese (``invalid-form``)."""
+
+    problem_type = "invalid-form"
+    title = "A field of the form is missing or not valid"
+
+
+def is_htmx(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def done(request: Request[Any, Any, Any], notice: str, back_to: str) -> Template | Redirect:
+    """The answer of an action that succeeded: the notice in place for htmx, else back to ``back_to``."""
+    if is_htmx(request):
+        return Template("console/done.html", context={"notice": notice})
+    separator = "&" if "?" in back_to else "?"
+    return Redirect(path=f"{back_to}{separator}notice={notice}", status_code=303)
+
+
+async def read_form(request: Request[Any, Any, Any], form: type[F]) -> F:
+    """A posted form as ``form`` (its other fields, such as the CSRF token, ignored; values trimmed;
+    an empty value is a field not given, so the default applies). A missing or wrong field is
+    refused naming it, as the API names the field of its body."""
+    fields = frozenset(form.__struct_fields__)
+    posted = await request.form()
+    given = {key: value.strip() for key, value in posted.items() if key in fields and isinstance(value, str)}
+    try:
+        return msgspec.convert({k: v for k, v in given.items() if v}, form, strict=False)
+    except msgspec.ValidationError as exc:
+        raise InvalidForm(str(exc), field=msgspec_field(str(exc))) from exc
