@@ -135,6 +135,9 @@ async def test_a_buyer_negotiates_signs_and_pays_in_the_browser(client, app) -> 
         for visitor in (buyer_page, seller_page):
             page = (await visitor.get(deal_path)).text
             assert f'href="/deals/{deal_id}/certificate"' in page and "转让方净收入" in page
+            assert (
+                f'href="/deals/{deal_id}/certificate/pdf"' in page and f'href="/deals/{deal_id}/settlement/pdf"' in page
+            )
             assert (await visitor.get(f"/deals/{deal_id}/certificate")).status_code == 200
         # Notifications link to /deals/{id} and /negotiations/{id}: they lead to these pages.
         link = await buyer_page.get(f"/deals/{deal_id}")
