@@ -6,11 +6,13 @@ does not exist yet reads as zero.
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, Response, get
 from litestar.params import QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.accounting import chart, exports
 from exchange.accounting.schemas import StatementPage
@@ -18,6 +20,7 @@ from exchange.parties.http import Caller
 from exchange.platform.http import BEARER, Db, Now
 from kernel.exports import ExportOperation
 from ledger import service as ledger
+from ledger.views import Page
 
 
 class UnitBalance(msgspec.Struct):
@@ -32,24 +35,45 @@ class WalletOut(msgspec.Struct):
     balances: list[UnitBalance]
 
 
+async def balances_of(session: AsyncSession, org_id: uuid.UUID) -> list[UnitBalance]:
+    """The organisation's balance in every wallet unit (zero where no account exists yet): what
+    ``GET /wallet`` answers and the pages show before money is held or spent."""
+    balances = []
+    for unit in chart.WALLET_UNITS:
+        account = await chart.find_account(session, chart.wallet(org_id, unit))
+        if account is None:
+            balances.append(UnitBalance(unit=unit, posted=0, held=0, available=0))
+        else:
+            balances.append(
+                UnitBalance(
+                    unit=unit, posted=account.balance, held=account.pending_outflow, available=account.available
+                )
+            )
+    return balances
+
+
+async def cash_of(session: AsyncSession, org_id: uuid.UUID) -> UnitBalance:
+    """The organisation's balance in yuan (``CNY``): deposits and deal payments come out of it."""
+    return next(b for b in await balances_of(session, org_id) if b.unit == chart.CNY)
+
+
+async def statement_of(session: AsyncSession, org_id: uuid.UUID, unit: str, limit: int, cursor: str | None) -> Page:
+    """A page of the organisation's statement in ``unit``, newest first (an empty page before its
+    account exists)."""
+    account = await chart.find_account(session, chart.wallet(org_id, unit))
+    if account is None:
+        return Page(items=[], next_cursor=None)
+    return await ledger.statement(session, account.id, limit=limit, cursor=cursor)
+
+
 class WalletController(Controller):
     path = "/wallet"
     tags = ["wallet"]
 
     @get("/", security=BEARER, summary="Balances of the caller's organisation per unit")
     async def balances(self, trader: Caller, db: Db) -> WalletOut:
-        balances = []
         async with db.read() as session:
-            for unit in chart.WALLET_UNITS:
-                account = await chart.find_account(session, chart.wallet(trader.org_id, unit))
-                if account is None:
-                    balances.append(UnitBalance(unit=unit, posted=0, held=0, available=0))
-                else:
-                    balances.append(
-                        UnitBalance(
-                            unit=unit, posted=account.balance, held=account.pending_outflow, available=account.available
-                        )
-                    )
+            balances = await balances_of(session, trader.org_id)
         return WalletOut(org_id=str(trader.org_id), balances=balances)
 
     @get(
@@ -75,12 +99,10 @@ class WalletController(Controller):
         ] = "json",
     ) -> Response[StatementPage]:
         async with db.read() as session:
-            account = await chart.find_account(session, chart.wallet(trader.org_id, unit))
             if format != "json":
+                account = await chart.find_account(session, chart.wallet(trader.org_id, unit))
                 rows, next_cursor = await exports.statement_rows(session, account.id, cursor) if account else ([], None)
                 export = exports.statement_export(rows, trader.org_name, unit, clock.now())
                 return export.response(format, headers={"X-Next-Cursor": next_cursor} if next_cursor else None)
-            if account is None:
-                return Response(StatementPage(items=[], next_cursor=None))
-            page = await ledger.statement(session, account.id, limit=limit, cursor=cursor)
+            page = await statement_of(session, trader.org_id, unit, limit, cursor)
         return Response(StatementPage(page.items, page.next_cursor))

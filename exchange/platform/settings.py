@@ -139,6 +139,11 @@ class Settings:
     stripe_webhook_tolerance_seconds: int = 300
     stripe_page_size: int = 100  # records per page when listing balance transactions
     reconcile_batch_size: int = 5000
+    # the exchange's settlement account, which parties pay into by bank transfer (the wallet page's
+    # top-up instructions; an operator records each transfer, matched by the reference quoted)
+    settlement_bank_name: str = "招商银行上海分行营业部"
+    settlement_account_name: str = "上海技术交易所有限公司"
+    settlement_account_number: str = "1219 0860 0010 001"
 
     # notifications (exchange/notifications, docs/notifications.md)
     notify_interval_seconds: float = 2.0  # how often a server delivers notifications; 0: not in this process

@@ -31,6 +31,7 @@ from exchange.documents import PAGE_HANDLERS as DOCUMENT_PAGES
 from exchange.parties.http import SESSION_COOKIE, page_caller_dependencies, resolve_page_principal
 from exchange.parties.pages import PAGE_HANDLERS as PARTY_PAGES
 from exchange.payments.pages import PAGE_HANDLERS as PAYMENT_PAGES
+from exchange.payments.wallet_pages import PAGE_HANDLERS as WALLET_PAGES
 from exchange.platform.keys import Keys
 from exchange.platform.problems import handle_any
 from exchange.platform.settings import Settings
@@ -39,6 +40,7 @@ from exchange.server.http_rules import IGNORES_UNKNOWN_QUERY, check_request
 from exchange.stats.pages import PAGE_HANDLERS as STATS_PAGES
 from exchange.trading.pages import PAGE_HANDLERS as TRADING_PAGES
 from exchange.trading.seller_pages import PAGE_HANDLERS as SELLER_PAGES
+from exchange.trading.workspace_pages import PAGE_HANDLERS as TRADING_WORKSPACE_PAGES
 from exchange.vouchers.pages import PAGE_HANDLERS as VOUCHER_PAGES
 from exchange.web import STATIC_DIR, STATIC_PATH, template_config
 from exchange.web.caching import PublicCacheMiddleware
@@ -52,6 +54,8 @@ CSRF_COOKIE = "techx_csrf"
 PAGE_PACKAGES = [exchange.documents, exchange.parties, exchange.stats, exchange.trading, exchange.vouchers, listings]
 # The operators' console: the money pages, and those of the whole exchange (ledger, sweeps).
 PAGE_PACKAGES += [exchange.payments, exchange.server]
+# The buyer's workspace, the deal and negotiation pages both parties share, and the wallet.
+BUYER_PAGES = [*TRADING_WORKSPACE_PAGES, *WALLET_PAGES]
 
 
 def page_templates() -> TemplateConfig[Any]:
@@ -92,6 +96,7 @@ def pages_router(settings: Settings, keys: Keys, *, upload_body_limit: int) -> R
             *TRADING_PAGES,
             *VOUCHER_PAGES,
             *SELLER_PAGES,
+            *BUYER_PAGES,
             *CONSOLE_HANDLERS,
             # The documents' pages take uploads: bodies up to the file limit plus the multipart envelope.
             Router(

@@ -37,6 +37,7 @@ from exchange.trading.domain import (
     DealState,
     InstalmentAction,
     InstalmentStatus,
+    Side,
     forfeiture,
     held_deadline,
     next_deal_state,
@@ -356,11 +357,21 @@ async def sign(
 
 
 async def list_deals(
-    session: AsyncSession, viewer: Principal, listing_id: uuid.UUID | None, limit: int, cursor: str | None
+    session: AsyncSession,
+    viewer: Principal,
+    listing_id: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+    side: Side | None = None,
 ) -> tuple[list[Deal], str | None]:
-    """A page of the deals of the caller's organisation (operators: all), newest first."""
+    """A page of the deals of the caller's organisation (operators: all), newest first; ``side``:
+    only those where it buys (or sells)."""
     query = select(Deal)
-    if not viewer.is_operator:
+    if side is Side.BUYER:
+        query = query.where(Deal.buyer_org_id == viewer.org_id)
+    elif side is Side.SELLER:
+        query = query.where(Deal.seller_org_id == viewer.org_id)
+    elif not viewer.is_operator:
         query = query.where((Deal.buyer_org_id == viewer.org_id) | (Deal.seller_org_id == viewer.org_id))
     if listing_id is not None:
         query = query.where(Deal.listing_id == listing_id)

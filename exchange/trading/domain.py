@@ -622,3 +622,70 @@ def next_step(
     if intent_active:
         return NextStep.INTENT_REGISTERED
     return NextStep.REGISTER_INTENT if may_trade else NextStep.GET_VERIFIED
+
+
+# -- what the workspaces show: a deposit's fate, and whose turn it is ----------------------------------
+
+
+class DepositState(StrEnum):
+    NONE = "none"  # the listing asked for no deposit
+    HELD = "held"  # held on the buyer's wallet: the intent is active, or its deal not yet paid
+    APPLIED = "applied"  # counted toward the deal's first payment (any excess released)
+    RELEASED = "released"  # the hold voided: withdrawn, another buyer, unsold, the deal cancelled
+    FORFEITED = "forfeited"  # the first payment was missed: paid to the seller and the exchange
+
+
+def deposit_state(deposit: int, intent_status: str, deal_state: str | None, forfeited: int = 0) -> DepositState:
+    """Where an intent's deposit is now, from the intent's state and, once it won, its deal's."""
+    if deposit <= 0:
+        return DepositState.NONE
+    if intent_status in (IntentStatus.WITHDRAWN, IntentStatus.RELEASED):
+        return DepositState.RELEASED
+    if intent_status == IntentStatus.ACTIVE or deal_state is None:
+        return DepositState.HELD
+    if deal_state in (DealState.PAYING_INSTALMENTS, DealState.SETTLED):
+        return DepositState.APPLIED
+    if deal_state == DealState.DEFAULTED:
+        return DepositState.FORFEITED if forfeited > 0 else DepositState.RELEASED
+    if deal_state == DealState.CANCELLED:
+        return DepositState.RELEASED
+    return DepositState.HELD
+
+
+class PartyTask(StrEnum):
+    """What a deal or a negotiation waits for from one party."""
+
+    ANSWER_OFFER = "answer_offer"  # the other side's offer stands: accept, counter or decline
+    SIGN = "sign"  # the deal awaits this party's signature (an admin's)
+    PAY = "pay"  # the buyer's payment is due (an admin's)
+
+
+def deal_task(
+    state: str, side: Side, *, signed: bool, next_payment_due: datetime | None, now: datetime
+) -> PartyTask | None:
+    """The deal's next step for ``side``: its signature while awaiting signatures, the buyer's
+    payment while awaiting payment or when an instalment has come due; else nothing."""
+    if state == DealState.AWAITING_SIGNATURES:
+        return None if signed else PartyTask.SIGN
+    if side != Side.BUYER:
+        return None
+    if state == DealState.AWAITING_PAYMENT:
+        return PartyTask.PAY
+    if state == DealState.PAYING_INSTALMENTS and next_payment_due is not None and next_payment_due <= now:
+        return PartyTask.PAY
+    return None
+
+
+def negotiation_task(status: str, standing_side: str | None, side: Side) -> PartyTask | None:
+    """An open negotiation waits for the side that did not make the standing offer."""
+    if status == NegotiationStatus.OPEN and standing_side is not None and standing_side != side:
+        return PartyTask.ANSWER_OFFER
+    return None
+
+
+def cash_due(amount: int, seq: int, deposit: int, deposit_held: bool, buyer_fee: int) -> int:
+    """What a payment takes from the buyer's wallet: the payment less the deposit it absorbs (the
+    first payment only, while the deposit is held), plus the buyer's fee on it (before any part of
+    the fee paid with innovation vouchers)."""
+    from_deposit = min(deposit, amount) if seq == 0 and deposit_held else 0
+    return amount - from_deposit + buyer_fee

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.parties.domain import Principal
@@ -233,6 +233,25 @@ async def threads_on(
     if not (party.is_operator or party.org_id == listing.seller_org_id):
         query = query.where(Negotiation.buyer_org_id == party.org_id)
     threads = list((await session.scalars(query.order_by(Negotiation.created_at).limit(limit))).all())
+    offers: dict[uuid.UUID, list[Offer]] = {t.id: [] for t in threads}
+    if threads:
+        rows = await session.scalars(
+            select(Offer).where(Offer.negotiation_id.in_(offers)).order_by(Offer.negotiation_id, Offer.seq)
+        )
+        for offer in rows:
+            offers[offer.negotiation_id].append(offer)
+    return [(t, offers[t.id]) for t in threads]
+
+
+async def threads_of(
+    session: AsyncSession, org_id: uuid.UUID, side: Side, limit: int = 50
+) -> list[tuple[Negotiation, list[Offer]]]:
+    """The negotiations an organisation takes part in on one side, open ones first, then the newest,
+    each with its offers (two statements): the workspaces' lists of what waits for an answer."""
+    column = Negotiation.buyer_org_id if side is Side.BUYER else Negotiation.seller_org_id
+    still_open = case((Negotiation.status == NegotiationStatus.OPEN.value, 0), else_=1)
+    query = select(Negotiation).where(column == org_id).order_by(still_open, Negotiation.created_at.desc())
+    threads = list((await session.scalars(query.limit(limit))).all())
     offers: dict[uuid.UUID, list[Offer]] = {t.id: [] for t in threads}
     if threads:
         rows = await session.scalars(

@@ -26,6 +26,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, ServerSentEvent, Template
 from msgspec import Struct
 
+from exchange.accounting.wallet import cash_of
 from exchange.parties import service as parties
 from exchange.parties.domain import Principal
 from exchange.parties.http import Caller
@@ -267,6 +268,8 @@ async def listing_page(
         # The running announcement's working days left, counted as the notice board counts them.
         left = await notices.working_days_left(session, listings, list(timeline), now)
         days_left = left.get(listing.notice_id) if listing.status == ListingStatus.ANNOUNCED else None
+        # Before registering, the buyer sees what its wallet has available beside the deposit to hold.
+        cash = await cash_of(session, principal.org_id) if step is NextStep.REGISTER_INTENT and principal else None
     context = {
         "section": "listings",
         "listing": listing_out(listing, viewer),
@@ -278,6 +281,7 @@ async def listing_page(
         "days_left": days_left,
         "step": step.value if step else None,
         "intent": intent if step is NextStep.INTENT_REGISTERED else None,
+        "cash": cash,
     }
     return Template("trading/listing.html", context=context)
 

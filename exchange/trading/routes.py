@@ -19,6 +19,7 @@ from exchange.platform.http import BEARER, Db, Now
 from exchange.platform.keyed import IdempotencyKey, KeyedWrite, answer, keyed
 from exchange.trading import auction_events, auctions, bidding, deals, intents, negotiations, printing, schedule
 from exchange.trading.context import TradingContext
+from exchange.trading.domain import Side
 from exchange.trading.errors import NotParticipant
 from exchange.trading.models import Bid, Deal
 from exchange.trading.schemas import (
@@ -281,11 +282,13 @@ class DealController(Controller):
         user: Caller,
         db: Db,
         listing_id: FromQuery[uuid.UUID | None] = None,
+        side: FromQuery[Side | None] = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> DealPage:
+        """``side``: only the deals where the caller's organisation is the buyer (or the seller)."""
         async with db.read() as session:
-            rows, next_cursor = await deals.list_deals(session, user, listing_id, limit, cursor)
+            rows, next_cursor = await deals.list_deals(session, user, listing_id, limit, cursor, side)
             items = await _deals_out(session, rows)
         return DealPage(items=items, next_cursor=next_cursor)
 

@@ -174,3 +174,50 @@ LABELS = {
     },
     "reconciliation_provider": {"bank_transfer": "银行转账", "stripe": "Stripe 银行卡"},
 }
+# -- the buyer's workspace, deals and the wallet (the pages both parties of a trade share) ---------------
+LABELS = {
+    **LABELS,
+    "intent_status": {"active": "有效", "withdrawn": "已撤回", "released": "已释放", "won": "已成交"},
+    "deposit_state": {
+        "none": "无需保证金",
+        "held": "冻结中",
+        "applied": "已抵作价款",
+        "released": "已解冻",
+        "forfeited": "已没收",
+    },
+    "offer_status": {
+        "open": "待答复",
+        "superseded": "已还价",
+        "accepted": "已接受",
+        "declined": "已拒绝",
+        "expired": "已过期",
+    },
+    "side": {"buyer": "受让方", "seller": "转让方"},
+    "instalment_status": {
+        "pending": "待付",
+        "overdue": "逾期",
+        "settled": "已结算",
+        "defaulted": "违约未付",
+        "cancelled": "已取消",
+    },
+    "party_task": {"answer_offer": "待您答复报价", "sign": "待您签署", "pay": "待您付款"},
+    "payment_kind": {"lump_sum": "一次性付款", "installments": "分期付款"},
+    "unit": {"CNY": "人民币", "VCH": "创新券"},
+}
+STATUS_BADGES = {
+    **STATUS_BADGES,
+    "held": "open",
+    "applied": "ok",
+    "released": "closed",
+    "forfeited": "bad",
+    "result_notice": "open",
+    "awaiting_signatures": "open",
+    "awaiting_payment": "open",
+    "paying_instalments": "open",
+    "settled": "ok",
+    "cancelled": "closed",
+    "defaulted": "bad",
+    "agreed": "ok",
+    "declined": "closed",
+    "expired": "closed",
+}

@@ -334,3 +334,49 @@ def listing_field_message(field: str, problem_type: str, item: Mapping[str, Any]
             return LISTING_FIELDS[key]
         key = key.rpartition(".")[0]
     return MESSAGES["validation-error"]
+
+
+# -- the buyer's workspace, negotiations, deals and the wallet -------------------------------------------
+
+
+def _not_due(extra: Extra) -> str:
+    due = extra.get("due_at")
+    if not isinstance(due, str):
+        return "下一期款项尚未到期，到期时将从贵机构账户自动扣收。"
+    return (
+        f"下一期款项于 {beijing(datetime.fromisoformat(due.replace('Z', '+00:00')))} 到期，届时将从贵机构账户自动扣收。"
+    )
+
+
+MESSAGES.update(
+    {
+        "admin-required": "只有机构管理员可以签署、付款或撤销成交，请联系贵机构的管理员。",
+        "already-signed": "贵机构已签署本成交。",
+        "deal-on-hold": "一方机构被暂停交易，本成交暂停办理，恢复后继续。",
+        "instalment-not-due": _not_due,
+        "offer-not-standing": "这份报价已不是待答复的报价（已被还价、接受或拒绝，或议价已结束），请刷新页面。",
+        "offer-expired": "报价已过期，议价将随之结束。",
+        "offer-out-of-turn": "现在轮到对方答复，请等待对方还价或接受。",
+        "too-many-offers": "本次议价的报价次数已达上限，请接受或拒绝对方的报价。",
+        "trading-rule-broken": "报价不符合交易规则，请检查价格与条件。",
+        "invalid-payment-terms": "付款安排不符合规则，请检查首付款与各期金额。",
+        "payee-required": "请填写收款银行账户：开户行、账号与户名（不超过 500 个字）。",
+    }
+)
+ACTION_MESSAGES.update(
+    {
+        "withdrawal:forbidden": "只有机构管理员可以申请提现，请联系贵机构的管理员。",
+        "withdrawal:insufficient-funds": _funds,
+        "offer:amount-not-yuan": "请以元为单位填写报价金额，例如 1,236,000 或 1236000.50。",
+    }
+)
+NOTICES.update(
+    {
+        "offer-made": "报价已发出，等待对方答复。",
+        "offer-declined": "已拒绝对方报价，本次议价结束。",
+        "deal-formed": "已接受报价，成交已达成。",
+        "deal-signed": "已签署。",
+        "deal-paid": "付款已完成。",
+        "withdrawal-requested": "提现申请已提交，金额已冻结，待交易所支付。",
+    }
+)
