@@ -15,6 +15,7 @@ from exchange.platform.http import Db, Now
 from exchange.vouchers import orders, programs
 from exchange.vouchers.domain import Category
 from exchange.vouchers.schemas import ProviderOut, ServiceOut
+from exchange.vouchers.workspace_pages import WORKSPACE_PAGE_HANDLERS
 from kernel.errors import BadRequest
 from kernel.pagination import Cursor, by_id, id_after, keyset_page
 from kernel.shapes import shaped
@@ -75,4 +76,5 @@ async def services_page(
     return Template("vouchers/services.html", context=context)
 
 
-PAGE_HANDLERS = [vouchers_page, services_page]
+# The workspaces of providers, enterprises and program administrators (``workspace_pages``).
+PAGE_HANDLERS = [vouchers_page, services_page, *WORKSPACE_PAGE_HANDLERS]

@@ -56,3 +56,24 @@ def choices(vocabulary: str) -> list[tuple[str, str]]:
 
 def badge(status: object) -> str:
     return STATUS_BADGES.get(str(getattr(status, "value", status)), "")
+
+
+# -- vouchers: service orders, redemptions and programs (the voucher workspaces) ---------------------
+LABELS = {
+    **LABELS,
+    "service_order_state": {
+        "ordered": "待服务机构确认",
+        "confirmed": "服务中",
+        "delivered": "已交付，待验收",
+        "accepted": "已验收",
+        "cancelled": "已取消",
+    },
+    "redemption_state": {
+        "noticed": "公示中",
+        "suspended": "公示暂停（异议处理中）",
+        "ready": "公示期满，待审核",
+        "approved": "已兑付",
+        "rejected": "已驳回",
+    },
+    "program_status": {"upcoming": "尚未开始", "active": "有效期内", "ended": "已结束"},
+}
