@@ -19,11 +19,13 @@ from litestar.middleware.csrf import CSRFMiddleware
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+import exchange.notifications
 import exchange.parties
 import exchange.stats
 import exchange.trading
 import exchange.vouchers
 import listings
+from exchange.notifications.pages import PAGE_HANDLERS as NOTIFICATION_PAGES
 from exchange.parties.http import SESSION_COOKIE, page_caller_dependencies, resolve_page_principal
 from exchange.parties.pages import PAGE_HANDLERS as PARTY_PAGES
 from exchange.platform.keys import Keys
@@ -43,6 +45,7 @@ CSRF_COOKIE = "techx_csrf"
 
 # The packages whose ``templates/`` folders hold pages, beside the shared layout of exchange/web.
 PAGE_PACKAGES = [exchange.parties, exchange.stats, exchange.trading, exchange.vouchers, listings]
+PAGE_PACKAGES.append(exchange.notifications)  # the inbox page (its mail texts sit beside, under en/ and zh/)
 
 
 def page_templates() -> TemplateConfig[Any]:
@@ -72,7 +75,14 @@ def pages_router(settings: Settings, keys: Keys) -> Router:
     )
     return Router(
         path="/",
-        route_handlers=[*PARTY_PAGES, *STATS_PAGES, *LISTING_PAGES, *TRADING_PAGES, *VOUCHER_PAGES],
+        route_handlers=[
+            *PARTY_PAGES,
+            *STATS_PAGES,
+            *LISTING_PAGES,
+            *TRADING_PAGES,
+            *VOUCHER_PAGES,
+            *NOTIFICATION_PAGES,
+        ],
         dependencies=page_caller_dependencies(),
         before_request=before_page,
         middleware=[
