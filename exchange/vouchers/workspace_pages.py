@@ -158,13 +158,15 @@ async def once(
     request: Any,
     work: Callable[[AsyncSession], Awaitable[Any]],
     required: bool = False,
+    status: int = 200,
 ) -> Any:
     """The API's keyed write (``keyed``), answered as the body: the struct the work returned, or
-    the stored answer's JSON on a replay."""
+    the stored answer's JSON on a replay. ``status`` is the API's (201 for what it creates), so an
+    answer stored here replays alike through the API."""
     given = required_key(key) if required or key else None
 
     async def run(session: AsyncSession) -> Outcome:
-        return Outcome(200, await work(session))
+        return Outcome(status, await work(session))
 
     outcome = await idempotent(
         db, scope=key_scope(caller), key=given, request=[action, request], now=clock.now, work=run
@@ -247,7 +249,7 @@ async def publish_service(
         )  # fmt: skip
         return shaped(ServiceOut, service)
 
-    await once(db, clock, user, data.key, action="service", request=body, work=work)
+    await once(db, clock, user, data.key, action="service", request=body, work=work, status=201)
     context = await services_context(db, user, done="服务已发布，已出现在服务目录中。")
     return answered(request, "/workspace/services", "vouchers/workspace/services_work.html", context)
 
@@ -427,7 +429,7 @@ async def claim_redemption(
         claim = await redemptions.claim(s, listings, user, body.order_ids, clock.now())
         return shaped(RedemptionOut, claim)
 
-    await once(db, clock, user, data.key, action="redemption", request=body, work=work)
+    await once(db, clock, user, data.key, action="redemption", request=body, work=work, status=201)
     done = "兑付申请已提交，创新券兑付公示已发布；公示期满后由项目管理部门审核支付。"
     if data.back == "order" and len(body.order_ids) == 1:  # claimed from the order's own page: answer there
         order_id = body.order_ids[0]
@@ -507,7 +509,7 @@ async def place_order(
         )  # fmt: skip
         return shaped(OrderOut, order)
 
-    placed = id_of(await once(db, clock, user, data.key, action="service-order", request=body, work=work))
+    placed = id_of(await once(db, clock, user, data.key, action="service-order", request=body, work=work, status=201))
     if not is_htmx(request):
         return Redirect(path=f"/workspace/orders/{placed}", status_code=303)
     context = await order_context(db, user, clock, placed, done="订单已提交，等待服务机构确认。")
@@ -590,7 +592,9 @@ async def create_program(
     async def work(s: AsyncSession) -> ProgramOut:
         return programs.program_out(await programs.create_program(s, user, terms, clock.now()), clock.now())
 
-    created = id_of(await once(db, clock, user, data.key, action="voucher-program", request=body, work=work))
+    created = id_of(
+        await once(db, clock, user, data.key, action="voucher-program", request=body, work=work, status=201)
+    )
     if not is_htmx(request):
         return Redirect(path=f"/workspace/programs/{created}", status_code=303)
     context = await program_context(db, user, clock, created, done="项目已设立：请发放创新券；资金到位由交易所登记。")
@@ -671,7 +675,15 @@ async def grant(
         return shaped(GrantOut, record)
 
     await once(
-        db, clock, user, data.key, action="voucher-grant", request=[str(program_id), body], work=work, required=True
+        db,
+        clock,
+        user,
+        data.key,
+        action="voucher-grant",
+        request=[str(program_id), body],
+        work=work,
+        required=True,
+        status=201,
     )
     context = await program_context(db, user, clock, program_id, done="创新券已发放，企业将收到通知。")
     return answered(request, f"/workspace/programs/{program_id}", "vouchers/workspace/program_work.html", context)
@@ -704,7 +716,9 @@ async def revoke_provider(
         record = await controls.revoke_provider(s, user, program_id, body.provider_org_id, body.reason, clock.now())
         return shaped(RevocationOut, record)
 
-    await once(db, clock, user, data.key, action="provider-revocation", request=[str(program_id), body], work=work)
+    await once(
+        db, clock, user, data.key, action="provider-revocation", request=[str(program_id), body], work=work, status=201
+    )
     context = await program_context(db, user, clock, program_id, done="已撤销该服务机构的创新券资格，并记入信用记录。")
     return answered(request, f"/workspace/programs/{program_id}", "vouchers/workspace/program_work.html", context)
 
