@@ -22,7 +22,8 @@ F = TypeVar("F", bound=msgspec.Struct)
 
 
 class InvalidForm(BadRequest):
-    """A form's field is missing or wrong; the page names the field in Chinese (``invalid-form``)."""
+    """A form's field is missing or wrong; the page names the field in Chinese (``invalid-form``):
+    by ``label`` when the page gives its own words for the field, else by the field's name."""
 
     problem_type = "invalid-form"
     title = "A field of the form is missing or not valid"

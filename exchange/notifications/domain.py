@@ -161,10 +161,10 @@ SUBJECT_LINKS: Mapping[str, str] = {
     "intent": "/intents/{id}",
     "negotiation": "/negotiations/{id}",
     "objection": "/objections/{id}",
-    "voucher": "/vouchers/{id}",
-    "voucher_grant": "/vouchers/{id}",
-    "voucher_program": "/vouchers/{id}",
-    "service_order": "/service-orders/{id}",
+    "voucher": "/workspace/vouchers",
+    "voucher_grant": "/workspace/vouchers",
+    "voucher_program": "/workspace/vouchers#program-{id}",  # the enterprise's vouchers of the program
+    "service_order": "/workspace/orders/{id}",  # one page for both parties of the order
     "withdrawal": "/withdrawals/{id}",
     "reconciliation": "/reconciliations/{id}",
     "calendar": "/calendar/{id}",

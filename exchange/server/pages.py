@@ -20,6 +20,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 import exchange.documents
+import exchange.notifications
 import exchange.parties
 import exchange.payments
 import exchange.server
@@ -28,6 +29,7 @@ import exchange.trading
 import exchange.vouchers
 import listings
 from exchange.documents import PAGE_HANDLERS as DOCUMENT_PAGES
+from exchange.notifications.pages import PAGE_HANDLERS as NOTIFICATION_PAGES
 from exchange.parties.http import SESSION_COOKIE, page_caller_dependencies, resolve_page_principal
 from exchange.parties.pages import PAGE_HANDLERS as PARTY_PAGES
 from exchange.payments.pages import PAGE_HANDLERS as PAYMENT_PAGES
@@ -52,6 +54,7 @@ CSRF_COOKIE = "techx_csrf"
 
 # The packages whose ``templates/`` folders hold pages, beside the shared layout of exchange/web.
 PAGE_PACKAGES = [exchange.documents, exchange.parties, exchange.stats, exchange.trading, exchange.vouchers, listings]
+PAGE_PACKAGES.append(exchange.notifications)  # the inbox page (its mail texts sit beside, under en/ and zh/)
 # The operators' console: the money pages, and those of the whole exchange (ledger, sweeps).
 PAGE_PACKAGES += [exchange.payments, exchange.server]
 # The buyer's workspace, the deal and negotiation pages both parties share, and the wallet.
@@ -104,6 +107,7 @@ def pages_router(settings: Settings, keys: Keys, *, upload_body_limit: int) -> R
                 route_handlers=DOCUMENT_PAGES,
                 request_max_body_size=upload_body_limit,
             ),
+            *NOTIFICATION_PAGES,
         ],
         dependencies=page_caller_dependencies(),
         before_request=before_page,

@@ -132,6 +132,13 @@ class OrderState(StrEnum):
     CANCELLED = "cancelled"
 
 
+class OrderSide(StrEnum):
+    """Which side of a service order an organisation is on."""
+
+    BUYER = "buyer"  # the enterprise that ordered
+    PROVIDER = "provider"
+
+
 class OrderAction(StrEnum):
     CONFIRM = "confirm"
     DELIVER = "deliver"

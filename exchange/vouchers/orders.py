@@ -22,6 +22,7 @@ from exchange.vouchers.domain import (
     Category,
     CategoryNotEligible,
     OrderAction,
+    OrderSide,
     OrderState,
     ProviderRecord,
     ProviderRevoked,
@@ -31,7 +32,7 @@ from exchange.vouchers.domain import (
     split_price,
 )
 from exchange.vouchers.models import ProviderRevocation, Service, ServiceOrder, VoucherProgram, VoucherWallet
-from exchange.vouchers.programs import are_related, get_program, move_wallet, rules_of
+from exchange.vouchers.programs import are_related, get_program, move_wallet, org_names, rules_of
 from kernel.errors import Forbidden, InsufficientFunds, NotFound, found
 from ledger import EntrySpec
 from ledger import service as ledger
@@ -311,13 +312,35 @@ async def get_order(
 
 
 async def list_orders(
-    session: AsyncSession, caller: Principal, *, limit: int, after: uuid.UUID | None
+    session: AsyncSession,
+    caller: Principal,
+    *,
+    limit: int,
+    after: uuid.UUID | None,
+    side: OrderSide | None = None,
 ) -> list[ServiceOrder]:
-    mine = (ServiceOrder.buyer_org_id == caller.org_id) | (ServiceOrder.provider_org_id == caller.org_id)
+    """The caller's orders, newest first: as buyer or provider, or on one ``side`` only."""
+    bought = ServiceOrder.buyer_org_id == caller.org_id
+    provided = ServiceOrder.provider_org_id == caller.org_id
+    mine = {OrderSide.BUYER: bought, OrderSide.PROVIDER: provided}.get(side, bought | provided)  # type: ignore[arg-type]
     query = select(ServiceOrder).where(mine).order_by(ServiceOrder.id.desc()).limit(limit)
     if after is not None:
         query = query.where(ServiceOrder.id < after)
     return list((await session.scalars(query)).all())
+
+
+async def order_names(
+    session: AsyncSession, rows: list[ServiceOrder]
+) -> tuple[dict[uuid.UUID, str], dict[uuid.UUID, str]]:
+    """The titles of the orders' services and the names of their parties (two statements), so that
+    a page names what was ordered and by whom rather than showing ids."""
+    service_ids = {o.service_id for o in rows}
+    org_ids = {o.buyer_org_id for o in rows} | {o.provider_org_id for o in rows}
+    titles: dict[uuid.UUID, str] = {}
+    if service_ids:
+        query = select(Service.id, Service.title).where(Service.id.in_(service_ids))
+        titles = {service_id: title for service_id, title in await session.execute(query)}
+    return titles, await org_names(session, org_ids)
 
 
 def _require_side(caller: Principal, org_id: uuid.UUID, who: str, action: str) -> None:

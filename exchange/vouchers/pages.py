@@ -19,6 +19,7 @@ from exchange.vouchers import orders, programs
 from exchange.vouchers.domain import Category
 from exchange.vouchers.printing import redemption_pdf
 from exchange.vouchers.schemas import ProviderOut, ServiceOut
+from exchange.vouchers.workspace_pages import WORKSPACE_PAGE_HANDLERS
 from kernel.errors import BadRequest
 from kernel.pagination import Cursor, by_id, id_after, keyset_page
 from kernel.shapes import shaped
@@ -98,4 +99,5 @@ async def redemption_pdf_page(
     return await redemption_pdf(request, db, user, listings, redemption_id, clock.now())
 
 
-PAGE_HANDLERS = [vouchers_page, services_page, redemption_pdf_page]
+# The workspaces of providers, enterprises and program administrators (``workspace_pages``).
+PAGE_HANDLERS = [vouchers_page, services_page, redemption_pdf_page, *WORKSPACE_PAGE_HANDLERS]

@@ -15,7 +15,7 @@ from exchange.parties.domain import OrgKind, OrgStatus, Principal
 from exchange.parties.models import Org
 from exchange.platform.outbox import Audience, Kind, Subject, notify
 from exchange.vouchers.domain import BP, Category, ProgramRules, VoucherRuleBroken
-from exchange.vouchers.models import RelatedParty, VoucherGrant, VoucherProgram, VoucherWallet
+from exchange.vouchers.models import ProviderRevocation, RelatedParty, VoucherGrant, VoucherProgram, VoucherWallet
 from exchange.vouchers.schemas import ProgramOut
 from kernel.errors import DomainError, Forbidden, NotFound, OrgNotVerified, OrgSuspended, found
 from kernel.shapes import shaped
@@ -64,12 +64,29 @@ def program_out(program: VoucherProgram, now: datetime) -> ProgramOut:
     return shaped(ProgramOut, program, status=rules_of(program).status(now))
 
 
-async def list_programs(session: AsyncSession, *, limit: int, after: uuid.UUID | None) -> list[VoucherProgram]:
-    """Programs, newest first; ``after`` continues below the last one a page showed."""
+async def list_programs(
+    session: AsyncSession, *, limit: int, after: uuid.UUID | None, owner_org_id: uuid.UUID | None = None
+) -> list[VoucherProgram]:
+    """Programs, newest first; ``after`` continues below the last one a page showed; ``owner_org_id``
+    keeps the programs of one government organisation (its administrators' workspace)."""
     query = select(VoucherProgram).order_by(VoucherProgram.id.desc()).limit(limit)
     if after is not None:
         query = query.where(VoucherProgram.id < after)
+    if owner_org_id is not None:
+        query = query.where(VoucherProgram.owner_org_id == owner_org_id)
     return list((await session.scalars(query)).all())
+
+
+async def wallets_of(session: AsyncSession, org_id: uuid.UUID) -> list[tuple[VoucherWallet, VoucherProgram]]:
+    """An enterprise's vouchers, program by program, the soonest to expire first (the order in which
+    ``orders.place_order`` draws on them when the enterprise names no program)."""
+    rows = await session.execute(
+        select(VoucherWallet, VoucherProgram)
+        .join(VoucherProgram, VoucherProgram.id == VoucherWallet.program_id)
+        .where(VoucherWallet.org_id == org_id)
+        .order_by(VoucherProgram.valid_until, VoucherProgram.id)
+    )
+    return [(wallet, program) for wallet, program in rows]
 
 
 def require_program_admin(caller: Principal, program: VoucherProgram) -> None:
@@ -200,6 +217,41 @@ async def grant(
     to = Audience.of_orgs(org_id)
     notify(session, Kind.VOUCHER_GRANTED, to=to, now=now, subject=Subject("voucher_program", program.id), data=data)
     return record
+
+
+async def org_names(session: AsyncSession, org_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The names of these organisations (one statement), so that pages and reports name them."""
+    if not org_ids:
+        return {}
+    rows = await session.execute(select(Org.id, Org.name).where(Org.id.in_(org_ids)))
+    return {org_id: name for org_id, name in rows}
+
+
+async def grants_of(session: AsyncSession, program_id: uuid.UUID, *, limit: int = 100) -> list[VoucherGrant]:
+    """The program's latest grants, newest first."""
+    query = (
+        select(VoucherGrant)
+        .where(VoucherGrant.program_id == program_id)
+        .order_by(VoucherGrant.created_at.desc(), VoucherGrant.id.desc())
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def programs_named(session: AsyncSession, program_ids: set[uuid.UUID]) -> list[VoucherProgram]:
+    if not program_ids:
+        return []
+    return list((await session.scalars(select(VoucherProgram).where(VoucherProgram.id.in_(program_ids)))).all())
+
+
+async def revocations_of(session: AsyncSession, program_id: uuid.UUID) -> list[ProviderRevocation]:
+    """The providers this program revoked (its part of the credit records), newest first."""
+    query = (
+        select(ProviderRevocation)
+        .where(ProviderRevocation.program_id == program_id)
+        .order_by(ProviderRevocation.created_at.desc())
+    )
+    return list((await session.scalars(query)).all())
 
 
 # -- related parties ---------------------------------------------------------------------------------

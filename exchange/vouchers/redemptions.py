@@ -215,6 +215,22 @@ async def visible_redemption(session: AsyncSession, caller: Principal, redemptio
     return redemption
 
 
+async def list_redemptions(
+    session: AsyncSession,
+    *,
+    provider_org_id: uuid.UUID | None = None,
+    program_id: uuid.UUID | None = None,
+    limit: int = 100,
+) -> list[Redemption]:
+    """Claims, newest first: a provider's own (its workspace) or a program's (its administrators')."""
+    query = select(Redemption).order_by(Redemption.created_at.desc(), Redemption.id.desc()).limit(limit)
+    if provider_org_id is not None:
+        query = query.where(Redemption.provider_org_id == provider_org_id)
+    if program_id is not None:
+        query = query.where(Redemption.program_id == program_id)
+    return list((await session.scalars(query)).all())
+
+
 async def _release_orders(session: AsyncSession, redemption: Redemption) -> None:
     for table in (ServiceOrder, FeePayment):
         await session.execute(

@@ -18,7 +18,7 @@ from exchange.parties.http import Caller
 from exchange.platform.http import BEARER, Config, Db, Now
 from exchange.platform.keyed import REPLAY_DOC, IdempotencyKey, KeyedWrite, keyed
 from exchange.vouchers import controls, orders, programs, redemptions, reports
-from exchange.vouchers.domain import Category
+from exchange.vouchers.domain import Category, OrderSide
 from exchange.vouchers.exports import voucher_report_export
 from exchange.vouchers.models import FeePayment, VoucherGrant
 from exchange.vouchers.printing import redemption_pdf
@@ -84,9 +84,18 @@ class VoucherProgramController(Controller):
         return await keyed(db, clock, user, idempotency_key, action="voucher-program", request=data, work=work)
 
     @get("/", summary="Voucher programs, newest first")
-    async def list_programs(self, db: Db, clock: Now, limit: Limit = 20, cursor: Cursor = None) -> ProgramPage:
+    async def list_programs(
+        self,
+        db: Db,
+        clock: Now,
+        owner_org_id: Annotated[uuid.UUID | None, QueryParameter(description="only this organisation's")] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> ProgramPage:
         async with db.read() as session:
-            items = await programs.list_programs(session, limit=limit + 1, after=id_after(cursor))
+            items = await programs.list_programs(
+                session, limit=limit + 1, after=id_after(cursor), owner_org_id=owner_org_id
+            )
         items, next_cursor = keyset_page(items, limit, by_id)
         now = clock.now()
         return ProgramPage([programs.program_out(p, now) for p in items], next_cursor)
@@ -322,9 +331,16 @@ class ServiceOrderController(Controller):
         return await keyed(db, clock, user, idempotency_key, action="service-order", request=data, work=work)
 
     @get("/", summary="The caller's service orders (as buyer or provider), newest first")
-    async def mine(self, user: Caller, db: Db, limit: Limit = 20, cursor: Cursor = None) -> OrderPage:
+    async def mine(
+        self,
+        user: Caller,
+        db: Db,
+        side: Annotated[OrderSide | None, QueryParameter(description="only the orders on this side")] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> OrderPage:
         async with db.read() as session:
-            items = await orders.list_orders(session, user, limit=limit + 1, after=id_after(cursor))
+            items = await orders.list_orders(session, user, limit=limit + 1, after=id_after(cursor), side=side)
         items, next_cursor = keyset_page(items, limit, by_id)
         return OrderPage([shaped(OrderOut, o) for o in items], next_cursor)
 

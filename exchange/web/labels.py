@@ -221,3 +221,15 @@ STATUS_BADGES = {
     "declined": "closed",
     "expired": "closed",
 }
+# -- vouchers: service orders, redemptions and programs (the voucher workspaces) ---------------------
+LABELS = {
+    **LABELS,
+    "service_order_state": {
+        "ordered": "待服务机构确认",
+        "confirmed": "服务中",
+        "delivered": "已交付，待验收",
+        "accepted": "已验收",
+        "cancelled": "已取消",
+    },
+    "program_status": {"upcoming": "尚未开始", "active": "有效期内", "ended": "已结束"},
+}

@@ -245,7 +245,7 @@ FORM_FIELDS: dict[str, str] = {
 
 def _invalid_form(extra: Extra) -> str:
     errors = extra.get("errors") or [{}]
-    field = FORM_FIELDS.get(str(errors[0].get("field")))
+    field = extra.get("label") or FORM_FIELDS.get(str(errors[0].get("field")))
     return f"请检查“{field}”一栏后重新提交。" if field else "表单内容有误，请检查后重新提交。"
 
 
@@ -348,6 +348,28 @@ def _not_due(extra: Extra) -> str:
     )
 
 
+# -- vouchers: the workspaces of service providers, enterprises and program administrators --------
+
+
+PROGRAM_FIELDS = {
+    "valid_until": "有效期止须晚于有效期起。",
+    "per_org_cap": "每家企业上限不能超过总预算。",
+    "coverage_bp": "创新券支付比例须在 0.01% 至 100% 之间。",
+    "categories": "请至少选择一类可购买的服务。",
+}
+
+
+def _invalid_program(extra: Extra) -> str:
+    errors = extra.get("errors") or [{}]
+    return "项目设置有误：" + PROGRAM_FIELDS.get(str(errors[0].get("field")), "请检查后重新提交。")
+
+
+def _vouchers_short(extra: Extra) -> str:
+    if extra.get("needed") is not None:
+        return f"创新券可用余额不足：需要 {yuan(extra.get('needed'))}，可用 {yuan(extra.get('available'))}。"
+    return "创新券可用余额不足。"
+
+
 MESSAGES.update(
     {
         "admin-required": "只有机构管理员可以签署、付款或撤销成交，请联系贵机构的管理员。",
@@ -378,5 +400,37 @@ NOTICES.update(
         "deal-signed": "已签署。",
         "deal-paid": "付款已完成。",
         "withdrawal-requested": "提现申请已提交，金额已冻结，待交易所支付。",
+    }
+)
+MESSAGES.update(
+    {
+        "invalid-program": _invalid_program,
+        "grant-over-cap": "超过本项目对每家企业的发放上限，不能发放。",
+        "grant-over-budget": "超过本项目的总预算，不能发放。",
+        "not-an-enterprise": "创新券只能发放给企业。",
+        "voucher-over-coverage": "创新券支付金额超过项目规定的比例，其余部分须以现金支付。",
+        "category-not-eligible": "该服务的类别不在贵机构创新券项目的支持范围内。",
+        "program-not-active": "创新券项目不在有效期内。",
+        "related-parties": "企业不能用创新券向本机构或已申报的关联方购买服务。",
+        "provider-revoked": "该服务机构已被创新券项目撤销资格，不能接受该项目的创新券订单。",
+        "already-revoked": "本项目已撤销该服务机构的资格。",
+        "already-redeemed": "订单已在兑付申请中，不能重复申请。",
+        "notice-open": "兑付公示尚未期满（或有异议待处理），暂不能批准。",
+        "invalid-redemption": "所选订单不能申请兑付：须为本机构已验收、使用创新券支付的订单，且属于同一项目。",
+        "voucher-rule-broken": "不符合创新券项目的规则。",
+    }
+)
+
+ACTION_MESSAGES.update(
+    {
+        "voucher-order:forbidden": "只有企业可以订购服务并使用创新券支付。",
+        "voucher-order:insufficient-funds": _vouchers_short,
+        "voucher-order:not-found": "未找到该服务或创新券项目。",
+        "program:forbidden": "只有政府部门的管理员可以设立创新券项目。",
+        "grant:forbidden": "只有项目所属政府部门的管理员可以发放创新券。",
+        "grant:not-found": "未找到该企业。",
+        "revoke:forbidden": "只有项目所属政府部门的管理员可以撤销服务机构资格。",
+        "order-confirm:insufficient-funds": "企业的创新券或现金余额不足，订单无法确认。",
+        "redemption:forbidden": "只有服务机构可以申请兑付本机构的订单。",
     }
 )
