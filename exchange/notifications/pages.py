@@ -1,21 +1,29 @@
 """The signed-in user's inbox as a page (``/workspace/notifications``): the same items, texts and
 links as ``GET /api/v1/notifications`` (``routes.item_out``), and marking them read through the
 same ``inbox`` functions. Without scripts an action answers 303 to the inbox; with htmx it answers
-the inbox's work area in place."""
+the inbox's work area in place.
+
+Beside it, the preferences (``/workspace/notifications/preferences``): the language and, per kind,
+the inbox and email switches of ``GET``/``PUT /api/v1/notifications/preferences``, as a form."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+import msgspec
 from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from exchange.notifications import inbox
-from exchange.notifications.routes import Deliverer, item_out
+from exchange.notifications.domain import CATALOGUE, SWITCHABLE
+from exchange.notifications.routes import Deliverer, item_out, preferences_out, switches_of
+from exchange.notifications.schemas import PreferencesIn
 from exchange.parties.http import Caller
 from exchange.platform.http import Db, Now
+from kernel.errors import msgspec_field
+from kernel.page_actions import InvalidForm, done, is_htmx
 from kernel.pagination import Cursor
 
 PAGE_SIZE = 30
@@ -74,4 +82,66 @@ async def read_all(
     return _answer(request, await inbox_context(db, user, notifier, unread=False, cursor=None, done=done))
 
 
-PAGE_HANDLERS = [inbox_page, read_one, read_all]
+# -- preferences -------------------------------------------------------------------------------------
+
+PREFERENCES_WORK = "notifications/preferences_work.html"
+
+
+async def preferences_context(db: Db, user: Any, notice: str = "") -> dict[str, Any]:
+    """The preferences as ``GET /api/v1/notifications/preferences`` shows them: the kinds that may be
+    switched off as a form, those that may not (money, accounts, the operators' work) as a list."""
+    async with db.read() as session:
+        shown = preferences_out(*await inbox.get_preferences(session, user.user_id))
+    # The operators' kinds concern only operators: the others would never get them.
+    kinds = [k for k in shown.kinds if k.audience != "operators" or user.is_operator]
+    return {
+        "section": "workspace",
+        "workspace_tab": "notifications",
+        "language": shown.language.value,
+        "switchable": [k for k in kinds if not k.mandatory],
+        "mandatory": [k for k in kinds if k.mandatory],
+        "notice": notice,
+    }
+
+
+@get("/workspace/notifications/preferences", include_in_schema=False, name="workspace-notification-preferences")
+async def preferences_page(user: Caller, db: Db) -> Template:
+    return Template("notifications/preferences.html", context=await preferences_context(db, user))
+
+
+def preferences_of(posted: Any) -> PreferencesIn:
+    """The form as the API's body: every kind that may be switched off, each of its channels on when
+    its box is ticked (a form sends only the ticked boxes: ``inbox=<kind>``, ``email=<kind>``)."""
+    ticked = {channel: set(posted.getall(channel.value, [])) for channel in SWITCHABLE}
+    kinds = {
+        kind: {c.value: kind in ticked[c] for c in SWITCHABLE if c in entry.channels}
+        for kind, entry in CATALOGUE.items()
+        if not entry.mandatory
+    }
+    try:
+        return msgspec.convert({"language": posted.get("language") or None, "kinds": kinds}, PreferencesIn)
+    except msgspec.ValidationError as exc:
+        raise InvalidForm(str(exc), field=msgspec_field(str(exc)), label="语言") from exc
+
+
+@post("/workspace/notifications/preferences", include_in_schema=False, status_code=200)
+async def save_preferences(request: Request[Any, Any, Any], user: Caller, db: Db, clock: Now) -> Template | Redirect:
+    """``PUT /api/v1/notifications/preferences`` with every switchable kind named."""
+    data = preferences_of(await request.form())
+    await db.transaction(
+        lambda s: inbox.set_preferences(
+            s,
+            user.user_id,
+            language=data.language.value if data.language else None,
+            switches=switches_of(data),
+            now=clock.now(),
+        )
+    )
+    if not is_htmx(request):
+        return done(request, "preferences-saved", "/workspace/notifications/preferences")
+    headers = {"HX-Retarget": "#work", "HX-Reswap": "innerHTML", "Cache-Control": "no-store"}
+    context = await preferences_context(db, user, notice="preferences-saved")
+    return Template(PREFERENCES_WORK, context=context, headers=headers)
+
+
+PAGE_HANDLERS = [inbox_page, read_one, read_all, preferences_page, save_preferences]

@@ -69,6 +69,15 @@ def preferences_out(language: str, switches: dict[str, Any]) -> PreferencesOut:
     return PreferencesOut(language=Language(language), kinds=kinds)
 
 
+def switches_of(data: PreferencesIn) -> dict[str, dict[str, bool]]:
+    """The channels each kind of ``data`` names, on or off (a channel not given keeps its setting);
+    the API's body and the preferences page's form both come to this."""
+    return {
+        kind: {c.value: getattr(s, c.value) for c in SWITCHABLE if getattr(s, c.value) is not None}
+        for kind, s in data.kinds.items()
+    }
+
+
 class NotificationController(Controller):
     path = "/notifications"
     tags = ["notifications"]
@@ -118,10 +127,7 @@ class NotificationController(Controller):
         summary="Change the language and switch kinds on or off per channel (mandatory kinds stay on: 422)",
     )
     async def set_preferences(self, user: Caller, db: Db, clock: Now, data: JSONBody[PreferencesIn]) -> PreferencesOut:
-        switches = {
-            kind: {c.value: getattr(s, c.value) for c in SWITCHABLE if getattr(s, c.value) is not None}
-            for kind, s in data.kinds.items()
-        }
+        switches = switches_of(data)
         language, merged = await db.transaction(
             lambda session: inbox.set_preferences(
                 session,

@@ -30,6 +30,7 @@ import exchange.vouchers
 import listings
 from exchange.documents import PAGE_HANDLERS as DOCUMENT_PAGES
 from exchange.notifications.pages import PAGE_HANDLERS as NOTIFICATION_PAGES
+from exchange.parties.account_pages import PAGE_HANDLERS as ACCOUNT_PAGES
 from exchange.parties.http import SESSION_COOKIE, page_caller_dependencies, resolve_page_principal
 from exchange.parties.pages import PAGE_HANDLERS as PARTY_PAGES
 from exchange.payments.pages import PAGE_HANDLERS as PAYMENT_PAGES
@@ -108,6 +109,7 @@ def pages_router(settings: Settings, keys: Keys, *, upload_body_limit: int) -> R
                 request_max_body_size=upload_body_limit,
             ),
             *NOTIFICATION_PAGES,
+            *ACCOUNT_PAGES,  # the workspace's members and sessions
         ],
         dependencies=page_caller_dependencies(),
         before_request=before_page,

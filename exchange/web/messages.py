@@ -434,3 +434,33 @@ ACTION_MESSAGES.update(
         "redemption:forbidden": "只有服务机构可以申请兑付本机构的订单。",
     }
 )
+# -- the account pages (exchange/parties/account_pages.py, the preferences of notifications) --------
+MESSAGES.update(
+    {
+        "last-admin": "机构至少要保留一位管理员：请先将另一位成员设为管理员，再卸任、移除或退出。",
+        "already-a-member": "该邮箱已是本机构的成员。",
+        "passwords-differ": "两次输入的新密码不一致。",
+        "notification-mandatory": "这类通知关系到资金或账户安全，不能关闭。",
+        "unknown-notification-kind": "没有这类通知，请刷新页面后重新设置。",
+    }
+)
+ACTION_MESSAGES.update(
+    {
+        "member:forbidden": "只有机构管理员可以邀请成员、调整角色或移除成员。",
+        "member:not-found": "本机构没有这位成员或这份邀请（可能已被移除或撤销）。",
+        "member:conflict": "这份邀请已被接受，请在成员列表中调整或移除该成员。",
+        "password:forbidden": "当前密码不正确。",
+    }
+)
+NOTICES.update(
+    {
+        "member-invited": "邀请已发送到对方邮箱。",
+        "invitation-revoked": "邀请已撤销，邀请链接不再有效。",
+        "role-changed": "成员角色已调整。",
+        "member-removed": "成员已移除，其登录已失效。",
+        "session-revoked": "已退出该设备上的登录。",
+        "session-ended": "已退出本设备上的登录。",
+        "password-changed": "密码已修改，其他设备上的登录均已退出。",
+        "preferences-saved": "通知偏好已保存。",
+    }
+)
