@@ -46,6 +46,8 @@ def _document_too_large(extra: Extra) -> str:
     limit = extra.get("max_bytes")
     if isinstance(limit, int) and limit >= 1024 * 1024:
         return f"文件过大：单个文件不得超过 {limit / (1024 * 1024):g} MB。"
+    if isinstance(limit, int) and limit > 0:
+        return f"文件过大：单个文件不得超过 {limit / 1024:g} KB。"
     return "文件过大，超过了交易所允许的大小。"
 
 
