@@ -233,3 +233,8 @@ LABELS = {
     },
     "program_status": {"upcoming": "尚未开始", "active": "有效期内", "ended": "已结束"},
 }
+# -- documents on the workspace pages: an objection's state beside its evidence ------------------------
+LABELS = {
+    **LABELS,
+    "objection_status": {"pending": "待处理", "upheld": "异议成立", "dismissed": "异议不成立", "lapsed": "已失效"},
+}
