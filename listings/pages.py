@@ -50,10 +50,10 @@ from listings.domain import (
 from listings.errors import InvalidRequest
 from listings.facts import readable
 from listings.labels import LISTING_LABELS
-from listings.models import Notice
+from listings.models import Notice, Objection
 from listings.printing import notice_pdf
 from listings.queries import SearchQuery, count_listings, search_listings
-from listings.routes import Caller, Ctx, Db, Now, operator_change
+from listings.routes import Caller, Ctx, Db, Now, Viewer, operator_change
 from listings.schemas import DayCorrection
 from listings.service import WITHDRAWN_BY_SELLER
 from listings.views import listing_summary, notice_out, notice_summary
@@ -248,9 +248,24 @@ def _names() -> dict[str, Any]:
 
 @get("/notices/{notice_id:uuid}", include_in_schema=False, name="notice")
 async def notice_page(
-    request: Request[Any, Any, Any], notice_id: FromPath[uuid.UUID], db: Db, clock: Now, listings: Ctx
+    request: Request[Any, Any, Any], notice_id: FromPath[uuid.UUID], db: Db, clock: Now, listings: Ctx, viewer: Viewer
 ) -> Template:
-    return Template("listings/notice.html", context=await _notice_context(request, db, clock, listings, notice_id))
+    context = await _notice_context(
+        request, db, clock, listings, notice_id, mine=await _own_objections(db, viewer, notice_id)
+    )
+    return Template("listings/notice.html", context=context)
+
+
+async def _own_objections(db: Db, viewer: Actor | None, notice_id: uuid.UUID) -> list[Objection]:
+    """The objections the signed-in reader filed against this notice (``GET /objections?notice_id=``
+    as its objector), each with the place to attach its evidence. Operators resolve them in the console."""
+    if viewer is None or viewer.is_operator:
+        return []
+    async with db.read() as session:
+        rows, _ = await notices.list_objections(
+            session, viewer, status=None, notice_id=notice_id, limit=PAGE_SIZE, cursor=None
+        )
+    return list(rows)
 
 
 @get("/notices/{notice_id:uuid}/pdf", include_in_schema=False, name="notice-pdf")
@@ -280,6 +295,7 @@ async def _notice_context(
         "signed_in": request.state.get("principal") is not None,
         "site": str(request.base_url).rstrip("/"),
         "answer": None,
+        "mine": [],
         **_names(),
         **more,
     }
@@ -337,10 +353,11 @@ async def object_to_notice(
     )
     async with db.read() as session:
         notice = await notices.get_notice(session, notice_id)
-    answer = {"filed_at": objection.filed_at, "closes_at": notice.closes_at}
+    answer = {"filed_at": objection.filed_at, "closes_at": notice.closes_at, "objection_id": objection.id}
     if request.headers.get("hx-request") == "true":
         return Template("listings/objection_answer.html", context={"answer": answer})
-    context = await _notice_context(request, db, clock, listings, notice_id, answer=answer)
+    mine = [o for o in await _own_objections(db, actor, notice_id) if o.id != objection.id]
+    context = await _notice_context(request, db, clock, listings, notice_id, answer=answer, mine=mine)
     return Template("listings/notice.html", context=context)
 
 

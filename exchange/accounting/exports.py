@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange.accounting import chart
 from exchange.parties.models import Org
 from exchange.web.labels import zh
 from kernel.db import among
@@ -147,6 +148,16 @@ async def statement_rows(
             break
     parties = await entry_parties(session, [line.entry_id for line in lines], besides=account_id)
     return [StatementRow(line, parties.get(line.entry_id, Parties())) for line in lines], next_cursor
+
+
+async def wallet_statement(
+    session: AsyncSession, org_id: uuid.UUID, org_name: str, unit: str, cursor: str | None, now: datetime
+) -> tuple[Export, str | None]:
+    """The organisation's statement in ``unit`` as a spreadsheet, from ``cursor`` on, and the cursor
+    that continues it: what ``GET /wallet/entries?format=csv|xlsx`` and the wallet page's download answer."""
+    account = await chart.find_account(session, chart.wallet(org_id, unit))
+    rows, next_cursor = await statement_rows(session, account.id, cursor) if account else ([], None)
+    return statement_export(rows, org_name, unit, now), next_cursor
 
 
 def statement_export(rows: list[StatementRow], org_name: str, unit: str, now: datetime) -> Export:

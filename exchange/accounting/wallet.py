@@ -100,9 +100,9 @@ class WalletController(Controller):
     ) -> Response[StatementPage]:
         async with db.read() as session:
             if format != "json":
-                account = await chart.find_account(session, chart.wallet(trader.org_id, unit))
-                rows, next_cursor = await exports.statement_rows(session, account.id, cursor) if account else ([], None)
-                export = exports.statement_export(rows, trader.org_name, unit, clock.now())
+                export, next_cursor = await exports.wallet_statement(
+                    session, trader.org_id, trader.org_name, unit, cursor, clock.now()
+                )
                 return export.response(format, headers={"X-Next-Cursor": next_cursor} if next_cursor else None)
             page = await statement_of(session, trader.org_id, unit, limit, cursor)
         return Response(StatementPage(page.items, page.next_cursor))

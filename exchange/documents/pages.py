@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from exchange.documents import service
@@ -48,7 +48,12 @@ def _panel_path(kind: OwnerKind | str, owner_id: uuid.UUID) -> str:
 
 
 async def _panel(
-    db: Database, documents: DocumentsContext, principal: Principal | None, kind: OwnerKind, owner_id: uuid.UUID
+    db: Database,
+    documents: DocumentsContext,
+    principal: Principal | None,
+    kind: OwnerKind,
+    owner_id: uuid.UUID,
+    chosen_kind: DocumentKind | None = None,
 ) -> dict[str, Any]:
     async with db.read() as session:
         rows, access = await service.list_documents(session, documents, principal, kind, owner_id)
@@ -59,6 +64,7 @@ async def _panel(
         "may_upload": principal is not None and access.uploader_side and access.editable,
         "max_mb": documents.max_bytes / (1024 * 1024),
         "panel_path": _panel_path(kind, owner_id),
+        "chosen_kind": chosen_kind.value if chosen_kind else "",
     }
 
 
@@ -74,9 +80,11 @@ async def documents_panel(
     principal: OptionalCaller,
     db: Db,
     documents: Documents,
+    kind: FromQuery[DocumentKind | None] = None,
 ) -> Template:
-    """The panel alone for htmx (the macro loads it in place), a page of its own without scripts."""
-    context = await _panel(db, documents, principal, _owner_kind(owner_kind), owner_id)
+    """The panel alone for htmx (the macro loads it in place), a page of its own without scripts;
+    ``kind``: the kind its upload form offers first (a page's own: an objection's evidence…)."""
+    context = await _panel(db, documents, principal, _owner_kind(owner_kind), owner_id, kind)
     template = "documents/panel.html" if _is_htmx(request) else "documents/page.html"
     return Template(template, context={**context, "section": "workspace"})
 

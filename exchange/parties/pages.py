@@ -321,6 +321,15 @@ async def workspace(user: NamedDependency[Principal]) -> Template:
     return Template("workspace/overview.html", context={"section": "workspace", "workspace_tab": "overview"})
 
 
+@get("/workspace/org", include_in_schema=False, name="workspace-org")
+async def org_profile(user: NamedDependency[Principal], db: Db) -> Template:
+    """The caller's organisation as ``GET /api/v1/me`` shows it, and its documents: members upload
+    the business licence here, which the operators' verification queue shows before they verify."""
+    async with db.read() as session:
+        org = await service.get_org(session, user.org_id)
+    return Template("parties/workspace_org.html", context={"org": org, "section": "workspace", "workspace_tab": "org"})
+
+
 # -- the operators' console: organisations waiting for verification ---------------------------------------
 
 
@@ -359,6 +368,7 @@ async def verify_org(
 
 PAGE_HANDLERS = [
     workspace,
+    org_profile,
     verification_queue,
     verify_org,
     sign_in_page,

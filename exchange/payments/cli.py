@@ -27,7 +27,7 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     from exchange.payments.domain import Provider
     from exchange.payments.exports import reconciliation_export
     from exchange.payments.providers import run_reconciliation
-    from exchange.payments.routes import reconciliation_out
+    from exchange.payments.routes import run_report
     from exchange.platform.clock import SystemClock
     from exchange.platform.migrate import migrated_database
 
@@ -44,9 +44,7 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
                 db, settings, SystemClock(), provider=provider, **period, statement=statement, progress=_progress
             )
             async with db.read() as session:
-                found, lines = await reconciliation.get_run(session, done.id)
-                unmatched = await reconciliation.unmatched_events(session, found)
-                report = reconciliation_out(found, lines, unmatched)
+                report = await run_report(session, done.id)
                 sheet = (await reconciliation_export(session, report)).body("csv") if args.format == "csv" else b""
             return report, sheet
 

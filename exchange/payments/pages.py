@@ -12,9 +12,9 @@ from typing import Any, Literal
 from uuid import UUID
 
 import msgspec
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,8 +22,9 @@ from exchange.parties import service as parties
 from exchange.parties.domain import Principal
 from exchange.payments import bank, reconciliation
 from exchange.payments.domain import Provider, china_day
+from exchange.payments.exports import reconciliation_export
 from exchange.payments.providers import run_reconciliation
-from exchange.payments.routes import reconciliation_out
+from exchange.payments.routes import reconciliation_out, run_report
 from exchange.payments.schemas import (
     BankTransferIn,
     CompleteWithdrawalIn,
@@ -34,6 +35,7 @@ from exchange.payments.schemas import (
 from exchange.platform.http import Config, Db, Now
 from exchange.web.formats import fen_of_yuan
 from kernel.errors import msgspec_field
+from kernel.exports import ExportFormat
 from kernel.page_actions import InvalidForm, done, read_form
 
 Operator = NamedDependency[Principal]
@@ -264,8 +266,7 @@ async def reconciliation_report(run_id: FromPath[UUID], operator: Operator, db: 
     """A run's report (``GET /api/v1/reconciliations/{id}``) and its resolutions: who proposed each,
     who approved it; the form to propose one for a difference, and to approve another's."""
     async with db.read() as session:
-        run, lines = await reconciliation.get_run(session, run_id)
-        unmatched = await reconciliation.unmatched_events(session, run)
+        report = await run_report(session, run_id)
         resolutions = await reconciliation.list_resolutions(session, run_id)
         names = await parties.user_names(
             session, [r.maker_id for r in resolutions] + [r.checker_id for r in resolutions]
@@ -273,13 +274,23 @@ async def reconciliation_report(run_id: FromPath[UUID], operator: Operator, db: 
     resolved = {r.reference: r for r in resolutions}
     context = console(
         "reconciliations",
-        report=reconciliation_out(run, lines, unmatched),
+        report=report,
         resolutions=resolutions,
         resolved=resolved,
         names=names,
         me=operator.user_id,
     )
     return Template("payments/console_reconciliation.html", context=context)
+
+
+@get("/console/reconciliations/{run_id:uuid}/report", include_in_schema=False, name="console-reconciliation-report")
+async def reconciliation_download(
+    run_id: FromPath[UUID], operator: Operator, db: Db, format: FromQuery[ExportFormat]
+) -> Response[bytes]:
+    """The report as CSV or xlsx for the pages' session: the same file as
+    ``GET /api/v1/reconciliations/{id}?format=`` (a bearer token's route, which a page cannot link to)."""
+    async with db.read() as session:
+        return (await reconciliation_export(session, await run_report(session, run_id))).response(format)
 
 
 @post("/console/reconciliations/{run_id:uuid}/resolutions", include_in_schema=False, status_code=200)
@@ -336,6 +347,7 @@ PAGE_HANDLERS = [
     reconciliations,
     start_reconciliation,
     reconciliation_report,
+    reconciliation_download,
     propose_resolution,
     approve_resolution,
 ]

@@ -332,6 +332,14 @@ def reconciliation_out(
     )
 
 
+async def run_report(session: AsyncSession, reconciliation_id: UUID) -> ReconciliationOut:
+    """A run's report as ``GET /reconciliations/{id}`` answers it: the console's page and the
+    spreadsheets (the API's and the page's download) are made of it."""
+    run, lines = await reconciliation.get_run(session, reconciliation_id)
+    unmatched = await reconciliation.unmatched_events(session, run)
+    return reconciliation_out(run, lines, unmatched)
+
+
 def resolution_out(r: Resolution) -> ResolutionOut:
     return shaped(ResolutionOut, r)
 
@@ -396,9 +404,7 @@ class ReconciliationController(Controller):
         ] = "json",
     ) -> Response[ReconciliationOut]:
         async with db.read() as session:
-            run, lines = await reconciliation.get_run(session, reconciliation_id)
-            unmatched = await reconciliation.unmatched_events(session, run)
-            report = reconciliation_out(run, lines, unmatched)
+            report = await run_report(session, reconciliation_id)
             if format != "json":
                 return (await reconciliation_export(session, report)).response(format)
         return Response(report)

@@ -17,6 +17,7 @@ from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Response, Template
 from msgspec import Struct
 
+from exchange.accounting.exports import wallet_statement
 from exchange.accounting.wallet import balances_of, statement_of
 from exchange.parties import service as parties
 from exchange.parties.domain import Principal
@@ -28,6 +29,7 @@ from exchange.platform.keyed import keyed
 from exchange.platform.settings import Settings
 from exchange.web.formats import fen_of_yuan
 from kernel.errors import BadRequest
+from kernel.exports import ExportFormat
 from kernel.pagination import Cursor
 
 ENTRIES_PER_PAGE = 20  # as GET /wallet/entries answers by default
@@ -127,4 +129,20 @@ async def request_withdrawal(
     )
 
 
-PAGE_HANDLERS = [wallet_page, request_withdrawal]
+@get("/workspace/wallet/statement", include_in_schema=False, name="workspace-wallet-statement")
+async def wallet_statement_download(
+    trader: Caller,
+    db: Db,
+    clock: Now,
+    format: FromQuery[ExportFormat],
+    unit: FromQuery[Literal["CNY", "VCH"]] = "CNY",
+    cursor: Cursor = None,
+) -> Response[bytes]:
+    """The statement as CSV or xlsx for the pages' session: the same file as
+    ``GET /api/v1/wallet/entries?format=`` (which takes a bearer token, so a page cannot link to it)."""
+    async with db.read() as session:
+        export, next_cursor = await wallet_statement(session, trader.org_id, trader.org_name, unit, cursor, clock.now())
+    return export.response(format, headers={"X-Next-Cursor": next_cursor} if next_cursor else None)
+
+
+PAGE_HANDLERS = [wallet_page, request_withdrawal, wallet_statement_download]

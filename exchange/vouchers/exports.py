@@ -7,14 +7,18 @@ yuan and in fen (vouchers count fen of face value), or a count for a provider's 
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.accounting.exports import names_of
-from exchange.vouchers.schemas import ReportOut
+from exchange.parties.domain import Principal
+from exchange.vouchers import programs, reports
+from exchange.vouchers.schemas import FiguresOut, ReportOut
 from kernel.exports import BEIJING, Column, Export, Kind, column, money
+from kernel.shapes import shaped
 
 PROGRAM_FIGURES = {
     "budget": "预算",
@@ -44,6 +48,20 @@ COLUMNS: list[Column] = [
     column("创新券项目", Kind.TEXT, "program"),
     column("机构 ID", Kind.RAW, "org_id"),
 ]
+
+
+async def program_report(session: AsyncSession, reader: Principal, program_id: uuid.UUID, now: datetime) -> ReportOut:
+    """The program's report for its government's members and operators (403 for others): what
+    ``GET /voucher-programs/{id}/report`` answers, and what its spreadsheets and the page's download are made of."""
+    program = await programs.get_program(session, program_id)
+    reader.require_member_of(program.owner_org_id, operators_too=True)
+    figures = await reports.program_figures(session, program)
+    return ReportOut(
+        program=programs.program_out(program, now),
+        figures=shaped(FiguresOut, figures, broken_invariants=figures.broken_invariants()),
+        enterprises=await reports.enterprise_figures(session, program.id),
+        providers=await reports.provider_figures(session, program.id),
+    )
 
 
 async def report_rows(session: AsyncSession, report: ReportOut) -> list[dict[str, Any]]:

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exchange.parties.http import Caller
 from exchange.platform.http import BEARER, Config, Db, Now
 from exchange.platform.keyed import REPLAY_DOC, IdempotencyKey, KeyedWrite, keyed
-from exchange.vouchers import controls, orders, programs, redemptions, reports
+from exchange.vouchers import controls, orders, programs, redemptions
 from exchange.vouchers.domain import Category, OrderSide
-from exchange.vouchers.exports import voucher_report_export
+from exchange.vouchers.exports import program_report, voucher_report_export
 from exchange.vouchers.models import FeePayment, VoucherGrant
 from exchange.vouchers.printing import redemption_pdf
 from exchange.vouchers.schemas import (
@@ -27,7 +27,6 @@ from exchange.vouchers.schemas import (
     DeliverIn,
     FeePaymentOut,
     FeePaymentPage,
-    FiguresOut,
     FundIn,
     GrantIn,
     GrantOut,
@@ -201,17 +200,7 @@ class VoucherProgramController(Controller):
         ] = "json",
     ) -> Response[ReportOut]:
         async with db.read() as session:
-            program = await programs.get_program(session, program_id)
-            user.require_member_of(program.owner_org_id, operators_too=True)
-            figures = await reports.program_figures(session, program)
-            enterprises = await reports.enterprise_figures(session, program.id)
-            providers = await reports.provider_figures(session, program.id)
-            report = ReportOut(
-                program=programs.program_out(program, clock.now()),
-                figures=shaped(FiguresOut, figures, broken_invariants=figures.broken_invariants()),
-                enterprises=enterprises,
-                providers=providers,
-            )
+            report = await program_report(session, user, program_id, clock.now())
             if format != "json":
                 return (await voucher_report_export(session, report, clock.now())).response(format)
         return Response(report)

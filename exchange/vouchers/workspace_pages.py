@@ -19,9 +19,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, TypeVar
 
 import msgspec
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,13 +30,13 @@ from exchange.parties.domain import OrgKind, OrgStatus, Principal
 from exchange.parties.http import Caller
 from exchange.platform.http import Config, Db, Now
 from exchange.platform.keyed import Outcome, idempotent, key_scope, required_key
-from exchange.vouchers import controls, orders, programs, redemptions, reports
+from exchange.vouchers import controls, orders, programs, redemptions
 from exchange.vouchers.domain import ORDERS, Category, OrderAction, OrderSide, OrderState, RedemptionState
+from exchange.vouchers.exports import program_report, voucher_report_export
 from exchange.vouchers.programs import ProgramTerms
 from exchange.vouchers.routes import Listings
 from exchange.vouchers.schemas import (
     DeliverIn,
-    FiguresOut,
     GrantIn,
     GrantOut,
     OrderIn,
@@ -53,6 +53,7 @@ from exchange.vouchers.schemas import (
 )
 from exchange.web.formats import fen_of_yuan
 from kernel.errors import msgspec_field
+from kernel.exports import ExportFormat
 from kernel.page_actions import InvalidForm
 from kernel.shapes import shaped
 from listings.workdays import BEIJING
@@ -601,11 +602,8 @@ async def program_context(db: Db, user: Principal, clock: Now, program_id: uuid.
     its claims for redemption with their public notices, and what may be granted or revoked."""
     now = clock.now()
     async with db.read() as session:
-        program = await programs.get_program(session, program_id)
-        user.require_member_of(program.owner_org_id, operators_too=True)
-        figures = await reports.program_figures(session, program)
-        enterprises = await reports.enterprise_figures(session, program.id)
-        providers = await reports.provider_figures(session, program.id)
+        report = await program_report(session, user, program_id, now)
+        program, enterprises, providers = report.program, report.enterprises, report.providers
         grants = await programs.grants_of(session, program.id, limit=LIST_SIZE)
         claims = await redemptions.list_redemptions(session, program_id=program.id, limit=LIST_SIZE)
         eligible, _ = await parties.list_orgs(
@@ -620,8 +618,8 @@ async def program_context(db: Db, user: Principal, clock: Now, program_id: uuid.
     revoked = {r.provider_org_id for r in revocations}
     return page_context(
         "programs",
-        program=programs.program_out(program, now),
-        figures=shaped(FiguresOut, figures, broken_invariants=figures.broken_invariants()),
+        program=program,
+        figures=report.figures,
         enterprises=enterprises,
         providers=providers,
         grants=[shaped(GrantOut, g) for g in grants],
@@ -638,6 +636,17 @@ async def program_context(db: Db, user: Principal, clock: Now, program_id: uuid.
 @get("/workspace/programs/{program_id:uuid}", include_in_schema=False, name="workspace-program")
 async def program_page(program_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now) -> Template:
     return Template("vouchers/workspace/program.html", context=await program_context(db, user, clock, program_id))
+
+
+@get("/workspace/programs/{program_id:uuid}/report", include_in_schema=False, name="workspace-program-report")
+async def program_report_download(
+    program_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now, format: FromQuery[ExportFormat]
+) -> Response[bytes]:
+    """The report as CSV or xlsx for the pages' session: the same file as
+    ``GET /api/v1/voucher-programs/{id}/report?format=`` (a bearer token's route, which a page cannot link to)."""
+    async with db.read() as session:
+        report = await program_report(session, user, program_id, clock.now())
+        return (await voucher_report_export(session, report, clock.now())).response(format)
 
 
 class GrantForm(msgspec.Struct):
@@ -773,6 +782,7 @@ WORKSPACE_PAGE_HANDLERS = [
     programs_page,
     create_program,
     program_page,
+    program_report_download,
     grant,
     revoke_provider,
     decide_redemption,

@@ -283,3 +283,8 @@ LABELS = {
         "account.membership_changed": "成员变动",
     },
 }
+# -- documents on the workspace pages: an objection's state beside its evidence ------------------------
+LABELS = {
+    **LABELS,
+    "objection_status": {"pending": "待处理", "upheld": "异议成立", "dismissed": "异议不成立", "lapsed": "已失效"},
+}

@@ -117,6 +117,7 @@ WORKSPACE_NAV: tuple[NavGroup, ...] = (
         anyone,
         (
             NavItem("notifications", "/workspace/notifications", "通知"),
+            NavItem("org", "/workspace/org", "机构资料"),
             NavItem("members", "/workspace/members", "成员"),
             NavItem("sessions", "/workspace/sessions", "登录设备"),
         ),

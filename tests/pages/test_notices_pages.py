@@ -12,6 +12,7 @@ import pytest
 
 import listings.pages
 from tests.helpers import PASSWORD, Party, announced_listing, operator, register, verified
+from tests.page_helpers import browser_of
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 API = "/api/v1"
@@ -201,7 +202,12 @@ async def test_objection_through_the_page_is_accepted_then_refused_in_chinese(cl
 
     page = await client.get(f"/notices/{notice_id}", headers=HTML)
     assert "共 3 项异议：待处理 0 项，已处理 3 项" in page.text
-    assert objector.email not in page.text and "权属存在争议" not in page.text  # never the objector or reason
+    # The objector sees its own objections (to attach evidence); the public never the objector or reason.
+    assert "您提出的异议" in page.text and "权属存在争议" in page.text
+    async with browser_of(app) as public:
+        seen = await public.get(f"/notices/{notice_id}", headers=HTML)
+    assert "共 3 项异议：待处理 0 项，已处理 3 项" in seen.text
+    assert objector.email not in seen.text and "权属存在争议" not in seen.text and "您提出的异议" not in seen.text
 
 
 async def test_objection_without_scripts_renders_the_notice_with_the_answer(client, app, clock) -> None:

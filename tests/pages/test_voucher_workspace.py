@@ -138,7 +138,7 @@ async def test_program_grant_order_delivery_acceptance_and_redemption_under_noti
         assert "兑付申请与公示" in page and "上海材料检测中心" in page and "公示中" in page
         notice = re.search(r'href="(/notices/[0-9a-f-]{36})"', page)
         assert notice and (await admin.get(notice.group(1))).status_code == 200
-        assert f"/api/v1/voucher-programs/{program_id}/report?format=csv" in page
+        assert f"/workspace/programs/{program_id}/report?format=csv" in page
         assert "公示期满后方可批准" in page
         assert "¥50,000.00" in page  # spent and claimed
 
