@@ -31,14 +31,15 @@ run: $(RUNTIME)
 demo: $(RUNTIME)
 	$(BIN)/techx demo
 
-## Lint, check the import contracts, and run the whole suite on SQLite and PostgreSQL
+## Lint, check the import contracts, and run the whole suite on SQLite and PostgreSQL, a worker per core
+## (--dist loadscope keeps each module, and its server or demo fixtures, on one worker)
 test: $(DEV)
 	scripts/ensure-postgres
 	scripts/ensure-browser
 	scripts/ensure-pdf
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadscope
 
 lint: $(DEV)
 	$(BIN)/ruff check .
