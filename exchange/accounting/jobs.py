@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange.accounting.verifications import VerificationSource, Verified, record_verification
 from exchange.platform.clock import Clock
 from exchange.platform.db import Database
 from exchange.platform.keys import Keys
@@ -69,6 +70,17 @@ async def verify_ledger(db: Database, keys: Keys) -> seal.Report:
         return await seal.verify(session, public_keys=public_keys)
 
 
+async def verify_and_record(
+    db: Database, keys: Keys, clock: Clock, source: VerificationSource, by_user_id: Any = None
+) -> seal.Report:
+    """Verify the whole ledger and keep the outcome (``ledger_verifications``): the console shows
+    the last one, whoever ran it."""
+    started_at = clock.now()
+    report = await verify_ledger(db, keys)
+    await record_verification(db, Verified(report, started_at, clock.now()), source, by_user_id)
+    return report
+
+
 async def seal_task(state: Any) -> None:
     await seal_pending(state["db"], state["keyring"], state["settings"], state["clock"])
 
@@ -101,7 +113,7 @@ def cmd_seal(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     async def work(db: Database, keys: Keys, clock: Clock) -> seal.Report:
-        return await verify_ledger(db, keys)
+        return await verify_and_record(db, keys, clock, VerificationSource.SCHEDULE)
 
     report = _run(settings, work)
     print(report.summary())

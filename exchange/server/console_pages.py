@@ -16,8 +16,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from exchange.accounting.jobs import verify_ledger
+from exchange.accounting.jobs import verify_and_record
+from exchange.accounting.verifications import VerificationSource, last_verification
 from exchange.parties.domain import Principal
+from exchange.parties.service import user_names
 from exchange.platform.http import Db, Now
 from exchange.platform.keys import Keys
 from exchange.platform.sweeper import list_failures, request_retry
@@ -40,7 +42,11 @@ async def _ledger_context(db: Any, now: datetime) -> dict[str, Any]:
             block = await latest_block(session)
         except NotFound:  # nothing sealed yet
             block = None
+        last = await last_verification(session)
+        names = await user_names(session, [last.by_user_id] if last is not None else [])
     return {
+        "last": last,
+        "last_by": names.get(last.by_user_id, "") if last is not None and last.by_user_id else "",
         "unsealed": unsealed,
         "oldest_unsealed_at": oldest,
         "seal_lag_seconds": _age_seconds(now, oldest),
@@ -62,9 +68,9 @@ async def ledger_page(operator: Operator, db: Db, clock: Now) -> Template:
 async def verify(
     request: Request[Any, Any, Any], operator: Operator, db: Db, clock: Now, keyring: NamedDependency[Keys]
 ) -> Template:
-    """Recompute every hash, root, chain link, signature and balance on one snapshot. The report is
-    shown, not kept: ``techx ledger verify`` (run by the operators' schedule) is the record."""
-    report = await verify_ledger(db, keyring)
+    """Recompute every hash, root, chain link, signature and balance on one snapshot, as
+    ``techx ledger verify`` does; the outcome is kept as the last verification, with who ran it."""
+    report = await verify_and_record(db, keyring, clock, VerificationSource.CONSOLE, operator.user_id)
     verified = {"report": report, "verified_at": clock.now()}
     if is_htmx(request):
         return Template("console/ledger_report.html", context=verified)

@@ -3,6 +3,7 @@ importing a module of tables registers them with its package's metadata."""
 
 from sqlalchemy import MetaData
 
+import exchange.accounting.verifications
 import exchange.documents.models
 import exchange.notifications.models
 import exchange.parties.models

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from exchange.accounting.verifications import last_verification
 from tests.integration.test_cli import techx
 from tests.integration.test_ledger_seal import some_entries, tamper
 
@@ -24,6 +25,11 @@ async def test_seal_then_verify_and_tampering_is_detected(backend, db, clock, ke
     broken = techx("ledger", "verify", env=env)
     assert broken.returncode == 1
     assert f"DISCREPANCY: account {wallet.code}" in broken.stdout and "credits_posted" in broken.stdout
+    # Each run is kept: the console shows the last one, here the one that found the discrepancy.
+    async with db.read() as session:
+        last = await last_verification(session)
+    assert last is not None and not last.ok and last.source == "schedule" and last.by_user_id is None
+    assert f"account {wallet.code}" in (last.discrepancy or "")
     await tamper(
         db, backend.name, "UPDATE ledger_accounts SET credits_posted = credits_posted - 1 WHERE id = :id", id=wallet.id
     )

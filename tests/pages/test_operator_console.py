@@ -294,7 +294,12 @@ async def test_the_ledger_shows_its_seal_lag_and_verifies_and_the_sweeps_their_f
     async with browser_of(app, ops) as console:
         ledger = await page(console, "/console/ledger")
         assert re.search(r"待封存分录</dt><dd>[1-9]\d* 笔", ledger) and "尚未封存任何区块" in ledger
+        assert "尚未校验过" in ledger
         checked = await htmx_post(console, "/console/ledger/verify")
         assert checked.status_code == 200 and "校验通过" in checked.text
+        # The outcome is kept: the page shows the last verification, when and by whom, after a reload.
+        ledger = await page(console, "/console/ledger")
+        assert "尚未校验过" not in ledger and "在运营后台执行" in ledger and "Operator（ops-" in ledger
+        assert re.search(r'<span class="badge ok">一致</span> 0 个区块，0 笔已封存分录（共 [1-9]\d* 笔）', ledger)
         sweeps = await page(console, "/console/sweeps")
         assert "没有处理失败的记录" in sweeps and "calendar-watch" in sweeps
