@@ -335,13 +335,14 @@ async def seller_listing(
 # The seller's answer to an objection (``POST /api/v1/objections/{id}/answer``)
 
 
-def _objection_item(objection: Objection, notice: Notice) -> dict[str, Any]:
+def _objection_item(objection: Objection, notice: Notice, *, answered_now: bool = False) -> dict[str, Any]:
     """An objection as the seller sees it: the API's view (no objector), the notice it is against,
     and whether the answer form is shown."""
     return {
         "objection": objection_out(objection),
         "notice": notice,
         "answerable": objection_answerable(ObjectionStatus(objection.status), objection.answer is not None),
+        "answered_now": answered_now,
     }
 
 
@@ -375,12 +376,11 @@ async def answer_objection(
         return done(request, "objection-answered", f"/workspace/listings/{listing_id}")
     async with db.read() as session:
         notice = await notices.get_notice(session, objection.notice_id)
-    item = _objection_item(objection, notice)
     # The form's refusals land beside it; the answer replaces the whole objection, form and all.
     headers = {"HX-Retarget": f"#objection-{objection_id}", "HX-Reswap": "outerHTML"}
     return Template(
         "trading/_seller_objection.html",
-        context={"item": item, "listing_id": listing_id, "answered_now": True},
+        context={"item": _objection_item(objection, notice, answered_now=True), "listing_id": listing_id},
         headers=headers,
     )
 
