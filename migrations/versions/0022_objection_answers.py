@@ -21,23 +21,28 @@ down_revision: str | None = "0021_documents"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+ANSWERED = (
+    "(answer IS NULL AND answered_at IS NULL AND answered_by IS NULL)"
+    " OR (answer IS NOT NULL AND answered_at IS NOT NULL AND answered_by IS NOT NULL)"
+)
+
 
 def upgrade() -> None:
-    with op.batch_alter_table("notice_objections") as batch:
-        batch.add_column(sa.Column("answer", sa.Text(), nullable=True))
-        batch.add_column(sa.Column("answered_at", UTCDateTime(), nullable=True))
-        batch.add_column(sa.Column("answered_by", sa.Uuid(), nullable=True))
-        # An answer comes with its time and author, or not at all.
-        batch.create_check_constraint(
-            "ck_notice_objections_answer",
-            "(answer IS NULL AND answered_at IS NULL AND answered_by IS NULL)"
-            " OR (answer IS NOT NULL AND answered_at IS NOT NULL AND answered_by IS NOT NULL)",
-        )
+    # Plain ALTER TABLE … ADD COLUMN on both databases: a batch rebuild on SQLite would drop the
+    # table's public-data triggers (0014_public_data_version).
+    op.add_column("notice_objections", sa.Column("answer", sa.Text(), nullable=True))
+    op.add_column("notice_objections", sa.Column("answered_at", UTCDateTime(), nullable=True))
+    op.add_column("notice_objections", sa.Column("answered_by", sa.Uuid(), nullable=True))
+    if op.get_bind().dialect.name == "postgresql":
+        # An answer comes with its time and author, or not at all (SQLite adds no CHECK to a table
+        # without rebuilding it; there ``notices.answer_objection`` sets the three together).
+        op.create_check_constraint("ck_notice_objections_answer", "notice_objections", ANSWERED)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("notice_objections") as batch:
-        batch.drop_constraint("ck_notice_objections_answer", type_="check")
-        batch.drop_column("answered_by")
-        batch.drop_column("answered_at")
-        batch.drop_column("answer")
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_constraint("ck_notice_objections_answer", "notice_objections", type_="check")
+    # SQLite (3.35+) drops a column in place, keeping the triggers.
+    op.drop_column("notice_objections", "answered_by")
+    op.drop_column("notice_objections", "answered_at")
+    op.drop_column("notice_objections", "answer")
