@@ -17,7 +17,7 @@ import msgspec
 
 from kernel.errors import Forbidden, InvalidState, check_operator, check_trader
 from kernel.shapes import shaped
-from listings.errors import InvalidListing
+from listings.errors import InvalidListing, InvalidRequest, ObjectionAnswered
 from listings.workdays import WorkingCalendar, calendar_days_end
 
 # ----------------------------------------------------------------------------------------------
@@ -623,6 +623,13 @@ class ObjectionStatus(StrEnum):
     LAPSED = "lapsed"  # the notice was cancelled (another objection upheld, the subject withdrawn)
 
 
+class ObjectionSide(StrEnum):
+    """Which of a caller's objections ``GET /objections?side=`` lists."""
+
+    OBJECTOR = "objector"  # the ones the caller filed
+    SELLER = "seller"  # the ones against notices the caller's organisation answers
+
+
 class ObjectionDecision(StrEnum):
     UPHELD = "upheld"
     DISMISSED = "dismissed"
@@ -665,6 +672,34 @@ MAX_OBJECTIONS_PER_ORG_PER_NOTICE = 3
 
 def objection_window_open(status: NoticeStatus, closes_at: datetime, now: datetime) -> bool:
     return status is NoticeStatus.OPEN and now < closes_at
+
+
+# The seller's answer to an objection (异议答复): as long as an objection's reason, and final once
+# given — the objector is told its text and the operator weighs it as it was sent.
+MIN_ANSWER, MAX_ANSWER = 10, 2000
+
+
+def objection_answerable(status: ObjectionStatus, answered: bool) -> bool:
+    """Whether the seller's side may still answer: the objection is pending and not yet answered."""
+    return status is ObjectionStatus.PENDING and not answered
+
+
+def checked_objection_answer(
+    text: str, *, status: ObjectionStatus, answered: bool, answering_side: bool, objector: bool
+) -> str:
+    """The answer as filed (trimmed), or the refusal. Only the side that answers for the notice's
+    subject (its seller; a redemption's provider) answers, never the objector itself; while the
+    objection is pending; once."""
+    if objector or not answering_side:
+        raise Forbidden("only the seller's side of the notice answers an objection to it")
+    if status is not ObjectionStatus.PENDING:
+        raise InvalidState(f"the objection is already {status.value}", state=status.value)
+    if answered:
+        raise ObjectionAnswered("the objection has been answered; an answer cannot be changed")
+    text = text.strip()
+    if not MIN_ANSWER <= len(text) <= MAX_ANSWER:
+        raise InvalidRequest(f"an answer gives its grounds in {MIN_ANSWER} to {MAX_ANSWER} characters", field="answer")
+    return text
 
 
 # ----------------------------------------------------------------------------------------------

@@ -39,6 +39,11 @@ class ObjectionLimitReached(Conflict):
     title = "Your organisation has filed as many objections to this notice as it may"
 
 
+class ObjectionAnswered(Conflict):
+    problem_type = "objection-answered"
+    title = "The objection has been answered already"
+
+
 class CalendarYearMissing(Conflict):
     """A period would count into a year the working-day calendar has no data for (SPEC §10).
 

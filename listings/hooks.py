@@ -5,7 +5,8 @@ it (never module-level state):
 
 - ``register_notice_handler(kind, handler)`` — a ``NoticeHandler`` is told, inside the same
   transaction, when a notice of that kind closes, is suspended (an objection was pending at its
-  end), when an objection to it is filed, and when one is upheld or dismissed.
+  end), when an objection to it is filed, answered by the seller's side, and when one is upheld or
+  dismissed; it also says which organisation answers the notice's objections (``answering_side``).
 - ``set_close_handler(handler)`` — decides what a listing becomes when its announcement ends:
   ``unsold``, ``negotiating`` or ``auctioning``. Without one, every listing ends ``unsold``.
 - ``add_listing_observer(observer)`` — told of every listing transition and every amendment
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING
 from listings.domain import ListingStatus, NoticeKind
 
 if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from listings.models import Listing, ListingTransition, Notice, Objection
@@ -53,6 +55,17 @@ class NoticeHandler:
     ) -> None:
         """An operator upheld or dismissed an objection (``objection.status`` says which), after
         ``on_upheld`` or ``on_dismissed`` (and ``on_closed``, when the dismissal closed the notice)."""
+
+    def answering_side(self, org_id: uuid.UUID) -> ColumnElement[bool] | None:
+        """The notices of this kind whose objections ``org_id`` answers — the subject's seller (a
+        redemption's provider) — as a condition on ``Notice``; None: this handler names nobody.
+        Checked against one notice when answering, and as a filter when the seller lists them."""
+        return None
+
+    async def on_objection_answered(
+        self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime
+    ) -> None:
+        """The seller's side answered a pending objection (``objection.answer``)."""
 
 
 CloseHandler = Callable[["AsyncSession", "Listing", datetime], Awaitable[ListingStatus]]

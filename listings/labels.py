@@ -52,6 +52,7 @@ LISTING_LABELS: Mapping[str, Mapping[str, str]] = {
         "voucher_redemption": "创新券兑付公示",
     },
     "notice_status": {"open": "公示中", "suspended": "异议处理中", "closed": "已结束", "cancelled": "已撤销"},
+    "objection_status": {"pending": "待处理", "upheld": "异议成立", "dismissed": "异议不成立", "lapsed": "已失效"},
     "order": {
         "relevance": "相关度",
         "newest": "最新发布",

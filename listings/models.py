@@ -190,6 +190,10 @@ class Objection(Base):
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[uuid.UUID | None]
     resolution_note: Mapped[str] = mapped_column(String(2000), default="")
+    # The seller's answer (migrations/0022_objection_answers): given once, while pending.
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None]
+    answered_by: Mapped[uuid.UUID | None]  # the user of the seller's side who answered (never shown to the objector)
 
 
 # ----------------------------------------------------------------------------------------------

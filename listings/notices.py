@@ -13,7 +13,7 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ColumnElement, and_, case, cast, func, or_, select, update
+from sqlalchemy import JSON, BigInteger, ColumnElement, and_, case, cast, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.db import is_postgres
@@ -32,7 +32,9 @@ from listings.domain import (
     NoticeKind,
     NoticeStatus,
     ObjectionDecision,
+    ObjectionSide,
     ObjectionStatus,
+    checked_objection_answer,
     notice_period,
     objection_window_open,
 )
@@ -330,27 +332,121 @@ async def resolve_objection(
     return objection
 
 
-async def get_objection(session: AsyncSession, actor: Actor, objection_id: uuid.UUID) -> Objection:
-    """The objector and operators see an objection; nobody else learns that it exists."""
+# -- the seller's answer (异议答复) -------------------------------------------------------------------
+# A real exchange forwards an objection to the party it concerns and puts the answer before the
+# decision. The seller's side reads the reason, never who objected (the objection carries no
+# objector in any answer), and answers once while the objection is pending (domain rule).
+
+
+def answered_by(ctx: ListingsContext, org_id: uuid.UUID) -> ColumnElement[bool]:
+    """The notices whose objections ``org_id`` answers, as the handlers of each kind say (a
+    listing's announcements: its seller; a deal's notices: the deal's seller; a redemption's: the
+    provider); a kind whose handlers name nobody is answered by nobody."""
+    sides = [
+        and_(Notice.kind == kind.value, side)
+        for kind in NoticeKind
+        for handler in ctx.hooks.notice_handlers(kind)
+        if (side := handler.answering_side(org_id)) is not None
+    ]
+    return or_(false(), *sides)
+
+
+async def _answers(session: AsyncSession, ctx: ListingsContext, actor: Actor, notice_id: uuid.UUID) -> bool:
+    found_id = await session.scalar(select(Notice.id).where(Notice.id == notice_id, answered_by(ctx, actor.org_id)))
+    return found_id is not None
+
+
+def _objector(actor: Actor, objection: Objection) -> bool:
+    return objection.objector_user_id == actor.user_id or objection.objector_org_id == actor.org_id
+
+
+async def get_objection(
+    session: AsyncSession, ctx: ListingsContext, actor: Actor, objection_id: uuid.UUID
+) -> Objection:
+    """The objector, the seller's side of its notice and operators see an objection; nobody else
+    learns that it exists."""
     objection = await session.get(Objection, objection_id)
-    if objection is None or not (actor.is_operator or objection.objector_user_id == actor.user_id):
+    if objection is None or not (
+        actor.is_operator
+        or objection.objector_user_id == actor.user_id
+        or await _answers(session, ctx, actor, objection.notice_id)
+    ):
         raise NotFound(f"objection {objection_id} not found")
     return objection
 
 
+async def answer_objection(
+    session: AsyncSession,
+    ctx: ListingsContext,
+    actor: Actor,
+    objection_id: uuid.UUID,
+    text: str,
+    now: datetime,
+) -> Objection:
+    """The seller's side answers a pending objection, once; the handlers of the notice's kind are
+    told (``on_objection_answered``: the objector and operators hear of it). 404 to whoever may not
+    see the objection; 403 to the objector and operators, who see it but do not answer it."""
+    # Locked as ``resolve_objection`` locks it: an answer and a decision never cross.
+    objection = await session.scalar(select(Objection).where(Objection.id == objection_id).with_for_update())
+    if objection is None:
+        raise NotFound(f"objection {objection_id} not found")
+    seller = await _answers(session, ctx, actor, objection.notice_id)
+    if not (seller or actor.is_operator or objection.objector_user_id == actor.user_id):
+        raise NotFound(f"objection {objection_id} not found")
+    objection.answer = checked_objection_answer(
+        text,
+        status=ObjectionStatus(objection.status),
+        answered=objection.answer is not None,
+        answering_side=seller,
+        objector=_objector(actor, objection),
+    )
+    objection.answered_at = now
+    objection.answered_by = actor.user_id
+    await session.flush()
+    notice = await get_notice(session, objection.notice_id)
+    for handler in ctx.hooks.notice_handlers(notice.kind):
+        await handler.on_objection_answered(session, notice, objection, now)
+    return objection
+
+
+async def seller_objections(
+    session: AsyncSession, ctx: ListingsContext, actor: Actor, notice_ids: list[uuid.UUID]
+) -> list[Objection]:
+    """The objections to these notices that the caller's organisation answers, oldest first (the
+    seller's listing page); none of a notice it does not answer."""
+    if not notice_ids:
+        return []
+    query = (
+        select(Objection)
+        .join(Notice, Notice.id == Objection.notice_id)
+        .where(Objection.notice_id.in_(notice_ids), answered_by(ctx, actor.org_id))
+        .order_by(Objection.filed_at, Objection.id)
+    )
+    return list((await session.scalars(query)).all())
+
+
 async def list_objections(
     session: AsyncSession,
+    ctx: ListingsContext,
     actor: Actor,
     *,
     status: ObjectionStatus | None,
     notice_id: uuid.UUID | None,
     limit: int,
     cursor: str | None,
+    side: ObjectionSide | None = None,
 ) -> tuple[list[Objection], str | None]:
-    """Operators: the queue of objections (oldest first); others: their own objections."""
+    """Operators: the queue of objections (oldest first); others: their own objections and those
+    against their organisation's notices (the ones it answers). ``side`` keeps one of the two."""
     query = select(Objection)
-    if not actor.is_operator:
-        query = query.where(Objection.objector_user_id == actor.user_id)
+    mine = Objection.objector_user_id == actor.user_id
+    against_us = Objection.notice_id.in_(select(Notice.id).where(answered_by(ctx, actor.org_id)))
+    if side is ObjectionSide.OBJECTOR:
+        query = query.where(mine)
+    elif side is ObjectionSide.SELLER:
+        query = query.where(against_us)
+    elif not actor.is_operator:
+        query = query.where(or_(mine, against_us))
     if status is not None:
         query = query.where(Objection.status == status.value)
     if notice_id is not None:

@@ -412,14 +412,14 @@ async def review(
 
 
 @get("/console/objections", include_in_schema=False, name="console-objections")
-async def objection_queue(request: Request[Any, Any, Any], actor: Caller, db: Db) -> Template:
+async def objection_queue(request: Request[Any, Any, Any], actor: Caller, db: Db, listings: Ctx) -> Template:
     """Pending objections, oldest first (``GET /api/v1/objections?status=pending`` as an operator),
     each with the notice it is against."""
     actor.require_operator()
     cursor = request.query_params.get("cursor") or None
     async with db.read() as session:
         rows, next_cursor = await notices.list_objections(
-            session, actor, status=ObjectionStatus.PENDING, notice_id=None, limit=PAGE_SIZE, cursor=cursor
+            session, listings, actor, status=ObjectionStatus.PENDING, notice_id=None, limit=PAGE_SIZE, cursor=cursor
         )
         about = {o.notice_id: await notices.get_notice(session, o.notice_id) for o in rows}
     context = {"objections": rows, "notices": about, "next_cursor": next_cursor}

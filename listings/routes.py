@@ -34,12 +34,14 @@ from listings.domain import (
     ListingStatus,
     NoticeKind,
     NoticeStatusFilter,
+    ObjectionSide,
     ObjectionStatus,
     PricingMode,
 )
 from listings.exports import open_data_export
 from listings.printing import notice_pdf
 from listings.schemas import (
+    AnswerRequest,
     CalendarChangeOut,
     CalendarChangePage,
     CalendarDayOut,
@@ -393,26 +395,52 @@ class ObjectionController(Controller):
     path = "/objections"
     tags = ["notices"]
 
-    @get("/", security=BEARER, summary="Objections: the operators' queue, or the caller's own")
+    @get(
+        "/",
+        security=BEARER,
+        summary="Objections: the operators' queue, or the caller's own and those against its organisation's notices",
+    )
     async def index(
         self,
         actor: Caller,
         db: Db,
+        listings: Ctx,
         status: FromQuery[ObjectionStatus | None] = None,
         notice_id: FromQuery[uuid.UUID | None] = None,
+        side: FromQuery[ObjectionSide | None] = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> ObjectionPage:
         async with db.read() as session:
             rows, next_cursor = await notices.list_objections(
-                session, actor, status=status, notice_id=notice_id, limit=limit, cursor=cursor
+                session, listings, actor, status=status, notice_id=notice_id, side=side, limit=limit, cursor=cursor
             )
         return ObjectionPage(items=[objection_out(o) for o in rows], next_cursor=next_cursor)
 
-    @get("/{objection_id:uuid}", security=BEARER, summary="An objection (its objector and operators)")
-    async def show(self, objection_id: FromPath[uuid.UUID], actor: Caller, db: Db) -> ObjectionOut:
+    @get("/{objection_id:uuid}", security=BEARER, summary="An objection (its objector, the seller's side, operators)")
+    async def show(self, objection_id: FromPath[uuid.UUID], actor: Caller, db: Db, listings: Ctx) -> ObjectionOut:
         async with db.read() as session:
-            return objection_out(await notices.get_objection(session, actor, objection_id))
+            return objection_out(await notices.get_objection(session, listings, actor, objection_id))
+
+    @post(
+        "/{objection_id:uuid}/answer",
+        status_code=200,
+        security=BEARER,
+        summary="The seller's side answers a pending objection, once (forwarded to the objector and operators)",
+    )
+    async def answer(
+        self,
+        objection_id: FromPath[uuid.UUID],
+        data: JSONBody[AnswerRequest],
+        actor: Caller,
+        db: Db,
+        clock: Now,
+        listings: Ctx,
+    ) -> ObjectionOut:
+        objection = await db.transaction(
+            lambda s: notices.answer_objection(s, listings, actor, objection_id, data.answer, clock.now())
+        )
+        return objection_out(objection)
 
     @post(
         "/{objection_id:uuid}/resolve",

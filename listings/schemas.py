@@ -85,6 +85,12 @@ class ObjectionRequest(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(min_length=10, max_length=2000, pattern=NON_BLANK)]
 
 
+class AnswerRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """The seller's answer to an objection: its grounds, as long as an objection's reason."""
+
+    answer: Annotated[str, msgspec.Meta(min_length=10, max_length=2000, pattern=NON_BLANK)]
+
+
 class ResolveRequest(msgspec.Struct, forbid_unknown_fields=True):
     decision: ObjectionDecision
     note: Note = ""
@@ -249,6 +255,10 @@ class ObjectionOut(msgspec.Struct):
     filed_at: datetime
     resolved_at: datetime | None
     resolution_note: str
+    # The seller's answer (given once, while pending), forwarded to the objector and operators;
+    # no objection shown to anyone names its objector.
+    answer: str | None = None
+    answered_at: datetime | None = None
 
 
 ObjectionPage = Page[ObjectionOut]
@@ -271,6 +281,7 @@ class ListingFigures(msgspec.Struct):
 
 
 __all__ = [
+    "AnswerRequest",
     "ConfidentialOut",
     "ConfidentialReadPage",
     "ListingCreate",

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -698,6 +698,11 @@ class AnnouncementHandler(NoticeHandler):
         if listing is not None:
             reason = f"objection upheld: {objection.resolution_note}".strip().rstrip(":")
             await transition(session, self.ctx, listing, Action.UPHOLD_OBJECTION, now, reason=reason)
+
+    def answering_side(self, org_id: uuid.UUID) -> ColumnElement[bool]:
+        """The listing's seller answers objections to its announcements."""
+        own = select(Listing.id).where(Listing.seller_org_id == org_id)
+        return and_(Notice.subject_type == SUBJECT_LISTING, Notice.subject_id.in_(own))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -76,6 +76,7 @@ CATALOGUE: Mapping[str, KindInfo] = dict(
         _info("listing.rejected", "the seller"),
         _info("objection.filed", "the seller and the objector"),
         _info("objection.resolved", "the seller and the objector"),
+        _info("objection.answered", "the objector and operators (the seller's answer)"),
         _info("listing.amended", "the intent holders (they may withdraw)"),
         _info("announcement.closing", "the seller and the intent holders (3 working days before)"),
         _info("intent.registered", "the buyer and the seller"),

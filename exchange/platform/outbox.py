@@ -35,6 +35,7 @@ class Kind(StrEnum):
     LISTING_REJECTED = "listing.rejected"
     OBJECTION_FILED = "objection.filed"
     OBJECTION_RESOLVED = "objection.resolved"
+    OBJECTION_ANSWERED = "objection.answered"  # to the objector and operators: the seller's answer
     ANNOUNCEMENT_CLOSING = "announcement.closing"
     LISTING_AMENDED = "listing.amended"  # to intent holders: they may withdraw
     # intents and deposits

@@ -22,6 +22,7 @@ from exchange.trading import (
     AnnouncementObjections,
     FeeSchedule,
     ListingNotices,
+    ObjectionAnswers,
     TradingContext,
     TradingRules,
     create_trading,
@@ -61,6 +62,9 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     # What the exchange tells about listings (review, unsold) and objections to their announcements.
     listings.hooks.add_listing_observer(ListingNotices())
     listings.hooks.register_notice_handler(NoticeKind.LISTING_ANNOUNCEMENT, AnnouncementObjections())
+    # The seller's answer to an objection, whatever the notice: the objector and operators are told.
+    for kind in NoticeKind:
+        listings.hooks.register_notice_handler(kind, ObjectionAnswers())
     trading.publish = events.publish if events is not None else None
     # Buyer-side exchange fees are paid with vouchers where the buyer's program covers brokerage.
     trading.fee_voucher_payer = vouchers.BrokerageFeeVouchers()

@@ -6,8 +6,9 @@ dates), settlement and default (SPEC §3). Pure rules live in ``domain``; a deal
 ``create_trading`` builds the runtime and registers it with the listings module: the close
 handler (what follows an announcement), the intent observer (amendments, withdrawn or rejected
 listings) and the notice handlers of ``negotiated_price`` and ``deal_result`` notices. The
-composition root registers ``ListingNotices`` and ``AnnouncementObjections``: what the exchange
-tells about listings' review and end, and about objections to their announcements.
+composition root registers ``ListingNotices``, ``AnnouncementObjections`` and ``ObjectionAnswers``:
+what the exchange tells about listings' review and end, about objections to their announcements,
+and about the seller's answers to objections to any notice.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from exchange.trading.context import FeeVoucherPayer, TradingContext, TradingRul
 from exchange.trading.deals import DealNoticeHandler
 from exchange.trading.domain import FeeSchedule
 from exchange.trading.intents import IntentObserver
-from exchange.trading.listing_notices import AnnouncementObjections, ListingNotices
+from exchange.trading.listing_notices import AnnouncementObjections, ListingNotices, ObjectionAnswers
 from exchange.trading.sweep import sweep_steps
 from listings import ListingsContext, NoticeKind
 
@@ -37,6 +38,7 @@ __all__ = [
     "FeeSchedule",
     "FeeVoucherPayer",
     "ListingNotices",
+    "ObjectionAnswers",
     "TradingContext",
     "TradingRules",
     "create_trading",

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.accounting import chart
@@ -276,6 +276,11 @@ class DealNoticeHandler(NoticeHandler):
         deal = await self._deal(session, notice)
         if deal is not None:
             tell_objection_resolved(session, notice, objection, (deal.seller_org_id, deal.buyer_org_id), now)
+
+    def answering_side(self, org_id: uuid.UUID) -> ColumnElement[bool]:
+        """The deal's seller answers objections to its result or negotiated-price notice."""
+        sold = select(Deal.notice_id).where(Deal.seller_org_id == org_id, Deal.notice_id.is_not(None))
+        return and_(Notice.subject_type == "deal", Notice.id.in_(sold))
 
     async def on_upheld(self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime) -> None:
         deal = await self._deal(session, notice)

@@ -6,7 +6,9 @@ The listings module cannot import the exchange; it tells its hooks, and these li
   or rejected (the seller), closed unsold (the seller and the buyers who held intents to the end);
 - ``AnnouncementObjections`` (a notice handler of listing announcements) and, for deal notices,
   ``deals.DealNoticeHandler`` through ``tell_objection_filed`` / ``tell_objection_resolved``: an
-  objection filed (the subject's owner, the objector; operators to resolve it) and resolved.
+  objection filed (the subject's owner, the objector; operators to resolve it) and resolved;
+- ``ObjectionAnswers`` (a notice handler of every kind): the seller's side answered an objection
+  (the objector and operators).
 
 The composition root registers them (``exchange/server/modules.py``).
 """
@@ -112,6 +114,19 @@ def tell_objection_resolved(
     data = {**_about_objection(notice, objection), "decision": objection.status, "note": objection.resolution_note}
     to = Audience(orgs=Audience.of_orgs(*owners).orgs, users=(objection.objector_user_id,))
     notify(session, Kind.OBJECTION_RESOLVED, to=to, now=now, subject=Subject("objection", objection.id), data=data)
+
+
+class ObjectionAnswers(NoticeHandler):
+    """The seller's side answered an objection (any kind of notice): the objector is told the
+    answer as a user (not its whole organisation), and operators have it beside the objection.
+    Who answered stays out of the data, as who objected stays out of what the seller is told."""
+
+    async def on_objection_answered(
+        self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime
+    ) -> None:
+        data = {**_about_objection(notice, objection), "reason": objection.reason, "answer": objection.answer}
+        to = Audience(users=(objection.objector_user_id,), operators=True)
+        notify(session, Kind.OBJECTION_ANSWERED, to=to, now=now, subject=Subject("objection", objection.id), data=data)
 
 
 class AnnouncementObjections(NoticeHandler):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import msgspec
 from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
@@ -26,14 +27,24 @@ from exchange.trading.routes import DEPENDENCIES, _deals_out
 from exchange.trading.views import negotiation_out
 from exchange.web.messages import message_for
 from kernel.errors import DomainError, NotFound
+from kernel.page_actions import done, is_htmx, read_form
 from kernel.pagination import Cursor
 from listings import notices, queries, service
-from listings.domain import Field, IpKind, LicenseScope, ListingStatus, PricingMode
+from listings.domain import (
+    Field,
+    IpKind,
+    LicenseScope,
+    ListingStatus,
+    ObjectionStatus,
+    PricingMode,
+    objection_answerable,
+)
 from listings.errors import InvalidListing
+from listings.models import Notice, Objection
 from listings.routes import Caller as ActorCaller
 from listings.routes import Ctx
 from listings.schemas import ListingCreate
-from listings.views import listing_out, notice_summary, read_out, transition_out
+from listings.views import listing_out, notice_summary, objection_out, read_out, transition_out
 
 WORK = {"section": "workspace"}
 CHOICES = {
@@ -268,27 +279,37 @@ async def _org_names(session: Any, org_ids: set[uuid.UUID]) -> dict[uuid.UUID, s
 
 @get("/workspace/listings/{listing_id:uuid}", include_in_schema=False, name="seller-listing", dependencies=DEPENDENCIES)
 async def seller_listing(
-    listing_id: FromPath[uuid.UUID], actor: ActorCaller, user: Caller, db: Db, clock: Now, saved: FromQuery[str] = ""
+    listing_id: FromPath[uuid.UUID],
+    actor: ActorCaller,
+    user: Caller,
+    db: Db,
+    clock: Now,
+    listings: Ctx,
+    saved: FromQuery[str] = "",
 ) -> Template:
-    """The status and the review's remarks (the transition log), the announcement's notices with
-    their objections counted, the confidential details' access log, negotiations and deals."""
+    """The status and the review's remarks (the transition log), the announcement's and the deals'
+    notices with their objections (each one's reason and the seller's answer, never the objector),
+    the confidential details' access log, negotiations and deals."""
     now = clock.now()
     async with db.read() as session:
         listing = await service.load_listing(session, listing_id, viewer=actor)
         if not service.is_seller(listing, actor):
             raise NotFound(f"listing {listing_id} not found")
         transitions, _ = await queries.listing_transitions(session, actor, listing_id, limit=100, cursor=None)
-        rounds = await notices.notices_about(session, [listing.id])
-        counts = await notices.objection_counts(session, [n.id for n in rounds])
-        reads, _ = await queries.confidential_reads(session, actor, listing_id, limit=100, cursor=None)
-        threads = await negotiations.threads_on(session, listing, user)
         deal_rows, _ = await deals.list_deals(session, user, listing_id, 50, None)
         deal_list = await _deals_out(session, deal_rows)
+        # The listing's announcements and its deals' notices (negotiated price, result).
+        rounds = await notices.notices_about(session, [listing.id, *(d.id for d in deal_rows)])
+        counts = await notices.objection_counts(session, [n.id for n in rounds])
+        objections = await notices.seller_objections(session, listings, actor, [n.id for n in rounds])
+        reads, _ = await queries.confidential_reads(session, actor, listing_id, limit=100, cursor=None)
+        threads = await negotiations.threads_on(session, listing, user)
         names = await _org_names(
             session,
             {r.org_id for r in reads} | {t.buyer_org_id for t, _ in threads} | {d.buyer_org_id for d in deal_list},
         )
     shown = listing_out(listing, actor)
+    notice_of = {n.id: n for n in rounds}
     return Template(
         "trading/seller_listing.html",
         context={
@@ -299,12 +320,68 @@ async def seller_listing(
             "saved": bool(saved),
             "transitions": [transition_out(t) for t in transitions],
             "notices": [notice_summary(n, counts.get(n.id, (0, 0)), now) for n in rounds],
+            "objections": [_objection_item(o, notice_of[o.notice_id]) for o in objections],
+            "listing_id": listing.id,
             "reads": [read_out(r) for r in reads],
             "negotiations": [negotiation_out(t, offers) for t, offers in threads],
             "deals": deal_list,
             "names": names,
             "public": shown.status.value not in ("draft", "under_review", "rejected", "withdrawn"),
         },
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# The seller's answer to an objection (``POST /api/v1/objections/{id}/answer``)
+
+
+def _objection_item(objection: Objection, notice: Notice, *, answered_now: bool = False) -> dict[str, Any]:
+    """An objection as the seller sees it: the API's view (no objector), the notice it is against,
+    and whether the answer form is shown."""
+    return {
+        "objection": objection_out(objection),
+        "notice": notice,
+        "answerable": objection_answerable(ObjectionStatus(objection.status), objection.answer is not None),
+        "answered_now": answered_now,
+    }
+
+
+class AnswerForm(msgspec.Struct):
+    answer: str = ""  # its length is the domain's rule, refused in its words ("answer:invalid-request")
+
+
+@post(
+    "/workspace/listings/{listing_id:uuid}/objections/{objection_id:uuid}/answer",
+    include_in_schema=False,
+    status_code=200,
+    name="seller-answer-objection",
+)
+async def answer_objection(
+    request: Request[Any, Any, Any],
+    listing_id: FromPath[uuid.UUID],
+    objection_id: FromPath[uuid.UUID],
+    actor: ActorCaller,
+    db: Db,
+    clock: Now,
+    listings: Ctx,
+) -> Template | Redirect:
+    """Answer an objection as ``POST /api/v1/objections/{id}/answer`` does. htmx: the objection is
+    shown again in place, answered; without scripts, back to the listing's page."""
+    request.state.action = "answer"  # refusals read in the answer's words (exchange/web/messages.py)
+    form = await read_form(request, AnswerForm)
+    objection = await db.transaction(
+        lambda s: notices.answer_objection(s, listings, actor, objection_id, form.answer, clock.now())
+    )
+    if not is_htmx(request):
+        return done(request, "objection-answered", f"/workspace/listings/{listing_id}")
+    async with db.read() as session:
+        notice = await notices.get_notice(session, objection.notice_id)
+    # The form's refusals land beside it; the answer replaces the whole objection, form and all.
+    headers = {"HX-Retarget": f"#objection-{objection_id}", "HX-Reswap": "outerHTML"}
+    return Template(
+        "trading/_seller_objection.html",
+        context={"item": _objection_item(objection, notice, answered_now=True), "listing_id": listing_id},
+        headers=headers,
     )
 
 
@@ -348,5 +425,6 @@ PAGE_HANDLERS = [
     submit_listing,
     revise_listing,
     seller_listing,
+    answer_objection,
     sales,
 ]

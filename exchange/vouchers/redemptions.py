@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.accounting import chart
@@ -361,6 +361,12 @@ class RedemptionNotices(NoticeHandler):
         notify(session, Kind.OBJECTION_FILED, to=to, now=now, subject=subject, data=data)
         ops = {**data, "objector_org_id": str(objection.objector_org_id)}
         notify(session, Kind.OBJECTION_TO_RESOLVE, to=OPERATORS, now=now, subject=subject, data=ops)
+
+    def answering_side(self, org_id: uuid.UUID) -> ColumnElement[bool]:
+        """The provider that claimed answers objections to its redemption's notice (it is the
+        party the claim concerns, as a listing's seller is)."""
+        claimed = select(Redemption.id).where(Redemption.provider_org_id == org_id)
+        return and_(Notice.subject_type == SUBJECT, Notice.subject_id.in_(claimed))
 
     async def on_objection_resolved(
         self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime

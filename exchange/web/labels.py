@@ -243,6 +243,7 @@ LABELS = {
         "listing.rejected": "挂牌审核未通过",
         "objection.filed": "公示收到异议",
         "objection.resolved": "异议处理结果",
+        "objection.answered": "异议收到答复",
         "listing.amended": "公示内容修改",
         "announcement.closing": "公示即将期满",
         "intent.registered": "受让意向登记",

@@ -466,3 +466,15 @@ NOTICES.update(
         "preferences-saved": "通知偏好已保存。",
     }
 )
+# -- the seller's answer to an objection (exchange/trading/seller_pages.py, 异议答复) ------------------
+MESSAGES["objection-answered"] = "此异议已答复，答复提交后不能修改。"
+ACTION_MESSAGES.update(
+    {
+        "answer:invalid-request": "答复须为 10 至 2,000 个字，请补充后再提交。",
+        "answer:invalid-state": "此异议已处理完毕，不能再答复。",
+        "answer:forbidden": "只有公示所涉项目的转让方可以答复异议。",
+        "answer:not-found": "没有这项异议，或您无权查看。",
+    }
+)
+NOTICES["objection-answered"] = "答复已提交，交易所和异议人将看到您的答复。"
+FORM_FIELDS["answer"] = "答复"

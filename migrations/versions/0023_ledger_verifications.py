@@ -1,7 +1,7 @@
 """ledger verifications: the outcome of every verification of the whole ledger
 
 Revision ID: 0023_ledger_verifications
-Revises: 0021_documents
+Revises: 0022_objection_answers
 Create Date: 2026-12-03
 
 ``techx ledger verify`` (the operators' schedule) and the console's button record what they found,
@@ -16,7 +16,7 @@ from alembic import op
 from kernel.columns import UTCDateTime
 
 revision: str = "0023_ledger_verifications"
-down_revision: str | None = "0021_documents"
+down_revision: str | None = "0022_objection_answers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -169,8 +169,13 @@ async def test_withdrawing_cancels_the_notice_and_objections_lapse(client, app):
     assert_problem(
         await client.post(f"{API}/listings/{announced['id']}/relist", headers=seller.headers), 409, "invalid-state"
     )
-    # Someone else's objection is not theirs to see.
-    assert_problem(await client.get(f"{API}/objections/{filed.json()['id']}", headers=seller.headers), 404, "not-found")
+    # Someone else's objection is not a stranger's to see; the seller reads it, never its objector.
+    stranger = await register(client)
+    assert_problem(
+        await client.get(f"{API}/objections/{filed.json()['id']}", headers=stranger.headers), 404, "not-found"
+    )
+    seen = (await client.get(f"{API}/objections/{filed.json()['id']}", headers=seller.headers)).json()
+    assert seen["status"] == "lapsed" and not {"objector_user_id", "objector_org_id"} & set(seen)
     assert await count(app, Objection) == 1
 
 

@@ -166,7 +166,10 @@ async def test_a_listing_in_steps_refused_fields_in_chinese_draft_resumed_submit
         assert "公示中" in page and "审核通过并公示" in page
         assert f'href="/notices/{notice_id}"' in page
         assert re.search(r'<td class="num">1（1）</td>', page), "the objection, counted as pending"
-        assert "该专利的权属存在争议" not in page  # who objected and why stays with the exchange
+        # The seller reads why and may answer (异议答复); who objected stays with the exchange.
+        item = re.search(r'<li class="card" id="objection-[^"]+".*?</li>', page, re.S)
+        assert item and "该专利的权属存在争议" in item.group(0) and "提交答复" in item.group(0)
+        assert "测试机构" not in item.group(0) and buyer.email not in page
         assert "已签署保密协议" in page and "测试机构 enterprise" in page  # the access log
         assert "{# documents" not in page and 'class="documents"' in page
 

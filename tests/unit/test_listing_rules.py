@@ -391,3 +391,29 @@ def test_cursors_round_trip() -> None:
             cursor_time(bad, "t")
         with pytest.raises(InvalidCursor):
             cursor_uuid(bad, "i")
+
+
+def test_the_sellers_answer_to_an_objection_is_its_sides_once_while_pending_and_as_long_as_a_reason():
+    from kernel.errors import Forbidden
+    from listings.domain import ObjectionStatus, checked_objection_answer, objection_answerable
+    from listings.errors import InvalidRequest, ObjectionAnswered
+
+    pending = ObjectionStatus.PENDING
+    ok = {"status": pending, "answered": False, "answering_side": True, "objector": False}
+    assert checked_objection_answer("  专利年费已按期缴纳，权利有效。 ", **ok) == "专利年费已按期缴纳，权利有效。"
+    with pytest.raises(Forbidden):
+        checked_objection_answer("专利年费已按期缴纳，权利有效。", **{**ok, "answering_side": False})
+    with pytest.raises(Forbidden):  # the objector's own organisation answers no objection of its own
+        checked_objection_answer("专利年费已按期缴纳，权利有效。", **{**ok, "objector": True})
+    for status in (ObjectionStatus.UPHELD, ObjectionStatus.DISMISSED, ObjectionStatus.LAPSED):
+        with pytest.raises(InvalidState):
+            checked_objection_answer("专利年费已按期缴纳，权利有效。", **{**ok, "status": status})
+        assert not objection_answerable(status, False)
+    with pytest.raises(ObjectionAnswered):
+        checked_objection_answer("专利年费已按期缴纳，权利有效。", **{**ok, "answered": True})
+    for text in ("太短了", " " * 20 + "九个字九个字九个字", "长" * 2001):
+        with pytest.raises(InvalidRequest) as refused:
+            checked_objection_answer(text, **ok)
+        assert refused.value.errors == [{"field": "answer", "message": refused.value.detail}]
+    assert checked_objection_answer("长" * 2000, **ok) == "长" * 2000
+    assert objection_answerable(pending, False) and not objection_answerable(pending, True)
