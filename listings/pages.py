@@ -30,7 +30,7 @@ from kernel.errors import NotFound, msgspec_field
 from kernel.page_actions import InvalidForm, done, read_form
 from kernel.pagination import DEFAULT_LIMIT
 from listings import calendar, notices, service
-from listings.context import UnitOfWork
+from listings.context import ListingsContext, UnitOfWork
 from listings.domain import (
     PUBLIC_STATUSES,
     Actor,
@@ -42,6 +42,7 @@ from listings.domain import (
     NoticeStatus,
     NoticeStatusFilter,
     ObjectionDecision,
+    ObjectionSide,
     ObjectionStatus,
     PricingMode,
     ReviewDecision,
@@ -251,19 +252,28 @@ async def notice_page(
     request: Request[Any, Any, Any], notice_id: FromPath[uuid.UUID], db: Db, clock: Now, listings: Ctx, viewer: Viewer
 ) -> Template:
     context = await _notice_context(
-        request, db, clock, listings, notice_id, mine=await _own_objections(db, viewer, notice_id)
+        request, db, clock, listings, notice_id, mine=await _own_objections(db, listings, viewer, notice_id)
     )
     return Template("listings/notice.html", context=context)
 
 
-async def _own_objections(db: Db, viewer: Actor | None, notice_id: uuid.UUID) -> list[Objection]:
+async def _own_objections(
+    db: Db, listings: ListingsContext, viewer: Actor | None, notice_id: uuid.UUID
+) -> list[Objection]:
     """The objections the signed-in reader filed against this notice (``GET /objections?notice_id=``
     as its objector), each with the place to attach its evidence. Operators resolve them in the console."""
     if viewer is None or viewer.is_operator:
         return []
     async with db.read() as session:
         rows, _ = await notices.list_objections(
-            session, viewer, status=None, notice_id=notice_id, limit=PAGE_SIZE, cursor=None
+            session,
+            listings,
+            viewer,
+            status=None,
+            notice_id=notice_id,
+            limit=PAGE_SIZE,
+            cursor=None,
+            side=ObjectionSide.OBJECTOR,
         )
     return list(rows)
 
@@ -356,7 +366,7 @@ async def object_to_notice(
     answer = {"filed_at": objection.filed_at, "closes_at": notice.closes_at, "objection_id": objection.id}
     if request.headers.get("hx-request") == "true":
         return Template("listings/objection_answer.html", context={"answer": answer})
-    mine = [o for o in await _own_objections(db, actor, notice_id) if o.id != objection.id]
+    mine = [o for o in await _own_objections(db, listings, actor, notice_id) if o.id != objection.id]
     context = await _notice_context(request, db, clock, listings, notice_id, answer=answer, mine=mine)
     return Template("listings/notice.html", context=context)
 

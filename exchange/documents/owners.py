@@ -13,16 +13,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.parties.domain import Principal
 from exchange.parties.http import actor_of
 from exchange.parties.models import Org
 from kernel.errors import NotFound, Unauthorized
-from listings import ListingStatus, ObjectionStatus, confidential_basis, load_listing
+from listings import ListingsContext, ListingStatus, ObjectionStatus, confidential_basis, load_listing, notices
 from listings.errors import NdaRequired
-from listings.models import Listing, Notice, Objection
 
 
 class OwnerAccess(Protocol):
@@ -80,28 +78,18 @@ class ListingDocuments:
 
 
 class ObjectionDocuments:
-    """An objection's evidence: to the objector's organisation, the seller of the listing objected
-    to and operators; attached by the objector while the objection is pending."""
+    """An objection's evidence: to whoever sees the objection (``notices.get_objection``: the
+    objector, the side the notice is about and operators); attached by the objector while the
+    objection is pending."""
+
+    def __init__(self, listings: ListingsContext) -> None:
+        self.listings = listings
 
     async def access(self, session: AsyncSession, caller: Principal | None, owner_id: uuid.UUID) -> Access:
         caller = signed_in(caller)
-        objection = await session.get(Objection, owner_id)
-        if objection is None:
-            raise NotFound(f"objection {owner_id} not found")
-        seller = await session.scalar(
-            select(Listing.seller_org_id)
-            .join(Notice, (Notice.subject_id == Listing.id) & (Notice.subject_type == "listing"))
-            .where(Notice.id == objection.notice_id)
-        )
-        objector = caller.org_id == objection.objector_org_id
-        if objector:
-            basis = "objector"
-        elif seller is not None and caller.org_id == seller:
-            basis = "seller"
-        elif caller.is_operator:
-            basis = "operator"
-        else:
-            raise NotFound(f"objection {owner_id} not found")
+        objection = await notices.get_objection(session, self.listings, actor_of(caller), owner_id)
+        objector = caller.user_id == objection.objector_user_id or caller.org_id == objection.objector_org_id
+        basis = "objector" if objector else "operator" if caller.is_operator else "seller"
         return Access(objector, objection.status == ObjectionStatus.PENDING.value, basis)
 
 

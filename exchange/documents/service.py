@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.documents.domain import DocumentKind, OwnerKind, check_file
 from exchange.documents.models import Document, DocumentDownload
-from exchange.documents.owners import ListingDocuments, ObjectionDocuments, OrgDocuments, OwnerAccess, OwnerRule
+from exchange.documents.owners import ListingDocuments, OrgDocuments, OwnerAccess, OwnerRule
 from exchange.documents.storage import LocalStorage, Storage, key_of
 from exchange.parties.domain import Principal
 from exchange.platform.db import Database
@@ -50,14 +50,14 @@ class DocumentsContext:
 
 def create_documents(settings: Settings, data_keys: KeyRing[bytes]) -> DocumentsContext:
     """The documents' context with the rules of the owners this module knows; the composition root
-    registers the others (a service order's, from vouchers) in ``owners``."""
+    registers the others (an objection's, which needs the listings' context; a service order's,
+    from vouchers) in ``owners``."""
     return DocumentsContext(
         storage=LocalStorage(settings.documents_dir),
         data_keys=data_keys,
         max_bytes=settings.document_max_bytes,
         owners={
             OwnerKind.LISTING: ListingDocuments(),
-            OwnerKind.OBJECTION: ObjectionDocuments(),
             OwnerKind.ORG: OrgDocuments(),
         },
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from exchange import vouchers
 from exchange.accounting.jobs import HoldExpirySweep
 from exchange.documents import DocumentsContext, OwnerKind, create_documents
+from exchange.documents.owners import ObjectionDocuments
 from exchange.platform.events import Events
 from exchange.platform.keys import Keys
 from exchange.platform.settings import Settings
@@ -80,6 +81,8 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     )
     vouchers.register(listings, sweeper)
     documents = create_documents(settings, keys.data)
-    # A service order's documents follow the order's own rule, which vouchers keeps.
+    # An objection's evidence is seen by whoever sees the objection; a service order's documents
+    # follow the order's own rule, which vouchers keeps.
+    documents.owners[OwnerKind.OBJECTION] = ObjectionDocuments(listings)
     documents.owners[OwnerKind.SERVICE_ORDER] = vouchers.ServiceOrderDocuments()
     return Modules(listings=listings, sweeper=sweeper, trading=trading, documents=documents)

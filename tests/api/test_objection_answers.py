@@ -9,6 +9,7 @@ import uuid
 
 from exchange.platform.outbox import Kind
 from listings.models import Objection
+from tests.api.test_documents import PDF
 from tests.api.test_trading_flows import _auction_deal
 from tests.helpers import announced_listing, assert_problem, join, operator, register, verified
 from tests.notification_helpers import only, orgs, outbox_rows, to_operators, users
@@ -165,3 +166,14 @@ async def test_the_deals_seller_answers_objections_to_its_result_notice_and_the_
     assert answered.status_code == 200, answered.text
     row = await only(app.state.db, Kind.OBJECTION_ANSWERED)
     assert users(row) == {outsider.user_id} and to_operators(row) and row.data["notice_kind"] == "deal_result"
+    # The objector's evidence is read by whoever reads the objection: the deal's seller, not its buyer.
+    evidence = await client.post(
+        f"{API}/objections/{oid}/documents",
+        files={"file": ("证据.pdf", PDF, "application/pdf")},
+        data={"kind": "evidence"},
+        headers=outsider.headers,
+    )
+    assert evidence.status_code == 201, evidence.text
+    listed = await client.get(f"{API}/objections/{oid}/documents", headers=seller.headers)
+    assert [d["id"] for d in listed.json()["items"]] == [evidence.json()["id"]]
+    assert_problem(await client.get(f"{API}/objections/{oid}/documents", headers=buyers[0].headers), 404, "not-found")
