@@ -17,7 +17,8 @@ from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Response, Template
 from msgspec import Struct
 
-from exchange.accounting.exports import wallet_statement
+from exchange.accounting import chart
+from exchange.accounting.exports import entry_parties, wallet_statement
 from exchange.accounting.wallet import balances_of, statement_of
 from exchange.parties import service as parties
 from exchange.parties.domain import Principal
@@ -49,6 +50,12 @@ def new_form_key() -> str:
 async def _wallet_context(session: Any, trader: Principal, settings: Settings, unit: str, cursor: str | None) -> Any:
     balances = await balances_of(session, trader.org_id)
     statement = await statement_of(session, trader.org_id, unit, ENTRIES_PER_PAGE, cursor)
+    # Each line names whom it is about (the listing, the counterpart), as the downloaded statement
+    # does; the ledger's own descriptions are the API's, in English.
+    account = await chart.find_account(session, chart.wallet(trader.org_id, unit))
+    about = await entry_parties(
+        session, [line.entry_id for line in statement.items], besides=account.id if account else None
+    )
     withdrawals, _ = await bank.list_withdrawals(
         session, org_id=trader.org_id, status=None, limit=WITHDRAWALS_SHOWN, cursor=None
     )
@@ -58,6 +65,7 @@ async def _wallet_context(session: Any, trader: Principal, settings: Settings, u
         "workspace_tab": "wallet",
         "balances": {b.unit: b for b in balances},
         "entries": statement.items,
+        "about": about,
         "next_cursor": statement.next_cursor,
         "first_page": cursor is None,
         "unit": unit,

@@ -48,6 +48,9 @@ async def test_a_buyer_negotiates_signs_and_pays_in_the_browser(client, app) -> 
         assert "上海技术交易所有限公司" in held  # where to transfer, and the reference to quote
         me = (await client.get(f"{API}/me", headers=buyer.headers)).json()
         assert f"<code data-reference>{me['org']['credit_code']}</code>" in held
+        # The deposit's line names the listing it is held for, in the page's words, not the ledger's.
+        deposit_line = re.search(r'<tr data-entry-kind="deposit_hold"[^>]*>(.*?)</tr>', held, re.S)
+        assert deposit_line and listing["title"] in deposit_line.group(1)
     rival_intent = await intent(client, rival, lid)
     await to_end_of_announcement(app, client, listing, ops, seller, buyer, rival)
 
