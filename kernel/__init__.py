@@ -7,6 +7,7 @@
 - ``keyring``: keys of one kind by id (the current one and those it replaced);
 - ``pagination``: limit and cursor parameters and keyset pages of ``{"items", "next_cursor"}``;
 - ``db``: which database a session or connection talks to;
+- ``shares``: an amount split by weights to the fen, exactly (the largest-remainder method);
 - ``states``: state machines as tables (``(state, action) -> next state``), refusing every other
   move with 409 ``invalid-state`` naming the current state.
 
