@@ -516,6 +516,29 @@ def check_decision_open(process: Process) -> None:
 # Step records: evaluation, expert review, decision
 
 
+@dataclass(frozen=True)
+class FirstReview:
+    """初审: the office's answers — is the disclosure complete, is the achievement the institution's
+    to transfer (a service invention, no third party's right in the way), and any conflict of
+    interest it found (free text; empty: none)."""
+
+    complete: bool
+    institution_owns: bool
+    conflicts: str = ""
+
+
+def check_first_review(review: FirstReview) -> None:
+    """422 ``invalid-step-record`` unless the disclosure is complete and the institution's to
+    transfer: a first review that finds otherwise is not completed; the office returns the process
+    to 发起 initiate (to complete the disclosure) or stops it."""
+    fail = _Problems()
+    if not review.complete:
+        fail("complete", "the first review passes only a complete disclosure; return it to 发起 initiate")
+    if not review.institution_owns:
+        fail("institution_owns", "the first review passes only an achievement the institution may transfer")
+    fail.raise_as(InvalidStepRecord)
+
+
 class EvaluationKind(StrEnum):
     INTERNAL = "internal"  # the institution's own assessment
     EXTERNAL = "external"  # a valuation report by an appraisal firm

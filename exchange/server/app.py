@@ -24,6 +24,7 @@ from exchange.accounting.jobs import seal_task
 from exchange.accounting.routes import LedgerController
 from exchange.accounting.wallet import WalletController
 from exchange.documents import ROUTE_HANDLERS as DOCUMENT_ROUTES
+from exchange.institutions.routes import INSTITUTION_ROUTES
 from exchange.notifications import ROUTE_HANDLERS as NOTIFICATION_ROUTES
 from exchange.notifications import Notifier
 from exchange.parties.auth import TokenIssuer
@@ -205,6 +206,7 @@ def create_app(
             *VOUCHER_ROUTES,
             *TRADING_ROUTES,
             *NOTIFICATION_ROUTES,
+            *INSTITUTION_ROUTES,
             # Uploads take bodies up to the file limit plus the multipart envelope (docs/documents.md).
             Router(
                 path="/",

@@ -1,0 +1,230 @@
+"""An institution's configuration — its workflow, notice periods, the inventors' declared share,
+the parts of its remainder — and who holds its roles. One function = one transaction's work."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exchange.institutions.domain import (
+    DEFAULT_WORKFLOW,
+    STEP_LABELS,
+    InstitutionPart,
+    InstitutionRules,
+    InvalidInstitutionRules,
+    PeriodUnit,
+    Role,
+    Step,
+    Workflow,
+    check_institution_rules,
+    configure_workflow,
+)
+from exchange.institutions.models import InstitutionSettings, RoleGrant
+from exchange.institutions.schemas import (
+    InstitutionPartIn,
+    RoleGrantOut,
+    SettingsIn,
+    SettingsOut,
+    WorkflowStepOut,
+)
+from exchange.parties.domain import PUBLIC_INSTITUTIONS, OrgKind, Principal
+from exchange.parties.models import User
+from kernel.errors import DomainError, Forbidden, NotFound
+
+DEFAULT_DECISION_BODY = "成果转化工作领导小组"
+DEFAULT_PARTS = (InstitutionPart("学校", 1),)
+# Universities and research institutes run the process; an enterprise's own decisions are its own.
+INSTITUTION_KINDS = (OrgKind.UNIVERSITY, OrgKind.RESEARCH_INSTITUTE)
+
+
+class NotAnInstitution(DomainError):
+    problem_type = "not-an-institution"
+    status = 403
+    title = "Only universities and research institutes run a transfer process in TechX"
+
+
+class NotAMember(DomainError):
+    problem_type = "not-a-member"
+    status = 422
+    title = "The user is not a member of the institution"
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """An institution's rules and workflow, saved or the defaults."""
+
+    org_id: uuid.UUID
+    rules: InstitutionRules
+    workflow: Workflow
+    decision_body: str
+    parts: tuple[InstitutionPart, ...]
+    configured: bool
+
+
+def workflow_json(workflow: Workflow) -> list[dict[str, Any]]:
+    return [{"step": c.step.value, "roles": sorted(r.value for r in c.roles)} for c in workflow.steps]
+
+
+def workflow_of(data: list[dict[str, Any]]) -> Workflow:
+    """A stored workflow (checked when it was saved)."""
+    return configure_workflow([(Step(e["step"]), [Role(r) for r in e["roles"]]) for e in data])
+
+
+def workflow_out(workflow: Workflow) -> list[WorkflowStepOut]:
+    return [WorkflowStepOut(c.step, STEP_LABELS[c.step], sorted(c.roles)) for c in workflow.steps]
+
+
+def require_institution(caller: Principal) -> None:
+    if caller.org_kind not in INSTITUTION_KINDS:
+        raise NotAnInstitution("only universities and research institutes run a transfer process in TechX")
+
+
+async def configuration(session: AsyncSession, org_id: uuid.UUID, org_kind: OrgKind) -> Configuration:
+    row = await session.get(InstitutionSettings, org_id)
+    public = org_kind in PUBLIC_INSTITUTIONS
+    if row is None:
+        return Configuration(org_id, InstitutionRules(public=public), DEFAULT_WORKFLOW, DEFAULT_DECISION_BODY,
+                             DEFAULT_PARTS, configured=False)  # fmt: skip
+    rules = InstitutionRules(
+        public=row.public,
+        notice_days=row.notice_days,
+        notice_unit=PeriodUnit(row.notice_unit),
+        plan_notice_days=row.plan_notice_days,
+        plan_notice_unit=PeriodUnit(row.plan_notice_unit),
+        inventor_share_bp=row.inventor_share_bp,
+        extra_approval_threshold_fen=row.extra_approval_threshold_fen,
+    )
+    parts = tuple(InstitutionPart(p["name"], p["weight"]) for p in row.institution_parts)
+    return Configuration(org_id, rules, workflow_of(row.workflow), row.decision_body, parts, configured=True)
+
+
+def settings_out(config: Configuration) -> SettingsOut:
+    rules = config.rules
+    return SettingsOut(
+        org_id=config.org_id,
+        public=rules.public,
+        workflow=workflow_out(config.workflow),
+        decision_body=config.decision_body,
+        notice_days=rules.notice_days,
+        notice_unit=rules.notice_unit,
+        plan_notice_days=rules.plan_notice_days,
+        plan_notice_unit=rules.plan_notice_unit,
+        inventor_share_bp=rules.inventor_share_bp,
+        extra_approval_threshold_fen=rules.extra_approval_threshold_fen,
+        institution_parts=[InstitutionPartIn(p.name, p.weight) for p in config.parts],
+        configured=config.configured,
+    )
+
+
+async def save_settings(
+    session: AsyncSession, caller: Principal, org_id: uuid.UUID, data: SettingsIn, now: datetime
+) -> Configuration:
+    """An admin of the institution saves its configuration whole; 422 naming every setting at fault.
+    A process keeps the workflow it began with: a change applies to processes begun after it."""
+    caller.require_member_of(org_id)
+    require_institution(caller)
+    caller.require_admin()
+    public = caller.org_kind in PUBLIC_INSTITUTIONS
+    workflow = (
+        configure_workflow([(s.step, s.roles) if s.roles else s.step for s in data.workflow])
+        if data.workflow is not None
+        else DEFAULT_WORKFLOW
+    )
+    rules = InstitutionRules(
+        public=public,
+        notice_days=data.notice_days,
+        notice_unit=data.notice_unit,
+        plan_notice_days=data.plan_notice_days,
+        plan_notice_unit=data.plan_notice_unit,
+        inventor_share_bp=data.inventor_share_bp,
+        extra_approval_threshold_fen=data.extra_approval_threshold_fen,
+    )
+    check_institution_rules(rules)
+    parts = [{"name": p.name.strip(), "weight": p.weight} for p in data.institution_parts]
+    if len({p["name"] for p in parts}) != len(parts):
+        raise InvalidInstitutionRules("institution_parts: each part is named once", field="institution_parts")
+    row = await session.get(InstitutionSettings, org_id, with_for_update=True)
+    if row is None:
+        row = InstitutionSettings(org_id=org_id)
+        session.add(row)
+    row.public = public
+    row.workflow = workflow_json(workflow)
+    row.decision_body = data.decision_body.strip() or DEFAULT_DECISION_BODY
+    row.notice_days, row.notice_unit = rules.notice_days, rules.notice_unit.value
+    row.plan_notice_days, row.plan_notice_unit = rules.plan_notice_days, rules.plan_notice_unit.value
+    row.inventor_share_bp = rules.inventor_share_bp
+    row.extra_approval_threshold_fen = rules.extra_approval_threshold_fen
+    row.institution_parts = parts
+    row.updated_by, row.updated_at = caller.user_id, now
+    await session.flush()
+    return await configuration(session, org_id, caller.org_kind)
+
+
+# -- roles ------------------------------------------------------------------------------------------
+
+
+async def roles_of(session: AsyncSession, caller: Principal, org_id: uuid.UUID) -> frozenset[Role]:
+    """The caller's roles in the institution: every member discloses (the inventor's role), its
+    admins are the office, and the roles the admins granted."""
+    if caller.org_id != org_id:
+        return frozenset()
+    granted = await session.scalars(
+        select(RoleGrant.role).where(RoleGrant.org_id == org_id, RoleGrant.user_id == caller.user_id)
+    )
+    roles = {Role.INVENTOR, *(Role(r) for r in granted)}
+    if caller.is_admin:
+        roles.add(Role.OFFICE)
+    return frozenset(roles)
+
+
+async def list_roles(session: AsyncSession, caller: Principal, org_id: uuid.UUID) -> list[RoleGrantOut]:
+    caller.require_member_of(org_id, operators_too=True)
+    members = {u.id: u for u in (await session.scalars(select(User).where(User.org_id == org_id))).all()}
+    out = [
+        RoleGrantOut(u.id, u.display_name, Role.OFFICE, None)
+        for u in members.values()
+        if u.role == "admin" and u.removed_at is None
+    ]
+    grants = await session.scalars(
+        select(RoleGrant).where(RoleGrant.org_id == org_id).order_by(RoleGrant.granted_at, RoleGrant.user_id)
+    )
+    for grant in grants:
+        user = members.get(grant.user_id)
+        if user is not None and user.removed_at is None:
+            out.append(RoleGrantOut(user.id, user.display_name, Role(grant.role), grant.granted_at))
+    return out
+
+
+async def grant_role(
+    session: AsyncSession, caller: Principal, org_id: uuid.UUID, user_id: uuid.UUID, role: Role, now: datetime
+) -> None:
+    """An admin gives a member a role (idempotent). The inventor's role is everyone's: not granted."""
+    caller.require_member_of(org_id)
+    require_institution(caller)
+    caller.require_admin()
+    if role is Role.INVENTOR:
+        raise Forbidden("every member may disclose as an inventor; the role is not granted")
+    user = await session.get(User, user_id)
+    if user is None or user.org_id != org_id or user.removed_at is not None:
+        raise NotAMember(f"user {user_id} is not a member of the institution", field="user_id")
+    if await session.get(RoleGrant, (org_id, user_id, role.value)) is None:
+        session.add(RoleGrant(org_id=org_id, user_id=user_id, role=role.value, granted_by=caller.user_id,
+                              granted_at=now))  # fmt: skip
+        await session.flush()
+
+
+async def revoke_role(
+    session: AsyncSession, caller: Principal, org_id: uuid.UUID, user_id: uuid.UUID, role: Role
+) -> None:
+    caller.require_member_of(org_id)
+    caller.require_admin()
+    gone = await session.execute(
+        delete(RoleGrant).where(RoleGrant.org_id == org_id, RoleGrant.user_id == user_id, RoleGrant.role == role.value)
+    )
+    if gone.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFound(f"user {user_id} holds no granted {role.value} role")

@@ -1,0 +1,175 @@
+"""HTTP controllers of an institution's transfer process. Thin: parse, call one service function in
+one transaction, shape the answer (the process whole, with its history, after every act)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from litestar import Controller, delete, get, post, put
+from litestar.params import FromPath, JSONBody, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exchange.institutions import config, processes
+from exchange.institutions.domain import ProcessStatus, Role, Step
+from exchange.institutions.models import TransferProcess
+from exchange.institutions.schemas import (
+    DecisionIn,
+    DisclosureIn,
+    EvaluationIn,
+    ExpertReviewIn,
+    FirstReviewIn,
+    ProcessOut,
+    ProcessPage,
+    ReturnIn,
+    RoleGrantIn,
+    RoleList,
+    SettingsIn,
+    SettingsOut,
+    StopIn,
+)
+from exchange.parties.domain import OrgKind, Principal
+from exchange.parties.http import Caller
+from exchange.parties.service import get_org
+from exchange.platform.http import BEARER, Db, Now
+from kernel.pagination import Cursor, Limit, by_id, id_after, keyset_page
+from listings.workdays import beijing_date
+
+Act = Callable[[AsyncSession], Awaitable[TransferProcess]]
+
+
+async def _answer(db: Db, user: Principal, act: Act) -> ProcessOut:
+    async def work(session: AsyncSession) -> ProcessOut:
+        return await processes.process_out(session, user, await act(session))
+
+    return await db.transaction(work)
+
+
+class InstitutionController(Controller):
+    path = "/institutions/{org_id:uuid}"
+    tags = ["institutions"]
+    security = BEARER
+
+    @get("/settings", summary="The institution's workflow, notice periods and distribution settings")
+    async def show_settings(self, org_id: FromPath[uuid.UUID], user: Caller, db: Db) -> SettingsOut:
+        user.require_member_of(org_id, operators_too=True)
+        async with db.read() as session:
+            org = await get_org(session, org_id)
+            return config.settings_out(await config.configuration(session, org_id, OrgKind(org.kind)))
+
+    @put("/settings", summary="Save the institution's settings (its admins)")
+    async def save_settings(
+        self, org_id: FromPath[uuid.UUID], data: JSONBody[SettingsIn], user: Caller, db: Db, clock: Now
+    ) -> SettingsOut:
+        async def work(session: AsyncSession) -> SettingsOut:
+            return config.settings_out(await config.save_settings(session, user, org_id, data, clock.now()))
+
+        return await db.transaction(work)
+
+    @get("/roles", summary="Who holds the institution's roles (admins are its office)")
+    async def roles(self, org_id: FromPath[uuid.UUID], user: Caller, db: Db) -> RoleList:
+        async with db.read() as session:
+            return RoleList(await config.list_roles(session, user, org_id))
+
+    @post("/roles", status_code=200, summary="Give a member a role in the process (its admins)")
+    async def grant(
+        self, org_id: FromPath[uuid.UUID], data: JSONBody[RoleGrantIn], user: Caller, db: Db, clock: Now
+    ) -> RoleList:
+        async def work(session: AsyncSession) -> RoleList:
+            await config.grant_role(session, user, org_id, data.user_id, data.role, clock.now())
+            return RoleList(await config.list_roles(session, user, org_id))
+
+        return await db.transaction(work)
+
+    @delete("/roles/{user_id:uuid}/{role:str}", status_code=200, summary="Take a granted role back (its admins)")
+    async def revoke(
+        self, org_id: FromPath[uuid.UUID], user_id: FromPath[uuid.UUID], role: FromPath[Role], user: Caller, db: Db
+    ) -> RoleList:
+        async def work(session: AsyncSession) -> RoleList:
+            await config.revoke_role(session, user, org_id, user_id, role)
+            return RoleList(await config.list_roles(session, user, org_id))
+
+        return await db.transaction(work)
+
+    @get("/processes", summary="The institution's transfer processes, newest first")
+    async def list_processes(
+        self,
+        org_id: FromPath[uuid.UUID],
+        user: Caller,
+        db: Db,
+        status: Annotated[ProcessStatus | None, QueryParameter(description="only processes in this status")] = None,
+        step: Annotated[Step | None, QueryParameter(description="only processes at this open step")] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> ProcessPage:
+        async with db.read() as session:
+            rows = await processes.list_processes(
+                session, user, org_id, status=status.value if status else None, step=step,
+                after=id_after(cursor), limit=limit + 1,
+            )  # fmt: skip
+        page, next_cursor = keyset_page(rows, limit, lambda row: by_id(row[0]))
+        return ProcessPage([processes.summary_out(p, title) for p, title in page], next_cursor)
+
+
+class ProcessController(Controller):
+    path = "/transfer-processes"
+    tags = ["institutions"]
+    security = BEARER
+
+    @post("/", summary="Disclose a service invention and begin its transfer process (members)")
+    async def disclose(self, data: JSONBody[DisclosureIn], user: Caller, db: Db, clock: Now) -> ProcessOut:
+        return await _answer(db, user, lambda s: processes.open_disclosure(s, user, data, clock.now()))
+
+    @get("/{process_id:uuid}", summary="A transfer process: its disclosure, records and history")
+    async def show(self, process_id: FromPath[uuid.UUID], user: Caller, db: Db) -> ProcessOut:
+        async with db.read() as session:
+            return await processes.process_out(
+                session, user, await processes.visible_process(session, user, process_id)
+            )
+
+    @post("/{process_id:uuid}/first-review", status_code=200, summary="初审: the office's first review")
+    async def first_review(
+        self, process_id: FromPath[uuid.UUID], data: JSONBody[FirstReviewIn], user: Caller, db: Db, clock: Now
+    ) -> ProcessOut:
+        return await _answer(db, user, lambda s: processes.first_review(s, user, process_id, data, clock.now()))
+
+    @post("/{process_id:uuid}/evaluation", status_code=200, summary="评估: the appraisal of record")
+    async def evaluation(
+        self, process_id: FromPath[uuid.UUID], data: JSONBody[EvaluationIn], user: Caller, db: Db, clock: Now
+    ) -> ProcessOut:
+        now = clock.now()
+        return await _answer(
+            db, user, lambda s: processes.evaluation(s, user, process_id, data, now, today=beijing_date(now))
+        )
+
+    @post("/{process_id:uuid}/expert-review", status_code=200, summary="论证: the expert panel's opinions and votes")
+    async def expert_review(
+        self, process_id: FromPath[uuid.UUID], data: JSONBody[ExpertReviewIn], user: Caller, db: Db, clock: Now
+    ) -> ProcessOut:
+        return await _answer(db, user, lambda s: processes.expert_review(s, user, process_id, data, clock.now()))
+
+    @post("/{process_id:uuid}/decision", status_code=200, summary="决策: the decision body's approval and record")
+    async def decision(
+        self, process_id: FromPath[uuid.UUID], data: JSONBody[DecisionIn], user: Caller, db: Db, clock: Now
+    ) -> ProcessOut:
+        return await _answer(db, user, lambda s: processes.decide(s, user, process_id, data, clock.now()))
+
+    @post("/{process_id:uuid}/return", status_code=200, summary="Send the process back to an earlier step")
+    async def send_back(
+        self, process_id: FromPath[uuid.UUID], data: JSONBody[ReturnIn], user: Caller, db: Db, clock: Now
+    ) -> ProcessOut:
+        return await _answer(
+            db, user, lambda s: processes.send_back(s, user, process_id, data.to, data.reason, data.role, clock.now())
+        )
+
+    @post("/{process_id:uuid}/stop", status_code=200, summary="End the process (the office; the decision body at 决策)")
+    async def stop(
+        self, process_id: FromPath[uuid.UUID], data: JSONBody[StopIn], user: Caller, db: Db, clock: Now
+    ) -> ProcessOut:
+        return await _answer(
+            db, user, lambda s: processes.halt(s, user, process_id, data.reason, data.role, clock.now())
+        )
+
+
+INSTITUTION_ROUTES = [InstitutionController, ProcessController]

@@ -1,0 +1,260 @@
+"""Request and response types of the institutions API (msgspec). Amounts are fen, shares basis points."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import msgspec
+
+from exchange.institutions.domain import (
+    BP,
+    MAX_INVENTORS,
+    EvaluationKind,
+    FundingKind,
+    IntendedForm,
+    PeriodUnit,
+    Role,
+    Step,
+    Vote,
+)
+from listings.domain import NON_BLANK, Field, IpAsset, PricingMode, Text200
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NON_BLANK)]
+Text = Annotated[str, msgspec.Meta(max_length=200)]
+Note = Annotated[str, msgspec.Meta(max_length=2000)]
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=NON_BLANK)]
+Fen = Annotated[int, msgspec.Meta(ge=0, le=10**15)]
+Bp = Annotated[int, msgspec.Meta(ge=0, le=BP)]
+
+# ----------------------------------------------------------------------------------------------
+# Settings and roles
+
+
+class WorkflowStepIn(msgspec.Struct, forbid_unknown_fields=True):
+    step: Step
+    roles: Annotated[list[Role], msgspec.Meta(max_length=5)] = []  # empty: the step's default roles
+
+
+class InstitutionPartIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+    weight: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
+
+
+class SettingsIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The whole configuration; every field left out keeps the default."""
+
+    workflow: Annotated[list[WorkflowStepIn], msgspec.Meta(min_length=1, max_length=7)] | None = None
+    decision_body: Text200 = "成果转化工作领导小组"
+    notice_days: Annotated[int, msgspec.Meta(ge=1, le=366)] = 15
+    notice_unit: PeriodUnit = PeriodUnit.CALENDAR_DAYS
+    plan_notice_days: Annotated[int, msgspec.Meta(ge=1, le=366)] = 15
+    plan_notice_unit: PeriodUnit = PeriodUnit.WORKING_DAYS
+    inventor_share_bp: Bp = 7_000
+    extra_approval_threshold_fen: Annotated[int, msgspec.Meta(ge=1, le=10**15)] = 30_000_000
+    institution_parts: Annotated[list[InstitutionPartIn], msgspec.Meta(min_length=1, max_length=20)] = msgspec.field(
+        default_factory=lambda: [InstitutionPartIn("学校", 1)]
+    )
+
+
+class WorkflowStepOut(msgspec.Struct):
+    step: Step
+    label: str
+    roles: list[Role]
+
+
+class SettingsOut(msgspec.Struct):
+    org_id: uuid.UUID
+    public: bool
+    workflow: list[WorkflowStepOut]
+    decision_body: str
+    notice_days: int
+    notice_unit: PeriodUnit
+    plan_notice_days: int
+    plan_notice_unit: PeriodUnit
+    inventor_share_bp: int
+    extra_approval_threshold_fen: int
+    institution_parts: list[InstitutionPartIn]
+    configured: bool  # False: the defaults, never saved
+
+
+class RoleGrantIn(msgspec.Struct, forbid_unknown_fields=True):
+    user_id: uuid.UUID
+    role: Role
+
+
+class RoleGrantOut(msgspec.Struct):
+    user_id: uuid.UUID
+    display_name: str
+    role: Role
+    granted_at: datetime | None  # None: an admin, who holds the office role without a grant
+
+
+class RoleList(msgspec.Struct):
+    items: list[RoleGrantOut]
+
+
+# ----------------------------------------------------------------------------------------------
+# Disclosures and processes
+
+
+class InventorIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+    affiliation: Text200
+    share_bp: Annotated[int, msgspec.Meta(ge=1, le=BP)]
+
+
+class FundingIn(msgspec.Struct, forbid_unknown_fields=True):
+    kind: FundingKind
+    funder: Text200
+    project_number: Annotated[str, msgspec.Meta(max_length=64)] = ""
+
+
+class DisclosureIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    title: Text200
+    summary: Annotated[str, msgspec.Meta(max_length=5000)] = ""
+    field: Field
+    keywords: Annotated[
+        list[Annotated[str, msgspec.Meta(min_length=1, max_length=50)]], msgspec.Meta(max_length=20)
+    ] = []
+    maturity: Annotated[int, msgspec.Meta(ge=1, le=9)]
+    ip_assets: Annotated[list[IpAsset], msgspec.Meta(min_length=1, max_length=50)]
+    inventors: Annotated[list[InventorIn], msgspec.Meta(min_length=1, max_length=MAX_INVENTORS)]
+    funding: Annotated[list[FundingIn], msgspec.Meta(max_length=20)] = []
+    intended_form: IntendedForm = IntendedForm.TRANSFER
+    # The role the opener acts in at 发起 initiate; left out: the office if the opener holds it,
+    # else the inventor.
+    role: Role | None = None
+    note: Note = ""
+
+
+class DisclosureOut(msgspec.Struct):
+    id: uuid.UUID
+    org_id: uuid.UUID
+    title: str
+    summary: str
+    field: str
+    keywords: list[str]
+    maturity: int
+    ip_assets: list[dict[str, Any]]
+    inventors: list[InventorIn]
+    funding: list[FundingIn]
+    intended_form: IntendedForm
+    opened_by: uuid.UUID
+    opened_at: datetime
+
+
+class StepEntryOut(msgspec.Struct):
+    seq: int
+    step: Step
+    label: str
+    pass_no: int
+    outcome: str
+    role: Role
+    actor_user_id: uuid.UUID | None
+    actor_name: str
+    at: datetime
+    note: str
+    returned_to: Step | None
+    record: dict[str, Any] | None
+
+
+class ProcessOut(msgspec.Struct):
+    id: uuid.UUID
+    org_id: uuid.UUID
+    status: str
+    step: Step | None  # the open step; None once finished or stopped
+    step_label: str | None
+    pass_no: int
+    workflow: list[WorkflowStepOut]
+    disclosure: DisclosureOut
+    evaluation: dict[str, Any] | None
+    decision: dict[str, Any] | None
+    notice_id: uuid.UUID | None
+    listing_id: uuid.UUID | None
+    contract: dict[str, Any] | None
+    history: list[StepEntryOut]
+    my_roles: list[Role]  # the caller's roles in the institution (what the page offers)
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProcessSummaryOut(msgspec.Struct):
+    id: uuid.UUID
+    org_id: uuid.UUID
+    title: str
+    status: str
+    step: Step | None
+    step_label: str | None
+    pass_no: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProcessPage(msgspec.Struct):
+    items: list[ProcessSummaryOut]
+    next_cursor: str | None
+
+
+# ----------------------------------------------------------------------------------------------
+# Acts at the steps
+
+
+class ActIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    role: Role | None = None  # left out: the caller's role at the open step
+    note: Note = ""
+
+
+class FirstReviewIn(ActIn, kw_only=True):
+    complete: bool
+    institution_owns: bool
+    conflicts: Note = ""
+
+
+class EvaluationIn(ActIn, kw_only=True):
+    kind: EvaluationKind
+    appraised_value: Fen
+    appraiser: Text = ""
+    report_number: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    report_date: date | None = None
+
+
+class ExpertIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    name: Annotated[str, msgspec.Meta(max_length=100)]
+    affiliation: Text = ""
+    external: bool = False
+    opinion: Note
+    vote: Vote
+
+
+class ExpertReviewIn(ActIn, kw_only=True):
+    experts: Annotated[list[ExpertIn], msgspec.Meta(max_length=50)]
+
+
+class DecisionMakerIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    name: Annotated[str, msgspec.Meta(max_length=100)]
+    related_to_counterparty: bool = False
+    recused: bool = False
+
+
+class DecisionIn(ActIn, kw_only=True):
+    approved: bool = True  # not approving is a stop: POST …/stop by the decision body
+    minutes: Text
+    decision_makers: Annotated[list[DecisionMakerIn], msgspec.Meta(max_length=50)]
+    pricing: PricingMode | None = None
+    floor_price: Fen | None = None
+    counterparty: Text = ""
+    related_inventors: Annotated[list[Annotated[str, msgspec.Meta(max_length=100)]], msgspec.Meta(max_length=50)] = []
+    related_party_declaration: Note = ""
+
+
+class ReturnIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    to: Step
+    reason: Reason
+    role: Role | None = None
+
+
+class StopIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    reason: Reason
+    role: Role | None = None
