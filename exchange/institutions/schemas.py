@@ -25,8 +25,9 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NON_BLA
 Text = Annotated[str, msgspec.Meta(max_length=200)]
 Note = Annotated[str, msgspec.Meta(max_length=2000)]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=NON_BLANK)]
-Fen = Annotated[int, msgspec.Meta(ge=0, le=10**15)]
-Bp = Annotated[int, msgspec.Meta(ge=0, le=BP)]
+# gt=-1 rather than ge=0: the OpenAPI generator drops a bound of 0 on optional fields (listings' Fen).
+Fen = Annotated[int, msgspec.Meta(gt=-1, le=10**15)]
+Bp = Annotated[int, msgspec.Meta(gt=-1, le=BP)]
 
 # ----------------------------------------------------------------------------------------------
 # Settings and roles
