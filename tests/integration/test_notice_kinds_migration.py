@@ -1,4 +1,4 @@
-"""Migration 0024_institution_notice_kinds on both databases, on a database that holds notices:
+"""Migration 0025_institution_notice_kinds on both databases, on a database that holds notices:
 the institution kinds are admitted and nothing else is; the notices table keeps its rows and
 (SQLite) its public-data triggers; the downgrade refuses while an
 institution notice exists and, once none does, admits the old kinds only again."""
@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from exchange.platform.db import create_engine
 from tests.integration.test_instalment_migration import fresh_database, migrate
 
-BEFORE = "0023_ledger_verifications"
+BEFORE = "0024_institutions"
 NOW = datetime(2026, 3, 2, 1, tzinfo=UTC)
 
 
