@@ -244,14 +244,15 @@ async def _acting_role(
 
 async def _write(
     session: AsyncSession,
-    caller: Principal,
+    actor_user_id: uuid.UUID | None,
     process: TransferProcess,
     before: Process,
     after: Process,
     now: datetime,
     record: dict[str, Any] | None = None,
 ) -> StepRecord:
-    """Store the one record the rule added and the position it leads to."""
+    """Store the one record the rule added and the position it leads to (``actor_user_id``: the
+    member who acted; None when the exchange acts, e.g. when the notice period ran out)."""
     assert len(after.history) == len(before.history) + 1
     added = after.history[-1]
     session.add(
@@ -262,7 +263,7 @@ async def _write(
             pass_no=added.pass_no,
             outcome=added.outcome.value,
             role=added.role.value,
-            actor_user_id=caller.user_id,
+            actor_user_id=actor_user_id,
             actor_name=added.actor,
             at=now,
             note=added.note,
@@ -328,7 +329,7 @@ async def open_disclosure(
         raise StepForbidden(f"you do not hold the {role.value} role in this institution", step=Step.INITIATE.value,
                             role=role.value)  # fmt: skip
     after = complete(before, Step.INITIATE, role=role, actor=caller.display_name, at=now, note=data.note)
-    await _write(session, caller, process, before, after, now)
+    await _write(session, caller.user_id, process, before, after, now)
     return process
 
 
@@ -355,7 +356,7 @@ async def _act(
         disclosure = await session.get(DisclosureRow, process.disclosure_id)
         assert disclosure is not None
         check(process, disclosure)
-    await _write(session, caller, process, before, after, now, record)
+    await _write(session, caller.user_id, process, before, after, now, record)
     if listener is not None:
         await listener(session, process, step, now)
     return process
@@ -446,7 +447,7 @@ async def send_back(session: AsyncSession, caller: Principal, process_id: uuid.U
     allowed = before.workflow.roles(current) | {Role.OFFICE} if current else frozenset({Role.OFFICE})
     role = await _acting_role(session, caller, process, wanted, allowed)
     after = return_to(before, target, role=role, actor=caller.display_name, at=now, reason=reason)
-    await _write(session, caller, process, before, after, now)
+    await _write(session, caller.user_id, process, before, after, now)
     return process
 
 
@@ -460,5 +461,5 @@ async def halt(session: AsyncSession, caller: Principal, process_id: uuid.UUID, 
     allowed = {Role.OFFICE} | (before.workflow.roles(Step.DECISION) if current is Step.DECISION else set())
     role = await _acting_role(session, caller, process, wanted, frozenset(allowed))
     after = stop(before, role=role, actor=caller.display_name, at=now, reason=reason)
-    await _write(session, caller, process, before, after, now)
+    await _write(session, caller.user_id, process, before, after, now)
     return process

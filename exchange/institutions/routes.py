@@ -8,18 +8,25 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from litestar import Controller, delete, get, post, put
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.institutions import config, processes
+from exchange.institutions import config, contracts, processes, transfer_notice
+from exchange.institutions.contracts import InstitutionsContext
 from exchange.institutions.domain import ProcessStatus, Role, Step
+from exchange.institutions.implementation import implement
 from exchange.institutions.models import TransferProcess
 from exchange.institutions.schemas import (
+    ContractRegistrationIn,
+    ContractRegistrationOut,
     DecisionIn,
     DisclosureIn,
     EvaluationIn,
     ExpertReviewIn,
     FirstReviewIn,
+    ImplementationIn,
+    ObjectionResolveIn,
     ProcessOut,
     ProcessPage,
     ReturnIn,
@@ -29,6 +36,7 @@ from exchange.institutions.schemas import (
     SettingsOut,
     StopIn,
 )
+from exchange.institutions.transfer_notice import NoticeOpener, end_running_notice
 from exchange.parties.domain import OrgKind, Principal
 from exchange.parties.http import Caller
 from exchange.parties.service import get_org
@@ -37,6 +45,7 @@ from kernel.pagination import Cursor, Limit, by_id, id_after, keyset_page
 from listings.workdays import beijing_date
 
 Act = Callable[[AsyncSession], Awaitable[TransferProcess]]
+Institutions = NamedDependency[InstitutionsContext]
 
 
 async def _answer(db: Db, user: Principal, act: Act) -> ProcessOut:
@@ -151,25 +160,119 @@ class ProcessController(Controller):
 
     @post("/{process_id:uuid}/decision", status_code=200, summary="决策: the decision body's approval and record")
     async def decision(
-        self, process_id: FromPath[uuid.UUID], data: JSONBody[DecisionIn], user: Caller, db: Db, clock: Now
+        self,
+        process_id: FromPath[uuid.UUID],
+        data: JSONBody[DecisionIn],
+        user: Caller,
+        db: Db,
+        clock: Now,
+        institutions: Institutions,
     ) -> ProcessOut:
-        return await _answer(db, user, lambda s: processes.decide(s, user, process_id, data, clock.now()))
+        opener = NoticeOpener(institutions.listings)  # a completed decision opens its notice (公示)
+        return await _answer(
+            db, user, lambda s: processes.decide(s, user, process_id, data, clock.now(), listener=opener)
+        )
 
     @post("/{process_id:uuid}/return", status_code=200, summary="Send the process back to an earlier step")
     async def send_back(
         self, process_id: FromPath[uuid.UUID], data: JSONBody[ReturnIn], user: Caller, db: Db, clock: Now
     ) -> ProcessOut:
-        return await _answer(
-            db, user, lambda s: processes.send_back(s, user, process_id, data.to, data.reason, data.role, clock.now())
-        )
+        async def act(session: AsyncSession) -> TransferProcess:
+            now = clock.now()
+            process = await processes.send_back(session, user, process_id, data.to, data.reason, data.role, now)
+            await end_running_notice(session, process, f"the process returned to {data.to.value}: {data.reason}", now)
+            return process
+
+        return await _answer(db, user, act)
 
     @post("/{process_id:uuid}/stop", status_code=200, summary="End the process (the office; the decision body at 决策)")
     async def stop(
         self, process_id: FromPath[uuid.UUID], data: JSONBody[StopIn], user: Caller, db: Db, clock: Now
     ) -> ProcessOut:
+        async def act(session: AsyncSession) -> TransferProcess:
+            now = clock.now()
+            process = await processes.halt(session, user, process_id, data.reason, data.role, now)
+            await end_running_notice(session, process, f"the process stopped: {data.reason}", now)
+            return process
+
+        return await _answer(db, user, act)
+
+    @post(
+        "/{process_id:uuid}/objections/{objection_id:uuid}/resolve",
+        status_code=200,
+        summary="The office upholds (returning or stopping the process) or dismisses an objection to its notice",
+    )
+    async def resolve_objection(
+        self,
+        process_id: FromPath[uuid.UUID],
+        objection_id: FromPath[uuid.UUID],
+        data: JSONBody[ObjectionResolveIn],
+        user: Caller,
+        db: Db,
+        clock: Now,
+        institutions: Institutions,
+    ) -> ProcessOut:
         return await _answer(
-            db, user, lambda s: processes.halt(s, user, process_id, data.reason, data.role, clock.now())
+            db,
+            user,
+            lambda s: transfer_notice.resolve(
+                s, institutions.listings, user, process_id, objection_id, data, clock.now()
+            ),
+        )
+
+    @post(
+        "/{process_id:uuid}/implementation",
+        status_code=200,
+        summary="实施: the listing draft at the exchange, or the signed contract (the office, once 公示 closed)",
+    )
+    async def implementation(
+        self,
+        process_id: FromPath[uuid.UUID],
+        data: JSONBody[ImplementationIn],
+        user: Caller,
+        db: Db,
+        clock: Now,
+        institutions: Institutions,
+    ) -> ProcessOut:
+        return await _answer(
+            db, user, lambda s: implement(s, institutions.listings, user, process_id, data, clock.now())
         )
 
 
-INSTITUTION_ROUTES = [InstitutionController, ProcessController]
+class ContractRegistrationController(Controller):
+    path = "/deals/{deal_id:uuid}/contract-registration"
+    tags = ["institutions"]
+    security = BEARER
+
+    @post(
+        "/", status_code=201, summary="技术合同认定登记: record the deal's contract registration (the seller's office)"
+    )
+    async def register(
+        self,
+        deal_id: FromPath[uuid.UUID],
+        data: JSONBody[ContractRegistrationIn],
+        user: Caller,
+        db: Db,
+        clock: Now,
+        institutions: Institutions,
+    ) -> ContractRegistrationOut:
+        now = clock.now()
+
+        async def work(session: AsyncSession) -> ContractRegistrationOut:
+            row = await contracts.register_contract(
+                session, institutions.deals, user, deal_id, data, now, today=beijing_date(now)
+            )
+            return contracts.registration_out(row)
+
+        return await db.transaction(work)
+
+    @get("/", summary="The deal's contract registration (both parties and operators)")
+    async def show(
+        self, deal_id: FromPath[uuid.UUID], user: Caller, db: Db, institutions: Institutions
+    ) -> ContractRegistrationOut:
+        async with db.read() as session:
+            row = await contracts.contract_registration(session, institutions.deals, user, deal_id)
+            return contracts.registration_out(row)
+
+
+INSTITUTION_ROUTES = [InstitutionController, ProcessController, ContractRegistrationController]

@@ -19,7 +19,7 @@ from exchange.institutions.domain import (
     Step,
     Vote,
 )
-from listings.domain import NON_BLANK, Field, IpAsset, PricingMode, Text200
+from listings.domain import NON_BLANK, DealTerms, Field, IpAsset, ObjectionDecision, PricingMode, Text200
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NON_BLANK)]
 Text = Annotated[str, msgspec.Meta(max_length=200)]
@@ -259,3 +259,64 @@ class ReturnIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class StopIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     reason: Reason
     role: Role | None = None
+
+
+# ----------------------------------------------------------------------------------------------
+# 公示 and 实施: the office's decision on an objection, the implementation, contract registration
+
+
+class ObjectionResolveIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The office upholds or dismisses an objection to the process's notice. Upheld: the process
+    returns to ``return_to`` (a step before 公示, e.g. decision) or stops (``stop``)."""
+
+    decision: ObjectionDecision
+    note: Note = ""
+    return_to: Step | None = None
+    stop: bool = False
+
+
+class ContractIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The contract signed with the decision's named counterparty (a negotiated price)."""
+
+    amount: Annotated[int, msgspec.Meta(ge=1, le=10**15)]  # fen, at least the floor price
+    terms: Annotated[str, msgspec.Meta(min_length=1, max_length=5000, pattern=NON_BLANK)]
+    signed_on: date
+    # The counterparty's organisation at the exchange (verified); left out: the verified
+    # organisation named exactly as the decision's counterparty.
+    counterparty_org_id: uuid.UUID | None = None
+
+
+class ImplementationIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """实施 by the office once 公示 closed. A listed or auction price: the listing draft takes the
+    decision's record; ``deal`` (default: a transfer), ``ip_assets`` (default: the disclosure's, e.g.
+    with the patents' expiry dates added), ``deposit`` and ``increment`` complete it. A negotiated
+    price: the signed ``contract``."""
+
+    role: Role | None = None
+    note: Note = ""
+    deal: DealTerms | None = None
+    ip_assets: Annotated[list[IpAsset], msgspec.Meta(min_length=1, max_length=50)] | None = None
+    deposit: Annotated[int, msgspec.Meta(ge=0, le=10**15)] | None = None
+    increment: Annotated[int, msgspec.Meta(ge=1, le=10**15)] | None = None
+    contract: ContractIn | None = None
+
+
+class ContractRegistrationIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """技术合同认定登记: the registry's number, its name, the day it registered, the amount it certified."""
+
+    contract_number: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NON_BLANK)]
+    registry_name: Text200
+    registered_on: date
+    certified_amount: Annotated[int, msgspec.Meta(ge=1, le=10**15)]
+
+
+class ContractRegistrationOut(msgspec.Struct):
+    id: uuid.UUID
+    deal_id: uuid.UUID
+    org_id: uuid.UUID
+    contract_number: str
+    registry_name: str
+    registered_on: date
+    certified_amount: int
+    recorded_by: uuid.UUID
+    recorded_at: datetime

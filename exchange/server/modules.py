@@ -14,6 +14,8 @@ from exchange import vouchers
 from exchange.accounting.jobs import HoldExpirySweep
 from exchange.documents import DocumentsContext, OwnerKind, create_documents
 from exchange.documents.owners import ObjectionDocuments
+from exchange.institutions.contracts import InstitutionsContext
+from exchange.institutions.transfer_notice import TransferNotices
 from exchange.platform.events import Events
 from exchange.platform.keys import Keys
 from exchange.platform.settings import Settings
@@ -29,6 +31,7 @@ from exchange.trading import (
     create_trading,
     sweep_steps,
 )
+from exchange.trading.institution_deals import InstitutionDeals
 from kernel.shapes import shaped
 from listings import ListingRules, ListingsContext, NoticeKind, NoticeSweep, create_listings
 
@@ -53,6 +56,7 @@ class Modules:
     sweeper: Sweeper
     trading: TradingContext
     documents: DocumentsContext
+    institutions: InstitutionsContext
 
 
 def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> Modules:
@@ -85,4 +89,8 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     # follow the order's own rule, which vouchers keeps.
     documents.owners[OwnerKind.OBJECTION] = ObjectionDocuments(listings)
     documents.owners[OwnerKind.SERVICE_ORDER] = vouchers.ServiceOrderDocuments()
-    return Modules(listings=listings, sweeper=sweeper, trading=trading, documents=documents)
+    # An institution's own transfer notice (公示) moves its process; its office answers and resolves
+    # the objections; contract registrations read the deals through trading's reader.
+    listings.hooks.register_notice_handler(NoticeKind.INSTITUTION_TRANSFER, TransferNotices())
+    institutions = InstitutionsContext(listings=listings, deals=InstitutionDeals())
+    return Modules(listings=listings, sweeper=sweeper, trading=trading, documents=documents, institutions=institutions)

@@ -1,0 +1,288 @@
+"""公示: the institution's own public notice of its transfer decision, on the exchange's board.
+
+When 决策 decision completes, the notice opens in the same transaction (``NoticeOpener``, the
+``StepListener`` the decision route passes): a ``institution_transfer`` notice about the process,
+running the institution's notice period (``config``: ``notice_days``/``notice_unit``) on the
+exchange's working calendar. Its body is what the public must see: the institution, the
+achievement and its IP, the inventors and their shares, the pricing mode, the floor price, the
+appraisal of record, the counterparty and any related-party declaration.
+
+``TransferNotices`` (registered for the kind in the composition root) moves the process when the
+notice ends: the period ran → 公示 completes (actor 公示期满); an objection upheld → the office's
+remedy (back to a step, or stop; by default back to 决策 decision, whose new completion opens a
+new notice). The institution's office answers and resolves the notice's objections and is told
+when one is filed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exchange.institutions.config import configuration
+from exchange.institutions.domain import (
+    STEP_LABELS,
+    InvalidStepRecord,
+    Role,
+    Step,
+    complete,
+    notice_closes_at,
+    return_to,
+    stop,
+)
+from exchange.institutions.models import Disclosure, RoleGrant, TransferProcess
+from exchange.institutions.processes import _history, _write, domain_process, get_process
+from exchange.institutions.schemas import ObjectionResolveIn
+from exchange.parties.domain import OrgKind, Principal
+from exchange.parties.http import actor_of
+from exchange.parties.models import Org, User
+from exchange.platform.outbox import Audience, Kind, Subject, notify
+from kernel.errors import Forbidden, NotFound
+from listings import ListingsContext, Notice, NoticeHandler, NoticeKind, Objection, open_notice, working_calendar
+from listings.domain import Actor, ObjectionDecision
+from listings.notices import cancel_notice, resolve_objection
+
+SUBJECT = "institution_process"
+EXPIRED = "公示期满"  # the actor of 公示 when its period ran without an objection upheld
+UPHELD = "异议成立"  # the actor of a return or stop on an objection upheld without the office's remedy
+
+
+# -- opening ---------------------------------------------------------------------------------------
+
+
+def notice_body(process: TransferProcess, disclosure: Disclosure, org: Org) -> dict[str, Any]:
+    """What the public sees of a transfer decision (JSON-native; amounts in fen)."""
+    decision = process.decision or {}
+    evaluation = process.evaluation
+    return {
+        "institution": {"org_id": str(org.id), "name": org.name},
+        "process_id": str(process.id),
+        "achievement": {
+            "title": disclosure.title,
+            "summary": disclosure.summary,
+            "field": disclosure.field,
+            "ip_assets": [
+                {"kind": a.get("kind"), "number": a.get("number"), "title": a.get("title")}
+                for a in disclosure.ip_assets
+            ],
+        },
+        "inventors": [
+            {"name": i["name"], "affiliation": i["affiliation"], "share_bp": i["share_bp"]}
+            for i in disclosure.inventors
+        ],
+        "intended_form": disclosure.intended_form,
+        "decision": {
+            "minutes": decision.get("minutes", ""),
+            "pricing": decision.get("pricing"),
+            "floor_price": decision.get("floor_price"),
+            "counterparty": decision.get("counterparty", ""),
+            "related_inventors": list(decision.get("related_inventors") or []),
+            "related_party_declaration": decision.get("related_party_declaration", ""),
+        },
+        "appraisal": (
+            {
+                "kind": evaluation.get("kind"),
+                "appraised_value": evaluation.get("appraised_value"),
+                "appraiser": evaluation.get("appraiser", ""),
+                "report_number": evaluation.get("report_number", ""),
+                "report_date": evaluation.get("report_date"),
+            }
+            if evaluation
+            else None
+        ),
+    }
+
+
+async def open_transfer_notice(
+    session: AsyncSession, ctx: ListingsContext, process: TransferProcess, now: datetime
+) -> Notice:
+    """The decision's notice, with the institution's period (409 ``calendar-year-missing`` when a
+    working-day period runs into a year the exchange's calendar has no data for: the caller's
+    transaction then writes nothing)."""
+    org = await session.get(Org, process.org_id)
+    disclosure = await session.get(Disclosure, process.disclosure_id)
+    assert org is not None and disclosure is not None
+    config = await configuration(session, org.id, OrgKind(org.kind))
+    calendar = await working_calendar(session, ctx.calendar)
+    closes_at = notice_closes_at(now, config.rules.notice_days, config.rules.notice_unit, calendar)
+    notice = await open_notice(
+        session,
+        ctx,
+        kind=NoticeKind.INSTITUTION_TRANSFER,
+        subject_type=SUBJECT,
+        subject_id=process.id,
+        title=f"成果转化公示：{disclosure.title}",
+        body=notice_body(process, disclosure, org),
+        now=now,
+        closes_at=closes_at,
+    )
+    process.notice_id = notice.id
+    await session.flush()
+    return notice
+
+
+class NoticeOpener:
+    """The ``StepListener`` of 决策: a completed decision opens its notice."""
+
+    def __init__(self, ctx: ListingsContext) -> None:
+        self.ctx = ctx
+
+    async def __call__(self, session: AsyncSession, process: TransferProcess, step: Step, now: datetime) -> None:
+        if step is Step.DECISION:
+            await open_transfer_notice(session, self.ctx, process, now)
+
+
+async def end_running_notice(session: AsyncSession, process: TransferProcess, reason: str, now: datetime) -> None:
+    """The process left 公示 by a return or a stop of its own: its running notice is cancelled
+    (pending objections lapse)."""
+    if process.notice_id is None or process.step == Step.NOTICE.value:
+        return
+    notice = await session.get(Notice, process.notice_id)
+    if notice is not None:
+        await cancel_notice(session, notice, reason, now)
+
+
+# -- who answers and resolves, who is told ----------------------------------------------------------
+
+
+def _processes_of(org_id: uuid.UUID) -> ColumnElement[bool]:
+    return and_(
+        Notice.subject_type == SUBJECT,
+        Notice.subject_id.in_(select(TransferProcess.id).where(TransferProcess.org_id == org_id)),
+    )
+
+
+async def office_user_ids(session: AsyncSession, org_id: uuid.UUID) -> tuple[uuid.UUID, ...]:
+    """The institution's office: its admins and the members granted the office role."""
+    granted = select(RoleGrant.user_id).where(RoleGrant.org_id == org_id, RoleGrant.role == Role.OFFICE.value)
+    rows = await session.scalars(
+        select(User.id)
+        .where(User.org_id == org_id, User.removed_at.is_(None), or_(User.role == "admin", User.id.in_(granted)))
+        .order_by(User.id)
+    )
+    return tuple(rows.all())
+
+
+class TransferNotices(NoticeHandler):
+    """What the end of an ``institution_transfer`` notice means for its process."""
+
+    async def _process(self, session: AsyncSession, notice: Notice) -> TransferProcess | None:
+        if notice.subject_type != SUBJECT:
+            return None
+        process = await session.get(TransferProcess, notice.subject_id)
+        # Only the notice in force moves the process, and only while it is at 公示.
+        if process is None or process.notice_id != notice.id or process.step != Step.NOTICE.value:
+            return None
+        return await get_process(session, process.id, lock=True)
+
+    async def on_closed(self, session: AsyncSession, notice: Notice, now: datetime) -> None:
+        process = await self._process(session, notice)
+        if process is None:
+            return
+        before = domain_process(process, await _history(session, process.id))
+        roles = before.workflow.roles(Step.NOTICE)
+        role = Role.OFFICE if Role.OFFICE in roles else min(roles)
+        after = complete(before, Step.NOTICE, role=role, actor=EXPIRED, at=now,
+                         note=f"公示 {notice.id} 期满，无异议成立")  # fmt: skip
+        await _write(session, None, process, before, after, now, {"notice_id": str(notice.id)})
+
+    async def on_upheld(self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime) -> None:
+        process = await self._process(session, notice)
+        if process is None:
+            return
+        remedy = process.remedy or {}
+        process.remedy = None
+        before = domain_process(process, await _history(session, process.id))
+        actor = str(remedy.get("by_name") or UPHELD)
+        reason = objection.resolution_note or f"{UPHELD}（异议 {objection.id}）"
+        if remedy.get("stop"):
+            after = stop(before, role=Role.OFFICE, actor=actor, at=now, reason=reason)
+        else:
+            target = Step(remedy.get("return_to") or Step.DECISION.value)
+            after = return_to(before, target, role=Role.OFFICE, actor=actor, at=now, reason=reason)
+        record = {"notice_id": str(notice.id), "objection_id": str(objection.id)}
+        await _write(session, objection.resolved_by, process, before, after, now, record)
+
+    async def on_objection_filed(
+        self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime
+    ) -> None:
+        """The office resolves the objection (operators may too): both are told, the objector hears it was filed."""
+        if notice.subject_type != SUBJECT:
+            return
+        process = await session.get(TransferProcess, notice.subject_id)
+        if process is None:
+            return
+        subject = Subject("objection", objection.id)
+        data = {"notice_id": str(notice.id), "notice_title": notice.title, "reason": objection.reason,
+                "process_id": str(process.id)}  # fmt: skip
+        office = Audience(users=await office_user_ids(session, process.org_id), operators=True)
+        notify(session, Kind.OBJECTION_TO_RESOLVE, to=office, now=now, subject=subject, data=data)
+        notify(session, Kind.OBJECTION_FILED, to=Audience(users=(objection.objector_user_id,)), now=now,
+               subject=subject, data={k: v for k, v in data.items() if k != "process_id"})  # fmt: skip
+
+    def answering_side(self, org_id: uuid.UUID) -> ColumnElement[bool]:
+        """The institution answers the objections to its own notices (as a seller does)."""
+        return _processes_of(org_id)
+
+    def resolving_side(self, actor: Actor) -> ColumnElement[bool] | None:
+        """The institution's office resolves them: its admins, or members granted the office role."""
+        if actor.is_admin:
+            return _processes_of(actor.org_id)
+        granted = exists().where(
+            RoleGrant.org_id == actor.org_id, RoleGrant.user_id == actor.user_id, RoleGrant.role == Role.OFFICE.value
+        )
+        return and_(granted, _processes_of(actor.org_id))
+
+
+# -- the office's decision on an objection ----------------------------------------------------------
+
+
+async def resolve(
+    session: AsyncSession,
+    ctx: ListingsContext,
+    caller: Principal,
+    process_id: uuid.UUID,
+    objection_id: uuid.UUID,
+    data: ObjectionResolveIn,
+    now: datetime,
+) -> TransferProcess:
+    """The office upholds (with its remedy: back to an earlier step, or stop) or dismisses an
+    objection to the process's notice, in one transaction with listings' ``resolve_objection``."""
+    process = await get_process(session, process_id, lock=True)
+    if process.org_id != caller.org_id and not caller.is_operator:
+        raise Forbidden("only the institution's office (or an operator) resolves objections to its notice")
+    objection = await session.get(Objection, objection_id)
+    notice = await session.get(Notice, objection.notice_id) if objection is not None else None
+    if notice is None or notice.subject_type != SUBJECT or notice.subject_id != process.id:
+        raise NotFound(f"objection {objection_id} to the notice of transfer process {process_id} not found")
+    if data.decision is ObjectionDecision.UPHELD:
+        if data.stop and data.return_to is not None:
+            raise InvalidStepRecord("return_to: an upheld objection either returns the process or stops it",
+                                    field="return_to")  # fmt: skip
+        if not data.stop and data.return_to is None:
+            raise InvalidStepRecord(
+                "return_to: name the step the process returns to (e.g. decision), or stop it (stop: true)",
+                field="return_to",
+            )
+        if data.return_to is not None:
+            workflow = domain_process(process, []).workflow
+            target, at = workflow.index(data.return_to), workflow.index(Step.NOTICE)
+            if target is None or at is None or target >= at:
+                raise InvalidStepRecord(
+                    f"return_to: {STEP_LABELS[data.return_to]} is not a step before 公示 notice in this workflow",
+                    field="return_to",
+                )
+        process.remedy = {
+            "return_to": data.return_to.value if data.return_to else None,
+            "stop": data.stop,
+            "by": str(caller.user_id),
+            "by_name": caller.display_name,
+        }
+    await resolve_objection(session, ctx, actor_of(caller), objection_id, data.decision, data.note, now)
+    process.remedy = None
+    await session.flush()
+    return process

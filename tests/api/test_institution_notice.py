@@ -1,0 +1,251 @@
+"""公示 and 实施 of a university's transfer process, on both databases: the decision opens the
+institution's own notice on the exchange's board; its period ends (the clock moved, the sweeper
+run) and 公示 completes; the office implements it as a listing draft at the exchange, or with the
+contract signed with the named counterparty. An objection the office upholds sends the process
+back (history kept, notice cancelled) and a new decision opens a new notice; a dismissed one lets
+the notice run its period; another university's member cannot resolve."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from tests.helpers import Party, assert_problem, relogin, verified
+from tests.institution_helpers import API, University, act, decision_body, to_decision, university
+
+REASON = "该成果的完成人名单遗漏了一位主要完成人，请核实后再行公示。"
+IP_WITH_EXPIRY = [
+    {"kind": "invention_patent", "number": "ZL202110000001.X", "title": "储氢合金", "expires_on": "2041-06-30"}
+]
+
+
+async def everyone_again(client: Any, uni: University, *others: Party) -> None:
+    await relogin(client, uni.ops, uni.office, uni.inventor, uni.evaluator, uni.panel, uni.board, *others)
+
+
+async def past_period(client: Any, app: Any, uni: University, *others: Party, days: int = 16) -> dict[str, int]:
+    app.state.clock.advance(timedelta(days=days))
+    counts = await app.state.sweeper.run_once(app.state.db, app.state.clock.now())
+    await everyone_again(client, uni, *others)
+    return counts  # type: ignore[no-any-return]
+
+
+async def process_of(client: Any, party: Party, pid: str) -> dict[str, Any]:
+    shown = await client.get(f"{API}/transfer-processes/{pid}", headers=party.headers)
+    assert shown.status_code == 200, shown.text
+    return shown.json()  # type: ignore[no-any-return]
+
+
+async def notice_of(client: Any, notice_id: str) -> dict[str, Any]:
+    shown = await client.get(f"{API}/notices/{notice_id}")
+    assert shown.status_code == 200, shown.text
+    return shown.json()  # type: ignore[no-any-return]
+
+
+async def object_to(client: Any, notice_id: str, objector: Party) -> str:
+    filed = await client.post(
+        f"{API}/notices/{notice_id}/objections", json={"reason": REASON}, headers=objector.headers
+    )
+    assert filed.status_code == 201, filed.text
+    return str(filed.json()["id"])
+
+
+async def resolve(client: Any, party: Party, pid: str, oid: str, **body: Any) -> Any:
+    return await client.post(
+        f"{API}/transfer-processes/{pid}/objections/{oid}/resolve", json={"note": "经技术转移中心核查", **body},
+        headers=party.headers,
+    )  # fmt: skip
+
+
+async def test_decision_opens_the_notice_its_period_completes_it_and_the_listing_draft_follows(client, app) -> None:
+    uni = await university(client, app)
+    process = await to_decision(client, uni)
+    pid = process["id"]
+    assert process["step"] == "notice" and process["notice_id"]
+    notice = await notice_of(client, process["notice_id"])
+    assert notice["kind"] == "institution_transfer" and notice["status"] == "open"
+    # 15 calendar days after Monday 2 March 2026: the end of Tuesday 17 March, Beijing time.
+    assert notice["closes_at"].startswith("2026-03-17T16:00:00")
+    board = (await client.get(f"{API}/notices", params={"kind": "institution_transfer"})).json()["items"]
+    assert [n["id"] for n in board] == [process["notice_id"]]
+    # The public sees the institution, the achievement, the inventors, the price and the appraisal.
+    body = notice["content"]["body"] if "content" in notice else notice["body"]
+    assert body["institution"]["name"] == "华东理工示范大学"
+    assert body["achievement"]["title"] == "一种高容量储氢合金及其制备方法"
+    assert body["achievement"]["ip_assets"][0]["number"] == "ZL202110000001.X"
+    assert [(i["name"], i["share_bp"]) for i in body["inventors"]] == [("张发明", 6000), ("李创新", 4000)]
+    assert body["decision"]["pricing"] == "auction" and body["decision"]["floor_price"] == 120_000_000
+    assert body["appraisal"]["appraised_value"] == 100_000_000
+    assert body["appraisal"]["report_number"] == "东洲评报字[2026]第0101号"
+
+    # Implementation before the notice closed: out of order.
+    early = await client.post(f"{API}/transfer-processes/{pid}/implementation", json={}, headers=uni.office.headers)
+    assert_problem(early, 409, "invalid-state")
+
+    await past_period(client, app, uni)
+    assert (await notice_of(client, process["notice_id"]))["status"] == "closed"
+    shown = await process_of(client, uni.office, pid)
+    assert shown["step"] == "implementation"
+    last = shown["history"][-1]
+    assert (last["step"], last["outcome"], last["actor_name"], last["actor_user_id"]) == (
+        "notice", "completed", "公示期满", None,
+    )  # fmt: skip
+
+    # Only the office implements; the decision body's secretary may not.
+    refused = await client.post(
+        f"{API}/transfer-processes/{pid}/implementation", json={"ip_assets": IP_WITH_EXPIRY}, headers=uni.board.headers
+    )
+    assert_problem(refused, 403, "forbidden")
+    # The patent's expiry is the listing's rule: without it listings refuses, naming the field.
+    no_expiry = await client.post(f"{API}/transfer-processes/{pid}/implementation", json={}, headers=uni.office.headers)
+    assert_problem(no_expiry, 422, "invalid-listing", "ip_assets.0.expires_on")
+    done = await act(client, uni.office, pid, "implementation", {"ip_assets": IP_WITH_EXPIRY})
+    assert done["status"] == "finished" and done["step"] is None and done["listing_id"]
+    listing = (await client.get(f"{API}/listings/{done['listing_id']}", headers=uni.office.headers)).json()
+    assert listing["status"] == "draft"
+    assert listing["pricing"]["mode"] == "auction" and listing["pricing"]["asking_price"] == 120_000_000
+    assert listing["pricing"]["appraised_value"] == 100_000_000
+    assert listing["pricing"]["appraisal_report"]["report_number"] == "东洲评报字[2026]第0101号"
+    assert listing["inventor_reward_bp"] == 7000
+    assert [i["name"] for i in listing["inventors"]] == ["张发明", "李创新"]
+    assert listing["title"] == "一种高容量储氢合金及其制备方法"
+    # Done once: a second implementation is refused.
+    again = await client.post(
+        f"{API}/transfer-processes/{pid}/implementation", json={"ip_assets": IP_WITH_EXPIRY}, headers=uni.office.headers
+    )
+    assert_problem(again, 409, "invalid-state")
+
+
+async def test_an_objection_upheld_returns_the_process_to_decision_and_a_new_decision_opens_a_new_notice(
+    client, app
+) -> None:
+    uni = await university(client, app)
+    objector = await verified(client, uni.ops)
+    other = await university(client, app)
+    process = await to_decision(client, uni)
+    pid, first_notice = process["id"], process["notice_id"]
+    oid = await object_to(client, first_notice, objector)
+
+    # The office hears of it; the objection is on its resolver list.
+    listed = await client.get(f"{API}/objections", params={"side": "resolver"}, headers=uni.office.headers)
+    assert [o["id"] for o in listed.json()["items"]] == [oid]
+    # Another university's member (its own office) cannot resolve it; nor can a member without the office role.
+    assert_problem(await resolve(client, other.office, pid, oid, decision="upheld", return_to="decision"), 403,
+                   "forbidden")  # fmt: skip
+    assert_problem(await resolve(client, uni.board, pid, oid, decision="upheld", return_to="decision"), 403,
+                   "forbidden")  # fmt: skip
+    # An upheld objection names where the process goes.
+    assert_problem(await resolve(client, uni.office, pid, oid, decision="upheld"), 422, "invalid-step-record",
+                   "return_to")  # fmt: skip
+    assert_problem(await resolve(client, uni.office, pid, oid, decision="upheld", return_to="implementation"), 422,
+                   "invalid-step-record", "return_to")  # fmt: skip
+    assert (await notice_of(client, first_notice))["status"] == "open"
+
+    upheld = await resolve(client, uni.office, pid, oid, decision="upheld", return_to="decision")
+    assert upheld.status_code == 200, upheld.text
+    back = upheld.json()
+    assert back["step"] == "decision" and back["pass_no"] == 2
+    assert (await notice_of(client, first_notice))["status"] == "cancelled"
+    last = back["history"][-1]
+    assert (last["step"], last["outcome"], last["returned_to"], last["actor_name"]) == (
+        "notice", "returned", "decision", "Admin",
+    ) or (last["step"], last["outcome"], last["returned_to"]) == ("notice", "returned", "decision")  # fmt: skip
+    # The history is kept: the first decision and its notice's return are still there.
+    assert [e["step"] for e in back["history"] if e["step"] == "decision"] == ["decision"]
+    objection = (await client.get(f"{API}/objections/{oid}", headers=uni.ops.headers)).json()
+    assert objection["status"] == "upheld"
+
+    decided = await act(client, uni.board, pid, "decision", decision_body(floor_price=130_000_000))
+    assert decided["step"] == "notice" and decided["notice_id"] not in (None, first_notice)
+    second = await notice_of(client, decided["notice_id"])
+    assert second["status"] == "open"
+    body = second["content"]["body"] if "content" in second else second["body"]
+    assert body["decision"]["floor_price"] == 130_000_000
+
+
+async def test_an_operator_upholding_returns_to_decision_and_the_office_may_stop(client, app) -> None:
+    uni = await university(client, app)
+    objector = await verified(client, uni.ops)
+    process = await to_decision(client, uni)
+    pid = process["id"]
+    oid = await object_to(client, process["notice_id"], objector)
+    upheld = await client.post(
+        f"{API}/objections/{oid}/resolve", json={"decision": "upheld", "note": "异议成立"}, headers=uni.ops.headers
+    )
+    assert upheld.status_code == 200, upheld.text
+    shown = await process_of(client, uni.office, pid)
+    assert shown["step"] == "decision" and shown["history"][-1]["returned_to"] == "decision"
+
+    decided = await act(client, uni.board, pid, "decision", decision_body())
+    oid2 = await object_to(client, decided["notice_id"], objector)
+    stopped = await resolve(client, uni.office, pid, oid2, decision="upheld", stop=True)
+    assert stopped.status_code == 200, stopped.text
+    assert stopped.json()["status"] == "stopped" and stopped.json()["history"][-1]["outcome"] == "stopped"
+    assert (await notice_of(client, decided["notice_id"]))["status"] == "cancelled"
+
+
+async def test_a_dismissed_objection_lets_the_notice_close_after_its_period(client, app) -> None:
+    uni = await university(client, app)
+    objector = await verified(client, uni.ops)
+    process = await to_decision(client, uni)
+    pid, nid = process["id"], process["notice_id"]
+    oid = await object_to(client, nid, objector)
+    await past_period(client, app, uni, objector)
+    assert (await notice_of(client, nid))["status"] == "suspended"
+    assert (await process_of(client, uni.office, pid))["step"] == "notice"
+    dismissed = await resolve(client, uni.office, pid, oid, decision="dismissed")
+    assert dismissed.status_code == 200, dismissed.text
+    assert dismissed.json()["step"] == "implementation"
+    assert (await notice_of(client, nid))["status"] == "closed"
+
+
+async def test_a_working_day_period_into_a_year_without_calendar_data_writes_nothing(client, app) -> None:
+    uni = await university(client, app)
+    saved = await client.put(
+        f"{API}/institutions/{uni.office.org_id}/settings",
+        json={"notice_days": 60, "notice_unit": "working_days"},
+        headers=uni.office.headers,
+    )
+    assert saved.status_code == 200, saved.text
+    app.state.clock.set(app.state.clock.now().replace(month=11, day=2))
+    await everyone_again(client, uni)
+    try:
+        await to_decision(client, uni)
+    except AssertionError as refused:
+        assert "calendar-year-missing" in str(refused)
+    else:  # pragma: no cover - the calendar data would have to reach into 2027
+        raise AssertionError("a period into 2027 was counted without its calendar")
+    processes = await client.get(f"{API}/institutions/{uni.office.org_id}/processes", headers=uni.office.headers)
+    [summary] = processes.json()["items"]
+    assert summary["step"] == "decision"
+    board = (await client.get(f"{API}/notices", params={"kind": "institution_transfer"})).json()["items"]
+    assert board == []
+
+
+async def test_the_negotiated_path_records_the_contract_with_the_verified_counterparty(client, app) -> None:
+    uni = await university(client, app)
+    buyer = await verified(client, uni.ops, "enterprise", "上海氢能装备有限公司")
+    stranger = await verified(client, uni.ops, "enterprise", "另一家公司")
+    process = await to_decision(client, uni, pricing="negotiated", counterparty="上海氢能装备有限公司")
+    pid = process["id"]
+    await past_period(client, app, uni, buyer, stranger)
+    url = f"{API}/transfer-processes/{pid}/implementation"
+    contract = {"amount": 125_000_000, "terms": "专利权转让，一次性付款。", "signed_on": "2026-03-18"}
+    body = {"ip_assets": IP_WITH_EXPIRY}
+    assert_problem(await client.post(url, json=body, headers=uni.office.headers), 422, "invalid-step-record",
+                   "contract")  # fmt: skip
+    low = {**body, "contract": {**contract, "amount": 110_000_000, "counterparty_org_id": buyer.org_id}}
+    assert_problem(await client.post(url, json=low, headers=uni.office.headers), 422, "invalid-step-record",
+                   "contract.amount")  # fmt: skip
+    wrong = {**body, "contract": {**contract, "counterparty_org_id": stranger.org_id}}
+    assert_problem(await client.post(url, json=wrong, headers=uni.office.headers), 422, "invalid-step-record",
+                   "contract.counterparty_org_id")  # fmt: skip
+    assert (await process_of(client, uni.office, pid))["step"] == "implementation"
+
+    done = await act(client, uni.office, pid, "implementation", {**body, "contract": contract})
+    assert done["status"] == "finished"
+    assert done["contract"]["amount"] == 125_000_000
+    assert done["contract"]["counterparty_org_id"] == buyer.org_id
+    listing = (await client.get(f"{API}/listings/{done['listing_id']}", headers=uni.office.headers)).json()
+    assert listing["status"] == "draft" and listing["pricing"]["mode"] == "negotiated"
+    assert listing["pricing"]["asking_price"] == 125_000_000
