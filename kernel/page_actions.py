@@ -10,6 +10,7 @@ error handler words them in Chinese (in place for htmx).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import msgspec
@@ -19,6 +20,7 @@ from litestar.response import Redirect, Template
 from kernel.errors import BadRequest, msgspec_field
 
 F = TypeVar("F", bound=msgspec.Struct)
+S = TypeVar("S")
 
 
 class InvalidForm(BadRequest):
@@ -27,6 +29,20 @@ class InvalidForm(BadRequest):
 
     problem_type = "invalid-form"
     title = "A field of the form is missing or not valid"
+
+
+def refused(detail: str, field: str | None, words: Mapping[str, str] | None = None) -> InvalidForm:
+    """A refusal of the form's ``field``, named by the page's own ``words`` for it when it has them."""
+    return InvalidForm(detail, field=field, label=(words or {}).get(field or "", ""))
+
+
+def checked(schema: type[S], fields: dict[str, Any], words: Mapping[str, str] | None = None) -> S:
+    """A form's fields as the API's request body ``schema``: the same limits, the same field names.
+    A value that breaks them is refused naming its field (``refused``)."""
+    try:
+        return msgspec.convert(fields, schema)
+    except msgspec.ValidationError as exc:
+        raise refused(str(exc), msgspec_field(str(exc)), words) from exc
 
 
 def is_htmx(request: Request[Any, Any, Any]) -> bool:

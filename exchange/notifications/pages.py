@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import msgspec
 from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
@@ -22,8 +21,7 @@ from exchange.notifications.routes import Deliverer, item_out, preferences_out, 
 from exchange.notifications.schemas import PreferencesIn
 from exchange.parties.http import Caller
 from exchange.platform.http import Db, Now
-from kernel.errors import msgspec_field
-from kernel.page_actions import InvalidForm, done, is_htmx
+from kernel.page_actions import checked, done, is_htmx
 from kernel.pagination import Cursor
 
 PAGE_SIZE = 30
@@ -118,10 +116,7 @@ def preferences_of(posted: Any) -> PreferencesIn:
         for kind, entry in CATALOGUE.items()
         if not entry.mandatory
     }
-    try:
-        return msgspec.convert({"language": posted.get("language") or None, "kinds": kinds}, PreferencesIn)
-    except msgspec.ValidationError as exc:
-        raise InvalidForm(str(exc), field=msgspec_field(str(exc)), label="语言") from exc
+    return checked(PreferencesIn, {"language": posted.get("language") or None, "kinds": kinds}, {"language": "语言"})
 
 
 @post("/workspace/notifications/preferences", include_in_schema=False, status_code=200)

@@ -29,17 +29,13 @@ from exchange.platform.http import Config, Db, Now
 from exchange.platform.keyed import keyed
 from exchange.platform.settings import Settings
 from exchange.web.formats import fen_of_yuan
-from kernel.errors import BadRequest
 from kernel.exports import ExportFormat
+from kernel.page_actions import refused
 from kernel.pagination import Cursor
 
 ENTRIES_PER_PAGE = 20  # as GET /wallet/entries answers by default
 WITHDRAWALS_SHOWN = 10
-
-
-class PayeeRequired(BadRequest):
-    problem_type = "payee-required"
-    title = "Name the bank account to pay"
+FIELD_WORDS = {"payee": "收款银行账户"}  # as a refusal names the field (``invalid-form``)
 
 
 def new_form_key() -> str:
@@ -115,8 +111,8 @@ async def request_withdrawal(
     amount = fen_of_yuan(data.amount)
     payee = data.payee.strip()
     if not payee or len(payee) > 500:
-        raise PayeeRequired(
-            "name the bank, the account number and the account's name (up to 500 characters)", field="payee"
+        raise refused(
+            "name the bank, the account number and the account's name (up to 500 characters)", "payee", FIELD_WORDS
         )
 
     async def work(session: Any) -> Any:
