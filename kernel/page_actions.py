@@ -45,16 +45,36 @@ def checked(schema: type[S], fields: dict[str, Any], words: Mapping[str, str] | 
         raise refused(str(exc), msgspec_field(str(exc)), words) from exc
 
 
+# The headers of an answer that replaces the page's work area (``#work``) rather than the form's
+# own target (its answer box, where a refusal goes).
+WORK_AREA = {"HX-Retarget": "#work", "HX-Reswap": "innerHTML", "Cache-Control": "no-store"}
+
+
 def is_htmx(request: Request[Any, Any, Any]) -> bool:
     return request.headers.get("hx-request") == "true"
+
+
+def with_notice(back_to: str, notice: str) -> str:
+    """``back_to`` saying what was done (``?notice=<key>``)."""
+    separator = "&" if "?" in back_to else "?"
+    return f"{back_to}{separator}notice={notice}"
 
 
 def done(request: Request[Any, Any, Any], notice: str, back_to: str) -> Template | Redirect:
     """The answer of an action that succeeded: the notice in place for htmx, else back to ``back_to``."""
     if is_htmx(request):
         return Template("console/done.html", context={"notice": notice})
-    separator = "&" if "?" in back_to else "?"
-    return Redirect(path=f"{back_to}{separator}notice={notice}", status_code=303)
+    return Redirect(path=with_notice(back_to, notice), status_code=303)
+
+
+def in_work_area(
+    request: Request[Any, Any, Any], back_to: str, template: str, context: dict[str, Any]
+) -> Template | Redirect:
+    """The answer of an action that changed the page's lists: with htmx the page's work area again
+    (``template``), swapped in place of ``#work``; without scripts 303 back to ``back_to``."""
+    if not is_htmx(request):
+        return Redirect(path=back_to, status_code=303)
+    return Template(template, context=context, headers=WORK_AREA)
 
 
 async def read_form(request: Request[Any, Any, Any], form: type[F]) -> F:

@@ -21,7 +21,7 @@ from exchange.notifications.routes import Deliverer, item_out, preferences_out, 
 from exchange.notifications.schemas import PreferencesIn
 from exchange.parties.http import Caller
 from exchange.platform.http import Db, Now
-from kernel.page_actions import checked, done, is_htmx
+from kernel.page_actions import WORK_AREA, checked, done, in_work_area, is_htmx
 from kernel.pagination import Cursor
 
 PAGE_SIZE = 30
@@ -55,10 +55,7 @@ async def inbox_page(
 
 
 def _answer(request: Request[Any, Any, Any], context: dict[str, Any]) -> Template | Redirect:
-    if request.headers.get("hx-request") != "true":
-        return Redirect(path="/workspace/notifications", status_code=303)
-    headers = {"HX-Retarget": "#work", "HX-Reswap": "innerHTML", "Cache-Control": "no-store"}
-    return Template(WORK, context=context, headers=headers)
+    return in_work_area(request, "/workspace/notifications", WORK, context)
 
 
 @post("/workspace/notifications/{item_id:uuid}/read", include_in_schema=False, status_code=200)
@@ -134,9 +131,8 @@ async def save_preferences(request: Request[Any, Any, Any], user: Caller, db: Db
     )
     if not is_htmx(request):
         return done(request, "preferences-saved", "/workspace/notifications/preferences")
-    headers = {"HX-Retarget": "#work", "HX-Reswap": "innerHTML", "Cache-Control": "no-store"}
     context = await preferences_context(db, user, notice="preferences-saved")
-    return Template(PREFERENCES_WORK, context=context, headers=headers)
+    return Template(PREFERENCES_WORK, context=context, headers=WORK_AREA)
 
 
 PAGE_HANDLERS = [inbox_page, read_one, read_all, preferences_page, save_preferences]

@@ -29,7 +29,7 @@ from exchange.parties.schemas import InvitationRequest, RoleChange
 from exchange.platform.http import Config, Db, Now
 from exchange.platform.ratelimit import RateLimiter
 from kernel.errors import BadRequest
-from kernel.page_actions import InvalidForm, checked, done, is_htmx, read_form
+from kernel.page_actions import InvalidForm, checked, in_work_area, is_htmx, read_form, with_notice
 
 # The words of the forms' fields, as a refusal of one names it (``invalid-form``).
 FIELD_WORDS = {
@@ -45,12 +45,9 @@ class PasswordsDiffer(BadRequest):
 
 
 def in_place(request: Request[Any, Any, Any], template: str, context: dict[str, Any], notice: str, back_to: str) -> Any:
-    """An action's answer: with htmx the page's work area again (its lists changed), saying what was
-    done; without scripts ``done``'s 303 back to the page with the same notice."""
-    if not is_htmx(request):
-        return done(request, notice, back_to)
-    headers = {"HX-Retarget": "#work", "HX-Reswap": "innerHTML", "Cache-Control": "no-store"}
-    return Template(template, context={**context, "notice": notice}, headers=headers)
+    """An action's answer, saying what was done: with htmx the page's work area again (its lists
+    changed); without scripts 303 back to the page with the same notice."""
+    return in_work_area(request, with_notice(back_to, notice), template, {**context, "notice": notice})
 
 
 # -- members and invitations --------------------------------------------------------------------------------

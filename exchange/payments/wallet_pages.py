@@ -30,7 +30,7 @@ from exchange.platform.keyed import keyed
 from exchange.platform.settings import Settings
 from exchange.web.formats import fen_of_yuan
 from kernel.exports import ExportFormat
-from kernel.page_actions import refused
+from kernel.page_actions import is_htmx, refused
 from kernel.pagination import Cursor
 
 ENTRIES_PER_PAGE = 20  # as GET /wallet/entries answers by default
@@ -123,7 +123,7 @@ async def request_withdrawal(
 
     body = {"amount": amount, "payee": payee}  # the API's request, so a key means the same either way
     await keyed(db, clock, trader, data.key or None, action="withdrawal", request=body, work=work, required=True)
-    if request.headers.get("hx-request") != "true":
+    if not is_htmx(request):
         return Redirect(path="/workspace/wallet?notice=withdrawal-requested", status_code=303)
     async with db.read() as session:
         context = await _wallet_context(session, trader, settings, "CNY", None)

@@ -53,7 +53,7 @@ from exchange.vouchers.schemas import (
 )
 from exchange.web.formats import fen_of_yuan
 from kernel.exports import ExportFormat
-from kernel.page_actions import checked, refused
+from kernel.page_actions import WORK_AREA, checked, in_work_area, is_htmx, refused
 from kernel.shapes import shaped
 from listings.workdays import BEIJING
 
@@ -155,21 +155,6 @@ def id_of(body: Any) -> uuid.UUID:
     return uuid.UUID(str(body["id"])) if isinstance(body, dict) else body.id
 
 
-def is_htmx(request: Request[Any, Any, Any]) -> bool:
-    return request.headers.get("hx-request") == "true"
-
-
-def answered(
-    request: Request[Any, Any, Any], page: str, work_template: str, context: dict[str, Any]
-) -> Template | Redirect:
-    """An action's answer: the page again (303) without scripts; with htmx the page's work area,
-    swapped in place of ``#work`` (the form's own target is its answer box, for refusals)."""
-    if not is_htmx(request):
-        return Redirect(path=page, status_code=303)
-    headers = {"HX-Retarget": "#work", "HX-Reswap": "innerHTML", "Cache-Control": "no-store"}
-    return Template(work_template, context=context, headers=headers)
-
-
 def page_context(tab: str, **values: Any) -> dict[str, Any]:
     return {"section": "workspace", "workspace_tab": tab, "new_key": new_form_key, **values}
 
@@ -229,7 +214,7 @@ async def publish_service(
 
     await once(db, clock, user, data.key, action="service", request=body, work=work, status=201)
     context = await services_context(db, user, done="服务已发布，已出现在服务目录中。")
-    return answered(request, "/workspace/services", "vouchers/workspace/services_work.html", context)
+    return in_work_area(request, "/workspace/services", "vouchers/workspace/services_work.html", context)
 
 
 # -- service orders: both parties -----------------------------------------------------------------
@@ -375,7 +360,7 @@ async def order_step(
     else:
         raise refused(f"{step!r} is not a step of a service order", None)
     context = await order_context(db, user, clock, order_id, done=DONE[step])
-    return answered(request, f"/workspace/orders/{order_id}", "vouchers/workspace/order_work.html", context)
+    return in_work_area(request, f"/workspace/orders/{order_id}", "vouchers/workspace/order_work.html", context)
 
 
 async def _shaped_order(step: Awaitable[Any]) -> OrderOut:
@@ -412,9 +397,9 @@ async def claim_redemption(
     if data.back == "order" and len(body.order_ids) == 1:  # claimed from the order's own page: answer there
         order_id = body.order_ids[0]
         context = await order_context(db, user, clock, order_id, done=done)
-        return answered(request, f"/workspace/orders/{order_id}", "vouchers/workspace/order_work.html", context)
+        return in_work_area(request, f"/workspace/orders/{order_id}", "vouchers/workspace/order_work.html", context)
     context = await orders_context(db, user, done=done)
-    return answered(request, "/workspace/orders", "vouchers/workspace/orders_work.html", context)
+    return in_work_area(request, "/workspace/orders", "vouchers/workspace/orders_work.html", context)
 
 
 # -- enterprises: vouchers and the orders paid with them ----------------------------------------
@@ -496,7 +481,7 @@ async def place_order(
     return Template(
         "vouchers/workspace/order_work.html",
         context=context,
-        headers={"HX-Retarget": "#work", "HX-Reswap": "innerHTML", "Cache-Control": "no-store", **headers},
+        headers={**WORK_AREA, **headers},
     )
 
 
@@ -678,7 +663,7 @@ async def grant(
         status=201,
     )
     context = await program_context(db, user, clock, program_id, done="创新券已发放，企业将收到通知。")
-    return answered(request, f"/workspace/programs/{program_id}", "vouchers/workspace/program_work.html", context)
+    return in_work_area(request, f"/workspace/programs/{program_id}", "vouchers/workspace/program_work.html", context)
 
 
 class RevokeForm(msgspec.Struct):
@@ -712,7 +697,7 @@ async def revoke_provider(
         db, clock, user, data.key, action="provider-revocation", request=[str(program_id), body], work=work, status=201
     )
     context = await program_context(db, user, clock, program_id, done="已撤销该服务机构的创新券资格，并记入信用记录。")
-    return answered(request, f"/workspace/programs/{program_id}", "vouchers/workspace/program_work.html", context)
+    return in_work_area(request, f"/workspace/programs/{program_id}", "vouchers/workspace/program_work.html", context)
 
 
 class DecisionForm(msgspec.Struct):
@@ -752,7 +737,7 @@ async def decide_redemption(
     else:
         raise refused(f"{decision!r} is not a decision on a claim", None)
     context = await program_context(db, user, clock, program_id, done=done)
-    return answered(request, f"/workspace/programs/{program_id}", "vouchers/workspace/program_work.html", context)
+    return in_work_area(request, f"/workspace/programs/{program_id}", "vouchers/workspace/program_work.html", context)
 
 
 async def _shaped_claim(step: Awaitable[Any]) -> RedemptionOut:
