@@ -25,6 +25,7 @@ from exchange.platform.db import Database
 from exchange.platform.http import Db, Now
 from exchange.web.errors import page_problem
 from kernel.errors import NotFound
+from kernel.page_actions import is_htmx
 
 ACTION = "documents"  # refusals in the documents' own words (exchange/web/messages.py)
 
@@ -68,10 +69,6 @@ async def _panel(
     }
 
 
-def _is_htmx(request: Request[Any, Any, Any]) -> bool:
-    return request.headers.get("hx-request") == "true"
-
-
 @get("/documents/of/{owner_kind:str}/{owner_id:uuid}", include_in_schema=False, opt={"public_cache": False})
 async def documents_panel(
     request: Request[Any, Any, Any],
@@ -85,7 +82,7 @@ async def documents_panel(
     """The panel alone for htmx (the macro loads it in place), a page of its own without scripts;
     ``kind``: the kind its upload form offers first (a page's own: an objection's evidence…)."""
     context = await _panel(db, documents, principal, _owner_kind(owner_kind), owner_id, kind)
-    template = "documents/panel.html" if _is_htmx(request) else "documents/page.html"
+    template = "documents/panel.html" if is_htmx(request) else "documents/page.html"
     return Template(template, context={**context, "section": "workspace"})
 
 
@@ -122,7 +119,7 @@ async def upload_document(
         confidential=data.confidential,
     )
     document = await service.attach(db, documents, user, kind, owner_id, upload, clock.now())
-    if not _is_htmx(request):
+    if not is_htmx(request):
         return Redirect(f"{_panel_path(kind, owner_id)}?notice=document-uploaded", status_code=303)
     context = await _panel(db, documents, user, kind, owner_id)
     return Template("documents/answer.html", context={**context, "said": f"已上传：{document.filename}"})
@@ -136,7 +133,7 @@ async def remove_document(
     request.state.action = ACTION
     document = await db.transaction(lambda s: service.remove(s, documents, user, document_id, clock.now()))
     kind = OwnerKind(document.owner_kind)
-    if not _is_htmx(request):
+    if not is_htmx(request):
         return Redirect(f"{_panel_path(kind, document.owner_id)}?notice=document-removed", status_code=303)
     context = await _panel(db, documents, user, kind, document.owner_id)
     return Template("documents/answer.html", context={**context, "said": f"已删除：{document.filename}"})

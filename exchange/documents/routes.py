@@ -11,7 +11,8 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException
-from litestar.params import Body, FromPath
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import Body, FromPath, PathParameter
 
 from exchange.documents import service
 from exchange.documents.domain import DocumentTooLarge, OwnerKind
@@ -19,7 +20,7 @@ from exchange.documents.models import Document
 from exchange.documents.schemas import DocumentList, DocumentOut, UploadForm
 from exchange.documents.service import DocumentsContext, Upload
 from exchange.parties.domain import Principal
-from exchange.parties.http import Caller
+from exchange.parties.http import Caller, provide_user
 from exchange.platform.http import BEARER, Db, Now
 from exchange.platform.problems import handle_any
 from kernel.shapes import shaped
@@ -81,82 +82,77 @@ UPLOAD = {
 TYPES = "PDF, JPEG, PNG, OFD, DOCX or XLSX, by content; multipart: file, kind, confidential"
 
 
-class OwnerDocumentsController(Controller):
-    """Each kind of owner's two routes, on the owner's own path and parameter name."""
+def owner_routes(
+    kind: OwnerKind, path: str, param: str, *, attach: str, uploader: str, read: str, public: bool = False
+) -> list[HTTPRouteHandler]:
+    """One kind of owner's two routes on ``{path}/{param}/documents``: attach a file (``attach``,
+    by ``uploader``) and list its files (``read``; the public too if ``public``, else a bearer
+    token). Adding a kind of owner is one more call below, and its access rule in the service.
+    The handlers are named ``upload_<owner>`` and ``list_<owner>`` (``param`` less ``_id``), as
+    the operation ids read."""
+    OwnerId = Annotated[uuid.UUID, PathParameter(name=param)]
 
-    path = "/"
-    tags = ["documents"]
-
-    @post(
-        "/listings/{listing_id:uuid}/documents", summary=f"Attach a file to a listing (the seller; {TYPES})", **UPLOAD
-    )
-    async def upload_listing(
-        self, listing_id: FromPath[uuid.UUID], data: Form, user: Caller, db: Db, clock: Now, documents: Documents
+    async def upload(
+        owner_id: OwnerId, data: Form, user: Caller, db: Db, clock: Now, documents: Documents
     ) -> DocumentOut:
-        return await _upload(db, documents, clock, user, OwnerKind.LISTING, listing_id, data)
+        return await _upload(db, documents, clock, user, kind, owner_id, data)
 
-    @get(
-        "/listings/{listing_id:uuid}/documents",
-        summary="A listing's documents (whoever may see the listing; confidential files under the NDA rule)",
-    )
-    async def list_listing(
-        self, listing_id: FromPath[uuid.UUID], db: Db, documents: Documents, principal: OptionalCaller
-    ) -> DocumentList:
-        return await _list(db, documents, principal, OwnerKind.LISTING, listing_id)
+    async def list_(owner_id: OwnerId, db: Db, documents: Documents, principal: OptionalCaller) -> DocumentList:
+        reader = principal if public else provide_user(principal)  # the same 401 as a ``user`` route's
+        return await _list(db, documents, reader, kind, owner_id)
 
-    @post(
-        "/objections/{objection_id:uuid}/documents",
-        summary=f"Attach evidence to a pending objection (the objector; {TYPES})",
-        **UPLOAD,
-    )
-    async def upload_objection(
-        self, objection_id: FromPath[uuid.UUID], data: Form, user: Caller, db: Db, clock: Now, documents: Documents
-    ) -> DocumentOut:
-        return await _upload(db, documents, clock, user, OwnerKind.OBJECTION, objection_id, data)
+    owner = param.removesuffix("_id")
+    upload.__name__ = upload.__qualname__ = f"upload_{owner}"
+    list_.__name__ = list_.__qualname__ = f"list_{owner}"
+    route = f"{path}/{{{param}:uuid}}/documents"
+    namespace = {"OwnerId": OwnerId}
+    return [
+        post(route, summary=f"{attach} ({uploader}; {TYPES})", signature_namespace=namespace, **UPLOAD)(upload),
+        get(
+            route,
+            summary=read,
+            tags=["documents"],
+            signature_namespace=namespace,
+            **({} if public else {"security": BEARER}),
+        )(list_),
+    ]
 
-    @get(
-        "/objections/{objection_id:uuid}/documents",
-        security=BEARER,
-        summary="An objection's evidence (the objector's organisation, the listing's seller, operators)",
-    )
-    async def list_objection(
-        self, objection_id: FromPath[uuid.UUID], db: Db, documents: Documents, user: Caller
-    ) -> DocumentList:
-        return await _list(db, documents, user, OwnerKind.OBJECTION, objection_id)
 
-    @post(
-        "/orgs/{org_id:uuid}/documents",
-        summary=f"Attach a business licence or other papers to the caller's organisation (its members; {TYPES})",
-        **UPLOAD,
-    )
-    async def upload_org(
-        self, org_id: FromPath[uuid.UUID], data: Form, user: Caller, db: Db, clock: Now, documents: Documents
-    ) -> DocumentOut:
-        return await _upload(db, documents, clock, user, OwnerKind.ORG, org_id, data)
-
-    @get("/orgs/{org_id:uuid}/documents", security=BEARER, summary="An organisation's documents (members, operators)")
-    async def list_org(self, org_id: FromPath[uuid.UUID], db: Db, documents: Documents, user: Caller) -> DocumentList:
-        return await _list(db, documents, user, OwnerKind.ORG, org_id)
-
-    @post(
-        "/service-orders/{order_id:uuid}/documents",
-        summary=f"Attach a delivery document to a service order (the provider, until acceptance; {TYPES})",
-        **UPLOAD,
-    )
-    async def upload_order(
-        self, order_id: FromPath[uuid.UUID], data: Form, user: Caller, db: Db, clock: Now, documents: Documents
-    ) -> DocumentOut:
-        return await _upload(db, documents, clock, user, OwnerKind.SERVICE_ORDER, order_id, data)
-
-    @get(
-        "/service-orders/{order_id:uuid}/documents",
-        security=BEARER,
-        summary="A service order's documents (its parties, the program's administrators, operators)",
-    )
-    async def list_order(
-        self, order_id: FromPath[uuid.UUID], db: Db, documents: Documents, user: Caller
-    ) -> DocumentList:
-        return await _list(db, documents, user, OwnerKind.SERVICE_ORDER, order_id)
+OWNER_ROUTES = [
+    *owner_routes(
+        OwnerKind.LISTING,
+        "/listings",
+        "listing_id",
+        attach="Attach a file to a listing",
+        uploader="the seller",
+        read="A listing's documents (whoever may see the listing; confidential files under the NDA rule)",
+        public=True,
+    ),
+    *owner_routes(
+        OwnerKind.OBJECTION,
+        "/objections",
+        "objection_id",
+        attach="Attach evidence to a pending objection",
+        uploader="the objector",
+        read="An objection's evidence (the objector's organisation, the listing's seller, operators)",
+    ),
+    *owner_routes(
+        OwnerKind.ORG,
+        "/orgs",
+        "org_id",
+        attach="Attach a business licence or other papers to the caller's organisation",
+        uploader="its members",
+        read="An organisation's documents (members, operators)",
+    ),
+    *owner_routes(
+        OwnerKind.SERVICE_ORDER,
+        "/service-orders",
+        "order_id",
+        attach="Attach a delivery document to a service order",
+        uploader="the provider, until acceptance",
+        read="A service order's documents (its parties, the program's administrators, operators)",
+    ),
+]
 
 
 class DocumentController(Controller):
@@ -200,4 +196,4 @@ class DocumentController(Controller):
         await db.transaction(lambda s: service.remove(s, documents, user, document_id, clock.now()))
 
 
-ROUTE_HANDLERS = [OwnerDocumentsController, DocumentController]
+ROUTE_HANDLERS = [*OWNER_ROUTES, DocumentController]

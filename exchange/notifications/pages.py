@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import msgspec
 from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
@@ -22,8 +21,7 @@ from exchange.notifications.routes import Deliverer, item_out, preferences_out, 
 from exchange.notifications.schemas import PreferencesIn
 from exchange.parties.http import Caller
 from exchange.platform.http import Db, Now
-from kernel.errors import msgspec_field
-from kernel.page_actions import InvalidForm, done, is_htmx
+from kernel.page_actions import WORK_AREA, checked, done, in_work_area, is_htmx
 from kernel.pagination import Cursor
 
 PAGE_SIZE = 30
@@ -57,10 +55,7 @@ async def inbox_page(
 
 
 def _answer(request: Request[Any, Any, Any], context: dict[str, Any]) -> Template | Redirect:
-    if request.headers.get("hx-request") != "true":
-        return Redirect(path="/workspace/notifications", status_code=303)
-    headers = {"HX-Retarget": "#work", "HX-Reswap": "innerHTML", "Cache-Control": "no-store"}
-    return Template(WORK, context=context, headers=headers)
+    return in_work_area(request, "/workspace/notifications", WORK, context)
 
 
 @post("/workspace/notifications/{item_id:uuid}/read", include_in_schema=False, status_code=200)
@@ -118,10 +113,7 @@ def preferences_of(posted: Any) -> PreferencesIn:
         for kind, entry in CATALOGUE.items()
         if not entry.mandatory
     }
-    try:
-        return msgspec.convert({"language": posted.get("language") or None, "kinds": kinds}, PreferencesIn)
-    except msgspec.ValidationError as exc:
-        raise InvalidForm(str(exc), field=msgspec_field(str(exc)), label="语言") from exc
+    return checked(PreferencesIn, {"language": posted.get("language") or None, "kinds": kinds}, {"language": "语言"})
 
 
 @post("/workspace/notifications/preferences", include_in_schema=False, status_code=200)
@@ -139,9 +131,8 @@ async def save_preferences(request: Request[Any, Any, Any], user: Caller, db: Db
     )
     if not is_htmx(request):
         return done(request, "preferences-saved", "/workspace/notifications/preferences")
-    headers = {"HX-Retarget": "#work", "HX-Reswap": "innerHTML", "Cache-Control": "no-store"}
     context = await preferences_context(db, user, notice="preferences-saved")
-    return Template(PREFERENCES_WORK, context=context, headers=headers)
+    return Template(PREFERENCES_WORK, context=context, headers=WORK_AREA)
 
 
 PAGE_HANDLERS = [inbox_page, read_one, read_all, preferences_page, save_preferences]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -28,10 +28,8 @@ from exchange.parties.passwords import MAX_LENGTH
 from exchange.parties.schemas import InvitationRequest, RoleChange
 from exchange.platform.http import Config, Db, Now
 from exchange.platform.ratelimit import RateLimiter
-from kernel.errors import BadRequest, msgspec_field
-from kernel.page_actions import InvalidForm, done, is_htmx, read_form
-
-T = TypeVar("T")
+from kernel.errors import BadRequest
+from kernel.page_actions import InvalidForm, checked, in_work_area, is_htmx, read_form, with_notice
 
 # The words of the forms' fields, as a refusal of one names it (``invalid-form``).
 FIELD_WORDS = {
@@ -46,22 +44,10 @@ class PasswordsDiffer(BadRequest):
     problem_type = "passwords-differ"
 
 
-def checked(target: type[T], fields: dict[str, Any]) -> T:
-    """The form's fields as the API's request body: the same limits, the same field names."""
-    try:
-        return msgspec.convert(fields, target)
-    except msgspec.ValidationError as exc:
-        field = msgspec_field(str(exc))
-        raise InvalidForm(str(exc), field=field, label=FIELD_WORDS.get(field or "", "")) from exc
-
-
 def in_place(request: Request[Any, Any, Any], template: str, context: dict[str, Any], notice: str, back_to: str) -> Any:
-    """An action's answer: with htmx the page's work area again (its lists changed), saying what was
-    done; without scripts ``done``'s 303 back to the page with the same notice."""
-    if not is_htmx(request):
-        return done(request, notice, back_to)
-    headers = {"HX-Retarget": "#work", "HX-Reswap": "innerHTML", "Cache-Control": "no-store"}
-    return Template(template, context={**context, "notice": notice}, headers=headers)
+    """An action's answer, saying what was done: with htmx the page's work area again (its lists
+    changed); without scripts 303 back to the page with the same notice."""
+    return in_work_area(request, with_notice(back_to, notice), template, {**context, "notice": notice})
 
 
 # -- members and invitations --------------------------------------------------------------------------------
@@ -114,7 +100,7 @@ async def invite(
     request.state.action = "member"
     user.require_admin()
     form = await read_form(request, InviteForm)
-    data = checked(InvitationRequest, {"email": form.email, "role": form.role})
+    data = checked(InvitationRequest, {"email": form.email, "role": form.role}, FIELD_WORDS)
     await limiter.hit(*auth.invitation_counts(settings, user.org_id, data.email))
     lifetime = timedelta(days=settings.invitation_days)
     await db.transaction(
@@ -146,7 +132,7 @@ async def change_role(
     admin, then may step down; the last admin cannot."""
     request.state.action = "member"
     user.require_admin()
-    data = checked(RoleChange, {"role": (await read_form(request, RoleForm)).role})
+    data = checked(RoleChange, {"role": (await read_form(request, RoleForm)).role}, FIELD_WORDS)
     await db.transaction(lambda s: members.change_role(s, user.org_id, user_id, data.role, user, clock.now()))
     # An admin who stepped down sees the page as a member now: without the admins' forms.
     me = dataclasses.replace(user, role=data.role) if user_id == user.user_id else user

@@ -34,9 +34,8 @@ from exchange.payments.schemas import (
 )
 from exchange.platform.http import Config, Db, Now
 from exchange.web.formats import fen_of_yuan
-from kernel.errors import msgspec_field
 from kernel.exports import ExportFormat
-from kernel.page_actions import InvalidForm, done, read_form
+from kernel.page_actions import InvalidForm, checked, done, read_form
 
 Operator = NamedDependency[Principal]
 PAGE_SIZE = 20
@@ -44,14 +43,6 @@ PAGE_SIZE = 20
 
 def console(tab: str, **context: Any) -> dict[str, Any]:
     return {**context, "section": "workspace", "workspace_tab": tab}
-
-
-def checked(fields: dict[str, Any], schema: type[Any]) -> Any:
-    """The API's body of the action, checked as the API checks it (lengths, patterns, amounts)."""
-    try:
-        return msgspec.convert(fields, schema, strict=False)
-    except msgspec.ValidationError as exc:
-        raise InvalidForm(str(exc), field=msgspec_field(str(exc))) from exc
 
 
 # -- bank transfers ---------------------------------------------------------------------------------------
@@ -130,7 +121,7 @@ async def record_transfer(
         "payer_account": form.payer_account,
         "payer_name": form.payer_name,
     }
-    data: BankTransferIn = checked(fields, BankTransferIn)
+    data = checked(BankTransferIn, fields)
     await db.transaction(
         lambda s: bank.record_transfer(s, **msgspec.structs.asdict(data), operator_id=operator.user_id, now=clock.now())
     )
@@ -172,9 +163,7 @@ async def complete_withdrawal(
 ) -> Template | Redirect:
     """The bank paid it: the hold is posted, as ``POST /api/v1/withdrawals/{id}/complete`` does."""
     form = await read_form(request, PaidForm)
-    data: CompleteWithdrawalIn = checked(
-        {"bank_reference": form.bank_reference, "paid_on": form.paid_on or None}, CompleteWithdrawalIn
-    )
+    data = checked(CompleteWithdrawalIn, {"bank_reference": form.bank_reference, "paid_on": form.paid_on or None})
     await db.transaction(
         lambda s: bank.complete_withdrawal(
             s,
@@ -194,7 +183,7 @@ async def reject_withdrawal(
 ) -> Template | Redirect:
     """Not paid: the hold is voided, as ``POST /api/v1/withdrawals/{id}/reject`` does."""
     form = await read_form(request, RejectForm)
-    data: RejectWithdrawalIn = checked({"reason": form.reason}, RejectWithdrawalIn)
+    data = checked(RejectWithdrawalIn, {"reason": form.reason})
     await db.transaction(
         lambda s: bank.reject_withdrawal(
             s, withdrawal_id, reason=data.reason, operator_id=operator.user_id, now=clock.now()
@@ -247,7 +236,7 @@ async def start_reconciliation(
         "period_to": form.period_to,
         "statement": form.statement or None,
     }
-    data: ReconciliationIn = checked(fields, ReconciliationIn)
+    data = checked(ReconciliationIn, fields)
     run, _ = await run_reconciliation(
         db,
         settings,
@@ -301,7 +290,7 @@ async def propose_resolution(
     the ledger agree with the provider, posted only once another operator approves it."""
     form = await read_form(request, ProposeForm)
     fields = {"reference": form.reference, "counter_account": form.counter_account, "reason": form.reason}
-    data: ResolutionIn = checked(fields, ResolutionIn)
+    data = checked(ResolutionIn, fields)
     await db.transaction(
         lambda s: reconciliation.propose_resolution(
             s,

@@ -29,17 +29,13 @@ from exchange.platform.http import Config, Db, Now
 from exchange.platform.keyed import keyed
 from exchange.platform.settings import Settings
 from exchange.web.formats import fen_of_yuan
-from kernel.errors import BadRequest
 from kernel.exports import ExportFormat
+from kernel.page_actions import is_htmx, refused
 from kernel.pagination import Cursor
 
 ENTRIES_PER_PAGE = 20  # as GET /wallet/entries answers by default
 WITHDRAWALS_SHOWN = 10
-
-
-class PayeeRequired(BadRequest):
-    problem_type = "payee-required"
-    title = "Name the bank account to pay"
+FIELD_WORDS = {"payee": "收款银行账户"}  # as a refusal names the field (``invalid-form``)
 
 
 def new_form_key() -> str:
@@ -115,8 +111,8 @@ async def request_withdrawal(
     amount = fen_of_yuan(data.amount)
     payee = data.payee.strip()
     if not payee or len(payee) > 500:
-        raise PayeeRequired(
-            "name the bank, the account number and the account's name (up to 500 characters)", field="payee"
+        raise refused(
+            "name the bank, the account number and the account's name (up to 500 characters)", "payee", FIELD_WORDS
         )
 
     async def work(session: Any) -> Any:
@@ -127,7 +123,7 @@ async def request_withdrawal(
 
     body = {"amount": amount, "payee": payee}  # the API's request, so a key means the same either way
     await keyed(db, clock, trader, data.key or None, action="withdrawal", request=body, work=work, required=True)
-    if request.headers.get("hx-request") != "true":
+    if not is_htmx(request):
         return Redirect(path="/workspace/wallet?notice=withdrawal-requested", status_code=303)
     async with db.read() as session:
         context = await _wallet_context(session, trader, settings, "CNY", None)

@@ -40,6 +40,7 @@ from exchange.trading.routes import DEPENDENCIES, Trading
 from exchange.trading.statements import SETTLED_STATES
 from exchange.trading.views import auction_out
 from exchange.web.formats import fen_of_yuan
+from kernel.page_actions import is_htmx
 from kernel.pagination import Cursor
 from listings import (
     PUBLIC_STATUSES,
@@ -145,7 +146,7 @@ async def bid_from_page(
     amount = fen_of_yuan(data.amount)
     outcome = await bidding.submit_bid(trading, db, trader, auction_id, amount, key=data.key or None, now=clock.now)
     context = {"amount": amount, "replayed": outcome.replayed, "auction_id": auction_id, "form_key": new_form_key()}
-    fragment = request.headers.get("hx-request") == "true"
+    fragment = is_htmx(request)
     template = "trading/bid_answer.html" if fragment else "trading/bid_answer_page.html"
     return Template(template, context=context, status_code=outcome.status_code, headers={"Cache-Control": "no-store"})
 

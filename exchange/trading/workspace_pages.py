@@ -36,6 +36,7 @@ from exchange.trading.pages import new_form_key
 from exchange.trading.routes import DEPENDENCIES
 from exchange.trading.views import deal_out
 from exchange.web.formats import fen_of_yuan
+from kernel.page_actions import is_htmx
 from kernel.pagination import Cursor
 from listings import load_listing
 
@@ -43,15 +44,11 @@ Trading = NamedDependency[TradingContext]
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _is_htmx(request: Request[Any, Any, Any]) -> bool:
-    return request.headers.get("hx-request") == "true"
-
-
 def _answered(
     request: Request[Any, Any, Any], page: str, notice: str, template: str, context: dict[str, Any]
 ) -> Response[Any]:
     """An action's answer: in place for htmx (the answer and the page's panel), else back to the page."""
-    if _is_htmx(request):
+    if is_htmx(request):
         return Template(template, context={**context, "notice_key": notice}, headers=NO_STORE)
     return Redirect(path=f"{page}?notice={notice}", status_code=303)
 

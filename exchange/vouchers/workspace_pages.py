@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -52,15 +52,13 @@ from exchange.vouchers.schemas import (
     ServiceOut,
 )
 from exchange.web.formats import fen_of_yuan
-from kernel.errors import msgspec_field
 from kernel.exports import ExportFormat
-from kernel.page_actions import InvalidForm
+from kernel.page_actions import WORK_AREA, checked, in_work_area, is_htmx, refused
 from kernel.shapes import shaped
 from listings.workdays import BEIJING
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 LIST_SIZE = 100  # a workspace list: the latest hundred (the API pages further)
-T = TypeVar("T")
 
 # The words of the forms' fields, for a refusal that names the field it is about.
 FIELD_WORDS = {
@@ -89,29 +87,13 @@ FIELD_WORDS = {
 }
 
 
-def refuse_field(detail: str, field: str | None) -> InvalidForm:
-    return InvalidForm(detail, field=field, label=FIELD_WORDS.get(field or "", ""))
-
-
-def checked(target: type[T], fields: dict[str, Any]) -> T:
-    """The form's fields as the API's request type: the same limits, the same field names."""
-    try:
-        return msgspec.convert(fields, target)
-    except msgspec.ValidationError as exc:
-        raise refuse_field(str(exc), msgspec_field(str(exc))) from exc
-
-
-def fen(typed: str, field: str) -> int:
-    return fen_of_yuan(typed, field=field)
-
-
 def optional_uuid(text: str, field: str) -> uuid.UUID | None:
     if not text.strip():
         return None
     try:
         return uuid.UUID(text.strip())
     except ValueError:
-        raise refuse_field(f"{text!r} is not an id", field) from None
+        raise refused(f"{text!r} is not an id", field, FIELD_WORDS) from None
 
 
 def beijing_day(text: str, field: str, *, end: bool = False) -> datetime:
@@ -120,7 +102,7 @@ def beijing_day(text: str, field: str, *, end: bool = False) -> datetime:
     try:
         day = date.fromisoformat(text.strip())
     except ValueError:
-        raise refuse_field(f"{text!r} is not a date (YYYY-MM-DD)", field) from None
+        raise refused(f"{text!r} is not a date (YYYY-MM-DD)", field, FIELD_WORDS) from None
     return datetime.combine(day + timedelta(days=1) if end else day, time(0), tzinfo=BEIJING)
 
 
@@ -131,10 +113,10 @@ def basis_points(percent: str) -> int | None:
     try:
         value = Decimal(percent.strip().rstrip("%"))
     except InvalidOperation:
-        raise refuse_field(f"{percent!r} is not a percentage", "coverage_bp") from None
+        raise refused(f"{percent!r} is not a percentage", "coverage_bp", FIELD_WORDS) from None
     bp = value * 100
     if bp != bp.to_integral_value():
-        raise refuse_field("a percentage has at most two decimals", "coverage_bp")
+        raise refused("a percentage has at most two decimals", "coverage_bp", FIELD_WORDS)
     return int(bp)
 
 
@@ -171,21 +153,6 @@ async def once(
 
 def id_of(body: Any) -> uuid.UUID:
     return uuid.UUID(str(body["id"])) if isinstance(body, dict) else body.id
-
-
-def is_htmx(request: Request[Any, Any, Any]) -> bool:
-    return request.headers.get("hx-request") == "true"
-
-
-def answered(
-    request: Request[Any, Any, Any], page: str, work_template: str, context: dict[str, Any]
-) -> Template | Redirect:
-    """An action's answer: the page again (303) without scripts; with htmx the page's work area,
-    swapped in place of ``#work`` (the form's own target is its answer box, for refusals)."""
-    if not is_htmx(request):
-        return Redirect(path=page, status_code=303)
-    headers = {"HX-Retarget": "#work", "HX-Reswap": "innerHTML", "Cache-Control": "no-store"}
-    return Template(work_template, context=context, headers=headers)
 
 
 def page_context(tab: str, **values: Any) -> dict[str, Any]:
@@ -230,11 +197,12 @@ async def publish_service(
 ) -> Template | Redirect:
     """``POST /api/v1/services``: verified providers publish; the API has no edit of a service."""
     if not data.category:
-        raise refuse_field("choose a category", "category")
+        raise refused("choose a category", "category", FIELD_WORDS)
     body = checked(
         ServiceIn,
         {"category": data.category, "title": data.title.strip(), "description": data.description.strip(),
-         "price": fen(data.price, "price")},
+         "price": fen_of_yuan(data.price, "price")},
+        FIELD_WORDS,
     )  # fmt: skip
 
     async def work(s: AsyncSession) -> ServiceOut:
@@ -246,7 +214,7 @@ async def publish_service(
 
     await once(db, clock, user, data.key, action="service", request=body, work=work, status=201)
     context = await services_context(db, user, done="服务已发布，已出现在服务目录中。")
-    return answered(request, "/workspace/services", "vouchers/workspace/services_work.html", context)
+    return in_work_area(request, "/workspace/services", "vouchers/workspace/services_work.html", context)
 
 
 # -- service orders: both parties -----------------------------------------------------------------
@@ -379,7 +347,7 @@ async def order_step(
         work = lambda s: _shaped_order(orders.confirm(s, user, order_id, now))  # noqa: E731
         await once(db, clock, user, data.key, action="order-confirm", request=target, work=work)
     elif step == "deliver":
-        body = checked(DeliverIn, {"results_summary": data.results_summary.strip()})
+        body = checked(DeliverIn, {"results_summary": data.results_summary.strip()}, FIELD_WORDS)
         work = lambda s: _shaped_order(orders.deliver(s, user, order_id, body.results_summary, now))  # noqa: E731
         await once(db, clock, user, data.key, action="order-delivery", request=[target, body], work=work)
     elif step == "accept":
@@ -390,9 +358,9 @@ async def order_step(
         work = lambda s: _shaped_order(orders.cancel(s, user, order_id, reason, now))  # noqa: E731
         await once(db, clock, user, data.key, action="order-cancellation", request=[target, reason], work=work)
     else:
-        raise refuse_field(f"{step!r} is not a step of a service order", None)
+        raise refused(f"{step!r} is not a step of a service order", None)
     context = await order_context(db, user, clock, order_id, done=DONE[step])
-    return answered(request, f"/workspace/orders/{order_id}", "vouchers/workspace/order_work.html", context)
+    return in_work_area(request, f"/workspace/orders/{order_id}", "vouchers/workspace/order_work.html", context)
 
 
 async def _shaped_order(step: Awaitable[Any]) -> OrderOut:
@@ -418,7 +386,7 @@ async def claim_redemption(
     claim's public notice (创新券兑付公示) opens at once."""
     request.state.action = "redemption"
     chosen = [data.order_ids] if isinstance(data.order_ids, str) else data.order_ids
-    body = checked(RedemptionIn, {"order_ids": [i for i in chosen if i]})
+    body = checked(RedemptionIn, {"order_ids": [i for i in chosen if i]}, FIELD_WORDS)
 
     async def work(s: AsyncSession) -> RedemptionOut:
         claim = await redemptions.claim(s, listings, user, body.order_ids, clock.now())
@@ -429,9 +397,9 @@ async def claim_redemption(
     if data.back == "order" and len(body.order_ids) == 1:  # claimed from the order's own page: answer there
         order_id = body.order_ids[0]
         context = await order_context(db, user, clock, order_id, done=done)
-        return answered(request, f"/workspace/orders/{order_id}", "vouchers/workspace/order_work.html", context)
+        return in_work_area(request, f"/workspace/orders/{order_id}", "vouchers/workspace/order_work.html", context)
     context = await orders_context(db, user, done=done)
-    return answered(request, "/workspace/orders", "vouchers/workspace/orders_work.html", context)
+    return in_work_area(request, "/workspace/orders", "vouchers/workspace/orders_work.html", context)
 
 
 # -- enterprises: vouchers and the orders paid with them ----------------------------------------
@@ -489,12 +457,13 @@ async def place_order(
     request.state.action = "voucher-order"
     service_id = optional_uuid(data.service_id, "service_id")
     if service_id is None:
-        raise refuse_field("choose a service", "service_id")
-    voucher = fen(data.voucher_amount, "voucher_amount") if data.voucher_amount.strip() else 0
+        raise refused("choose a service", "service_id", FIELD_WORDS)
+    voucher = fen_of_yuan(data.voucher_amount, "voucher_amount") if data.voucher_amount.strip() else 0
     body = checked(
         OrderIn,
         {"service_id": str(service_id), "voucher_amount": voucher,
          "program_id": str(p) if (p := optional_uuid(data.program_id, "program_id")) else None},
+        FIELD_WORDS,
     )  # fmt: skip
 
     async def work(s: AsyncSession) -> OrderOut:
@@ -512,7 +481,7 @@ async def place_order(
     return Template(
         "vouchers/workspace/order_work.html",
         context=context,
-        headers={"HX-Retarget": "#work", "HX-Reswap": "innerHTML", "Cache-Control": "no-store", **headers},
+        headers={**WORK_AREA, **headers},
     )
 
 
@@ -563,19 +532,20 @@ async def create_program(
     validity runs from the first day's start to the last day's end, Beijing time."""
     request.state.action = "program"
     if not data.year.strip().isdigit():
-        raise refuse_field(f"{data.year!r} is not a year", "year")
+        raise refused(f"{data.year!r} is not a year", "year", FIELD_WORDS)
     body = checked(
         ProgramIn,
         {
             "name": data.name.strip(),
             "year": int(data.year),
-            "budget": fen(data.budget, "budget"),
+            "budget": fen_of_yuan(data.budget, "budget"),
             "categories": [data.categories] if isinstance(data.categories, str) else data.categories,
             "valid_from": beijing_day(data.valid_from, "valid_from").isoformat(),
             "valid_until": beijing_day(data.valid_until, "valid_until", end=True).isoformat(),
-            "per_org_cap": fen(data.per_org_cap, "per_org_cap") if data.per_org_cap.strip() else None,
+            "per_org_cap": fen_of_yuan(data.per_org_cap, "per_org_cap") if data.per_org_cap.strip() else None,
             "coverage_bp": basis_points(data.coverage),
         },
+        FIELD_WORDS,
     )
     terms = shaped(
         ProgramTerms,
@@ -670,8 +640,12 @@ async def grant(
     request.state.action = "grant"
     org_id = optional_uuid(data.org_id, "org_id")
     if org_id is None:
-        raise refuse_field("choose an enterprise", "org_id")
-    body = checked(GrantIn, {"org_id": str(org_id), "amount": fen(data.amount, "amount"), "note": data.note.strip()})
+        raise refused("choose an enterprise", "org_id", FIELD_WORDS)
+    body = checked(
+        GrantIn,
+        {"org_id": str(org_id), "amount": fen_of_yuan(data.amount, "amount"), "note": data.note.strip()},
+        FIELD_WORDS,
+    )
 
     async def work(s: AsyncSession) -> GrantOut:
         record = await programs.grant(s, user, program_id, body.org_id, body.amount, body.note, clock.now())
@@ -689,7 +663,7 @@ async def grant(
         status=201,
     )
     context = await program_context(db, user, clock, program_id, done="创新券已发放，企业将收到通知。")
-    return answered(request, f"/workspace/programs/{program_id}", "vouchers/workspace/program_work.html", context)
+    return in_work_area(request, f"/workspace/programs/{program_id}", "vouchers/workspace/program_work.html", context)
 
 
 class RevokeForm(msgspec.Struct):
@@ -712,8 +686,8 @@ async def revoke_provider(
     request.state.action = "revoke"
     provider = optional_uuid(data.provider_org_id, "provider_org_id")
     if provider is None:
-        raise refuse_field("choose a service provider", "provider_org_id")
-    body = checked(RevokeIn, {"provider_org_id": str(provider), "reason": data.reason.strip()})
+        raise refused("choose a service provider", "provider_org_id", FIELD_WORDS)
+    body = checked(RevokeIn, {"provider_org_id": str(provider), "reason": data.reason.strip()}, FIELD_WORDS)
 
     async def work(s: AsyncSession) -> RevocationOut:
         record = await controls.revoke_provider(s, user, program_id, body.provider_org_id, body.reason, clock.now())
@@ -723,7 +697,7 @@ async def revoke_provider(
         db, clock, user, data.key, action="provider-revocation", request=[str(program_id), body], work=work, status=201
     )
     context = await program_context(db, user, clock, program_id, done="已撤销该服务机构的创新券资格，并记入信用记录。")
-    return answered(request, f"/workspace/programs/{program_id}", "vouchers/workspace/program_work.html", context)
+    return in_work_area(request, f"/workspace/programs/{program_id}", "vouchers/workspace/program_work.html", context)
 
 
 class DecisionForm(msgspec.Struct):
@@ -756,14 +730,14 @@ async def decide_redemption(
         await once(db, clock, user, data.key, action="redemption-approval", request=target, work=work)
         done = "兑付已批准：创新券已核销，款项已从项目资金支付给服务机构。"
     elif decision == "reject":
-        body = checked(RejectIn, {"reason": data.reason.strip()})
+        body = checked(RejectIn, {"reason": data.reason.strip()}, FIELD_WORDS)
         work = lambda s: _shaped_claim(redemptions.reject(s, user, redemption_id, body.reason, now))  # noqa: E731
         await once(db, clock, user, data.key, action="redemption-rejection", request=[target, body], work=work)
         done = "兑付申请已驳回，相关订单可重新申请兑付。"
     else:
-        raise refuse_field(f"{decision!r} is not a decision on a claim", None)
+        raise refused(f"{decision!r} is not a decision on a claim", None)
     context = await program_context(db, user, clock, program_id, done=done)
-    return answered(request, f"/workspace/programs/{program_id}", "vouchers/workspace/program_work.html", context)
+    return in_work_area(request, f"/workspace/programs/{program_id}", "vouchers/workspace/program_work.html", context)
 
 
 async def _shaped_claim(step: Awaitable[Any]) -> RedemptionOut:

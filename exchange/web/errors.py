@@ -13,6 +13,7 @@ from litestar.response import Template
 
 from exchange.platform.problems import problem_for
 from exchange.web.messages import MESSAGES, has_action_message, message_for, title_for
+from kernel.page_actions import is_htmx
 
 CSRF_FAILED = "CSRF token verification failed"  # the detail of litestar's CSRF middleware
 
@@ -37,7 +38,7 @@ def page_problem(request: Request[Any, Any, Any], exc: Exception) -> Response[An
         if has_action_message(problem_type, action) or (problem_type in MESSAGES and problem_type != "validation-error")
         else extra.get("errors") or [],
     }
-    fragment = request.headers.get("hx-request") == "true"
+    fragment = is_htmx(request)
     template = "errors/message.html" if fragment else "errors/page.html"
     headers = dict(problem.headers or {})
     headers["Cache-Control"] = "no-store"

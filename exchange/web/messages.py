@@ -384,7 +384,6 @@ MESSAGES.update(
         "too-many-offers": "本次议价的报价次数已达上限，请接受或拒绝对方的报价。",
         "trading-rule-broken": "报价不符合交易规则，请检查价格与条件。",
         "invalid-payment-terms": "付款安排不符合规则，请检查首付款与各期金额。",
-        "payee-required": "请填写收款银行账户：开户行、账号与户名（不超过 500 个字）。",
     }
 )
 ACTION_MESSAGES.update(
