@@ -17,7 +17,7 @@ from types import MappingProxyType
 
 from kernel.errors import DomainError, Forbidden, InvalidState
 from kernel.shares import largest_remainder
-from listings.domain import NoticePeriod, PricingMode
+from listings.domain import KEYWORD_MAX, NoticePeriod, PricingMode
 from listings.workdays import WorkingCalendar
 
 BP = 10_000  # basis points in one whole
@@ -141,6 +141,7 @@ class Disclosure:
     inventors: tuple[DisclosedInventor, ...]
     funding: tuple[FundingSource, ...] = ()
     form: IntendedForm = IntendedForm.TRANSFER
+    keywords: tuple[str, ...] = ()
 
 
 def check_inventors(inventors: Sequence[DisclosedInventor], fail: Fail, *, field: str = "inventors") -> None:
@@ -173,6 +174,9 @@ def check_disclosure(disclosure: Disclosure) -> None:
     and each funding source's funder and, for government funding, its project number."""
     fail = _Problems()
     check_inventors(disclosure.inventors, fail)
+    for i, keyword in enumerate(disclosure.keywords):
+        if _blank(keyword) or len(keyword) > KEYWORD_MAX:
+            fail(f"keywords.{i}", f"a keyword has 1 to {KEYWORD_MAX} characters")
     for i, source in enumerate(disclosure.funding):
         if _blank(source.funder):
             fail(f"funding.{i}.funder", "name who funded the work")

@@ -216,6 +216,7 @@ def _disclosure(data: DisclosureIn) -> Disclosure:
         inventors=tuple(DisclosedInventor(i.name, i.affiliation, i.share_bp) for i in data.inventors),
         funding=tuple(FundingSource(f.kind, f.funder, f.project_number) for f in data.funding),
         form=data.intended_form,
+        keywords=tuple(data.keywords),
     )
 
 

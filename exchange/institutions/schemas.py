@@ -116,9 +116,7 @@ class DisclosureIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     title: Text200
     summary: Annotated[str, msgspec.Meta(max_length=5000)] = ""
     field: Field
-    keywords: Annotated[
-        list[Annotated[str, msgspec.Meta(min_length=1, max_length=50)]], msgspec.Meta(max_length=20)
-    ] = []
+    keywords: Annotated[list[str], msgspec.Meta(max_length=20)] = []  # each 1-50 characters: the domain's check
     maturity: Annotated[int, msgspec.Meta(ge=1, le=9)]
     ip_assets: Annotated[list[IpAsset], msgspec.Meta(min_length=1, max_length=50)]
     inventors: Annotated[list[InventorIn], msgspec.Meta(min_length=1, max_length=MAX_INVENTORS)]

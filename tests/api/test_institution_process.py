@@ -70,6 +70,8 @@ async def test_bad_disclosures_are_refused_and_write_nothing(client, app):
     no_number = disclosure_body(funding=[{"kind": "government", "funder": "科技部"}])
     problem = await post(client, uni.inventor, "/transfer-processes", no_number)
     assert_problem(problem, 422, "invalid-disclosure", "funding.0.project_number")
+    blank = await post(client, uni.inventor, "/transfer-processes", disclosure_body(keywords=["储氢", " "]))
+    assert_problem(blank, 422, "invalid-disclosure", "keywords.1")
     enterprise = await verified(client, uni.ops, "enterprise")
     refused = await post(client, enterprise, "/transfer-processes", disclosure_body())
     assert_problem(refused, 403, "not-an-institution")
