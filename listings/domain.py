@@ -590,6 +590,8 @@ class NoticeKind(StrEnum):
     NEGOTIATED_PRICE = "negotiated_price"
     DEAL_RESULT = "deal_result"
     VOUCHER_REDEMPTION = "voucher_redemption"
+    INSTITUTION_TRANSFER = "institution_transfer"  # a university's own transfer decision (成果转化公示)
+    DISTRIBUTION_PLAN = "distribution_plan"  # a university's income-distribution plan (收益分配方案公示)
 
 
 class NoticeStatus(StrEnum):
@@ -628,6 +630,7 @@ class ObjectionSide(StrEnum):
 
     OBJECTOR = "objector"  # the ones the caller filed
     SELLER = "seller"  # the ones against notices the caller's organisation answers
+    RESOLVER = "resolver"  # the ones the caller resolves besides the operators (an institution's own notices)
 
 
 class ObjectionDecision(StrEnum):
@@ -653,8 +656,18 @@ class NoticePeriod:
         return calendar_days_end(opens_at, self.count)
 
 
+# An institution's own notices (SPEC §10): its transfer decision 15 days by default (the institution
+# may choose calendar or working days and pass its own end), its income-distribution plan 15 working days.
+INSTITUTION_TRANSFER_NOTICE_DAYS = 15
+DISTRIBUTION_PLAN_NOTICE_WORKING_DAYS = 15
+
+
 def notice_period(kind: NoticeKind, rules: ListingRules) -> NoticePeriod:
-    """The default period of each kind of notice (SPEC §2.2, §3.5, §4)."""
+    """The default period of each kind of notice (SPEC §2.2, §3.5, §4, §10)."""
+    if kind is NoticeKind.INSTITUTION_TRANSFER:
+        return NoticePeriod(INSTITUTION_TRANSFER_NOTICE_DAYS, working_days=False)
+    if kind is NoticeKind.DISTRIBUTION_PLAN:
+        return NoticePeriod(DISTRIBUTION_PLAN_NOTICE_WORKING_DAYS, working_days=True)
     if kind is NoticeKind.LISTING_ANNOUNCEMENT:
         return NoticePeriod(rules.announcement_working_days, working_days=True)
     if kind is NoticeKind.NEGOTIATED_PRICE:

@@ -6,7 +6,8 @@ it (never module-level state):
 - ``register_notice_handler(kind, handler)`` — a ``NoticeHandler`` is told, inside the same
   transaction, when a notice of that kind closes, is suspended (an objection was pending at its
   end), when an objection to it is filed, answered by the seller's side, and when one is upheld or
-  dismissed; it also says which organisation answers the notice's objections (``answering_side``).
+  dismissed; it also says which organisation answers the notice's objections (``answering_side``)
+  and who resolves them besides the operators (``resolving_side``).
 - ``set_close_handler(handler)`` — decides what a listing becomes when its announcement ends:
   ``unsold``, ``negotiating`` or ``auctioning``. Without one, every listing ends ``unsold``.
 - ``add_listing_observer(observer)`` — told of every listing transition and every amendment
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy import ColumnElement
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from listings.domain import Actor
     from listings.models import Listing, ListingTransition, Notice, Objection
 
 
@@ -40,10 +42,10 @@ class NoticeHandler:
         """An objection was pending when the period ended: stop the subject until it is resolved."""
 
     async def on_upheld(self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime) -> None:
-        """An operator upheld an objection: the notice is cancelled; stop the subject."""
+        """An operator (or the resolving side) upheld an objection: the notice is cancelled; stop the subject."""
 
     async def on_dismissed(self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime) -> None:
-        """An operator dismissed an objection (``on_closed`` follows if the period has run)."""
+        """An operator (or the resolving side) dismissed an objection (``on_closed`` follows if the period has run)."""
 
     async def on_objection_filed(
         self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime
@@ -53,13 +55,20 @@ class NoticeHandler:
     async def on_objection_resolved(
         self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime
     ) -> None:
-        """An operator upheld or dismissed an objection (``objection.status`` says which), after
+        """An operator or the resolving side upheld or dismissed an objection (``objection.status`` says which), after
         ``on_upheld`` or ``on_dismissed`` (and ``on_closed``, when the dismissal closed the notice)."""
 
     def answering_side(self, org_id: uuid.UUID) -> ColumnElement[bool] | None:
         """The notices of this kind whose objections ``org_id`` answers — the subject's seller (a
         redemption's provider) — as a condition on ``Notice``; None: this handler names nobody.
         Checked against one notice when answering, and as a filter when the seller lists them."""
+        return None
+
+    def resolving_side(self, actor: Actor) -> ColumnElement[bool] | None:
+        """The notices of this kind whose objections ``actor`` resolves besides the operators (an
+        institution's own notices: its technology-transfer office), as a condition on ``Notice``;
+        None: operators only. Checked against one notice when resolving, and as a filter when the
+        resolver lists them (``GET /objections?side=resolver``)."""
         return None
 
     async def on_objection_answered(

@@ -50,6 +50,8 @@ LISTING_LABELS: Mapping[str, Mapping[str, str]] = {
         "negotiated_price": "协议定价公示",
         "deal_result": "成交结果公示",
         "voucher_redemption": "创新券兑付公示",
+        "institution_transfer": "成果转化公示",
+        "distribution_plan": "收益分配方案公示",
     },
     "notice_status": {"open": "公示中", "suspended": "异议处理中", "closed": "已结束", "cancelled": "已撤销"},
     "objection_status": {"pending": "待处理", "upheld": "异议成立", "dismissed": "异议不成立", "lapsed": "已失效"},
@@ -62,5 +64,11 @@ LISTING_LABELS: Mapping[str, Mapping[str, str]] = {
     },
     "territory": {"CN": "中国境内"},
     "concluded_by": {"auction": "网络竞价", "negotiation": "协议成交", "listed_price": "挂牌价成交"},
-    "subject_type": {"listing": "科技成果挂牌", "deal": "成交", "voucher_redemption": "创新券兑付"},
+    "subject_type": {
+        "listing": "科技成果挂牌",
+        "deal": "成交",
+        "voucher_redemption": "创新券兑付",
+        "institution_process": "成果转化决策",
+        "distribution_plan": "收益分配方案",
+    },
 }

@@ -298,9 +298,12 @@ async def resolve_objection(
     note: str,
     now: datetime,
 ) -> Objection:
-    """An operator upholds (notice cancelled, subject stopped) or dismisses (subject proceeds)."""
-    actor.require_operator()
+    """An operator upholds (notice cancelled, subject stopped) or dismisses (subject proceeds); so
+    does whoever the handlers of the notice's kind name as its resolving side (``resolved_by``: an
+    institution's technology-transfer office for its own notices). Anyone else: 403, as before."""
     objection = await session.scalar(select(Objection).where(Objection.id == objection_id).with_for_update())
+    if not actor.is_operator and (objection is None or not await _resolves(session, ctx, actor, objection.notice_id)):
+        actor.require_operator()  # the same refusal whether or not the objection exists
     if objection is None:
         raise NotFound(f"objection {objection_id} not found")
     if objection.status != ObjectionStatus.PENDING.value:
@@ -356,6 +359,24 @@ async def _answers(session: AsyncSession, ctx: ListingsContext, actor: Actor, no
     return found_id is not None
 
 
+def resolved_by(ctx: ListingsContext, actor: Actor) -> ColumnElement[bool]:
+    """The notices whose objections ``actor`` resolves besides the operators, as the handlers of
+    each kind say (an institution's transfer and distribution-plan notices: its technology-transfer
+    office); a kind whose handlers name nobody is resolved by operators only."""
+    sides = [
+        and_(Notice.kind == kind.value, side)
+        for kind in NoticeKind
+        for handler in ctx.hooks.notice_handlers(kind)
+        if (side := handler.resolving_side(actor)) is not None
+    ]
+    return or_(false(), *sides)
+
+
+async def _resolves(session: AsyncSession, ctx: ListingsContext, actor: Actor, notice_id: uuid.UUID) -> bool:
+    found_id = await session.scalar(select(Notice.id).where(Notice.id == notice_id, resolved_by(ctx, actor)))
+    return found_id is not None
+
+
 def _objector(actor: Actor, objection: Objection) -> bool:
     return objection.objector_user_id == actor.user_id or objection.objector_org_id == actor.org_id
 
@@ -363,13 +384,14 @@ def _objector(actor: Actor, objection: Objection) -> bool:
 async def get_objection(
     session: AsyncSession, ctx: ListingsContext, actor: Actor, objection_id: uuid.UUID
 ) -> Objection:
-    """The objector, the seller's side of its notice and operators see an objection; nobody else
-    learns that it exists."""
+    """The objector, the seller's side of its notice, its resolving side and operators see an
+    objection; nobody else learns that it exists."""
     objection = await session.get(Objection, objection_id)
     if objection is None or not (
         actor.is_operator
         or objection.objector_user_id == actor.user_id
         or await _answers(session, ctx, actor, objection.notice_id)
+        or await _resolves(session, ctx, actor, objection.notice_id)
     ):
         raise NotFound(f"objection {objection_id} not found")
     return objection
@@ -385,13 +407,19 @@ async def answer_objection(
 ) -> Objection:
     """The seller's side answers a pending objection, once; the handlers of the notice's kind are
     told (``on_objection_answered``: the objector and operators hear of it). 404 to whoever may not
-    see the objection; 403 to the objector and operators, who see it but do not answer it."""
+    see the objection; 403 to the objector, the resolving side and operators, who see it but do
+    not answer it."""
     # Locked as ``resolve_objection`` locks it: an answer and a decision never cross.
     objection = await session.scalar(select(Objection).where(Objection.id == objection_id).with_for_update())
     if objection is None:
         raise NotFound(f"objection {objection_id} not found")
     seller = await _answers(session, ctx, actor, objection.notice_id)
-    if not (seller or actor.is_operator or objection.objector_user_id == actor.user_id):
+    if not (
+        seller
+        or actor.is_operator
+        or objection.objector_user_id == actor.user_id
+        or await _resolves(session, ctx, actor, objection.notice_id)
+    ):
         raise NotFound(f"objection {objection_id} not found")
     objection.answer = checked_objection_answer(
         text,
@@ -436,17 +464,21 @@ async def list_objections(
     cursor: str | None,
     side: ObjectionSide | None = None,
 ) -> tuple[list[Objection], str | None]:
-    """Operators: the queue of objections (oldest first); others: their own objections and those
-    against their organisation's notices (the ones it answers). ``side`` keeps one of the two."""
+    """Operators: the queue of objections (oldest first); others: their own objections, those
+    against their organisation's notices (the ones it answers) and those they resolve besides the
+    operators (``resolved_by``). ``side`` keeps one of the three."""
     query = select(Objection)
     mine = Objection.objector_user_id == actor.user_id
     against_us = Objection.notice_id.in_(select(Notice.id).where(answered_by(ctx, actor.org_id)))
+    ours_to_resolve = Objection.notice_id.in_(select(Notice.id).where(resolved_by(ctx, actor)))
     if side is ObjectionSide.OBJECTOR:
         query = query.where(mine)
     elif side is ObjectionSide.SELLER:
         query = query.where(against_us)
+    elif side is ObjectionSide.RESOLVER:
+        query = query.where(ours_to_resolve)
     elif not actor.is_operator:
-        query = query.where(or_(mine, against_us))
+        query = query.where(or_(mine, against_us, ours_to_resolve))
     if status is not None:
         query = query.where(Objection.status == status.value)
     if notice_id is not None:

@@ -446,7 +446,7 @@ class ObjectionController(Controller):
         "/{objection_id:uuid}/resolve",
         status_code=200,
         security=BEARER,
-        summary="Uphold (notice cancelled, subject stopped) or dismiss (subject proceeds) — operators",
+        summary="Uphold (notice cancelled, subject stopped) or dismiss (subject proceeds): operators, resolving side",
     )
     async def resolve(
         self,
