@@ -11,3 +11,8 @@ pages follow; this ``__init__`` will then name what other modules use. It is to 
 (listing drafts, negotiated-price notices, settlement) only through protocols the composition root
 wires, as trading, vouchers, payments and documents meet one another.
 """
+
+from exchange.institutions.distribution import DistributionNotices
+from exchange.institutions.income import IncomeReceipts
+
+__all__ = ["DistributionNotices", "IncomeReceipts"]

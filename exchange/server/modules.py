@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from exchange import vouchers
+from exchange import institutions, vouchers
 from exchange.accounting.jobs import HoldExpirySweep
 from exchange.documents import DocumentsContext, OwnerKind, create_documents
 from exchange.documents.owners import ObjectionDocuments
@@ -85,4 +85,8 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     # follow the order's own rule, which vouchers keeps.
     documents.owners[OwnerKind.OBJECTION] = ObjectionDocuments(listings)
     documents.owners[OwnerKind.SERVICE_ORDER] = vouchers.ServiceOrderDocuments()
+    # An institution's income: a receipt for each settled payment of a deal its process implemented,
+    # and its distribution plans' public notices, whose objections its office resolves.
+    trading.settlement_observers.append(institutions.IncomeReceipts())
+    listings.hooks.register_notice_handler(NoticeKind.DISTRIBUTION_PLAN, institutions.DistributionNotices())
     return Modules(listings=listings, sweeper=sweeper, trading=trading, documents=documents)

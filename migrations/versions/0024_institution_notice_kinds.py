@@ -1,7 +1,7 @@
 """institution notice kinds: a university's transfer decision and its income-distribution plan
 
 Revision ID: 0024_institution_notice_kinds
-Revises: 0023_ledger_verifications
+Revises: 0024_institutions
 Create Date: 2026-12-12
 
 An institution publishes its own notices on the exchange's board (SPEC §10): the public notice of
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0024_institution_notice_kinds"
-down_revision: str | None = "0023_ledger_verifications"
+down_revision: str | None = "0024_institutions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

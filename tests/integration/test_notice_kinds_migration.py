@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from exchange.platform.db import create_engine
 from tests.integration.test_instalment_migration import fresh_database, migrate
 
-BEFORE = "0023_ledger_verifications"
+BEFORE = "0024_institutions"
 NOW = datetime(2026, 3, 2, 1, tzinfo=UTC)
 
 
