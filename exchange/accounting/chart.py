@@ -102,6 +102,12 @@ EXCHANGE_VOUCHERS_RECEIVED = _line(
     "vouchers that paid the exchange's fees, awaiting redemption",
 ).of()
 
+# -- institutions -------------------------------------------------------------------------------------------
+
+inventor_cash = _line(
+    "inventor:<id>:cash", CNY, "liability", True, "an inventor's income distributed by an institution"
+).of
+
 
 # The account that holds the money while it is at a payment provider, by provider name.
 _CLEARING = {"stripe": PSP_STRIPE_CLEARING, "bank_transfer": BANK_SETTLEMENT}

@@ -4,8 +4,17 @@ configurable workflow of steps (default 发起 → 初审 → 评估 → 论证 
 notice, the contract registration (技术合同认定登记), the distribution of income to the inventors
 (收益分配) and the annual report (年度报告). See docs/institutions.md.
 
-Use-case files: ``config.py`` (an institution's settings and role grants) and ``processes.py``
-(disclosures and the acts at each step); the rules in ``domain.py``, tables in ``models.py``. It
-meets trading (listing drafts, negotiated-price notices, settlement) only through protocols the
-composition root wires, as trading, vouchers, payments and documents meet one another.
+Use-case files: ``config.py`` (an institution's settings and role grants), ``processes.py``
+(disclosures and the acts at each step), ``transfer_notice.py`` (公示), ``implementation.py``
+(实施), ``contracts.py`` (contract registration), ``income.py``, ``inventors.py`` and
+``distribution.py`` (receipts, inventors' accounts, plans and payouts); the rules in
+``domain.py``, tables in ``models.py``. It meets trading (deals, settlement) only through
+protocols the composition root wires, as trading, vouchers, payments and documents meet one another.
 """
+
+from exchange.institutions.contracts import DealReader, InstitutionsContext
+from exchange.institutions.distribution import DistributionNotices
+from exchange.institutions.income import IncomeReceipts
+from exchange.institutions.transfer_notice import TransferNotices
+
+__all__ = ["DealReader", "DistributionNotices", "IncomeReceipts", "InstitutionsContext", "TransferNotices"]

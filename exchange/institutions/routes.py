@@ -7,16 +7,16 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from litestar import Controller, delete, get, post, put
+from litestar import Controller, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.institutions import config, contracts, processes, transfer_notice
+from exchange.institutions import config, contracts, distribution, income, inventors, processes, transfer_notice
 from exchange.institutions.contracts import InstitutionsContext
 from exchange.institutions.domain import ProcessStatus, Role, Step
 from exchange.institutions.implementation import implement
-from exchange.institutions.models import TransferProcess
+from exchange.institutions.models import IncomeReceipt, TransferProcess
 from exchange.institutions.schemas import (
     ContractRegistrationIn,
     ContractRegistrationOut,
@@ -24,11 +24,19 @@ from exchange.institutions.schemas import (
     DisclosureIn,
     EvaluationIn,
     ExpertReviewIn,
+    ExtraApprovalIn,
     FirstReviewIn,
+    IdentityCheckIn,
     ImplementationIn,
+    InventorAccountList,
+    InventorAccountOut,
     ObjectionResolveIn,
+    PlanIn,
+    PlanOut,
     ProcessOut,
     ProcessPage,
+    ReceiptOut,
+    ReceiptPage,
     ReturnIn,
     RoleGrantIn,
     RoleList,
@@ -41,7 +49,9 @@ from exchange.parties.domain import OrgKind, Principal
 from exchange.parties.http import Caller
 from exchange.parties.service import get_org
 from exchange.platform.http import BEARER, Db, Now
+from exchange.platform.keyed import REPLAY_DOC, IdempotencyKey, KeyedWrite, keyed
 from kernel.pagination import Cursor, Limit, by_id, id_after, keyset_page
+from listings import ListingsContext
 from listings.workdays import beijing_date
 
 Act = Callable[[AsyncSession], Awaitable[TransferProcess]]
@@ -276,3 +286,110 @@ class ContractRegistrationController(Controller):
 
 
 INSTITUTION_ROUTES = [InstitutionController, ProcessController, ContractRegistrationController]
+# -- income and its distribution (收益分配) --------------------------------------------------------------
+
+Listings = NamedDependency[ListingsContext]
+
+
+async def _receipt_out(session: AsyncSession, receipt: IncomeReceipt) -> ReceiptOut:
+    return ReceiptOut(
+        id=receipt.id, org_id=receipt.org_id, process_id=receipt.process_id, deal_id=receipt.deal_id,
+        seq=receipt.seq, amount=receipt.amount, reward_held=receipt.reward_held, received_at=receipt.received_at,
+        plans=[distribution.plan_out(p) for p in await income.plans_of(session, receipt.id)],
+    )  # fmt: skip
+
+
+class IncomeController(Controller):
+    path = "/"
+    tags = ["institutions"]
+    security = BEARER
+
+    @get("/institutions/{org_id:uuid}/income-receipts", summary="The institution's income receipts, newest first")
+    async def list_receipts(
+        self, org_id: FromPath[uuid.UUID], user: Caller, db: Db, limit: Limit = 20, cursor: Cursor = None
+    ) -> ReceiptPage:
+        async with db.read() as session:
+            rows = await income.list_receipts(session, user, org_id, after=id_after(cursor), limit=limit + 1)
+            page, next_cursor = keyset_page(rows, limit, by_id)
+            return ReceiptPage([await _receipt_out(session, r) for r in page], next_cursor)
+
+    @get("/income-receipts/{receipt_id:uuid}", summary="An income receipt with its distribution plans")
+    async def show_receipt(self, receipt_id: FromPath[uuid.UUID], user: Caller, db: Db) -> ReceiptOut:
+        async with db.read() as session:
+            return await _receipt_out(session, await income.visible_receipt(session, user, receipt_id))
+
+    @post(
+        "/income-receipts/{receipt_id:uuid}/plans",
+        summary="Propose the receipt's distribution plan (the office); its public notice opens",
+    )
+    async def propose(
+        self, receipt_id: FromPath[uuid.UUID], data: JSONBody[PlanIn], user: Caller, db: Db, clock: Now,
+        listings: Listings,
+    ) -> PlanOut:  # fmt: skip
+        async def work(session: AsyncSession) -> PlanOut:
+            plan = await distribution.propose(session, listings, user, receipt_id, data, clock.now())
+            return distribution.plan_out(plan)
+
+        return await db.transaction(work)
+
+    @get("/distribution-plans/{plan_id:uuid}", summary="A distribution plan")
+    async def show_plan(self, plan_id: FromPath[uuid.UUID], user: Caller, db: Db) -> PlanOut:
+        async with db.read() as session:
+            return distribution.plan_out(await distribution.visible_plan(session, user, plan_id))
+
+    @post(
+        "/distribution-plans/{plan_id:uuid}/extra-approval",
+        status_code=200,
+        summary="Record the higher meeting's approval of a plan paying someone above the threshold (the office)",
+    )
+    async def extra_approval(
+        self, plan_id: FromPath[uuid.UUID], data: JSONBody[ExtraApprovalIn], user: Caller, db: Db, clock: Now
+    ) -> PlanOut:
+        async def work(session: AsyncSession) -> PlanOut:
+            return distribution.plan_out(await distribution.approve_extra(session, user, plan_id, data, clock.now()))
+
+        return await db.transaction(work)
+
+    @post(
+        "/distribution-plans/{plan_id:uuid}/pay",
+        status_code=200,
+        summary="Pay an approved plan to the inventors' accounts (the office; Idempotency-Key required)",
+        operation_class=KeyedWrite,
+        response_headers=REPLAY_DOC,
+    )
+    async def pay(
+        self, plan_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now, idempotency_key: IdempotencyKey = None
+    ) -> Response[PlanOut]:
+        async def work(session: AsyncSession) -> PlanOut:
+            return distribution.plan_out(await distribution.pay(session, user, plan_id, clock.now()))
+
+        return await keyed(db, clock, user, idempotency_key, action="distribution-payout", request=str(plan_id),
+                           work=work, status=200, required=True)  # fmt: skip
+
+    @get("/institutions/{org_id:uuid}/inventor-accounts", summary="The inventors the institution pays, with balances")
+    async def list_inventor_accounts(self, org_id: FromPath[uuid.UUID], user: Caller, db: Db) -> InventorAccountList:
+        async with db.read() as session:
+            rows = await inventors.list_accounts(session, user, org_id)
+            return InventorAccountList([await inventors.account_out(session, a) for a in rows])
+
+    @get("/inventor-accounts/{account_id:uuid}", summary="An inventor's account and balance")
+    async def show_inventor_account(self, account_id: FromPath[uuid.UUID], user: Caller, db: Db) -> InventorAccountOut:
+        async with db.read() as session:
+            return await inventors.account_out(session, await inventors.visible_account(session, user, account_id))
+
+    @post(
+        "/inventor-accounts/{account_id:uuid}/identity-check",
+        status_code=200,
+        summary="Mark the inventor's identity as checked, optionally linking the member who is that inventor (office)",
+    )
+    async def identity_check(
+        self, account_id: FromPath[uuid.UUID], data: JSONBody[IdentityCheckIn], user: Caller, db: Db, clock: Now
+    ) -> InventorAccountOut:
+        async def work(session: AsyncSession) -> InventorAccountOut:
+            account = await inventors.check_identity(session, user, account_id, data, clock.now())
+            return await inventors.account_out(session, account)
+
+        return await db.transaction(work)
+
+
+INSTITUTION_ROUTES = [InstitutionController, ProcessController, IncomeController]

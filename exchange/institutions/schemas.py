@@ -318,3 +318,106 @@ class ContractRegistrationOut(msgspec.Struct):
     certified_amount: int
     recorded_by: uuid.UUID
     recorded_at: datetime
+
+
+# Income and its distribution (收益分配)
+
+
+class InventorPayoutIn(msgspec.Struct, forbid_unknown_fields=True):
+    """One disclosed inventor's payout (by name and affiliation as disclosed), fen."""
+
+    name: Name
+    affiliation: Text
+    amount: Fen
+
+
+class PartPayoutIn(msgspec.Struct, forbid_unknown_fields=True):
+    """One part of the institution's remainder (a name of its settings' parts), fen."""
+
+    name: Name
+    amount: Fen
+
+
+class PlanIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The office's plan for a receipt. Leave ``inventors`` and ``institution`` out for the default
+    (the declared share to the inventors by their contribution shares, the rest to the parts by
+    weight); give both to adjust it."""
+
+    inventors: Annotated[list[InventorPayoutIn], msgspec.Meta(min_length=1, max_length=MAX_INVENTORS)] | None = None
+    institution: Annotated[list[PartPayoutIn], msgspec.Meta(min_length=1, max_length=20)] | None = None
+    reason: Note = ""
+
+
+class ExtraApprovalIn(msgspec.Struct, forbid_unknown_fields=True):
+    minutes: Reason  # the higher meeting's minutes (number or document)
+
+
+class IdentityCheckIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The office checked the inventor's identity (document seen, bank details confirmed); it may
+    link the member who is that inventor, who then sees the account."""
+
+    user_id: uuid.UUID | None = None
+    note: Note = ""
+
+
+class PayoutOut(msgspec.Struct):
+    kind: str  # inventor | institution
+    name: str
+    affiliation: str
+    inventor_account_id: uuid.UUID | None
+    amount: int
+
+
+class PlanOut(msgspec.Struct):
+    id: uuid.UUID
+    receipt_id: uuid.UUID
+    org_id: uuid.UUID
+    status: str  # noticed, suspended, approved, cancelled, paid
+    amount: int
+    inventor_share_bp: int
+    inventors_total: int
+    payouts: list[PayoutOut]
+    notice_id: uuid.UUID | None
+    extra_approval_needed: bool
+    extra_approval: dict[str, Any] | None
+    reason: str
+    created_by: uuid.UUID
+    created_at: datetime
+    paid_at: datetime | None
+
+
+class PlanList(msgspec.Struct):
+    items: list[PlanOut]
+
+
+class ReceiptOut(msgspec.Struct):
+    id: uuid.UUID
+    org_id: uuid.UUID
+    process_id: uuid.UUID
+    deal_id: uuid.UUID
+    seq: int
+    amount: int
+    reward_held: int
+    received_at: datetime
+    plans: list[PlanOut]
+
+
+class ReceiptPage(msgspec.Struct):
+    items: list[ReceiptOut]
+    next_cursor: str | None
+
+
+class InventorAccountOut(msgspec.Struct):
+    id: uuid.UUID
+    org_id: uuid.UUID
+    name: str
+    affiliation: str
+    user_id: uuid.UUID | None
+    identity_checked_at: datetime | None
+    identity_checked_by: uuid.UUID | None
+    balance: int  # fen in the account (``inventor:<id>:cash``)
+    created_at: datetime
+
+
+class InventorAccountList(msgspec.Struct):
+    items: list[InventorAccountOut]

@@ -103,6 +103,7 @@ CATALOGUE: Mapping[str, KindInfo] = dict(
         _info("service_order.updated", "the enterprise and the service provider"),
         _info("withdrawal.paid", "the organisation", mandatory=True),
         _info("withdrawal.rejected", "the organisation", mandatory=True),
+        _info("income.received", "the institution's office (its admins)", mandatory=True),
         _info(
             "operator.org_to_verify", "operators", channels=frozenset({Channel.INBOX, Channel.EMAIL}), mandatory=True
         ),

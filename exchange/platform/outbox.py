@@ -68,6 +68,8 @@ class Kind(StrEnum):
     # wallets
     WITHDRAWAL_PAID = "withdrawal.paid"
     WITHDRAWAL_REJECTED = "withdrawal.rejected"
+    # institutions: income from a deal its transfer process implemented, to distribute
+    INCOME_RECEIVED = "income.received"
     # for operators
     ORG_TO_VERIFY = "operator.org_to_verify"
     LISTING_TO_REVIEW = "operator.listing_to_review"

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from exchange import vouchers
+from exchange import institutions, vouchers
 from exchange.accounting.jobs import HoldExpirySweep
 from exchange.documents import DocumentsContext, OwnerKind, create_documents
 from exchange.documents.owners import ObjectionDocuments
-from exchange.institutions.contracts import InstitutionsContext
-from exchange.institutions.transfer_notice import TransferNotices
 from exchange.platform.events import Events
 from exchange.platform.keys import Keys
 from exchange.platform.settings import Settings
@@ -56,7 +54,7 @@ class Modules:
     sweeper: Sweeper
     trading: TradingContext
     documents: DocumentsContext
-    institutions: InstitutionsContext
+    institutions: institutions.InstitutionsContext
 
 
 def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> Modules:
@@ -91,6 +89,10 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     documents.owners[OwnerKind.SERVICE_ORDER] = vouchers.ServiceOrderDocuments()
     # An institution's own transfer notice (公示) moves its process; its office answers and resolves
     # the objections; contract registrations read the deals through trading's reader.
-    listings.hooks.register_notice_handler(NoticeKind.INSTITUTION_TRANSFER, TransferNotices())
-    institutions = InstitutionsContext(listings=listings, deals=InstitutionDeals())
-    return Modules(listings=listings, sweeper=sweeper, trading=trading, documents=documents, institutions=institutions)
+    listings.hooks.register_notice_handler(NoticeKind.INSTITUTION_TRANSFER, institutions.TransferNotices())
+    # An institution's income: a receipt for each settled payment of a deal its process implemented,
+    # and its distribution plans' public notices, whose objections its office resolves.
+    trading.settlement_observers.append(institutions.IncomeReceipts())
+    listings.hooks.register_notice_handler(NoticeKind.DISTRIBUTION_PLAN, institutions.DistributionNotices())
+    context = institutions.InstitutionsContext(listings=listings, deals=InstitutionDeals())
+    return Modules(listings=listings, sweeper=sweeper, trading=trading, documents=documents, institutions=context)

@@ -14,7 +14,13 @@ and about the seller's answers to objections to any notice.
 from __future__ import annotations
 
 from exchange.trading.closing import close_handler
-from exchange.trading.context import FeeVoucherPayer, TradingContext, TradingRules
+from exchange.trading.context import (
+    FeeVoucherPayer,
+    SettledPayment,
+    SettlementObserver,
+    TradingContext,
+    TradingRules,
+)
 from exchange.trading.deals import DealNoticeHandler
 from exchange.trading.domain import FeeSchedule
 from exchange.trading.intents import IntentObserver
@@ -39,6 +45,8 @@ __all__ = [
     "FeeVoucherPayer",
     "ListingNotices",
     "ObjectionAnswers",
+    "SettledPayment",
+    "SettlementObserver",
     "TradingContext",
     "TradingRules",
     "create_trading",

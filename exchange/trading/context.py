@@ -37,6 +37,29 @@ class FeeVoucherPayer(Protocol):
 
 
 @dataclass(frozen=True)
+class SettledPayment:
+    """One payment of a deal, settled: what its seller received of it (``seller_proceeds`` to the
+    seller's cash, ``inventor_reward`` held in the seller's inventors' rewards account), fen."""
+
+    deal_id: uuid.UUID
+    listing_id: uuid.UUID
+    seller_org_id: uuid.UUID
+    buyer_org_id: uuid.UUID
+    seq: int  # the deal's payment: 0 the price or the down payment, 1… the instalments
+    amount: int
+    seller_proceeds: int
+    inventor_reward: int
+    settled_at: datetime
+
+
+class SettlementObserver(Protocol):
+    """Told of every settled payment inside the settlement's transaction (raise to refuse it: the
+    settlement then rolls back). An institution records its income from the deals it implemented."""
+
+    async def on_payment_settled(self, session: AsyncSession, payment: SettledPayment) -> None: ...
+
+
+@dataclass(frozen=True)
 class TradingRules:
     """Trading's settings (SPEC §3), handed in from ``Settings``."""
 
@@ -59,13 +82,15 @@ class TradingContext:
     """Rules, the listings module (notices, transitions, signing key) and the optional seams.
 
     ``publish(channel, event, data)`` sends a live event; call it only after commit.
-    ``fee_voucher_payer`` is set by the composition root when vouchers may pay buyer fees.
+    ``fee_voucher_payer`` is set by the composition root when vouchers may pay buyer fees;
+    ``settlement_observers`` are told of each settled payment (the composition root adds them).
     """
 
     rules: TradingRules
     listings: ListingsContext
     publish: Publish | None = None
     fee_voucher_payer: FeeVoucherPayer | None = None
+    settlement_observers: list[SettlementObserver] = field(default_factory=list)
     bid_turns: BidTurns = field(default_factory=BidTurns)
 
     async def run(self, db: Any, work: Callable[[AsyncSession, list[LiveEvent]], Awaitable[T]]) -> T:

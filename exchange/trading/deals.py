@@ -31,7 +31,7 @@ from exchange.parties.domain import OrgStatus, Principal
 from exchange.parties.models import Org
 from exchange.platform.outbox import Audience, Kind, Subject, notify
 from exchange.trading import schedule
-from exchange.trading.context import LiveEvent, TradingContext
+from exchange.trading.context import LiveEvent, SettledPayment, TradingContext
 from exchange.trading.domain import (
     DealAction,
     DealState,
@@ -559,6 +559,13 @@ async def _pay_and_settle(
     row.payment_entry_ids, row.settlement_entry_ids = paid_ids, settled_ids
     row.paid_at = row.settled_at = now
     schedule.move(row, InstalmentAction.PAID, now)
+    settled = SettledPayment(
+        deal_id=deal.id, listing_id=deal.listing_id, seller_org_id=deal.seller_org_id,
+        buyer_org_id=deal.buyer_org_id, seq=row.seq, amount=row.amount, seller_proceeds=row.seller_proceeds,
+        inventor_reward=row.inventor_reward, settled_at=now,
+    )  # fmt: skip
+    for observer in ctx.settlement_observers:
+        await observer.on_payment_settled(session, settled)
     deal.buyer_fee_vouchers += vouchers
     unpaid = sum(1 for r in rows if r.status != InstalmentStatus.SETTLED.value)
     _move(deal, payment_action(unpaid), now)
