@@ -26,7 +26,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 import msgspec
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -242,14 +242,11 @@ def page_context(tab: str, **values: Any) -> dict[str, Any]:
 
 def shown(
     request: Request[Any, Any, Any], page: str, work: str, context: dict[str, Any], *, status: int = 200,
-    push: str | None = None,
 ) -> Template:  # fmt: skip
     """The page whole, or (htmx) its work area in place of ``#work``."""
     if not is_htmx(request):
         return Template(page, context=context, status_code=status)
     headers = {"HX-Retarget": "#work", "HX-Reswap": "innerHTML", "Cache-Control": "no-store"}
-    if push:
-        headers["HX-Push-Url"] = push
     return Template(work, context=context, status_code=status, headers=headers)
 
 
@@ -325,7 +322,9 @@ def disclosure_of(form: Form) -> DisclosureIn:
 
 
 @post("/workspace/transfers/new", include_in_schema=False, status_code=200)
-async def disclose(request: Request[Any, Any, Any], user: Caller, db: Db, clock: Now) -> Template | Redirect:
+async def disclose(
+    request: Request[Any, Any, Any], user: Caller, db: Db, clock: Now
+) -> Template | Redirect | Response[bytes]:
     """``POST /transfer-processes``: the disclosure, and its process begun at 发起."""
     request.state.action = ACTION
     institution_caller(user)
@@ -342,11 +341,11 @@ async def disclose(request: Request[Any, Any, Any], user: Caller, db: Db, clock:
         refused_by(form, refusal)
         return shown(request, "institutions/new.html", "institutions/_new_work.html", _disclosure_context(form),
                      status=refusal.status)  # fmt: skip
-    path = f"/workspace/transfers/{process.id}"
+    # The process's own page (its address, the navigation marking 披露与转化): htmx follows HX-Redirect.
+    target = f"/workspace/transfers/{process.id}?notice=transfer-disclosed"
     if not is_htmx(request):
-        return Redirect(f"{path}?notice=transfer-disclosed", status_code=303)
-    context = await _process_context(db, user, process.id, done=notice_for("transfer-disclosed") or "")
-    return shown(request, "institutions/process.html", WORK, context, push=path)
+        return Redirect(target, status_code=303)
+    return Response(content=b"", status_code=200, headers={"HX-Redirect": target})
 
 
 # ----------------------------------------------------------------------------------------------
