@@ -20,6 +20,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 import exchange.documents
+import exchange.institutions
 import exchange.notifications
 import exchange.parties
 import exchange.payments
@@ -29,6 +30,7 @@ import exchange.trading
 import exchange.vouchers
 import listings
 from exchange.documents import PAGE_HANDLERS as DOCUMENT_PAGES
+from exchange.institutions.pages import PAGE_HANDLERS as INSTITUTION_PAGES
 from exchange.notifications.pages import PAGE_HANDLERS as NOTIFICATION_PAGES
 from exchange.parties.account_pages import PAGE_HANDLERS as ACCOUNT_PAGES
 from exchange.parties.http import SESSION_COOKIE, page_caller_dependencies, resolve_page_principal
@@ -58,6 +60,7 @@ PAGE_PACKAGES = [exchange.documents, exchange.parties, exchange.stats, exchange.
 PAGE_PACKAGES.append(exchange.notifications)  # the inbox page (its mail texts sit beside, under en/ and zh/)
 # The operators' console: the money pages, and those of the whole exchange (ledger, sweeps).
 PAGE_PACKAGES += [exchange.payments, exchange.server]
+PAGE_PACKAGES.append(exchange.institutions)  # a university's own transfer process (成果转化)
 # The buyer's workspace, the deal and negotiation pages both parties share, and the wallet.
 BUYER_PAGES = [*TRADING_WORKSPACE_PAGES, *WALLET_PAGES]
 
@@ -110,6 +113,7 @@ def pages_router(settings: Settings, keys: Keys, *, upload_body_limit: int) -> R
             ),
             *NOTIFICATION_PAGES,
             *ACCOUNT_PAGES,  # the workspace's members and sessions
+            *INSTITUTION_PAGES,  # a university's own transfer process (成果转化)
         ],
         dependencies=page_caller_dependencies(),
         before_request=before_page,

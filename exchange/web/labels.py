@@ -289,3 +289,30 @@ LABELS = {
     **LABELS,
     "objection_status": {"pending": "待处理", "upheld": "异议成立", "dismissed": "异议不成立", "lapsed": "已失效"},
 }
+# -- a university's own transfer process (exchange/institutions, the 成果转化 pages) ----------------------
+LABELS = {
+    **LABELS,
+    "transfer_step": {
+        "initiate": "发起",
+        "first_review": "初审",
+        "evaluation": "评估",
+        "expert_review": "论证",
+        "decision": "决策",
+        "notice": "公示",
+        "implementation": "实施",
+    },
+    "institution_role": {
+        "inventor": "发明人",
+        "office": "成果转化办公室",
+        "evaluator": "评估人员",
+        "expert_panel": "专家论证组",
+        "decision_body": "决策机构",
+    },
+    "step_outcome": {"completed": "通过", "returned": "退回", "stopped": "终止"},
+    "process_status": {"active": "进行中", "finished": "已完成", "stopped": "已终止"},
+    "intended_form": {"transfer": "转让", "license": "许可", "equity": "作价入股", "keep": "学校自行实施或保留"},
+    "funding_kind": {"government": "政府资助项目", "other": "其他资助"},
+    "evaluation_kind": {"internal": "内部评估", "external": "外部评估报告"},
+    "vote": {"approve": "同意", "reject": "不同意", "abstain": "弃权"},
+    "period_unit": {"calendar_days": "自然日", "working_days": "工作日"},
+}

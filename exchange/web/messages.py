@@ -477,3 +477,121 @@ ACTION_MESSAGES.update(
 )
 NOTICES["objection-answered"] = "答复已提交，交易所和异议人将看到您的答复。"
 FORM_FIELDS["answer"] = "答复"
+# -- a university's own transfer process (exchange/institutions/pages.py, 成果转化) ------------------------
+MESSAGES.update(
+    {
+        "invalid-disclosure": "披露内容不符合要求，请查看标出的内容。",
+        "invalid-step-record": "本环节的记录不符合要求，请查看标出的内容。",
+        "invalid-workflow": (
+            "转化流程设置不符合要求：发起为第一步，决策、公示、实施依次为最后三步，每个环节至少有一个角色办理。"
+        ),
+        "invalid-institution-rules": "转化设置不符合要求，请查看标出的内容。",
+        "not-an-institution": "只有高校和科研院所在 TechX 办理职务科技成果转化流程。",
+        "not-a-member": "该用户不是本机构的成员。",
+    }
+)
+ACTION_MESSAGES.update(
+    {
+        "transfer:forbidden": "您在本机构没有在此环节办理的角色（由机构管理员在“转化设置”中授予）。",
+        "transfer:invalid-state": "流程已前进到其他环节或已结束，请刷新页面查看当前环节。",
+        "transfer:not-found": "没有这个转化流程，或您无权查看。",
+        "transfer-settings:forbidden": "只有机构管理员可以修改转化设置、授予或收回角色。",
+        "transfer-settings:not-found": "该成员没有这项已授予的角色（可能已被收回）。",
+    }
+)
+NOTICES.update(
+    {
+        "transfer-disclosed": "披露已提交，转化流程已发起。",
+        "transfer-step-done": "本环节已办理，流程进入下一环节。",
+        "transfer-returned": "流程已退回到所选环节，开始新一轮办理。",
+        "transfer-stopped": "流程已终止。",
+        "transfer-settings-saved": "转化设置已保存，之后发起的流程按新设置办理。",
+        "transfer-role-granted": "角色已授予。",
+        "transfer-role-revoked": "角色已收回。",
+    }
+)
+# The words next to an input of the transfer pages, by the field a refusal names (rows as ``*``);
+# a field with several rules is told apart by the English words of the domain's message. The
+# achievement's own fields (title, field, ip_assets…) are the listing form's (``LISTING_FIELDS``).
+INSTITUTION_FIELDS: dict[str, str] = {
+    "inventors": "请至少填写一位发明人（最多 50 位）。",
+    "inventors.*.name": "请填写发明人姓名（1 至 100 个字）。",
+    "inventors.*.affiliation": "请填写发明人所在单位（学院、系或研究所）。",
+    "inventors.*.share_bp": "贡献份额须为大于 0、不超过 100 的百分数，最多两位小数，例如 60 或 60.5。",
+    "funding": "资助来源最多 20 项。",
+    "funding.*.kind": "请选择资助类型。",
+    "funding.*.funder": "请填写资助方。",
+    "funding.*.project_number": "政府资助项目须填写项目编号。",
+    "intended_form": "请选择拟转化方式。",
+    "note": "备注最多 2,000 个字。",
+    "complete": "初审只通过内容完整的披露；不完整的请退回到发起环节补充。",
+    "institution_owns": "初审只通过本单位有权转化的成果（职务成果，且无第三方权利障碍）。",
+    "conflicts": "利益冲突说明最多 2,000 个字。",
+    "kind": "请选择评估方式。",
+    "appraised_value": "评估值须为大于 0 的金额（元）。",
+    "appraiser": "请填写评估机构或内部评估人。",
+    "report_number": "外部评估报告须填写报告编号。",
+    "report_date": "请填写评估日期（不能晚于今天）。",
+    "experts": "专家论证至少需要 3 位专家。",
+    "experts.*.name": "请填写专家姓名。",
+    "experts.*.opinion": "每位专家须给出书面意见。",
+    "experts.*.vote": "请选择表决意见。",
+    "minutes": "请填写会议纪要的编号或名称。",
+    "decision_makers": "请填写出席的决策成员。",
+    "decision_makers.*.name": "请填写决策成员姓名，每人只填一次。",
+    "decision_makers.*.recused": "与受让方有关联的决策成员须回避。",
+    "pricing": "请选择定价方式：协议定价、挂牌交易或拍卖。",
+    "floor_price": "底价须为大于 0 的金额（元）。",
+    "counterparty": "协议定价须写明受让方；挂牌或拍卖的受让方在交易所产生，此处留空。",
+    "related_inventors": "所填关联发明人须为本披露中的发明人，以逗号或顿号分隔。",
+    "related_party_declaration": "发明人或决策成员与受让方存在关联关系，须填写关联关系声明。",
+    "approved": "不批准的决定请使用“终止流程”，并写明理由。",
+    "to": "请选择退回到的环节（须在当前环节之前）。",
+    "reason": "请填写理由（1 至 2,000 个字）。",
+    "workflow": "转化流程设置不符合要求。",
+    "decision_body": "决策机构名称最多 200 个字。",
+    "notice_days": "成果转化公示期为 15 至 90 天。",
+    "notice_unit": "请选择计日方式。",
+    "plan_notice_days": "收益分配方案公示期为 1 至 90 天。",
+    "plan_notice_unit": "请选择计日方式。",
+    "inventor_share_bp": "奖励发明人的比例为 0 至 100 的百分数（最多两位小数）；事业单位不得低于 70%。",
+    "extra_approval_threshold_fen": "额外审批门槛须为大于 0 的金额（元）。",
+    "institution_parts": "请至少填写一个收益分配部分（最多 20 个），每个名称只填一次。",
+    "institution_parts.*.name": "请填写部分名称（例如 学校、学院）。",
+    "institution_parts.*.weight": "权重须为 1 至 1,000,000 的整数。",
+    "user_id": "请选择一位本机构成员。",
+    "role": "请选择角色。",
+}
+INSTITUTION_FIELD_RULES: dict[tuple[str, str], str] = {
+    ("inventors", "add up to"): "各发明人的贡献份额合计须恰好为 100%。",
+    ("inventors", "at most"): "发明人最多 50 位。",
+    ("inventors.*.name", "listed twice"): "同一发明人（姓名与单位相同）只能填写一次。",
+    ("experts", "did not approve"): "专家组未通过：同意票须超过半数（弃权按不同意计）。未通过的论证请退回或终止流程。",
+    ("experts.*.name", "twice"): "同一位专家只能填写一次。",
+    ("experts.*.name", "is an inventor"): "发明人不能担任本成果的论证专家。",
+    ("decision_makers", "no decision-maker is left"): "关联成员回避后须至少留有一位决策成员。",
+    ("floor_price", "at least the appraised value"): "事业单位的底价不得低于评估值。",
+    ("counterparty", "negotiated price names"): "协议定价须写明受让方。",
+    ("counterparty", "finds its counterparty"): "挂牌或拍卖的受让方在交易所产生，此处请留空。",
+    ("counterparty", "related parties are declared"): "存在关联关系时，须写明受让方。",
+    ("inventor_share_bp", "receive at least"): "事业单位奖励发明人的比例不得低于 70%。",
+    ("institution_parts", "named once"): "每个收益分配部分只填写一次。",
+    ("institution_parts.*.name", "listed twice"): "每个收益分配部分只填写一次。",
+}
+
+
+def institution_field_message(field: str, problem_type: str, item: Mapping[str, Any] | None = None) -> str:
+    """The words next to an input of the transfer pages for a refusal of ``field``."""
+    if problem_type in LISTING_FORM_PROBLEMS:
+        return LISTING_FORM_PROBLEMS[problem_type]
+    key = ".".join("*" if part.isdigit() else part for part in field.split("."))
+    english = str((item or {}).get("message") or "")
+    for (rule_field, words), sentence in INSTITUTION_FIELD_RULES.items():
+        if rule_field == key and words in english:
+            return sentence
+    probe = key
+    while probe:
+        if probe in INSTITUTION_FIELDS:
+            return INSTITUTION_FIELDS[probe]
+        probe = probe.rpartition(".")[0]
+    return listing_field_message(field, problem_type, item)

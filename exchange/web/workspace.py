@@ -130,3 +130,24 @@ def workspace_nav(caller: Any) -> list[NavGroup]:
     if caller is None:
         return []
     return [group for group in WORKSPACE_NAV if group.shown_to(caller)]
+
+
+# -- a university's or research institute's own transfer process (exchange/institutions/pages.py) -------
+INSTITUTIONS = frozenset({"university", "research_institute"})
+
+
+def institutions(caller: Any) -> bool:
+    return _kind(caller) in INSTITUTIONS
+
+
+WORKSPACE_NAV += (
+    NavGroup(
+        "成果转化",
+        institutions,
+        (
+            NavItem("transfers", "/workspace/transfers", "披露与转化"),
+            NavItem("new-transfer", "/workspace/transfers/new", "新建披露"),
+            NavItem("transfer-settings", "/workspace/transfers/settings", "转化设置"),
+        ),
+    ),
+)
