@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exchange.institutions.config import configuration
 from exchange.institutions.domain import InvalidStepRecord, Step, complete
 from exchange.institutions.models import Disclosure, TransferProcess
-from exchange.institutions.processes import _acting_role, _history, _write, domain_process, get_process
+from exchange.institutions.processes import acting_role, domain_process, get_process, history_of, write_act
 from exchange.institutions.schemas import ContractIn, ImplementationIn
 from exchange.parties.domain import Principal
 from exchange.parties.http import actor_of
@@ -93,8 +93,8 @@ async def implement(
 ) -> TransferProcess:
     process = await get_process(session, process_id, lock=True)
     caller.require_member_of(process.org_id)
-    before = domain_process(process, await _history(session, process.id))
-    role = await _acting_role(session, caller, process, data.role, before.workflow.roles(Step.IMPLEMENTATION))
+    before = domain_process(process, await history_of(session, process.id))
+    role = await acting_role(session, caller, process, data.role, before.workflow.roles(Step.IMPLEMENTATION))
     after = complete(before, Step.IMPLEMENTATION, role=role, actor=caller.display_name, at=now, note=data.note)
     decision = process.decision or {}
     pricing = PricingMode(decision["pricing"])
@@ -156,5 +156,5 @@ async def implement(
     process.contract = contract
     record = {"listing_id": str(listing.id), "listing_number": listing.number, "pricing": pricing.value,
               "asking_price": asking, "contract": contract}  # fmt: skip
-    await _write(session, caller.user_id, process, before, after, now, record)
+    await write_act(session, caller.user_id, process, before, after, now, record)
     return process

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,8 +65,11 @@ from exchange.web.labels import zh
 from exchange.web.messages import institution_field_message, notice_for
 from kernel.errors import DomainError, NotFound, msgspec_field
 from kernel.page_actions import is_htmx
+from listings import ListingsContext
 from listings.domain import Field, IpKind, PricingMode
 from listings.workdays import beijing_date
+
+Listings = NamedDependency[ListingsContext]
 
 T = TypeVar("T")
 Values = dict[str, str]
@@ -610,11 +614,16 @@ async def expert_review(
 
 @post("/workspace/transfers/{process_id:uuid}/decision", include_in_schema=False, status_code=200)
 async def decision(
-    request: Request[Any, Any, Any], process_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now
+    request: Request[Any, Any, Any],
+    process_id: FromPath[uuid.UUID],
+    user: Caller,
+    db: Db,
+    clock: Now,
+    listings: Listings,
 ) -> Template | Redirect:
-    """``POST /transfer-processes/{id}/decision``: 决策 by the decision body."""
+    """``POST /transfer-processes/{id}/decision``: 决策 by the decision body (its notice opens)."""
     return await _act(request, db, user, process_id, "decision", decision_of,
-                      lambda body: lambda s: processes.decide(s, user, process_id, body, clock.now()),
+                      lambda body: lambda s: processes.decide(s, listings, user, process_id, body, clock.now()),
                       "transfer-step-done")  # fmt: skip
 
 

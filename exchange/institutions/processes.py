@@ -10,7 +10,7 @@ on PostgreSQL; SQLite writes one transaction at a time) so two acts cannot both 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
@@ -56,6 +56,7 @@ from exchange.institutions.domain import (
 )
 from exchange.institutions.models import Disclosure as DisclosureRow
 from exchange.institutions.models import StepEntry, TransferProcess
+from exchange.institutions.publication import end_running_notice, open_transfer_notice
 from exchange.institutions.schemas import (
     DecisionIn,
     DisclosureIn,
@@ -72,17 +73,13 @@ from exchange.institutions.schemas import (
 from exchange.parties.domain import Principal
 from kernel.db import is_postgres
 from kernel.errors import NotFound, found
+from listings import ListingsContext
 from listings.domain import to_plain
-
-# Told after an act completed a step, inside the same transaction: the notice and the
-# implementation build on it (``StepListener(session, process, step, now)``).
-StepListener = Callable[[AsyncSession, TransferProcess, Step, datetime], Awaitable[None]]
-
 
 # -- reading ----------------------------------------------------------------------------------------
 
 
-async def _history(session: AsyncSession, process_id: uuid.UUID) -> list[StepEntry]:
+async def history_of(session: AsyncSession, process_id: uuid.UUID) -> list[StepEntry]:
     rows = await session.scalars(select(StepEntry).where(StepEntry.process_id == process_id).order_by(StepEntry.seq))
     return list(rows.all())
 
@@ -164,7 +161,7 @@ async def process_out(session: AsyncSession, caller: Principal, process: Transfe
         notice_id=process.notice_id,
         listing_id=process.listing_id,
         contract=process.contract,
-        history=[_entry_out(e) for e in await _history(session, process.id)],
+        history=[_entry_out(e) for e in await history_of(session, process.id)],
         my_roles=sorted(await roles_of(session, caller, process.org_id)),
         created_at=process.created_at,
         updated_at=process.updated_at,
@@ -224,7 +221,7 @@ def disclosed_inventors(row: DisclosureRow) -> tuple[DisclosedInventor, ...]:
     return tuple(DisclosedInventor(i["name"], i["affiliation"], i["share_bp"]) for i in row.inventors)
 
 
-async def _acting_role(
+async def acting_role(
     session: AsyncSession, caller: Principal, process: TransferProcess, wanted: Role | None, allowed: frozenset[Role]
 ) -> Role:
     """The role the caller acts in: the one asked for (which the caller must hold), else the first
@@ -243,7 +240,7 @@ async def _acting_role(
     raise StepForbidden(f"you hold none of the roles that act here ({who})", step=step, role=",".join(sorted(held)))
 
 
-async def _write(
+async def write_act(
     session: AsyncSession,
     actor_user_id: uuid.UUID | None,
     process: TransferProcess,
@@ -330,7 +327,7 @@ async def open_disclosure(
         raise StepForbidden(f"you do not hold the {role.value} role in this institution", step=Step.INITIATE.value,
                             role=role.value)  # fmt: skip
     after = complete(before, Step.INITIATE, role=role, actor=caller.display_name, at=now, note=data.note)
-    await _write(session, caller.user_id, process, before, after, now)
+    await write_act(session, caller.user_id, process, before, after, now)
     return process
 
 
@@ -344,12 +341,11 @@ async def _act(
     now: datetime,
     record: dict[str, Any] | None,
     check: Callable[[TransferProcess, DisclosureRow], None] | None = None,
-    listener: StepListener | None = None,
 ) -> TransferProcess:
     process = await get_process(session, process_id, lock=True)
     caller.require_member_of(process.org_id)
-    before = domain_process(process, await _history(session, process.id))
-    role = await _acting_role(session, caller, process, wanted, before.workflow.roles(step))
+    before = domain_process(process, await history_of(session, process.id))
+    role = await acting_role(session, caller, process, wanted, before.workflow.roles(step))
     # The rule of order first (a record for a step that is not open is refused as out of order),
     # then the record's own rules: nothing is written unless both hold.
     after = complete(before, step, role=role, actor=caller.display_name, at=now, note=note)
@@ -357,9 +353,7 @@ async def _act(
         disclosure = await session.get(DisclosureRow, process.disclosure_id)
         assert disclosure is not None
         check(process, disclosure)
-    await _write(session, caller.user_id, process, before, after, now, record)
-    if listener is not None:
-        await listener(session, process, step, now)
+    await write_act(session, caller.user_id, process, before, after, now, record)
     return process
 
 
@@ -415,10 +409,10 @@ def decision_of(data: DecisionIn) -> Decision:
     )
 
 
-async def decide(session: AsyncSession, caller: Principal, process_id: uuid.UUID, data: DecisionIn, now: datetime,
-                 *, listener: StepListener | None = None) -> TransferProcess:  # fmt: skip
+async def decide(session: AsyncSession, listings: ListingsContext, caller: Principal, process_id: uuid.UUID,
+                 data: DecisionIn, now: datetime) -> TransferProcess:  # fmt: skip
     """决策: the decision body approves with its record (not approving is a stop). The record is
-    frozen once completed: its notice opens (``listener``)."""
+    frozen once completed, and its notice (公示) opens in the same transaction."""
     decision = decision_of(data)
     record = to_plain(asdict(decision))
 
@@ -434,8 +428,10 @@ async def decide(session: AsyncSession, caller: Principal, process_id: uuid.UUID
         process.decision = record
 
     process = await get_process(session, process_id)
-    check_decision_open(domain_process(process, await _history(session, process.id)))
-    return await _act(session, caller, process_id, Step.DECISION, data.role, data.note, now, record, check, listener)
+    check_decision_open(domain_process(process, await history_of(session, process.id)))
+    process = await _act(session, caller, process_id, Step.DECISION, data.role, data.note, now, record, check)
+    await open_transfer_notice(session, listings, process, now)
+    return process
 
 
 async def send_back(session: AsyncSession, caller: Principal, process_id: uuid.UUID, target: Step, reason: str,
@@ -443,12 +439,13 @@ async def send_back(session: AsyncSession, caller: Principal, process_id: uuid.U
     """The process back to an earlier step, which opens a new pass (its records stay in the history)."""
     process = await get_process(session, process_id, lock=True)
     caller.require_member_of(process.org_id)
-    before = domain_process(process, await _history(session, process.id))
+    before = domain_process(process, await history_of(session, process.id))
     current = before.position().step
     allowed = before.workflow.roles(current) | {Role.OFFICE} if current else frozenset({Role.OFFICE})
-    role = await _acting_role(session, caller, process, wanted, allowed)
+    role = await acting_role(session, caller, process, wanted, allowed)
     after = return_to(before, target, role=role, actor=caller.display_name, at=now, reason=reason)
-    await _write(session, caller.user_id, process, before, after, now)
+    await write_act(session, caller.user_id, process, before, after, now)
+    await end_running_notice(session, process, f"the process returned to {target.value}: {reason}", now)
     return process
 
 
@@ -457,10 +454,11 @@ async def halt(session: AsyncSession, caller: Principal, process_id: uuid.UUID, 
     """The process ends at its open step: the office at any step, the decision body at 决策."""
     process = await get_process(session, process_id, lock=True)
     caller.require_member_of(process.org_id)
-    before = domain_process(process, await _history(session, process.id))
+    before = domain_process(process, await history_of(session, process.id))
     current = before.position().step
     allowed = {Role.OFFICE} | (before.workflow.roles(Step.DECISION) if current is Step.DECISION else set())
-    role = await _acting_role(session, caller, process, wanted, frozenset(allowed))
+    role = await acting_role(session, caller, process, wanted, frozenset(allowed))
     after = stop(before, role=role, actor=caller.display_name, at=now, reason=reason)
-    await _write(session, caller.user_id, process, before, after, now)
+    await write_act(session, caller.user_id, process, before, after, now)
+    await end_running_notice(session, process, f"the process stopped: {reason}", now)
     return process

@@ -44,7 +44,6 @@ from exchange.institutions.schemas import (
     SettingsOut,
     StopIn,
 )
-from exchange.institutions.transfer_notice import NoticeOpener, end_running_notice
 from exchange.parties.domain import OrgKind, Principal
 from exchange.parties.http import Caller
 from exchange.parties.service import get_org
@@ -178,34 +177,25 @@ class ProcessController(Controller):
         clock: Now,
         institutions: Institutions,
     ) -> ProcessOut:
-        opener = NoticeOpener(institutions.listings)  # a completed decision opens its notice (公示)
         return await _answer(
-            db, user, lambda s: processes.decide(s, user, process_id, data, clock.now(), listener=opener)
+            db, user, lambda s: processes.decide(s, institutions.listings, user, process_id, data, clock.now())
         )
 
     @post("/{process_id:uuid}/return", status_code=200, summary="Send the process back to an earlier step")
     async def send_back(
         self, process_id: FromPath[uuid.UUID], data: JSONBody[ReturnIn], user: Caller, db: Db, clock: Now
     ) -> ProcessOut:
-        async def act(session: AsyncSession) -> TransferProcess:
-            now = clock.now()
-            process = await processes.send_back(session, user, process_id, data.to, data.reason, data.role, now)
-            await end_running_notice(session, process, f"the process returned to {data.to.value}: {data.reason}", now)
-            return process
-
-        return await _answer(db, user, act)
+        return await _answer(
+            db, user, lambda s: processes.send_back(s, user, process_id, data.to, data.reason, data.role, clock.now())
+        )
 
     @post("/{process_id:uuid}/stop", status_code=200, summary="End the process (the office; the decision body at 决策)")
     async def stop(
         self, process_id: FromPath[uuid.UUID], data: JSONBody[StopIn], user: Caller, db: Db, clock: Now
     ) -> ProcessOut:
-        async def act(session: AsyncSession) -> TransferProcess:
-            now = clock.now()
-            process = await processes.halt(session, user, process_id, data.reason, data.role, now)
-            await end_running_notice(session, process, f"the process stopped: {data.reason}", now)
-            return process
-
-        return await _answer(db, user, act)
+        return await _answer(
+            db, user, lambda s: processes.halt(s, user, process_id, data.reason, data.role, clock.now())
+        )
 
     @post(
         "/{process_id:uuid}/objections/{objection_id:uuid}/resolve",
@@ -285,7 +275,6 @@ class ContractRegistrationController(Controller):
             return contracts.registration_out(row)
 
 
-INSTITUTION_ROUTES = [InstitutionController, ProcessController, ContractRegistrationController]
 # -- income and its distribution (收益分配) --------------------------------------------------------------
 
 Listings = NamedDependency[ListingsContext]
@@ -392,4 +381,4 @@ class IncomeController(Controller):
         return await db.transaction(work)
 
 
-INSTITUTION_ROUTES = [InstitutionController, ProcessController, IncomeController]
+INSTITUTION_ROUTES = [InstitutionController, ProcessController, ContractRegistrationController, IncomeController]

@@ -1,149 +1,45 @@
 """公示: the institution's own public notice of its transfer decision, on the exchange's board.
 
-When 决策 decision completes, the notice opens in the same transaction (``NoticeOpener``, the
-``StepListener`` the decision route passes): a ``institution_transfer`` notice about the process,
-running the institution's notice period (``config``: ``notice_days``/``notice_unit``) on the
-exchange's working calendar. Its body is what the public must see: the institution, the
-achievement and its IP, the inventors and their shares, the pricing mode, the floor price, the
-appraisal of record, the counterparty and any related-party declaration.
-
-``TransferNotices`` (registered for the kind in the composition root) moves the process when the
-notice ends: the period ran → 公示 completes (actor 公示期满); an objection upheld → the office's
-remedy (back to a step, or stop; by default back to 决策 decision, whose new completion opens a
-new notice). The institution's office answers and resolves the notice's objections and is told
-when one is filed.
+The notice opens when 决策 decision completes and is cancelled when the process leaves 公示 by a
+return or a stop (``publication``: its content and period). ``TransferNotices`` (registered for
+the kind in the composition root) moves the process when the notice ends: the period ran → 公示
+completes (actor 公示期满); an objection upheld → the office's remedy (back to a step, or stop; by
+default back to 决策 decision, whose new completion opens a new notice). The institution's office
+answers and resolves the notice's objections and is told when one is filed.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.institutions.config import configuration
 from exchange.institutions.domain import (
     STEP_LABELS,
     InvalidStepRecord,
     Role,
     Step,
     complete,
-    notice_closes_at,
     return_to,
     stop,
 )
-from exchange.institutions.models import Disclosure, RoleGrant, TransferProcess
-from exchange.institutions.processes import _history, _write, domain_process, get_process
+from exchange.institutions.models import RoleGrant, TransferProcess
+from exchange.institutions.processes import domain_process, get_process, history_of, write_act
+from exchange.institutions.publication import SUBJECT
 from exchange.institutions.schemas import ObjectionResolveIn
-from exchange.parties.domain import OrgKind, Principal
+from exchange.parties.domain import Principal
 from exchange.parties.http import actor_of
-from exchange.parties.models import Org, User
+from exchange.parties.models import User
 from exchange.platform.outbox import Audience, Kind, Subject, notify
 from kernel.errors import Forbidden, NotFound
-from listings import ListingsContext, Notice, NoticeHandler, NoticeKind, Objection, open_notice, working_calendar
+from listings import ListingsContext, Notice, NoticeHandler, Objection
 from listings.domain import Actor, ObjectionDecision
-from listings.notices import cancel_notice, resolve_objection
+from listings.notices import resolve_objection
 
-SUBJECT = "institution_process"
 EXPIRED = "公示期满"  # the actor of 公示 when its period ran without an objection upheld
 UPHELD = "异议成立"  # the actor of a return or stop on an objection upheld without the office's remedy
-
-
-# -- opening ---------------------------------------------------------------------------------------
-
-
-def notice_body(process: TransferProcess, disclosure: Disclosure, org: Org) -> dict[str, Any]:
-    """What the public sees of a transfer decision (JSON-native; amounts in fen)."""
-    decision = process.decision or {}
-    evaluation = process.evaluation
-    return {
-        "institution": {"org_id": str(org.id), "name": org.name},
-        "process_id": str(process.id),
-        "achievement": {
-            "title": disclosure.title,
-            "summary": disclosure.summary,
-            "field": disclosure.field,
-            "ip_assets": [
-                {"kind": a.get("kind"), "number": a.get("number"), "title": a.get("title")}
-                for a in disclosure.ip_assets
-            ],
-        },
-        "inventors": [
-            {"name": i["name"], "affiliation": i["affiliation"], "share_bp": i["share_bp"]}
-            for i in disclosure.inventors
-        ],
-        "intended_form": disclosure.intended_form,
-        "decision": {
-            "minutes": decision.get("minutes", ""),
-            "pricing": decision.get("pricing"),
-            "floor_price": decision.get("floor_price"),
-            "counterparty": decision.get("counterparty", ""),
-            "related_inventors": list(decision.get("related_inventors") or []),
-            "related_party_declaration": decision.get("related_party_declaration", ""),
-        },
-        "appraisal": (
-            {
-                "kind": evaluation.get("kind"),
-                "appraised_value": evaluation.get("appraised_value"),
-                "appraiser": evaluation.get("appraiser", ""),
-                "report_number": evaluation.get("report_number", ""),
-                "report_date": evaluation.get("report_date"),
-            }
-            if evaluation
-            else None
-        ),
-    }
-
-
-async def open_transfer_notice(
-    session: AsyncSession, ctx: ListingsContext, process: TransferProcess, now: datetime
-) -> Notice:
-    """The decision's notice, with the institution's period (409 ``calendar-year-missing`` when a
-    working-day period runs into a year the exchange's calendar has no data for: the caller's
-    transaction then writes nothing)."""
-    org = await session.get(Org, process.org_id)
-    disclosure = await session.get(Disclosure, process.disclosure_id)
-    assert org is not None and disclosure is not None
-    config = await configuration(session, org.id, OrgKind(org.kind))
-    calendar = await working_calendar(session, ctx.calendar)
-    closes_at = notice_closes_at(now, config.rules.notice_days, config.rules.notice_unit, calendar)
-    notice = await open_notice(
-        session,
-        ctx,
-        kind=NoticeKind.INSTITUTION_TRANSFER,
-        subject_type=SUBJECT,
-        subject_id=process.id,
-        title=f"成果转化公示：{disclosure.title}",
-        body=notice_body(process, disclosure, org),
-        now=now,
-        closes_at=closes_at,
-    )
-    process.notice_id = notice.id
-    await session.flush()
-    return notice
-
-
-class NoticeOpener:
-    """The ``StepListener`` of 决策: a completed decision opens its notice."""
-
-    def __init__(self, ctx: ListingsContext) -> None:
-        self.ctx = ctx
-
-    async def __call__(self, session: AsyncSession, process: TransferProcess, step: Step, now: datetime) -> None:
-        if step is Step.DECISION:
-            await open_transfer_notice(session, self.ctx, process, now)
-
-
-async def end_running_notice(session: AsyncSession, process: TransferProcess, reason: str, now: datetime) -> None:
-    """The process left 公示 by a return or a stop of its own: its running notice is cancelled
-    (pending objections lapse)."""
-    if process.notice_id is None or process.step == Step.NOTICE.value:
-        return
-    notice = await session.get(Notice, process.notice_id)
-    if notice is not None:
-        await cancel_notice(session, notice, reason, now)
 
 
 # -- who answers and resolves, who is told ----------------------------------------------------------
@@ -183,12 +79,12 @@ class TransferNotices(NoticeHandler):
         process = await self._process(session, notice)
         if process is None:
             return
-        before = domain_process(process, await _history(session, process.id))
+        before = domain_process(process, await history_of(session, process.id))
         roles = before.workflow.roles(Step.NOTICE)
         role = Role.OFFICE if Role.OFFICE in roles else min(roles)
         after = complete(before, Step.NOTICE, role=role, actor=EXPIRED, at=now,
                          note=f"公示 {notice.id} 期满，无异议成立")  # fmt: skip
-        await _write(session, None, process, before, after, now, {"notice_id": str(notice.id)})
+        await write_act(session, None, process, before, after, now, {"notice_id": str(notice.id)})
 
     async def on_upheld(self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime) -> None:
         process = await self._process(session, notice)
@@ -196,7 +92,7 @@ class TransferNotices(NoticeHandler):
             return
         remedy = process.remedy or {}
         process.remedy = None
-        before = domain_process(process, await _history(session, process.id))
+        before = domain_process(process, await history_of(session, process.id))
         actor = str(remedy.get("by_name") or UPHELD)
         reason = objection.resolution_note or f"{UPHELD}（异议 {objection.id}）"
         if remedy.get("stop"):
@@ -205,7 +101,7 @@ class TransferNotices(NoticeHandler):
             target = Step(remedy.get("return_to") or Step.DECISION.value)
             after = return_to(before, target, role=Role.OFFICE, actor=actor, at=now, reason=reason)
         record = {"notice_id": str(notice.id), "objection_id": str(objection.id)}
-        await _write(session, objection.resolved_by, process, before, after, now, record)
+        await write_act(session, objection.resolved_by, process, before, after, now, record)
 
     async def on_objection_filed(
         self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime
