@@ -20,6 +20,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 import exchange.documents
+import exchange.institutions
 import exchange.notifications
 import exchange.parties
 import exchange.payments
@@ -29,6 +30,7 @@ import exchange.trading
 import exchange.vouchers
 import listings
 from exchange.documents import PAGE_HANDLERS as DOCUMENT_PAGES
+from exchange.institutions.report_pages import PAGE_HANDLERS as INSTITUTION_REPORT_PAGES
 from exchange.notifications.pages import PAGE_HANDLERS as NOTIFICATION_PAGES
 from exchange.parties.account_pages import PAGE_HANDLERS as ACCOUNT_PAGES
 from exchange.parties.http import SESSION_COOKIE, page_caller_dependencies, resolve_page_principal
@@ -60,6 +62,8 @@ PAGE_PACKAGES.append(exchange.notifications)  # the inbox page (its mail texts s
 PAGE_PACKAGES += [exchange.payments, exchange.server]
 # The buyer's workspace, the deal and negotiation pages both parties share, and the wallet.
 BUYER_PAGES = [*TRADING_WORKSPACE_PAGES, *WALLET_PAGES]
+# Institutions: the annual report (the institution's page and the operators' summary).
+PAGE_PACKAGES.append(exchange.institutions)
 
 
 def page_templates() -> TemplateConfig[Any]:
@@ -110,6 +114,7 @@ def pages_router(settings: Settings, keys: Keys, *, upload_body_limit: int) -> R
             ),
             *NOTIFICATION_PAGES,
             *ACCOUNT_PAGES,  # the workspace's members and sessions
+            *INSTITUTION_REPORT_PAGES,  # the annual report and the operators' summary
         ],
         dependencies=page_caller_dependencies(),
         before_request=before_page,
