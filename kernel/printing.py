@@ -101,3 +101,12 @@ def pdf_response(pdf: bytes, filename: str, *, private: bool) -> Response[bytes]
     if private:
         headers["Cache-Control"] = "private, no-store"
     return Response(pdf, media_type=PDF, headers=headers)
+
+
+async def print_document(request: Request[Any, Any, Any], template: str, **context: Any) -> bytes:
+    """``template`` printed as PDF without a signature (a report the reader checks against the
+    exchange's own figures, not a document a third party verifies): the same engine, filters, fonts
+    and one-at-a-time printer as ``print_signed``; 503 ``pdf-unavailable`` where this server cannot print."""
+    weasyprint = _weasyprint()
+    html = request.app.template_engine.get_template(template).render(**context)
+    return await asyncio.to_thread(_print, weasyprint, html)

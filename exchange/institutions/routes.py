@@ -5,19 +5,32 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, Response, delete, get, post, put
+from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.institutions import config, contracts, distribution, income, inventors, processes, transfer_notice
+from exchange.institutions import (
+    config,
+    contracts,
+    distribution,
+    income,
+    inventors,
+    processes,
+    reports,
+    transfer_notice,
+)
 from exchange.institutions.contracts import InstitutionsContext
 from exchange.institutions.domain import ProcessStatus, Role, Step
 from exchange.institutions.implementation import implement
 from exchange.institutions.models import IncomeReceipt, TransferProcess
+from exchange.institutions.report_files import ReportFormat, SummaryFormat, report_response, summary_export
 from exchange.institutions.schemas import (
+    AnnualInputsIn,
+    AnnualReportOut,
+    AnnualSummaryOut,
     ContractRegistrationIn,
     ContractRegistrationOut,
     DecisionIn,
@@ -49,6 +62,7 @@ from exchange.parties.http import Caller
 from exchange.parties.service import get_org
 from exchange.platform.http import BEARER, Db, Now
 from exchange.platform.keyed import REPLAY_DOC, IdempotencyKey, KeyedWrite, keyed
+from kernel.exports import ExportOperation
 from kernel.pagination import Cursor, Limit, by_id, id_after, keyset_page
 from listings import ListingsContext
 from listings.workdays import beijing_date
@@ -381,4 +395,78 @@ class IncomeController(Controller):
         return await db.transaction(work)
 
 
-INSTITUTION_ROUTES = [InstitutionController, ProcessController, ContractRegistrationController, IncomeController]
+FORMAT_WORDS = "json (default), pdf, csv (UTF-8 with a BOM, for Excel) or xlsx"
+
+
+class AnnualReportController(Controller):
+    """年度报告: an institution's annual report for a year (its members and operators), the office's
+    inputs to it, and the exchange-wide summary (operators)."""
+
+    path = "/institutions"
+    tags = ["institutions"]
+    security = BEARER
+
+    @get(
+        "/{org_id:uuid}/annual-reports/{year:int}",
+        summary="The institution's annual report for a year (JSON, or ?format=pdf|csv|xlsx)",
+        operation_class=ExportOperation,
+    )
+    async def annual_report(
+        self,
+        request: Request[Any, Any, Any],
+        org_id: FromPath[uuid.UUID],
+        year: FromPath[int],
+        user: Caller,
+        db: Db,
+        clock: Now,
+        format: Annotated[ReportFormat, QueryParameter(description=FORMAT_WORDS)] = "json",
+    ) -> Response[AnnualReportOut]:
+        async with db.read() as session:
+            report = await reports.annual_report(session, user, org_id, year, clock.now())
+        return await report_response(request, report, format)
+
+    @put(
+        "/{org_id:uuid}/annual-reports/{year:int}/inputs",
+        summary="The office's inputs to the year's report: contracts, joint R&D bodies, problems and plans",
+    )
+    async def save_inputs(
+        self,
+        org_id: FromPath[uuid.UUID],
+        year: FromPath[int],
+        data: JSONBody[AnnualInputsIn],
+        user: Caller,
+        db: Db,
+        clock: Now,
+    ) -> AnnualReportOut:
+        async def work(session: AsyncSession) -> AnnualReportOut:
+            return await reports.save_inputs(session, user, org_id, year, data, clock.now())
+
+        return await db.transaction(work)
+
+    @get(
+        "/annual-reports/{year:int}",
+        summary="Every institution's figures of the year and their totals (operators; ?format=csv|xlsx)",
+        operation_class=ExportOperation,
+    )
+    async def annual_summary(
+        self,
+        year: FromPath[int],
+        user: Caller,
+        db: Db,
+        clock: Now,
+        format: Annotated[SummaryFormat, QueryParameter(description="json (default), csv or xlsx")] = "json",
+    ) -> Response[AnnualSummaryOut]:
+        async with db.read() as session:
+            summary = await reports.annual_summary(session, user, year, clock.now())
+        if format != "json":
+            return summary_export(summary).response(format)  # type: ignore[return-value]
+        return Response(summary)
+
+
+INSTITUTION_ROUTES = [
+    InstitutionController,
+    ProcessController,
+    ContractRegistrationController,
+    IncomeController,
+    AnnualReportController,
+]

@@ -421,3 +421,115 @@ class InventorAccountOut(msgspec.Struct):
 
 class InventorAccountList(msgspec.Struct):
     items: list[InventorAccountOut]
+
+
+# The annual report (年度报告)
+
+
+class ContractTallyIn(msgspec.Struct, forbid_unknown_fields=True):
+    count: int = 0  # the bounds are the annual report's rules (``annual.check_inputs``): 422 naming the field
+    amount: int = 0  # fen
+
+
+class ContractsIn(msgspec.Struct, forbid_unknown_fields=True):
+    development: ContractTallyIn = msgspec.field(default_factory=ContractTallyIn)
+    consulting: ContractTallyIn = msgspec.field(default_factory=ContractTallyIn)
+    service: ContractTallyIn = msgspec.field(default_factory=ContractTallyIn)
+
+
+class JointBodyIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    partner: str = ""
+    founded_on: date | None = None
+
+
+class AnnualInputsIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """What the office types for the year's report: its technology development, consulting and
+    service contracts, its joint R&D bodies (联合研发机构), its problems and plans. Saved whole."""
+
+    contracts: ContractsIn = msgspec.field(default_factory=ContractsIn)
+    joint_bodies: list[JointBodyIn] = []
+    problems: str = ""
+    plans: str = ""
+
+
+class TallyOut(msgspec.Struct):
+    count: int
+    amount: int  # fen
+
+
+class AnnualInputsOut(msgspec.Struct):
+    contracts: dict[str, TallyOut]
+    contracts_total: TallyOut
+    joint_bodies: list[JointBodyIn]
+    problems: str
+    plans: str
+    updated_by: uuid.UUID | None
+    updated_at: datetime | None  # None: never typed (the figures are zero)
+
+
+class AchievementsOut(msgspec.Struct):
+    disclosures: int
+    ip_assets: int
+    by_ip_kind: dict[str, int]
+    by_funding: dict[str, int]  # government | other
+    by_form: dict[str, int]
+
+
+class ReportDealOut(msgspec.Struct):
+    deal_id: uuid.UUID
+    listing_id: uuid.UUID
+    title: str
+    deal_type: str
+    price: int  # fen
+    state: str
+    formed_at: datetime
+
+
+class DealsOut(msgspec.Struct):
+    by_type: dict[str, TallyOut]
+    total: TallyOut
+    deals: list[ReportDealOut]
+
+
+class IncomeOut(msgspec.Struct):
+    received: TallyOut  # receipts of the year and their amount
+    plans_paid: int
+    to_inventors: int  # fen, paid in the year
+    retained: int  # fen: the institution's parts of the plans paid in the year
+    retained_by_part: dict[str, int]
+
+
+class AnnualReportOut(msgspec.Struct):
+    org_id: uuid.UUID
+    org_name: str
+    org_kind: str
+    year: int
+    achievements: AchievementsOut
+    process_deals: DealsOut  # deals of the listings its transfer processes implemented
+    seller_deals: DealsOut  # every deal of the year with the institution as seller
+    income: IncomeOut
+    inputs: AnnualInputsOut
+    generated_at: datetime
+
+
+class SummaryRowOut(msgspec.Struct):
+    org_id: uuid.UUID | None  # None: the totals row
+    name: str
+    disclosures: int
+    government_funded: int
+    ip_assets: int
+    process_deals: TallyOut
+    seller_deals: TallyOut
+    received: int
+    to_inventors: int
+    retained: int
+    contracts: TallyOut
+    joint_bodies: int
+
+
+class AnnualSummaryOut(msgspec.Struct):
+    year: int
+    items: list[SummaryRowOut]
+    totals: SummaryRowOut
+    generated_at: datetime

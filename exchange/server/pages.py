@@ -31,6 +31,7 @@ import exchange.vouchers
 import listings
 from exchange.documents import PAGE_HANDLERS as DOCUMENT_PAGES
 from exchange.institutions.pages import PAGE_HANDLERS as INSTITUTION_PAGES
+from exchange.institutions.report_pages import PAGE_HANDLERS as INSTITUTION_REPORT_PAGES
 from exchange.notifications.pages import PAGE_HANDLERS as NOTIFICATION_PAGES
 from exchange.parties.account_pages import PAGE_HANDLERS as ACCOUNT_PAGES
 from exchange.parties.http import SESSION_COOKIE, page_caller_dependencies, resolve_page_principal
@@ -114,6 +115,7 @@ def pages_router(settings: Settings, keys: Keys, *, upload_body_limit: int) -> R
             *NOTIFICATION_PAGES,
             *ACCOUNT_PAGES,  # the workspace's members and sessions
             *INSTITUTION_PAGES,  # a university's own transfer process (成果转化)
+            *INSTITUTION_REPORT_PAGES,  # the annual report and the operators' summary
         ],
         dependencies=page_caller_dependencies(),
         before_request=before_page,
