@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, exists, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.institutions.domain import (
+    DEFAULT_DECISION_BODY,
     DEFAULT_WORKFLOW,
     STEP_LABELS,
     InstitutionPart,
@@ -36,7 +37,6 @@ from exchange.parties.domain import PUBLIC_INSTITUTIONS, OrgKind, Principal
 from exchange.parties.models import User
 from kernel.errors import DomainError, Forbidden, NotFound
 
-DEFAULT_DECISION_BODY = "成果转化工作领导小组"
 DEFAULT_PARTS = (InstitutionPart("学校", 1),)
 # Universities and research institutes run the process; an enterprise's own decisions are its own.
 INSTITUTION_KINDS = (OrgKind.UNIVERSITY, OrgKind.RESEARCH_INSTITUTE)
@@ -228,3 +228,34 @@ async def revoke_role(
     )
     if gone.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFound(f"user {user_id} holds no granted {role.value} role")
+
+
+# -- the office ---------------------------------------------------------------------------------------
+# The office is the institution's admins and the members granted the office role: the one rule, for
+# a check on a caller, a condition in a query and the audience of what the office is told.
+
+
+async def require_office(session: AsyncSession, caller: Principal, org_id: uuid.UUID, doing: str) -> None:
+    """403 unless the caller is the institution's technology-transfer office (``doing``: what only it does)."""
+    caller.require_member_of(org_id)
+    require_institution(caller)
+    if Role.OFFICE not in await roles_of(session, caller, org_id):
+        raise Forbidden(f"only the institution's technology-transfer office {doing}", role=Role.OFFICE.value)
+
+
+def holds_office(org_id: uuid.UUID, user_id: uuid.UUID, *, is_admin: bool) -> ColumnElement[bool]:
+    """The user holds the office role in the institution, as a condition a query can carry."""
+    if is_admin:
+        return true()
+    return exists().where(RoleGrant.org_id == org_id, RoleGrant.user_id == user_id, RoleGrant.role == Role.OFFICE.value)
+
+
+async def office_user_ids(session: AsyncSession, org_id: uuid.UUID) -> tuple[uuid.UUID, ...]:
+    """The institution's office: its admins and the members granted the office role."""
+    granted = select(RoleGrant.user_id).where(RoleGrant.org_id == org_id, RoleGrant.role == Role.OFFICE.value)
+    rows = await session.scalars(
+        select(User.id)
+        .where(User.org_id == org_id, User.removed_at.is_(None), or_(User.role == "admin", User.id.in_(granted)))
+        .order_by(User.id)
+    )
+    return tuple(rows.all())

@@ -15,8 +15,8 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.institutions.config import roles_of
-from exchange.institutions.domain import InvalidStepRecord, Role
+from exchange.institutions.config import require_office
+from exchange.institutions.domain import InvalidStepRecord
 from exchange.institutions.models import ContractRegistration
 from exchange.institutions.schemas import ContractRegistrationIn, ContractRegistrationOut
 from exchange.parties.domain import Principal
@@ -84,8 +84,7 @@ async def register_contract(
     facts = await _visible_deal(session, reader, caller, deal_id)
     if caller.org_id != facts.seller_org_id:
         raise Forbidden("the seller's technology-transfer office registers the deal's contract")
-    if Role.OFFICE not in await roles_of(session, caller, caller.org_id):
-        raise Forbidden("only the seller's admins or members with the office role register the contract")
+    await require_office(session, caller, caller.org_id, "registers the deal's contract")
     if not facts.signed:
         raise InvalidState(
             "the contract is registered once both parties have signed the deal", state=facts.state, rule="signed-first"

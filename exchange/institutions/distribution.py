@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.accounting import chart
-from exchange.institutions.config import configuration
+from exchange.institutions.config import configuration, holds_office, require_office
 from exchange.institutions.domain import (
     DistributionPlan as Plan,
 )
@@ -34,16 +34,15 @@ from exchange.institutions.domain import (
     InvalidDistribution,
     PayeeKind,
     Payout,
-    Role,
     check_plan,
     distribute,
     needs_extra_approval,
     notice_closes_at,
 )
 from exchange.institutions.income import get_receipt, visible_receipt
-from exchange.institutions.inventors import accounts_for, require_office
+from exchange.institutions.inventors import accounts_for
 from exchange.institutions.models import Disclosure as DisclosureRow
-from exchange.institutions.models import DistributionPlan, IncomeReceipt, InventorAccount, RoleGrant, TransferProcess
+from exchange.institutions.models import DistributionPlan, IncomeReceipt, InventorAccount, TransferProcess
 from exchange.institutions.processes import disclosed_inventors
 from exchange.institutions.schemas import ExtraApprovalIn, PayoutOut, PlanIn, PlanOut
 from exchange.parties.domain import Principal
@@ -168,7 +167,7 @@ async def propose(
     """The office proposes the plan for a receipt (the default, or its own payouts checked against
     the declared share) and the plan's public notice opens."""
     receipt = await visible_receipt(session, caller, receipt_id)
-    await require_office(session, caller, receipt.org_id)
+    await require_office(session, caller, receipt.org_id, "proposes a distribution plan")
     receipt = await get_receipt(session, receipt_id, lock=True)
     live = await session.scalar(
         select(DistributionPlan).where(DistributionPlan.receipt_id == receipt.id, DistributionPlan.status.in_(LIVE))
@@ -265,12 +264,7 @@ class DistributionNotices(NoticeHandler):
 
     def resolving_side(self, actor: Actor) -> ColumnElement[bool] | None:
         own = Notice.subject_id.in_(select(DistributionPlan.id).where(DistributionPlan.org_id == actor.org_id))
-        if actor.is_admin:
-            return own
-        office = exists().where(
-            RoleGrant.org_id == actor.org_id, RoleGrant.user_id == actor.user_id, RoleGrant.role == Role.OFFICE.value
-        )
-        return and_(own, office)
+        return and_(own, holds_office(actor.org_id, actor.user_id, is_admin=actor.is_admin))
 
 
 # -- extra approval and payout ---------------------------------------------------------------------
@@ -281,7 +275,7 @@ async def approve_extra(
 ) -> DistributionPlan:
     """The minutes of the higher meeting that approved a plan paying someone above the threshold."""
     plan = await visible_plan(session, caller, plan_id, lock=True)
-    await require_office(session, caller, plan.org_id)
+    await require_office(session, caller, plan.org_id, "acts on a distribution plan")
     if plan.status not in ("noticed", "suspended", "approved"):
         raise PlanRefused(f"the plan is {plan.status}", state=plan.status, rule="plan-ended")
     if not plan.extra_approval_needed:
@@ -341,7 +335,7 @@ def _transfer(debit: uuid.UUID, credit: uuid.UUID, amount: int, kind: str, text:
 async def pay(session: AsyncSession, caller: Principal, plan_id: uuid.UUID, now: datetime) -> DistributionPlan:
     """The office pays an approved plan: one atomic ledger batch, exact to the fen."""
     plan = await visible_plan(session, caller, plan_id, lock=True)
-    await require_office(session, caller, plan.org_id)
+    await require_office(session, caller, plan.org_id, "acts on a distribution plan")
     if plan.status == "paid":
         raise PlanRefused("the plan is paid already; a plan is paid once", state="paid", rule="paid-once")
     if plan.status != "approved":

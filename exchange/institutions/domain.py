@@ -743,6 +743,7 @@ class PeriodUnit(StrEnum):
     WORKING_DAYS = "working_days"  # on the exchange's working-day calendar
 
 
+DEFAULT_DECISION_BODY = "成果转化工作领导小组"  # the body that decides, unless the institution names its own
 MIN_NOTICE_DAYS = 15  # a transfer's public notice runs at least 15 days (calendar or working)
 MAX_NOTICE_DAYS = 90
 SHANGHAI_INVENTOR_SHARE_BP = 7_000  # the least share of income a Shanghai public institution gives its inventors

@@ -13,25 +13,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.accounting import chart
-from exchange.institutions.config import NotAMember, require_institution, roles_of
-from exchange.institutions.domain import DisclosedInventor, Role
+from exchange.institutions.config import NotAMember, require_office
+from exchange.institutions.domain import DisclosedInventor
 from exchange.institutions.models import InventorAccount
 from exchange.institutions.schemas import IdentityCheckIn, InventorAccountOut
 from exchange.parties.domain import Principal
 from exchange.parties.models import User
-from kernel.errors import Forbidden, NotFound, found
+from kernel.errors import NotFound, found
 
 
 def _norm(text: str) -> str:
     return " ".join(text.split())
-
-
-async def require_office(session: AsyncSession, caller: Principal, org_id: uuid.UUID) -> None:
-    """403 unless the caller is the institution's technology-transfer office."""
-    caller.require_member_of(org_id)
-    require_institution(caller)
-    if Role.OFFICE not in await roles_of(session, caller, org_id):
-        raise Forbidden("only the institution's technology-transfer office does this", role="office")
 
 
 async def accounts_for(
@@ -74,7 +66,7 @@ async def check_identity(
     """The office marks the inventor's identity as checked (again: the later check is kept), and
     links the member who is that inventor when it names one."""
     account = await visible_account(session, caller, account_id)
-    await require_office(session, caller, account.org_id)
+    await require_office(session, caller, account.org_id, "checks an inventor's identity")
     if data.user_id is not None:
         user = await session.get(User, data.user_id)
         if user is None or user.org_id != account.org_id or user.removed_at is not None:

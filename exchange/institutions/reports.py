@@ -38,8 +38,7 @@ from exchange.institutions.annual import (
     totals,
     year_bounds,
 )
-from exchange.institutions.config import INSTITUTION_KINDS, require_institution, roles_of
-from exchange.institutions.domain import Role
+from exchange.institutions.config import INSTITUTION_KINDS, require_office
 from exchange.institutions.models import AnnualReportInput, Disclosure, DistributionPlan, IncomeReceipt, TransferProcess
 from exchange.institutions.schemas import (
     AchievementsOut,
@@ -58,7 +57,7 @@ from exchange.parties.domain import Principal
 from exchange.parties.models import Org
 from exchange.parties.service import get_org
 from kernel.columns import UTCDateTime
-from kernel.errors import Forbidden, NotFound
+from kernel.errors import NotFound
 from listings import Listing
 
 # The columns of trading's deals the report reads, and no others.
@@ -372,10 +371,7 @@ async def save_inputs(
 ) -> AnnualReportOut:
     """The office saves its inputs for the year whole; 422 naming the field at fault, nothing written."""
     check_year(year)
-    caller.require_member_of(org_id)
-    require_institution(caller)
-    if Role.OFFICE not in await roles_of(session, caller, org_id):
-        raise Forbidden("only the institution's technology-transfer office types the annual report's inputs")
+    await require_office(session, caller, org_id, "types the annual report's inputs")
     contracts = {k: Tally(getattr(data.contracts, k).count, getattr(data.contracts, k).amount) for k in CONTRACT_KINDS}
     bodies = tuple(JointBody(b.name.strip(), b.partner.strip(), b.founded_on) for b in data.joint_bodies)
     inputs = AnnualInputs(contracts, bodies, data.problems.strip(), data.plans.strip())

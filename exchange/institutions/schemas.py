@@ -10,6 +10,7 @@ import msgspec
 
 from exchange.institutions.domain import (
     BP,
+    DEFAULT_DECISION_BODY,
     MAX_INVENTORS,
     EvaluationKind,
     FundingKind,
@@ -47,7 +48,7 @@ class SettingsIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The whole configuration; every field left out keeps the default."""
 
     workflow: Annotated[list[WorkflowStepIn], msgspec.Meta(min_length=1, max_length=7)] | None = None
-    decision_body: Text200 = "成果转化工作领导小组"
+    decision_body: Text200 = DEFAULT_DECISION_BODY
     notice_days: Annotated[int, msgspec.Meta(ge=1, le=366)] = 15
     notice_unit: PeriodUnit = PeriodUnit.CALENDAR_DAYS
     plan_notice_days: Annotated[int, msgspec.Meta(ge=1, le=366)] = 15

@@ -13,9 +13,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange.institutions.config import holds_office, office_user_ids
 from exchange.institutions.domain import (
     STEP_LABELS,
     InvalidStepRecord,
@@ -25,13 +26,12 @@ from exchange.institutions.domain import (
     return_to,
     stop,
 )
-from exchange.institutions.models import RoleGrant, TransferProcess
+from exchange.institutions.models import TransferProcess
 from exchange.institutions.processes import domain_process, get_process, history_of, write_act
 from exchange.institutions.publication import SUBJECT
 from exchange.institutions.schemas import ObjectionResolveIn
 from exchange.parties.domain import Principal
 from exchange.parties.http import actor_of
-from exchange.parties.models import User
 from exchange.platform.outbox import Audience, Kind, Subject, notify
 from kernel.errors import Forbidden, NotFound
 from listings import ListingsContext, Notice, NoticeHandler, Objection
@@ -50,17 +50,6 @@ def _processes_of(org_id: uuid.UUID) -> ColumnElement[bool]:
         Notice.subject_type == SUBJECT,
         Notice.subject_id.in_(select(TransferProcess.id).where(TransferProcess.org_id == org_id)),
     )
-
-
-async def office_user_ids(session: AsyncSession, org_id: uuid.UUID) -> tuple[uuid.UUID, ...]:
-    """The institution's office: its admins and the members granted the office role."""
-    granted = select(RoleGrant.user_id).where(RoleGrant.org_id == org_id, RoleGrant.role == Role.OFFICE.value)
-    rows = await session.scalars(
-        select(User.id)
-        .where(User.org_id == org_id, User.removed_at.is_(None), or_(User.role == "admin", User.id.in_(granted)))
-        .order_by(User.id)
-    )
-    return tuple(rows.all())
 
 
 class TransferNotices(NoticeHandler):
@@ -126,12 +115,7 @@ class TransferNotices(NoticeHandler):
 
     def resolving_side(self, actor: Actor) -> ColumnElement[bool] | None:
         """The institution's office resolves them: its admins, or members granted the office role."""
-        if actor.is_admin:
-            return _processes_of(actor.org_id)
-        granted = exists().where(
-            RoleGrant.org_id == actor.org_id, RoleGrant.user_id == actor.user_id, RoleGrant.role == Role.OFFICE.value
-        )
-        return and_(granted, _processes_of(actor.org_id))
+        return and_(holds_office(actor.org_id, actor.user_id, is_admin=actor.is_admin), _processes_of(actor.org_id))
 
 
 # -- the office's decision on an objection ----------------------------------------------------------
