@@ -30,8 +30,8 @@ import exchange.trading
 import exchange.vouchers
 import listings
 from exchange.documents import PAGE_HANDLERS as DOCUMENT_PAGES
-from exchange.institutions.pages import PAGE_HANDLERS as INSTITUTION_PAGES
 from exchange.institutions.inventor_pages import PAGE_HANDLERS as INVENTOR_PAGES
+from exchange.institutions.pages import PAGE_HANDLERS as INSTITUTION_PAGES
 from exchange.institutions.report_pages import PAGE_HANDLERS as INSTITUTION_REPORT_PAGES
 from exchange.notifications.pages import PAGE_HANDLERS as NOTIFICATION_PAGES
 from exchange.parties.account_pages import PAGE_HANDLERS as ACCOUNT_PAGES
