@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from tests.helpers import Party, join, operator, verified
+from sqlalchemy import update
+
+from exchange.institutions.models import TransferProcess
+from tests.helpers import Party, assert_problem, join, operator, verified
+from tests.trading_helpers import announced, fund, intent, key, past_notice, to_end_of_announcement
 
 API = "/api/v1"
 
@@ -125,3 +130,116 @@ async def to_decision(client: Any, uni: University, **decision: Any) -> dict[str
     await act(client, uni.evaluator, pid, "evaluation", evaluation_body())
     await act(client, uni.panel, pid, "expert-review", expert_review_body())
     return await act(client, uni.board, pid, "decision", decision_body(**decision))
+
+
+# -- income: a settled deal of a process, its receipts and plans (收益分配) ------------------------------
+
+FUNDS = 200_000_000
+
+
+async def settled_deal(
+    client: Any, app: Any, uni: University, process_id: str, **listing: Any
+) -> tuple[dict[str, Any], Party]:
+    """A listing of the university, linked to its process as 实施 links it, sold and paid."""
+    ops = uni.ops
+    buyer = await verified(client, ops, "enterprise", "宁德新能")
+    await fund(app, buyer, FUNDS)
+    listing = await announced(client, uni.office, ops, mode="listed", **listing)
+
+    async def link(session: Any) -> None:
+        await session.execute(
+            update(TransferProcess)
+            .where(TransferProcess.id == uuid.UUID(process_id))
+            .values(listing_id=uuid.UUID(listing["id"]))
+        )
+
+    await app.state.db.transaction(link)
+    await intent(client, buyer, listing["id"])
+    parties = (ops, uni.office, uni.inventor, buyer)
+    await to_end_of_announcement(app, client, listing, *parties)
+    (thread,) = (await client.get(f"{API}/listings/{listing['id']}/negotiations", headers=buyer.headers)).json()[
+        "items"
+    ]
+    opening = thread["offers"][0]["id"]
+    deal = (
+        await client.post(f"{API}/negotiations/{thread['id']}/offers/{opening}/accept", headers=buyer.headers)
+    ).json()
+    await past_notice(app, client, deal["notice_id"], *parties)
+    for party in (uni.office, buyer):
+        assert (await client.post(f"{API}/deals/{deal['id']}/sign", headers=party.headers)).status_code == 200
+    paid = await client.post(f"{API}/deals/{deal['id']}/pay", headers={**buyer.headers, **key()})
+    assert paid.json()["state"] == "settled", paid.text
+    return paid.json(), buyer
+
+
+async def receipts(client: Any, uni: University) -> list[dict[str, Any]]:
+    page = await client.get(f"{API}/institutions/{uni.office.org_id}/income-receipts", headers=uni.office.headers)
+    assert page.status_code == 200, page.text
+    return page.json()["items"]  # type: ignore[no-any-return]
+
+
+async def propose(client: Any, party: Party, receipt_id: str, body: dict[str, Any] | None = None) -> Any:
+    return await client.post(f"{API}/income-receipts/{receipt_id}/plans", json=body or {}, headers=party.headers)
+
+
+async def plan_of(client: Any, party: Party, plan_id: str) -> dict[str, Any]:
+    shown = await client.get(f"{API}/distribution-plans/{plan_id}", headers=party.headers)
+    assert shown.status_code == 200, shown.text
+    return shown.json()  # type: ignore[no-any-return]
+
+
+async def pay(client: Any, party: Party, plan_id: str, headers: dict[str, str] | None = None) -> Any:
+    return await client.post(f"{API}/distribution-plans/{plan_id}/pay", headers={**party.headers, **(headers or key())})
+
+
+# -- inventors paid by a plan, and their withdrawals ----------------------------------------------------
+
+PAYEE = "中国银行 上海徐汇支行 6217 0000 1111 2222 张发明"
+
+
+async def withdraw(client: Any, party: Party, account_id: str, amount: int, **body: Any) -> Any:
+    return await client.post(
+        f"{API}/withdrawals",
+        json={"amount": amount, "payer": f"inventor:{account_id}", **body},
+        headers={**party.headers, **key()},
+    )
+
+
+async def account(client: Any, party: Party, account_id: str) -> dict[str, Any]:
+    shown = await client.get(f"{API}/inventor-accounts/{account_id}", headers=party.headers)
+    assert shown.status_code == 200, shown.text
+    return shown.json()  # type: ignore[no-any-return]
+
+
+async def paid_inventors(client: Any, app: Any, uni: University) -> tuple[dict[str, str], Party, dict[str, Any]]:
+    """A plan of a settled deal's receipt paid to 张发明 (linked to the member ``uni.inventor``, bank
+    account on record) and 李创新 (checked, no bank account); before the payout, the office's
+    withdrawal for the unchecked 李创新 is refused naming the rule."""
+    office = uni.office
+    settings = await client.put(
+        f"{API}/institutions/{office.org_id}/settings",
+        json={"plan_notice_days": 1, "plan_notice_unit": "calendar_days"},
+        headers=office.headers,
+    )
+    assert settings.status_code == 200, settings.text
+    process = await to_decision(client, uni)
+    _, buyer = await settled_deal(client, app, uni, process["id"])
+    (receipt,) = await receipts(client, uni)
+    plan = (await propose(client, office, receipt["id"])).json()
+    await past_notice(app, client, plan["notice_id"], uni.ops, office, buyer, uni.inventor)
+    listed = await client.get(f"{API}/institutions/{office.org_id}/inventor-accounts", headers=office.headers)
+    ids = {a["name"]: a["id"] for a in listed.json()["items"]}
+
+    refused = assert_problem(await withdraw(client, office, ids["李创新"], 100), 409, "invalid-state")
+    assert refused["rule"] == "identity-checked" and refused["inventor"] == "李创新"
+
+    checked = await client.post(
+        f"{API}/inventor-accounts/{ids['张发明']}/identity-check",
+        json={"user_id": uni.inventor.user_id, "note": "身份证与银行卡已核验", "payee": PAYEE},
+        headers=office.headers,
+    )
+    assert checked.status_code == 200 and checked.json()["payee"] == PAYEE, checked.text
+    await client.post(f"{API}/inventor-accounts/{ids['李创新']}/identity-check", json={}, headers=office.headers)
+    paid = await pay(client, office, plan["id"])
+    assert paid.status_code == 200, paid.text
+    return ids, buyer, paid.json()

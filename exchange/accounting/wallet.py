@@ -60,7 +60,13 @@ async def cash_of(session: AsyncSession, org_id: uuid.UUID) -> UnitBalance:
 async def statement_of(session: AsyncSession, org_id: uuid.UUID, unit: str, limit: int, cursor: str | None) -> Page:
     """A page of the organisation's statement in ``unit``, newest first (an empty page before its
     account exists)."""
-    account = await chart.find_account(session, chart.wallet(org_id, unit))
+    return await account_statement(session, chart.wallet(org_id, unit), limit, cursor)
+
+
+async def account_statement(session: AsyncSession, spec: chart.AccountSpec, limit: int, cursor: str | None) -> Page:
+    """A page of one account's statement, newest first (an empty page before the account exists):
+    a wallet's, or an inventor's account (``inventor:<id>:cash``)."""
+    account = await chart.find_account(session, spec)
     if account is None:
         return Page(items=[], next_cursor=None)
     return await ledger.statement(session, account.id, limit=limit, cursor=cursor)

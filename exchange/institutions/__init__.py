@@ -15,6 +15,16 @@ protocols the composition root wires, as trading, vouchers, payments and documen
 from exchange.institutions.contracts import DealReader, InstitutionsContext
 from exchange.institutions.distribution import DistributionNotices
 from exchange.institutions.income import IncomeReceipts
+from exchange.institutions.inventors import PAYER_KIND as INVENTOR_PAYER
+from exchange.institutions.inventors import InventorPayers
 from exchange.institutions.transfer_notice import TransferNotices
 
-__all__ = ["DealReader", "DistributionNotices", "IncomeReceipts", "InstitutionsContext", "TransferNotices"]
+__all__ = [
+    "INVENTOR_PAYER",
+    "DealReader",
+    "DistributionNotices",
+    "IncomeReceipts",
+    "InstitutionsContext",
+    "InventorPayers",
+    "TransferNotices",
+]

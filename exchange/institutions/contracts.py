@@ -8,9 +8,10 @@ Institutions do not import trading: the deal's parties and whether both have sig
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +36,19 @@ class DealFacts:
     signed: bool
 
 
+class InventorWithdrawals(Protocol):
+    """Payments' withdrawals as the inventor's page needs them: ``payer`` is ``inventor:<id>``."""
+
+    async def request(self, session: AsyncSession, caller: Principal, payer: str, amount: int, now: datetime) -> Any:
+        """The API's answer of ``POST /withdrawals`` with ``payer``: its refusals are the API's."""
+        ...
+
+    async def of_payer(self, session: AsyncSession, payer: str, limit: int) -> Sequence[Any]:
+        """The payer account's withdrawals, newest first: ``amount``, ``status``, ``payee``,
+        ``created_at``, ``bank_reference``, ``paid_on``, ``reason``."""
+        ...
+
+
 class DealReader(Protocol):
     async def deal_facts(self, session: AsyncSession, deal_id: uuid.UUID) -> DealFacts | None: ...
 
@@ -46,6 +60,8 @@ class InstitutionsContext:
 
     listings: ListingsContext
     deals: DealReader
+    # Withdrawals from inventors' accounts, for the inventor's own page (payments, wired by the host).
+    withdrawals: InventorWithdrawals | None = None
 
 
 class AlreadyRegistered(Conflict):

@@ -46,8 +46,10 @@ from exchange.institutions.models import DistributionPlan, IncomeReceipt, Invent
 from exchange.institutions.processes import disclosed_inventors
 from exchange.institutions.schemas import ExtraApprovalIn, PayoutOut, PlanIn, PlanOut
 from exchange.parties.domain import Principal
+from exchange.platform.outbox import Audience, Kind, Subject, notify
 from kernel.db import is_postgres
 from kernel.errors import InvalidState, NotFound, found
+from kernel.time import rfc3339
 from ledger import EntrySpec
 from ledger import service as ledger
 from listings import ListingsContext, NoticeHandler, NoticeKind, open_notice, working_calendar
@@ -349,8 +351,11 @@ async def pay(session: AsyncSession, caller: Principal, plan_id: uuid.UUID, now:
             state=plan.status, rule="extra-approval-above-threshold",
         )  # fmt: skip
     inventors = [(i, p) for i, p in enumerate(plan.payouts) if p["kind"] == PayeeKind.INVENTOR.value]
+    linked: list[tuple[InventorAccount, int]] = []  # the inventors who are members, told of their payout
     for i, payout in inventors:
         account = await session.get(InventorAccount, uuid.UUID(payout["inventor_account_id"]))
+        if account is not None and account.user_id is not None and payout["amount"] > 0:
+            linked.append((account, payout["amount"]))
         if account is None or account.identity_checked_at is None:
             raise PlanRefused(
                 f"{payout['name']}'s identity is not checked: the office checks it before paying "
@@ -378,4 +383,15 @@ async def pay(session: AsyncSession, caller: Principal, plan_id: uuid.UUID, now:
         await ledger.post_batch(session, batch, now=now, atomic=True)
     plan.status, plan.paid_at, plan.version = "paid", now, plan.version + 1
     await session.flush()
+    for account, amount in linked:
+        assert account.user_id is not None
+        notify(
+            session, Kind.INVENTOR_PAID, to=Audience(users=(account.user_id,)), now=now,
+            subject=Subject("inventor_account", account.id),
+            data={
+                "amount_fen": amount, "inventor": account.name, "inventor_account_id": str(account.id),
+                "plan_id": str(plan.id), "receipt_id": str(plan.receipt_id), "deal_id": str(receipt.deal_id),
+                "paid_at": rfc3339(now),
+            },
+        )  # fmt: skip
     return plan

@@ -151,6 +151,9 @@ class InventorAccount(IdMixin, Base):
     identity_checked_at: Mapped[datetime | None]
     identity_checked_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
+    # The bank account in the inventor's name the office checked with their identity (0027): their
+    # withdrawals are paid there and nowhere else.
+    payee: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
 
 class IncomeReceipt(IdMixin, Base):

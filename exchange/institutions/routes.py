@@ -12,6 +12,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange.accounting import chart
+from exchange.accounting.schemas import StatementPage
+from exchange.accounting.wallet import account_statement
 from exchange.institutions import (
     config,
     contracts,
@@ -379,6 +382,18 @@ class IncomeController(Controller):
     async def show_inventor_account(self, account_id: FromPath[uuid.UUID], user: Caller, db: Db) -> InventorAccountOut:
         async with db.read() as session:
             return await inventors.account_out(session, await inventors.visible_account(session, user, account_id))
+
+    @get(
+        "/inventor-accounts/{account_id:uuid}/entries",
+        summary="The statement of an inventor's account, newest first (as GET /wallet/entries for a wallet)",
+    )
+    async def inventor_statement(
+        self, account_id: FromPath[uuid.UUID], user: Caller, db: Db, limit: Limit = 20, cursor: Cursor = None
+    ) -> StatementPage:
+        async with db.read() as session:
+            account = await inventors.visible_account(session, user, account_id)
+            page = await account_statement(session, chart.inventor_cash(account.id), limit, cursor)
+        return StatementPage(page.items, page.next_cursor)
 
     @post(
         "/inventor-accounts/{account_id:uuid}/identity-check",

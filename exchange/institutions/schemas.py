@@ -359,6 +359,9 @@ class IdentityCheckIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     user_id: uuid.UUID | None = None
     note: Note = ""
+    # The bank account in the inventor's name (bank, number, account name), recorded with the check:
+    # the inventor's withdrawals are paid there. Left out, the one on record stays.
+    payee: Annotated[str, msgspec.Meta(max_length=500)] = ""
 
 
 class PayoutOut(msgspec.Struct):
@@ -418,6 +421,9 @@ class InventorAccountOut(msgspec.Struct):
     identity_checked_by: uuid.UUID | None
     balance: int  # fen in the account (``inventor:<id>:cash``)
     created_at: datetime
+    held: int = 0  # fen held by withdrawals not yet paid
+    available: int = 0  # balance − held: what may be withdrawn
+    payee: str = ""  # the bank account on record for withdrawals
 
 
 class InventorAccountList(msgspec.Struct):

@@ -104,6 +104,7 @@ CATALOGUE: Mapping[str, KindInfo] = dict(
         _info("withdrawal.paid", "the organisation", mandatory=True),
         _info("withdrawal.rejected", "the organisation", mandatory=True),
         _info("income.received", "the institution's office (its admins)", mandatory=True),
+        _info("inventor.paid", "the inventor (the member the office linked)", mandatory=True),
         _info(
             "operator.org_to_verify", "operators", channels=frozenset({Channel.INBOX, Channel.EMAIL}), mandatory=True
         ),

@@ -14,10 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.accounting import chart
+from exchange.parties.domain import Principal
 from exchange.parties.models import Org
 from exchange.payments.domain import (
     WITHDRAWALS,
     DuplicateBankReference,
+    InvalidPayee,
     Provider,
     UnknownOrg,
     WithdrawalAction,
@@ -29,10 +31,13 @@ from exchange.payments.domain import (
     next_withdrawal_state,
 )
 from exchange.payments.models import BankTransfer, Booking, Withdrawal
+from exchange.payments.payers import Payer, Payers
+from exchange.payments.schemas import WithdrawalOut
 from exchange.platform.outbox import OPERATORS, Audience, Kind, Subject, notify
 from exchange.platform.tables import new_id
 from kernel.errors import NotFound, found
 from kernel.pagination import by_id, cursor_str, cursor_uuid, decode_cursor, id_after, keyset_page
+from kernel.shapes import shaped
 from kernel.time import rfc3339
 from ledger import service as ledger
 from ledger.errors import IdempotencyKeyReused
@@ -171,13 +176,37 @@ async def _book(session: AsyncSession, entry_id: UUID, reference: str, day: date
 
 
 async def request_withdrawal(
-    session: AsyncSession, *, org_id: UUID, amount: int, payee: str, user_id: UUID, now: datetime
+    session: AsyncSession,
+    *,
+    org_id: UUID,
+    amount: int,
+    payee: str,
+    user_id: UUID,
+    now: datetime,
+    payer: Payer | None = None,
 ) -> Withdrawal:
-    """Hold ``amount`` on the wallet (``org:<id>:cash → bank:settlement``, pending) until an operator pays it."""
+    """Hold ``amount`` on the payer account until an operator pays it: the organisation's wallet
+    (``org:<id>:cash → bank:settlement``, pending), or ``payer``'s own account (an inventor's), which
+    its organisation answers for and whose withdrawals go to the bank account on its record."""
     check_amount(amount)
+    payee = payee.strip()
+    if payer is not None:
+        org_id, source = payer.org_id, payer.account
+        if payee and payee != payer.payee:
+            raise InvalidPayee(
+                "this account's withdrawals are paid to the bank account its organisation checked; leave payee out",
+                field="payee",
+            )
+        payee = payer.payee
+    else:
+        source = chart.org_cash(org_id)
+    if not payee or len(payee) > 500:
+        raise InvalidPayee("name the bank, the account number and the account's name (up to 500 characters)")
     withdrawal_id = new_id()
-    paid_out = (chart.org_cash(org_id), chart.clearing(Provider.BANK_TRANSFER))
+    paid_out = (source, chart.clearing(Provider.BANK_TRANSFER))
     meta = {"withdrawal_id": str(withdrawal_id), "org_id": str(org_id)}
+    if payer is not None:
+        meta["payer"] = payer.ref
     details = {"description": "withdrawal by bank transfer", "external_ref": f"withdrawal:{withdrawal_id}"}
     hold = await chart.move(
         session, *paid_out, amount, kind="withdrawal", now=now, pending=True, metadata=meta, **details
@@ -192,6 +221,7 @@ async def request_withdrawal(
         reason="",
         requested_by=user_id,
         created_at=now,
+        payer=None if payer is None else payer.ref,
     )
     session.add(withdrawal)
     await session.flush()
@@ -199,6 +229,14 @@ async def request_withdrawal(
         session, Kind.WITHDRAWALS_WAITING, to=OPERATORS, now=now, subject=_subject(withdrawal), data=_about(withdrawal)
     )
     return withdrawal
+
+
+def _told(withdrawal: Withdrawal) -> Audience:
+    """Who hears that it was paid or rejected: the organisation's members for its wallet; for
+    another payer account, whoever asked for it and the organisation's admins."""
+    if withdrawal.payer is None:
+        return Audience.of_orgs(withdrawal.org_id)
+    return Audience(users=(withdrawal.requested_by,), orgs=(withdrawal.org_id,), admins_only=True)
 
 
 def _subject(withdrawal: Withdrawal) -> Subject:
@@ -211,6 +249,7 @@ def _about(withdrawal: Withdrawal) -> dict[str, Any]:
         "org_id": str(withdrawal.org_id),
         "amount_fen": withdrawal.amount,
         "payee": withdrawal.payee,
+        "payer": withdrawal.payer,
         "requested_at": rfc3339(withdrawal.created_at),
     }
 
@@ -253,7 +292,7 @@ async def complete_withdrawal(
     withdrawal.decided_at = now
     await _book(session, posted.id, bank_reference, paid_on)
     data = {**_about(withdrawal), "bank_reference": bank_reference, "paid_on": paid_on.isoformat()}
-    to = Audience.of_orgs(withdrawal.org_id)
+    to = _told(withdrawal)
     notify(session, Kind.WITHDRAWAL_PAID, to=to, now=now, subject=_subject(withdrawal), data=data)
     return withdrawal
 
@@ -272,7 +311,7 @@ async def reject_withdrawal(
     withdrawal.decided_by = operator_id
     withdrawal.decided_at = now
     await session.flush()
-    to = Audience.of_orgs(withdrawal.org_id)
+    to = _told(withdrawal)
     data = {**_about(withdrawal), "reason": reason}
     notify(session, Kind.WITHDRAWAL_REJECTED, to=to, now=now, subject=_subject(withdrawal), data=data)
     return withdrawal
@@ -285,14 +324,44 @@ async def get_withdrawal(session: AsyncSession, withdrawal_id: UUID) -> Withdraw
 
 
 async def list_withdrawals(
-    session: AsyncSession, *, org_id: UUID | None, status: str | None, limit: int, cursor: str | None
+    session: AsyncSession,
+    *,
+    org_id: UUID | None,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
+    payer: str | None = None,
 ) -> tuple[list[Withdrawal], str | None]:
-    """A page of withdrawals, newest first: one organisation's (or all, for ``org_id`` None)."""
+    """A page of withdrawals, newest first: one organisation's from its wallet (or all, for
+    ``org_id`` None), or one payer account's (``payer``, ``inventor:<id>``)."""
     query = select(Withdrawal).order_by(Withdrawal.id.desc()).limit(limit + 1)
-    if org_id is not None:
-        query = query.where(Withdrawal.org_id == org_id)
+    if payer is not None:
+        query = query.where(Withdrawal.payer == payer)
+    elif org_id is not None:
+        query = query.where(Withdrawal.org_id == org_id, Withdrawal.payer.is_(None))
     if status:
         query = query.where(Withdrawal.status == status)
     if (after := id_after(cursor)) is not None:
         query = query.where(Withdrawal.id < after)
     return keyset_page((await session.scalars(query)).all(), limit, by_id)
+
+
+class PayerWithdrawals:
+    """Withdrawals from the payer accounts of ``payers`` for a host module's own pages (the
+    institutions' inventor page): the same request and the same list as ``/withdrawals``."""
+
+    def __init__(self, payers: Payers) -> None:
+        self.payers = payers
+
+    async def request(
+        self, session: AsyncSession, caller: Principal, payer: str, amount: int, now: datetime
+    ) -> WithdrawalOut:
+        drawn = await self.payers.resolve(session, caller, payer, draw=True)
+        withdrawal = await request_withdrawal(
+            session, org_id=drawn.org_id, amount=amount, payee="", user_id=caller.user_id, now=now, payer=drawn
+        )
+        return shaped(WithdrawalOut, withdrawal)
+
+    async def of_payer(self, session: AsyncSession, payer: str, limit: int) -> list[Withdrawal]:
+        rows, _ = await list_withdrawals(session, org_id=None, status=None, limit=limit, cursor=None, payer=payer)
+        return rows

@@ -47,6 +47,14 @@ class UnknownOrg(PaymentError):
     title = "No organisation has this id"
 
 
+class InvalidPayee(PaymentError):
+    problem_type = "invalid-payee"
+    title = "The bank account to pay is missing or not the one on record"
+
+    def __init__(self, detail: str, *, field: str = "payee", **extra: object) -> None:
+        super().__init__(detail, field=field, **extra)
+
+
 class DuplicateBankReference(Conflict):
     problem_type = "duplicate-bank-reference"
     title = "This bank reference has already been recorded"

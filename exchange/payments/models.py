@@ -47,6 +47,9 @@ class Withdrawal(IdMixin, Base):
     decided_by: Mapped[uuid.UUID | None]
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
+    # The payer account when it is not the organisation's wallet (0027): ``inventor:<id>``, an
+    # inventor's account whose institution is ``org_id``. NULL: the organisation's own wallet.
+    payer: Mapped[str | None] = mapped_column(String(100), index=True, default=None)
 
 
 class StripePayment(IdMixin, Base):

@@ -25,6 +25,7 @@ from exchange.payments.models import (
     StripePayment,
     Withdrawal,
 )
+from exchange.payments.payers import PayersDependency as Payers
 from exchange.payments.providers import run_reconciliation
 from exchange.payments.schemas import (
     AccountPayerOut,
@@ -118,11 +119,19 @@ class WithdrawalController(Controller):
         summary="Ask for money to be paid out by bank; the amount is held on the wallet until an operator decides",
     )
     async def request(
-        self, trader: Caller, data: JSONBody[WithdrawalIn], db: Db, clock: Now, idempotency_key: IdempotencyKey = None
+        self,
+        trader: Caller,
+        data: JSONBody[WithdrawalIn],
+        db: Db,
+        clock: Now,
+        payers: Payers,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[WithdrawalOut]:
-        trader.require_admin()  # money leaves the organisation on its admins' word (SPEC §1)
+        if data.payer is None:
+            trader.require_admin()  # money leaves the organisation on its admins' word (SPEC §1)
 
         async def work(session: AsyncSession) -> WithdrawalOut:
+            payer = None if data.payer is None else await payers.resolve(session, trader, data.payer, draw=True)
             withdrawal = await bank.request_withdrawal(
                 session,
                 org_id=trader.org_id,
@@ -130,6 +139,7 @@ class WithdrawalController(Controller):
                 payee=data.payee,
                 user_id=trader.user_id,
                 now=clock.now(),
+                payer=payer,
             )
             return withdrawal_out(withdrawal)
 
@@ -137,26 +147,39 @@ class WithdrawalController(Controller):
             db, clock, trader, idempotency_key, action="withdrawal", request=data, work=work, required=True
         )
 
-    @get("/", summary="Withdrawals: an operator sees all (optionally by status), others their organisation's")
+    @get(
+        "/",
+        summary="Withdrawals: an operator sees all (optionally by status), others their organisation's wallet's;"
+        " `payer` lists one payer account's (an inventor's) to whoever sees that account",
+    )
     async def list_withdrawals(
         self,
         user: Caller,
         db: Db,
+        payers: Payers,
         status: Annotated[str | None, QueryParameter(pattern="^(requested|completed|rejected)$")] = None,
+        payer: Annotated[str | None, QueryParameter(max_length=100, description="`inventor:<id>`")] = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> WithdrawalPage:
         org_id = None if user.is_operator else user.org_id
         async with db.read() as session:
+            if payer is not None:
+                payer = (await payers.resolve(session, user, payer, draw=False)).ref
             rows, next_cursor = await bank.list_withdrawals(
-                session, org_id=org_id, status=status, limit=limit, cursor=cursor
+                session, org_id=org_id, status=status, limit=limit, cursor=cursor, payer=payer
             )
         return WithdrawalPage([withdrawal_out(w) for w in rows], next_cursor)
 
-    @get("/{withdrawal_id:uuid}", summary="One withdrawal (its organisation or an operator)")
-    async def get_withdrawal(self, user: Caller, db: Db, withdrawal_id: FromPath[UUID]) -> WithdrawalOut:
+    @get("/{withdrawal_id:uuid}", summary="One withdrawal (its organisation or payer account, or an operator)")
+    async def get_withdrawal(
+        self, user: Caller, db: Db, payers: Payers, withdrawal_id: FromPath[UUID]
+    ) -> WithdrawalOut:
         async with db.read() as session:
             withdrawal = await bank.get_withdrawal(session, withdrawal_id)
+            if withdrawal.payer is not None and not user.is_operator:
+                await payers.resolve(session, user, withdrawal.payer, draw=False)  # 404 unless it is seen
+                return withdrawal_out(withdrawal)
         if withdrawal.org_id != user.org_id and not user.is_operator:
             raise Forbidden("this withdrawal belongs to another organisation")
         return withdrawal_out(withdrawal)

@@ -91,7 +91,25 @@ AccountPayerPage = Page[AccountPayerOut]
 
 class WithdrawalIn(msgspec.Struct, forbid_unknown_fields=True):
     amount: Amount
-    payee: Annotated[str, msgspec.Meta(min_length=1, max_length=500, description="the bank account to pay")]
+    payee: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=500,
+            description="the bank account to pay (required for the organisation's wallet; a payer account's"
+            " withdrawals go to the bank account on its record)",
+        ),
+    ] = ""
+    payer: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                max_length=100,
+                description="the payer account when it is not the caller's organisation's wallet:"
+                " `inventor:<inventor account id>`",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class CompleteWithdrawalIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -116,6 +134,7 @@ class WithdrawalOut(msgspec.Struct):
     reason: str
     created_at: datetime
     decided_at: datetime | None
+    payer: str | None = None  # ``inventor:<id>``: not the organisation's wallet (the organisation answers for it)
 
 
 WithdrawalPage = Page[WithdrawalOut]

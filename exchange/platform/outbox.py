@@ -70,6 +70,8 @@ class Kind(StrEnum):
     WITHDRAWAL_REJECTED = "withdrawal.rejected"
     # institutions: income from a deal its transfer process implemented, to distribute
     INCOME_RECEIVED = "income.received"
+    # institutions: a distribution plan paid an inventor who is a member (into their own account)
+    INVENTOR_PAID = "inventor.paid"
     # for operators
     ORG_TO_VERIFY = "operator.org_to_verify"
     LISTING_TO_REVIEW = "operator.listing_to_review"

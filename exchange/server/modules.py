@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from exchange import institutions, vouchers
+from exchange import institutions, payments, vouchers
 from exchange.accounting.jobs import HoldExpirySweep
 from exchange.documents import DocumentsContext, OwnerKind, create_documents
 from exchange.documents.owners import ObjectionDocuments
@@ -55,6 +55,7 @@ class Modules:
     trading: TradingContext
     documents: DocumentsContext
     institutions: institutions.InstitutionsContext
+    payers: payments.Payers
 
 
 def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> Modules:
@@ -94,5 +95,13 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     # and its distribution plans' public notices, whose objections its office resolves.
     trading.settlement_observers.append(institutions.IncomeReceipts())
     listings.hooks.register_notice_handler(NoticeKind.DISTRIBUTION_PLAN, institutions.DistributionNotices())
-    context = institutions.InstitutionsContext(listings=listings, deals=InstitutionDeals())
-    return Modules(listings=listings, sweeper=sweeper, trading=trading, documents=documents, institutions=context)
+    # An inventor paid by an institution withdraws from their own account as an organisation from its
+    # wallet: payments draws on it through the institution's answer to who may (payments.PayerAccounts),
+    # and the inventor's page asks payments for the account's withdrawals.
+    payers = payments.Payers({institutions.INVENTOR_PAYER: institutions.InventorPayers()})
+    context = institutions.InstitutionsContext(
+        listings=listings, deals=InstitutionDeals(), withdrawals=payments.PayerWithdrawals(payers)
+    )
+    return Modules(
+        listings=listings, sweeper=sweeper, trading=trading, documents=documents, institutions=context, payers=payers
+    )

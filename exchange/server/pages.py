@@ -30,6 +30,7 @@ import exchange.trading
 import exchange.vouchers
 import listings
 from exchange.documents import PAGE_HANDLERS as DOCUMENT_PAGES
+from exchange.institutions.inventor_pages import PAGE_HANDLERS as INVENTOR_PAGES
 from exchange.institutions.pages import PAGE_HANDLERS as INSTITUTION_PAGES
 from exchange.institutions.report_pages import PAGE_HANDLERS as INSTITUTION_REPORT_PAGES
 from exchange.notifications.pages import PAGE_HANDLERS as NOTIFICATION_PAGES
@@ -116,6 +117,7 @@ def pages_router(settings: Settings, keys: Keys, *, upload_body_limit: int) -> R
             *ACCOUNT_PAGES,  # the workspace's members and sessions
             *INSTITUTION_PAGES,  # a university's own transfer process (成果转化)
             *INSTITUTION_REPORT_PAGES,  # the annual report and the operators' summary
+            *INVENTOR_PAGES,  # the inventor's own account: payouts and withdrawals
         ],
         dependencies=page_caller_dependencies(),
         before_request=before_page,

@@ -316,3 +316,12 @@ LABELS = {
     "vote": {"approve": "同意", "reject": "不同意", "abstain": "弃权"},
     "period_unit": {"calendar_days": "自然日", "working_days": "工作日"},
 }
+# -- inventors' own accounts (收益分配 paid to them, their withdrawals) ---------------------------------------
+LABELS = {
+    **LABELS,
+    "notification_kind": {
+        **LABELS["notification_kind"],
+        "income.received": "成果转化收入到账",
+        "inventor.paid": "收益分配到账",
+    },
+}

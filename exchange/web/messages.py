@@ -595,3 +595,14 @@ def institution_field_message(field: str, problem_type: str, item: Mapping[str, 
             return INSTITUTION_FIELDS[probe]
         probe = probe.rpartition(".")[0]
     return listing_field_message(field, problem_type, item)
+
+
+# -- an inventor's withdrawal from their own account (exchange/institutions/inventor_pages.py) ------------
+ACTION_MESSAGES.update(
+    {
+        "inventor-withdrawal:insufficient-funds": _funds,
+        "inventor-withdrawal:forbidden": "只有成果完成人本人或本单位成果转化办公室可以从该账户提现。",
+        "inventor-withdrawal:not-found": "没有这个成果完成人账户。",
+        "inventor-withdrawal:invalid-state": "成果转化办公室尚未核验您的身份或登记本人银行账户，暂不能提现。",
+    }
+)

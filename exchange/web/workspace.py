@@ -151,3 +151,8 @@ WORKSPACE_NAV += (
         ),
     ),
 )
+
+# -- an inventor's own account (exchange/institutions/inventor_pages.py) ------------------------------------
+# The navigation is chosen by the organisation's kind, not per user: every member of an institution
+# sees the entry, and a member the office has not linked to an inventor account is told so there.
+WORKSPACE_NAV += (NavGroup("成果收益", institutions, (NavItem("inventor", "/workspace/inventor", "我的成果收益"),)),)
