@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from tests.helpers import Party, join, operator, verified
+from sqlalchemy import update
+
+from exchange.institutions.models import TransferProcess
+from tests.helpers import Party, join, operator, relogin, verified
+from tests.trading_helpers import announced, fund, intent, key, past_notice, to_end_of_announcement
 
 API = "/api/v1"
+FUNDS = 200_000_000
+REASON = "该成果的完成人名单遗漏了一位主要完成人，请核实后再行公示。"  # an objection to a transfer notice
 
 
 @dataclass
@@ -125,3 +133,63 @@ async def to_decision(client: Any, uni: University, **decision: Any) -> dict[str
     await act(client, uni.evaluator, pid, "evaluation", evaluation_body())
     await act(client, uni.panel, pid, "expert-review", expert_review_body())
     return await act(client, uni.board, pid, "decision", decision_body(**decision))
+
+
+# -- 公示: the notice's period and its objections ------------------------------------------------------
+
+
+async def everyone_again(client: Any, uni: University, *others: Party) -> None:
+    await relogin(client, uni.ops, uni.office, uni.inventor, uni.evaluator, uni.panel, uni.board, *others)
+
+
+async def past_period(client: Any, app: Any, uni: University, *others: Party, days: int = 16) -> dict[str, int]:
+    app.state.clock.advance(timedelta(days=days))
+    counts = await app.state.sweeper.run_once(app.state.db, app.state.clock.now())
+    await everyone_again(client, uni, *others)
+    return counts  # type: ignore[no-any-return]
+
+
+async def object_to(client: Any, notice_id: str, objector: Party) -> str:
+    filed = await client.post(
+        f"{API}/notices/{notice_id}/objections", json={"reason": REASON}, headers=objector.headers
+    )
+    assert filed.status_code == 201, filed.text
+    return str(filed.json()["id"])
+
+
+# -- income: a deal of the process's listing, sold and paid ------------------------------------------
+
+
+async def settled_deal(
+    client: Any, app: Any, uni: University, process_id: str, **listing: Any
+) -> tuple[dict[str, Any], Party]:
+    """A listing of the university, linked to its process as 实施 links it, sold and paid."""
+    ops = uni.ops
+    buyer = await verified(client, ops, "enterprise", "宁德新能")
+    await fund(app, buyer, FUNDS)
+    listing = await announced(client, uni.office, ops, mode="listed", **listing)
+
+    async def link(session: Any) -> None:
+        await session.execute(
+            update(TransferProcess)
+            .where(TransferProcess.id == uuid.UUID(process_id))
+            .values(listing_id=uuid.UUID(listing["id"]))
+        )
+
+    await app.state.db.transaction(link)
+    await intent(client, buyer, listing["id"])
+    parties = (ops, uni.office, uni.inventor, buyer)
+    await to_end_of_announcement(app, client, listing, *parties)
+    (thread,) = (await client.get(f"{API}/listings/{listing['id']}/negotiations", headers=buyer.headers)).json()[
+        "items"
+    ]
+    opening = thread["offers"][0]["id"]
+    deal = (
+        await client.post(f"{API}/negotiations/{thread['id']}/offers/{opening}/accept", headers=buyer.headers)
+    ).json()
+    await past_notice(app, client, deal["notice_id"], *parties)
+    for party in (uni.office, buyer):
+        assert (await client.post(f"{API}/deals/{deal['id']}/sign", headers=party.headers)).status_code == 200
+    paid = await client.post(f"{API}/deals/{deal['id']}/pay", headers={**buyer.headers, **key()})
+    assert paid.json()["state"] == "settled", paid.text
+    return paid.json(), buyer

@@ -316,3 +316,14 @@ LABELS = {
     "vote": {"approve": "同意", "reject": "不同意", "abstain": "弃权"},
     "period_unit": {"calendar_days": "自然日", "working_days": "工作日"},
 }
+# -- income distribution on the institutions' pages (exchange/institutions/income_pages.py) -------------
+LABELS = {
+    **LABELS,
+    "plan_status": {
+        "noticed": "公示中",
+        "suspended": "异议处理中",
+        "approved": "公示期满，待分配",
+        "paid": "已分配",
+        "cancelled": "已撤销",
+    },
+}

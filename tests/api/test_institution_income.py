@@ -7,69 +7,28 @@ checked to the fen and the ledger verified. The refusals name the rule and write
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from exchange.accounting import chart
 from exchange.institutions.distribution import CASH, REWARDS, payout_moves
 from exchange.institutions.domain import inventors_minimum
-from exchange.institutions.models import InventorAccount, TransferProcess
+from exchange.institutions.models import InventorAccount
 from exchange.platform.outbox import OutboxEvent
 from tests.helpers import Party, assert_problem, relogin, verified
-from tests.institution_helpers import API, University, to_decision, university
+from tests.institution_helpers import API, University, settled_deal, to_decision, university
 from tests.trading_helpers import (
-    announced,
     assert_ledger_sound,
     balance,
-    fund,
-    intent,
     key,
     past_notice,
-    to_end_of_announcement,
 )
 
-FUNDS = 200_000_000
 REASON = "完成人贡献比例与实际不符，请重新核定分配方案。"
-
-
-async def settled_deal(
-    client: Any, app: Any, uni: University, process_id: str, **listing: Any
-) -> tuple[dict[str, Any], Party]:
-    """A listing of the university, linked to its process as 实施 links it, sold and paid."""
-    ops = uni.ops
-    buyer = await verified(client, ops, "enterprise", "宁德新能")
-    await fund(app, buyer, FUNDS)
-    listing = await announced(client, uni.office, ops, mode="listed", **listing)
-
-    async def link(session: Any) -> None:
-        await session.execute(
-            update(TransferProcess)
-            .where(TransferProcess.id == uuid.UUID(process_id))
-            .values(listing_id=uuid.UUID(listing["id"]))
-        )
-
-    await app.state.db.transaction(link)
-    await intent(client, buyer, listing["id"])
-    parties = (ops, uni.office, uni.inventor, buyer)
-    await to_end_of_announcement(app, client, listing, *parties)
-    (thread,) = (await client.get(f"{API}/listings/{listing['id']}/negotiations", headers=buyer.headers)).json()[
-        "items"
-    ]
-    opening = thread["offers"][0]["id"]
-    deal = (
-        await client.post(f"{API}/negotiations/{thread['id']}/offers/{opening}/accept", headers=buyer.headers)
-    ).json()
-    await past_notice(app, client, deal["notice_id"], *parties)
-    for party in (uni.office, buyer):
-        assert (await client.post(f"{API}/deals/{deal['id']}/sign", headers=party.headers)).status_code == 200
-    paid = await client.post(f"{API}/deals/{deal['id']}/pay", headers={**buyer.headers, **key()})
-    assert paid.json()["state"] == "settled", paid.text
-    return paid.json(), buyer
 
 
 async def receipts(client: Any, uni: University) -> list[dict[str, Any]]:
