@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import update
 
 from exchange.institutions.models import TransferProcess
-from tests.helpers import Party, assert_problem, join, operator, verified
+from tests.helpers import Party, assert_problem, join, operator, relogin, verified
 from tests.trading_helpers import announced, fund, intent, key, past_notice, to_end_of_announcement
 
 API = "/api/v1"
+FUNDS = 200_000_000
+REASON = "该成果的完成人名单遗漏了一位主要完成人，请核实后再行公示。"  # an objection to a transfer notice
 
 
 @dataclass
@@ -132,9 +135,29 @@ async def to_decision(client: Any, uni: University, **decision: Any) -> dict[str
     return await act(client, uni.board, pid, "decision", decision_body(**decision))
 
 
-# -- income: a settled deal of a process, its receipts and plans (收益分配) ------------------------------
+# -- 公示: the notice's period and its objections ------------------------------------------------------
 
-FUNDS = 200_000_000
+
+async def everyone_again(client: Any, uni: University, *others: Party) -> None:
+    await relogin(client, uni.ops, uni.office, uni.inventor, uni.evaluator, uni.panel, uni.board, *others)
+
+
+async def past_period(client: Any, app: Any, uni: University, *others: Party, days: int = 16) -> dict[str, int]:
+    app.state.clock.advance(timedelta(days=days))
+    counts = await app.state.sweeper.run_once(app.state.db, app.state.clock.now())
+    await everyone_again(client, uni, *others)
+    return counts  # type: ignore[no-any-return]
+
+
+async def object_to(client: Any, notice_id: str, objector: Party) -> str:
+    filed = await client.post(
+        f"{API}/notices/{notice_id}/objections", json={"reason": REASON}, headers=objector.headers
+    )
+    assert filed.status_code == 201, filed.text
+    return str(filed.json()["id"])
+
+
+# -- income: a deal of the process's listing, sold and paid ------------------------------------------
 
 
 async def settled_deal(

@@ -163,6 +163,31 @@ def _adjusted(default: Plan, data: PlanIn, affiliations: list[str], parts: list[
     )
 
 
+@dataclass(frozen=True)
+class DefaultPlan:
+    """The plan ``propose`` makes of a receipt with an empty body, and what it is made of."""
+
+    plan: Plan
+    inventors: list[Any]  # the disclosure's inventors (name, affiliation, share)
+    config: Any  # the institution's configuration (its rules and parts)
+    disclosure: DisclosureRow
+
+
+async def default_plan(session: AsyncSession, caller: Principal, receipt: IncomeReceipt) -> DefaultPlan:
+    """The default of the rules for a receipt: the declared share to the disclosed inventors by
+    their contribution shares, the rest to the institution's parts by weight (the pages show it
+    before the office proposes)."""
+    config = await configuration(session, receipt.org_id, caller.org_kind)
+    process = await session.get(TransferProcess, receipt.process_id)
+    assert process is not None
+    disclosure = await session.get(DisclosureRow, process.disclosure_id)
+    assert disclosure is not None
+    inventors = disclosed_inventors(disclosure)
+    share = config.rules.inventor_share_bp
+    plan = distribute(receipt.amount, inventors, share, config.parts, minimum_bp=share)
+    return DefaultPlan(plan, list(inventors), config, disclosure)
+
+
 async def propose(
     session: AsyncSession, ctx: ListingsContext, caller: Principal, receipt_id: uuid.UUID, data: PlanIn, now: datetime
 ) -> DistributionPlan:
@@ -179,15 +204,10 @@ async def propose(
             f"the receipt has a plan in force ({live.id}, {live.status}); a new plan follows only a cancelled one",
             state=live.status, rule="one-plan-per-receipt", plan_id=str(live.id),
         )  # fmt: skip
-    config = await configuration(session, receipt.org_id, caller.org_kind)
+    default = await default_plan(session, caller, receipt)
+    config, disclosure, inventors, plan = default.config, default.disclosure, default.inventors, default.plan
     rules = config.rules
-    process = await session.get(TransferProcess, receipt.process_id)
-    assert process is not None
-    disclosure = await session.get(DisclosureRow, process.disclosure_id)
-    assert disclosure is not None
-    inventors = disclosed_inventors(disclosure)
     share = rules.inventor_share_bp
-    plan = distribute(receipt.amount, inventors, share, config.parts, minimum_bp=share)
     if data.inventors is not None or data.institution is not None:
         plan = _adjusted(plan, data, [i.affiliation for i in inventors], [p.name for p in config.parts])
     check_plan(plan, declared_bp=share)

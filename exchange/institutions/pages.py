@@ -111,6 +111,26 @@ INPUTS: Mapping[str, re.Pattern[str]] = {
         r"|extra_approval_threshold_fen|institution_parts|institution_parts\.\d+\.(name|weight))$"
     ),
     "grant": re.compile(r"^(user_id|role)$"),
+    # 公示 and 实施 (exchange/institutions/notice_pages.py)
+    "resolve": re.compile(r"^(decision|return_to|stop|note)$"),
+    "answer": re.compile(r"^(answer)$"),
+    "implementation": re.compile(
+        r"^(deal|deal\.(type|term_months|scope|territory|field_of_use|royalty_bp|company_name|shares_bp)"
+        r"|ip_assets|ip_assets\.\d+\.(kind|number|title|expires_on)|deposit|increment|note"
+        r"|contract|contract\.(amount|terms|signed_on|counterparty_org_id))$"
+    ),
+    # 收益分配 and the annual report's inputs (income_pages.py, annual_pages.py)
+    "plan": re.compile(
+        r"^(inventors|inventors\.\d+\.(name|affiliation|amount)|institution"
+        r"|institution\.\d+\.(name|amount)|payouts|payouts\.\d+\.amount|reason)$"
+    ),
+    "extra": re.compile(r"^(minutes)$"),
+    "identity": re.compile(r"^(user_id|note)$"),
+    "registration": re.compile(r"^(contract_number|registry_name|registered_on|certified_amount)$"),
+    "inputs": re.compile(
+        r"^(year|contracts|contracts\.(development|consulting|service)\.(count|amount)"
+        r"|joint_bodies|joint_bodies\.\d+\.(name|partner|founded_on)|problems|plans)$"
+    ),
 }
 
 
@@ -136,7 +156,7 @@ class Form:
         return self.errors.get(name, "")
 
     def id(self, name: str) -> str:
-        return f"{self.key}-{name.replace('.', '-')}"
+        return f"{self.key.replace(':', '-')}-{name.replace('.', '-')}"
 
     def rows(self, prefix: str, least: int) -> int:
         """How many rows of a repeated group to show: the last filled one and one empty more."""
@@ -147,7 +167,7 @@ class Form:
         self.errors.setdefault(self.input_for(name), institution_field_message(name, problem_type, item))
 
     def input_for(self, name: str) -> str:
-        pattern = INPUTS[self.key]
+        pattern = INPUTS[self.key.partition(":")[0]]  # "resolve:<objection>": one form of several alike
         parts = name.split(".")
         for end in range(len(parts), 0, -1):
             above = ".".join(parts[:end])
@@ -465,11 +485,19 @@ def offers(out: ProcessOut) -> dict[str, Any]:
 
 
 async def _process_context(
-    db: Db, user: Principal, process_id: uuid.UUID, forms: Mapping[str, Form] | None = None, done: str = ""
+    db: Db,
+    user: Principal,
+    process_id: uuid.UUID,
+    forms: Mapping[str, Form] | None = None,
+    done: str = "",
+    state: Any = None,
 ) -> dict[str, Any]:
+    from exchange.institutions import notice_pages  # its forms are this module's
+
     async with db.read() as session:
         process = await processes.visible_process(session, user, process_id)
         out = await processes.process_out(session, user, process)
+        blocks = await notice_pages.process_blocks(session, user, out, state) if state is not None else {}
     forms = dict(forms or {})
     for key in (*(s.value for s in STEP_FORMS), "return", "stop"):
         forms.setdefault(key, Form(key))
@@ -486,14 +514,18 @@ async def _process_context(
         inventor_names=inventor_names,
         done=done,
         percent=percent_text,
+        **blocks,
     )
 
 
 @get("/workspace/transfers/{process_id:uuid}", include_in_schema=False, name="institution-transfer",
      opt={"public_cache": False})  # fmt: skip
-async def transfer_page(process_id: FromPath[uuid.UUID], user: Caller, db: Db) -> Template:
+async def transfer_page(
+    request: Request[Any, Any, Any], process_id: FromPath[uuid.UUID], user: Caller, db: Db
+) -> Template:
     """``GET /transfer-processes/{id}``: the process for its institution's members (and operators)."""
-    return Template("institutions/process.html", context=await _process_context(db, user, process_id))
+    context = await _process_context(db, user, process_id, state=request.app.state)
+    return Template("institutions/process.html", context=context)
 
 
 Act = Callable[[AsyncSession], Awaitable[TransferProcess]]
@@ -508,27 +540,30 @@ async def _act(
     body_of: Callable[[Form], Any],
     act: Callable[[Any], Act],
     notice: str,
+    form: Form | None = None,
 ) -> Template | Redirect:
     """One act at the process: the form read into the API's body, the service called in one
     transaction; refused fields shown next to their inputs, other refusals raised (in place)."""
     request.state.action = ACTION
-    form = await typed(request, key)
+    form = form or await typed(request, key)
+    key = form.key
+    state = request.app.state
     path = f"/workspace/transfers/{process_id}"
     try:
         body = body_of(form)
         await db.transaction(act(body))
     except Refused:
-        context = await _process_context(db, user, process_id, {key: form})
+        context = await _process_context(db, user, process_id, {key: form}, state=state)
         return shown(request, "institutions/process.html", WORK, context, status=422)
     except DomainError as refusal:
         if not refusal.errors and "field" not in refusal.extra:
             raise
         refused_by(form, refusal)
-        context = await _process_context(db, user, process_id, {key: form})
+        context = await _process_context(db, user, process_id, {key: form}, state=state)
         return shown(request, "institutions/process.html", WORK, context, status=refusal.status)
     if not is_htmx(request):
         return Redirect(f"{path}?notice={notice}", status_code=303)
-    context = await _process_context(db, user, process_id, done=notice_for(notice) or "")
+    context = await _process_context(db, user, process_id, done=notice_for(notice) or "", state=state)
     return shown(request, "institutions/process.html", WORK, context)
 
 

@@ -19,6 +19,9 @@ from litestar.response import Template
 
 from exchange.institutions import reports
 from exchange.institutions.annual import CONTRACT_KINDS, DEAL_TYPES, beijing_year
+from exchange.institutions.config import roles_of
+from exchange.institutions.domain import Role
+from exchange.institutions.pages import Form
 from exchange.institutions.report_files import (
     ReportFormat,
     SummaryFormat,
@@ -30,6 +33,7 @@ from exchange.institutions.schemas import AnnualReportOut
 from exchange.parties.domain import Principal
 from exchange.parties.http import Caller
 from exchange.platform.http import Db, Now
+from exchange.web.formats import yuan
 
 PRIVATE = {"public_cache": False}
 
@@ -55,10 +59,7 @@ def _report_context(report: AnnualReportOut, download: str, tab: str) -> dict[st
 @get("/workspace/transfers/annual-report", include_in_schema=False, name="institution-annual-report", opt=PRIVATE)
 async def annual_report_page(user: Caller, db: Db, clock: Now, year: FromQuery[int | None] = None) -> Template:
     now = clock.now()
-    async with db.read() as session:
-        report = await reports.annual_report(session, user, user.org_id, _year(year, now), now)
-    download = "/workspace/transfers/annual-report/download"
-    return Template("institutions/report.html", context=_report_context(report, download, "annual-report"))
+    return Template("institutions/report.html", context=await report_with_inputs(db, user, _year(year, now), now))
 
 
 @get("/workspace/transfers/annual-report/download", include_in_schema=False, opt=PRIVATE)
@@ -128,6 +129,33 @@ async def institution_report_download(
     async with db.read() as session:
         report = await reports.annual_report(session, operator, org_id, year, clock.now())
     return await report_response(request, report, format)
+
+
+def inputs_values(report: AnnualReportOut) -> dict[str, str]:
+    inputs = report.inputs
+    values = {"problems": inputs.problems, "plans": inputs.plans}
+    for kind in CONTRACT_KINDS:
+        tally = inputs.contracts.get(kind)
+        values[f"contracts.{kind}.count"] = str(tally.count) if tally else "0"
+        values[f"contracts.{kind}.amount"] = yuan(tally.amount) if tally else "0"
+    for i, body in enumerate(inputs.joint_bodies):
+        values[f"joint_bodies.{i}.name"] = body.name
+        values[f"joint_bodies.{i}.partner"] = body.partner
+        values[f"joint_bodies.{i}.founded_on"] = body.founded_on.isoformat() if body.founded_on else ""
+    return values
+
+
+async def report_with_inputs(
+    db: Db, user: Principal, year: int, now: datetime, form: Form | None = None, done: str = ""
+) -> dict[str, Any]:
+    async with db.read() as session:
+        report = await reports.annual_report(session, user, user.org_id, year, now)
+        office = Role.OFFICE in await roles_of(session, user, user.org_id)
+    context = _report_context(report, "/workspace/transfers/annual-report/download", "annual-report")
+    context.update(inputs_form=form or Form("inputs", inputs_values(report)), may_edit_inputs=office, done=done,
+                   contract_words={"development": "技术开发合同", "consulting": "技术咨询合同",
+                                   "service": "技术服务合同"})  # fmt: skip
+    return context
 
 
 def _operator_only(caller: Principal) -> None:

@@ -30,7 +30,9 @@ import exchange.trading
 import exchange.vouchers
 import listings
 from exchange.documents import PAGE_HANDLERS as DOCUMENT_PAGES
+from exchange.institutions.income_pages import PAGE_HANDLERS as INSTITUTION_INCOME_PAGES
 from exchange.institutions.inventor_pages import PAGE_HANDLERS as INVENTOR_PAGES
+from exchange.institutions.notice_pages import PAGE_HANDLERS as INSTITUTION_NOTICE_PAGES
 from exchange.institutions.pages import PAGE_HANDLERS as INSTITUTION_PAGES
 from exchange.institutions.report_pages import PAGE_HANDLERS as INSTITUTION_REPORT_PAGES
 from exchange.notifications.pages import PAGE_HANDLERS as NOTIFICATION_PAGES
@@ -118,6 +120,8 @@ def pages_router(settings: Settings, keys: Keys, *, upload_body_limit: int) -> R
             *INSTITUTION_PAGES,  # a university's own transfer process (成果转化)
             *INSTITUTION_REPORT_PAGES,  # the annual report and the operators' summary
             *INVENTOR_PAGES,  # the inventor's own account: payouts and withdrawals
+            *INSTITUTION_NOTICE_PAGES,  # 公示 and 实施 on the process page, contract registration
+            *INSTITUTION_INCOME_PAGES,  # income, distribution plans, inventors' accounts; the report's inputs
         ],
         dependencies=page_caller_dependencies(),
         before_request=before_page,

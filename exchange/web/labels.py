@@ -325,3 +325,14 @@ LABELS = {
         "inventor.paid": "收益分配到账",
     },
 }
+# -- income distribution on the institutions' pages (exchange/institutions/income_pages.py) -------------
+LABELS = {
+    **LABELS,
+    "plan_status": {
+        "noticed": "公示中",
+        "suspended": "异议处理中",
+        "approved": "公示期满，待分配",
+        "paid": "已分配",
+        "cancelled": "已撤销",
+    },
+}

@@ -606,3 +606,88 @@ ACTION_MESSAGES.update(
         "inventor-withdrawal:invalid-state": "成果转化办公室尚未核验您的身份或登记本人银行账户，暂不能提现。",
     }
 )
+# -- 公示, 实施, contract registration, income distribution and the annual report's inputs on the
+# institutions' pages (exchange/institutions/notice_pages.py, income_pages.py) -----------------------
+NOTICES.update(
+    {
+        "transfer-objection-resolved": "异议已处理。",
+        "transfer-objection-answered": "答复已提交，交易所和异议人将看到您的答复。",
+        "transfer-implemented": "已办理实施，流程完成。",
+        "contract-registered": "技术合同认定登记已记录。",
+        "plan-proposed": "收益分配方案已提交，方案公示已开始。",
+        "plan-extra-approved": "额外审批已记录。",
+        "plan-paid": "收益已分配到发明人账户。",
+        "inventor-identity-checked": "发明人身份已核验。",
+        "annual-inputs-saved": "年度报告填报内容已保存。",
+    }
+)
+INSTITUTION_FIELDS.update(
+    {
+        "decision": "请选择异议是否成立。",
+        "return_to": "异议成立时，请选择退回到的环节（公示之前）或终止流程。",
+        "stop": "异议成立时，请选择退回到的环节（公示之前）或终止流程。",
+        "answer": "请填写答复（答复提交后不能修改）。",
+        "deal": "请选择交易方式并填写其条款。",
+        "deal.type": "请选择交易方式。",
+        "deal.term_months": "许可期限须为 1 至 240 个月。",
+        "deal.scope": "请选择许可方式。",
+        "deal.territory": "请填写许可地域（最多 100 个字）。",
+        "deal.royalty_bp": "提成比例须为 0 至 100 的百分数（最多两位小数）。",
+        "deal.company_name": "请填写公司名称。",
+        "deal.shares_bp": "股权比例须为大于 0、不超过 100 的百分数（最多两位小数）。",
+        "ip_assets": "请至少填写一项知识产权。",
+        "deposit": "保证金须为 0 或以上的金额（元）。",
+        "increment": "加价幅度须为大于 0 的金额（元）。",
+        "contract": "协议定价须填写与受让方签订的合同。",
+        "contract.amount": "合同金额须为不低于底价的金额（元）。",
+        "contract.terms": "请填写合同主要条款（最多 5,000 个字）。",
+        "contract.signed_on": "请填写合同签订日期。",
+        "contract.counterparty_org_id": "受让方须为决策所列、在交易所认证的机构；同名机构多于一家时请填写机构编号。",
+        "contract_number": "请填写合同登记编号（最多 64 个字符）。",
+        "registry_name": "请填写技术合同登记机构（最多 200 个字）。",
+        "registered_on": "请填写登记日期（不能晚于今天）。",
+        "certified_amount": "认定技术交易额须为大于 0 的金额（元）。",
+        "payouts": "各项分配合计须恰好等于到账金额。",
+        "payouts.*.amount": "分配金额须为 0 或以上的金额（元）。",
+        "institution": "请填写本单位各部分的分配金额。",
+        "institution.*.name": "分配部分须为转化设置中的部分，每个只填一次。",
+        "user_id": "请选择一位本机构成员。",
+        "year": "年度须在 2000 至 2100 之间。",
+        "contracts": "合同数须为 0 至 10 亿的整数，金额须为 0 或以上的金额（元）；有金额须有合同数。",
+        "joint_bodies": "联合研发机构最多 100 个。",
+        "joint_bodies.*.name": "请填写联合研发机构名称，每个只填一次。",
+        "joint_bodies.*.partner": "合作方最多 200 个字。",
+        "joint_bodies.*.founded_on": "成立日期不能晚于本年度。",
+        "problems": "问题最多 5,000 个字。",
+        "plans": "计划最多 5,000 个字。",
+    }
+)
+INSTITUTION_FIELD_RULES.update(
+    {
+        ("inventors", "receive at least"): "发明人合计所得不得低于本单位规定的奖励比例（按分向上取整）。",
+        ("inventors", "names every disclosed inventor"): "方案须列出每一位披露的发明人。",
+        ("inventors", "gives both"): "调整方案须同时列出发明人与本单位各部分的金额。",
+        ("inventors.*.name", "not a disclosed inventor"): "所列发明人须为本成果披露的发明人。",
+        ("inventors.*.name", "named twice"): "同一发明人只能列出一次。",
+        ("contracts", "amount with no contracts"): "填写了金额，须同时填写合同数。",
+    }
+)
+DISTRIBUTION_RULES = {
+    "one-plan-per-receipt": "这笔到账已有生效的分配方案；方案撤销后才能提出新方案。",
+    "notice-closed-first": "分配方案公示期满后才能分配。",
+    "extra-approval-above-threshold": "有人所得超过额外审批门槛，请先记录上级会议的额外审批。",
+    "paid-once": "该方案已经分配，不能重复分配。",
+    "identity-checked": "请先核验发明人的身份再分配。",
+    "no-payout-above-threshold": "该方案无人超过额外审批门槛，不需要额外审批。",
+    "plan-ended": "该方案已撤销或已分配。",
+}
+ACTION_MESSAGES.update(
+    {
+        "distribution:invalid-state": lambda extra: DISTRIBUTION_RULES.get(
+            str(extra.get("rule", "")), "方案当前的状态不能办理此项，请刷新页面。"
+        ),
+        "distribution:forbidden": "只有本机构的技术转移办公室（管理员或被授予办公室角色的成员）可以办理收益分配。",
+        "distribution:not-found": "没有这笔到账或方案，或您无权查看。",
+        "transfer:already-registered": "该成交的技术合同已登记，每笔成交只登记一次。",
+    }
+)

@@ -110,6 +110,7 @@ WORKSPACE_NAV: tuple[NavGroup, ...] = (
             NavItem("ledger", "/console/ledger", "账本状态"),
             NavItem("calendar", "/console/calendar", "工作日历"),
             NavItem("sweeps", "/console/sweeps", "定时任务"),
+            NavItem("annual-reports", "/console/institutions/annual-reports", "成果转化年度报告"),
         ),
     ),
     NavGroup(
@@ -148,6 +149,8 @@ WORKSPACE_NAV += (
             NavItem("transfers", "/workspace/transfers", "披露与转化"),
             NavItem("new-transfer", "/workspace/transfers/new", "新建披露"),
             NavItem("transfer-settings", "/workspace/transfers/settings", "转化设置"),
+            NavItem("transfer-income", "/workspace/transfers/income", "收益分配"),
+            NavItem("annual-report", "/workspace/transfers/annual-report", "年度报告"),
         ),
     ),
 )

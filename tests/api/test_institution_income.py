@@ -28,7 +28,6 @@ from tests.trading_helpers import (
     past_notice,
 )
 
-FUNDS = 200_000_000
 REASON = "完成人贡献比例与实际不符，请重新核定分配方案。"
 
 

@@ -7,27 +7,23 @@ the notice run its period; another university's member cannot resolve."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from tests.helpers import Party, assert_problem, relogin, verified
-from tests.institution_helpers import API, University, act, decision_body, to_decision, university
+from tests.helpers import Party, assert_problem, verified
+from tests.institution_helpers import (
+    API,
+    act,
+    decision_body,
+    everyone_again,
+    object_to,
+    past_period,
+    to_decision,
+    university,
+)
 
-REASON = "该成果的完成人名单遗漏了一位主要完成人，请核实后再行公示。"
 IP_WITH_EXPIRY = [
     {"kind": "invention_patent", "number": "ZL202110000001.X", "title": "储氢合金", "expires_on": "2041-06-30"}
 ]
-
-
-async def everyone_again(client: Any, uni: University, *others: Party) -> None:
-    await relogin(client, uni.ops, uni.office, uni.inventor, uni.evaluator, uni.panel, uni.board, *others)
-
-
-async def past_period(client: Any, app: Any, uni: University, *others: Party, days: int = 16) -> dict[str, int]:
-    app.state.clock.advance(timedelta(days=days))
-    counts = await app.state.sweeper.run_once(app.state.db, app.state.clock.now())
-    await everyone_again(client, uni, *others)
-    return counts  # type: ignore[no-any-return]
 
 
 async def process_of(client: Any, party: Party, pid: str) -> dict[str, Any]:
@@ -40,14 +36,6 @@ async def notice_of(client: Any, notice_id: str) -> dict[str, Any]:
     shown = await client.get(f"{API}/notices/{notice_id}")
     assert shown.status_code == 200, shown.text
     return shown.json()  # type: ignore[no-any-return]
-
-
-async def object_to(client: Any, notice_id: str, objector: Party) -> str:
-    filed = await client.post(
-        f"{API}/notices/{notice_id}/objections", json={"reason": REASON}, headers=objector.headers
-    )
-    assert filed.status_code == 201, filed.text
-    return str(filed.json()["id"])
 
 
 async def resolve(client: Any, party: Party, pid: str, oid: str, **body: Any) -> Any:

@@ -157,7 +157,7 @@ async def test_a_disclosure_typed_through_the_form_and_taken_to_an_approved_deci
         page = await board.get(path)
         assert "底价 ¥1,200,000.00" in page.text and "决策机构" in page.text and "评估值 ¥1,000,000.00" in page.text
         assert page.text.count('<li class="done">') == 5  # 发起 初审 评估 论证 决策 ticked
-        assert 'data-placeholder="notice"' in page.text
+        assert 'id="transfer-notice"' in page.text and "公示中" in page.text  # the decision's notice runs
 
     process = await api_process(client, uni, pid)
     assert process["step"] == "notice" and process["decision"]["floor_price"] == 120_000_000
