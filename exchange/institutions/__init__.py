@@ -14,7 +14,15 @@ protocols the composition root wires, as trading, vouchers, payments and documen
 
 from exchange.institutions.contracts import DealReader, InstitutionsContext
 from exchange.institutions.distribution import DistributionNotices
+from exchange.institutions.implementation import DecidedTerms
 from exchange.institutions.income import IncomeReceipts
 from exchange.institutions.transfer_notice import TransferNotices
 
-__all__ = ["DealReader", "DistributionNotices", "IncomeReceipts", "InstitutionsContext", "TransferNotices"]
+__all__ = [
+    "DealReader",
+    "DecidedTerms",
+    "DistributionNotices",
+    "IncomeReceipts",
+    "InstitutionsContext",
+    "TransferNotices",
+]

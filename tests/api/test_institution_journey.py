@@ -220,7 +220,10 @@ async def test_a_negotiated_price_reaches_the_exchanges_negotiated_price_notice(
     amount = 125_000_000
 
     # 决策: 协议定价 with the named counterparty; 公示 runs its period.
-    process = await to_decision(client, uni, pricing="negotiated", counterparty="上海氢能装备有限公司")
+    process = await to_decision(
+        client, uni, pricing="negotiated", counterparty="上海氢能装备有限公司", related_inventors=["李创新"],
+        related_party_declaration="李创新兼任该公司技术顾问。",
+    )  # fmt: skip
     pid = process["id"]
     assert process["decision"]["counterparty"] == "上海氢能装备有限公司"
     await past_notice(app, client, process["notice_id"], *everyone)
@@ -246,13 +249,14 @@ async def test_a_negotiated_price_reaches_the_exchanges_negotiated_price_notice(
     )
     assert accepted.status_code == 201, accepted.text
     deal = accepted.json()
-    assert deal["price"] == amount and deal["notice_kind"] == "negotiated_price"
+    assert deal["price"] == amount and deal["notice_kind"] == "negotiated_price" and deal["related_party"] is True
 
     # Its negotiated-price notice on the board: 15 days for a public institution.
     board = (await client.get(f"{API}/notices", params={"kind": "negotiated_price"})).json()["items"]
     assert [n["id"] for n in board] == [deal["notice_id"]]
     notice = await notice_of(client, deal["notice_id"])
-    assert notice["content"]["body"]["price"] == amount and notice["content"]["body"]["buyer"] == "上海氢能装备有限公司"
+    body = notice["content"]["body"]
+    assert (body["price"], body["buyer"], body["related_party"]) == (amount, "上海氢能装备有限公司", True)
     assert moment(notice["closes_at"]) - moment(notice["opens_at"]) >= timedelta(days=15)
     url = f"{API}/deals/{deal['id']}/sign"
     assert (await client.post(url, headers=counterparty.headers)).status_code == 409  # not while it runs
@@ -327,3 +331,77 @@ async def test_an_objection_upheld_sends_the_process_back_to_evaluation_for_a_ne
     await past_notice(app, client, second_notice, *people(uni, objector))
     assert (await process_of(client, uni.office, pid))["step"] == "implementation"
     assert (await notice_of(client, first_notice))["status"] == "cancelled"
+
+
+async def accept_standing(client: Any, party: Party, thread: dict[str, Any]) -> Any:
+    url = f"{API}/negotiations/{thread['id']}/offers/{thread['standing_offer_id']}/accept"
+    return await client.post(url, headers=party.headers)
+
+
+async def test_a_processs_listing_forms_a_deal_only_as_the_institution_decided(client, app) -> None:
+    # The exchange's negotiation lets a seller accept any buyer at any price; the listing of a
+    # transfer process keeps to the decision: the named counterparty at the contract's amount.
+    uni = await university(client, app)
+    counterparty = await verified(client, uni.ops, "enterprise", "上海氢能装备有限公司")
+    other = await verified(client, uni.ops, "enterprise", "另一家公司")
+    everyone = people(uni, counterparty, other)
+    for buyer in (counterparty, other):
+        await fund(app, buyer, FUNDS)
+    process = await to_decision(client, uni, pricing="negotiated", counterparty="上海氢能装备有限公司")
+    await past_notice(app, client, process["notice_id"], *everyone)
+    contract = {"amount": 125_000_000, "terms": "专利权转让，一次性付款。", "signed_on": "2026-03-18"}
+    done = await act(
+        client, uni.office, process["id"], "implementation", {"ip_assets": IP_WITH_EXPIRY, "contract": contract}
+    )
+    lid = done["listing_id"]
+    listing = await submitted_and_approved(client, uni, lid)
+    for buyer in (counterparty, other):
+        await intent(client, buyer, lid)
+    await to_end_of_announcement(app, client, listing, *everyone)
+    theirs = await client.post(f"{API}/listings/{lid}/negotiations", json=offer(130_000_000), headers=other.headers)
+    low = await client.post(f"{API}/listings/{lid}/negotiations", json=offer(90_000_000), headers=counterparty.headers)
+    assert theirs.status_code == 201 and low.status_code == 201, (theirs.text, low.text)
+
+    refused = assert_problem(await accept_standing(client, uni.office, theirs.json()), 409, "invalid-state")
+    assert refused["rule"] == "decided-counterparty"
+    refused = assert_problem(await accept_standing(client, uni.office, low.json()), 409, "invalid-state")
+    assert refused["rule"] == "contract-amount"
+    # Nothing was written: no deal, both threads still open, the listing still negotiating.
+    assert (await client.get(f"{API}/deals", headers=uni.office.headers)).json()["items"] == []
+    for thread in (theirs.json(), low.json()):
+        shown = await client.get(f"{API}/negotiations/{thread['id']}", headers=uni.office.headers)
+        assert shown.json()["status"] == "open"
+    assert (await client.get(f"{API}/listings/{lid}")).json()["status"] == "negotiating"
+
+    # The office counters at the contract's amount; the counterparty accepts: the deal forms.
+    countered = await client.post(
+        f"{API}/negotiations/{low.json()['id']}/offers", json=offer(125_000_000), headers=uni.office.headers
+    )
+    assert countered.status_code == 201, countered.text
+    accepted = await accept_standing(client, counterparty, countered.json())
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["price"] == 125_000_000 and accepted.json()["buyer_org_id"] == counterparty.org_id
+
+
+async def test_a_listed_decision_forms_no_deal_below_its_floor_price(client, app) -> None:
+    uni = await university(client, app)
+    buyer = await verified(client, uni.ops, "enterprise", "宁德新能")
+    everyone = people(uni, buyer)
+    await fund(app, buyer, FUNDS)
+    process = await to_decision(client, uni, pricing="listed")
+    await past_notice(app, client, process["notice_id"], *everyone)
+    done = await act(client, uni.office, process["id"], "implementation", {"ip_assets": IP_WITH_EXPIRY})
+    listing = await submitted_and_approved(client, uni, done["listing_id"])
+    await intent(client, buyer, listing["id"])
+    await to_end_of_announcement(app, client, listing, *everyone)
+    # One intent: the listed price stands as the seller's opening offer; the buyer counters below it.
+    (thread,) = (await client.get(f"{API}/listings/{listing['id']}/negotiations", headers=buyer.headers)).json()[
+        "items"
+    ]
+    lower = await client.post(
+        f"{API}/negotiations/{thread['id']}/offers", json=offer(FLOOR - 100_000), headers=buyer.headers
+    )
+    assert lower.status_code == 201, lower.text
+    refused = assert_problem(await accept_standing(client, uni.office, lower.json()), 409, "invalid-state")
+    assert refused["rule"] == "decided-floor-price"
+    assert (await client.get(f"{API}/deals", headers=buyer.headers)).json()["items"] == []
