@@ -14,6 +14,11 @@
   whose deal then runs the negotiated-price notice (SPEC §3.5).
 
 Either way the step completes in the same transaction and the process is finished.
+
+The exchange's negotiation would let a seller accept any buyer at any price; a deal of a listing
+that a process implemented keeps to the decision (``DecidedTerms``, asked by trading before an
+accepted offer forms a deal): the negotiated price's counterparty at the signed contract's amount,
+a listed price not below the decided floor price.
 """
 
 from __future__ import annotations
@@ -27,13 +32,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.institutions.config import configuration
-from exchange.institutions.domain import InvalidStepRecord, Step, complete
+from exchange.institutions.domain import InvalidStepRecord, ProcessStatus, Step, complete
 from exchange.institutions.models import Disclosure, TransferProcess
 from exchange.institutions.processes import acting_role, domain_process, get_process, history_of, write_act
 from exchange.institutions.schemas import ContractIn, ImplementationIn
 from exchange.parties.domain import Principal
 from exchange.parties.http import actor_of
 from exchange.parties.models import Org
+from kernel.errors import InvalidState
 from listings import Listing, ListingsContext
 from listings.domain import AppraisalReport, ListingContent, PricingMode, TransferTerms, to_plain
 from listings.service import create_listing
@@ -158,3 +164,35 @@ async def implement(
               "asking_price": asking, "contract": contract}  # fmt: skip
     await write_act(session, caller.user_id, process, before, after, now, record)
     return process
+
+
+class DecidedTerms:
+    """Trading's deal guard: an accepted offer on the listing of a transfer process forms a deal
+    only as the decision (and, for a negotiated price, its signed contract) says; 409
+    ``invalid-state`` naming the rule otherwise, and nothing is written."""
+
+    async def check_negotiated_deal(
+        self, session: AsyncSession, *, listing_id: uuid.UUID, buyer_org_id: uuid.UUID, price: int
+    ) -> None:
+        process = await session.scalar(select(TransferProcess).where(TransferProcess.listing_id == listing_id))
+        if process is None or process.status != ProcessStatus.FINISHED.value or not process.decision:
+            return  # not a listing a process implemented (实施 sets it and finishes the process)
+        contract = process.contract
+        if contract:
+            if str(buyer_org_id) != contract["counterparty_org_id"]:
+                raise InvalidState(
+                    f"the institution decided a negotiated price with {contract['counterparty']} only",
+                    state="decided", rule="decided-counterparty",
+                )  # fmt: skip
+            if price != int(contract["amount"]):
+                raise InvalidState(
+                    f"the deal is at the signed contract's amount ({contract['amount']} fen), not {price} fen",
+                    state="decided", rule="contract-amount",
+                )  # fmt: skip
+            return
+        floor = int(process.decision["floor_price"])
+        if price < floor:
+            raise InvalidState(
+                f"the institution decided a floor price of {floor} fen; {price} fen is below it",
+                state="decided", rule="decided-floor-price",
+            )  # fmt: skip

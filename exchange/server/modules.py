@@ -94,6 +94,8 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     # An institution's income: a receipt for each settled payment of a deal its process implemented,
     # and its distribution plans' public notices, whose objections its office resolves.
     trading.settlement_observers.append(institutions.IncomeReceipts())
+    # A deal of a listing a transfer process implemented keeps to its decision (counterparty, contract, floor).
+    trading.deal_guards.append(institutions.DecidedTerms())
     listings.hooks.register_notice_handler(NoticeKind.DISTRIBUTION_PLAN, institutions.DistributionNotices())
     # An inventor paid by an institution withdraws from their own account as an organisation from its
     # wallet: payments draws on it through the institution's answer to who may (payments.PayerAccounts),

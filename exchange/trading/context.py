@@ -59,6 +59,17 @@ class SettlementObserver(Protocol):
     async def on_payment_settled(self, session: AsyncSession, payment: SettledPayment) -> None: ...
 
 
+class NegotiatedDealGuard(Protocol):
+    """Asked before an accepted offer forms a deal, inside the acceptance's transaction (raise a
+    ``DomainError`` to refuse it: nothing is written). An institution holds the deals of a listing
+    its transfer process implemented to its decision: the named counterparty, the contract's amount,
+    the floor price."""
+
+    async def check_negotiated_deal(
+        self, session: AsyncSession, *, listing_id: uuid.UUID, buyer_org_id: uuid.UUID, price: int
+    ) -> None: ...
+
+
 @dataclass(frozen=True)
 class TradingRules:
     """Trading's settings (SPEC §3), handed in from ``Settings``."""
@@ -83,7 +94,8 @@ class TradingContext:
 
     ``publish(channel, event, data)`` sends a live event; call it only after commit.
     ``fee_voucher_payer`` is set by the composition root when vouchers may pay buyer fees;
-    ``settlement_observers`` are told of each settled payment (the composition root adds them).
+    ``settlement_observers`` are told of each settled payment (the composition root adds them);
+    ``deal_guards`` are asked before an accepted offer forms a deal.
     """
 
     rules: TradingRules
@@ -91,6 +103,7 @@ class TradingContext:
     publish: Publish | None = None
     fee_voucher_payer: FeeVoucherPayer | None = None
     settlement_observers: list[SettlementObserver] = field(default_factory=list)
+    deal_guards: list[NegotiatedDealGuard] = field(default_factory=list)
     bid_turns: BidTurns = field(default_factory=BidTurns)
 
     async def run(self, db: Any, work: Callable[[AsyncSession, list[LiveEvent]], Awaitable[T]]) -> T:

@@ -356,6 +356,10 @@ async def accept(
 ) -> Deal:
     answer = (OfferAction.ACCEPT, NegotiationAction.AGREE)
     thread, offer, _ = await _answerable(session, party, negotiation_id, offer_id, now, answer)
+    for guard in ctx.deal_guards:
+        await guard.check_negotiated_deal(
+            session, listing_id=thread.listing_id, buyer_org_id=thread.buyer_org_id, price=offer.price
+        )
     offer.status = next_offer_state(offer.status, OfferAction.ACCEPT).value
     offer.answered_at = now
     thread.status = next_negotiation_state(thread.status, NegotiationAction.AGREE).value
