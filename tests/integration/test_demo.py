@@ -26,9 +26,10 @@ from exchange.platform.db import Database, create_engine
 from exchange.platform.migrate import upgrade_database
 from exchange.platform.settings import Settings
 from exchange.server.app import create_app
-from exchange.server.demo import build_demo, tour
+from exchange.server.demo import SCENES, build_demo, tour
 from exchange.server.demo.data import CATALOGUE, DEMO_PASSWORD, FUNDED, GRANTS, OPERATOR_EMAIL, ORGS, SERVICES
-from exchange.server.demo.market import LIVE_AUCTION, NEGOTIATING, RELIST_BIDDERS
+from exchange.server.demo.institution import MEMBERS, UNIVERSITY
+from exchange.server.demo.market import AUCTION_SETTLED, LIVE_AUCTION, NEGOTIATING, RELIST_BIDDERS
 from exchange.server.demo.programs import ORDERS
 from exchange.server.demo.scenes import EXPECTED_STATUSES, NDAS
 from exchange.trading.models import Auction, Deal, DealInstalment, Negotiation, Offer
@@ -36,6 +37,7 @@ from exchange.vouchers.models import FeePayment, Redemption, ServiceOrder
 from ledger.history import trial_balance
 from listings import Listing, Notice, Objection
 from listings.models import ConfidentialRead, ListingNda
+from listings.workdays import BEIJING
 from tests.conftest import make_settings, running
 
 PRESENT = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
@@ -79,7 +81,7 @@ async def test_the_demo_seeds_a_realistic_exchange(demo_settings, db, backend):
     }  # fmt: skip
     assert unverified == 0
     assert ndas == reads == len(NDAS)
-    assert len(listings) == len(CATALOGUE) >= 30
+    assert len(listings) == len(CATALOGUE) + 1 >= 30  # and the university's listing draft from 实施
     assert {li.field for li in listings} == {
         "electronic_information", "biomedicine", "advanced_manufacturing", "new_materials",
         "new_energy", "energy_saving_environment", "agriculture", "other",
@@ -185,15 +187,70 @@ async def test_the_demo_seeds_a_realistic_exchange(demo_settings, db, backend):
         # The tour's addresses answer (as the operator, who may read them all).
         for url in re.findall(r"http://\S+", tour(demo_settings, demo)):
             path = url.split(":8000", 1)[1].rstrip("'")
-            if "/auth/" in path or path.endswith("/events"):
-                continue  # a login, covered above; a live stream, covered by the trading tests
+            if "/auth/" in path or path.endswith("/events") or path.startswith("/workspace/"):
+                continue  # a login, covered above; a live stream, covered by the trading tests; a member's page
             response = await client.get(path, headers=ops)
             assert response.status_code == 200, (path, response.text[:200])
+
+        # The university runs its transfer process in every step (as its office sees it through the API).
+        await the_university_has_a_process_at_every_step(client, tokens, demo)
 
     # The demo's money verifies.
     await seal_pending(app.state.db, app.state.keyring, demo_settings, ManualClock(PRESENT))
     report = await verify_ledger(app.state.db, app.state.keyring)
     assert report.ok, report.summary()
+
+
+async def the_university_has_a_process_at_every_step(client: httpx.AsyncClient, tokens: dict[str, str], demo) -> None:
+    uni = next(o for o in ORGS if o.key == UNIVERSITY)
+    headers = {"authorization": f"Bearer {tokens[uni.email]}"}
+    org_id = demo.org(UNIVERSITY)
+    api = "/api/v1"
+    page = await client.get(f"{api}/institutions/{org_id}/processes", params={"limit": 50}, headers=headers)
+    assert page.status_code == 200, page.text
+    items = page.json()["items"]
+    open_steps = Counter(p["step"] for p in items if p["status"] == "active")
+    assert open_steps == {"first_review": 1, "evaluation": 1, "expert_review": 1, "decision": 2, "notice": 1}
+    assert Counter(p["status"] for p in items) == {"active": 6, "finished": 2, "stopped": 1}
+    details = {
+        p["id"]: (await client.get(f"{api}/transfer-processes/{p['id']}", headers=headers)).json() for p in items
+    }
+
+    # Returned once: its history has two passes, the return among its acts.
+    returned = [d for d in details.values() if any(h["outcome"] == "returned" for h in d["history"])]
+    assert len(returned) == 1 and returned[0]["step"] == "decision"
+    assert [h["outcome"] for h in returned[0]["history"]].count("returned") == 1
+    assert {h["pass_no"] for h in returned[0]["history"] if h["step"] == "evaluation"} == {1, 2}
+    # Stopped by the decision body at 决策.
+    stopped = next(d for d in details.values() if d["status"] == "stopped")
+    assert stopped["history"][-1]["step"] == "decision" and stopped["history"][-1]["role"] == "decision_body"
+    # Under 公示 with an objection pending on the board.
+    noticed = next(d for d in details.values() if d["step"] == "notice")
+    notice = (await client.get(f"{api}/notices/{noticed['notice_id']}")).json()
+    assert notice["kind"] == "institution_transfer" and notice["pending_objection_count"] == 1
+    # Implemented: one as the listing draft, one as the listing sold at auction and settled.
+    finished = {d["listing_id"]: d for d in details.values() if d["status"] == "finished"}
+    assert set(finished) == {str(demo.processes["draft_listing"]), str(demo.listings[AUCTION_SETTLED])}
+    draft = (await client.get(f"{api}/listings/{demo.processes['draft_listing']}", headers=headers)).json()
+    assert draft["status"] == "draft"
+
+    # The sold one's income: the receipt, its plan noticed and paid to inventors whose identity was checked.
+    receipts = (await client.get(f"{api}/institutions/{org_id}/income-receipts", headers=headers)).json()["items"]
+    assert len(receipts) == 1 and receipts[0]["process_id"] in {str(i) for i in details}
+    plan = receipts[0]["plans"][0]
+    assert plan["status"] == "paid" and sum(p["amount"] for p in plan["payouts"]) == receipts[0]["amount"]
+    accounts = (await client.get(f"{api}/institutions/{org_id}/inventor-accounts", headers=headers)).json()["items"]
+    paid = {p["inventor_account_id"]: p["amount"] for p in plan["payouts"] if p["kind"] == "inventor"}
+    assert {a["id"]: a["balance"] for a in accounts} == paid
+    assert all(a["identity_checked_at"] for a in accounts) and any(a["user_id"] for a in accounts)
+
+    # The role holders sign in; the annual report of the year carries the office's inputs.
+    for member in MEMBERS:
+        login = await client.post("/api/v1/auth/login", json={"email": member.email, "password": DEMO_PASSWORD})
+        assert login.status_code == 200, (member.email, login.text)
+    year = demo.present.astimezone(BEIJING).year
+    report = (await client.get(f"{api}/institutions/{org_id}/annual-reports/{year}", headers=headers)).json()
+    assert report["inputs"]["contracts"]["development"]["count"] > 0 and report["inputs"]["joint_bodies"]
 
 
 # Around the calendar's long holidays (Spring Festival, National Day, New Year's working Sunday),
@@ -259,7 +316,7 @@ def test_techx_demo_seeds_prints_the_tour_and_its_commands_work(tmp_path):
     assert seeded.returncode == 0, seeded.stderr[-2000:]
     assert elapsed < 60, f"the first `make run` would wait {elapsed:.0f} s"
     out = seeded.stdout
-    assert "[19/19]" in out and "reconciled: clean" in out and "the auction ends at" in out
+    assert f"[{len(SCENES)}/{len(SCENES)}]" in out and "reconciled: clean" in out and "the auction ends at" in out
     # Its timeline runs into 2027, a year without official data: it says it loaded its own fixture.
     assert "working-day calendar for 2027 from calendar-2027-demo.json — a DEMO FIXTURE, NOT the official" in out
     assert re.search(r"/api/v1/auctions/[0-9a-f-]{36}/events", out)

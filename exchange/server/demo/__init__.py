@@ -21,6 +21,7 @@ from exchange.platform.db import Database, create_engine
 from exchange.platform.keys import load_or_create_keys
 from exchange.platform.settings import Settings
 from exchange.server.demo.data import DEMO_PASSWORD, OPERATOR_EMAIL, ORGS
+from exchange.server.demo.institution import MEMBERS, UNIVERSITY
 from exchange.server.demo.market import demo_auction_time
 from exchange.server.demo.stage import Demo, DemoError, morning
 from exchange.server.demo.timeline import SCENES
@@ -29,7 +30,9 @@ from listings import CalendarYearMissing
 
 __all__ = ["SCENES", "Demo", "DemoError", "build_demo", "register"]
 
-START_DAYS_AGO = 75  # room for an announcement, its deals, their notices and payment before the present
+# Room for the university's process to reach 实施 (its decision's notice: 15 days), then an
+# announcement, its deals, their notices and payment, and the distribution plan's notice, before the present.
+START_DAYS_AGO = 96
 
 
 async def build_demo(
@@ -77,6 +80,7 @@ def tour(settings: Settings, demo: Demo | None = None) -> str:
     year = (demo.present if demo else datetime.now(UTC)).year
     logins = [f"  {OPERATOR_EMAIL:<28} 交易所运营 (operator)"]
     logins += [f"  {o.email:<28} {o.name} ({o.kind})" for o in ORGS]
+    logins += [f"  {m.email:<28} 东海理工大学 {m.name}：{m.what}" for m in MEMBERS]
     ends = f" (until {demo.auction_ends_at:%H:%M} UTC)" if demo and demo.auction_ends_at else ""
     if demo and demo.auction_starts_at and demo.auction_starts_at > demo.present:
         ends = f" (it opens {demo.auction_starts_at:%Y-%m-%d %H:%M} UTC, the next working day)"
@@ -88,6 +92,11 @@ def tour(settings: Settings, demo: Demo | None = None) -> str:
         (live, f"the live auction, watched as it happens{ends} (sign in as a bidder to bid)"),
         (f"{base}/deals/results", "成交结果: published deal results"),
         (f"{base}/stats", "数据统计: the figures, with their tables"),
+        (
+            f"{base}/workspace/transfers",
+            "披露与转化: 东海理工大学's transfer processes at every step (sign in as tto@)",
+        ),
+        (f"{base}/workspace/transfers/annual-report", "the university's annual report of the year, with its inputs"),
         (f"{base}/login", "sign in with a login below"),
     ]
     stops = [
@@ -111,6 +120,7 @@ def tour(settings: Settings, demo: Demo | None = None) -> str:
     period = demo.reconciliation_period if demo and demo.reconciliation_period else None
     since, until = (period[0].isoformat(), period[1].isoformat()) if period else ("$FROM", "$TO")
     auth = '-H "authorization: Bearer $T"'
+    university = str(demo.org(UNIVERSITY)) if demo and UNIVERSITY in demo.principals else "$UNIVERSITY"
     return "\n".join(
         [
             "",
@@ -131,6 +141,9 @@ def tour(settings: Settings, demo: Demo | None = None) -> str:
             f"    curl -s {api}/deals/{deal}/certificate {auth} | jq .content",
             "    T=$(login cxq@kewei.demo.gov.cn)               # the voucher program's administrator",
             f"    curl -s {api}/voucher-programs/{program}/report {auth} | jq",
+            "    T=$(login tto@donghai-univ.demo.cn)           # the university's technology-transfer office",
+            f"    curl -s '{api}/institutions/{university}/processes' {auth} | jq '.items[] | {{title, step, status}}'",
+            f"    curl -s {api}/institutions/{university}/income-receipts {auth} | jq '.items[0].plans[0].status'",
             f"    T=$(login {OPERATOR_EMAIL})                   # the operator",
             f"    curl -s {api}/reconciliations {auth} | jq '.items[0]'",
             f"    curl -s '{api}/withdrawals?status=requested' {auth} | jq",

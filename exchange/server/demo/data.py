@@ -449,7 +449,7 @@ CATALOGUE += [
         "transfer",
         "auction",
         500_000,
-        ("陈静", "李明"),
+        ("李明", "赵雪"),  # the disclosure of the university's transfer process (demo/institution.py)
         inventor_reward_bp=8000,  # the university's own rule: 80% to the inventors
     ),
     L(

@@ -255,8 +255,9 @@ async def _pay(demo: Demo, index: int) -> None:
 
 
 async def scene_deals(demo: Demo) -> str:
-    """Four weeks ago: result notices close, parties sign, certificates issue, buyers pay, deals settle
-    (the licence its down payment: the rest is collected in six and twelve months)."""
+    """Four weeks ago: result notices close, parties sign, certificates issue, two deals settle.
+
+    The buyers of the auctioned patent and of the negotiated transfer pay."""
     quick = [AUCTION_SETTLED, DEFAULTED, AWAITING_SIGNATURE, TRANSFER_SETTLED]  # deal-result notices
     demo.advance_to(await _notice_closes(demo, quick) + timedelta(minutes=5))
     await demo.sweep()
@@ -268,7 +269,15 @@ async def scene_deals(demo: Demo) -> str:
     demo.advance_to(demo.now + timedelta(days=1))
     await _pay(demo, AUCTION_SETTLED)
     await _pay(demo, TRANSFER_SETTLED)
+    states = Counter([(await _deal(demo, i)).state for i in quick])
+    return ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
 
+
+async def scene_negotiated_deals(demo: Demo) -> str:
+    """Three weeks ago: negotiated-price notices close; a licence pays, a deal is cancelled.
+
+    The licence pays its down payment (the rest is collected in six and twelve months); a signed
+    deal is cancelled by agreement."""
     # Public institutions' negotiated prices are published for fifteen days.
     demo.advance_to(await _notice_closes(demo, [LICENCE_IN_INSTALMENTS, CANCELLED]) + timedelta(minutes=5))
     await demo.sweep()

@@ -54,6 +54,7 @@ class Demo:
     program_id: uuid.UUID | None = None
     orders: dict[str, uuid.UUID] = field(default_factory=dict)  # order name → service order id
     deals: dict[int, uuid.UUID] = field(default_factory=dict)  # catalogue index → deal id
+    processes: dict[str, uuid.UUID] = field(default_factory=dict)  # the demo university's, by name
     auction_id: uuid.UUID | None = None  # the live auction, for the tour
     auction_starts_at: datetime | None = None
     auction_ends_at: datetime | None = None
