@@ -48,6 +48,7 @@ from exchange.institutions.models import TransferProcess
 from exchange.institutions.schemas import (
     DecisionIn,
     DisclosureIn,
+    DisclosureOut,
     EvaluationIn,
     ExpertReviewIn,
     FirstReviewIn,
@@ -303,8 +304,32 @@ async def transfers_page(user: Caller, db: Db, step: FromQuery[str] = "", status
     )
 
 
-def _disclosure_context(form: Form) -> dict[str, Any]:
-    return page_context("new-transfer", form=form)
+def _disclosure_context(form: Form, amend_id: uuid.UUID | None = None) -> dict[str, Any]:
+    return page_context("transfers" if amend_id else "new-transfer", form=form, amend_id=amend_id)
+
+
+def disclosure_values(disclosure: DisclosureOut) -> dict[str, str]:
+    """The disclosure in force as the form's inputs, to correct it at 发起."""
+    values = {
+        "title": disclosure.title,
+        "summary": disclosure.summary,
+        "field": disclosure.field,
+        "keywords": "、".join(disclosure.keywords),
+        "maturity": str(disclosure.maturity),
+        "intended_form": str(disclosure.intended_form),
+    }
+    for i, asset in enumerate(disclosure.ip_assets):
+        for name in ("kind", "number", "title", "expires_on"):
+            values[f"ip_assets.{i}.{name}"] = str(asset.get(name) or "")
+    for i, inventor in enumerate(disclosure.inventors):
+        values[f"inventors.{i}.name"] = inventor.name
+        values[f"inventors.{i}.affiliation"] = inventor.affiliation
+        values[f"inventors.{i}.share_bp"] = percent_text(inventor.share_bp)
+    for i, source in enumerate(disclosure.funding):
+        values[f"funding.{i}.kind"] = str(source.kind)
+        values[f"funding.{i}.funder"] = source.funder
+        values[f"funding.{i}.project_number"] = source.project_number
+    return values
 
 
 @get("/workspace/transfers/new", include_in_schema=False, name="institution-new-transfer", opt={"public_cache": False})
@@ -367,6 +392,42 @@ async def disclose(
                      status=refusal.status)  # fmt: skip
     # The process's own page (its address, the navigation marking 披露与转化): htmx follows HX-Redirect.
     target = f"/workspace/transfers/{process.id}?notice=transfer-disclosed"
+    if not is_htmx(request):
+        return Redirect(target, status_code=303)
+    return Response(content=b"", status_code=200, headers={"HX-Redirect": target})
+
+
+@get("/workspace/transfers/{process_id:uuid}/disclosure", include_in_schema=False, opt={"public_cache": False})
+async def amend_page(process_id: FromPath[uuid.UUID], user: Caller, db: Db) -> Template:
+    """The disclosure in force, to correct and submit again once the process was returned to 发起."""
+    institution_caller(user)
+    async with db.read() as session:
+        process = await processes.visible_process(session, user, process_id)
+        out = await processes.process_out(session, user, process)
+    form = Form("disclosure", disclosure_values(out.disclosure))
+    return Template("institutions/new.html", context=_disclosure_context(form, process_id))
+
+
+@post("/workspace/transfers/{process_id:uuid}/disclosure", include_in_schema=False, status_code=200)
+async def amend(
+    request: Request[Any, Any, Any], process_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now
+) -> Template | Redirect | Response[bytes]:
+    """``POST /transfer-processes/{id}/disclosure``: 发起 again, with the corrected disclosure."""
+    request.state.action = ACTION
+    institution_caller(user)
+    form = await typed(request, "disclosure")
+    context = _disclosure_context(form, process_id)
+    try:
+        body = disclosure_of(form)
+        await db.transaction(lambda s: processes.amend_disclosure(s, user, process_id, body, clock.now()))
+    except Refused:
+        return shown(request, "institutions/new.html", "institutions/_new_work.html", context, status=422)
+    except DomainError as refusal:
+        if not refusal.errors and "field" not in refusal.extra:
+            raise
+        refused_by(form, refusal)
+        return shown(request, "institutions/new.html", "institutions/_new_work.html", context, status=refusal.status)
+    target = f"/workspace/transfers/{process_id}?notice=transfer-step-done"
     if not is_htmx(request):
         return Redirect(target, status_code=303)
     return Response(content=b"", status_code=200, headers={"HX-Redirect": target})
@@ -479,6 +540,8 @@ def offers(out: ProcessOut) -> dict[str, Any]:
     may_stop = Role.OFFICE in mine or (step is Step.DECISION and bool(acting))
     return {
         "form": step.value if step in STEP_FORMS and acting else None,
+        # Back at 发起 on a later pass: the disclosure is corrected and submitted again.
+        "amend": step is Step.INITIATE and bool(acting),
         "return_to": [s.value for s in earlier] if may_return else [],
         "stop": may_stop,
     }
@@ -845,6 +908,8 @@ PAGE_HANDLERS = [
     transfers_page,
     new_transfer_page,
     disclose,
+    amend_page,
+    amend,
     settings_page,
     save_settings,
     grant_role,

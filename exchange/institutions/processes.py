@@ -279,6 +279,24 @@ async def write_act(
     return added
 
 
+def _disclosure_fields(data: DisclosureIn) -> dict[str, Any]:
+    """The disclosure's columns as the request gives them (trimmed)."""
+    return {
+        "title": data.title.strip(),
+        "summary": data.summary.strip(),
+        "field": data.field.value,
+        "keywords": [k.strip() for k in data.keywords],
+        "maturity": data.maturity,
+        "ip_assets": to_plain(data.ip_assets),
+        "inventors": [
+            {"name": i.name.strip(), "affiliation": i.affiliation.strip(), "share_bp": i.share_bp}
+            for i in data.inventors
+        ],
+        "funding": [to_plain(f) for f in data.funding],
+        "intended_form": data.intended_form.value,
+    }
+
+
 async def open_disclosure(
     session: AsyncSession, caller: Principal, data: DisclosureIn, now: datetime
 ) -> TransferProcess:
@@ -287,23 +305,7 @@ async def open_disclosure(
     require_institution(caller)
     check_disclosure(_disclosure(data))
     config = await configuration(session, caller.org_id, caller.org_kind)
-    row = DisclosureRow(
-        org_id=caller.org_id,
-        title=data.title.strip(),
-        summary=data.summary.strip(),
-        field=data.field.value,
-        keywords=[k.strip() for k in data.keywords],
-        maturity=data.maturity,
-        ip_assets=to_plain(data.ip_assets),
-        inventors=[
-            {"name": i.name.strip(), "affiliation": i.affiliation.strip(), "share_bp": i.share_bp}
-            for i in data.inventors
-        ],
-        funding=[to_plain(f) for f in data.funding],
-        intended_form=data.intended_form.value,
-        opened_by=caller.user_id,
-        opened_at=now,
-    )
+    row = DisclosureRow(org_id=caller.org_id, opened_by=caller.user_id, opened_at=now, **_disclosure_fields(data))
     session.add(row)
     await session.flush()
     process = TransferProcess(
@@ -329,6 +331,26 @@ async def open_disclosure(
     after = complete(before, Step.INITIATE, role=role, actor=caller.display_name, at=now, note=data.note)
     await write_act(session, caller.user_id, process, before, after, now)
     return process
+
+
+async def amend_disclosure(
+    session: AsyncSession, caller: Principal, process_id: uuid.UUID, data: DisclosureIn, now: datetime
+) -> TransferProcess:
+    """发起 again, once the process was returned to it (the first review found the disclosure
+    incomplete, say): the corrected disclosure, checked as a new one, replaces the one in force and
+    发起 completes on its new pass. The act's record keeps the version it replaced, so the history
+    shows what changed; 409 ``steps-in-order`` at any other step."""
+    check_disclosure(_disclosure(data))
+    fields = _disclosure_fields(data)
+
+    def check(_p: TransferProcess, disclosure: DisclosureRow) -> None:
+        previous.update({name: getattr(disclosure, name) for name in fields})
+        for name, value in fields.items():
+            setattr(disclosure, name, value)
+
+    previous: dict[str, Any] = {}
+    return await _act(session, caller, process_id, Step.INITIATE, data.role, data.note, now, {"previous": previous},
+                      check)  # fmt: skip
 
 
 async def _act(

@@ -163,6 +163,16 @@ class ProcessController(Controller):
                 session, user, await processes.visible_process(session, user, process_id)
             )
 
+    @post(
+        "/{process_id:uuid}/disclosure",
+        status_code=200,
+        summary="发起 again: the corrected disclosure after a return to 发起",
+    )
+    async def amend(
+        self, process_id: FromPath[uuid.UUID], data: JSONBody[DisclosureIn], user: Caller, db: Db, clock: Now
+    ) -> ProcessOut:
+        return await _answer(db, user, lambda s: processes.amend_disclosure(s, user, process_id, data, clock.now()))
+
     @post("/{process_id:uuid}/first-review", status_code=200, summary="初审: the office's first review")
     async def first_review(
         self, process_id: FromPath[uuid.UUID], data: JSONBody[FirstReviewIn], user: Caller, db: Db, clock: Now

@@ -225,3 +225,19 @@ async def test_to_decision_helper_reaches_the_notice_step(client, app):
     uni = await university(client, app)
     after = await to_decision(client, uni)
     assert after["step"] == "notice"
+
+
+async def test_the_disclosure_is_corrected_only_at_initiate_and_the_history_keeps_what_it_replaced(client, app):
+    uni = await university(client, app)
+    pid = (await disclose(client, uni.inventor))["id"]
+    early = await post(client, uni.inventor, f"/transfer-processes/{pid}/disclosure", disclosure_body(title="改名"))
+    assert assert_problem(early, 409, "invalid-state")["rule"] == "steps-in-order"
+    await act(client, uni.office, pid, "return", {"to": "initiate", "reason": "请补充资助来源的项目编号"})
+    bad = await post(client, uni.inventor, f"/transfer-processes/{pid}/disclosure", disclosure_body(funding=[
+        {"kind": "government", "funder": "科技部"}]))  # fmt: skip
+    assert_problem(bad, 422, "invalid-disclosure", "funding.0.project_number")
+    corrected = await act(client, uni.inventor, pid, "disclosure", disclosure_body(title="一种高容量镁基储氢合金"))
+    assert corrected["step"] == "first_review" and corrected["pass_no"] == 2
+    assert corrected["disclosure"]["title"] == "一种高容量镁基储氢合金"
+    assert corrected["history"][-1]["record"]["previous"]["title"] == "一种高容量储氢合金及其制备方法"
+    assert await count(app, Disclosure) == 1

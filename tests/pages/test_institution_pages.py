@@ -244,3 +244,40 @@ async def test_settings_and_role_grants_saved_through_the_settings_page(client, 
         refused = await htmx_post(reader, "/workspace/transfers/settings", **settings)
         assert refused.status_code == 403 and "只有机构管理员" in refused.text
         await grant(client, uni.office, member, "decision_body")
+
+
+async def test_a_disclosure_returned_to_initiate_is_corrected_on_its_form_and_submitted_again(client, app) -> None:
+    uni = await university(client, app)
+    async with browser_of(app, uni.inventor) as page:
+        await post_form(page, "/workspace/transfers/new", **DISCLOSURE)
+    listed = await client.get(f"{API}/institutions/{uni.office.org_id}/processes", headers=uni.office.headers)
+    pid = listed.json()["items"][0]["id"]
+    back = await client.post(
+        f"{API}/transfer-processes/{pid}/return", json={"to": "initiate", "reason": "缺少第三位发明人"},
+        headers=uni.office.headers,
+    )  # fmt: skip
+    assert back.json()["step"] == "initiate" and back.json()["pass_no"] == 2
+    async with browser_of(app, uni.inventor) as page:
+        shown = (await page.get(f"/workspace/transfers/{pid}")).text
+        assert "修改并重新提交披露" in shown
+        form = (await page.get(f"/workspace/transfers/{pid}/disclosure")).text
+        # The disclosure in force fills the form: the shares back in per cent.
+        assert 'value="60.5"' in form and "ZL202110000001.X" in form
+        # Shares no longer adding up to 100 %: refused next to the field, nothing written.
+        three = {
+            **DISCLOSURE,
+            "inventors.2.name": "王补充",
+            "inventors.2.affiliation": "化学学院",
+            "inventors.2.share_bp": "5",
+        }
+        refused = await htmx_post(page, f"/workspace/transfers/{pid}/disclosure", **three)
+        assert refused.status_code == 422 and error_next_to(refused.text, "disclosure-inventors")
+        three["inventors.1.share_bp"] = "34.5"
+        done = await post_form(page, f"/workspace/transfers/{pid}/disclosure", **three)
+        assert done.status_code == 303
+    process = (await client.get(f"{API}/transfer-processes/{pid}", headers=uni.office.headers)).json()
+    assert process["step"] == "first_review"
+    assert [i["name"] for i in process["disclosure"]["inventors"]] == ["张发明", "李创新", "王补充"]
+    amended = process["history"][-1]
+    assert (amended["step"], amended["pass_no"], amended["outcome"]) == ("initiate", 2, "completed")
+    assert [i["name"] for i in amended["record"]["previous"]["inventors"]] == ["张发明", "李创新"]
