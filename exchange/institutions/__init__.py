@@ -8,7 +8,7 @@ Use-case files: ``config.py`` (an institution's settings and role grants), ``pro
 (disclosures and the acts at each step), ``transfer_notice.py`` (公示), ``implementation.py``
 (实施), ``contracts.py`` (contract registration), ``income.py``, ``inventors.py`` and
 ``distribution.py`` (receipts, inventors' accounts, plans and payouts); the rules in
-``domain.py``, tables in ``models.py``. It meets trading (deals, settlement) only through
+``domain/``, tables in ``models.py``. It meets trading (deals, settlement) only through
 protocols the composition root wires, as trading, vouchers, payments and documents meet one another.
 """
 
