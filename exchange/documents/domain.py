@@ -25,6 +25,7 @@ class OwnerKind(StrEnum):
     OBJECTION = "objection"
     ORG = "org"
     SERVICE_ORDER = "service_order"
+    TRANSFER_PROCESS = "transfer_process"  # an institution's transfer process: each step's papers
 
 
 class DocumentKind(StrEnum):
@@ -34,6 +35,9 @@ class DocumentKind(StrEnum):
     EVIDENCE = "evidence"
     BUSINESS_LICENCE = "business_licence"
     DELIVERY_REPORT = "delivery_report"
+    MEETING_MINUTES = "meeting_minutes"  # a decision's or an extra approval's minutes
+    EXPERT_OPINION = "expert_opinion"  # the expert panel's signed opinions
+    CONTRACT = "contract"  # a signed technology contract
     OTHER = "other"
 
 

@@ -152,6 +152,14 @@ OWNER_ROUTES = [
         uploader="the provider, until acceptance",
         read="A service order's documents (its parties, the program's administrators, operators)",
     ),
+    *owner_routes(
+        OwnerKind.TRANSFER_PROCESS,
+        "/transfer-processes",
+        "process_id",
+        attach="Attach a step's papers to a transfer process: appraisal report, expert opinions, minutes, contract",
+        uploader="the institution's members, until the process ends",
+        read="A transfer process's documents (the institution's members, operators)",
+    ),
 ]
 
 

@@ -18,6 +18,7 @@ from exchange.institutions.implementation import DecidedTerms
 from exchange.institutions.income import IncomeReceipts
 from exchange.institutions.inventors import PAYER_KIND as INVENTOR_PAYER
 from exchange.institutions.inventors import InventorPayers
+from exchange.institutions.processes import ProcessDocuments
 from exchange.institutions.transfer_notice import TransferNotices
 
 __all__ = [
@@ -28,5 +29,6 @@ __all__ = [
     "IncomeReceipts",
     "InstitutionsContext",
     "InventorPayers",
+    "ProcessDocuments",
     "TransferNotices",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -39,6 +39,7 @@ from exchange.institutions.domain import (
     InvalidStepRecord,
     Outcome,
     Process,
+    ProcessStatus,
     Role,
     Step,
     StepForbidden,
@@ -72,7 +73,7 @@ from exchange.institutions.schemas import (
 )
 from exchange.parties.domain import Principal
 from kernel.db import is_postgres
-from kernel.errors import NotFound, found
+from kernel.errors import NotFound, Unauthorized, found
 from listings import ListingsContext
 from listings.domain import to_plain
 
@@ -484,3 +485,30 @@ async def halt(session: AsyncSession, caller: Principal, process_id: uuid.UUID, 
     await write_act(session, caller.user_id, process, before, after, now)
     await end_running_notice(session, process, f"the process stopped: {reason}", now)
     return process
+
+
+# -- documents ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProcessDocumentAccess:
+    uploader_side: bool
+    editable: bool
+    confidential_basis: str | None
+
+
+class ProcessDocuments:
+    """The papers of each step (appraisal report, expert opinions, minutes, the signed contract)
+    belong to the process: its institution's members attach and read them — internal papers, never
+    public — operators read them; a stopped process takes no more (``documents``' owner rule,
+    registered by the composition root)."""
+
+    async def access(
+        self, session: AsyncSession, caller: Principal | None, owner_id: uuid.UUID
+    ) -> ProcessDocumentAccess:
+        if caller is None:
+            raise Unauthorized("a transfer process's documents need a bearer token from POST /api/v1/auth/login")
+        process = await visible_process(session, caller, owner_id)
+        member = caller.org_id == process.org_id
+        open_ = process.status != ProcessStatus.STOPPED.value
+        return ProcessDocumentAccess(member, open_, "member" if member else "operator")

@@ -88,6 +88,7 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     # follow the order's own rule, which vouchers keeps.
     documents.owners[OwnerKind.OBJECTION] = ObjectionDocuments(listings)
     documents.owners[OwnerKind.SERVICE_ORDER] = vouchers.ServiceOrderDocuments()
+    documents.owners[OwnerKind.TRANSFER_PROCESS] = institutions.ProcessDocuments()  # each step's papers
     # An institution's own transfer notice (公示) moves its process; its office answers and resolves
     # the objections; contract registrations read the deals through trading's reader.
     listings.hooks.register_notice_handler(NoticeKind.INSTITUTION_TRANSFER, institutions.TransferNotices())

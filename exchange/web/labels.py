@@ -34,6 +34,9 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "evidence": "证据材料",
         "business_licence": "营业执照",
         "delivery_report": "交付报告",
+        "meeting_minutes": "会议纪要",
+        "expert_opinion": "专家论证意见",
+        "contract": "技术合同",
         "other": "其他材料",
     },
 }

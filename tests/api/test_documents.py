@@ -207,3 +207,31 @@ async def test_evidence_of_an_objection_goes_to_the_objector_the_seller_and_oper
         listed = await client.get(f"/api/v1/{path}/documents", headers=party.headers)
         assert [d["id"] for d in listed.json()["items"]] == [attached.json()["id"]]
     assert_problem(await client.get(f"/api/v1/{path}/documents", headers=stranger.headers), 404, "not-found")
+
+
+async def test_a_transfer_processs_papers_are_the_institutions_own(client, app):
+    from tests.institution_helpers import disclose, university
+
+    uni = await university(client, app)
+    pid = (await disclose(client, uni.inventor))["id"]
+    owner = f"transfer-processes/{pid}"
+    path = f"/api/v1/{owner}/documents"
+    attached = await upload(client, uni.evaluator, owner, "评估报告.pdf", PDF, kind="appraisal_report")
+    assert attached.status_code == 201, attached.text
+    minutes = await upload(client, uni.board, owner, "会议纪要.pdf", PDF, kind="meeting_minutes")
+    assert minutes.status_code == 201, minutes.text
+    listed = await client.get(path, headers=uni.office.headers)
+    assert sorted(d["kind"] for d in listed.json()["items"]) == ["appraisal_report", "meeting_minutes"]
+    assert (await client.get(path, headers=uni.ops.headers)).status_code == 200
+    # Internal papers: another organisation does not learn the process exists; the public gets 401.
+    stranger = await verified(client, uni.ops, "enterprise")
+    assert_problem(await client.get(path, headers=stranger.headers), 404, "not-found")
+    assert_problem(await upload(client, stranger, owner, "x.pdf", PDF), 404, "not-found")
+    assert (await client.get(path)).status_code == 401
+    # A stopped process takes no more papers.
+    stopped = await client.post(
+        f"/api/v1/transfer-processes/{pid}/stop", json={"reason": "发明人撤回披露"}, headers=uni.office.headers
+    )
+    assert stopped.status_code == 200
+    late = await upload(client, uni.office, owner, "补充.pdf", PDF)
+    assert late.status_code == 409, late.text

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from openpyxl import load_workbook
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from exchange.accounting.jobs import seal_pending, verify_ledger
@@ -251,6 +253,25 @@ async def the_university_has_a_process_at_every_step(client: httpx.AsyncClient, 
     year = demo.present.astimezone(BEIJING).year
     report = (await client.get(f"{api}/institutions/{org_id}/annual-reports/{year}", headers=headers)).json()
     assert report["inputs"]["contracts"]["development"]["count"] > 0 and report["inputs"]["joint_bodies"]
+
+    # The annual report of the year the income came in holds the figures of the deal and the ledger.
+    received_year = datetime.fromisoformat(receipts[0]["received_at"]).astimezone(BEIJING).year
+    paid_year = datetime.fromisoformat(plan["paid_at"]).astimezone(BEIJING).year
+    url = f"{api}/institutions/{org_id}/annual-reports/{received_year}"
+    figures = (await client.get(url, headers=headers)).json()
+    assert figures["income"]["received"] == {"count": 1, "amount": receipts[0]["amount"]}
+    deal = (await client.get(f"{api}/deals/{demo.deals[AUCTION_SETTLED]}", headers=headers)).json()
+    sold = [d for d in figures["process_deals"]["deals"] if d["deal_id"] == deal["id"]]
+    assert [d["price"] for d in sold] == [deal["price"]]
+    if paid_year == received_year:
+        assert figures["income"]["to_inventors"] == sum(a["balance"] for a in accounts)
+    pdf = await client.get(url, params={"format": "pdf"}, headers=headers)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "东海理工大学" in text.replace(" ", "")
+    xlsx = await client.get(url, params={"format": "xlsx"}, headers=headers)
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None and sheet.max_row > 5
 
 
 # Around the calendar's long holidays (Spring Festival, National Day, New Year's working Sunday),
