@@ -533,7 +533,7 @@ def offers(out: ProcessOut) -> dict[str, Any]:
     order = [w.step for w in out.workflow]
     step = out.step
     if step is None:
-        return {"form": None, "return_to": [], "stop": False}
+        return {"form": None, "amend": False, "return_to": [], "stop": False}
     acting = mine & roles.get(step, set())
     earlier = order[: order.index(step)] if step in order else []
     may_return = bool(earlier) and bool(mine & (roles.get(step, set()) | {Role.OFFICE}))
