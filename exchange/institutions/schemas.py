@@ -295,7 +295,7 @@ class ImplementationIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     note: Note = ""
     deal: DealTerms | None = None
     ip_assets: Annotated[list[IpAsset], msgspec.Meta(min_length=1, max_length=50)] | None = None
-    deposit: Annotated[int, msgspec.Meta(ge=0, le=10**15)] | None = None
+    deposit: Annotated[int, msgspec.Meta(gt=-1, le=10**15)] | None = None
     increment: Annotated[int, msgspec.Meta(ge=1, le=10**15)] | None = None
     contract: ContractIn | None = None
 
