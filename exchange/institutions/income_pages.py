@@ -29,18 +29,9 @@ from exchange.institutions.annual import CONTRACT_KINDS
 from exchange.institutions.config import roles_of
 from exchange.institutions.domain import Role
 from exchange.institutions.models import Disclosure, TransferProcess
-from exchange.institutions.pages import (
-    Form,
-    Refused,
-    checked,
-    institution_caller,
-    money,
-    page_context,
-    refused_by,
-    shown,
-    typed,
-)
-from exchange.institutions.pages import rows as filled_rows
+from exchange.institutions.page_forms import Form, Refused, checked, money, refused_by, typed
+from exchange.institutions.page_forms import rows as filled_rows
+from exchange.institutions.pages import institution_caller, page_context, shown
 from exchange.institutions.report_pages import report_with_inputs
 from exchange.institutions.schemas import AnnualInputsIn, ExtraApprovalIn, IdentityCheckIn, PlanIn
 from exchange.parties import members

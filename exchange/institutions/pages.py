@@ -17,15 +17,11 @@ answer box.
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any
 
-import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
@@ -45,6 +41,21 @@ from exchange.institutions.domain import (
     Vote,
 )
 from exchange.institutions.models import TransferProcess
+from exchange.institutions.page_forms import (
+    Form,
+    Refused,
+    Values,
+    basis_points,
+    checked,
+    flag,
+    money,
+    percent_text,
+    refused_by,
+    rows,
+    split,
+    typed,
+)
+from exchange.institutions.process_blocks import process_blocks
 from exchange.institutions.schemas import (
     DecisionIn,
     DisclosureIn,
@@ -61,10 +72,10 @@ from exchange.parties import members
 from exchange.parties.domain import Principal
 from exchange.parties.http import Caller
 from exchange.platform.http import Db, Now
-from exchange.web.formats import chinese_date, fen_of_yuan, yuan
+from exchange.web.formats import chinese_date, yuan
 from exchange.web.labels import zh
-from exchange.web.messages import institution_field_message, notice_for
-from kernel.errors import DomainError, NotFound, msgspec_field
+from exchange.web.messages import notice_for
+from kernel.errors import DomainError, NotFound
 from kernel.page_actions import is_htmx
 from listings import ListingsContext
 from listings.domain import Field, IpKind, PricingMode
@@ -72,10 +83,6 @@ from listings.workdays import beijing_date
 
 Listings = NamedDependency[ListingsContext]
 
-T = TypeVar("T")
-Values = dict[str, str]
-Errors = dict[str, str]
-MAX_ROWS = 50
 WORK = "institutions/_work.html"
 ACTION = "transfer"  # the refusals' own words (messages.ACTION_MESSAGES "transfer:…")
 SETTINGS_ACTION = "transfer-settings"
@@ -91,171 +98,6 @@ CHOICES = {
     "period_unit": [u.value for u in PeriodUnit],
     "grantable": [r.value for r in Role if r is not Role.INVENTOR],
 }
-
-# The inputs of each form (a refusal of any other field goes to the nearest one above, else atop the form).
-INPUTS: Mapping[str, re.Pattern[str]] = {
-    "disclosure": re.compile(
-        r"^(title|summary|field|keywords|maturity|intended_form|note|ip_assets|ip_assets\.\d+\.(kind|number|title|expires_on)"
-        r"|inventors|inventors\.\d+\.(name|affiliation|share_bp)|funding|funding\.\d+\.(kind|funder|project_number))$"
-    ),
-    "first_review": re.compile(r"^(complete|institution_owns|conflicts|note)$"),
-    "evaluation": re.compile(r"^(kind|appraised_value|appraiser|report_number|report_date|note)$"),
-    "expert_review": re.compile(r"^(experts|experts\.\d+\.(name|affiliation|external|opinion|vote)|note)$"),
-    "decision": re.compile(
-        r"^(minutes|decision_makers|decision_makers\.\d+\.(name|related_to_counterparty|recused)|pricing|floor_price"
-        r"|counterparty|related_inventors|related_party_declaration|note)$"
-    ),
-    "return": re.compile(r"^(to|reason)$"),
-    "stop": re.compile(r"^(reason)$"),
-    "settings": re.compile(
-        r"^(workflow|decision_body|notice_days|notice_unit|plan_notice_days|plan_notice_unit|inventor_share_bp"
-        r"|extra_approval_threshold_fen|institution_parts|institution_parts\.\d+\.(name|weight))$"
-    ),
-    "grant": re.compile(r"^(user_id|role)$"),
-    # 公示 and 实施 (exchange/institutions/notice_pages.py)
-    "resolve": re.compile(r"^(decision|return_to|stop|note)$"),
-    "answer": re.compile(r"^(answer)$"),
-    "implementation": re.compile(
-        r"^(deal|deal\.(type|term_months|scope|territory|field_of_use|royalty_bp|company_name|shares_bp)"
-        r"|ip_assets|ip_assets\.\d+\.(kind|number|title|expires_on)|deposit|increment|note"
-        r"|contract|contract\.(amount|terms|signed_on|counterparty_org_id))$"
-    ),
-    # 收益分配 and the annual report's inputs (income_pages.py, annual_pages.py)
-    "plan": re.compile(
-        r"^(inventors|inventors\.\d+\.(name|affiliation|amount)|institution"
-        r"|institution\.\d+\.(name|amount)|payouts|payouts\.\d+\.amount|reason)$"
-    ),
-    "extra": re.compile(r"^(minutes)$"),
-    "identity": re.compile(r"^(user_id|note)$"),
-    "registration": re.compile(r"^(contract_number|registry_name|registered_on|certified_amount)$"),
-    "inputs": re.compile(
-        r"^(year|contracts|contracts\.(development|consulting|service)\.(count|amount)"
-        r"|joint_bodies|joint_bodies\.\d+\.(name|partner|founded_on)|problems|plans)$"
-    ),
-}
-
-
-# ----------------------------------------------------------------------------------------------
-# A form as typed, and its refusals by input
-
-
-@dataclass
-class Form:
-    """One form of a page: what was typed (kept as typed when refused) and the words by input."""
-
-    key: str
-    values: Values = field(default_factory=dict)
-    errors: Errors = field(default_factory=dict)
-
-    def value(self, name: str, default: str = "") -> str:
-        return self.values.get(name, default)
-
-    def checked(self, name: str) -> bool:
-        return self.values.get(name, "") not in ("", "false", "0")
-
-    def error(self, name: str) -> str:
-        return self.errors.get(name, "")
-
-    def id(self, name: str) -> str:
-        return f"{self.key.replace(':', '-')}-{name.replace('.', '-')}"
-
-    def rows(self, prefix: str, least: int) -> int:
-        """How many rows of a repeated group to show: the last filled one and one empty more."""
-        filled = [int(k.split(".")[1]) for k, v in self.values.items() if k.startswith(prefix + ".") and v.strip()]
-        return min(MAX_ROWS, max(least, (max(filled) + 2) if filled else least))
-
-    def fail(self, name: str, problem_type: str = "validation-error", item: Mapping[str, Any] | None = None) -> None:
-        self.errors.setdefault(self.input_for(name), institution_field_message(name, problem_type, item))
-
-    def input_for(self, name: str) -> str:
-        pattern = INPUTS[self.key.partition(":")[0]]  # "resolve:<objection>": one form of several alike
-        parts = name.split(".")
-        for end in range(len(parts), 0, -1):
-            above = ".".join(parts[:end])
-            if pattern.match(above):
-                return above
-        return "form"
-
-
-class Refused(Exception):
-    def __init__(self, form: Form) -> None:
-        super().__init__(", ".join(form.errors))
-        self.form = form
-
-
-def refused_by(form: Form, refusal: DomainError) -> Refused:
-    """The domain's refusal naming its fields, by input, in Chinese."""
-    items = refusal.errors or [{"field": refusal.extra.get("field") or "form", "message": refusal.detail}]
-    for item in items:
-        form.fail(str(item.get("field") or "form"), refusal.problem_type, item)
-    return Refused(form)
-
-
-def checked(form: Form, target: type[T], body: dict[str, Any]) -> T:
-    """The form's values as the API's request type: the same limits, the same field names."""
-    if form.errors:
-        raise Refused(form)
-    try:
-        return msgspec.convert(body, target, strict=False)
-    except msgspec.ValidationError as exc:
-        form.fail(msgspec_field(str(exc)) or "form")
-        raise Refused(form) from None
-
-
-async def typed(request: Request[Any, Any, Any], key: str) -> Form:
-    posted = await request.form()
-    values = {k: str(v).strip() for k, v in posted.items() if k != "_csrf_token" and isinstance(v, str)}
-    return Form(key, values)
-
-
-def split(text: str) -> list[str]:
-    return [w for w in re.split(r"[,，、;；\s]+", text) if w]
-
-
-def rows(values: Mapping[str, str], prefix: str, names: Iterable[str]) -> list[tuple[int, dict[str, str]]]:
-    """The filled rows of a repeated group (``inventors.0.name``…), with their index on the form."""
-    names = tuple(names)
-    found = []
-    for i in range(MAX_ROWS):
-        row = {n: values.get(f"{prefix}.{i}.{n}", "").strip() for n in names}
-        if any(v for n, v in row.items() if n not in ("kind", "vote")):
-            found.append((i, row))
-    return found
-
-
-def money(form: Form, name: str) -> int | None:
-    text = form.value(name)
-    if not text:
-        return None
-    try:
-        return fen_of_yuan(text, field=name)
-    except DomainError:
-        form.errors[form.input_for(name)] = institution_field_message(name, "amount-not-yuan")
-        return None
-
-
-def basis_points(form: Form, name: str) -> int | None:
-    """A share typed in per cent (``60``, ``60.5``) as basis points."""
-    text = form.value(name).rstrip("%％").strip()
-    if not text:
-        return None
-    try:
-        bp = Decimal(text) * 100
-    except InvalidOperation:
-        bp = Decimal("0.5")
-    if bp != bp.to_integral_value():
-        form.errors[form.input_for(name)] = institution_field_message(name, "not-a-percent")
-        return None
-    return int(bp)
-
-
-def percent_text(bp: int) -> str:
-    return f"{Decimal(bp) / 100:f}".rstrip("0").rstrip(".") if bp % 100 else str(bp // 100)
-
-
-def flag(value: str) -> bool:
-    return value not in ("", "false", "0")
-
 
 # ----------------------------------------------------------------------------------------------
 # Answers
@@ -555,12 +397,10 @@ async def _process_context(
     done: str = "",
     state: Any = None,
 ) -> dict[str, Any]:
-    from exchange.institutions import notice_pages  # its forms are this module's
-
     async with db.read() as session:
         process = await processes.visible_process(session, user, process_id)
         out = await processes.process_out(session, user, process)
-        blocks = await notice_pages.process_blocks(session, user, out, state) if state is not None else {}
+        blocks = await process_blocks(session, user, out, state) if state is not None else {}
     forms = dict(forms or {})
     for key in (*(s.value for s in STEP_FORMS), "return", "stop"):
         forms.setdefault(key, Form(key))

@@ -21,7 +21,7 @@ from exchange.institutions import reports
 from exchange.institutions.annual import CONTRACT_KINDS, DEAL_TYPES, beijing_year
 from exchange.institutions.config import roles_of
 from exchange.institutions.domain import Role
-from exchange.institutions.pages import Form
+from exchange.institutions.page_forms import Form
 from exchange.institutions.report_files import (
     ReportFormat,
     SummaryFormat,
@@ -53,6 +53,7 @@ def _report_context(report: AnnualReportOut, download: str, tab: str) -> dict[st
         "contract_kinds": CONTRACT_KINDS,
         "download": download,
         "years": list(range(report.year + 1, report.year - 5, -1)),
+        "may_edit_inputs": False,  # the office's own page offers the inputs form (it sets this)
     }
 
 
