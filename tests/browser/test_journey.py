@@ -257,18 +257,20 @@ def an_unverified_org_is_refused(outsider: Visit, listing_id: str) -> None:
     outsider.open(f"/listings/{listing_id}")
     assert "方可登记受让意向" in page.locator(".next-step").inner_text()
     assert page.get_by_role("button", name="登记受让意向").count() == 0
-    page.evaluate(
-        """(listingId) => {
-            const form = document.createElement("form");
-            form.method = "post";
-            form.action = `/listings/${listingId}/intent`;
-            form.appendChild(document.querySelector("input[name=_csrf_token]").cloneNode());
-            document.body.appendChild(form);
-            form.submit();
-        }""",
-        listing_id,
-    )
-    page.wait_for_load_state()
+    # The submission navigates after evaluate returns: wait for that navigation, not for the
+    # current page's load state, which is already reached.
+    with page.expect_navigation():
+        page.evaluate(
+            """(listingId) => {
+                const form = document.createElement("form");
+                form.method = "post";
+                form.action = `/listings/${listingId}/intent`;
+                form.appendChild(document.querySelector("input[name=_csrf_token]").cloneNode());
+                document.body.appendChild(form);
+                form.submit();
+            }""",
+            listing_id,
+        )
     assert "您的机构尚未通过交易所审核，暂不能进行此操作。" in page.locator("main").inner_text()
 
 
