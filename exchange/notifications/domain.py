@@ -144,6 +144,12 @@ CATALOGUE: Mapping[str, KindInfo] = dict(
         _account("account.password_reset", "the address asking", "/password-reset"),
         _account("account.password_changed", "the user"),
         _account("account.membership_changed", "the member"),
+        _info("demand.proposal_received", "the demand's organisation"),
+        _info("proposal.shortlisted", "the proposer"),
+        _info("proposal.declined", "the proposer (with the reason, as feedback)"),
+        _info("proposal.negotiation_opened", "the proposer"),
+        _info("demand.deadline", "the demand's organisation (3 days before its deadline)"),
+        _info("campaign.submission_screened", "the organisation that submitted"),
     ]
 )
 
@@ -171,6 +177,9 @@ SUBJECT_LINKS: Mapping[str, str] = {
     "withdrawal": "/withdrawals/{id}",
     "reconciliation": "/reconciliations/{id}",
     "calendar": "/calendar/{id}",
+    "demand": "/demands/{id}",
+    "proposal": "/workspace/proposals#proposal-{id}",
+    "campaign": "/campaigns/{id}",
 }
 
 

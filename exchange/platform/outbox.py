@@ -86,6 +86,13 @@ class Kind(StrEnum):
     PASSWORD_RESET = "account.password_reset"
     PASSWORD_CHANGED = "account.password_changed"
     MEMBERSHIP_CHANGED = "account.membership_changed"
+    # technical demands (exchange/demands): proposals, their answers, deadlines, campaigns' screening
+    PROPOSAL_RECEIVED = "demand.proposal_received"
+    PROPOSAL_SHORTLISTED = "proposal.shortlisted"
+    PROPOSAL_DECLINED = "proposal.declined"
+    PROPOSAL_NEGOTIATION = "proposal.negotiation_opened"
+    DEMAND_DEADLINE = "demand.deadline"
+    CAMPAIGN_SCREENED = "campaign.submission_screened"
 
 
 # One-time tokens in account mail: erased from the outbox once delivered.

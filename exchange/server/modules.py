@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from exchange import institutions, payments, vouchers
+from exchange import demands, institutions, payments, vouchers
 from exchange.accounting.jobs import HoldExpirySweep
 from exchange.documents import DocumentsContext, OwnerKind, create_documents
 from exchange.documents.owners import ObjectionDocuments
@@ -29,6 +29,7 @@ from exchange.trading import (
     create_trading,
     sweep_steps,
 )
+from exchange.trading.demand_negotiations import DemandNegotiations
 from exchange.trading.institution_deals import InstitutionDeals
 from kernel.shapes import shaped
 from listings import ListingRules, ListingsContext, NoticeKind, NoticeSweep, create_listings
@@ -56,6 +57,7 @@ class Modules:
     documents: DocumentsContext
     institutions: institutions.InstitutionsContext
     payers: payments.Payers
+    demands: demands.DemandsContext
 
 
 def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> Modules:
@@ -105,6 +107,12 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     context = institutions.InstitutionsContext(
         listings=listings, deals=InstitutionDeals(), withdrawals=payments.PayerWithdrawals(payers)
     )
+    # Technical demands: deadlines and campaigns closed by the sweeper; a proposal's negotiation on a
+    # listing opens what a buyer opens in trading (its intent), through demands' NegotiationOpener.
+    for step in demands.sweep_steps(rows):
+        sweeper.add(step)
+    demand_context = demands.DemandsContext(listings=listings, negotiations=DemandNegotiations(trading))
     return Modules(
-        listings=listings, sweeper=sweeper, trading=trading, documents=documents, institutions=context, payers=payers
-    )
+        listings=listings, sweeper=sweeper, trading=trading, documents=documents, institutions=context, payers=payers,
+        demands=demand_context,
+    )  # fmt: skip

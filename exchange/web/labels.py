@@ -339,3 +339,30 @@ LABELS = {
         "cancelled": "已撤销",
     },
 }
+# -- technical demands, campaigns and proposals (exchange/demands) ---------------------------------------------
+LABELS = {
+    **LABELS,
+    "notification_kind": {
+        **LABELS["notification_kind"],
+        "demand.proposal_received": "收到需求解决方案",
+        "proposal.shortlisted": "方案入围",
+        "proposal.declined": "方案未被采纳",
+        "proposal.negotiation_opened": "需求方发起洽谈",
+        "demand.deadline": "需求即将截止",
+        "campaign.submission_screened": "征集筛选结果",
+    },
+    "demand_status": {"draft": "草稿", "published": "征集中", "closed": "已截止", "withdrawn": "已撤回"},
+    "accepted_form": {
+        "transfer": "转让",
+        "license": "许可",
+        "equity": "作价入股",
+        "commissioned_development": "委托开发",
+        "technical_service": "技术服务",
+    },
+    "demand_visibility": {"public": "公开", "invited": "仅受邀机构可见"},
+    "campaign_kind": {"demands": "征集技术需求", "solutions": "征集解决方案"},
+    "campaign_status": {"open": "征集中", "closed": "已截止"},
+    "screening": {"pending": "待筛选", "accepted": "已入选", "rejected": "未入选"},
+    "proposal_status": {"submitted": "已提交", "shortlisted": "已入围", "declined": "未采纳", "negotiating": "洽谈中"},
+    "negotiation_path": {"listing": "就已挂牌成果洽谈（登记意向）", "new_listing": "据方案新建挂牌"},
+}

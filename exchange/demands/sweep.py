@@ -1,0 +1,107 @@
+"""The sweeper's steps of demands: a published demand past its deadline is closed, its owner told
+three days before (``demand.deadline``, once: ``notification_reminders``), and a campaign past
+its deadline is closed. Each row in its own transaction; a failing row is set aside (``rows``)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exchange.demands.campaigns import close_campaign
+from exchange.demands.domain import DEADLINE_REMINDER, CampaignStatus, DemandStatus
+from exchange.demands.models import Campaign, Demand
+from exchange.demands.service import expire_demand, remind_deadline
+from exchange.platform.db import Database
+from exchange.platform.outbox import Kind
+from exchange.platform.reminders import told
+from kernel.sweeping import PASS_ONLY, RowLog, sweep_rows
+
+Act = Callable[[AsyncSession, uuid.UUID, datetime], Awaitable[bool]]
+
+
+class _RowSweep:
+    name = ""
+
+    def __init__(self, limit: int = 500, rows: RowLog = PASS_ONLY) -> None:
+        self.limit = limit
+        self.rows = rows
+
+    def due(self, now: datetime) -> Select[Any]:
+        raise NotImplementedError
+
+    async def skipped(self, session: AsyncSession) -> set[str]:
+        return set()
+
+    act: Act
+
+    async def run(self, db: Database, now: datetime) -> int:
+        due: list[uuid.UUID] = []
+        loaded = False
+
+        async def attempt(skip: set[uuid.UUID], claimed: list[uuid.UUID]) -> bool | None:
+            nonlocal loaded
+            if not loaded:
+                loaded = True
+                async with db.read() as session:
+                    done = await self.skipped(session)
+                    found = (await session.scalars(self.due(now).limit(self.limit + len(skip) + len(done)))).all()
+                    due.extend(i for i in found if i not in skip and str(i) not in done)
+            if not due:
+                return None
+            row = due.pop(0)
+            claimed.append(row)
+            return await db.transaction(lambda s: type(self).act(s, row, now))
+
+        return await sweep_rows(db, self.rows, self.name, now, attempt, parse=uuid.UUID, limit=self.limit)
+
+
+class DemandExpirySweep(_RowSweep):
+    name = "demand-expiry"
+    act = staticmethod(expire_demand)
+
+    def due(self, now: datetime) -> Select[Any]:
+        return (
+            select(Demand.id)
+            .where(Demand.status == DemandStatus.PUBLISHED.value, Demand.deadline_at <= now)
+            .order_by(Demand.id)
+        )
+
+
+class DemandDeadlineReminders(_RowSweep):
+    name = "demand-deadline"
+    act = staticmethod(remind_deadline)
+
+    def due(self, now: datetime) -> Select[Any]:
+        return (
+            select(Demand.id)
+            .where(
+                Demand.status == DemandStatus.PUBLISHED.value,
+                Demand.deadline_at > now,
+                Demand.deadline_at <= now + DEADLINE_REMINDER,
+            )
+            .order_by(Demand.id)
+        )
+
+    async def skipped(self, session: AsyncSession) -> set[str]:
+        return await told(session, Kind.DEMAND_DEADLINE)
+
+
+class CampaignClosingSweep(_RowSweep):
+    name = "campaign-closing"
+    act = staticmethod(close_campaign)
+
+    def due(self, now: datetime) -> Select[Any]:
+        return (
+            select(Campaign.id)
+            .where(Campaign.status == CampaignStatus.OPEN.value, Campaign.deadline_at <= now)
+            .order_by(Campaign.id)
+        )
+
+
+def sweep_steps(rows: RowLog) -> list[_RowSweep]:
+    return [DemandDeadlineReminders(rows=rows), DemandExpirySweep(rows=rows), CampaignClosingSweep(rows=rows)]
