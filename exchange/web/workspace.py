@@ -159,3 +159,10 @@ WORKSPACE_NAV += (
 # The navigation is chosen by the organisation's kind, not per user: every member of an institution
 # sees the entry, and a member the office has not linked to an inventor account is told so there.
 WORKSPACE_NAV += (NavGroup("成果收益", institutions, (NavItem("inventor", "/workspace/inventor", "我的成果收益"),)),)
+
+
+# -- technical demands (exchange/demands/pages.py) --------------------------------------------------------
+WORKSPACE_NAV += (
+    NavGroup("技术需求", enterprises, (NavItem("demands", "/workspace/demands", "我的技术需求"),)),
+    NavGroup("需求应答", sellers, (NavItem("proposals", "/workspace/proposals", "我的解决方案"),)),
+)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from exchange.platform.outbox import OutboxEvent
@@ -17,6 +18,7 @@ from tests.helpers import Party, announced_listing, assert_problem, operator, ve
 from tests.trading_helpers import fund, sweep, wallet
 
 API = "/api/v1"
+CALL = {"theme": "t", "description": "d", "rules": "r", "kind": "demands"}
 
 
 def demand_body(**changes: Any) -> dict[str, Any]:
@@ -199,7 +201,14 @@ async def test_a_new_listing_from_a_proposal_and_the_deadline(client, app) -> No
     assert incomplete.json()["errors"][0]["field"].startswith("content"), incomplete.text
     content = {
         "maturity": 5,
-        "ip_assets": [{"kind": "invention_patent", "number": "ZL202310999999.1", "title": "镁基储氢合金", "expires_on": "2043-01-01"}],
+        "ip_assets": [
+            {
+                "kind": "invention_patent",
+                "number": "ZL202310999999.1",
+                "title": "镁基储氢合金",
+                "expires_on": "2043-01-01",
+            }
+        ],
         "deal": {"type": "transfer"},
         "pricing": {"mode": "negotiated", "asking_price": 80_000_000},
     }
@@ -223,6 +232,7 @@ async def test_a_new_listing_from_a_proposal_and_the_deadline(client, app) -> No
     assert shown.json()["status"] == "closed" and shown.json()["close_reason"] == "deadline"
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # rules of reading, no money
 async def test_who_sees_a_demand_and_its_confidential_part(client, app) -> None:
     ops = await operator(client, app)
     owner = await verified(client, ops, "enterprise", "邀请企业")
@@ -263,6 +273,7 @@ async def test_who_sees_a_demand_and_its_confidential_part(client, app) -> None:
     assert (await client.get(f"{API}/demands/changes", headers=owner.headers)).status_code == 403
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 async def test_bad_input_names_the_field(client, app) -> None:
     ops = await operator(client, app)
     owner = await verified(client, ops, "enterprise", "输入企业")
@@ -288,13 +299,7 @@ async def test_bad_input_names_the_field(client, app) -> None:
     assert_problem(await client.post(f"{API}/demands/{no_forms.json()['id']}/publish", headers=owner.headers),
                    422, "invalid-demand", "accepted_forms")  # fmt: skip
     assert_problem(await client.post(f"{API}/demands", json=demand_body(), headers=uni.headers), 403, "forbidden")
-    campaign = await client.post(
-        f"{API}/campaigns", json={"theme": "t", "description": "d", "rules": "r", "kind": "demands", "deadline": "2099-01-01"},
-        headers=owner.headers,
-    )  # fmt: skip
+    campaign = await client.post(f"{API}/campaigns", json={**CALL, "deadline": "2099-01-01"}, headers=owner.headers)
     assert_problem(campaign, 403, "forbidden")
-    past = await client.post(
-        f"{API}/campaigns", json={"theme": "t", "description": "d", "rules": "r", "kind": "demands", "deadline": "2001-01-01"},
-        headers=ops.headers,
-    )  # fmt: skip
+    past = await client.post(f"{API}/campaigns", json={**CALL, "deadline": "2001-01-01"}, headers=ops.headers)
     assert_problem(past, 422, "invalid-campaign", "deadline")
