@@ -23,6 +23,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from exchange.accounting.jobs import seal_task
 from exchange.accounting.routes import LedgerController
 from exchange.accounting.wallet import WalletController
+from exchange.brokers import BROKER_ROUTES
 from exchange.documents import ROUTE_HANDLERS as DOCUMENT_ROUTES
 from exchange.institutions.routes import INSTITUTION_ROUTES
 from exchange.notifications import ROUTE_HANDLERS as NOTIFICATION_ROUTES
@@ -169,6 +170,7 @@ def create_app(
             "documents": modules.documents,
             "institutions": modules.institutions,
             "payers": modules.payers,
+            "brokers": modules.brokers,
             "notifier": Notifier.of(settings, keys.data),
             "metrics_started_at": clock.now(),
             "public_data": PublicData(db),
@@ -209,6 +211,7 @@ def create_app(
             *TRADING_ROUTES,
             *NOTIFICATION_ROUTES,
             *INSTITUTION_ROUTES,
+            *BROKER_ROUTES,
             # Uploads take bodies up to the file limit plus the multipart envelope (docs/documents.md).
             Router(
                 path="/",
@@ -248,6 +251,7 @@ def create_app(
                 "documents",
                 "institutions",
                 "payers",
+                "brokers",
             ),
             **caller_dependencies(),
         },

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from exchange import institutions, payments, vouchers
+from exchange import brokers, institutions, payments, vouchers
 from exchange.accounting.jobs import HoldExpirySweep
 from exchange.documents import DocumentsContext, OwnerKind, create_documents
 from exchange.documents.owners import ObjectionDocuments
@@ -30,6 +30,7 @@ from exchange.trading import (
     sweep_steps,
 )
 from exchange.trading.institution_deals import InstitutionDeals
+from exchange.trading.subjects import TradeSubjects
 from kernel.shapes import shaped
 from listings import ListingRules, ListingsContext, NoticeKind, NoticeSweep, create_listings
 
@@ -56,6 +57,7 @@ class Modules:
     documents: DocumentsContext
     institutions: institutions.InstitutionsContext
     payers: payments.Payers
+    brokers: brokers.BrokersContext
 
 
 def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> Modules:
@@ -105,6 +107,11 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     context = institutions.InstitutionsContext(
         listings=listings, deals=InstitutionDeals(), withdrawals=payments.PayerWithdrawals(payers)
     )
+    # A technology broker's commission is a further leg of each payment's settlement batch, declared in
+    # the deal's result notice and certificate; brokers read the negotiations and deals they are engaged on.
+    trading.settlement_legs.append(brokers.BrokerCommissions())
+    broker_context = brokers.BrokersContext(subjects=TradeSubjects())
     return Modules(
-        listings=listings, sweeper=sweeper, trading=trading, documents=documents, institutions=context, payers=payers
-    )
+        listings=listings, sweeper=sweeper, trading=trading, documents=documents, institutions=context, payers=payers,
+        brokers=broker_context,
+    )  # fmt: skip
