@@ -53,8 +53,10 @@ class EngagementIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     subject_kind: SubjectKind
     subject_id: uuid.UUID
     owed_by: Side  # the engaging party's own side
-    commission_bp: Annotated[int, msgspec.Meta(gt=0, le=BP)] | None = None  # a share of the price
-    commission_fen: Annotated[int, msgspec.Meta(gt=0, le=MAX_FEN)] | None = None  # or a fixed amount
+    # gt=-1 rather than ge=0 or gt=0: the OpenAPI generator drops a bound of 0 on optional fields;
+    # a zero commission is refused by the rule (422 naming the field).
+    commission_bp: Annotated[int, msgspec.Meta(gt=-1, le=BP)] | None = None  # a share of the price
+    commission_fen: Annotated[int, msgspec.Meta(gt=-1, le=MAX_FEN)] | None = None  # or a fixed amount
     note: Note = ""
 
 

@@ -63,3 +63,10 @@ def test_a_credential_number_and_a_commission_basis():
     with pytest.raises(BrokerRuleBroken):
         check_commission(300, 5_000)
     assert commission_of(50_000_000, bp=300, fixed=None) == 1_500_000
+
+
+@pytest.mark.parametrize(("bp", "fixed", "field"), [(0, None, "commission_bp"), (None, 0, "commission_fen")])
+def test_a_zero_commission_is_refused_naming_its_field(bp, fixed, field):
+    with pytest.raises(BrokerRuleBroken) as refused:
+        check_commission(bp, fixed)
+    assert refused.value.errors[0]["field"] == field
