@@ -23,6 +23,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from exchange.accounting.jobs import seal_task
 from exchange.accounting.routes import LedgerController
 from exchange.accounting.wallet import WalletController
+from exchange.brokers import BROKER_ROUTES
 from exchange.demands import DEMAND_ROUTES
 from exchange.documents import ROUTE_HANDLERS as DOCUMENT_ROUTES
 from exchange.institutions.routes import INSTITUTION_ROUTES
@@ -171,6 +172,7 @@ def create_app(
             "institutions": modules.institutions,
             "payers": modules.payers,
             "demands": modules.demands,
+            "brokers": modules.brokers,
             "notifier": Notifier.of(settings, keys.data),
             "metrics_started_at": clock.now(),
             "public_data": PublicData(db),
@@ -212,6 +214,7 @@ def create_app(
             *NOTIFICATION_ROUTES,
             *INSTITUTION_ROUTES,
             *DEMAND_ROUTES,  # technical demands, campaigns and proposals
+            *BROKER_ROUTES,
             # Uploads take bodies up to the file limit plus the multipart envelope (docs/documents.md).
             Router(
                 path="/",
@@ -252,6 +255,7 @@ def create_app(
                 "institutions",
                 "payers",
                 "demands",
+                "brokers",
             ),
             **caller_dependencies(),
         },

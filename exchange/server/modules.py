@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from exchange import demands, institutions, payments, vouchers
+from exchange import brokers, demands, institutions, payments, vouchers
 from exchange.accounting.jobs import HoldExpirySweep
 from exchange.documents import DocumentsContext, OwnerKind, create_documents
 from exchange.documents.owners import ObjectionDocuments
@@ -31,6 +31,7 @@ from exchange.trading import (
 )
 from exchange.trading.demand_negotiations import DemandNegotiations
 from exchange.trading.institution_deals import InstitutionDeals
+from exchange.trading.subjects import TradeSubjects
 from kernel.shapes import shaped
 from listings import ListingRules, ListingsContext, NoticeKind, NoticeSweep, create_listings
 
@@ -58,6 +59,7 @@ class Modules:
     institutions: institutions.InstitutionsContext
     payers: payments.Payers
     demands: demands.DemandsContext
+    brokers: brokers.BrokersContext
 
 
 def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> Modules:
@@ -112,7 +114,11 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     for step in demands.sweep_steps(rows):
         sweeper.add(step)
     demand_context = demands.DemandsContext(listings=listings, negotiations=DemandNegotiations(trading))
+    # A technology broker's commission is a further leg of each payment's settlement batch, declared in
+    # the deal's result notice and certificate; brokers read the negotiations and deals they are engaged on.
+    trading.settlement_legs.append(brokers.BrokerCommissions())
+    broker_context = brokers.BrokersContext(subjects=TradeSubjects())
     return Modules(
         listings=listings, sweeper=sweeper, trading=trading, documents=documents, institutions=context, payers=payers,
-        demands=demand_context,
+        demands=demand_context, brokers=broker_context,
     )  # fmt: skip

@@ -4,6 +4,7 @@ importing a module of tables registers them with its package's metadata."""
 from sqlalchemy import MetaData
 
 import exchange.accounting.verifications
+import exchange.brokers.models
 import exchange.demands.models
 import exchange.documents.models
 import exchange.institutions.models

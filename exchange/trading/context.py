@@ -10,6 +10,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange.accounting.chart import AccountSpec
 from exchange.trading.bid_turns import BidTurns
 from exchange.trading.domain import FeeSchedule
 from listings import ListingsContext
@@ -71,6 +72,86 @@ class NegotiatedDealGuard(Protocol):
 
 
 @dataclass(frozen=True)
+class FormedDeal:
+    """A deal as it forms: its parties, the intent it came from, its price and the seller's
+    proceeds of the lump sum (after its fee and the inventors' share), fen."""
+
+    deal_id: uuid.UUID
+    listing_id: uuid.UUID
+    intent_id: uuid.UUID
+    seller_org_id: uuid.UUID
+    buyer_org_id: uuid.UUID
+    price: int
+    seller_proceeds: int
+
+
+@dataclass(frozen=True)
+class SchedulePart:
+    """One payment of a deal's schedule, as settlement legs are apportioned over it."""
+
+    seq: int
+    amount: int
+    seller_proceeds: int  # this payment's share of the seller's proceeds before any further leg
+
+
+@dataclass(frozen=True)
+class SettlingPayment:
+    """The payment being settled, with the deal's whole schedule (to apportion a lump sum over it)."""
+
+    deal_id: uuid.UUID
+    listing_id: uuid.UUID
+    seller_org_id: uuid.UUID
+    buyer_org_id: uuid.UUID
+    price: int
+    seq: int
+    schedule: tuple[SchedulePart, ...]
+    settled_at: datetime
+
+
+class SettlementLeg(Protocol):
+    """A further leg of a payment's settlement batch: ``amount`` fen to ``credit``, owed by the
+    ``payer`` — ``seller``: out of its proceeds (escrow → credit, the seller's proceeds leg smaller by
+    it); ``buyer``: from its wallet, like its fee. ``ref`` names the leg to its source again once
+    posted; ``label`` is how the settlement statement names it (who is paid, on what basis)."""
+
+    @property
+    def payer(self) -> str: ...  # "seller" | "buyer"
+    @property
+    def credit(self) -> AccountSpec: ...
+    @property
+    def amount(self) -> int: ...
+    @property
+    def kind(self) -> str: ...  # the ledger entry's kind, e.g. "commission"
+    @property
+    def description(self) -> str: ...  # the entry's description: it shows on the statements
+    @property
+    def ref(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+
+
+class SettlementLegs(Protocol):
+    """A source of further legs of a deal's settlement (a technology broker's commission), asked
+    inside trading's transactions; raise a ``DomainError`` to refuse.
+
+    ``bind`` when a deal forms: what the result notice and the certificate declare of it (JSON-able
+    dicts, empty when nothing); ``declared`` when it is signed, the same as it stands then;
+    ``legs`` when a payment settles: the further legs of that payment, posted in the same atomic
+    batch as the rest of its settlement; ``posted`` after: each leg with the id of its ledger entry.
+    """
+
+    async def bind(self, session: AsyncSession, deal: FormedDeal, now: datetime) -> list[dict[str, Any]]: ...
+
+    async def declared(self, session: AsyncSession, deal_id: uuid.UUID) -> list[dict[str, Any]]: ...
+
+    async def legs(self, session: AsyncSession, payment: SettlingPayment) -> list[SettlementLeg]: ...
+
+    async def posted(
+        self, session: AsyncSession, payment: SettlingPayment, entries: list[tuple[SettlementLeg, str]]
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
 class TradingRules:
     """Trading's settings (SPEC §3), handed in from ``Settings``."""
 
@@ -95,7 +176,8 @@ class TradingContext:
     ``publish(channel, event, data)`` sends a live event; call it only after commit.
     ``fee_voucher_payer`` is set by the composition root when vouchers may pay buyer fees;
     ``settlement_observers`` are told of each settled payment (the composition root adds them);
-    ``deal_guards`` are asked before an accepted offer forms a deal.
+    ``deal_guards`` are asked before an accepted offer forms a deal; ``settlement_legs`` add further
+    legs to each payment's settlement batch (and declare them in the notice and the certificate).
     """
 
     rules: TradingRules
@@ -104,6 +186,7 @@ class TradingContext:
     fee_voucher_payer: FeeVoucherPayer | None = None
     settlement_observers: list[SettlementObserver] = field(default_factory=list)
     deal_guards: list[NegotiatedDealGuard] = field(default_factory=list)
+    settlement_legs: list[SettlementLegs] = field(default_factory=list)
     bid_turns: BidTurns = field(default_factory=BidTurns)
 
     async def run(self, db: Any, work: Callable[[AsyncSession, list[LiveEvent]], Awaitable[T]]) -> T:

@@ -31,7 +31,15 @@ from exchange.parties.domain import OrgStatus, Principal
 from exchange.parties.models import Org
 from exchange.platform.outbox import Audience, Kind, Subject, notify
 from exchange.trading import schedule
-from exchange.trading.context import LiveEvent, SettledPayment, TradingContext
+from exchange.trading.context import (
+    FormedDeal,
+    LiveEvent,
+    SchedulePart,
+    SettledPayment,
+    SettlementLeg,
+    SettlingPayment,
+    TradingContext,
+)
 from exchange.trading.domain import (
     DealAction,
     DealState,
@@ -171,6 +179,13 @@ async def form_deal(
     session.add(deal)
     await session.flush()
     session.add_all(schedule.plan(deal, now))
+    formed = FormedDeal(
+        deal_id=deal.id, listing_id=listing.id, intent_id=intent.id, seller_org_id=seller.id,
+        buyer_org_id=buyer.id, price=price, seller_proceeds=split.seller_proceeds,
+    )  # fmt: skip
+    brokerage = [item for source in ctx.settlement_legs for item in await source.bind(session, formed, now)]
+    if brokerage:  # declared in the result notice and (as it stands when signed) in the certificate
+        deal.snapshot = {**snapshot, "brokerage": brokerage}
     body: dict[str, Any] = {
         "achievement": listing.title,
         "summary": listing.summary,
@@ -182,6 +197,8 @@ async def form_deal(
         "seller": seller.name,
         "concluded_by": concluded_by,
     }
+    if brokerage:
+        body["brokerage"] = brokerage
     if kind is NoticeKind.NEGOTIATED_PRICE:
         body["related_party"] = related
     title = ("协议定价公示 " if kind is NoticeKind.NEGOTIATED_PRICE else "成交结果公示 ") + listing.title
@@ -354,6 +371,9 @@ async def sign(
         rows = await schedule.schedule_of(session, deal.id)
         schedule.date_schedule(rows, ctx.rules, now, await working_calendar(session, ctx.listings.calendar))
         deal.payment_due_at = rows[0].deadline_at
+        brokerage = [item for source in ctx.settlement_legs for item in await source.declared(session, deal.id)]
+        if brokerage or "brokerage" in deal.snapshot:
+            deal.snapshot = {**deal.snapshot, "brokerage": brokerage}
         signer = ctx.listings.signer
         deal.certificate, deal.certificate_signature = sign_content(signer, certificate_content(deal, now, rows))
         deal.certificate_key_id = signer.key_id
@@ -429,6 +449,7 @@ def certificate_content(deal: Deal, issued_at: datetime, rows: list[DealInstalme
         "fees": {"seller": deal.seller_fee, "buyer": deal.buyer_fee},
         "inventor_reward": deal.inventor_reward,
         "inventor_reward_bp": deal.inventor_reward_bp,
+        **({"brokerage": deal.snapshot["brokerage"]} if deal.snapshot.get("brokerage") else {}),
         "related_party": deal.related_party,
         "result_notice_id": str(deal.notice_id) if deal.notice_id else None,
         "signatures": {
@@ -553,7 +574,7 @@ async def _pay_and_settle(
         batch.append(_entry(cash.id, escrow.id, rest, "deal_payment", deal, row, what))
     paid = await ledger.post_batch(session, batch, now=now)
     paid_ids += [str(item.entry.id) for item in paid.results if item.entry is not None]
-    vouchers, settled_ids = await _settle(session, ctx, deal, row, now)
+    vouchers, settled_ids, by_seller = await _settle(session, ctx, deal, rows, row, now)
     row.from_deposit = from_deposit
     row.buyer_fee_vouchers = vouchers
     row.payment_entry_ids, row.settlement_entry_ids = paid_ids, settled_ids
@@ -561,8 +582,8 @@ async def _pay_and_settle(
     schedule.move(row, InstalmentAction.PAID, now)
     settled = SettledPayment(
         deal_id=deal.id, listing_id=deal.listing_id, seller_org_id=deal.seller_org_id,
-        buyer_org_id=deal.buyer_org_id, seq=row.seq, amount=row.amount, seller_proceeds=row.seller_proceeds,
-        inventor_reward=row.inventor_reward, settled_at=now,
+        buyer_org_id=deal.buyer_org_id, seq=row.seq, amount=row.amount,
+        seller_proceeds=row.seller_proceeds - by_seller, inventor_reward=row.inventor_reward, settled_at=now,
     )  # fmt: skip
     for observer in ctx.settlement_observers:
         await observer.on_payment_settled(session, settled)
@@ -584,10 +605,17 @@ async def _pay_and_settle(
 
 
 async def _settle(
-    session: AsyncSession, ctx: TradingContext, deal: Deal, row: DealInstalment, now: datetime
-) -> tuple[int, list[str]]:
+    session: AsyncSession,
+    ctx: TradingContext,
+    deal: Deal,
+    rows: list[DealInstalment],
+    row: DealInstalment,
+    now: datetime,
+) -> tuple[int, list[str], int]:
     """Escrow holds this payment: pay its shares to the seller, the exchange and the inventors in one
-    atomic batch, and the buyer's share of its fee. Returns (fee paid with vouchers, entry ids)."""
+    atomic batch, the buyer's share of its fee, and the further legs of the settlement sources (a
+    broker's commission: out of the seller's proceeds, or from the buyer's wallet). Returns (fee paid
+    with vouchers, entry ids, fen of further legs the seller paid out of its proceeds)."""
     vouchers = 0
     if ctx.fee_voucher_payer is not None and row.buyer_fee > 0:
         vouchers = await ctx.fee_voucher_payer.pay_fee(
@@ -595,21 +623,50 @@ async def _settle(
         )
         if not 0 <= vouchers <= row.buyer_fee:
             raise ValueError(f"the voucher payer paid {vouchers} of a fee of {row.buyer_fee}")
+    payment = SettlingPayment(
+        deal_id=deal.id, listing_id=deal.listing_id, seller_org_id=deal.seller_org_id,
+        buyer_org_id=deal.buyer_org_id, price=deal.price, seq=row.seq,
+        schedule=tuple(SchedulePart(r.seq, r.amount, r.seller_proceeds) for r in rows), settled_at=now,
+    )  # fmt: skip
+    legs: list[tuple[Any, SettlementLeg]] = []
+    for source in ctx.settlement_legs:
+        legs += [(source, leg) for leg in await source.legs(session, payment) if leg.amount > 0]
+    by_seller = sum(leg.amount for _, leg in legs if leg.payer == Side.SELLER.value)
+    if any(leg.payer not in (Side.SELLER.value, Side.BUYER.value) for _, leg in legs) or not (
+        0 <= by_seller <= row.seller_proceeds
+    ):
+        raise ValueError(f"further legs of {by_seller} fen exceed the seller's proceeds of {row.seller_proceeds}")
     escrow = await chart.open_account(session, chart.deal_escrow(deal.id), now)
     fees = await chart.open_account(session, chart.EXCHANGE_FEES, now)
     seller_cash = await chart.open_account(session, chart.org_cash(deal.seller_org_id), now)
     buyer_cash = await chart.open_account(session, chart.org_cash(deal.buyer_org_id), now)
     parts = [
-        (escrow.id, seller_cash.id, row.seller_proceeds, "settlement", "proceeds to the seller"),
+        (escrow.id, seller_cash.id, row.seller_proceeds - by_seller, "settlement", "proceeds to the seller"),
         (escrow.id, fees.id, row.seller_fee, "fee", "seller-side fee"),
         (buyer_cash.id, fees.id, row.buyer_fee - vouchers, "fee", "buyer-side fee"),
     ]
     if row.inventor_reward:
         rewards = await chart.open_account(session, chart.org_inventor_rewards(deal.seller_org_id), now)
         parts.append((escrow.id, rewards.id, row.inventor_reward, "inventor_reward", "inventors' reward share"))
-    batch = [_entry(d, c, amount, kind, deal, row, text) for d, c, amount, kind, text in parts if amount > 0]
+    posted = [(d, c, amount, kind, text) for d, c, amount, kind, text in parts if amount > 0]
+    for _, leg in legs:
+        credit = await chart.open_account(session, leg.credit, now)
+        debit = escrow.id if leg.payer == Side.SELLER.value else buyer_cash.id
+        posted.append((debit, credit.id, leg.amount, leg.kind, leg.description))
+    batch = [_entry(d, c, amount, kind, deal, row, text) for d, c, amount, kind, text in posted]
     result = await ledger.post_batch(session, batch, now=now, atomic=True)
-    return vouchers, [str(item.entry.id) for item in result.results if item.entry is not None]
+    entries = [item.entry for item in result.results]
+    ids = [str(entry.id) for entry in entries if entry is not None]
+    leg_ids = [str(entry.id) if entry is not None else "" for entry in entries[len(batch) - len(legs) :]]
+    row.settlement_legs = [
+        {"payer": leg.payer, "kind": leg.kind, "label": leg.label, "amount": leg.amount, "entry_id": entry_id}
+        for (_, leg), entry_id in zip(legs, leg_ids, strict=True)
+    ]
+    for source in ctx.settlement_legs:
+        mine = [(leg, entry_id) for (owner, leg), entry_id in zip(legs, leg_ids, strict=True) if owner is source]
+        if mine:
+            await source.posted(session, payment, mine)
+    return vouchers, ids, by_seller
 
 
 # -- instalments: reminders and collection -------------------------------------------------------------

@@ -183,6 +183,8 @@ class DealInstalment(IdMixin, Base):
     settled_at: Mapped[datetime | None]
     payment_entry_ids: Mapped[list[str]] = mapped_column(JSON, default=list)  # into escrow
     settlement_entry_ids: Mapped[list[str]] = mapped_column(JSON, default=list)  # out of escrow, and the buyer's fee
+    # Further legs of its settlement (a broker's commission): payer, kind, label, amount, entry_id.
+    settlement_legs: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

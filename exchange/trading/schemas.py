@@ -214,6 +214,9 @@ class PaymentOut(msgspec.Struct):
     seller_proceeds: int
     payment_entry_ids: list[str]  # ledger entries that brought it into escrow
     settlement_entry_ids: list[str]  # ledger entries that settled it
+    # Further legs of its settlement, each its own ledger entry: a broker's commission
+    # ({"payer": "seller" | "buyer", "kind": "commission", "label", "amount", "entry_id"}).
+    settlement_legs: list[dict[str, Any]] = msgspec.field(default_factory=list)
 
 
 class DealOut(msgspec.Struct):

@@ -46,6 +46,7 @@ def statement_content(deal: Deal, shown: DealOut) -> dict[str, Any]:
         "buyer_fee_vouchers": shown.fees.buyer_fee_vouchers,
         "inventor_reward": shown.fees.inventor_reward,
         "seller_proceeds": shown.fees.seller_proceeds,
+        **({"brokerage": deal.snapshot["brokerage"]} if deal.snapshot.get("brokerage") else {}),
         "certificate_signature": deal.certificate_signature,
         "settled_at": _at(shown.settled_at),
         "payments": [
@@ -61,6 +62,7 @@ def statement_content(deal: Deal, shown: DealOut) -> dict[str, Any]:
                 "inventor_reward": p.inventor_reward,
                 "seller_proceeds": p.seller_proceeds,
                 "settlement_entry_ids": p.settlement_entry_ids,
+                **({"settlement_legs": p.settlement_legs} if p.settlement_legs else {}),
             }
             for p in settled
         ],

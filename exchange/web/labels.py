@@ -167,6 +167,7 @@ LABELS = {
         "voucher_retirement": "创新券核销",
         "voucher_expiry": "创新券过期",
         "voucher_revocation": "创新券撤销",
+        "commission": "技术经纪佣金",
     },
     "entry_phase": {
         "posted": "已入账",
