@@ -25,6 +25,8 @@ from exchange.accounting.routes import LedgerController
 from exchange.accounting.wallet import WalletController
 from exchange.documents import ROUTE_HANDLERS as DOCUMENT_ROUTES
 from exchange.institutions.routes import INSTITUTION_ROUTES
+from exchange.matching.routes import ROUTE_HANDLERS as MATCHING_ROUTES
+from exchange.matching.service import MatchingContext
 from exchange.notifications import ROUTE_HANDLERS as NOTIFICATION_ROUTES
 from exchange.notifications import Notifier
 from exchange.parties.auth import TokenIssuer
@@ -169,6 +171,7 @@ def create_app(
             "documents": modules.documents,
             "institutions": modules.institutions,
             "payers": modules.payers,
+            "matching": MatchingContext.of(),  # the per-process index; the demands' source is added here
             "notifier": Notifier.of(settings, keys.data),
             "metrics_started_at": clock.now(),
             "public_data": PublicData(db),
@@ -209,6 +212,7 @@ def create_app(
             *TRADING_ROUTES,
             *NOTIFICATION_ROUTES,
             *INSTITUTION_ROUTES,
+            *MATCHING_ROUTES,
             # Uploads take bodies up to the file limit plus the multipart envelope (docs/documents.md).
             Router(
                 path="/",
@@ -248,6 +252,7 @@ def create_app(
                 "documents",
                 "institutions",
                 "payers",
+                "matching",
             ),
             **caller_dependencies(),
         },

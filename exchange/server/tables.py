@@ -6,6 +6,7 @@ from sqlalchemy import MetaData
 import exchange.accounting.verifications
 import exchange.documents.models
 import exchange.institutions.models
+import exchange.matching.models
 import exchange.notifications.models
 import exchange.parties.models
 import exchange.payments.models
