@@ -139,8 +139,9 @@ def main() -> None:
 
     # Freshness
     index = indexes["hybrid"]
-    target, need = corpus[0], labelled.demands["d08"]
-    changed = replace(target, title="高容量镁基储氢合金", text="镁基储氢合金球磨制备，储氢容量高，用于固态储氢。")
+    target = corpus[0]
+    changed = replace(target, title="钒钛基固溶体储氢合金", text="钒钛铬固溶体储氢合金，室温吸放氢，用于固态储氢。")
+    need = MatchDoc(uuid.uuid4(), DocKind.DEMAND, "钒钛固溶体储氢", "寻求钒钛铬固溶体储氢合金")
     t = time.perf_counter()
     index.replace(changed)
     seen = any(m.doc.id == changed.id and m.doc.title == changed.title for m in index.query(need, L, 10))
