@@ -70,7 +70,7 @@ from listings.models import (
     new_id,
 )
 from listings.models import Objection as ObjectionRow
-from listings.search import index_words
+from listings.search import listing_index_texts
 from listings.workdays import WorkingCalendar, beijing_date
 
 PUBLIC_INSTITUTION_KINDS = frozenset({"university", "research_institute"})
@@ -210,12 +210,13 @@ def _apply_content(listing: Listing, content: ListingContent, pricing: ResolvedP
         )
         for i, a in enumerate(content.ip_assets)
     ]
-    listing.search_title = index_words(listing.title, " ".join(keywords))
-    listing.search_body = index_words(
+    listing.search_title, listing.search_body = listing_index_texts(
+        listing.title,
+        keywords,
         content.summary,
         FIELD_LABELS[content.field],
-        " ".join(f"{a.title} {a.number}" for a in content.ip_assets),
-        " ".join(i.name for i in content.inventors),
+        [(a.title, a.number) for a in content.ip_assets],
+        [i.name for i in content.inventors],
         listing.seller_org_name,
     )
 

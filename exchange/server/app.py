@@ -27,6 +27,8 @@ from exchange.brokers import BROKER_ROUTES
 from exchange.demands import DEMAND_ROUTES
 from exchange.documents import ROUTE_HANDLERS as DOCUMENT_ROUTES
 from exchange.institutions.routes import INSTITUTION_ROUTES
+from exchange.matching.routes import ROUTE_HANDLERS as MATCHING_ROUTES
+from exchange.matching.service import MatchingContext
 from exchange.notifications import ROUTE_HANDLERS as NOTIFICATION_ROUTES
 from exchange.notifications import Notifier
 from exchange.parties.auth import TokenIssuer
@@ -173,6 +175,7 @@ def create_app(
             "payers": modules.payers,
             "demands": modules.demands,
             "brokers": modules.brokers,
+            "matching": MatchingContext.of(),  # the per-process index; the demands' source is added here
             "notifier": Notifier.of(settings, keys.data),
             "metrics_started_at": clock.now(),
             "public_data": PublicData(db),
@@ -215,6 +218,7 @@ def create_app(
             *INSTITUTION_ROUTES,
             *DEMAND_ROUTES,  # technical demands, campaigns and proposals
             *BROKER_ROUTES,
+            *MATCHING_ROUTES,
             # Uploads take bodies up to the file limit plus the multipart envelope (docs/documents.md).
             Router(
                 path="/",
@@ -256,6 +260,7 @@ def create_app(
                 "payers",
                 "demands",
                 "brokers",
+                "matching",
             ),
             **caller_dependencies(),
         },

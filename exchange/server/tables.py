@@ -8,6 +8,7 @@ import exchange.brokers.models
 import exchange.demands.models
 import exchange.documents.models
 import exchange.institutions.models
+import exchange.matching.models
 import exchange.notifications.models
 import exchange.parties.models
 import exchange.payments.models
