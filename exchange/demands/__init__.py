@@ -10,17 +10,17 @@ which the composition root wires.
 """
 
 from exchange.demands.context import DemandsContext, NegotiationOpener, OpenedNegotiation
+from exchange.demands.matches import DemandSource
 from exchange.demands.routes import DEMAND_ROUTES
-from exchange.demands.service import change_out, changed_since, org_may_see, visible_to
+from exchange.demands.service import org_may_see, visible_to
 from exchange.demands.sweep import sweep_steps
 
 __all__ = [
     "DEMAND_ROUTES",
+    "DemandSource",
     "DemandsContext",
     "NegotiationOpener",
     "OpenedNegotiation",
-    "change_out",
-    "changed_since",
     "org_may_see",
     "sweep_steps",
     "visible_to",

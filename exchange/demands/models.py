@@ -1,8 +1,8 @@
 """Tables of technical demands, campaigns and proposals. Money columns are fen.
 
-The rules live in ``domain.py``. ``demands.updated_at`` moves with every change a reader could see
-(content, status), indexed with the id so that an incremental reader (the matching index) picks up
-the demands changed since its cursor (``service.changed_since``).
+The rules live in ``domain.py``. ``demands.change_seq`` moves with every change a reader could see
+(content, status), handed out in commit order (``service.touch``), so that an incremental reader —
+the matching index (``matches.DemandSource``) — picks up every demand changed after the last it saw.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange.platform.tables import Base, IdMixin
@@ -22,7 +22,6 @@ class Demand(IdMixin, Base):
     answer; the invitations table is what visibility queries read."""
 
     __tablename__ = "demands"
-    __table_args__ = (Index("ix_demands_updated_at_id", "updated_at", "id"),)
 
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id"), index=True)
     org_name: Mapped[str] = mapped_column(String(200))
@@ -47,6 +46,7 @@ class Demand(IdMixin, Base):
     published_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+    change_seq: Mapped[int] = mapped_column(BigInteger, unique=True)  # the change feed, in commit order
 
 
 class DemandInvitation(Base):

@@ -13,7 +13,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.demands import campaigns, proposals, service
+from exchange.demands import campaigns, matches, proposals, service
 from exchange.demands.context import DemandsContext
 from exchange.demands.domain import DemandStatus
 from exchange.demands.models import Demand, Proposal
@@ -24,7 +24,6 @@ from exchange.demands.schemas import (
     CloseIn,
     ConfidentialOut,
     DeclineIn,
-    DemandChangePage,
     DemandIn,
     DemandOut,
     DemandPage,
@@ -39,6 +38,8 @@ from exchange.demands.schemas import (
     SubmissionOut,
     SubmissionPage,
 )
+from exchange.matching.routes import Matching
+from exchange.matching.schemas import MatchesOut, matches_out
 from exchange.parties.domain import Principal
 from exchange.parties.http import Caller
 from exchange.platform.http import BEARER, Db, Now
@@ -81,13 +82,6 @@ class DemandController(Controller):
             page, next_cursor = keyset_page(rows, limit, by_id)
             counts = await service.proposal_counts(session, [d.id for d in page])
         return DemandPage([service.demand_out(d, principal, counts.get(d.id, 0)) for d in page], next_cursor)
-
-    @get("/changes", security=BEARER, summary="Every demand changed since a cursor, for an index (operators)")
-    async def changes(self, db: Db, user: Caller, limit: Limit = 100, cursor: Cursor = None) -> DemandChangePage:
-        user.require_operator()
-        async with db.read() as session:
-            rows, next_cursor = await service.changed_since(session, cursor, limit)
-        return DemandChangePage([service.change_out(d) for d in rows], next_cursor)
 
     @post("/", security=BEARER, summary="Post a demand as a draft (enterprises' members)")
     async def create(self, data: JSONBody[DemandIn], user: Caller, db: Db, clock: Now, demands: Demands) -> DemandOut:
@@ -304,4 +298,31 @@ class SubmissionController(Controller):
         return await db.transaction(work)
 
 
-DEMAND_ROUTES = [DemandController, ProposalController, CampaignController, SubmissionController]
+MatchCount = Annotated[int, QueryParameter(ge=1, le=matches.MAX_MATCHES, description="how many matches")]
+
+
+class MatchController(Controller):
+    """Matching both ways (docs/matching.md): a demand's achievements, a listing's demands; each
+    match with why. The caller's organisation's feedback (``POST /matching/feedback``) moves them."""
+
+    tags = ["matching"]
+    security = BEARER
+
+    @get("/demands/{demand_id:uuid}/matches", summary="The listings that could answer a demand, and why")
+    async def for_demand(
+        self, demand_id: FromPath[uuid.UUID], user: Caller, db: Db, matching: Matching, k: MatchCount = 10
+    ) -> MatchesOut:
+        async with db.read() as session:
+            demand, found = await matches.achievements_for(session, matching, user, demand_id, k)
+        return matches_out(matches.demand_doc(demand), found)
+
+    @get("/listings/{listing_id:uuid}/matches", summary="The public demands a listing could answer, and why")
+    async def for_listing(
+        self, listing_id: FromPath[uuid.UUID], user: Caller, db: Db, matching: Matching, k: MatchCount = 10
+    ) -> MatchesOut:
+        async with db.read() as session:
+            query, found = await matches.demands_for(session, matching, user, listing_id, k)
+        return matches_out(query, found)
+
+
+DEMAND_ROUTES = [DemandController, ProposalController, CampaignController, SubmissionController, MatchController]

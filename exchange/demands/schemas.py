@@ -80,32 +80,6 @@ class DemandOut(msgspec.Struct, kw_only=True):
 DemandPage = Page[DemandOut]
 
 
-class DemandChange(msgspec.Struct, kw_only=True):
-    """A demand as an incremental reader (the matching index) takes it: visibility included."""
-
-    id: uuid.UUID
-    org_id: uuid.UUID
-    title: str
-    description: str
-    performance: str
-    field: str
-    ipc_codes: list[str]
-    keywords: list[str]
-    budget_min_fen: int | None
-    budget_max_fen: int | None
-    accepted_forms: list[str]
-    deadline_at: datetime | None
-    visibility: str
-    invited_org_ids: list[uuid.UUID]
-    status: str
-    updated_at: datetime
-
-
-class DemandChangePage(msgspec.Struct):
-    items: list[DemandChange]
-    next_cursor: str | None = None
-
-
 class NdaOut(msgspec.Struct):
     demand_id: uuid.UUID
     org_id: uuid.UUID

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true, tuple_
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.demands import domain
@@ -28,18 +28,17 @@ from exchange.demands.domain import (
     normal_ipc,
 )
 from exchange.demands.models import Demand, DemandConfidentialRead, DemandInvitation, DemandNda, Proposal
-from exchange.demands.schemas import DemandChange, DemandIn, DemandOut, NdaOut
+from exchange.demands.schemas import DemandIn, DemandOut, NdaOut
 from exchange.parties.domain import Principal
 from exchange.parties.models import Org
 from exchange.platform.outbox import Audience, Kind, Subject, notify
 from exchange.platform.reminders import remind_once
 from exchange.platform.tables import new_id
 from kernel.errors import Conflict, NotFound
-from kernel.pagination import cursor_time, cursor_uuid, decode_cursor, encode_cursor
 from kernel.time import rfc3339
 from listings import crypto
 from listings.errors import NdaRequired
-from listings.service import NDA_TERMS_VERSION
+from listings.service import NDA_TERMS_VERSION, bump_counter
 
 
 class DemandNdaRequired(NdaRequired):
@@ -85,6 +84,17 @@ def sees(demand: Demand, viewer: Principal | None) -> bool:
         viewer_org_id=viewer.org_id if viewer is not None else None,
         operator=viewer is not None and viewer.is_operator,
     )
+
+
+FEED = "demand_feed"  # the counter of demands' changes, in commit order (as listings' ``feed``)
+
+
+async def touch(session: AsyncSession, demand: Demand, now: datetime) -> None:
+    """Every change a reader could see moves the demand to the end of the change feed: the counter's
+    row stays locked until commit, so ``change_seq`` is handed out in commit order and a reader
+    that remembers the last one it saw misses nothing (the matching index reads it)."""
+    demand.updated_at = now
+    demand.change_seq = await bump_counter(session, FEED)
 
 
 async def get_demand(session: AsyncSession, demand_id: uuid.UUID, *, lock: bool = False) -> Demand:
@@ -211,8 +221,8 @@ async def create_demand(
         close_reason="",
         created_by=caller.user_id,
         created_at=now,
-        updated_at=now,
     )
+    await touch(session, demand, now)
     session.add(demand)
     await _apply(session, ctx, demand, content, data.confidential)
     return demand
@@ -226,7 +236,7 @@ async def edit_demand(
     content = content_of(data)
     check_demand(content, today=beijing_today(now), owner_org_id=caller.org_id, publishing=False)
     await _apply(session, ctx, demand, content, data.confidential)
-    demand.updated_at = now
+    await touch(session, demand, now)
     return demand
 
 
@@ -236,7 +246,7 @@ async def publish_demand(session: AsyncSession, caller: Principal, demand_id: uu
     demand.status = next_demand_status(demand.status, DemandAction.PUBLISH).value
     check_demand(stored_content(demand), today=beijing_today(now), owner_org_id=caller.org_id, publishing=True)
     demand.published_at = now
-    demand.updated_at = now
+    await touch(session, demand, now)
     return demand
 
 
@@ -248,7 +258,7 @@ async def close_demand(
     demand.status = next_demand_status(demand.status, action).value
     demand.close_reason = reason.strip()
     demand.closed_at = now
-    demand.updated_at = now
+    await touch(session, demand, now)
     return demand
 
 
@@ -332,44 +342,6 @@ async def answerable_demands(session: AsyncSession, caller: Principal, *, limit:
         .limit(limit)
     )
     return list((await session.scalars(query)).all())
-
-
-def change_out(demand: Demand) -> DemandChange:
-    return DemandChange(
-        id=demand.id,
-        org_id=demand.org_id,
-        title=demand.title,
-        description=demand.description,
-        performance=demand.performance,
-        field=demand.field,
-        ipc_codes=list(demand.ipc_codes),
-        keywords=list(demand.keywords),
-        budget_min_fen=demand.budget_min_fen,
-        budget_max_fen=demand.budget_max_fen,
-        accepted_forms=list(demand.accepted_forms),
-        deadline_at=demand.deadline_at,
-        visibility=demand.visibility,
-        invited_org_ids=[uuid.UUID(o) for o in demand.invited_org_ids],
-        status=demand.status,
-        updated_at=demand.updated_at,
-    )
-
-
-def change_cursor(demand: Demand) -> str:
-    return encode_cursor({"at": rfc3339(demand.updated_at), "id": str(demand.id)})
-
-
-async def changed_since(session: AsyncSession, cursor: str | None, limit: int) -> tuple[list[Demand], str | None]:
-    """Every demand (drafts too: a reader decides what to index) changed after ``cursor``, in the
-    order of (``updated_at``, id), and the cursor after the last one (the same cursor when none
-    changed, so that a poller keeps its place). A demand changed again moves to the end."""
-    position = decode_cursor(cursor, "at", "id")
-    query = select(Demand).order_by(Demand.updated_at, Demand.id).limit(limit)
-    if position is not None:
-        at, last = cursor_time(position, "at"), cursor_uuid(position, "id")
-        query = query.where(tuple_(Demand.updated_at, Demand.id) > tuple_(at, last))
-    rows = list((await session.scalars(query)).all())
-    return rows, (change_cursor(rows[-1]) if rows else cursor)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -456,7 +428,7 @@ async def expire_demand(session: AsyncSession, demand_id: uuid.UUID, now: dateti
     demand.status = next_demand_status(demand.status, DemandAction.EXPIRE).value
     demand.close_reason = "deadline"
     demand.closed_at = now
-    demand.updated_at = now
+    await touch(session, demand, now)
     return True
 
 

@@ -9,13 +9,15 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.demands.campaigns import close_campaign
 from exchange.demands.domain import DEADLINE_REMINDER, CampaignStatus, DemandStatus
+from exchange.demands.matches import digest_due, orgs_told_today, orgs_with_documents, tell_digest
 from exchange.demands.models import Campaign, Demand
 from exchange.demands.service import expire_demand, remind_deadline
+from exchange.matching.service import MatchingContext
 from exchange.platform.db import Database
 from exchange.platform.outbox import Kind
 from exchange.platform.reminders import told
@@ -34,7 +36,7 @@ class _RowSweep:
     def due(self, now: datetime) -> Select[Any]:
         raise NotImplementedError
 
-    async def skipped(self, session: AsyncSession) -> set[str]:
+    async def skipped(self, session: AsyncSession, now: datetime) -> set[str]:
         return set()
 
     act: Act
@@ -48,14 +50,14 @@ class _RowSweep:
             if not loaded:
                 loaded = True
                 async with db.read() as session:
-                    done = await self.skipped(session)
+                    done = await self.skipped(session, now)
                     found = (await session.scalars(self.due(now).limit(self.limit + len(skip) + len(done)))).all()
                     due.extend(i for i in found if i not in skip and str(i) not in done)
             if not due:
                 return None
             row = due.pop(0)
             claimed.append(row)
-            return await db.transaction(lambda s: type(self).act(s, row, now))
+            return await db.transaction(lambda s: self.act(s, row, now))
 
         return await sweep_rows(db, self.rows, self.name, now, attempt, parse=uuid.UUID, limit=self.limit)
 
@@ -87,7 +89,7 @@ class DemandDeadlineReminders(_RowSweep):
             .order_by(Demand.id)
         )
 
-    async def skipped(self, session: AsyncSession) -> set[str]:
+    async def skipped(self, session: AsyncSession, now: datetime) -> set[str]:
         return await told(session, Kind.DEMAND_DEADLINE)
 
 
@@ -103,5 +105,32 @@ class CampaignClosingSweep(_RowSweep):
         )
 
 
-def sweep_steps(rows: RowLog) -> list[_RowSweep]:
-    return [DemandDeadlineReminders(rows=rows), DemandExpirySweep(rows=rows), CampaignClosingSweep(rows=rows)]
+class MatchDigestSweep(_RowSweep):
+    """Each organisation with published demands or listings in the index gets, once a Beijing day
+    from the digest's hour on, the matches that are new to it (``matches.tell_digest``)."""
+
+    name = "matching-digest"
+
+    def __init__(self, matching: MatchingContext, limit: int = 500, rows: RowLog = PASS_ONLY) -> None:
+        super().__init__(limit, rows)
+        self.matching = matching
+
+    def due(self, now: datetime) -> Select[Any]:
+        if not digest_due(now):
+            return select(Demand.org_id).where(false())
+        return select(orgs_with_documents().subquery().c.org_id).order_by("org_id")
+
+    async def skipped(self, session: AsyncSession, now: datetime) -> set[str]:
+        return await orgs_told_today(session, now)
+
+    async def act(self, session: AsyncSession, org_id: uuid.UUID, now: datetime) -> bool:
+        return await tell_digest(session, self.matching, org_id, now)
+
+
+def sweep_steps(rows: RowLog, matching: MatchingContext) -> list[_RowSweep]:
+    return [
+        DemandDeadlineReminders(rows=rows),
+        DemandExpirySweep(rows=rows),
+        CampaignClosingSweep(rows=rows),
+        MatchDigestSweep(matching, rows=rows),
+    ]

@@ -150,6 +150,7 @@ CATALOGUE: Mapping[str, KindInfo] = dict(
         _info("proposal.negotiation_opened", "the proposer"),
         _info("demand.deadline", "the demand's organisation (3 days before its deadline)"),
         _info("campaign.submission_screened", "the organisation that submitted"),
+        _info("matching.digest", "an organisation with published demands or listings (daily, new matches only)"),
     ]
 )
 
@@ -180,6 +181,7 @@ SUBJECT_LINKS: Mapping[str, str] = {
     "demand": "/demands/{id}",
     "proposal": "/workspace/proposals#proposal-{id}",
     "campaign": "/campaigns/{id}",
+    "matches": "/workspace/matches",  # an organisation's matches, both ways
 }
 
 

@@ -93,6 +93,8 @@ class Kind(StrEnum):
     PROPOSAL_NEGOTIATION = "proposal.negotiation_opened"
     DEMAND_DEADLINE = "demand.deadline"
     CAMPAIGN_SCREENED = "campaign.submission_screened"
+    # matching (exchange/demands/matches.py): the daily digest of new matches
+    MATCH_DIGEST = "matching.digest"
 
 
 # One-time tokens in account mail: erased from the outbox once delivered.

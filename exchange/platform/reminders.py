@@ -44,9 +44,13 @@ async def remind_once(session: AsyncSession, kind: str, subject_key: str, now: d
     return (await session.execute(statement)).first() is not None
 
 
-async def told(session: AsyncSession, kind: str) -> set[str]:
-    """The subjects already told of ``kind`` (for a sweep step to skip them when it looks for due ones)."""
-    return set((await session.scalars(select(Reminder.subject_key).where(Reminder.kind == str(kind)))).all())
+async def told(session: AsyncSession, kind: str, since: datetime | None = None) -> set[str]:
+    """The subjects already told of ``kind`` (for a sweep step to skip them when it looks for due
+    ones); ``since``: only those told at or after it (a daily reminder's today)."""
+    query = select(Reminder.subject_key).where(Reminder.kind == str(kind))
+    if since is not None:
+        query = query.where(Reminder.created_at >= since)
+    return set((await session.scalars(query)).all())
 
 
 __all__ = ["Reminder", "remind_once", "told"]

@@ -28,7 +28,6 @@ from exchange.demands import DEMAND_ROUTES
 from exchange.documents import ROUTE_HANDLERS as DOCUMENT_ROUTES
 from exchange.institutions.routes import INSTITUTION_ROUTES
 from exchange.matching.routes import ROUTE_HANDLERS as MATCHING_ROUTES
-from exchange.matching.service import MatchingContext
 from exchange.notifications import ROUTE_HANDLERS as NOTIFICATION_ROUTES
 from exchange.notifications import Notifier
 from exchange.parties.auth import TokenIssuer
@@ -175,7 +174,7 @@ def create_app(
             "payers": modules.payers,
             "demands": modules.demands,
             "brokers": modules.brokers,
-            "matching": MatchingContext.of(),  # the per-process index; the demands' source is added here
+            "matching": modules.matching,
             "notifier": Notifier.of(settings, keys.data),
             "metrics_started_at": clock.now(),
             "public_data": PublicData(db),

@@ -14,6 +14,7 @@ from exchange import brokers, demands, institutions, payments, vouchers
 from exchange.accounting.jobs import HoldExpirySweep
 from exchange.documents import DocumentsContext, OwnerKind, create_documents
 from exchange.documents.owners import ObjectionDocuments
+from exchange.matching.service import MatchingContext
 from exchange.platform.events import Events
 from exchange.platform.keys import Keys
 from exchange.platform.settings import Settings
@@ -60,6 +61,7 @@ class Modules:
     payers: payments.Payers
     demands: demands.DemandsContext
     brokers: brokers.BrokersContext
+    matching: MatchingContext
 
 
 def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> Modules:
@@ -111,7 +113,10 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     )
     # Technical demands: deadlines and campaigns closed by the sweeper; a proposal's negotiation on a
     # listing opens what a buyer opens in trading (its intent), through demands' NegotiationOpener.
-    for step in demands.sweep_steps(rows):
+    # Matching: one index per process, fed by the listings and the demands; the sweeper's digest
+    # step and the app's routes share it.
+    matching = MatchingContext.of(demands.DemandSource())
+    for step in demands.sweep_steps(rows, matching):
         sweeper.add(step)
     demand_context = demands.DemandsContext(listings=listings, negotiations=DemandNegotiations(trading))
     # A technology broker's commission is a further leg of each payment's settlement batch, declared in
@@ -120,5 +125,5 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     broker_context = brokers.BrokersContext(subjects=TradeSubjects())
     return Modules(
         listings=listings, sweeper=sweeper, trading=trading, documents=documents, institutions=context, payers=payers,
-        demands=demand_context, brokers=broker_context,
+        demands=demand_context, brokers=broker_context, matching=matching,
     )  # fmt: skip

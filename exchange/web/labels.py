@@ -351,6 +351,7 @@ LABELS = {
         "proposal.negotiation_opened": "需求方发起洽谈",
         "demand.deadline": "需求即将截止",
         "campaign.submission_screened": "征集筛选结果",
+        "matching.digest": "每日对接推荐",
     },
     "demand_status": {"draft": "草稿", "published": "征集中", "closed": "已截止", "withdrawn": "已撤回"},
     "accepted_form": {

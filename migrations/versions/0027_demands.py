@@ -4,8 +4,8 @@ Revision ID: 0027_demands
 Revises: 0026_payer_withdrawals
 Create Date: 2027-01-10
 
-Demands with their invitations, NDAs and confidential reads (``updated_at, id`` indexed for an
-incremental reader such as the matching index), campaigns with their screened submissions, and
+Demands with their invitations, NDAs and confidential reads (``change_seq``: the demands' changes
+in commit order, for an incremental reader such as the matching index), campaigns with their screened submissions, and
 the proposals answering demands.
 """
 
@@ -74,8 +74,10 @@ def upgrade() -> None:
         sa.Column("published_at", UTCDateTime(), nullable=True),
         sa.Column("closed_at", UTCDateTime(), nullable=True),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.Column("change_seq", sa.BigInteger(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.ForeignKeyConstraint(["created_by"], ["users.id"], name=op.f("fk_demands_created_by_users")),
+        sa.UniqueConstraint("change_seq", name=op.f("uq_demands_change_seq")),
         sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_demands_org_id_orgs")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_demands")),
     )
@@ -83,7 +85,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_demands_deadline_at"), ["deadline_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_demands_org_id"), ["org_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_demands_status"), ["status"], unique=False)
-        batch_op.create_index("ix_demands_updated_at_id", ["updated_at", "id"], unique=False)
 
     op.create_table(
         "demand_confidential_reads",

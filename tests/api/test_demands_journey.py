@@ -263,15 +263,6 @@ async def test_who_sees_a_demand_and_its_confidential_part(client, app) -> None:
     mine = await client.get(f"{API}/demands/{hidden['id']}/confidential", headers=owner.headers)
     assert mine.json()["access"] == "owner"
 
-    # The matching index's feed: every change after a cursor, in order, to operators only.
-    feed = await client.get(f"{API}/demands/changes", headers=ops.headers)
-    assert hidden["id"] in [d["id"] for d in feed.json()["items"]]
-    later = await client.get(
-        f"{API}/demands/changes", params={"cursor": feed.json()["next_cursor"]}, headers=ops.headers
-    )
-    assert later.json()["items"] == [] and later.json()["next_cursor"] == feed.json()["next_cursor"]
-    assert (await client.get(f"{API}/demands/changes", headers=owner.headers)).status_code == 403
-
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 async def test_bad_input_names_the_field(client, app) -> None:
