@@ -30,6 +30,7 @@ import exchange.stats
 import exchange.trading
 import exchange.vouchers
 import listings
+from exchange.demands.match_pages import MATCH_PAGES
 from exchange.demands.pages import PAGE_HANDLERS as DEMAND_PAGES
 from exchange.documents import PAGE_HANDLERS as DOCUMENT_PAGES
 from exchange.institutions.income_pages import PAGE_HANDLERS as INSTITUTION_INCOME_PAGES
@@ -126,6 +127,7 @@ def pages_router(settings: Settings, keys: Keys, *, upload_body_limit: int) -> R
             *INSTITUTION_NOTICE_PAGES,  # 公示 and 实施 on the process page, contract registration
             *INSTITUTION_INCOME_PAGES,  # income, distribution plans, inventors' accounts; the report's inputs
             *DEMAND_PAGES,  # the demand board, campaigns, the enterprise's and the institution's demand pages
+            *MATCH_PAGES,  # the organisation's matches, both ways, with why
         ],
         dependencies=page_caller_dependencies(),
         before_request=before_page,

@@ -691,3 +691,6 @@ ACTION_MESSAGES.update(
         "transfer:already-registered": "该成交的技术合同已登记，每笔成交只登记一次。",
     }
 )
+
+# Matches (exchange/demands/match_pages.py)
+NOTICES["match-marked"] = "已记录您的标记，本机构以后的推荐将据此调整。"

@@ -166,3 +166,6 @@ WORKSPACE_NAV += (
     NavGroup("技术需求", enterprises, (NavItem("demands", "/workspace/demands", "我的技术需求"),)),
     NavGroup("需求应答", sellers, (NavItem("proposals", "/workspace/proposals", "我的解决方案"),)),
 )
+
+# -- matches, both ways (exchange/demands/match_pages.py) -----------------------------------------------
+WORKSPACE_NAV += (NavGroup("对接推荐", anyone, (NavItem("matches", "/workspace/matches", "对接推荐"),)),)
