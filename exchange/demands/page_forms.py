@@ -7,16 +7,18 @@ the organisations a demand invites and the listings a proposal links are chosen 
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 from exchange.demands.models import Demand
 from exchange.demands.schemas import CampaignIn, DeclineIn, DemandIn, ProposalIn, ScreeningIn
 from exchange.web import forms
 from exchange.web.formats import yuan
-from exchange.web.forms import Values, checked, money, split
+from exchange.web.forms import Refused, Values, checked, money, names_fields, refused_by, split
 from exchange.web.messages import demand_field_message
+from kernel.errors import DomainError
+
+T = TypeVar("T")
 
 INPUTS: Mapping[str, re.Pattern[str]] = {
     "demand": re.compile(
@@ -37,10 +39,6 @@ class Form(forms.Form):
         return demand_field_message(name, problem_type, item)
 
 
-def _ids(text: str) -> list[str]:
-    return split(text)
-
-
 def demand_in(form: Form) -> DemandIn:
     body: dict[str, Any] = {
         "title": form.value("title"),
@@ -53,7 +51,7 @@ def demand_in(form: Form) -> DemandIn:
         "budget_max_fen": money(form, "budget_max_fen"),
         "accepted_forms": split(form.value("accepted_forms")),
         "visibility": form.value("visibility") or "public",
-        "invited_org_ids": _ids(form.value("invited_org_ids")) if form.value("visibility") == "invited" else [],
+        "invited_org_ids": split(form.value("invited_org_ids")) if form.value("visibility") == "invited" else [],
         "confidential": form.value("confidential"),
     }
     if form.value("deadline"):
@@ -88,7 +86,7 @@ def proposal_in(form: Form) -> ProposalIn:
     body = {
         "summary": form.value("summary"),
         "solution": form.value("solution"),
-        "listing_ids": _ids(form.value("listing_ids")),
+        "listing_ids": split(form.value("listing_ids")),
         "budget_fen": money(form, "budget_fen"),
     }
     return checked(form, ProposalIn, body)
@@ -109,14 +107,19 @@ def screening_in(form: Form) -> ScreeningIn:
     return checked(form, ScreeningIn, {"decision": form.value("decision"), "reason": form.value("reason")})
 
 
-def chosen(form: Form, name: str) -> set[str]:
-    """The values chosen in a multiple choice (checkboxes, a multiple select), as typed."""
-    return set(split(form.value(name)))
+async def attempt(form: Form, work: Callable[[], Awaitable[T]]) -> T | None:
+    """``work``'s outcome, or None with the refusal placed on ``form`` when it names its fields
+    (the transaction rolled back: nothing written); a refusal of the whole act passes on."""
+    try:
+        return await work()
+    except Refused:
+        return None
+    except DomainError as refusal:
+        if not names_fields(refusal):
+            raise
+        refused_by(form, refusal)
+        return None
 
 
-def blank(key: str) -> Form:
-    return Form(key)
-
-
-def keyed(prefix: str, record_id: uuid.UUID) -> str:
-    return f"{prefix}:{record_id}"
+def refusal_status(form: Form) -> int:
+    return 422 if form.errors else 200

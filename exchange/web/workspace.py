@@ -166,3 +166,9 @@ WORKSPACE_NAV += (
     NavGroup("技术需求", enterprises, (NavItem("demands", "/workspace/demands", "我的技术需求"),)),
     NavGroup("需求应答", sellers, (NavItem("proposals", "/workspace/proposals", "我的解决方案"),)),
 )
+
+# -- campaigns (需求征集): the organiser's pages (exchange/demands/campaign_pages.py) ----------------------
+WORKSPACE_NAV += (
+    NavGroup("需求征集", governments, (NavItem("campaigns", "/workspace/campaigns", "需求征集与筛选"),)),
+    NavGroup("运营后台 · 需求", operators, (NavItem("console-campaigns", "/console/campaigns", "需求征集与筛选"),)),
+)
