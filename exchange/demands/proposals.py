@@ -293,3 +293,23 @@ def proposal_out(proposal: Proposal, demand_title: str) -> ProposalOut:
         created_at=proposal.created_at,
         updated_at=proposal.updated_at,
     )
+
+
+async def own_listings(session: AsyncSession, caller: Principal) -> list[tuple[uuid.UUID, int, str]]:
+    """The caller's organisation's listings a proposal may link (id, public number, title), newest first."""
+    rows = await session.execute(
+        select(Listing.id, Listing.number, Listing.title)
+        .where(Listing.seller_org_id == caller.org_id, Listing.status.not_in(("withdrawn", "rejected", "sold")))
+        .order_by(Listing.number.desc())
+        .limit(200)
+    )
+    return [(listing_id, number, title) for listing_id, number, title in rows.all()]
+
+
+async def listing_titles(session: AsyncSession, listing_ids: list[str]) -> dict[str, tuple[int, str]]:
+    """The public number and title of linked listings, by id as stored on proposals."""
+    ids = [uuid.UUID(i) for i in listing_ids]
+    if not ids:
+        return {}
+    rows = await session.execute(select(Listing.id, Listing.number, Listing.title).where(Listing.id.in_(ids)))
+    return {str(listing_id): (number, title) for listing_id, number, title in rows.all()}

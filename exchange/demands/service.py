@@ -451,3 +451,28 @@ async def remind_deadline(session: AsyncSession, demand_id: uuid.UUID, now: date
     subject = Subject("demand", demand.id)
     notify(session, Kind.DEMAND_DEADLINE, to=Audience.of_orgs(demand.org_id), now=now, subject=subject, data=data)
     return True
+
+
+# ----------------------------------------------------------------------------------------------
+# The choices of the demand pages' forms
+
+
+async def invitable_orgs(session: AsyncSession, caller: Principal) -> list[tuple[uuid.UUID, str]]:
+    """The organisations a demand may invite, by name: verified, active organisations that answer
+    demands (``PROPOSER_KINDS``), the caller's own excepted."""
+    rows = await session.execute(
+        select(Org.id, Org.name)
+        .where(
+            Org.verified.is_(True), Org.status == "active", Org.kind.in_(sorted(domain.PROPOSER_KINDS)),
+            Org.id != caller.org_id,
+        )
+        .order_by(Org.name)
+        .limit(500)
+    )  # fmt: skip
+    return [(org_id, name) for org_id, name in rows.all()]
+
+
+async def org_names(session: AsyncSession, org_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not org_ids:
+        return {}
+    return dict((await session.execute(select(Org.id, Org.name).where(Org.id.in_(org_ids)))).all())

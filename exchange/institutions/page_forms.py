@@ -1,27 +1,26 @@
 """The forms of the institutions' pages: what was typed (kept as typed when refused), the inputs
 of each form, a refusal placed next to the input of the field it names (in Chinese), and the
-typed values (yuan, per cent, rows) as the API's request types. Shared by ``pages``,
+typed values (yuan, per cent, rows) as the API's request types — the shared mechanism of
+``exchange/web/forms.py`` with the institutions' inputs and words. Shared by ``pages``,
 ``notice_pages``, ``income_pages`` and the process page's blocks (``process_blocks``)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any
 
-import msgspec
 from litestar import Request
 
-from exchange.web.formats import fen_of_yuan
+from exchange.web import forms
+from exchange.web.forms import Errors, Refused, Values, checked, money, refused_by, rows, split
 from exchange.web.messages import institution_field_message
-from kernel.errors import DomainError, msgspec_field
 
-T = TypeVar("T")
-Values = dict[str, str]
-Errors = dict[str, str]
-MAX_ROWS = 50
+__all__ = [
+    "INPUTS", "Errors", "Form", "Refused", "Values", "basis_points", "checked", "flag", "money", "percent_text",
+    "refused_by", "rows", "split", "typed",
+]  # fmt: skip
 
 # The inputs of each form (a refusal of any other field goes to the nearest one above, else atop the form).
 INPUTS: Mapping[str, re.Pattern[str]] = {
@@ -67,102 +66,18 @@ INPUTS: Mapping[str, re.Pattern[str]] = {
 
 
 # ----------------------------------------------------------------------------------------------
-# A form as typed, and its refusals by input
+# The institutions' forms: the shared mechanism (exchange/web/forms.py) with their inputs and words
 
 
-@dataclass
-class Form:
-    """One form of a page: what was typed (kept as typed when refused) and the words by input."""
+class Form(forms.Form):
+    inputs = INPUTS
 
-    key: str
-    values: Values = field(default_factory=dict)
-    errors: Errors = field(default_factory=dict)
-
-    def value(self, name: str, default: str = "") -> str:
-        return self.values.get(name, default)
-
-    def checked(self, name: str) -> bool:
-        return self.values.get(name, "") not in ("", "false", "0")
-
-    def error(self, name: str) -> str:
-        return self.errors.get(name, "")
-
-    def id(self, name: str) -> str:
-        return f"{self.key.replace(':', '-')}-{name.replace('.', '-')}"
-
-    def rows(self, prefix: str, least: int) -> int:
-        """How many rows of a repeated group to show: the last filled one and one empty more."""
-        filled = [int(k.split(".")[1]) for k, v in self.values.items() if k.startswith(prefix + ".") and v.strip()]
-        return min(MAX_ROWS, max(least, (max(filled) + 2) if filled else least))
-
-    def fail(self, name: str, problem_type: str = "validation-error", item: Mapping[str, Any] | None = None) -> None:
-        self.errors.setdefault(self.input_for(name), institution_field_message(name, problem_type, item))
-
-    def input_for(self, name: str) -> str:
-        pattern = INPUTS[self.key.partition(":")[0]]  # "resolve:<objection>": one form of several alike
-        parts = name.split(".")
-        for end in range(len(parts), 0, -1):
-            above = ".".join(parts[:end])
-            if pattern.match(above):
-                return above
-        return "form"
-
-
-class Refused(Exception):
-    def __init__(self, form: Form) -> None:
-        super().__init__(", ".join(form.errors))
-        self.form = form
-
-
-def refused_by(form: Form, refusal: DomainError) -> Refused:
-    """The domain's refusal naming its fields, by input, in Chinese."""
-    items = refusal.errors or [{"field": refusal.extra.get("field") or "form", "message": refusal.detail}]
-    for item in items:
-        form.fail(str(item.get("field") or "form"), refusal.problem_type, item)
-    return Refused(form)
-
-
-def checked(form: Form, target: type[T], body: dict[str, Any]) -> T:
-    """The form's values as the API's request type: the same limits, the same field names."""
-    if form.errors:
-        raise Refused(form)
-    try:
-        return msgspec.convert(body, target, strict=False)
-    except msgspec.ValidationError as exc:
-        form.fail(msgspec_field(str(exc)) or "form")
-        raise Refused(form) from None
+    def message(self, name: str, problem_type: str, item: Mapping[str, Any] | None = None) -> str:
+        return institution_field_message(name, problem_type, item)
 
 
 async def typed(request: Request[Any, Any, Any], key: str) -> Form:
-    posted = await request.form()
-    values = {k: str(v).strip() for k, v in posted.items() if k != "_csrf_token" and isinstance(v, str)}
-    return Form(key, values)
-
-
-def split(text: str) -> list[str]:
-    return [w for w in re.split(r"[,，、;；\s]+", text) if w]
-
-
-def rows(values: Mapping[str, str], prefix: str, names: Iterable[str]) -> list[tuple[int, dict[str, str]]]:
-    """The filled rows of a repeated group (``inventors.0.name``…), with their index on the form."""
-    names = tuple(names)
-    found = []
-    for i in range(MAX_ROWS):
-        row = {n: values.get(f"{prefix}.{i}.{n}", "").strip() for n in names}
-        if any(v for n, v in row.items() if n not in ("kind", "vote")):
-            found.append((i, row))
-    return found
-
-
-def money(form: Form, name: str) -> int | None:
-    text = form.value(name)
-    if not text:
-        return None
-    try:
-        return fen_of_yuan(text, field=name)
-    except DomainError:
-        form.errors[form.input_for(name)] = institution_field_message(name, "amount-not-yuan")
-        return None
+    return await forms.typed(request, key, Form)
 
 
 def basis_points(form: Form, name: str) -> int | None:
@@ -175,7 +90,7 @@ def basis_points(form: Form, name: str) -> int | None:
     except InvalidOperation:
         bp = Decimal("0.5")
     if bp != bp.to_integral_value():
-        form.errors[form.input_for(name)] = institution_field_message(name, "not-a-percent")
+        form.errors[form.input_for(name)] = form.message(name, "not-a-percent")
         return None
     return int(bp)
 

@@ -694,3 +694,67 @@ ACTION_MESSAGES.update(
 
 # Matches (exchange/demands/match_pages.py)
 NOTICES["match-marked"] = "已记录您的标记，本机构以后的推荐将据此调整。"
+
+# -- technical demands, campaigns and proposals (exchange/demands/page_forms.py) ---------------------------
+NOTICES.update(
+    {
+        "demand-saved": "需求草稿已保存。",
+        "demand-published": "需求已发布，符合条件的机构可以在需求大厅看到并提交方案。",
+        "proposal-sent": "解决方案已提交，需求方处理后您会收到通知。",
+        "proposal-shortlist": "已将该方案列入候选，对方已收到通知。",
+        "proposal-decline": "已婉拒该方案，理由已反馈给对方。",
+        "proposal-listing": "已就该挂牌登记意向。",
+        "proposal-new_listing": "已请对方据方案新建挂牌。",
+        "campaign-opened": "需求征集已发布。",
+        "submission-screened": "筛选结果已保存，提交方已收到通知。",
+    }
+)
+# The words next to an input of the demand, proposal, decline, campaign and screening forms, by the
+# field a refusal names (rows as ``*``); the achievement-like fields fall back to the listing form's.
+DEMAND_FIELDS: dict[str, str] = {
+    "title": "请填写需求名称（1 至 200 个字）。",
+    "description": "发布需求须描述要解决的技术问题（最多 5,000 个字）。",
+    "performance": "发布需求须写明需要达到的技术指标（最多 5,000 个字）。",
+    "ipc_codes": "IPC 分类号形如 H01M 或 H01M 10/0525，以逗号分隔，每个只填一次（最多 20 个）。",
+    "keywords": "关键词每个 1 至 50 个字，最多 20 个。",
+    "budget_min_fen": "预算下限须为不小于 0 的金额（元）。",
+    "budget_max_fen": "发布需求须填写预算上限（元），且不低于预算下限。",
+    "accepted_forms": "发布需求须至少选择一种可接受的合作方式。",
+    "deadline": "截止日期须晚于今天（北京时间）；发布需求须填写截止日期。",
+    "visibility": "请选择公开或仅受邀机构可见。",
+    "invited_org_ids": (
+        "仅受邀机构可见的需求须至少邀请一家机构（不含本单位，每家一次，最多 50 家）；公开需求不邀请机构。"
+    ),
+    "confidential": "保密信息最多 5,000 个字。",
+    "summary": "请概述方案如何解决该需求。",
+    "solution": "请关联本单位的挂牌，或描述新的解决方案。",
+    "listing_ids": "只能关联本单位的挂牌，每项一次（最多 10 项）。",
+    "budget_fen": "报价须为不小于 0 的金额（元）。",
+    "reason": "请填写理由，对方将看到此理由（最多 2,000 个字）。",
+    "theme": "请填写征集主题（1 至 200 个字）。",
+    "rules": "请写明征集规则。",
+    "kind": "请选择征集类型。",
+    "decision": "请选择通过或不通过。",
+}
+DEMAND_FIELD_RULES: dict[tuple[str, str], str] = {
+    ("description", "describes what it calls for"): "请写明征集说明。",
+    ("deadline", "after today"): "截止日期须晚于今天（北京时间）。",
+    ("budget_max_fen", "at least its minimum"): "预算上限不能低于预算下限。",
+}
+
+
+def demand_field_message(field: str, problem_type: str, item: Mapping[str, Any] | None = None) -> str:
+    """The words next to an input of the demand pages for a refusal of ``field``."""
+    if problem_type in LISTING_FORM_PROBLEMS:
+        return LISTING_FORM_PROBLEMS[problem_type]
+    key = ".".join("*" if part.isdigit() else part for part in field.split("."))
+    english = str((item or {}).get("message") or "")
+    for (rule_field, words), sentence in DEMAND_FIELD_RULES.items():
+        if rule_field == key and words in english:
+            return sentence
+    probe = key
+    while probe:
+        if probe in DEMAND_FIELDS:
+            return DEMAND_FIELDS[probe]
+        probe = probe.rpartition(".")[0]
+    return listing_field_message(field, problem_type, item)

@@ -111,6 +111,7 @@ WORKSPACE_NAV: tuple[NavGroup, ...] = (
             NavItem("calendar", "/console/calendar", "工作日历"),
             NavItem("sweeps", "/console/sweeps", "定时任务"),
             NavItem("annual-reports", "/console/institutions/annual-reports", "成果转化年度报告"),
+            NavItem("console-campaigns", "/console/campaigns", "需求征集与筛选"),
         ),
     ),
     NavGroup(
@@ -169,3 +170,8 @@ WORKSPACE_NAV += (
 
 # -- matches, both ways (exchange/demands/match_pages.py) -----------------------------------------------
 WORKSPACE_NAV += (NavGroup("对接推荐", anyone, (NavItem("matches", "/workspace/matches", "对接推荐"),)),)
+
+# -- campaigns (需求征集): the organiser's pages (exchange/demands/campaign_pages.py) ----------------------
+WORKSPACE_NAV += (
+    NavGroup("需求征集", governments, (NavItem("campaigns", "/workspace/campaigns", "需求征集与筛选"),)),
+)

@@ -142,7 +142,7 @@ async def test_a_demand_from_campaign_to_proposals_feedback_and_a_negotiation(cl
     no_reason = await client.post(
         f"{API}/proposals/{p2.json()['id']}/decline", json={"reason": " "}, headers=owner.headers
     )
-    assert_problem(no_reason, 400 if no_reason.status_code == 400 else 422, no_reason.json()["type"], "reason")
+    assert_problem(no_reason, 422, "invalid-proposal", "reason")
     declined = await client.post(
         f"{API}/proposals/{p2.json()['id']}/decline", json={"reason": "工艺成本超出预算"}, headers=owner.headers
     )

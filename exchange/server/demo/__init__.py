@@ -97,6 +97,11 @@ def tour(settings: Settings, demo: Demo | None = None) -> str:
             "披露与转化: 东海理工大学's transfer processes at every step (sign in as tto@)",
         ),
         (f"{base}/workspace/transfers/annual-report", "the university's annual report of the year, with its inputs"),
+        (f"{base}/demands", "技术需求: the demand board, enterprises' demands answered by proposals"),
+        (
+            f"{base}/campaigns",
+            "需求征集: the science commission's campaign (screen it as cxq@ at /workspace/campaigns)",
+        ),
         (f"{base}/login", "sign in with a login below"),
     ]
     stops = [

@@ -6,7 +6,7 @@ first). A new scene goes where its moments fall.
 
 from __future__ import annotations
 
-from exchange.server.demo import calendar, institution, market, money, programs, scenes
+from exchange.server.demo import calendar, demands, institution, market, money, programs, scenes
 from exchange.server.demo.stage import Scene
 
 SCENES: list[Scene] = [
@@ -29,6 +29,7 @@ SCENES: list[Scene] = [
     scenes.scene_relistings,  # P − 10 d, or just after the relisted auction
     institution.scene_transfer_desk,  # after the relistings .. P − 2 d − 2 h: a process at every step
     scenes.scene_recent_listings,  # P − 2 d
+    demands.scene_demands,  # P − 2 d: demands across fields, a campaign screened, proposals
     scenes.scene_due_diligence,  # P − 1 d
     programs.scene_redemption_notice,  # yesterday 09:30 in Beijing
     market.scene_negotiations,  # yesterday 10:00 in Beijing .. today
