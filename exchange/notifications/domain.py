@@ -150,6 +150,11 @@ CATALOGUE: Mapping[str, KindInfo] = dict(
         _info("proposal.negotiation_opened", "the proposer"),
         _info("demand.deadline", "the demand's organisation (3 days before its deadline)"),
         _info("campaign.submission_screened", "the organisation that submitted"),
+        _info("broker_engagement.proposed", "the broker's organisation (its admins answer)"),
+        _info("broker_engagement.accepted", "the party that engaged the broker"),
+        _info("broker_engagement.declined", "the party that engaged the broker (with the reason)"),
+        _info("broker.verified", "the broker's organisation"),
+        _info("broker.rejected", "the broker's organisation (with the reason)"),
     ]
 )
 
@@ -180,6 +185,8 @@ SUBJECT_LINKS: Mapping[str, str] = {
     "demand": "/demands/{id}",
     "proposal": "/workspace/proposals#proposal-{id}",
     "campaign": "/campaigns/{id}",
+    "broker": "/brokers/{id}",
+    "broker_engagement": "/workspace/brokerage#engagement-{id}",
 }
 
 

@@ -19,6 +19,7 @@ from litestar.middleware.csrf import CSRFMiddleware
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+import exchange.brokers
 import exchange.demands
 import exchange.documents
 import exchange.institutions
@@ -30,6 +31,7 @@ import exchange.stats
 import exchange.trading
 import exchange.vouchers
 import listings
+from exchange.brokers.pages import PAGE_HANDLERS as BROKER_PAGES
 from exchange.demands.pages import PAGE_HANDLERS as DEMAND_PAGES
 from exchange.documents import PAGE_HANDLERS as DOCUMENT_PAGES
 from exchange.institutions.income_pages import PAGE_HANDLERS as INSTITUTION_INCOME_PAGES
@@ -68,6 +70,7 @@ PAGE_PACKAGES.append(exchange.notifications)  # the inbox page (its mail texts s
 PAGE_PACKAGES += [exchange.payments, exchange.server]
 PAGE_PACKAGES.append(exchange.institutions)  # a university's own transfer process (成果转化)
 PAGE_PACKAGES.append(exchange.demands)  # technical demands, campaigns and proposals
+PAGE_PACKAGES.append(exchange.brokers)  # technology brokers: the public list and pages, console, workspaces
 # The buyer's workspace, the deal and negotiation pages both parties share, and the wallet.
 BUYER_PAGES = [*TRADING_WORKSPACE_PAGES, *WALLET_PAGES]
 
@@ -126,6 +129,7 @@ def pages_router(settings: Settings, keys: Keys, *, upload_body_limit: int) -> R
             *INSTITUTION_NOTICE_PAGES,  # 公示 and 实施 on the process page, contract registration
             *INSTITUTION_INCOME_PAGES,  # income, distribution plans, inventors' accounts; the report's inputs
             *DEMAND_PAGES,  # the demand board, campaigns, the enterprise's and the institution's demand pages
+            *BROKER_PAGES,  # technology brokers: /brokers, the console's verification, the workspaces' engagements
         ],
         dependencies=page_caller_dependencies(),
         before_request=before_page,

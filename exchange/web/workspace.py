@@ -166,3 +166,11 @@ WORKSPACE_NAV += (
     NavGroup("技术需求", enterprises, (NavItem("demands", "/workspace/demands", "我的技术需求"),)),
     NavGroup("需求应答", sellers, (NavItem("proposals", "/workspace/proposals", "我的解决方案"),)),
 )
+
+
+# -- technology brokers (exchange/brokers/pages.py) --------------------------------------------------------
+WORKSPACE_NAV += (
+    NavGroup("技术经纪", providers, (NavItem("brokers", "/workspace/brokers", "技术经纪人与委托"),)),
+    NavGroup("技术经纪", sellers, (NavItem("brokerage", "/workspace/brokerage", "委托技术经纪人"),)),
+    NavGroup("运营后台", operators, (NavItem("console-brokers", "/console/brokers", "技术经纪人认证"),)),
+)
