@@ -46,7 +46,14 @@ from listings.domain import (
     notice_period,
 )
 from listings.errors import CalendarYearMissing, ListingError
-from listings.hooks import Amendment, CloseHandler, ListingHooks, ListingObserver, NoticeHandler
+from listings.hooks import (
+    Amendment,
+    AnnouncementDeclarer,
+    CloseHandler,
+    ListingHooks,
+    ListingObserver,
+    NoticeHandler,
+)
 from listings.models import Base, Listing, ListingTransition, Notice, Objection
 from listings.notices import cancel_notice, get_notice, list_notices, objection_counts, open_notice
 from listings.queries import listing_figures, stats_year
@@ -100,6 +107,7 @@ __all__ = [
     "Action",
     "Actor",
     "Amendment",
+    "AnnouncementDeclarer",
     "Base",
     "CalendarYearMissing",
     "CloseHandler",

@@ -72,8 +72,17 @@ LABELS = {
     "territory": "许可地域",
     "company_name": "公司名称",
     "shares_bp": "股权比例",
+    # technology brokers declared by a listing's announcement and a deal's result notice
+    "brokerage": "技术经纪",
+    "broker": "技术经纪人",
+    "broker_id": "经纪人编号",
+    "broker_org": "经纪机构",
+    "credential_number": "证书编号",
+    "basis": "佣金",
+    "owed_by": "佣金支付方",
+    "commission": "经纪佣金",
 }
-MONEY = {"asking_price", "appraised_value", "deposit", "increment", "price", "amount", "fee", "total"}
+MONEY = {"asking_price", "appraised_value", "deposit", "increment", "price", "amount", "fee", "total", "commission"}
 MOMENTS = {"opens_at", "closes_at", "auction_opens_at"}
 BASIS_POINTS = {"inventor_reward_bp", "shares_bp"}
 # The vocabulary of a key's value, by the key and the key of the object holding it (a seller's and
@@ -93,6 +102,7 @@ VOCABULARIES: dict[str | tuple[str, str], str] = {
     ("subject", "type"): "subject_type",
     ("deal", "type"): "deal_type",
     ("deal_terms", "type"): "deal_type",
+    ("brokerage", "owed_by"): "broker_side",
 }
 # The signed text's keys are sorted (canonical JSON); a reader wants what it is first, then when, then the body.
 ORDER = [

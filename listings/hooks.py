@@ -12,6 +12,9 @@ it (never module-level state):
   ``unsold``, ``negotiating`` or ``auctioning``. Without one, every listing ends ``unsold``.
 - ``add_listing_observer(observer)`` — told of every listing transition and every amendment
   (trading notifies intent holders, releases holds of withdrawn or rejected listings).
+- ``add_announcement_declarer(declarer)`` — an ``AnnouncementDeclarer`` adds what it declares to the
+  body of a listing's announcement notice when it is published (technology brokers engaged by the
+  seller); it adds nothing when there is nothing to declare, so such notices read as before.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from listings.domain import ListingStatus, NoticeKind
 
@@ -102,11 +105,18 @@ class ListingObserver:
         """After an amendment during the announcement; intent holders may withdraw."""
 
 
+class AnnouncementDeclarer:
+    async def declare(self, session: AsyncSession, listing: Listing) -> dict[str, Any]:
+        """Keys to add to the body of the listing's announcement notice about to be signed; none: nothing."""
+        return {}
+
+
 @dataclass
 class ListingHooks:
     _notice_handlers: dict[NoticeKind, list[NoticeHandler]] = field(default_factory=dict)
     _observers: list[ListingObserver] = field(default_factory=list)
     close_handler: CloseHandler | None = None
+    _declarers: list[AnnouncementDeclarer] = field(default_factory=list)
 
     def register_notice_handler(self, kind: NoticeKind, handler: NoticeHandler) -> None:
         self._notice_handlers.setdefault(NoticeKind(kind), []).append(handler)
@@ -119,6 +129,13 @@ class ListingHooks:
 
     def add_listing_observer(self, observer: ListingObserver) -> None:
         self._observers.append(observer)
+
+    def add_announcement_declarer(self, declarer: AnnouncementDeclarer) -> None:
+        self._declarers.append(declarer)
+
+    @property
+    def announcement_declarers(self) -> list[AnnouncementDeclarer]:
+        return list(self._declarers)
 
     @property
     def observers(self) -> list[ListingObserver]:

@@ -71,4 +71,5 @@ LISTING_LABELS: Mapping[str, Mapping[str, str]] = {
         "institution_process": "成果转化决策",
         "distribution_plan": "收益分配方案",
     },
+    "broker_side": {"seller": "转让方", "buyer": "受让方"},  # who owes a broker's commission (notices)
 }

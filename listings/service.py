@@ -575,6 +575,9 @@ async def _publish(
 ) -> Notice:
     """Open the signed announcement notice of the listing as it stands, until its ``closes_at``."""
     assert listing.closes_at is not None
+    body = public_listing(listing)
+    for declarer in ctx.hooks.announcement_declarers:  # e.g. the brokers the seller engaged; none: as before
+        body.update(await declarer.declare(session, listing))
     notice = await notices.open_notice(
         session,
         ctx,
@@ -582,7 +585,7 @@ async def _publish(
         subject_type=SUBJECT_LISTING,
         subject_id=listing.id,
         title=listing.title,
-        body=public_listing(listing),
+        body=body,
         now=now,
         closes_at=listing.closes_at,
         supersedes=supersedes,

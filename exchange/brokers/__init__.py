@@ -8,6 +8,6 @@ ledger. Use cases in ``service.py``, rules in ``domain.py``. See docs/demands.md
 
 from exchange.brokers.routes import BROKER_ROUTES
 from exchange.brokers.service import BrokersContext, TradeSubjects
-from exchange.brokers.settlement import BrokerCommissions
+from exchange.brokers.settlement import BrokerCommissions, ListingBrokers
 
-__all__ = ["BROKER_ROUTES", "BrokerCommissions", "BrokersContext", "TradeSubjects"]
+__all__ = ["BROKER_ROUTES", "BrokerCommissions", "BrokersContext", "ListingBrokers", "TradeSubjects"]

@@ -21,6 +21,7 @@ from exchange.brokers.domain import (
     EngagementStatus,
     Side,
     SubjectKind,
+    basis_text,
     check_commission,
     check_credential_number,
     commission_of,
@@ -33,9 +34,11 @@ from exchange.parties.domain import OrgKind, Principal
 from exchange.parties.http import actor_of
 from exchange.parties.models import Org
 from exchange.parties.service import get_org
+from exchange.platform.outbox import Audience, Kind, Subject, notify
 from kernel.errors import Conflict, Forbidden, NotFound, found
 from ledger.models import Posting
 from listings import load_listing
+from listings.models import Listing
 
 
 class TradeSubject(Protocol):
@@ -105,6 +108,11 @@ async def decide(
     if action is BrokerAction.VERIFY:
         broker.verified_by, broker.verified_at = operator.user_id, now
     broker.updated_at = now
+    told = {BrokerAction.VERIFY: Kind.BROKER_VERIFIED, BrokerAction.REJECT: Kind.BROKER_REJECTED}.get(action)
+    if told is not None:
+        data = {"broker_name": broker.name, "credential_number": broker.credential_number, "reason": broker.reason}
+        to = Audience.of_orgs(broker.org_id)
+        notify(session, told, to=to, now=now, subject=Subject("broker", broker.id), data=data)
     await session.flush()
     return broker
 
@@ -198,7 +206,47 @@ async def engage(session: AsyncSession, ctx: BrokersContext, user: Principal, da
     )  # fmt: skip
     session.add(engagement)
     await session.flush()
+    data = await _about(session, engagement, broker)
+    to = Audience.of_orgs(broker.org_id, admins_only=True)
+    notify(
+        session,
+        Kind.ENGAGEMENT_PROPOSED,
+        to=to,
+        now=now,
+        subject=Subject("broker_engagement", engagement.id),
+        data=data,
+    )
     return engagement
+
+
+SUBJECT_WORDS = {"listing": "挂牌项目", "demand": "技术需求", "negotiation": "议价", "deal": "成交"}
+SIDE_WORDS = {"seller": "转让方", "buyer": "受让方"}
+
+
+async def _about(session: AsyncSession, engagement: Engagement, broker: Broker) -> dict[str, Any]:
+    """What the notifications of an engagement name: the broker, both organisations, the subject, the commission."""
+    orgs = select(Org.id, Org.name).where(Org.id.in_([broker.org_id, engagement.engaged_by_org_id]))
+    names = {org_id: name for org_id, name in await session.execute(orgs)}
+    title = ""
+    if engagement.listing_id is not None:
+        title = await session.scalar(select(Listing.title).where(Listing.id == engagement.listing_id)) or ""
+    return {
+        "engagement_id": str(engagement.id),
+        "broker_id": str(broker.id),
+        "broker_name": broker.name,
+        "broker_org_name": names.get(broker.org_id, ""),
+        "engaged_by_org_name": names.get(engagement.engaged_by_org_id, ""),
+        "subject_kind": engagement.subject_kind,
+        "subject_id": str(engagement.subject_id),
+        "subject_words": SUBJECT_WORDS.get(engagement.subject_kind, engagement.subject_kind),
+        "listing_title": title,
+        "owed_by": engagement.side,
+        "owed_by_words": SIDE_WORDS.get(engagement.side, engagement.side),
+        "basis": basis_text(engagement.commission_bp, engagement.commission_fen),
+        "commission_bp": engagement.commission_bp,
+        "commission_fen": engagement.commission_fen,
+        "reason": engagement.reason,
+    }
 
 
 async def answer(
@@ -236,6 +284,14 @@ async def answer(
             raise BrokerRuleBroken("the deal has been signed: a broker is engaged on it before", field="engagement")
         await bind_one(session, engagement, subject.price, subject.seller_proceeds, now)
     await session.flush()
+    told = {EngagementAction.ACCEPT: Kind.ENGAGEMENT_ACCEPTED, EngagementAction.DECLINE: Kind.ENGAGEMENT_DECLINED}
+    if action in told:
+        broker = await session.get(Broker, engagement.broker_id)
+        assert broker is not None
+        data = await _about(session, engagement, broker)
+        to = Audience.of_orgs(engagement.engaged_by_org_id)
+        subject_ = Subject("broker_engagement", engagement.id)
+        notify(session, told[action], to=to, now=now, subject=subject_, data=data)
     return engagement
 
 
@@ -259,8 +315,14 @@ async def list_engagements(
     listing_id: uuid.UUID | None = None,
     deal_id: uuid.UUID | None = None,
     subject_id: uuid.UUID | None = None,
+    broker_org_id: uuid.UUID | None = None,
+    engaged_by_org_id: uuid.UUID | None = None,
 ) -> list[Engagement]:
     query = select(Engagement)
+    if broker_org_id is not None:
+        query = query.where(Engagement.broker_org_id == broker_org_id)
+    if engaged_by_org_id is not None:
+        query = query.where(Engagement.engaged_by_org_id == engaged_by_org_id)
     if broker_id is not None:
         query = query.where(Engagement.broker_id == broker_id)
     if listing_id is not None:

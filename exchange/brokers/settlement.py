@@ -25,6 +25,7 @@ from exchange.brokers.domain import EngagementStatus, Side, SubjectKind, basis_t
 from exchange.brokers.models import Broker, CommissionEntry, Engagement
 from exchange.brokers.service import bind_one
 from exchange.parties.models import Org
+from listings import AnnouncementDeclarer, Listing
 
 KIND = "commission"  # the ledger entries' kind
 
@@ -150,3 +151,31 @@ class BrokerCommissions:
                 )
             )  # fmt: skip
         await session.flush()
+
+
+class ListingBrokers(AnnouncementDeclarer):
+    """What a listing's announcement notice declares (``listings``' ``AnnouncementDeclarer``, wired by
+    the composition root): the brokers the seller engaged on the listing, accepted by the time the
+    notice is signed. A buyer's broker is declared in the deal's result notice, not here (who means to
+    buy stays unnamed during the announcement). Nothing engaged: nothing added, the notice as before.
+    An engagement accepted after the notice was signed is declared by the next version of the notice
+    (an amendment or a relisting), by the result notice and the certificate of the deal it is bound to."""
+
+    async def declare(self, session: AsyncSession, listing: Listing) -> dict[str, Any]:
+        query = select(Engagement).where(
+            Engagement.subject_kind == SubjectKind.LISTING.value,
+            Engagement.listing_id == listing.id,
+            Engagement.side == Side.SELLER.value,
+            Engagement.status == EngagementStatus.ACCEPTED.value,
+            Engagement.deal_id.is_(None),
+        )
+        engaged = list((await session.scalars(query.order_by(Engagement.id))).all())
+        if not engaged:
+            return {}
+        named = await _named(session, engaged)
+        declared = []
+        for engagement in engaged:
+            item = declaration(engagement, *named[engagement.broker_id])
+            del item["commission"]  # fixed on the deal's price; the result notice states it
+            declared.append(item)
+        return {"brokerage": declared}

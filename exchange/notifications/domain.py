@@ -151,6 +151,11 @@ CATALOGUE: Mapping[str, KindInfo] = dict(
         _info("demand.deadline", "the demand's organisation (3 days before its deadline)"),
         _info("campaign.submission_screened", "the organisation that submitted"),
         _info("matching.digest", "an organisation with published demands or listings (daily, new matches only)"),
+        _info("broker_engagement.proposed", "the broker's organisation (its admins answer)"),
+        _info("broker_engagement.accepted", "the party that engaged the broker"),
+        _info("broker_engagement.declined", "the party that engaged the broker (with the reason)"),
+        _info("broker.verified", "the broker's organisation"),
+        _info("broker.rejected", "the broker's organisation (with the reason)"),
     ]
 )
 
@@ -182,6 +187,8 @@ SUBJECT_LINKS: Mapping[str, str] = {
     "proposal": "/workspace/proposals#proposal-{id}",
     "campaign": "/campaigns/{id}",
     "matches": "/workspace/matches",  # an organisation's matches, both ways
+    "broker": "/brokers/{id}",
+    "broker_engagement": "/workspace/brokerage#engagement-{id}",
 }
 
 

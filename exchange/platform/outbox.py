@@ -95,6 +95,12 @@ class Kind(StrEnum):
     CAMPAIGN_SCREENED = "campaign.submission_screened"
     # matching (exchange/demands/matches.py): the daily digest of new matches
     MATCH_DIGEST = "matching.digest"
+    # technology brokers (exchange/brokers): an engagement proposed and answered, a broker's credential decided
+    ENGAGEMENT_PROPOSED = "broker_engagement.proposed"
+    ENGAGEMENT_ACCEPTED = "broker_engagement.accepted"
+    ENGAGEMENT_DECLINED = "broker_engagement.declined"
+    BROKER_VERIFIED = "broker.verified"
+    BROKER_REJECTED = "broker.rejected"
 
 
 # One-time tokens in account mail: erased from the outbox once delivered.

@@ -122,6 +122,8 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     # A technology broker's commission is a further leg of each payment's settlement batch, declared in
     # the deal's result notice and certificate; brokers read the negotiations and deals they are engaged on.
     trading.settlement_legs.append(brokers.BrokerCommissions())
+    # A listing's announcement notice declares the brokers its seller engaged (nothing added when none).
+    listings.hooks.add_announcement_declarer(brokers.ListingBrokers())
     broker_context = brokers.BrokersContext(subjects=TradeSubjects())
     return Modules(
         listings=listings, sweeper=sweeper, trading=trading, documents=documents, institutions=context, payers=payers,

@@ -19,6 +19,7 @@ from litestar.middleware.csrf import CSRFMiddleware
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+import exchange.brokers
 import exchange.demands
 import exchange.documents
 import exchange.institutions
@@ -30,6 +31,7 @@ import exchange.stats
 import exchange.trading
 import exchange.vouchers
 import listings
+from exchange.brokers.pages import PAGE_HANDLERS as BROKER_PAGES
 from exchange.demands.match_pages import MATCH_PAGES
 from exchange.demands.pages import PAGE_HANDLERS as DEMAND_PAGES
 from exchange.documents import PAGE_HANDLERS as DOCUMENT_PAGES
@@ -69,6 +71,7 @@ PAGE_PACKAGES.append(exchange.notifications)  # the inbox page (its mail texts s
 PAGE_PACKAGES += [exchange.payments, exchange.server]
 PAGE_PACKAGES.append(exchange.institutions)  # a university's own transfer process (成果转化)
 PAGE_PACKAGES.append(exchange.demands)  # technical demands, campaigns and proposals
+PAGE_PACKAGES.append(exchange.brokers)  # technology brokers: the public list and pages, console, workspaces
 # The buyer's workspace, the deal and negotiation pages both parties share, and the wallet.
 BUYER_PAGES = [*TRADING_WORKSPACE_PAGES, *WALLET_PAGES]
 
@@ -128,6 +131,7 @@ def pages_router(settings: Settings, keys: Keys, *, upload_body_limit: int) -> R
             *INSTITUTION_INCOME_PAGES,  # income, distribution plans, inventors' accounts; the report's inputs
             *DEMAND_PAGES,  # the demand board, campaigns, the enterprise's and the institution's demand pages
             *MATCH_PAGES,  # the organisation's matches, both ways, with why
+            *BROKER_PAGES,  # technology brokers: /brokers, the console's verification, the workspaces' engagements
         ],
         dependencies=page_caller_dependencies(),
         before_request=before_page,

@@ -70,6 +70,8 @@ WORDS = NOTICE_WORDS.extended(
         "commission_bp": "佣金比例",
         "commission_fixed": "固定佣金",
         "owed_by": "佣金支付方",
+        "basis": "佣金计算方式",
+        "broker_id": "经纪人编号",
         "settlement_legs": "其他结算款项",
         "payer": "支付方",
         "label": "说明",

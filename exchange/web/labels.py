@@ -368,3 +368,24 @@ LABELS = {
     "proposal_status": {"submitted": "已提交", "shortlisted": "已入围", "declined": "未采纳", "negotiating": "洽谈中"},
     "negotiation_path": {"listing": "就已挂牌成果洽谈（登记意向）", "new_listing": "据方案新建挂牌"},
 }
+# -- technology brokers (exchange/brokers) -------------------------------------------------------------------
+LABELS = {
+    **LABELS,
+    "notification_kind": {
+        **LABELS["notification_kind"],
+        "broker_engagement.proposed": "技术经纪委托待答复",
+        "broker_engagement.accepted": "技术经纪委托已接受",
+        "broker_engagement.declined": "技术经纪委托被拒绝",
+        "broker.verified": "技术经纪人通过认证",
+        "broker.rejected": "技术经纪人未通过认证",
+    },
+    "broker_status": {"pending": "待认证", "verified": "已认证", "rejected": "未通过认证", "suspended": "已暂停"},
+    "engagement_status": {
+        "proposed": "待经纪机构答复",
+        "accepted": "已接受",
+        "declined": "已拒绝",
+        "withdrawn": "已撤回",
+        "lapsed": "已失效（佣金超出可承担范围）",
+    },
+    "engagement_subject": {"listing": "挂牌项目", "demand": "技术需求", "negotiation": "议价", "deal": "成交"},
+}

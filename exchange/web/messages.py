@@ -758,3 +758,62 @@ def demand_field_message(field: str, problem_type: str, item: Mapping[str, Any] 
             return DEMAND_FIELDS[probe]
         probe = probe.rpartition(".")[0]
     return listing_field_message(field, problem_type, item)
+
+
+# -- technology brokers (exchange/brokers/pages.py): the console's verification, the workspaces' forms --------
+MESSAGES.update(
+    {
+        "broker-rule-broken": "提交的内容不符合技术经纪的规则，请检查后重试。",
+        "broker-not-verified": "该技术经纪人尚未通过认证或已被暂停，不能接受委托。",
+    }
+)
+NOTICES.update(
+    {
+        "broker-registered": "技术经纪人已登记，等待交易所认证。",
+        "broker-verified": "技术经纪人已通过认证。",
+        "broker-rejected": "技术经纪人未通过认证，已通知其机构。",
+        "broker-suspended": "技术经纪人已暂停，不再接受新的委托。",
+        "broker-reinstated": "技术经纪人已恢复。",
+        "engagement-proposed": "委托已发出，等待经纪机构答复。",
+        "engagement-accepted": "委托已接受，佣金将在成交结算时支付。",
+        "engagement-declined": "委托已拒绝，已通知委托方。",
+        "engagement-withdrawn": "委托已撤回。",
+    }
+)
+FORM_FIELDS.update({"credential_number": "证书编号"})
+# The words next to an input of the brokers' forms, by the input (a refusal of the API's field is
+# placed on the input that fills it: ``commission_bp`` on the percentage, ``commission_fen`` on the yuan).
+BROKER_FIELDS: dict[str, str] = {
+    "name": "请填写经纪人姓名（最多 100 个字）。",
+    "credential_number": "证书编号须为 8 至 32 位大写字母与数字，可用连字符分组，例如 JSJJR-310000-2024-000123。",
+    "issuing_body": "请填写发证机构（最多 200 个字）。",
+    "contact": "请填写联系方式（最多 200 个字）。",
+    "broker_id": "请选择一位已认证的技术经纪人（不能是本机构的经纪人）。",
+    "subject_kind": "请选择委托事项。",
+    "subject_id": "请填写正确的挂牌项目、议价或成交编号（须为本机构参与的事项）。",
+    "owed_by": "佣金由委托方自己承担：请选择本机构在该事项中的身份（转让方或受让方）。",
+    "basis": "请选择按成交价比例或固定金额计算佣金。",
+    "commission_percent": "佣金比例须为大于 0、不超过 100 的百分数（最多两位小数），例如 3 或 2.5。",
+    "commission_yuan": "固定佣金须为大于 0 的金额（元），例如 50,000 或 50000.00，且不超过承担方可承担的金额。",
+    "note": "备注最多 2,000 个字。",
+    "reason": "请填写原因。",
+}
+BROKER_FIELD_RULES: dict[tuple[str, str], str] = {
+    ("credential_number", "registered already"): "该证书编号的经纪人已经登记过。",
+    (
+        "commission_percent",
+        "exceeds",
+    ): "按该比例计算的佣金超出承担方可承担的金额（转让方以实收为限，受让方以成交价为限）。",
+    ("commission_yuan", "exceeds"): "固定佣金超出承担方可承担的金额（转让方以实收为限，受让方以成交价为限）。",
+    ("broker_id", "not verified"): "该技术经纪人尚未通过认证或已被暂停，不能接受委托。",
+}
+
+
+def broker_field_message(field: str, problem_type: str, english: str = "") -> str:
+    """The words next to an input of the brokers' forms for a refusal naming ``field``."""
+    for (rule_field, words), sentence in BROKER_FIELD_RULES.items():
+        if rule_field == field and words in english:
+            return sentence
+    if problem_type == "broker-not-verified":
+        return MESSAGES["broker-not-verified"]  # type: ignore[return-value]
+    return BROKER_FIELDS.get(field) or message_for(problem_type, 422)

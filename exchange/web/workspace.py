@@ -112,6 +112,7 @@ WORKSPACE_NAV: tuple[NavGroup, ...] = (
             NavItem("sweeps", "/console/sweeps", "定时任务"),
             NavItem("annual-reports", "/console/institutions/annual-reports", "成果转化年度报告"),
             NavItem("console-campaigns", "/console/campaigns", "需求征集与筛选"),
+            NavItem("console-brokers", "/console/brokers", "技术经纪人认证"),
         ),
     ),
     NavGroup(
@@ -172,6 +173,10 @@ WORKSPACE_NAV += (
 WORKSPACE_NAV += (NavGroup("对接推荐", anyone, (NavItem("matches", "/workspace/matches", "对接推荐"),)),)
 
 # -- campaigns (需求征集): the organiser's pages (exchange/demands/campaign_pages.py) ----------------------
+WORKSPACE_NAV += (NavGroup("需求征集", governments, (NavItem("campaigns", "/workspace/campaigns", "需求征集与筛选"),)),)
+
+# -- technology brokers (exchange/brokers/pages.py) --------------------------------------------------------
 WORKSPACE_NAV += (
-    NavGroup("需求征集", governments, (NavItem("campaigns", "/workspace/campaigns", "需求征集与筛选"),)),
+    NavGroup("技术经纪", providers, (NavItem("brokers", "/workspace/brokers", "技术经纪人与委托"),)),
+    NavGroup("技术经纪", sellers, (NavItem("brokerage", "/workspace/brokerage", "委托技术经纪人"),)),
 )
