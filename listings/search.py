@@ -43,9 +43,11 @@ _initialised = False
 _tokenizer = jieba.Tokenizer()
 MAX_QUERY_WORDS = 12
 DICTIONARY = Path(__file__).with_name("domain_terms.txt")
+CONCEPTS = Path(__file__).with_name("domain_concepts.txt")
 NGRAM = "~"  # the mark of a character bigram among matching tokens
 _synonyms: dict[str, str] = {}  # a synonym (normalised, cleaned) → its canonical term
 _terms: list[str] = []
+_concepts: list[tuple[tuple[str, ...], tuple[str, ...]]] = []  # (plain-word triggers, technical terms)
 
 # Words too common in technical Chinese to say anything about a match (matching only; the library
 # search keeps every word a user may type).
@@ -73,6 +75,15 @@ def _read_dictionary() -> None:
                 _synonyms[_clean(term)] = canonical
 
 
+def _read_concepts() -> None:
+    for raw in CONCEPTS.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=>" not in line:
+            continue
+        triggers, terms = line.split("=>", 1)
+        _concepts.append((tuple(_normalise(t) for t in triggers.split()), tuple(_normalise(t) for t in terms.split())))
+
+
 def warm_up() -> None:
     """Load jieba's and the domain dictionary once (about a second); call at start-up so no
     request waits for it."""
@@ -83,6 +94,7 @@ def warm_up() -> None:
         if not _initialised:
             _tokenizer.initialize()
             _read_dictionary()
+            _read_concepts()
             _initialised = True
 
 
@@ -211,3 +223,38 @@ def match_tokens(text: str) -> tuple[str, ...]:
     Cached: the same text is analysed once."""
     warm_up()
     return _match_tokens(text)
+
+
+def concepts() -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The concepts of ``domain_concepts.txt``: (plain-word triggers, technical terms)."""
+    warm_up()
+    return list(_concepts)
+
+
+def expansion_terms(
+    text: str, concepts_: Iterable[tuple[tuple[str, ...], tuple[str, ...]]] | None = None
+) -> tuple[str, ...]:
+    """The technical terms a text's plain words call up (``domain_concepts.txt``): for each concept
+    one of whose triggers occurs in the text, the matching words of its terms (canonical forms),
+    once each. Matching adds them to a query at a lower weight; ``concepts_`` replaces the file's
+    (for measuring what a subset of concepts does)."""
+    warm_up()
+    if concepts_ is None:
+        return _expansion_terms(_normalise(text))
+    normalised = _normalise(text)
+    return _expand(normalised, concepts_)
+
+
+def _expand(text: str, concepts_: Iterable[tuple[tuple[str, ...], tuple[str, ...]]]) -> tuple[str, ...]:
+    out: dict[str, None] = {}
+    for triggers, terms in concepts_:
+        if any(t in text for t in triggers):
+            for term in terms:
+                for word in words(term):
+                    out.setdefault(_synonyms.get(word, word), None)
+    return tuple(out)
+
+
+@lru_cache(maxsize=65_536)
+def _expansion_terms(text: str) -> tuple[str, ...]:
+    return _expand(text, _concepts)

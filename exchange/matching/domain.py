@@ -89,6 +89,8 @@ TITLE_WEIGHT = 3  # a title's and a keyword's tokens count three times a body's
 K1 = 1.2
 B = 0.75
 K3 = 1.5  # saturation of a term repeated in the query
+EXPANSION_WEIGHT = 0.8  # a concept's technical term, added to a query for its plain words, counts this much
+NGRAM_WEIGHT = 1.0  # a character bigram's share of BM25, against a word's
 
 
 def doc_terms(doc: MatchDoc, tokenize: Tokenizer) -> Counter[str]:

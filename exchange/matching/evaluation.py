@@ -77,13 +77,27 @@ def load_labelled(path: Path = LABELLED) -> LabelledSet:
     return LabelledSet(achievements, demands, grades, keys)
 
 
+SPLITS = ("dev", "test")
+
+
+def split_of(key: str) -> str:
+    """The fixed half a demand belongs to, by its number: odd ``dev`` (the ranking may be tuned on
+    it), even ``test`` (reported, never tuned on)."""
+    return "dev" if int(key[1:]) % 2 else "test"
+
+
 def evaluate(
-    labelled: LabelledSet, rank: Callable[[MatchDoc], Sequence[uuid.UUID]], k: int = 10
+    labelled: LabelledSet,
+    rank: Callable[[MatchDoc], Sequence[uuid.UUID]],
+    k: int = 10,
+    split: str | None = None,
 ) -> tuple[float, float]:
-    """Mean nDCG@k and recall@k over the demands that have judgments, ``rank`` giving the ids of
-    the achievements it ranks for a demand, best first."""
+    """Mean nDCG@k and recall@k over the demands that have judgments (of ``split`` only, if
+    given), ``rank`` giving the ids of the achievements it ranks for a demand, best first."""
     ndcgs, recalls = [], []
     for key, grades in labelled.grades.items():
+        if split is not None and split_of(key) != split:
+            continue
         ranked = [labelled.keys[i] for i in rank(labelled.demands[key])]
         ndcgs.append(ndcg_at(ranked, grades, k))
         recalls.append(recall_at(ranked, grades, k))

@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from exchange.matching.domain import (
     DEFAULT_WEIGHTS,
+    EXPANSION_WEIGHT,
     IPC_DEPTH_WEIGHT,
     K1,
+    NGRAM_WEIGHT,
     B,
     DocKind,
     Encoder,
@@ -43,8 +45,9 @@ from exchange.matching.domain import (
     ipc_levels,
     query_weight,
 )
-from listings.search import match_tokens
+from listings.search import NGRAM, expansion_terms, match_tokens
 
+Expander = Callable[[str], Sequence[str]]
 POOL = 200  # candidates whose hybrid score is computed in full
 SEMANTIC_FLOOR = 0.5  # the cosine from which meaning alone makes a candidate
 
@@ -97,9 +100,19 @@ class MatchIndex:
     """Documents of both kinds in memory, queried by a document of either kind."""
 
     def __init__(
-        self, *, tokenize: Tokenizer = match_tokens, encoder: Encoder | None = None, weights: Weights | None = None
+        self,
+        *,
+        tokenize: Tokenizer = match_tokens,
+        encoder: Encoder | None = None,
+        weights: Weights | None = None,
+        expand: Expander | None = expansion_terms,
+        expansion_weight: float = EXPANSION_WEIGHT,
+        ngram_weight: float = NGRAM_WEIGHT,
     ) -> None:
         self.tokenize = tokenize
+        self.expand = expand
+        self.expansion_weight = expansion_weight
+        self.ngram_weight = ngram_weight
         self.encoder = encoder
         self.weights = weights or (DEFAULT_WEIGHTS.with_semantic() if encoder else DEFAULT_WEIGHTS)
         self._vocabulary: dict[str, int] = {}
@@ -256,8 +269,14 @@ class MatchIndex:
         n = len(segment.docs)
         if n == 0 or segment.live == 0:
             return []
-        query_terms = doc_terms(query, self.tokenize)
-        text = self._bm25(segment, query_terms)
+        query_terms: dict[str, float] = dict(doc_terms(query, self.tokenize))
+        scale: dict[str, float] = {}
+        if self.expand is not None:  # the technical terms the query's plain words call up, lower weight
+            for term in self.expand(" ".join([query.title, *query.keywords, query.text])):
+                if term not in query_terms:
+                    query_terms[term] = 1.0
+                    scale[term] = self.expansion_weight
+        text = self._bm25(segment, query_terms, scale)
         ipc = self._ipc(segment, query.ipc)
         semantic = self._semantic(segment, query)
         alive = segment.alive.view()
@@ -300,7 +319,12 @@ class MatchIndex:
         matches.sort(key=lambda m: (-m.score, str(m.doc.id)))
         return matches[:k]
 
-    def _bm25(self, segment: _Segment, query_terms: Mapping[str, float]) -> np.ndarray:
+    def _bm25(
+        self, segment: _Segment, query_terms: Mapping[str, float], scale: Mapping[str, float] | None = None
+    ) -> np.ndarray:
+        """BM25 of every slot; a term's contribution times its ``scale`` (an expansion's weight),
+        a character bigram's times ``ngram_weight``."""
+        scale = scale or {}
         n = len(segment.docs)
         live = max(segment.live, 1)
         average = segment.total_length / live if segment.total_length > 0 else 1.0
@@ -315,7 +339,8 @@ class MatchIndex:
             if df <= 0:
                 continue
             slots, tfs = segment.postings[tid][0].view(), segment.postings[tid][1].view()
-            weight = query_weight(qtf) * idf(df, live)
+            factor = scale.get(term, self.ngram_weight if term.startswith(NGRAM) else 1.0)
+            weight = factor * query_weight(qtf) * idf(df, live)
             all_slots.append(slots)
             all_weights.append(weight * tfs * (K1 + 1) / (tfs + norm[slots]))
         if not all_slots:

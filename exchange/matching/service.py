@@ -15,7 +15,10 @@ the demands module implements one for demands and the composition root adds it
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -39,6 +42,7 @@ from kernel.errors import NotFound
 from listings.domain import ListingStatus
 from listings.models import Listing
 
+log = logging.getLogger(__name__)
 BATCH = 2_000  # changes read per round trip while catching up
 FEEDBACK_MARKS = 200  # an organisation's latest marks that shape its rankings
 
@@ -158,6 +162,24 @@ class MatchingContext:
                     if not moved or len(changes.docs) + len(changes.removed) < BATCH:
                         break
             return applied
+
+    def start_warm_up(
+        self, sessions: Callable[[], AbstractAsyncContextManager[AsyncSession]]
+    ) -> asyncio.Task[int | None]:
+        """Load every matchable document in the background (at start-up), so that the first user's
+        query does not pay the cold load; returns at once. A query arriving meanwhile waits for
+        the load under the same lock and then finds the index warm. A failure is logged, not
+        raised: the next query's refresh loads whatever is missing."""
+
+        async def warm() -> int | None:
+            try:
+                async with sessions() as session:
+                    return await self.refresh(session)
+            except Exception:
+                log.exception("matching index warm-up failed; the first query will load it")
+                return None
+
+        return asyncio.create_task(warm(), name="matching-warm-up")
 
     def source(self, kind: DocKind, field_name: str) -> MatchSource:
         source = self.sources.get(kind)

@@ -190,6 +190,7 @@ def create_app(
         tasks = []
         if run_background_tasks:
             tasks = [asyncio.create_task(_run_periodically(t, app.state)) for t in periodic_tasks(settings)]
+            tasks.append(app.state.matching.start_warm_up(db.read))  # the matching index, off the request path
         try:
             yield
         finally:

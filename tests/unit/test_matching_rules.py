@@ -3,6 +3,8 @@ feedback, the stand-in encoder, the index's updates, and the labelled set's floo
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 
 import pytest
@@ -28,8 +30,9 @@ from exchange.matching.domain import (
     shared_depth,
 )
 from exchange.matching.encoders import EncoderUnavailable, load_sentence_encoder
-from exchange.matching.evaluation import evaluate, load_labelled, ndcg_at, recall_at
+from exchange.matching.evaluation import evaluate, load_labelled, ndcg_at, recall_at, split_of
 from exchange.matching.index import MatchIndex
+from exchange.matching.service import Changes, MatchingContext
 from listings.search import cjk_ngrams, match_tokens, query_words
 
 L, D = DocKind.LISTING, DocKind.DEMAND
@@ -170,8 +173,9 @@ def test_measures() -> None:
 
 def test_the_labelled_set_ranks_most_relevant_pairs_in_the_top_ten() -> None:
     labelled = load_labelled()
-    assert len(labelled.achievements) >= 60 and len(labelled.demands) >= 40
-    assert sum(len(g) for g in labelled.grades.values()) >= 200
+    assert len(labelled.achievements) >= 300 and len(labelled.demands) >= 100
+    assert sum(len(g) for g in labelled.grades.values()) >= 500
+    assert {split_of(k) for k in labelled.grades} == {"dev", "test"}
     assert {d.field for d in labelled.achievements.values()} >= {
         "electronic_information",
         "biomedicine",
@@ -184,8 +188,46 @@ def test_the_labelled_set_ranks_most_relevant_pairs_in_the_top_ten() -> None:
     }
     index = MatchIndex()
     index.add_many(labelled.achievements.values())
-    ndcg, recall = evaluate(labelled, lambda d: [m.doc.id for m in index.query(d, L, 10)])
-    assert recall >= 0.6 and ndcg >= 0.6
+    rank = lambda d: [m.doc.id for m in index.query(d, L, 10)]  # noqa: E731
+    ndcg, recall = evaluate(labelled, rank)
+    assert ndcg >= 0.88 and recall >= 0.94  # measured 0.917 and 0.971; plain BM25 0.856 and 0.935
+    test_ndcg, _ = evaluate(labelled, rank, split="test")
+    assert test_ndcg >= 0.88  # measured 0.924 on the half never tuned on
+    # A plain-words demand finds its answer through the concept dictionary.
+    forklift = doc("冷库叉车冬天续航掉一半", "零下二十五度的冷库里电池不扛冻", kind=D, field="new_energy")
+    top = [m.doc.title for m in index.query(forklift, L, 3)]
+    assert "低温锂离子电池电解液" in top
+
+
+def test_the_index_warms_up_in_the_background_without_blocking_start_up() -> None:
+    release = asyncio.Event()
+    alloy = doc("稀土储氢合金", "吸放氢平台压低")
+
+    class SlowSource:  # a source whose first read takes as long as the test says
+        kind = L
+
+        async def changes(self, session, cursor, limit):
+            await release.wait()
+            return Changes([alloy] if cursor == 0 else [], [], 1)
+
+        async def get(self, session, doc_id):
+            return None
+
+    @contextlib.asynccontextmanager
+    async def sessions():
+        yield None
+
+    async def start() -> None:
+        ctx = MatchingContext(index=MatchIndex())
+        ctx.add_source(SlowSource())
+        task = ctx.start_warm_up(sessions)
+        await asyncio.sleep(0)
+        assert not task.done() and ctx.index.count(L) == 0  # start-up went on; the load runs behind
+        release.set()
+        assert await task == 1 and ctx.index.count(L) == 1
+        assert await ctx.refresh(None) == 0  # the first query finds it warm: nothing left to load
+
+    asyncio.run(start())
 
 
 def test_the_sentence_encoder_fails_clearly_without_a_model(tmp_path) -> None:
