@@ -186,6 +186,7 @@ class DemandContent:
     description: str = ""
     performance: str = ""  # the performance the enterprise needs (技术指标)
     field: str = "other"
+    min_maturity: int | None = None  # the least technology readiness (1–9) it can use; None: any
     ipc_codes: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     budget_min_fen: int | None = None

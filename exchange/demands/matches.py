@@ -49,6 +49,7 @@ def demand_doc(demand: Demand) -> MatchDoc:
         keywords=tuple(k for k in keywords if not is_ipc(k)),
         ipc=tuple(dict.fromkeys([*demand.ipc_codes, *(k for k in keywords if is_ipc(k))])),
         field=demand.field,
+        maturity=demand.min_maturity,
         forms=frozenset(demand.accepted_forms),
         budget_min=demand.budget_min_fen,
         budget_max=demand.budget_max_fen,

@@ -29,6 +29,7 @@ class Demand(IdMixin, Base):
     description: Mapped[str] = mapped_column(Text)
     performance: Mapped[str] = mapped_column(Text)
     field: Mapped[str] = mapped_column(String(32))
+    min_maturity: Mapped[int | None]  # the least technology readiness (1–9) it can use
     ipc_codes: Mapped[list[str]] = mapped_column(JSON)
     keywords: Mapped[list[str]] = mapped_column(JSON)
     budget_min_fen: Mapped[int | None] = mapped_column(BigInteger)

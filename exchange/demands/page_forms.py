@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 INPUTS: Mapping[str, re.Pattern[str]] = {
     "demand": re.compile(
-        r"^(title|description|performance|field|ipc_codes|keywords|budget_min_fen|budget_max_fen|accepted_forms"
+        r"^(title|description|performance|field|min_maturity|ipc_codes|keywords|budget_min_fen|budget_max_fen|accepted_forms"
         r"|deadline|visibility|invited_org_ids|confidential)$"
     ),
     "proposal": re.compile(r"^(summary|solution|listing_ids|budget_fen)$"),
@@ -45,6 +45,7 @@ def demand_in(form: Form) -> DemandIn:
         "description": form.value("description"),
         "performance": form.value("performance"),
         "field": form.value("field") or "other",
+        "min_maturity": int(form.value("min_maturity")) if form.value("min_maturity").isdigit() else None,
         "ipc_codes": [c.strip() for c in re.split(r"[,，;；、]+", form.value("ipc_codes")) if c.strip()],
         "keywords": split(form.value("keywords")),
         "budget_min_fen": money(form, "budget_min_fen"),
@@ -70,6 +71,7 @@ def demand_values(demand: Demand, confidential: str) -> Values:
         "description": demand.description,
         "performance": demand.performance,
         "field": demand.field,
+        "min_maturity": str(demand.min_maturity or ""),
         "ipc_codes": ", ".join(demand.ipc_codes),
         "keywords": " ".join(demand.keywords),
         "budget_min_fen": typed_yuan(demand.budget_min_fen),

@@ -34,6 +34,8 @@ class DemandIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     description: LongText = ""
     performance: LongText = ""
     field: Field = Field.OTHER
+    # the least technology readiness level (1–9, as listings' maturity) the enterprise can use
+    min_maturity: Annotated[int, msgspec.Meta(ge=1, le=9)] | None = None
     ipc_codes: Annotated[list[Short], msgspec.Meta(max_length=MAX_IPC)] = []
     keywords: Annotated[list[Short], msgspec.Meta(max_length=MAX_KEYWORDS)] = []
     budget_min_fen: Fen | None = None
@@ -57,6 +59,7 @@ class DemandOut(msgspec.Struct, kw_only=True):
     description: str
     performance: str
     field: str
+    min_maturity: int | None
     ipc_codes: list[str]
     keywords: list[str]
     budget_min_fen: int | None

@@ -140,6 +140,7 @@ def content_of(data: DemandIn) -> DemandContent:
         description=data.description,
         performance=data.performance,
         field=data.field.value,
+        min_maturity=data.min_maturity,
         ipc_codes=tuple(data.ipc_codes),
         keywords=tuple(k.strip() for k in data.keywords),
         budget_min_fen=data.budget_min_fen,
@@ -158,6 +159,7 @@ def stored_content(demand: Demand) -> DemandContent:
         description=demand.description,
         performance=demand.performance,
         field=demand.field,
+        min_maturity=demand.min_maturity,
         ipc_codes=tuple(demand.ipc_codes),
         keywords=tuple(demand.keywords),
         budget_min_fen=demand.budget_min_fen,
@@ -186,6 +188,7 @@ async def _apply(
     demand.description = content.description
     demand.performance = content.performance
     demand.field = content.field
+    demand.min_maturity = content.min_maturity
     demand.ipc_codes = [normal_ipc(c) for c in content.ipc_codes]
     demand.keywords = list(content.keywords)
     demand.budget_min_fen = content.budget_min_fen
@@ -285,6 +288,7 @@ def demand_out(demand: Demand, viewer: Principal | None, proposals: int | None =
         description=demand.description,
         performance=demand.performance,
         field=demand.field,
+        min_maturity=demand.min_maturity,
         ipc_codes=list(demand.ipc_codes),
         keywords=list(demand.keywords),
         budget_min_fen=demand.budget_min_fen,

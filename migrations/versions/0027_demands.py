@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("performance", sa.Text(), nullable=False),
         sa.Column("field", sa.String(length=32), nullable=False),
+        sa.Column("min_maturity", sa.Integer(), nullable=True),
         sa.Column("ipc_codes", sa.JSON(), nullable=False),
         sa.Column("keywords", sa.JSON(), nullable=False),
         sa.Column("budget_min_fen", sa.BigInteger(), nullable=True),

@@ -5,54 +5,14 @@ order only; ``氢`` finds 储氢合金 in the library."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from exchange.matching.domain import DocKind, MatchDoc
 from exchange.matching.models import MatchFeedback
-from exchange.matching.service import Changes, match
-from tests.helpers import announced_listing, assert_problem, db_of, operator, verified
+from tests.api.test_demands_journey import posted
+from tests.helpers import announced_listing, assert_problem, operator, verified
 
 API = "/api/v1"
-
-
-@dataclass
-class DemandsInMemory:
-    """Demands for the matching service until the demands module is wired: the same protocol
-    (``MatchSource``), documents held in a dict, changes in order."""
-
-    kind: DocKind = DocKind.DEMAND
-    docs: dict[uuid.UUID, MatchDoc] = field(default_factory=dict)
-    log: list[uuid.UUID] = field(default_factory=list)
-
-    def put(self, doc: MatchDoc) -> None:
-        self.docs[doc.id] = doc
-        self.log.append(doc.id)
-
-    async def changes(self, session, cursor: int, limit: int) -> Changes:
-        ids = self.log[cursor : cursor + limit]
-        return Changes([self.docs[i] for i in ids], [], cursor + len(ids))
-
-    async def get(self, session, doc_id: uuid.UUID) -> MatchDoc | None:
-        return self.docs.get(doc_id)
-
-
-def demand(org_id: uuid.UUID, title: str, text: str, *, ipc: tuple[str, ...] = ()) -> MatchDoc:
-    return MatchDoc(
-        id=uuid.uuid4(),
-        kind=DocKind.DEMAND,
-        title=title,
-        text=text,
-        keywords=(),
-        ipc=ipc,
-        field="new_materials",
-        maturity=4,
-        forms=frozenset({"transfer", "license"}),
-        budget_min=10_000_000,
-        budget_max=80_000_000,
-        org_id=org_id,
-    )
 
 
 async def titles(client, q: str) -> list[str]:
@@ -91,25 +51,23 @@ async def test_one_character_finds_the_word_it_is_in_and_matching_explains_and_l
     # Matching: a demand's best listing, with why.
     buyer = await verified(client, ops, "enterprise", name="上海氢能装备有限公司")
     other = await verified(client, ops, "enterprise", name="苏州储运科技有限公司")
-    ctx = app.state.matching
-    demands = DemandsInMemory()
-    ctx.add_source(demands)
-    need = demand(
-        uuid.UUID(buyer.org_id), "加氢站固态储氢", "需要以合金方式安全储存氢气，替代高压气瓶。", ipc=("C22C 19/07",)
-    )
-    demands.put(need)
-    database = db_of(client)
+    need = await posted(
+        client, buyer, title="加氢站固态储氢", description="需要以合金方式安全储存氢气，替代高压气瓶。",
+        performance="常温常压储氢", min_maturity=4, ipc_codes=["C22C 19/07"], keywords=[],
+        accepted_forms=["transfer", "license"], budget_min_fen=10_000_000, budget_max_fen=80_000_000,
+    )  # fmt: skip
 
-    async def ranked(org_id=None) -> list:
-        async with database.read() as session:
-            return await match(session, ctx, need, DocKind.LISTING, 10, org_id)
+    async def ranked(party=buyer) -> list[dict]:
+        found = await client.get(f"{API}/demands/{need['id']}/matches", headers=party.headers)
+        assert found.status_code == 200, found.text
+        return found.json()["items"]  # type: ignore[no-any-return]
 
     first = await ranked()
-    assert [m.doc.id for m in first][:1] == [uuid.UUID(hydrogen["id"])]
-    why = first[0].explanation
-    assert "储氢" in why.matched_terms or "储氢合金" in why.matched_terms
-    assert [(s.code, s.depth, s.label) for s in why.shared_ipc] == [("C22C 19/00", 4, "大组")]
-    assert {f.label: f.fit.value for f in why.fits} == {
+    assert [m["id"] for m in first][:1] == [hydrogen["id"]]
+    why = first[0]
+    assert "储氢" in why["matched_terms"] or "储氢合金" in why["matched_terms"]
+    assert [(s["code"], s["depth"], s["level"]) for s in why["shared_ipc"]] == [("C22C 19/00", 4, "大组")]
+    assert {f["aspect"]: f["fit"] for f in why["fits"]} == {
         "领域": "yes",
         "成熟度": "yes",
         "合作方式": "yes",
@@ -124,17 +82,17 @@ async def test_one_character_finds_the_word_it_is_in_and_matching_explains_and_l
     )
     assert amended.status_code == 200, amended.text
     after = await ranked()
-    assert uuid.UUID(graphene["id"]) in [m.doc.id for m in after]
-    changed = next(m for m in after if m.doc.id == uuid.UUID(graphene["id"]))
-    assert changed.doc.title == "高容量镁基储氢合金" and "储氢" in changed.explanation.matched_terms
+    assert graphene["id"] in [m["id"] for m in after]
+    changed = next(m for m in after if m["id"] == graphene["id"])
+    assert changed["title"] == "高容量镁基储氢合金" and "储氢" in changed["matched_terms"]
 
     # Feedback: the buyer marks the first irrelevant; its order changes, the other organisation's not.
-    top = after[0].doc.id
+    top = after[0]["id"]
     body = {
         "query_kind": "demand",
-        "query_id": str(need.id),
+        "query_id": need["id"],
         "doc_kind": "listing",
-        "doc_id": str(top),
+        "doc_id": top,
         "relevant": False,
         "contacted": True,
         "note": "已联系，容量不够",
@@ -142,11 +100,11 @@ async def test_one_character_finds_the_word_it_is_in_and_matching_explains_and_l
     marked = await client.post(f"{API}/matching/feedback", json=body, headers=buyer.headers)
     assert marked.status_code == 201, marked.text
     assert marked.json()["org_id"] == buyer.org_id and marked.json()["relevant"] is False
-    mine = await ranked(uuid.UUID(buyer.org_id))
-    theirs = await ranked(uuid.UUID(other.org_id))
-    assert mine[0].doc.id != top and mine[-1].doc.id == top
-    assert theirs[0].doc.id == top
-    assert next(m for m in mine if m.doc.id == top).explanation.feedback < 0
+    mine = await ranked(buyer)
+    theirs = await ranked(other)
+    assert mine[0]["id"] != top and mine[-1]["id"] == top
+    assert theirs[0]["id"] == top
+    assert next(m for m in mine if m["id"] == top)["signals"]["feedback"] < 0
 
     # Bad input: named field, nothing written.
     assert_problem(
@@ -170,6 +128,6 @@ async def test_one_character_finds_the_word_it_is_in_and_matching_explains_and_l
         "relevant",
     )
     assert (await client.post(f"{API}/matching/feedback", json=body)).status_code == 401
-    async with database.read() as session:
+    async with app.state.db.read() as session:
         kept = (await session.scalars(select(MatchFeedback))).all()
-    assert [(r.doc_id, r.relevant, r.contacted, r.note) for r in kept] == [(top, False, True, "已联系，容量不够")]
+    assert [(str(r.doc_id), r.relevant, r.contacted, r.note) for r in kept] == [(top, False, True, "已联系，容量不够")]
