@@ -12,6 +12,7 @@ No package-specific import here: the listings' step and the exchange's steps sha
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -102,3 +103,39 @@ async def sweep_rows(
         if str(key) in held.retrying:
             await rows.succeeded(db, step, str(key))
     return processed
+
+
+Load = Callable[[Any, int], Awaitable[list[K]]]
+Act = Callable[[Any, K], Awaitable[bool]]
+
+
+async def sweep_listed(
+    db: Any,
+    rows: RowLog,
+    step: str,
+    now: datetime,
+    load: Load[uuid.UUID],
+    act: Act[uuid.UUID],
+    *,
+    limit: int = 500,
+) -> int:
+    """``sweep_rows`` for a step that lists its due rows once per pass and processes each in a
+    transaction of its own: ``load(session, how_many)`` reads the due keys (in a read session;
+    those set aside are dropped), ``act(session, key)`` processes one and returns True, or False
+    when another sweeper moved it first."""
+    due: list[uuid.UUID] = []
+    loaded = False
+
+    async def attempt(skip: set[uuid.UUID], claimed: list[uuid.UUID]) -> bool | None:
+        nonlocal loaded
+        if not loaded:
+            loaded = True
+            async with db.read() as session:
+                due.extend(k for k in await load(session, limit + len(skip)) if k not in skip)
+        if not due:
+            return None
+        key = due.pop(0)
+        claimed.append(key)
+        return bool(await db.transaction(lambda session: act(session, key)))
+
+    return await sweep_rows(db, rows, step, now, attempt, parse=uuid.UUID, limit=limit)

@@ -21,7 +21,7 @@ from exchange.matching.service import MatchingContext
 from exchange.platform.db import Database
 from exchange.platform.outbox import Kind
 from exchange.platform.reminders import told
-from kernel.sweeping import PASS_ONLY, RowLog, sweep_rows
+from kernel.sweeping import PASS_ONLY, RowLog, sweep_listed
 
 Act = Callable[[AsyncSession, uuid.UUID, datetime], Awaitable[bool]]
 
@@ -42,24 +42,15 @@ class _RowSweep:
     act: Act
 
     async def run(self, db: Database, now: datetime) -> int:
-        due: list[uuid.UUID] = []
-        loaded = False
+        async def load(session: AsyncSession, how_many: int) -> list[uuid.UUID]:
+            done = await self.skipped(session, now)
+            found = (await session.scalars(self.due(now).limit(how_many + len(done)))).all()
+            return [i for i in found if str(i) not in done]
 
-        async def attempt(skip: set[uuid.UUID], claimed: list[uuid.UUID]) -> bool | None:
-            nonlocal loaded
-            if not loaded:
-                loaded = True
-                async with db.read() as session:
-                    done = await self.skipped(session, now)
-                    found = (await session.scalars(self.due(now).limit(self.limit + len(skip) + len(done)))).all()
-                    due.extend(i for i in found if i not in skip and str(i) not in done)
-            if not due:
-                return None
-            row = due.pop(0)
-            claimed.append(row)
-            return await db.transaction(lambda s: self.act(s, row, now))
+        async def act(session: AsyncSession, key: uuid.UUID) -> bool:
+            return await self.act(session, key, now)
 
-        return await sweep_rows(db, self.rows, self.name, now, attempt, parse=uuid.UUID, limit=self.limit)
+        return await sweep_listed(db, self.rows, self.name, now, load, act, limit=self.limit)
 
 
 class DemandExpirySweep(_RowSweep):

@@ -29,7 +29,7 @@ from exchange.trading.intents import active_intents
 from exchange.trading.listing_notices import about_listing
 from exchange.trading.models import Negotiation, Offer
 from exchange.trading.negotiations import about_offer, offer_subject
-from kernel.sweeping import PASS_ONLY, RowLog, sweep_rows
+from kernel.sweeping import PASS_ONLY, RowLog, sweep_listed
 from kernel.time import rfc3339
 from listings import Listing, Notice, NoticeKind, NoticeStatus, working_calendar
 
@@ -69,23 +69,13 @@ class _ReminderStep:
         raise NotImplementedError
 
     async def run(self, db: Any, now: datetime) -> int:
-        due: list[uuid.UUID] = []
-        loaded = False
+        async def load(session: AsyncSession, how_many: int) -> list[uuid.UUID]:
+            return await _untold(session, self.kind, await self.candidates(session, now, how_many))
 
-        async def attempt(skip: set[uuid.UUID], claimed: list[uuid.UUID]) -> bool | None:
-            nonlocal loaded
-            if not loaded:
-                loaded = True
-                async with db.read() as session:
-                    found = await self.candidates(session, now, self.limit + len(skip))
-                    due.extend(k for k in await _untold(session, self.kind, found) if k not in skip)
-            if not due:
-                return None
-            key = due.pop(0)
-            claimed.append(key)
-            return bool(await db.transaction(lambda s: self.tell(s, key, now)))
+        async def act(session: AsyncSession, key: uuid.UUID) -> bool:
+            return await self.tell(session, key, now)
 
-        return await sweep_rows(db, self.rows, self.name, now, attempt, parse=uuid.UUID, limit=self.limit)
+        return await sweep_listed(db, self.rows, self.name, now, load, act, limit=self.limit)
 
 
 class AnnouncementClosingSweep(_ReminderStep):
