@@ -105,6 +105,35 @@ async def list_campaigns(
     return list((await session.scalars(query)).all())
 
 
+async def candidates(session: AsyncSession, caller: Principal, campaign: Campaign) -> list[tuple[uuid.UUID, str]]:
+    """What the caller's organisation could still submit to an open campaign: its published demands
+    (a demands campaign) or its proposals (a solutions campaign) not submitted yet, as (id, title)."""
+    if caller.is_operator or campaign.status != CampaignStatus.OPEN.value:
+        return []
+    if campaign.kind == CampaignKind.DEMANDS.value:
+        taken = select(CampaignSubmission.demand_id).where(
+            CampaignSubmission.campaign_id == campaign.id, CampaignSubmission.demand_id.is_not(None)
+        )
+        rows = await session.execute(
+            select(Demand.id, Demand.title)
+            .where(
+                Demand.org_id == caller.org_id, Demand.status == DemandStatus.PUBLISHED.value, Demand.id.not_in(taken)
+            )
+            .order_by(Demand.id.desc())
+        )
+    else:
+        taken = select(CampaignSubmission.proposal_id).where(
+            CampaignSubmission.campaign_id == campaign.id, CampaignSubmission.proposal_id.is_not(None)
+        )
+        rows = await session.execute(
+            select(Proposal.id, Demand.title)
+            .join(Demand, Demand.id == Proposal.demand_id)
+            .where(Proposal.org_id == caller.org_id, Proposal.id.not_in(taken))
+            .order_by(Proposal.id.desc())
+        )
+    return [(i, t) for i, t in rows.all()]
+
+
 def may_screen(campaign: Campaign, caller: Principal) -> bool:
     return caller.is_operator or caller.org_id == campaign.organiser_org_id
 

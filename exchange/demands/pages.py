@@ -24,10 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exchange.demands import campaigns, proposals, service
 from exchange.demands.campaign_pages import CAMPAIGN_PAGES
 from exchange.demands.context import DemandsContext
-from exchange.demands.domain import AcceptedForm, NegotiationPath
+from exchange.demands.domain import AcceptedForm, InvalidCampaign, NegotiationPath
 from exchange.demands.models import Demand
 from exchange.demands.page_forms import Form, attempt, decline_in, demand_in, demand_values, proposal_in, refusal_status
-from exchange.demands.schemas import NegotiateIn
+from exchange.demands.schemas import NegotiateIn, SubmissionIn
 from exchange.parties.domain import Principal
 from exchange.parties.http import Caller
 from exchange.platform.http import Db, Now
@@ -119,10 +119,11 @@ async def campaign_page(campaign_id: FromPath[uuid.UUID], db: Db, clock: Now, pr
         campaign = await campaigns.get_campaign(session, campaign_id)
         screener = principal is not None and campaigns.may_screen(campaign, principal)
         rows = await campaigns.submissions(session, principal, campaign_id, limit=100) if principal else []
+        candidates = await campaigns.candidates(session, principal, campaign) if principal else []
     return Template(
         "demands/campaign.html",
         context={"section": "demands", "c": campaigns.campaign_out(campaign, clock.now()), "screener": screener,
-                 "submissions": rows},
+                 "submissions": rows, "candidates": candidates},
     )  # fmt: skip
 
 
@@ -229,6 +230,43 @@ async def publish(demand_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: N
     return Redirect(f"/workspace/demands/{demand_id}?notice=demand-published", status_code=303)
 
 
+@post("/workspace/demands/{demand_id:uuid}/end", include_in_schema=False, opt=PRIVATE)
+async def end_demand(
+    demand_id: FromPath[uuid.UUID], request: Request[Any, Any, Any], user: Caller, db: Db, clock: Now
+) -> Redirect:
+    """Close a published demand (it found its answer: ``act=close``) or withdraw it (``act=withdraw``)."""
+    values = await request.form()
+    act = "withdraw" if values.get("act") == "withdraw" else "close"
+    reason = str(values.get("reason", "")).strip()[:200]
+    await db.transaction(
+        lambda s: service.close_demand(s, user, demand_id, reason, clock.now(), withdraw=act == "withdraw")
+    )
+    return Redirect(f"/workspace/demands/{demand_id}?notice=demand-{act}", status_code=303)
+
+
+@post("/campaigns/{campaign_id:uuid}/submissions", include_in_schema=False, opt=PRIVATE)
+async def submit_to_campaign(
+    campaign_id: FromPath[uuid.UUID], request: Request[Any, Any, Any], user: Caller, db: Db, clock: Now
+) -> Redirect:
+    """Submit one of the organisation's published demands (or proposals) to an open campaign."""
+    values = await request.form()
+    data = SubmissionIn(
+        demand_id=_id_or_none(values.get("demand_id"), "demand_id"),
+        proposal_id=_id_or_none(values.get("proposal_id"), "proposal_id"),
+    )
+    await db.transaction(lambda s: campaigns.submit(s, user, campaign_id, data, clock.now()))
+    return Redirect(f"/campaigns/{campaign_id}?notice=campaign-submitted", status_code=303)
+
+
+def _id_or_none(value: object, field: str) -> uuid.UUID | None:
+    if not value:
+        return None
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise InvalidCampaign(f"{field}: choose one from the list", field=field) from None
+
+
 @post("/workspace/proposals/{proposal_id:uuid}/decline", include_in_schema=False, opt=PRIVATE, status_code=200)
 async def decline(
     proposal_id: FromPath[uuid.UUID], request: Request[Any, Any, Any], user: Caller, db: Db, clock: Now
@@ -281,5 +319,6 @@ async def my_proposals(user: Caller, db: Db) -> Template:
 
 PAGE_HANDLERS = [
     *CAMPAIGN_PAGES, board, demand_page, accept_nda, confidential_page, propose, campaign_list, campaign_page,
-    my_demands, create_demand, edit_page, edit_demand, my_demand, publish, decline, answer, my_proposals,
+    my_demands, create_demand, edit_page, edit_demand, my_demand, publish, end_demand, submit_to_campaign, decline,
+    answer, my_proposals,
 ]  # fmt: skip

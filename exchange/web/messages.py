@@ -818,3 +818,12 @@ def broker_field_message(field: str, problem_type: str, english: str = "") -> st
     if problem_type == "broker-not-verified":
         return MESSAGES["broker-not-verified"]  # type: ignore[return-value]
     return BROKER_FIELDS.get(field) or message_for(problem_type, 422)
+
+
+NOTICES.update(
+    {
+        "demand-close": "需求已关闭，不再接收新的方案。",
+        "demand-withdraw": "需求已撤回。",
+        "campaign-submitted": "已提交到本次征集，组织方筛选后您会收到通知。",
+    }
+)

@@ -172,3 +172,29 @@ async def test_campaigns_opened_and_screened_in_the_console_and_a_programs_works
         mine = (await office.get("/workspace/campaigns")).text
         assert "区级解决方案征集" in mine and "2099 新能源技术需求征集" not in mine  # its own campaigns
         assert (await office.get(campaign_page.replace("/console/", "/workspace/"))).status_code == 403
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_submit_a_demand_to_a_campaign_from_its_page_then_close_the_demand(client, app) -> None:
+    from tests.api.test_demands_journey import CALL, posted
+
+    ops = await operator(client, app)
+    owner = await verified(client, ops, "enterprise", "征集企业")
+    campaign = await client.post(
+        "/api/v1/campaigns", json={**CALL, "theme": "氢能技术需求征集", "deadline": "2099-01-01"}, headers=ops.headers
+    )
+    assert campaign.status_code == 201, campaign.text
+    demand = await posted(client, owner)
+    async with browser_of(app, owner) as firm:
+        page = (await firm.get(f"/campaigns/{campaign.json()['id']}")).text
+        assert "提交到本次征集" in page and "车载储氢瓶轻量化材料" in page
+        sent = await post_form(firm, f"/campaigns/{campaign.json()['id']}/submissions", demand_id=demand["id"])
+        assert sent.status_code == 303, sent.text
+        after = (await firm.get(sent.headers["location"])).text
+        assert "已提交到本次征集" in after and "待筛选" in after
+        assert "<h2>提交到本次征集</h2>" not in after  # nothing left to submit
+        closed = await post_form(firm, f"/workspace/demands/{demand['id']}/end", act="close", reason="已找到方案")
+        assert closed.status_code == 303, closed.text
+        assert "需求已关闭" in (await firm.get(closed.headers["location"])).text
+    shown = await client.get(f"/api/v1/demands/{demand['id']}", headers=owner.headers)
+    assert shown.json()["status"] == "closed" and shown.json()["close_reason"] == "已找到方案"
