@@ -36,7 +36,8 @@ async def my_matches(user: Caller, db: Db, matching: Matching) -> Template:
         groups: list[dict[str, Any]] = []
         for own in await matches.own_documents(session, matching, user.org_id):
             found: list[Match] = await match(session, matching, own, _other(own.kind), PER_DOCUMENT, org_id=user.org_id)
-            groups.append({"doc": own, "matches": [match_out(m) for m in found]})
+            shown = [match_out(m) for m in found if matches.is_related(m)]  # fits alone are no reason to call
+            groups.append({"doc": own, "matches": shown})
     return Template(
         "demands/matches.html",
         context={"section": "workspace", "workspace_tab": "matches", "groups": groups},

@@ -25,6 +25,7 @@ L, T, C, S = (
     AcceptedForm.LICENSE, AcceptedForm.TRANSFER, AcceptedForm.COMMISSIONED_DEVELOPMENT, AcceptedForm.TECHNICAL_SERVICE,
 )  # fmt: skip
 SEALED = "目标成本与现有供应商见附件（签署保密协议后可见）。"
+# Each accepts technology from maturity level 4 (a laboratory prototype) up.
 # (enterprise, title, field, description, performance, keywords, budget yuan (min, max), forms, days left, invited)
 DEMANDS = [
     ("guneng", "车载储氢瓶轻量化内胆材料", Field.NEW_MATERIALS,
@@ -53,7 +54,7 @@ async def scene_demands(demo: Demo) -> str:
     for key, title, field, text, performance, words, (low, high), forms, days, invited in DEMANDS:
         owner = demo.principals[key]
         data = DemandIn(
-            title=title, description=text, performance=performance, field=field, keywords=words,
+            title=title, description=text, performance=performance, field=field, keywords=words, min_maturity=4,
             budget_min_fen=low * 100 if low else None, budget_max_fen=high * 100, accepted_forms=forms,
             deadline=today + timedelta(days=days), visibility=Visibility.INVITED if invited else Visibility.PUBLIC,
             invited_org_ids=[demo.org(k) for k in invited], confidential=SEALED,
