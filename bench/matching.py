@@ -16,7 +16,11 @@ and how soon a change shows.
 - **Freshness**: replacing one listing in the 100,000 and the next query that sees it, against
   rebuilding the index (what a periodic rebuild would cost).
 
-    .venv/bin/python bench/matching.py [--achievements 100000] [--rounds 3]
+- **Variants** (``--variants``, quality only): the text signal of bench/matching_variants.py —
+  a separate character n-gram BM25 channel fused with the word channel (reciprocal rank, min-max,
+  z-score), character trigrams, RM3 pseudo-relevance feedback — on dev and test, against the hybrid.
+
+    .venv/bin/python bench/matching.py [--achievements 100000] [--rounds 3] [--variants]
 """
 
 from __future__ import annotations
@@ -36,10 +40,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import jieba
 
+from bench.matching_variants import VariantIndex
 from exchange.matching.domain import DocKind, MatchDoc, Weights
 from exchange.matching.evaluation import SPLITS, evaluate, load_labelled, split_of
 from exchange.matching.index import MatchIndex
-from listings.search import STOP_WORDS, concepts, expansion_terms, warm_up
+from listings.search import NGRAM, STOP_WORDS, cjk_ngrams, concepts, expansion_terms, match_tokens, warm_up
 
 jieba.setLogLevel(logging.WARNING)
 L = DocKind.LISTING
@@ -82,6 +87,40 @@ def synthetic(achievements: list[MatchDoc], n: int, seed: int = 7) -> list[Match
     return docs
 
 
+def with_trigrams(text: str) -> tuple[str, ...]:
+    """The analyzer's tokens and the character trigrams (``~`` + trigram) of ``text``."""
+    return match_tokens(text) + tuple(NGRAM + g for g in cjk_ngrams(text, (3,)))
+
+
+VARIANTS = {
+    "hybrid (one BM25, words + bigrams)": lambda: VariantIndex(),
+    "RRF of word and bigram channels, k 60": lambda: VariantIndex(fusion="rrf"),
+    "RRF, k 10": lambda: VariantIndex(fusion="rrf", fusion_k=10),
+    "min-max fusion, bigram share 0.5": lambda: VariantIndex(fusion="minmax"),
+    "min-max fusion, bigram share 0.2": lambda: VariantIndex(fusion="minmax", ngram_share=0.2),
+    "z-score fusion, bigram share 0.5": lambda: VariantIndex(fusion="zscore"),
+    "z-score fusion, bigram share 0.2": lambda: VariantIndex(fusion="zscore", ngram_share=0.2),
+    "one BM25 + trigrams": lambda: VariantIndex(tokenize=with_trigrams),
+    "z-score fusion 0.2, bigrams + trigrams": lambda: VariantIndex(
+        fusion="zscore", ngram_share=0.2, tokenize=with_trigrams
+    ),
+    "RM3 feedback, 5 docs, 10 words, 0.1": lambda: VariantIndex(prf_docs=5, prf_weight=0.1),
+    "RM3 feedback, 10 docs, 10 words, 0.3": lambda: VariantIndex(prf_docs=10, prf_weight=0.3),
+    "z-score fusion 0.2 + RM3 (10, 0.3)": lambda: VariantIndex(fusion="zscore", ngram_share=0.2, prf_docs=10),
+}
+
+
+def variants(labelled) -> None:
+    """nDCG@10 and recall@10 of each variant of the text signal, dev and test."""
+    print("\n| text signal | dev nDCG@10 | dev recall@10 | test nDCG@10 | test recall@10 |\n|---|---|---|---|---|")
+    for name, make in VARIANTS.items():
+        index = make()
+        index.add_many(labelled.achievements.values())
+        rank = lambda d, ix=index: [m.doc.id for m in ix.query(d, L, 10)]  # noqa: E731
+        (dn, dr), (tn, tr) = (evaluate(labelled, rank, split=s) for s in SPLITS)
+        print(f"| {name} | {dn:.3f} | {dr:.3f} | {tn:.3f} | {tr:.3f} |")
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -91,6 +130,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--achievements", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--variants", action="store_true", help="the text-signal variants, quality only")
     args = parser.parse_args()
     warm_up()
     jieba.initialize()
@@ -139,6 +179,10 @@ def main() -> None:
     for name in systems:
         n, r = results[name]["test"]
         print(f"| {name} | {n:.3f} | {r:.3f} | ×{n / base['test'][0]:.3f} |")
+
+    if args.variants:
+        variants(labelled)
+        return
 
     # Latency
     corpus = synthetic(list(labelled.achievements.values()), args.achievements)

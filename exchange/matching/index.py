@@ -276,7 +276,7 @@ class MatchIndex:
                 if term not in query_terms:
                     query_terms[term] = 1.0
                     scale[term] = self.expansion_weight
-        text = self._bm25(segment, query_terms, scale)
+        text = self._text(segment, query_terms, scale)
         ipc = self._ipc(segment, query.ipc)
         semantic = self._semantic(segment, query)
         alive = segment.alive.view()
@@ -318,6 +318,11 @@ class MatchIndex:
             )
         matches.sort(key=lambda m: (-m.score, str(m.doc.id)))
         return matches[:k]
+
+    def _text(self, segment: _Segment, query_terms: Mapping[str, float], scale: Mapping[str, float]) -> np.ndarray:
+        """The text signal of every slot before normalisation: one BM25 over words and bigrams
+        (the place where another text model would go; bench/matching_variants.py measures some)."""
+        return self._bm25(segment, query_terms, scale)
 
     def _bm25(
         self, segment: _Segment, query_terms: Mapping[str, float], scale: Mapping[str, float] | None = None
