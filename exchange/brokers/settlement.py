@@ -6,7 +6,9 @@ own), on its negotiation and on the deal itself are bound to it with their commi
 price (one its side cannot bear lapses); it answers what the result notice declares. ``legs`` when
 a payment settles: each bound engagement's share of its commission (``domain.commission_shares``:
 a seller's in proportion to each payment's proceeds, a buyer's to each payment's amount), to the
-broker's organisation's wallet (``org:<id>:cash``). ``posted`` records each leg's ledger entry.
+broker's organisation's wallet (``org:<id>:cash``); a buyer's commission may be paid partly with its
+innovation vouchers where a program covers brokerage (``voucher_payee``: the broker's organisation
+receives them as a voucher service provider). ``posted`` records each leg's ledger entries.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class CommissionLeg:
     description: str
     ref: str  # the engagement's id
     label: str
+    voucher_payee: uuid.UUID | None = None  # a buyer's commission: the broker's organisation (SPEC §4 brokerage)
 
 
 async def _named(session: AsyncSession, engagements: list[Engagement]) -> dict[uuid.UUID, tuple[Broker, Org]]:
@@ -138,6 +141,7 @@ class BrokerCommissions:
                     description=f"技术经纪佣金（{owner}支付）：{broker.name}，{org.name}",
                     ref=str(engagement.id),
                     label=f"技术经纪佣金 {broker.name}（{org.name}，证书编号 {broker.credential_number}）",
+                    voucher_payee=None if seller else broker.org_id,
                 )
             )
         return legs
