@@ -27,7 +27,7 @@ from exchange.brokers.domain import EngagementStatus, Side, SubjectKind, basis_t
 from exchange.brokers.models import Broker, CommissionEntry, Engagement
 from exchange.brokers.service import bind_one
 from exchange.parties.models import Org
-from listings import AnnouncementDeclarer, Listing
+from listings import AnnouncementDeclarer, Listing, ListingPagePart
 
 KIND = "commission"  # the ledger entries' kind
 
@@ -157,7 +157,7 @@ class BrokerCommissions:
         await session.flush()
 
 
-class ListingBrokers(AnnouncementDeclarer):
+class ListingBrokers(AnnouncementDeclarer, ListingPagePart):
     """What a listing's announcement notice declares (``listings``' ``AnnouncementDeclarer``, wired by
     the composition root): the brokers the seller engaged on the listing, accepted by the time the
     notice is signed. A buyer's broker is declared in the deal's result notice, not here (who means to
@@ -183,3 +183,19 @@ class ListingBrokers(AnnouncementDeclarer):
             del item["commission"]  # fixed on the deal's price; the result notice states it
             declared.append(item)
         return {"brokerage": declared}
+
+    async def part(self, session: AsyncSession, listing: Listing) -> tuple[str, dict[str, Any]] | None:
+        """The listing's public page (``listings``' ``ListingPagePart``): the brokers its seller engaged
+        and whose organisation accepted — public as their engagements are — bound to a deal or not;
+        nothing when there are none. A buyer's broker is not shown (the result notice declares it)."""
+        query = select(Engagement).where(
+            Engagement.subject_kind == SubjectKind.LISTING.value,
+            Engagement.listing_id == listing.id,
+            Engagement.side == Side.SELLER.value,
+            Engagement.status == EngagementStatus.ACCEPTED.value,
+        )
+        engaged = list((await session.scalars(query.order_by(Engagement.id))).all())
+        if not engaged:
+            return None
+        named = await _named(session, engaged)
+        return "brokers/_listing_brokers.html", {"brokers": [declaration(e, *named[e.broker_id]) for e in engaged]}

@@ -9,6 +9,10 @@ technology broker's commission) to a service provider: ``recipient_org_id`` (nul
 own fee) and ``ref`` (the leg's reference, the engagement; empty for the exchange's fee), one row
 per program, payment of the deal and leg. ``broker_commission_entries`` may name several entries
 for one payment's share of a commission (the cash part and each program's voucher part).
+
+``brokers`` and ``broker_engagements`` are public (the broker pages, the brokers a listing's page
+shows): they get the public-data triggers of 0014_public_data_version, so that the cache of public
+pages is dropped when they change.
 """
 
 from collections.abc import Sequence
@@ -22,7 +26,29 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+PUBLIC_TABLES = ("brokers", "broker_engagements")
+
+
+def _public_triggers() -> None:
+    """As 0014_public_data_version does for every table the public sees."""
+    if op.get_bind().dialect.name == "sqlite":
+        for name in PUBLIC_TABLES:
+            for event in ("INSERT", "UPDATE", "DELETE"):
+                op.execute(
+                    f"CREATE TRIGGER {name}_public_{event.lower()} AFTER {event} ON {name} "
+                    "BEGIN INSERT INTO public_data_versions (shard, version) VALUES (0, 1) "
+                    "ON CONFLICT (shard) DO UPDATE SET version = version + 1; END"
+                )
+        return
+    for name in PUBLIC_TABLES:
+        op.execute(
+            f"CREATE TRIGGER {name}_public_data AFTER INSERT OR UPDATE OR DELETE ON {name} "
+            "FOR EACH ROW EXECUTE FUNCTION techx_public_data_changed()"
+        )
+
+
 def upgrade() -> None:
+    _public_triggers()
     with op.batch_alter_table("voucher_fee_payments") as batch:
         batch.add_column(sa.Column("recipient_org_id", sa.Uuid(), nullable=True))
         batch.add_column(sa.Column("ref", sa.String(length=64), nullable=False, server_default=""))
@@ -37,6 +63,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for name in PUBLIC_TABLES:
+        if op.get_bind().dialect.name == "sqlite":
+            for event in ("insert", "update", "delete"):
+                op.execute(f"DROP TRIGGER IF EXISTS {name}_public_{event}")
+        else:
+            op.execute(f"DROP TRIGGER IF EXISTS {name}_public_data ON {name}")
     with op.batch_alter_table("broker_commission_entries") as batch:
         batch.drop_constraint("uq_broker_commission_entries_entry", type_="unique")
         batch.create_unique_constraint("uq_broker_commission_entries_engagement_seq", ["engagement_id", "seq"])
