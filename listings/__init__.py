@@ -52,6 +52,7 @@ from listings.hooks import (
     CloseHandler,
     ListingHooks,
     ListingObserver,
+    ListingPagePart,
     NoticeHandler,
 )
 from listings.models import Base, Listing, ListingTransition, Notice, Objection
@@ -117,6 +118,7 @@ __all__ = [
     "ListingFigures",
     "ListingHooks",
     "ListingObserver",
+    "ListingPagePart",
     "ListingRules",
     "ListingStatus",
     "ListingTransition",

@@ -15,6 +15,9 @@ it (never module-level state):
 - ``add_announcement_declarer(declarer)`` — an ``AnnouncementDeclarer`` adds what it declares to the
   body of a listing's announcement notice when it is published (technology brokers engaged by the
   seller); it adds nothing when there is nothing to declare, so such notices read as before.
+- ``add_page_part(part)`` — a ``ListingPagePart`` shows a part of a listing's public page (the
+  technology brokers its seller engaged): a partial of its own module's templates and its context,
+  or nothing.
 """
 
 from __future__ import annotations
@@ -111,12 +114,19 @@ class AnnouncementDeclarer:
         return {}
 
 
+class ListingPagePart:
+    async def part(self, session: AsyncSession, listing: Listing) -> tuple[str, dict[str, Any]] | None:
+        """(a template partial, its context) shown on the listing's public page; None: nothing."""
+        return None
+
+
 @dataclass
 class ListingHooks:
     _notice_handlers: dict[NoticeKind, list[NoticeHandler]] = field(default_factory=dict)
     _observers: list[ListingObserver] = field(default_factory=list)
     close_handler: CloseHandler | None = None
     _declarers: list[AnnouncementDeclarer] = field(default_factory=list)
+    _page_parts: list[ListingPagePart] = field(default_factory=list)
 
     def register_notice_handler(self, kind: NoticeKind, handler: NoticeHandler) -> None:
         self._notice_handlers.setdefault(NoticeKind(kind), []).append(handler)
@@ -140,3 +150,10 @@ class ListingHooks:
     @property
     def observers(self) -> list[ListingObserver]:
         return list(self._observers)
+
+    def add_page_part(self, part: ListingPagePart) -> None:
+        self._page_parts.append(part)
+
+    @property
+    def page_parts(self) -> list[ListingPagePart]:
+        return list(self._page_parts)

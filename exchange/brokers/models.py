@@ -65,10 +65,11 @@ class Engagement(IdMixin, Base):
 
 
 class CommissionEntry(IdMixin, Base):
-    """The ledger entry that paid one payment's share of an engagement's commission."""
+    """A ledger entry that paid one payment's share of an engagement's commission (its cash part, or
+    the part a program's innovation vouchers paid)."""
 
     __tablename__ = "broker_commission_entries"
-    __table_args__ = (UniqueConstraint("engagement_id", "seq", name="uq_broker_commission_entries_engagement_seq"),)
+    __table_args__ = (UniqueConstraint("engagement_id", "seq", "entry_id", name="uq_broker_commission_entries_entry"),)
 
     engagement_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("broker_engagements.id"), index=True)
     deal_id: Mapped[uuid.UUID] = mapped_column(index=True)

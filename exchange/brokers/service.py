@@ -350,12 +350,16 @@ class Record:
 
 
 async def earned_by(session: AsyncSession, engagements: list[Engagement]) -> dict[uuid.UUID, int]:
-    """Fen each engagement's commission entries credited to the broker's organisation, from the ledger."""
+    """Fen each engagement's commission entries credited to the broker's organisation, from the ledger:
+    to its wallet, and the part a buyer paid with innovation vouchers to its vouchers received."""
     ids = [e.id for e in engagements]
     if not ids:
         return {}
     org_of = {e.id: e.broker_org_id for e in engagements}
-    accounts = {org: await chart.find_account(session, chart.org_cash(org)) for org in set(org_of.values())}
+    accounts: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for org in set(org_of.values()):
+        found = [await chart.find_account(session, spec(org)) for spec in (chart.org_cash, chart.org_vouchers_received)]
+        accounts[org] = {account.id for account in found if account is not None}
     rows = await session.execute(
         select(CommissionEntry.engagement_id, Posting.account_id, func.sum(Posting.amount))
         .join(Posting, Posting.entry_id == CommissionEntry.entry_id)
@@ -364,8 +368,7 @@ async def earned_by(session: AsyncSession, engagements: list[Engagement]) -> dic
     )
     earned: dict[uuid.UUID, int] = {}
     for engagement_id, account_id, amount in rows:
-        account = accounts.get(org_of[engagement_id])
-        if account is not None and account.id == account_id:
+        if account_id in accounts[org_of[engagement_id]]:
             earned[engagement_id] = earned.get(engagement_id, 0) + int(amount)
     return earned
 

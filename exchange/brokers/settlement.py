@@ -6,7 +6,9 @@ own), on its negotiation and on the deal itself are bound to it with their commi
 price (one its side cannot bear lapses); it answers what the result notice declares. ``legs`` when
 a payment settles: each bound engagement's share of its commission (``domain.commission_shares``:
 a seller's in proportion to each payment's proceeds, a buyer's to each payment's amount), to the
-broker's organisation's wallet (``org:<id>:cash``). ``posted`` records each leg's ledger entry.
+broker's organisation's wallet (``org:<id>:cash``); a buyer's commission may be paid partly with its
+innovation vouchers where a program covers brokerage (``voucher_payee``: the broker's organisation
+receives them as a voucher service provider). ``posted`` records each leg's ledger entries.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from exchange.brokers.domain import EngagementStatus, Side, SubjectKind, basis_t
 from exchange.brokers.models import Broker, CommissionEntry, Engagement
 from exchange.brokers.service import bind_one
 from exchange.parties.models import Org
-from listings import AnnouncementDeclarer, Listing
+from listings import AnnouncementDeclarer, Listing, ListingPagePart
 
 KIND = "commission"  # the ledger entries' kind
 
@@ -62,6 +64,7 @@ class CommissionLeg:
     description: str
     ref: str  # the engagement's id
     label: str
+    voucher_payee: uuid.UUID | None = None  # a buyer's commission: the broker's organisation (SPEC §4 brokerage)
 
 
 async def _named(session: AsyncSession, engagements: list[Engagement]) -> dict[uuid.UUID, tuple[Broker, Org]]:
@@ -138,6 +141,7 @@ class BrokerCommissions:
                     description=f"技术经纪佣金（{owner}支付）：{broker.name}，{org.name}",
                     ref=str(engagement.id),
                     label=f"技术经纪佣金 {broker.name}（{org.name}，证书编号 {broker.credential_number}）",
+                    voucher_payee=None if seller else broker.org_id,
                 )
             )
         return legs
@@ -153,7 +157,7 @@ class BrokerCommissions:
         await session.flush()
 
 
-class ListingBrokers(AnnouncementDeclarer):
+class ListingBrokers(AnnouncementDeclarer, ListingPagePart):
     """What a listing's announcement notice declares (``listings``' ``AnnouncementDeclarer``, wired by
     the composition root): the brokers the seller engaged on the listing, accepted by the time the
     notice is signed. A buyer's broker is declared in the deal's result notice, not here (who means to
@@ -179,3 +183,19 @@ class ListingBrokers(AnnouncementDeclarer):
             del item["commission"]  # fixed on the deal's price; the result notice states it
             declared.append(item)
         return {"brokerage": declared}
+
+    async def part(self, session: AsyncSession, listing: Listing) -> tuple[str, dict[str, Any]] | None:
+        """The listing's public page (``listings``' ``ListingPagePart``): the brokers its seller engaged
+        and whose organisation accepted — public as their engagements are — bound to a deal or not;
+        nothing when there are none. A buyer's broker is not shown (the result notice declares it)."""
+        query = select(Engagement).where(
+            Engagement.subject_kind == SubjectKind.LISTING.value,
+            Engagement.listing_id == listing.id,
+            Engagement.side == Side.SELLER.value,
+            Engagement.status == EngagementStatus.ACCEPTED.value,
+        )
+        engaged = list((await session.scalars(query.order_by(Engagement.id))).all())
+        if not engaged:
+            return None
+        named = await _named(session, engaged)
+        return "brokers/_listing_brokers.html", {"brokers": [declaration(e, *named[e.broker_id]) for e in engaged]}

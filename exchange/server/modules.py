@@ -124,6 +124,7 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     trading.settlement_legs.append(brokers.BrokerCommissions())
     # A listing's announcement notice declares the brokers its seller engaged (nothing added when none).
     listings.hooks.add_announcement_declarer(brokers.ListingBrokers())
+    listings.hooks.add_page_part(brokers.ListingBrokers())  # the listing's page lists its seller's brokers
     broker_context = brokers.BrokersContext(subjects=TradeSubjects())
     return Modules(
         listings=listings, sweeper=sweeper, trading=trading, documents=documents, institutions=context, payers=payers,

@@ -23,6 +23,11 @@ class FeeVoucherPayer(Protocol):
     the vouchers through the ledger in ``session`` and raise to refuse (the settlement then rolls back).
     A deal paid in instalments settles its buyer-side fee in parts: ``fee`` is the part charged on
     payment ``instalment`` of the deal's schedule (0: a lump sum or the down payment).
+
+    The same payer pays a buyer's further leg owed to a service provider (a broker's commission,
+    ``SettlementLeg.voucher_payee``): ``recipient_org_id`` receives the voucher part, ``ref`` names
+    the leg, and the ids of the ledger entries that paid it are appended to ``entries``. Trading
+    passes these only for such legs; a payer of the exchange's fee alone need not take them.
     """
 
     async def pay_fee(
@@ -34,6 +39,9 @@ class FeeVoucherPayer(Protocol):
         deal_id: uuid.UUID,
         now: datetime,
         instalment: int = 0,
+        recipient_org_id: uuid.UUID | None = None,
+        ref: str = "",
+        entries: list[str] | None = None,
     ) -> int: ...
 
 
@@ -112,7 +120,9 @@ class SettlementLeg(Protocol):
     """A further leg of a payment's settlement batch: ``amount`` fen to ``credit``, owed by the
     ``payer`` — ``seller``: out of its proceeds (escrow → credit, the seller's proceeds leg smaller by
     it); ``buyer``: from its wallet, like its fee. ``ref`` names the leg to its source again once
-    posted; ``label`` is how the settlement statement names it (who is paid, on what basis)."""
+    posted; ``label`` is how the settlement statement names it (who is paid, on what basis).
+    ``voucher_payee``: the service provider organisation that takes part of a buyer's leg in
+    innovation vouchers where a program the buyer holds covers brokerage (SPEC §4); None: cash only."""
 
     @property
     def payer(self) -> str: ...  # "seller" | "buyer"
@@ -128,6 +138,8 @@ class SettlementLeg(Protocol):
     def ref(self) -> str: ...
     @property
     def label(self) -> str: ...
+    @property
+    def voucher_payee(self) -> uuid.UUID | None: ...
 
 
 class SettlementLegs(Protocol):

@@ -649,21 +649,47 @@ async def _settle(
         rewards = await chart.open_account(session, chart.org_inventor_rewards(deal.seller_org_id), now)
         parts.append((escrow.id, rewards.id, row.inventor_reward, "inventor_reward", "inventors' reward share"))
     posted = [(d, c, amount, kind, text) for d, c, amount, kind, text in parts if amount > 0]
+    # A buyer's leg owed to a service provider may be paid partly with its vouchers (SPEC §4).
+    in_vouchers: list[tuple[int, list[str]]] = []
     for _, leg in legs:
-        credit = await chart.open_account(session, leg.credit, now)
-        debit = escrow.id if leg.payer == Side.SELLER.value else buyer_cash.id
-        posted.append((debit, credit.id, leg.amount, leg.kind, leg.description))
+        voucher_ids: list[str] = []
+        part = 0
+        payee = leg.voucher_payee if leg.payer == Side.BUYER.value else None
+        if ctx.fee_voucher_payer is not None and payee is not None:
+            part = await ctx.fee_voucher_payer.pay_fee(
+                session, buyer_org_id=deal.buyer_org_id, fee=leg.amount, deal_id=deal.id, now=now,
+                instalment=row.seq, recipient_org_id=payee, ref=leg.ref, entries=voucher_ids,
+            )  # fmt: skip
+            if not 0 <= part <= leg.amount:
+                raise ValueError(f"the voucher payer paid {part} of a leg of {leg.amount}")
+        in_vouchers.append((part, voucher_ids))
+    first_leg = len(posted)
+    in_cash = [leg.amount - part for (_, leg), (part, _) in zip(legs, in_vouchers, strict=True)]
+    for (_, leg), amount in zip(legs, in_cash, strict=True):
+        if amount > 0:  # vouchers may pay a leg whole
+            credit = await chart.open_account(session, leg.credit, now)
+            debit = escrow.id if leg.payer == Side.SELLER.value else buyer_cash.id
+            posted.append((debit, credit.id, amount, leg.kind, leg.description))
     batch = [_entry(d, c, amount, kind, deal, row, text) for d, c, amount, kind, text in posted]
     result = await ledger.post_batch(session, batch, now=now, atomic=True)
     entries = [item.entry for item in result.results]
     ids = [str(entry.id) for entry in entries if entry is not None]
-    leg_ids = [str(entry.id) if entry is not None else "" for entry in entries[len(batch) - len(legs) :]]
+    cash_entries = iter(entries[first_leg:])
+    leg_ids = [
+        (str(entry.id) if (entry := next(cash_entries)) is not None else "") if amount > 0 else "" for amount in in_cash
+    ]
     row.settlement_legs = [
         {"payer": leg.payer, "kind": leg.kind, "label": leg.label, "amount": leg.amount, "entry_id": entry_id}
-        for (_, leg), entry_id in zip(legs, leg_ids, strict=True)
+        | ({"vouchers": part, "voucher_entry_ids": voucher_ids} if part else {})
+        for (_, leg), entry_id, (part, voucher_ids) in zip(legs, leg_ids, in_vouchers, strict=True)
     ]
     for source in ctx.settlement_legs:
-        mine = [(leg, entry_id) for (owner, leg), entry_id in zip(legs, leg_ids, strict=True) if owner is source]
+        mine = [
+            (leg, entry_id)
+            for (owner, leg), cash_id, (_, voucher_ids) in zip(legs, leg_ids, in_vouchers, strict=True)
+            if owner is source
+            for entry_id in ([cash_id] if cash_id else []) + voucher_ids
+        ]
         if mine:
             await source.posted(session, payment, mine)
     return vouchers, ids, by_seller

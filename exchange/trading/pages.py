@@ -271,6 +271,8 @@ async def listing_page(
         days_left = left.get(listing.notice_id) if listing.status == ListingStatus.ANNOUNCED else None
         # Before registering, the buyer sees what its wallet has available beside the deposit to hold.
         cash = await cash_of(session, principal.org_id) if step is NextStep.REGISTER_INTENT and principal else None
+        # What other modules show of it (the brokers its seller engaged), through the listings' hooks.
+        shown = [await part.part(session, listing) for part in listings.hooks.page_parts]
     context = {
         "section": "listings",
         "listing": listing_out(listing, viewer),
@@ -283,6 +285,7 @@ async def listing_page(
         "step": step.value if step else None,
         "intent": intent if step is NextStep.INTENT_REGISTERED else None,
         "cash": cash,
+        "parts": [{"template": template, "context": part} for template, part in filter(None, shown)],
     }
     return Template("trading/listing.html", context=context)
 

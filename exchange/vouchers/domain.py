@@ -254,6 +254,7 @@ class NoticeStillOpen(InvalidState):
 class RedemptionKind(StrEnum):
     SERVICE_ORDERS = "service_orders"  # a provider's accepted orders
     EXCHANGE_FEES = "exchange_fees"  # the exchange's brokerage fees paid with vouchers
+    COMMISSIONS = "commissions"  # a broker organisation's commissions paid with vouchers
 
 
 class RedemptionState(StrEnum):

@@ -123,7 +123,7 @@ class Redemption(IdMixin, Base):
     program_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("voucher_programs.id"), index=True)
     provider_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orgs.id"), index=True)
     amount: Mapped[int] = mapped_column(BigInteger)
-    kind: Mapped[str] = mapped_column(String(16))  # service_orders | exchange_fees
+    kind: Mapped[str] = mapped_column(String(16))  # service_orders | exchange_fees | commissions
     order_ids: Mapped[list[str]] = mapped_column(JSON)
     fee_payment_ids: Mapped[list[str]] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(16))
@@ -152,12 +152,16 @@ class ProviderRevocation(IdMixin, Base):
 
 
 class FeePayment(IdMixin, Base):
-    """Vouchers that paid part of a buyer's exchange fee on a deal (brokerage): once per program and
-    payment of the deal's schedule (``instalment``: 0 for a lump sum or the down payment)."""
+    """Vouchers that paid part of a buyer's exchange fee on a deal (brokerage), or part of a further
+    leg of its settlement owed to a service provider (a technology broker's commission:
+    ``recipient_org_id`` the broker's organisation, ``ref`` the leg's reference): once per program,
+    payment of the deal's schedule (``instalment``: 0 for a lump sum or the down payment) and leg."""
 
     __tablename__ = "voucher_fee_payments"
     __table_args__ = (
-        UniqueConstraint("deal_id", "instalment", "program_id", name="uq_voucher_fee_payments_deal_instalment"),
+        UniqueConstraint(
+            "deal_id", "instalment", "ref", "program_id", name="uq_voucher_fee_payments_deal_instalment_ref"
+        ),
     )
 
     deal_id: Mapped[uuid.UUID]
@@ -167,6 +171,8 @@ class FeePayment(IdMixin, Base):
     fee: Mapped[int] = mapped_column(BigInteger)
     amount: Mapped[int] = mapped_column(BigInteger)
     entry_id: Mapped[uuid.UUID]
+    recipient_org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orgs.id"))  # None: the exchange
+    ref: Mapped[str] = mapped_column(String(64), default="")  # the leg's reference; "" the exchange's fee
     redemption_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     redeemed: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]

@@ -61,7 +61,8 @@ async def claim(
     now: datetime,
     fee_payment_ids: list[uuid.UUID] | None = None,
 ) -> Redemption:
-    """A provider's claim for accepted service orders, or the exchange's for fees paid with vouchers."""
+    """A provider's claim for accepted service orders, or for the broker commissions it was paid with
+    vouchers; or the exchange's for fees paid with vouchers. Fee payments: ``fee_payment_ids``."""
     caller.require_active_verified()
     if fee_payment_ids:
         if order_ids:
@@ -120,7 +121,9 @@ async def _one_program(session: AsyncSession, program_ids: set[uuid.UUID | None]
 async def _claim_fees(
     session: AsyncSession, ctx: ListingsContext, caller: Principal, ids: list[uuid.UUID], now: datetime
 ) -> Redemption:
-    caller.require_operator()
+    # The exchange claims its own fees' vouchers; a service provider the commissions paid to it.
+    kind = RedemptionKind.EXCHANGE_FEES if caller.is_operator else RedemptionKind.COMMISSIONS
+    recipient = None if caller.is_operator else caller.org_id
     wanted = sorted(set(ids), key=str)
     if len(wanted) > MAX_ORDERS:
         raise InvalidClaim(f"a claim lists 1 to {MAX_ORDERS} fee payments", field="fee_payment_ids")
@@ -135,17 +138,23 @@ async def _claim_fees(
     if missing:
         raise NotFound(f"fee payments not found: {', '.join(missing)}", field="fee_payment_ids")
     for payment in payments:
+        if payment.recipient_org_id is None and recipient is not None:
+            caller.require_operator()  # the exchange's own fee: operators claim it
+        if payment.recipient_org_id != recipient:
+            raise InvalidClaim(f"fee payment {payment.id} was not paid to your organisation", field="fee_payment_ids")
         if payment.redeemed or payment.redemption_id is not None:
             raise OrderAlreadyClaimed(
                 f"fee payment {payment.id} is already in a redemption claim", field="fee_payment_ids"
             )
     program = await _one_program(session, {p.program_id for p in payments}, "fee_payment_ids")
+    if recipient is not None and await is_revoked(session, program.id, recipient):
+        raise ProviderRevoked("the program has revoked your organisation")
     redemption = await _open(
         session,
         ctx,
         caller,
         program,
-        RedemptionKind.EXCHANGE_FEES,
+        kind,
         [(p.id, p.amount) for p in payments],
         [{"id": str(p.id), "deal_id": str(p.deal_id), "fee": p.fee, "voucher_amount": p.amount} for p in payments],
         now,
@@ -174,7 +183,7 @@ async def _open(
         amount=amount,
         kind=kind.value,
         order_ids=ids if kind is RedemptionKind.SERVICE_ORDERS else [],
-        fee_payment_ids=ids if kind is RedemptionKind.EXCHANGE_FEES else [],
+        fee_payment_ids=[] if kind is RedemptionKind.SERVICE_ORDERS else ids,
         state=REDEMPTIONS.initial.value,
         reason="",
         created_by=caller.user_id,

@@ -205,7 +205,12 @@ class VoucherProgramController(Controller):
                 return (await voucher_report_export(session, report, clock.now())).response(format)
         return Response(report)
 
-    @get("/{program_id:uuid}/fee-payments", security=BEARER, summary="Exchange fees paid with the program's vouchers")
+    @get(
+        "/{program_id:uuid}/fee-payments",
+        security=BEARER,
+        summary="Exchange fees and broker commissions paid with the program's vouchers",
+        description="The program's organisation and operators see all; a broker's organisation those paid to it.",
+    )
     async def fee_payments(
         self, program_id: FromPath[uuid.UUID], user: Caller, db: Db, limit: Limit = 20, cursor: Cursor = None
     ) -> FeePaymentPage:
@@ -214,7 +219,8 @@ class VoucherProgramController(Controller):
             query = query.where(FeePayment.id > after)
         async with db.read() as session:
             program = await programs.get_program(session, program_id)
-            user.require_member_of(program.owner_org_id, operators_too=True)
+            if not (user.is_operator or user.org_id == program.owner_org_id):
+                query = query.where(FeePayment.recipient_org_id == user.org_id)
             items = list((await session.scalars(query)).all())
         items, next_cursor = keyset_page(items, limit, by_id)
         return FeePaymentPage([shaped(FeePaymentOut, p) for p in items], next_cursor)

@@ -224,6 +224,8 @@ class FeePaymentOut(msgspec.Struct):
     redeemed: bool
     created_at: datetime
     instalment: int = 0  # which payment of the deal's schedule the fee was charged on
+    recipient_org_id: uuid.UUID | None = None  # None: the exchange's fee; else the broker's organisation paid
+    ref: str = ""  # the settlement leg paid (a broker engagement's id); "" for the exchange's fee
 
 
 FeePaymentPage = Page[FeePaymentOut]

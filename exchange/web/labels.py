@@ -90,7 +90,11 @@ LABELS = {**LABELS, **CONSOLE_LABELS}
 # -- printed documents (docs/documents.md, PDFs): a voucher redemption's kind and state ----------
 LABELS = {
     **LABELS,
-    "redemption_kind": {"service_orders": "服务订单兑付", "exchange_fees": "交易服务费兑付"},
+    "redemption_kind": {
+        "service_orders": "服务订单兑付",
+        "exchange_fees": "交易服务费兑付",
+        "commissions": "技术经纪佣金兑付",
+    },
     "redemption_state": {
         "noticed": "公示中",
         "suspended": "公示暂停（异议待处理）",
