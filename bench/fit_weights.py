@@ -18,11 +18,15 @@ there are no judgments. Ties are broken as the index breaks them (score to 6 pla
 
 **Protocol.** 5-fold cross-validation within dev (folds by demand, fixed seed): fit on four
 folds, rank the fifth; the out-of-fold nDCG@10 of every dev demand, against the argued weights'
-on the same demands, is the expected gain. The rule, fixed before test was looked at: **adopt the
-weights fitted on all of dev only if the cross-validated nDCG@10 beats the argued weights' dev
-nDCG@10**. Test (and all) are then reported once, for both, whatever the decision; nothing is
-refitted after. The fitted weights are checked against a real ``MatchIndex`` (the emulation must
-give the same nDCG).
+on the same demands, is the expected gain. The rule: **adopt the weights fitted on all of dev only
+if the cross-validated gain over the argued weights holds beyond noise — the lower end of its
+bootstrap 95 % interval above 0**. (The first rule, fixed before test was looked at, asked only
+for a higher mean; its run adopted a fit with +0.003, interval −0.008 … +0.016, and weights that
+swung from fold to fold — a change of behaviour for users on no evidence — so the rule was made
+stricter afterwards; a stricter rule can only keep the argued weights, never pick among fits by
+test.) Test (and all) are reported once, for both, whatever the decision; nothing is refitted
+after. The fitted weights are checked against a real ``MatchIndex`` (the emulation must give the
+same nDCG).
 
     .venv/bin/python bench/fit_weights.py [--restarts 8] [--seed 20]     # ~1 min
 """
@@ -236,9 +240,9 @@ def main() -> None:
 
     # The fit on all of dev, the decision, then test once
     w, e, _ = fit(dev_f, current, args.restarts, args.seed)
-    adopt = out_of_fold.mean() > current_dev.mean()
+    adopt = bool(low > 0)
     print(f"fitted on all of dev: {dict(zip(SIGNALS, np.round(w, 3).tolist(), strict=True))}, concepts {e}")
-    print(f"decision (cross-validated dev beats the argued weights' dev): {'ADOPT' if adopt else 'KEEP the argued'}")
+    print(f"decision (cross-validated gain above 0 beyond noise): {'ADOPT' if adopt else 'KEEP the argued'}")
     in_domain = np.array([getattr(DEFAULT_WEIGHTS, s) for s in SIGNALS])
     expected_expansion = e if adopt else ARGUED[1]
     agrees = np.allclose(in_domain, np.round(w, 3) if adopt else ARGUED[0]) and expected_expansion == EXPANSION_WEIGHT

@@ -190,9 +190,9 @@ def test_the_labelled_set_ranks_most_relevant_pairs_in_the_top_ten() -> None:
     index.add_many(labelled.achievements.values())
     rank = lambda d: [m.doc.id for m in index.query(d, L, 10)]  # noqa: E731
     ndcg, recall = evaluate(labelled, rank)
-    assert ndcg >= 0.88 and recall >= 0.94  # measured 0.927 and 0.980 (fitted weights); plain BM25 0.856 and 0.935
+    assert ndcg >= 0.88 and recall >= 0.94  # measured 0.917 and 0.971; plain BM25 0.856 and 0.935
     test_ndcg, _ = evaluate(labelled, rank, split="test")
-    assert test_ndcg >= 0.88  # measured 0.934 on the half never tuned on (0.924 with the argued weights)
+    assert test_ndcg >= 0.88  # measured 0.924 on the half never tuned on
     # A plain-words demand finds its answer through the concept dictionary.
     forklift = doc("冷库叉车冬天续航掉一半", "零下二十五度的冷库里电池不扛冻", kind=D, field="new_energy")
     top = [m.doc.title for m in index.query(forklift, L, 3)]
