@@ -73,8 +73,17 @@ async def register(session: AsyncSession, user: Principal, data: Any, now: datet
     user.require_admin()
     user.require_active_verified()
     number = check_credential_number(data.credential_number)
-    if await session.scalar(select(Broker.id).where(Broker.credential_number == number)) is not None:
-        raise Conflict(f"a broker with credential number {number} is registered already", field="credential_number")
+    existing = await session.scalar(select(Broker).where(Broker.credential_number == number))
+    if existing is not None:
+        if existing.org_id != user.org_id or existing.status != BrokerStatus.REJECTED.value:
+            raise Conflict(f"a broker with credential number {number} is registered already", field="credential_number")
+        # A rejected broker registered again, corrected, by its organisation: the same record (its
+        # credential number stays unique), pending an operator again.
+        existing.name, existing.issuing_body = data.name.strip(), data.issuing_body.strip()
+        existing.contact, existing.status, existing.reason = data.contact.strip(), BrokerStatus.PENDING.value, ""
+        existing.registered_by, existing.updated_at = user.user_id, now
+        await session.flush()
+        return existing
     broker = Broker(
         org_id=user.org_id, name=data.name.strip(), credential_number=number, issuing_body=data.issuing_body.strip(),
         contact=data.contact.strip(), status=BrokerStatus.PENDING.value, reason="", registered_by=user.user_id,
@@ -108,11 +117,15 @@ async def decide(
     if action is BrokerAction.VERIFY:
         broker.verified_by, broker.verified_at = operator.user_id, now
     broker.updated_at = now
-    told = {BrokerAction.VERIFY: Kind.BROKER_VERIFIED, BrokerAction.REJECT: Kind.BROKER_REJECTED}.get(action)
-    if told is not None:
-        data = {"broker_name": broker.name, "credential_number": broker.credential_number, "reason": broker.reason}
-        to = Audience.of_orgs(broker.org_id)
-        notify(session, told, to=to, now=now, subject=Subject("broker", broker.id), data=data)
+    told = {
+        BrokerAction.VERIFY: Kind.BROKER_VERIFIED,
+        BrokerAction.REJECT: Kind.BROKER_REJECTED,
+        BrokerAction.SUSPEND: Kind.BROKER_SUSPENDED,
+        BrokerAction.REINSTATE: Kind.BROKER_REINSTATED,
+    }[action]
+    data = {"broker_name": broker.name, "credential_number": broker.credential_number, "reason": broker.reason}
+    to = Audience.of_orgs(broker.org_id)
+    notify(session, told, to=to, now=now, subject=Subject("broker", broker.id), data=data)
     await session.flush()
     return broker
 

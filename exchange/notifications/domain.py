@@ -156,6 +156,8 @@ CATALOGUE: Mapping[str, KindInfo] = dict(
         _info("broker_engagement.declined", "the party that engaged the broker (with the reason)"),
         _info("broker.verified", "the broker's organisation"),
         _info("broker.rejected", "the broker's organisation (with the reason)"),
+        _info("broker.suspended", "the broker's organisation (with the reason)"),
+        _info("broker.reinstated", "the broker's organisation"),
     ]
 )
 

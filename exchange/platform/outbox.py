@@ -101,6 +101,8 @@ class Kind(StrEnum):
     ENGAGEMENT_DECLINED = "broker_engagement.declined"
     BROKER_VERIFIED = "broker.verified"
     BROKER_REJECTED = "broker.rejected"
+    BROKER_SUSPENDED = "broker.suspended"
+    BROKER_REINSTATED = "broker.reinstated"
 
 
 # One-time tokens in account mail: erased from the outbox once delivered.

@@ -382,6 +382,8 @@ LABELS = {
         "broker_engagement.declined": "技术经纪委托被拒绝",
         "broker.verified": "技术经纪人通过认证",
         "broker.rejected": "技术经纪人未通过认证",
+        "broker.suspended": "技术经纪人被暂停",
+        "broker.reinstated": "技术经纪人恢复执业",
     },
     "broker_status": {"pending": "待认证", "verified": "已认证", "rejected": "未通过认证", "suspended": "已暂停"},
     "engagement_status": {

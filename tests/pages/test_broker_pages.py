@@ -91,6 +91,20 @@ async def test_register_verify_reject_and_the_public_pages(client, app) -> None:
     hidden = await client.get(f"/brokers/{other}", headers={"accept": "text/html"})
     assert hidden.status_code == 404
 
+    # The rejected broker, corrected, is registered again under its number: the same record, pending.
+    again = await registered(app, agency, "李经纪（更正）", "JSJJR-310000-2024-000456")
+    assert again == other and await count(app, Broker) == 2
+    async with browser_of(app, ops) as console:
+        assert "李经纪（更正）" in (await console.get("/console/brokers")).text
+        # Suspending and reinstating a verified broker are told to its organisation.
+        assert (
+            await htmx_post(console, f"/console/brokers/{good}/suspend", reason="涉嫌违规，调查中")
+        ).status_code == 200
+        assert (await htmx_post(console, f"/console/brokers/{good}/reinstate")).status_code == 200
+    (suspended,) = await told(app, "broker.suspended")
+    (reinstated,) = await told(app, "broker.reinstated")
+    assert suspended.data["reason"] == "涉嫌违规，调查中" and reinstated.audience["orgs"] == [agency.org_id]
+
 
 async def test_a_seller_engages_a_broker_from_its_workspace(client, app) -> None:
     ops = await operator(client, app)
