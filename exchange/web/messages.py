@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from exchange.web.formats import beijing, yuan
 
@@ -322,20 +322,38 @@ LISTING_FORM_PROBLEMS: dict[str, str] = {
 }
 
 
-def listing_field_message(field: str, problem_type: str, item: Mapping[str, Any] | None = None) -> str:
-    """The words next to an input of the listing form for a refusal of ``field``."""
-    if problem_type in LISTING_FORM_PROBLEMS:
-        return LISTING_FORM_PROBLEMS[problem_type]
-    key = ".".join("*" if part.isdigit() else part for part in field.split("."))
-    english = str((item or {}).get("message") or "")
-    for (rule_field, words), sentence in LISTING_FIELD_RULES.items():
-        if rule_field == key and words in english:
-            return sentence
-    while key:
-        if key in LISTING_FIELDS:
-            return LISTING_FIELDS[key]
-        key = key.rpartition(".")[0]
-    return MESSAGES["validation-error"]
+class FieldMessage(Protocol):
+    def __call__(self, field: str, problem_type: str, item: Mapping[str, Any] | None = None) -> str: ...
+
+
+def field_words(
+    fields: Mapping[str, str], rules: Mapping[tuple[str, str], str], fallback: FieldMessage | None = None
+) -> FieldMessage:
+    """The words next to a form's input for a refusal of ``field``: a problem the form names as a
+    whole, else the rule whose English words the refusal's message holds (``rules``, by the field
+    with its indexes as ``*``), else the input's words (``fields``, the nearest enclosing name),
+    else ``fallback``'s (another form's words) or the generic one."""
+
+    def message(field: str, problem_type: str, item: Mapping[str, Any] | None = None) -> str:
+        if problem_type in LISTING_FORM_PROBLEMS:
+            return LISTING_FORM_PROBLEMS[problem_type]
+        key = ".".join("*" if part.isdigit() else part for part in field.split("."))
+        english = str((item or {}).get("message") or "")
+        for (rule_field, words), sentence in rules.items():
+            if rule_field == key and words in english:
+                return sentence
+        probe = key
+        while probe:
+            if probe in fields:
+                return fields[probe]
+            probe = probe.rpartition(".")[0]
+        return fallback(field, problem_type, item) if fallback else str(MESSAGES["validation-error"])
+
+    return message
+
+
+# The words next to an input of the listing form for a refusal of ``field``.
+listing_field_message = field_words(LISTING_FIELDS, LISTING_FIELD_RULES)
 
 
 # -- the buyer's workspace, negotiations, deals and the wallet -------------------------------------------
@@ -580,21 +598,8 @@ INSTITUTION_FIELD_RULES: dict[tuple[str, str], str] = {
 }
 
 
-def institution_field_message(field: str, problem_type: str, item: Mapping[str, Any] | None = None) -> str:
-    """The words next to an input of the transfer pages for a refusal of ``field``."""
-    if problem_type in LISTING_FORM_PROBLEMS:
-        return LISTING_FORM_PROBLEMS[problem_type]
-    key = ".".join("*" if part.isdigit() else part for part in field.split("."))
-    english = str((item or {}).get("message") or "")
-    for (rule_field, words), sentence in INSTITUTION_FIELD_RULES.items():
-        if rule_field == key and words in english:
-            return sentence
-    probe = key
-    while probe:
-        if probe in INSTITUTION_FIELDS:
-            return INSTITUTION_FIELDS[probe]
-        probe = probe.rpartition(".")[0]
-    return listing_field_message(field, problem_type, item)
+# The words next to an input of the transfer pages for a refusal of ``field``.
+institution_field_message = field_words(INSTITUTION_FIELDS, INSTITUTION_FIELD_RULES, listing_field_message)
 
 
 # -- an inventor's withdrawal from their own account (exchange/institutions/inventor_pages.py) ------------
@@ -744,21 +749,8 @@ DEMAND_FIELD_RULES: dict[tuple[str, str], str] = {
 }
 
 
-def demand_field_message(field: str, problem_type: str, item: Mapping[str, Any] | None = None) -> str:
-    """The words next to an input of the demand pages for a refusal of ``field``."""
-    if problem_type in LISTING_FORM_PROBLEMS:
-        return LISTING_FORM_PROBLEMS[problem_type]
-    key = ".".join("*" if part.isdigit() else part for part in field.split("."))
-    english = str((item or {}).get("message") or "")
-    for (rule_field, words), sentence in DEMAND_FIELD_RULES.items():
-        if rule_field == key and words in english:
-            return sentence
-    probe = key
-    while probe:
-        if probe in DEMAND_FIELDS:
-            return DEMAND_FIELDS[probe]
-        probe = probe.rpartition(".")[0]
-    return listing_field_message(field, problem_type, item)
+# The words next to an input of the demand pages for a refusal of ``field``.
+demand_field_message = field_words(DEMAND_FIELDS, DEMAND_FIELD_RULES, listing_field_message)
 
 
 # -- technology brokers (exchange/brokers/pages.py): the console's verification, the workspaces' forms --------
