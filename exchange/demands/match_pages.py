@@ -14,10 +14,10 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.demands import matches
-from exchange.matching.domain import DocKind, Match, MatchingRuleBroken
+from exchange.matching.domain import DocKind, MatchingRuleBroken
 from exchange.matching.routes import Matching
 from exchange.matching.schemas import match_out
-from exchange.matching.service import FeedbackIn, match, record_feedback
+from exchange.matching.service import FeedbackIn, record_feedback
 from exchange.parties.http import Caller
 from exchange.platform.http import Db, Now
 
@@ -25,19 +25,12 @@ PRIVATE = {"public_cache": False}
 PER_DOCUMENT = 5  # matches shown under each of the organisation's documents
 
 
-def _other(kind: DocKind) -> DocKind:
-    return DocKind.LISTING if kind is DocKind.DEMAND else DocKind.DEMAND
-
-
 @get("/workspace/matches", include_in_schema=False, name="my-matches", opt=PRIVATE)
 async def my_matches(user: Caller, db: Db, matching: Matching) -> Template:
     async with db.read() as session:
-        await matching.refresh(session)
-        groups: list[dict[str, Any]] = []
-        for own in await matches.own_documents(session, matching, user.org_id):
-            found: list[Match] = await match(session, matching, own, _other(own.kind), PER_DOCUMENT, org_id=user.org_id)
-            shown = [match_out(m) for m in found if matches.is_related(m)]  # fits alone are no reason to call
-            groups.append({"doc": own, "matches": shown})
+        ranked = await matches.own_matches(session, matching, user.org_id, PER_DOCUMENT)
+    # fits alone are no reason to call: only matches that share words or an IPC code are shown
+    groups = [{"doc": own, "matches": [match_out(m) for m in found if matches.is_related(m)]} for own, found in ranked]
     return Template(
         "demands/matches.html",
         context={"section": "workspace", "workspace_tab": "matches", "groups": groups},

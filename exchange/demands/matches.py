@@ -21,7 +21,7 @@ from exchange.demands.domain import BEIJING, DemandStatus, Visibility, beijing_t
 from exchange.demands.models import Demand
 from exchange.demands.service import visible_demand
 from exchange.matching.domain import DocKind, Match, MatchDoc, is_ipc
-from exchange.matching.service import MATCHABLE, Changes, MatchingContext, listing_doc, match
+from exchange.matching.service import MATCHABLE, Changes, MatchingContext, feedback_profile, listing_doc, match
 from exchange.parties.domain import Principal
 from exchange.parties.http import actor_of
 from exchange.platform.outbox import Audience, Kind, Subject, notify
@@ -29,8 +29,7 @@ from exchange.platform.reminders import remind_once, told
 from listings.models import Listing
 from listings.service import load_listing
 
-MATCHES_SHOWN = 10  # a page's and the API's default; at most MAX_MATCHES
-MAX_MATCHES = 50
+MAX_MATCHES = 50  # the most a request may ask for
 
 
 def is_indexed(demand: Demand) -> bool:
@@ -144,16 +143,30 @@ async def own_documents(session: AsyncSession, matching: MatchingContext, org_id
     return docs
 
 
+async def own_matches(
+    session: AsyncSession, matching: MatchingContext, org_id: uuid.UUID, k: int
+) -> list[tuple[MatchDoc, list[Match]]]:
+    """Each of an organisation's documents with its ``k`` best matches of the other kind, ranked with
+    its feedback: one catch-up of the index and one read of the feedback for them all."""
+    await matching.refresh(session)
+    profile = await feedback_profile(session, matching, org_id)
+    return [
+        (own, matching.index.query(own, other_kind(own.kind), k, profile=profile))
+        for own in await own_documents(session, matching, org_id)
+    ]
+
+
+def other_kind(kind: DocKind) -> DocKind:
+    return DocKind.LISTING if kind is DocKind.DEMAND else DocKind.DEMAND
+
+
 async def digest_lines(
     session: AsyncSession, matching: MatchingContext, org_id: uuid.UUID, now: datetime
 ) -> list[dict[str, Any]]:
     """The new matches of an organisation's documents: the best few of each that share words or an
     IPC code and were never told to it before (each pair is told once, ``PAIR_TOLD``)."""
-    await matching.refresh(session)
     lines: list[dict[str, Any]] = []
-    for own in await own_documents(session, matching, org_id):
-        other = DocKind.LISTING if own.kind is DocKind.DEMAND else DocKind.DEMAND
-        found = [m for m in await match(session, matching, own, other, DIGEST_PER_DOCUMENT * 3, org_id=org_id)]
+    for own, found in await own_matches(session, matching, org_id, DIGEST_PER_DOCUMENT * 3):
         told_here = 0
         for m in found:
             if told_here == DIGEST_PER_DOCUMENT or len(lines) == DIGEST_LINES:
@@ -199,7 +212,6 @@ def orgs_with_documents() -> Any:
 
 
 __all__ = [
-    "MATCHES_SHOWN",
     "MAX_MATCHES",
     "DemandSource",
     "achievements_for",
