@@ -164,6 +164,9 @@ class Settings:
     documents_dir: Path = PROJECT_ROOT / "var" / "documents"  # the local store of attached files
     document_max_bytes: int = 20 * 1024 * 1024  # the largest file one upload may attach
 
+    # the achievement registry (exchange/registry, docs/registry.md)
+    registry_region_code: str = "310"  # the 3-digit region or department code of registration numbers
+
     @property
     def auction_opening_time(self) -> time:
         return _parse_time_of_day("TECHX_AUCTION_OPENS_AT", self.auction_opens_at)
@@ -202,6 +205,8 @@ class Settings:
             )
         if self.metrics_token and len(self.metrics_token) < 16:
             raise SettingsError("TECHX_METRICS_TOKEN must have at least 16 characters (or be empty: no /metrics)")
+        if not (len(self.registry_region_code) == 3 and self.registry_region_code.isdigit()):
+            raise SettingsError("TECHX_REGISTRY_REGION_CODE must be 3 digits (e.g. 310)")
         if self.login_attempts_per_minute < 1:
             raise SettingsError("TECHX_LOGIN_ATTEMPTS_PER_MINUTE must be at least 1")
         if (

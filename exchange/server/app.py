@@ -44,6 +44,7 @@ from exchange.platform.problems import problem_details_plugin
 from exchange.platform.public_data import PublicData
 from exchange.platform.ratelimit import RateLimiter
 from exchange.platform.settings import Settings
+from exchange.registry import ROUTE_HANDLERS as REGISTRY_ROUTES
 from exchange.server.clock_control import ClockControl
 from exchange.server.docs_ui import docs_ui_plugin
 from exchange.server.http_rules import StrictJsonRequest, check_request, fix_options_allow
@@ -175,6 +176,7 @@ def create_app(
             "demands": modules.demands,
             "brokers": modules.brokers,
             "matching": modules.matching,
+            "registry": modules.registry,
             "notifier": Notifier.of(settings, keys.data),
             "metrics_started_at": clock.now(),
             "public_data": PublicData(db),
@@ -219,6 +221,7 @@ def create_app(
             *DEMAND_ROUTES,  # technical demands, campaigns and proposals
             *BROKER_ROUTES,
             *MATCHING_ROUTES,
+            *REGISTRY_ROUTES,  # the achievement registry, its library and its signed feed
             # Uploads take bodies up to the file limit plus the multipart envelope (docs/documents.md).
             Router(
                 path="/",
@@ -261,6 +264,7 @@ def create_app(
                 "demands",
                 "brokers",
                 "matching",
+                "registry",
             ),
             **caller_dependencies(),
         },

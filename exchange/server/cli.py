@@ -367,6 +367,15 @@ EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
 ]
 
 
+def _register_registry(commands: argparse._SubParsersAction) -> None:
+    from exchange.server.registry_cli import register
+
+    register(commands)
+
+
+EXTRA_COMMANDS.append(_register_registry)  # techx registry import / export
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:

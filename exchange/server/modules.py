@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from exchange import brokers, demands, institutions, payments, vouchers
+from exchange import registry as achievement_registry
 from exchange.accounting.jobs import HoldExpirySweep
 from exchange.documents import DocumentsContext, OwnerKind, create_documents
 from exchange.documents.owners import ObjectionDocuments
+from exchange.institutions.registry_disclosures import RegistryDisclosures
 from exchange.matching.service import MatchingContext
 from exchange.platform.events import Events
 from exchange.platform.keys import Keys
@@ -62,6 +64,7 @@ class Modules:
     demands: demands.DemandsContext
     brokers: brokers.BrokersContext
     matching: MatchingContext
+    registry: achievement_registry.RegistryContext
 
 
 def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> Modules:
@@ -126,7 +129,12 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     listings.hooks.add_announcement_declarer(brokers.ListingBrokers())
     listings.hooks.add_page_part(brokers.ListingBrokers())  # the listing's page lists its seller's brokers
     broker_context = brokers.BrokersContext(subjects=TradeSubjects())
+    # The achievement registry numbers registrations under the exchange's region code, signs the feed's
+    # batches with the exchange's key, and prefills a registration from an institution's disclosure.
+    registry = achievement_registry.RegistryContext(
+        region_code=settings.registry_region_code, signer=keys.signer, disclosures=RegistryDisclosures()
+    )
     return Modules(
         listings=listings, sweeper=sweeper, trading=trading, documents=documents, institutions=context, payers=payers,
-        demands=demand_context, brokers=broker_context, matching=matching,
+        demands=demand_context, brokers=broker_context, matching=matching, registry=registry,
     )  # fmt: skip

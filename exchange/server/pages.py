@@ -26,6 +26,7 @@ import exchange.institutions
 import exchange.notifications
 import exchange.parties
 import exchange.payments
+import exchange.registry
 import exchange.server
 import exchange.stats
 import exchange.trading
@@ -49,6 +50,7 @@ from exchange.payments.wallet_pages import PAGE_HANDLERS as WALLET_PAGES
 from exchange.platform.keys import Keys
 from exchange.platform.problems import handle_any
 from exchange.platform.settings import Settings
+from exchange.registry.pages import PAGE_HANDLERS as REGISTRY_PAGES
 from exchange.server.console_pages import PAGE_HANDLERS as CONSOLE_PAGES
 from exchange.server.http_rules import IGNORES_UNKNOWN_QUERY, check_request
 from exchange.stats.pages import PAGE_HANDLERS as STATS_PAGES
@@ -72,6 +74,7 @@ PAGE_PACKAGES += [exchange.payments, exchange.server]
 PAGE_PACKAGES.append(exchange.institutions)  # a university's own transfer process (成果转化)
 PAGE_PACKAGES.append(exchange.demands)  # technical demands, campaigns and proposals
 PAGE_PACKAGES.append(exchange.brokers)  # technology brokers: the public list and pages, console, workspaces
+PAGE_PACKAGES.append(exchange.registry)  # the achievement registry: the library, the console's check and imports
 # The buyer's workspace, the deal and negotiation pages both parties share, and the wallet.
 BUYER_PAGES = [*TRADING_WORKSPACE_PAGES, *WALLET_PAGES]
 
@@ -132,6 +135,7 @@ def pages_router(settings: Settings, keys: Keys, *, upload_body_limit: int) -> R
             *DEMAND_PAGES,  # the demand board, campaigns, the enterprise's and the institution's demand pages
             *MATCH_PAGES,  # the organisation's matches, both ways, with why
             *BROKER_PAGES,  # technology brokers: /brokers, the console's verification, the workspaces' engagements
+            *REGISTRY_PAGES,  # the achievement registry: /registry, the console's check and bulk imports
         ],
         dependencies=page_caller_dependencies(),
         before_request=before_page,

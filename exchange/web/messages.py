@@ -819,3 +819,13 @@ NOTICES.update(
         "campaign-submitted": "已提交到本次征集，组织方筛选后您会收到通知。",
     }
 )
+
+
+# -- the achievement registry (exchange/registry/pages.py): the console's check ------------------------------
+MESSAGES.update({"registry-rule-broken": "提交的内容不符合科技成果登记的要求，请检查后重试。"})
+NOTICES.update(
+    {
+        "registry-registered": "成果已登记：已编号并在成果登记库公开。",
+        "registry-returned": "成果登记已退回，原因已记录。",
+    }
+)

@@ -180,3 +180,15 @@ WORKSPACE_NAV += (
     NavGroup("技术经纪", providers, (NavItem("brokers", "/workspace/brokers", "技术经纪人与委托"),)),
     NavGroup("技术经纪", sellers, (NavItem("brokerage", "/workspace/brokerage", "委托技术经纪人"),)),
 )
+
+# -- the achievement registry (exchange/registry/pages.py): the operators' check and bulk imports -----------
+WORKSPACE_NAV += (
+    NavGroup(
+        "运营后台",
+        operators,
+        (
+            NavItem("console-registry", "/console/registry", "科技成果登记审核"),
+            NavItem("console-registry-imports", "/console/registry/imports", "成果批量导入"),
+        ),
+    ),
+)
