@@ -7,6 +7,7 @@ first). A new scene goes where its moments fall.
 from __future__ import annotations
 
 from exchange.server.demo import calendar, demands, institution, market, money, programs, scenes
+from exchange.server.demo import registry as registry_demo
 from exchange.server.demo.stage import Scene
 
 SCENES: list[Scene] = [
@@ -36,4 +37,5 @@ SCENES: list[Scene] = [
     institution.scene_inventor_payout,  # today: the plan's notice closed; the inventors are paid
     market.scene_live_auction,  # P − 10 min
     money.scene_reconciliation,  # P − 2 min
+    registry_demo.scene_registry,  # P − 2 min: listings registered, one returned; a partner platform's import
 ]
