@@ -54,6 +54,7 @@ from exchange.server.ops import health, public_keys, ready
 from exchange.server.pages import handle_error, page_templates, pages_router, static_files_router
 from exchange.server.sweep_failures import SweepFailureController
 from exchange.stats.routes import ROUTE_HANDLERS as STATS_ROUTES
+from exchange.tracking import ROUTE_HANDLERS as TRACKING_ROUTES
 from exchange.trading.routes import ROUTE_HANDLERS as TRADING_ROUTES
 from exchange.vouchers import ROUTE_HANDLERS as VOUCHER_ROUTES
 from exchange.web.caching import PublicCache, PublicCacheMiddleware
@@ -175,6 +176,7 @@ def create_app(
             "demands": modules.demands,
             "brokers": modules.brokers,
             "matching": modules.matching,
+            "tracking": modules.tracking,
             "notifier": Notifier.of(settings, keys.data),
             "metrics_started_at": clock.now(),
             "public_data": PublicData(db),
@@ -219,6 +221,7 @@ def create_app(
             *DEMAND_ROUTES,  # technical demands, campaigns and proposals
             *BROKER_ROUTES,
             *MATCHING_ROUTES,
+            *TRACKING_ROUTES,  # tracking after the deal: implementation reports
             # Uploads take bodies up to the file limit plus the multipart envelope (docs/documents.md).
             Router(
                 path="/",
@@ -261,6 +264,7 @@ def create_app(
                 "demands",
                 "brokers",
                 "matching",
+                "tracking",
             ),
             **caller_dependencies(),
         },

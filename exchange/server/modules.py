@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from exchange import brokers, demands, institutions, payments, vouchers
+from exchange import tracking as tracking_module
 from exchange.accounting.jobs import HoldExpirySweep
 from exchange.documents import DocumentsContext, OwnerKind, create_documents
 from exchange.documents.owners import ObjectionDocuments
@@ -33,6 +34,7 @@ from exchange.trading import (
 from exchange.trading.demand_negotiations import DemandNegotiations
 from exchange.trading.institution_deals import InstitutionDeals
 from exchange.trading.subjects import TradeSubjects
+from exchange.trading.tracked_deals import TrackedDeals
 from kernel.shapes import shaped
 from listings import ListingRules, ListingsContext, NoticeKind, NoticeSweep, create_listings
 
@@ -62,6 +64,7 @@ class Modules:
     demands: demands.DemandsContext
     brokers: brokers.BrokersContext
     matching: MatchingContext
+    tracking: tracking_module.TrackingContext
 
 
 def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> Modules:
@@ -126,7 +129,14 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     listings.hooks.add_announcement_declarer(brokers.ListingBrokers())
     listings.hooks.add_page_part(brokers.ListingBrokers())  # the listing's page lists its seller's brokers
     broker_context = brokers.BrokersContext(subjects=TradeSubjects())
+    # Tracking after the deal: the sweeper makes each settled deal's schedule of reports from trading's
+    # settled deals (catching up idempotently), reminds the buyers and tells overdue reports; the
+    # institutions' annual report reads the outcomes of what each institution transferred.
+    tracking = tracking_module.TrackingContext(deals=TrackedDeals(), offsets=settings.tracking_report_months)
+    for tracking_step in tracking_module.sweep_steps(tracking, rows):
+        sweeper.add(tracking_step)
+    context.outcomes = tracking_module.SellerOutcomes()
     return Modules(
         listings=listings, sweeper=sweeper, trading=trading, documents=documents, institutions=context, payers=payers,
-        demands=demand_context, brokers=broker_context, matching=matching,
+        demands=demand_context, brokers=broker_context, matching=matching, tracking=tracking,
     )  # fmt: skip

@@ -28,6 +28,7 @@ import exchange.parties
 import exchange.payments
 import exchange.server
 import exchange.stats
+import exchange.tracking
 import exchange.trading
 import exchange.vouchers
 import listings
@@ -52,6 +53,7 @@ from exchange.platform.settings import Settings
 from exchange.server.console_pages import PAGE_HANDLERS as CONSOLE_PAGES
 from exchange.server.http_rules import IGNORES_UNKNOWN_QUERY, check_request
 from exchange.stats.pages import PAGE_HANDLERS as STATS_PAGES
+from exchange.tracking.pages import PAGE_HANDLERS as TRACKING_PAGES
 from exchange.trading.pages import PAGE_HANDLERS as TRADING_PAGES
 from exchange.trading.seller_pages import PAGE_HANDLERS as SELLER_PAGES
 from exchange.trading.workspace_pages import PAGE_HANDLERS as TRADING_WORKSPACE_PAGES
@@ -72,6 +74,7 @@ PAGE_PACKAGES += [exchange.payments, exchange.server]
 PAGE_PACKAGES.append(exchange.institutions)  # a university's own transfer process (成果转化)
 PAGE_PACKAGES.append(exchange.demands)  # technical demands, campaigns and proposals
 PAGE_PACKAGES.append(exchange.brokers)  # technology brokers: the public list and pages, console, workspaces
+PAGE_PACKAGES.append(exchange.tracking)  # tracking after the deal: the buyer's, the seller's and the console's pages
 # The buyer's workspace, the deal and negotiation pages both parties share, and the wallet.
 BUYER_PAGES = [*TRADING_WORKSPACE_PAGES, *WALLET_PAGES]
 
@@ -132,6 +135,7 @@ def pages_router(settings: Settings, keys: Keys, *, upload_body_limit: int) -> R
             *DEMAND_PAGES,  # the demand board, campaigns, the enterprise's and the institution's demand pages
             *MATCH_PAGES,  # the organisation's matches, both ways, with why
             *BROKER_PAGES,  # technology brokers: /brokers, the console's verification, the workspaces' engagements
+            *TRACKING_PAGES,  # tracking after the deal: reports filed by buyers, followed by sellers and operators
         ],
         dependencies=page_caller_dependencies(),
         before_request=before_page,

@@ -819,3 +819,5 @@ NOTICES.update(
         "campaign-submitted": "已提交到本次征集，组织方筛选后您会收到通知。",
     }
 )
+
+NOTICES.update({"tracking-report-filed": "实施情况报告已保存，转让方可以看到最新的实施状态。"})

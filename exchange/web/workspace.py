@@ -113,6 +113,7 @@ WORKSPACE_NAV: tuple[NavGroup, ...] = (
             NavItem("annual-reports", "/console/institutions/annual-reports", "成果转化年度报告"),
             NavItem("console-campaigns", "/console/campaigns", "需求征集与筛选"),
             NavItem("console-brokers", "/console/brokers", "技术经纪人认证"),
+            NavItem("console-tracking", "/console/tracking", "成果转化跟踪（逾期报告）"),
         ),
     ),
     NavGroup(
@@ -179,4 +180,16 @@ WORKSPACE_NAV += (NavGroup("需求征集", governments, (NavItem("campaigns", "/
 WORKSPACE_NAV += (
     NavGroup("技术经纪", providers, (NavItem("brokers", "/workspace/brokers", "技术经纪人与委托"),)),
     NavGroup("技术经纪", sellers, (NavItem("brokerage", "/workspace/brokerage", "委托技术经纪人"),)),
+)
+
+# -- tracking after the deal (exchange/tracking/pages.py) --------------------------------------------------
+WORKSPACE_NAV += (
+    NavGroup(
+        "成果转化跟踪",
+        buyers,
+        (
+            NavItem("tracking", "/workspace/tracking", "受让成果实施报告"),
+            NavItem("tracking-transferred", "/workspace/tracking/transferred", "已转让成果的跟踪"),
+        ),
+    ),
 )
