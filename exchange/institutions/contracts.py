@@ -53,6 +53,41 @@ class DealReader(Protocol):
     async def deal_facts(self, session: AsyncSession, deal_id: uuid.UUID) -> DealFacts | None: ...
 
 
+class TransferFigures(Protocol):
+    """What became of the technology an institution transferred, as the buyers' implementation
+    reports tell it (tracking after the deal): the deals tracked in the year, each by its latest
+    reported status, the reports due, filed and overdue, jobs created and the revenue bands."""
+
+    @property
+    def deals(self) -> int: ...
+
+    @property
+    def by_status(self) -> dict[str, int]: ...
+
+    @property
+    def reports_due(self) -> int: ...
+
+    @property
+    def reports_filed(self) -> int: ...
+
+    @property
+    def reports_overdue(self) -> int: ...
+
+    @property
+    def jobs(self) -> int: ...
+
+    @property
+    def by_revenue_band(self) -> dict[str, int]: ...
+
+
+class TransferOutcomes(Protocol):
+    async def of_seller(
+        self, session: AsyncSession, seller_org_id: uuid.UUID, year: int, as_of: datetime
+    ) -> TransferFigures:
+        """The figures of the deals ``seller_org_id`` sold that were tracked in ``year``, as known at ``as_of``."""
+        ...
+
+
 @dataclass
 class InstitutionsContext:
     """What the institutions module needs from its host: listings (notices, listing drafts) and a
@@ -62,6 +97,8 @@ class InstitutionsContext:
     deals: DealReader
     # Withdrawals from inventors' accounts, for the inventor's own page (payments, wired by the host).
     withdrawals: InventorWithdrawals | None = None
+    # What became of what it transferred (tracking after the deal), for the annual report; None: no section.
+    outcomes: TransferOutcomes | None = None
 
 
 class AlreadyRegistered(Conflict):

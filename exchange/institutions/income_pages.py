@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exchange.institutions import distribution, income, inventors, reports
 from exchange.institutions.annual import CONTRACT_KINDS
 from exchange.institutions.config import roles_of
+from exchange.institutions.contracts import InstitutionsContext
 from exchange.institutions.domain import Role
 from exchange.institutions.models import Disclosure, TransferProcess
 from exchange.institutions.page_forms import Form, Refused, checked, money, refused_by, typed
@@ -46,6 +47,7 @@ from kernel.page_actions import is_htmx
 from listings import ListingsContext
 
 Listings = NamedDependency[ListingsContext]
+Institutions = NamedDependency[InstitutionsContext]
 ACTION = "distribution"  # the refusals' own words (messages.ACTION_MESSAGES "distribution:…")
 PAGE = "institutions/income.html"
 WORK = "institutions/_income_work.html"
@@ -245,7 +247,7 @@ def inputs_of(form: Form) -> AnnualInputsIn:
 
 @post("/workspace/transfers/annual-report/{year:int}/inputs", include_in_schema=False, status_code=200)
 async def save_inputs(
-    request: Request[Any, Any, Any], year: FromPath[int], user: Caller, db: Db, clock: Now
+    request: Request[Any, Any, Any], year: FromPath[int], user: Caller, db: Db, clock: Now, institutions: Institutions
 ) -> Template | Redirect:
     """``PUT /institutions/{org}/annual-reports/{year}/inputs``: the office's inputs, saved whole."""
     request.state.action = "transfer"
@@ -253,20 +255,25 @@ async def save_inputs(
     form = await typed(request, "inputs")
     now = clock.now()
     page, work = "institutions/report.html", "institutions/_report_work.html"
+    outcomes = institutions.outcomes
     try:
         body = inputs_of(form)
         await db.transaction(lambda s: reports.save_inputs(s, user, user.org_id, year, body, now))
     except Refused:
-        return shown(request, page, work, await report_with_inputs(db, user, year, now, form), status=422)
+        return shown(
+            request, page, work, await report_with_inputs(db, user, year, now, form, outcomes=outcomes), status=422
+        )
     except DomainError as refusal:
         if not refusal.errors and "field" not in refusal.extra:
             raise
         refused_by(form, refusal)
-        context = await report_with_inputs(db, user, year, now, form)
+        context = await report_with_inputs(db, user, year, now, form, outcomes=outcomes)
         return shown(request, page, work, context, status=refusal.status)
     if not is_htmx(request):
         return Redirect(f"/workspace/transfers/annual-report?year={year}&notice=annual-inputs-saved", status_code=303)
-    context = await report_with_inputs(db, user, year, now, done=notice_for("annual-inputs-saved") or "")
+    context = await report_with_inputs(
+        db, user, year, now, done=notice_for("annual-inputs-saved") or "", outcomes=outcomes
+    )
     return shown(request, page, work, context)
 
 

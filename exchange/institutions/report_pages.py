@@ -14,12 +14,14 @@ from typing import Any
 
 from litestar import Request, Response, get
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from exchange.institutions import reports
 from exchange.institutions.annual import CONTRACT_KINDS, DEAL_TYPES, beijing_year
 from exchange.institutions.config import roles_of
+from exchange.institutions.contracts import InstitutionsContext, TransferOutcomes
 from exchange.institutions.domain import Role
 from exchange.institutions.page_forms import Form
 from exchange.institutions.report_files import (
@@ -36,6 +38,7 @@ from exchange.platform.http import Db, Now
 from exchange.web.formats import yuan
 
 PRIVATE = {"public_cache": False}
+Institutions = NamedDependency[InstitutionsContext]
 
 
 def _year(year: int | None, now: datetime) -> int:
@@ -58,9 +61,12 @@ def _report_context(report: AnnualReportOut, download: str, tab: str) -> dict[st
 
 
 @get("/workspace/transfers/annual-report", include_in_schema=False, name="institution-annual-report", opt=PRIVATE)
-async def annual_report_page(user: Caller, db: Db, clock: Now, year: FromQuery[int | None] = None) -> Template:
+async def annual_report_page(
+    user: Caller, db: Db, clock: Now, institutions: Institutions, year: FromQuery[int | None] = None
+) -> Template:
     now = clock.now()
-    return Template("institutions/report.html", context=await report_with_inputs(db, user, _year(year, now), now))
+    context = await report_with_inputs(db, user, _year(year, now), now, outcomes=institutions.outcomes)
+    return Template("institutions/report.html", context=context)
 
 
 @get("/workspace/transfers/annual-report/download", include_in_schema=False, opt=PRIVATE)
@@ -69,11 +75,12 @@ async def annual_report_download(
     user: Caller,
     db: Db,
     clock: Now,
+    institutions: Institutions,
     year: FromQuery[int],
     format: FromQuery[ReportFormat],
 ) -> Response[Any]:
     async with db.read() as session:
-        report = await reports.annual_report(session, user, user.org_id, year, clock.now())
+        report = await reports.annual_report(session, user, user.org_id, year, clock.now(), institutions.outcomes)
     return await report_response(request, report, format)
 
 
@@ -106,12 +113,17 @@ async def summary_download(
 
 @get("/console/institutions/{org_id:uuid}/annual-report", include_in_schema=False, opt=PRIVATE)
 async def institution_report_page(
-    org_id: FromPath[uuid.UUID], operator: Caller, db: Db, clock: Now, year: FromQuery[int | None] = None
+    org_id: FromPath[uuid.UUID],
+    operator: Caller,
+    db: Db,
+    clock: Now,
+    institutions: Institutions,
+    year: FromQuery[int | None] = None,
 ) -> Template:
     now = clock.now()
     _operator_only(operator)
     async with db.read() as session:
-        report = await reports.annual_report(session, operator, org_id, _year(year, now), now)
+        report = await reports.annual_report(session, operator, org_id, _year(year, now), now, institutions.outcomes)
     download = f"/console/institutions/{org_id}/annual-report/download"
     return Template("institutions/report.html", context=_report_context(report, download, "annual-reports"))
 
@@ -123,12 +135,13 @@ async def institution_report_download(
     operator: Caller,
     db: Db,
     clock: Now,
+    institutions: Institutions,
     year: FromQuery[int],
     format: FromQuery[ReportFormat],
 ) -> Response[Any]:
     _operator_only(operator)
     async with db.read() as session:
-        report = await reports.annual_report(session, operator, org_id, year, clock.now())
+        report = await reports.annual_report(session, operator, org_id, year, clock.now(), institutions.outcomes)
     return await report_response(request, report, format)
 
 
@@ -147,10 +160,16 @@ def inputs_values(report: AnnualReportOut) -> dict[str, str]:
 
 
 async def report_with_inputs(
-    db: Db, user: Principal, year: int, now: datetime, form: Form | None = None, done: str = ""
+    db: Db,
+    user: Principal,
+    year: int,
+    now: datetime,
+    form: Form | None = None,
+    done: str = "",
+    outcomes: TransferOutcomes | None = None,
 ) -> dict[str, Any]:
     async with db.read() as session:
-        report = await reports.annual_report(session, user, user.org_id, year, now)
+        report = await reports.annual_report(session, user, user.org_id, year, now, outcomes)
         office = Role.OFFICE in await roles_of(session, user, user.org_id)
     context = _report_context(report, "/workspace/transfers/annual-report/download", "annual-report")
     context.update(inputs_form=form or Form("inputs", inputs_values(report)), may_edit_inputs=office, done=done,

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy import BigInteger, ColumnElement, String, Uuid, column, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,6 +40,7 @@ from exchange.institutions.annual import (
     year_bounds,
 )
 from exchange.institutions.config import INSTITUTION_KINDS, require_office
+from exchange.institutions.contracts import TransferOutcomes
 from exchange.institutions.models import AnnualReportInput, Disclosure, DistributionPlan, IncomeReceipt, TransferProcess
 from exchange.institutions.schemas import (
     AchievementsOut,
@@ -52,6 +54,7 @@ from exchange.institutions.schemas import (
     ReportDealOut,
     SummaryRowOut,
     TallyOut,
+    TrackingOut,
 )
 from exchange.parties.domain import Principal
 from exchange.parties.models import Org
@@ -317,6 +320,18 @@ async def _institution(session: AsyncSession, org_id: uuid.UUID) -> Org:
     return org
 
 
+async def _tracking(
+    session: AsyncSession, outcomes: TransferOutcomes | None, org_id: uuid.UUID, year: int, now: datetime
+) -> TrackingOut | None:
+    if outcomes is None:
+        return None
+    f = await outcomes.of_seller(session, org_id, year, now)
+    return TrackingOut(
+        deals=f.deals, by_status=dict(f.by_status), reports_due=f.reports_due, reports_filed=f.reports_filed,
+        reports_overdue=f.reports_overdue, jobs=f.jobs, by_revenue_band=dict(f.by_revenue_band),
+    )  # fmt: skip
+
+
 async def _reports(
     session: AsyncSession, orgs: Sequence[Org], year: int, org_id: uuid.UUID | None, now: datetime
 ) -> list[AnnualReportOut]:
@@ -343,14 +358,21 @@ async def _reports(
 
 
 async def annual_report(
-    session: AsyncSession, caller: Principal, org_id: uuid.UUID, year: int, now: datetime
+    session: AsyncSession,
+    caller: Principal,
+    org_id: uuid.UUID,
+    year: int,
+    now: datetime,
+    outcomes: TransferOutcomes | None = None,
 ) -> AnnualReportOut:
-    """The institution's report for the year, for its members and operators (403 for others)."""
+    """The institution's report for the year, for its members and operators (403 for others);
+    with ``outcomes``, the tracking of what it transferred (五、成果转化跟踪)."""
     check_year(year)
     caller.require_member_of(org_id, operators_too=True)
     org = await _institution(session, org_id)
     (report,) = await _reports(session, [org], year, org_id, now)
-    return report
+    tracking = await _tracking(session, outcomes, org_id, year, now)
+    return msgspec.structs.replace(report, tracking=tracking) if tracking else report
 
 
 async def annual_summary(session: AsyncSession, caller: Principal, year: int, now: datetime) -> AnnualSummaryOut:
@@ -367,7 +389,13 @@ async def annual_summary(session: AsyncSession, caller: Principal, year: int, no
 
 
 async def save_inputs(
-    session: AsyncSession, caller: Principal, org_id: uuid.UUID, year: int, data: AnnualInputsIn, now: datetime
+    session: AsyncSession,
+    caller: Principal,
+    org_id: uuid.UUID,
+    year: int,
+    data: AnnualInputsIn,
+    now: datetime,
+    outcomes: TransferOutcomes | None = None,
 ) -> AnnualReportOut:
     """The office saves its inputs for the year whole; 422 naming the field at fault, nothing written."""
     check_year(year)
@@ -388,4 +416,4 @@ async def save_inputs(
     row.problems, row.plans = inputs.problems, inputs.plans
     row.updated_by, row.updated_at = caller.user_id, now
     await session.flush()
-    return await annual_report(session, caller, org_id, year, now)
+    return await annual_report(session, caller, org_id, year, now, outcomes)

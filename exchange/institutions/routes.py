@@ -444,10 +444,11 @@ class AnnualReportController(Controller):
         user: Caller,
         db: Db,
         clock: Now,
+        institutions: Institutions,
         format: Annotated[ReportFormat, QueryParameter(description=FORMAT_WORDS)] = "json",
     ) -> Response[AnnualReportOut]:
         async with db.read() as session:
-            report = await reports.annual_report(session, user, org_id, year, clock.now())
+            report = await reports.annual_report(session, user, org_id, year, clock.now(), institutions.outcomes)
         return await report_response(request, report, format)
 
     @put(
@@ -462,9 +463,10 @@ class AnnualReportController(Controller):
         user: Caller,
         db: Db,
         clock: Now,
+        institutions: Institutions,
     ) -> AnnualReportOut:
         async def work(session: AsyncSession) -> AnnualReportOut:
-            return await reports.save_inputs(session, user, org_id, year, data, clock.now())
+            return await reports.save_inputs(session, user, org_id, year, data, clock.now(), institutions.outcomes)
 
         return await db.transaction(work)
 

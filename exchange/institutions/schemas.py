@@ -507,6 +507,20 @@ class IncomeOut(msgspec.Struct):
     retained_by_part: dict[str, int]
 
 
+class TrackingOut(msgspec.Struct):
+    """五、成果转化跟踪: the deals it sold with an implementation report due in the year, each by
+    its latest reported status; the year's reports due, filed and overdue; jobs and revenue bands
+    as the latest reports say (docs/tracking.md)."""
+
+    deals: int
+    by_status: dict[str, int]  # in_development | in_production | abandoned | not_reported
+    reports_due: int
+    reports_filed: int
+    reports_overdue: int
+    jobs: int
+    by_revenue_band: dict[str, int]
+
+
 class AnnualReportOut(msgspec.Struct):
     org_id: uuid.UUID
     org_name: str
@@ -518,6 +532,7 @@ class AnnualReportOut(msgspec.Struct):
     income: IncomeOut
     inputs: AnnualInputsOut
     generated_at: datetime
+    tracking: TrackingOut | None = None  # None where tracking is not wired
 
 
 class SummaryRowOut(msgspec.Struct):

@@ -158,6 +158,8 @@ CATALOGUE: Mapping[str, KindInfo] = dict(
         _info("broker.rejected", "the broker's organisation (with the reason)"),
         _info("broker.suspended", "the broker's organisation (with the reason)"),
         _info("broker.reinstated", "the broker's organisation"),
+        _info("tracking.report_due", "the deal's buyer (14 days before the report is due, and on the day)"),
+        _info("tracking.report_overdue", "the deal's buyer and seller, and operators"),
     ]
 )
 
@@ -191,6 +193,7 @@ SUBJECT_LINKS: Mapping[str, str] = {
     "matches": "/workspace/matches",  # an organisation's matches, both ways
     "broker": "/brokers/{id}",
     "broker_engagement": "/workspace/brokerage#engagement-{id}",
+    "tracking_report": "/workspace/tracking#report-{id}",
 }
 
 

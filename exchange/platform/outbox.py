@@ -103,6 +103,9 @@ class Kind(StrEnum):
     BROKER_REJECTED = "broker.rejected"
     BROKER_SUSPENDED = "broker.suspended"
     BROKER_REINSTATED = "broker.reinstated"
+    # tracking after the deal (exchange/tracking): a report coming due, and one overdue
+    TRACKING_REPORT_DUE = "tracking.report_due"
+    TRACKING_REPORT_OVERDUE = "tracking.report_overdue"
 
 
 # One-time tokens in account mail: erased from the outbox once delivered.

@@ -166,6 +166,9 @@ class Settings:
 
     # the achievement registry (exchange/registry, docs/registry.md)
     registry_region_code: str = "310"  # the 3-digit region or department code of registration numbers
+    # tracking after the deal (exchange/tracking, docs/tracking.md): the buyer's implementation
+    # reports are due this many calendar months after the deal settled (1 to 12 offsets, increasing)
+    tracking_report_months: tuple[int, ...] = (6, 12, 24, 36)
 
     @property
     def auction_opening_time(self) -> time:
@@ -259,6 +262,11 @@ class Settings:
             raise SettingsError("TECHX_DOCUMENT_MAX_BYTES must be at least 1")
         if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise SettingsError("DATABASE_URL must use sqlite+aiosqlite:// or postgresql+asyncpg://")
+        months = self.tracking_report_months
+        if not (1 <= len(months) <= 12 and all(1 <= m <= 120 for m in months) and list(months) == sorted(set(months))):
+            raise SettingsError(
+                "TECHX_TRACKING_REPORT_MONTHS must be 1 to 12 increasing months from 1 to 120, e.g. 6,12,24,36"
+            )
 
 
 def _variable(attribute: str) -> str:
@@ -301,6 +309,11 @@ def _convert(name: str, raw: str, annotation: object) -> object:
             raise SettingsError(f"{name} must be tiers 'upper_fen:bp,...,:bp' (not {raw!r})") from exc
     if name in ("TECHX_CORS_ORIGINS", "TECHX_TRUSTED_PROXIES"):
         return tuple(o.strip() for o in raw.split(",") if o.strip())
+    if name == "TECHX_TRACKING_REPORT_MONTHS":
+        parts = [p.strip() for p in raw.split(",") if p.strip()]
+        if not parts or not all(p.isdigit() for p in parts):
+            raise SettingsError(f"{name} must be months separated by commas, e.g. 6,12,24,36 (not {raw!r})")
+        return tuple(int(p) for p in parts)
     if typing.get_origin(annotation) is Literal:
         allowed = typing.get_args(annotation)
         for value in allowed:  # one spelling per value, in any case

@@ -55,6 +55,7 @@ from exchange.server.ops import health, public_keys, ready
 from exchange.server.pages import handle_error, page_templates, pages_router, static_files_router
 from exchange.server.sweep_failures import SweepFailureController
 from exchange.stats.routes import ROUTE_HANDLERS as STATS_ROUTES
+from exchange.tracking import ROUTE_HANDLERS as TRACKING_ROUTES
 from exchange.trading.routes import ROUTE_HANDLERS as TRADING_ROUTES
 from exchange.vouchers import ROUTE_HANDLERS as VOUCHER_ROUTES
 from exchange.web.caching import PublicCache, PublicCacheMiddleware
@@ -177,6 +178,7 @@ def create_app(
             "brokers": modules.brokers,
             "matching": modules.matching,
             "registry": modules.registry,
+            "tracking": modules.tracking,
             "notifier": Notifier.of(settings, keys.data),
             "metrics_started_at": clock.now(),
             "public_data": PublicData(db),
@@ -222,6 +224,7 @@ def create_app(
             *BROKER_ROUTES,
             *MATCHING_ROUTES,
             *REGISTRY_ROUTES,  # the achievement registry, its library and its signed feed
+            *TRACKING_ROUTES,  # tracking after the deal: implementation reports
             # Uploads take bodies up to the file limit plus the multipart envelope (docs/documents.md).
             Router(
                 path="/",
@@ -265,6 +268,7 @@ def create_app(
                 "brokers",
                 "matching",
                 "registry",
+                "tracking",
             ),
             **caller_dependencies(),
         },

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from exchange import brokers, demands, institutions, payments, vouchers
 from exchange import registry as achievement_registry
+from exchange import tracking as tracking_module
 from exchange.accounting.jobs import HoldExpirySweep
 from exchange.documents import DocumentsContext, OwnerKind, create_documents
 from exchange.documents.owners import ObjectionDocuments
@@ -35,6 +36,7 @@ from exchange.trading import (
 from exchange.trading.demand_negotiations import DemandNegotiations
 from exchange.trading.institution_deals import InstitutionDeals
 from exchange.trading.subjects import TradeSubjects
+from exchange.trading.tracked_deals import TrackedDeals
 from kernel.shapes import shaped
 from listings import ListingRules, ListingsContext, NoticeKind, NoticeSweep, create_listings
 
@@ -65,6 +67,7 @@ class Modules:
     brokers: brokers.BrokersContext
     matching: MatchingContext
     registry: achievement_registry.RegistryContext
+    tracking: tracking_module.TrackingContext
 
 
 def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> Modules:
@@ -134,7 +137,15 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     registry = achievement_registry.RegistryContext(
         region_code=settings.registry_region_code, signer=keys.signer, disclosures=RegistryDisclosures()
     )
+    # Tracking after the deal: the sweeper makes each settled deal's schedule of reports from trading's
+    # settled deals (catching up idempotently), reminds the buyers and tells overdue reports; the
+    # institutions' annual report reads the outcomes of what each institution transferred.
+    tracking = tracking_module.TrackingContext(deals=TrackedDeals(), offsets=settings.tracking_report_months)
+    for tracking_step in tracking_module.sweep_steps(tracking, rows):
+        sweeper.add(tracking_step)
+    context.outcomes = tracking_module.SellerOutcomes()
     return Modules(
         listings=listings, sweeper=sweeper, trading=trading, documents=documents, institutions=context, payers=payers,
         demands=demand_context, brokers=broker_context, matching=matching, registry=registry,
+        tracking=tracking,
     )  # fmt: skip

@@ -29,6 +29,7 @@ import exchange.payments
 import exchange.registry
 import exchange.server
 import exchange.stats
+import exchange.tracking
 import exchange.trading
 import exchange.vouchers
 import listings
@@ -54,6 +55,7 @@ from exchange.registry.pages import PAGE_HANDLERS as REGISTRY_PAGES
 from exchange.server.console_pages import PAGE_HANDLERS as CONSOLE_PAGES
 from exchange.server.http_rules import IGNORES_UNKNOWN_QUERY, check_request
 from exchange.stats.pages import PAGE_HANDLERS as STATS_PAGES
+from exchange.tracking.pages import PAGE_HANDLERS as TRACKING_PAGES
 from exchange.trading.pages import PAGE_HANDLERS as TRADING_PAGES
 from exchange.trading.seller_pages import PAGE_HANDLERS as SELLER_PAGES
 from exchange.trading.workspace_pages import PAGE_HANDLERS as TRADING_WORKSPACE_PAGES
@@ -75,6 +77,7 @@ PAGE_PACKAGES.append(exchange.institutions)  # a university's own transfer proce
 PAGE_PACKAGES.append(exchange.demands)  # technical demands, campaigns and proposals
 PAGE_PACKAGES.append(exchange.brokers)  # technology brokers: the public list and pages, console, workspaces
 PAGE_PACKAGES.append(exchange.registry)  # the achievement registry: the library, the console's check and imports
+PAGE_PACKAGES.append(exchange.tracking)  # tracking after the deal: the buyer's, the seller's and the console's pages
 # The buyer's workspace, the deal and negotiation pages both parties share, and the wallet.
 BUYER_PAGES = [*TRADING_WORKSPACE_PAGES, *WALLET_PAGES]
 
@@ -136,6 +139,7 @@ def pages_router(settings: Settings, keys: Keys, *, upload_body_limit: int) -> R
             *MATCH_PAGES,  # the organisation's matches, both ways, with why
             *BROKER_PAGES,  # technology brokers: /brokers, the console's verification, the workspaces' engagements
             *REGISTRY_PAGES,  # the achievement registry: /registry, the console's check and bulk imports
+            *TRACKING_PAGES,  # tracking after the deal: reports filed by buyers, followed by sellers and operators
         ],
         dependencies=page_caller_dependencies(),
         before_request=before_page,

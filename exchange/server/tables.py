@@ -16,6 +16,7 @@ import exchange.platform.keyed
 import exchange.platform.outbox
 import exchange.platform.reminders
 import exchange.registry.models
+import exchange.tracking.models
 import exchange.trading.models
 import exchange.vouchers.models  # noqa: F401
 from exchange.platform.tables import Base

@@ -395,3 +395,26 @@ LABELS = {
     },
     "engagement_subject": {"listing": "挂牌项目", "demand": "技术需求", "negotiation": "议价", "deal": "成交"},
 }
+# -- tracking after the deal (exchange/tracking) -------------------------------------------------------------
+LABELS = {
+    **LABELS,
+    "notification_kind": {
+        **LABELS["notification_kind"],
+        "tracking.report_due": "成果转化跟踪报告即将到期",
+        "tracking.report_overdue": "成果转化跟踪报告逾期未报",
+    },
+    "tracking_status": {
+        "in_development": "研发中",
+        "in_production": "已投产",
+        "abandoned": "已终止",
+        "not_reported": "尚未报告",
+    },
+    "revenue_band": {
+        "none": "无",
+        "under_1m": "100万元以下",
+        "1m_10m": "100万–1000万元",
+        "10m_100m": "1000万–1亿元",
+        "over_100m": "1亿元以上",
+    },
+    "tracking_state": {"upcoming": "未到填报期", "open": "待填报", "overdue": "已逾期", "filed": "已填报"},
+}

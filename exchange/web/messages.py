@@ -829,3 +829,4 @@ NOTICES.update(
         "registry-returned": "成果登记已退回，原因已记录。",
     }
 )
+NOTICES.update({"tracking-report-filed": "实施情况报告已保存，转让方可以看到最新的实施状态。"})

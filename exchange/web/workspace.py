@@ -113,6 +113,9 @@ WORKSPACE_NAV: tuple[NavGroup, ...] = (
             NavItem("annual-reports", "/console/institutions/annual-reports", "成果转化年度报告"),
             NavItem("console-campaigns", "/console/campaigns", "需求征集与筛选"),
             NavItem("console-brokers", "/console/brokers", "技术经纪人认证"),
+            NavItem("console-tracking", "/console/tracking", "成果转化跟踪（逾期报告）"),
+            NavItem("console-registry", "/console/registry", "科技成果登记审核"),
+            NavItem("console-registry-imports", "/console/registry/imports", "成果批量导入"),
         ),
     ),
     NavGroup(
@@ -181,14 +184,14 @@ WORKSPACE_NAV += (
     NavGroup("技术经纪", sellers, (NavItem("brokerage", "/workspace/brokerage", "委托技术经纪人"),)),
 )
 
-# -- the achievement registry (exchange/registry/pages.py): the operators' check and bulk imports -----------
+# -- tracking after the deal (exchange/tracking/pages.py) --------------------------------------------------
 WORKSPACE_NAV += (
     NavGroup(
-        "运营后台",
-        operators,
+        "成果转化跟踪",
+        buyers,
         (
-            NavItem("console-registry", "/console/registry", "科技成果登记审核"),
-            NavItem("console-registry-imports", "/console/registry/imports", "成果批量导入"),
+            NavItem("tracking", "/workspace/tracking", "受让成果实施报告"),
+            NavItem("tracking-transferred", "/workspace/tracking/transferred", "已转让成果的跟踪"),
         ),
     ),
 )
