@@ -158,6 +158,11 @@ CATALOGUE: Mapping[str, KindInfo] = dict(
         _info("broker.rejected", "the broker's organisation (with the reason)"),
         _info("broker.suspended", "the broker's organisation (with the reason)"),
         _info("broker.reinstated", "the broker's organisation"),
+        _info("credit_rating.received", "the rated provider's organisation"),
+        _info("credit_complaint.filed", "the provider complained about"),
+        _info("credit_complaint.decided", "the client and the provider (upheld or dismissed, with the reason)"),
+        _info("credit_demonstration.designated", "the provider designated a demonstration institution"),
+        _info("credit_demonstration.ended", "the provider whose designation ended (with the reason)"),
     ]
 )
 
@@ -191,6 +196,9 @@ SUBJECT_LINKS: Mapping[str, str] = {
     "matches": "/workspace/matches",  # an organisation's matches, both ways
     "broker": "/brokers/{id}",
     "broker_engagement": "/workspace/brokerage#engagement-{id}",
+    "credit_rating": "/workspace/credit#rating-{id}",  # the provider's credit page
+    "credit_complaint": "/workspace/credit#complaint-{id}",  # both sides' credit page
+    "credit_score": "/workspace/credit",
 }
 
 

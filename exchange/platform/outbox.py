@@ -103,6 +103,11 @@ class Kind(StrEnum):
     BROKER_REJECTED = "broker.rejected"
     BROKER_SUSPENDED = "broker.suspended"
     BROKER_REINSTATED = "broker.reinstated"
+    CREDIT_RATING_RECEIVED = "credit_rating.received"
+    CREDIT_COMPLAINT_FILED = "credit_complaint.filed"
+    CREDIT_COMPLAINT_DECIDED = "credit_complaint.decided"
+    CREDIT_DEMONSTRATION_DESIGNATED = "credit_demonstration.designated"
+    CREDIT_DEMONSTRATION_ENDED = "credit_demonstration.ended"
 
 
 # One-time tokens in account mail: erased from the outbox once delivered.

@@ -24,6 +24,7 @@ from exchange.accounting.jobs import seal_task
 from exchange.accounting.routes import LedgerController
 from exchange.accounting.wallet import WalletController
 from exchange.brokers import BROKER_ROUTES
+from exchange.credit.routes import ROUTE_HANDLERS as CREDIT_ROUTES
 from exchange.demands import DEMAND_ROUTES
 from exchange.documents import ROUTE_HANDLERS as DOCUMENT_ROUTES
 from exchange.institutions.routes import INSTITUTION_ROUTES
@@ -175,6 +176,7 @@ def create_app(
             "demands": modules.demands,
             "brokers": modules.brokers,
             "matching": modules.matching,
+            "credit": modules.credit,
             "notifier": Notifier.of(settings, keys.data),
             "metrics_started_at": clock.now(),
             "public_data": PublicData(db),
@@ -219,6 +221,7 @@ def create_app(
             *DEMAND_ROUTES,  # technical demands, campaigns and proposals
             *BROKER_ROUTES,
             *MATCHING_ROUTES,
+            *CREDIT_ROUTES,  # ratings, complaints, credit scores and demonstration institutions
             # Uploads take bodies up to the file limit plus the multipart envelope (docs/documents.md).
             Router(
                 path="/",
@@ -261,6 +264,7 @@ def create_app(
                 "demands",
                 "brokers",
                 "matching",
+                "credit",
             ),
             **caller_dependencies(),
         },

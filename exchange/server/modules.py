@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from exchange import brokers, demands, institutions, payments, vouchers
 from exchange.accounting.jobs import HoldExpirySweep
+from exchange.brokers.credit_facts import CreditDeals
+from exchange.credit import CreditContext
 from exchange.documents import DocumentsContext, OwnerKind, create_documents
 from exchange.documents.owners import ObjectionDocuments
 from exchange.matching.service import MatchingContext
@@ -33,6 +35,7 @@ from exchange.trading import (
 from exchange.trading.demand_negotiations import DemandNegotiations
 from exchange.trading.institution_deals import InstitutionDeals
 from exchange.trading.subjects import TradeSubjects
+from exchange.vouchers.credit_facts import CreditOrders
 from kernel.shapes import shaped
 from listings import ListingRules, ListingsContext, NoticeKind, NoticeSweep, create_listings
 
@@ -62,6 +65,7 @@ class Modules:
     demands: demands.DemandsContext
     brokers: brokers.BrokersContext
     matching: MatchingContext
+    credit: CreditContext
 
 
 def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> Modules:
@@ -126,7 +130,10 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     listings.hooks.add_announcement_declarer(brokers.ListingBrokers())
     listings.hooks.add_page_part(brokers.ListingBrokers())  # the listing's page lists its seller's brokers
     broker_context = brokers.BrokersContext(subjects=TradeSubjects())
+    # Credit rates the providers of finished service orders (vouchers) and brokered deals (brokers) and
+    # reads the vouchers' revocations and missed deliveries as penalties.
+    credit = CreditContext(sources=(CreditOrders(), CreditDeals()))
     return Modules(
         listings=listings, sweeper=sweeper, trading=trading, documents=documents, institutions=context, payers=payers,
-        demands=demand_context, brokers=broker_context, matching=matching,
+        demands=demand_context, brokers=broker_context, matching=matching, credit=credit,
     )  # fmt: skip

@@ -20,6 +20,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 import exchange.brokers
+import exchange.credit
 import exchange.demands
 import exchange.documents
 import exchange.institutions
@@ -32,6 +33,7 @@ import exchange.trading
 import exchange.vouchers
 import listings
 from exchange.brokers.pages import PAGE_HANDLERS as BROKER_PAGES
+from exchange.credit.pages import PAGE_HANDLERS as CREDIT_PAGES
 from exchange.demands.match_pages import MATCH_PAGES
 from exchange.demands.pages import PAGE_HANDLERS as DEMAND_PAGES
 from exchange.documents import PAGE_HANDLERS as DOCUMENT_PAGES
@@ -72,6 +74,7 @@ PAGE_PACKAGES += [exchange.payments, exchange.server]
 PAGE_PACKAGES.append(exchange.institutions)  # a university's own transfer process (成果转化)
 PAGE_PACKAGES.append(exchange.demands)  # technical demands, campaigns and proposals
 PAGE_PACKAGES.append(exchange.brokers)  # technology brokers: the public list and pages, console, workspaces
+PAGE_PACKAGES.append(exchange.credit)  # ratings, complaints, credit scores, demonstration institutions
 # The buyer's workspace, the deal and negotiation pages both parties share, and the wallet.
 BUYER_PAGES = [*TRADING_WORKSPACE_PAGES, *WALLET_PAGES]
 
@@ -132,6 +135,7 @@ def pages_router(settings: Settings, keys: Keys, *, upload_body_limit: int) -> R
             *DEMAND_PAGES,  # the demand board, campaigns, the enterprise's and the institution's demand pages
             *MATCH_PAGES,  # the organisation's matches, both ways, with why
             *BROKER_PAGES,  # technology brokers: /brokers, the console's verification, the workspaces' engagements
+            *CREDIT_PAGES,  # credit: the provider's public credit, ratings and complaints, the console's decisions
         ],
         dependencies=page_caller_dependencies(),
         before_request=before_page,

@@ -20,11 +20,13 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange.credit import CreditContext
 from exchange.parties import service as parties
 from exchange.parties.domain import OrgKind, OrgStatus, Principal
 from exchange.parties.http import Caller
@@ -336,6 +338,7 @@ async def order_step(
     user: Caller,
     db: Db,
     clock: Now,
+    credit: NamedDependency[CreditContext],
 ) -> Template | Redirect:
     """``POST /api/v1/service-orders/{id}/confirm|deliver|accept|cancel``: the same functions and
     idempotency actions. Cancelling a delivered order is how an enterprise disputes a delivery
@@ -355,7 +358,7 @@ async def order_step(
         await once(db, clock, user, data.key, action="order-acceptance", request=target, work=work)
     elif step == "cancel":
         reason = data.reason.strip()[:500]
-        work = lambda s: _shaped_order(orders.cancel(s, user, order_id, reason, now))  # noqa: E731
+        work = lambda s: _shaped_order(orders.cancel(s, user, order_id, reason, now, credit_context=credit))  # noqa: E731
         await once(db, clock, user, data.key, action="order-cancellation", request=[target, reason], work=work)
     else:
         raise refused(f"{step!r} is not a step of a service order", None)
@@ -680,6 +683,7 @@ async def revoke_provider(
     user: Caller,
     db: Db,
     clock: Now,
+    credit: NamedDependency[CreditContext],
 ) -> Template | Redirect:
     """``POST /api/v1/voucher-programs/{id}/revoke-provider``: the provider's open orders of the
     program are cancelled, its open claims rejected, its unredeemed vouchers voided."""
@@ -690,7 +694,9 @@ async def revoke_provider(
     body = checked(RevokeIn, {"provider_org_id": str(provider), "reason": data.reason.strip()}, FIELD_WORDS)
 
     async def work(s: AsyncSession) -> RevocationOut:
-        record = await controls.revoke_provider(s, user, program_id, body.provider_org_id, body.reason, clock.now())
+        record = await controls.revoke_provider(
+            s, user, program_id, body.provider_org_id, body.reason, clock.now(), credit_context=credit
+        )
         return shaped(RevocationOut, record)
 
     await once(

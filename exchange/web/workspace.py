@@ -180,3 +180,9 @@ WORKSPACE_NAV += (
     NavGroup("技术经纪", providers, (NavItem("brokers", "/workspace/brokers", "技术经纪人与委托"),)),
     NavGroup("技术经纪", sellers, (NavItem("brokerage", "/workspace/brokerage", "委托技术经纪人"),)),
 )
+
+# -- the credit evaluation (exchange/credit/pages.py) ----------------------------------------------------
+WORKSPACE_NAV += (
+    NavGroup("信用评价", anyone, (NavItem("credit", "/workspace/credit", "信用评价与投诉"),)),
+    NavGroup("运营后台", operators, (NavItem("console-credit", "/console/credit", "服务投诉与示范机构"),)),
+)
