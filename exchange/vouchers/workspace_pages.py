@@ -26,6 +26,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange import credit as credit_module
 from exchange.credit import CreditContext
 from exchange.parties import service as parties
 from exchange.parties.domain import OrgKind, OrgStatus, Principal
@@ -33,6 +34,7 @@ from exchange.parties.http import Caller
 from exchange.platform.http import Config, Db, Now
 from exchange.platform.keyed import Outcome, idempotent, key_scope, required_key
 from exchange.vouchers import controls, orders, programs, redemptions
+from exchange.vouchers.credit_facts import order_facts
 from exchange.vouchers.domain import ORDERS, Category, OrderAction, OrderSide, OrderState, RedemptionState
 from exchange.vouchers.exports import program_report, voucher_report_export
 from exchange.vouchers.programs import ProgramTerms
@@ -279,6 +281,8 @@ async def order_context(db: Db, user: Principal, clock: Now, order_id: uuid.UUID
         (row,) = await order_rows(session, [order])
         claim = await redemptions.get_redemption(session, order.redemption_id) if order.redemption_id else None
         program = await programs.get_program(session, order.program_id) if order.program_id else None
+        # The order's rating and complaints (exchange.credit): the client's forms, the provider's answer.
+        credit_part = await credit_module.engagement_view(session, user, order_facts(order, row["title"]))
     side = (
         OrderSide.PROVIDER
         if order.provider_org_id == user.org_id
@@ -305,6 +309,7 @@ async def order_context(db: Db, user: Principal, clock: Now, order_id: uuid.UUID
         claim=shaped(RedemptionOut, claim) if claim else None,
         program=programs.program_out(program, clock.now()) if program else None,
         done=done,
+        credit=credit_part,
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from exchange.credit import grade_counts
 from exchange.platform.outbox import OutboxEvent
 from tests.helpers import assert_problem, verified
+from tests.page_helpers import browser_of, htmx_post
 from tests.voucher_helpers import API, act, cast, create_program, fund, grant, key, order, service, top_up
 
 
@@ -193,7 +194,26 @@ async def test_a_provider_that_cancels_a_confirmed_order_misses_a_delivery(clien
     await top_up(app, ent.org_id, 10_000_000)
     testing = await service(client, prov, "testing", 1_000_000)
     done = await completed(client, ent, prov, testing["id"])
-    await client.post(f"{API}/credit/ratings", json=rating(done["id"]), headers=ent.headers)
+    async with browser_of(app, ent) as buyer, browser_of(app, prov) as provider, browser_of(app, c.ops) as console:
+        # The client rates on the order's page; the provider answers on its credit page, which says how
+        # its score was made; the operators' console lists the providers' credit.
+        page = (await buyer.get(f"/workspace/orders/{done['id']}")).text
+        assert "提交评价" in page and "投诉服务机构" in page
+        marks = {"quality": "5", "timeliness": "5", "professionalism": "5", "comment": "很好"}
+        form = {"kind": "service_order", "engagement_id": done["id"], **marks}
+        rated = await htmx_post(buyer, "/workspace/credit/ratings", **form)
+        assert rated.status_code == 200 and "评价已提交" in rated.text
+        bad = await htmx_post(buyer, "/workspace/credit/ratings", **{**form, "quality": "9"})
+        assert bad.status_code == 400 and "服务质量" in bad.text
+        mine = (await provider.get("/workspace/credit")).text
+        assert "我的信用评分是如何得出的" in mine and "71.9" in mine and "回复（只能回复一次）" in mine
+        rating_id = (await client.get(f"{API}/credit/providers/{prov.org_id}/ratings")).json()["items"][0]["id"]
+        answered = await htmx_post(provider, f"/workspace/credit/ratings/{rating_id}/answer", answer="谢谢")
+        assert answered.status_code == 200 and "回复已发布" in answered.text
+        assert "服务机构回复" in (await buyer.get(f"/workspace/orders/{done['id']}")).text
+        assert "上海知识产权服务中心" in (await console.get("/console/credit")).text
+        public = (await client.get(f"/credit/providers/{prov.org_id}")).text
+        assert "信用 B 级" in public and "谢谢" in public
     before = (await score(client, prov.org_id))["score"]
     # The buyer's own cancellation is no fault of the provider's; the provider's after confirming is.
     mine = (await order(client, ent, testing["id"], 0)).json()

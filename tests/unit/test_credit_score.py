@@ -4,6 +4,7 @@ and the demonstration criteria."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
@@ -21,6 +22,7 @@ from exchange.credit.domain import (
     compute_score,
     decay_weight,
     grade_of,
+    require_criteria,
     require_grade,
     unmet_criteria,
 )
@@ -87,10 +89,10 @@ def test_the_documented_figures():
 def test_grades_and_minimum_grade():
     assert [grade_of(t) for t in (1000, 850, 849, 700, 699, 550, 549, 0)] == list("AABBCCDD")
     assert Grade.A.meets(Grade.B) and not Grade.C.meets(Grade.B)
-    require_grade(None, None, NOW, "service_id")  # no minimum: anyone
+    require_grade(None, None, uuid.uuid4(), "service_id")  # no minimum: anyone
     for grade in (None, Grade.C):
         try:
-            require_grade("B", grade, NOW, "service_id")
+            require_grade("B", grade, uuid.uuid4(), "service_id")
         except ProviderGradeTooLow as refusal:
             assert refusal.errors == [{"field": "service_id", "message": refusal.detail}]
             assert refusal.extra["min_provider_grade"] == "B"
@@ -105,4 +107,13 @@ def test_demonstration_criteria_name_what_is_unmet():
     assert [c for c, _ in unmet_criteria(recent, NOW)] == ["grade", "engagements", "upheld_complaints"]
     old = DemonstrationFacts(grade=Grade.A, engagements=9, last_upheld_at=NOW - timedelta(days=400))
     assert unmet_criteria(old, NOW) == []
-    assert isinstance(CriteriaNotMet("x"), Exception)
+    try:
+        require_criteria(recent, NOW)
+    except CriteriaNotMet as refusal:
+        assert refusal.errors[0]["field"] == "grade" and refusal.extra["criteria"] == [
+            "grade",
+            "engagements",
+            "upheld_complaints",
+        ]
+    else:
+        raise AssertionError("a provider short of the criteria is refused")
