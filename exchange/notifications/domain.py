@@ -160,6 +160,11 @@ CATALOGUE: Mapping[str, KindInfo] = dict(
         _info("broker.reinstated", "the broker's organisation"),
         _info("tracking.report_due", "the deal's buyer (14 days before the report is due, and on the day)"),
         _info("tracking.report_overdue", "the deal's buyer and seller, and operators"),
+        _info("credit_rating.received", "the rated provider's organisation"),
+        _info("credit_complaint.filed", "the provider complained about"),
+        _info("credit_complaint.decided", "the client and the provider (upheld or dismissed, with the reason)"),
+        _info("credit_demonstration.designated", "the provider designated a demonstration institution"),
+        _info("credit_demonstration.ended", "the provider whose designation ended (with the reason)"),
     ]
 )
 
@@ -194,6 +199,9 @@ SUBJECT_LINKS: Mapping[str, str] = {
     "broker": "/brokers/{id}",
     "broker_engagement": "/workspace/brokerage#engagement-{id}",
     "tracking_report": "/workspace/tracking#report-{id}",
+    "credit_rating": "/workspace/credit#rating-{id}",  # the provider's credit page
+    "credit_complaint": "/workspace/credit#complaint-{id}",  # both sides' credit page
+    "credit_score": "/workspace/credit",
 }
 
 

@@ -106,6 +106,11 @@ class Kind(StrEnum):
     # tracking after the deal (exchange/tracking): a report coming due, and one overdue
     TRACKING_REPORT_DUE = "tracking.report_due"
     TRACKING_REPORT_OVERDUE = "tracking.report_overdue"
+    CREDIT_RATING_RECEIVED = "credit_rating.received"
+    CREDIT_COMPLAINT_FILED = "credit_complaint.filed"
+    CREDIT_COMPLAINT_DECIDED = "credit_complaint.decided"
+    CREDIT_DEMONSTRATION_DESIGNATED = "credit_demonstration.designated"
+    CREDIT_DEMONSTRATION_ENDED = "credit_demonstration.ended"
 
 
 # One-time tokens in account mail: erased from the outbox once delivered.

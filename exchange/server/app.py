@@ -24,6 +24,7 @@ from exchange.accounting.jobs import seal_task
 from exchange.accounting.routes import LedgerController
 from exchange.accounting.wallet import WalletController
 from exchange.brokers import BROKER_ROUTES
+from exchange.credit.routes import ROUTE_HANDLERS as CREDIT_ROUTES
 from exchange.demands import DEMAND_ROUTES
 from exchange.documents import ROUTE_HANDLERS as DOCUMENT_ROUTES
 from exchange.institutions.routes import INSTITUTION_ROUTES
@@ -179,6 +180,7 @@ def create_app(
             "matching": modules.matching,
             "registry": modules.registry,
             "tracking": modules.tracking,
+            "credit": modules.credit,
             "notifier": Notifier.of(settings, keys.data),
             "metrics_started_at": clock.now(),
             "public_data": PublicData(db),
@@ -225,6 +227,7 @@ def create_app(
             *MATCHING_ROUTES,
             *REGISTRY_ROUTES,  # the achievement registry, its library and its signed feed
             *TRACKING_ROUTES,  # tracking after the deal: implementation reports
+            *CREDIT_ROUTES,  # ratings, complaints, credit scores and demonstration institutions
             # Uploads take bodies up to the file limit plus the multipart envelope (docs/documents.md).
             Router(
                 path="/",
@@ -269,6 +272,7 @@ def create_app(
                 "matching",
                 "registry",
                 "tracking",
+                "credit",
             ),
             **caller_dependencies(),
         },

@@ -14,6 +14,8 @@ from exchange import brokers, demands, institutions, payments, vouchers
 from exchange import registry as achievement_registry
 from exchange import tracking as tracking_module
 from exchange.accounting.jobs import HoldExpirySweep
+from exchange.brokers.credit_facts import CreditDeals
+from exchange.credit import CreditContext
 from exchange.documents import DocumentsContext, OwnerKind, create_documents
 from exchange.documents.owners import ObjectionDocuments
 from exchange.institutions.registry_disclosures import RegistryDisclosures
@@ -37,6 +39,7 @@ from exchange.trading.demand_negotiations import DemandNegotiations
 from exchange.trading.institution_deals import InstitutionDeals
 from exchange.trading.subjects import TradeSubjects
 from exchange.trading.tracked_deals import TrackedDeals
+from exchange.vouchers.credit_facts import CreditOrders
 from kernel.shapes import shaped
 from listings import ListingRules, ListingsContext, NoticeKind, NoticeSweep, create_listings
 
@@ -68,6 +71,7 @@ class Modules:
     matching: MatchingContext
     registry: achievement_registry.RegistryContext
     tracking: tracking_module.TrackingContext
+    credit: CreditContext
 
 
 def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> Modules:
@@ -144,8 +148,11 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     for tracking_step in tracking_module.sweep_steps(tracking, rows):
         sweeper.add(tracking_step)
     context.outcomes = tracking_module.SellerOutcomes()
+    # Credit rates the providers of finished service orders (vouchers) and brokered deals (brokers) and
+    # reads the vouchers' revocations and missed deliveries as penalties.
+    credit = CreditContext(sources=(CreditOrders(), CreditDeals()))
     return Modules(
         listings=listings, sweeper=sweeper, trading=trading, documents=documents, institutions=context, payers=payers,
         demands=demand_context, brokers=broker_context, matching=matching, registry=registry,
-        tracking=tracking,
+        tracking=tracking, credit=credit,
     )  # fmt: skip

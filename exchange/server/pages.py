@@ -20,6 +20,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 import exchange.brokers
+import exchange.credit
 import exchange.demands
 import exchange.documents
 import exchange.institutions
@@ -34,6 +35,7 @@ import exchange.trading
 import exchange.vouchers
 import listings
 from exchange.brokers.pages import PAGE_HANDLERS as BROKER_PAGES
+from exchange.credit.pages import PAGE_HANDLERS as CREDIT_PAGES
 from exchange.demands.match_pages import MATCH_PAGES
 from exchange.demands.pages import PAGE_HANDLERS as DEMAND_PAGES
 from exchange.documents import PAGE_HANDLERS as DOCUMENT_PAGES
@@ -78,6 +80,7 @@ PAGE_PACKAGES.append(exchange.demands)  # technical demands, campaigns and propo
 PAGE_PACKAGES.append(exchange.brokers)  # technology brokers: the public list and pages, console, workspaces
 PAGE_PACKAGES.append(exchange.registry)  # the achievement registry: the library, the console's check and imports
 PAGE_PACKAGES.append(exchange.tracking)  # tracking after the deal: the buyer's, the seller's and the console's pages
+PAGE_PACKAGES.append(exchange.credit)  # ratings, complaints, credit scores, demonstration institutions
 # The buyer's workspace, the deal and negotiation pages both parties share, and the wallet.
 BUYER_PAGES = [*TRADING_WORKSPACE_PAGES, *WALLET_PAGES]
 
@@ -140,6 +143,7 @@ def pages_router(settings: Settings, keys: Keys, *, upload_body_limit: int) -> R
             *BROKER_PAGES,  # technology brokers: /brokers, the console's verification, the workspaces' engagements
             *REGISTRY_PAGES,  # the achievement registry: /registry, the console's check and bulk imports
             *TRACKING_PAGES,  # tracking after the deal: reports filed by buyers, followed by sellers and operators
+            *CREDIT_PAGES,  # credit: the provider's public credit, ratings and complaints, the console's decisions
         ],
         dependencies=page_caller_dependencies(),
         before_request=before_page,

@@ -5,6 +5,7 @@ from sqlalchemy import MetaData
 
 import exchange.accounting.verifications
 import exchange.brokers.models
+import exchange.credit.models
 import exchange.demands.models
 import exchange.documents.models
 import exchange.institutions.models

@@ -9,6 +9,7 @@ from typing import NamedTuple
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange import credit
 from exchange.accounting import chart
 from exchange.parties.domain import OrgKind, Principal
 from exchange.parties.models import Org
@@ -32,9 +33,12 @@ async def revoke_provider(
     provider_org_id: uuid.UUID,
     reason: str,
     now: datetime,
+    *,
+    credit_context: credit.CreditContext,
 ) -> ProviderRevocation:
     """Void the provider's unredeemed vouchers of this program back to it; open orders are cancelled,
-    open claims rejected; the credit record stays."""
+    open claims rejected; the credit record stays, and the provider's credit score is recomputed
+    with the revocation's penalty (docs/credit.md)."""
     program = await get_program(session, program_id, lock=True)
     require_program_admin(caller, program)
     if await session.get(Org, provider_org_id) is None:
@@ -94,6 +98,7 @@ async def revoke_provider(
     )
     session.add(record)
     await session.flush()
+    await credit.recompute(session, credit_context, provider_org_id, now)
     return record
 
 

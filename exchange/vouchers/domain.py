@@ -186,6 +186,11 @@ class ProviderRecord:
     services: int
     completed_orders: int  # service orders the buyer accepted
     revoked_by: list[str]  # names of the programs that revoked the provider
+    # Its credit (exchange.credit, docs/credit.md): grade A–D (None: unrated), score 0–100, ratings, 示范机构.
+    grade: str | None = None
+    score: float | None = None
+    ratings: int = 0
+    demonstration: bool = False
 
 
 @dataclass(frozen=True)

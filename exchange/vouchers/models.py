@@ -37,6 +37,8 @@ class VoucherProgram(IdMixin, Base):
     revoked: Mapped[int] = mapped_column(BigInteger, default=0)
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
+    # The least credit grade (A–D) of a provider whose services its vouchers pay; None: any provider.
+    min_provider_grade: Mapped[str | None] = mapped_column(String(1))
 
 
 class VoucherWallet(Base):
@@ -115,6 +117,8 @@ class ServiceOrder(IdMixin, Base):
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Who cancelled it: the buyer's or the provider's organisation; None for the exchange or a program.
+    cancelled_by_org_id: Mapped[uuid.UUID | None]  # an organisation's id (no foreign key: added in place)
 
 
 class Redemption(IdMixin, Base):

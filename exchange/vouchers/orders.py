@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange import credit
 from exchange.accounting import chart
 from exchange.parties.domain import OrgKind, Principal
 from exchange.parties.models import Org
@@ -125,6 +126,7 @@ async def provider_records(session: AsyncSession, org_ids: list[uuid.UUID]) -> l
     )
     for org_id, program in rows:
         revoked.setdefault(org_id, []).append(program)
+    standing = await credit.standings(session, org_ids)
     return [
         ProviderRecord(
             org_id=org.id,
@@ -133,6 +135,10 @@ async def provider_records(session: AsyncSession, org_ids: list[uuid.UUID]) -> l
             services=int(services.get(org.id, 0)),
             completed_orders=int(completed.get(org.id, 0)),
             revoked_by=revoked.get(org.id, []),
+            grade=standing[org.id].grade,
+            score=standing[org.id].score,
+            ratings=standing[org.id].ratings,
+            demonstration=standing[org.id].demonstration,
         )
         for org_id in org_ids
         if (org := orgs.get(org_id)) is not None
@@ -167,6 +173,8 @@ async def _check_program(
     rules.check_order(category=Category(service.category), price=service.price, voucher_amount=amount)
     if await is_revoked(session, program.id, service.provider_org_id):
         raise ProviderRevoked("the program has revoked this provider: it accepts no voucher orders", field="service_id")
+    grade = await credit.grade_of_provider(session, service.provider_org_id)
+    credit.require_grade(program.min_provider_grade, grade, service.provider_org_id, field="service_id")
     wallet = await session.get(VoucherWallet, (program.id, buyer))
     available = wallet.available if wallet else 0
     if available < amount:
@@ -212,7 +220,7 @@ async def _choose_program(
     for program in covering:
         try:
             await _check_program(session, program, buyer, service, amount, now)
-        except (VoucherRuleBroken, InsufficientFunds) as problem:
+        except (VoucherRuleBroken, InsufficientFunds, credit.ProviderGradeTooLow) as problem:
             first_problem = first_problem or problem
             continue
         return program
@@ -461,6 +469,7 @@ async def release(
     confirmed = order.state in (OrderState.CONFIRMED.value, OrderState.DELIVERED.value)
     await _move(order, OrderAction.CANCEL, now)
     order.cancel_reason = reason[:500]
+    order.cancelled_by_org_id = by_org
     sides = (order.buyer_org_id, order.provider_org_id)
     await tell_order(session, order, now, to=tuple(o for o in sides if o != by_org))
     if not confirmed:
@@ -475,10 +484,21 @@ async def release(
 
 
 async def cancel(
-    session: AsyncSession, caller: Principal, order_id: uuid.UUID, reason: str, now: datetime
+    session: AsyncSession,
+    caller: Principal,
+    order_id: uuid.UUID,
+    reason: str,
+    now: datetime,
+    *,
+    credit_context: credit.CreditContext,
 ) -> ServiceOrder:
+    """Either side cancels an order not yet accepted. A provider that cancels an order it confirmed
+    has missed a delivery: its credit score is recomputed (docs/credit.md)."""
     order = await get_order(session, caller, order_id, lock=True)
     caller.require_active_verified()
     caller.require_member_of(order.buyer_org_id, order.provider_org_id)
+    confirmed = order.state in (OrderState.CONFIRMED.value, OrderState.DELIVERED.value)
     await release(session, order, reason, now, by_org=caller.org_id)
+    if confirmed and caller.org_id == order.provider_org_id:
+        await credit.recompute(session, credit_context, order.provider_org_id, now)
     return order

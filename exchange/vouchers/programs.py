@@ -42,6 +42,7 @@ class ProgramTerms:
     valid_until: datetime
     per_org_cap: int
     coverage_bp: int
+    min_provider_grade: str | None = None  # a credit grade (exchange.credit.Grade); None: any provider
 
 
 def rules_of(program: VoucherProgram) -> ProgramRules:

@@ -14,6 +14,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange.credit import CreditContext
 from exchange.parties.http import Caller
 from exchange.platform.http import BEARER, Config, Db, Now
 from exchange.platform.keyed import REPLAY_DOC, IdempotencyKey, KeyedWrite, keyed
@@ -59,6 +60,7 @@ from kernel.shapes import shaped
 from listings import ListingsContext
 
 Listings = NamedDependency[ListingsContext]
+Credit = NamedDependency[CreditContext]
 
 
 class VoucherProgramController(Controller):
@@ -172,10 +174,12 @@ class VoucherProgramController(Controller):
     @post("/{program_id:uuid}/revoke-provider", security=BEARER, summary="Revoke a service provider (program admins)")
     async def revoke(
         self, program_id: FromPath[uuid.UUID], data: JSONBody[RevokeIn], user: Caller, db: Db, clock: Now,
-        idempotency_key: IdempotencyKey = None,
+        credit: Credit, idempotency_key: IdempotencyKey = None,
     ) -> Response[RevocationOut]:  # fmt: skip
         async def work(s: AsyncSession) -> RevocationOut:
-            record = await controls.revoke_provider(s, user, program_id, data.provider_org_id, data.reason, clock.now())
+            record = await controls.revoke_provider(
+                s, user, program_id, data.provider_org_id, data.reason, clock.now(), credit_context=credit
+            )
             return shaped(RevocationOut, record)
 
         return await keyed(
@@ -383,13 +387,13 @@ class ServiceOrderController(Controller):
 
     @post("/{order_id:uuid}/cancel", status_code=200, summary="Cancel before acceptance: both holds voided")
     async def cancel(
-        self, order_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now,
+        self, order_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now, credit: Credit,
         data: JSONBody[CancelIn | None] = None, idempotency_key: IdempotencyKey = None,
     ) -> Response[OrderOut]:  # fmt: skip
         reason = data.reason if data else ""
 
         async def work(s: AsyncSession) -> OrderOut:
-            return shaped(OrderOut, await orders.cancel(s, user, order_id, reason, clock.now()))
+            return shaped(OrderOut, await orders.cancel(s, user, order_id, reason, clock.now(), credit_context=credit))
 
         request = [str(order_id), reason]
         return await keyed(

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import msgspec
 
+from exchange.credit import Grade
 from exchange.vouchers.domain import (
     Category,
     OrderState,
@@ -43,6 +44,7 @@ class ProgramIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     valid_until: datetime
     per_org_cap: Fen | None = None  # default: TECHX_VOUCHER_PER_ORG_CAP_FEN
     coverage_bp: Annotated[int, msgspec.Meta(ge=1, le=10_000)] | None = None  # default: TECHX_VOUCHER_COVERAGE_BP
+    min_provider_grade: Grade | None = None  # the least credit grade of a provider its vouchers pay (docs/credit.md)
 
 
 class FundIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -116,6 +118,7 @@ class ProgramOut(msgspec.Struct):
     issued: int
     created_at: datetime
     status: ProgramStatus  # by its validity window, at the time of the answer
+    min_provider_grade: Grade | None = None  # None: any provider, graded or not
 
 
 ProgramPage = Page[ProgramOut]
@@ -168,6 +171,10 @@ class ProviderOut(msgspec.Struct):
     services: int
     completed_orders: int  # service orders the buyer accepted
     revoked_by: list[str]  # the programs that revoked the provider: it takes no voucher orders of theirs
+    grade: Grade | None = None  # its credit grade (docs/credit.md); None: unrated
+    score: float | None = None  # its credit score, 0–100
+    ratings: int = 0  # the clients' ratings its score is made of
+    demonstration: bool = False  # a demonstration institution (示范机构)
 
 
 ProviderPage = Page[ProviderOut]

@@ -20,17 +20,21 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange import credit as credit_module
+from exchange.credit import CreditContext
 from exchange.parties import service as parties
 from exchange.parties.domain import OrgKind, OrgStatus, Principal
 from exchange.parties.http import Caller
 from exchange.platform.http import Config, Db, Now
 from exchange.platform.keyed import Outcome, idempotent, key_scope, required_key
 from exchange.vouchers import controls, orders, programs, redemptions
+from exchange.vouchers.credit_facts import order_facts
 from exchange.vouchers.domain import ORDERS, Category, OrderAction, OrderSide, OrderState, RedemptionState
 from exchange.vouchers.exports import program_report, voucher_report_export
 from exchange.vouchers.programs import ProgramTerms
@@ -277,6 +281,8 @@ async def order_context(db: Db, user: Principal, clock: Now, order_id: uuid.UUID
         (row,) = await order_rows(session, [order])
         claim = await redemptions.get_redemption(session, order.redemption_id) if order.redemption_id else None
         program = await programs.get_program(session, order.program_id) if order.program_id else None
+        # The order's rating and complaints (exchange.credit): the client's forms, the provider's answer.
+        credit_part = await credit_module.engagement_view(session, user, order_facts(order, row["title"]))
     side = (
         OrderSide.PROVIDER
         if order.provider_org_id == user.org_id
@@ -303,6 +309,7 @@ async def order_context(db: Db, user: Principal, clock: Now, order_id: uuid.UUID
         claim=shaped(RedemptionOut, claim) if claim else None,
         program=programs.program_out(program, clock.now()) if program else None,
         done=done,
+        credit=credit_part,
     )
 
 
@@ -336,6 +343,7 @@ async def order_step(
     user: Caller,
     db: Db,
     clock: Now,
+    credit: NamedDependency[CreditContext],
 ) -> Template | Redirect:
     """``POST /api/v1/service-orders/{id}/confirm|deliver|accept|cancel``: the same functions and
     idempotency actions. Cancelling a delivered order is how an enterprise disputes a delivery
@@ -355,7 +363,7 @@ async def order_step(
         await once(db, clock, user, data.key, action="order-acceptance", request=target, work=work)
     elif step == "cancel":
         reason = data.reason.strip()[:500]
-        work = lambda s: _shaped_order(orders.cancel(s, user, order_id, reason, now))  # noqa: E731
+        work = lambda s: _shaped_order(orders.cancel(s, user, order_id, reason, now, credit_context=credit))  # noqa: E731
         await once(db, clock, user, data.key, action="order-cancellation", request=[target, reason], work=work)
     else:
         raise refused(f"{step!r} is not a step of a service order", None)
@@ -680,6 +688,7 @@ async def revoke_provider(
     user: Caller,
     db: Db,
     clock: Now,
+    credit: NamedDependency[CreditContext],
 ) -> Template | Redirect:
     """``POST /api/v1/voucher-programs/{id}/revoke-provider``: the provider's open orders of the
     program are cancelled, its open claims rejected, its unredeemed vouchers voided."""
@@ -690,7 +699,9 @@ async def revoke_provider(
     body = checked(RevokeIn, {"provider_org_id": str(provider), "reason": data.reason.strip()}, FIELD_WORDS)
 
     async def work(s: AsyncSession) -> RevocationOut:
-        record = await controls.revoke_provider(s, user, program_id, body.provider_org_id, body.reason, clock.now())
+        record = await controls.revoke_provider(
+            s, user, program_id, body.provider_org_id, body.reason, clock.now(), credit_context=credit
+        )
         return shaped(RevocationOut, record)
 
     await once(

@@ -384,6 +384,11 @@ LABELS = {
         "broker.rejected": "技术经纪人未通过认证",
         "broker.suspended": "技术经纪人被暂停",
         "broker.reinstated": "技术经纪人恢复执业",
+        "credit_rating.received": "收到服务评价",
+        "credit_complaint.filed": "收到服务投诉",
+        "credit_complaint.decided": "服务投诉已处理",
+        "credit_demonstration.designated": "被认定为示范机构",
+        "credit_demonstration.ended": "示范机构认定终止",
     },
     "broker_status": {"pending": "待认证", "verified": "已认证", "rejected": "未通过认证", "suspended": "已暂停"},
     "engagement_status": {
@@ -418,3 +423,16 @@ LABELS = {
     },
     "tracking_state": {"upcoming": "未到填报期", "open": "待填报", "overdue": "已逾期", "filed": "已填报"},
 }
+
+# -- the credit evaluation (exchange/credit) --------------------------------------------------------------
+LABELS.update(
+    {
+        "complaint_status": {"open": "待处理", "upheld": "投诉成立", "dismissed": "投诉驳回"},
+        "credit_engagement": {"service_order": "创新券服务订单", "brokered_deal": "技术经纪成交"},
+        "penalty_kind": {
+            "upheld_complaint": "成立的投诉",
+            "revocation": "被创新券项目撤销资格",
+            "missed_delivery": "确认后取消订单（未能交付）",
+        },
+    }
+)

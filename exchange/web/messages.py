@@ -830,3 +830,46 @@ NOTICES.update(
     }
 )
 NOTICES.update({"tracking-report-filed": "实施情况报告已保存，转让方可以看到最新的实施状态。"})
+# -- the credit evaluation of service institutions (exchange/credit/pages.py) ---------------------------------
+CRITERIA_WORDS = {
+    "grade": "信用等级须为 A 级",
+    "engagements": "已完成的服务订单与技术经纪成交须不少于 5 笔",
+    "upheld_complaints": "近 365 天内不得有成立的投诉",
+}
+
+
+def _criteria_not_met(extra: Extra) -> str:
+    unmet = [CRITERIA_WORDS.get(str(c), str(c)) for c in extra.get("criteria") or []]
+    return "不符合示范机构的认定标准：" + "；".join(unmet or ["见公布的标准"]) + "。"
+
+
+def _grade_too_low(extra: Extra) -> str:
+    grade = extra.get("provider_grade")
+    shown = "未评级" if grade in (None, "unrated") else f"{grade} 级"
+    least = extra.get("min_provider_grade")
+    return f"该创新券项目要求服务机构的信用等级不低于 {least} 级（min_provider_grade），该服务机构为{shown}。"
+
+
+MESSAGES.update(
+    {
+        "credit-rule-broken": "提交的内容不符合服务评价的规则：评分为 1 至 5 分，原因与回复须填写。",
+        "engagement-not-finished": "服务订单验收后、技术经纪成交结算后才能评价。",
+        "already-rated": "每笔服务只能评价一次，已经评价过了。",
+        "already-answered": "每条评价只能回复一次，已经回复过了。",
+        "complaint-open": "关于此项服务的投诉正在处理中，请等待交易所的处理结果。",
+        "complaint-decided": "该投诉已经处理过了。",
+        "demonstration-criteria-not-met": _criteria_not_met,
+        "provider-grade-too-low": _grade_too_low,
+    }
+)
+NOTICES.update(
+    {
+        "credit-rated": "评价已提交，服务机构的信用评分已重新计算。",
+        "credit-answered": "回复已发布。",
+        "credit-complained": "投诉已提交，交易所处理后会通知双方。",
+        "complaint-upheld": "投诉成立：已通知双方，服务机构的信用评分已重新计算。",
+        "complaint-dismissed": "投诉已驳回，已通知双方。",
+        "demonstration-designated": "已认定为示范机构，并通知该机构。",
+        "demonstration-ended": "示范机构认定已终止，并通知该机构。",
+    }
+)

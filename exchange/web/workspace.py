@@ -116,6 +116,7 @@ WORKSPACE_NAV: tuple[NavGroup, ...] = (
             NavItem("console-tracking", "/console/tracking", "成果转化跟踪（逾期报告）"),
             NavItem("console-registry", "/console/registry", "科技成果登记审核"),
             NavItem("console-registry-imports", "/console/registry/imports", "成果批量导入"),
+            NavItem("console-credit", "/console/credit", "服务投诉与示范机构"),
         ),
     ),
     NavGroup(
@@ -195,3 +196,6 @@ WORKSPACE_NAV += (
         ),
     ),
 )
+
+# -- the credit evaluation (exchange/credit/pages.py) ----------------------------------------------------
+WORKSPACE_NAV += (NavGroup("信用评价", anyone, (NavItem("credit", "/workspace/credit", "信用评价与投诉"),)),)

@@ -21,6 +21,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from exchange.accounting.jobs import seal_pending, verify_ledger
+from exchange.credit import grade_counts
 from exchange.parties.models import Org
 from exchange.payments.models import BankTransfer, Withdrawal
 from exchange.platform.clock import ManualClock
@@ -29,6 +30,7 @@ from exchange.platform.migrate import upgrade_database
 from exchange.platform.settings import Settings
 from exchange.server.app import create_app
 from exchange.server.demo import SCENES, build_demo, tour
+from exchange.server.demo.credit import EXTRA_ORDERS
 from exchange.server.demo.data import CATALOGUE, DEMO_PASSWORD, FUNDED, GRANTS, OPERATOR_EMAIL, ORGS, SERVICES
 from exchange.server.demo.institution import MEMBERS, UNIVERSITY
 from exchange.server.demo.market import AUCTION_SETTLED, LIVE_AUCTION, NEGOTIATING, RELIST_BIDDERS
@@ -123,10 +125,15 @@ async def test_the_demo_seeds_a_realistic_exchange(demo_settings, db, backend):
     assert len(negotiating) == 2 and {o.negotiation_id for o in standing} >= {t.id for t in negotiating}
 
     # Vouchers: granted, partly spent on the three providers' services, one claim paid, one under notice.
-    assert orders == Counter(fate for *_, fate in ORDERS.values())
+    # The credit scene's three cash orders of the patent agency, accepted.
+    assert orders == Counter(fate for *_, fate in ORDERS.values()) + Counter({"accepted": len(EXTRA_ORDERS)})
     assert claims == {"approved": 1, "noticed": 1} and open_notices["voucher_redemption"] == 1
     assert fee_vouchers >= 1  # buyers' exchange fees paid partly with brokerage vouchers
     assert len({s.provider for s in SERVICES}) == 3
+    # Credit: every accepted order rated, the providers graded, the patent agency a demonstration institution.
+    async with db.read() as session:
+        grades = await grade_counts(session)
+    assert sum(grades[g] for g in "ABCD") == 3 and grades["A"] >= 1 and grades["demonstration"] == 1
 
     # Payments: bank transfers recorded, a withdrawal paid and one waiting.
     assert transfers == len(FUNDED)

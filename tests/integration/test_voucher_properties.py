@@ -157,7 +157,7 @@ class Runner:
                 buyer = (await orders.get_order(session, world.ops, pick)).buyer_org_id
                 await orders.accept(session, next(e for e in world.ents if e.org_id == buyer), pick, now)
             elif op == "cancel":
-                await orders.cancel(session, world.prov, pick, "", now)
+                await orders.cancel(session, world.prov, pick, "", now, credit_context=self.modules.credit)
             elif op == "claim":
                 chosen = world.orders[who % max(1, len(world.orders)) :][:size]
                 claim = await redemptions.claim(session, self.modules.listings, world.prov, chosen, now)
@@ -174,7 +174,15 @@ class Runner:
                     session, buyer_org_id=ent.org_id, fee=fee, deal_id=uuid.uuid4(), now=now
                 )
             elif op == "revoke":
-                await controls.revoke_provider(session, world.gov, world.program_id, world.prov.org_id, "骗补", now)
+                await controls.revoke_provider(
+                    session,
+                    world.gov,
+                    world.program_id,
+                    world.prov.org_id,
+                    "骗补",
+                    now,
+                    credit_context=self.modules.credit,
+                )
 
         if op in ("days", "end"):
             self.clock.advance(timedelta(days=8 if op == "days" else 40))

@@ -127,7 +127,8 @@ async def scene_service_orders(demo: Demo) -> str:
             return lambda s: orders.deliver(s, principal, order_id, RESULTS[ORDERS[name][1]], demo.now)
         if action == "accept":
             return lambda s: orders.accept(s, principal, order_id, demo.now)
-        return lambda s: orders.cancel(s, principal, order_id, "项目计划调整，暂不需要该服务", demo.now)
+        reason = "项目计划调整，暂不需要该服务"
+        return lambda s: orders.cancel(s, principal, order_id, reason, demo.now, credit_context=demo.modules.credit)
 
     plan = {"confirmed": ["confirm"], "delivered": ["confirm", "deliver"], "accepted": ["confirm", "deliver", "accept"]}
     for action in ("confirm", "deliver", "accept"):

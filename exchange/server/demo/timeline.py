@@ -6,7 +6,7 @@ first). A new scene goes where its moments fall.
 
 from __future__ import annotations
 
-from exchange.server.demo import calendar, demands, institution, market, money, programs, scenes
+from exchange.server.demo import calendar, credit, demands, institution, market, money, programs, scenes
 from exchange.server.demo import registry as registry_demo
 from exchange.server.demo.stage import Scene
 
@@ -20,6 +20,7 @@ SCENES: list[Scene] = [
     scenes.scene_past_listings,  # S .. S + 3 d
     market.scene_trading_announcements,  # S + 3 d .. S + 4 d: intents and deposits
     programs.scene_service_orders,  # S + 6 d .. about S + 20 d
+    credit.scene_credit,  # three hours after: ratings, an answer, a complaint, a demonstration institution
     scenes.scene_period_ends,  # about P − 30 d
     market.scene_trading_opens,  # the trading listings' period ends: auctions, negotiations, deals
     market.scene_deals,  # result notices close: signatures, payments, settlement
