@@ -52,6 +52,7 @@ from exchange.platform.settings import Settings
 from exchange.server.console_pages import PAGE_HANDLERS as CONSOLE_PAGES
 from exchange.server.http_rules import IGNORES_UNKNOWN_QUERY, check_request
 from exchange.stats.pages import PAGE_HANDLERS as STATS_PAGES
+from exchange.stats.white_paper.pages import PAGE_HANDLERS as WHITE_PAPER_PAGES
 from exchange.trading.pages import PAGE_HANDLERS as TRADING_PAGES
 from exchange.trading.seller_pages import PAGE_HANDLERS as SELLER_PAGES
 from exchange.trading.workspace_pages import PAGE_HANDLERS as TRADING_WORKSPACE_PAGES
@@ -132,6 +133,7 @@ def pages_router(settings: Settings, keys: Keys, *, upload_body_limit: int) -> R
             *DEMAND_PAGES,  # the demand board, campaigns, the enterprise's and the institution's demand pages
             *MATCH_PAGES,  # the organisation's matches, both ways, with why
             *BROKER_PAGES,  # technology brokers: /brokers, the console's verification, the workspaces' engagements
+            *WHITE_PAPER_PAGES,  # the annual white paper (年度白皮书) for operators, with its PDF
         ],
         dependencies=page_caller_dependencies(),
         before_request=before_page,

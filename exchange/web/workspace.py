@@ -113,6 +113,7 @@ WORKSPACE_NAV: tuple[NavGroup, ...] = (
             NavItem("annual-reports", "/console/institutions/annual-reports", "成果转化年度报告"),
             NavItem("console-campaigns", "/console/campaigns", "需求征集与筛选"),
             NavItem("console-brokers", "/console/brokers", "技术经纪人认证"),
+            NavItem("white-paper", "/console/reports/white-paper", "年度白皮书"),
         ),
     ),
     NavGroup(
