@@ -253,7 +253,7 @@ async def by_region(session: AsyncSession, year: int) -> Section:
 
 async def by_seller_kind(session: AsyncSession, year: int) -> Section:
     listed, deals = await _by(session, year, Listing.seller_kind, Deal.seller_kind)
-    rows, total = _dimension_rows([(zh(k, "seller_kind"), [k]) for k in SELLER_KINDS], listed, deals)
+    rows, total = _dimension_rows([(zh(k, "org_kind"), [k]) for k in SELLER_KINDS], listed, deals)
     return _dimension(
         "by-seller-kind",
         "按转让方类型",
