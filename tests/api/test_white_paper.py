@@ -63,7 +63,7 @@ async def sign_and_pay(client, app, deal, seller, buyer, *others):
 
 async def a_year_of_trading(client, app):
     """An auction won over two bidders and a listed price negotiated, both settled; vouchers granted,
-    spent on a testing order and redeemed. Returns the operator and the auction's parties."""
+    spent on a testing order and redeemed."""
     auction, seller, a, b = await open_auction_with_two_bidders(client, app)
     ops = await operator(client, app)
     for party, amount in ((a, ASKING), (b, ASKING + STEP), (a, ASKING + 2 * STEP)):
@@ -121,7 +121,6 @@ async def a_year_of_trading(client, app):
     await relogin(client, c.gov, c.prov, ops)
     approved = await client.post(f"{API}/redemptions/{claimed.json()['id']}/approve", headers=c.gov.headers)
     assert approved.status_code == 200, approved.text
-    return ops, seller, a
 
 
 def in_year(moment, year=YEAR) -> bool:
@@ -145,7 +144,7 @@ async def ledger_total(session, kind: str, phase: str | None = None) -> int:
 async def test_the_white_paper_figures_are_those_of_the_deals_and_the_ledger(
     client, app, settings, tmp_path, monkeypatch
 ):
-    ops, seller, winner = await a_year_of_trading(client, app)
+    await a_year_of_trading(client, app)
     db = app.state.db
     async with db.read() as session:
         deals = [
