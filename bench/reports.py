@@ -173,7 +173,8 @@ async def build(db: Database, scale: float, seed: int = 21) -> dict[str, int]:
                 "concluded_by": "auction" if i < n_auctions else "negotiation", "deal_type": TYPES[i % 3],
                 "field": FIELDS[i % len(FIELDS)], "seller_kind": KINDS[i % n_orgs % 3], "snapshot": {},
                 "price": price, "deposit": price // 10, "hold_entry_id": None, "seller_fee": price // 100,
-                "buyer_fee": price // 100, "inventor_reward_bp": 0, "inventor_reward": 0, "seller_proceeds": price - price // 100,
+                "buyer_fee": price // 100, "inventor_reward_bp": 0, "inventor_reward": 0,
+                "seller_proceeds": price - price // 100,
                 "buyer_fee_vouchers": 0, "related_party": False, "state": "settled", "notice_id": notice_ids[i],
                 "notice_kind": "deal_result", "settled_at": at, "created_at": at - timedelta(days=20),
                 "updated_at": at, "forfeited_to_seller": 0, "forfeited_to_exchange": 0, "end_reason": "",
@@ -220,7 +221,8 @@ async def build(db: Database, scale: float, seed: int = 21) -> dict[str, int]:
         for a in auctions:
             for seq in range(a["bid_count"]):
                 yield {
-                    "id": uuid7(), "auction_id": a["id"], "intent_id": a["intent_id"], "org_id": orgs[(seq * 13) % n_orgs],
+                    "id": uuid7(), "auction_id": a["id"], "intent_id": a["intent_id"],
+                    "org_id": orgs[(seq * 13) % n_orgs],
                     "user_id": user, "bidder_number": seq + 1, "amount": a["asking_price"] + seq * 100_000,
                     "seq": seq + 1, "created_at": a["closed_at"], "extended_to": None,
                 }  # fmt: skip

@@ -103,7 +103,10 @@ def tour(settings: Settings, demo: Demo | None = None) -> str:
             "需求征集: the science commission's campaign (screen it as cxq@ at /workspace/campaigns)",
         ),
         (f"{base}/login", "sign in with a login below"),
-        (f"{base}/console/reports/white-paper?year={year}", "年度白皮书: the year's white paper, with its PDF (operator)"),
+        (
+            f"{base}/console/reports/white-paper?year={year}",
+            "年度白皮书: the year's white paper, with its PDF (operator)",
+        ),
     ]
     stops = [
         (f"{base}/schema", "the interactive API documentation"),
