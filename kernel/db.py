@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Text, any_, bindparam, cast
+from sqlalchemy import Integer, Text, any_, bindparam, cast, func
 from sqlalchemy.dialects.postgresql import ARRAY
 
 
@@ -25,3 +25,11 @@ def among(column: Any, ids: Sequence[Any], bind: Any) -> Any:
             cast(bindparam(None, "{" + ",".join(map(str, ids)) + "}", type_=Text), ARRAY(column.type))
         )
     return column.in_(ids)
+
+
+def beijing_month(column: Any, bind: Any) -> Any:
+    """The month (1-12) of a moment column in Beijing time, computed by the database (so that a
+    year's rows are grouped by month where they are, not read out to be grouped)."""
+    if is_postgres(bind):
+        return cast(func.extract("month", func.timezone("Asia/Shanghai", column)), Integer)
+    return cast(func.strftime("%m", column, "+8 hours"), Integer)

@@ -110,3 +110,10 @@ async def print_document(request: Request[Any, Any, Any], template: str, **conte
     weasyprint = _weasyprint()
     html = request.app.template_engine.get_template(template).render(**context)
     return await asyncio.to_thread(_print, weasyprint, html)
+
+
+async def print_html(html: str) -> bytes:
+    """An HTML document already rendered (by a command, which has no request), printed as PDF by the
+    same one-at-a-time printer; ``PdfUnavailable`` where this machine cannot print."""
+    weasyprint = _weasyprint()
+    return await asyncio.to_thread(_print, weasyprint, html)

@@ -356,6 +356,12 @@ def _register_notifications(commands: argparse._SubParsersAction) -> None:
     register(commands)
 
 
+def _register_reports(commands: argparse._SubParsersAction) -> None:
+    from exchange.stats.white_paper.cli import register
+
+    register(commands)
+
+
 # Later modules append functions that add their sub-commands to the parser.
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _register_ledger,
@@ -364,6 +370,7 @@ EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _register_keys,
     _register_demo,
     _register_backup,
+    _register_reports,
 ]
 
 

@@ -57,6 +57,7 @@ from exchange.registry.pages import PAGE_HANDLERS as REGISTRY_PAGES
 from exchange.server.console_pages import PAGE_HANDLERS as CONSOLE_PAGES
 from exchange.server.http_rules import IGNORES_UNKNOWN_QUERY, check_request
 from exchange.stats.pages import PAGE_HANDLERS as STATS_PAGES
+from exchange.stats.white_paper.pages import PAGE_HANDLERS as WHITE_PAPER_PAGES
 from exchange.tracking.pages import PAGE_HANDLERS as TRACKING_PAGES
 from exchange.trading.pages import PAGE_HANDLERS as TRADING_PAGES
 from exchange.trading.seller_pages import PAGE_HANDLERS as SELLER_PAGES
@@ -144,6 +145,7 @@ def pages_router(settings: Settings, keys: Keys, *, upload_body_limit: int) -> R
             *REGISTRY_PAGES,  # the achievement registry: /registry, the console's check and bulk imports
             *TRACKING_PAGES,  # tracking after the deal: reports filed by buyers, followed by sellers and operators
             *CREDIT_PAGES,  # credit: the provider's public credit, ratings and complaints, the console's decisions
+            *WHITE_PAPER_PAGES,  # the annual white paper (年度白皮书) for operators, with its PDF
         ],
         dependencies=page_caller_dependencies(),
         before_request=before_page,

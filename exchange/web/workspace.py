@@ -117,6 +117,7 @@ WORKSPACE_NAV: tuple[NavGroup, ...] = (
             NavItem("console-registry", "/console/registry", "科技成果登记审核"),
             NavItem("console-registry-imports", "/console/registry/imports", "成果批量导入"),
             NavItem("console-credit", "/console/credit", "服务投诉与示范机构"),
+            NavItem("white-paper", "/console/reports/white-paper", "年度白皮书"),
         ),
     ),
     NavGroup(

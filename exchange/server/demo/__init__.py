@@ -103,6 +103,10 @@ def tour(settings: Settings, demo: Demo | None = None) -> str:
             "需求征集: the science commission's campaign (screen it as cxq@ at /workspace/campaigns)",
         ),
         (f"{base}/login", "sign in with a login below"),
+        (
+            f"{base}/console/reports/white-paper?year={year}",
+            "年度白皮书: the year's white paper, with its PDF (operator)",
+        ),
     ]
     stops = [
         (f"{base}/schema", "the interactive API documentation"),
@@ -160,6 +164,7 @@ def tour(settings: Settings, demo: Demo | None = None) -> str:
             f"    .venv/bin/techx reconcile --provider bank_transfer --from {since} --to {until} \\",
             f"      --statement {_shown(statement_path(settings))}",
             "    .venv/bin/techx sweep",
+            f"    .venv/bin/techx report white-paper --year {year} --out var/reports   # 年度白皮书, HTML and PDF",
             "",
         ]
     )
