@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from exchange.credit import grade_counts
 from exchange.platform.outbox import OutboxEvent
+from exchange.stats.white_paper.sections import service_institutions
 from tests.helpers import assert_problem, verified
 from tests.page_helpers import browser_of, htmx_post
 from tests.voucher_helpers import API, act, cast, create_program, fund, grant, key, order, service, top_up
@@ -168,6 +169,9 @@ async def test_demonstration_institutions_by_the_published_criteria(client, app)
     async with app.state.db.read() as session:
         counts = await grade_counts(session)
     assert counts == {"A": 1, "B": 0, "C": 0, "D": 0, "unrated": 0, "demonstration": 1}
+    async with app.state.db.read() as session:  # the white paper's service institutions, by grade
+        by_grade = await service_institutions(session, 2026)
+    assert by_grade.row("A 级")["机构数"] == 1 and by_grade.total == ("合计", 1) and "示范机构 1 家" in by_grade.note
     assert (await client.get(f"{API}/credit/providers/grades")).json() == counts
     assert [e.audience["orgs"] for e in await told(app, "credit_demonstration.designated")] == [[prov.org_id]]
     page = await client.get("/services")

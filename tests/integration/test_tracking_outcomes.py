@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 
 from exchange.parties.domain import OrgKind, OrgStatus, Principal, Role
+from exchange.stats.white_paper.sections import tracking_outcomes
 from exchange.tracking import TrackingContext, year_outcomes
 from exchange.tracking.domain import start_of
 from exchange.tracking.schemas import ReportIn
@@ -90,3 +91,10 @@ async def test_year_outcomes_are_the_reports_figures(client, app):
         "by_revenue_band": {"none": 1, "under_1m": 0, "1m_10m": 1, "10m_100m": 0, "over_100m": 0},
     }
     assert nothing["deals"] == 0 and nothing["reports"] == {"due": 0, "filed": 0, "overdue": 0}
+
+    # The white paper's section says the same, in words.
+    async with db.read() as session:
+        section = await tracking_outcomes(session, 2026)
+    assert [(row[0], row[1]) for row in section.rows] == [("研发中", 0), ("已投产", 1), ("已终止", 1), ("尚未报告", 1)]
+    assert section.total == ("合计", 3)
+    assert "已报 2 份，逾期未报 1 份" in section.note and "新增就业合计 40 人" in section.note

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import and_, case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange.credit.service import grade_counts
 from exchange.parties.models import Org
 from exchange.stats.white_paper.domain import (
     APPRAISAL_BANDS,
@@ -33,6 +34,7 @@ from exchange.stats.white_paper.domain import (
     region_order,
     year_bounds,
 )
+from exchange.tracking import year_outcomes
 from exchange.trading.models import Auction, Bid, Deal
 from exchange.trading.views import deal_result_out
 from exchange.vouchers.domain import Category
@@ -487,6 +489,46 @@ async def largest_deals(session: AsyncSession, year: int) -> Section:
     )
 
 
+# -- service institutions by credit grade, and tracking after the deal ------------------------------------
+
+GRADES = ("A", "B", "C", "D")
+
+
+async def service_institutions(session: AsyncSession, year: int) -> Section:
+    counts = await grade_counts(session)
+    rows = (*((f"{g} 级", counts[g]) for g in GRADES), ("尚未评价", counts["unrated"]))
+    return Section(
+        key="service-institutions",
+        title="技术转移服务机构：按信用等级",
+        columns=(Column("信用等级", Unit.TEXT), Column("机构数", Unit.COUNT)),
+        rows=rows,
+        total=(TOTAL, sum(counts[g] for g in GRADES) + counts["unrated"]),
+        chart=ChartSpec(title="服务机构信用等级分布", value=1, unit_name="家"),
+        note=f"按白皮书生成时公布的信用评分（docs/credit.md）；其中示范机构 {counts['demonstration']} 家，"
+        "计入其所在等级。",
+        extra={"counts": counts},
+    )
+
+
+async def tracking_outcomes(session: AsyncSession, year: int) -> Section:
+    found = await year_outcomes(session, year)
+    statuses = tuple((zh(s, "tracking_status"), n) for s, n in found["by_status"].items())
+    bands = found["by_revenue_band"]
+    reports = found["reports"]
+    return Section(
+        key="tracking",
+        title="成果转化跟踪：成交后的实施情况",
+        columns=(Column("实施状态", Unit.TEXT), Column("成交项数", Unit.COUNT)),
+        rows=statuses,
+        total=(TOTAL, found["deals"]),
+        chart=ChartSpec(title=f"{year}年跟踪成交的实施状态", value=1, unit_name="项"),
+        note=f"本年度有实施情况报告到期的成交，按年末前最近一次报告的状态计。年内到期报告 {reports['due']} 份，"
+        f"已报 {reports['filed']} 份，逾期未报 {reports['overdue']} 份；最近报告所载新增就业合计 {found['jobs']} 人；"
+        "营业收入区间：" + "，".join(f"{zh(b, 'revenue_band')} {n} 项" for b, n in bands.items()) + "。",
+        extra={"outcomes": found},
+    )
+
+
 # The table of contents. A section added later is appended here (see docs/reports.md).
 SECTIONS: list[SectionMaker] = [
     overview,
@@ -498,6 +540,8 @@ SECTIONS: list[SectionMaker] = [
     prices_against_appraisals,
     auctions,
     vouchers,
+    service_institutions,
+    tracking_outcomes,
     largest_deals,
 ]
 
