@@ -124,8 +124,13 @@ async def _listed(demo: Demo, past: PastDeal) -> uuid.UUID:
     return await demo.tx(work)  # type: ignore[no-any-return]
 
 
+def funding(past: PastDeal) -> int:
+    """The buyer's bank transfer for a past deal (fen)."""
+    return int(past.item.asking_yuan * 100 * FUNDING_MARGIN)
+
+
 async def _fund(demo: Demo, past: PastDeal, number: int) -> None:
-    amount = int(past.item.asking_yuan * 100 * FUNDING_MARGIN)
+    amount = funding(past)
     ops = demo.principals["ops"]
     await demo.tx(
         lambda s: bank.record_transfer(
