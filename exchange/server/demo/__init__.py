@@ -106,6 +106,10 @@ def tour(settings: Settings, demo: Demo | None = None) -> str:
             "需求征集: the science commission's campaign (screen it as cxq@ at /workspace/campaigns)",
         ),
         (f"{base}/login", "sign in with a login below"),
+        (
+            f"{base}/workspace/tracking/transferred",
+            "成果转化跟踪: what 申江医科大学 sold long ago, reports filed, one overdue (sign in as ott@)",
+        ),
     ]
     stops = [
         (f"{base}/schema", "the interactive API documentation"),
