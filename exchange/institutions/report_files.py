@@ -5,7 +5,9 @@ JSON route gives (``reports.annual_report`` / ``reports.annual_summary``).
 
 The institution's spreadsheet is "long": one row per figure — its section, the item, a count, an
 amount in yuan and in fen, a moment where the row is a deal, and a note (a joint body's partner,
-the problems and plans) — which a pivot table takes directly.
+the problems and plans), and the tracking of what it transferred (七、成果转化跟踪: deals by the
+latest reported status, reports due, filed and overdue, jobs, revenue bands) — which a pivot table
+takes directly.
 """
 
 from __future__ import annotations
@@ -131,6 +133,30 @@ def report_rows(report: AnnualReportOut) -> list[dict[str, Any]]:
     rows += [
         {"section": "六、问题与计划", "item": "存在的问题", "note": inputs.problems},
         {"section": "六、问题与计划", "item": "下一步计划", "note": inputs.plans},
+    ]
+    rows += tracking_rows(report)
+    return rows
+
+
+def tracking_rows(report: AnnualReportOut) -> list[dict[str, Any]]:
+    """七、成果转化跟踪, as the page and the PDF show it; none where tracking is not wired."""
+    found = report.tracking
+    if found is None:
+        return []
+    s7 = "七、成果转化跟踪"
+    rows: list[dict[str, Any]] = [{"section": s7, "item": "跟踪的成交", "count": found.deals}]
+    rows += [
+        {"section": s7, "item": f"最近报告：{word('tracking_status', k)}", "count": n}
+        for k, n in found.by_status.items()
+    ]
+    rows += [
+        {"section": s7, "item": "本年度到期的报告", "count": found.reports_due},
+        {"section": s7, "item": "已填报", "count": found.reports_filed},
+        {"section": s7, "item": "逾期未报", "count": found.reports_overdue},
+        {"section": s7, "item": "新增就业（人）", "count": found.jobs},
+    ]
+    rows += [
+        {"section": s7, "item": f"收入{word('revenue_band', k)}", "count": n} for k, n in found.by_revenue_band.items()
     ]
     return rows
 

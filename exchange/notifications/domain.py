@@ -165,6 +165,7 @@ CATALOGUE: Mapping[str, KindInfo] = dict(
         _info("credit_complaint.decided", "the client and the provider (upheld or dismissed, with the reason)"),
         _info("credit_demonstration.designated", "the provider designated a demonstration institution"),
         _info("credit_demonstration.ended", "the provider whose designation ended (with the reason)"),
+        _info("tracking.report_filed", "the deal's seller (the buyer filed or corrected an implementation report)"),
     ]
 )
 
@@ -202,6 +203,7 @@ SUBJECT_LINKS: Mapping[str, str] = {
     "credit_rating": "/workspace/credit#rating-{id}",  # the provider's credit page
     "credit_complaint": "/workspace/credit#complaint-{id}",  # both sides' credit page
     "credit_score": "/workspace/credit",
+    "tracked_deal": "/workspace/tracking/transferred#deal-{id}",  # the seller's view of what it transferred
 }
 
 

@@ -111,6 +111,8 @@ class Kind(StrEnum):
     CREDIT_COMPLAINT_DECIDED = "credit_complaint.decided"
     CREDIT_DEMONSTRATION_DESIGNATED = "credit_demonstration.designated"
     CREDIT_DEMONSTRATION_ENDED = "credit_demonstration.ended"
+    # tracking after the deal: the buyer filed (or corrected) an implementation report; its seller is told
+    TRACKING_REPORT_FILED = "tracking.report_filed"
 
 
 # One-time tokens in account mail: erased from the outbox once delivered.

@@ -1,7 +1,7 @@
 """Use cases of tracking after the deal: each settled deal's schedule of reports (made by the
-sweeper's catch-up from trading's settled deals), the buyer filing and correcting a report, the
-reminders and overdue notices, what each side and the operators see, and the year's outcomes for
-the institutions' annual reports and the white paper (``year_outcomes``)."""
+sweeper's catch-up from trading's settled deals), the buyer filing and correcting a report (its
+seller told of each), the reminders and overdue notices, what each side and the operators see, and
+the year's outcomes for the institutions' annual reports and the white paper (``year_outcomes``)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from exchange.tracking.domain import (
 )
 from exchange.tracking.models import TrackedDeal, TrackingReport
 from exchange.tracking.schemas import OverdueOut, ReportIn, ReportOut, TrackedDealOut
+from exchange.web.labels import zh
 from kernel.errors import Forbidden, InvalidState, NotFound
 from kernel.pagination import by_id, id_after, keyset_page
 
@@ -248,7 +249,8 @@ async def file_report(
         raise Forbidden("only the buyer's organisation files its implementation reports")
     content = check_report(content_of(data))
     check_may_file(opens_at=report.opens_at, corrections_until=report.corrections_until, filed=_filed(report), now=now)
-    if report.filed_at is None:
+    corrected = report.filed_at is not None
+    if not corrected:
         report.filed_at = now
     else:
         report.corrected_at = now
@@ -258,7 +260,28 @@ async def file_report(
     report.further_ip_count, report.further_ip = content.further_ip_count, content.further_ip
     report.next_remind_at = None
     await session.flush()
+    await _tell_seller(session, report, corrected=corrected, now=now)
     return report
+
+
+async def _tell_seller(session: AsyncSession, report: TrackingReport, *, corrected: bool, now: datetime) -> None:
+    """The seller's organisation learns what the buyer reported (filed, or corrected)."""
+    data = await _deal_data(session, report)
+    data.update(
+        buyer_name=(await _names(session, {report.buyer_org_id})).get(report.buyer_org_id, ""),
+        corrected=corrected,
+        status=report.status,
+        status_label=zh(report.status or "", "tracking_status"),
+        reason=report.reason,
+        revenue_band=report.revenue_band,
+        revenue_band_label=zh(report.revenue_band or "", "revenue_band"),
+        jobs_created=report.jobs_created,
+        further_ip_count=report.further_ip_count,
+    )
+    notify(
+        session, Kind.TRACKING_REPORT_FILED, to=Audience.of_orgs(report.seller_org_id), now=now,
+        subject=Subject("tracked_deal", report.deal_id), data=data,
+    )  # fmt: skip
 
 
 # -- reminders and overdue notices (the sweeper's steps) --------------------------------------------

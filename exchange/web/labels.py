@@ -407,6 +407,7 @@ LABELS = {
         **LABELS["notification_kind"],
         "tracking.report_due": "成果转化跟踪报告即将到期",
         "tracking.report_overdue": "成果转化跟踪报告逾期未报",
+        "tracking.report_filed": "受让方已填报成果转化跟踪报告",
     },
     "tracking_status": {
         "in_development": "研发中",

@@ -267,9 +267,22 @@ async def test_the_report_counts_the_year_in_beijing_time_and_matches_the_tables
     detail = [r for r in rows if r[0] == "二、转化（作为卖方的全部成交）明细"]
     assert [r[5] for r in detail][-1] == datetime(2026, 12, 31, 23, 30)  # Beijing wall-clock time
 
+    # The tracking of what it transferred (七、成果转化跟踪) as the JSON has it: none of its deals has
+    # a report due in 2026 (they formed in December), so each figure is 0; tests/api/test_tracking.py
+    # reads the section of a year with reports filed.
+    t = report["tracking"]
+    section = {r[1]: r[2] for r in rows[1:] if r[0] == "七、成果转化跟踪"}
+    assert section == {
+        "跟踪的成交": t["deals"], "本年度到期的报告": t["reports_due"], "已填报": t["reports_filed"],
+        "逾期未报": t["reports_overdue"], "新增就业（人）": t["jobs"],
+        "最近报告：研发中": 0, "最近报告：已投产": 0, "最近报告：已终止": 0, "最近报告：尚未报告": 0,
+        "收入无": 0, "收入100万元以下": 0, "收入100万–1000万元": 0, "收入1000万–1亿元": 0, "收入1亿元以上": 0,
+    } and t["deals"] == 0  # fmt: skip
+
     csv = await get_report(client, uni.office, uni.office.org_id, 2026, format="csv")
     assert csv.status_code == 200 and csv.content.startswith("\ufeff".encode())
     assert '三、收入与分配,收到的转化收入,2,"1,050,000.01",105000001' in csv.content.decode("utf-8")
+    assert "七、成果转化跟踪,逾期未报,0," in csv.content.decode("utf-8")
 
 
 async def test_the_office_types_its_inputs_and_bad_ones_are_refused_naming_the_field(client, app):

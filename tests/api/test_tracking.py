@@ -6,12 +6,15 @@ transferred, and the institution's annual report counts it."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from exchange.notifications.domain import link_path
 from exchange.platform.outbox import Kind
 from exchange.tracking.models import TrackingReport
 from listings.domain import add_months
@@ -112,6 +115,17 @@ async def test_a_settled_deals_reports_are_scheduled_reminded_filed_and_overdue(
     assert filed.json()["state"] == "filed" and filed.json()["jobs_created"] == 12
     (sold,) = await side(client, seller, "seller")
     assert sold["latest_status"] == "in_production" and sold["overdue"] == 0 and sold["buyer_name"] == "宁德新能"
+    # The seller is told what the buyer reported, with a link to its page of what it transferred.
+    (told,) = await outbox_rows(app.state.db, Kind.TRACKING_REPORT_FILED)
+    assert orgs(told) == {seller.org_id} and not to_operators(told)
+    assert told.data["report_id"] == first and told.data["corrected"] is False
+    assert (told.data["status_label"], told.data["jobs_created"], told.data["buyer_name"]) == ("已投产", 12, "宁德新能")
+    assert link_path(told.subject_type, str(told.subject_id)) == f"/workspace/tracking/transferred#deal-{deal['id']}"
+    # A correction, while the next report is not yet due, tells it again as a correction.
+    fixed = await file(client, member, first, **{**REPORT, "jobs_created": 15})
+    assert fixed.status_code == 200 and fixed.json()["corrected_at"], fixed.text
+    told_again = (await outbox_rows(app.state.db, Kind.TRACKING_REPORT_FILED))[-1]
+    assert told_again.data["corrected"] is True and told_again.data["jobs_created"] == 15
 
     # The second report is not filed: the day after its due date it is overdue, told once to the
     # buyer, the seller and operators, listed in the console and flagged on the seller's page.
@@ -143,10 +157,21 @@ async def test_a_settled_deals_reports_are_scheduled_reminded_filed_and_overdue(
         reports[year] = shown.json()["tracking"]
     first_year = reports[dues[0].year]
     assert first_year["deals"] == 1 and first_year["reports_due"] == 1 and first_year["reports_filed"] == 1, reports
-    assert first_year["by_status"]["in_production"] == 1 and first_year["jobs"] == 12
+    assert first_year["by_status"]["in_production"] == 1 and first_year["jobs"] == 15
     assert first_year["by_revenue_band"]["1m_10m"] == 1
     later = reports[dues[1].year]
     assert later["reports_due"] == 1 and later["reports_filed"] == 1 and later["by_status"]["abandoned"] == 1
+    # Its spreadsheet has the same section, one row per figure.
+    xlsx = await client.get(
+        f"{API}/institutions/{seller.org_id}/annual-reports/{dues[0].year}",
+        params={"format": "xlsx"},
+        headers=seller.headers,
+    )
+    assert xlsx.status_code == 200, xlsx.text
+    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    section = {r[1]: r[2] for r in rows if r[0] == "七、成果转化跟踪"}
+    assert (section["跟踪的成交"], section["已填报"], section["逾期未报"], section["新增就业（人）"]) == (1, 1, 0, 15)
+    assert section["最近报告：已投产"] == 1 and section["收入100万–1000万元"] == 1
     async with browser_of(app, seller) as visitor:
         page = await visitor.get(f"/workspace/transfers/annual-report?year={dues[0].year}")
     assert page.status_code == 200 and "七、成果转化跟踪" in page.text and "已投产" in page.text

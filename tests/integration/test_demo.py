@@ -27,6 +27,7 @@ from exchange.payments.models import BankTransfer, Withdrawal
 from exchange.platform.clock import ManualClock
 from exchange.platform.db import Database, create_engine
 from exchange.platform.migrate import upgrade_database
+from exchange.platform.outbox import OutboxEvent
 from exchange.platform.settings import Settings
 from exchange.server.app import create_app
 from exchange.server.demo import SCENES, build_demo, tour
@@ -36,6 +37,9 @@ from exchange.server.demo.institution import MEMBERS, UNIVERSITY
 from exchange.server.demo.market import AUCTION_SETTLED, LIVE_AUCTION, NEGOTIATING, RELIST_BIDDERS
 from exchange.server.demo.programs import ORDERS
 from exchange.server.demo.scenes import EXPECTED_STATUSES, NDAS
+from exchange.server.demo.tracking import PAST_DEALS, funding
+from exchange.tracking.models import TrackingReport
+from exchange.tracking.service import state_of
 from exchange.trading.models import Auction, Deal, DealInstalment, Negotiation, Offer
 from exchange.vouchers.models import FeePayment, Redemption, ServiceOrder
 from ledger.history import trial_balance
@@ -85,7 +89,8 @@ async def test_the_demo_seeds_a_realistic_exchange(demo_settings, db, backend):
     }  # fmt: skip
     assert unverified == 0
     assert ndas == reads == len(NDAS)
-    assert len(listings) == len(CATALOGUE) + 1 >= 30  # and the university's listing draft from 实施
+    # and the university's listing draft from 实施, and the listings of the deals settled long ago
+    assert len(listings) == len(CATALOGUE) + 1 + len(PAST_DEALS) >= 30
     assert {li.field for li in listings} == {
         "electronic_information", "biomedicine", "advanced_manufacturing", "new_materials",
         "new_energy", "energy_saving_environment", "agriculture", "other",
@@ -95,15 +100,15 @@ async def test_the_demo_seeds_a_realistic_exchange(demo_settings, db, backend):
     statuses = Counter(li.status for li in listings)
     assert set(statuses) == {s.value for s in EXPECTED_STATUSES}
     assert statuses["announced"] >= 10 and open_notices["listing_announcement"] == statuses["announced"]
-    assert statuses["sold"] == 2 and statuses["auctioning"] == 1 and statuses["negotiating"] == 1
+    assert statuses["sold"] == 2 + len(PAST_DEALS) and statuses["auctioning"] == 1 and statuses["negotiating"] == 1
     assert pending >= 3  # objections open on the board, and one suspending its listing
     assert all(re.search(r"[\u4e00-\u9fff]", li.title) for li in listings)
 
     # Trading: every state of a deal, auctions closed and one live, negotiations with standing offers.
     by_state = Counter(d.state for d in deals)
     assert by_state == {
-        "settled": 2, "paying_instalments": 1, "awaiting_signatures": 1, "result_notice": 1, "defaulted": 1,
-        "cancelled": 1,
+        "settled": 2 + len(PAST_DEALS), "paying_instalments": 1, "awaiting_signatures": 1, "result_notice": 1,
+        "defaulted": 1, "cancelled": 1,
     }  # fmt: skip
     assert all(d.certificate for d in deals if d.state in ("settled", "paying_instalments", "defaulted"))
     paying = next(d for d in deals if d.state == "paying_instalments")
@@ -136,7 +141,7 @@ async def test_the_demo_seeds_a_realistic_exchange(demo_settings, db, backend):
     assert sum(grades[g] for g in "ABCD") == 3 and grades["A"] >= 1 and grades["demonstration"] == 1
 
     # Payments: bank transfers recorded, a withdrawal paid and one waiting.
-    assert transfers == len(FUNDED)
+    assert transfers == len(FUNDED) + len(PAST_DEALS)  # and the past deals' buyers' transfers
     assert withdrawals == {"completed": 1, "requested": 1}
 
     # The ledger balances to zero in every unit, with nothing left over.
@@ -168,7 +173,8 @@ async def test_the_demo_seeds_a_realistic_exchange(demo_settings, db, backend):
                 headers = {"authorization": f"Bearer {tokens[org.email]}"}
                 wallet = (await client.get("/api/v1/wallet", headers=headers)).json()
                 units = {b["unit"]: b for b in wallet["balances"]}
-                assert 0 < units["CNY"]["available"] <= FUNDED[org.key]
+                past = sum(funding(p) for p in PAST_DEALS if p.buyer == org.key)
+                assert 0 < units["CNY"]["available"] <= FUNDED[org.key] + past
                 assert 0 <= units["VCH"]["available"] <= GRANTS[org.key]
         ops = {"authorization": f"Bearer {tokens[OPERATOR_EMAIL]}"}
 
@@ -203,6 +209,8 @@ async def test_the_demo_seeds_a_realistic_exchange(demo_settings, db, backend):
 
         # The university runs its transfer process in every step (as its office sees it through the API).
         await the_university_has_a_process_at_every_step(client, tokens, demo)
+        # What became of the deals settled long ago, as their seller, a buyer and operators see it.
+        await the_deals_settled_long_ago_are_tracked(client, tokens, db)
 
     # The demo's money verifies.
     await seal_pending(app.state.db, app.state.keyring, demo_settings, ManualClock(PRESENT))
@@ -281,6 +289,48 @@ async def the_university_has_a_process_at_every_step(client: httpx.AsyncClient, 
     assert sheet is not None and sheet.max_row > 5
 
 
+async def the_deals_settled_long_ago_are_tracked(client: httpx.AsyncClient, tokens: dict[str, str], db) -> None:
+    api = "/api/v1"
+    email = {o.key: o.email for o in ORGS}
+    (seller,) = {p.item.seller for p in PAST_DEALS}
+    as_seller = {"authorization": f"Bearer {tokens[email[seller]]}"}
+    sold = (await client.get(f"{api}/tracking/deals", params={"side": "seller"}, headers=as_seller)).json()["items"]
+    by_title = {d["title"]: d for d in sold}
+    old, recent = (by_title[p.item.title] for p in PAST_DEALS)
+    assert (old["latest_status"], old["overdue"]) == ("in_development", 1)
+    assert [r["state"] for r in old["reports"]] == ["filed", "overdue", "upcoming", "upcoming"]
+    assert (recent["latest_status"], recent["overdue"]) == ("in_production", 0)
+    assert [r["state"] for r in recent["reports"]] == ["filed", "open", "upcoming", "upcoming"]
+    assert recent["next_due_on"] == recent["reports"][1]["due_on"] and recent["reports"][1]["may_file"]
+    # The buyer of the recent one sees the report it may file now.
+    buyer = {"authorization": f"Bearer {tokens[email[PAST_DEALS[1].buyer]]}"}
+    bought = (await client.get(f"{api}/tracking/deals", params={"side": "buyer"}, headers=buyer)).json()["items"]
+    (mine,) = [d for d in bought if d["title"] == PAST_DEALS[1].item.title]
+    assert [r["may_file"] for r in mine["reports"]] == [True, True, False, False]  # the first still correctable
+    # Operators see the overdue one; the seller was told of each report filed, and of the overdue one.
+    ops = {"authorization": f"Bearer {tokens[OPERATOR_EMAIL]}"}
+    (late,) = (await client.get(f"{api}/tracking/overdue", headers=ops)).json()["items"]
+    assert late["title"] == PAST_DEALS[0].item.title and late["days_overdue"] > 60
+    async with db.read() as session:
+        told = Counter(
+            (await session.execute(select(OutboxEvent.kind).where(OutboxEvent.kind.like("tracking.%")))).scalars()
+        )
+    assert told["tracking.report_filed"] == 2 and told["tracking.report_overdue"] == 1
+    assert told["tracking.report_due"] >= 4  # each filed one's reminder, the overdue one's two, the open one's
+    # The seller's annual report of the present year counts them, and its spreadsheet too.
+    org_id = old["seller_org_id"]
+    url = f"{api}/institutions/{org_id}/annual-reports/{PRESENT.astimezone(BEIJING).year}"
+    tracking = (await client.get(url, headers=as_seller)).json()["tracking"]
+    assert (tracking["deals"], tracking["reports_due"], tracking["reports_filed"], tracking["reports_overdue"]) == (
+        2, 3, 2, 1,
+    )  # fmt: skip
+    assert tracking["by_status"]["in_development"] == tracking["by_status"]["in_production"] == 1
+    xlsx = await client.get(url, params={"format": "xlsx"}, headers=as_seller)
+    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    section = {r[1]: r[2] for r in rows if r[0] == "七、成果转化跟踪"}
+    assert (section["跟踪的成交"], section["已填报"], section["逾期未报"]) == (2, 2, 1)
+
+
 # Around the calendar's long holidays (Spring Festival, National Day, New Year's working Sunday),
 # at Beijing midnight and early in the UTC day: the periods the demo counts in working days vary.
 PRESENTS = [
@@ -305,12 +355,19 @@ async def test_the_demo_shows_every_state_whatever_the_day(present, tmp_path):
             statuses = set((await session.execute(select(Listing.status))).scalars())
             claims = Counter((await session.execute(select(Redemption.state))).scalars())
             balance = await trial_balance(session)
+            reports = (await session.execute(select(TrackingReport))).scalars().all()
     finally:
         await database.dispose()
     assert deals == {
-        "settled": 2, "paying_instalments": 1, "awaiting_signatures": 1, "result_notice": 1, "defaulted": 1,
-        "cancelled": 1,
+        "settled": 2 + len(PAST_DEALS), "paying_instalments": 1, "awaiting_signatures": 1, "result_notice": 1,
+        "defaulted": 1, "cancelled": 1,
     }  # fmt: skip
+    # Tracking: of the deals settled long ago, two reports filed, one overdue and one open, due within
+    # a month; every other report (the quarter's two settled deals' too) is still to come.
+    states = Counter(state_of(r, moment).value for r in reports)
+    assert states == {"filed": 2, "overdue": 1, "open": 1, "upcoming": 4 * (2 + len(PAST_DEALS)) - 4}, states
+    (soon,) = [r for r in reports if state_of(r, moment).value == "open"]
+    assert 0 < (soon.due_on - moment.astimezone(BEIJING).date()).days <= 30
     assert statuses == {s.value for s in EXPECTED_STATUSES}
     assert claims == {"approved": 1, "noticed": 1}
     assert balance.balanced

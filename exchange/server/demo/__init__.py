@@ -25,6 +25,7 @@ from exchange.server.demo.institution import MEMBERS, UNIVERSITY
 from exchange.server.demo.market import demo_auction_time
 from exchange.server.demo.stage import Demo, DemoError, morning
 from exchange.server.demo.timeline import SCENES
+from exchange.server.demo.tracking import history_start
 from exchange.server.modules import build_modules
 from listings import CalendarYearMissing
 
@@ -45,7 +46,9 @@ async def build_demo(
     settings = dataclasses.replace(settings, auction_opens_at=demo_auction_time(present))
     modules = build_modules(settings, load_or_create_keys(settings), events=None)  # no server runs yet
     db = Database(create_engine(settings.database_url, pool_size=2), retry_attempts=settings.db_retry_attempts)
-    demo = Demo(db=db, modules=modules, clock=ManualClock(start), present=present, settings=settings)
+    # The clock starts earlier, for the deals of the demo's history (tracking.py); it reaches S after them.
+    opens = min(start, history_start(present))
+    demo = Demo(db=db, modules=modules, clock=ManualClock(opens), present=present, settings=settings, start=start)
     try:
         for number, scene in enumerate(SCENES, start=1):
             began = time.monotonic()
@@ -106,6 +109,10 @@ def tour(settings: Settings, demo: Demo | None = None) -> str:
         (
             f"{base}/console/reports/white-paper?year={year}",
             "年度白皮书: the year's white paper, with its PDF (operator)",
+        ),
+        (
+            f"{base}/workspace/tracking/transferred",
+            "成果转化跟踪: what 申江医科大学 sold long ago, reports filed, one overdue (sign in as ott@)",
         ),
     ]
     stops = [

@@ -60,6 +60,7 @@ class Demo:
     auction_ends_at: datetime | None = None
     statement: str = ""  # the settlement account's bank statement (CSV) for the period
     reconciliation_period: tuple[date, date] | None = None
+    start: datetime | None = None  # S: where the present-day story begins; the history runs before it
 
     @property
     def now(self) -> datetime:

@@ -1,18 +1,22 @@
 """The demo's scenes in the order of its calendar (the clock only moves forward).
 
-S is the start, about thirteen weeks before the present P (the university's process
-first). A new scene goes where its moments fall.
+S is the start of the present-day story, about thirteen weeks before the present P (the
+university's process first). The clock starts earlier, at H, for the demo's history (two deals
+settled long ago, whose implementation reports come due: tracking.py); the cast registers then.
+A new scene goes where its moments fall.
 """
 
 from __future__ import annotations
 
 from exchange.server.demo import calendar, credit, demands, institution, market, money, programs, scenes
 from exchange.server.demo import registry as registry_demo
+from exchange.server.demo import tracking as tracking_demo
 from exchange.server.demo.stage import Scene
 
 SCENES: list[Scene] = [
     calendar.scene_calendar,  # S: a demo fixture for a year without data that the demo runs into
-    scenes.scene_parties,  # S
+    scenes.scene_parties,  # H: the history's start, about nineteen months before P
+    tracking_demo.scene_tracking_history,  # H .. S: two deals settled long ago; their implementation reports
     institution.scene_transfer_office,  # S + 1 h: the university's people join; roles, settings
     institution.scene_decided_transfers,  # S .. S + 20 d: two decisions, their notices; 实施 of one
     scenes.scene_wallets,  # S: bank transfers recorded
