@@ -43,7 +43,6 @@ Brokers = NamedDependency[BrokersContext]
 Viewer = NamedDependency[Principal | None]
 Operator = NamedDependency[Principal]
 PRIVATE = {"public_cache": False}
-RATINGS_PENDING = "信用评价功能上线后，将在此显示委托方对该经纪人的评价。"
 
 # The actions of the pages' buttons and the notice each answers with.
 DECIDED = {"verify": "verified", "reject": "rejected", "suspend": "suspended", "reinstate": "reinstated"}
@@ -139,14 +138,15 @@ async def broker_list(db: Db) -> Template:
 
 @get("/brokers/{broker_id:uuid}", include_in_schema=False, name="broker-page", opt=PRIVATE)
 async def broker_page(broker_id: FromPath[uuid.UUID], db: Db, principal: Viewer, brokers: Brokers) -> Template:
-    """A broker, its credential and its record, from ``service.record`` as ``GET /api/v1/brokers/{id}/record``."""
+    """A broker, its credential and its record, from ``service.record`` as ``GET /api/v1/brokers/{id}/record``
+    (with its organisation's published credit: grade, score, ratings, 示范机构)."""
     async with db.read() as session:
         record = await service.record(session, brokers, broker_id, principal)
     may_engage = principal is not None and principal.org_id != record.broker.org_id and not principal.is_operator
     return Template(
         "brokers/broker.html",
         context={"section": "services", "r": record, "total": sum(record.engagements.values()),
-                 "ratings_pending": RATINGS_PENDING, "may_engage": may_engage},
+                 "credit": record.credit, "may_engage": may_engage},
     )  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from exchange.brokers.schemas import (
     BrokerIn,
     BrokerList,
     BrokerOut,
+    CreditOut,
     DecisionIn,
     EarnedOnDeal,
     EngagementIn,
@@ -73,7 +74,11 @@ async def record_out(
         earned=record.earned,
         earned_by_deal=[EarnedOnDeal(deal_id=d, earned=amount) for d, amount in record.earned_deals],
         ratings=None,
-    )
+        credit=CreditOut(
+            grade=record.credit.grade, score=record.credit.score, ratings=record.credit.ratings,
+            demonstration=record.credit.demonstration,
+        ),
+    )  # fmt: skip
 
 
 class BrokerController(Controller):

@@ -93,6 +93,15 @@ class EarnedOnDeal(msgspec.Struct):
     earned: int
 
 
+class CreditOut(msgspec.Struct):
+    """The broker organisation's published credit (docs/credit.md), as the service catalogue shows it."""
+
+    grade: str | None  # A–D; None: unrated
+    score: float | None  # 0–100
+    ratings: int  # the clients' ratings of its service orders and brokered deals
+    demonstration: bool  # a demonstration institution (示范机构)
+
+
 class RecordOut(msgspec.Struct):
     broker: BrokerOut
     engagements: dict[str, int]  # by status
@@ -100,4 +109,5 @@ class RecordOut(msgspec.Struct):
     deals_closed: int  # of them, settled
     earned: int  # commission paid to its organisation, fen, from the ledger
     earned_by_deal: list[EarnedOnDeal]
-    ratings: list[dict[str, str]] | None  # the credit ratings a later release adds; null until then
+    ratings: list[dict[str, str]] | None  # always null: the ratings are its organisation's, in ``credit``
+    credit: CreditOut | None = None  # its organisation's credit; its ratings: GET /credit/providers/{org_id}/ratings

@@ -30,6 +30,7 @@ from exchange.brokers.domain import (
     refuse_unbearable,
 )
 from exchange.brokers.models import Broker, CommissionEntry, Engagement
+from exchange.credit import Standing, standings
 from exchange.parties.domain import OrgKind, Principal
 from exchange.parties.http import actor_of
 from exchange.parties.models import Org
@@ -360,6 +361,7 @@ class Record:
     deals_closed: int  # of them, those settled
     earned: int  # fen, from the ledger entries that paid its commissions
     earned_deals: list[tuple[uuid.UUID, int]]
+    credit: Standing  # its organisation's published credit: clients rate it after each brokered deal
 
 
 async def earned_by(session: AsyncSession, engagements: list[Engagement]) -> dict[uuid.UUID, int]:
@@ -404,6 +406,8 @@ async def record(session: AsyncSession, ctx: BrokersContext, broker_id: uuid.UUI
     for e in bound:
         assert e.deal_id is not None
         per_deal[e.deal_id] = per_deal.get(e.deal_id, 0) + earned.get(e.id, 0)
+    standing = (await standings(session, [org.id]))[org.id]
     return Record(
-        broker, org, counts, len({e.deal_id for e in bound}), closed, sum(earned.values()), sorted(per_deal.items())
-    )
+        broker, org, counts, len({e.deal_id for e in bound}), closed, sum(earned.values()), sorted(per_deal.items()),
+        standing,
+    )  # fmt: skip

@@ -21,9 +21,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from kernel.errors import Conflict, DomainError
 
@@ -72,6 +73,8 @@ GRADE_THRESHOLDS: tuple[tuple[Grade, int], ...] = ((Grade.A, 850), (Grade.B, 700
 DEMONSTRATION_MIN_GRADE = Grade.A
 DEMONSTRATION_MIN_ENGAGEMENTS = 5  # finished service orders and brokered deals
 DEMONSTRATION_CLEAN_DAYS = 365  # no complaint upheld within this many days
+
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 # -- errors ------------------------------------------------------------------------------------------
@@ -268,6 +271,14 @@ def compute_score(ratings: Sequence[RatingFact], penalties: Iterable[PenaltyFact
         score_tenths=tenths, grade=grade_of(tenths), ratings=len(ratings), weight=weight, mean=mean, base=base,
         penalty_points=points, penalties=tuple(counted),
     )  # fmt: skip
+
+
+def refresh_cutoff(now: datetime) -> datetime:
+    """The start of ``now``'s Beijing day: a graded score computed before it has aged (its ratings'
+    weights decayed, a penalty's window may have closed, a designation's criteria may have lapsed)
+    and the daily sweep recomputes it; one computed since is left alone until the next day."""
+    day = now.astimezone(BEIJING).date()
+    return datetime.combine(day, time(0), tzinfo=BEIJING).astimezone(UTC)
 
 
 def has_score(ratings: int, penalties: int) -> bool:

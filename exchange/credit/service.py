@@ -37,6 +37,7 @@ from exchange.credit.domain import (
     compute_score,
     has_score,
     next_complaint_status,
+    refresh_cutoff,
     require_criteria,
     unmet_criteria,
 )
@@ -317,6 +318,31 @@ async def recompute(
             await _end_designation(session, stored, "; ".join(why for _, why in unmet), now)
     await session.flush()
     return stored
+
+
+async def aged_scores(session: AsyncSession, now: datetime, how_many: int) -> list[uuid.UUID]:
+    """The providers whose stored score has aged: graded (a rating or a penalty counted) or designated,
+    and last computed before the start of ``now``'s Beijing day; the oldest computation first."""
+    query = (
+        select(ProviderScore.provider_org_id)
+        .where(
+            (ProviderScore.grade.is_not(None)) | (ProviderScore.demonstration.is_(True)),
+            ProviderScore.computed_at < refresh_cutoff(now),
+        )
+        .order_by(ProviderScore.computed_at, ProviderScore.provider_org_id)
+        .limit(how_many)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def refresh(session: AsyncSession, ctx: CreditContext, provider_org_id: uuid.UUID, now: datetime) -> bool:
+    """The daily recomputation of an aged score (``recompute``: decay, closed penalty windows, a lapsed
+    designation). False when it was recomputed since the day began (another sweeper, or a change)."""
+    stored = await session.get(ProviderScore, provider_org_id, with_for_update=True, populate_existing=True)
+    if stored is None or stored.computed_at >= refresh_cutoff(now):
+        return False
+    await recompute(session, ctx, provider_org_id, now)
+    return True
 
 
 async def _end_designation(session: AsyncSession, stored: ProviderScore, reason: str, now: datetime) -> None:

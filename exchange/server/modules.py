@@ -16,6 +16,7 @@ from exchange import tracking as tracking_module
 from exchange.accounting.jobs import HoldExpirySweep
 from exchange.brokers.credit_facts import CreditDeals
 from exchange.credit import CreditContext
+from exchange.credit.sweep import sweep_steps as credit_sweep_steps
 from exchange.documents import DocumentsContext, OwnerKind, create_documents
 from exchange.documents.owners import ObjectionDocuments
 from exchange.institutions.registry_disclosures import RegistryDisclosures
@@ -151,6 +152,10 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     # Credit rates the providers of finished service orders (vouchers) and brokered deals (brokers) and
     # reads the vouchers' revocations and missed deliveries as penalties.
     credit = CreditContext(sources=(CreditOrders(), CreditDeals()))
+    # Once a Beijing day the sweeper recomputes the aged scores (decay, closed penalty windows) and
+    # ends the designations whose criteria lapsed.
+    for credit_step in credit_sweep_steps(credit, rows):
+        sweeper.add(credit_step)
     return Modules(
         listings=listings, sweeper=sweeper, trading=trading, documents=documents, institutions=context, payers=payers,
         demands=demand_context, brokers=broker_context, matching=matching, registry=registry,

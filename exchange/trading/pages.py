@@ -26,9 +26,10 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, ServerSentEvent, Template
 from msgspec import Struct
 
+from exchange import credit
 from exchange.accounting.wallet import cash_of
 from exchange.parties import service as parties
-from exchange.parties.domain import Principal
+from exchange.parties.domain import OrgKind, Principal
 from exchange.parties.http import Caller
 from exchange.platform.events import Events
 from exchange.platform.http import Db, Now
@@ -330,14 +331,19 @@ def deal_row(deal: Any, notice: Any, org_id: uuid.UUID | None) -> dict[str, Any]
 async def org_page(org_id: FromPath[uuid.UUID], db: Db, viewer: NamedDependency[Actor | None]) -> Template:
     # Only what the exchange already publishes: the name, kind and verification (notices name the
     # parties), its public listings and its published deals. No credit code, members or e-mails.
+    # A service provider's published credit evaluation too (grade, score, ratings, 示范机构), as the
+    # service catalogue shows it; its breakdown is on /credit/providers/{id}.
     search = SearchQuery(seller_org_id=org_id, order="newest", limit=ORG_LISTINGS)
     async with db.read() as session:
         org = await parties.get_org(session, org_id)  # 404 for an unknown organisation
         rows, _ = await search_listings(session, search, viewer)
         total = await count_listings(session, search, viewer)
         published = await deals.published_deals(session, org_id=org.id, limit=ORG_DEALS)
+        provider = org.kind == OrgKind.SERVICE_PROVIDER
+        standing = (await credit.standings(session, [org.id]))[org.id] if provider else None
     context = {
         "org": {"id": org.id, "name": org.name, "kind": org.kind, "verified": org.verified},
+        "credit": standing,
         "listings": [listing_summary(row) for row in rows],
         "listing_total": total,
         "deals": [deal_row(deal, notice, org.id) for deal, notice in published],

@@ -87,7 +87,8 @@ async def test_register_verify_reject_and_the_public_pages(client, app) -> None:
     assert "王经纪" in listed and "李经纪" not in listed and "上海技术经纪服务有限公司" in listed
     page = (await client.get(f"/brokers/{good}", headers={"accept": "text/html"})).text
     assert "JSJJR-310000-2024-000123" in page and "证书已经交易所核验" in page
-    assert "已收佣金</dt><dd>¥0.00" in page and "信用评价功能上线后" in page
+    assert "已收佣金</dt><dd>¥0.00" in page and "未评级" in page and "0 条" in page  # not yet rated
+    assert f'href="/credit/providers/{agency.org_id}"' in page
     hidden = await client.get(f"/brokers/{other}", headers={"accept": "text/html"})
     assert hidden.status_code == 404
 

@@ -22,6 +22,7 @@ from exchange.credit.domain import (
     compute_score,
     decay_weight,
     grade_of,
+    refresh_cutoff,
     require_criteria,
     require_grade,
     unmet_criteria,
@@ -117,3 +118,16 @@ def test_demonstration_criteria_name_what_is_unmet():
         ]
     else:
         raise AssertionError("a provider short of the criteria is refused")
+
+
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)))
+def test_the_daily_sweep_is_due_from_each_beijing_midnight(now: datetime) -> None:
+    """A score computed before the start of ``now``'s Beijing day is aged; the start is a Beijing midnight."""
+    cutoff = refresh_cutoff(now)
+    assert cutoff <= now < cutoff + timedelta(days=1)
+    assert (cutoff + timedelta(hours=8)).time() == datetime.min.time()  # 00:00 in Beijing (UTC+8, no DST)
+
+
+def test_the_test_start_is_aged_at_the_next_beijing_day() -> None:
+    assert refresh_cutoff(NOW) == datetime(2026, 3, 1, 16, 0, tzinfo=UTC)  # 09:00 Beijing: today since 00:00
+    assert refresh_cutoff(NOW + timedelta(hours=15)) == datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
