@@ -158,6 +158,14 @@ CATALOGUE: Mapping[str, KindInfo] = dict(
         _info("broker.rejected", "the broker's organisation (with the reason)"),
         _info("broker.suspended", "the broker's organisation (with the reason)"),
         _info("broker.reinstated", "the broker's organisation"),
+        _info("registry.registered", "the registering organisation (with the registration number)"),
+        _info("registry.returned", "the registering organisation (with the reason)"),
+        _info(
+            "operator.registry_to_check",
+            "operators",
+            channels=frozenset({Channel.INBOX, Channel.EMAIL}),
+            mandatory=True,
+        ),
     ]
 )
 
@@ -191,6 +199,8 @@ SUBJECT_LINKS: Mapping[str, str] = {
     "matches": "/workspace/matches",  # an organisation's matches, both ways
     "broker": "/brokers/{id}",
     "broker_engagement": "/workspace/brokerage#engagement-{id}",
+    "registration": "/workspace/registry/{id}",  # the registering organisation's registration
+    "registration_to_check": "/console/registry#achievement-{id}",  # the operators' check
 }
 
 

@@ -103,6 +103,10 @@ class Kind(StrEnum):
     BROKER_REJECTED = "broker.rejected"
     BROKER_SUSPENDED = "broker.suspended"
     BROKER_REINSTATED = "broker.reinstated"
+    # the achievement registry (exchange/registry): a registration registered or returned, one to check
+    REGISTRY_REGISTERED = "registry.registered"
+    REGISTRY_RETURNED = "registry.returned"
+    REGISTRY_TO_CHECK = "operator.registry_to_check"
 
 
 # One-time tokens in account mail: erased from the outbox once delivered.

@@ -192,3 +192,6 @@ WORKSPACE_NAV += (
         ),
     ),
 )
+
+# -- the achievement registry (exchange/registry/workspace_pages.py): an organisation's registrations ----------
+WORKSPACE_NAV += (NavGroup("成果登记", sellers, (NavItem("registry", "/workspace/registry", "成果登记"),)),)
