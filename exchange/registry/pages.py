@@ -1,7 +1,8 @@
 """The pages of the achievement registry: the public library (/registry, searched by keyword and
 field; /registry/{id}, a registered achievement with its number); the operators' console
 (/console/registry: register the submitted ones or return them with a reason;
-/console/registry/imports: a file uploaded, checked by a dry run, imported, and every run's progress).
+/console/registry/imports: a file uploaded, checked by a dry run, imported, and every run's progress);
+the organisations' own registrations are ``workspace_pages.py`` (/workspace/registry).
 
 Every handler calls the service function of the JSON route; refusals are the error page of the
 shared handlers, in Chinese.
