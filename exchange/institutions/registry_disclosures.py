@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.institutions.models import Disclosure
@@ -34,3 +35,10 @@ class RegistryDisclosures:
         return DisclosedAchievement(
             row.org_id, row.title, row.summary, row.field, list(row.keywords or []), row.maturity, funding
         )
+
+    async def of_org(self, session: AsyncSession, org_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
+        rows = await session.execute(
+            select(Disclosure.id, Disclosure.title).where(Disclosure.org_id == org_id).order_by(Disclosure.id.desc())
+            .limit(200)
+        )  # fmt: skip
+        return [(disclosure_id, title) for disclosure_id, title in rows.all()]

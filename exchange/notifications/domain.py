@@ -166,6 +166,14 @@ CATALOGUE: Mapping[str, KindInfo] = dict(
         _info("credit_demonstration.designated", "the provider designated a demonstration institution"),
         _info("credit_demonstration.ended", "the provider whose designation ended (with the reason)"),
         _info("tracking.report_filed", "the deal's seller (the buyer filed or corrected an implementation report)"),
+        _info("registry.registered", "the registering organisation (with the registration number)"),
+        _info("registry.returned", "the registering organisation (with the reason)"),
+        _info(
+            "operator.registry_to_check",
+            "operators",
+            channels=frozenset({Channel.INBOX, Channel.EMAIL}),
+            mandatory=True,
+        ),
     ]
 )
 
@@ -204,6 +212,8 @@ SUBJECT_LINKS: Mapping[str, str] = {
     "credit_complaint": "/workspace/credit#complaint-{id}",  # both sides' credit page
     "credit_score": "/workspace/credit",
     "tracked_deal": "/workspace/tracking/transferred#deal-{id}",  # the seller's view of what it transferred
+    "registration": "/workspace/registry/{id}",  # the registering organisation's registration
+    "registration_to_check": "/console/registry#achievement-{id}",  # the operators' check
 }
 
 

@@ -113,6 +113,10 @@ class Kind(StrEnum):
     CREDIT_DEMONSTRATION_ENDED = "credit_demonstration.ended"
     # tracking after the deal: the buyer filed (or corrected) an implementation report; its seller is told
     TRACKING_REPORT_FILED = "tracking.report_filed"
+    # the achievement registry (exchange/registry): a registration registered or returned, one to check
+    REGISTRY_REGISTERED = "registry.registered"
+    REGISTRY_RETURNED = "registry.returned"
+    REGISTRY_TO_CHECK = "operator.registry_to_check"
 
 
 # One-time tokens in account mail: erased from the outbox once delivered.

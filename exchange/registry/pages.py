@@ -1,7 +1,8 @@
 """The pages of the achievement registry: the public library (/registry, searched by keyword and
 field; /registry/{id}, a registered achievement with its number); the operators' console
 (/console/registry: register the submitted ones or return them with a reason;
-/console/registry/imports: a file uploaded, checked by a dry run, imported, and every run's progress).
+/console/registry/imports: a file uploaded, checked by a dry run, imported, and every run's progress);
+the organisations' own registrations are ``workspace_pages.py`` (/workspace/registry).
 
 Every handler calls the service function of the JSON route; refusals are the error page of the
 shared handlers, in Chinese.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
@@ -23,19 +25,20 @@ from litestar.response import Redirect, Template
 from exchange.parties.domain import Principal
 from exchange.platform.http import Db, Now
 from exchange.registry import imports, service
-from exchange.registry.domain import CATEGORY_WORDS, LEVEL_WORDS, STAGE_WORDS, Action, RegistryRuleBroken, Status
+from exchange.registry.domain import Action, RegistryRuleBroken, Status
+from exchange.registry.page_forms import FIELDS, WORDS
 from exchange.registry.schemas import DecisionIn
 from exchange.registry.service import RegistryContext
+from exchange.registry.workspace_pages import WORKSPACE_PAGES
 from kernel.errors import NotFound
 from kernel.page_actions import done, read_form
-from listings.domain import FIELD_LABELS, Field
+from kernel.pagination import Cursor
+from listings.domain import Field
 
 Registry = NamedDependency[RegistryContext]
 Operator = NamedDependency[Principal]
 PAGE_SIZE = 20
 DECIDED = {"register": "registered", "return": "returned"}
-FIELDS = [(f.value, FIELD_LABELS[f].split(" ")[0]) for f in Field]
-WORDS = {"category": CATEGORY_WORDS, "level": LEVEL_WORDS, "stage": STAGE_WORDS, "field": dict(FIELDS)}
 MAX_IMPORT_BYTES = 900 * 1024  # within the pages' request limit; larger files: ``techx registry import``
 
 
@@ -48,20 +51,21 @@ async def library(
     db: Db,
     q: FromQuery[Annotated[str, Parameter(max_length=200)]] = "",
     field: FromQuery[Annotated[str, Parameter(max_length=64)]] = "",
-    page: FromQuery[Annotated[int, Parameter(ge=1, le=500)]] = 1,
+    cursor: Cursor = None,
 ) -> Template:
-    """The library, as ``GET /api/v1/registry/achievements`` lists it."""
-    page = max(1, min(page, 500))
+    """The library, as ``GET /api/v1/registry/achievements`` lists it: a keyset page, the next by its cursor."""
     chosen = field if field in Field._value2member_map_ else ""
     async with db.read() as session:
-        rows, total = await service.library(
-            session, q=q[:100], field=chosen or None, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+        rows, next_cursor = await service.library(
+            session, q=q[:100], field=chosen or None, cursor=cursor, limit=PAGE_SIZE
         )
-    pages = max(1, -(-total // PAGE_SIZE))
+        total = await service.library_count(session, q=q[:100], field=chosen or None)
+    first = "/registry?" + urlencode({"q": q[:100], "field": chosen})
     return Template(
         "registry/library.html",
         context={"section": "registry", "rows": rows, "total": total, "q": q[:100], "field": chosen,
-                 "fields": FIELDS, "page": page, "pages": pages, "words": WORDS},
+                 "fields": FIELDS, "words": WORDS, "first": first, "next_cursor": next_cursor,
+                 "first_page": cursor is None},
     )  # fmt: skip
 
 
@@ -147,3 +151,4 @@ async def console_import(
 
 
 PAGE_HANDLERS = [library, achievement_page, console_registry, console_decide, console_imports, console_import]
+PAGE_HANDLERS += WORKSPACE_PAGES  # the organisations' registrations (workspace_pages.py)

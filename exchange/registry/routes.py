@@ -21,14 +21,14 @@ from exchange.registry.domain import Action
 from exchange.registry.models import Achievement, ImportRun
 from exchange.registry.schemas import (
     AchievementIn,
-    AchievementList,
     AchievementOut,
+    AchievementPage,
     CorrectionIn,
     DecisionIn,
     ImportRunOut,
 )
 from exchange.registry.service import RegistryContext
-from kernel.pagination import Limit
+from kernel.pagination import Cursor, Limit, by_id, keyset_page
 from kernel.shapes import shaped
 from listings.domain import Field
 
@@ -66,16 +66,17 @@ class AchievementController(Controller):
             bool, QueryParameter(description="the caller's own registrations, every status (operators: all)")
         ] = False,
         limit: Limit = 20,
-        offset: Annotated[int, QueryParameter(ge=0, le=10_000)] = 0,
-    ) -> AchievementList:
+        cursor: Cursor = None,
+    ) -> AchievementPage:
         async with db.read() as session:
             if mine and principal is not None:
-                rows = await service.list_for(session, principal)
-                return AchievementList([achievement_out(a) for a in rows], len(rows))
-            rows, total = await service.library(
-                session, q=q, field=field.value if field else None, limit=limit, offset=offset
-            )
-        return AchievementList([achievement_out(a) for a in rows], total)
+                rows = await service.list_for(session, principal, limit=limit + 1, cursor=cursor)
+                page, next_cursor = keyset_page(rows, limit, by_id)
+            else:
+                page, next_cursor = await service.library(
+                    session, q=q, field=field.value if field else None, cursor=cursor, limit=limit
+                )
+        return AchievementPage([achievement_out(a) for a in page], next_cursor)
 
     @get("/{achievement_id:uuid}", summary="A registered achievement (drafts: its organisation and operators)")
     async def show(self, achievement_id: FromPath[uuid.UUID], principal: Viewer, db: Db) -> AchievementOut:

@@ -76,9 +76,11 @@ class AchievementOut(msgspec.Struct):
     created_at: datetime
 
 
-class AchievementList(msgspec.Struct):
+class AchievementPage(msgspec.Struct):
+    """A keyset page of achievements (``kernel.pagination``): ``next_cursor`` asks for the next."""
+
     items: list[AchievementOut]
-    total: int
+    next_cursor: str | None = None
 
 
 class ImportRunOut(msgspec.Struct):

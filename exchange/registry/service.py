@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.parties.domain import Principal
 from exchange.parties.http import actor_of
+from exchange.platform.outbox import OPERATORS, Audience, Kind, Subject, notify
 from exchange.registry.domain import (
     EDITABLE,
     FORM_FIELDS,
@@ -32,9 +33,10 @@ from exchange.registry.domain import (
 )
 from exchange.registry.models import Achievement, RegistryEvent
 from kernel.errors import Forbidden, NotFound
+from kernel.pagination import cursor_time, cursor_uuid, decode_cursor, id_after, keyset_page
 from kernel.signing import Signer
 from kernel.time import rfc3339
-from listings import load_listing
+from listings import Listing, load_listing
 from listings.service import bump_counter
 
 FEED = "registry_feed"  # the counter of the feed's events, in commit order (as listings' ``feed``)
@@ -57,6 +59,10 @@ class Disclosures(Protocol):
     """Reads a disclosure of the caller's institution (wired by the composition root to institutions)."""
 
     async def disclosure(self, session: AsyncSession, disclosure_id: uuid.UUID) -> DisclosureFacts | None: ...
+
+    async def of_org(self, session: AsyncSession, org_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
+        """The institution's disclosures a registration may start from (id, title), newest first."""
+        ...
 
 
 @dataclass
@@ -149,6 +155,11 @@ def _own(user: Principal, achievement: Achievement) -> None:
         raise Forbidden("only the registering organisation changes its registration")
 
 
+def require_own(user: Principal, achievement: Achievement) -> None:
+    """The registration is the caller's organisation's (its workspace pages)."""
+    _own(user, achievement)
+
+
 async def update_draft(
     session: AsyncSession, user: Principal, achievement_id: uuid.UUID, data: Any, now: datetime
 ) -> Achievement:
@@ -174,7 +185,23 @@ async def submit(session: AsyncSession, user: Principal, achievement_id: uuid.UU
     achievement.status = next_status(Status(achievement.status), Action.SUBMIT).value
     achievement.reason, achievement.submitted_at, achievement.updated_at = "", now, now
     await session.flush()
+    notify(session, Kind.REGISTRY_TO_CHECK, to=OPERATORS, now=now,
+           subject=Subject("registration_to_check", achievement.id), data=about(achievement))  # fmt: skip
     return achievement
+
+
+def about(a: Achievement) -> dict[str, Any]:
+    """What every notification about a registration names."""
+    return {"achievement_id": str(a.id), "title": a.title, "org_name": a.org_name, "number": a.number or "",
+            "reason": a.reason}  # fmt: skip
+
+
+def tell_organisation(session: AsyncSession, a: Achievement, kind: Kind, now: datetime) -> None:
+    """The registering organisation is told its registration was registered (the number) or returned
+    (the reason); an imported row has no organisation of the exchange to tell."""
+    if a.org_id is not None:
+        notify(session, kind, to=Audience.of_orgs(a.org_id), now=now, subject=Subject("registration", a.id),
+               data=about(a))  # fmt: skip
 
 
 # -- the operator's check, the number and the feed ---------------------------------------------------------
@@ -242,10 +269,12 @@ async def decide(
         achievement.status, achievement.reason = Status.RETURNED.value, reason.strip()
         achievement.decided_by, achievement.updated_at = operator.user_id, now
         await session.flush()
+        tell_organisation(session, achievement, Kind.REGISTRY_RETURNED, now)
         return achievement
     check_form(form_of(achievement), complete=True)
     achievement.reason = ""
     await number_and_publish(session, ctx, achievement, operator.user_id, now)
+    tell_organisation(session, achievement, Kind.REGISTRY_REGISTERED, now)
     return achievement
 
 
@@ -309,33 +338,89 @@ def _search(q: str) -> ColumnElement[bool]:
     return and_(*(Achievement.search_text.like(f"%{w}%", escape="\\") for w in words))
 
 
-async def library(
-    session: AsyncSession, *, q: str = "", field: str | None = None, limit: int = 20, offset: int = 0
-) -> tuple[list[Achievement], int]:
-    """The public library: registered achievements, newest registration first, with the total."""
+def _after_registration(cursor: str | None) -> ColumnElement[bool] | None:
+    """The rows after a library cursor's position (newest registration first, then id)."""
+    position = decode_cursor(cursor, "registered_at", "id")
+    if position is None:
+        return None
+    at, key = cursor_time(position, "registered_at"), cursor_uuid(position, "id")
+    return (Achievement.registered_at < at) | ((Achievement.registered_at == at) & (Achievement.id < key))
+
+
+def _registration_position(a: Achievement) -> dict[str, Any]:
+    assert a.registered_at is not None
+    return {"registered_at": a.registered_at.isoformat(), "id": str(a.id)}
+
+
+def _library_query(q: str, field: str | None) -> Any:
     query = select(Achievement).where(Achievement.status == Status.REGISTERED.value)
     if q.strip():
         query = query.where(_search(q))
     if field:
         query = query.where(Achievement.field == field)
-    total = int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    return query
+
+
+async def library(
+    session: AsyncSession, *, q: str = "", field: str | None = None, cursor: str | None = None, limit: int = 20
+) -> tuple[list[Achievement], str | None]:
+    """The public library: registered achievements, newest registration first, a keyset page and the
+    cursor of the next (``kernel.pagination``)."""
+    query = _library_query(q, field)
+    after = _after_registration(cursor)
+    if after is not None:
+        query = query.where(after)
     rows = await session.scalars(
-        query.order_by(Achievement.registered_at.desc(), Achievement.id.desc()).limit(limit).offset(offset)
+        query.order_by(Achievement.registered_at.desc(), Achievement.id.desc()).limit(limit + 1)
     )
-    return list(rows.all()), total
+    return keyset_page(rows.all(), limit, _registration_position)
+
+
+async def library_count(session: AsyncSession, *, q: str = "", field: str | None = None) -> int:
+    """How many registered achievements the library's search finds (the page says so)."""
+    query = _library_query(q, field)
+    return int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
 async def list_for(
-    session: AsyncSession, viewer: Principal, status: Status | None = None, limit: int = 200
+    session: AsyncSession,
+    viewer: Principal,
+    status: Status | None = None,
+    limit: int = 200,
+    *,
+    cursor: str | None = None,
 ) -> list[Achievement]:
-    """An organisation's registrations, every status; operators see all (the submitted ones to check)."""
+    """An organisation's registrations, every status, newest first (keyset by id: read ``limit``
+    rows, ``limit + 1`` to page); operators see all (the submitted ones to check, oldest first)."""
     query = select(Achievement)
     if not viewer.is_operator:
         query = query.where(Achievement.org_id == viewer.org_id)
     if status is not None:
         query = query.where(Achievement.status == status.value)
-    order = (Achievement.submitted_at, Achievement.id) if status is Status.SUBMITTED else (Achievement.id.desc(),)
+    if status is Status.SUBMITTED:
+        order: tuple[Any, ...] = (Achievement.submitted_at, Achievement.id)
+    else:
+        order = (Achievement.id.desc(),)
+        after = id_after(cursor)
+        if after is not None:
+            query = query.where(Achievement.id < after)
     return list((await session.scalars(query.order_by(*order).limit(limit))).all())
+
+
+async def sources_of(
+    session: AsyncSession, ctx: RegistryContext, user: Principal
+) -> tuple[list[tuple[uuid.UUID, int, str]], list[tuple[uuid.UUID, str]]]:
+    """What the organisation may open a registration from: its listings (id, public number, title)
+    and, for an institution, its disclosures (id, title); newest first."""
+    rows = await session.execute(
+        select(Listing.id, Listing.number, Listing.title)
+        .where(Listing.seller_org_id == user.org_id)
+        .order_by(Listing.number.desc())
+        .limit(200)
+    )
+    listings = [(listing_id, number, title) for listing_id, number, title in rows.all()]
+    disclosures = await ctx.disclosures.of_org(session, user.org_id) if ctx.disclosures and user.org_id else []
+    return listings, disclosures
 
 
 async def events_since(session: AsyncSession, since: int, limit: int) -> list[RegistryEvent]:

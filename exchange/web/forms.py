@@ -8,7 +8,7 @@ the macros of ``forms/_fields.html``. Used by the institutions' pages and the de
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
@@ -142,4 +142,18 @@ def money(form: Form, name: str) -> int | None:
         return fen_of_yuan(text, field=name)
     except DomainError:
         form.errors[form.input_for(name)] = form.message(name, "amount-not-yuan")
+        return None
+
+
+async def attempt(form: Form, work: Callable[[], Awaitable[T]]) -> T | None:
+    """``work``'s outcome, or None with the refusal placed on ``form`` when it names its fields (the
+    transaction rolled back: nothing written); a refusal of the whole act passes on to the error page."""
+    try:
+        return await work()
+    except Refused:
+        return None
+    except DomainError as refusal:
+        if not names_fields(refusal):
+            raise
+        refused_by(form, refusal)
         return None

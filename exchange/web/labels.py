@@ -437,3 +437,22 @@ LABELS.update(
         },
     }
 )
+
+# -- the achievement registry (exchange/registry) -------------------------------------------------------------
+LABELS = {
+    **LABELS,
+    "notification_kind": {
+        **LABELS["notification_kind"],
+        "registry.registered": "科技成果已登记",
+        "registry.returned": "科技成果登记被退回",
+        "operator.registry_to_check": "待审核成果登记",
+    },
+    "registry_status": {
+        "draft": "草稿",
+        "submitted": "待审核",
+        "returned": "已退回",
+        "registered": "已登记",
+        "withdrawn": "已撤销",
+    },
+    "registry_origin": {"listing": "来自挂牌", "disclosure": "来自披露", "own": "直接填报", "import": "批量导入"},
+}

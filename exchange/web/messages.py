@@ -873,3 +873,38 @@ NOTICES.update(
         "demonstration-ended": "示范机构认定已终止，并通知该机构。",
     }
 )
+NOTICES.update(
+    {
+        "registry-draft-opened": "成果登记草稿已建立，请补全登记表后提交。",
+        "registry-saved": "成果登记草稿已保存。",
+        "registry-submitted": "成果登记已提交，等待交易所审核；审核结果将通知贵单位。",
+        "registry-corrected": "登记信息已更正，登记号不变，更正已进入汇交数据。",
+        "registry-withdrawn": "成果登记已撤销，成果登记库不再公开，撤销已进入汇交数据。",
+    }
+)
+# The words next to an input of the registration forms (exchange/registry/page_forms.py), by the field
+# a refusal names: the national registration form's fields, and the reason of a correction or withdrawal.
+REGISTRY_FIELDS: dict[str, str] = {
+    "title": "请填写成果名称（1 至 200 个字）。",
+    "summary": "请填写成果简介（最多 4,000 个字）。",
+    "category": "请选择成果类别：基础理论、应用技术或软科学。",
+    "keywords": "关键词 1 至 3 个，每个不超过 20 个字，以空格或逗号分隔。",
+    "level": "请选择成果水平。",
+    "stage": "请选择成果所处阶段：初期、中期或成熟。",
+    "field": "请选择所属领域。",
+    "funding_source": "经费来源最多 200 个字。",
+    "project_numbers": "项目（课题）编号最多 10 个，每个不超过 64 个字符，以空格或逗号分隔。",
+    "contact_name": "请填写联系人（最多 50 个字）。",
+    "contact_phone": "请填写联系电话：7 至 24 位数字，可含空格或连字符，例如 021-6598 0000。",
+    "contact_email": "电子邮箱形如 name@example.cn，可不填。",
+    "org_name": "请填写完成单位（最多 200 个字）。",
+    "reason": "请写明原因（最多 2,000 个字），原因将随汇交数据报送。",
+    "listing_id": "只能从本单位的挂牌建立登记。",
+    "disclosure_id": "请从本单位的披露或挂牌中选择一项，不能同时选择两项。",
+}
+REGISTRY_FIELD_RULES: dict[tuple[str, str], str] = {
+    ("category", "part of the number"): "成果类别是登记号的一部分，不能更正；请撤销后重新登记。",
+    ("title", "changes nothing"): "更正内容与已登记的信息相同，请修改需要更正的内容。",
+    ("keywords", "at most 3"): "关键词最多 3 个。",
+}
+registry_field_message = field_words(REGISTRY_FIELDS, REGISTRY_FIELD_RULES, listing_field_message)

@@ -200,3 +200,6 @@ WORKSPACE_NAV += (
 
 # -- the credit evaluation (exchange/credit/pages.py) ----------------------------------------------------
 WORKSPACE_NAV += (NavGroup("信用评价", anyone, (NavItem("credit", "/workspace/credit", "信用评价与投诉"),)),)
+
+# -- the achievement registry (exchange/registry/workspace_pages.py): an organisation's registrations ----------
+WORKSPACE_NAV += (NavGroup("成果登记", sellers, (NavItem("registry", "/workspace/registry", "成果登记"),)),)

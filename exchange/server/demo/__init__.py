@@ -105,6 +105,7 @@ def tour(settings: Settings, demo: Demo | None = None) -> str:
             f"{base}/campaigns",
             "需求征集: the science commission's campaign (screen it as cxq@ at /workspace/campaigns)",
         ),
+        (f"{base}/registry", "科技成果登记: registered achievements with their national numbers, and the signed feed"),
         (f"{base}/login", "sign in with a login below"),
         (
             f"{base}/console/reports/white-paper?year={year}",
