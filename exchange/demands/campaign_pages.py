@@ -18,12 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exchange.demands import campaigns
 from exchange.demands.domain import CampaignKind, DemandForbidden
 from exchange.demands.models import Campaign, CampaignSubmission
-from exchange.demands.page_forms import Form, attempt, campaign_in, refusal_status, screening_in
+from exchange.demands.page_forms import Form, campaign_in, refusal_status, screening_in
 from exchange.demands.service import org_names
 from exchange.parties.domain import Principal
 from exchange.parties.http import Caller
 from exchange.platform.http import Db, Now
-from exchange.web.forms import typed
+from exchange.web.forms import attempt, typed
 from kernel.errors import NotFound
 
 Operator = NamedDependency[Principal]

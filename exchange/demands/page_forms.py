@@ -7,18 +7,15 @@ the organisations a demand invites and the listings a proposal links are chosen 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 from exchange.demands.models import Demand
 from exchange.demands.schemas import CampaignIn, DeclineIn, DemandIn, ProposalIn, ScreeningIn
 from exchange.web import forms
 from exchange.web.formats import yuan
-from exchange.web.forms import Refused, Values, checked, money, names_fields, refused_by, split
+from exchange.web.forms import Values, checked, money, split
 from exchange.web.messages import demand_field_message
-from kernel.errors import DomainError
-
-T = TypeVar("T")
 
 INPUTS: Mapping[str, re.Pattern[str]] = {
     "demand": re.compile(
@@ -107,20 +104,6 @@ def campaign_in(form: Form) -> CampaignIn:
 
 def screening_in(form: Form) -> ScreeningIn:
     return checked(form, ScreeningIn, {"decision": form.value("decision"), "reason": form.value("reason")})
-
-
-async def attempt(form: Form, work: Callable[[], Awaitable[T]]) -> T | None:
-    """``work``'s outcome, or None with the refusal placed on ``form`` when it names its fields
-    (the transaction rolled back: nothing written); a refusal of the whole act passes on."""
-    try:
-        return await work()
-    except Refused:
-        return None
-    except DomainError as refusal:
-        if not names_fields(refusal):
-            raise
-        refused_by(form, refusal)
-        return None
 
 
 def refusal_status(form: Form) -> int:

@@ -26,12 +26,12 @@ from exchange.demands.campaign_pages import CAMPAIGN_PAGES
 from exchange.demands.context import DemandsContext
 from exchange.demands.domain import AcceptedForm, InvalidCampaign, NegotiationPath
 from exchange.demands.models import Demand
-from exchange.demands.page_forms import Form, attempt, decline_in, demand_in, demand_values, proposal_in, refusal_status
+from exchange.demands.page_forms import Form, decline_in, demand_in, demand_values, proposal_in, refusal_status
 from exchange.demands.schemas import NegotiateIn, SubmissionIn
 from exchange.parties.domain import Principal
 from exchange.parties.http import Caller
 from exchange.platform.http import Db, Now
-from exchange.web.forms import typed
+from exchange.web.forms import attempt, typed
 from listings.domain import Field
 
 Demands = NamedDependency[DemandsContext]

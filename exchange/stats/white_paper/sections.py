@@ -36,6 +36,7 @@ from exchange.stats.white_paper.domain import (
 )
 from exchange.tracking import year_outcomes
 from exchange.trading.models import Auction, Bid, Deal
+from exchange.trading.stats import DEAL_TYPES, FIELDS, SELLER_KINDS
 from exchange.trading.views import deal_result_out
 from exchange.vouchers.domain import Category
 from exchange.vouchers.models import FeePayment, Redemption, ServiceOrder, VoucherGrant, VoucherProgram
@@ -48,18 +49,6 @@ from listings.domain import NoticeStatus
 
 SectionMaker = Callable[[AsyncSession, int], Awaitable[Section]]
 
-DEAL_TYPES = ("transfer", "license", "equity")
-FIELDS = (
-    "electronic_information",
-    "biomedicine",
-    "advanced_manufacturing",
-    "new_materials",
-    "new_energy",
-    "energy_saving_environment",
-    "agriculture",
-    "other",
-)
-SELLER_KINDS = ("university", "research_institute", "enterprise")
 LARGEST = 10  # the largest deals listed
 TOTAL = "合计"
 
