@@ -204,7 +204,8 @@ REQUIRED_TO_SUBMIT = (
     "org_name",
 )  # fmt: skip
 PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,22}[0-9]$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Control characters and spaces spelled out (not \s, whose meaning differs between Python and JSON Schema).
+EMAIL = re.compile(r"^[^@\x00-\x20]+@[^@\x00-\x20]+\.[^@\x00-\x20]+$")
 LIMITS = {"title": 200, "summary": 4000, "funding_source": 200, "contact_name": 50, "org_name": 200}
 
 
@@ -243,7 +244,8 @@ def check_form(values: Mapping[str, Any], *, complete: bool) -> dict[str, Any]:
     A refusal names the field."""
     out: dict[str, Any] = {}
     for name in ("title", "summary", "funding_source", "contact_name", "org_name", "contact_phone", "contact_email"):
-        text = str(values.get(name) or "").strip()
+        # A phone or an address loses its spaces only: what the API's schema says it accepts (schemas.py).
+        text = str(values.get(name) or "").strip(" " if name in ("contact_phone", "contact_email") else None)
         if len(text) > LIMITS.get(name, 200):
             raise RegistryRuleBroken(f"{name} has at most {LIMITS.get(name, 200)} characters", field=name)
         out[name] = text

@@ -8,13 +8,17 @@ from typing import Annotated
 
 import msgspec
 
-from exchange.registry.domain import Category, Level, Stage
+from exchange.registry.domain import EMAIL, PHONE, Category, Level, Stage
 from listings.domain import Field
 
 Text200 = Annotated[str, msgspec.Meta(max_length=200)]
 Keyword = Annotated[str, msgspec.Meta(max_length=20)]
 ProjectNumber = Annotated[str, msgspec.Meta(max_length=64)]
 Reason = Annotated[str, msgspec.Meta(max_length=2000)]
+# The form's checks of a phone and an e-mail address (domain.PHONE, domain.EMAIL), stated in the schema so
+# that what it calls well formed the rules accept: blank, or the value between spaces.
+Phone = Annotated[str, msgspec.Meta(max_length=32, pattern=rf"^ *({PHONE.pattern[1:-1]})? *$")]
+Email = Annotated[str, msgspec.Meta(max_length=200, pattern=rf"^ *({EMAIL.pattern[1:-1]})? *$")]
 
 
 class AchievementIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -33,8 +37,8 @@ class AchievementIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     funding_source: Text200 | None = None
     project_numbers: Annotated[list[ProjectNumber], msgspec.Meta(max_length=10)] | None = None
     contact_name: Annotated[str, msgspec.Meta(max_length=50)] | None = None
-    contact_phone: Annotated[str, msgspec.Meta(max_length=32)] | None = None
-    contact_email: Text200 | None = None
+    contact_phone: Phone | None = None
+    contact_email: Email | None = None
     org_name: Text200 | None = None
 
 

@@ -93,10 +93,12 @@ async def _prefill(
 ) -> tuple[Origin, dict[str, Any]]:
     """The origin and the fields it proposes: a listing of the caller's organisation, a disclosure of
     its institution, or nothing. Only fields the caller left empty are taken from it."""
-    if data.listing_id is not None and data.disclosure_id is not None:
-        raise RegistryRuleBroken("an achievement comes from a listing or a disclosure, not both", field="disclosure_id")
     if data.listing_id is not None:
-        listing = await load_listing(session, data.listing_id, viewer=actor_of(user))
+        listing = await load_listing(session, data.listing_id, viewer=actor_of(user))  # 404 before the rule
+        if data.disclosure_id is not None:
+            raise RegistryRuleBroken(
+                "an achievement comes from a listing or a disclosure, not both", field="disclosure_id"
+            )
         if listing.seller_org_id != user.org_id and not user.is_operator:
             raise RegistryRuleBroken("an organisation registers its own listings", field="listing_id")
         return Origin.LISTING, {
