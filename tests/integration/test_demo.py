@@ -38,6 +38,7 @@ from exchange.server.demo.market import AUCTION_SETTLED, LIVE_AUCTION, NEGOTIATI
 from exchange.server.demo.programs import ORDERS
 from exchange.server.demo.scenes import EXPECTED_STATUSES, NDAS
 from exchange.server.demo.tracking import PAST_DEALS, funding
+from exchange.stats.white_paper import white_paper
 from exchange.tracking.models import TrackingReport
 from exchange.tracking.service import state_of
 from exchange.trading.models import Auction, Deal, DealInstalment, Negotiation, Offer
@@ -202,8 +203,8 @@ async def test_the_demo_seeds_a_realistic_exchange(demo_settings, db, backend):
         # The tour's addresses answer (as the operator, who may read them all).
         for url in re.findall(r"http://\S+", tour(demo_settings, demo)):
             path = url.split(":8000", 1)[1].rstrip("'")
-            if "/auth/" in path or path.endswith("/events") or path.startswith("/workspace/"):
-                continue  # a login, covered above; a live stream, covered by the trading tests; a member's page
+            if "/auth/" in path or path.endswith("/events") or path.startswith(("/workspace/", "/console/")):
+                continue  # a login, covered above; a live stream, covered by the trading tests; a signed-in page
             response = await client.get(path, headers=ops)
             assert response.status_code == 200, (path, response.text[:200])
 
@@ -211,6 +212,13 @@ async def test_the_demo_seeds_a_realistic_exchange(demo_settings, db, backend):
         await the_university_has_a_process_at_every_step(client, tokens, demo)
         # What became of the deals settled long ago, as their seller, a buyer and operators see it.
         await the_deals_settled_long_ago_are_tracked(client, tokens, db)
+
+    # The white paper of the demo's year: its deals, graded providers, and the tracking of the old deals.
+    async with db.read() as session:
+        paper = await white_paper(session, PRESENT.astimezone(BEIJING).year, PRESENT)
+    assert paper.section("by-deal-type").row("合计")["成交笔数"] > 0
+    assert paper.section("service-institutions").row("A 级")["机构数"] >= 1
+    assert paper.section("tracking").total[1] >= 1
 
     # The demo's money verifies.
     await seal_pending(app.state.db, app.state.keyring, demo_settings, ManualClock(PRESENT))

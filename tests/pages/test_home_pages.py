@@ -199,9 +199,11 @@ async def test_services_page_groups_the_catalogue_and_shows_each_providers_recor
     records = {r["name"]: r for r in (await client.get(f"{API}/service-providers")).json()["items"]}
     assert records["上海知识产权服务中心"] | {"org_id": None} == {
         "org_id": None, "name": "上海知识产权服务中心", "verified": True, "services": 2, "completed_orders": 1,
-        "revoked_by": [],
+        "revoked_by": [], "grade": None, "score": None, "ratings": 0, "demonstration": False,
     }  # fmt: skip
     assert records["东海检测技术有限公司"]["revoked_by"] == ["2026年度上海市科技创新券"]
+    # The revocation is a penalty of its credit: the prior's 62.5 less 15 points, grade D (docs/credit.md).
+    assert (records["东海检测技术有限公司"]["grade"], records["东海检测技术有限公司"]["score"]) == ("D", 47.5)
 
     html = await page(client, "/services")
     testing = text_of(section(html, "category-testing"))
