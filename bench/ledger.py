@@ -192,7 +192,9 @@ async def prepare(name: str, n_accounts: int) -> list[str]:
     return ids
 
 
-async def _run_workers(url: str, case: str, ids: list[str], workers: int, start_at: float) -> dict[str, Any]:
+async def _run_workers(
+    url: str, case: str, ids: list[str], workers: int, start_at: float, alone: bool
+) -> dict[str, Any]:
     from exchange.platform.db import Database, create_engine
     from ledger import service as ledger
     from ledger.domain import EntrySpec
@@ -212,9 +214,13 @@ async def _run_workers(url: str, case: str, ids: list[str], workers: int, start_
         nonlocal entries
         while (now := time.time()) < end:
             began = time.perf_counter()
-            if batch == 1:
+            if batch == 1 and alone:
+                await ledger.post_entry_alone(db, spec(), now=datetime.now(UTC))
+            elif batch == 1:
                 entry = spec()
                 await db.transaction(lambda s, e=entry: ledger.post_entry(s, e, now=datetime.now(UTC)))
+            elif alone:
+                await ledger.post_batch_alone(db, [spec() for _ in range(batch)], now=datetime.now(UTC))
             else:
                 specs = [spec() for _ in range(batch)]
                 await db.transaction(lambda s, b=specs: ledger.post_batch(s, b, now=datetime.now(UTC)))
@@ -228,13 +234,16 @@ async def _run_workers(url: str, case: str, ids: list[str], workers: int, start_
     return {"entries": entries, "latencies": latencies, "peak_mib": peak_rss_mib()}
 
 
-def _worker_process(url: str, case: str, ids: list[str], workers: int, start_at: float, out: Any) -> None:
+def _worker_process(url: str, case: str, ids: list[str], workers: int, start_at: float, alone: bool, out: Any) -> None:
     import uvloop
 
-    out.send(uvloop.run(_run_workers(url, case, ids, workers, start_at)))
+    out.send(uvloop.run(_run_workers(url, case, ids, workers, start_at, alone)))
 
 
-def run_case(case: str, title: str, n_accounts: int, processes: int) -> Result:
+def run_case(case: str, title: str, n_accounts: int, processes: int, *, alone: bool = True) -> Result:
+    """``alone``: each transaction is the ledger write alone (``post_entry_alone``/``post_batch_alone``,
+    one round trip on PostgreSQL); otherwise the write joins a transaction of the caller's
+    (``post_entry``/``post_batch`` in ``db.transaction``), as the exchange's services do."""
     name = f"techx_bench_{case}"
     ids = asyncio.run(prepare(name, n_accounts))
     context = multiprocessing.get_context("spawn")
@@ -243,7 +252,9 @@ def run_case(case: str, title: str, n_accounts: int, processes: int) -> Result:
     for index in range(processes):
         share = WORKERS // processes + (1 if index < WORKERS % processes else 0)
         receive, send = context.Pipe(duplex=False)
-        process = context.Process(target=_worker_process, args=(database_url(name), case, ids, share, start_at, send))
+        process = context.Process(
+            target=_worker_process, args=(database_url(name), case, ids, share, start_at, alone, send)
+        )
         process.start()
         pipes.append(receive)
         children.append(process)

@@ -19,10 +19,11 @@ The reads live in ``ledger.history`` and are re-exported here: ``ledger.service`
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from sqlalchemy import select, update
@@ -111,7 +112,9 @@ __all__ = [
     "movements_of",
     "parse_as_of",
     "post_batch",
+    "post_batch_alone",
     "post_entry",
+    "post_entry_alone",
     "post_hold",
     "reverse",
     "statement",
@@ -421,13 +424,55 @@ async def post_entry(
     session: AsyncSession, entry: EntrySpec, *, now: datetime, idempotency_key: str | None = None
 ) -> EntryView:
     """Record an entry: posted, or a hold when ``entry.pending`` (exactly two postings)."""
+    draft, print_, stored = _entry_to_write(entry, now, idempotency_key)
+    conn = await session.connection()
+    return await _write_new(conn, [(None, draft)], stored, idempotency_key, print_, draft.view)
+
+
+def _entry_to_write(entry: EntrySpec, now: datetime, key: str | None) -> tuple[_Draft, str, dict[str, Any] | None]:
+    """A checked entry's draft, the request's fingerprint and the idempotency record to store."""
     aware(now)
     check_entry(entry)
-    draft = _draft_new(entry, now, idempotency_key)
-    conn = await session.connection()
-    print_ = fingerprint("entry", entry.canonical()) if idempotency_key else ""
-    stored = record(idempotency_key, print_, "entry", draft.view, now)
-    return await _write_new(conn, [(None, draft)], stored, idempotency_key, print_, draft.view)
+    draft = _draft_new(entry, now, key)
+    print_ = fingerprint("entry", entry.canonical()) if key else ""
+    return draft, print_, record(key, print_, "entry", draft.view, now)
+
+
+class Transactions(Protocol):
+    """What the writes that are a transaction of their own need of the caller's database
+    (``exchange.platform.db.Database`` is one)."""
+
+    @property
+    def is_postgres(self) -> bool: ...
+
+    def transaction(self, work: Callable[[AsyncSession], Awaitable[R]]) -> Awaitable[R]: ...
+
+    def driver(self) -> AbstractAsyncContextManager[Any]: ...
+
+
+async def post_entry_alone(
+    db: Transactions, entry: EntrySpec, *, now: datetime, idempotency_key: str | None = None
+) -> EntryView:
+    """``post_entry`` for an entry that is the whole transaction: the same answers and refusals.
+
+    On PostgreSQL it is one statement in one round trip, outside any transaction (PostgreSQL's own
+    for that statement): the accounts are locked in id order, checked, and the entry, its postings,
+    the balances and the idempotency record are written, and the locks last only while PostgreSQL
+    runs and commits it. When that statement declines — a rule refuses, the key was seen before, or
+    the entry is of a shape its checks are stricter about — nothing is written and the entry goes
+    the general way (``post_entry`` in a transaction), where ``domain.Book`` decides. The statement's
+    checks and the rules agree: tests/concurrency/test_ledger_fast_parity.py runs both on the same
+    random histories.
+    """
+    if db.is_postgres:
+        draft, _, stored = _entry_to_write(entry, now, idempotency_key)
+        async with db.driver() as connection:
+            outcome = await store.write_new_entries_alone(
+                connection, _writes(None, [draft], stored), {draft.view.id: draft.view.unit}
+            )
+        if outcome.claimed:
+            return draft.view
+    return await db.transaction(lambda s: post_entry(s, entry, now=now, idempotency_key=idempotency_key))
 
 
 async def transfer(
@@ -493,6 +538,32 @@ async def post_batch(
     ``atomic=True``: all are written or none (the first failure raises, naming its index).
     ``atomic=False``: each entry succeeds or fails alone; the result says which.
     """
+    items, drafts, print_ = await _batch_to_write(batch, atomic, now, idempotency_key)
+    conn = await session.connection()
+    if atomic:
+        result = BatchResult([BatchItem(status=201, entry=draft.view) for _, draft in drafts])
+        stored = record(idempotency_key, print_, "batch", result, now)
+        return await _write_new(conn, drafts, stored, idempotency_key, print_, result)
+    book = await _book(conn, (p.account_id for _, d in drafts for p in d.view.postings))
+    applied: list[_Draft] = []
+    for index, draft in drafts:
+        try:
+            draft.apply(book)
+        except DomainError as exc:
+            items[index] = _failed(exc)
+        else:
+            applied.append(draft)
+            items[index] = BatchItem(status=201, entry=draft.view)
+    result = BatchResult([item for item in items if item is not None])
+    stored = record(idempotency_key, print_, "batch", result, now)
+    return await _commit(conn, _writes(book, applied, stored), idempotency_key, print_, result)
+
+
+async def _batch_to_write(
+    batch: Sequence[EntrySpec], atomic: bool, now: datetime, key: str | None
+) -> tuple[list[BatchItem | None], list[tuple[int | None, _Draft]], str]:
+    """A batch's checked drafts (with their indexes), the refusals of a non-atomic batch in their
+    places, and the request's fingerprint. An atomic batch with a bad entry raises, naming its index."""
     aware(now)
     if not 1 <= len(batch) <= MAX_BATCH:
         raise InvalidEntry(f"a batch has 1 to {MAX_BATCH} entries", field="entries")
@@ -510,33 +581,32 @@ async def post_batch(
     ids = iter(new_ids(sum(1 + len(batch[i].postings) for i in valid)))
     drafts: list[tuple[int | None, _Draft]] = []
     for count, index in enumerate(valid, 1):
-        drafts.append(
-            (index, _draft_new(batch[index], now, f"{idempotency_key}#{index}" if idempotency_key else None, ids))
-        )
+        drafts.append((index, _draft_new(batch[index], now, f"{key}#{index}" if key else None, ids)))
         if count % 100 == 0:
             # Let other tasks run: one of them may hold locks and be waiting only to commit.
             await asyncio.sleep(0)
-    conn = await session.connection()
-    print_ = ""
-    if idempotency_key:
-        print_ = fingerprint("batch", {"atomic": atomic, "entries": [e.canonical() for e in batch]})
-    if atomic:
+    print_ = fingerprint("batch", {"atomic": atomic, "entries": [e.canonical() for e in batch]}) if key else ""
+    return items, drafts, print_
+
+
+async def post_batch_alone(
+    db: Transactions, batch: Sequence[EntrySpec], *, now: datetime, idempotency_key: str | None = None
+) -> BatchResult:
+    """An atomic ``post_batch`` that is the whole transaction, as ``post_entry_alone`` is for one
+    entry: on PostgreSQL one statement locks every account of the batch once, in id order, checks and
+    writes it all; when it declines, the batch goes the general way, where the rules decide."""
+    if db.is_postgres:
+        _, drafts, print_ = await _batch_to_write(batch, True, now, idempotency_key)
         result = BatchResult([BatchItem(status=201, entry=draft.view) for _, draft in drafts])
         stored = record(idempotency_key, print_, "batch", result, now)
-        return await _write_new(conn, drafts, stored, idempotency_key, print_, result)
-    book = await _book(conn, (p.account_id for i in valid for p in batch[i].postings))
-    applied: list[_Draft] = []
-    for index, draft in drafts:
-        try:
-            draft.apply(book)
-        except DomainError as exc:
-            items[index] = _failed(exc)
-        else:
-            applied.append(draft)
-            items[index] = BatchItem(status=201, entry=draft.view)
-    result = BatchResult([item for item in items if item is not None])
-    stored = record(idempotency_key, print_, "batch", result, now)
-    return await _commit(conn, _writes(book, applied, stored), idempotency_key, print_, result)
+        units = {d.view.id: d.view.unit for _, d in drafts}
+        async with db.driver() as connection:
+            outcome = await store.write_new_entries_alone(
+                connection, _writes(None, [d for _, d in drafts], stored), units
+            )
+        if outcome.claimed:
+            return result
+    return await db.transaction(lambda s: post_batch(s, batch, atomic=True, now=now, idempotency_key=idempotency_key))
 
 
 # -- holds ----------------------------------------------------------------------------------------------------

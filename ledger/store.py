@@ -31,7 +31,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kernel.db import is_postgres
-from ledger.domain import AccountState, AccountType
+from ledger.domain import MAX_AMOUNT, AccountState, AccountType
 from ledger.errors import Conflict
 from ledger.models import accounts, entries, idempotency, open_holds, postings
 
@@ -140,9 +140,13 @@ async def _driver_call(conn: AsyncConnection, method: str, sql: str, *args: Any)
     try:
         return await getattr(connection, method)(sql, *args)
     except asyncpg.PostgresError as exc:
-        # Raised as SQLAlchemy raises them, so that callers' retry logic sees the SQLSTATE.
-        error = IntegrityError if str(getattr(exc, "sqlstate", "")).startswith("23") else DBAPIError
-        raise error(sql, None, exc) from exc  # type: ignore[arg-type]
+        raise _as_sqlalchemy_error(sql, exc) from exc
+
+
+def _as_sqlalchemy_error(sql: str, exc: asyncpg.PostgresError) -> DBAPIError:
+    """Raised as SQLAlchemy raises them, so that callers' retry logic sees the SQLSTATE."""
+    error = IntegrityError if str(getattr(exc, "sqlstate", "")).startswith("23") else DBAPIError
+    return error(sql, None, exc)  # type: ignore[arg-type]
 
 
 async def lock_accounts(conn: AsyncConnection, ids: Iterable[UUID]) -> dict[UUID, AccountState]:
@@ -272,9 +276,12 @@ async def _write_postgres(conn: AsyncConnection, writes: Writes) -> bool:
 # -- one statement for new entries on PostgreSQL ---------------------------------------------------------
 
 # New entries only add to balances, so one statement can lock their accounts (in id order), check them,
-# and write everything: BEGIN, this, COMMIT. Its checks are at least as strict as ``domain.Book``
-# (no_overdraft is checked after every posting, not only after every entry); when it declines, nothing
-# is written, the accounts stay locked, and ``Book`` decides with the rows it returns.
+# and write everything. Its checks are ``domain.Book``'s (the bound on balances is the domain's
+# MAX_AMOUNT) or stricter: no_overdraft holds after every posting, not only after every entry, and an
+# account already below zero takes nothing more. When it declines, nothing is written and ``Book``
+# decides: with the rows it returns while the accounts stay locked (in a transaction), or anew (alone).
+# tests/integration/test_ledger_properties.py runs this statement and ``Book`` on the same random
+# histories: whatever the statement writes, the rules accept with the same balances.
 _FAST = """
 WITH legs_in AS (
     SELECT * FROM json_to_recordset($2::json) AS x(
@@ -316,10 +323,10 @@ verdict AS (
            WHERE no_overdraft AND available < 0)
        AND NOT EXISTS (
            SELECT 1 FROM totals t JOIN locked a ON a.id = t.account_id
-           WHERE a.debits_posted::numeric + t.dp > 9223372036854775807
-              OR a.credits_posted::numeric + t.cp > 9223372036854775807
-              OR a.debits_pending::numeric + t.dq > 9223372036854775807
-              OR a.credits_pending::numeric + t.cq > 9223372036854775807) AS ok
+           WHERE a.debits_posted::numeric + t.dp > {max_amount}
+              OR a.credits_posted::numeric + t.cp > {max_amount}
+              OR a.debits_pending::numeric + t.dq > {max_amount}
+              OR a.credits_pending::numeric + t.cq > {max_amount}) AS ok
 ),
 {claim},
 {insert_entries}
@@ -344,6 +351,7 @@ SELECT (SELECT ok FROM verdict), (SELECT count(*) FROM claim),
                                          version)) FROM a)
 """
 _FAST_WITH_KEY = _FAST.format(
+    max_amount=MAX_AMOUNT,
     insert_entries=_INSERT_ENTRIES,
     insert_holds=_INSERT_HOLDS,
     claim="""claim AS (
@@ -353,6 +361,7 @@ _FAST_WITH_KEY = _FAST.format(
 )""",
 )
 _FAST_WITHOUT_KEY = _FAST.format(
+    max_amount=MAX_AMOUNT,
     insert_entries=_INSERT_ENTRIES,
     insert_holds=_INSERT_HOLDS,
     claim="claim AS (SELECT 1 AS ok WHERE (SELECT ok FROM verdict))",
@@ -374,8 +383,8 @@ class FastOutcome:
     after: dict[UUID, tuple[int, int, int, int, int]]  # written balances and versions
 
 
-async def write_new_entries(conn: AsyncConnection, writes: Writes, units: dict[UUID, str]) -> FastOutcome:
-    """Lock, check and write new entries in one statement (PostgreSQL only). ``units``: entry id → unit."""
+def _fast_arguments(writes: Writes, units: dict[UUID, str]) -> tuple[str, tuple[Any, ...]]:
+    """The one statement for new entries and its arguments. ``units``: entry id → unit."""
     counters: dict[UUID, int] = {}
     legs = []
     for ord_, posting in enumerate(writes.postings):
@@ -388,18 +397,13 @@ async def write_new_entries(conn: AsyncConnection, writes: Writes, units: dict[U
         sorted(counters),
     )
     record = writes.record
-    if record is not None:
-        args = (
-            *documents,
-            record["key"],
-            record["fingerprint"],
-            record["operation"],
-            record["result"],
-            record["created_at"],
-        )
-        row = await _driver_call(conn, "fetchrow", _FAST_WITH_KEY, *args)
-    else:
-        row = await _driver_call(conn, "fetchrow", _FAST_WITHOUT_KEY, *documents)
+    if record is None:
+        return _FAST_WITHOUT_KEY, documents
+    key = (record["key"], record["fingerprint"], record["operation"], record["result"], record["created_at"])
+    return _FAST_WITH_KEY, (*documents, *key)
+
+
+def _fast_outcome(row: Sequence[Any]) -> FastOutcome:
     checked, claimed, locked_json, after_json = row
     locked = {}
     for values in _rows(locked_json):
@@ -408,6 +412,26 @@ async def write_new_entries(conn: AsyncConnection, writes: Writes, units: dict[U
         locked[account.id] = account
     after = {UUID(v[0]): tuple(v[1:]) for v in _rows(after_json)}
     return FastOutcome(bool(checked), bool(claimed), locked, after)  # type: ignore[arg-type]
+
+
+async def write_new_entries(conn: AsyncConnection, writes: Writes, units: dict[UUID, str]) -> FastOutcome:
+    """Lock, check and write new entries in one statement, inside the caller's transaction (PostgreSQL)."""
+    sql, args = _fast_arguments(writes, units)
+    return _fast_outcome(await _driver_call(conn, "fetchrow", sql, *args))
+
+
+async def write_new_entries_alone(connection: Any, writes: Writes, units: dict[UUID, str]) -> FastOutcome:
+    """The same statement as a transaction of its own, on an asyncpg connection outside any
+    transaction: one round trip, and the accounts' locks last only while PostgreSQL runs it and
+    commits. When its checks decline, nothing is written and nothing stays locked."""
+    if connection.is_in_transaction():
+        raise RuntimeError("an entry written alone needs a connection outside any transaction")
+    sql, args = _fast_arguments(writes, units)
+    try:
+        row = await connection.fetchrow(sql, *args)
+    except asyncpg.PostgresError as exc:
+        raise _as_sqlalchemy_error(sql, exc) from exc
+    return _fast_outcome(row)
 
 
 _UPDATE_ACCOUNT = (

@@ -182,13 +182,26 @@ class Database:
                 return (await session.execute(statement, params)).first()
         sql, names, literals = self._driver_sql.get(statement) or self._compile_for_driver(statement)
         values = [params[name] if name in params else literals[name] for name in names]
+        async with self.driver() as connection:
+            return await connection.fetchrow(sql, *values)
+
+    @asynccontextmanager
+    async def driver(self) -> AsyncIterator[asyncpg.Connection]:
+        """The driver's own connection from the pool, outside any transaction (PostgreSQL): each
+        statement on it is a transaction of its own, in one round trip. For the few paths where
+        SQLAlchemy's work costs more than the statement (``first_row``, the ledger's entries
+        written alone)."""
+        if not self.is_postgres:
+            raise RuntimeError("the driver's own connection is PostgreSQL's")
         connection = await self.engine.raw_connection()
         try:
-            return await connection.driver_connection.fetchrow(sql, *values)  # type: ignore[union-attr]
-        except asyncpg.PostgresError:
-            raise  # the server refused the statement; the connection is sound
-        except BaseException:
-            connection.invalidate()  # a broken or cancelled fetch may leave the connection mid-protocol
+            yield connection.driver_connection  # type: ignore[misc]
+        except BaseException as exc:
+            refused = isinstance(exc, asyncpg.PostgresError) or isinstance(
+                getattr(exc, "orig", None), asyncpg.PostgresError
+            )
+            if not refused:  # a refusal by the server leaves the connection sound; anything else may not
+                connection.invalidate()  # a broken or cancelled call may leave it mid-protocol
             raise
         finally:
             connection.close()

@@ -213,3 +213,35 @@ async def test_opposite_transfers_between_the_same_accounts_all_complete(pool, c
 
     await asyncio.gather(*(shuttle(i % 2 == 0) for i in range(WORKERS)))
     assert [cp - dp for dp, cp, _, _ in await balances(pool, a, b)] == [100_000, 100_000]
+
+
+async def test_entries_written_alone_at_once_keep_every_limit_and_key(pool, clock):
+    """The one-round-trip writes (``post_entry_alone``, ``post_batch_alone``) under the same races:
+    a wallet spent by many at once is never overdrawn, one key sent many times moves money once,
+    and batches over the same accounts all complete."""
+    _, (wallet, shop) = await make_wallets(pool, clock, 2, 1_000)
+    key = code("order")
+
+    async def spend(index):
+        spec = EntrySpec.transfer(wallet.id, shop.id, 100, unit="CNY", kind="buy")
+        try:
+            return await ledger.post_entry_alone(pool, spec, now=clock.now(), idempotency_key=f"{key}:{index % 12}")
+        except InsufficientFunds:
+            return None
+
+    results = [r for r in await asyncio.gather(*(spend(i) for i in range(36))) if r is not None]
+    assert len({r.id for r in results}) == 10 and sum(not r.replayed for r in results) == 10
+    assert await balances(pool, wallet, shop) == [(1_000, 1_000, 0, 0), (0, 2_000, 0, 0)]
+
+    shops = await open_accounts(pool, clock.now(), *[("shop", "liability", False)] * 5)
+
+    async def batch(offset):
+        specs = [
+            EntrySpec.transfer(shops[(offset + i) % 5].id, shops[(offset + i + 1) % 5].id, 3, unit="CNY", kind="t")
+            for i in range(20)
+        ]
+        return await ledger.post_batch_alone(pool, specs, now=clock.now())
+
+    done = await asyncio.gather(*(batch(i) for i in range(WORKERS)))
+    assert all(len(result.results) == 20 for result in done)
+    assert [cp - dp for dp, cp, _, _ in await balances(pool, *shops)] == [0] * 5

@@ -12,7 +12,9 @@ Hypothesis drives synchronous code, so each test runs the ledger on its own even
 from __future__ import annotations
 
 import asyncio
+import copy
 import uuid
+from collections import Counter
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -25,9 +27,9 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invaria
 
 from exchange.platform.clock import ManualClock
 from exchange.platform.db import Database, create_engine
-from ledger import seal
+from ledger import seal, service, store
 from ledger import service as ledger
-from ledger.domain import EntrySpec
+from ledger.domain import MAX_AMOUNT, Book, EntrySpec, PostingSpec, Side, check_entry, entry_legs
 from ledger.errors import (
     AlreadyPosted,
     AlreadyReversed,
@@ -442,3 +444,113 @@ def test_the_ledger_behaves_like_its_model(backend):
     finally:
         runner.close()
     assert report.ok, report.discrepancy
+
+
+# -- the one statement for new entries and the rules ---------------------------------------------------
+
+# Five accounts: a bank with no limit, two wallets that may not be overdrawn, a wallet in another
+# unit and a closed one. Amounts run from small to the largest a balance may hold, so that the
+# bounds of both are reached.
+amount = st.one_of(st.integers(1, 600), st.integers(MAX_AMOUNT - 600, MAX_AMOUNT))
+leg = st.tuples(st.integers(0, 4), st.integers(0, 4), amount)
+entries = st.lists(
+    st.tuples(st.sampled_from(["CNY", "CNY", "CNY", "VCH"]), st.booleans(), st.lists(leg, min_size=1, max_size=3)),
+    min_size=1,
+    max_size=14,
+)
+
+
+def _spec(unit: str, pending: bool, legs: list[tuple[int, int, int]], ids: list[Any]) -> EntrySpec:
+    """A balanced entry: each leg moves its amount from one account to another (a hold has one leg)."""
+    if pending:
+        (i, j, n), *_ = legs
+        return EntrySpec.transfer(ids[i], ids[j], n, unit=unit, kind="h", pending=True)
+    postings = [
+        p for i, j, n in legs for p in (PostingSpec(ids[i], Side.DEBIT, n), PostingSpec(ids[j], Side.CREDIT, n))
+    ]
+    return EntrySpec(unit=unit, kind="t", postings=tuple(postings))
+
+
+def _stricter_shape(spec: EntrySpec, book: Book) -> bool:
+    """Entries the statement declines although the rules accept them (then the rules decide):
+    an account that may not be overdrawn posted more than once, or already below zero."""
+    counts = Counter(p.account_id for p in spec.postings)
+    limited = [book.accounts[a] for a in counts if a in book.accounts and book.accounts[a].no_overdraft]
+    return any(counts[a.id] > 1 or a.available < 0 for a in limited)
+
+
+@pytest.fixture
+def pg_runner(pg_backend):
+    run = Runner(pg_backend.url)
+    yield run
+    run.close()
+
+
+@pytest.mark.postgres_only
+@DB_SETTINGS
+@given(history=entries)
+def test_the_one_statement_writes_only_what_the_rules_accept_with_the_same_balances(pg_runner, history):
+    runner = pg_runner
+    now = runner.clock.now()
+
+    async def open_(session: Any) -> list[Any]:
+        made = []
+        for code, unit, type_, limited in [
+            (f"bank:{uuid.uuid4().hex}", "CNY", "asset", False),
+            (f"org:{uuid.uuid4().hex}:cash", "CNY", "liability", True),
+            (f"org:{uuid.uuid4().hex}:cash", "CNY", "liability", True),
+            (f"org:{uuid.uuid4().hex}:vouchers", "VCH", "liability", True),
+            (f"org:{uuid.uuid4().hex}:old", "CNY", "liability", False),
+        ]:
+            made.append(
+                await ledger.create_account(session, code=code, unit=unit, type=type_, no_overdraft=limited, now=now)
+            )
+        await ledger.close_account(session, made[4].id, now=now)
+        return made
+
+    accounts = runner.write(open_)
+    ids = [a.id for a in accounts]
+    runner.write(lambda s: ledger.transfer(s, ids[0], ids[1], 1_000, unit="CNY", kind="top_up", now=now))
+    model = Book(runner(_states(runner, ids)).values())
+
+    for unit, pending, legs in history:
+        spec = _spec(unit, pending, legs, ids)
+        try:
+            check_entry(spec)
+        except DomainError:
+            continue  # refused before any account is read, on both ways alike
+        trial = Book(copy.deepcopy(list(model.accounts.values())))
+        try:
+            trial.apply(spec.unit, entry_legs(spec))
+            refusal = None
+        except DomainError as exc:
+            refusal = exc
+        draft, _, stored = service._entry_to_write(spec, now, None)
+
+        async def alone(draft=draft, stored=stored) -> Any:
+            async with runner.db.driver() as connection:
+                return await store.write_new_entries_alone(
+                    connection, service._writes(None, [draft], stored), {draft.view.id: draft.view.unit}
+                )
+
+        outcome = runner(alone())
+        if outcome.claimed:
+            assert refusal is None, f"the statement wrote what the rules refuse: {refusal}"
+            for account, _ in trial.changed():
+                assert outcome.after[account.id] == (*account.balances(), account.version)
+            model = trial
+            continue
+        assert runner(_states(runner, ids)) == {a.id: a for a in model.accounts.values()}, "a declined entry wrote"
+        if refusal is None:
+            assert _stricter_shape(spec, model), f"the statement declined what the rules accept: {spec}"
+            runner.write(lambda s, spec=spec: ledger.post_entry(s, spec, now=now))  # the general way writes it
+            model = trial
+        else:  # the general way refuses it alike
+            with pytest.raises(type(refusal)):
+                runner(ledger.post_entry_alone(runner.db, spec, now=now))
+    assert runner(_states(runner, ids)) == {a.id: a for a in model.accounts.values()}
+
+
+async def _states(runner: Runner, ids: list[Any]) -> dict[Any, Any]:
+    async with runner.db.read() as session:
+        return {i: await ledger.get_account(session, i) for i in ids}
