@@ -344,28 +344,40 @@ a AS (
     FROM totals s WHERE t.id = ANY($4::uuid[]) AND t.id = s.account_id AND EXISTS (SELECT 1 FROM claim)
     RETURNING t.id, t.debits_posted, t.credits_posted, t.debits_pending, t.credits_pending, t.version
 )
-SELECT (SELECT ok FROM verdict), (SELECT count(*) FROM claim),
+SELECT (SELECT ok FROM verdict), (SELECT count(*) FROM claim){answer}
+"""
+# In a transaction, the statement also answers with the accounts as locked (for ``Book`` to decide
+# when it declines) and as written (for ``Book`` to check); written alone, its verdict is the answer.
+_LOCKED_AND_WRITTEN = """,
        (SELECT json_agg(json_build_array(id, code, unit, type, no_overdraft, closed, debits_posted, credits_posted,
                                          debits_pending, credits_pending, version)) FROM locked),
        (SELECT json_agg(json_build_array(id, debits_posted, credits_posted, debits_pending, credits_pending,
-                                         version)) FROM a)
-"""
-_FAST_WITH_KEY = _FAST.format(
-    max_amount=MAX_AMOUNT,
-    insert_entries=_INSERT_ENTRIES,
-    insert_holds=_INSERT_HOLDS,
-    claim="""claim AS (
+                                         version)) FROM a)"""
+_CLAIM_IF_CHECKED = """claim AS (
     INSERT INTO ledger_idempotency (key, fingerprint, operation, result, created_at)
     SELECT $5, $6, $7, $8, $9 WHERE (SELECT ok FROM verdict)
     ON CONFLICT (key) DO NOTHING RETURNING 1 AS ok
-)""",
-)
-_FAST_WITHOUT_KEY = _FAST.format(
-    max_amount=MAX_AMOUNT,
-    insert_entries=_INSERT_ENTRIES,
-    insert_holds=_INSERT_HOLDS,
-    claim="claim AS (SELECT 1 AS ok WHERE (SELECT ok FROM verdict))",
-)
+)"""
+_CHECKED = "claim AS (SELECT 1 AS ok WHERE (SELECT ok FROM verdict))"
+
+
+def _fast(claim: str, answer: str) -> str:
+    return _FAST.format(
+        max_amount=MAX_AMOUNT,
+        insert_entries=_INSERT_ENTRIES,
+        insert_holds=_INSERT_HOLDS,
+        claim=claim,
+        answer=answer,
+    )
+
+
+# (with an idempotency key?, written alone?) → the statement
+_FAST_STATEMENTS = {
+    (True, False): _fast(_CLAIM_IF_CHECKED, _LOCKED_AND_WRITTEN),
+    (False, False): _fast(_CHECKED, _LOCKED_AND_WRITTEN),
+    (True, True): _fast(_CLAIM_IF_CHECKED, ""),
+    (False, True): _fast(_CHECKED, ""),
+}
 
 
 def _rows(value: Any) -> list[list[Any]]:
@@ -383,7 +395,7 @@ class FastOutcome:
     after: dict[UUID, tuple[int, int, int, int, int]]  # written balances and versions
 
 
-def _fast_arguments(writes: Writes, units: dict[UUID, str]) -> tuple[str, tuple[Any, ...]]:
+def _fast_arguments(writes: Writes, units: dict[UUID, str], *, alone: bool) -> tuple[str, tuple[Any, ...]]:
     """The one statement for new entries and its arguments. ``units``: entry id → unit."""
     counters: dict[UUID, int] = {}
     legs = []
@@ -397,13 +409,16 @@ def _fast_arguments(writes: Writes, units: dict[UUID, str]) -> tuple[str, tuple[
         sorted(counters),
     )
     record = writes.record
+    sql = _FAST_STATEMENTS[record is not None, alone]
     if record is None:
-        return _FAST_WITHOUT_KEY, documents
+        return sql, documents
     key = (record["key"], record["fingerprint"], record["operation"], record["result"], record["created_at"])
-    return _FAST_WITH_KEY, (*documents, *key)
+    return sql, (*documents, *key)
 
 
 def _fast_outcome(row: Sequence[Any]) -> FastOutcome:
+    if len(row) == 2:  # written alone: the verdict only
+        return FastOutcome(bool(row[0]), bool(row[1]), {}, {})
     checked, claimed, locked_json, after_json = row
     locked = {}
     for values in _rows(locked_json):
@@ -416,7 +431,7 @@ def _fast_outcome(row: Sequence[Any]) -> FastOutcome:
 
 async def write_new_entries(conn: AsyncConnection, writes: Writes, units: dict[UUID, str]) -> FastOutcome:
     """Lock, check and write new entries in one statement, inside the caller's transaction (PostgreSQL)."""
-    sql, args = _fast_arguments(writes, units)
+    sql, args = _fast_arguments(writes, units, alone=False)
     return _fast_outcome(await _driver_call(conn, "fetchrow", sql, *args))
 
 
@@ -426,7 +441,7 @@ async def write_new_entries_alone(connection: Any, writes: Writes, units: dict[U
     commits. When its checks decline, nothing is written and nothing stays locked."""
     if connection.is_in_transaction():
         raise RuntimeError("an entry written alone needs a connection outside any transaction")
-    sql, args = _fast_arguments(writes, units)
+    sql, args = _fast_arguments(writes, units, alone=True)
     try:
         row = await connection.fetchrow(sql, *args)
     except asyncpg.PostgresError as exc:
