@@ -4,7 +4,7 @@ In one run, on one machine:
 
 * baseline: ``pgbench -i -s 10`` on a scratch database, then ``pgbench -c 16 -j 2 -T 20`` (TPC-B-like);
 * (a) one entry per transaction, random pairs of 1,000 accounts, 16 concurrent workers;
-* (b) the same over 10 hot accounts;
+* (b) the same over 10 hot accounts; and again with each of them split into 8 shards (docs/ledger.md);
 * (c) batches of 100 and of 1,000 entries per transaction (``post_batch``), 16 workers;
 * (d) ``POST /api/v1/ledger/entries`` over HTTP against a running ``techx serve``, 16 connections.
 
@@ -23,6 +23,7 @@ process only competes with PostgreSQL for the CPU). The server of (d) runs two p
     make bench                       # or: .venv/bin/python bench/ledger.py
     TECHX_BENCH_SECONDS=30 ...       # measured seconds per case (default 15, after 2 s of warm-up)
     TECHX_BENCH_PG=postgresql://...  # the server's admin DSN (default postgres@127.0.0.1:5432)
+    TECHX_BENCH_CASES=b,b8           # only these cases (default: all)
 """
 
 from __future__ import annotations
@@ -199,6 +200,8 @@ async def _run_workers(url: str, case: str, ids: list[str], workers: int, start_
 
     accounts = [uuid.UUID(i) for i in ids]
     db = Database(create_engine(url, pool_size=workers), retry_attempts=20)
+    async with db.read() as session:
+        await ledger.load_shards(session)  # as a server does at start-up
     batch = int(case[1:]) if case.startswith("c") else 1
     measured_from, end = start_at + WARMUP, start_at + WARMUP + SECONDS
     latencies: list[float] = []
@@ -234,9 +237,23 @@ def _worker_process(url: str, case: str, ids: list[str], workers: int, start_at:
     out.send(uvloop.run(_run_workers(url, case, ids, workers, start_at)))
 
 
-def run_case(case: str, title: str, n_accounts: int, processes: int) -> Result:
+async def shard_all(name: str, ids: list[str], shards: int) -> None:
+    """Split every account into ``shards`` rows, as ``techx ledger shard`` does."""
+    from exchange.platform.db import Database, create_engine
+    from ledger import service as ledger
+
+    db = Database(create_engine(database_url(name), pool_size=2))
+    now = datetime.now(UTC)
+    for account_id in ids:
+        await db.transaction(lambda s, a=account_id: ledger.shard_account(s, uuid.UUID(a), shards=shards, now=now))
+    await db.dispose()
+
+
+def run_case(case: str, title: str, n_accounts: int, processes: int, shards: int = 0) -> Result:
     name = f"techx_bench_{case}"
     ids = asyncio.run(prepare(name, n_accounts))
+    if shards:
+        asyncio.run(shard_all(name, ids, shards))
     context = multiprocessing.get_context("spawn")
     start_at = time.time() + 3.0  # every process starts together, after it has imported everything
     pipes, children = [], []
@@ -413,10 +430,13 @@ def main() -> int:
     cases = [
         ("a", lambda: run_case("a", "(a) 1 entry/tx, 1,000 accounts", 1000, 2)),
         ("b", lambda: run_case("b", "(b) 1 entry/tx, 10 hot accounts", 10, 2)),
+        ("b8", lambda: run_case("b8", "(b) 10 hot accounts, each sharded ×8", 10, 2, shards=8)),
         ("c100", lambda: run_case("c100", "(c) batches of 100", 1000, 1)),
         ("c1000", lambda: run_case("c1000", "(c) batches of 1,000", 1000, 1)),
         ("d", lambda: run_http_case(2)),
     ]
+    if only := os.environ.get("TECHX_BENCH_CASES"):
+        cases = [case for case in cases if case[0] in only.split(",")]
     print(
         f"{'case':36} {'pgbench':>8} {'entries/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'peak MiB':>9} "
         f"{'× pgbench':>10}  target"
