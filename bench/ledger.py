@@ -6,7 +6,8 @@ In one run, on one machine:
 * (a) one entry per transaction (``post_entry_alone``: one round trip), random pairs of 1,000
   accounts, 16 concurrent workers; and the same entry joining a transaction of the caller's
   (``post_entry`` in ``db.transaction``, as the exchange's services write), for comparison;
-* (b) one entry per transaction over 10 hot accounts;
+* (b) one entry per transaction over 10 hot accounts; and again with each of them split into 8
+  shards (docs/ledger.md, "Hot accounts");
 * (c) atomic batches of 100 and of 1,000 random entries (``post_batch_alone``), 16 workers;
 * batches shaped like the exchange's own: a deal's settlement (4 entries: seller, the one fee
   account every deal pays, the inventors' reward, the deposit back) and a voucher program's grant
@@ -28,6 +29,7 @@ process only competes with PostgreSQL for the CPU). The server of (d) runs two p
     make bench                       # or: .venv/bin/python bench/ledger.py
     TECHX_BENCH_SECONDS=30 ...       # measured seconds per case (default 15, after 2 s of warm-up)
     TECHX_BENCH_PG=postgresql://...  # the server's admin DSN (default postgres@127.0.0.1:5432)
+    TECHX_BENCH_CASES=b,b8           # only these cases (default: all)
 """
 
 from __future__ import annotations
@@ -208,6 +210,8 @@ async def _run_workers(
 
     accounts = [uuid.UUID(i) for i in ids]
     db = Database(create_engine(url, pool_size=workers), retry_attempts=20)
+    async with db.read() as session:
+        await ledger.load_shards(session)  # as a server does at start-up
     measured_from, end = start_at + WARMUP, start_at + WARMUP + SECONDS
     latencies: list[float] = []
     entries = 0
@@ -278,12 +282,36 @@ def _worker_process(url: str, case: str, ids: list[str], workers: int, start_at:
     out.send(uvloop.run(_run_workers(url, case, ids, workers, start_at, alone)))
 
 
-def run_case(case: str, title: str, n_accounts: int, processes: int, *, alone: bool = True) -> Result:
+async def shard_all(name: str, ids: list[str], shards: int) -> None:
+    """Split these accounts into ``shards`` rows each, as ``techx ledger shard`` does."""
+    from exchange.platform.db import Database, create_engine
+    from ledger import service as ledger
+
+    db = Database(create_engine(database_url(name), pool_size=2))
+    now = datetime.now(UTC)
+    for account_id in ids:
+        await db.transaction(lambda s, a=account_id: ledger.shard_account(s, uuid.UUID(a), shards=shards, now=now))
+    await db.dispose()
+
+
+def run_case(
+    case: str,
+    title: str,
+    n_accounts: int,
+    processes: int,
+    *,
+    alone: bool = True,
+    shards: int = 0,
+    hot: int | None = None,
+) -> Result:
     """``alone``: each transaction is the ledger write alone (``post_entry_alone``/``post_batch_alone``,
     one round trip on PostgreSQL); otherwise the write joins a transaction of the caller's
-    (``post_entry``/``post_batch`` in ``db.transaction``), as the exchange's services do."""
+    (``post_entry``/``post_batch`` in ``db.transaction``), as the exchange's services do. ``shards``: the
+    first ``hot`` accounts (all by default) split into that many rows each."""
     name = f"techx_bench_{case}"
     ids = asyncio.run(prepare(name, n_accounts))
+    if shards:
+        asyncio.run(shard_all(name, ids[:hot], shards))
     context = multiprocessing.get_context("spawn")
     start_at = time.time() + 3.0  # every process starts together, after it has imported everything
     pipes, children = [], []
@@ -463,12 +491,16 @@ def main() -> int:
         ("a", lambda: run_case("a", "(a) 1 entry/tx, 1,000 accounts", 1000, 2)),
         ("a-tx", lambda: run_case("a", "(a) in the caller's transaction", 1000, 2, alone=False)),
         ("b", lambda: run_case("b", "(b) 1 entry/tx, 10 hot accounts", 10, 2)),
+        ("b8", lambda: run_case("b8", "(b) 10 hot accounts, each sharded ×8", 10, 2, shards=8)),
         ("c100", lambda: run_case("c100", "(c) batches of 100", 1000, 1)),
         ("c1000", lambda: run_case("c1000", "(c) batches of 1,000", 1000, 1)),
         ("settle", lambda: run_case("settle", "settlements (4 entries, 1 fee acct)", 1000, 1)),
+        ("settle8", lambda: run_case("settle", "settlements, the fee account ×8", 1000, 1, shards=8, hot=1)),
         ("grant", lambda: run_case("grant", "grant rounds (100 entries, 4 programs)", 1000, 1)),
         ("d", lambda: run_http_case(2)),
     ]
+    if only := os.environ.get("TECHX_BENCH_CASES"):
+        cases = [case for case in cases if case[0] in only.split(",")]
     print(
         f"{'case':36} {'pgbench':>8} {'entries/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'peak MiB':>9} "
         f"{'× pgbench':>10}  target"

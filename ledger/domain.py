@@ -35,6 +35,7 @@ from ledger.errors import (
     BalanceOverflow,
     InsufficientFunds,
     InvalidEntry,
+    NotShardable,
     UnbalancedEntry,
     UnitMismatch,
     UnknownAccount,
@@ -185,6 +186,45 @@ def check_account(code: str, unit: str) -> None:
         raise InvalidEntry(f"account code {code!r} must look like 'org:<id>:cash'", field="code")
     if unit not in UNITS:
         raise UnknownUnit(f"unit {unit!r} is not one of {', '.join(UNITS)}", field="unit")
+
+
+# -- shards of hot accounts -----------------------------------------------------------------------
+
+MAX_SHARDS = 64
+
+
+def shard_code(code: str, n: int) -> str:
+    """The code of a logical account's ``n``-th shard (n ≥ 1; shard 0 is the account's own row).
+    ``#`` is outside ``CODE_PATTERN``, so no account created by code can take a shard's code."""
+    return f"{code}#{n}"
+
+
+def check_shardable(account: AccountState, *, is_shard: bool, shards: int, existing: int) -> None:
+    """Whether ``account`` (with ``existing`` rows now, itself included) may be split into ``shards`` rows.
+
+    A ``no_overdraft`` account is refused: its limit would have to hold for the sum of its shards,
+    yet each writer locks only the shard it writes, so each shard would need its own funds.
+    """
+    if isinstance(shards, bool) or not isinstance(shards, int) or not 2 <= shards <= MAX_SHARDS:
+        raise InvalidEntry(f"shards must be an integer from 2 to {MAX_SHARDS}", field="shards")
+    if is_shard:
+        raise NotShardable(f"account {account.code} is a shard itself; shard its logical account", field="account_id")
+    if account.no_overdraft:
+        raise NotShardable(
+            f"account {account.code} is no_overdraft: a limit spread over shards would need each shard funded "
+            "separately, so such accounts are not sharded",
+            field="account_id",
+        )
+    if account.closed:
+        raise AccountClosed(f"account {account.code} is closed", field="account_id")
+    if shards < existing:
+        raise NotShardable(f"account {account.code} has {existing} shards; shards are only ever added", field="shards")
+
+
+def shard_for(entry_id: UUID, rows: Sequence[UUID]) -> UUID:
+    """The row of a sharded account that an entry writes: chosen by the entry's id, whose low bits
+    are random (UUIDv7), so concurrent writers spread over the rows."""
+    return rows[entry_id.int % len(rows)]
 
 
 # -- entries -------------------------------------------------------------------------------------

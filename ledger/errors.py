@@ -138,6 +138,11 @@ class ExceedsPendingAmount(LedgerError):
     title = "The amount is larger than the pending amount"
 
 
+class NotShardable(LedgerError):
+    problem_type = "not-shardable"
+    title = "The account cannot be split into shards"
+
+
 class InvalidAsOf(LedgerError):
     problem_type = "invalid-as-of"
     title = "as_of must be an RFC 3339 time or an entry id"
@@ -168,6 +173,7 @@ __all__ = [
     "NotPending",
     "NotReversible",
     "NotSealed",
+    "NotShardable",
     "UnbalancedEntry",
     "UnitMismatch",
     "UnknownAccount",

@@ -1,5 +1,9 @@
 """Reading the ledger: accounts now or as they stood, entries and their status, statements, an
-account's movements for reconciliation, trial balance."""
+account's movements for reconciliation, trial balance.
+
+A sharded (hot) account is read as one: its balances are the sums of its rows, its statement and
+movements merge theirs, and entries name it rather than the shard a posting moved (``ledger.shards``).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,11 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from sqlalchemy import String, case, cast, func, literal, or_, select
+from sqlalchemy import BigInteger, String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from kernel.db import among
-from kernel.pagination import cursor_int, cursor_str, decode_cursor, keyset_page
+from kernel.pagination import cursor_int, cursor_str, cursor_uuid, decode_cursor, keyset_page
 from kernel.shapes import shaped
 from ledger import store
 from ledger.domain import AccountState, AccountType, Phase, Side, aware, entry_status, normal_balance
@@ -30,10 +34,42 @@ from ledger.views import (
 
 AsOf = datetime | UUID
 
+# -- a logical account: its own row plus its shards ---------------------------------------------------
+
+_BALANCES = ("debits_posted", "credits_posted", "debits_pending", "credits_pending", "version")
+_shard_totals = (
+    select(
+        accounts.c.shard_of,
+        *(cast(func.sum(accounts.c[name]), BigInteger).label(name) for name in _BALANCES),
+    )
+    .where(accounts.c.shard_of.is_not(None))
+    .group_by(accounts.c.shard_of)
+    .subquery("shard_totals")
+)
+# ``store.ACCOUNT_COLUMNS`` with each balance (and the version: postings applied) summed over the shards.
+_FOLDED = select(
+    *(
+        (column + func.coalesce(_shard_totals.c[column.name], 0)).label(column.name)
+        if column.name in _BALANCES
+        else column
+        for column in store.ACCOUNT_COLUMNS
+    )
+).select_from(accounts.outerjoin(_shard_totals, _shard_totals.c.shard_of == accounts.c.id))
+
+
+def _rows_of(account_id: UUID) -> Any:
+    """The ids of an account's rows: its own and its shards'."""
+    return select(accounts.c.id).where(or_(accounts.c.id == account_id, accounts.c.shard_of == account_id))
+
+
+async def shard_ids(conn: AsyncConnection, account_id: UUID) -> list[UUID]:
+    """The ids of an account's shards (none unless it is sharded), in no particular order."""
+    return list((await conn.execute(select(accounts.c.id).where(accounts.c.shard_of == account_id))).scalars())
+
 
 async def account_by_code(session: AsyncSession, code: str) -> AccountState | None:
     conn = await session.connection()
-    row = (await conn.execute(select(*store.ACCOUNT_COLUMNS).where(accounts.c.code == code))).first()
+    row = (await conn.execute(_FOLDED.where(accounts.c.code == code))).first()
     return store.account_from_row(row) if row else None
 
 
@@ -49,20 +85,19 @@ async def account_codes(session: AsyncSession, ids: Sequence[UUID]) -> dict[UUID
 async def get_account(session: AsyncSession, account_id: UUID, *, as_of: AsOf | None = None) -> AccountState:
     """The account now, or as it stood after ``as_of`` (an entry id or a time)."""
     conn = await session.connection()
-    row = (await conn.execute(select(*store.ACCOUNT_COLUMNS).where(accounts.c.id == account_id))).first()
+    row = (await conn.execute(_FOLDED.where(accounts.c.id == account_id))).first()
     if row is None:
         raise NotFound(f"account {account_id} does not exist")
     account = store.account_from_row(row)
     if as_of is None:
         return account
-    seq = await cutoff(conn, account.id, as_of)
-    (
-        account.debits_posted,
-        account.credits_posted,
-        account.debits_pending,
-        account.credits_pending,
-    ) = await sums(conn, account.id, seq)
-    account.version = seq
+    totals = [0, 0, 0, 0]
+    account.version = 0
+    for row_id in [account.id, *await shard_ids(conn, account.id)]:  # each row by its own postings' order
+        seq = await cutoff(conn, row_id, as_of)
+        totals = [t + s for t, s in zip(totals, await sums(conn, row_id, seq), strict=True)]
+        account.version += seq
+    account.debits_posted, account.credits_posted, account.debits_pending, account.credits_pending = totals
     return account
 
 
@@ -74,9 +109,9 @@ async def list_accounts(
     unit: str | None = None,
     code_prefix: str | None = None,
 ) -> Page:
-    """Accounts in code order."""
+    """Accounts in code order (a sharded account once, its shards summed into it)."""
     conn = await session.connection()
-    query = select(*store.ACCOUNT_COLUMNS).order_by(accounts.c.code).limit(limit + 1)
+    query = _FOLDED.where(accounts.c.shard_of.is_(None)).order_by(accounts.c.code).limit(limit + 1)
     if (position := decode_cursor(cursor, "code")) is not None:
         query = query.where(accounts.c.code > cursor_str(position, "code"))
     if unit is not None:
@@ -113,14 +148,23 @@ def entry_view(row: Any, posting_rows: Sequence[Any]) -> EntryView:
     )
 
 
-async def fetch_entries(conn: AsyncConnection, ids: Sequence[UUID], *, links: bool = True) -> dict[UUID, EntryView]:
-    """Entries with their postings (in id order) and, with ``links``, their current status."""
+async def fetch_entries(
+    conn: AsyncConnection, ids: Sequence[UUID], *, links: bool = True, as_stored: bool = False
+) -> dict[UUID, EntryView]:
+    """Entries with their postings (in id order) and, with ``links``, their current status.
+
+    A posting on a shard names its logical account, unless ``as_stored`` (the writes that resolve
+    or reverse an entry: they move the very rows it moved)."""
     if not ids:
         return {}
     rows = (await conn.execute(select(entries).where(entries.c.id.in_(ids)))).all()
-    posting_rows = (
-        await conn.execute(select(postings).where(postings.c.entry_id.in_(ids)).order_by(postings.c.id))
-    ).all()
+    if as_stored:
+        query = select(postings)
+    else:
+        logical = func.coalesce(accounts.c.shard_of, postings.c.account_id).label("account_id")
+        columns = [logical if c.name == "account_id" else c for c in postings.c]
+        query = select(*columns).select_from(postings.outerjoin(accounts, accounts.c.id == postings.c.account_id))
+    posting_rows = (await conn.execute(query.where(postings.c.entry_id.in_(ids)).order_by(postings.c.id))).all()
     by_entry: dict[UUID, list[Any]] = {}
     for p in posting_rows:
         by_entry.setdefault(p.entry_id, []).append(p)
@@ -202,47 +246,94 @@ async def statement(
     """The account's postings, newest first, each with the balance it left behind."""
     account = await get_account(session, account_id)
     conn = await session.connection()
+    if shards := await shard_ids(conn, account_id):
+        return await _merged_statement(conn, account, [account_id, *shards], limit, cursor, as_of)
     top = account.version if as_of is None else await cutoff(conn, account_id, as_of)
     if (position := decode_cursor(cursor, "seq")) is not None:
         top = min(top, cursor_int(position, "seq") - 1)
     rows = (
         await conn.execute(
-            select(
-                postings.c.id,
-                postings.c.entry_id,
-                postings.c.side,
-                postings.c.amount,
-                postings.c.posted_delta,
-                postings.c.pending_delta,
-                postings.c.account_seq,
-                entries.c.kind,
-                entries.c.phase,
-                entries.c.description,
-                entries.c.external_ref,
-                entries.c.created_at,
-            )
-            .select_from(postings.join(entries, entries.c.id == postings.c.entry_id))
-            .where(postings.c.account_id == account_id, postings.c.account_seq <= top)
+            _STATEMENT.where(postings.c.account_id == account_id, postings.c.account_seq <= top)
             .order_by(postings.c.account_seq.desc())
             .limit(limit + 1)
         )
     ).all()
     page, next_cursor = keyset_page(rows, limit, lambda row: {"seq": row.account_seq})
+    if not page:
+        return Page([], next_cursor)
+    balances = list(await sums(conn, account_id, page[0].account_seq))
+    return Page(_lines(account, page, balances, [row.account_seq for row in page]), next_cursor)
+
+
+_STATEMENT = select(
+    postings.c.id,
+    postings.c.entry_id,
+    postings.c.side,
+    postings.c.amount,
+    postings.c.posted_delta,
+    postings.c.pending_delta,
+    postings.c.account_seq,
+    entries.c.kind,
+    entries.c.phase,
+    entries.c.description,
+    entries.c.external_ref,
+    entries.c.created_at,
+).select_from(postings.join(entries, entries.c.id == postings.c.entry_id))
+
+
+def _lines(account: AccountState, page: Sequence[Any], balances: list[int], seqs: Sequence[int]) -> list[StatementLine]:
+    """Statement lines, newest first, from the balances after the first (newest) of them."""
     lines: list[StatementLine] = []
-    if page:
-        balances = list(await sums(conn, account_id, page[0].account_seq))
-        for row in page:
-            dp, cp, dq, cq = balances
-            balance = normal_balance(account.type, dp, cp)
-            outflow = dq if account.type.normal_side is Side.CREDIT else cq
-            line = shaped(
-                StatementLine, row, posting_id=row.id, seq=row.account_seq, balance=balance, available=balance - outflow
-            )
-            lines.append(line)
-            offset = 0 if row.side == "debit" else 1
-            balances[offset] -= row.posted_delta
-            balances[offset + 2] -= row.pending_delta
-    return Page(lines, next_cursor)
+    for row, seq in zip(page, seqs, strict=True):
+        dp, cp, dq, cq = balances
+        balance = normal_balance(account.type, dp, cp)
+        outflow = dq if account.type.normal_side is Side.CREDIT else cq
+        lines.append(
+            shaped(StatementLine, row, posting_id=row.id, seq=seq, balance=balance, available=balance - outflow)
+        )
+        offset = 0 if row.side == "debit" else 1
+        balances[offset] -= row.posted_delta
+        balances[offset + 2] -= row.pending_delta
+    return lines
+
+
+async def _merged_statement(
+    conn: AsyncConnection,
+    account: AccountState,
+    rows: Sequence[UUID],
+    limit: int,
+    cursor: str | None,
+    as_of: AsOf | None,
+) -> Page:
+    """A sharded account's statement: its rows' postings merged in posting id (drafting time) order,
+    each line with the logical account's balance and its count of postings (``seq``) after it.
+
+    Concurrent writers may commit postings out of id order: a statement read while entries are
+    written may later show a line before lines it already showed (a single row's account_seq has no
+    such gap, but rows are not ordered against each other)."""
+    if as_of is None:
+        scope = postings.c.account_id.in_(rows)
+    else:
+        tops = [(row_id, await cutoff(conn, row_id, as_of)) for row_id in rows]
+        scope = or_(*(and_(postings.c.account_id == r, postings.c.account_seq <= top) for r, top in tops))
+    query = _STATEMENT.where(scope)
+    if (position := decode_cursor(cursor, "posting")) is not None:
+        query = query.where(postings.c.id < cursor_uuid(position, "posting"))
+    found = (await conn.execute(query.order_by(postings.c.id.desc()).limit(limit + 1))).all()
+    page, next_cursor = keyset_page(found, limit, lambda row: {"posting": str(row.id)})
+    if not page:
+        return Page([], next_cursor)
+    totals = (
+        await conn.execute(
+            select(postings.c.side, func.sum(postings.c.posted_delta), func.sum(postings.c.pending_delta), func.count())
+            .where(scope, postings.c.id <= page[0].id)
+            .group_by(postings.c.side)
+        )
+    ).all()
+    by_side = {side: (int(posted or 0), int(pending or 0)) for side, posted, pending, _ in totals}
+    (dp, dq), (cp, cq) = by_side.get("debit", (0, 0)), by_side.get("credit", (0, 0))
+    count = sum(int(n) for *_, n in totals)
+    return Page(_lines(account, page, [dp, cp, dq, cq], range(count, count - len(page), -1)), next_cursor)
 
 
 class Movement(Protocol):
@@ -275,7 +366,7 @@ def _movements(conn: AsyncConnection, account_id: UUID) -> Any:
     query = (
         select(reference.label("reference"), signed.label("amount"), postings.c.entry_id)
         .select_from(postings.join(entries, entries.c.id == postings.c.entry_id))
-        .where(postings.c.account_id == account_id, postings.c.posted_delta != 0)
+        .where(postings.c.account_id.in_(_rows_of(account_id)), postings.c.posted_delta != 0)
     )
     return query, reference
 
@@ -315,7 +406,7 @@ async def trial_balance(session: AsyncSession) -> TrialBalance:
             select(
                 accounts.c.unit,
                 accounts.c.type,
-                func.count(),
+                func.count() - func.count(accounts.c.shard_of),  # a sharded account counts once
                 func.sum(accounts.c.debits_posted),
                 func.sum(accounts.c.credits_posted),
                 func.sum(accounts.c.debits_pending),

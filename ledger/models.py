@@ -46,6 +46,7 @@ class Account(LedgerBase):
             "debits_posted >= 0 AND credits_posted >= 0 AND debits_pending >= 0 AND credits_pending >= 0",
             name="balances",
         ),
+        Index("ix_ledger_accounts_shard_of", "shard_of", **_not_null("shard_of")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -61,6 +62,8 @@ class Account(LedgerBase):
     version: Mapped[int]  # postings applied so far; each posting records the version it produced
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    # A shard of a hot account: the logical account's id (see ``ledger.shards``); null otherwise.
+    shard_of: Mapped[uuid.UUID | None]
 
 
 class Entry(LedgerBase):

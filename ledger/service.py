@@ -26,12 +26,12 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from kernel.canonical import canonical_json
 from kernel.db import is_postgres
-from ledger import store
+from ledger import shards, store
 from ledger.domain import (
     MAX_BATCH,
     AccountState,
@@ -44,6 +44,7 @@ from ledger.domain import (
     check_account,
     check_amount,
     check_entry,
+    check_shardable,
     check_text,
     entry_legs,
     entry_status,
@@ -52,6 +53,7 @@ from ledger.domain import (
     post_legs,
     release_legs,
     reversal_legs,
+    shard_code,
     timestamp,
 )
 from ledger.errors import (
@@ -81,6 +83,7 @@ from ledger.history import (
     movements,
     movements_of,
     parse_as_of,
+    shard_ids,
     statement,
     trial_balance,
 )
@@ -108,6 +111,7 @@ __all__ = [
     "get_or_create_account",
     "hold",
     "list_accounts",
+    "load_shards",
     "movements",
     "movements_of",
     "parse_as_of",
@@ -117,6 +121,7 @@ __all__ = [
     "post_entry_alone",
     "post_hold",
     "reverse",
+    "shard_account",
     "statement",
     "transfer",
     "trial_balance",
@@ -168,11 +173,16 @@ def _draft(
     resolves_id: UUID | None = None,
     reverses_id: UUID | None = None,
     ids: Iterator[UUID] | None = None,
+    route: bool = False,
 ) -> _Draft:
+    """``route``: a new entry, whose legs on a sharded account go to the shard its id picks.
+    Postings record the row they move; the view names the logical account (callers never see shards)."""
     if description:
         check_text(description, "description", 500)
     ids = ids or iter(new_ids(1 + len(legs)))
     entry_id = next(ids)
+    if route:
+        legs = shards.routed(legs, entry_id)
     meta = dict(metadata) if metadata else {}
     pending = phase is Phase.PENDING
     expires_at = expiry(now, timeout_seconds) if pending else None
@@ -193,7 +203,7 @@ def _draft(
                 "account_seq": 0,
             }
         )
-        views.append(PostingView(posting_id, account_id, side, amount, posted_delta, pending_delta))
+        views.append(PostingView(posting_id, shards.logical(account_id), side, amount, posted_delta, pending_delta))
     row = {
         "id": entry_id,
         "unit": unit,
@@ -241,6 +251,7 @@ def _draft_new(spec: EntrySpec, now: datetime, key: str | None, ids: Iterator[UU
         key=key,
         timeout_seconds=spec.timeout_seconds,
         ids=ids,
+        route=True,
     )
 
 
@@ -315,7 +326,8 @@ async def _write_new(
 
 
 async def _book(conn: AsyncConnection, account_ids: Any) -> Book:
-    return Book((await store.lock_accounts(conn, account_ids)).values())
+    # A new entry's legs may be on the shards of the accounts it names: those are locked too.
+    return Book((await store.lock_accounts(conn, shards.with_shards(account_ids))).values())
 
 
 # -- accounts -----------------------------------------------------------------------------------------
@@ -401,20 +413,54 @@ async def get_or_create_account(
 
 
 async def close_account(session: AsyncSession, account_id: UUID, *, now: datetime) -> AccountState:
-    """Close an account: it takes no new postings. Refused while it has pending amounts."""
+    """Close an account (and its shards): it takes no new postings. Refused while it has pending amounts."""
     conn = await session.connection()
-    locked = await store.lock_accounts(conn, [account_id])
+    rows = await shard_ids(conn, account_id)
+    locked = await store.lock_accounts(conn, [account_id, *rows])
     account = locked.get(account_id)
     if account is None:
         raise NotFound(f"account {account_id} does not exist")
-    if account.debits_pending or account.credits_pending:
+    if any(a.debits_pending or a.credits_pending for a in locked.values()):
         raise HasPendingBalance(f"account {account.code} has pending amounts; post or void its holds first")
     if not account.closed:
         await conn.execute(
-            update(accounts).where(accounts.c.id == account_id).values(closed=True, closed_at=aware(now))
+            update(accounts)
+            .where(or_(accounts.c.id == account_id, accounts.c.shard_of == account_id))
+            .values(closed=True, closed_at=aware(now))
         )
         account.closed = True
-    return account
+    return await get_account(session, account_id)
+
+
+# -- shards of hot accounts -------------------------------------------------------------------------
+
+
+async def shard_account(session: AsyncSession, account_id: UUID, *, shards: int, now: datetime) -> AccountState:
+    """Split a hot account into ``shards`` rows (its own and ``shards - 1`` shard rows), adding the
+    missing ones: idempotent, and shards are only ever added. Refused for ``no_overdraft`` accounts,
+    for shards and for closed accounts.
+
+    Writers route to the new shards once their process has learnt of them: call ``load_shards``
+    after the transaction commits (servers load them at start-up and every minute).
+    """
+    aware(now)
+    conn = await session.connection()
+    account = (await store.lock_accounts(conn, [account_id])).get(account_id)  # against a concurrent close
+    if account is None:
+        raise NotFound(f"account {account_id} does not exist", field="account_id")
+    is_shard = (await conn.execute(select(accounts.c.shard_of).where(accounts.c.id == account_id))).scalar()
+    existing = 1 + len(await shard_ids(conn, account_id))
+    check_shardable(account, is_shard=is_shard is not None, shards=shards, existing=existing)
+    for n in range(existing, shards):
+        row = _account_row(shard_code(account.code, n), account.unit, account.type, False, now)
+        await _insert_account(conn, {**row, "shard_of": account.id})  # a concurrent call may have added it
+    return await get_account(session, account_id)
+
+
+async def load_shards(session: AsyncSession) -> int:
+    """Learn the database's sharded accounts, so that this process's writers spread over their shards.
+    Returns how many accounts are sharded."""
+    return await shards.load(await session.connection())
 
 
 # -- entries ------------------------------------------------------------------------------------------------
@@ -657,7 +703,7 @@ async def _resolve(
 ) -> EntryView:
     aware(now)
     conn = await session.connection()
-    held_entry = (await fetch_entries(conn, [hold_id], links=False)).get(hold_id)
+    held_entry = (await fetch_entries(conn, [hold_id], links=False, as_stored=True)).get(hold_id)
     if held_entry is None:
         raise NotFound(f"entry {hold_id} does not exist")
     if held_entry.phase is not Phase.PENDING:
@@ -720,7 +766,7 @@ async def expire_due_holds(session: AsyncSession, *, now: datetime, limit: int =
     )
     if not due:
         return 0
-    holds = await fetch_entries(conn, due, links=False)
+    holds = await fetch_entries(conn, due, links=False, as_stored=True)
     book = await _book(conn, (p.account_id for h in holds.values() for p in h.postings))
     # Locked now: holds posted or voided by others while we waited are no longer open.
     still_open = set(
@@ -761,7 +807,7 @@ async def reverse(
     """Undo what a posted entry posted with a new entry on the opposite sides (at most once per entry)."""
     aware(now)
     conn = await session.connection()
-    original = (await fetch_entries(conn, [entry_id], links=False)).get(entry_id)
+    original = (await fetch_entries(conn, [entry_id], links=False, as_stored=True)).get(entry_id)
     if original is None:
         raise NotFound(f"entry {entry_id} does not exist")
     if not original.phase.reversible or original.reverses_id is not None:

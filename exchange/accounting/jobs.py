@@ -1,12 +1,14 @@
-"""The ledger's background work and commands: sealing blocks, expiring holds, verifying.
+"""The ledger's background work and commands: sealing blocks, expiring holds, verifying, learning
+and adding the shards of hot accounts.
 
-Used by the server's periodic tasks and by ``techx ledger seal`` / ``techx ledger verify``.
+Used by the server's periodic tasks and by ``techx ledger seal`` / ``verify`` / ``shard``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -85,6 +87,16 @@ async def seal_task(state: Any) -> None:
     await seal_pending(state["db"], state["keyring"], state["settings"], state["clock"])
 
 
+# How often a server process looks for shards added since it started (``techx ledger shard``).
+SHARDS_INTERVAL_SECONDS = 60.0
+
+
+async def shards_task(state: Any) -> None:
+    """Learn the hot accounts' shards (at start-up, then every minute), so that writers spread over them."""
+    async with state["db"].read() as session:
+        await service.load_shards(session)
+
+
 # -- command line ----------------------------------------------------------------------------------
 
 
@@ -120,6 +132,28 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_shard(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(db: Database, keys: Keys, clock: Clock) -> Any:
+        async def shard(session: AsyncSession) -> Any:
+            account = await service.account_by_code(session, args.code)
+            if account is None:
+                raise service.NotFound(f"no account has the code {args.code!r}", field="code")
+            return await service.shard_account(session, account.id, shards=args.shards, now=clock.now())
+
+        return await db.transaction(shard)
+
+    try:
+        account = _run(settings, work)
+    except service.DomainError as exc:  # a refusal, said in one line as the API would say it
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 1
+    print(
+        f"{account.code} is in {args.shards} shards; running servers write to them within "
+        f"{SHARDS_INTERVAL_SECONDS:.0f} s"
+    )
+    return 0
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     ledger = commands.add_parser("ledger", help="the double-entry ledger").add_subparsers(
         dest="ledger_command", required=True
@@ -128,3 +162,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     ledger.add_parser(
         "verify", help="recompute every hash, signature and balance; exit 1 on the first discrepancy"
     ).set_defaults(handler=cmd_verify)
+    shard = ledger.add_parser(
+        "shard", help="split a hot account into N shards that concurrent entries write apart (docs/ledger.md)"
+    )
+    shard.add_argument("code", help="the account's code, e.g. fees:exchange")
+    shard.add_argument("shards", type=int, help="how many rows in all (2-64); shards are only ever added")
+    shard.set_defaults(handler=cmd_shard)

@@ -20,7 +20,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
-from exchange.accounting.jobs import seal_task
+from exchange.accounting.jobs import SHARDS_INTERVAL_SECONDS, seal_task, shards_task
 from exchange.accounting.routes import LedgerController
 from exchange.accounting.wallet import WalletController
 from exchange.brokers import BROKER_ROUTES
@@ -129,6 +129,7 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
     tasks = [
         PeriodicTask("sweep", settings.sweep_interval_seconds, _sweep),
         PeriodicTask("ledger-seal", settings.seal_interval_seconds, seal_task),
+        PeriodicTask("ledger-shards", SHARDS_INTERVAL_SECONDS, shards_task),  # first run at start-up
     ]
     if settings.notify_interval_seconds > 0:  # 0: another process (techx notifications deliver) delivers
         tasks.append(PeriodicTask("notifications", settings.notify_interval_seconds, _notify))
