@@ -24,6 +24,7 @@ from ledger import seal
 from ledger import service as ledger
 from ledger.domain import EntrySpec
 from ledger.errors import AlreadyPosted, AlreadyVoided, InsufficientFunds
+from ledger.store import GATED_ACCOUNTS
 from tests.ledger_helpers import balances, code, open_accounts
 
 WORKERS = 8
@@ -218,7 +219,7 @@ async def test_opposite_transfers_between_the_same_accounts_all_complete(pool, c
 async def test_entries_written_alone_at_once_keep_every_limit_and_key(pool, clock):
     """The one-round-trip writes (``post_entry_alone``, ``post_batch_alone``) under the same races:
     a wallet spent by many at once is never overdrawn, one key sent many times moves money once,
-    and batches over the same accounts all complete."""
+    and batches over the same accounts all complete, those of many accounts taking turns."""
     _, (wallet, shop) = await make_wallets(pool, clock, 2, 1_000)
     key = code("order")
 
@@ -233,15 +234,19 @@ async def test_entries_written_alone_at_once_keep_every_limit_and_key(pool, cloc
     assert len({r.id for r in results}) == 10 and sum(not r.replayed for r in results) == 10
     assert await balances(pool, wallet, shop) == [(1_000, 1_000, 0, 0), (0, 2_000, 0, 0)]
 
-    shops = await open_accounts(pool, clock.now(), *[("shop", "liability", False)] * 5)
+    shops = await open_accounts(pool, clock.now(), *[("shop", "liability", False)] * (GATED_ACCOUNTS + 4))
 
     async def batch(offset):
+        # A ring over 5 accounts (no turn) or over all of them (more than GATED_ACCOUNTS: a turn).
+        ring = 5 if offset % 2 else len(shops)
         specs = [
-            EntrySpec.transfer(shops[(offset + i) % 5].id, shops[(offset + i + 1) % 5].id, 3, unit="CNY", kind="t")
-            for i in range(20)
+            EntrySpec.transfer(
+                shops[(offset + i) % ring].id, shops[(offset + i + 1) % ring].id, 3, unit="CNY", kind="t"
+            )
+            for i in range(ring)
         ]
         return await ledger.post_batch_alone(pool, specs, now=clock.now())
 
-    done = await asyncio.gather(*(batch(i) for i in range(WORKERS)))
-    assert all(len(result.results) == 20 for result in done)
-    assert [cp - dp for dp, cp, _, _ in await balances(pool, *shops)] == [0] * 5
+    done = await asyncio.gather(*(batch(i) for i in range(2 * WORKERS)))
+    assert [len(result.results) for result in done] == [5 if i % 2 else len(shops) for i in range(2 * WORKERS)]
+    assert [cp - dp for dp, cp, _, _ in await balances(pool, *shops)] == [0] * len(shops)
