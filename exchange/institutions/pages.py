@@ -348,10 +348,14 @@ def record_facts(step: Step, record: Mapping[str, Any] | None) -> list[str]:
         if record.get("counterparty"):
             facts.append(f"受让方 {record['counterparty']}")
         makers = [
-            m.get("name", "") + ("（回避）" if m.get("recused") else "") for m in record.get("decision_makers") or []
+            m.get("name", "")
+            + ("（回避）" if m.get("recused") else f"（{zh(m['vote'], 'vote')}）" if m.get("vote") else "")
+            for m in record.get("decision_makers") or []
         ]
         if makers:
             facts.append("决策成员 " + "、".join(makers))
+        if tally := record.get("tally"):
+            facts.append(f"表决 同意 {tally['approvals']}，不同意 {tally['rejections']}，弃权 {tally['abstentions']}")
         if record.get("related_inventors"):
             facts.append("关联发明人 " + "、".join(record["related_inventors"]))
         if record.get("related_party_declaration"):
@@ -501,8 +505,8 @@ def expert_review_of(form: Form) -> ExpertReviewIn:
 def decision_of(form: Form) -> DecisionIn:
     makers = [
         {"name": row["name"], "related_to_counterparty": flag(row["related_to_counterparty"]),
-         "recused": flag(row["recused"])}
-        for _, row in rows(form.values, "decision_makers", ("name", "related_to_counterparty", "recused"))
+         "recused": flag(row["recused"]), "vote": row["vote"] or None}
+        for _, row in rows(form.values, "decision_makers", ("name", "related_to_counterparty", "recused", "vote"))
     ]  # fmt: skip
     body: dict[str, Any] = {
         "minutes": form.value("minutes"),

@@ -422,7 +422,7 @@ def decision_of(data: DecisionIn) -> Decision:
         approved=data.approved,
         minutes=data.minutes.strip(),
         decision_makers=tuple(
-            DecisionMaker(m.name.strip(), m.related_to_counterparty, m.recused) for m in data.decision_makers
+            DecisionMaker(m.name.strip(), m.related_to_counterparty, m.recused, m.vote) for m in data.decision_makers
         ),
         pricing=data.pricing,
         floor_price=data.floor_price,
@@ -446,8 +446,10 @@ async def decide(session: AsyncSession, listings: ListingsContext, caller: Princ
                 field="approved",
             )
         appraised = (process.evaluation or {}).get("appraised_value")
-        check_decision(decision, public_institution=process.public, appraised_value=appraised,
-                       inventors=disclosed_inventors(disclosure))  # fmt: skip
+        tally = check_decision(decision, public_institution=process.public, appraised_value=appraised,
+                               inventors=disclosed_inventors(disclosure))  # fmt: skip
+        record["tally"] = {"approvals": tally.approvals, "rejections": tally.rejections,
+                           "abstentions": tally.abstentions}  # fmt: skip
         process.decision = record
 
     process = await get_process(session, process_id)

@@ -236,6 +236,7 @@ class DecisionMakerIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: Annotated[str, msgspec.Meta(max_length=100)]
     related_to_counterparty: bool = False
     recused: bool = False
+    vote: Vote | None = None  # required unless recused (a recused member does not vote): the domain's check
 
 
 class DecisionIn(ActIn, kw_only=True):

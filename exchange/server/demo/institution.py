@@ -96,7 +96,12 @@ SETTINGS = {
         {"name": "技术转移中心", "weight": 2},
     ],
 }
-DECISION_MAKERS = [{"name": "王建国"}, {"name": "孙立群"}, {"name": "郑海涛"}, {"name": "陈静"}]
+DECISION_MAKERS = [
+    {"name": "王建国", "vote": "approve"},
+    {"name": "孙立群", "vote": "approve"},
+    {"name": "郑海涛", "vote": "approve"},
+    {"name": "陈静", "vote": "abstain"},
+]
 
 
 @dataclass
