@@ -1,10 +1,11 @@
 """公示: the institution's own public notice of its transfer decision, on the exchange's board.
 
-The notice opens when 决策 decision completes and is cancelled when the process leaves 公示 by a
-return or a stop (``publication``: its content and period). ``TransferNotices`` (registered for
-the kind in the composition root) moves the process when the notice ends: the period ran → 公示
-completes (actor 公示期满); an objection upheld → the office's remedy (back to a step, or stop; by
-default back to 决策 decision, whose new completion opens a new notice). The institution's office
+The notice opens when 决策 decision completes, is cancelled when the process stops, and is kept or
+superseded by a corrected decision (``publication``: its content and period). ``TransferNotices``
+(registered for the kind in the composition root) moves the process when the notice ends while it
+is at 公示: the period ran → 公示 completes (actor 公示期满); an objection upheld → the notice is
+cancelled and the office's remedy applies (back to a step, or stop; by default back to 决策
+decision, whose new completion opens a new notice). The institution's office
 answers and resolves the notice's objections and is told when one is filed.
 """
 
@@ -22,12 +23,11 @@ from exchange.institutions.domain import (
     InvalidStepRecord,
     Role,
     Step,
-    complete,
     return_to,
     stop,
 )
 from exchange.institutions.models import TransferProcess
-from exchange.institutions.processes import domain_process, get_process, history_of, write_act
+from exchange.institutions.processes import domain_process, get_process, history_of, notice_ran, write_act
 from exchange.institutions.publication import SUBJECT
 from exchange.institutions.schemas import ObjectionResolveIn
 from exchange.parties.domain import Principal
@@ -38,7 +38,6 @@ from listings import ListingsContext, Notice, NoticeHandler, Objection
 from listings.domain import Actor, ObjectionDecision
 from listings.notices import resolve_objection
 
-EXPIRED = "公示期满"  # the actor of 公示 when its period ran without an objection upheld
 UPHELD = "异议成立"  # the actor of a return or stop on an objection upheld without the office's remedy
 
 
@@ -66,14 +65,8 @@ class TransferNotices(NoticeHandler):
 
     async def on_closed(self, session: AsyncSession, notice: Notice, now: datetime) -> None:
         process = await self._process(session, notice)
-        if process is None:
-            return
-        before = domain_process(process, await history_of(session, process.id))
-        roles = before.workflow.roles(Step.NOTICE)
-        role = Role.OFFICE if Role.OFFICE in roles else min(roles)
-        after = complete(before, Step.NOTICE, role=role, actor=EXPIRED, at=now,
-                         note=f"公示 {notice.id} 期满，无异议成立")  # fmt: skip
-        await write_act(session, None, process, before, after, now, {"notice_id": str(notice.id)})
+        if process is not None:
+            await notice_ran(session, process, notice, now)
 
     async def on_upheld(self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime) -> None:
         process = await self._process(session, notice)

@@ -78,6 +78,15 @@ async def test_decision_opens_the_notice_its_period_completes_it_and_the_listing
     assert (last["step"], last["outcome"], last["actor_name"], last["actor_user_id"]) == (
         "notice", "completed", "公示期满", None,
     )  # fmt: skip
+    # A correction that does not change what was noticed: the notice that ran stands, 公示 is done.
+    await act(client, uni.office, pid, "return", {"to": "decision", "reason": "纪要附件补正"})
+    same = await act(client, uni.board, pid, "decision", decision_body(note="附件已补正"))
+    assert (same["step"], same["notice_id"]) == ("implementation", process["notice_id"])
+    assert [(e["step"], e["outcome"]) for e in same["history"][-3:]] == [
+        ("implementation", "returned"), ("decision", "completed"), ("notice", "completed"),
+    ]  # fmt: skip
+    board = (await client.get(f"{API}/notices", params={"kind": "institution_transfer"})).json()["items"]
+    assert board == [] and (await notice_of(client, process["notice_id"]))["status"] == "closed"  # no new notice
 
     # Only the office implements; the decision body's secretary may not.
     refused = await client.post(
@@ -165,6 +174,19 @@ async def test_an_operator_upholding_returns_to_decision_and_the_office_may_stop
     assert shown["step"] == "decision" and shown["history"][-1]["returned_to"] == "decision"
 
     decided = await act(client, uni.board, pid, "decision", decision_body())
+    # A correction while the notice runs: noticing the same keeps it; a changed floor price supersedes it.
+    await act(client, uni.office, pid, "return", {"to": "decision", "reason": "纪要编号补正"})
+    assert (await notice_of(client, decided["notice_id"]))["status"] == "open"
+    same = await act(client, uni.board, pid, "decision", decision_body(note="同一决定"))
+    assert (same["step"], same["notice_id"]) == ("notice", decided["notice_id"])
+    await act(client, uni.office, pid, "return", {"to": "decision", "reason": "底价调整"})
+    decided = await act(client, uni.board, pid, "decision", decision_body(floor_price=125_000_000))
+    assert decided["notice_id"] != same["notice_id"]
+    assert (await notice_of(client, same["notice_id"]))["status"] == "cancelled"
+    new = await notice_of(client, decided["notice_id"])
+    assert new["content"]["supersedes"] == same["notice_id"] and new["content"]["body"]["decision"]["floor_price"] == (
+        125_000_000
+    )
     oid2 = await object_to(client, decided["notice_id"], objector)
     stopped = await resolve(client, uni.office, pid, oid2, decision="upheld", stop=True)
     assert stopped.status_code == 200, stopped.text
