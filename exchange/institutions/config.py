@@ -35,7 +35,9 @@ from exchange.institutions.schemas import (
 )
 from exchange.parties.domain import PUBLIC_INSTITUTIONS, OrgKind, Principal
 from exchange.parties.models import User
+from exchange.platform.outbox import Audience, Kind, Subject, notify
 from kernel.errors import DomainError, Forbidden, NotFound
+from listings.models import Notice, Objection
 
 DEFAULT_PARTS = (InstitutionPart("学校", 1),)
 # Universities and research institutes run the process; an enterprise's own decisions are its own.
@@ -259,3 +261,17 @@ async def office_user_ids(session: AsyncSession, org_id: uuid.UUID) -> tuple[uui
         .order_by(User.id)
     )
     return tuple(rows.all())
+
+
+async def tell_of_objection(
+    session: AsyncSession, org_id: uuid.UUID, notice: Notice, objection: Objection, now: datetime, **about: str
+) -> None:
+    """Someone objected to a notice of the institution's own (its transfer decision, a distribution
+    plan): its office, which answers and resolves it (operators may resolve too), is told with the
+    operators; the objector hears it was filed. ``about``: the process or plan it concerns."""
+    subject = Subject("objection", objection.id)
+    data = {"notice_id": str(notice.id), "notice_title": notice.title, "reason": objection.reason}
+    office = Audience(users=await office_user_ids(session, org_id), operators=True)
+    notify(session, Kind.OBJECTION_TO_RESOLVE, to=office, now=now, subject=subject, data={**data, **about})
+    notify(session, Kind.OBJECTION_FILED, to=Audience(users=(objection.objector_user_id,)), now=now, subject=subject,
+           data=data)  # fmt: skip

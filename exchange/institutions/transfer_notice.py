@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.institutions.config import holds_office, office_user_ids
+from exchange.institutions.config import holds_office, tell_of_objection
 from exchange.institutions.domain import (
     STEP_LABELS,
     InvalidStepRecord,
@@ -32,7 +32,6 @@ from exchange.institutions.publication import SUBJECT
 from exchange.institutions.schemas import ObjectionResolveIn
 from exchange.parties.domain import Principal
 from exchange.parties.http import actor_of
-from exchange.platform.outbox import Audience, Kind, Subject, notify
 from kernel.errors import Forbidden, NotFound
 from listings import ListingsContext, Notice, NoticeHandler, Objection
 from listings.domain import Actor, ObjectionDecision
@@ -92,15 +91,8 @@ class TransferNotices(NoticeHandler):
         if notice.subject_type != SUBJECT:
             return
         process = await session.get(TransferProcess, notice.subject_id)
-        if process is None:
-            return
-        subject = Subject("objection", objection.id)
-        data = {"notice_id": str(notice.id), "notice_title": notice.title, "reason": objection.reason,
-                "process_id": str(process.id)}  # fmt: skip
-        office = Audience(users=await office_user_ids(session, process.org_id), operators=True)
-        notify(session, Kind.OBJECTION_TO_RESOLVE, to=office, now=now, subject=subject, data=data)
-        notify(session, Kind.OBJECTION_FILED, to=Audience(users=(objection.objector_user_id,)), now=now,
-               subject=subject, data={k: v for k, v in data.items() if k != "process_id"})  # fmt: skip
+        if process is not None:
+            await tell_of_objection(session, process.org_id, notice, objection, now, process_id=str(process.id))
 
     def answering_side(self, org_id: uuid.UUID) -> ColumnElement[bool]:
         """The institution answers the objections to its own notices (as a seller does)."""
