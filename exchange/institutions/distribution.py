@@ -173,11 +173,14 @@ class DefaultPlan:
     disclosure: DisclosureRow
 
 
-async def default_plan(session: AsyncSession, caller: Principal, receipt: IncomeReceipt) -> DefaultPlan:
+async def default_plan(
+    session: AsyncSession, ctx: ListingsContext, caller: Principal, receipt: IncomeReceipt
+) -> DefaultPlan:
     """The default of the rules for a receipt: the declared share to the disclosed inventors by
     their contribution shares, the rest to the institution's parts by weight (the pages show it
     before the office proposes)."""
-    config = await configuration(session, receipt.org_id, caller.org_kind)
+    config = await configuration(session, receipt.org_id, caller.org_kind,
+                                 least_share_bp=ctx.rules.inventor_reward_min_bp)  # fmt: skip
     process = await session.get(TransferProcess, receipt.process_id)
     assert process is not None
     disclosure = await session.get(DisclosureRow, process.disclosure_id)
@@ -204,7 +207,7 @@ async def propose(
             f"the receipt has a plan in force ({live.id}, {live.status}); a new plan follows only a cancelled one",
             state=live.status, rule="one-plan-per-receipt", plan_id=str(live.id),
         )  # fmt: skip
-    default = await default_plan(session, caller, receipt)
+    default = await default_plan(session, ctx, caller, receipt)
     config, disclosure, inventors, plan = default.config, default.disclosure, default.inventors, default.plan
     rules = config.rules
     share = rules.inventor_share_bp

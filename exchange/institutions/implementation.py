@@ -107,7 +107,8 @@ async def implement(
     floor = int(decision["floor_price"])
     disclosure = await session.get(Disclosure, process.disclosure_id)
     assert disclosure is not None
-    config = await configuration(session, process.org_id, caller.org_kind)
+    config = await configuration(session, process.org_id, caller.org_kind,
+                                 least_share_bp=ctx.rules.inventor_reward_min_bp)  # fmt: skip
     contract: dict[str, Any] | None = None
     related_codes: list[str] = []
     asking = floor

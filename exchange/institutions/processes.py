@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.institutions.config import (
-    configuration,
     require_institution,
     roles_of,
+    workflow_in_force,
     workflow_json,
     workflow_of,
     workflow_out,
@@ -307,15 +307,15 @@ async def open_disclosure(
     completed by the opener (as the inventor, or as the office); the next step opens."""
     require_institution(caller)
     check_disclosure(_disclosure(data))
-    config = await configuration(session, caller.org_id, caller.org_kind)
+    workflow, public = await workflow_in_force(session, caller.org_id, caller.org_kind)
     row = DisclosureRow(org_id=caller.org_id, opened_by=caller.user_id, opened_at=now, **_disclosure_fields(data))
     session.add(row)
     await session.flush()
     process = TransferProcess(
         disclosure_id=row.id,
         org_id=caller.org_id,
-        workflow=workflow_json(config.workflow),
-        public=config.rules.public,
+        workflow=workflow_json(workflow),
+        public=public,
         status="active",
         step=Step.INITIATE.value,
         pass_no=1,
@@ -325,9 +325,9 @@ async def open_disclosure(
     )
     session.add(process)
     await session.flush()
-    before = Process(config.workflow)
+    before = Process(workflow)
     held = await roles_of(session, caller, caller.org_id)
-    role = data.role or (Role.OFFICE if Role.OFFICE in held & config.workflow.roles(Step.INITIATE) else Role.INVENTOR)
+    role = data.role or (Role.OFFICE if Role.OFFICE in held & workflow.roles(Step.INITIATE) else Role.INVENTOR)
     if role not in held:
         raise StepForbidden(f"you do not hold the {role.value} role in this institution", step=Step.INITIATE.value,
                             role=role.value)  # fmt: skip

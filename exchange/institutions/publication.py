@@ -93,7 +93,7 @@ async def notice_decision(
     if previous is not None and previous.status != NoticeStatus.CANCELLED.value and noticed(previous) == body:
         return previous
     running = previous is not None and previous.status in (NoticeStatus.OPEN.value, NoticeStatus.SUSPENDED.value)
-    config = await configuration(session, org.id, OrgKind(org.kind))
+    config = await configuration(session, org.id, OrgKind(org.kind), least_share_bp=ctx.rules.inventor_reward_min_bp)
     calendar = await working_calendar(session, ctx.calendar)
     closes_at = notice_closes_at(now, config.rules.notice_days, config.rules.notice_unit, calendar)
     notice = await open_notice(

@@ -7,6 +7,7 @@ the notice run its period; another university's member cannot resolve."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from tests.helpers import Party, assert_problem, verified
@@ -88,6 +89,11 @@ async def test_decision_opens_the_notice_its_period_completes_it_and_the_listing
     board = (await client.get(f"{API}/notices", params={"kind": "institution_transfer"})).json()["items"]
     assert board == [] and (await notice_of(client, process["notice_id"]))["status"] == "closed"  # no new notice
 
+    # The exchange raises its least inventors' share (TECHX_INVENTOR_REWARD_BP): an institution on the
+    # defaults declares that one, and listings accepts it.
+    app.state.listings.rules = replace(app.state.listings.rules, inventor_reward_min_bp=8000)
+    settings = await client.get(f"{API}/institutions/{uni.office.org_id}/settings", headers=uni.office.headers)
+    assert settings.json()["inventor_share_bp"] == 8000 and settings.json()["configured"] is False
     # Only the office implements; the decision body's secretary may not.
     refused = await client.post(
         f"{API}/transfer-processes/{pid}/implementation", json={"ip_assets": IP_WITH_EXPIRY}, headers=uni.board.headers
@@ -103,7 +109,7 @@ async def test_decision_opens_the_notice_its_period_completes_it_and_the_listing
     assert listing["pricing"]["mode"] == "auction" and listing["pricing"]["asking_price"] == 120_000_000
     assert listing["pricing"]["appraised_value"] == 100_000_000
     assert listing["pricing"]["appraisal_report"]["report_number"] == "东洲评报字[2026]第0101号"
-    assert listing["inventor_reward_bp"] == 7000
+    assert listing["inventor_reward_bp"] == 8000
     assert [i["name"] for i in listing["inventors"]] == ["张发明", "李创新"]
     assert listing["title"] == "一种高容量储氢合金及其制备方法"
     # Done once: a second implementation is refused.

@@ -17,6 +17,7 @@ from exchange.institutions.domain import (
     DEFAULT_WORKFLOW,
     OPTIONAL_STEPS,
     REQUIRED_STEPS,
+    SHANGHAI_INVENTOR_SHARE_BP,
     Decision,
     DecisionMaker,
     DisclosedInventor,
@@ -628,10 +629,14 @@ def test_a_working_day_notice_into_a_year_without_calendar_data_is_refused():
     ],
 )
 def test_institution_settings_are_refused_naming_the_setting(change, field):
-    check_institution_rules(InstitutionRules())
-    check_institution_rules(InstitutionRules(public=False, inventor_share_bp=5000))  # only public ones keep to 70%
+    check_institution_rules(InstitutionRules(), public_minimum_bp=SHANGHAI_INVENTOR_SHARE_BP)
+    # Only public ones keep to the least share.
+    check_institution_rules(InstitutionRules(public=False, inventor_share_bp=5000), public_minimum_bp=7000)
+    # The least share is the exchange's (TECHX_INVENTOR_REWARD_BP): raised, a 70% declaration is refused.
+    with pytest.raises(InvalidInstitutionRules):
+        check_institution_rules(InstitutionRules(inventor_share_bp=7000), public_minimum_bp=8000)
     with pytest.raises(InvalidInstitutionRules) as refused:
-        check_institution_rules(replace(InstitutionRules(), **change))
+        check_institution_rules(replace(InstitutionRules(), **change), public_minimum_bp=SHANGHAI_INVENTOR_SHARE_BP)
     assert fields(refused) == [field]
 
 
