@@ -110,6 +110,14 @@ async def test_decision_opens_the_notice_its_period_completes_it_and_the_listing
     assert listing["pricing"]["appraised_value"] == 100_000_000
     assert listing["pricing"]["appraisal_report"]["report_number"] == "东洲评报字[2026]第0101号"
     assert listing["inventor_reward_bp"] == 8000
+    # The draft keeps the decided floor: edited below it, refused naming the price, nothing written
+    # (an auction's bids start at the asking price, so its deal keeps to the floor too).
+    pricing = {k: listing["pricing"][k] for k in ("mode", "appraised_value", "deposit", "increment")}
+    below = await client.patch(f"{API}/listings/{done['listing_id']}", headers=uni.office.headers,
+                               json={"pricing": {**pricing, "asking_price": 119_999_999}})  # fmt: skip
+    assert_problem(below, 422, "invalid-listing", "pricing.asking_price")
+    again = (await client.get(f"{API}/listings/{done['listing_id']}", headers=uni.office.headers)).json()
+    assert (again["pricing"]["asking_price"], again["version"]) == (120_000_000, listing["version"])
     assert [i["name"] for i in listing["inventors"]] == ["张发明", "李创新"]
     assert listing["title"] == "一种高容量储氢合金及其制备方法"
     # Done once: a second implementation is refused.
