@@ -11,6 +11,7 @@ The API other modules use:
   through ``ctx.hooks.register_notice_handler(kind, NoticeHandler subclass)``;
 - what follows an announcement: ``ctx.hooks.set_close_handler(handler)``;
 - amendments and transitions: ``ctx.hooks.add_listing_observer(ListingObserver subclass)``;
+- a listing's content refused by another module's rule: ``ctx.hooks.add_content_guard(ContentGuard subclass)``;
 - the transitions trading drives: ``start_negotiation``, ``start_auction``, ``form_deal``,
   ``cancel_deal``, ``complete_sale``, ``close_unsold`` (or ``apply_trading_action``);
 - the deadline sweeper step: ``NoticeSweep(ctx)``;
@@ -50,6 +51,7 @@ from listings.hooks import (
     Amendment,
     AnnouncementDeclarer,
     CloseHandler,
+    ContentGuard,
     ListingHooks,
     ListingObserver,
     ListingPagePart,
@@ -112,6 +114,7 @@ __all__ = [
     "Base",
     "CalendarYearMissing",
     "CloseHandler",
+    "ContentGuard",
     "DealType",
     "Listing",
     "ListingError",

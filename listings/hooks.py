@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from sqlalchemy import ColumnElement
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from listings.domain import Actor
+    from listings.domain import Actor, ListingContent
     from listings.models import Listing, ListingTransition, Notice, Objection
 
 
@@ -114,6 +114,13 @@ class AnnouncementDeclarer:
         return {}
 
 
+class ContentGuard:
+    async def check(self, session: AsyncSession, listing: Listing, content: ListingContent) -> None:
+        """Before a listing's content is saved by an edit or an amendment, submitted or relisted (the
+        listing's own rules passed): raise ``InvalidListing`` naming the field to refuse it (the
+        caller's transaction writes nothing). E.g. a price a decision outside the exchange bounds."""
+
+
 class ListingPagePart:
     async def part(self, session: AsyncSession, listing: Listing) -> tuple[str, dict[str, Any]] | None:
         """(a template partial, its context) shown on the listing's public page; None: nothing."""
@@ -127,6 +134,14 @@ class ListingHooks:
     close_handler: CloseHandler | None = None
     _declarers: list[AnnouncementDeclarer] = field(default_factory=list)
     _page_parts: list[ListingPagePart] = field(default_factory=list)
+    _content_guards: list[ContentGuard] = field(default_factory=list)
+
+    def add_content_guard(self, guard: ContentGuard) -> None:
+        self._content_guards.append(guard)
+
+    @property
+    def content_guards(self) -> list[ContentGuard]:
+        return list(self._content_guards)
 
     def register_notice_handler(self, kind: NoticeKind, handler: NoticeHandler) -> None:
         self._notice_handlers.setdefault(NoticeKind(kind), []).append(handler)

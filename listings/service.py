@@ -326,6 +326,11 @@ def _validate(
     )
 
 
+async def _guard(session: AsyncSession, ctx: ListingsContext, listing: Listing, content: ListingContent) -> None:
+    for guard in ctx.hooks.content_guards:  # e.g. an institution's decided floor price
+        await guard.check(session, listing, content)
+
+
 def _schedule_auction(ctx: ListingsContext, calendar: WorkingCalendar, listing: Listing) -> None:
     """Listed and auction modes show from the start when an auction would open (SPEC §3.2)."""
     competitive = PricingMode(listing.pricing_mode) in COMPETITIVE_MODES
@@ -419,6 +424,7 @@ async def edit_listing(
         if errors:
             raise InvalidListing("; ".join(e["message"] for e in errors), errors=errors)
     pricing = _validate(ctx, listing, after, now, relisting=listing.announcement_round > 1)
+    await _guard(session, ctx, listing, after)
     # Compared as it will stand (defaults applied, the appraisal of record kept): leaving out what
     # stays the same changes nothing.
     changed = changed_parts(
@@ -485,6 +491,7 @@ async def submit_listing(
     actor.require_trader()
     next_status(ListingStatus(listing.status), Action.SUBMIT)
     _validate(ctx, listing, content_of(listing), now)
+    await _guard(session, ctx, listing, content_of(listing))
     await transition(session, ctx, listing, Action.SUBMIT, now, actor=actor)
     return listing
 
@@ -538,6 +545,7 @@ async def relist_listing(
             raise InvalidListing("the pricing mode cannot change on a relisting", field="pricing.mode")
         content = msgspec.structs.replace(content, pricing=pricing)
     resolved = _validate(ctx, listing, content, now, relisting=True)
+    await _guard(session, ctx, listing, content)
     if pricing is not None:
         _apply_content(listing, content, resolved)
         listing.version += 1

@@ -102,7 +102,11 @@ def expert_review_body(votes: tuple[str, ...] = ("approve", "approve", "approve"
 def decision_body(**changes: Any) -> dict[str, Any]:
     return {
         "minutes": "成果转化工作领导小组2026年第5次会议纪要",
-        "decision_makers": [{"name": "陈校长"}, {"name": "刘处长"}, {"name": "黄主任"}],
+        "decision_makers": [
+            {"name": "陈校长", "vote": "approve"},
+            {"name": "刘处长", "vote": "approve"},
+            {"name": "黄主任", "vote": "abstain"},
+        ],
         "pricing": "auction",
         "floor_price": 120_000_000,
         **changes,

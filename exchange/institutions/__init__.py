@@ -14,7 +14,7 @@ protocols the composition root wires, as trading, vouchers, payments and documen
 
 from exchange.institutions.contracts import DealReader, InstitutionsContext
 from exchange.institutions.distribution import DistributionNotices
-from exchange.institutions.implementation import DecidedTerms
+from exchange.institutions.implementation import DecidedListing, DecidedTerms
 from exchange.institutions.income import IncomeReceipts
 from exchange.institutions.inventors import PAYER_KIND as INVENTOR_PAYER
 from exchange.institutions.inventors import InventorPayers
@@ -24,6 +24,7 @@ from exchange.institutions.transfer_notice import TransferNotices
 __all__ = [
     "INVENTOR_PAYER",
     "DealReader",
+    "DecidedListing",
     "DecidedTerms",
     "DistributionNotices",
     "IncomeReceipts",

@@ -35,7 +35,9 @@ from exchange.institutions.schemas import (
 )
 from exchange.parties.domain import PUBLIC_INSTITUTIONS, OrgKind, Principal
 from exchange.parties.models import User
+from exchange.platform.outbox import Audience, Kind, Subject, notify
 from kernel.errors import DomainError, Forbidden, NotFound
+from listings.models import Notice, Objection
 
 DEFAULT_PARTS = (InstitutionPart("学校", 1),)
 # Universities and research institutes run the process; an enterprise's own decisions are its own.
@@ -84,12 +86,18 @@ def require_institution(caller: Principal) -> None:
         raise NotAnInstitution("only universities and research institutes run a transfer process in TechX")
 
 
-async def configuration(session: AsyncSession, org_id: uuid.UUID, org_kind: OrgKind) -> Configuration:
+async def configuration(
+    session: AsyncSession, org_id: uuid.UUID, org_kind: OrgKind, *, least_share_bp: int
+) -> Configuration:
+    """The institution's saved configuration, or the defaults. ``least_share_bp`` is the least share
+    of the inventors the exchange accepts from a public institution (listings'
+    ``inventor_reward_min_bp``, setting ``TECHX_INVENTOR_REWARD_BP``): the default declared share is
+    that one, so that the listing 实施 creates never declares less than the exchange accepts."""
     row = await session.get(InstitutionSettings, org_id)
     public = org_kind in PUBLIC_INSTITUTIONS
     if row is None:
-        return Configuration(org_id, InstitutionRules(public=public), DEFAULT_WORKFLOW, DEFAULT_DECISION_BODY,
-                             DEFAULT_PARTS, configured=False)  # fmt: skip
+        rules = InstitutionRules(public=public, inventor_share_bp=least_share_bp)
+        return Configuration(org_id, rules, DEFAULT_WORKFLOW, DEFAULT_DECISION_BODY, DEFAULT_PARTS, configured=False)
     rules = InstitutionRules(
         public=row.public,
         notice_days=row.notice_days,
@@ -121,11 +129,27 @@ def settings_out(config: Configuration) -> SettingsOut:
     )
 
 
+async def workflow_in_force(session: AsyncSession, org_id: uuid.UUID, org_kind: OrgKind) -> tuple[Workflow, bool]:
+    """The workflow a process begun now takes, and whether the institution is a public one."""
+    row = await session.get(InstitutionSettings, org_id)
+    if row is None:
+        return DEFAULT_WORKFLOW, org_kind in PUBLIC_INSTITUTIONS
+    return workflow_of(row.workflow), row.public
+
+
 async def save_settings(
-    session: AsyncSession, caller: Principal, org_id: uuid.UUID, data: SettingsIn, now: datetime
+    session: AsyncSession,
+    caller: Principal,
+    org_id: uuid.UUID,
+    data: SettingsIn,
+    now: datetime,
+    *,
+    least_share_bp: int,
 ) -> Configuration:
-    """An admin of the institution saves its configuration whole; 422 naming every setting at fault.
-    A process keeps the workflow it began with: a change applies to processes begun after it."""
+    """An admin of the institution saves its configuration whole; 422 naming every setting at fault
+    (a public institution's inventors' share at least ``least_share_bp``, see ``configuration``;
+    left out, that share). A process keeps the workflow it began with: a change applies to
+    processes begun after it."""
     caller.require_member_of(org_id)
     require_institution(caller)
     caller.require_admin()
@@ -141,10 +165,10 @@ async def save_settings(
         notice_unit=data.notice_unit,
         plan_notice_days=data.plan_notice_days,
         plan_notice_unit=data.plan_notice_unit,
-        inventor_share_bp=data.inventor_share_bp,
+        inventor_share_bp=least_share_bp if data.inventor_share_bp is None else data.inventor_share_bp,
         extra_approval_threshold_fen=data.extra_approval_threshold_fen,
     )
-    check_institution_rules(rules)
+    check_institution_rules(rules, public_minimum_bp=least_share_bp)
     parts = [{"name": p.name.strip(), "weight": p.weight} for p in data.institution_parts]
     if len({p["name"] for p in parts}) != len(parts):
         raise InvalidInstitutionRules("institution_parts: each part is named once", field="institution_parts")
@@ -162,7 +186,7 @@ async def save_settings(
     row.institution_parts = parts
     row.updated_by, row.updated_at = caller.user_id, now
     await session.flush()
-    return await configuration(session, org_id, caller.org_kind)
+    return await configuration(session, org_id, caller.org_kind, least_share_bp=least_share_bp)
 
 
 # -- roles ------------------------------------------------------------------------------------------
@@ -259,3 +283,17 @@ async def office_user_ids(session: AsyncSession, org_id: uuid.UUID) -> tuple[uui
         .order_by(User.id)
     )
     return tuple(rows.all())
+
+
+async def tell_of_objection(
+    session: AsyncSession, org_id: uuid.UUID, notice: Notice, objection: Objection, now: datetime, **about: str
+) -> None:
+    """Someone objected to a notice of the institution's own (its transfer decision, a distribution
+    plan): its office, which answers and resolves it (operators may resolve too), is told with the
+    operators; the objector hears it was filed. ``about``: the process or plan it concerns."""
+    subject = Subject("objection", objection.id)
+    data = {"notice_id": str(notice.id), "notice_title": notice.title, "reason": objection.reason}
+    office = Audience(users=await office_user_ids(session, org_id), operators=True)
+    notify(session, Kind.OBJECTION_TO_RESOLVE, to=office, now=now, subject=subject, data={**data, **about})
+    notify(session, Kind.OBJECTION_FILED, to=Audience(users=(objection.objector_user_id,)), now=now, subject=subject,
+           data=data)  # fmt: skip

@@ -26,7 +26,7 @@ from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.accounting import chart
-from exchange.institutions.config import configuration, holds_office, require_office
+from exchange.institutions.config import configuration, holds_office, require_office, tell_of_objection
 from exchange.institutions.domain import (
     DistributionPlan as Plan,
 )
@@ -173,11 +173,14 @@ class DefaultPlan:
     disclosure: DisclosureRow
 
 
-async def default_plan(session: AsyncSession, caller: Principal, receipt: IncomeReceipt) -> DefaultPlan:
+async def default_plan(
+    session: AsyncSession, ctx: ListingsContext, caller: Principal, receipt: IncomeReceipt
+) -> DefaultPlan:
     """The default of the rules for a receipt: the declared share to the disclosed inventors by
     their contribution shares, the rest to the institution's parts by weight (the pages show it
     before the office proposes)."""
-    config = await configuration(session, receipt.org_id, caller.org_kind)
+    config = await configuration(session, receipt.org_id, caller.org_kind,
+                                 least_share_bp=ctx.rules.inventor_reward_min_bp)  # fmt: skip
     process = await session.get(TransferProcess, receipt.process_id)
     assert process is not None
     disclosure = await session.get(DisclosureRow, process.disclosure_id)
@@ -204,7 +207,7 @@ async def propose(
             f"the receipt has a plan in force ({live.id}, {live.status}); a new plan follows only a cancelled one",
             state=live.status, rule="one-plan-per-receipt", plan_id=str(live.id),
         )  # fmt: skip
-    default = await default_plan(session, caller, receipt)
+    default = await default_plan(session, ctx, caller, receipt)
     config, disclosure, inventors, plan = default.config, default.disclosure, default.inventors, default.plan
     rules = config.rules
     share = rules.inventor_share_bp
@@ -284,9 +287,29 @@ class DistributionNotices(NoticeHandler):
             plan.status, plan.version = "cancelled", plan.version + 1
             plan.reason = f"objection upheld: {objection.resolution_note or objection.reason}"[:2000]
 
+    async def on_objection_filed(
+        self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime
+    ) -> None:
+        """As on the transfer notice: the office (and the operators) told, the objector hears it was filed."""
+        if notice.subject_type != SUBJECT:
+            return
+        plan = await session.get(DistributionPlan, notice.subject_id)
+        if plan is not None:
+            await tell_of_objection(session, plan.org_id, notice, objection, now, plan_id=str(plan.id))
+
+    def answering_side(self, org_id: uuid.UUID) -> ColumnElement[bool]:
+        """The institution answers the objections to its own plans (as to its transfer notices)."""
+        return _plans_of(org_id)
+
     def resolving_side(self, actor: Actor) -> ColumnElement[bool] | None:
-        own = Notice.subject_id.in_(select(DistributionPlan.id).where(DistributionPlan.org_id == actor.org_id))
-        return and_(own, holds_office(actor.org_id, actor.user_id, is_admin=actor.is_admin))
+        return and_(_plans_of(actor.org_id), holds_office(actor.org_id, actor.user_id, is_admin=actor.is_admin))
+
+
+def _plans_of(org_id: uuid.UUID) -> ColumnElement[bool]:
+    return and_(
+        Notice.subject_type == SUBJECT,
+        Notice.subject_id.in_(select(DistributionPlan.id).where(DistributionPlan.org_id == org_id)),
+    )
 
 
 # -- extra approval and payout ---------------------------------------------------------------------

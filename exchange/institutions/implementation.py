@@ -40,8 +40,9 @@ from exchange.parties.domain import Principal
 from exchange.parties.http import actor_of
 from exchange.parties.models import Org
 from kernel.errors import InvalidState
-from listings import Listing, ListingsContext
+from listings import ContentGuard, Listing, ListingsContext
 from listings.domain import AppraisalReport, ListingContent, PricingMode, TransferTerms, to_plain
+from listings.errors import InvalidListing
 from listings.service import create_listing
 
 
@@ -107,7 +108,8 @@ async def implement(
     floor = int(decision["floor_price"])
     disclosure = await session.get(Disclosure, process.disclosure_id)
     assert disclosure is not None
-    config = await configuration(session, process.org_id, caller.org_kind)
+    config = await configuration(session, process.org_id, caller.org_kind,
+                                 least_share_bp=ctx.rules.inventor_reward_min_bp)  # fmt: skip
     contract: dict[str, Any] | None = None
     related_codes: list[str] = []
     asking = floor
@@ -196,3 +198,22 @@ class DecidedTerms:
                 f"the institution decided a floor price of {floor} fen; {price} fen is below it",
                 state="decided", rule="decided-floor-price",
             )  # fmt: skip
+
+
+class DecidedListing(ContentGuard):
+    """Listings' content guard: the listing 实施 created keeps the decision's floor price — an
+    edit of its draft, an amendment, its submission or a relisting asking less is 422
+    ``invalid-listing`` naming ``pricing.asking_price``. An auction's bids start at the asking
+    price, so its deal never falls below the floor either (``DecidedTerms`` guards negotiated deals)."""
+
+    async def check(self, session: AsyncSession, listing: Listing, content: ListingContent) -> None:
+        process = await session.scalar(select(TransferProcess).where(TransferProcess.listing_id == listing.id))
+        if process is None or not process.decision:
+            return
+        floor = int(process.decision["floor_price"])
+        asking = content.pricing.asking_price
+        if asking < floor:
+            raise InvalidListing(
+                f"pricing.asking_price: the institution decided a floor price of {floor} fen; {asking} fen is below it",
+                field="pricing.asking_price",
+            )

@@ -20,6 +20,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange.institutions.config import office_user_ids
 from exchange.institutions.models import DistributionPlan, IncomeReceipt, TransferProcess
 from exchange.parties.domain import Principal
 from exchange.platform.outbox import Audience, Kind, Subject, notify
@@ -79,7 +80,7 @@ class IncomeReceipts:
         notify(
             session,
             Kind.INCOME_RECEIVED,
-            to=Audience.of_orgs(process.org_id, admins_only=True),
+            to=Audience(users=await office_user_ids(session, process.org_id)),
             now=now,
             subject=Subject("income_receipt", receipt.id),
             data={

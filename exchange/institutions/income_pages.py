@@ -80,7 +80,7 @@ async def _title(session: AsyncSession, process_id: uuid.UUID) -> str:
 
 
 async def _income_context(
-    db: Db, user: Principal, forms: dict[str, Form] | None = None, done: str = ""
+    db: Db, listings: ListingsContext, user: Principal, forms: dict[str, Form] | None = None, done: str = ""
 ) -> dict[str, Any]:
     institution_caller(user)
     forms = forms or {}
@@ -92,7 +92,9 @@ async def _income_context(
             live = next((p for p in reversed(plans) if p.status in distribution.LIVE), None)
             form = forms.get(f"plan:{receipt.id}")
             if live is None and office and form is None:
-                form = Form(f"plan:{receipt.id}", plan_values(await distribution.default_plan(session, user, receipt)))
+                form = Form(
+                    f"plan:{receipt.id}", plan_values(await distribution.default_plan(session, listings, user, receipt))
+                )
             items.append({
                 "receipt": receipt, "title": await _title(session, receipt.process_id), "plans": plans, "live": live,
                 "form": form, "extra": forms.get(f"extra:{live.id}") if live else None,
@@ -114,27 +116,29 @@ async def _income_context(
 
 
 @get(PATH, include_in_schema=False, name="institution-income", opt={"public_cache": False})
-async def income_page(user: Caller, db: Db) -> Template:
+async def income_page(user: Caller, db: Db, listings: Listings) -> Template:
     """``GET /institutions/{org}/income-receipts`` and ``…/inventor-accounts``."""
-    return Template(PAGE, context=await _income_context(db, user))
+    return Template(PAGE, context=await _income_context(db, listings, user))
 
 
-async def _act(request: Request[Any, Any, Any], db: Db, user: Principal, form: Form, work: Any, notice: str
-               ) -> Template | Redirect:  # fmt: skip
+async def _act(request: Request[Any, Any, Any], db: Db, listings: ListingsContext, user: Principal, form: Form,
+               work: Any, notice: str) -> Template | Redirect:  # fmt: skip
     """One action of the income page: refused fields beside their inputs (the page again), other
     refusals raised (the pages' error handler, in place for htmx); done: 303, or the work area."""
     try:
         await work()
     except Refused:
-        return shown(request, PAGE, WORK, await _income_context(db, user, {form.key: form}), status=422)
+        return shown(request, PAGE, WORK, await _income_context(db, listings, user, {form.key: form}), status=422)
     except DomainError as refusal:
         if not refusal.errors and "field" not in refusal.extra:
             raise
         refused_by(form, refusal)
-        return shown(request, PAGE, WORK, await _income_context(db, user, {form.key: form}), status=refusal.status)
+        return shown(
+            request, PAGE, WORK, await _income_context(db, listings, user, {form.key: form}), status=refusal.status
+        )
     if not is_htmx(request):
         return Redirect(f"{PATH}?notice={notice}", status_code=303)
-    return shown(request, PAGE, WORK, await _income_context(db, user, done=notice_for(notice) or ""))
+    return shown(request, PAGE, WORK, await _income_context(db, listings, user, done=notice_for(notice) or ""))
 
 
 def plan_of(form: Form) -> PlanIn:
@@ -173,12 +177,17 @@ async def propose(
         body = plan_of(form)
         await db.transaction(lambda s: distribution.propose(s, listings, user, receipt_id, body, clock.now()))
 
-    return await _act(request, db, user, form, work, "plan-proposed")
+    return await _act(request, db, listings, user, form, work, "plan-proposed")
 
 
 @post(PATH + "/plans/{plan_id:uuid}/extra-approval", include_in_schema=False, status_code=200)
 async def extra_approval(
-    request: Request[Any, Any, Any], plan_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now
+    request: Request[Any, Any, Any],
+    plan_id: FromPath[uuid.UUID],
+    user: Caller,
+    db: Db,
+    clock: Now,
+    listings: Listings,
 ) -> Template | Redirect:
     """``POST /distribution-plans/{id}/extra-approval``: the higher meeting's minutes."""
     request.state.action = ACTION
@@ -189,12 +198,17 @@ async def extra_approval(
         body = checked(form, ExtraApprovalIn, {"minutes": form.value("minutes")})
         await db.transaction(lambda s: distribution.approve_extra(s, user, plan_id, body, clock.now()))
 
-    return await _act(request, db, user, form, work, "plan-extra-approved")
+    return await _act(request, db, listings, user, form, work, "plan-extra-approved")
 
 
 @post(PATH + "/plans/{plan_id:uuid}/pay", include_in_schema=False, status_code=200)
 async def pay(
-    request: Request[Any, Any, Any], plan_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now
+    request: Request[Any, Any, Any],
+    plan_id: FromPath[uuid.UUID],
+    user: Caller,
+    db: Db,
+    clock: Now,
+    listings: Listings,
 ) -> Template | Redirect:
     """``POST /distribution-plans/{id}/pay`` with the form's key as its ``Idempotency-Key``."""
     request.state.action = ACTION
@@ -208,12 +222,17 @@ async def pay(
         await keyed(db, clock, user, form.value("key") or None, action="distribution-payout", request=str(plan_id),
                     work=paying, status=200, required=True)  # fmt: skip
 
-    return await _act(request, db, user, form, work, "plan-paid")
+    return await _act(request, db, listings, user, form, work, "plan-paid")
 
 
 @post(PATH + "/inventors/{account_id:uuid}/identity-check", include_in_schema=False, status_code=200)
 async def identity_check(
-    request: Request[Any, Any, Any], account_id: FromPath[uuid.UUID], user: Caller, db: Db, clock: Now
+    request: Request[Any, Any, Any],
+    account_id: FromPath[uuid.UUID],
+    user: Caller,
+    db: Db,
+    clock: Now,
+    listings: Listings,
 ) -> Template | Redirect:
     """``POST /inventor-accounts/{id}/identity-check``: checked, optionally linked to the member."""
     request.state.action = ACTION
@@ -224,7 +243,7 @@ async def identity_check(
         body = checked(form, IdentityCheckIn, {"user_id": form.value("user_id") or None, "note": form.value("note")})
         await db.transaction(lambda s: inventors.check_identity(s, user, account_id, body, clock.now()))
 
-    return await _act(request, db, user, form, work, "inventor-identity-checked")
+    return await _act(request, db, listings, user, form, work, "inventor-identity-checked")
 
 
 # ----------------------------------------------------------------------------------------------

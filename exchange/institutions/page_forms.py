@@ -32,7 +32,7 @@ INPUTS: Mapping[str, re.Pattern[str]] = {
     "evaluation": re.compile(r"^(kind|appraised_value|appraiser|report_number|report_date|note)$"),
     "expert_review": re.compile(r"^(experts|experts\.\d+\.(name|affiliation|external|opinion|vote)|note)$"),
     "decision": re.compile(
-        r"^(minutes|decision_makers|decision_makers\.\d+\.(name|related_to_counterparty|recused)|pricing|floor_price"
+        r"^(minutes|decision_makers|decision_makers\.\d+\.(name|related_to_counterparty|recused|vote)|pricing|floor_price"
         r"|counterparty|related_inventors|related_party_declaration|note)$"
     ),
     "return": re.compile(r"^(to|reason)$"),

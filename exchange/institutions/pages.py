@@ -348,10 +348,14 @@ def record_facts(step: Step, record: Mapping[str, Any] | None) -> list[str]:
         if record.get("counterparty"):
             facts.append(f"受让方 {record['counterparty']}")
         makers = [
-            m.get("name", "") + ("（回避）" if m.get("recused") else "") for m in record.get("decision_makers") or []
+            m.get("name", "")
+            + ("（回避）" if m.get("recused") else f"（{zh(m['vote'], 'vote')}）" if m.get("vote") else "")
+            for m in record.get("decision_makers") or []
         ]
         if makers:
             facts.append("决策成员 " + "、".join(makers))
+        if tally := record.get("tally"):
+            facts.append(f"表决 同意 {tally['approvals']}，不同意 {tally['rejections']}，弃权 {tally['abstentions']}")
         if record.get("related_inventors"):
             facts.append("关联发明人 " + "、".join(record["related_inventors"]))
         if record.get("related_party_declaration"):
@@ -501,8 +505,8 @@ def expert_review_of(form: Form) -> ExpertReviewIn:
 def decision_of(form: Form) -> DecisionIn:
     makers = [
         {"name": row["name"], "related_to_counterparty": flag(row["related_to_counterparty"]),
-         "recused": flag(row["recused"])}
-        for _, row in rows(form.values, "decision_makers", ("name", "related_to_counterparty", "recused"))
+         "recused": flag(row["recused"]), "vote": row["vote"] or None}
+        for _, row in rows(form.values, "decision_makers", ("name", "related_to_counterparty", "recused", "vote"))
     ]  # fmt: skip
     body: dict[str, Any] = {
         "minutes": form.value("minutes"),
@@ -626,11 +630,20 @@ def settings_values(out: SettingsOut) -> Values:
 
 
 async def _settings_context(
-    db: Db, user: Principal, form: Form | None = None, grant: Form | None = None, done: str = ""
+    db: Db,
+    listings: ListingsContext,
+    user: Principal,
+    form: Form | None = None,
+    grant: Form | None = None,
+    done: str = "",
 ) -> dict[str, Any]:
     institution_caller(user)
     async with db.read() as session:
-        out = config.settings_out(await config.configuration(session, user.org_id, user.org_kind))
+        out = config.settings_out(
+            await config.configuration(
+                session, user.org_id, user.org_kind, least_share_bp=listings.rules.inventor_reward_min_bp
+            )
+        )
         grants = await config.list_roles(session, user, user.org_id)
         people = await members.members_of(session, user.org_id, user)
     return page_context(
@@ -649,9 +662,9 @@ async def _settings_context(
 
 @get("/workspace/transfers/settings", include_in_schema=False, name="institution-transfer-settings",
      opt={"public_cache": False})  # fmt: skip
-async def settings_page(user: Caller, db: Db) -> Template:
+async def settings_page(user: Caller, db: Db, listings: Listings) -> Template:
     """``GET /institutions/{org}/settings`` and ``…/roles``: editable by the admins, read by members."""
-    return Template("institutions/settings.html", context=await _settings_context(db, user))
+    return Template("institutions/settings.html", context=await _settings_context(db, listings, user))
 
 
 def settings_of(form: Form, current: SettingsOut) -> SettingsIn:
@@ -677,38 +690,47 @@ def settings_of(form: Form, current: SettingsOut) -> SettingsIn:
 
 
 @post("/workspace/transfers/settings", include_in_schema=False, status_code=200)
-async def save_settings(request: Request[Any, Any, Any], user: Caller, db: Db, clock: Now) -> Template | Redirect:
+async def save_settings(
+    request: Request[Any, Any, Any], user: Caller, db: Db, clock: Now, listings: Listings
+) -> Template | Redirect:
     """``PUT /institutions/{org}/settings``: the institution's settings, saved whole (its admins)."""
     request.state.action = SETTINGS_ACTION
     institution_caller(user)
+    least = listings.rules.inventor_reward_min_bp
     form = await typed(request, "settings")
     async with db.read() as session:
-        current = config.settings_out(await config.configuration(session, user.org_id, user.org_kind))
+        current = config.settings_out(await config.configuration(session, user.org_id, user.org_kind,
+                                                                 least_share_bp=least))  # fmt: skip
     try:
         body = settings_of(form, current)
-        await db.transaction(lambda s: config.save_settings(s, user, user.org_id, body, clock.now()))
+        await db.transaction(lambda s: config.save_settings(s, user, user.org_id, body, clock.now(),
+                                                            least_share_bp=least))  # fmt: skip
     except Refused:
-        context = await _settings_context(db, user, form=form)
+        context = await _settings_context(db, listings, user, form=form)
         return shown(request, "institutions/settings.html", "institutions/_settings_work.html", context, status=422)
     except DomainError as refusal:
         if not refusal.errors and "field" not in refusal.extra:
             raise
         refused_by(form, refusal)
-        context = await _settings_context(db, user, form=form)
+        context = await _settings_context(db, listings, user, form=form)
         return shown(request, "institutions/settings.html", "institutions/_settings_work.html", context,
                      status=refusal.status)  # fmt: skip
-    return await _settings_done(request, db, user, "transfer-settings-saved")
+    return await _settings_done(request, db, listings, user, "transfer-settings-saved")
 
 
-async def _settings_done(request: Request[Any, Any, Any], db: Db, user: Principal, notice: str) -> Template | Redirect:
+async def _settings_done(
+    request: Request[Any, Any, Any], db: Db, listings: ListingsContext, user: Principal, notice: str
+) -> Template | Redirect:
     if not is_htmx(request):
         return Redirect(f"/workspace/transfers/settings?notice={notice}", status_code=303)
-    context = await _settings_context(db, user, done=notice_for(notice) or "")
+    context = await _settings_context(db, listings, user, done=notice_for(notice) or "")
     return shown(request, "institutions/settings.html", "institutions/_settings_work.html", context)
 
 
 @post("/workspace/transfers/settings/roles", include_in_schema=False, status_code=200)
-async def grant_role(request: Request[Any, Any, Any], user: Caller, db: Db, clock: Now) -> Template | Redirect:
+async def grant_role(
+    request: Request[Any, Any, Any], user: Caller, db: Db, clock: Now, listings: Listings
+) -> Template | Redirect:
     """``POST /institutions/{org}/roles``: a member given a role (its admins)."""
     request.state.action = SETTINGS_ACTION
     institution_caller(user)
@@ -717,22 +739,27 @@ async def grant_role(request: Request[Any, Any, Any], user: Caller, db: Db, cloc
         body = checked(form, RoleGrantIn, {"user_id": form.value("user_id"), "role": form.value("role")})
         await db.transaction(lambda s: config.grant_role(s, user, user.org_id, body.user_id, body.role, clock.now()))
     except Refused:
-        context = await _settings_context(db, user, grant=form)
+        context = await _settings_context(db, listings, user, grant=form)
         return shown(request, "institutions/settings.html", "institutions/_settings_work.html", context, status=422)
     except DomainError as refusal:
         if not refusal.errors and "field" not in refusal.extra:
             raise
         refused_by(form, refusal)
-        context = await _settings_context(db, user, grant=form)
+        context = await _settings_context(db, listings, user, grant=form)
         return shown(request, "institutions/settings.html", "institutions/_settings_work.html", context,
                      status=refusal.status)  # fmt: skip
-    return await _settings_done(request, db, user, "transfer-role-granted")
+    return await _settings_done(request, db, listings, user, "transfer-role-granted")
 
 
 @post("/workspace/transfers/settings/roles/{user_id:uuid}/{role:str}/revoke", include_in_schema=False,
       status_code=200)  # fmt: skip
 async def revoke_role(
-    request: Request[Any, Any, Any], user_id: FromPath[uuid.UUID], role: FromPath[str], user: Caller, db: Db
+    request: Request[Any, Any, Any],
+    user_id: FromPath[uuid.UUID],
+    role: FromPath[str],
+    user: Caller,
+    db: Db,
+    listings: Listings,
 ) -> Template | Redirect:
     """``DELETE /institutions/{org}/roles/{user}/{role}``: a granted role taken back (its admins)."""
     request.state.action = SETTINGS_ACTION
@@ -741,7 +768,7 @@ async def revoke_role(
     if held is None:
         raise NotFound(f"no role {role!r}")
     await db.transaction(lambda s: config.revoke_role(s, user, user.org_id, user_id, held))
-    return await _settings_done(request, db, user, "transfer-role-revoked")
+    return await _settings_done(request, db, listings, user, "transfer-role-revoked")
 
 
 PAGE_HANDLERS = [

@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.institutions.config import (
-    configuration,
     require_institution,
     roles_of,
+    workflow_in_force,
     workflow_json,
     workflow_of,
     workflow_out,
@@ -57,7 +57,7 @@ from exchange.institutions.domain import (
 )
 from exchange.institutions.models import Disclosure as DisclosureRow
 from exchange.institutions.models import StepEntry, TransferProcess
-from exchange.institutions.publication import end_running_notice, open_transfer_notice
+from exchange.institutions.publication import end_running_notice, notice_decision
 from exchange.institutions.schemas import (
     DecisionIn,
     DisclosureIn,
@@ -74,8 +74,10 @@ from exchange.institutions.schemas import (
 from exchange.parties.domain import Principal
 from kernel.db import is_postgres
 from kernel.errors import NotFound, Unauthorized, found
-from listings import ListingsContext
-from listings.domain import to_plain
+from listings import ListingsContext, Notice
+from listings.domain import NoticeStatus, to_plain
+
+EXPIRED = "公示期满"  # the actor of 公示 when its period ran without an objection upheld
 
 # -- reading ----------------------------------------------------------------------------------------
 
@@ -305,15 +307,15 @@ async def open_disclosure(
     completed by the opener (as the inventor, or as the office); the next step opens."""
     require_institution(caller)
     check_disclosure(_disclosure(data))
-    config = await configuration(session, caller.org_id, caller.org_kind)
+    workflow, public = await workflow_in_force(session, caller.org_id, caller.org_kind)
     row = DisclosureRow(org_id=caller.org_id, opened_by=caller.user_id, opened_at=now, **_disclosure_fields(data))
     session.add(row)
     await session.flush()
     process = TransferProcess(
         disclosure_id=row.id,
         org_id=caller.org_id,
-        workflow=workflow_json(config.workflow),
-        public=config.rules.public,
+        workflow=workflow_json(workflow),
+        public=public,
         status="active",
         step=Step.INITIATE.value,
         pass_no=1,
@@ -323,9 +325,9 @@ async def open_disclosure(
     )
     session.add(process)
     await session.flush()
-    before = Process(config.workflow)
+    before = Process(workflow)
     held = await roles_of(session, caller, caller.org_id)
-    role = data.role or (Role.OFFICE if Role.OFFICE in held & config.workflow.roles(Step.INITIATE) else Role.INVENTOR)
+    role = data.role or (Role.OFFICE if Role.OFFICE in held & workflow.roles(Step.INITIATE) else Role.INVENTOR)
     if role not in held:
         raise StepForbidden(f"you do not hold the {role.value} role in this institution", step=Step.INITIATE.value,
                             role=role.value)  # fmt: skip
@@ -422,7 +424,7 @@ def decision_of(data: DecisionIn) -> Decision:
         approved=data.approved,
         minutes=data.minutes.strip(),
         decision_makers=tuple(
-            DecisionMaker(m.name.strip(), m.related_to_counterparty, m.recused) for m in data.decision_makers
+            DecisionMaker(m.name.strip(), m.related_to_counterparty, m.recused, m.vote) for m in data.decision_makers
         ),
         pricing=data.pricing,
         floor_price=data.floor_price,
@@ -435,7 +437,9 @@ def decision_of(data: DecisionIn) -> Decision:
 async def decide(session: AsyncSession, listings: ListingsContext, caller: Principal, process_id: uuid.UUID,
                  data: DecisionIn, now: datetime) -> TransferProcess:  # fmt: skip
     """决策: the decision body approves with its record (not approving is a stop). The record is
-    frozen once completed, and its notice (公示) opens in the same transaction."""
+    frozen once completed, and its notice (公示) opens in the same transaction — or, for a
+    correction that notices the same thing, the notice in force stands (``notice_decision``); one
+    that already ran its period completes 公示 at once."""
     decision = decision_of(data)
     record = to_plain(asdict(decision))
 
@@ -446,20 +450,34 @@ async def decide(session: AsyncSession, listings: ListingsContext, caller: Princ
                 field="approved",
             )
         appraised = (process.evaluation or {}).get("appraised_value")
-        check_decision(decision, public_institution=process.public, appraised_value=appraised,
-                       inventors=disclosed_inventors(disclosure))  # fmt: skip
+        tally = check_decision(decision, public_institution=process.public, appraised_value=appraised,
+                               inventors=disclosed_inventors(disclosure))  # fmt: skip
+        record["tally"] = {"approvals": tally.approvals, "rejections": tally.rejections,
+                           "abstentions": tally.abstentions}  # fmt: skip
         process.decision = record
 
     process = await get_process(session, process_id)
     check_decision_open(domain_process(process, await history_of(session, process.id)))
     process = await _act(session, caller, process_id, Step.DECISION, data.role, data.note, now, record, check)
-    await open_transfer_notice(session, listings, process, now)
+    notice = await notice_decision(session, listings, process, now)
+    if notice.status == NoticeStatus.CLOSED.value:
+        await notice_ran(session, process, notice, now)
     return process
+
+
+async def notice_ran(session: AsyncSession, process: TransferProcess, notice: Notice, now: datetime) -> None:
+    """公示 completes: its notice ran its period without an objection upheld (actor 公示期满)."""
+    before = domain_process(process, await history_of(session, process.id))
+    roles = before.workflow.roles(Step.NOTICE)
+    role = Role.OFFICE if Role.OFFICE in roles else min(roles)
+    after = complete(before, Step.NOTICE, role=role, actor=EXPIRED, at=now, note=f"公示 {notice.id} 期满，无异议成立")
+    await write_act(session, None, process, before, after, now, {"notice_id": str(notice.id)})
 
 
 async def send_back(session: AsyncSession, caller: Principal, process_id: uuid.UUID, target: Step, reason: str,
                     wanted: Role | None, now: datetime) -> TransferProcess:  # fmt: skip
-    """The process back to an earlier step, which opens a new pass (its records stay in the history)."""
+    """The process back to an earlier step, which opens a new pass (its records stay in the history).
+    A notice running stays as it is until the corrected decision keeps or supersedes it."""
     process = await get_process(session, process_id, lock=True)
     caller.require_member_of(process.org_id)
     before = domain_process(process, await history_of(session, process.id))
@@ -468,7 +486,6 @@ async def send_back(session: AsyncSession, caller: Principal, process_id: uuid.U
     role = await acting_role(session, caller, process, wanted, allowed)
     after = return_to(before, target, role=role, actor=caller.display_name, at=now, reason=reason)
     await write_act(session, caller.user_id, process, before, after, now)
-    await end_running_notice(session, process, f"the process returned to {target.value}: {reason}", now)
     return process
 
 

@@ -1,11 +1,13 @@
 """What an institution's transfer notice (公示) says and when it runs: opened in the transaction
 that completes 决策 decision, with the institution's period on the exchange's working calendar;
-cancelled when the process leaves 公示 by a return or a stop of its own. ``transfer_notice`` moves
-the process when the notice ends; ``processes`` opens and ends it here, so that every way of
-deciding, returning or stopping (the API, the pages) does the same."""
+cancelled when the process stops. A return (a correction) leaves it as it is: the corrected
+decision keeps it if it notices the same thing, else a new notice supersedes it.
+``transfer_notice`` moves the process when the notice ends; ``processes`` opens and ends it here,
+so that every way of deciding, returning or stopping (the API, the pages) does the same."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +19,8 @@ from exchange.institutions.models import Disclosure, TransferProcess
 from exchange.parties.domain import OrgKind
 from exchange.parties.models import Org
 from listings import ListingsContext, Notice, NoticeKind, open_notice, working_calendar
-from listings.notices import cancel_notice
+from listings.domain import NoticeStatus
+from listings.notices import cancel_notice, lock_notice
 
 SUBJECT = "institution_process"
 
@@ -65,16 +68,32 @@ def notice_body(process: TransferProcess, disclosure: Disclosure, org: Org) -> d
     }
 
 
-async def open_transfer_notice(
+def noticed(notice: Notice) -> dict[str, Any]:
+    """What a notice says (its signed content's ``body``)."""
+    return json.loads(notice.content)["body"]  # type: ignore[no-any-return]
+
+
+async def notice_decision(
     session: AsyncSession, ctx: ListingsContext, process: TransferProcess, now: datetime
 ) -> Notice:
     """The decision's notice, with the institution's period (409 ``calendar-year-missing`` when a
     working-day period runs into a year the exchange's calendar has no data for: the caller's
-    transaction then writes nothing)."""
+    transaction then writes nothing).
+
+    A corrected decision (决策 again after a return) whose notice would say exactly what the notice
+    in force says keeps that notice: still running, or closed having run its period (the caller
+    then completes 公示). One that changes what was noticed opens a new notice, superseding a
+    running one (its pending objections move to the new one); a notice that ran stays closed, a
+    cancelled one (an objection upheld) is never kept."""
     org = await session.get(Org, process.org_id)
     disclosure = await session.get(Disclosure, process.disclosure_id)
     assert org is not None and disclosure is not None
-    config = await configuration(session, org.id, OrgKind(org.kind))
+    body = notice_body(process, disclosure, org)
+    previous = await lock_notice(session, process.notice_id) if process.notice_id is not None else None
+    if previous is not None and previous.status != NoticeStatus.CANCELLED.value and noticed(previous) == body:
+        return previous
+    running = previous is not None and previous.status in (NoticeStatus.OPEN.value, NoticeStatus.SUSPENDED.value)
+    config = await configuration(session, org.id, OrgKind(org.kind), least_share_bp=ctx.rules.inventor_reward_min_bp)
     calendar = await working_calendar(session, ctx.calendar)
     closes_at = notice_closes_at(now, config.rules.notice_days, config.rules.notice_unit, calendar)
     notice = await open_notice(
@@ -84,9 +103,10 @@ async def open_transfer_notice(
         subject_type=SUBJECT,
         subject_id=process.id,
         title=f"成果转化公示：{disclosure.title}",
-        body=notice_body(process, disclosure, org),
+        body=body,
         now=now,
         closes_at=closes_at,
+        supersedes=previous if running else None,
     )
     process.notice_id = notice.id
     await session.flush()
@@ -94,8 +114,7 @@ async def open_transfer_notice(
 
 
 async def end_running_notice(session: AsyncSession, process: TransferProcess, reason: str, now: datetime) -> None:
-    """The process left 公示 by a return or a stop of its own: its running notice is cancelled
-    (pending objections lapse)."""
+    """The process stopped: its running notice is cancelled (pending objections lapse)."""
     if process.notice_id is None or process.step == Step.NOTICE.value:
         return
     notice = await session.get(Notice, process.notice_id)

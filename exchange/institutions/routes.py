@@ -87,18 +87,31 @@ class InstitutionController(Controller):
     security = BEARER
 
     @get("/settings", summary="The institution's workflow, notice periods and distribution settings")
-    async def show_settings(self, org_id: FromPath[uuid.UUID], user: Caller, db: Db) -> SettingsOut:
+    async def show_settings(
+        self, org_id: FromPath[uuid.UUID], user: Caller, db: Db, listings: NamedDependency[ListingsContext]
+    ) -> SettingsOut:
         user.require_member_of(org_id, operators_too=True)
+        least = listings.rules.inventor_reward_min_bp
         async with db.read() as session:
             org = await get_org(session, org_id)
-            return config.settings_out(await config.configuration(session, org_id, OrgKind(org.kind)))
+            return config.settings_out(await config.configuration(session, org_id, OrgKind(org.kind),
+                                                                  least_share_bp=least))  # fmt: skip
 
     @put("/settings", summary="Save the institution's settings (its admins)")
     async def save_settings(
-        self, org_id: FromPath[uuid.UUID], data: JSONBody[SettingsIn], user: Caller, db: Db, clock: Now
+        self,
+        org_id: FromPath[uuid.UUID],
+        data: JSONBody[SettingsIn],
+        user: Caller,
+        db: Db,
+        clock: Now,
+        listings: NamedDependency[ListingsContext],
     ) -> SettingsOut:
+        least = listings.rules.inventor_reward_min_bp
+
         async def work(session: AsyncSession) -> SettingsOut:
-            return config.settings_out(await config.save_settings(session, user, org_id, data, clock.now()))
+            saved = await config.save_settings(session, user, org_id, data, clock.now(), least_share_bp=least)
+            return config.settings_out(saved)
 
         return await db.transaction(work)
 

@@ -53,7 +53,7 @@ class SettingsIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     notice_unit: PeriodUnit = PeriodUnit.CALENDAR_DAYS
     plan_notice_days: Annotated[int, msgspec.Meta(ge=1, le=366)] = 15
     plan_notice_unit: PeriodUnit = PeriodUnit.WORKING_DAYS
-    inventor_share_bp: Bp = 7_000
+    inventor_share_bp: Bp | None = None  # left out: the least share the exchange accepts (70% by default)
     extra_approval_threshold_fen: Annotated[int, msgspec.Meta(ge=1, le=10**15)] = 30_000_000
     institution_parts: Annotated[list[InstitutionPartIn], msgspec.Meta(min_length=1, max_length=20)] = msgspec.field(
         default_factory=lambda: [InstitutionPartIn("学校", 1)]
@@ -236,6 +236,7 @@ class DecisionMakerIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: Annotated[str, msgspec.Meta(max_length=100)]
     related_to_counterparty: bool = False
     recused: bool = False
+    vote: Vote | None = None  # required unless recused (a recused member does not vote): the domain's check
 
 
 class DecisionIn(ActIn, kw_only=True):

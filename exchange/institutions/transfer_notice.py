@@ -1,10 +1,11 @@
 """公示: the institution's own public notice of its transfer decision, on the exchange's board.
 
-The notice opens when 决策 decision completes and is cancelled when the process leaves 公示 by a
-return or a stop (``publication``: its content and period). ``TransferNotices`` (registered for
-the kind in the composition root) moves the process when the notice ends: the period ran → 公示
-completes (actor 公示期满); an objection upheld → the office's remedy (back to a step, or stop; by
-default back to 决策 decision, whose new completion opens a new notice). The institution's office
+The notice opens when 决策 decision completes, is cancelled when the process stops, and is kept or
+superseded by a corrected decision (``publication``: its content and period). ``TransferNotices``
+(registered for the kind in the composition root) moves the process when the notice ends while it
+is at 公示: the period ran → 公示 completes (actor 公示期满); an objection upheld → the notice is
+cancelled and the office's remedy applies (back to a step, or stop; by default back to 决策
+decision, whose new completion opens a new notice). The institution's office
 answers and resolves the notice's objections and is told when one is filed.
 """
 
@@ -16,29 +17,26 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.institutions.config import holds_office, office_user_ids
+from exchange.institutions.config import holds_office, tell_of_objection
 from exchange.institutions.domain import (
     STEP_LABELS,
     InvalidStepRecord,
     Role,
     Step,
-    complete,
     return_to,
     stop,
 )
 from exchange.institutions.models import TransferProcess
-from exchange.institutions.processes import domain_process, get_process, history_of, write_act
+from exchange.institutions.processes import domain_process, get_process, history_of, notice_ran, write_act
 from exchange.institutions.publication import SUBJECT
 from exchange.institutions.schemas import ObjectionResolveIn
 from exchange.parties.domain import Principal
 from exchange.parties.http import actor_of
-from exchange.platform.outbox import Audience, Kind, Subject, notify
 from kernel.errors import Forbidden, NotFound
 from listings import ListingsContext, Notice, NoticeHandler, Objection
 from listings.domain import Actor, ObjectionDecision
 from listings.notices import resolve_objection
 
-EXPIRED = "公示期满"  # the actor of 公示 when its period ran without an objection upheld
 UPHELD = "异议成立"  # the actor of a return or stop on an objection upheld without the office's remedy
 
 
@@ -66,14 +64,8 @@ class TransferNotices(NoticeHandler):
 
     async def on_closed(self, session: AsyncSession, notice: Notice, now: datetime) -> None:
         process = await self._process(session, notice)
-        if process is None:
-            return
-        before = domain_process(process, await history_of(session, process.id))
-        roles = before.workflow.roles(Step.NOTICE)
-        role = Role.OFFICE if Role.OFFICE in roles else min(roles)
-        after = complete(before, Step.NOTICE, role=role, actor=EXPIRED, at=now,
-                         note=f"公示 {notice.id} 期满，无异议成立")  # fmt: skip
-        await write_act(session, None, process, before, after, now, {"notice_id": str(notice.id)})
+        if process is not None:
+            await notice_ran(session, process, notice, now)
 
     async def on_upheld(self, session: AsyncSession, notice: Notice, objection: Objection, now: datetime) -> None:
         process = await self._process(session, notice)
@@ -99,15 +91,8 @@ class TransferNotices(NoticeHandler):
         if notice.subject_type != SUBJECT:
             return
         process = await session.get(TransferProcess, notice.subject_id)
-        if process is None:
-            return
-        subject = Subject("objection", objection.id)
-        data = {"notice_id": str(notice.id), "notice_title": notice.title, "reason": objection.reason,
-                "process_id": str(process.id)}  # fmt: skip
-        office = Audience(users=await office_user_ids(session, process.org_id), operators=True)
-        notify(session, Kind.OBJECTION_TO_RESOLVE, to=office, now=now, subject=subject, data=data)
-        notify(session, Kind.OBJECTION_FILED, to=Audience(users=(objection.objector_user_id,)), now=now,
-               subject=subject, data={k: v for k, v in data.items() if k != "process_id"})  # fmt: skip
+        if process is not None:
+            await tell_of_objection(session, process.org_id, notice, objection, now, process_id=str(process.id))
 
     def answering_side(self, org_id: uuid.UUID) -> ColumnElement[bool]:
         """The institution answers the objections to its own notices (as a seller does)."""

@@ -103,7 +103,11 @@ CATALOGUE: Mapping[str, KindInfo] = dict(
         _info("service_order.updated", "the enterprise and the service provider"),
         _info("withdrawal.paid", "the organisation", mandatory=True),
         _info("withdrawal.rejected", "the organisation", mandatory=True),
-        _info("income.received", "the institution's office (its admins)", mandatory=True),
+        _info(
+            "income.received",
+            "the institution's office (its admins and members granted the office role)",
+            mandatory=True,
+        ),
         _info("inventor.paid", "the inventor (the member the office linked)", mandatory=True),
         _info(
             "operator.org_to_verify", "operators", channels=frozenset({Channel.INBOX, Channel.EMAIL}), mandatory=True
@@ -116,7 +120,7 @@ CATALOGUE: Mapping[str, KindInfo] = dict(
         ),
         _info(
             "operator.objection_to_resolve",
-            "operators",
+            "operators (and an institution's office, for its own transfer and plan notices)",
             channels=frozenset({Channel.INBOX, Channel.EMAIL}),
             mandatory=True,
         ),

@@ -114,6 +114,8 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     trading.settlement_observers.append(institutions.IncomeReceipts())
     # A deal of a listing a transfer process implemented keeps to its decision (counterparty, contract, floor).
     trading.deal_guards.append(institutions.DecidedTerms())
+    # …and the listing it created keeps the decided floor price before and after its submission.
+    listings.hooks.add_content_guard(institutions.DecidedListing())
     listings.hooks.register_notice_handler(NoticeKind.DISTRIBUTION_PLAN, institutions.DistributionNotices())
     # An inventor paid by an institution withdraws from their own account as an organisation from its
     # wallet: payments draws on it through the institution's answer to who may (payments.PayerAccounts),

@@ -558,6 +558,7 @@ INSTITUTION_FIELDS: dict[str, str] = {
     "decision_makers": "请填写出席的决策成员。",
     "decision_makers.*.name": "请填写决策成员姓名，每人只填一次。",
     "decision_makers.*.recused": "与受让方有关联的决策成员须回避。",
+    "decision_makers.*.vote": "未回避的决策成员须表决（同意、不同意或弃权）；回避的成员不参加表决。",
     "pricing": "请选择定价方式：协议定价、挂牌交易或拍卖。",
     "floor_price": "底价须为大于 0 的金额（元）。",
     "counterparty": "协议定价须写明受让方；挂牌或拍卖的受让方在交易所产生，此处留空。",
@@ -588,6 +589,10 @@ INSTITUTION_FIELD_RULES: dict[tuple[str, str], str] = {
     ("experts.*.name", "twice"): "同一位专家只能填写一次。",
     ("experts.*.name", "is an inventor"): "发明人不能担任本成果的论证专家。",
     ("decision_makers", "no decision-maker is left"): "关联成员回避后须至少留有一位决策成员。",
+    (
+        "decision_makers",
+        "did not approve",
+    ): "决策未获通过：同意票须超过未回避成员的半数（弃权按不同意计）。不批准的，请终止流程。",
     ("floor_price", "at least the appraised value"): "事业单位的底价不得低于评估值。",
     ("counterparty", "negotiated price names"): "协议定价须写明受让方。",
     ("counterparty", "finds its counterparty"): "挂牌或拍卖的受让方在交易所产生，此处请留空。",

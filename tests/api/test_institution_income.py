@@ -20,7 +20,17 @@ from exchange.institutions.domain import inventors_minimum
 from exchange.institutions.models import InventorAccount
 from exchange.platform.outbox import OutboxEvent
 from tests.helpers import assert_problem, relogin, verified
-from tests.institution_helpers import API, pay, plan_of, propose, receipts, settled_deal, to_decision, university
+from tests.institution_helpers import (
+    API,
+    grant,
+    pay,
+    plan_of,
+    propose,
+    receipts,
+    settled_deal,
+    to_decision,
+    university,
+)
 from tests.trading_helpers import (
     assert_ledger_sound,
     balance,
@@ -29,6 +39,11 @@ from tests.trading_helpers import (
 )
 
 REASON = "完成人贡献比例与实际不符，请重新核定分配方案。"
+
+
+async def outbox(app: Any, kind: str) -> list[OutboxEvent]:
+    async with app.state.db.read() as session:
+        return list((await session.scalars(select(OutboxEvent).where(OutboxEvent.kind == kind))).all())
 
 
 def adjusted(amount: int, first: int, second: int) -> dict[str, Any]:
@@ -44,11 +59,14 @@ def adjusted(amount: int, first: int, second: int) -> dict[str, Any]:
 
 async def test_income_from_a_settled_deal_is_distributed_to_the_inventors_after_its_notice(client, app) -> None:
     uni = await university(client, app)
+    await grant(client, uni.office, uni.board, "office")  # a member granted the office role is the office too
     process = await to_decision(client, uni)
     objector = await verified(client, uni.ops, "enterprise", "异议企业")
     deal, buyer = await settled_deal(client, app, uni, process["id"])
     await relogin(client, objector)
+    await relogin(client, uni.board)
     office = uni.office
+    the_office = sorted([office.user_id, uni.board.user_id])
     cash_code, rewards_code = chart.org_cash(office.org_id).code, chart.org_inventor_rewards(office.org_id).code
     proceeds, held = await balance(app, cash_code), await balance(app, rewards_code)
     assert proceeds > 0 and held > 0
@@ -59,10 +77,9 @@ async def test_income_from_a_settled_deal_is_distributed_to_the_inventors_after_
     assert receipt["deal_id"] == deal["id"] and receipt["process_id"] == process["id"] and receipt["seq"] == 0
     assert (amount, receipt["reward_held"]) == (proceeds + held, held)
     assert receipt["plans"] == []
-    async with app.state.db.read() as session:
-        told = (await session.scalars(select(OutboxEvent).where(OutboxEvent.kind == "income.received"))).all()
-    assert [(e.subject_id, e.data["amount_fen"], e.audience["orgs"], e.audience["admins_only"]) for e in told] == [
-        (receipt["id"], amount, [office.org_id], True)
+    told = await outbox(app, "income.received")
+    assert [(e.subject_id, e.data["amount_fen"], sorted(e.audience["users"])) for e in told] == [
+        (receipt["id"], amount, the_office)
     ]
     # Another organisation does not see it; a member who is not the office does not propose.
     assert (await client.get(f"{API}/income-receipts/{receipt['id']}", headers=buyer.headers)).status_code == 404
@@ -118,6 +135,19 @@ async def test_income_from_a_settled_deal_is_distributed_to_the_inventors_after_
         f"{API}/notices/{plan['notice_id']}/objections", json={"reason": REASON}, headers=objector.headers
     )
     assert filed.status_code == 201, filed.text
+    # The office is told (as of an objection to its transfer notice) and answers it there.
+    (to_resolve,) = await outbox(app, "operator.objection_to_resolve")
+    assert (to_resolve.subject_id, sorted(to_resolve.audience["users"]), to_resolve.audience["operators"]) == (
+        filed.json()["id"], the_office, True,
+    )  # fmt: skip
+    assert to_resolve.data["plan_id"] == plan["id"]
+    answer = {"answer": "贡献比例依据项目组书面确认。"}
+    answered = await client.post(
+        f"{API}/objections/{filed.json()['id']}/answer", json=answer, headers=uni.board.headers
+    )
+    assert answered.status_code == 200, answered.text
+    stranger = await client.post(f"{API}/objections/{filed.json()['id']}/answer", json=answer, headers=buyer.headers)
+    assert stranger.status_code == 404  # another organisation neither answers nor learns of it
     assert_problem(
         await client.post(
             f"{API}/objections/{filed.json()['id']}/resolve", json={"decision": "upheld", "note": "x"},

@@ -7,6 +7,7 @@ the notice run its period; another university's member cannot resolve."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from tests.helpers import Party, assert_problem, verified
@@ -78,7 +79,21 @@ async def test_decision_opens_the_notice_its_period_completes_it_and_the_listing
     assert (last["step"], last["outcome"], last["actor_name"], last["actor_user_id"]) == (
         "notice", "completed", "公示期满", None,
     )  # fmt: skip
+    # A correction that does not change what was noticed: the notice that ran stands, 公示 is done.
+    await act(client, uni.office, pid, "return", {"to": "decision", "reason": "纪要附件补正"})
+    same = await act(client, uni.board, pid, "decision", decision_body(note="附件已补正"))
+    assert (same["step"], same["notice_id"]) == ("implementation", process["notice_id"])
+    assert [(e["step"], e["outcome"]) for e in same["history"][-3:]] == [
+        ("implementation", "returned"), ("decision", "completed"), ("notice", "completed"),
+    ]  # fmt: skip
+    board = (await client.get(f"{API}/notices", params={"kind": "institution_transfer"})).json()["items"]
+    assert board == [] and (await notice_of(client, process["notice_id"]))["status"] == "closed"  # no new notice
 
+    # The exchange raises its least inventors' share (TECHX_INVENTOR_REWARD_BP): an institution on the
+    # defaults declares that one, and listings accepts it.
+    app.state.listings.rules = replace(app.state.listings.rules, inventor_reward_min_bp=8000)
+    settings = await client.get(f"{API}/institutions/{uni.office.org_id}/settings", headers=uni.office.headers)
+    assert settings.json()["inventor_share_bp"] == 8000 and settings.json()["configured"] is False
     # Only the office implements; the decision body's secretary may not.
     refused = await client.post(
         f"{API}/transfer-processes/{pid}/implementation", json={"ip_assets": IP_WITH_EXPIRY}, headers=uni.board.headers
@@ -94,7 +109,15 @@ async def test_decision_opens_the_notice_its_period_completes_it_and_the_listing
     assert listing["pricing"]["mode"] == "auction" and listing["pricing"]["asking_price"] == 120_000_000
     assert listing["pricing"]["appraised_value"] == 100_000_000
     assert listing["pricing"]["appraisal_report"]["report_number"] == "东洲评报字[2026]第0101号"
-    assert listing["inventor_reward_bp"] == 7000
+    assert listing["inventor_reward_bp"] == 8000
+    # The draft keeps the decided floor: edited below it, refused naming the price, nothing written
+    # (an auction's bids start at the asking price, so its deal keeps to the floor too).
+    pricing = {k: listing["pricing"][k] for k in ("mode", "appraised_value", "deposit", "increment")}
+    below = await client.patch(f"{API}/listings/{done['listing_id']}", headers=uni.office.headers,
+                               json={"pricing": {**pricing, "asking_price": 119_999_999}})  # fmt: skip
+    assert_problem(below, 422, "invalid-listing", "pricing.asking_price")
+    again = (await client.get(f"{API}/listings/{done['listing_id']}", headers=uni.office.headers)).json()
+    assert (again["pricing"]["asking_price"], again["version"]) == (120_000_000, listing["version"])
     assert [i["name"] for i in listing["inventors"]] == ["张发明", "李创新"]
     assert listing["title"] == "一种高容量储氢合金及其制备方法"
     # Done once: a second implementation is refused.
@@ -165,6 +188,19 @@ async def test_an_operator_upholding_returns_to_decision_and_the_office_may_stop
     assert shown["step"] == "decision" and shown["history"][-1]["returned_to"] == "decision"
 
     decided = await act(client, uni.board, pid, "decision", decision_body())
+    # A correction while the notice runs: noticing the same keeps it; a changed floor price supersedes it.
+    await act(client, uni.office, pid, "return", {"to": "decision", "reason": "纪要编号补正"})
+    assert (await notice_of(client, decided["notice_id"]))["status"] == "open"
+    same = await act(client, uni.board, pid, "decision", decision_body(note="同一决定"))
+    assert (same["step"], same["notice_id"]) == ("notice", decided["notice_id"])
+    await act(client, uni.office, pid, "return", {"to": "decision", "reason": "底价调整"})
+    decided = await act(client, uni.board, pid, "decision", decision_body(floor_price=125_000_000))
+    assert decided["notice_id"] != same["notice_id"]
+    assert (await notice_of(client, same["notice_id"]))["status"] == "cancelled"
+    new = await notice_of(client, decided["notice_id"])
+    assert new["content"]["supersedes"] == same["notice_id"] and new["content"]["body"]["decision"]["floor_price"] == (
+        125_000_000
+    )
     oid2 = await object_to(client, decided["notice_id"], objector)
     stopped = await resolve(client, uni.office, pid, oid2, decision="upheld", stop=True)
     assert stopped.status_code == 200, stopped.text

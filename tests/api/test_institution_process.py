@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from exchange.institutions.models import Disclosure, StepEntry, TransferProcess
+from listings import Notice
 from tests.helpers import assert_problem, verified
 from tests.institution_helpers import (
     API,
@@ -43,6 +44,7 @@ async def test_a_disclosure_goes_through_every_step_to_an_approved_decision(clie
     assert after["history"][-1]["record"]["tally"] == {"approvals": 2, "rejections": 1, "abstentions": 0}
     after = await act(client, uni.board, pid, "decision", decision_body())
     assert after["decision"]["floor_price"] == 120_000_000 and after["decision"]["pricing"] == "auction"
+    assert after["decision"]["tally"] == {"approvals": 2, "rejections": 0, "abstentions": 1}
     assert [(h["step"], h["outcome"], h["role"]) for h in after["history"]] == [
         ("initiate", "completed", "inventor"),
         ("first_review", "completed", "office"),
@@ -123,9 +125,15 @@ async def test_bad_step_records_are_refused_naming_the_field(client, app):
     related = decision_body(pricing="negotiated", counterparty="某某科技有限公司", related_inventors=["张发明"])
     assert_problem(await post(client, uni.board, f"/transfer-processes/{pid}/decision", related),
                    422, "invalid-step-record", "related_party_declaration")  # fmt: skip
+    # A decision without the required votes: 1 of the 2 members who did not recuse approves.
+    split = decision_body(decision_makers=[{"name": "陈校长", "vote": "approve"}, {"name": "刘处长", "vote": "reject"},
+                                           {"name": "黄主任", "recused": True}])  # fmt: skip
+    refused = assert_problem(await post(client, uni.board, f"/transfer-processes/{pid}/decision", split),
+                             422, "invalid-step-record", "decision_makers")  # fmt: skip
+    assert "1 of 2 ballots approve" in refused["detail"]
     process = await client.get(f"{API}/transfer-processes/{pid}", headers=uni.office.headers)
     assert process.json()["step"] == "decision" and process.json()["decision"] is None
-    assert await count(app, StepEntry) == 4
+    assert await count(app, StepEntry) == 4 and await count(app, Notice) == 0
 
 
 async def test_a_returned_step_keeps_its_history_and_the_decision_is_frozen_after_it(client, app):

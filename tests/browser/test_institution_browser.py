@@ -77,7 +77,9 @@ def test_a_disclosure_clicked_through_to_an_approved_decision(visit: Visit) -> N
 
     page.fill("#decision-minutes", "东海理工大学成果转化工作领导小组2026年第3次会议纪要")
     page.fill("#decision-decision_makers-0-name", "陈校长")
+    page.select_option("#decision-decision_makers-0-vote", "approve")
     page.fill("#decision-decision_makers-1-name", "刘处长")
+    page.select_option("#decision-decision_makers-1-vote", "approve")
     page.select_option("#decision-pricing", "listed")
     page.fill("#decision-floor_price", "1,500,000")
     page.get_by_role("button", name="批准转化").click()

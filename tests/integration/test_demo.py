@@ -43,11 +43,13 @@ from exchange.tracking.models import TrackingReport
 from exchange.tracking.service import state_of
 from exchange.trading.models import Auction, Deal, DealInstalment, Negotiation, Offer
 from exchange.vouchers.models import FeePayment, Redemption, ServiceOrder
+from exchange.web.formats import yuan
 from ledger.history import trial_balance
 from listings import Listing, Notice, Objection
 from listings.models import ConfidentialRead, ListingNda
 from listings.workdays import BEIJING
 from tests.conftest import make_settings, running
+from tests.page_helpers import post_form
 
 PRESENT = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 
@@ -288,6 +290,13 @@ async def the_university_has_a_process_at_every_step(client: httpx.AsyncClient, 
     assert [d["price"] for d in sold] == [deal["price"]]
     if paid_year == received_year:
         assert figures["income"]["to_inventors"] == sum(a["balance"] for a in accounts)
+    # Its page, as the office signed in through the site sees it: the same income, in yuan; its files.
+    async with httpx.AsyncClient(transport=client._transport, base_url="http://demo") as site:
+        await site.get("/login")
+        assert (await post_form(site, "/login", email=uni.email, password=DEMO_PASSWORD)).status_code == 303
+        page = await site.get("/workspace/transfers/annual-report", params={"year": received_year})
+    row = re.search(r"<th>收到的转化收入</th><td[^>]*>(\d+) 笔</td><td[^>]*>([^<]+)</td>", page.text)
+    assert row and row.groups() == ("1", yuan(receipts[0]["amount"])), page.text[:500]
     pdf = await client.get(url, params={"format": "pdf"}, headers=headers)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)

@@ -49,7 +49,9 @@ EXPERTS = {
 DECISION = {
     "minutes": "成果转化工作领导小组2026年第5次会议纪要",
     "decision_makers.0.name": "陈校长",
+    "decision_makers.0.vote": "approve",
     "decision_makers.1.name": "刘处长",
+    "decision_makers.1.vote": "approve",
     "pricing": "auction",
     "floor_price": "1,200,000",
 }
@@ -151,11 +153,14 @@ async def test_a_disclosure_typed_through_the_form_and_taken_to_an_approved_deci
     async with browser_of(app, uni.board) as board:
         low = await post_form(board, f"{path}/decision", **{**DECISION, "floor_price": "900,000"})
         assert low.status_code == 422 and "不得低于评估值" in error_next_to(low.text, "decision-floor_price")
-        negotiated = await post_form(board, f"{path}/decision", **{**DECISION, "pricing": "negotiated"})
+        unvoted = {**DECISION, "pricing": "negotiated", "decision_makers.1.vote": ""}
+        negotiated = await post_form(board, f"{path}/decision", **unvoted)
         assert "协议定价须写明受让方" in error_next_to(negotiated.text, "decision-counterparty")
+        assert "未回避的决策成员须表决" in error_next_to(negotiated.text, "decision-decision_makers-1-vote")
         assert (await post_form(board, f"{path}/decision", **DECISION)).status_code == 303
         page = await board.get(path)
         assert "底价 ¥1,200,000.00" in page.text and "决策机构" in page.text and "评估值 ¥1,000,000.00" in page.text
+        assert "陈校长（同意）" in page.text and "表决 同意 2，不同意 0，弃权 0" in page.text
         assert page.text.count('<li class="done">') == 5  # 发起 初审 评估 论证 决策 ticked
         assert 'id="transfer-notice"' in page.text and "公示中" in page.text  # the decision's notice runs
 

@@ -17,6 +17,7 @@ from exchange.institutions.domain import (
     DEFAULT_WORKFLOW,
     OPTIONAL_STEPS,
     REQUIRED_STEPS,
+    SHANGHAI_INVENTOR_SHARE_BP,
     Decision,
     DecisionMaker,
     DisclosedInventor,
@@ -487,7 +488,16 @@ def test_an_expert_review_is_refused_naming_the_field(experts, field):
     assert field in fields(refused)
 
 
-BOARD = (DecisionMaker("周书记"), DecisionMaker("吴校长"), DecisionMaker("郑处长"))
+YES, NO, ABSTAIN = Vote.APPROVE, Vote.REJECT, Vote.ABSTAIN
+BOARD = (DecisionMaker("周书记", vote=YES), DecisionMaker("吴校长", vote=YES), DecisionMaker("郑处长", vote=YES))
+
+
+def board(*votes: Vote | None, recused: int | None = None) -> tuple[DecisionMaker, ...]:
+    """A board voting ``votes`` in order; member ``recused`` recuses (and casts no vote)."""
+    names = ["周书记", "吴校长", "郑处长", "冯院长"]
+    return tuple(DecisionMaker(names[i], recused=i == recused, vote=v) for i, v in enumerate(votes))
+
+
 AUCTION = Decision(True, "校转化领导小组纪要〔2026〕3号", BOARD, PricingMode.AUCTION, floor_price=50_000_000)
 NEGOTIATED = Decision(
     True, "纪要〔2026〕4号", BOARD, PricingMode.NEGOTIATED, 50_000_000, counterparty="上海某科技有限公司"
@@ -514,6 +524,26 @@ def test_decisions_that_pass():
 
 
 @pytest.mark.parametrize(
+    ("makers", "passes"),
+    [
+        (board(YES, YES, NO), True),  # 2 of 3
+        (board(YES, NO, ABSTAIN), False),  # an abstention weighs as not approving
+        (board(YES, YES, NO, ABSTAIN), False),  # 2 of 4 is not more than half
+        (board(YES, YES, None, NO, recused=2), True),  # the recused member is no ballot: 2 of 3
+        (board(YES, None, recused=1), True),  # 1 of 1
+    ],
+)
+def test_an_approval_needs_more_than_half_of_the_members_who_do_not_recuse(makers, passes):
+    decision = replace(AUCTION, decision_makers=makers)
+    if passes:
+        assert check_decision(decision, public_institution=True, appraised_value=None, inventors=INVENTORS).passed
+        return
+    with pytest.raises(InvalidStepRecord) as refused:
+        check(decision)
+    assert fields(refused) == ["decision_makers"] and "did not approve" in refused.value.detail
+
+
+@pytest.mark.parametrize(
     ("decision", "field"),
     [
         (replace(AUCTION, floor_price=49_999_999), "floor_price"),  # below the appraised value
@@ -522,7 +552,9 @@ def test_decisions_that_pass():
         (replace(AUCTION, pricing=None), "pricing"),
         (replace(AUCTION, minutes=""), "minutes"),
         (replace(AUCTION, decision_makers=()), "decision_makers"),
-        (replace(AUCTION, decision_makers=(*BOARD, DecisionMaker("吴校长"))), "decision_makers.3.name"),
+        (replace(AUCTION, decision_makers=(*BOARD, DecisionMaker("吴校长", vote=YES))), "decision_makers.3.name"),
+        (replace(AUCTION, decision_makers=board(YES, YES, None)), "decision_makers.2.vote"),  # a member votes
+        (replace(AUCTION, decision_makers=board(YES, YES, NO, recused=2)), "decision_makers.2.vote"),  # recused: none
         (replace(AUCTION, counterparty="上海某科技有限公司"), "counterparty"),
         (replace(NEGOTIATED, counterparty=" "), "counterparty"),
         (replace(NEGOTIATED, related_inventors=("李四",)), "related_party_declaration"),
@@ -597,10 +629,14 @@ def test_a_working_day_notice_into_a_year_without_calendar_data_is_refused():
     ],
 )
 def test_institution_settings_are_refused_naming_the_setting(change, field):
-    check_institution_rules(InstitutionRules())
-    check_institution_rules(InstitutionRules(public=False, inventor_share_bp=5000))  # only public ones keep to 70%
+    check_institution_rules(InstitutionRules(), public_minimum_bp=SHANGHAI_INVENTOR_SHARE_BP)
+    # Only public ones keep to the least share.
+    check_institution_rules(InstitutionRules(public=False, inventor_share_bp=5000), public_minimum_bp=7000)
+    # The least share is the exchange's (TECHX_INVENTOR_REWARD_BP): raised, a 70% declaration is refused.
+    with pytest.raises(InvalidInstitutionRules):
+        check_institution_rules(InstitutionRules(inventor_share_bp=7000), public_minimum_bp=8000)
     with pytest.raises(InvalidInstitutionRules) as refused:
-        check_institution_rules(replace(InstitutionRules(), **change))
+        check_institution_rules(replace(InstitutionRules(), **change), public_minimum_bp=SHANGHAI_INVENTOR_SHARE_BP)
     assert fields(refused) == [field]
 
 

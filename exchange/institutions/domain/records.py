@@ -111,6 +111,16 @@ class Tally:
     def passed(self) -> bool:
         return 2 * self.approvals > self.ballots
 
+    @classmethod
+    def of(cls, votes: Sequence[Vote]) -> Tally:
+        return cls(votes.count(Vote.APPROVE), votes.count(Vote.REJECT), votes.count(Vote.ABSTAIN))
+
+    def shortfall(self) -> str:
+        """Why it did not pass, in the refusals' words."""
+        return (
+            f"{self.approvals} of {self.ballots} ballots approve, more than half ({self.ballots // 2 + 1}) are needed"
+        )
+
 
 def check_expert_review(experts: Sequence[ExpertOpinion], *, inventors: Sequence[DisclosedInventor] = ()) -> Tally:
     """The panel's tally; 422 ``invalid-step-record`` for a panel of fewer than ``MIN_EXPERTS``, an
@@ -132,26 +142,25 @@ def check_expert_review(experts: Sequence[ExpertOpinion], *, inventors: Sequence
         if is_blank(expert.opinion):
             fail(f"experts.{i}.opinion", "each expert gives a written opinion")
     fail.raise_as(InvalidStepRecord)
-    votes = [expert.vote for expert in experts]
-    return Tally(votes.count(Vote.APPROVE), votes.count(Vote.REJECT), votes.count(Vote.ABSTAIN))
+    return Tally.of([expert.vote for expert in experts])
 
 
 def require_expert_approval(tally: Tally) -> None:
     """422 ``invalid-step-record`` on ``experts`` unless the panel approved (see ``Tally``): an
     expert review that did not pass is not completed; the office returns or stops the process."""
     if not tally.passed:
-        raise InvalidStepRecord(
-            f"experts: the panel did not approve: {tally.approvals} of {tally.ballots} ballots approve, "
-            f"more than half ({tally.ballots // 2 + 1}) are needed",
-            field="experts",
-        )
+        raise InvalidStepRecord(f"experts: the panel did not approve: {tally.shortfall()}", field="experts")
 
 
 @dataclass(frozen=True)
 class DecisionMaker:
+    """A member of the decision body present at the meeting, with their vote; one who recuses
+    (related to the counterparty, or for any other reason) does not vote."""
+
     name: str
     related_to_counterparty: bool = False
     recused: bool = False
+    vote: Vote | None = None
 
 
 @dataclass(frozen=True)
@@ -172,6 +181,11 @@ class Decision:
     def related(self) -> bool:
         return bool(self.related_inventors) or any(m.related_to_counterparty for m in self.decision_makers)
 
+    @property
+    def tally(self) -> Tally:
+        """The ballots of the members who did not recuse, counted as the expert panel's (``Tally``)."""
+        return Tally.of([m.vote for m in self.decision_makers if not m.recused and m.vote is not None])
+
 
 def check_decision(
     decision: Decision,
@@ -179,10 +193,13 @@ def check_decision(
     public_institution: bool,
     appraised_value: int | None,
     inventors: Sequence[DisclosedInventor],
-) -> None:
-    """422 ``invalid-step-record`` naming every field at fault:
+) -> Tally:
+    """The decision body's tally; 422 ``invalid-step-record`` naming every field at fault:
 
     - the minutes are cited, at least one decision-maker, each named once;
+    - each decision-maker who does not recuse votes (approve, reject or abstain), one who recuses
+      does not; an approval needs more than half of those ballots approving (the expert panel's
+      rule, ``Tally``: an abstention weighs as not approving);
     - an approval names its pricing mode and a floor price (> 0); a public institution's floor is
       at least the appraised value of record (when the process has one — an appraisal is not
       mandatory for a transfer); a negotiated price names its counterparty; a listing or auction
@@ -208,8 +225,16 @@ def check_decision(
         seen.setdefault(key, i)
         if maker.related_to_counterparty and not maker.recused:
             fail(f"decision_makers.{i}.recused", f"{maker.name} is related to the counterparty and recuses")
+        if maker.recused and maker.vote is not None:
+            fail(f"decision_makers.{i}.vote", f"{maker.name} recuses and does not vote")
+        elif not maker.recused and maker.vote is None:
+            fail(f"decision_makers.{i}.vote", f"{maker.name} votes: approve, reject or abstain")
     if makers and all(maker.recused for maker in makers):
         fail("decision_makers", "no decision-maker is left once the related ones recuse")
+    tally = decision.tally
+    every_vote_cast = all(maker.recused or maker.vote is not None for maker in makers)
+    if decision.approved and every_vote_cast and tally.ballots and not tally.passed:
+        fail("decision_makers", f"the decision body did not approve: {tally.shortfall()}")
     if decision.approved:
         if decision.pricing is None:
             fail("pricing", "an approval names the pricing mode: negotiated, listed or auction")
@@ -236,3 +261,4 @@ def check_decision(
                 "related_party_declaration", "an inventor or decision-maker is related to the counterparty: declare it"
             )
     fail.raise_as(InvalidStepRecord)
+    return tally

@@ -43,7 +43,7 @@ class InstitutionRules:
     extra_approval_threshold_fen: int = EXTRA_APPROVAL_THRESHOLD_FEN
 
 
-def check_institution_rules(rules: InstitutionRules, *, public_minimum_bp: int = SHANGHAI_INVENTOR_SHARE_BP) -> None:
+def check_institution_rules(rules: InstitutionRules, *, public_minimum_bp: int) -> None:
     """422 ``invalid-institution-rules`` naming every setting at fault: the transfer notice runs
     ``MIN_NOTICE_DAYS`` to ``MAX_NOTICE_DAYS`` days, the plan's notice 1 to ``MAX_NOTICE_DAYS``; the
     declared inventor share is at most 100% and, for a public institution, at least

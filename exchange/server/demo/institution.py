@@ -96,7 +96,12 @@ SETTINGS = {
         {"name": "技术转移中心", "weight": 2},
     ],
 }
-DECISION_MAKERS = [{"name": "王建国"}, {"name": "孙立群"}, {"name": "郑海涛"}, {"name": "陈静"}]
+DECISION_MAKERS = [
+    {"name": "王建国", "vote": "approve"},
+    {"name": "孙立群", "vote": "approve"},
+    {"name": "郑海涛", "vote": "approve"},
+    {"name": "陈静", "vote": "abstain"},
+]
 
 
 @dataclass
@@ -335,7 +340,8 @@ async def scene_transfer_office(demo: Demo) -> str:
         async with demo.db.read() as session:
             demo.principals[member.key] = await parties.load_principal(session, user_id)  # type: ignore[assignment]
     settings = msgspec.convert(SETTINGS, SettingsIn)
-    await demo.tx(lambda s: config.save_settings(s, uni, uni.org_id, settings, demo.now))
+    least = demo.modules.listings.rules.inventor_reward_min_bp
+    await demo.tx(lambda s: config.save_settings(s, uni, uni.org_id, settings, demo.now, least_share_bp=least))
     return (
         f"{len(MEMBERS)} members joined 东海理工大学 by invitation; evaluator, expert panel and decision body "
         "granted; settings saved (notice 15 days, plan notice 15 working days, 80 % to the inventors)"
