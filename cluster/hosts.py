@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import os
 import pwd
+import shutil
 import signal
 import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -74,6 +78,11 @@ def cleanup_leftovers() -> list[str]:
             kill_namespace_processes(ns)
             _ip("netns", "del", ns, check=False)
             removed.append(ns)
+    # directories of a run whose driver was killed before it could remove them (see cluster/postgres.py)
+    for path in glob.glob(os.path.join(tempfile.gettempdir(), PREFIX + "*")):
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
     return removed
 
 
@@ -255,3 +264,13 @@ class Network:
 def network(host_names: Sequence[str]) -> Iterator[Network]:
     with Network(host_names) as net:
         yield net
+
+
+if __name__ == "__main__":
+    # `python -m cluster.hosts cleanup`: remove what a killed run left behind
+    if sys.argv[1:] != ["cleanup"]:
+        sys.exit("usage: python -m cluster.hosts cleanup")
+    fd = os.open(LOCK_PATH, os.O_CREAT | os.O_RDWR, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    for item in cleanup_leftovers():
+        print("removed", item)
