@@ -72,10 +72,14 @@ def cleanup_leftovers() -> list[str]:
 
     Safe to call at any time when no network of this prefix is in use; returns what it removed.
     """
-    removed = []
+    removed, errors = [], []
     for ns in namespaces():
         if ns.startswith(PREFIX):
-            kill_namespace_processes(ns)
+            # one stubborn namespace must not leave the others behind: report it after removing the rest
+            try:
+                kill_namespace_processes(ns)
+            except RuntimeError as e:
+                errors.append(str(e))
             _ip("netns", "del", ns, check=False)
             removed.append(ns)
     # directories of a run whose driver was killed before it could remove them (see cluster/postgres.py)
@@ -83,6 +87,8 @@ def cleanup_leftovers() -> list[str]:
         if os.path.isdir(path) and not os.path.islink(path):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
+    if errors:
+        raise RuntimeError("; ".join(errors))
     return removed
 
 
