@@ -53,3 +53,9 @@ bench: $(DEV)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+
+## The simulated-hosts harness (cluster/README.md): namespaces, a replicated PostgreSQL, HAProxy.
+## Needs root, iproute2, postgresql-15 and haproxy; not yet part of `make test` or .ci/run.
+.PHONY: test-cluster
+test-cluster: $(DEV)
+	$(BIN)/pytest -q -p no:randomly cluster/test_harness.py

@@ -1,0 +1,54 @@
+"""HAProxy in front of backends on simulated hosts (Debian's haproxy package, `apt-get install -y haproxy`)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+
+from cluster.hosts import Network, Process
+
+HAPROXY = "/usr/sbin/haproxy"
+
+
+def config(backends: Sequence[tuple[str, str, int]], bind: str, port: int) -> str:
+    """A round-robin HTTP balancer on bind:port over (name, address, port) backends.
+
+    Health checks every 200 ms, one failure marks a server down: a killed backend leaves the rotation
+    within a fraction of a second. Until then `option redispatch` retries a refused connection on
+    another server, so a client does not see the gap.
+    """
+    servers = "\n".join(f"    server {name} {addr}:{p} check inter 200ms fall 1 rise 2" for name, addr, p in backends)
+    return f"""global
+    log stdout format raw local0 warning
+
+defaults
+    mode http
+    log global
+    timeout connect 1s
+    timeout client 30s
+    timeout server 30s
+    retries 2
+    option redispatch
+
+frontend api
+    bind {bind}:{port}
+    default_backend hosts
+
+backend hosts
+    balance roundrobin
+    option httpchk GET /
+{servers}
+"""
+
+
+def start(net: Network, host: str, workdir: str, backends: Sequence[tuple[str, str, int]], port: int = 8080) -> Process:
+    """Write the configuration under `workdir` and start HAProxy in the foreground on `host`."""
+    if shutil.which(HAPROXY) is None:
+        raise FileNotFoundError(f"{HAPROXY} missing: apt-get install -y haproxy")
+    path = os.path.join(workdir, f"haproxy-{host}.cfg")
+    with open(path, "w") as f:
+        f.write(config(backends, net.address(host), port))
+    os.chmod(path, 0o644)
+    # -db: stay in the foreground, so the harness holds its pid and its log; no root needed above port 1024
+    return net.start(host, [HAPROXY, "-db", "-f", path], user="nobody", log_path=os.path.join(workdir, f"{host}.log"))
