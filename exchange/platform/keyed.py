@@ -213,10 +213,14 @@ async def idempotent(
     credit code taken, would otherwise answer it with a refusal). SQLite serialises writers
     already (``BEGIN IMMEDIATE``). The key's unique index remains the last word.
 
-    ``key_seen_free``: the caller has just seen no answer stored under the key (``KEY_TAKEN``), so
-    ``work`` runs first, without the lock, and the key is looked up only when ``work`` refuses (a
-    concurrent request with the key may have committed meanwhile) or when storing the answer finds
-    the key taken. The hot path (bids) saves the lock's round trip this way.
+    ``key_seen_free``: the caller has just seen no answer stored under the key (``KEY_TAKEN``), or
+    expects none (replays are rare) and its work may run again harmlessly, so ``work`` runs first,
+    without the lock, and the key is looked up only when ``work`` refuses (a concurrent request
+    with the key may have committed meanwhile, or the request is a replay) or when storing the
+    answer finds the key taken (the work is then rolled back and the stored answer replayed). The
+    hot paths (bids, ledger writes) save the lock's and the look-up's round trips this way. The
+    work must refuse with a ``DomainError`` (looked up) and write nothing outside the transaction;
+    a work that its own replay would refuse otherwise (an integrity error, say) cannot use it.
     """
     if key is None:
         return await db.transaction(work)
@@ -275,12 +279,14 @@ async def keyed(
     work: Callable[[AsyncSession], Awaitable[Any]],
     status: int = 201,
     required: bool = False,
+    optimistic: bool = False,
 ) -> Response[Any]:
     """A keyed write in one transaction: ``work(session)`` returns the answer's body.
 
     ``action`` names the operation (a key reused for another action is a different request);
     ``request`` is what the answer depends on (the body and the path's ids); ``required`` refuses
-    a request without a key (SPEC §7: bids, payments, withdrawals, grants, ledger writes).
+    a request without a key (SPEC §7: bids, payments, withdrawals, grants, ledger writes);
+    ``optimistic`` runs the work before looking the key up (``idempotent``'s ``key_seen_free``).
     """
     if required or key is not None:
         key = required_key(key)
@@ -288,5 +294,13 @@ async def keyed(
     async def run(session: AsyncSession) -> Outcome:
         return Outcome(status, await work(session))
 
-    outcome = await idempotent(db, scope=key_scope(caller), key=key, request=[action, request], now=clock.now, work=run)
+    outcome = await idempotent(
+        db,
+        scope=key_scope(caller),
+        key=key,
+        request=[action, request],
+        now=clock.now,
+        work=run,
+        key_seen_free=optimistic,
+    )
     return answer(outcome)
