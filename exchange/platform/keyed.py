@@ -175,20 +175,22 @@ async def stored_answer(db: Database, *, scope: str, key: str, request: Any) -> 
     return _answer(await db.first_row(_ANSWER, {"scope": scope, "key": key}), fingerprint(request))
 
 
+# Built once per dialect: a Core statement with its values as parameters is cached compiled, where
+# an ORM insert with inline values went through the ORM's bulk path and a fresh cache key each time.
+_STORE = {
+    dialect: insert(_records).on_conflict_do_nothing(index_elements=["scope", "key"]).returning(_records.c.id)
+    for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
 async def _store(session: AsyncSession, values: dict[str, Any]) -> bool:
     """Insert the answer unless the key holds one already (committed by a concurrent request).
 
     ``ON CONFLICT DO NOTHING`` on the key's own unique index: a clash of keys is told apart from the
     work's own integrity errors, which are never taken for one.
     """
-    insert = pg_insert if is_postgres(session) else sqlite_insert
-    statement = (
-        insert(IdempotencyRecord)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["scope", "key"])
-        .returning(_records.c.id)
-    )
-    return (await session.execute(statement)).first() is not None
+    statement = _STORE["postgresql" if is_postgres(session) else "sqlite"]
+    return (await session.execute(statement, values)).first() is not None
 
 
 class _KeyTaken(Exception):
