@@ -30,6 +30,9 @@ process only competes with PostgreSQL for the CPU). The server of (d) runs two p
     TECHX_BENCH_SECONDS=30 ...       # measured seconds per case (default 15, after 2 s of warm-up)
     TECHX_BENCH_PG=postgresql://...  # the server's admin DSN (default postgres@127.0.0.1:5432)
     TECHX_BENCH_CASES=b,b8           # only these cases (default: all)
+    TECHX_BENCH_HTTP_WORKERS=1,2,3   # (d) once per number of server processes (default 2)
+
+(d) also notes the server's CPU time per request (user + system, all its processes, from /proc).
 """
 
 from __future__ import annotations
@@ -443,7 +446,7 @@ def run_http_case(workers: int = 1) -> Result:
             f"{base}/api/v1/auth/login", json={"email": "bench@techx.example", "password": "bench-operator-password"}
         )
         token = login.json()["access_token"]
-        created, latencies = uvloop.run(_http_load(port, token, ids, WORKERS))
+        created, latencies, cpu_ms = uvloop.run(_http_load_measured(port, token, ids, WORKERS, server.pid))
         peak = tree_peak_mib(server.pid)
     finally:
         server.terminate()
@@ -456,8 +459,37 @@ def run_http_case(workers: int = 1) -> Result:
         percentile(latencies, 0.5),
         percentile(latencies, 0.99),
         peak,
-        f"{workers} server process{'es' if workers > 1 else ''}",
+        f"{workers} server process{'es' if workers > 1 else ''}, server CPU {cpu_ms:.2f} ms/request",
     )
+
+
+HTTP_WORKERS = [int(n) for n in os.environ.get("TECHX_BENCH_HTTP_WORKERS", "2").split(",")]
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children (the server's workers), in seconds."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    total = 0.0
+    for process in (pid, *children):
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+async def _http_load_measured(
+    port: int, token: str, ids: list[str], connections: int, pid: int
+) -> tuple[int, list[float], float]:
+    """``_http_load``, and the server's CPU milliseconds per request over the same measured window."""
+    measured_from = time.time() + 0.5 + WARMUP  # as ``_http_load`` counts
+
+    async def cpu() -> tuple[float, float]:
+        await asyncio.sleep(max(0.0, measured_from - time.time()))
+        before = tree_cpu_seconds(pid)
+        await asyncio.sleep(max(0.0, measured_from + SECONDS - time.time()))
+        return before, tree_cpu_seconds(pid)
+
+    (created, latencies), (before, after) = await asyncio.gather(_http_load(port, token, ids, connections), cpu())
+    return created, latencies, (after - before) * 1000 / max(created, 1)
 
 
 # -- report -------------------------------------------------------------------------------------------------
@@ -497,7 +529,7 @@ def main() -> int:
         ("settle", lambda: run_case("settle", "settlements (4 entries, 1 fee acct)", 1000, 1)),
         ("settle8", lambda: run_case("settle", "settlements, the fee account ×8", 1000, 1, shards=8, hot=1)),
         ("grant", lambda: run_case("grant", "grant rounds (100 entries, 4 programs)", 1000, 1)),
-        ("d", lambda: run_http_case(2)),
+        *(("d", lambda n=n: run_http_case(n)) for n in HTTP_WORKERS),
     ]
     if only := os.environ.get("TECHX_BENCH_CASES"):
         cases = [case for case in cases if case[0] in only.split(",")]

@@ -12,7 +12,7 @@ written, with 403 ``chart-account`` naming each posting (or the entry) and the a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,10 +38,28 @@ def check_code(code: str) -> None:
         )
 
 
+# An account's code never changes once the account exists (nothing in ``ledger`` updates one) and
+# ids are never reused, so each process keeps the codes it has read: the check of a direct write
+# to accounts seen before costs no statement. Bounded: emptied when full. Unknown ids are not kept
+# (the write itself refuses them).
+_codes: dict[UUID, str] = {}
+CODES_KEPT = 50_000
+
+
+async def account_codes(session: AsyncSession, ids: Collection[UUID]) -> dict[UUID, str]:
+    """The code of each existing account among ``ids``, from this process's memory where it can."""
+    missing = [i for i in ids if i not in _codes]
+    if missing:
+        found = await ledger.account_codes(session, missing)
+        if len(_codes) + len(found) > CODES_KEPT:
+            _codes.clear()
+        _codes.update(found)
+    return {i: _codes[i] for i in ids if i in _codes}
+
+
 async def check_entries(session: AsyncSession, specs: Sequence[EntrySpec], *, batch: bool = False) -> None:
     """Refuse entries that post to any account of the chart, naming every such posting."""
-    ids = {p.account_id for spec in specs for p in spec.postings}
-    codes = await ledger.account_codes(session, list(ids))
+    codes = await account_codes(session, {p.account_id for spec in specs for p in spec.postings})
     errors, touched = [], []
     for i, spec in enumerate(specs):
         for j, p in enumerate(spec.postings):
@@ -61,7 +79,7 @@ async def check_entries(session: AsyncSession, specs: Sequence[EntrySpec], *, ba
 async def check_entry(session: AsyncSession, entry_id: UUID) -> None:
     """Refuse to post, void or reverse an entry that touched an account of the chart."""
     entry = await ledger.get_entry(session, entry_id)
-    codes = await ledger.account_codes(session, [p.account_id for p in entry.postings])
+    codes = await account_codes(session, {p.account_id for p in entry.postings})
     touched = sorted({code for code in codes.values() if chart.line_of(code) is not None})
     if touched:
         raise ChartAccount(

@@ -122,8 +122,17 @@ class LedgerController(Controller):
             await direct.check_entries(s, [spec])
             return shaped(EntryOut, await service.post_entry(s, spec, now=clock.now()))
 
+        # Optimistic: a replay is rare, and the entry's work is undone whole when its key is taken.
         return await keyed(
-            db, clock, operator, idempotency_key, action="ledger-entry", request=data, work=work, required=True
+            db,
+            clock,
+            operator,
+            idempotency_key,
+            action="ledger-entry",
+            request=data,
+            work=work,
+            required=True,
+            optimistic=True,
         )
 
     @post(

@@ -18,6 +18,7 @@ from kernel.errors import Forbidden, Unauthorized
 from kernel.keyring import KeyRing
 
 ALGORITHM = "HS256"
+TOKENS_KEPT = 4096  # checked tokens remembered per process (emptied when full)
 
 
 class TokenIssuer:
@@ -35,6 +36,10 @@ class TokenIssuer:
         self._secrets = secrets
         self.lifetime_seconds = lifetime_seconds
         self._clock = clock
+        # Tokens whose signature this process has checked: token -> (kid, secret, user, session,
+        # expiry). A token is checked again when the ring no longer holds its secret under its kid;
+        # expiry is checked on every use, and the session's revocation by the caller's statement.
+        self._checked: dict[str, tuple[str | None, str, uuid.UUID, uuid.UUID | None, datetime]] = {}
 
     def issue(self, user_id: uuid.UUID, session_id: uuid.UUID | None = None) -> str:
         """An access token of ``user_id``; naming its session (``sid``) makes it end with the session."""
@@ -53,8 +58,22 @@ class TokenIssuer:
 
     def subject(self, encoded: str) -> tuple[uuid.UUID, uuid.UUID | None]:
         """The user and the session (None for a token without ``sid``) of a valid, unexpired token."""
+        known = self._checked.get(encoded)
+        if known is None or self._secrets.get(known[0]) != known[1]:
+            known = self._check(encoded)
+            if len(self._checked) >= TOKENS_KEPT:
+                self._checked.clear()
+            self._checked[encoded] = known
+        _, _, user_id, session_id, expires = known
+        if expires <= self._clock.now():
+            raise Unauthorized("the bearer token has expired")
+        return user_id, session_id
+
+    def _check(self, encoded: str) -> tuple[str | None, str, uuid.UUID, uuid.UUID | None, datetime]:
+        """The signature and claims of a token: its kid, the secret that signed it, user, session, expiry."""
         try:
-            secret = self._secrets.get(jwt.get_unverified_header(encoded).get("kid"))
+            kid = jwt.get_unverified_header(encoded).get("kid")
+            secret = self._secrets.get(kid)
             if secret is None:
                 raise Unauthorized("the bearer token is signed with an unknown key")
             claims = jwt.decode(
@@ -68,9 +87,7 @@ class TokenIssuer:
             session_id = uuid.UUID(str(claims["sid"])) if "sid" in claims else None
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise Unauthorized("the bearer token is not valid") from exc
-        if expires <= self._clock.now():
-            raise Unauthorized("the bearer token has expired")
-        return user_id, session_id
+        return kid, secret, user_id, session_id, expires
 
 
 def login_failures(settings: Settings) -> Limit:

@@ -175,20 +175,22 @@ async def stored_answer(db: Database, *, scope: str, key: str, request: Any) -> 
     return _answer(await db.first_row(_ANSWER, {"scope": scope, "key": key}), fingerprint(request))
 
 
+# Built once per dialect: a Core statement with its values as parameters is cached compiled, where
+# an ORM insert with inline values went through the ORM's bulk path and a fresh cache key each time.
+_STORE = {
+    dialect: insert(_records).on_conflict_do_nothing(index_elements=["scope", "key"]).returning(_records.c.id)
+    for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
 async def _store(session: AsyncSession, values: dict[str, Any]) -> bool:
     """Insert the answer unless the key holds one already (committed by a concurrent request).
 
     ``ON CONFLICT DO NOTHING`` on the key's own unique index: a clash of keys is told apart from the
     work's own integrity errors, which are never taken for one.
     """
-    insert = pg_insert if is_postgres(session) else sqlite_insert
-    statement = (
-        insert(IdempotencyRecord)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["scope", "key"])
-        .returning(_records.c.id)
-    )
-    return (await session.execute(statement)).first() is not None
+    statement = _STORE["postgresql" if is_postgres(session) else "sqlite"]
+    return (await session.execute(statement, values)).first() is not None
 
 
 class _KeyTaken(Exception):
@@ -213,10 +215,14 @@ async def idempotent(
     credit code taken, would otherwise answer it with a refusal). SQLite serialises writers
     already (``BEGIN IMMEDIATE``). The key's unique index remains the last word.
 
-    ``key_seen_free``: the caller has just seen no answer stored under the key (``KEY_TAKEN``), so
-    ``work`` runs first, without the lock, and the key is looked up only when ``work`` refuses (a
-    concurrent request with the key may have committed meanwhile) or when storing the answer finds
-    the key taken. The hot path (bids) saves the lock's round trip this way.
+    ``key_seen_free``: the caller has just seen no answer stored under the key (``KEY_TAKEN``), or
+    expects none (replays are rare) and its work may run again harmlessly, so ``work`` runs first,
+    without the lock, and the key is looked up only when ``work`` refuses (a concurrent request
+    with the key may have committed meanwhile, or the request is a replay) or when storing the
+    answer finds the key taken (the work is then rolled back and the stored answer replayed). The
+    hot paths (bids, ledger writes) save the lock's and the look-up's round trips this way. The
+    work must refuse with a ``DomainError`` (looked up) and write nothing outside the transaction;
+    a work that its own replay would refuse otherwise (an integrity error, say) cannot use it.
     """
     if key is None:
         return await db.transaction(work)
@@ -275,12 +281,14 @@ async def keyed(
     work: Callable[[AsyncSession], Awaitable[Any]],
     status: int = 201,
     required: bool = False,
+    optimistic: bool = False,
 ) -> Response[Any]:
     """A keyed write in one transaction: ``work(session)`` returns the answer's body.
 
     ``action`` names the operation (a key reused for another action is a different request);
     ``request`` is what the answer depends on (the body and the path's ids); ``required`` refuses
-    a request without a key (SPEC §7: bids, payments, withdrawals, grants, ledger writes).
+    a request without a key (SPEC §7: bids, payments, withdrawals, grants, ledger writes);
+    ``optimistic`` runs the work before looking the key up (``idempotent``'s ``key_seen_free``).
     """
     if required or key is not None:
         key = required_key(key)
@@ -288,5 +296,13 @@ async def keyed(
     async def run(session: AsyncSession) -> Outcome:
         return Outcome(status, await work(session))
 
-    outcome = await idempotent(db, scope=key_scope(caller), key=key, request=[action, request], now=clock.now, work=run)
+    outcome = await idempotent(
+        db,
+        scope=key_scope(caller),
+        key=key,
+        request=[action, request],
+        now=clock.now,
+        work=run,
+        key_seen_free=optimistic,
+    )
     return answer(outcome)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -126,6 +127,36 @@ async def test_ledger_writes_need_an_idempotency_key_and_replay_the_original(cli
         await book(client, ops, entry_body(bank["id"], wallet["id"], 301), same), 409, "idempotency-key-reused"
     )
     assert (await account(client, ops, wallet["id"]))["balance"] == 10_300
+
+
+async def test_one_key_sent_many_times_at_once_with_two_bodies_records_one_entry(client, ops, funded):
+    """The entry is written before its key is looked up: racing requests with one key still take
+    effect once, the winner's body replays and the other body is refused."""
+    bank, wallet = funded
+    same = key()
+    bodies = [entry_body(bank["id"], wallet["id"], amount) for amount in (100, 200) * 4]
+    answers = await asyncio.gather(*(book(client, ops, body, same) for body in bodies))
+    won = [a for a in answers if a.status_code == 201 and "Idempotent-Replayed" not in a.headers]
+    assert len(won) == 1, [a.status_code for a in answers]
+    amount = won[0].json()["postings"][0]["amount"]
+    for body, answer in zip(bodies, answers, strict=True):
+        if body["postings"][0]["amount"] == amount:
+            assert answer.status_code == 201 and answer.json() == won[0].json()
+        else:
+            assert_problem(answer, 409, "idempotency-key-reused")
+    assert (await account(client, ops, wallet["id"]))["balance"] == 10_000 + amount
+
+
+async def test_a_replay_answers_even_when_the_entry_could_no_longer_be_recorded(client, ops, funded):
+    _, wallet = funded
+    shop = await new_account(client, ops, "ops:shop:2")
+    same = key()
+    body = entry_body(wallet["id"], shop["id"], 10_000, kind="purchase")
+    first = await book(client, ops, body, same)
+    replay = await book(client, ops, body, same)  # the wallet is empty now: the write itself is refused
+    assert first.status_code == replay.status_code == 201 and replay.json() == first.json()
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert (await account(client, ops, shop["id"]))["balance"] == 10_000
 
 
 async def test_two_operators_keys_do_not_collide(client, app, ops, funded):

@@ -152,6 +152,20 @@ def test_password_rules_follow_nist_800_63b():
     assert "common" in (password_problem("QWERTYUIOP") or "")
 
 
+def test_a_remembered_token_is_checked_again_when_its_key_leaves_the_ring():
+    clock = ManualClock()
+    keys = {"a" * 16: "o" * 32, "b" * 16: "s" * 32}
+    issuer = TokenIssuer(KeyRing("b" * 16, keys), 60, clock)
+    token = TokenIssuer(KeyRing("a" * 16, {"a" * 16: "o" * 32}), 60, clock).issue(uuid.uuid4())
+    assert issuer.user_id(token) == issuer.user_id(token)  # checked once, then remembered
+    del keys["a" * 16]
+    with pytest.raises(Unauthorized, match="unknown key"):
+        issuer.user_id(token)
+    keys["a" * 16] = "x" * 32  # the same kid with another secret: the signature no longer matches
+    with pytest.raises(Unauthorized, match="not valid"):
+        issuer.user_id(token)
+
+
 def test_access_tokens_name_their_session_when_they_have_one():
     clock = ManualClock(datetime(2026, 1, 5, tzinfo=UTC))
     issuer = TokenIssuer(ring("s" * 32), 900, clock)
