@@ -507,18 +507,23 @@ async def post_entry_alone(
     runs and commits it. When that statement declines — a rule refuses, the key was seen before, or
     the entry is of a shape its checks are stricter about — nothing is written and the entry goes
     the general way (``post_entry`` in a transaction), where ``domain.Book`` decides. The statement's
-    checks and the rules agree: tests/concurrency/test_ledger_fast_parity.py runs both on the same
+    checks and the rules agree: tests/integration/test_ledger_properties.py runs both on the same
     random histories.
     """
     if db.is_postgres:
         draft, _, stored = _entry_to_write(entry, now, idempotency_key)
-        async with db.driver() as connection:
-            outcome = await store.write_new_entries_alone(
-                connection, _writes(None, [draft], stored), {draft.view.id: draft.view.unit}
-            )
-        if outcome.claimed:
+        if await _written_alone(db, [draft], stored):
             return draft.view
     return await db.transaction(lambda s: post_entry(s, entry, now=now, idempotency_key=idempotency_key))
+
+
+async def _written_alone(db: Transactions, drafts: Sequence[_Draft], stored: dict[str, Any] | None) -> bool:
+    """Write new entries in one statement outside any transaction (PostgreSQL); False when the
+    statement declined and nothing was written."""
+    units = {d.view.id: d.view.unit for d in drafts}
+    async with db.driver() as connection:
+        outcome = await store.write_new_entries_alone(connection, _writes(None, drafts, stored), units)
+    return outcome.claimed
 
 
 async def transfer(
@@ -645,12 +650,7 @@ async def post_batch_alone(
         _, drafts, print_ = await _batch_to_write(batch, True, now, idempotency_key)
         result = BatchResult([BatchItem(status=201, entry=draft.view) for _, draft in drafts])
         stored = record(idempotency_key, print_, "batch", result, now)
-        units = {d.view.id: d.view.unit for _, d in drafts}
-        async with db.driver() as connection:
-            outcome = await store.write_new_entries_alone(
-                connection, _writes(None, [d for _, d in drafts], stored), units
-            )
-        if outcome.claimed:
+        if await _written_alone(db, [d for _, d in drafts], stored):
             return result
     return await db.transaction(lambda s: post_batch(s, batch, atomic=True, now=now, idempotency_key=idempotency_key))
 
