@@ -44,8 +44,10 @@ class OffsetClock:
     test jumps over notice periods instead of waiting for them.
     """
 
-    def __init__(self) -> None:
-        self._offset = timedelta(0)
+    def __init__(self, offset: timedelta = timedelta(0)) -> None:
+        if offset < timedelta(0):
+            raise ValueError("the clock only moves forward")
+        self._offset = offset
 
     @property
     def offset(self) -> timedelta:

@@ -159,6 +159,9 @@ class Settings:
     webhook_allow_http: bool = False  # development and tests: http:// webhook URLs too
     webhook_allow_private: bool = False  # development and tests: webhooks to loopback and private addresses
     test_clock: bool = False
+    # where the test clock starts, seconds ahead of real time: several servers (simulated hosts in
+    # cluster/) started with the same offset share one moved time, whenever each of them starts
+    test_clock_offset_seconds: int = 0
 
     # attachments (exchange/documents, docs/documents.md)
     documents_dir: Path = PROJECT_ROOT / "var" / "documents"  # the local store of attached files
@@ -206,6 +209,10 @@ class Settings:
                 f"TECHX_TEST_CLOCK needs TECHX_ENVIRONMENT=test (it is {self.environment!r}); "
                 "a movable clock is never available in development or production"
             )
+        if self.test_clock_offset_seconds and not self.test_clock:
+            raise SettingsError("TECHX_TEST_CLOCK_OFFSET_SECONDS needs TECHX_TEST_CLOCK (it moves the test clock)")
+        if self.test_clock_offset_seconds < 0:
+            raise SettingsError("TECHX_TEST_CLOCK_OFFSET_SECONDS must be 0 or more: the clock only moves forward")
         if self.metrics_token and len(self.metrics_token) < 16:
             raise SettingsError("TECHX_METRICS_TOKEN must have at least 16 characters (or be empty: no /metrics)")
         if not (len(self.registry_region_code) == 3 and self.registry_region_code.isdigit()):

@@ -7,6 +7,7 @@ import contextlib
 import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -151,7 +152,9 @@ def create_app(
     settings: Settings | None = None, *, clock: Clock | None = None, run_background_tasks: bool = True
 ) -> Litestar:
     settings = settings or Settings.from_env()
-    clock = clock or (OffsetClock() if settings.test_clock else SystemClock())
+    clock = clock or (
+        OffsetClock(timedelta(seconds=settings.test_clock_offset_seconds)) if settings.test_clock else SystemClock()
+    )
     configure_logging(settings.log_level, settings.log_json)
     keys = load_or_create_keys(settings, clock)
     channels = channels_plugin(settings)

@@ -127,3 +127,26 @@ async def test_an_operator_moves_the_clock_until_a_moment(client, app):
     assert again.json()["offset_seconds"] == offset
     naive = await client.post(advance, json={"until": "2030-01-01T00:00:00"}, headers=ops.headers)
     assert_problem(naive, 400, "validation-error", "until")
+
+
+async def test_servers_started_with_one_offset_share_one_moved_time(backend, keys_dir):
+    settings = make_settings(backend, keys_dir, environment="test", test_clock=True, test_clock_offset_seconds=86_400)
+    first = create_app(settings, run_background_tasks=False)
+    second = create_app(settings, run_background_tasks=False)  # a host started later, or restarted
+    assert first.state.clock.offset == second.state.clock.offset == timedelta(days=1)
+    assert abs(second.state.clock.now() - first.state.clock.now()) < timedelta(seconds=5)
+
+
+@pytest.mark.parametrize(
+    ("env", "refusal"),
+    [
+        ({"TECHX_TEST_CLOCK_OFFSET_SECONDS": "60"}, "TECHX_TEST_CLOCK_OFFSET_SECONDS needs TECHX_TEST_CLOCK"),
+        (
+            {"TECHX_TEST_CLOCK": "1", "TECHX_TEST_CLOCK_OFFSET_SECONDS": "-60"},
+            "TECHX_TEST_CLOCK_OFFSET_SECONDS must be 0 or more",
+        ),
+    ],
+)
+def test_a_clock_offset_without_the_test_clock_or_backwards_is_refused(env, refusal):
+    with pytest.raises(SettingsError, match=refusal):
+        Settings.from_env(env={"TECHX_ENVIRONMENT": "test", **env})
