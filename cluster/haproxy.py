@@ -11,12 +11,13 @@ from cluster.hosts import Network, Process
 HAPROXY = "/usr/sbin/haproxy"
 
 
-def config(backends: Sequence[tuple[str, str, int]], bind: str, port: int) -> str:
+def config(backends: Sequence[tuple[str, str, int]], bind: str, port: int, check_path: str = "/") -> str:
     """A round-robin HTTP balancer on bind:port over (name, address, port) backends.
 
     Health checks every 200 ms, one failure marks a server down: a killed backend leaves the rotation
     within a fraction of a second. Until then `option redispatch` retries a refused connection on
-    another server, so a client does not see the gap.
+    another server, so a client does not see the gap. The client's address goes to the backend in
+    `X-Forwarded-For`; each answer names the server that gave it in `X-Served-By`.
     """
     servers = "\n".join(f"    server {name} {addr}:{p} check inter 200ms fall 1 rise 2" for name, addr, p in backends)
     return f"""global
@@ -33,22 +34,31 @@ defaults
 
 frontend api
     bind {bind}:{port}
+    option forwardfor
+    http-response set-header X-Served-By %s
     default_backend hosts
 
 backend hosts
     balance roundrobin
-    option httpchk GET /
+    option httpchk GET {check_path}
 {servers}
 """
 
 
-def start(net: Network, host: str, workdir: str, backends: Sequence[tuple[str, str, int]], port: int = 8080) -> Process:
+def start(
+    net: Network,
+    host: str,
+    workdir: str,
+    backends: Sequence[tuple[str, str, int]],
+    port: int = 8080,
+    check_path: str = "/",
+) -> Process:
     """Write the configuration under `workdir` and start HAProxy in the foreground on `host`."""
     if shutil.which(HAPROXY) is None:
         raise FileNotFoundError(f"{HAPROXY} missing: apt-get install -y haproxy")
     path = os.path.join(workdir, f"haproxy-{host}.cfg")
     with open(path, "w") as f:
-        f.write(config(backends, net.address(host), port))
+        f.write(config(backends, net.address(host), port, check_path))
     os.chmod(path, 0o644)
     # -db: stay in the foreground, so the harness holds its pid and its log; no root needed above port 1024
     return net.start(host, [HAPROXY, "-db", "-f", path], user="nobody", log_path=os.path.join(workdir, f"{host}.log"))
