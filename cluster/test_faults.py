@@ -327,3 +327,37 @@ def test_the_primary_killed_and_the_standby_promoted_keeps_every_acknowledged_wr
     assert_nothing_lost_or_doubled(c, result)
     retried = [w for w in result["writes"] if w["failures"]]
     print(f"\npromotion {timings['promotion']}s; {len(retried)} writes retried across the failover")
+
+
+# -- throughput with 1, 2 and 3 API hosts -----------------------------------------------------------
+
+MEASURE_SECONDS = 8
+MEASURE_WORKERS = 24
+
+
+def test_throughput_with_one_two_and_three_api_hosts(cluster: Cluster) -> None:
+    """Reported, not asserted beyond every configuration working: two CPUs cap the absolute figures."""
+    c = cluster
+    world_path = c.workdir / "world-throughput.json"
+    c.world.save(world_path)
+    rates = {}
+    for n in (1, 2, 3):
+        port = LB_PORT + n
+        backends = [(h, c.net.address(h), HTTP_PORT) for h in APP_HOSTS[:n]]
+        haproxy.start(c.net, "lb", str(c.workdir), backends, port=port, check_path="/ready")
+        c.net.wait_port("client", c.net.address("lb"), port)
+        time.sleep(0.8)  # the balancer's health checks mark its servers up (rise 2 at 300 ms)
+        argv = [sys.executable, "-m", "cluster.throughput", str(world_path), f"http://{c.net.address('lb')}:{port}"]
+        done = c.net.run("client", [*argv, str(MEASURE_SECONDS), str(MEASURE_WORKERS)], timeout=120)
+        rates[n] = json.loads(done.stdout.strip().splitlines()[-1])
+        assert rates[n]["errors"] == 0 and rates[n]["ledger_per_second"] > 0 and rates[n]["bids_per_second"] > 0
+    lines = [f"{'hosts':>5} {'ledger/s':>9} {'ratio':>6} {'bids/s':>7} {'ratio':>6} {'accepted/s':>10}"]
+    for n, r in rates.items():
+        lines.append(
+            f"{n:>5} {r['ledger_per_second']:>9} {r['ledger_per_second'] / rates[1]['ledger_per_second']:>6.2f}"
+            f" {r['bids_per_second']:>7} {r['bids_per_second'] / rates[1]['bids_per_second']:>6.2f}"
+            f" {r['accepted_per_second']:>10}"
+        )
+    print("\n" + "\n".join(lines))
+    verified = c.techx("ledger", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -11,6 +11,7 @@ time and the auction runs on them for its thirty minutes.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -69,6 +70,7 @@ class _Backend:  # what make_settings needs of a database
 
 
 async def build(database_url: str, keys_dir: Path, bidders: int) -> World:
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per set-up request otherwise
     clock = ManualClock(datetime.now(UTC))
     settings = make_settings(
         _Backend(database_url), keys_dir, environment="test", token_lifetime_seconds=TOKEN_LIFETIME_SECONDS
@@ -80,11 +82,11 @@ async def build(database_url: str, keys_dir: Path, bidders: int) -> World:
         async with httpx.AsyncClient(transport=transport, base_url="http://cluster.local") as client:
             ops = await operator(client, app)
             seller = await verified(client, ops)
-            parties = await asyncio.gather(*(verified(client, ops) for _ in range(bidders)))
+            parties = await _at_most(8, [verified(client, ops) for _ in range(bidders)])
             for party in parties:
                 await fund(app, party, FUNDS)
             listing = await announced(client, seller, ops, mode="auction")
-            await asyncio.gather(*(intent(client, party, listing["id"]) for party in parties))
+            await _at_most(8, [intent(client, party, listing["id"]) for party in parties])
             await to_end_of_announcement(app, client, listing, ops, seller, *parties)
             await to_auction_opening(app, client, listing, ops, seller, *parties)
             auction = await _ok(client.get(f"{API}/listings/{listing['id']}/auction", headers=parties[0].headers))
@@ -105,6 +107,17 @@ async def build(database_url: str, keys_dir: Path, bidders: int) -> World:
         )
     finally:
         await app.state.db.dispose()
+
+
+async def _at_most(n: int, work: list[Any]) -> list[Any]:
+    """The awaitables' results, at most ``n`` running at once: no more than the pool's connections."""
+    gate = asyncio.Semaphore(n)
+
+    async def one(awaitable: Any) -> Any:
+        async with gate:
+            return await awaitable
+
+    return await asyncio.gather(*(one(w) for w in work))
 
 
 async def _ok(response: Any) -> dict[str, Any]:
