@@ -54,8 +54,9 @@ bench: $(DEV)
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
 
-## The simulated-hosts harness (cluster/README.md): namespaces, a replicated PostgreSQL, HAProxy.
-## Needs root, iproute2, postgresql-15 and haproxy; not yet part of `make test` or .ci/run.
+## The exchange on simulated hosts (cluster/README.md): three API hosts behind HAProxy, a replicated
+## PostgreSQL, Redis and NATS, and faults during a live auction. Needs root; .ci/run calls it.
 .PHONY: test-cluster
 test-cluster: $(DEV)
-	$(BIN)/pytest -q -p no:randomly cluster/test_harness.py
+	scripts/ensure-cluster
+	$(BIN)/pytest -q -p no:randomly -p no:xdist cluster/

@@ -263,6 +263,23 @@ recovery_init_sync_method = syncfs
         self.primary, self.standby = self.standby, self.primary
         return round(time.monotonic() - t, 2)
 
+    def rejoin(self, timeout: float = 60) -> float:
+        """Bring the old primary back as the new primary's synchronous standby; returns the seconds it took.
+
+        Its data directory is replaced by a fresh copy of the new primary (pg_rewind would copy only
+        what changed, at the price of wal_log_hints or data checksums; a test database is small), and
+        the new primary again waits for a standby on every commit.
+        """
+        t = time.monotonic()
+        node = self.standby
+        shutil.rmtree(node.datadir, ignore_errors=True)
+        self._basebackup(node, self.primary)
+        self._start_server(node, timeout)
+        self.primary.psql("ALTER SYSTEM RESET synchronous_standby_names")
+        self.primary.psql("SELECT pg_reload_conf()")
+        self._wait_sync(timeout)
+        return round(time.monotonic() - t, 2)
+
     def close(self) -> None:
         for node in (self.primary, self.standby):
             if node.process is not None:

@@ -314,21 +314,6 @@ def test_a_host_cut_off_the_network_and_restored_loses_nothing(cluster: Cluster)
     assert_nothing_lost_or_doubled(c, with_fault(c, "cut-app3", cut_app3))
 
 
-def test_the_primary_killed_and_the_standby_promoted_keeps_every_acknowledged_write(cluster: Cluster) -> None:
-    c = cluster
-    timings: dict[str, float] = {}
-
-    def fail_over() -> None:
-        c.pg.kill_primary()
-        timings["promotion"] = c.pg.promote_standby()
-
-    result = with_fault(c, "failover", fail_over)
-    assert c.pg.primary.host == "db2" and not c.pg.primary.in_recovery()
-    assert_nothing_lost_or_doubled(c, result)
-    retried = [w for w in result["writes"] if w["failures"]]
-    print(f"\npromotion {timings['promotion']}s; {len(retried)} writes retried across the failover")
-
-
 # -- throughput with 1, 2 and 3 API hosts -----------------------------------------------------------
 
 MEASURE_SECONDS = 8
@@ -361,3 +346,27 @@ def test_throughput_with_one_two_and_three_api_hosts(cluster: Cluster) -> None:
     print("\n" + "\n".join(lines))
     verified = c.techx("ledger", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+# -- last, since it leaves one PostgreSQL server -----------------------------------------------------
+
+
+def test_the_primary_killed_and_the_standby_promoted_keeps_every_acknowledged_write(cluster: Cluster) -> None:
+    c = cluster
+    timings: dict[str, float] = {}
+
+    def fail_over() -> None:
+        c.pg.kill_primary()
+        timings["promotion"] = c.pg.promote_standby()
+
+    result = with_fault(c, "failover", fail_over)
+    assert c.pg.primary.host == "db2" and not c.pg.primary.in_recovery()
+    assert_nothing_lost_or_doubled(c, result)
+    retried = [w for w in result["writes"] if w["failures"]]
+
+    # the old primary's host comes back as the synchronous standby: the pair is whole again
+    timings["rejoin"] = c.pg.rejoin()
+    assert c.pg.standby.host == "db1" and c.pg.standby.in_recovery()
+    stored = asyncio.run(c.query("SELECT count(*) AS n FROM trading_bids"))[0]["n"]
+    assert c.pg.standby.psql("SELECT count(*) FROM trading_bids", database="techx") == str(stored)
+    print(f"\npromotion {timings['promotion']}s, rejoin {timings['rejoin']}s; {len(retried)} writes retried")
