@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -93,13 +93,14 @@ def subject(settings: Settings, channel: str) -> str:
     return f"{settings.nats_stream.lower()}.{'.'.join(tokens)}"
 
 
-async def connect(settings: Settings) -> NATS:
+async def connect(settings: Settings, reconnected: Callable[[], Awaitable[None]] | None = None) -> NATS:
     """A connection that reconnects by itself, for as long as the process lives."""
     import nats
 
     async def quiet(exc: Exception) -> None:  # reconnects are logged once by the relay and the consumer
         log.debug("nats", error=repr(exc))
 
+    options: dict[str, Any] = {"reconnected_cb": reconnected} if reconnected is not None else {}
     return await nats.connect(
         settings.nats_url,
         connect_timeout=2,
@@ -107,6 +108,7 @@ async def connect(settings: Settings) -> NATS:
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
         error_cb=quiet,
+        **options,
     )
 
 
@@ -242,12 +244,16 @@ class Consumer:
     def __init__(self, settings: Settings, channels: ChannelsPlugin) -> None:
         self.settings, self.channels = settings, channels
         self.last = 0  # the stream sequence of the last message handed on
+        self.subscription: Any = None
 
-    async def start(self, js: JetStreamContext) -> Any:
+    async def start(self, js: JetStreamContext) -> None:
+        self.last = (await js.stream_info(self.settings.nats_stream)).state.last_seq
+        await self._subscribe(js)
+
+    async def _subscribe(self, js: JetStreamContext) -> None:
         from nats.js.api import ConsumerConfig, DeliverPolicy
 
-        self.last = (await js.stream_info(self.settings.nats_stream)).state.last_seq
-        return await js.subscribe(
+        self.subscription = await js.subscribe(
             stream_subjects(self.settings),
             stream=self.settings.nats_stream,
             cb=self.deliver,
@@ -255,6 +261,25 @@ class Consumer:
             idle_heartbeat=HEARTBEAT_SECONDS,
             config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=self.last + 1),
         )
+
+    async def reconnected(self, js: JetStreamContext) -> None:
+        """After a reconnect: a stream that came back shorter than what was delivered (a broker whose
+        disk lost its last writes, or a new one) numbers new messages from below ``last``; they would
+        be taken for ones delivered already, so the consumer follows the stream from its end."""
+        from nats.js.errors import NotFoundError
+
+        try:
+            last = (await js.stream_info(self.settings.nats_stream)).state.last_seq
+        except NotFoundError:
+            await ensure_stream(js, self.settings)
+            last = 0
+        if last >= self.last:
+            return  # the client's own ordered consumer picks up after the last message delivered
+        log.warning("the live event stream came back shorter: following it from its end", had=self.last, has=last)
+        if self.subscription is not None:
+            await self.subscription.unsubscribe()
+        self.last = last
+        await self._subscribe(js)
 
     async def deliver(self, msg: Any) -> None:
         sequence = msg.metadata.sequence.stream
@@ -279,14 +304,17 @@ class OutboxLink:
     async def run(self, db: Database) -> None:
         warned = False
         while self.nc is None:
+            nc = None
             try:
-                nc = await connect(self.settings)
+                nc = await connect(self.settings, reconnected=self._reconnected)
                 js = nc.jetstream(timeout=PUBLISH_TIMEOUT_SECONDS)
                 await ensure_stream(js, self.settings)
                 await self.consumer.start(js)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if nc is not None:
+                    await nc.close()  # connected, but the stream or the consumer failed: from the start again
                 if not warned:
                     warned = True
                     log.warning("NATS unreachable: live events wait in the outbox", error=repr(exc))
@@ -296,6 +324,14 @@ class OutboxLink:
         self.subscribed.set()
         self.relay.kick()  # what waited while NATS was unreachable
         await self.relay.run(db)
+
+    async def _reconnected(self) -> None:
+        if self.relay.js is None:
+            return
+        try:
+            await self.consumer.reconnected(self.relay.js)
+        except Exception as exc:  # the client's ordered consumer still recovers on its own
+            log.warning("live event stream not checked after a reconnect", error=repr(exc))
 
     async def close(self) -> None:
         if self.nc is not None:
