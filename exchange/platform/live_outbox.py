@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,7 @@ from sqlalchemy import JSON, BigInteger, Integer, String, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from exchange.platform.events import Events, LiveEvent
+from exchange.platform.events import Event, Events, LiveEvent
 from exchange.platform.tables import Base
 from kernel.columns import new_id
 
@@ -51,6 +52,7 @@ PUBLISH_TIMEOUT_SECONDS = 2.0  # a broker that does not acknowledge in time: the
 DUPLICATE_WINDOW_SECONDS = 120.0  # the broker drops a message whose Nats-Msg-Id it saw within this window
 MAX_AGE_SECONDS = 24 * 3600.0  # live events are for streams open now; a day of them is plenty
 HEARTBEAT_SECONDS = 1.0  # two missed heartbeats: the consumer is recreated after the last message it delivered
+RECENT_IDS = 10_000  # message ids each consumer remembers beyond the broker's duplicate window
 CHANNEL_HEADER = "TechX-Channel"  # the channel as written (a subject token cannot hold every character)
 # The relay's PostgreSQL advisory lock key: any fixed 64-bit number the exchange uses for nothing else.
 RELAY_LOCK_KEY = 0x7EC4_0E0E
@@ -179,9 +181,7 @@ class Relay:
                 # One acknowledged message after another: a failure leaves no later row published before it.
                 await js.publish(
                     subject(self.settings, row.channel),
-                    msgspec.json.encode(
-                        {"event": row.event, "data": row.data, "published_at": row.created_at.timestamp()}
-                    ),
+                    msgspec.json.encode(Event(row.event, row.data, row.created_at.timestamp())),
                     timeout=PUBLISH_TIMEOUT_SECONDS,
                     stream=self.settings.nats_stream,
                     headers={"Nats-Msg-Id": str(row.event_id), CHANNEL_HEADER: row.channel},
@@ -245,6 +245,10 @@ class Consumer:
         self.settings, self.channels = settings, channels
         self.last = 0  # the stream sequence of the last message handed on
         self.subscription: Any = None
+        # The ids of the last messages handed on: a row published again after the broker's duplicate
+        # window (a relay that died before its commit and was not followed for minutes) is dropped here.
+        self.recent: deque[str] = deque()
+        self.recent_ids: set[str] = set()
 
     async def start(self, js: JetStreamContext) -> None:
         self.last = (await js.stream_info(self.settings.nats_stream)).state.last_seq
@@ -286,7 +290,15 @@ class Consumer:
         if sequence <= self.last:
             return  # delivered already (a consumer recreated from further back)
         self.last = sequence
-        channel = (msg.headers or {}).get(CHANNEL_HEADER)
+        headers = msg.headers or {}
+        event_id = headers.get("Nats-Msg-Id", "")
+        if event_id in self.recent_ids:
+            return
+        self.recent.append(event_id)
+        self.recent_ids.add(event_id)
+        if len(self.recent) > RECENT_IDS:
+            self.recent_ids.discard(self.recent.popleft())
+        channel = headers.get(CHANNEL_HEADER)
         if channel:
             self.channels.publish(msg.data, channels=[channel])
 
