@@ -2,7 +2,9 @@
 
 Litestar channels carry them: an in-memory backend for one process (the default), Redis pub/sub
 when several API processes (or a ``techx sweep`` beside them) must see each other's events
-(``TECHX_CHANNELS_BACKEND=redis``).
+(``TECHX_CHANNELS_BACKEND=redis``). With ``jetstream`` the events are written to an outbox in
+their transaction and reach every process through NATS JetStream, which feeds each process's
+in-memory channels (``exchange.platform.live_outbox``).
 
 A stream may open with what it reads once subscribed (``Opening``: a snapshot, the events a
 reconnecting client missed); live events that the opening covered already are dropped by their
@@ -14,10 +16,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Hashable, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from litestar.channels import ChannelsPlugin
@@ -30,10 +32,16 @@ from litestar.types import Message, Receive, Scope, Send
 from exchange.platform.logging import RAW_SEND
 from exchange.platform.settings import Settings
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from exchange.platform.db import Database
+
 KEEPALIVE_SECONDS = 15.0
 
 
 def channels_plugin(settings: Settings) -> ChannelsPlugin:
+    # jetstream: the stream's consumer publishes into this process's memory backend.
     if settings.channels_backend == "redis":
         from redis.asyncio import Redis
 
@@ -63,7 +71,7 @@ async def live_events(settings: Settings, *, drain_seconds: float = 10.0) -> Asy
     plugin = channels_plugin(settings)
     await plugin.__aenter__()
     try:
-        yield Events(plugin)
+        yield events_of(settings, plugin)
     except BaseException:
         with suppress(Exception):
             await asyncio.wait_for(plugin.__aexit__(None, None, None), drain_seconds)
@@ -80,13 +88,50 @@ class Event(msgspec.Struct):
     published_at: float | None  # wall-clock seconds, to measure delivery delay (None: read, not published)
 
 
+def events_of(settings: Settings, plugin: ChannelsPlugin) -> Events:
+    """The live events of the configured backend, over ``plugin``'s channels."""
+    if settings.channels_backend == "jetstream":
+        from exchange.platform.live_outbox import OutboxEvents
+
+        return OutboxEvents(plugin, settings)
+    return Events(plugin)
+
+
+LiveEvent = tuple[str, str, dict[str, Any]]  # (channel, event, data)
+
+
 class Events:
-    """Publish only after the transaction that caused the event has committed."""
+    """Publish only after the transaction that caused the event has committed.
+
+    A transaction's events pass two calls: ``record(session, events)`` inside it (only where
+    ``records`` is true: the JetStream outbox) and ``committed(events)`` after its commit (here:
+    published to the channels).
+    """
+
+    records = False  # nothing to write in the transaction: the events are published after commit
 
     def __init__(self, plugin: ChannelsPlugin) -> None:
         self._plugin = plugin
         # One subscription per channel in this process, however many streams watch it.
         self._fanouts: dict[str, _Fanout] = {}
+
+    async def record(self, session: AsyncSession, events: Sequence[LiveEvent]) -> None:
+        """Write ``events`` in ``session``'s transaction (nothing here; see ``records``)."""
+
+    def committed(self, events: Sequence[LiveEvent]) -> None:
+        """The transaction that collected ``events`` has committed: they go out, in order."""
+        for channel, name, data in events:
+            self.publish(channel, name, data)
+
+    async def flush(self, db: Database) -> None:
+        """Before a command outside a server exits: what it recorded is published (nothing here)."""
+
+    def background(self, db: Database) -> Coroutine[Any, Any, None] | None:
+        """The work a server runs beside its requests for these events, if any."""
+        return None
+
+    async def close(self) -> None:
+        """At the server's shutdown."""
 
     def publish(self, channel: str, event: str, data: dict[str, Any]) -> None:
         self._plugin.publish(msgspec.json.encode(Event(event, data, time.time())), channels=[channel])

@@ -35,6 +35,7 @@ BOOLEANS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "n
 Environment = Literal["development", "production", "test"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 Backend = Literal["memory", "redis"]
+ChannelsBackend = Literal["memory", "redis", "jetstream"]  # jetstream: live events through an outbox and NATS
 
 
 class SettingsError(ValueError):
@@ -129,7 +130,7 @@ class Settings:
     seal_interval_seconds: float = 60.0
     seal_max_entries: int = 5000
     ledger_origin: str = "techx/ledger"
-    channels_backend: Backend = "memory"
+    channels_backend: ChannelsBackend = "memory"
     redis_url: str = "redis://127.0.0.1:6379/0"
 
     # payments: card top-ups through Stripe when a key is set; bank transfers always
@@ -172,6 +173,11 @@ class Settings:
     # tracking after the deal (exchange/tracking, docs/tracking.md): the buyer's implementation
     # reports are due this many calendar months after the deal settled (1 to 12 offsets, increasing)
     tracking_report_months: tuple[int, ...] = (6, 12, 24, 36)
+
+    # live events through NATS JetStream (TECHX_CHANNELS_BACKEND=jetstream; docs/scaling.md)
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_stream: str = "TECHX_EVENTS"  # the stream's name; its subjects are <name in lower case>.>
+    outbox_relay_seconds: float = 1.0  # how often the relay looks for rows a process left behind
 
     @property
     def auction_opening_time(self) -> time:
@@ -274,6 +280,13 @@ class Settings:
             raise SettingsError(
                 "TECHX_TRACKING_REPORT_MONTHS must be 1 to 12 increasing months from 1 to 120, e.g. 6,12,24,36"
             )
+        if not self.nats_url.startswith(("nats://", "tls://")):
+            raise SettingsError("TECHX_NATS_URL must start with nats:// or tls://")
+        # A JetStream stream name may not hold spaces, dots, '*', '>' or path separators.
+        if not self.nats_stream or not all(c.isascii() and (c.isalnum() or c in "_-") for c in self.nats_stream):
+            raise SettingsError("TECHX_NATS_STREAM must be letters, digits, '_' or '-' (e.g. TECHX_EVENTS)")
+        if self.outbox_relay_seconds <= 0:
+            raise SettingsError("TECHX_OUTBOX_RELAY_SECONDS must be more than 0")
 
 
 def _variable(attribute: str) -> str:

@@ -38,7 +38,7 @@ from exchange.parties.routes import AuthController, MeController, OrgController
 from exchange.payments import ROUTE_HANDLERS as PAYMENT_ROUTES
 from exchange.platform.clock import Clock, OffsetClock, SystemClock
 from exchange.platform.db import Database, create_engine
-from exchange.platform.events import Events, channels_plugin
+from exchange.platform.events import channels_plugin, events_of
 from exchange.platform.http import state_dependencies
 from exchange.platform.keys import load_or_create_keys
 from exchange.platform.logging import RequestIdMiddleware, configure_logging
@@ -158,7 +158,7 @@ def create_app(
     configure_logging(settings.log_level, settings.log_json)
     keys = load_or_create_keys(settings, clock)
     channels = channels_plugin(settings)
-    events = Events(channels)
+    events = events_of(settings, channels)
     modules = build_modules(settings, keys, events=events)  # live events go out only after commit
     db = Database(
         create_engine(settings.database_url, pool_size=settings.db_pool_size), retry_attempts=settings.db_retry_attempts
@@ -201,12 +201,16 @@ def create_app(
         if run_background_tasks:
             tasks = [asyncio.create_task(_run_periodically(t, app.state)) for t in periodic_tasks(settings)]
             tasks.append(app.state.matching.start_warm_up(db.read))  # the matching index, off the request path
+        live = events.background(db)  # jetstream: the relay and the stream's consumer, part of the events
+        if live is not None:
+            tasks.append(asyncio.create_task(live))
         try:
             yield
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await events.close()
             await db.dispose()
             await limiter.close()
 

@@ -203,6 +203,17 @@ def cmd_sweep_retry(args: argparse.Namespace, settings: Settings) -> int:
     return _print_result(run())
 
 
+async def flush(events: Any, db: Any) -> None:
+    """What the pass recorded in the outbox (jetstream), relayed before the command exits; when NATS
+    is not reachable it waits there for a server's relay."""
+    from exchange.platform.events import NotPublished
+
+    try:
+        await events.flush(db)
+    except Exception as exc:
+        raise NotPublished(f"live events wait in the outbox: {exc!r}") from exc
+
+
 async def sweep_once(settings: Settings) -> dict[str, int]:
     """One pass of the sweeper, as a server's: what it closes is published through the configured
     channels backend (with Redis, the servers' subscribers receive it) before this returns; a
@@ -218,6 +229,7 @@ async def sweep_once(settings: Settings) -> dict[str, int]:
         async with live_events(settings) as events, migrated_database(settings) as db:
             modules = build_modules(settings, load_or_create_keys(settings), events=events)
             counts = await modules.sweeper.run_once(db, SystemClock().now())
+            await flush(events, db)
     except NotPublished as exc:
         print(f"error: {exc} (channels backend {settings.channels_backend})", file=sys.stderr)
         counts["live-events"] = -1

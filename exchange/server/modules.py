@@ -86,7 +86,7 @@ def build_modules(settings: Settings, keys: Keys, *, events: Events | None) -> M
     # The seller's answer to an objection, whatever the notice: the objector and operators are told.
     for kind in NoticeKind:
         listings.hooks.register_notice_handler(kind, ObjectionAnswers())
-    trading.publish = events.publish if events is not None else None
+    trading.live = events
     # Buyer-side exchange fees are paid with vouchers where the buyer's program covers brokerage.
     trading.fee_voucher_payer = vouchers.BrokerageFeeVouchers()
     rows = SweepFailures(

@@ -14,6 +14,7 @@ import exchange.notifications.models
 import exchange.parties.models
 import exchange.payments.models
 import exchange.platform.keyed
+import exchange.platform.live_outbox
 import exchange.platform.outbox
 import exchange.platform.reminders
 import exchange.registry.models

@@ -10,7 +10,8 @@
    (``exchange.platform.keyed``): a replay returns the original bid;
 4. **the transaction** — ``auctions.place_bid`` locks the auction, checks again and records the bid;
 5. **publishing after commit** — the ``bid`` (and ``extended``) events go out once the bid is
-   committed, in this process's commit order of the auction's bids.
+   committed, in this process's commit order of the auction's bids (with the JetStream outbox they
+   are written in the bid's transaction and the relay publishes them: ``TradingContext.record``).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ async def submit_bid(
     async def work(session: AsyncSession) -> Outcome:
         events.clear()  # a retried transaction collects its events again
         bid, ends_at = await auctions.place_bid(session, ctx, bidder, auction_id, amount, now(), events, screened)
+        await ctx.record(session, events)  # the outbox, if any: after place_bid locked the auction
         return Outcome(201, bid_out(bid, bidder.org_id, ends_at))
 
     async def place() -> Outcome:
@@ -59,9 +61,7 @@ async def submit_bid(
         )
 
     def publish() -> None:
-        if ctx.publish is not None:
-            for channel, name, data in events:
-                ctx.publish(channel, name, data)
+        ctx.committed(events)
         events.clear()
 
     if screened is None:  # the key holds an answer already, or the request may be a replay

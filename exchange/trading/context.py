@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -176,16 +176,27 @@ class TradingRules:
     instalment_reminder_working_days: int = 3  # 0: no reminders
 
 
-Publish = Callable[[str, str, dict[str, Any]], None]
 LiveEvent = tuple[str, str, dict[str, Any]]  # (channel, event, data)
 T = TypeVar("T")
+
+
+class LiveEvents(Protocol):
+    """Where a transaction's live events go (``exchange.platform.events.Events``): ``record`` in the
+    transaction when ``records`` (an outbox), ``committed`` after its commit."""
+
+    @property
+    def records(self) -> bool: ...
+
+    async def record(self, session: AsyncSession, events: Sequence[LiveEvent]) -> None: ...
+
+    def committed(self, events: Sequence[LiveEvent]) -> None: ...
 
 
 @dataclass
 class TradingContext:
     """Rules, the listings module (notices, transitions, signing key) and the optional seams.
 
-    ``publish(channel, event, data)`` sends a live event; call it only after commit.
+    ``live`` takes the live events a transaction collected (``record`` / ``committed``).
     ``fee_voucher_payer`` is set by the composition root when vouchers may pay buyer fees;
     ``settlement_observers`` are told of each settled payment (the composition root adds them);
     ``deal_guards`` are asked before an accepted offer forms a deal; ``settlement_legs`` add further
@@ -194,7 +205,7 @@ class TradingContext:
 
     rules: TradingRules
     listings: ListingsContext
-    publish: Publish | None = None
+    live: LiveEvents | None = None
     fee_voucher_payer: FeeVoucherPayer | None = None
     settlement_observers: list[SettlementObserver] = field(default_factory=list)
     deal_guards: list[NegotiatedDealGuard] = field(default_factory=list)
@@ -207,13 +218,24 @@ class TradingContext:
 
         async def attempt(session: AsyncSession) -> T:
             events.clear()  # a retried transaction collects its events again
-            return await work(session, events)
+            result = await work(session, events)
+            await self.record(session, events)
+            return result
 
         result = await db.transaction(attempt)
-        if self.publish is not None:
-            for channel, name, data in events:
-                self.publish(channel, name, data)
+        self.committed(events)
         return result
+
+    async def record(self, session: AsyncSession, events: list[LiveEvent]) -> None:
+        """At the end of a transaction's work (after the statements that lock what the events are
+        about, so that one auction's events are recorded in its order): into the outbox, if any."""
+        if events and self.live is not None and self.live.records:
+            await self.live.record(session, events)
+
+    def committed(self, events: list[LiveEvent]) -> None:
+        """After the commit of the transaction that collected ``events``."""
+        if events and self.live is not None:
+            self.live.committed(events)
 
 
 def auction_channel(auction_id: uuid.UUID | str) -> str:

@@ -97,13 +97,26 @@ def test_an_environment_outside_the_three_is_refused_listing_them():
     ("name", "bad", "allowed"),
     [
         ("TECHX_LOG_LEVEL", "verbose", "DEBUG, INFO, WARNING, ERROR"),
-        ("TECHX_CHANNELS_BACKEND", "kafka", "memory, redis"),
+        ("TECHX_CHANNELS_BACKEND", "kafka", "memory, redis, jetstream"),
         ("TECHX_RATE_LIMIT_BACKEND", "memcached", "memory, redis"),
     ],
 )
 def test_every_enumerated_setting_is_refused_outside_its_values(name, bad, allowed):
     message = _refusal({name: bad})
     assert message.startswith(f"{name} ") and allowed in message
+
+
+@pytest.mark.parametrize(
+    ("name", "bad"),
+    [
+        ("TECHX_NATS_URL", "http://127.0.0.1:4222"),
+        ("TECHX_NATS_STREAM", "techx.events"),  # a dot would split the stream's subjects
+        ("TECHX_NATS_STREAM", ""),
+        ("TECHX_OUTBOX_RELAY_SECONDS", "0"),
+    ],
+)
+def test_the_jetstream_settings_are_refused_when_nats_could_not_use_them(name, bad):
+    assert _refusal({"TECHX_CHANNELS_BACKEND": "jetstream", name: bad}).startswith(name)
 
 
 def test_enumerated_values_are_read_in_any_case_and_kept_in_their_own():
