@@ -31,7 +31,7 @@ import asyncpg
 import pytest
 
 from cluster import haproxy
-from cluster.api import HTTP_PORT, ApiHosts, database_url, start_nats, start_redis
+from cluster.api import HTTP_PORT, NATS_PORT, ApiHosts, database_url, start_nats, start_redis
 from cluster.hosts import Network, Process
 from cluster.postgres import ReplicatedPostgres
 from cluster.world import TOKEN_LIFETIME_SECONDS, World, build
@@ -94,7 +94,8 @@ def cluster() -> Iterator[Cluster]:
                 "TECHX_TEST_CLOCK": "true",
                 "TECHX_TEST_CLOCK_OFFSET_SECONDS": str(c.world.offset_seconds),
                 "TECHX_TOKEN_LIFETIME_SECONDS": str(TOKEN_LIFETIME_SECONDS),
-                "TECHX_CHANNELS_BACKEND": "redis",
+                "TECHX_CHANNELS_BACKEND": "jetstream",
+                "TECHX_NATS_URL": f"nats://{net.address('bus')}:4222",
                 "TECHX_RATE_LIMIT_BACKEND": "redis",
                 "TECHX_REDIS_URL": f"redis://{net.address('bus')}:6379/0",
                 "TECHX_TRUSTED_PROXIES": f"{net.address('lb')}/32",
@@ -312,6 +313,20 @@ def test_a_host_cut_off_the_network_and_restored_loses_nothing(cluster: Cluster)
         c.net.restore("app3")
 
     assert_nothing_lost_or_doubled(c, with_fault(c, "cut-app3", cut_app3))
+
+
+def test_nats_killed_and_restarted_loses_no_event(cluster: Cluster) -> None:
+    c = cluster
+
+    def restart_nats() -> None:
+        assert c.nats is not None
+        c.nats.kill()  # SIGKILL: no flush, no goodbye to the clients
+        c.nats.popen.wait(5)
+        time.sleep(2)  # bids go on meanwhile; their events wait in the outbox
+        c.nats = start_nats(c.net, "bus", str(c.workdir))
+        c.net.wait_port("client", c.net.address("bus"), NATS_PORT)
+
+    assert_nothing_lost_or_doubled(c, with_fault(c, "kill-nats", restart_nats))
 
 
 # -- throughput with 1, 2 and 3 API hosts -----------------------------------------------------------
