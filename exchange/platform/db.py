@@ -209,13 +209,16 @@ class ReadReplica:
 
     def record(self, sample: WalSample, replayed_lsn: int | None) -> None:
         """One probe's result: the primary at ``sample``, then the replica's replayed position."""
-        # Samples older than twice the bound can only say "too far behind": keep a short history.
-        window = max(2 * self.max_lag, 10 * REPLICA_PROBE_SECONDS)
-        self.samples = kept_samples((*self.samples, sample), sample.at, window)
+        self._keep(sample)
         self.as_of = data_as_of(self.samples, replayed_lsn)
         if replayed_lsn is None and not self._lost:
             log.warning("read replica replays no WAL (not a standby): public reads use the primary")
         self._lost = replayed_lsn is None
+
+    def _keep(self, sample: WalSample) -> None:
+        # Samples older than twice the bound can only say "too far behind": keep a short history.
+        window = max(2 * self.max_lag, 10 * REPLICA_PROBE_SECONDS)
+        self.samples = kept_samples((*self.samples, sample), sample.at, window)
 
     def lost(self, exc: BaseException) -> None:
         """The replica could not be reached: reads use the primary until a probe succeeds."""
@@ -231,7 +234,7 @@ class ReadReplica:
             async with self.engine.connect() as connection:
                 replayed = (await connection.execute(_REPLAYED_LSN)).scalar()
         except Exception as exc:  # any failure of the replica is a reason to read the primary
-            self.samples = (*self.samples, sample)
+            self._keep(sample)
             self.lost(exc)
             return
         self.record(sample, None if replayed is None else int(replayed))

@@ -21,7 +21,8 @@ from sqlalchemy import text
 
 from exchange.platform.db import ReadReplica, create_engine
 from exchange.platform.staleness import WalSample
-from exchange.server.app import create_app
+from exchange.server.app import create_app, periodic_tasks
+from tests.api.test_ops_metrics import gauges
 from tests.conftest import PG_ADMIN_DSN, Backend, make_settings, running
 from tests.helpers import announced_listing, operator, register, verified
 
@@ -61,6 +62,9 @@ async def test_public_reads_use_the_replica_and_decisions_the_primary(pg_backend
         clock=clock,
         run_background_tasks=False,
     )
+    # The server measures the replica every second, and only when there is one.
+    assert "replica-lag" in {t.name for t in periodic_tasks(app.state.settings)}
+    assert "replica-lag" not in {t.name for t in periodic_tasks(make_settings(pg_backend, keys_dir))}
     transport = httpx.ASGITransport(app=app)
     async with running(app), httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
         ops = await operator(client, app)
@@ -89,6 +93,8 @@ async def test_public_reads_use_the_replica_and_decisions_the_primary(pg_backend
             page = await client.get("/listings", headers={"Accept": "text/html"})
             assert ON_REPLICA in page.text
             assert "数据来自只读副本，截至 2026年3月2日 09:00:00（北京时间），可能滞后至多 5 秒" in page.text
+            shown = await client.get(f"/listings/{listing['id']}", headers={"Accept": "text/html"})
+            assert ON_REPLICA in shown.text and "数据来自只读副本" in shown.text
 
             # A signed-in reader reads the primary (what they just wrote is there).
             signed_in = await client.get(show, headers=seller.headers)
@@ -104,10 +110,18 @@ async def test_public_reads_use_the_replica_and_decisions_the_primary(pg_backend
             async with app.state.db.read() as session:
                 assert (await session.execute(text("SELECT count(*) FROM notice_objections"))).scalar() == 1
 
+            serving, staleness = "techx_read_replica_serving", "techx_read_replica_staleness_seconds"
+            assert {k[0]: v for k, v in (await gauges(client, app)).items() if "replica" in k[0]} == {
+                serving: 1,
+                staleness: 0,
+            }
+
             # Further behind than TECHX_READ_MAX_LAG_SECONDS (5): the primary answers again.
             clock.advance(timedelta(seconds=5.5))
             stale = await client.get(show)
             assert stale.json()["title"] == title and STALENESS not in stale.headers
+            measured = await gauges(client, app)
+            assert (measured[(serving, ())], measured[(staleness, ())]) == (0, 5.5)
             # Unreachable (probe and read alike): logged, the primary answers, nothing fails.
             fresh(app)
             unreachable = ReadReplica(
