@@ -17,7 +17,8 @@ T = TypeVar("T")
 @runtime_checkable
 class UnitOfWork(Protocol):
     """The host's database: ``transaction(work)`` runs ``work(session)`` in one retried transaction;
-    ``read()`` opens a read-only session."""
+    ``read()`` opens a read-only session; ``replica()`` one that the host may answer from a read
+    replica a few seconds behind (the public board, search and open data; never a decision)."""
 
     @property
     def is_postgres(self) -> bool: ...
@@ -25,6 +26,8 @@ class UnitOfWork(Protocol):
     async def transaction(self, work: Callable[[Any], Awaitable[T]]) -> T: ...
 
     def read(self) -> Any: ...
+
+    def replica(self) -> Any: ...
 
 
 class ListingsContext:

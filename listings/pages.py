@@ -141,7 +141,7 @@ async def library(
 ) -> Template:
     form = read_query(request, LibraryQuery)
     search = search_of(form)
-    async with db.read() as session:
+    async with db.replica() as session:
         rows, next_cursor = await search_listings(session, search, viewer)
         total = await count_listings(session, search, viewer)
     context = {
@@ -204,7 +204,7 @@ async def notice_board(request: Request[Any, Any, Any], db: Db, clock: Now, list
     lead); the filters are a plain GET form, so a filtered board is a link one can share."""
     form = read_query(request, BoardQuery)
     now = clock.now()
-    async with db.read() as session:
+    async with db.replica() as session:
         rows, next_cursor = await notices.list_notices(
             session,
             status=form.status.status(),
@@ -290,7 +290,7 @@ async def _notice_context(
     request: Request[Any, Any, Any], db: Db, clock: Now, listings: Ctx, notice_id: uuid.UUID, **more: Any
 ) -> dict[str, Any]:
     now = clock.now()
-    async with db.read() as session:
+    async with db.replica() as session:
         notice = await notices.get_notice(session, notice_id)
         counts = await notices.objection_counts(session, [notice.id])
         days = await notices.working_days_left(session, listings, [notice], now)

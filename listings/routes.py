@@ -163,7 +163,7 @@ class ListingController(Controller):
             limit=limit,
             cursor=cursor,
         )
-        async with db.read() as session:
+        async with db.replica() as session:
             rows, next_cursor = await queries.search_listings(session, search, viewer)
             total = await queries.count_listings(session, search, viewer) if count else None
             return ListingSearchPage(items=[listing_summary(r) for r in rows], next_cursor=next_cursor, total=total)
@@ -183,7 +183,7 @@ class ListingController(Controller):
 
     @get("/{listing_id:uuid}", summary="A listing (public once announced; drafts to the seller and operators)")
     async def show(self, listing_id: ListingId, db: Db, viewer: Viewer) -> ListingOut:
-        async with db.read() as session:
+        async with db.replica() as session:
             return listing_out(await service.load_listing(session, listing_id, viewer=viewer), viewer)
 
     @patch(
@@ -335,7 +335,7 @@ class NoticeController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> NoticePage:
-        async with db.read() as session:
+        async with db.replica() as session:
             rows, next_cursor = await notices.list_notices(
                 session,
                 status=status.status(),
@@ -355,7 +355,7 @@ class NoticeController(Controller):
 
     @get("/{notice_id:uuid}", summary="A notice with its signed content (verify with GET /api/v1/keys)")
     async def show(self, notice_id: FromPath[uuid.UUID], db: Db, clock: Now) -> NoticeOut:
-        async with db.read() as session:
+        async with db.replica() as session:
             notice = await notices.get_notice(session, notice_id)
             counts = await notices.objection_counts(session, [notice.id])
         return notice_out(notice, counts.get(notice.id, (0, 0)), clock.now())
@@ -505,7 +505,7 @@ async def open_data_listings(
     ] = "jsonl",
     limit: FromQuery[Annotated[int, Parameter(ge=1, le=10_000)]] = 1000,
 ) -> Response[bytes]:
-    async with db.read() as session:
+    async with db.replica() as session:
         rows, next_since = await queries.open_data(session, since=since, limit=limit)
     cursor = {"X-Next-Cursor": str(next_since)}
     if format != "jsonl":

@@ -168,6 +168,10 @@ class Settings:
     documents_dir: Path = PROJECT_ROOT / "var" / "documents"  # the local store of attached files
     document_max_bytes: int = 20 * 1024 * 1024  # the largest file one upload may attach
 
+    # reads from a PostgreSQL streaming replica (docs/scaling.md, "Reads from a replica"): empty, none
+    database_read_url: str = ""  # a hot standby of DATABASE_URL serving the public pages, search and open data
+    read_max_lag_seconds: float = 5.0  # a replica further behind than this: public reads use the primary
+
     # the achievement registry (exchange/registry, docs/registry.md)
     registry_region_code: str = "310"  # the 3-digit region or department code of registration numbers
     # tracking after the deal (exchange/tracking, docs/tracking.md): the buyer's implementation
@@ -275,6 +279,16 @@ class Settings:
             raise SettingsError("TECHX_DOCUMENT_MAX_BYTES must be at least 1")
         if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise SettingsError("DATABASE_URL must use sqlite+aiosqlite:// or postgresql+asyncpg://")
+        if self.database_read_url:
+            if self.is_sqlite:
+                raise SettingsError(
+                    "DATABASE_READ_URL needs PostgreSQL: DATABASE_URL is SQLite, which has no replicas "
+                    "(unset DATABASE_READ_URL, or run on PostgreSQL)"
+                )
+            if not self.database_read_url.startswith("postgresql+asyncpg://"):
+                raise SettingsError("DATABASE_READ_URL must use postgresql+asyncpg:// (a standby of DATABASE_URL)")
+        if not self.read_max_lag_seconds > 0:
+            raise SettingsError("TECHX_READ_MAX_LAG_SECONDS must be more than 0")
         months = self.tracking_report_months
         if not (1 <= len(months) <= 12 and all(1 <= m <= 120 for m in months) and list(months) == sorted(set(months))):
             raise SettingsError(
@@ -290,7 +304,9 @@ class Settings:
 
 
 def _variable(attribute: str) -> str:
-    return "DATABASE_URL" if attribute == "database_url" else f"TECHX_{attribute.upper()}"
+    if attribute in ("database_url", "database_read_url"):
+        return attribute.upper()
+    return f"TECHX_{attribute.upper()}"
 
 
 @functools.cache

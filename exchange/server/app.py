@@ -37,7 +37,7 @@ from exchange.parties.http import SESSION_COOKIE, caller_dependencies
 from exchange.parties.routes import AuthController, MeController, OrgController
 from exchange.payments import ROUTE_HANDLERS as PAYMENT_ROUTES
 from exchange.platform.clock import Clock, OffsetClock, SystemClock
-from exchange.platform.db import Database, create_engine
+from exchange.platform.db import REPLICA_CONNECT_SECONDS, REPLICA_PROBE_SECONDS, Database, ReadReplica, create_engine
 from exchange.platform.events import channels_plugin, events_of
 from exchange.platform.http import state_dependencies
 from exchange.platform.keys import load_or_create_keys
@@ -61,6 +61,7 @@ from exchange.tracking import ROUTE_HANDLERS as TRACKING_ROUTES
 from exchange.trading.routes import ROUTE_HANDLERS as TRADING_ROUTES
 from exchange.vouchers import ROUTE_HANDLERS as VOUCHER_ROUTES
 from exchange.web.caching import PublicCache, PublicCacheMiddleware
+from exchange.web.replica import ReplicaReadMiddleware
 from kernel.errors import NotFound, Unauthorized
 from listings import ROUTE_HANDLERS as LISTING_ROUTES
 from listings import warm_up as warm_up_search
@@ -86,6 +87,19 @@ PUBLIC_READS = frozenset(
 
 def is_public_read(scope: Any) -> bool:
     return scope.get("path_template") in PUBLIC_READS
+
+
+# The public reads that may be answered from the read replica (exchange/web/replica.py): search,
+# the listings, the notice board, the notices and the open data. A route's template as the scope
+# holds it names its parameters without their types.
+REPLICA_READS = frozenset(
+    f"{API_PREFIX}{path}"
+    for path in ("/listings", "/listings/{listing_id}", "/notices", "/notices/{notice_id}", "/open-data/listings")
+)
+
+
+def may_read_replica(scope: Any) -> bool:
+    return scope.get("path_template") in REPLICA_READS
 
 
 @dataclass(frozen=True)
@@ -126,6 +140,10 @@ async def _notify(state: State) -> Any:
     return await state.notifier.run_once(state.db, state.clock)
 
 
+async def _probe_replica(state: State) -> Any:
+    return await state.db.probe_replica()
+
+
 def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
     tasks = [
         PeriodicTask("sweep", settings.sweep_interval_seconds, _sweep),
@@ -134,6 +152,8 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
     ]
     if settings.notify_interval_seconds > 0:  # 0: another process (techx notifications deliver) delivers
         tasks.append(PeriodicTask("notifications", settings.notify_interval_seconds, _notify))
+    if settings.database_read_url:  # how far the read replica is behind, measured every second
+        tasks.append(PeriodicTask("replica-lag", REPLICA_PROBE_SECONDS, _probe_replica))
     return tasks
 
 
@@ -160,8 +180,16 @@ def create_app(
     channels = channels_plugin(settings)
     events = events_of(settings, channels)
     modules = build_modules(settings, keys, events=events)  # live events go out only after commit
+    replica = None
+    if settings.database_read_url:  # Settings.check allows it only beside a PostgreSQL DATABASE_URL
+        replica_engine = create_engine(
+            settings.database_read_url, pool_size=settings.db_pool_size, connect_timeout=REPLICA_CONNECT_SECONDS
+        )
+        replica = ReadReplica(replica_engine, max_lag=settings.read_max_lag_seconds, clock=clock)
     db = Database(
-        create_engine(settings.database_url, pool_size=settings.db_pool_size), retry_attempts=settings.db_retry_attempts
+        create_engine(settings.database_url, pool_size=settings.db_pool_size),
+        retry_attempts=settings.db_retry_attempts,
+        replica=replica,
     )
     limiter = RateLimiter(settings.rate_limit_backend, settings.redis_url, settings.trusted_proxies)
     state = State(
@@ -243,7 +271,10 @@ def create_app(
                 request_max_body_size=modules.documents.upload_body_limit,
             ),
         ],
-        middleware=[DefineMiddleware(PublicCacheMiddleware, covers=is_public_read, session_cookie=SESSION_COOKIE)],
+        middleware=[
+            DefineMiddleware(PublicCacheMiddleware, covers=is_public_read, session_cookie=SESSION_COOKIE),
+            DefineMiddleware(ReplicaReadMiddleware, covers=may_read_replica, session_cookie=SESSION_COOKIE),
+        ],
     )
     prometheus = PrometheusConfig(app_name="techx", group_path=True, exclude=["/metrics"])
 

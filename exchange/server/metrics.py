@@ -53,6 +53,10 @@ GAUGES: dict[str, str] = {
     "approved resolution",
     "techx_webhook_deliveries_failing": "Stripe webhook events of the last 24 hours about objects the exchange "
     "does not know (unmatched)",
+    "techx_read_replica_serving": "1 while public reads may use the read replica (fresh enough), 0 while they use "
+    "the primary",
+    "techx_read_replica_staleness_seconds": "How old the read replica's data may be (absent while unknown: "
+    "unreachable, not a standby, or behind every kept sample)",
 }
 
 UNMATCHED_WINDOW = timedelta(hours=24)
@@ -139,9 +143,20 @@ async def webhook_gauges(session: AsyncSession, now: datetime, state: State) -> 
     return [("techx_webhook_deliveries_failing", {}, float(count or 0))]
 
 
+async def replica_gauges(session: AsyncSession, now: datetime, state: State) -> list[Sample]:
+    replica = state.db.read_replica
+    if replica is None:  # no DATABASE_READ_URL: no gauges of a replica
+        return []
+    samples: list[Sample] = [("techx_read_replica_serving", {}, float(replica.fresh_as_of() is not None))]
+    if replica.as_of is not None:
+        samples.append(("techx_read_replica_staleness_seconds", {}, _age(now, replica.as_of)))
+    return samples
+
+
 # The gauges read at every scrape. Add a source here (and its name and help to GAUGES) for a new
 # gauge: e.g. the calendar's ``techx_calendar_next_year_missing``.
 SOURCES: list[Source] = [sweep_gauges, ledger_gauges, withdrawal_gauges, reconciliation_gauges, webhook_gauges]
+SOURCES.append(replica_gauges)  # reads from a replica (docs/scaling.md)
 
 
 class OpsCollector(Collector):

@@ -66,6 +66,7 @@ from exchange.vouchers.pages import PAGE_HANDLERS as VOUCHER_PAGES
 from exchange.web import STATIC_DIR, STATIC_PATH, template_config
 from exchange.web.caching import PublicCacheMiddleware
 from exchange.web.errors import PAGE_EXCEPTION_HANDLERS, page_problem
+from exchange.web.replica import ReplicaReadMiddleware
 from listings.pages import PAGE_HANDLERS as LISTING_PAGES
 
 API_PATHS = ("/api/", "/schema", "/metrics", "/health", "/ready")
@@ -152,6 +153,8 @@ def pages_router(settings: Settings, keys: Keys, *, upload_body_limit: int) -> R
         middleware=[
             DefineMiddleware(CSRFMiddleware, config=csrf),  # outside the cache: each reader gets its own token
             DefineMiddleware(PublicCacheMiddleware, covers=page_is_public, session_cookie=SESSION_COOKIE),
+            # inside the cache: an anonymous public page may read the replica, and says so when it did
+            DefineMiddleware(ReplicaReadMiddleware, covers=page_is_public, session_cookie=SESSION_COOKIE),
         ],
         exception_handlers=PAGE_EXCEPTION_HANDLERS,
         include_in_schema=False,

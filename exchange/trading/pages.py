@@ -260,7 +260,7 @@ async def listing_page(
     listings: NamedDependency[ListingsContext],
 ) -> Template:
     now = clock.now()
-    async with db.read() as session:
+    async with db.replica() as session:  # the replica for an anonymous reader (exchange/web/replica.py)
         # The API's rule: public once announced, a draft only to its seller and operators (else 404).
         listing = await load_listing(session, listing_id, viewer=viewer)
         auction = await auctions.latest_auction(session, listing.id)

@@ -140,7 +140,7 @@ class PublicCacheMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers.from_scope(scope)
-        if "authorization" in headers or self.session_cookie in _cookie_names(headers):
+        if not is_anonymous(headers, self.session_cookie):
             await self.app(scope, receive, _marked(send, NO_STORE))
             return
         if "hx-request" in headers:  # a fragment for htmx: its own answer, not the page's
@@ -188,6 +188,11 @@ class PublicCacheMiddleware:
         stored = Stored(version, now, status_headers, body, digest, html)
         cache.put(key, stored)
         await _answer(send, stored, token, now, headers.get("if-none-match"), age=False)
+
+
+def is_anonymous(headers: Headers, session_cookie: str) -> bool:
+    """A request without a bearer token or a session cookie: a reader signed in to nobody."""
+    return "authorization" not in headers and session_cookie not in _cookie_names(headers)
 
 
 def _cookie_names(headers: Headers) -> set[str]:

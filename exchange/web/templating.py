@@ -20,6 +20,7 @@ from litestar.template.config import TemplateConfig
 from exchange.web.formats import FILTERS
 from exchange.web.labels import badge, choices, zh
 from exchange.web.messages import notice_for
+from exchange.web.replica import replica_note
 from exchange.web.workspace import workspace_nav
 
 PACKAGE_DIR = Path(__file__).parent
@@ -53,6 +54,7 @@ def template_environment(module_template_dirs: Iterable[Path]) -> Environment:
     env.globals["choices"] = choices
     env.globals["notice_for"] = notice_for  # the sentence a redirect names by ``?notice=`` (see messages)
     env.globals["workspace_nav"] = workspace_nav  # the workspaces' navigation for the reader's roles
+    env.globals["replica_note"] = replica_note  # a page read from the replica says how old its data may be
     return env
 
 

@@ -175,3 +175,22 @@ def test_the_variables_other_tools_read_are_not_settings_and_are_accepted():
         "DATABASE_URL": "sqlite+aiosqlite:///x.db",
     }
     assert Settings.from_env(env=env).database_url == "sqlite+aiosqlite:///x.db"
+
+
+def test_a_read_replica_is_refused_beside_sqlite_and_names_the_setting():
+    replica = "postgresql+asyncpg://postgres@standby:5432/techx"
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env(env={"DATABASE_URL": "sqlite+aiosqlite:///x.db", "DATABASE_READ_URL": replica})
+    assert str(refused.value).startswith("DATABASE_READ_URL needs PostgreSQL")
+    with pytest.raises(SettingsError, match="DATABASE_READ_URL must use postgresql"):
+        Settings.from_env(env={"DATABASE_URL": "postgresql+asyncpg://u@h/db", "DATABASE_READ_URL": "sqlite:///r.db"})
+    with pytest.raises(SettingsError, match="TECHX_READ_MAX_LAG_SECONDS"):
+        Settings.from_env(env={"TECHX_READ_MAX_LAG_SECONDS": "0"})
+    settings = Settings.from_env(
+        env={
+            "DATABASE_URL": "postgresql+asyncpg://u@h/db",
+            "DATABASE_READ_URL": replica,
+            "TECHX_READ_MAX_LAG_SECONDS": "2.5",
+        }
+    )
+    assert (settings.database_read_url, settings.read_max_lag_seconds) == (replica, 2.5)
