@@ -65,6 +65,13 @@ async def test_openapi_schema_and_docs_ui(client):
     assert ui.status_code == 200 and "<html" in ui.text.lower()
 
 
+async def test_the_document_states_what_list_items_may_hold_as_the_decoder_checks_it(client):
+    schemas = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]
+    assert schemas["DemandIn"]["properties"]["ipc_codes"]["items"]["maxLength"] == 50
+    optional = schemas["AchievementIn"]["properties"]["keywords"]["oneOf"][0]
+    assert optional["items"]["maxLength"] == 20
+
+
 async def test_request_id_is_returned_and_reused_when_safe(client):
     response = await client.get("/health", headers={"X-Request-ID": "abc-123"})
     assert response.headers["x-request-id"] == "abc-123"
