@@ -26,9 +26,11 @@ REDIS = "/usr/bin/redis-server"
 NATS = "/usr/sbin/nats-server"
 
 
-def database_url(net: Network, db_hosts: Sequence[str], database: str = "techx") -> str:
+def database_url(net: Network, db_hosts: Sequence[str], database: str = "techx", attrs: str = "read-write") -> str:
+    """Every server listed; a connection goes to the first whose role matches ``attrs``
+    (``read-write``: the primary; ``prefer-standby``: a standby while there is one)."""
     hosts = "&".join(f"host={net.address(h)}:{PG_PORT}" for h in db_hosts)
-    return f"postgresql+asyncpg://postgres@/{database}?{hosts}&target_session_attrs=read-write"
+    return f"postgresql+asyncpg://postgres@/{database}?{hosts}&target_session_attrs={attrs}"
 
 
 @dataclass
