@@ -32,7 +32,7 @@ import pytest
 
 from cluster import haproxy
 from cluster.api import HTTP_PORT, NATS_PORT, ApiHosts, database_url, start_nats, start_redis
-from cluster.hosts import Network, Process
+from cluster.hosts import Network, Process, pids_in
 from cluster.postgres import ReplicatedPostgres
 from cluster.world import TOKEN_LIFETIME_SECONDS, World, build
 
@@ -367,6 +367,10 @@ def test_throughput_with_one_two_and_three_api_hosts(cluster: Cluster) -> None:
     world_path = c.workdir / "world-throughput.json"
     c.world.save(world_path)
     rates = {}
+    cpu_ms: dict[int, float] = {}
+    idle = _api_cpu_seconds(c)
+    time.sleep(4)
+    idle_share = (_api_cpu_seconds(c) - idle) / 4 / len(APP_HOSTS)  # of one CPU, per idle host
     for n in (1, 2, 3):
         port = LB_PORT + n
         backends = [(h, c.net.address(h), HTTP_PORT) for h in APP_HOSTS[:n]]
@@ -374,19 +378,41 @@ def test_throughput_with_one_two_and_three_api_hosts(cluster: Cluster) -> None:
         c.net.wait_port("client", c.net.address("lb"), port)
         time.sleep(0.8)  # the balancer's health checks mark its servers up (rise 2 at 300 ms)
         argv = [sys.executable, "-m", "cluster.throughput", str(world_path), f"http://{c.net.address('lb')}:{port}"]
+        spent = _api_cpu_seconds(c)
         done = c.net.run("client", [*argv, str(MEASURE_SECONDS), str(MEASURE_WORKERS)], timeout=120)
+        spent = _api_cpu_seconds(c) - spent
         rates[n] = json.loads(done.stdout.strip().splitlines()[-1])
+        answered = (rates[n]["ledger_per_second"] + rates[n]["bids_per_second"]) * MEASURE_SECONDS
+        cpu_ms[n] = 1000 * spent / answered
         assert rates[n]["errors"] == 0 and rates[n]["ledger_per_second"] > 0 and rates[n]["bids_per_second"] > 0
-    lines = [f"{'hosts':>5} {'ledger/s':>9} {'ratio':>6} {'bids/s':>7} {'ratio':>6} {'accepted/s':>10}"]
+    lines = [
+        f"{'hosts':>5} {'ledger/s':>9} {'ratio':>6} {'bids/s':>7} {'ratio':>6} {'accepted/s':>10} {'CPU ms/req':>11}"
+    ]
     for n, r in rates.items():
         lines.append(
             f"{n:>5} {r['ledger_per_second']:>9} {r['ledger_per_second'] / rates[1]['ledger_per_second']:>6.2f}"
             f" {r['bids_per_second']:>7} {r['bids_per_second'] / rates[1]['bids_per_second']:>6.2f}"
-            f" {r['accepted_per_second']:>10}"
+            f" {r['accepted_per_second']:>10} {cpu_ms[n]:>11.2f}"
         )
+    lines.append(f"an idle API host uses {100 * idle_share:.1f} % of a CPU (periodic tasks, probes, the consumer)")
     print("\n" + "\n".join(lines))
     verified = c.techx("ledger", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def _api_cpu_seconds(c: Cluster) -> float:
+    """CPU time used so far by every process on the API hosts (user and system, from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for host in APP_HOSTS:
+        for pid in pids_in(c.net.netns(host)):
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
 
 
 # -- last, since it leaves one PostgreSQL server -----------------------------------------------------
