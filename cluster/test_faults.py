@@ -22,8 +22,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,10 +49,10 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces ne
 class Cluster:
     net: Network
     pg: ReplicatedPostgres
-    api: ApiHosts
-    world: World
     workdir: Path
     keys_dir: Path
+    world: World = field(init=False)  # built once the database is migrated
+    api: ApiHosts = field(init=False)  # started once the world is built
     nats: Process | None = None
 
     def socket_url(self) -> str:
@@ -81,7 +82,7 @@ def cluster() -> Iterator[Cluster]:
     try:
         with Network(HOSTS) as net, ReplicatedPostgres(net, "db1", "db2") as pg:
             pg.primary.psql("CREATE DATABASE techx")
-            c = Cluster(net, pg, None, None, workdir, keys_dir)  # type: ignore[arg-type]
+            c = Cluster(net, pg, workdir, keys_dir)
             migrated = c.techx("db", "upgrade")
             assert migrated.returncode == 0, migrated.stderr
             c.world = asyncio.run(build(c.socket_url(), keys_dir, BIDDERS))
@@ -202,9 +203,7 @@ async def _source_entries(c: Cluster) -> set[str]:
     return {str(r["entry_id"]) for r in rows}
 
 
-def _uuid(text: str) -> Any:
-    import uuid
-
+def _uuid(text: str) -> uuid.UUID:
     return uuid.UUID(text)
 
 

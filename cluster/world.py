@@ -11,6 +11,7 @@ time and the auction runs on them for its thirty minutes.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import uuid
 from dataclasses import asdict, dataclass
@@ -51,14 +52,10 @@ class World:
     offset_seconds: int  # the hosts' TECHX_TEST_CLOCK_OFFSET_SECONDS
 
     def save(self, path: Path) -> None:
-        import json
-
         path.write_text(json.dumps(asdict(self)))
 
     @classmethod
     def load(cls, path: Path) -> World:
-        import json
-
         raw = json.loads(path.read_text())
         raw["bidders"] = [Bidder(**b) for b in raw["bidders"]]
         return cls(**raw)
