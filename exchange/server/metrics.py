@@ -14,7 +14,7 @@ in this process (everything due then, apart from rows that failed, was processed
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -34,6 +34,7 @@ from exchange.payments.domain import (
     WithdrawalStatus,
 )
 from exchange.payments.models import Reconciliation, ReconciliationLine, Resolution, StripeEvent, Withdrawal
+from exchange.platform.live_outbox import LiveEventRow
 from exchange.platform.sweeper import SweepFailure
 from ledger.seal import unsealed_backlog
 
@@ -57,6 +58,8 @@ GAUGES: dict[str, str] = {
     "the primary",
     "techx_read_replica_staleness_seconds": "How old the read replica's data may be (absent while unknown: "
     "unreachable, not a standby, or behind every kept sample)",
+    "techx_live_events_waiting": "Live events committed and not yet relayed to JetStream (the outbox's rows)",
+    "techx_live_events_oldest_waiting_seconds": "Age of the oldest live event waiting in the outbox (0: none)",
 }
 
 UNMATCHED_WINDOW = timedelta(hours=24)
@@ -153,10 +156,21 @@ async def replica_gauges(session: AsyncSession, now: datetime, state: State) -> 
     return samples
 
 
+async def live_event_gauges(session: AsyncSession, now: datetime, state: State) -> list[Sample]:
+    """The outbox of live events: rows pile up while NATS is unreachable (docs/scaling.md). Their
+    ``created_at`` is wall-clock time, like an event's ``published_at``, so their age is too."""
+    count, oldest = (await session.execute(select(func.count(), func.min(LiveEventRow.created_at)))).one()
+    return [
+        ("techx_live_events_waiting", {}, float(count or 0)),
+        ("techx_live_events_oldest_waiting_seconds", {}, _age(datetime.now(UTC), oldest)),
+    ]
+
+
 # The gauges read at every scrape. Add a source here (and its name and help to GAUGES) for a new
 # gauge: e.g. the calendar's ``techx_calendar_next_year_missing``.
 SOURCES: list[Source] = [sweep_gauges, ledger_gauges, withdrawal_gauges, reconciliation_gauges, webhook_gauges]
 SOURCES.append(replica_gauges)  # reads from a replica (docs/scaling.md)
+SOURCES.append(live_event_gauges)  # live events waiting for the relay (docs/scaling.md)
 
 
 class OpsCollector(Collector):

@@ -9,6 +9,7 @@ from datetime import timedelta
 from prometheus_client.parser import text_string_to_metric_families
 
 from exchange.accounting.jobs import seal_pending
+from exchange.platform.live_outbox import record_events
 from tests.api.test_payments_bank import top_up
 from tests.helpers import operator, verified
 
@@ -72,3 +73,15 @@ async def test_the_sweep_lag_grows_while_the_sweeper_does_not_run(client, app, c
     stale = await gauges(client, app)
     lag = {labels[0][1]: v for (name, labels), v in stale.items() if name == "techx_sweep_lag_seconds"}
     assert lag == {step: 600 for step in app.state.sweeper.step_names}
+
+
+async def test_live_events_waiting_for_the_relay_show_with_their_age(client, app):
+    empty = await gauges(client, app)
+    assert empty[("techx_live_events_waiting", ())] == 0
+    assert empty[("techx_live_events_oldest_waiting_seconds", ())] == 0
+    # what a JetStream process records in a bid's transaction; no relay runs here (memory backend)
+    events = [("auction:a", "bid", {"seq": 1}), ("auction:a", "bid", {"seq": 2})]
+    await app.state.db.transaction(lambda session: record_events(session, events))
+    waiting = await gauges(client, app)
+    assert waiting[("techx_live_events_waiting", ())] == 2
+    assert 0 <= waiting[("techx_live_events_oldest_waiting_seconds", ())] < 60
