@@ -17,7 +17,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Hashable, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -61,40 +61,10 @@ class NotPublished(RuntimeError):
     """Live events published in a ``live_events`` block did not all reach the channels backend."""
 
 
-@asynccontextmanager
-async def live_events(settings: Settings, *, drain_seconds: float = 10.0) -> AsyncIterator[Events]:
-    """Events through the configured channels backend outside a server (``techx sweep``).
-
-    What the block publishes has reached the backend when it ends, or ``NotPublished`` is raised
-    after ``drain_seconds`` (an unreachable Redis): a command from cron does not hang on it.
-    """
-    plugin = channels_plugin(settings)
-    await plugin.__aenter__()
-    try:
-        yield events_of(settings, plugin)
-    except BaseException:
-        with suppress(Exception):
-            await asyncio.wait_for(plugin.__aexit__(None, None, None), drain_seconds)
-        raise
-    try:
-        await asyncio.wait_for(plugin.__aexit__(None, None, None), drain_seconds)
-    except TimeoutError:
-        raise NotPublished(f"live events not all published within {drain_seconds:g} s") from None
-
-
 class Event(msgspec.Struct):
     event: str
     data: dict[str, Any]
     published_at: float | None  # wall-clock seconds, to measure delivery delay (None: read, not published)
-
-
-def events_of(settings: Settings, plugin: ChannelsPlugin) -> Events:
-    """The live events of the configured backend, over ``plugin``'s channels."""
-    if settings.channels_backend == "jetstream":
-        from exchange.platform.live_outbox import OutboxEvents
-
-        return OutboxEvents(plugin, settings)
-    return Events(plugin)
 
 
 LiveEvent = tuple[str, str, dict[str, Any]]  # (channel, event, data)

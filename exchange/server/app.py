@@ -38,9 +38,10 @@ from exchange.parties.routes import AuthController, MeController, OrgController
 from exchange.payments import ROUTE_HANDLERS as PAYMENT_ROUTES
 from exchange.platform.clock import Clock, OffsetClock, SystemClock
 from exchange.platform.db import REPLICA_CONNECT_SECONDS, REPLICA_PROBE_SECONDS, Database, ReadReplica, create_engine
-from exchange.platform.events import channels_plugin, events_of
+from exchange.platform.events import channels_plugin
 from exchange.platform.http import state_dependencies
 from exchange.platform.keys import load_or_create_keys
+from exchange.platform.live_backends import events_of
 from exchange.platform.logging import RequestIdMiddleware, configure_logging
 from exchange.platform.problems import problem_details_plugin
 from exchange.platform.public_data import PublicData

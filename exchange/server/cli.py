@@ -219,8 +219,9 @@ async def sweep_once(settings: Settings) -> dict[str, int]:
     channels backend (with Redis, the servers' subscribers receive it) before this returns; a
     count of -1 under ``live-events`` if that failed."""
     from exchange.platform.clock import SystemClock
-    from exchange.platform.events import NotPublished, live_events
+    from exchange.platform.events import NotPublished
     from exchange.platform.keys import load_or_create_keys
+    from exchange.platform.live_backends import live_events
     from exchange.platform.migrate import migrated_database
     from exchange.server.modules import build_modules
 

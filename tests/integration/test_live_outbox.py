@@ -29,7 +29,8 @@ from sqlalchemy import func, select
 from exchange.platform import live_outbox
 from exchange.platform.clock import ManualClock
 from exchange.platform.db import Database, create_engine
-from exchange.platform.events import channels_plugin, events_of
+from exchange.platform.events import channels_plugin
+from exchange.platform.live_backends import events_of
 from exchange.platform.live_outbox import LiveEventRow
 from exchange.server.app import create_app
 from exchange.server.modules import trading_rules
