@@ -72,17 +72,11 @@ log = structlog.get_logger("techx.app")
 API_PREFIX = "/api/v1"
 
 # The JSON reads anyone may make, answered from memory to anonymous callers while public data is
-# unchanged (exchange/web/caching.py; the pages' router uses the same middleware).
+# unchanged (exchange/web/caching.py; the pages' router uses the same middleware). A route's
+# template as the scope holds it names its parameters without their types.
 PUBLIC_READS = frozenset(
     f"{API_PREFIX}{path}"
-    for path in (
-        "/listings",
-        "/listings/{listing_id:uuid}",
-        "/notices",
-        "/notices/{notice_id:uuid}",
-        "/stats",
-        "/home",
-    )
+    for path in ("/listings", "/listings/{listing_id}", "/notices", "/notices/{notice_id}", "/stats", "/home")
 )
 
 
@@ -91,8 +85,7 @@ def is_public_read(scope: Any) -> bool:
 
 
 # The public reads that may be answered from the read replica (exchange/web/replica.py): search,
-# the listings, the notice board, the notices and the open data. A route's template as the scope
-# holds it names its parameters without their types.
+# the listings, the notice board, the notices and the open data.
 REPLICA_READS = frozenset(
     f"{API_PREFIX}{path}"
     for path in ("/listings", "/listings/{listing_id}", "/notices", "/notices/{notice_id}", "/open-data/listings")

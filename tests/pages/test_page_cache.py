@@ -101,6 +101,21 @@ async def test_a_bid_moves_the_public_data_version(client: httpx.AsyncClient, ap
     assert await app.state.public_data.version() > before
 
 
+async def test_one_listing_and_one_notice_are_kept_for_anonymous_readers_too(
+    client: httpx.AsyncClient, app: Litestar
+) -> None:
+    ops = await operator(client, app)
+    seller = await verified(client, ops)
+    listing = await announced_listing(client, seller, ops)
+    reader = anonymous(app)
+    for path in (f"{API}/listings/{listing['id']}", f"{API}/notices/{listing['announcement']['notice_id']}"):
+        first = await reader.get(path)
+        assert first.status_code == 200 and "etag" in first.headers, path
+        again = await reader.get(path, headers={"if-none-match": first.headers["etag"]})
+        assert again.status_code == 304, path
+    await reader.aclose()
+
+
 async def test_a_change_nobody_sees_leaves_the_version_alone(client: httpx.AsyncClient, app: Litestar) -> None:
     await register(client)  # an organisation signs up: nothing public yet
     before = await app.state.public_data.version()
