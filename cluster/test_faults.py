@@ -189,7 +189,9 @@ def with_fault(
         assert run.process.alive(), run.log()
         time.sleep(0.2)
     final = asyncio.run(c.query("SELECT bid_count FROM trading_auctions WHERE id = $1", _uuid(c.world.auction_id)))
-    (run.control / "final").write_text(str(final[0]["bid_count"]))
+    # written whole, then renamed: a subscriber polling for it never reads a half-written file
+    (run.control / "final.tmp").write_text(str(final[0]["bid_count"]))
+    os.replace(run.control / "final.tmp", run.control / "final")
     run.process.popen.wait(120)
     assert run.process.popen.returncode == 0, run.log()
     result = json.loads((run.control / "result.json").read_text())
