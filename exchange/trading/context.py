@@ -11,6 +11,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.accounting.chart import AccountSpec
+from exchange.platform.events import LiveEvent
 from exchange.trading.bid_turns import BidTurns
 from exchange.trading.domain import FeeSchedule
 from listings import ListingsContext
@@ -176,7 +177,6 @@ class TradingRules:
     instalment_reminder_working_days: int = 3  # 0: no reminders
 
 
-LiveEvent = tuple[str, str, dict[str, Any]]  # (channel, event, data)
 T = TypeVar("T")
 
 
